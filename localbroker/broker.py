@@ -1,0 +1,148 @@
+"""`LocalBroker`: the embeddable broker (state, server and housekeeping timers together).
+
+    async with LocalBroker(data_dir, port=0) as broker:
+        produce_to(broker.bootstrap)
+
+Start-up opens (and if needed recovers) the logs, binds, then starts the timers for
+retention, time-based flushes and checkpoints. `stop()` (or leaving the block) closes
+connections, flushes everything and marks the shutdown clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from .config.broker import BrokerConfig
+from .server import KafkaServer
+from .state import BrokerState, Listener, now_ms
+
+log = logging.getLogger(__name__)
+
+
+class LocalBroker:
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        node_id: int = 0,
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        properties = dict(config or {})
+        if data_dir is not None:
+            properties["log.dirs"] = str(data_dir)
+        properties.setdefault("node.id", str(node_id))
+        self.config = BrokerConfig.from_properties(properties, host=host, port=port)
+        self.state: BrokerState | None = None
+        self._server: KafkaServer | None = None
+        self._timers: list[asyncio.Task[None]] = []
+        self.startup_seconds = 0.0
+
+    @property
+    def bootstrap(self) -> str:
+        """`host:port` clients should use (the advertised listener)."""
+        assert self.state is not None, "the broker is not running"
+        return f"{self.state.advertised.host}:{self.state.advertised.port}"
+
+    @property
+    def bound(self) -> tuple[str, int]:
+        assert self.state is not None
+        return self._bound
+
+    async def start(self) -> LocalBroker:
+        started = time.perf_counter()
+        state = BrokerState(self.config)
+        try:
+            state.load()
+            server = KafkaServer(state)
+            self._bound = await server.start(self.config.host, self.config.port)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                state.logs.abandon()
+            raise
+        advertised = self.config.advertised_listener
+        if advertised is None:
+            advertised = Listener(self._bound[0], self._bound[1])
+        elif advertised.port == 0:
+            advertised = Listener(advertised.host, self._bound[1])
+        state.advertised = advertised
+        self.state, self._server = state, server
+        self._timers = [
+            asyncio.create_task(
+                self._every(self.config.log_retention_check_interval_ms, self._retention)
+            ),
+            asyncio.create_task(
+                self._every(self.config.log_flush_scheduler_interval_ms, self._flush_due)
+            ),
+            asyncio.create_task(
+                self._every(
+                    self.config.log_flush_offset_checkpoint_interval_ms,
+                    state.logs.write_checkpoints,
+                )
+            ),
+        ]
+        self.startup_seconds = time.perf_counter() - started
+        log.info(
+            "localbroker node %d listening on %s:%d (data in %s, started in %.3fs)",
+            state.node_id,
+            *self._bound,
+            self.config.data_dir,
+            self.startup_seconds,
+        )
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving, flush all logs and leave the data directory cleanly shut down."""
+        for timer in self._timers:
+            timer.cancel()
+        for timer in self._timers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await timer
+        self._timers = []
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
+        if self.state is not None:
+            self.state.close()
+            self.state = None
+
+    async def __aenter__(self) -> LocalBroker:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- housekeeping -------------------------------------------------------------------
+
+    async def _every(self, interval_ms: int, action: object) -> None:
+        interval = max(interval_ms, 10) / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                result = action()  # type: ignore[operator]
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("housekeeping task %s failed", getattr(action, "__name__", action))
+
+    def _retention(self) -> None:
+        assert self.state is not None
+        self.state.enforce_retention()
+
+    async def _flush_due(self) -> None:
+        assert self.state is not None
+        due = self.state.flush_due(now_ms())
+        if due:
+            await asyncio.gather(*(self.state.flush(partition_log) for partition_log in due))

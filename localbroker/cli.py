@@ -1,0 +1,116 @@
+"""`localbroker`: run the broker in the foreground until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from .config.properties import load_properties
+from .errors import KafkaError
+from .log.manager import DataDirInUse
+from .metadata.store import MetadataConflict
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="localbroker",
+        description="A single-node Kafka broker that stores records on disk.",
+    )
+    parser.add_argument(
+        "--host", default=None, help="address to bind (default 127.0.0.1, or from listeners)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="port to bind, 0 for any free port (default 9092)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="where logs live (Kafka's log.dirs; default ./localbroker-data)",
+    )
+    parser.add_argument("--node-id", type=int, default=None, help="node.id (default 0)")
+    parser.add_argument(
+        "--config", metavar="server.properties", type=Path, help="a Kafka server.properties file"
+    )
+    parser.add_argument(
+        "--override",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="set a server property, overriding the file (repeatable)",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    return parser
+
+
+def properties_from_args(args: argparse.Namespace) -> dict[str, str]:
+    properties: dict[str, str] = {}
+    if args.config is not None:
+        properties.update(load_properties(args.config))
+    for item in args.override:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"localbroker: --override needs KEY=VALUE, got {item!r}")
+        properties[key.strip()] = value.strip()
+    if args.data_dir is not None:
+        properties["log.dirs"] = args.data_dir
+    properties.setdefault("log.dirs", "./localbroker-data")
+    if args.node_id is not None:
+        properties["node.id"] = str(args.node_id)
+    return properties
+
+
+async def serve(properties: dict[str, str], host: str | None, port: int | None) -> None:
+    from .broker import LocalBroker
+
+    broker = LocalBroker(config=properties, host=host, port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await broker.start()
+    host_bound, port_bound = broker.bound
+    print(
+        f"localbroker listening on {host_bound}:{port_bound}"
+        f" (advertised {broker.bootstrap}, data in {broker.config.data_dir})",
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await broker.stop()
+
+
+def run(coroutine: object) -> None:
+    """Run on uvloop when it is installed (a faster event loop), else on asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)  # type: ignore[arg-type]
+        return
+    uvloop.run(coroutine)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        properties = properties_from_args(args)
+    except OSError as exc:
+        sys.exit(f"localbroker: cannot read {args.config}: {exc.strerror}")
+    try:
+        run(serve(properties, args.host, args.port))
+    except (DataDirInUse, MetadataConflict, KafkaError) as exc:
+        sys.exit(f"localbroker: {exc}")
+    except OSError as exc:
+        sys.exit(f"localbroker: cannot start: {exc}")
+    with contextlib.suppress(Exception):
+        logging.shutdown()

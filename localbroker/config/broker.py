@@ -1,0 +1,255 @@
+"""The broker's configuration: static properties, dynamic overrides, and their sources.
+
+Resolution follows Kafka: a dynamic per-broker value wins over a dynamic cluster-wide
+default, which wins over server.properties, which wins over Kafka's default. localbroker
+starts from the single-node settings Kafka's shipped `config/server.properties` uses (one
+replica for internal topics, no initial rebalance delay), reported as static config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import KafkaError
+from ..log.log_config import LogConfig
+from .definitions import BROKER_CONFIGS, BROKER_CONFIGS_BY_NAME
+from .entries import ConfigEntry, ConfigSource, Synonym
+from .topic import broker_synonyms, resolve_topic_value, validate_topic_configs
+from .values import normalize
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9092
+_SCHEDULER_CAP_MS = 1000
+
+# What Kafka's shipped single-node server.properties sets, plus facts about localbroker.
+LOCAL_DEFAULTS: dict[str, str] = {
+    "offsets.topic.replication.factor": "1",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "group.initial.rebalance.delay.ms": "0",
+    "process.roles": "broker,controller",
+    "max.incremental.fetch.session.cache.slots": "0",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    host: str
+    port: int
+
+
+def parse_listener(text: str) -> Listener:
+    """The first `PLAINTEXT://host:port` of a listeners list (an empty host means all)."""
+    first = text.split(",")[0].strip()
+    _, _, address = first.rpartition("://")
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise KafkaError(
+            "invalid_config", f"cannot parse listener {first!r}; use PLAINTEXT://host:port"
+        )
+    return Listener(host.strip("[]"), int(port))
+
+
+class BrokerConfig:
+    def __init__(
+        self, static: Mapping[str, str], host: str | None = None, port: int | None = None
+    ) -> None:
+        self.static: dict[str, str] = {**LOCAL_DEFAULTS, **static}
+        for name, value in static.items():
+            definition = BROKER_CONFIGS_BY_NAME.get(name)
+            if definition is not None and value is not None:
+                self.static[name] = normalize(definition, value)
+        if "broker.id" in self.static and "node.id" not in static:
+            self.static["node.id"] = self.static["broker.id"]
+        self.static.setdefault("node.id", "0")
+        self.static.setdefault("broker.id", self.static["node.id"])
+        listener = parse_listener(self.static["listeners"]) if "listeners" in self.static else None
+        self.host = (
+            host if host is not None else (listener.host if listener else "") or DEFAULT_HOST
+        )
+        self.port = port if port is not None else (listener.port if listener else DEFAULT_PORT)
+        self.static.setdefault("listeners", f"PLAINTEXT://{self.host}:{self.port}")
+        self.dynamic: dict[str, str] = {}
+        self.dynamic_default: dict[str, str] = {}
+
+    @classmethod
+    def from_properties(
+        cls, properties: Mapping[str, str], host: str | None = None, port: int | None = None
+    ) -> BrokerConfig:
+        return cls(properties, host, port)
+
+    def attach_dynamic(self, dynamic: dict[str, str], dynamic_default: dict[str, str]) -> None:
+        """Use the persisted dynamic configs (the dicts are shared with the metadata store)."""
+        self.dynamic = dynamic
+        self.dynamic_default = dynamic_default
+
+    # -- lookup -------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> tuple[str | None, ConfigSource]:
+        for values, source in (
+            (self.dynamic, ConfigSource.DYNAMIC_BROKER_CONFIG),
+            (self.dynamic_default, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG),
+            (self.static, ConfigSource.STATIC_BROKER_CONFIG),
+        ):
+            if name in values:
+                return values[name], source
+        definition = BROKER_CONFIGS_BY_NAME.get(name)
+        return (definition.default if definition else None), ConfigSource.DEFAULT_CONFIG
+
+    def value(self, name: str) -> str | None:
+        return self.lookup(name)[0]
+
+    def int_value(self, name: str) -> int:
+        value = self.value(name)
+        assert value is not None, f"{name} has no value"
+        return int(value)
+
+    def bool_value(self, name: str) -> bool:
+        return (self.value(name) or "").lower() == "true"
+
+    def synonyms(self, names: tuple[str, ...]) -> list[Synonym]:
+        """Kafka's synonym list: every source that sets one of `names`, most specific first."""
+        found = []
+        for values, source in (
+            (self.dynamic, ConfigSource.DYNAMIC_BROKER_CONFIG),
+            (self.dynamic_default, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG),
+            (self.static, ConfigSource.STATIC_BROKER_CONFIG),
+        ):
+            found += [Synonym(n, values[n], source) for n in names if n in values]
+        for name in names:
+            definition = BROKER_CONFIGS_BY_NAME.get(name)
+            if definition is not None and definition.default is not None:
+                found.append(Synonym(name, definition.default, ConfigSource.DEFAULT_CONFIG))
+        while found and found[0].name != names[0]:
+            found.pop(0)
+        return found
+
+    # -- typed settings localbroker uses --------------------------------------------------
+
+    @property
+    def node_id(self) -> int:
+        return self.int_value("node.id")
+
+    @property
+    def data_dir(self) -> Path:
+        dirs = self.value("log.dirs") or self.value("log.dir") or "/tmp/kraft-combined-logs"
+        return Path(dirs.split(",")[0].strip()).expanduser()
+
+    @property
+    def advertised_listener(self) -> Listener | None:
+        value = self.value("advertised.listeners")
+        return parse_listener(value) if value else None
+
+    @property
+    def num_partitions(self) -> int:
+        return self.int_value("num.partitions")
+
+    @property
+    def default_replication_factor(self) -> int:
+        return self.int_value("default.replication.factor")
+
+    @property
+    def auto_create_topics_enable(self) -> bool:
+        return self.bool_value("auto.create.topics.enable")
+
+    @property
+    def socket_request_max_bytes(self) -> int:
+        return self.int_value("socket.request.max.bytes")
+
+    @property
+    def log_retention_check_interval_ms(self) -> int:
+        return self.int_value("log.retention.check.interval.ms")
+
+    @property
+    def log_flush_scheduler_interval_ms(self) -> int:
+        """How often flush.ms is checked: Kafka's setting, but at least once a second, so a
+        topic's flush.ms works without also tuning log.flush.scheduler.interval.ms."""
+        return min(self.int_value("log.flush.scheduler.interval.ms"), _SCHEDULER_CAP_MS)
+
+    @property
+    def log_flush_offset_checkpoint_interval_ms(self) -> int:
+        return self.int_value("log.flush.offset.checkpoint.interval.ms")
+
+    # -- describing and altering ------------------------------------------------------------
+
+    def describe(self, names: list[str] | None = None) -> list[ConfigEntry]:
+        definitions = (
+            BROKER_CONFIGS
+            if names is None
+            else [BROKER_CONFIGS_BY_NAME[n] for n in names if n in BROKER_CONFIGS_BY_NAME]
+        )
+        entries = []
+        for definition in definitions:
+            value, source = self.lookup(definition.name)
+            if definition.sensitive:
+                value = None
+            entries.append(
+                ConfigEntry(
+                    definition.name,
+                    value,
+                    source,
+                    definition,
+                    tuple(self.synonyms(broker_synonyms(definition.name))),
+                )
+            )
+        return entries
+
+    def describe_cluster_defaults(self, names: list[str] | None = None) -> list[ConfigEntry]:
+        return [
+            ConfigEntry(
+                name,
+                value,
+                ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+                BROKER_CONFIGS_BY_NAME.get(name),
+                (Synonym(name, value, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG),),
+            )
+            for name, value in sorted(self.dynamic_default.items())
+            if names is None or name in names
+        ]
+
+    def validate_dynamic(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Normalized dynamic changes (None deletes), or INVALID_CONFIG / INVALID_REQUEST."""
+        refused = sorted(
+            n
+            for n in changes
+            if n not in BROKER_CONFIGS_BY_NAME or BROKER_CONFIGS_BY_NAME[n].read_only
+        )
+        if refused:
+            raise KafkaError(
+                "invalid_request", f"Cannot update these configs dynamically: {', '.join(refused)}"
+            )
+        return {
+            name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
+            for name, value in changes.items()
+        }
+
+    # -- topic configs --------------------------------------------------------------------
+
+    def log_config(self, overrides: Mapping[str, str]) -> LogConfig:
+        def number(name: str) -> int:
+            return int(resolve_topic_value(self, name, overrides)[0] or 0)
+
+        def text(name: str) -> str:
+            return resolve_topic_value(self, name, overrides)[0] or ""
+
+        return LogConfig(
+            segment_bytes=number("segment.bytes"),
+            segment_ms=number("segment.ms"),
+            segment_index_bytes=number("segment.index.bytes"),
+            index_interval_bytes=number("index.interval.bytes"),
+            retention_ms=number("retention.ms"),
+            retention_bytes=number("retention.bytes"),
+            max_message_bytes=number("max.message.bytes"),
+            flush_messages=number("flush.messages"),
+            flush_ms=number("flush.ms"),
+            message_timestamp_type=text("message.timestamp.type"),
+            message_timestamp_before_max_ms=number("message.timestamp.before.max.ms"),
+            message_timestamp_after_max_ms=number("message.timestamp.after.max.ms"),
+            cleanup_policy=tuple(text("cleanup.policy").split(",")),
+            file_delete_delay_ms=number("file.delete.delay.ms"),
+        )
+
+    def validate_topic_configs(self, configs: Mapping[str, str | None]) -> dict[str, str]:
+        return validate_topic_configs(configs)

@@ -1,0 +1,18 @@
+"""One module per Kafka API family; importing this package registers every handler."""
+
+from . import (  # noqa: F401  (imported to register their handlers)
+    api_versions,
+    cluster,
+    configs,
+    delete_records,
+    fetch,
+    leader_epoch,
+    list_offsets,
+    metadata,
+    produce,
+    producer_ids,
+    topics,
+)
+from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions
+
+__all__ = ["HANDLERS", "Handler", "RequestContext", "handles", "supported_versions"]

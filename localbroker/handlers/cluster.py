@@ -1,0 +1,84 @@
+"""DescribeCluster and DescribeLogDirs: what the cluster is made of and what its disk holds."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from .api_keys import ApiKey
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+BROKERS_ENDPOINT = 1
+
+
+@handles(ApiKey.DESCRIBE_CLUSTER, 0, 2)
+def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    response: dict[str, Any] = {
+        "throttle_time": 0,
+        "error_code": ErrorCode.none,
+        "endpoint_type": BROKERS_ENDPOINT,
+        "cluster_id": state.store.cluster_id,
+        "controller_id": state.node_id,
+        "brokers": [
+            {
+                "broker_id": state.node_id,
+                "host": state.advertised.host,
+                "port": state.advertised.port,
+                "rack": None,
+                "is_fenced": False,
+            }
+        ],
+    }
+    if getattr(request, "endpoint_type", BROKERS_ENDPOINT) != BROKERS_ENDPOINT:
+        response.update(
+            error_code=ErrorCode.unsupported_endpoint_type,
+            error_message="The request was sent to an endpoint of type BROKER, but we wanted"
+            " an endpoint of type CONTROLLER",
+            brokers=[],
+        )
+    return ctx.respond(response)
+
+
+@handles(ApiKey.DESCRIBE_LOG_DIRS, 1, 4)
+def describe_log_dirs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if request.topics is None:
+        wanted = {name: range(topic.partitions) for name, topic in state.topics.items()}
+    else:
+        wanted = {t.topic: t.partitions for t in request.topics}
+    topics = []
+    for name, partitions in wanted.items():
+        entries = []
+        for partition in partitions:
+            partition_log = state.logs.get(name, partition)
+            if partition_log is not None:
+                entries.append(
+                    {
+                        "partition_index": partition,
+                        "partition_size": partition_log.size_bytes,
+                        "offset_lag": 0,
+                        "is_future_key": False,
+                    }
+                )
+        if entries:
+            topics.append({"name": name, "partitions": entries})
+    usage = shutil.disk_usage(state.data_dir)
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode.none,
+            "results": [
+                {
+                    "error_code": ErrorCode.none,
+                    "log_dir": str(state.data_dir.resolve()),
+                    "topics": topics,
+                    "total_bytes": usage.total,
+                    "usable_bytes": usage.free,
+                }
+            ],
+        }
+    )

@@ -1,0 +1,252 @@
+"""DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics and the broker.
+
+Topic values, sources and synonym lists follow Kafka (see config/topic.py); changes are
+validated in full before anything is applied, retention is enforced right after a topic's
+or the broker's retention settings change, and validate_only applies nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from ..config.definitions import BROKER_CONFIGS_BY_NAME, TOPIC_CONFIGS_BY_NAME, ConfigDef
+from ..config.entries import ConfigEntry
+from ..config.topic import describe_topic
+from ..errors import KafkaError
+from ..state import validate_topic_name
+from .api_keys import ApiKey
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+TOPIC = 2
+BROKER = 4
+_CONFIG_TYPES = {
+    "BOOLEAN": 1,
+    "STRING": 2,
+    "INT": 3,
+    "SHORT": 4,
+    "LONG": 5,
+    "DOUBLE": 6,
+    "LIST": 7,
+    "CLASS": 8,
+    "PASSWORD": 9,
+}
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
+_OPERATION_NAMES = {APPEND: "APPEND", SUBTRACT: "SUBTRACT"}
+
+
+def _entry(
+    entry: ConfigEntry, include_synonyms: bool, include_docs: bool, topic: bool
+) -> dict[str, Any]:
+    definition = entry.definition
+    return {
+        "name": entry.name,
+        "value": entry.value,
+        "read_only": False if topic else entry.read_only,
+        "config_source": int(entry.source),
+        "is_sensitive": False if topic else entry.sensitive,
+        "is_default": entry.source == 5,
+        "synonyms": [
+            {"name": s.name, "value": s.value, "source": int(s.source)} for s in entry.synonyms
+        ]
+        if include_synonyms
+        else [],
+        "config_type": _CONFIG_TYPES.get(definition.type, 0) if definition else 0,
+        "documentation": definition.doc if include_docs and definition else None,
+    }
+
+
+def _broker_scope(state: BrokerState, name: str) -> bool:
+    """True for this broker's resource, False for the cluster-wide default (empty name)."""
+    if name == "":
+        return False
+    try:
+        node = int(name)
+    except ValueError:
+        raise KafkaError(
+            "invalid_request", f"Broker id must be an integer, but it is: {name}"
+        ) from None
+    if node != state.node_id:
+        raise KafkaError(
+            "invalid_request",
+            f"Unexpected broker id, expected {state.node_id} or empty string, but received {name}",
+        )
+    return True
+
+
+def _describe_one(
+    state: BrokerState, resource: Any, include_synonyms: bool, include_docs: bool
+) -> list[dict[str, Any]]:
+    keys = list(resource.configuration_keys) if resource.configuration_keys else None
+    if resource.resource_type == TOPIC:
+        validate_topic_name(resource.resource_name)
+        topic = state.topics.get(resource.resource_name)
+        if topic is None:
+            raise KafkaError("unknown_topic_or_partition", "")
+        entries = describe_topic(state.config, topic.configs, keys)
+        return [_entry(e, include_synonyms, include_docs, True) for e in entries]
+    if resource.resource_type == BROKER:
+        if _broker_scope(state, resource.resource_name):
+            entries = state.config.describe(keys)
+        else:
+            entries = state.config.describe_cluster_defaults(keys)
+        return [_entry(e, include_synonyms, include_docs, False) for e in entries]
+    raise KafkaError(
+        "invalid_request", f"Unsupported resource type {resource.resource_type} in DescribeConfigs"
+    )
+
+
+@handles(ApiKey.DESCRIBE_CONFIGS, 1, 4)
+def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    include_synonyms = getattr(request, "include_synonyms", False)
+    include_docs = getattr(request, "include_documentation", False)
+    results = []
+    for resource in request.resources:
+        result: dict[str, Any] = {
+            "error_code": ErrorCode.none,
+            "error_message": "",
+            "resource_type": resource.resource_type,
+            "resource_name": resource.resource_name,
+            "configs": [],
+        }
+        try:
+            result["configs"] = _describe_one(state, resource, include_synonyms, include_docs)
+        except KafkaError as exc:
+            result.update(error_code=exc.code, error_message=exc.message)
+        results.append(result)
+    return ctx.respond({"throttle_time": 0, "results": results})
+
+
+# -- altering ------------------------------------------------------------------------------
+
+Changes = Callable[[Mapping[str, str]], dict[str, str | None]]
+
+
+def _list_value(current: Mapping[str, str], definition: ConfigDef) -> list[str]:
+    text = current.get(definition.name, definition.default or "")
+    return [item for item in text.split(",") if item]
+
+
+def _incremental(configs: Any, definitions: Mapping[str, ConfigDef]) -> Changes:
+    """A function turning current overrides into the new ones, per IncrementalAlterConfigs."""
+    nulls = [c.name for c in configs if c.config_operation != DELETE and c.value is None]
+    if nulls:
+        raise KafkaError("invalid_request", f"Null value not supported for : {', '.join(nulls)}")
+    for config in configs:
+        if config.config_operation not in (SET, DELETE, APPEND, SUBTRACT):
+            raise KafkaError(
+                "invalid_request", f"Unknown alter config operation {config.config_operation}"
+            )
+        if config.config_operation in _OPERATION_NAMES:
+            definition = definitions.get(config.name)
+            if definition is None or definition.type != "LIST":
+                raise KafkaError(
+                    "invalid_config",
+                    f"Can't {_OPERATION_NAMES[config.config_operation]} to key {config.name}"
+                    " because its type is not LIST.",
+                )
+
+    def apply(current: Mapping[str, str]) -> dict[str, str | None]:
+        updated: dict[str, str | None] = dict(current)
+        for config in configs:
+            operation = config.config_operation
+            if operation == SET:
+                updated[config.name] = config.value
+            elif operation == DELETE:
+                updated.pop(config.name, None)
+            else:
+                definition = definitions[config.name]
+                items = _list_value({k: v for k, v in updated.items() if v is not None}, definition)
+                values = [v.strip() for v in config.value.split(",") if v.strip()]
+                if operation == APPEND:
+                    items += [v for v in values if v not in items]
+                else:
+                    items = [item for item in items if item not in values]
+                updated[config.name] = ",".join(items)
+        return updated
+
+    return apply
+
+
+def _replace(configs: Any) -> Changes:
+    """AlterConfigs (legacy) replaces the whole set of overrides."""
+    nulls = [c.name for c in configs if c.value is None]
+    if nulls:
+        raise KafkaError("invalid_request", f"Null value not supported for : {', '.join(nulls)}")
+    return lambda current: {c.name: c.value for c in configs}
+
+
+def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only: bool) -> None:
+    if name == "":
+        raise KafkaError("invalid_request", "Default topic resources are not allowed.")
+    validate_topic_name(name)
+    topic = state.topics.get(name)
+    current = topic.configs if topic is not None else {}
+    overrides = state.config.validate_topic_configs(changes(current))
+    if topic is None:
+        raise KafkaError("unknown_topic_or_partition", f"The topic '{name}' does not exist.")
+    if not validate_only:
+        state.set_topic_configs(name, overrides)
+
+
+def _alter_broker(state: BrokerState, name: str, changes: Changes, validate_only: bool) -> None:
+    target = state.config.dynamic if _broker_scope(state, name) else state.config.dynamic_default
+    updated = state.config.validate_dynamic(changes(target))
+    if validate_only:
+        return
+    target.clear()
+    target.update({k: v for k, v in updated.items() if v is not None})
+    state.store.save()
+    state.reconfigure_logs(state.topics.values())
+
+
+def _alter(
+    state: BrokerState,
+    ctx: RequestContext,
+    request: Any,
+    changes_for: Callable[[Any, Mapping[str, ConfigDef]], Changes],
+) -> Any:
+    seen = Counter((r.resource_type, r.resource_name) for r in request.resources)
+    responses = []
+    for resource in request.resources:
+        response: dict[str, Any] = {
+            "error_code": ErrorCode.none,
+            "error_message": None,
+            "resource_type": resource.resource_type,
+            "resource_name": resource.resource_name,
+        }
+        try:
+            if seen[(resource.resource_type, resource.resource_name)] > 1:
+                raise KafkaError("invalid_request", "Duplicate resource.")
+            if len({c.name for c in resource.configs}) != len(resource.configs):
+                raise KafkaError("invalid_request", "Error due to duplicate config keys")
+            if resource.resource_type == TOPIC:
+                changes = changes_for(resource.configs, TOPIC_CONFIGS_BY_NAME)
+                _alter_topic(state, resource.resource_name, changes, request.validate_only)
+            elif resource.resource_type == BROKER:
+                changes = changes_for(resource.configs, BROKER_CONFIGS_BY_NAME)
+                _alter_broker(state, resource.resource_name, changes, request.validate_only)
+            else:
+                raise KafkaError(
+                    "invalid_request", f"Unsupported resource type {resource.resource_type}"
+                )
+        except KafkaError as exc:
+            response.update(error_code=exc.code, error_message=exc.message or None)
+        responses.append(response)
+    return ctx.respond({"throttle_time": 0, "responses": responses})
+
+
+@handles(ApiKey.ALTER_CONFIGS, 0, 2)
+def alter_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    return _alter(state, ctx, request, lambda configs, _definitions: _replace(configs))
+
+
+@handles(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1)
+def incremental_alter_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    return _alter(state, ctx, request, _incremental)

@@ -1,0 +1,161 @@
+"""Fetch: read from the logs, and long-poll until `min_bytes` arrive or `max_wait` passes.
+
+Fetch sessions (KIP-227) are answered sessionlessly, as a Kafka broker with no free session
+slots does: a request to open a session (id 0, epoch 0) gets session id 0 back, so the client
+keeps sending full requests; a request naming a session we never created gets
+FETCH_SESSION_ID_NOT_FOUND and the client starts over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from ..errors import KafkaError
+from ..log.partition import PartitionLog
+from .api_keys import ApiKey
+from .leader import leader_epoch_error
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+READ_COMMITTED = 1
+_INITIAL_EPOCH = 0
+_FINAL_EPOCH = -1
+
+
+class _Read:
+    """One pass over the requested partitions; re-run when data arrives during a long poll."""
+
+    def __init__(self, state: BrokerState, ctx: RequestContext, request: Any) -> None:
+        self.state = state
+        self.by_id = ctx.api_version >= 13
+        self.read_committed = request.isolation_level == READ_COMMITTED
+        self.logs: list[PartitionLog] = []
+        self.errors = False
+        self.total = 0
+        self.responses = self._run(request)
+
+    def _run(self, request: Any) -> list[dict[str, Any]]:
+        remaining = request.max_bytes
+        min_one = True
+        responses = []
+        for topic in request.topics:
+            name, topic_id, topic_error = self._resolve(topic)
+            partitions = []
+            for partition in topic.partitions:
+                entry = self._read_partition(name, topic_error, partition, remaining, min_one)
+                size = len(entry["records"])
+                if size:
+                    remaining = max(remaining - size, 0)
+                    min_one = False
+                    self.total += size
+                partitions.append(entry)
+            responses.append({"topic": name, "topic_id": topic_id, "partitions": partitions})
+        return responses
+
+    def _resolve(self, topic: Any) -> tuple[str, Any, ErrorCode | None]:
+        if not self.by_id:
+            return topic.topic, None, None
+        record = self.state.topic_by_id(topic.topic_id)
+        if record is None:
+            return "", topic.topic_id, ErrorCode.unknown_topic_id
+        return record.name, topic.topic_id, None
+
+    def _read_partition(
+        self,
+        name: str,
+        topic_error: ErrorCode | None,
+        partition: Any,
+        remaining: int,
+        min_one: bool,
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "partition_index": partition.partition,
+            "error_code": ErrorCode.none,
+            "high_watermark": -1,
+            "last_stable_offset": -1,
+            "log_start_offset": -1,
+            "aborted_transactions": [] if self.read_committed else None,
+            "records": b"",
+        }
+        error = topic_error or leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
+        if error is not None:
+            return self._failed(entry, error)
+        try:
+            partition_log = self.state.partition_log(name, partition.partition)
+        except KafkaError as exc:
+            return self._failed(entry, exc.code)
+        high_watermark = partition_log.high_watermark
+        entry["high_watermark"] = high_watermark
+        entry["last_stable_offset"] = high_watermark
+        entry["log_start_offset"] = partition_log.log_start_offset
+        self.logs.append(partition_log)
+        max_bytes = min(partition.partition_max_bytes, remaining)
+        try:
+            entry["records"] = partition_log.read(partition.fetch_offset, max_bytes, min_one)
+        except KafkaError as exc:
+            return self._failed(entry, exc.code)
+        return entry
+
+    def _failed(self, entry: dict[str, Any], error: ErrorCode) -> dict[str, Any]:
+        self.errors = True
+        entry["error_code"] = error
+        return entry
+
+
+def _session_error(ctx: RequestContext, request: Any) -> ErrorCode | None:
+    if ctx.api_version < 7:
+        return None
+    if request.session_id != 0:
+        return ErrorCode.fetch_session_id_not_found
+    if request.session_epoch not in (_INITIAL_EPOCH, _FINAL_EPOCH):
+        return ErrorCode.invalid_fetch_session_epoch
+    return None
+
+
+async def _wait_for_data(logs: list[PartitionLog], timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    woken: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    timer = loop.call_later(timeout, wake)
+    for partition_log in logs:
+        partition_log.add_listener(wake)
+    try:
+        await woken
+    finally:
+        timer.cancel()
+        for partition_log in logs:
+            partition_log.remove_listener(wake)
+
+
+@handles(ApiKey.FETCH, 4, 17)
+async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    session_error = _session_error(ctx, request)
+    if session_error is not None:
+        return ctx.respond(
+            {"throttle_time": 0, "error_code": session_error, "session_id": 0, "responses": []}
+        )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + request.max_wait.total_seconds()
+    while True:
+        read = _Read(state, ctx, request)
+        remaining = deadline - loop.time()
+        if read.total >= request.min_bytes or read.errors or remaining <= 0 or not read.logs:
+            break
+        await _wait_for_data(read.logs, remaining)
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode.none,
+            "session_id": 0,
+            "responses": read.responses,
+        }
+    )

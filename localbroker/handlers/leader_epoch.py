@@ -1,0 +1,50 @@
+"""OffsetForLeaderEpoch (KIP-320): where each leader epoch ends, for consumers validating their
+position after a leader change. Every batch here was written in epoch 0."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from ..errors import KafkaError
+from ..log.partition import LEADER_EPOCH
+from .api_keys import ApiKey
+from .leader import NO_EPOCH, leader_epoch_error
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+
+@handles(ApiKey.OFFSET_FOR_LEADER_EPOCH, 2, 4)
+def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    topics = []
+    for topic in request.topics:
+        partitions = []
+        for partition in topic.partitions:
+            entry: dict[str, Any] = {
+                "error_code": ErrorCode.none,
+                "partition": partition.partition,
+                "leader_epoch": NO_EPOCH,
+                "end_offset": -1,
+            }
+            error = leader_epoch_error(partition.current_leader_epoch)
+            try:
+                if error is not None:
+                    entry["error_code"] = error
+                    partitions.append(entry)
+                    continue
+                partition_log = state.partition_log(topic.topic, partition.partition)
+                if partition.leader_epoch == LEADER_EPOCH:
+                    entry.update(leader_epoch=LEADER_EPOCH, end_offset=partition_log.log_end_offset)
+                elif NO_EPOCH < partition.leader_epoch < LEADER_EPOCH:
+                    entry.update(
+                        leader_epoch=partition.leader_epoch,
+                        end_offset=partition_log.log_start_offset,
+                    )
+            except KafkaError as exc:
+                entry["error_code"] = exc.code
+            partitions.append(entry)
+        topics.append({"topic": topic.topic, "partitions": partitions})
+    return ctx.respond({"throttle_time": 0, "topics": topics})

@@ -1,0 +1,95 @@
+"""Metadata: brokers, topics with ids, partitions and leaders; auto-creates topics on request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from ..errors import KafkaError
+from ..metadata.store import TopicRecord
+from .api_keys import ApiKey
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+LEADER_EPOCH = 0
+
+
+def broker_entries(state: BrokerState) -> list[dict[str, Any]]:
+    listener = state.advertised
+    return [{"node_id": state.node_id, "host": listener.host, "port": listener.port, "rack": None}]
+
+
+def topic_entry(state: BrokerState, topic: TopicRecord) -> dict[str, Any]:
+    node = state.node_id
+    return {
+        "error_code": ErrorCode.none,
+        "name": topic.name,
+        "topic_id": topic.topic_id,
+        "is_internal": topic.internal,
+        "partitions": [
+            {
+                "error_code": ErrorCode.none,
+                "partition_index": partition,
+                "leader_id": node,
+                "leader_epoch": LEADER_EPOCH,
+                "replica_nodes": [node],
+                "isr_nodes": [node],
+                "offline_replicas": [],
+            }
+            for partition in range(topic.partitions)
+        ],
+    }
+
+
+def _error_entry(error: ErrorCode, name: str | None, topic_id: Any = None) -> dict[str, Any]:
+    return {
+        "error_code": error,
+        "name": name,
+        "topic_id": topic_id,
+        "is_internal": False,
+        "partitions": [],
+    }
+
+
+def _lookup(
+    state: BrokerState, ctx: RequestContext, requested: Any, auto_create: bool
+) -> dict[str, Any]:
+    name = requested.name
+    topic_id = getattr(requested, "topic_id", None)
+    if name is None:
+        topic = state.topic_by_id(topic_id) if topic_id is not None else None
+        if topic is None:
+            return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
+        return topic_entry(state, topic)
+    topic = state.topics.get(name)
+    if topic is not None:
+        return topic_entry(state, topic)
+    if not auto_create:
+        return _error_entry(ErrorCode.unknown_topic_or_partition, name)
+    try:
+        return topic_entry(state, state.ensure_topic(name))
+    except KafkaError as exc:
+        return _error_entry(exc.code, name)
+
+
+@handles(ApiKey.METADATA, 0, 13)
+def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    requested = request.topics
+    if requested is None or (ctx.api_version == 0 and not requested):
+        topics = [topic_entry(state, topic) for topic in state.topics.values()]
+    else:
+        auto_create = getattr(request, "allow_auto_topic_creation", True)
+        topics = [_lookup(state, ctx, item, auto_create) for item in requested]
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "brokers": broker_entries(state),
+            "cluster_id": state.store.cluster_id,
+            "controller_id": state.node_id,
+            "topics": topics,
+            "error_code": ErrorCode.none,
+        }
+    )

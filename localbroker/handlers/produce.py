@@ -1,0 +1,107 @@
+"""Produce: validate each partition's batch, append it, and answer once it is as durable as
+the flush policy requires (acks=0 gets no answer; an error then closes the connection, as in
+Kafka, so the producer notices)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from ..errors import KafkaError
+from ..log.partition import PartitionLog
+from ..records.batch import validate_produced
+from .api_keys import ApiKey
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+
+def _append(
+    state: BrokerState, ctx: RequestContext, topic: str, partition: Any, flushes: list[PartitionLog]
+) -> dict[str, Any]:
+    index = partition.index
+    try:
+        partition_log = state.partition_log(topic, index)
+        records = partition.records
+        if records is None:
+            raise KafkaError("invalid_record", "produce request carries no records")
+        header = validate_produced(records, partition_log.config.max_message_bytes)
+        if header.is_transactional:
+            raise KafkaError(
+                "invalid_txn_state",
+                "transactional batches need the transaction coordinator, which this broker"
+                " does not offer yet",
+            )
+        result = partition_log.append(header, records, ctx.now_ms)
+    except KafkaError as exc:
+        return {
+            "index": index,
+            "error_code": exc.code,
+            "base_offset": -1,
+            "log_start_offset": -1,
+            "error_message": exc.message or None,
+        }
+    if partition_log.flush_pending:
+        flushes.append(partition_log)
+    return {
+        "index": index,
+        "error_code": ErrorCode.none,
+        "base_offset": result.base_offset,
+        "log_append_time": result.log_append_time if result.log_append_time >= 0 else None,
+        "log_start_offset": partition_log.log_start_offset,
+    }
+
+
+def _refuse_all(request: Any, error: ErrorCode, message: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": topic.name,
+            "partition_responses": [
+                {
+                    "index": p.index,
+                    "error_code": error,
+                    "base_offset": -1,
+                    "log_start_offset": -1,
+                    "error_message": message,
+                }
+                for p in topic.partition_data
+            ],
+        }
+        for topic in request.topic_data
+    ]
+
+
+# Produce v0-2 (the pre-2017 message formats) are refused as in Kafka 4: kio has no schema for
+# them, so such a request closes the connection. v0 is still advertised because librdkafka
+# before 2.10 turns off compression without it (KAFKA-18659).
+@handles(ApiKey.PRODUCE, 0, 12)
+async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    acks = request.acks
+    flushes: list[PartitionLog] = []
+    if acks not in (0, 1, -1):
+        responses = _refuse_all(
+            request, ErrorCode.invalid_required_acks, f"acks must be 0, 1 or -1, not {acks}"
+        )
+    else:
+        responses = [
+            {
+                "name": topic.name,
+                "partition_responses": [
+                    _append(state, ctx, topic.name, partition, flushes)
+                    for partition in topic.partition_data
+                ],
+            }
+            for topic in request.topic_data
+        ]
+    if flushes:
+        await asyncio.gather(*(state.flush(partition_log) for partition_log in flushes))
+    if acks == 0:
+        if any(
+            p["error_code"] != ErrorCode.none for t in responses for p in t["partition_responses"]
+        ):
+            ctx.close_connection = True
+        return None
+    return ctx.respond({"responses": responses, "throttle_time": 0})

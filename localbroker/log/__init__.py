@@ -1,0 +1,1 @@
+"""The on-disk log: Kafka-layout segments, sparse indexes, recovery and retention. No sockets."""

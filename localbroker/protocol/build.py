@@ -1,0 +1,121 @@
+"""Build any version of a kio response from one plain description.
+
+Handlers describe a response once, as nested dicts with Kafka's field names, and `build`
+turns that into the dataclass of whatever version the client asked for: fields the version
+lacks are dropped, fields the handler left out take the schema's default, and integers are
+converted where kio wants richer types (milliseconds to timedelta, ints to ErrorCode).
+This keeps one handler per API instead of one per API version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, TypeVar
+
+from kio.schema.errors import ErrorCode
+from kio.serial._introspect import (
+    EntityField,
+    EntityTupleField,
+    classify_field,
+    is_optional,
+)
+
+T = TypeVar("T")
+
+_MISSING = dataclasses.MISSING
+
+
+def _ms_to_timedelta(value: Any) -> Any:
+    return datetime.timedelta(milliseconds=value) if isinstance(value, int) else value
+
+
+def _ms_to_datetime(value: Any) -> Any:
+    if isinstance(value, int):
+        return datetime.datetime.fromtimestamp(value / 1000, tz=datetime.UTC)
+    return value
+
+
+def _to_error_code(value: Any) -> Any:
+    return value if isinstance(value, ErrorCode) else ErrorCode(value)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "timedelta_i32": _ms_to_timedelta,
+    "timedelta_i64": _ms_to_timedelta,
+    "datetime_i64": _ms_to_datetime,
+    "error_code": _to_error_code,
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _FieldPlan:
+    name: str
+    nested: type | None
+    is_array: bool
+    convert: Callable[[Any], Any] | None
+    fallback: Callable[[], Any] | None
+
+
+def _fallback(field: dataclasses.Field[Any], is_array: bool) -> Callable[[], Any] | None:
+    if field.default is not _MISSING:
+        default = field.default
+        return lambda: default
+    if field.default_factory is not _MISSING:
+        return field.default_factory
+    if is_optional(field):
+        return lambda: None
+    if is_array:
+        return tuple
+    return None
+
+
+@cache
+def _plan(cls: type) -> tuple[_FieldPlan, ...]:
+    plans = []
+    for field in dataclasses.fields(cls):
+        kind = classify_field(field)
+        nested = kind.type_ if isinstance(kind, EntityField | EntityTupleField) else None
+        kafka_type = field.metadata.get("kafka_type")
+        plans.append(
+            _FieldPlan(
+                name=field.name,
+                nested=nested,
+                is_array=kind.is_array,
+                convert=_CONVERTERS.get(kafka_type) if kafka_type else None,
+                fallback=_fallback(field, kind.is_array),
+            )
+        )
+    return tuple(plans)
+
+
+def build(cls: type[T], data: Mapping[str, Any] | T) -> T:
+    """Instantiate `cls` from `data`, recursing into nested entities and arrays of them."""
+    if isinstance(data, cls):
+        return data
+    assert isinstance(data, Mapping), f"{cls.__qualname__} needs a mapping, got {data!r}"
+    values: dict[str, Any] = {}
+    for plan in _plan(cls):
+        if plan.name in data:
+            value = data[plan.name]
+        elif plan.fallback is not None:
+            values[plan.name] = plan.fallback()
+            continue
+        else:
+            raise TypeError(f"{cls.__module__}.{cls.__qualname__} needs field {plan.name!r}")
+        if value is not None:
+            if plan.nested is not None:
+                nested = plan.nested
+                value = (
+                    tuple(build(nested, item) for item in value)
+                    if plan.is_array
+                    else build(nested, value)
+                )
+            elif plan.is_array:
+                value = tuple(value)
+            elif plan.convert is not None:
+                value = plan.convert(value)
+        values[plan.name] = value
+    return cls(**values)

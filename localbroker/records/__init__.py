@@ -1,0 +1,1 @@
+"""Record batches (message format v2) handled at the batch level: headers, checks, stamping."""

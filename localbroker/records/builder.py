@@ -1,0 +1,112 @@
+"""Encoding record batches, for batches the broker writes itself and for tests.
+
+Clients' batches are never re-encoded; this is for data that originates in the broker
+(internal topics) and for building exact bytes in tests.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cramjam
+from crc32c import crc32c
+
+from .batch import CRC_START, HEADER, NO_PRODUCER_ID, NO_SEQUENCE
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    value: bytes | None
+    key: bytes | None = None
+    headers: Sequence[tuple[str, bytes | None]] = field(default_factory=tuple)
+    timestamp: int | None = None
+
+
+def _varint(value: int) -> bytes:
+    zigzag = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while zigzag & ~0x7F:
+        out.append((zigzag & 0x7F) | 0x80)
+        zigzag >>= 7
+    out.append(zigzag)
+    return bytes(out)
+
+
+def _bytes_field(data: bytes | None) -> bytes:
+    if data is None:
+        return _varint(-1)
+    return _varint(len(data)) + data
+
+
+def _encode_record(record: NewRecord, offset_delta: int, timestamp_delta: int) -> bytes:
+    body = bytearray(b"\x00")
+    body += _varint(timestamp_delta)
+    body += _varint(offset_delta)
+    body += _bytes_field(record.key)
+    body += _bytes_field(record.value)
+    body += _varint(len(record.headers))
+    for name, value in record.headers:
+        body += _bytes_field(name.encode())
+        body += _bytes_field(value)
+    return _varint(len(body)) + bytes(body)
+
+
+def _compress(codec: int, data: bytes) -> bytes:
+    if codec == 0:
+        return data
+    if codec == 1:
+        return gzip.compress(data)
+    if codec == 2:
+        return bytes(cramjam.snappy.compress_raw(data))
+    if codec == 3:
+        return bytes(cramjam.lz4.compress(data))
+    if codec == 4:
+        return bytes(cramjam.zstd.compress(data))
+    raise ValueError(f"unknown compression codec {codec}")
+
+
+def build_batch(
+    records: Sequence[NewRecord],
+    *,
+    now_ms: int,
+    base_offset: int = 0,
+    compression: int = 0,
+    attributes: int = 0,
+    producer_id: int = NO_PRODUCER_ID,
+    producer_epoch: int = -1,
+    base_sequence: int = NO_SEQUENCE,
+    partition_leader_epoch: int = -1,
+) -> bytes:
+    """One magic-2 batch holding `records`, CRC included."""
+    if not records:
+        raise ValueError("a record batch needs at least one record")
+    timestamps = [now_ms if r.timestamp is None else r.timestamp for r in records]
+    base_timestamp = timestamps[0]
+    body = b"".join(
+        _encode_record(record, delta, timestamp - base_timestamp)
+        for delta, (record, timestamp) in enumerate(zip(records, timestamps, strict=True))
+    )
+    payload = _compress(compression, body)
+    header = bytearray(
+        HEADER.pack(
+            base_offset,
+            HEADER.size - 12 + len(payload),
+            partition_leader_epoch,
+            2,
+            0,
+            attributes | compression,
+            len(records) - 1,
+            base_timestamp,
+            max(timestamps),
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            len(records),
+        )
+    )
+    batch = header + payload
+    struct.pack_into(">I", batch, 17, crc32c(memoryview(batch)[CRC_START:]))
+    return bytes(batch)

@@ -1,0 +1,245 @@
+"""The broker's only networking: accept connections, cut frames, dispatch, answer in order.
+
+Each connection serves its requests one at a time, as Kafka's socket server does (it mutes a
+channel until the response is sent), so responses leave in request order and a long-polling
+fetch holds back only its own connection. Anything a peer sends that is not a valid request
+ends in an error response or a closed connection; it never reaches the rest of the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from .errors import KafkaError
+from .handlers import HANDLERS, RequestContext, supported_versions
+from .protocol.build import build
+from .protocol.codec import (
+    API_VERSIONS_KEY,
+    MalformedRequest,
+    RequestError,
+    UnknownApi,
+    UnsupportedApiVersion,
+    api_name,
+    decode_request,
+    encode_response,
+    response_schema,
+)
+from .protocol.framing import FrameDecoder, FrameError
+
+if TYPE_CHECKING:
+    from .state import BrokerState
+
+log = logging.getLogger(__name__)
+
+_PAUSE_READING_BYTES = 64 * 1024 * 1024
+_CLOSE = object()
+
+
+def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | None:
+    """A response carrying `error` at the top level, when this API's schema has such a field."""
+    schema = response_schema(api_key, api_version)
+    if schema is None:
+        return None
+    if "error_code" not in {f.name for f in dataclasses.fields(schema)}:
+        return None
+    try:
+        return build(schema, {"error_code": error, "throttle_time": 0})
+    except TypeError:
+        return None
+
+
+def _api_versions_fallback(correlation_id: int) -> list[Any]:
+    """ApiVersions v0 with UNSUPPORTED_VERSION and our full table, so the client can downgrade."""
+    schema = response_schema(API_VERSIONS_KEY, 0)
+    assert schema is not None
+    body = build(
+        schema,
+        {
+            "error_code": ErrorCode.unsupported_version,
+            "api_keys": [
+                {"api_key": key, "min_version": low, "max_version": high}
+                for key, (low, high) in supported_versions().items()
+            ],
+        },
+    )
+    return encode_response(correlation_id, body)
+
+
+class Connection(asyncio.BufferedProtocol):
+    """One client connection: frames in, responses out, strictly in order."""
+
+    def __init__(self, server: KafkaServer) -> None:
+        self._server = server
+        self._decoder = FrameDecoder(server.state.config.socket_request_max_bytes)
+        self._transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._reading_paused = False
+        self._task: asyncio.Task[None] | None = None
+        self.peer: tuple[str, int] = ("", 0)
+
+    # -- asyncio protocol callbacks -----------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        self._server.connections.add(self)
+        self._task = asyncio.get_running_loop().create_task(self._serve())
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._decoder.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        try:
+            self._decoder.buffer_updated(nbytes)
+        except FrameError as exc:
+            log.warning("closing connection from %s:%d: %s", *self.peer, exc)
+            self.close()
+            return
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        if self._decoder.buffered_bytes > _PAUSE_READING_BYTES and self._transport:
+            self._transport.pause_reading()
+            self._reading_paused = True
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server.connections.discard(self)
+        if self._task is not None:
+            self._task.cancel()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.cancel()
+        self._writable.set()
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    # -- serving ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                frame = self._decoder.next_frame()
+                if frame is None:
+                    if self._reading_paused and self._transport:
+                        self._transport.resume_reading()
+                        self._reading_paused = False
+                    self._waiter = loop.create_future()
+                    await self._waiter
+                    self._waiter = None
+                    continue
+                response = await self._server.dispatch(frame, self)
+                if self._transport is None or self._transport.is_closing():
+                    return
+                if response is _CLOSE:
+                    self.close()
+                    return
+                if response is not None:
+                    self._transport.writelines(response)
+                    if not self._writable.is_set():
+                        await self._writable.wait()
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("connection from %s:%d failed; closing it", *self.peer)
+            self.close()
+
+
+class KafkaServer:
+    """Accepts connections and routes decoded requests to the API handlers."""
+
+    def __init__(self, state: BrokerState) -> None:
+        self.state = state
+        self.connections: set[Connection] = set()
+        self._server: asyncio.Server | None = None
+        self._supported = supported_versions()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Connection(self), host, port, reuse_address=True, backlog=1024
+        )
+        sockname = self._server.sockets[0].getsockname()
+        return str(sockname[0]), int(sockname[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def dispatch(self, frame: bytes | bytearray, connection: Connection) -> Any:
+        """The encoded response to `frame`, None when none is due, or _CLOSE."""
+        try:
+            request = decode_request(frame, self._supported)
+        except UnsupportedApiVersion as exc:
+            return self._refuse(exc, connection)
+        except (UnknownApi, MalformedRequest) as exc:
+            log.warning("closing connection from %s:%d: %s", *connection.peer, exc)
+            log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
+            return _CLOSE
+        header = request.header
+        context = RequestContext(
+            header, connection.peer[0], connection.peer[1], int(time.time() * 1000)
+        )
+        handler = HANDLERS[header.api_key]
+        try:
+            result = handler.function(self.state, context, request.body)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except KafkaError as exc:
+            log.info("%s from %s:%d failed: %s", api_name(header.api_key), *connection.peer, exc)
+            result = _error_response(header.api_key, header.api_version, exc.code)
+            if result is None:
+                return _CLOSE
+        except Exception:
+            log.exception(
+                "%s v%d from %s:%d failed",
+                api_name(header.api_key),
+                header.api_version,
+                *connection.peer,
+            )
+            result = _error_response(
+                header.api_key, header.api_version, ErrorCode.unknown_server_error
+            )
+            if result is None:
+                return _CLOSE
+        if context.close_connection:
+            return _CLOSE
+        if result is None:
+            return None
+        return encode_response(header.correlation_id, result)
+
+    def _refuse(self, exc: RequestError, connection: Connection) -> Any:
+        if exc.api_key == API_VERSIONS_KEY:
+            return _api_versions_fallback(exc.correlation_id)
+        body = _error_response(exc.api_key, exc.api_version, ErrorCode.unsupported_version)
+        log.warning(
+            "%s from %s:%d%s",
+            exc,
+            *connection.peer,
+            "" if body is not None else "; closing the connection",
+        )
+        if body is None:
+            return _CLOSE
+        return encode_response(exc.correlation_id, body)

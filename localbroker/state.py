@@ -1,0 +1,276 @@
+"""The broker's state and the operations every API (and the workbench, in-process) shares.
+
+Handlers translate requests into calls on `BrokerState`; the TUI can call the same methods
+without the wire. Nothing here touches sockets; the only asyncio it uses is for waiting
+(fetch long polls) and for running fsync in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+from .config.broker import BrokerConfig, Listener
+from .errors import KafkaError
+from .log.log_config import LogConfig
+from .log.manager import LogManager
+from .log.partition import FlushJob, PartitionLog
+from .metadata.store import MetadataStore, TopicRecord, new_topic_id
+
+log = logging.getLogger(__name__)
+
+MAX_TOPIC_NAME_LENGTH = 249
+_LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
+BROKER_COUNT = 1
+CLUSTER_METADATA_TOPIC = "__cluster_metadata"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def validate_topic_name(name: str) -> None:
+    """Kafka's topic name rules (Topic.validate), with its messages."""
+    reason = None
+    if not name:
+        reason = "the empty string is not allowed"
+    elif name in (".", ".."):
+        reason = f"'{name}' is not allowed"
+    elif len(name) > MAX_TOPIC_NAME_LENGTH:
+        reason = f"the length of '{name}' is longer than the max allowed length 249"
+    elif not _LEGAL_TOPIC_NAME.match(name):
+        reason = (
+            f"'{name}' contains one or more characters other than ASCII alphanumerics,"
+            " '.', '_' and '-'"
+        )
+    if reason is not None:
+        raise KafkaError("invalid_topic_exception", f"Topic name is invalid: {reason}")
+
+
+class BrokerState:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.data_dir = config.data_dir
+        self.logs = LogManager(self.data_dir)
+        try:
+            self.store = MetadataStore(self.data_dir, self.node_id)
+        except Exception:
+            self.logs.abandon()
+            raise
+        config.attach_dynamic(self.store.broker_configs, self.store.default_broker_configs)
+        self.advertised = Listener(config.host, config.port)
+        self.started_ms = now_ms()
+        self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
+
+    # -- start and stop -----------------------------------------------------------------
+
+    def load(self) -> None:
+        """Open every partition log (recovering after an unclean stop)."""
+        partitions = [
+            (topic.name, partition, self.log_config(topic))
+            for topic in self.store.topics.values()
+            for partition in range(topic.partitions)
+        ]
+        try:
+            self.logs.load(partitions, now_ms())
+        except Exception:
+            self.logs.abandon()
+            raise
+
+    def close(self) -> None:
+        self.logs.close()
+
+    # -- topics -------------------------------------------------------------------------
+
+    @property
+    def topics(self) -> dict[str, TopicRecord]:
+        return self.store.topics
+
+    def topic_by_id(self, topic_id: uuid.UUID) -> TopicRecord | None:
+        return self.store.topics_by_id.get(topic_id)
+
+    def log_config(self, topic: TopicRecord) -> LogConfig:
+        return self.config.log_config(topic.configs)
+
+    def partition_log(self, topic: str, partition: int) -> PartitionLog:
+        """The log of an existing partition, or UNKNOWN_TOPIC_OR_PARTITION."""
+        partition_log = self.logs.get(topic, partition)
+        if partition_log is None:
+            raise KafkaError(
+                "unknown_topic_or_partition",
+                f"This server does not host this topic-partition: {topic}-{partition}",
+            )
+        return partition_log
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = -1,
+        replication_factor: int = -1,
+        configs: dict[str, str | None] | None = None,
+        *,
+        validate_only: bool = False,
+    ) -> TopicRecord:
+        """Create a topic the way CreateTopics does, raising KafkaError with Kafka's messages."""
+        validate_topic_name(name)
+        if name == CLUSTER_METADATA_TOPIC:
+            raise KafkaError("invalid_request", f"Creation of internal topic {name} is prohibited.")
+        if name in self.store.topics:
+            raise KafkaError("topic_already_exists", f"Topic '{name}' already exists.")
+        collision = name.replace(".", "_")
+        for existing in self.store.topics:
+            if existing.replace(".", "_") == collision:
+                raise KafkaError(
+                    "invalid_topic_exception",
+                    f"Topic '{name}' collides with existing topic: {existing}",
+                )
+        if partitions == -1:
+            partitions = self.config.num_partitions
+        if replication_factor == -1:
+            replication_factor = self.config.default_replication_factor
+        if partitions <= 0:
+            raise KafkaError(
+                "invalid_partitions",
+                "Number of partitions was set to an invalid non-positive value.",
+            )
+        if replication_factor <= 0:
+            raise KafkaError(
+                "invalid_replication_factor",
+                "Replication factor must be larger than 0, or -1 to use the default value.",
+            )
+        if replication_factor > BROKER_COUNT:
+            raise KafkaError(
+                "invalid_replication_factor",
+                f"Unable to replicate the partition {replication_factor} time(s): The target"
+                f" replication factor of {replication_factor} cannot be reached because only"
+                f" {BROKER_COUNT} broker(s) are registered.",
+            )
+        overrides = self.config.validate_topic_configs(configs or {})
+        record = TopicRecord(name, new_topic_id(), partitions, overrides)
+        if validate_only:
+            return record
+        log_config = self.log_config(record)
+        moment = now_ms()
+        for partition in range(partitions):
+            self.logs.create(name, partition, log_config, moment)
+        self.store.add_topic(record)
+        self.logs.write_checkpoints()
+        log.info("created topic %s with %d partition(s)", name, partitions)
+        return record
+
+    def ensure_topic(self, name: str) -> TopicRecord:
+        """Auto-create on first use, as Kafka does when auto.create.topics.enable is true."""
+        topic = self.store.topics.get(name)
+        if topic is not None:
+            return topic
+        if not self.config.auto_create_topics_enable:
+            raise KafkaError(
+                "unknown_topic_or_partition",
+                f"Topic {name} does not exist and auto.create.topics.enable is false",
+            )
+        return self.create_topic(name)
+
+    def delete_topic(self, name: str) -> TopicRecord:
+        topic = self.store.topics.get(name)
+        if topic is None:
+            raise KafkaError(
+                "unknown_topic_or_partition",
+                "This server does not host this topic-partition.",
+            )
+        for partition in range(topic.partitions):
+            self._cancel_flush(self.logs.get(name, partition))
+            self.logs.delete(name, partition)
+        self.store.remove_topic(name)
+        self.logs.write_checkpoints()
+        log.info("deleted topic %s", name)
+        return topic
+
+    def create_partitions(self, name: str, count: int, *, validate_only: bool = False) -> None:
+        topic = self.store.topics.get(name)
+        if topic is None:
+            raise KafkaError("unknown_topic_or_partition", f"The topic '{name}' does not exist.")
+        if count < topic.partitions:
+            raise KafkaError(
+                "invalid_partitions",
+                f"The topic {name} currently has {topic.partitions} partition(s);"
+                f" {count} would not be an increase.",
+            )
+        if count == topic.partitions:
+            raise KafkaError(
+                "invalid_partitions", f"Topic already has {topic.partitions} partition(s)."
+            )
+        if validate_only:
+            return
+        log_config = self.log_config(topic)
+        moment = now_ms()
+        for partition in range(topic.partitions, count):
+            self.logs.create(name, partition, log_config, moment)
+        topic.partitions = count
+        self.store.save()
+        self.logs.write_checkpoints()
+
+    def set_topic_configs(self, name: str, overrides: dict[str, str]) -> None:
+        """Replace a topic's config overrides and apply them to its logs at once."""
+        topic = self.store.topics[name]
+        topic.configs = overrides
+        self.store.save()
+        self.reconfigure_logs([topic])
+
+    def reconfigure_logs(self, topics: Iterable[TopicRecord]) -> None:
+        """Give logs their new effective config and enforce retention right away."""
+        moment = now_ms()
+        for topic in topics:
+            log_config = self.log_config(topic)
+            for partition in range(topic.partitions):
+                partition_log = self.logs.get(topic.name, partition)
+                if partition_log is not None:
+                    partition_log.config = log_config
+                    partition_log.enforce_retention(moment)
+
+    # -- durability ---------------------------------------------------------------------
+
+    async def flush(self, partition_log: PartitionLog) -> None:
+        """fsync `partition_log` in a worker thread; concurrent callers share one fsync round."""
+        while partition_log.flush_pending or partition_log.unflushed_messages:
+            running = self._flush_tasks.get(partition_log)
+            if running is None:
+                job = partition_log.flush_job()
+                if job is None:
+                    return
+                running = asyncio.ensure_future(self._run_flush(job))
+                self._flush_tasks[partition_log] = running
+            await asyncio.shield(running)
+            if not partition_log.flush_pending:
+                return
+
+    async def _run_flush(self, job: FlushJob) -> None:
+        try:
+            await asyncio.to_thread(job.run)
+        except Exception:
+            job.log.flush_failed()
+            raise
+        finally:
+            self._flush_tasks.pop(job.log, None)
+        job.log.flushed(job, now_ms())
+
+    def _cancel_flush(self, partition_log: PartitionLog | None) -> None:
+        if partition_log is not None:
+            self._flush_tasks.pop(partition_log, None)
+
+    def flush_due(self, moment: int) -> list[PartitionLog]:
+        """Logs whose flush.ms has passed with unflushed data."""
+        return [
+            partition_log
+            for partition_log in self.logs.logs.values()
+            if partition_log.unflushed_messages
+            and moment - partition_log.last_flush_ms >= partition_log.config.flush_ms
+        ]
+
+    def enforce_retention(self) -> int:
+        moment = now_ms()
+        return sum(pl.enforce_retention(moment) for pl in list(self.logs.logs.values()))

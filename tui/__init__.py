@@ -1,0 +1,1 @@
+"""kafka-workbench: the `kwb` terminal workbench and command-line tools."""
