@@ -1,4 +1,4 @@
-"""localbroker: a single-process broker that speaks Kafka's wire protocol and keeps its log on disk."""
+"""localbroker: a single-process Kafka-protocol broker that keeps its log on disk."""
 
 from .broker import LocalBroker
 

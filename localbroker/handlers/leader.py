@@ -1,4 +1,4 @@
-"""Leadership facts every partition-level API checks: this broker leads all partitions at epoch 0."""
+"""Leadership checks for partition-level APIs: this broker leads every partition at epoch 0."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kafka's offset checkpoint files (`recovery-point-offset-checkpoint`, `log-start-offset-checkpoint`).
+"""Kafka's offset checkpoint files: recovery points and log start offsets.
 
 Format, as Kafka writes it: a version line (0), an entry count, then `topic partition offset`
 per line. Written to a temp file, fsynced and renamed, so a crash leaves the old or the new.

@@ -284,7 +284,7 @@ class PartitionLog:
     # -- flushing -----------------------------------------------------------------------
 
     def flush_job(self) -> FlushJob | None:
-        """A job covering everything appended so far, or None if one is running or nothing is new."""
+        """A job covering all appended data; None if one is running or nothing is new."""
         if self._flushing or (self.unflushed_messages == 0 and not self.flush_pending):
             return None
         self._flushing = True
