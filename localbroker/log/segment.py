@@ -62,22 +62,28 @@ class Segment:
     def append(
         self, chunks: list[bytes | memoryview], header: BatchHeader, base_offset: int, size: int
     ) -> int:
-        """Write one batch whose stamped bytes are `chunks`; returns its file position."""
+        """Write one batch whose stamped bytes are `chunks` at the end; returns its position.
+
+        Writes are positioned (pwritev at `self.size`), never relative to the descriptor's
+        offset, so a segment reopened after a restart is appended to, not overwritten.
+        """
         position = self.size
-        written = os.writev(self.fd, chunks)
+        written = os.pwritev(self.fd, chunks, position)
         if written != size:
-            self._write_rest(chunks, written)
+            self._write_rest(chunks, written, position)
         self.size += size
         last_offset = base_offset + header.last_offset_delta
         self._track(header.max_timestamp, last_offset, position, size)
         self.next_offset = last_offset + 1
         return position
 
-    def _write_rest(self, chunks: list[bytes | memoryview], written: int) -> None:
+    def _write_rest(self, chunks: list[bytes | memoryview], written: int, position: int) -> None:
         data = memoryview(b"".join(chunks))[written:]
+        position += written
         while data:
-            count = os.write(self.fd, data)
+            count = os.pwrite(self.fd, data, position)
             data = data[count:]
+            position += count
 
     def _track(self, max_timestamp: int, last_offset: int, position: int, size: int) -> None:
         if self.first_batch_timestamp is None:

@@ -1,0 +1,184 @@
+"""Produce and consume throughput with librdkafka, localbroker against a peer in the same run.
+
+    python bench/throughput.py [--repeat 3] [--sizes 100,1000,10000] [--partitions 1,8]
+
+For each record size and partition count, a confluent-kafka producer (acks=all) writes N
+records to a new topic, then a consumer reads them back with manual assignment. Runs
+alternate between the brokers and the median of `--repeat` runs is reported, with
+localbroker's ratio to the peer (ratios, because these machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from peers import localbroker, tansu
+from rich.console import Console
+from rich.table import Table
+
+TIMEOUT = 120.0
+TARGET_BYTES = {100: 60_000_000, 1000: 200_000_000, 10_000: 300_000_000}
+
+
+@dataclass
+class Result:
+    produce_msgs_s: float
+    produce_mb_s: float
+    consume_msgs_s: float
+    consume_mb_s: float
+
+
+def records_for(size: int) -> int:
+    return max(TARGET_BYTES.get(size, 100_000_000) // size, 1000)
+
+
+def create_topic(bootstrap: str, partitions: int) -> str:
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(TIMEOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while len(admin.list_topics(topic, timeout=10).topics[topic].partitions) < partitions:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{topic} never showed {partitions} partitions")
+        time.sleep(0.1)
+    return topic
+
+
+def produce(bootstrap: str, topic: str, count: int, size: int) -> float:
+    producer = Producer({
+        "bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+        "batch.size": 1_000_000, "compression.type": "none",
+        "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
+    })
+    payload = os.urandom(size)
+    failures = 0
+
+    def delivered(error: object, _message: object) -> None:
+        nonlocal failures
+        if error is not None:
+            failures += 1
+
+    started = time.perf_counter()
+    for i in range(count):
+        while True:
+            try:
+                producer.produce(topic, payload, callback=delivered)
+                break
+            except BufferError:
+                producer.poll(0.01)
+        if i % 10_000 == 0:
+            producer.poll(0)
+    left = producer.flush(TIMEOUT)
+    elapsed = time.perf_counter() - started
+    if failures or left:
+        raise RuntimeError(f"{failures} delivery failures, {left} undelivered")
+    return elapsed
+
+
+def consume(bootstrap: str, topic: str, partitions: int, count: int) -> float:
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap, "group.id": f"bench-{topic}",
+        "enable.auto.commit": False, "enable.auto.offset.store": False,
+        "fetch.max.bytes": 52_428_800, "max.partition.fetch.bytes": 10_485_760,
+        "fetch.wait.max.ms": 10, "queued.min.messages": 1_000_000,
+        "queued.max.messages.kbytes": 2_097_151,
+    })
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    received, first = 0, None
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while received < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"consumed {received} of {count}")
+            for message in consumer.consume(10_000, 1.0):
+                if message.error():
+                    continue
+                if first is None:
+                    first = time.perf_counter()
+                received += 1
+        assert first is not None
+        return time.perf_counter() - first
+    finally:
+        consumer.close()
+
+
+def run_once(bootstrap: str, size: int, partitions: int) -> Result:
+    count = records_for(size)
+    topic = create_topic(bootstrap, partitions)
+    produce_s = produce(bootstrap, topic, count, size)
+    consume_s = consume(bootstrap, topic, partitions, count)
+    megabytes = count * size / 1e6
+    return Result(count / produce_s, megabytes / produce_s, count / consume_s,
+                  megabytes / consume_s)
+
+
+def median(results: list[Result]) -> Result:
+    return Result(*(statistics.median(getattr(r, f) for r in results)
+                    for f in ("produce_msgs_s", "produce_mb_s", "consume_msgs_s",
+                              "consume_mb_s")))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--partitions", default="1,8")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    partition_counts = [int(p) for p in args.partitions.split(",")]
+    brokers: dict[str, Callable[[], AbstractContextManager[str]]] = {
+        "localbroker": localbroker, "tansu": tansu,
+    }
+    console = Console(width=140)
+    runs: dict[tuple[str, int, int], list[Result]] = {}
+    with localbroker() as local_bootstrap, tansu() as peer_bootstrap:
+        bootstrap = {"localbroker": local_bootstrap, "tansu": peer_bootstrap}
+        for size in sizes:
+            for partitions in partition_counts:
+                for _ in range(args.repeat):
+                    for name in brokers:
+                        result = run_once(bootstrap[name], size, partitions)
+                        runs.setdefault((name, size, partitions), []).append(result)
+                        console.log(f"{name} {size} B x{partitions}: "
+                                    f"produce {result.produce_mb_s:.0f} MB/s, "
+                                    f"consume {result.consume_mb_s:.0f} MB/s")
+    table = Table(title="librdkafka, acks=all; median of runs; localbroker on disk, "
+                  "Tansu in memory")
+    for column in ("size", "partitions", "broker", "produce msg/s", "produce MB/s",
+                   "consume msg/s", "consume MB/s", "produce ratio", "consume ratio"):
+        table.add_column(column, justify="right")
+    summary = []
+    for size in sizes:
+        for partitions in partition_counts:
+            local = median(runs[("localbroker", size, partitions)])
+            peer = median(runs[("tansu", size, partitions)])
+            for name, result in (("localbroker", local), ("tansu", peer)):
+                ratios = ("", "")
+                if name == "localbroker":
+                    ratios = (f"{local.produce_msgs_s / peer.produce_msgs_s:.2f}x",
+                              f"{local.consume_msgs_s / peer.consume_msgs_s:.2f}x")
+                table.add_row(str(size), str(partitions), name,
+                              f"{result.produce_msgs_s:,.0f}", f"{result.produce_mb_s:,.1f}",
+                              f"{result.consume_msgs_s:,.0f}", f"{result.consume_mb_s:,.1f}",
+                              *ratios)
+                summary.append({"size": size, "partitions": partitions, "broker": name,
+                                **asdict(result)})
+    console.print(table)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(summary, file, indent=1)
+
+
+if __name__ == "__main__":
+    main()
