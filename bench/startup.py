@@ -38,9 +38,21 @@ class Broker:
 
     def start(self) -> float:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "localbroker", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--log-level", "WARNING"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "localbroker",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         return ready_line(self.process, START_TIMEOUT)
 
     def stop(self, sig: int) -> None:
@@ -86,9 +98,12 @@ def main() -> None:
                     broker.stop(signal.SIGKILL)
                 runs.append(broker.start())
                 broker.stop(signal.SIGTERM)
-            table.add_row(case, f"{log_bytes(data_dir) / 1e9:.2f} GB",
-                          f"{statistics.median(runs):.3f}",
-                          ", ".join(f"{r:.3f}" for r in runs))
+            table.add_row(
+                case,
+                f"{log_bytes(data_dir) / 1e9:.2f} GB",
+                f"{statistics.median(runs):.3f}",
+                ", ".join(f"{r:.3f}" for r in runs),
+            )
 
         del size
         measure("clean shutdown", "none")

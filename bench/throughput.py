@@ -55,11 +55,17 @@ def create_topic(bootstrap: str, partitions: int) -> str:
 
 
 def produce(bootstrap: str, topic: str, count: int, size: int) -> float:
-    producer = Producer({
-        "bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
-        "batch.size": 1_000_000, "compression.type": "none",
-        "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
-    })
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": 5,
+            "batch.size": 1_000_000,
+            "compression.type": "none",
+            "queue.buffering.max.messages": 1_000_000,
+            "queue.buffering.max.kbytes": 1_048_576,
+        }
+    )
     payload = os.urandom(size)
     failures = 0
 
@@ -86,13 +92,19 @@ def produce(bootstrap: str, topic: str, count: int, size: int) -> float:
 
 
 def consume(bootstrap: str, topic: str, partitions: int, count: int) -> float:
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"bench-{topic}",
-        "enable.auto.commit": False, "enable.auto.offset.store": False,
-        "fetch.max.bytes": 52_428_800, "max.partition.fetch.bytes": 10_485_760,
-        "fetch.wait.max.ms": 10, "queued.min.messages": 1_000_000,
-        "queued.max.messages.kbytes": 2_097_151,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-{topic}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "fetch.max.bytes": 52_428_800,
+            "max.partition.fetch.bytes": 10_485_760,
+            "fetch.wait.max.ms": 10,
+            "queued.min.messages": 1_000_000,
+            "queued.max.messages.kbytes": 2_097_151,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     received, first = 0, None
     deadline = time.monotonic() + TIMEOUT
@@ -118,14 +130,18 @@ def run_once(bootstrap: str, size: int, partitions: int) -> Result:
     produce_s = produce(bootstrap, topic, count, size)
     consume_s = consume(bootstrap, topic, partitions, count)
     megabytes = count * size / 1e6
-    return Result(count / produce_s, megabytes / produce_s, count / consume_s,
-                  megabytes / consume_s)
+    return Result(
+        count / produce_s, megabytes / produce_s, count / consume_s, megabytes / consume_s
+    )
 
 
 def median(results: list[Result]) -> Result:
-    return Result(*(statistics.median(getattr(r, f) for r in results)
-                    for f in ("produce_msgs_s", "produce_mb_s", "consume_msgs_s",
-                              "consume_mb_s")))
+    return Result(
+        *(
+            statistics.median(getattr(r, f) for r in results)
+            for f in ("produce_msgs_s", "produce_mb_s", "consume_msgs_s", "consume_mb_s")
+        )
+    )
 
 
 def main() -> None:
@@ -138,7 +154,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     partition_counts = [int(p) for p in args.partitions.split(",")]
     brokers: dict[str, Callable[[], AbstractContextManager[str]]] = {
-        "localbroker": localbroker, "tansu": tansu,
+        "localbroker": localbroker,
+        "tansu": tansu,
     }
     console = Console(width=140)
     runs: dict[tuple[str, int, int], list[Result]] = {}
@@ -150,13 +167,25 @@ def main() -> None:
                     for name in brokers:
                         result = run_once(bootstrap[name], size, partitions)
                         runs.setdefault((name, size, partitions), []).append(result)
-                        console.log(f"{name} {size} B x{partitions}: "
-                                    f"produce {result.produce_mb_s:.0f} MB/s, "
-                                    f"consume {result.consume_mb_s:.0f} MB/s")
-    table = Table(title="librdkafka, acks=all; median of runs; localbroker on disk, "
-                  "Tansu in memory")
-    for column in ("size", "partitions", "broker", "produce msg/s", "produce MB/s",
-                   "consume msg/s", "consume MB/s", "produce ratio", "consume ratio"):
+                        console.log(
+                            f"{name} {size} B x{partitions}: "
+                            f"produce {result.produce_mb_s:.0f} MB/s, "
+                            f"consume {result.consume_mb_s:.0f} MB/s"
+                        )
+    table = Table(
+        title="librdkafka, acks=all; median of runs; localbroker on disk, Tansu in memory"
+    )
+    for column in (
+        "size",
+        "partitions",
+        "broker",
+        "produce msg/s",
+        "produce MB/s",
+        "consume msg/s",
+        "consume MB/s",
+        "produce ratio",
+        "consume ratio",
+    ):
         table.add_column(column, justify="right")
     summary = []
     for size in sizes:
@@ -166,14 +195,23 @@ def main() -> None:
             for name, result in (("localbroker", local), ("tansu", peer)):
                 ratios = ("", "")
                 if name == "localbroker":
-                    ratios = (f"{local.produce_msgs_s / peer.produce_msgs_s:.2f}x",
-                              f"{local.consume_msgs_s / peer.consume_msgs_s:.2f}x")
-                table.add_row(str(size), str(partitions), name,
-                              f"{result.produce_msgs_s:,.0f}", f"{result.produce_mb_s:,.1f}",
-                              f"{result.consume_msgs_s:,.0f}", f"{result.consume_mb_s:,.1f}",
-                              *ratios)
-                summary.append({"size": size, "partitions": partitions, "broker": name,
-                                **asdict(result)})
+                    ratios = (
+                        f"{local.produce_msgs_s / peer.produce_msgs_s:.2f}x",
+                        f"{local.consume_msgs_s / peer.consume_msgs_s:.2f}x",
+                    )
+                table.add_row(
+                    str(size),
+                    str(partitions),
+                    name,
+                    f"{result.produce_msgs_s:,.0f}",
+                    f"{result.produce_mb_s:,.1f}",
+                    f"{result.consume_msgs_s:,.0f}",
+                    f"{result.consume_mb_s:,.1f}",
+                    *ratios,
+                )
+                summary.append(
+                    {"size": size, "partitions": partitions, "broker": name, **asdict(result)}
+                )
     console.print(table)
     if args.json:
         with open(args.json, "w") as file:

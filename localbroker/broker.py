@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from .config.broker import BrokerConfig
+from .config.broker import BrokerConfig, Listener
 from .server import KafkaServer
-from .state import BrokerState, Listener, now_ms
+from .state import BrokerState, now_ms
 
 log = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ def _api_versions_fallback(correlation_id: int) -> list[Any]:
     """ApiVersions v0 with UNSUPPORTED_VERSION and our full table, so the client can downgrade."""
     schema = response_schema(API_VERSIONS_KEY, 0)
     assert schema is not None
-    body = build(
+    body: Any = build(
         schema,
         {
             "error_code": ErrorCode.unsupported_version,

@@ -26,7 +26,7 @@ def _error(exc: KafkaError) -> dict[str, Any]:
 def _partition_count(state: BrokerState, topic: Any) -> int:
     """Partitions to create, from num_partitions or a manual replica assignment."""
     if not topic.assignments:
-        return topic.num_partitions
+        return int(topic.num_partitions)
     if topic.num_partitions != -1 or topic.replication_factor != -1:
         raise KafkaError(
             "invalid_request",

@@ -7,28 +7,14 @@ per line. Written to a temp file, fsynced and renamed, so a crash leaves the old
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+
+from ..files import write_atomically
 
 log = logging.getLogger(__name__)
 
 RECOVERY_POINT_FILE = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_FILE = "log-start-offset-checkpoint"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash at any point leaves one whole version."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def write_checkpoint(path: Path, offsets: dict[tuple[str, int], int]) -> None:

@@ -211,7 +211,7 @@ class PartitionLog:
         if log_append_time >= 0:
             stamped = bytearray(prefix) + memoryview(records)[len(prefix) :]
             set_log_append_time(stamped, log_append_time)
-            chunks: list[bytes | memoryview] = [stamped]
+            chunks: list[bytes | bytearray | memoryview] = [stamped]
         else:
             chunks = [prefix, memoryview(records)[len(prefix) :]]
         segment.append(chunks, header, base_offset, header.size)

@@ -60,7 +60,11 @@ class Segment:
     # -- writing ------------------------------------------------------------------------
 
     def append(
-        self, chunks: list[bytes | memoryview], header: BatchHeader, base_offset: int, size: int
+        self,
+        chunks: list[bytes | bytearray | memoryview],
+        header: BatchHeader,
+        base_offset: int,
+        size: int,
     ) -> int:
         """Write one batch whose stamped bytes are `chunks` at the end; returns its position.
 
@@ -77,7 +81,9 @@ class Segment:
         self.next_offset = last_offset + 1
         return position
 
-    def _write_rest(self, chunks: list[bytes | memoryview], written: int, position: int) -> None:
+    def _write_rest(
+        self, chunks: list[bytes | bytearray | memoryview], written: int, position: int
+    ) -> None:
         data = memoryview(b"".join(chunks))[written:]
         position += written
         while data:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..log.checkpoints import write_atomically
+from ..files import write_atomically
 
 METADATA_FILE = "localbroker-metadata.json"
 META_PROPERTIES = "meta.properties"

@@ -97,7 +97,8 @@ def build(cls: type[T], data: Mapping[str, Any] | T) -> T:
         return data
     assert isinstance(data, Mapping), f"{cls.__qualname__} needs a mapping, got {data!r}"
     values: dict[str, Any] = {}
-    for plan in _plan(cls):
+    schema: type = cls
+    for plan in _plan(schema):
         if plan.name in data:
             value = data[plan.name]
         elif plan.fallback is not None:

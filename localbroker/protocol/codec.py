@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import IO, Any, cast
 
 from kio.index import UnknownAPIKey, UnknownEntity, load_request_schema, load_response_schema
 from kio.schema.index import api_key_map
@@ -71,7 +71,7 @@ def api_name(api_key: int) -> str:
 
 
 @cache
-def request_schema(api_key: int, api_version: int) -> type | None:
+def request_schema(api_key: int, api_version: int) -> Any:
     """kio's request class for this API version, or None when kio has no schema for it."""
     try:
         return load_request_schema(api_key, api_version)
@@ -80,7 +80,7 @@ def request_schema(api_key: int, api_version: int) -> type | None:
 
 
 @cache
-def response_schema(api_key: int, api_version: int) -> type | None:
+def response_schema(api_key: int, api_version: int) -> Any:
     try:
         return load_response_schema(api_key, api_version)
     except (UnknownAPIKey, UnknownEntity):
@@ -132,7 +132,7 @@ def decode_request(frame: bytes | bytearray, supported: dict[int, tuple[int, int
 
 def encode_response(
     correlation_id: int, body: Any, *, flexible_header: bool | None = None
-) -> list[bytes | memoryview]:
+) -> list[bytes | bytearray | memoryview]:
     """Length-prefixed response frame as a list of chunks ready for `writelines`.
 
     The response header is flexible (v1) exactly when the body's version is flexible,
@@ -146,5 +146,5 @@ def encode_response(
     out.write(_INT32.pack(correlation_id))
     if flexible_header:
         out.write(_EMPTY_TAGGED_FIELDS)
-    entity_writer(type(body))(out, body)
+    entity_writer(type(body))(cast(IO[bytes], out), body)
     return out.finish_frame()

@@ -1,0 +1,1 @@
+"""Kafka's wire protocol without I/O: frames in, typed requests out, responses back to bytes."""
