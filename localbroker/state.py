@@ -234,9 +234,14 @@ class BrokerState:
 
     # -- durability ---------------------------------------------------------------------
 
-    async def flush(self, partition_log: PartitionLog) -> None:
-        """fsync `partition_log` in a worker thread; concurrent callers share one fsync round."""
-        while partition_log.flush_pending or partition_log.unflushed_messages:
+    async def flush(self, partition_log: PartitionLog, upto: int | None = None) -> None:
+        """fsync `partition_log` up to offset `upto` (default: its log end) in a worker thread.
+
+        Callers arriving while an fsync runs wait for it and start at most one more round
+        together (group commit). A failed fsync is KAFKA_STORAGE_ERROR, as in Kafka.
+        """
+        target = partition_log.log_end_offset if upto is None else upto
+        while partition_log.recovery_point < target:
             running = self._flush_tasks.get(partition_log)
             if running is None:
                 job = partition_log.flush_job()
@@ -244,15 +249,20 @@ class BrokerState:
                     return
                 running = asyncio.ensure_future(self._run_flush(job))
                 self._flush_tasks[partition_log] = running
-            await asyncio.shield(running)
-            if not partition_log.flush_pending:
-                return
+            try:
+                await asyncio.shield(running)
+            except OSError as exc:
+                raise KafkaError(
+                    "kafka_storage_error",
+                    f"fsync of {partition_log.topic}-{partition_log.partition} failed: {exc}",
+                ) from exc
 
     async def _run_flush(self, job: FlushJob) -> None:
         try:
             await asyncio.to_thread(job.run)
         except Exception:
             job.log.flush_failed()
+            log.exception("fsync of %s-%d failed", job.log.topic, job.log.partition)
             raise
         finally:
             self._flush_tasks.pop(job.log, None)

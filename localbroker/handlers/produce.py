@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 
+_Flush = tuple[PartitionLog, int, dict[str, Any]]
+
+
 def _append(
-    state: BrokerState, ctx: RequestContext, topic: str, partition: Any, flushes: list[PartitionLog]
+    state: BrokerState, ctx: RequestContext, topic: str, partition: Any, flushes: list[_Flush]
 ) -> dict[str, Any]:
     index = partition.index
     try:
@@ -44,15 +47,29 @@ def _append(
             "log_start_offset": -1,
             "error_message": exc.message or None,
         }
-    if partition_log.flush_pending:
-        flushes.append(partition_log)
-    return {
+    entry = {
         "index": index,
         "error_code": ErrorCode.none,
         "base_offset": result.base_offset,
         "log_append_time": result.log_append_time if result.log_append_time >= 0 else None,
         "log_start_offset": partition_log.log_start_offset,
     }
+    if partition_log.flush_pending:
+        flushes.append((partition_log, result.last_offset + 1, entry))
+    return entry
+
+
+async def _await_flushes(state: BrokerState, flushes: list[_Flush]) -> None:
+    """Wait until every appended batch that the flush policy covers is fsynced."""
+    outcomes = await asyncio.gather(
+        *(state.flush(partition_log, upto) for partition_log, upto, _ in flushes),
+        return_exceptions=True,
+    )
+    for (_, _, entry), outcome in zip(flushes, outcomes, strict=True):
+        if isinstance(outcome, KafkaError):
+            entry.update(error_code=outcome.code, base_offset=-1, error_message=outcome.message)
+        elif isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _refuse_all(request: Any, error: ErrorCode, message: str) -> list[dict[str, Any]]:
@@ -80,7 +97,7 @@ def _refuse_all(request: Any, error: ErrorCode, message: str) -> list[dict[str, 
 @handles(ApiKey.PRODUCE, 0, 12)
 async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks
-    flushes: list[PartitionLog] = []
+    flushes: list[_Flush] = []
     if acks not in (0, 1, -1):
         responses = _refuse_all(
             request, ErrorCode.invalid_required_acks, f"acks must be 0, 1 or -1, not {acks}"
@@ -97,7 +114,7 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             for topic in request.topic_data
         ]
     if flushes:
-        await asyncio.gather(*(state.flush(partition_log) for partition_log in flushes))
+        await _await_flushes(state, flushes)
     if acks == 0:
         if any(
             p["error_code"] != ErrorCode.none for t in responses for p in t["partition_responses"]
