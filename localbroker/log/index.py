@@ -69,6 +69,7 @@ class _IndexFile:
 
     def delete(self) -> None:
         self.path.unlink(missing_ok=True)
+        self._persisted = 0
 
     def rename(self, path: Path) -> None:
         if self.path.exists():
@@ -109,8 +110,10 @@ class OffsetIndex(_IndexFile):
         return self._positions[slot] if slot >= 0 else 0
 
     def clear(self) -> None:
+        """Forget every entry, in memory and on disk (before a rebuild)."""
         self._relative_offsets = array("i")
         self._positions = array("i")
+        self.delete()
 
     def truncate_to_position(self, position: int) -> None:
         """Drop entries for batches at or after `position` (the log was cut there)."""
@@ -175,8 +178,10 @@ class TimeIndex(_IndexFile):
         return self.base_offset + self._relative_offsets[slot] if slot >= 0 else self.base_offset
 
     def clear(self) -> None:
+        """Forget every entry, in memory and on disk (before a rebuild)."""
         self._timestamps.clear()
         self._relative_offsets.clear()
+        self.delete()
 
     def truncate_to_offset(self, offset: int) -> None:
         """Drop entries pointing at `offset` or later."""
