@@ -109,8 +109,13 @@ class BrokerConfig:
     def bool_value(self, name: str) -> bool:
         return (self.value(name) or "").lower() == "true"
 
-    def synonyms(self, names: tuple[str, ...]) -> list[Synonym]:
-        """Kafka's synonym list: every source that sets one of `names`, most specific first."""
+    def synonyms(self, name: str) -> list[Synonym]:
+        """Kafka's synonym list for broker config `name` (ConfigHelper.configSynonyms).
+
+        Every source that sets one of its synonyms, most specific source first, then the
+        defaults; entries before the first one named `name` are dropped, as Kafka does.
+        """
+        names = broker_synonyms(name)
         found = []
         for values, source in (
             (self.dynamic, ConfigSource.DYNAMIC_BROKER_CONFIG),
@@ -118,11 +123,11 @@ class BrokerConfig:
             (self.static, ConfigSource.STATIC_BROKER_CONFIG),
         ):
             found += [Synonym(n, values[n], source) for n in names if n in values]
-        for name in names:
-            definition = BROKER_CONFIGS_BY_NAME.get(name)
+        for synonym in names:
+            definition = BROKER_CONFIGS_BY_NAME.get(synonym)
             if definition is not None and definition.default is not None:
-                found.append(Synonym(name, definition.default, ConfigSource.DEFAULT_CONFIG))
-        while found and found[0].name != names[0]:
+                found.append(Synonym(synonym, definition.default, ConfigSource.DEFAULT_CONFIG))
+        while found and found[0].name != name:
             found.pop(0)
         return found
 
@@ -191,7 +196,7 @@ class BrokerConfig:
                     value,
                     source,
                     definition,
-                    tuple(self.synonyms(broker_synonyms(definition.name))),
+                    tuple(self.synonyms(definition.name)),
                 )
             )
         return entries

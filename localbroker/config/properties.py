@@ -6,10 +6,8 @@ continuations and the usual escapes, which is what Kafka's own files use.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-_SEPARATOR = re.compile(r"(?<!\\)[=:\s]")
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 
@@ -47,18 +45,27 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
+def _separator(line: str) -> int:
+    """Index of the first unescaped `=`, `:` or whitespace, or len(line) if there is none."""
+    escaped = False
+    for index, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "=: \t\f":
+            return index
+    return len(line)
+
+
 def parse_properties(text: str) -> dict[str, str]:
     properties: dict[str, str] = {}
     for line in _logical_lines(text):
-        match = _SEPARATOR.search(line)
-        if match is None:
-            properties[_unescape(line)] = ""
-            continue
-        key = line[: match.start()]
-        rest = line[match.start() :].lstrip()
+        split = _separator(line)
+        rest = line[split:].lstrip()
         if rest and rest[0] in "=:":
             rest = rest[1:].lstrip()
-        properties[_unescape(key)] = _unescape(rest)
+        properties[_unescape(line[:split])] = _unescape(rest)
     return properties
 
 

@@ -18,15 +18,16 @@ from .values import normalize
 if TYPE_CHECKING:
     from .broker import BrokerConfig
 
-_DESCRIBE_SYNONYMS = {
-    synonym: synonyms
-    for synonyms in (
-        ("log.roll.ms", "log.roll.hours"),
-        ("log.roll.jitter.ms", "log.roll.jitter.hours"),
-        ("log.flush.interval.ms", "log.flush.scheduler.interval.ms"),
-        ("log.retention.ms", "log.retention.minutes", "log.retention.hours"),
-    )
-    for synonym in synonyms
+_ROLL = ("log.roll.ms", "log.roll.hours")
+_ROLL_JITTER = ("log.roll.jitter.ms", "log.roll.jitter.hours")
+_RETENTION = ("log.retention.ms", "log.retention.minutes", "log.retention.hours")
+# DynamicBrokerConfig.brokerConfigSynonyms: every other broker config is its own only synonym
+# (log.flush.scheduler.interval.ms included, though log.flush.interval.ms lists it).
+_DESCRIBE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(_ROLL, _ROLL),
+    **dict.fromkeys(_ROLL_JITTER, _ROLL_JITTER),
+    **dict.fromkeys(_RETENTION, _RETENTION),
+    "log.flush.interval.ms": ("log.flush.interval.ms", "log.flush.scheduler.interval.ms"),
 }
 
 
@@ -74,7 +75,7 @@ def describe_topic(
             )
         broker_names = TOPIC_CONFIG_SYNONYMS.get(definition.name)
         if broker_names:
-            synonyms += config.synonyms(broker_synonyms(broker_names[0]))
+            synonyms += config.synonyms(broker_names[0])
         source = synonyms[0].source if synonyms else ConfigSource.DEFAULT_CONFIG
         entries.append(ConfigEntry(definition.name, value, source, definition, tuple(synonyms)))
     return entries

@@ -209,6 +209,7 @@ class PartitionLog:
         base_offset = self.log_end_offset
         prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
         if log_append_time >= 0:
+            header.max_timestamp = log_append_time
             stamped = bytearray(prefix) + memoryview(records)[len(prefix) :]
             set_log_append_time(stamped, log_append_time)
             chunks: list[bytes | bytearray | memoryview] = [stamped]
