@@ -19,6 +19,7 @@ from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.serial import entity_reader, entity_writer
 
 from .chunks import ChunkWriter
+from .guard import EncodingError, check_request
 
 _PREFIX = struct.Struct(">hhi")
 _INT32 = struct.Struct(">i")
@@ -114,6 +115,12 @@ def decode_request(frame: bytes | bytearray, supported: dict[int, tuple[int, int
     schema = request_schema(api_key, api_version)
     if window is None or not window[0] <= api_version <= window[1] or schema is None:
         raise UnsupportedApiVersion(f"{api_name(api_key)} v{api_version} is not supported", **where)
+    try:
+        check_request(schema, frame)
+    except EncodingError as exc:
+        raise MalformedRequest(
+            f"{api_name(api_key)} v{api_version} does not parse: {exc}", **where
+        ) from exc
     if isinstance(frame, bytearray):  # kio's native reader accepts read-only buffers only
         frame = memoryview(frame).toreadonly()  # type: ignore[assignment]
     try:

@@ -1,0 +1,180 @@
+"""A bounds check of a request's encoding before kio decodes it.
+
+kio's native reader sizes its arrays from the count on the wire before it checks that the
+bytes are there, so a 20-byte request claiming 4 billion topics would make it allocate
+tens of gigabytes and abort the process. This walk over the same schema reads only counts
+and lengths, refusing any that claim more than the bytes left in the frame (as Kafka does
+before allocating), so kio only ever sees counts the frame can back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from kio.serial._introspect import (
+    EntityField,
+    EntityTupleField,
+    PrimitiveField,
+    PrimitiveTupleField,
+    classify_field,
+    get_field_tag,
+    is_optional,
+)
+
+_FIXED_SIZES = {
+    "int8": 1,
+    "bool": 1,
+    "uint8": 1,
+    "int16": 2,
+    "uint16": 2,
+    "error_code": 2,
+    "int32": 4,
+    "uint32": 4,
+    "timedelta_i32": 4,
+    "int64": 8,
+    "uint64": 8,
+    "float64": 8,
+    "timedelta_i64": 8,
+    "datetime_i64": 8,
+    "uuid": 16,
+}
+_INT16 = struct.Struct(">h")
+_INT32 = struct.Struct(">i")
+_MAX_UVARINT_BYTES = 5
+
+Step = Callable[[memoryview, int], int]
+
+
+class EncodingError(Exception):
+    """The request claims more data than it carries, or encodes a length Kafka would refuse."""
+
+
+def _uvarint(data: memoryview, offset: int) -> tuple[int, int]:
+    value = shift = 0
+    for index in range(_MAX_UVARINT_BYTES):
+        if offset + index >= len(data):
+            raise EncodingError("truncated varint")
+        byte = data[offset + index]
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            if value >= 2**32:
+                raise EncodingError("varint larger than 32 bits")
+            return value, offset + index + 1
+        shift += 7
+    raise EncodingError("varint longer than 5 bytes")
+
+
+def _need(data: memoryview, offset: int, size: int) -> int:
+    if size < 0 or offset + size > len(data):
+        raise EncodingError(f"{size} bytes claimed at {offset}, {len(data) - offset} left")
+    return offset + size
+
+
+def _length(data: memoryview, offset: int, flexible: bool, wide: bool) -> tuple[int, int]:
+    """A length or count: -1 means null; compact forms store it plus one."""
+    if flexible:
+        value, offset = _uvarint(data, offset)
+        return value - 1, offset
+    layout = _INT32 if wide else _INT16
+    _need(data, offset, layout.size)
+    return layout.unpack_from(data, offset)[0], offset + layout.size
+
+
+def _fixed(size: int) -> Step:
+    return lambda data, offset: _need(data, offset, size)
+
+
+def _variable(flexible: bool, wide: bool) -> Step:
+    def step(data: memoryview, offset: int) -> int:
+        size, offset = _length(data, offset, flexible, wide)
+        return offset if size < 0 else _need(data, offset, size)
+
+    return step
+
+
+def _primitive(kafka_type: str, flexible: bool) -> Step:
+    if kafka_type in _FIXED_SIZES:
+        return _fixed(_FIXED_SIZES[kafka_type])
+    if kafka_type == "string":
+        return _variable(flexible, wide=False)
+    if kafka_type in ("bytes", "records"):
+        return _variable(flexible, wide=True)
+    raise NotImplementedError(f"no bounds check for kafka type {kafka_type!r}")
+
+
+def _array(element: Step, flexible: bool, element_size: int) -> Step:
+    def step(data: memoryview, offset: int) -> int:
+        count, offset = _length(data, offset, flexible, wide=True)
+        if count < 0:
+            return offset
+        _need(data, offset, count * element_size)
+        for _ in range(count):
+            offset = element(data, offset)
+        return offset
+
+    return step
+
+
+def _tagged_fields(data: memoryview, offset: int) -> int:
+    count, offset = _uvarint(data, offset)
+    _need(data, offset, count * 2)
+    for _ in range(count):
+        _, offset = _uvarint(data, offset)
+        size, offset = _uvarint(data, offset)
+        offset = _need(data, offset, size)
+    return offset
+
+
+def _nullable(step: Step) -> Step:
+    def nullable(data: memoryview, offset: int) -> int:
+        _need(data, offset, 1)
+        return offset + 1 if data[offset] == 0xFF else step(data, offset + 1)
+
+    return nullable
+
+
+@cache
+def entity_check(schema: type) -> Step:
+    """The bounds check for one encoded `schema` entity (a request or a nested struct)."""
+    flexible: bool = schema.__flexible__  # type: ignore[attr-defined]
+    steps: list[Step] = []
+    for field in dataclasses.fields(schema):
+        if get_field_tag(field) is not None:
+            continue
+        kind = classify_field(field)
+        kafka_type = field.metadata.get("kafka_type", "")
+        if isinstance(kind, PrimitiveField):
+            steps.append(_primitive(kafka_type, flexible))
+        elif isinstance(kind, PrimitiveTupleField):
+            size = _FIXED_SIZES.get(kafka_type, 1)
+            steps.append(_array(_primitive(kafka_type, flexible), flexible, size))
+        elif isinstance(kind, EntityTupleField):
+            steps.append(_array(entity_check(kind.type_), flexible, 1))
+        elif isinstance(kind, EntityField):
+            nested = entity_check(kind.type_)
+            steps.append(_nullable(nested) if is_optional(field) else nested)
+    if flexible:
+        steps.append(_tagged_fields)
+
+    def check(data: memoryview, offset: int) -> int:
+        for step in steps:
+            offset = step(data, offset)
+        return offset
+
+    return check
+
+
+def check_request(schema: Any, frame: bytes | bytearray | memoryview) -> None:
+    """Raise EncodingError unless header and body of `frame` stay within its bytes."""
+    data = memoryview(frame)
+    offset = _need(data, 0, 8)  # api key, api version, correlation id
+    size, offset = _length(data, offset, False, wide=False)  # client id: always a legacy string
+    if size > 0:
+        offset = _need(data, offset, size)
+    if schema.__flexible__:
+        offset = _tagged_fields(data, offset)
+    entity_check(schema)(data, offset)
