@@ -24,6 +24,8 @@ from .state import BrokerState, now_ms
 
 log = logging.getLogger(__name__)
 
+_GROUP_TICK_S = 1.0
+
 
 class LocalBroker:
     def __init__(
@@ -87,6 +89,7 @@ class LocalBroker:
                     state.logs.write_checkpoints,
                 )
             ),
+            asyncio.create_task(self._drive_groups(state)),
         ]
         self.startup_seconds = time.perf_counter() - started
         log.info(
@@ -136,6 +139,23 @@ class LocalBroker:
                     await result
             except Exception:
                 log.exception("housekeeping task %s failed", getattr(action, "__name__", action))
+
+    async def _drive_groups(self, state: BrokerState) -> None:
+        """Run the group coordinator's clock: wake at its next deadline or when a request
+        changed the groups, then let it expire sessions and finish rebalances."""
+        while True:
+            state.groups_changed.clear()
+            deadline = state.groups.next_deadline()
+            delay = _GROUP_TICK_S if deadline is None else (deadline - now_ms()) / 1000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    state.groups_changed.wait(), min(max(delay, 0.0), _GROUP_TICK_S)
+                )
+            try:
+                state.groups.poll(now_ms())
+                await state.settle_group_writes()
+            except Exception:
+                log.exception("the group coordinator's timer failed")
 
     def _retention(self) -> None:
         assert self.state is not None

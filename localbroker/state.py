@@ -12,14 +12,19 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .config.broker import BrokerConfig, Listener
 from .errors import KafkaError
+from .groups.coordinator import GroupConfig, GroupCoordinator
+from .groups.records import offsets_partition
 from .log.log_config import LogConfig
 from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
+from .records.batch import read_header
+from .records.builder import NewRecord, build_batch
+from .records.reader import iter_records
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,8 @@ MAX_TOPIC_NAME_LENGTH = 249
 _LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 BROKER_COUNT = 1
 CLUSTER_METADATA_TOPIC = "__cluster_metadata"
+OFFSETS_TOPIC = "__consumer_offsets"
+INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC})
 
 
 def now_ms() -> int:
@@ -66,6 +73,9 @@ class BrokerState:
         self.advertised = Listener(config.host, config.port)
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
+        self._pending_group_flushes: list[tuple[PartitionLog, int]] = []
+        self.groups = GroupCoordinator(self._group_config(), self)
+        self.groups_changed = asyncio.Event()
 
     # -- start and stop -----------------------------------------------------------------
 
@@ -78,6 +88,7 @@ class BrokerState:
         ]
         try:
             self.logs.load(partitions, now_ms())
+            self._load_groups()
         except Exception:
             self.logs.abandon()
             raise
@@ -115,10 +126,14 @@ class BrokerState:
         configs: dict[str, str | None] | None = None,
         *,
         validate_only: bool = False,
+        internal: bool = False,
     ) -> TopicRecord:
-        """Create a topic the way CreateTopics does, raising KafkaError with Kafka's messages."""
+        """Create a topic the way CreateTopics does, raising KafkaError with Kafka's messages.
+
+        Internal topics (`__consumer_offsets`) are created only by the broker itself.
+        """
         validate_topic_name(name)
-        if name == CLUSTER_METADATA_TOPIC:
+        if name in INTERNAL_TOPICS and not internal:
             raise KafkaError("invalid_request", f"Creation of internal topic {name} is prohibited.")
         if name in self.store.topics:
             raise KafkaError("topic_already_exists", f"Topic '{name}' already exists.")
@@ -151,7 +166,7 @@ class BrokerState:
                 f" {BROKER_COUNT} broker(s) are registered.",
             )
         overrides = self.config.validate_topic_configs(configs or {})
-        record = TopicRecord(name, new_topic_id(), partitions, overrides)
+        record = TopicRecord(name, new_topic_id(), partitions, overrides, internal=internal)
         if validate_only:
             return record
         log_config = self.log_config(record)
@@ -187,6 +202,7 @@ class BrokerState:
             self.logs.delete(name, partition)
         self.store.remove_topic(name)
         self.logs.write_checkpoints()
+        self.groups.offsets.forget_topic(name)
         log.info("deleted topic %s", name)
         return topic
 
@@ -280,6 +296,78 @@ class BrokerState:
             if partition_log.unflushed_messages
             and moment - partition_log.last_flush_ms >= partition_log.config.flush_ms
         ]
+
+    # -- consumer groups ----------------------------------------------------------------
+
+    def _group_config(self) -> GroupConfig:
+        config = self.config
+        return GroupConfig(
+            min_session_timeout_ms=config.int_value("group.min.session.timeout.ms"),
+            max_session_timeout_ms=config.int_value("group.max.session.timeout.ms"),
+            initial_rebalance_delay_ms=config.int_value("group.initial.rebalance.delay.ms"),
+            max_size=config.int_value("group.max.size"),
+            offsets_retention_ms=config.int_value("offsets.retention.minutes") * 60_000,
+            offsets_retention_check_interval_ms=config.int_value(
+                "offsets.retention.check.interval.ms"
+            ),
+            offset_metadata_max_bytes=config.int_value("offset.metadata.max.bytes"),
+        )
+
+    def partition_exists(self, topic: str, partition: int) -> bool:
+        record = self.store.topics.get(topic)
+        return record is not None and 0 <= partition < record.partitions
+
+    def ensure_offsets_topic(self) -> TopicRecord:
+        """`__consumer_offsets`, created on first use as Kafka's coordinator does."""
+        topic = self.store.topics.get(OFFSETS_TOPIC)
+        if topic is not None:
+            return topic
+        return self.create_topic(
+            OFFSETS_TOPIC,
+            self.config.int_value("offsets.topic.num.partitions"),
+            1,
+            {
+                "cleanup.policy": "compact",
+                "segment.bytes": self.config.value("offsets.topic.segment.bytes") or "104857600",
+                "compression.type": "producer",
+            },
+            internal=True,
+        )
+
+    def write_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> None:
+        """GroupStorage: append the coordinator's records to the group's offsets partition."""
+        topic = self.ensure_offsets_topic()
+        partition_log = self.partition_log(
+            OFFSETS_TOPIC, offsets_partition(group_id, topic.partitions)
+        )
+        moment = now_ms()
+        batch = build_batch([NewRecord(value, key=key) for key, value in records], now_ms=moment)
+        result = partition_log.append(read_header(batch), batch, moment)
+        if partition_log.flush_pending:
+            self._pending_group_flushes.append((partition_log, result.last_offset + 1))
+
+    async def settle_group_writes(self) -> None:
+        """Wait for the fsyncs the flush policy requires of records the coordinator wrote."""
+        pending, self._pending_group_flushes = self._pending_group_flushes, []
+        if pending:
+            await asyncio.gather(*(self.flush(log_, upto) for log_, upto in pending))
+
+    def _load_groups(self) -> None:
+        topic = self.store.topics.get(OFFSETS_TOPIC)
+        if topic is None:
+            return
+
+        def records() -> Iterator[tuple[bytes | None, bytes | None]]:
+            for partition in range(topic.partitions):
+                partition_log = self.logs.get(OFFSETS_TOPIC, partition)
+                if partition_log is None:
+                    continue
+                for segment in partition_log.segments:
+                    for record in iter_records(segment.read(0, segment.size)):
+                        if record.offset >= partition_log.log_start_offset:
+                            yield record.key, record.value
+
+        self.groups.load(records(), now_ms())
 
     def enforce_retention(self) -> int:
         moment = now_ms()

@@ -614,6 +614,13 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         read_only=True,
     ),
     ConfigDef(
+        "offset.metadata.max.bytes",
+        "INT",
+        "4096",
+        "The maximum size for a metadata entry associated with an offset commit.",
+        read_only=True,
+    ),
+    ConfigDef(
         "offsets.commit.timeout.ms",
         "INT",
         "5000",

@@ -1,0 +1,282 @@
+"""FindCoordinator and the classic group membership APIs: JoinGroup, SyncGroup, Heartbeat,
+LeaveGroup, ListGroups, DescribeGroups and DeleteGroups.
+
+JoinGroup and SyncGroup park until the coordinator answers (when the rebalance reaches that
+point or times out); everything else answers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kio.schema.errors import ErrorCode
+
+from ..groups.coordinator import JoinRequest
+from ..groups.group import GroupState, JoinResult, SyncResult
+from .api_keys import ApiKey
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+GROUP_KEY = 0
+TRANSACTION_KEY = 1
+CLASSIC = "classic"
+PROTOCOL_IN_SYNC_VERSION = 5
+T = TypeVar("T")
+
+
+def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str, Any]:
+    """One coordinator answer. Like Kafka, the key itself is not validated (an empty group id
+    is a group like any other); `__consumer_offsets` is created on first use."""
+    if key_type == TRANSACTION_KEY:
+        return {
+            "key": key,
+            "node_id": -1,
+            "host": "",
+            "port": -1,
+            "error_code": ErrorCode.coordinator_not_available,
+            "error_message": "this broker has no transaction coordinator yet",
+        }
+    state.ensure_offsets_topic()
+    return {
+        "key": key,
+        "node_id": state.node_id,
+        "host": state.advertised.host,
+        "port": state.advertised.port,
+        "error_code": ErrorCode.none,
+        "error_message": "",
+    }
+
+
+@handles(ApiKey.FIND_COORDINATOR, 0, 6)
+def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    key_type = getattr(request, "key_type", GROUP_KEY)
+    keys = list(request.coordinator_keys) if ctx.api_version >= 4 else [request.key]
+    if key_type not in (GROUP_KEY, TRANSACTION_KEY):
+        message = f"Unknown coordinator type received: {key_type}"
+        entries = [
+            {
+                "key": key,
+                "node_id": -1,
+                "host": "",
+                "port": -1,
+                "error_code": ErrorCode.invalid_request,
+                "error_message": message,
+            }
+            for key in keys
+        ]
+    else:
+        entries = [_coordinator_entry(state, key, key_type) for key in keys]
+    if ctx.api_version >= 4:
+        return ctx.respond({"throttle_time": 0, "coordinators": entries})
+    (entry,) = entries
+    if entry["error_code"] == ErrorCode.none:
+        entry["error_message"] = "NONE"  # Kafka sends Errors.NONE.message() here
+    return ctx.respond({"throttle_time": 0, **entry})
+
+
+async def _parked(state: BrokerState, start: Any) -> T:
+    """Run `start(callback)` and wait for the coordinator to call back."""
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+    def done(result: T) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    start(done)
+    state.groups_changed.set()
+    result = await future
+    await state.settle_group_writes()
+    return result
+
+
+@handles(ApiKey.JOIN_GROUP, 0, 9)
+async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    session_timeout = int(request.session_timeout.total_seconds() * 1000)
+    rebalance = getattr(request, "rebalance_timeout", None)
+    join = JoinRequest(
+        group_id=request.group_id,
+        member_id=request.member_id,
+        group_instance_id=getattr(request, "group_instance_id", None),
+        client_id=ctx.header.client_id or "",
+        client_host=f"/{ctx.client_host}",
+        session_timeout_ms=session_timeout,
+        rebalance_timeout_ms=int(rebalance.total_seconds() * 1000)
+        if rebalance
+        else session_timeout,
+        protocol_type=request.protocol_type,
+        protocols=[(p.name, p.metadata) for p in request.protocols],
+        api_version=ctx.api_version,
+        reason=getattr(request, "reason", None),
+    )
+    result: JoinResult = await _parked(
+        state, lambda done: state.groups.join(join, ctx.now_ms, done)
+    )
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode[result.error],
+            "generation_id": result.generation_id,
+            "protocol_type": result.protocol_type,
+            "protocol_name": result.protocol_name
+            if ctx.api_version >= 7 or result.protocol_name
+            else "",
+            "leader": result.leader_id,
+            "skip_assignment": result.skip_assignment,
+            "member_id": result.member_id,
+            "members": [
+                {"member_id": member_id, "group_instance_id": instance_id, "metadata": metadata}
+                for member_id, instance_id, metadata in result.members
+            ],
+        }
+    )
+
+
+@handles(ApiKey.SYNC_GROUP, 0, 5)
+async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if ctx.api_version >= PROTOCOL_IN_SYNC_VERSION and (
+        request.protocol_type is None or request.protocol_name is None
+    ):
+        return ctx.respond(
+            {
+                "throttle_time": 0,
+                "error_code": ErrorCode.inconsistent_group_protocol,
+                "assignment": b"",
+            }
+        )
+    assignments = {a.member_id: a.assignment for a in request.assignments}
+    result: SyncResult = await _parked(
+        state,
+        lambda done: state.groups.sync(
+            request.group_id,
+            request.generation_id,
+            request.member_id,
+            getattr(request, "group_instance_id", None),
+            getattr(request, "protocol_type", None),
+            getattr(request, "protocol_name", None),
+            assignments,
+            ctx.now_ms,
+            done,
+        ),
+    )
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode[result.error],
+            "protocol_type": result.protocol_type,
+            "protocol_name": result.protocol_name,
+            "assignment": result.assignment,
+        }
+    )
+
+
+@handles(ApiKey.HEARTBEAT, 0, 4)
+def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    error = state.groups.heartbeat(
+        request.group_id,
+        request.generation_id,
+        request.member_id,
+        getattr(request, "group_instance_id", None),
+        ctx.now_ms,
+    )
+    state.groups_changed.set()
+    return ctx.respond({"throttle_time": 0, "error_code": ErrorCode[error]})
+
+
+@handles(ApiKey.LEAVE_GROUP, 0, 5)
+def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if ctx.api_version >= 3:
+        members = [(m.member_id, m.group_instance_id) for m in request.members]
+    else:
+        members = [(request.member_id, None)]
+    error, errors = state.groups.leave(request.group_id, members, ctx.now_ms)
+    state.groups_changed.set()
+    if ctx.api_version < 3:
+        return ctx.respond({"throttle_time": 0, "error_code": ErrorCode[errors[0]]})
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode[error],
+            "members": [
+                {
+                    "member_id": member_id,
+                    "group_instance_id": instance_id,
+                    "error_code": ErrorCode[member_error],
+                }
+                for (member_id, instance_id), member_error in zip(members, errors, strict=True)
+            ]
+            if error == "none"
+            else [],
+        }
+    )
+
+
+@handles(ApiKey.LIST_GROUPS, 0, 5)
+def list_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    types = {t.lower() for t in getattr(request, "types_filter", ())}
+    if types and CLASSIC not in types:
+        listed = []
+    else:
+        listed = state.groups.list_groups(getattr(request, "states_filter", ()))
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode.none,
+            "groups": [
+                {
+                    "group_id": g.group_id,
+                    "protocol_type": g.protocol_type or "",
+                    "group_state": g.state.value,
+                    "group_type": CLASSIC,
+                }
+                for g in listed
+            ],
+        }
+    )
+
+
+@handles(ApiKey.DESCRIBE_GROUPS, 0, 6)
+def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    described = []
+    for group_id in request.groups:
+        group = state.groups.groups.get(group_id)
+        if group is None:
+            missing = ctx.api_version >= 6
+            described.append(
+                {
+                    "error_code": ErrorCode.group_id_not_found if missing else ErrorCode.none,
+                    "error_message": f"Group {group_id} not found." if missing else None,
+                    "group_id": group_id,
+                    "group_state": GroupState.DEAD.value,
+                    "protocol_type": "",
+                    "protocol_data": "",
+                    "members": [],
+                }
+            )
+            continue
+        described.append(
+            {
+                "error_code": ErrorCode.none,
+                "group_id": group_id,
+                "group_state": group.state.value,
+                "protocol_type": group.protocol_type or "",
+                "protocol_data": group.protocol_name or "",
+                "members": group.describe_members(),
+            }
+        )
+    return ctx.respond({"throttle_time": 0, "groups": described})
+
+
+@handles(ApiKey.DELETE_GROUPS, 0, 2)
+async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    results = [
+        {
+            "group_id": group_id,
+            "error_code": ErrorCode[state.groups.delete_group(group_id, ctx.now_ms)],
+        }
+        for group_id in request.groups_names
+    ]
+    await state.settle_group_writes()
+    return ctx.respond({"throttle_time": 0, "results": results})
