@@ -160,6 +160,7 @@ class LocalBroker:
     def _retention(self) -> None:
         assert self.state is not None
         self.state.enforce_retention()
+        self.state.compact_offsets_topic()
 
     async def _flush_due(self) -> None:
         assert self.state is not None

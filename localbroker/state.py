@@ -12,19 +12,16 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from .config.broker import BrokerConfig, Listener
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
-from .groups.records import offsets_partition
+from .groups.storage import OffsetsTopic
 from .log.log_config import LogConfig
 from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
-from .records.batch import read_header
-from .records.builder import NewRecord, build_batch
-from .records.reader import iter_records
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +31,9 @@ BROKER_COUNT = 1
 CLUSTER_METADATA_TOPIC = "__cluster_metadata"
 OFFSETS_TOPIC = "__consumer_offsets"
 INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC})
+# A __consumer_offsets partition larger than this is rewritten as a snapshot of the live state,
+# so replaying it at start-up stays quick.
+OFFSETS_COMPACTION_BYTES = 4 * 1024 * 1024
 
 
 def now_ms() -> int:
@@ -75,6 +75,11 @@ class BrokerState:
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._pending_group_flushes: list[tuple[PartitionLog, int]] = []
         self.groups = GroupCoordinator(self._group_config(), self)
+        self.offsets_topic = OffsetsTopic(
+            lambda: self.store.topics[OFFSETS_TOPIC].partitions,
+            lambda partition: self.logs.get(OFFSETS_TOPIC, partition),
+            self._group_write_needs_flush,
+        )
         self.groups_changed = asyncio.Event()
 
     # -- start and stop -----------------------------------------------------------------
@@ -88,7 +93,8 @@ class BrokerState:
         ]
         try:
             self.logs.load(partitions, now_ms())
-            self._load_groups()
+            if OFFSETS_TOPIC in self.store.topics:
+                self.groups.load(self.offsets_topic.replay(), now_ms())
         except Exception:
             self.logs.abandon()
             raise
@@ -336,15 +342,11 @@ class BrokerState:
 
     def write_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> None:
         """GroupStorage: append the coordinator's records to the group's offsets partition."""
-        topic = self.ensure_offsets_topic()
-        partition_log = self.partition_log(
-            OFFSETS_TOPIC, offsets_partition(group_id, topic.partitions)
-        )
-        moment = now_ms()
-        batch = build_batch([NewRecord(value, key=key) for key, value in records], now_ms=moment)
-        result = partition_log.append(read_header(batch), batch, moment)
-        if partition_log.flush_pending:
-            self._pending_group_flushes.append((partition_log, result.last_offset + 1))
+        self.ensure_offsets_topic()
+        self.offsets_topic.append(self.offsets_topic.partition_of(group_id), records, now_ms())
+
+    def _group_write_needs_flush(self, partition_log: PartitionLog, upto: int) -> None:
+        self._pending_group_flushes.append((partition_log, upto))
 
     async def settle_group_writes(self) -> None:
         """Wait for the fsyncs the flush policy requires of records the coordinator wrote."""
@@ -352,22 +354,11 @@ class BrokerState:
         if pending:
             await asyncio.gather(*(self.flush(log_, upto) for log_, upto in pending))
 
-    def _load_groups(self) -> None:
-        topic = self.store.topics.get(OFFSETS_TOPIC)
-        if topic is None:
-            return
-
-        def records() -> Iterator[tuple[bytes | None, bytes | None]]:
-            for partition in range(topic.partitions):
-                partition_log = self.logs.get(OFFSETS_TOPIC, partition)
-                if partition_log is None:
-                    continue
-                for segment in partition_log.segments:
-                    for record in iter_records(segment.read(0, segment.size)):
-                        if record.offset >= partition_log.log_start_offset:
-                            yield record.key, record.value
-
-        self.groups.load(records(), now_ms())
+    def compact_offsets_topic(self) -> int:
+        """Shrink `__consumer_offsets` partitions that outgrew the compaction threshold."""
+        if OFFSETS_TOPIC not in self.store.topics:
+            return 0
+        return self.offsets_topic.compact(self.groups.groups, OFFSETS_COMPACTION_BYTES, now_ms())
 
     def enforce_retention(self) -> int:
         moment = now_ms()

@@ -181,7 +181,6 @@ def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         getattr(request, "group_instance_id", None),
         ctx.now_ms,
     )
-    state.groups_changed.set()
     return ctx.respond({"throttle_time": 0, "error_code": ErrorCode[error]})
 
 

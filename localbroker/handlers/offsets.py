@@ -81,7 +81,6 @@ async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -
         if entries
         else []
     )
-    state.groups_changed.set()
     await state.settle_group_writes()
     errors = (next(results) if exists else UNKNOWN_PARTITION for _, _, exists in checked)
     return ctx.respond({"throttle_time": 0, "topics": _by_topic(request.topics, errors)})

@@ -1,0 +1,109 @@
+"""`__consumer_offsets` on disk: appending the coordinator's records, replaying them at
+start-up, and keeping the topic small.
+
+The topic is compacted the simple way a single coordinator allows: the coordinator holds the
+latest value of every key in memory, so a partition that has grown past a threshold gets a
+fresh segment holding exactly that state, and everything before it is dropped. A crash in
+between leaves the old records followed by the snapshot, which replays to the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache
+
+from ..log.partition import PartitionLog
+from ..records.batch import read_header
+from ..records.builder import NewRecord, build_batch
+from ..records.reader import iter_records
+from .group import ClassicGroup
+from .records import (
+    GroupKey,
+    OffsetKey,
+    encode_group,
+    encode_key,
+    encode_offset,
+    offsets_partition,
+)
+
+Records = list[tuple[bytes, bytes | None]]
+_RECORDS_PER_BATCH = 1000
+
+
+@cache
+def _partition_of(group_id: str, partitions: int) -> int:
+    return offsets_partition(group_id, partitions)
+
+
+def live_records(group: ClassicGroup) -> Records:
+    """The records that reproduce `group` exactly: its metadata (if it ever had members) and
+    one record per committed offset."""
+    records: Records = []
+    if group.protocol_type is not None:
+        records.append((encode_key(GroupKey(group.group_id)), encode_group(group.to_record())))
+    for (topic, partition), value in group.offsets.items():
+        records.append(
+            (encode_key(OffsetKey(group.group_id, topic, partition)), encode_offset(value))
+        )
+    return records
+
+
+class OffsetsTopic:
+    """Reads and writes the partitions of `__consumer_offsets` through a partition lookup."""
+
+    def __init__(
+        self,
+        partitions: Callable[[], int],
+        partition_log: Callable[[int], PartitionLog | None],
+        needs_flush: Callable[[PartitionLog, int], None],
+    ) -> None:
+        self._partitions = partitions
+        self._partition_log = partition_log
+        self._needs_flush = needs_flush
+
+    def partition_of(self, group_id: str) -> int:
+        return _partition_of(group_id, self._partitions())
+
+    def append(self, partition: int, records: Records, now_ms: int) -> None:
+        partition_log = self._partition_log(partition)
+        assert partition_log is not None, f"__consumer_offsets-{partition} is missing"
+        for start in range(0, len(records), _RECORDS_PER_BATCH):
+            chunk = records[start : start + _RECORDS_PER_BATCH]
+            batch = build_batch([NewRecord(value, key=key) for key, value in chunk], now_ms=now_ms)
+            result = partition_log.append(read_header(batch), batch, now_ms)
+            if partition_log.flush_pending:
+                self._needs_flush(partition_log, result.last_offset + 1)
+
+    def replay(self) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """Every record of every partition, oldest first within a partition."""
+        for partition in range(self._partitions()):
+            partition_log = self._partition_log(partition)
+            if partition_log is None:
+                continue
+            for segment in partition_log.segments:
+                for record in iter_records(segment.read(0, segment.size)):
+                    if record.offset >= partition_log.log_start_offset:
+                        yield record.key, record.value
+
+    def compact(self, groups: dict[str, ClassicGroup], threshold_bytes: int, now_ms: int) -> int:
+        """Rewrite partitions larger than `threshold_bytes` as a snapshot of the live state;
+        returns how many partitions were compacted."""
+        compacted = 0
+        for partition in range(self._partitions()):
+            partition_log = self._partition_log(partition)
+            if partition_log is None or partition_log.size_bytes <= threshold_bytes:
+                continue
+            if partition_log.high_watermark < partition_log.log_end_offset:
+                continue  # an fsync is still pending; try again next time
+            records = [
+                record
+                for group in groups.values()
+                if self.partition_of(group.group_id) == partition
+                for record in live_records(group)
+            ]
+            snapshot_start = partition_log.roll(now_ms).base_offset
+            if records:
+                self.append(partition, records, now_ms)
+            partition_log.delete_records_before(snapshot_start, now_ms)
+            compacted += 1
+        return compacted
