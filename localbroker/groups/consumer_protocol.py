@@ -46,7 +46,9 @@ def _decode(name: str, data: bytes) -> Any | None:
 def subscribed_topics(metadata: bytes) -> list[str] | None:
     """Topics of a ConsumerProtocolSubscription, or None if the bytes don't decode."""
     subscription = _decode("consumer_protocol_subscription", metadata)
-    return None if subscription is None else list(subscription.topics)
+    if subscription is None or subscription.topics is None:
+        return None
+    return list(subscription.topics)
 
 
 def assigned_partitions(assignment: bytes) -> dict[str, list[int]] | None:
@@ -54,6 +56,8 @@ def assigned_partitions(assignment: bytes) -> dict[str, list[int]] | None:
     if not assignment:
         return {}
     decoded = _decode("consumer_protocol_assignment", assignment)
-    if decoded is None:
+    if decoded is None or decoded.assigned_partitions is None:
+        return None
+    if any(tp.partitions is None for tp in decoded.assigned_partitions):
         return None
     return {tp.topic: sorted(tp.partitions) for tp in decoded.assigned_partitions}

@@ -39,6 +39,7 @@ from .group import (
 from .offsets import GroupOffsets
 from .records import (
     GroupKey,
+    GroupValue,
     OffsetKey,
     RecordFormatError,
     decode_group,
@@ -50,6 +51,8 @@ from .records import (
 log = logging.getLogger(__name__)
 
 NO_GENERATION = -1
+# Kafka's CLASSIC_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS: how long a new member may wait in JoinGroup.
+NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000
 UNKNOWN_MEMBER = ""
 MEMBER_ID_REQUIRED_VERSION = 4
 SKIP_ASSIGNMENT_VERSION = 9
@@ -120,12 +123,21 @@ class GroupCoordinator:
             respond(JoinResult(error=error, member_id=request.member_id))
             return
         group = self.groups.get(request.group_id)
+        created = group is None
         if group is None:
             if request.member_id != UNKNOWN_MEMBER:
                 respond(JoinResult(error="unknown_member_id", member_id=request.member_id))
                 return
             group = self.groups[request.group_id] = ClassicGroup(request.group_id)
             group.state_timestamp_ms = now_ms
+        if created:
+            self._persist_empty_group(group, now_ms)
+        if not self._accepts(group, request.member_id):
+            if request.member_id in group.members:
+                self._remove_member(group, group.members[request.member_id], "group full", now_ms)
+            group.pending_members.pop(request.member_id, None)
+            respond(JoinResult(error="group_max_size_reached"))
+            return
         if group.state == GroupState.DEAD:
             respond(JoinResult(error="coordinator_not_available", member_id=request.member_id))
             return
@@ -137,6 +149,24 @@ class GroupCoordinator:
         else:
             self._join_existing_member(group, request, now_ms, respond)
         self._maybe_complete_join(group, now_ms)
+
+    def _accepts(self, group: ClassicGroup, member_id: str) -> bool:
+        """Kafka's acceptJoiningMember: room under group.max.size for this join?"""
+        limit = self.config.max_size
+        if group.state in (GroupState.EMPTY, GroupState.DEAD):
+            return True
+        if group.state == GroupState.PREPARING_REBALANCE:
+            member = group.members.get(member_id)
+            waiting = sum(1 for m in group.members.values() if m.join_callback is not None)
+            return (member is not None and member.join_callback is not None) or waiting < limit
+        return member_id in group.members or len(group.members) < limit
+
+    def _persist_empty_group(self, group: ClassicGroup, now_ms: int) -> None:
+        """A JoinGroup that creates a group records it at once, as Kafka does."""
+        empty = GroupValue("", 0, None, None, now_ms)
+        self.storage.write_group_records(
+            group.group_id, [(encode_key(GroupKey(group.group_id)), encode_group(empty))]
+        )
 
     def _validate_join(self, request: JoinRequest) -> str | None:
         if not request.group_id:
@@ -216,9 +246,6 @@ class GroupCoordinator:
         now_ms: int,
         respond: JoinCallback,
     ) -> None:
-        if len(group.members) >= self.config.max_size:
-            respond(JoinResult(error="group_max_size_reached", member_id=member_id))
-            return
         member = Member(
             member_id,
             request.group_instance_id,
@@ -230,7 +257,7 @@ class GroupCoordinator:
             list(request.protocols),
             join_callback=respond,
             is_new=True,
-            heartbeat_deadline_ms=now_ms + request.session_timeout_ms,
+            heartbeat_deadline_ms=now_ms + NEW_MEMBER_JOIN_TIMEOUT_MS,
         )
         if group.is_empty:
             group.protocol_type = request.protocol_type
@@ -251,8 +278,8 @@ class GroupCoordinator:
         )
         if group.state != GroupState.PREPARING_REBALANCE:
             self._prepare_rebalance(group, now_ms, request.reason or f"{member_id} joined")
-        elif group.initial_join_limit_ms is not None:
-            self._extend_initial_delay(group, now_ms)
+        elif group.initial_remaining_ms is not None:
+            group.new_member_added = True
 
     def _replace_static_member(
         self, group: ClassicGroup, request: JoinRequest, now_ms: int, respond: JoinCallback
@@ -328,35 +355,48 @@ class GroupCoordinator:
         if group.state == GroupState.COMPLETING_REBALANCE:
             for member in group.members.values():
                 member.assignment = b""
+                if member.sync_callback is not None:
+                    member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
                 member.respond_sync(SyncResult(error="rebalance_in_progress"))
         group.pending_sync.clear()
         group.sync_deadline_ms = None
         if group.state == GroupState.EMPTY:
             delay = self.config.initial_rebalance_delay_ms
-            group.initial_delay_ms = delay
-            group.initial_join_limit_ms = now_ms + max(group.max_rebalance_timeout_ms, delay)
+            group.initial_remaining_ms = max(group.max_rebalance_timeout_ms - delay, 0)
+            group.new_member_added = False
             group.join_deadline_ms = now_ms + delay
         else:
-            group.initial_join_limit_ms = None
+            group.initial_remaining_ms = None
             group.join_deadline_ms = now_ms + group.max_rebalance_timeout_ms
         if group.state != GroupState.PREPARING_REBALANCE:
             group.transition(GroupState.PREPARING_REBALANCE, now_ms)
             self.emit(RebalanceStarted(group.group_id, group.generation_id, reason, now_ms))
 
-    def _extend_initial_delay(self, group: ClassicGroup, now_ms: int) -> None:
-        """Joins during the initial delay push the first rebalance out (InitialDelayedJoin)."""
-        assert group.initial_join_limit_ms is not None
-        group.join_deadline_ms = min(now_ms + group.initial_delay_ms, group.initial_join_limit_ms)
+    def _join_deadline_passed(self, group: ClassicGroup, now_ms: int) -> None:
+        """The join timer fired. In the initial rebalance, members that arrived during the
+        last delay buy another one, until the rebalance timeout is used up
+        (InitialDelayedJoin); otherwise the join phase ends now."""
+        remaining = group.initial_remaining_ms
+        deadline = group.join_deadline_ms
+        if remaining is not None and deadline is not None and group.new_member_added and remaining:
+            delay = self.config.initial_rebalance_delay_ms
+            group.new_member_added = False
+            group.join_deadline_ms = deadline + min(delay, remaining)
+            group.initial_remaining_ms = max(remaining - delay, 0)
+            if group.join_deadline_ms > now_ms:
+                return
+        self._complete_join(group, now_ms)
 
     def _maybe_complete_join(self, group: ClassicGroup, now_ms: int) -> None:
+        """Finish the join phase when everyone is in; the initial one only when its delay
+        is over (at once with group.initial.rebalance.delay.ms=0)."""
         if group.state != GroupState.PREPARING_REBALANCE:
             return
-        waiting_for_delay = (
-            group.initial_join_limit_ms is not None
-            and group.join_deadline_ms is not None
-            and now_ms < group.join_deadline_ms
-        )
-        if group.all_members_joined() and not waiting_for_delay:
+        if group.initial_remaining_ms is not None:
+            if group.join_deadline_ms is not None and now_ms >= group.join_deadline_ms:
+                self._join_deadline_passed(group, now_ms)
+            return
+        if group.all_members_joined():
             self._complete_join(group, now_ms)
 
     def _complete_join(self, group: ClassicGroup, now_ms: int) -> None:
@@ -373,11 +413,12 @@ class GroupCoordinator:
             group.join_deadline_ms = now_ms + group.max_rebalance_timeout_ms
             return
         group.join_deadline_ms = None
-        group.initial_join_limit_ms = None
+        group.initial_remaining_ms = None
         group.generation_id += 1
         if group.is_empty:
             group.protocol_name = None
             group.leader_id = None
+            group.subscribed = set()
             group.transition(GroupState.EMPTY, now_ms)
             self._persist_group(group)
             self.emit(GroupEmptied(group.group_id, group.generation_id, now_ms))
@@ -386,6 +427,7 @@ class GroupCoordinator:
         if leader is None or leader.join_callback is None:
             group.leader_id = joined[0].member_id
         group.protocol_name = group.select_protocol()
+        group.subscribed = group.compute_subscribed_topics()
         group.transition(GroupState.COMPLETING_REBALANCE, now_ms)
         group.pending_sync = set(group.members)
         group.sync_deadline_ms = now_ms + group.max_rebalance_timeout_ms
@@ -426,6 +468,9 @@ class GroupCoordinator:
         now_ms: int,
         respond: SyncCallback,
     ) -> None:
+        if not group_id:
+            respond(SyncResult(error="invalid_group_id"))
+            return
         group = self.groups.get(group_id)
         error = self._member_error(group, member_id, group_instance_id, generation_id)
         if (
@@ -469,6 +514,8 @@ class GroupCoordinator:
         self._persist_group(group)
         group.transition(GroupState.STABLE, now_ms)
         for member in group.members.values():
+            if member.sync_callback is not None:
+                member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
             member.respond_sync(
                 SyncResult(
                     protocol_type=group.protocol_type,
@@ -497,6 +544,8 @@ class GroupCoordinator:
         group_instance_id: str | None,
         now_ms: int,
     ) -> str:
+        if not group_id:
+            return "invalid_group_id"
         group = self.groups.get(group_id)
         error = self._member_error(group, member_id, group_instance_id, generation_id)
         if error is not None or group is None:
@@ -511,6 +560,8 @@ class GroupCoordinator:
         self, group_id: str, members: list[tuple[str, str | None]], now_ms: int
     ) -> tuple[str, list[str]]:
         """Remove members (member id, instance id); top-level error and one error each."""
+        if not group_id:
+            return "invalid_group_id", []
         group = self.groups.get(group_id)
         if group is None:
             return "none", ["unknown_member_id"] * len(members)
@@ -585,7 +636,7 @@ class GroupCoordinator:
                 and group.join_deadline_ms is not None
                 and now_ms >= group.join_deadline_ms
             ):
-                self._complete_join(group, now_ms)
+                self._join_deadline_passed(group, now_ms)
             if (
                 group.sync_deadline_ms is not None
                 and now_ms >= group.sync_deadline_ms
@@ -608,7 +659,7 @@ class GroupCoordinator:
         expired = [
             m
             for m in group.members.values()
-            if not m.awaiting_response and now_ms >= m.heartbeat_deadline_ms
+            if (m.is_new or not m.awaiting_response) and now_ms >= m.heartbeat_deadline_ms
         ]
         for member in expired:
             self._remove_member(group, member, "expired", now_ms)
@@ -669,6 +720,7 @@ class GroupCoordinator:
         for group in self.groups.values():
             if group.members:
                 group.transition(GroupState.STABLE, group.state_timestamp_ms)
+            group.subscribed = group.compute_subscribed_topics()
 
     def _load_group(self, group_id: str, value_bytes: bytes | None, now_ms: int) -> None:
         if value_bytes is None:

@@ -115,9 +115,11 @@ class ClassicGroup:
     pending_sync: set[str] = field(default_factory=set)
     offsets: dict[tuple[str, int], OffsetValue] = field(default_factory=dict)
     join_deadline_ms: int | None = None
-    initial_delay_ms: int = 0
-    initial_join_limit_ms: int | None = None
     sync_deadline_ms: int | None = None
+    initial_remaining_ms: int | None = None
+    new_member_added: bool = False
+    subscribed: set[str] | None = field(default_factory=set)
+    """Topics the members subscribe to, as of the last join completion (None: unknown)."""
 
     # -- state ----------------------------------------------------------------------------
 
@@ -171,10 +173,13 @@ class ClassicGroup:
             votes[choice] = votes.get(choice, 0) + 1
         return max(votes, key=lambda name: votes[name])
 
-    def subscribed_topics(self) -> set[str] | None:
-        """Topics the members subscribe to, when they speak the consumer protocol."""
+    def compute_subscribed_topics(self) -> set[str] | None:
+        """Topics the members subscribe to under the consumer protocol (empty set for other
+        protocols or no members, None when a subscription does not decode)."""
+        if not self.members:
+            return set()
         if self.protocol_type != CONSUMER_PROTOCOL_TYPE or self.protocol_name is None:
-            return None
+            return set()
         topics: set[str] = set()
         for member in self.members.values():
             decoded = subscribed_topics(member.metadata(self.protocol_name))

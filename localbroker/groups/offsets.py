@@ -160,7 +160,7 @@ class GroupOffsets:
         if group.state != GroupState.EMPTY:
             if group.protocol_type != CONSUMER_PROTOCOL_TYPE:
                 return "non_empty_group", []
-            subscribed = group.subscribed_topics()
+            subscribed = group.subscribed
         errors = []
         removed = []
         for topic, partition in partitions:
@@ -184,7 +184,7 @@ class GroupOffsets:
             started = group.state_timestamp_ms
             return lambda topic, value: started if started >= 0 else value.commit_timestamp
         if group.state == GroupState.STABLE and group.protocol_type == CONSUMER_PROTOCOL_TYPE:
-            subscribed = group.subscribed_topics()
+            subscribed = group.subscribed
             if subscribed is not None:
                 return lambda topic, value: None if topic in subscribed else value.commit_timestamp
         return lambda topic, value: None
@@ -196,12 +196,13 @@ class GroupOffsets:
             base_of = self._expiry_base(group)
             expired = []
             for (topic, partition), value in group.offsets.items():
+                base = base_of(topic, value)
+                if base is None:
+                    continue
                 if value.expire_timestamp >= 0:
                     if now_ms >= value.expire_timestamp:
                         expired.append((topic, partition))
-                    continue
-                base = base_of(topic, value)
-                if base is not None and now_ms - base >= retention:
+                elif now_ms - base >= retention:
                     expired.append((topic, partition))
             for tp in expired:
                 del group.offsets[tp]

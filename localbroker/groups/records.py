@@ -243,5 +243,7 @@ def java_string_hash(text: str) -> int:
 
 
 def offsets_partition(group_id: str, partitions: int) -> int:
-    """Kafka's `Utils.abs(groupId.hashCode) % offsets.topic.num.partitions`."""
-    return (java_string_hash(group_id) & 0x7FFFFFFF) % partitions
+    """Kafka's `Utils.abs(groupId.hashCode) % offsets.topic.num.partitions`, where Utils.abs
+    maps Integer.MIN_VALUE to 0."""
+    value = java_string_hash(group_id)
+    return 0 if value == -(2**31) else abs(value) % partitions

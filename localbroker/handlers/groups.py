@@ -193,7 +193,10 @@ def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     error, errors = state.groups.leave(request.group_id, members, ctx.now_ms)
     state.groups_changed.set()
     if ctx.api_version < 3:
-        return ctx.respond({"throttle_time": 0, "error_code": ErrorCode[errors[0]]})
+        first = next((e for e in errors if e != "none"), "none")
+        return ctx.respond(
+            {"throttle_time": 0, "error_code": ErrorCode[error if error != "none" else first]}
+        )
     return ctx.respond(
         {
             "throttle_time": 0,
