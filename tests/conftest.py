@@ -49,3 +49,25 @@ def start_broker(tmp_path: Path) -> Iterator[object]:
     finally:
         for running in started:
             running.stop()
+
+
+@pytest.fixture
+def kwb() -> object:
+    """Run the `kwb` command line: `kwb("topics", "--list", "--bootstrap-server", b)`.
+
+    Returns the CompletedProcess (text mode); every run is bounded by `timeout` seconds.
+    """
+    import subprocess
+
+    def run(
+        *args: str, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui.cli", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run

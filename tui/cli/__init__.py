@@ -1,0 +1,40 @@
+"""`kwb`: the workbench, and Kafka's command-line tools without a JVM.
+
+kwb                      the workbench on its embedded broker
+kwb topics ...           like kafka-topics.sh
+kwb configs ...          like kafka-configs.sh
+kwb produce ...          like kafka-console-producer.sh
+kwb consume ...          like kafka-console-consumer.sh
+kwb groups ...           like kafka-consumer-groups.sh
+kwb perf ...             like kafka-producer-perf-test.sh
+kwb consumer-perf ...    like kafka-consumer-perf-test.sh
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "topics": "topics",
+    "configs": "configs",
+    "produce": "produce",
+    "consume": "consume",
+    "groups": "groups",
+    "perf": "perf",
+    "consumer-perf": "consumer_perf",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in COMMANDS:
+        module = importlib.import_module(f"{__name__}.{COMMANDS[args[0]]}")
+        module.main(args[1:])
+        return
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__)
+        return
+    from ..embedded import main as embedded_main
+
+    embedded_main(args)

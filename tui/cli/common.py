@@ -1,0 +1,126 @@
+"""What every kwb command shares: Kafka-style flags, connection options, output and errors.
+
+Kafka's tools accept long options with one dash (`-bootstrap-server`, `-partitions`) and
+people copy such lines from tutorials, so single-dash spellings of long options are
+accepted. Failures print one line on stderr and exit non-zero; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ..kafka.connection import Connection, SettingsError, load_connection
+from ..kafka.errors import KafkaToolError
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A flag combination that cannot work; the message says which."""
+
+
+class KwbParser(argparse.ArgumentParser):
+    """argparse with one-line errors (plus where to find help) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def kafka_style(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Turn `-bootstrap-server x` and `-partitions=2` into their `--` forms for `parser`."""
+    long_options = {
+        option[2:]
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--")
+    }
+    fixed = []
+    for arg in argv:
+        if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+            name = arg[1:].split("=", 1)[0]
+            if name in long_options:
+                arg = "-" + arg
+        fixed.append(arg)
+    return fixed
+
+
+def add_connection_options(
+    parser: argparse.ArgumentParser, config_flag: str, broker_list: bool = False
+) -> None:
+    parser.add_argument(
+        "--bootstrap-server", metavar="HOST:PORT", help="the Kafka server(s) to connect to"
+    )
+    if broker_list:
+        parser.add_argument(
+            "--broker-list",
+            metavar="HOST:PORT",
+            help="deprecated alias of --bootstrap-server, as in Kafka",
+        )
+    parser.add_argument(
+        config_flag,
+        dest="client_config",
+        type=Path,
+        metavar="FILE",
+        help="client properties (security.protocol, sasl.*, ssl.* ...)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="json prints one machine-readable document",
+    )
+
+
+def connection_from(
+    args: argparse.Namespace, overrides: dict[str, str] | None = None
+) -> Connection:
+    bootstrap = args.bootstrap_server or getattr(args, "broker_list", None)
+    return load_connection(bootstrap, args.client_config, overrides)
+
+
+def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, str]:
+    """`k=v` items (as --config, --property and --producer-props take them)."""
+    values: dict[str, str] = {}
+    for item in items or ():
+        for part in item.split(",") if flag == "--add-config" else [item]:
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"{flag} needs key=value, got {part!r}")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def quiet_client_logs() -> None:
+    """aiokafka logs connection trouble itself; kwb reports it once, as one line."""
+    if not os.environ.get("KWB_DEBUG"):
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL + 1)
+
+
+def run(prog: str, command: Callable[[], Coroutine[Any, Any, int | None]]) -> NoReturn:
+    """Run an async command; turn every expected failure into one line and an exit code."""
+    quiet_client_logs()
+    try:
+        code = asyncio.run(command())
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except (KafkaToolError, SettingsError, UsageError) as exc:
+        sys.stderr.write(f"{prog}: error: {exc}\n")
+        raise SystemExit(EXIT_FAILURE) from None
+    except BrokenPipeError:
+        raise SystemExit(0) from None
+    raise SystemExit(code or 0)

@@ -1,0 +1,493 @@
+"""Cluster administration for kwb and the workbench: topics, configs, offsets and groups.
+
+Every call is a Kafka request built from kio's schemas and sent over aiokafka's connections
+(see requests.py), so the same code works against localbroker and any Kafka cluster, over
+SASL and TLS too. Failures raise KafkaToolError with one readable line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError as AIOKafkaError
+from kio.schema.errors import ErrorCode
+
+from localbroker.groups.consumer_protocol import assigned_partitions
+from localbroker.metadata.store import kafka_uuid_string
+
+from .connection import Connection
+from .errors import KafkaToolError, raise_for
+from .models import (
+    CONFIG_SOURCES,
+    BrokerNode,
+    ClusterInfo,
+    CommittedOffset,
+    ConfigInfo,
+    GroupInfo,
+    GroupListing,
+    MemberInfo,
+    PartitionInfo,
+    TopicInfo,
+)
+from .requests import KioRequest
+
+TOPIC_RESOURCE = 2
+BROKER_RESOURCE = 4
+EARLIEST = -2
+LATEST = -1
+SET, DELETE = 0, 1
+_METADATA, _LIST_OFFSETS, _FIND_COORDINATOR = 3, 2, 10
+_TOPIC_NAME_VERSIONS = {_LIST_OFFSETS: None}
+
+TopicPartition = tuple[str, int]
+
+
+class KafkaAdmin:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._admin = AIOKafkaAdminClient(**connection.aiokafka_args())
+        self._timeout_ms = connection.request_timeout_ms
+
+    async def __aenter__(self) -> KafkaAdmin:
+        try:
+            await self._admin.start()
+        except AIOKafkaError as exc:
+            await self._admin.close()
+            raise KafkaToolError(
+                f"cannot connect to {self.connection.bootstrap_servers}: {exc}"
+                " (is the broker running and the address right?)"
+            ) from None
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._admin.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def send(
+        self,
+        api_key: int,
+        data: dict[str, Any],
+        *,
+        node: int | None = None,
+        max_version: int | None = None,
+    ) -> Any:
+        """Send one request (to `node`, or any broker) and return kio's response."""
+        client = self._admin._client
+        target = node if node is not None else client.get_random_node()
+        if target is None:
+            raise KafkaToolError(f"no broker of {self.connection.bootstrap_servers} is reachable")
+        try:
+            return await client.send(target, KioRequest(api_key, data, max_version=max_version))
+        except AIOKafkaError as exc:
+            raise KafkaToolError(f"request to broker {target} failed: {exc}") from None
+
+    # -- cluster and topics ---------------------------------------------------------------
+
+    async def _metadata(self, topics: list[str] | None) -> Any:
+        return await self.send(
+            _METADATA,
+            {
+                "topics": None
+                if topics is None
+                else [{"name": t, "topic_id": None} for t in topics],
+                "allow_auto_topic_creation": False,
+                "include_topic_authorized_operations": False,
+            },
+        )
+
+    async def cluster(self) -> ClusterInfo:
+        response = await self._metadata([])
+        return ClusterInfo(
+            response.cluster_id,
+            response.controller_id,
+            tuple(BrokerNode(b.node_id, b.host, b.port, b.rack) for b in response.brokers),
+        )
+
+    async def topics(
+        self, names: list[str] | None = None, *, include_internal: bool = False
+    ) -> list[TopicInfo]:
+        """Topics with their partitions; named topics that don't exist raise."""
+        response = await self._metadata(names)
+        found = []
+        for topic in response.topics:
+            if names is not None:
+                raise_for(
+                    topic.error_code,
+                    f"Topic '{topic.name}' does not exist as expected"
+                    if topic.error_code == ErrorCode.unknown_topic_or_partition
+                    else None,
+                    f"topic {topic.name}",
+                )
+            elif topic.error_code != ErrorCode.none:
+                continue
+            if topic.is_internal and not include_internal and names is None:
+                continue
+            found.append(
+                TopicInfo(
+                    topic.name,
+                    kafka_uuid_string(topic.topic_id) if getattr(topic, "topic_id", None) else "",
+                    topic.is_internal,
+                    tuple(
+                        sorted(
+                            (
+                                PartitionInfo(
+                                    p.partition_index,
+                                    p.leader_id,
+                                    p.leader_epoch,
+                                    tuple(p.replica_nodes),
+                                    tuple(p.isr_nodes),
+                                    tuple(p.offline_replicas),
+                                )
+                                for p in topic.partitions
+                            ),
+                            key=lambda p: p.partition,
+                        )
+                    ),
+                )
+            )
+        return sorted(found, key=lambda t: t.name)
+
+    async def create_topic(
+        self,
+        name: str,
+        partitions: int = -1,
+        replication_factor: int = -1,
+        configs: dict[str, str] | None = None,
+        *,
+        validate_only: bool = False,
+    ) -> None:
+        response = await self.send(
+            19,
+            {
+                "topics": [
+                    {
+                        "name": name,
+                        "num_partitions": partitions,
+                        "replication_factor": replication_factor,
+                        "assignments": [],
+                        "configs": [{"name": k, "value": v} for k, v in (configs or {}).items()],
+                    }
+                ],
+                "timeout": self._timeout_ms,
+                "validate_only": validate_only,
+            },
+        )
+        for result in response.topics:
+            raise_for(result.error_code, result.error_message, f"topic {name}")
+
+    async def delete_topic(self, name: str) -> None:
+        response = await self.send(
+            20,
+            {
+                "topics": [{"name": name, "topic_id": None}],
+                "topic_names": [name],
+                "timeout": self._timeout_ms,
+            },
+        )
+        for result in response.responses:
+            raise_for(result.error_code, getattr(result, "error_message", None), f"topic {name}")
+
+    async def create_partitions(self, name: str, count: int) -> None:
+        response = await self.send(
+            37,
+            {
+                "topics": [{"name": name, "count": count, "assignments": None}],
+                "timeout": self._timeout_ms,
+                "validate_only": False,
+            },
+        )
+        for result in response.results:
+            raise_for(result.error_code, result.error_message, f"topic {name}")
+
+    # -- configs ------------------------------------------------------------------------
+
+    async def describe_configs(
+        self,
+        resource_type: int,
+        name: str,
+        *,
+        include_synonyms: bool = False,
+        keys: list[str] | None = None,
+    ) -> list[ConfigInfo]:
+        node = int(name) if resource_type == BROKER_RESOURCE and name else None
+        response = await self.send(
+            32,
+            {
+                "resources": [
+                    {
+                        "resource_type": resource_type,
+                        "resource_name": name,
+                        "configuration_keys": keys,
+                    }
+                ],
+                "include_synonyms": include_synonyms,
+                "include_documentation": True,
+            },
+            node=node,
+        )
+        (result,) = response.results
+        raise_for(
+            result.error_code,
+            result.error_message or None,
+            f"{'topic' if resource_type == TOPIC_RESOURCE else 'broker'} {name}",
+        )
+        return sorted(
+            (
+                ConfigInfo(
+                    c.name,
+                    c.value,
+                    CONFIG_SOURCES.get(getattr(c, "config_source", 0), "UNKNOWN"),
+                    c.read_only,
+                    c.is_sensitive,
+                    tuple(
+                        (s.name, s.value, CONFIG_SOURCES.get(s.source, "UNKNOWN"))
+                        for s in getattr(c, "synonyms", ())
+                    ),
+                    getattr(c, "documentation", None),
+                )
+                for c in result.configs
+            ),
+            key=lambda c: c.name,
+        )
+
+    async def alter_configs(
+        self,
+        resource_type: int,
+        name: str,
+        *,
+        set_: dict[str, str] | None = None,
+        delete: Iterable[str] = (),
+    ) -> None:
+        """IncrementalAlterConfigs: set some configs and remove overrides of others."""
+        node = int(name) if resource_type == BROKER_RESOURCE and name else None
+        configs = [
+            {"name": k, "config_operation": SET, "value": v} for k, v in (set_ or {}).items()
+        ]
+        configs += [{"name": k, "config_operation": DELETE, "value": None} for k in delete]
+        response = await self.send(
+            44,
+            {
+                "resources": [
+                    {"resource_type": resource_type, "resource_name": name, "configs": configs}
+                ],
+                "validate_only": False,
+            },
+            node=node,
+        )
+        for result in response.responses:
+            raise_for(
+                result.error_code,
+                result.error_message,
+                f"{'topic' if resource_type == TOPIC_RESOURCE else 'broker'} {name}",
+            )
+
+    # -- offsets ------------------------------------------------------------------------
+
+    async def _leaders(
+        self, partitions: Iterable[TopicPartition]
+    ) -> dict[int, list[TopicPartition]]:
+        wanted = list(partitions)
+        topics = {t.name: t for t in await self.topics(sorted({t for t, _ in wanted}))}
+        by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
+        for topic, partition in wanted:
+            known = {p.partition: p for p in topics[topic].partitions}
+            if partition not in known:
+                raise KafkaToolError(f"topic {topic} has no partition {partition}")
+            by_leader[known[partition].leader].append((topic, partition))
+        return by_leader
+
+    async def list_offsets(
+        self, partitions: Iterable[TopicPartition], timestamp: int
+    ) -> dict[TopicPartition, tuple[int, int]]:
+        """(offset, timestamp) per partition for `timestamp` (EARLIEST, LATEST or epoch ms)."""
+        results: dict[TopicPartition, tuple[int, int]] = {}
+
+        async def ask(leader: int, wanted: list[TopicPartition]) -> None:
+            by_topic: dict[str, list[int]] = defaultdict(list)
+            for topic, partition in wanted:
+                by_topic[topic].append(partition)
+            response = await self.send(
+                _LIST_OFFSETS,
+                {
+                    "replica_id": -1,
+                    "isolation_level": 0,
+                    "timeout": self._timeout_ms,
+                    "topics": [
+                        {
+                            "name": t,
+                            "partitions": [
+                                {
+                                    "partition_index": p,
+                                    "current_leader_epoch": -1,
+                                    "timestamp": timestamp,
+                                }
+                                for p in ps
+                            ],
+                        }
+                        for t, ps in by_topic.items()
+                    ],
+                },
+                node=leader,
+            )
+            for topic in response.topics:
+                for p in topic.partitions:
+                    raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
+                    results[(topic.name, p.partition_index)] = (p.offset, p.timestamp)
+
+        leaders = await self._leaders(partitions)
+        await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+        return results
+
+    async def log_dir_sizes(self) -> dict[TopicPartition, int]:
+        """Bytes on disk per partition, summed over the brokers (DescribeLogDirs)."""
+        sizes: dict[TopicPartition, int] = defaultdict(int)
+        for broker in (await self.cluster()).brokers:
+            response = await self.send(35, {"topics": None}, node=broker.node_id)
+            for result in response.results:
+                for topic in result.topics:
+                    for p in topic.partitions:
+                        if not p.is_future_key:
+                            sizes[(topic.name, p.partition_index)] += p.partition_size
+        return dict(sizes)
+
+    # -- groups ---------------------------------------------------------------------------
+
+    async def coordinator(self, group_id: str) -> int:
+        response = await self.send(
+            _FIND_COORDINATOR,
+            {
+                "key": group_id,
+                "key_type": 0,
+                "coordinator_keys": [group_id],
+            },
+        )
+        entry = response.coordinators[0] if hasattr(response, "coordinators") else response
+        raise_for(entry.error_code, entry.error_message, f"group {group_id}")
+        return int(entry.node_id)
+
+    async def list_groups(self, states: list[str] | None = None) -> list[GroupListing]:
+        listed: dict[str, GroupListing] = {}
+        for broker in (await self.cluster()).brokers:
+            response = await self.send(
+                16, {"states_filter": states or [], "types_filter": []}, node=broker.node_id
+            )
+            raise_for(response.error_code, None, "listing groups")
+            for g in response.groups:
+                listed[g.group_id] = GroupListing(
+                    g.group_id,
+                    getattr(g, "group_state", ""),
+                    g.protocol_type,
+                    getattr(g, "group_type", "classic"),
+                )
+        return sorted(listed.values(), key=lambda g: g.group_id)
+
+    async def describe_group(self, group_id: str) -> GroupInfo:
+        response = await self.send(
+            15,
+            {"groups": [group_id], "include_authorized_operations": False},
+            node=await self.coordinator(group_id),
+        )
+        (group,) = response.groups
+        raise_for(group.error_code, getattr(group, "error_message", None), f"group {group_id}")
+        return GroupInfo(
+            group.group_id,
+            group.group_state,
+            group.protocol_type,
+            group.protocol_data,
+            tuple(
+                MemberInfo(
+                    m.member_id,
+                    getattr(m, "group_instance_id", None),
+                    m.client_id,
+                    m.client_host,
+                    assigned_partitions(m.member_assignment) or {},
+                )
+                for m in group.members
+            ),
+        )
+
+    async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
+        response = await self.send(
+            9,
+            {
+                "group_id": group_id,
+                "topics": None,
+                "require_stable": False,
+                "groups": [{"group_id": group_id, "topics": None}],
+            },
+            node=await self.coordinator(group_id),
+        )
+        groups = response.groups if hasattr(response, "groups") else [response]
+        offsets: dict[TopicPartition, CommittedOffset] = {}
+        for group in groups:
+            raise_for(getattr(group, "error_code", 0), None, f"group {group_id}")
+            for topic in group.topics:
+                for p in topic.partitions:
+                    if p.committed_offset >= 0:
+                        offsets[(topic.name, p.partition_index)] = CommittedOffset(
+                            p.committed_offset,
+                            p.metadata or "",
+                            getattr(p, "committed_leader_epoch", -1),
+                        )
+        return offsets
+
+    async def commit_group_offsets(self, group_id: str, offsets: dict[TopicPartition, int]) -> None:
+        """Set committed offsets of a group without joining it (the group must be empty)."""
+        by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for (topic, partition), offset in sorted(offsets.items()):
+            by_topic[topic].append((partition, offset))
+        response = await self.send(
+            8,
+            {
+                "group_id": group_id,
+                "generation_id_or_member_epoch": -1,
+                "member_id": "",
+                "group_instance_id": None,
+                "retention_time": -1,
+                "topics": [
+                    {
+                        "name": t,
+                        "partitions": [
+                            {
+                                "partition_index": p,
+                                "committed_offset": o,
+                                "committed_leader_epoch": -1,
+                                "committed_metadata": "",
+                            }
+                            for p, o in ps
+                        ],
+                    }
+                    for t, ps in by_topic.items()
+                ],
+            },
+            node=await self.coordinator(group_id),
+        )
+        for topic in response.topics:
+            for p in topic.partitions:
+                raise_for(p.error_code, None, f"group {group_id} {topic.name}-{p.partition_index}")
+
+    async def delete_groups(self, group_ids: list[str]) -> dict[str, str | None]:
+        """Delete groups; the error line per group, or None where it worked."""
+        outcome: dict[str, str | None] = {}
+        for group_id in group_ids:
+            response = await self.send(
+                42, {"groups_names": [group_id]}, node=await self.coordinator(group_id)
+            )
+            for result in response.results:
+                try:
+                    raise_for(result.error_code, None, f"group {result.group_id}")
+                    outcome[result.group_id] = None
+                except KafkaToolError as exc:
+                    outcome[result.group_id] = str(exc)
+        return outcome

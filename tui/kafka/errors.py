@@ -1,0 +1,37 @@
+"""Failures of Kafka operations, as one readable line each.
+
+Kafka's tools print `Error while executing topic command : <message>`; kwb prints the Kafka
+error name and the broker's message, and what to do where there is something to do.
+"""
+
+from __future__ import annotations
+
+from kio.schema.errors import ErrorCode
+
+_HINTS = {
+    ErrorCode.topic_already_exists: "",
+    ErrorCode.unknown_topic_or_partition: "check the topic name with `kwb topics --list`",
+    ErrorCode.invalid_replication_factor: "",
+    ErrorCode.group_id_not_found: "list groups with `kwb groups --list`",
+    ErrorCode.non_empty_group: "stop the group's consumers first",
+    ErrorCode.sasl_authentication_failed: "check sasl.jaas.config in your properties file",
+}
+
+
+class KafkaToolError(Exception):
+    """An operation failed; str() is the line to show the user."""
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
+    """Raise KafkaToolError unless `code` is NONE; `what` names the thing it was about."""
+    error = ErrorCode(code)
+    if error == ErrorCode.none:
+        return
+    text = message or error.name.replace("_", " ")
+    hint = _HINTS.get(error)
+    line = f"{what}: {error.name.upper()}: {text}"
+    raise KafkaToolError(f"{line} ({hint})" if hint else line, error)

@@ -1,0 +1,145 @@
+"""Any Kafka request, from kio's schemas, sent over aiokafka's connections.
+
+aiokafka handles connections, SASL and TLS well but implements only some request versions
+(no topic ids in Metadata, no IncrementalAlterConfigs, no DescribeLogDirs ...). kio has every
+schema. This adapter lets `AIOKafkaClient.send` carry a kio request: it negotiates the highest
+version both kio and the broker support, encodes with kio, and decodes the response with kio.
+Responses are described as plain dicts of Kafka field names via the broker's own `build`.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aiokafka.errors import IncompatibleBrokerVersion
+from kio.index import UnknownEntity, load_request_schema, load_response_schema
+from kio.schema.request_header.v1.header import RequestHeader as HeaderV1
+from kio.schema.request_header.v2.header import RequestHeader as HeaderV2
+from kio.serial import entity_reader, entity_writer
+
+from localbroker.protocol.build import build
+from localbroker.protocol.guard import entity_check
+
+_CORRELATION = struct.Struct(">i")
+_API_VERSIONS = 18
+_KIO_VERSION_LIMIT = 64
+
+
+@cache
+def kio_versions(api_key: int) -> tuple[int, ...]:
+    versions = []
+    for version in range(_KIO_VERSION_LIMIT):
+        try:
+            load_request_schema(api_key, version)
+        except UnknownEntity:
+            continue
+        versions.append(version)
+    return tuple(versions)
+
+
+def _encode(entity: Any) -> bytes:
+    out = io.BytesIO()
+    entity_writer(type(entity))(out, entity)
+    return out.getvalue()
+
+
+class _Encoded:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def encode(self) -> bytes:
+        return self._data
+
+
+@dataclass(slots=True)
+class _ResponseType:
+    schema: Any
+
+    def decode(self, buffer: io.BytesIO) -> Any:
+        data = buffer.read()
+        entity_check(self.schema)(memoryview(data), 0)  # never let kio size arrays blindly
+        value, _ = entity_reader(self.schema)(data, 0)
+        return value
+
+
+class _Prepared:
+    """The negotiated request, in the shape aiokafka's connection expects."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+        self.API_KEY = body.__api_key__
+        self.API_VERSION = body.__version__
+        self.RESPONSE_TYPE = _ResponseType(load_response_schema(self.API_KEY, self.API_VERSION))
+        self.FLEXIBLE_VERSION = body.__flexible__
+
+    def build_request_header(self, correlation_id: int, client_id: str) -> _Encoded:
+        header_type = HeaderV2 if self.FLEXIBLE_VERSION else HeaderV1
+        header = header_type(
+            request_api_key=self.API_KEY,
+            request_api_version=self.API_VERSION,
+            correlation_id=correlation_id,
+            client_id=client_id,
+        )
+        return _Encoded(_encode(header))
+
+    def encode(self) -> bytes:
+        return _encode(self.body)
+
+    def parse_response_header(self, buffer: io.BytesIO) -> Any:
+        (correlation_id,) = _CORRELATION.unpack(buffer.read(4))
+        if self.FLEXIBLE_VERSION and self.API_KEY != _API_VERSIONS:
+            tags = buffer.read(1)[0]
+            assert tags == 0, "tagged fields in a response header are not expected"
+        return _Header(correlation_id)
+
+    def __repr__(self) -> str:
+        return f"{type(self.body).__name__}(v{self.API_VERSION})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    correlation_id: int
+
+
+class KioRequest:
+    """A request built from Kafka field names, at the best version the broker serves.
+
+    `max_version` caps the version where a caller relies on fields that later versions
+    change (e.g. topic names replaced by ids).
+    """
+
+    def __init__(
+        self,
+        api_key: int,
+        data: dict[str, Any],
+        *,
+        max_version: int | None = None,
+        min_version: int = 0,
+    ) -> None:
+        self.api_key = api_key
+        self.data = data
+        self.max_version = max_version
+        self.min_version = min_version
+
+    def prepare(self, versions: dict[int, tuple[int, int]]) -> _Prepared:
+        broker = versions.get(self.api_key)
+        if broker is None:
+            raise IncompatibleBrokerVersion(f"the broker does not support API {self.api_key}")
+        low, high = broker
+        candidates = [
+            v
+            for v in kio_versions(self.api_key)
+            if max(low, self.min_version) <= v <= high
+            and (self.max_version is None or v <= self.max_version)
+        ]
+        if not candidates:
+            raise IncompatibleBrokerVersion(
+                f"no version of API {self.api_key} that both the broker ({low}-{high}) and"
+                " this client support"
+            )
+        schema = load_request_schema(self.api_key, max(candidates))
+        return _Prepared(build(schema, self.data))
