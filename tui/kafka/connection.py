@@ -46,7 +46,8 @@ class Connection:
     ssl_check_hostname: bool = True
     client_id: str | None = None
     request_timeout_ms: int = 30000
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Every property as given (sasl.jaas.config and passwords included: never print it)."""
 
     @property
     def uses_sasl(self) -> bool:
