@@ -25,6 +25,7 @@ from .state import BrokerState, now_ms
 log = logging.getLogger(__name__)
 
 _GROUP_TICK_S = 1.0
+_STOP_TIMEOUT_S = 5.0
 
 
 class LocalBroker:
@@ -105,9 +106,10 @@ class LocalBroker:
         """Stop serving, flush all logs and leave the data directory cleanly shut down."""
         for timer in self._timers:
             timer.cancel()
-        for timer in self._timers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await timer
+        if self._timers:
+            _, stuck = await asyncio.wait(self._timers, timeout=_STOP_TIMEOUT_S)
+            if stuck:
+                log.warning("%d housekeeping task(s) ignored cancellation", len(stuck))
         self._timers = []
         if self._server is not None:
             await self._server.stop()
@@ -147,10 +149,11 @@ class LocalBroker:
             state.groups_changed.clear()
             deadline = state.groups.next_deadline()
             delay = _GROUP_TICK_S if deadline is None else (deadline - now_ms()) / 1000
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+            # cancellation that stop() sends when the event fires at the same moment.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    state.groups_changed.wait(), min(max(delay, 0.0), _GROUP_TICK_S)
-                )
+                async with asyncio.timeout(min(max(delay, 0.0), _GROUP_TICK_S)):
+                    await state.groups_changed.wait()
             try:
                 state.groups.poll(now_ms())
                 await state.settle_group_writes()
