@@ -27,7 +27,13 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        _dispatch(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:  # Ctrl-C before a command installed its own handling
+        raise SystemExit(130) from None
+
+
+def _dispatch(args: list[str]) -> None:
     if args and args[0] in COMMANDS:
         module = importlib.import_module(f"{__name__}.{COMMANDS[args[0]]}")
         module.main(args[1:])

@@ -1,0 +1,596 @@
+"""`kwb consume`: kafka-console-consumer.sh — print records to standard output.
+
+Options, defaults and checks are ConsoleConsumerOptions': without --group a throw-away
+`console-consumer-NNNNN` group that commits nothing; with --group Kafka's auto commit, so a
+second run continues where the first stopped; --partition/--offset read one partition
+without a group. Records are printed by a port of DefaultMessageFormatter (print.key,
+print.timestamp, print.partition, print.offset, print.headers, separators, null.literal).
+At the end, however it comes (--max-messages, --timeout-ms, Ctrl-C, an error), the consumer
+commits, leaves its group and "Processed a total of N messages" goes to stderr, as in Kafka.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import struct
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+from aiokafka.errors import KafkaError as AIOKafkaError
+
+from ..kafka.admin import KafkaAdmin
+from ..kafka.connection import Connection, SettingsError
+from ..kafka.errors import KafkaToolError
+from .common import (
+    KwbParser,
+    UsageError,
+    add_connection_options,
+    connection_from,
+    kafka_style,
+    print_json,
+    run,
+)
+from .produce import Interrupted, Interrupts, check_topic, file_properties, kafka_key_values
+
+PROG = "kwb consume"
+FORMATTERS = (
+    "org.apache.kafka.tools.consumer.DefaultMessageFormatter",
+    "kafka.tools.DefaultMessageFormatter",
+)
+EARLIEST, LATEST = -2, -1
+ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
+OFFSET_RESETS = ("earliest", "latest", "none")
+ASSIGNORS = {
+    "RangeAssignor": RangePartitionAssignor,
+    "RoundRobinAssignor": RoundRobinPartitionAssignor,
+    "StickyAssignor": StickyPartitionAssignor,
+}
+TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
+_POLL_MS = 1000
+CLOSE_TIMEOUT_S = 30
+
+
+# -- DefaultMessageFormatter ---------------------------------------------------------------
+
+
+class FormatError(Exception):
+    """A record the formatter cannot print (a deserializer refused its bytes)."""
+
+
+def _java_bytes_string(data: bytes) -> bytes:
+    """org.apache.kafka.common.utils.Bytes.toString: printable ASCII as is, else \\xHH."""
+    return "".join(
+        chr(b) if 0x20 <= b <= 0x7E and b != 0x5C else f"\\x{b:02X}" for b in data
+    ).encode()
+
+
+def _fixed_width(name: str, size: int, fmt: str) -> Callable[[bytes], bytes]:
+    def deserialize(data: bytes) -> bytes:
+        if len(data) != size:
+            raise FormatError(f"Size of data received by {name} is not {size}")
+        return str(struct.unpack(fmt, data)[0]).encode()
+
+    return deserialize
+
+
+def _uuid(data: bytes) -> bytes:
+    try:
+        return str(uuid.UUID(data.decode())).encode()
+    except ValueError:
+        raise FormatError(f"Error parsing data into UUID: {data!r}") from None
+
+
+DESERIALIZERS: dict[str, Callable[[bytes], bytes]] = {
+    "StringDeserializer": lambda data: data.decode("utf-8", "replace").encode(),
+    "BytesDeserializer": _java_bytes_string,
+    "IntegerDeserializer": _fixed_width("IntegerDeserializer", 4, ">i"),
+    "LongDeserializer": _fixed_width("LongDeserializer", 8, ">q"),
+    "ShortDeserializer": _fixed_width("ShortDeserializer", 2, ">h"),
+    "UUIDDeserializer": _uuid,
+}
+_SERDE_PACKAGE = "org.apache.kafka.common.serialization."
+
+
+def deserializer(name: str | None, what: str) -> Callable[[bytes], bytes] | None:
+    """Kafka's deserializers whose toString() kwb can reproduce; None prints the raw bytes."""
+    if name is None:
+        return None
+    simple = name.removeprefix(_SERDE_PACKAGE)
+    if simple not in DESERIALIZERS:
+        known = ", ".join(_SERDE_PACKAGE + n for n in DESERIALIZERS)
+        raise UsageError(f"{what} {name} is not available; kwb knows {known}")
+    return DESERIALIZERS[simple]
+
+
+class DefaultMessageFormatter:
+    """A port of org.apache.kafka.tools.consumer.DefaultMessageFormatter.
+
+    Columns in Kafka's order (timestamp, partition, offset, delivery, epoch, headers, key,
+    value), joined by key.separator and ended by line.separator; null prints null.literal.
+    aiokafka hands over neither the delivery count (share groups only) nor the leader epoch,
+    so those columns read NOT_PRESENT, as Kafka prints them when unknown.
+    """
+
+    def __init__(self, props: Mapping[str, str]) -> None:
+        def flag(name: str, default: bool) -> bool:
+            value = props.get(name)
+            return default if value is None else value.strip().lower() == "true"
+
+        self.print_timestamp = flag("print.timestamp", False)
+        self.print_partition = flag("print.partition", False)
+        self.print_offset = flag("print.offset", False)
+        self.print_delivery = flag("print.delivery", False)
+        self.print_epoch = flag("print.epoch", False)
+        self.print_headers = flag("print.headers", False)
+        self.print_key = flag("print.key", False)
+        self.print_value = flag("print.value", True)
+        self.key_separator = props.get("key.separator", "\t").encode()
+        self.line_separator = props.get("line.separator", "\n").encode()
+        self.headers_separator = props.get("headers.separator", ",").encode()
+        self.null_literal = props.get("null.literal", "null").encode()
+        self.key_deserializer = deserializer(props.get("key.deserializer"), "key.deserializer")
+        self.value_deserializer = deserializer(
+            props.get("value.deserializer"), "value.deserializer"
+        )
+        self.headers_deserializer = deserializer(
+            props.get("headers.deserializer"), "headers.deserializer"
+        )
+
+    def _bytes(self, data: bytes | None, convert: Callable[[bytes], bytes] | None) -> bytes:
+        raw = self.null_literal if data is None else data
+        return raw if convert is None else convert(raw)
+
+    def _headers(self, record: ConsumerRecord[bytes, bytes]) -> bytes:
+        if not record.headers:
+            return b"NO_HEADERS"
+        return self.headers_separator.join(
+            key.encode() + b":" + self._bytes(value, self.headers_deserializer)
+            for key, value in record.headers
+        )
+
+    def format(self, record: ConsumerRecord[bytes, bytes]) -> bytes:
+        columns: list[bytes] = []
+        if self.print_timestamp:
+            kind = TIMESTAMP_TYPES.get(record.timestamp_type)
+            columns.append(f"{kind}:{record.timestamp}".encode() if kind else b"NO_TIMESTAMP")
+        if self.print_partition:
+            columns.append(b"Partition:%d" % record.partition)
+        if self.print_offset:
+            columns.append(b"Offset:%d" % record.offset)
+        if self.print_delivery:
+            columns.append(b"Delivery:NOT_PRESENT")
+        if self.print_epoch:
+            columns.append(b"Epoch:NOT_PRESENT")
+        if self.print_headers:
+            columns.append(self._headers(record))
+        if self.print_key:
+            columns.append(self._bytes(record.key, self.key_deserializer))
+        if self.print_value:
+            columns.append(self._bytes(record.value, self.value_deserializer))
+        if not columns:
+            return b""
+        return self.key_separator.join(columns) + self.line_separator
+
+
+def record_json(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    def text(data: bytes | None) -> str | None:
+        return None if data is None else data.decode("utf-8", "replace")
+
+    return {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "timestamp": record.timestamp,
+        "timestamp_type": TIMESTAMP_TYPES.get(record.timestamp_type, "NO_TIMESTAMP"),
+        "key": text(record.key),
+        "value": text(record.value),
+        "headers": [[k, text(v)] for k, v in record.headers],
+    }
+
+
+# -- options -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """ConsoleConsumerOptions after its checks: what to read, how far, and as which group."""
+
+    topic: str | None
+    include: str | None
+    partition: int | None
+    offset: int
+    group_id: str
+    props: dict[str, str]
+    max_messages: int | None
+    timeout_ms: int | None
+
+
+def parse_offset(text: str) -> int:
+    lowered = text.lower()
+    if lowered in ("earliest", "latest"):
+        return EARLIEST if lowered == "earliest" else LATEST
+    try:
+        offset = int(text)
+    except ValueError:
+        offset = -1
+    if offset < 0:
+        raise UsageError(
+            f"The provided offset value '{text}' is incorrect. Valid values are 'earliest',"
+            " 'latest', or a non-negative long."
+        )
+    return offset
+
+
+def options_from(args: argparse.Namespace) -> ConsumerOptions:
+    """Kafka's checks, in Kafka's order and words."""
+    if (args.topic is None) == (args.include is None):
+        raise UsageError("Exactly one of --include/--topic is required.")
+    if args.partition is not None:
+        if args.topic is None:
+            raise UsageError("The topic is required when partition is specified.")
+        if args.from_beginning and args.offset is not None:
+            raise UsageError("Options from-beginning and offset cannot be specified together.")
+    elif args.offset is not None:
+        raise UsageError("The partition is required when offset is specified.")
+    from_file = file_properties(args.client_config, "--consumer.config")
+    extra = kafka_key_values(args.consumer_property)
+    groups = {
+        g for g in (args.group, from_file.get("group.id"), extra.get("group.id")) if g is not None
+    }
+    if len(groups) > 1:
+        raise UsageError(
+            "The group ids provided in different places (directly using '--group', via"
+            " '--consumer-property', or via '--consumer.config') do not match. Detected group"
+            f" ids: {', '.join(repr(g) for g in sorted(groups))}"
+        )
+    if groups and args.partition is not None:
+        raise UsageError("Options group and partition cannot be specified together.")
+    props = {**from_file, **extra}
+    reset = props.get("auto.offset.reset")
+    if reset is None:
+        props["auto.offset.reset"] = "earliest" if args.from_beginning else "latest"
+    elif args.from_beginning and reset != "earliest":
+        raise UsageError(
+            f"Can't simultaneously specify --from-beginning and 'auto.offset.reset={reset}',"
+            " please remove one option"
+        )
+    props.setdefault("client.id", "console-consumer")
+    if args.isolation_level is not None or "isolation.level" not in props:
+        props["isolation.level"] = args.isolation_level or "read_uncommitted"
+    if groups:
+        group_id = groups.pop()
+    else:
+        group_id = f"console-consumer-{random.randrange(100000)}"
+        props.setdefault("enable.auto.commit", "false")  # a throw-away group keeps nothing
+    props["group.id"] = group_id
+    if args.offset is not None:
+        offset = parse_offset(args.offset)
+    else:
+        offset = EARLIEST if args.from_beginning else LATEST
+    timeout = args.timeout_ms if args.timeout_ms is not None and args.timeout_ms >= 0 else None
+    return ConsumerOptions(
+        args.topic,
+        args.include,
+        args.partition,
+        offset,
+        group_id,
+        props,
+        args.max_messages if args.max_messages is not None and args.max_messages >= 0 else None,
+        timeout,
+    )
+
+
+def formatter_from(args: argparse.Namespace) -> DefaultMessageFormatter:
+    if args.formatter is not None and args.formatter not in FORMATTERS:
+        raise UsageError(
+            f"--formatter {args.formatter} is not available; kwb has only {FORMATTERS[0]}"
+        )
+    props = file_properties(args.formatter_config, "--formatter-config")
+    if args.key_deserializer:
+        props["key.deserializer"] = args.key_deserializer
+    if args.value_deserializer:
+        props["value.deserializer"] = args.value_deserializer
+    props.update(kafka_key_values(args.property))
+    return DefaultMessageFormatter(props)
+
+
+def _choice(props: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = props[name].strip().lower()
+    if value not in allowed:
+        raise SettingsError(
+            f"Invalid value {props[name]} for configuration {name}: String must be one of:"
+            f" {', '.join(allowed)}"
+        )
+    return value
+
+
+def _assignors(text: str | None) -> tuple[Any, ...]:
+    """partition.assignment.strategy by Kafka class name; Kafka's default starts with range."""
+    if not text:
+        return (RangePartitionAssignor,)
+    chosen = []
+    for name in (part.strip() for part in text.split(",")):
+        simple = name.rsplit(".", 1)[-1]
+        if simple in ASSIGNORS:
+            chosen.append(ASSIGNORS[simple])
+        elif simple != "CooperativeStickyAssignor":
+            raise SettingsError(f"partition.assignment.strategy {name} is not available")
+    return tuple(chosen) or (RangePartitionAssignor,)
+
+
+_INT_PROPS = {
+    "fetch.min.bytes": "fetch_min_bytes",
+    "fetch.max.bytes": "fetch_max_bytes",
+    "fetch.max.wait.ms": "fetch_max_wait_ms",
+    "max.partition.fetch.bytes": "max_partition_fetch_bytes",
+    "auto.commit.interval.ms": "auto_commit_interval_ms",
+    "session.timeout.ms": "session_timeout_ms",
+    "heartbeat.interval.ms": "heartbeat_interval_ms",
+    "max.poll.interval.ms": "max_poll_interval_ms",
+    "max.poll.records": "max_poll_records",
+    "metadata.max.age.ms": "metadata_max_age_ms",
+    "retry.backoff.ms": "retry_backoff_ms",
+}
+_BOOL_PROPS = {
+    "enable.auto.commit": "enable_auto_commit",
+    "check.crcs": "check_crcs",
+    "exclude.internal.topics": "exclude_internal_topics",
+}
+
+
+def consumer_args(connection: Connection, options: ConsumerOptions) -> dict[str, Any]:
+    """aiokafka's keyword arguments for Kafka consumer properties (others are ignored)."""
+    props = options.props
+    kwargs = connection.aiokafka_args()
+    kwargs.update(
+        client_id=connection.client_id or props["client.id"],
+        group_id=None if options.partition is not None else options.group_id,
+        auto_offset_reset=_choice(props, "auto.offset.reset", OFFSET_RESETS),
+        isolation_level=_choice(props, "isolation.level", ISOLATION_LEVELS),
+        partition_assignment_strategy=_assignors(props.get("partition.assignment.strategy")),
+    )
+    for name, arg in _INT_PROPS.items():
+        if props.get(name):
+            try:
+                kwargs[arg] = int(props[name])
+            except ValueError:
+                raise SettingsError(
+                    f"Invalid value {props[name]} for configuration {name}"
+                ) from None
+    for name, arg in _BOOL_PROPS.items():
+        if props.get(name):
+            kwargs[arg] = props[name].strip().lower() == "true"
+    for name, arg in (("group.instance.id", "group_instance_id"), ("client.rack", "client_rack")):
+        if props.get(name):
+            kwargs[arg] = props[name]
+    return kwargs
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def parser() -> KwbParser:
+    p = KwbParser(
+        prog=PROG,
+        description="Read records from Kafka and print them to standard output"
+        " (like kafka-console-consumer.sh).",
+    )
+    p.add_argument("--topic", help="the topic to consume")
+    p.add_argument("--include", metavar="REGEX", help="consume every topic this regex matches")
+    p.add_argument("--partition", type=int, help="read this partition only (with --topic)")
+    p.add_argument(
+        "--offset",
+        help="where --partition starts: earliest, latest (the default) or an offset",
+    )
+    p.add_argument("--group", help="the consumer group (offsets are committed)")
+    p.add_argument(
+        "--from-beginning",
+        action="store_true",
+        help="without a committed offset start at the earliest record, not the latest",
+    )
+    p.add_argument("--max-messages", type=int, help="exit after this many records")
+    p.add_argument("--timeout-ms", type=int, help="exit when no record arrived for this many ms")
+    p.add_argument(
+        "--isolation-level",
+        help="read_committed or read_uncommitted (the default)",
+    )
+    p.add_argument(
+        "--skip-message-on-error",
+        action="store_true",
+        help="skip a record that cannot be printed instead of stopping",
+    )
+    p.add_argument(
+        "--formatter", metavar="CLASS", help="only Kafka's DefaultMessageFormatter is available"
+    )
+    p.add_argument(
+        "--property",
+        action="append",
+        metavar="KEY=VALUE",
+        help="formatter settings: print.key, print.value, print.timestamp, print.partition,"
+        " print.offset, print.headers, print.delivery, print.epoch, key.separator,"
+        " line.separator, headers.separator, null.literal, key/value/headers.deserializer",
+    )
+    p.add_argument("--formatter-config", type=Path, metavar="FILE", help="formatter properties")
+    p.add_argument("--key-deserializer", metavar="CLASS", help="deserializer for keys")
+    p.add_argument("--value-deserializer", metavar="CLASS", help="deserializer for values")
+    p.add_argument(
+        "--consumer-property",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a consumer property (auto.offset.reset, enable.auto.commit, ...); repeatable",
+    )
+    add_connection_options(p, "--consumer.config")
+    return p
+
+
+class ConsoleConsumer:
+    """Polls, prints and counts; the count survives whatever ends the loop."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        formatter: DefaultMessageFormatter,
+        options: ConsumerOptions,
+        skip_on_error: bool,
+        out: BinaryIO | None,
+    ) -> None:
+        self.consumer = consumer
+        self.formatter = formatter
+        self.options = options
+        self.skip_on_error = skip_on_error
+        self.out = out
+        self.count = 0
+        self.collected: list[dict[str, Any]] = []
+
+    def _remaining(self) -> int | None:
+        if self.options.max_messages is None:
+            return None
+        return self.options.max_messages - self.count
+
+    async def seek(self) -> None:
+        assert self.options.topic is not None and self.options.partition is not None
+        tp = TopicPartition(self.options.topic, self.options.partition)
+        if self.options.offset == EARLIEST:
+            await self.consumer.seek_to_beginning(tp)
+        elif self.options.offset == LATEST:
+            await self.consumer.seek_to_end(tp)
+        else:
+            self.consumer.seek(tp, self.options.offset)
+
+    async def loop(self, interrupts: Interrupts) -> None:
+        timeout = self.options.timeout_ms
+        deadline = None if timeout is None else time.monotonic() + timeout / 1000
+        while (remaining := self._remaining()) is None or remaining > 0:
+            wait_ms = (
+                _POLL_MS if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+            )
+            fetched = await interrupts.race(
+                self.consumer.getmany(timeout_ms=wait_ms, max_records=remaining)
+            )
+            records = [r for batch in fetched.values() for r in batch]
+            if records:
+                self.write(records)
+                if timeout is not None:
+                    deadline = time.monotonic() + timeout / 1000
+            elif deadline is not None and time.monotonic() >= deadline:
+                return
+
+    def write(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        lines = []
+        for record in records:
+            self.count += 1
+            if self.out is None:
+                self.collected.append(record_json(record))
+                continue
+            try:
+                lines.append(self.formatter.format(record))
+            except FormatError as exc:
+                if not self.skip_on_error:
+                    self._emit(lines)
+                    raise KafkaToolError(f"Error processing message: {exc}") from None
+                sys.stderr.write(f"Error processing message, skipping this message: {exc}\n")
+        self._emit(lines)
+
+    def _emit(self, lines: list[bytes]) -> None:
+        if self.out is not None and lines:
+            self.out.write(b"".join(lines))
+            self.out.flush()
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the exit flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+async def execute(args: argparse.Namespace) -> int:
+    interrupts = Interrupts()  # first: a Ctrl-C while connecting still ends cleanly
+    interrupts.install()
+    options = options_from(args)
+    formatter = formatter_from(args)
+    connection = connection_from(args, options.props)
+    kwargs = consumer_args(connection, options)
+    include = None
+    if options.include is not None:
+        try:
+            include = re.compile(f"(?:{options.include})\\Z")
+        except re.error as exc:
+            raise UsageError(f"--include {options.include}: {exc}") from None
+    async with KafkaAdmin(connection) as admin:  # fails fast on an unreachable cluster
+        if options.topic is not None:
+            partitions = await check_topic(admin, options.topic)
+            if options.partition is not None and options.partition not in (
+                partitions or [options.partition]
+            ):
+                raise KafkaToolError(f"topic {options.topic} has no partition {options.partition}")
+    consumer = AIOKafkaConsumer(**kwargs)
+    if options.partition is not None:
+        consumer.assign([TopicPartition(str(options.topic), options.partition)])
+    elif options.topic is not None:
+        consumer.subscribe([options.topic])
+    elif include is not None:
+        consumer.subscribe(pattern=include.pattern)
+    out = None if args.output == "json" else sys.stdout.buffer
+    console = ConsoleConsumer(consumer, formatter, options, args.skip_message_on_error, out)
+    return await consume(console, interrupts, args.output == "json")
+
+
+async def consume(console: ConsoleConsumer, interrupts: Interrupts, as_json: bool) -> int:
+    """Start, loop, and always close (commit, LeaveGroup) and report the total."""
+    consumer = console.consumer
+    try:
+        await interrupts.race(consumer.start())
+    except AIOKafkaError as exc:
+        await consumer.stop()
+        raise KafkaToolError(f"cannot start the consumer: {exc}") from None
+    except Interrupted:
+        pass
+    code = 0
+    try:
+        if interrupts.signum is None:
+            if console.options.partition is not None:
+                await console.seek()
+            await console.loop(interrupts)
+    except Interrupted:
+        pass
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.stderr.write("Unable to write to standard out, closing consumer.\n")
+    except AIOKafkaError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")  # aiokafka's errors name themselves
+        code = 1
+    except KafkaToolError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        code = 1
+    finally:
+        try:
+            # Kafka's close() gives up after 30 s too (a cluster gone takes no commit)
+            await asyncio.wait_for(consumer.stop(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            sys.stderr.write(f"{PROG}: error: could not commit and leave the group in time\n")
+            code = 1
+        finally:
+            if as_json:
+                print_json({"processed": console.count, "records": console.collected})
+            sys.stderr.write(f"Processed a total of {console.count} messages\n")
+    return interrupts.exit_code or code
+
+
+def main(argv: list[str]) -> None:
+    p = parser()
+    args = p.parse_args(kafka_style(argv, p))
+    run(PROG, lambda: execute(args))

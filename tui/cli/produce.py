@@ -1,0 +1,764 @@
+"""`kwb produce`: kafka-console-producer.sh — every line of standard input becomes a record.
+
+Lines are parsed exactly as Kafka's LineMessageReader parses them (parse.key, parse.headers,
+their separators, ignore.error, null.marker), and the producer is configured the way
+ConsoleProducer configures it: acks=-1, linger.ms=1000, batch.size=16384, client.id
+console-producer, a flag given explicitly beating --producer-property beating
+--producer.config beating the flag's default.
+
+kwb is meant to be a fast pipe: records are handed to aiokafka without waiting for each
+answer (aiokafka bounds what is in flight: one open batch per partition, one request per
+broker), unless --sync asks for one record at a time. Each record that cannot be delivered
+is reported as one line on stderr and makes the exit status 1. EOF and Ctrl-C both deliver
+what was read before the producer closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import re
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError as AIOKafkaError
+from aiokafka.errors import KafkaTimeoutError
+from aiokafka.partitioner import murmur2
+from kio.schema.errors import ErrorCode
+
+from localbroker.config.properties import load_properties
+
+from ..kafka.admin import KafkaAdmin
+from ..kafka.connection import Connection, SettingsError
+from ..kafka.errors import KafkaToolError, raise_for
+from .common import (
+    KwbParser,
+    UsageError,
+    add_connection_options,
+    connection_from,
+    kafka_style,
+    print_json,
+    run,
+)
+
+PROG = "kwb produce"
+CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
+LINE_READERS = ("org.apache.kafka.tools.LineMessageReader", "kafka.tools.LineMessageReader")
+ACKS = {"all": -1, "-1": -1, "0": 0, "1": 1}
+_METADATA = 3
+_CHUNK = 1 << 16
+_CLOSE_TIMEOUT_S = 10
+
+T = TypeVar("T")
+
+
+# -- helpers the console consumer shares ---------------------------------------------------
+
+
+def kafka_key_values(items: Sequence[str] | None) -> dict[str, str]:
+    """`k=v` items as Kafka's parseKeyValueArgs reads them: nothing trimmed, `k` alone is ''.
+
+    Separators such as `key.separator= | ` are taken literally, so no whitespace is stripped.
+    """
+    values: dict[str, str] = {}
+    for item in items or ():
+        key, _, value = item.partition("=")
+        values[key] = value
+    return values
+
+
+def file_properties(path: Path | None, flag: str) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        return load_properties(path)
+    except OSError as exc:
+        raise SettingsError(f"{flag} {path}: {exc.strerror}") from None
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived while waiting; the command winds down as Kafka's hook does."""
+
+
+class Interrupts:
+    """Turn SIGINT/SIGTERM into a clean stop instead of a KeyboardInterrupt mid-request.
+
+    Kafka's tools close the client in a shutdown hook (flush for the producer; commit and
+    LeaveGroup for the consumer). Here the first signal interrupts the current wait and the
+    command closes its client; a second one exits at once.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._event = asyncio.Event()
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+                loop.add_signal_handler(signum, self._fire, signum)
+
+    def _fire(self, signum: int) -> None:
+        if self.signum is not None:
+            os._exit(128 + signum)
+        self.signum = signum
+        self._event.set()
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum if self.signum is not None else 0
+
+    async def race(self, awaitable: Awaitable[T]) -> T:
+        """Await `awaitable` unless a signal comes first (then cancel it, raise Interrupted)."""
+        if self.signum is not None:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            raise Interrupted
+        task = asyncio.ensure_future(awaitable)
+        waiter = asyncio.ensure_future(self._event.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()  # never leave the awaited work running behind a cancelled caller
+            raise
+        finally:
+            waiter.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, AIOKafkaError):
+            await task
+        raise Interrupted
+
+
+async def check_topic(admin: KafkaAdmin, topic: str) -> list[int]:
+    """The topic's partitions, asking the way a client does (so the broker may auto-create it).
+
+    Kafka's clients wait max.block.ms (a minute) for a topic that does not exist and will not
+    be created; kwb says so at once instead.
+    """
+    response = await admin.send(
+        _METADATA,
+        {
+            "topics": [{"name": topic, "topic_id": None}],
+            "allow_auto_topic_creation": True,
+            "include_topic_authorized_operations": False,
+        },
+    )
+    for found in response.topics:
+        if found.error_code == ErrorCode.leader_not_available:
+            return []  # just created; the client waits for its leader
+        raise_for(
+            found.error_code,
+            f"Topic '{topic}' does not exist and the broker does not create it"
+            if found.error_code == ErrorCode.unknown_topic_or_partition
+            else None,
+            f"topic {topic}",
+        )
+        return sorted(p.partition_index for p in found.partitions)
+    return []
+
+
+# -- LineMessageReader ---------------------------------------------------------------------
+
+
+class ReaderError(Exception):
+    """A line LineMessageReader refuses; the message is Kafka's."""
+
+
+Header = tuple[str, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerRecord:
+    key: bytes | None
+    value: bytes | None
+    headers: list[Header] = field(default_factory=list)
+
+
+def java_split(pattern: re.Pattern[str], text: str) -> list[str]:
+    """String.split(regex): no leading empty piece from a zero-width match, no trailing ones."""
+    if not pattern.search(text):
+        return [text]
+    pieces = pattern.split(text)
+    first = pattern.search(text)
+    if first is not None and first.start() == 0 and first.end() == 0 and pieces[0] == "":
+        pieces.pop(0)
+    while pieces and pieces[-1] == "":
+        pieces.pop()
+    return pieces
+
+
+class LineMessageReader:
+    """Kafka's org.apache.kafka.tools.LineMessageReader, rule for rule.
+
+    "h1:v1,h2:v2<TAB>key<TAB>value" with parse.headers and parse.key; a missing separator
+    is an error naming the line number unless ignore.error; fields equal to null.marker
+    become null (a header key never may).
+    """
+
+    def __init__(self, props: Mapping[str, str]) -> None:
+        def flag(name: str) -> bool:
+            return props.get(name, "false").strip().lower() == "true"
+
+        self.parse_key = flag("parse.key")
+        self.parse_headers = flag("parse.headers")
+        self.ignore_error = flag("ignore.error")
+        self.key_separator = props.get("key.separator", "\t")
+        self.headers_delimiter = props.get("headers.delimiter", "\t")
+        self.headers_separator = props.get("headers.separator", ",")
+        self.headers_key_separator = props.get("headers.key.separator", ":")
+        self.null_marker = props.get("null.marker")
+        try:
+            self._headers_pattern = re.compile(self.headers_separator)
+        except re.error as exc:
+            raise UsageError(f"headers.separator={self.headers_separator!r}: {exc}") from None
+        self._check_distinct()
+        self.line_number = 0
+
+    def _check_distinct(self) -> None:
+        pairs = [
+            ("headers.delimiter", self.headers_delimiter, "headers.separator"),
+            ("headers.delimiter", self.headers_delimiter, "headers.key.separator"),
+            ("headers.separator", self.headers_separator, "headers.key.separator"),
+        ]
+        values = {
+            "headers.separator": self.headers_separator,
+            "headers.key.separator": self.headers_key_separator,
+        }
+        for first, value, second in pairs:
+            if value == values[second]:
+                raise UsageError(f"{first} and {second} may not be equal")
+        for name, value in (
+            ("key.separator", self.key_separator),
+            ("headers.separator", self.headers_separator),
+            ("headers.delimiter", self.headers_delimiter),
+            ("headers.key.separator", self.headers_key_separator),
+        ):
+            if value == self.null_marker:
+                raise UsageError(f"null.marker and {name} may not be equal")
+
+    @property
+    def plain(self) -> bool:
+        """Every line is just a value: the fast path."""
+        return not (self.parse_key or self.parse_headers or self.null_marker is not None)
+
+    def _field(self, line: str, start: int, separator: str, name: str) -> str | None:
+        index = line.find(separator, start)
+        if index == -1:
+            if self.ignore_error:
+                return None
+            raise ReaderError(f"No {name} found on line number {self.line_number}: '{line}'")
+        return line[start:index]
+
+    def _bytes(self, text: str | None) -> bytes | None:
+        if text is None or text == self.null_marker:
+            return None
+        return text.encode()
+
+    def _headers(self, text: str) -> list[Header]:
+        headers: list[Header] = []
+        for pair in java_split(self._headers_pattern, text):
+            index = pair.find(self.headers_key_separator)
+            if index == -1:
+                if not self.ignore_error:
+                    raise ReaderError(
+                        f"No header key separator found in pair '{pair}' on line number"
+                        f" {self.line_number}"
+                    )
+                headers.append((pair, None))
+                continue
+            key = pair[:index]
+            if key == self.null_marker:
+                raise ReaderError(
+                    f"Header keys should not be equal to the null marker '{self.null_marker}'"
+                    " as they can't be null"
+                )
+            headers.append((key, self._bytes(pair[index + len(self.headers_key_separator) :])))
+        return headers
+
+    def read(self, raw: bytes) -> ProducerRecord:
+        """One line (without its terminator) as a record; UTF-8 like Java's reader."""
+        self.line_number += 1
+        line = raw.decode("utf-8", "replace")
+        if self.plain:
+            return ProducerRecord(None, line.encode())
+        headers = (
+            self._field(line, 0, self.headers_delimiter, "headers delimiter")
+            if self.parse_headers
+            else None
+        )
+        header_end = 0 if headers is None else len(headers) + len(self.headers_delimiter)
+        key = (
+            self._field(line, header_end, self.key_separator, "key separator")
+            if self.parse_key
+            else None
+        )
+        key_end = 0 if key is None else len(key) + len(self.key_separator)
+        value = line[header_end + key_end :]
+        parsed = (
+            self._headers(headers) if headers is not None and headers != self.null_marker else []
+        )
+        return ProducerRecord(self._bytes(key), self._bytes(value), parsed)
+
+
+# -- standard input ------------------------------------------------------------------------
+
+
+class StdinChunks:
+    """Standard input read by a daemon thread, handed over in chunks through a small queue.
+
+    A thread (not the event loop's pipe reader) so that files, pipes and terminals all work;
+    a daemon thread so that a Ctrl-C while it waits on a terminal does not keep the process
+    alive. It reads the file descriptor itself: a daemon thread blocked inside sys.stdin's
+    buffered reader holds its lock and makes the interpreter abort at exit. The bounded queue
+    keeps a fast source of lines from outrunning the network.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue(maxsize=8)
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._pump, name="kwb-stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        while True:
+            item: bytes | BaseException
+            try:
+                item = os.read(self._fd, _CHUNK)
+            except (OSError, ValueError) as exc:
+                item = exc
+            try:
+                asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop).result()
+            except RuntimeError:
+                return  # the loop is gone
+            if not isinstance(item, bytes) or not item:
+                return
+
+    async def get(self) -> bytes:
+        item = await self._queue.get()
+        if isinstance(item, BaseException):
+            raise KafkaToolError(f"cannot read standard input: {item}")
+        return item
+
+
+def _strip_terminator(line: bytes) -> bytes:
+    if line.endswith(b"\r\n"):
+        return line[:-2]
+    if line.endswith((b"\n", b"\r")):
+        return line[:-1]
+    return line
+
+
+async def line_batches(
+    next_chunk: Callable[[], Awaitable[bytes]],
+) -> AsyncIterator[list[bytes]]:
+    """Lines as Java's BufferedReader.readLine splits them (\\n, \\r or \\r\\n), chunk by chunk.
+
+    bytes.splitlines knows exactly these three terminators; a chunk ending in \\r is held back
+    in case the next starts with \\n.
+    """
+    pending = b""
+    while True:
+        chunk = await next_chunk()
+        if not chunk:
+            if pending:
+                yield [_strip_terminator(pending)]
+            return
+        pieces = (pending + chunk).splitlines(keepends=True)
+        pending = b"" if pieces[-1].endswith(b"\n") else pieces.pop()
+        if pieces:
+            yield [_strip_terminator(piece) for piece in pieces]
+
+
+# -- the producer --------------------------------------------------------------------------
+
+
+class StickyPartitioner:
+    """Kafka's built-in partitioner (KIP-794) for aiokafka.
+
+    Keyed records go by murmur2 of the key, as in Kafka, so they land where Java clients put
+    them. Keyless records stick to one partition until about a batch's worth of bytes went
+    there, then move on, instead of aiokafka's per-record random choice that fills no batch.
+    """
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = max(batch_size, 1)
+        self._current: int | None = None
+        self._previous: int | None = None
+        self._bytes = 0
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is not None:
+            return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+        candidates = available or all_partitions
+        if self._current not in candidates:
+            others = [p for p in candidates if p != self._previous] or candidates
+            self._current = random.choice(others)
+            self._bytes = 0
+        return self._current
+
+    def account(self, record: ProducerRecord) -> None:
+        """Count a keyless record's bytes; past batch.size the next one picks anew."""
+        if record.key is None:
+            self._bytes += len(record.value or b"") + 8
+            if self._bytes >= self.batch_size:
+                self._previous, self._current = self._current, None
+
+
+def _int(props: Mapping[str, str], name: str, default: int) -> int:
+    value = props.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"Invalid value {value} for configuration {name}") from None
+
+
+def merged_producer_props(args: argparse.Namespace, props: dict[str, str]) -> dict[str, str]:
+    """ConsoleProducer.producerProps: an explicit flag wins, then the properties, then the
+    flag's default (CommandLineUtils.maybeMergeOptions)."""
+    merged = dict(props)
+    flags = {
+        "linger.ms": (args.timeout, 1000),
+        "acks": (args.request_required_acks, "-1"),
+        "request.timeout.ms": (args.request_timeout_ms, 1500),
+        "retries": (args.message_send_max_retries, 3),
+        "retry.backoff.ms": (args.retry_backoff_ms, 100),
+        "send.buffer.bytes": (args.socket_buffer_size, 102400),
+        "buffer.memory": (args.max_memory_bytes, 33554432),
+        "batch.size": (args.max_partition_memory_bytes or args.batch_size, 16384),
+        "metadata.max.age.ms": (args.metadata_expiry_ms, 300000),
+        "max.block.ms": (args.max_block_ms, 60000),
+    }
+    for name, (explicit, default) in flags.items():
+        if explicit is not None:
+            merged[name] = str(explicit)
+        elif name not in merged:
+            merged[name] = str(default)
+    if args.compression_codec is not None:
+        merged["compression.type"] = args.compression_codec or "gzip"
+    merged.setdefault("compression.type", "none")
+    merged.setdefault("client.id", "console-producer")
+    return merged
+
+
+def producer_args(connection: Connection, props: Mapping[str, str], sync: bool) -> dict[str, Any]:
+    """aiokafka's keyword arguments for Kafka producer properties.
+
+    aiokafka has one timeout where Kafka has request.timeout.ms and delivery.timeout.ms; it
+    bounds a record's whole life (batch wait, retries, answer), so it takes Kafka's delivery
+    timeout. retries, buffer.memory and send.buffer.bytes have no aiokafka equivalent: aiokafka
+    retries until that timeout and bounds its buffer by batches.
+    """
+    acks = props["acks"].strip().lower()
+    if acks not in ACKS:
+        raise SettingsError(
+            f"Invalid value {props['acks']} for configuration acks: String must be one of:"
+            " all, -1, 0, 1"
+        )
+    codec = props["compression.type"].strip().lower()
+    if codec not in CODECS:
+        raise SettingsError(
+            f"Invalid value {props['compression.type']} for configuration compression.type:"
+            f" String must be one of: {', '.join(CODECS)}"
+        )
+    idempotence = props.get("enable.idempotence")
+    if idempotence is None:
+        enable_idempotence = ACKS[acks] == -1  # Kafka's default when acks=all
+    else:
+        enable_idempotence = idempotence.strip().lower() == "true"
+        if enable_idempotence and ACKS[acks] != -1:
+            raise SettingsError("Must set acks to all in order to use the idempotent producer.")
+    kwargs = connection.aiokafka_args()
+    kwargs.update(
+        client_id=connection.client_id or props["client.id"],
+        acks=ACKS[acks],
+        compression_type=None if codec == "none" else codec,
+        max_batch_size=_int(props, "batch.size", 16384),
+        linger_ms=0 if sync else _int(props, "linger.ms", 1000),
+        request_timeout_ms=_int(props, "delivery.timeout.ms", 120000),
+        retry_backoff_ms=_int(props, "retry.backoff.ms", 100),
+        metadata_max_age_ms=_int(props, "metadata.max.age.ms", 300000),
+        max_request_size=_int(props, "max.request.size", 1048576),
+        enable_idempotence=enable_idempotence,
+    )
+    return kwargs
+
+
+class Deliveries:
+    """Counts answers and reports each failed record as Kafka's ErrorLoggingCallback does.
+
+    It also keeps the records still waiting for an answer: aiokafka retries a batch for a
+    broker that is gone for ever (its expiry only covers partitions without a leader), so
+    kwb itself gives up on them after delivery.timeout.ms, as a Java producer would.
+    """
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.sent = 0
+        self.failed = 0
+        self.pending: dict[asyncio.Future[Any], ProducerRecord] = {}
+
+    def report(self, record: ProducerRecord, error: BaseException) -> None:
+        self.failed += 1
+        key = "null" if record.key is None else f"{len(record.key)} bytes"
+        value = "null" if record.value is None else f"{len(record.value)} bytes"
+        name, reason = type(error).__name__, str(error)
+        if not reason.startswith(name):  # aiokafka's errors name themselves already
+            reason = f"{name}: {reason}" if reason else name
+        sys.stderr.write(
+            f"{PROG}: error: Error when sending message to topic {self.topic} with key: {key},"
+            f" value: {value} with error: {reason}\n"
+        )
+
+    def watch(self, record: ProducerRecord, future: asyncio.Future[Any]) -> None:
+        self.pending[future] = record
+        future.add_done_callback(self._done)
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        record = self.pending.pop(future, None)
+        if record is None:
+            return  # already reported as expired
+        if future.cancelled():
+            self.report(record, asyncio.CancelledError("cancelled"))
+        elif (error := future.exception()) is not None:
+            self.report(record, error)
+        else:
+            self.sent += 1
+
+    def expire(self, timeout_ms: int) -> None:
+        """Report every record still without an answer."""
+        expired = KafkaTimeoutError(f"not delivered within delivery.timeout.ms={timeout_ms}")
+        for record in self.pending.values():
+            self.report(record, expired)
+        self.pending.clear()
+
+
+class ConsoleProducer:
+    """Hands records to aiokafka and closes the way Kafka's producer.close() does."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        topic: str,
+        partitioner: StickyPartitioner,
+        sync: bool,
+        delivery_timeout_ms: int,
+    ) -> None:
+        self.producer = producer
+        self.topic = topic
+        self.partitioner = partitioner
+        self.deliveries = Deliveries(topic)
+        self.sync = sync
+        self.delivery_timeout_ms = delivery_timeout_ms
+
+    async def send(self, record: ProducerRecord) -> None:
+        try:
+            if record.key is None and record.value is None:
+                future = await self._send_empty(record)
+            else:
+                future = await self.producer.send(
+                    self.topic, record.value, key=record.key, headers=record.headers
+                )
+        except KafkaTimeoutError as exc:
+            # no room for a delivery timeout: the cluster is gone; reading on only waits
+            self.deliveries.report(record, exc)
+            raise KafkaToolError(f"cannot deliver to topic {self.topic}: giving up") from None
+        except AIOKafkaError as exc:
+            self.deliveries.report(record, exc)  # this record only (too large, ...)
+            return
+        self.partitioner.account(record)
+        self.deliveries.watch(record, future)
+        if self.sync:
+            await asyncio.wait({future}, timeout=self.delivery_timeout_ms / 1000)
+            if not future.done():
+                self.deliveries.expire(self.delivery_timeout_ms)
+                raise KafkaToolError(f"cannot deliver to topic {self.topic}: giving up")
+
+    async def _send_empty(self, record: ProducerRecord) -> asyncio.Future[Any]:
+        """A record with neither key nor value (null.marker lines): Kafka sends it, but
+        aiokafka's send() refuses it, so it goes as its own batch (order is kept)."""
+        partitions = sorted(await self.producer.partitions_for(self.topic))
+        batch = self.producer.create_batch()
+        batch.append(timestamp=None, key=None, value=None, headers=record.headers)
+        batch.close()
+        partition = self.partitioner(None, partitions, partitions)
+        future: asyncio.Future[Any] = await self.producer.send_batch(
+            batch, self.topic, partition=partition
+        )
+        return future
+
+    async def _flush(self) -> None:
+        """Send what lingers now and wait for every answer.
+
+        aiokafka's flush() waits out linger.ms; closing the open batches first (as Kafka's
+        close() does) makes the last records of a pipe leave at once, not a second later.
+        """
+        accumulator = getattr(self.producer, "_message_accumulator", None)
+        flush_now = getattr(accumulator, "flush_for_commit", None)
+        await (flush_now() if flush_now is not None else self.producer.flush())
+
+    async def close(self) -> None:
+        """Deliver what was read (bounded by delivery.timeout.ms), then close."""
+        try:
+            await asyncio.wait_for(self._flush(), self.delivery_timeout_ms / 1000)
+        except TimeoutError:
+            self.deliveries.expire(self.delivery_timeout_ms)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.producer.stop(), _CLOSE_TIMEOUT_S)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def parser() -> KwbParser:
+    p = KwbParser(
+        prog=PROG,
+        description="Read lines from standard input and publish them to Kafka, one record a"
+        " line (like kafka-console-producer.sh).",
+    )
+    p.add_argument("--topic", required=True, help="REQUIRED: the topic to produce to")
+    p.add_argument("--sync", action="store_true", help="send each record and wait for its answer")
+    p.add_argument(
+        "--compression-codec",
+        nargs="?",
+        const="gzip",
+        metavar="CODEC",
+        choices=[*CODECS, ""],
+        help="none, gzip, snappy, lz4 or zstd; without a value gzip",
+    )
+    p.add_argument("--batch-size", type=int, help="batch.size in bytes (default 16384)")
+    p.add_argument(
+        "--message-send-max-retries",
+        type=int,
+        help="retries (default 3; accepted for Kafka's sake: aiokafka retries until the"
+        " delivery timeout)",
+    )
+    p.add_argument("--retry-backoff-ms", type=int, help="retry.backoff.ms (default 100)")
+    p.add_argument(
+        "--timeout", type=int, metavar="MS", help="linger.ms: how long a batch waits (1000)"
+    )
+    p.add_argument(
+        "--request-required-acks", metavar="ACKS", help="acks: all, -1, 0 or 1 (default -1)"
+    )
+    p.add_argument(
+        "--request-timeout-ms",
+        type=int,
+        help="request.timeout.ms (default 1500; kwb waits delivery.timeout.ms per record)",
+    )
+    p.add_argument("--metadata-expiry-ms", type=int, help="metadata.max.age.ms (300000)")
+    p.add_argument("--max-block-ms", type=int, help="max.block.ms (accepted)")
+    p.add_argument("--max-memory-bytes", type=int, help="buffer.memory (accepted)")
+    p.add_argument(
+        "--max-partition-memory-bytes", type=int, help="batch.size (overrides --batch-size)"
+    )
+    p.add_argument("--socket-buffer-size", type=int, help="send.buffer.bytes (accepted)")
+    p.add_argument(
+        "--line-reader",
+        metavar="CLASS",
+        help="only Kafka's LineMessageReader (the default) is available",
+    )
+    p.add_argument(
+        "--property",
+        action="append",
+        metavar="KEY=VALUE",
+        help="line reader settings: parse.key, key.separator, parse.headers,"
+        " headers.delimiter, headers.separator, headers.key.separator, ignore.error,"
+        " null.marker",
+    )
+    p.add_argument("--reader-config", type=Path, metavar="FILE", help="line reader properties")
+    p.add_argument(
+        "--producer-property",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a producer property (acks, linger.ms, ...); repeatable",
+    )
+    add_connection_options(p, "--producer.config", broker_list=True)
+    return p
+
+
+def reader_from(args: argparse.Namespace) -> LineMessageReader:
+    if args.line_reader is not None and args.line_reader not in LINE_READERS:
+        raise UsageError(
+            f"--line-reader {args.line_reader} is not available; kwb has only {LINE_READERS[0]}"
+        )
+    props = file_properties(args.reader_config, "--reader-config")
+    props.update(kafka_key_values(args.property))
+    return LineMessageReader(props)
+
+
+async def execute(args: argparse.Namespace) -> int:
+    interrupts = Interrupts()  # first: a Ctrl-C while connecting still ends cleanly
+    interrupts.install()
+    reader = reader_from(args)
+    properties = file_properties(args.client_config, "--producer.config")
+    properties.update(kafka_key_values(args.producer_property))
+    props = merged_producer_props(args, properties)
+    connection = connection_from(args, props)
+    kwargs = producer_args(connection, props, args.sync)
+    async with KafkaAdmin(connection) as admin:
+        await check_topic(admin, args.topic)
+    partitioner = StickyPartitioner(kwargs["max_batch_size"])
+    producer = AIOKafkaProducer(partitioner=partitioner, **kwargs)
+    try:
+        await producer.start()
+    except AIOKafkaError as exc:
+        await producer.stop()
+        raise KafkaToolError(f"cannot start the producer: {exc}") from None
+    console = ConsoleProducer(
+        producer, args.topic, partitioner, args.sync, kwargs["request_timeout_ms"]
+    )
+    failure: KafkaToolError | None = None
+    try:
+        await pump(console, reader, interrupts)
+    except Interrupted:
+        pass
+    except (ReaderError, KafkaToolError) as exc:
+        failure = KafkaToolError(str(exc))
+    finally:
+        await console.close()
+    deliveries = console.deliveries
+    if args.output == "json":
+        print_json({"topic": args.topic, "sent": deliveries.sent, "failed": deliveries.failed})
+    if failure is not None:
+        raise failure
+    if interrupts.signum is not None:
+        return interrupts.exit_code
+    return 1 if deliveries.failed else 0
+
+
+async def pump(console: ConsoleProducer, reader: LineMessageReader, interrupts: Interrupts) -> None:
+    """Lines to records to sends, until EOF or a signal; Kafka's '>' prompt on a terminal."""
+    prompt = sys.stdin.isatty() and sys.stdout.isatty()
+    chunks = StdinChunks(sys.stdin.fileno())
+
+    def show_prompt() -> None:
+        if prompt:
+            sys.stdout.write(">")
+            sys.stdout.flush()
+
+    show_prompt()
+    batches = line_batches(lambda: interrupts.race(chunks.get()))
+    async for lines in batches:
+        for line in lines:
+            if interrupts.signum is not None:
+                raise Interrupted
+            await console.send(reader.read(line))
+        show_prompt()
+
+
+def main(argv: list[str]) -> None:
+    p = parser()
+    args = p.parse_args(kafka_style(argv, p))
+    run(PROG, lambda: execute(args))
