@@ -88,15 +88,24 @@ def connection_from(
     return load_connection(bootstrap, args.client_config, overrides)
 
 
-def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, str]:
-    """`k=v` items (as --config, --property and --producer-props take them)."""
+def parse_key_values(
+    items: Sequence[str] | None, flag: str, *, literal: bool = False
+) -> dict[str, str]:
+    """`k=v` items, as --config and --producer-props take them (trimmed; `=` required).
+
+    `literal` reads them as Kafka's CommandLineUtils.parseKeyValueArgs does for the console
+    tools' --property and --*-property: nothing is trimmed (so `key.separator= | ` keeps its
+    blanks) and `k` alone means an empty value.
+    """
     values: dict[str, str] = {}
     for item in items or ():
-        for part in item.split(",") if flag == "--add-config" else [item]:
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip():
-                raise UsageError(f"{flag} needs key=value, got {part!r}")
-            values[key.strip()] = value.strip()
+        key, sep, value = item.partition("=")
+        if literal:
+            values[key] = value
+            continue
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} needs key=value, got {item!r}")
+        values[key.strip()] = value.strip()
     return values
 
 

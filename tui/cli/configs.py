@@ -13,9 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from localbroker.config.properties import load_properties
-
 from ..kafka.admin import BROKER_RESOURCE, TOPIC_RESOURCE, KafkaAdmin
+from ..kafka.connection import read_properties
 from ..kafka.models import ConfigInfo
 from .common import (
     KwbParser,
@@ -157,12 +156,7 @@ def parse_add_config(text: str) -> dict[str, str]:
 
 
 def configs_to_add(args: argparse.Namespace) -> dict[str, str]:
-    configs: dict[str, str] = {}
-    if args.add_config_file is not None:
-        try:
-            configs.update(load_properties(args.add_config_file))
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.add_config_file}: {exc.strerror}") from None
+    configs = read_properties(args.add_config_file)
     if args.add_config is not None:
         configs.update(parse_add_config(args.add_config))
     for key in configs:

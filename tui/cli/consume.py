@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -26,13 +27,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
-from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError as AIOKafkaError
 
-from ..kafka.admin import KafkaAdmin
-from ..kafka.connection import Connection, SettingsError
+from ..kafka.admin import EARLIEST, LATEST, KafkaAdmin
+from ..kafka.clients import consumer_args, new_consumer, partitions_for, start
+from ..kafka.connection import Connection, read_properties
 from ..kafka.errors import KafkaToolError
 from .common import (
     KwbParser,
@@ -40,24 +39,17 @@ from .common import (
     add_connection_options,
     connection_from,
     kafka_style,
+    parse_key_values,
     print_json,
     run,
 )
-from .produce import Interrupted, Interrupts, check_topic, file_properties, kafka_key_values
+from .interrupts import Interrupted, Interrupts
 
 PROG = "kwb consume"
 FORMATTERS = (
     "org.apache.kafka.tools.consumer.DefaultMessageFormatter",
     "kafka.tools.DefaultMessageFormatter",
 )
-EARLIEST, LATEST = -2, -1
-ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
-OFFSET_RESETS = ("earliest", "latest", "none")
-ASSIGNORS = {
-    "RangeAssignor": RangePartitionAssignor,
-    "RoundRobinAssignor": RoundRobinPartitionAssignor,
-    "StickyAssignor": StickyPartitionAssignor,
-}
 TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
 _POLL_MS = 1000
 CLOSE_TIMEOUT_S = 30
@@ -245,8 +237,8 @@ def options_from(args: argparse.Namespace) -> ConsumerOptions:
             raise UsageError("Options from-beginning and offset cannot be specified together.")
     elif args.offset is not None:
         raise UsageError("The partition is required when offset is specified.")
-    from_file = file_properties(args.client_config, "--consumer.config")
-    extra = kafka_key_values(args.consumer_property)
+    from_file = read_properties(args.client_config)
+    extra = parse_key_values(args.consumer_property, "--consumer-property", literal=True)
     groups = {
         g for g in (args.group, from_file.get("group.id"), extra.get("group.id")) if g is not None
     }
@@ -298,85 +290,13 @@ def formatter_from(args: argparse.Namespace) -> DefaultMessageFormatter:
         raise UsageError(
             f"--formatter {args.formatter} is not available; kwb has only {FORMATTERS[0]}"
         )
-    props = file_properties(args.formatter_config, "--formatter-config")
+    props = read_properties(args.formatter_config)
     if args.key_deserializer:
         props["key.deserializer"] = args.key_deserializer
     if args.value_deserializer:
         props["value.deserializer"] = args.value_deserializer
-    props.update(kafka_key_values(args.property))
+    props.update(parse_key_values(args.property, "--property", literal=True))
     return DefaultMessageFormatter(props)
-
-
-def _choice(props: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
-    value = props[name].strip().lower()
-    if value not in allowed:
-        raise SettingsError(
-            f"Invalid value {props[name]} for configuration {name}: String must be one of:"
-            f" {', '.join(allowed)}"
-        )
-    return value
-
-
-def _assignors(text: str | None) -> tuple[Any, ...]:
-    """partition.assignment.strategy by Kafka class name; Kafka's default starts with range."""
-    if not text:
-        return (RangePartitionAssignor,)
-    chosen = []
-    for name in (part.strip() for part in text.split(",")):
-        simple = name.rsplit(".", 1)[-1]
-        if simple in ASSIGNORS:
-            chosen.append(ASSIGNORS[simple])
-        elif simple != "CooperativeStickyAssignor":
-            raise SettingsError(f"partition.assignment.strategy {name} is not available")
-    return tuple(chosen) or (RangePartitionAssignor,)
-
-
-_INT_PROPS = {
-    "fetch.min.bytes": "fetch_min_bytes",
-    "fetch.max.bytes": "fetch_max_bytes",
-    "fetch.max.wait.ms": "fetch_max_wait_ms",
-    "max.partition.fetch.bytes": "max_partition_fetch_bytes",
-    "auto.commit.interval.ms": "auto_commit_interval_ms",
-    "session.timeout.ms": "session_timeout_ms",
-    "heartbeat.interval.ms": "heartbeat_interval_ms",
-    "max.poll.interval.ms": "max_poll_interval_ms",
-    "max.poll.records": "max_poll_records",
-    "metadata.max.age.ms": "metadata_max_age_ms",
-    "retry.backoff.ms": "retry_backoff_ms",
-}
-_BOOL_PROPS = {
-    "enable.auto.commit": "enable_auto_commit",
-    "check.crcs": "check_crcs",
-    "exclude.internal.topics": "exclude_internal_topics",
-}
-
-
-def consumer_args(connection: Connection, options: ConsumerOptions) -> dict[str, Any]:
-    """aiokafka's keyword arguments for Kafka consumer properties (others are ignored)."""
-    props = options.props
-    kwargs = connection.aiokafka_args()
-    kwargs.update(
-        client_id=connection.client_id or props["client.id"],
-        group_id=None if options.partition is not None else options.group_id,
-        auto_offset_reset=_choice(props, "auto.offset.reset", OFFSET_RESETS),
-        isolation_level=_choice(props, "isolation.level", ISOLATION_LEVELS),
-        partition_assignment_strategy=_assignors(props.get("partition.assignment.strategy")),
-    )
-    for name, arg in _INT_PROPS.items():
-        if props.get(name):
-            try:
-                kwargs[arg] = int(props[name])
-            except ValueError:
-                raise SettingsError(
-                    f"Invalid value {props[name]} for configuration {name}"
-                ) from None
-    for name, arg in _BOOL_PROPS.items():
-        if props.get(name):
-            kwargs[arg] = props[name].strip().lower() == "true"
-    for name, arg in (("group.instance.id", "group_instance_id"), ("client.rack", "client_rack")):
-        if props.get(name):
-            kwargs[arg] = props[name]
-    return kwargs
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -523,7 +443,9 @@ async def execute(args: argparse.Namespace) -> int:
     options = options_from(args)
     formatter = formatter_from(args)
     connection = connection_from(args, options.props)
-    kwargs = consumer_args(connection, options)
+    kwargs, _ = consumer_args(connection, options.props)  # the console consumer ignores the others
+    if options.partition is not None:
+        kwargs["group_id"] = None  # one partition, read without a group
     include = None
     if options.include is not None:
         try:
@@ -532,12 +454,12 @@ async def execute(args: argparse.Namespace) -> int:
             raise UsageError(f"--include {options.include}: {exc}") from None
     async with KafkaAdmin(connection) as admin:  # fails fast on an unreachable cluster
         if options.topic is not None:
-            partitions = await check_topic(admin, options.topic)
+            partitions = await partitions_for(admin, options.topic, explain_missing=True)
             if options.partition is not None and options.partition not in (
                 partitions or [options.partition]
             ):
                 raise KafkaToolError(f"topic {options.topic} has no partition {options.partition}")
-    consumer = AIOKafkaConsumer(**kwargs)
+    consumer = new_consumer(kwargs)
     if options.partition is not None:
         consumer.assign([TopicPartition(str(options.topic), options.partition)])
     elif options.topic is not None:
@@ -546,19 +468,16 @@ async def execute(args: argparse.Namespace) -> int:
         consumer.subscribe(pattern=include.pattern)
     out = None if args.output == "json" else sys.stdout.buffer
     console = ConsoleConsumer(consumer, formatter, options, args.skip_message_on_error, out)
-    return await consume(console, interrupts, args.output == "json")
+    return await consume(console, connection, interrupts, args.output == "json")
 
 
-async def consume(console: ConsoleConsumer, interrupts: Interrupts, as_json: bool) -> int:
+async def consume(
+    console: ConsoleConsumer, connection: Connection, interrupts: Interrupts, as_json: bool
+) -> int:
     """Start, loop, and always close (commit, LeaveGroup) and report the total."""
     consumer = console.consumer
-    try:
-        await interrupts.race(consumer.start())
-    except AIOKafkaError as exc:
-        await consumer.stop()
-        raise KafkaToolError(f"cannot start the consumer: {exc}") from None
-    except Interrupted:
-        pass
+    with contextlib.suppress(Interrupted):  # a signal while starting still closes cleanly
+        await interrupts.race(start(consumer, connection))
     code = 0
     try:
         if interrupts.signum is None:

@@ -15,23 +15,19 @@ import random
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError as AIOKafkaError
 
-from ..kafka.connection import Connection, SettingsError
+from ..kafka.clients import consumer_args, new_consumer, start
 from ..kafka.errors import KafkaToolError
 from .common import KwbParser, UsageError, connection_from, kafka_style, print_json, run
 from .perf import (
-    CONNECTION_KEYS,
-    CONNECTION_PREFIXES,
     MB,
     Summary,
     jfmt,
@@ -186,80 +182,16 @@ def _date_field(letter: str, width: int) -> Callable[[datetime, int], str]:
     return number(fields[letter])
 
 
-# -- consumer properties --------------------------------------------------------------------
-
-
-def _bool(value: str) -> bool:
-    if value.lower() not in ("true", "false"):
-        raise ValueError(value)
-    return value.lower() == "true"
-
-
-def _assignors(value: str) -> tuple[Any, ...]:
-    known = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor}
-    chosen = []
-    for name in value.split(","):
-        short = name.strip().rsplit(".", 1)[-1].lower().removesuffix("assignor")
-        if short in known:
-            chosen.append(known[short])
-    if not chosen:
-        raise ValueError(value)
-    return tuple(chosen)
-
-
-CONSUMER_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "fetch.max.bytes": ("fetch_max_bytes", int),
-    "fetch.min.bytes": ("fetch_min_bytes", int),
-    "fetch.max.wait.ms": ("fetch_max_wait_ms", int),
-    "max.poll.records": ("max_poll_records", int),
-    "enable.auto.commit": ("enable_auto_commit", _bool),
-    "auto.commit.interval.ms": ("auto_commit_interval_ms", int),
-    "session.timeout.ms": ("session_timeout_ms", int),
-    "heartbeat.interval.ms": ("heartbeat_interval_ms", int),
-    "max.poll.interval.ms": ("max_poll_interval_ms", int),
-    "metadata.max.age.ms": ("metadata_max_age_ms", int),
-    "connections.max.idle.ms": ("connections_max_idle_ms", int),
-    "retry.backoff.ms": ("retry_backoff_ms", int),
-    "isolation.level": ("isolation_level", str),
-    "client.rack": ("client_rack", str),
-    "group.instance.id": ("group_instance_id", str),
-    "partition.assignment.strategy": ("partition_assignment_strategy", _assignors),
-}
-# ConsumerPerformance sets these itself, over whatever the properties file says.
-OVERRIDDEN = ("group.id", "max.partition.fetch.bytes", "auto.offset.reset", "check.crcs")
-IGNORED = ("key.deserializer", "value.deserializer", "receive.buffer.bytes")
-
-
-def consumer_settings(
-    args: argparse.Namespace, properties: dict[str, str]
-) -> tuple[dict[str, Any], list[str]]:
-    """aiokafka consumer arguments: the properties file, then what ConsumerPerformance sets."""
-    settings: dict[str, Any] = {
-        "max_poll_records": 500,
-        "partition_assignment_strategy": _assignors("range"),
+def consumer_properties(args: argparse.Namespace, properties: Mapping[str, str]) -> dict[str, str]:
+    """The properties file, then what ConsumerPerformance sets over it."""
+    return {
+        "max.poll.records": "500",
+        **properties,
+        "group.id": args.group,
+        "max.partition.fetch.bytes": str(args.fetch_size),
+        "auto.offset.reset": "latest" if args.from_latest else "earliest",
+        "check.crcs": "false",
     }
-    unknown = []
-    for key, value in properties.items():
-        if key in CONSUMER_SETTINGS:
-            name, convert = CONSUMER_SETTINGS[key]
-            try:
-                settings[name] = convert(value)
-            except ValueError:
-                raise SettingsError(f"{key}={value} is not a valid value") from None
-        elif not (
-            key in CONNECTION_KEYS
-            or key.startswith(CONNECTION_PREFIXES)
-            or key in OVERRIDDEN
-            or key in IGNORED
-        ):
-            unknown.append(key)
-    settings.update(
-        group_id=args.group,
-        max_partition_fetch_bytes=args.fetch_size,
-        auto_offset_reset="latest" if args.from_latest else "earliest",
-        check_crcs=False,
-    )
-    return settings, unknown
 
 
 # -- the run --------------------------------------------------------------------------------
@@ -417,22 +349,6 @@ async def show_progress(counted: Progress, total: int, start_ms: int) -> None:
             await asyncio.sleep(0.2)
 
 
-async def start_consumer(connection: Connection, settings: dict[str, Any]) -> Any:
-    try:
-        consumer = AIOKafkaConsumer(**connection.aiokafka_args(), **settings)
-    except (ValueError, TypeError) as exc:
-        raise SettingsError(f"consumer properties: {exc}") from None
-    try:
-        await consumer.start()
-    except AIOKafkaError as exc:
-        await consumer.stop()
-        raise KafkaToolError(
-            f"cannot connect to {connection.bootstrap_servers}: {exc}"
-            " (is the broker running and the address right?)"
-        ) from None
-    return consumer
-
-
 def totals(
     start_ms: int, end_ms: int, counted: Progress, join_ms: int, date: Callable[[int], str]
 ) -> dict[str, Any]:
@@ -502,7 +418,7 @@ async def execute(args: argparse.Namespace) -> int:
     connection = connection_from(args)
     if connection.client_id is None:
         connection = connection_from(args, {"client.id": CLIENT_ID})
-    settings, unknown = consumer_settings(args, dict(connection.extra))
+    kwargs, unknown = consumer_args(connection, consumer_properties(args, connection.extra))
     if unknown:
         sys.stderr.write(
             f"{PROG}: warning: ignoring consumer properties aiokafka has no equivalent for:"
@@ -511,7 +427,7 @@ async def execute(args: argparse.Namespace) -> int:
     text = args.output == "text"
     start_ms = now_ms()
     rebalances = Rebalances(start_ms)
-    consumer = await start_consumer(connection, settings)
+    consumer = await start(new_consumer(kwargs), connection)
     fetches = FetchMetrics()
     if args.print_metrics:
         time_requests(consumer._client, FETCH_API, fetches.observe)
@@ -523,7 +439,7 @@ async def execute(args: argparse.Namespace) -> int:
         bar = asyncio.create_task(show_progress(counted, args.messages, start_ms))
     try:
         consumer.subscribe([args.topic], listener=rebalances.listener())
-        await consume(consumer, args, counted, rebalances, date, settings["max_poll_records"])
+        await consume(consumer, args, counted, rebalances, date, kwargs["max_poll_records"])
         end_ms = now_ms()
     except AIOKafkaError as exc:
         raise KafkaToolError(f"consuming {args.topic} failed: {exc}") from None

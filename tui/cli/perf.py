@@ -26,14 +26,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from aiokafka import codec as codecs
 from aiokafka.errors import KafkaError as AIOKafkaError
-from kio.schema.errors import ErrorCode
 
 from ..kafka.admin import KafkaAdmin
-from ..kafka.connection import Connection, SettingsError
-from ..kafka.errors import KafkaToolError, raise_for
+from ..kafka.clients import new_producer, partitions_for, producer_args, start
+from ..kafka.errors import KafkaToolError
 from .common import (
     KwbParser,
     UsageError,
@@ -50,14 +48,7 @@ CLIENT_ID = "perf-producer-client"
 REPORTING_INTERVAL_MS = 5000
 MAX_LATENCY_SAMPLES = 500_000
 MB = 1024.0 * 1024.0
-# Kafka 4.0's producer defaults where aiokafka's differ (acks=1, linger 0, no idempotence).
-KAFKA_PRODUCER_DEFAULTS = {"acks": "all", "linger.ms": "5", "enable.idempotence": "true"}
-# Properties the Connection consumes (bootstrap, security, client id, timeouts).
-CONNECTION_KEYS = ("bootstrap.servers", "security.protocol", "client.id", "request.timeout.ms")
-CONNECTION_PREFIXES = ("ssl.", "sasl.")
-# Properties Kafka's tool sets itself or that have no effect on a Python producer.
-SILENTLY_IGNORED = ("key.serializer", "value.serializer")
-PRODUCE_API, METADATA_API = 0, 3
+PRODUCE_API = 0
 _UPPERCASE = bytes(65 + b % 26 for b in range(256))  # random bytes -> 'A'..'Z', as Kafka's
 
 
@@ -527,98 +518,7 @@ def payload_source(config: PerfConfig) -> Iterator[bytes]:
             index += 1
 
 
-def _bool(value: str) -> bool:
-    if value.lower() not in ("true", "false"):
-        raise SettingsError(f"expected true or false, got {value!r}")
-    return value.lower() == "true"
-
-
-def _acks(value: str) -> int | str:
-    if value.lower() in ("all", "-1"):
-        return "all"
-    if value in ("0", "1"):
-        return int(value)
-    raise SettingsError(f"acks={value}: expected all, -1, 0 or 1")
-
-
-def _compression(value: str) -> str | None:
-    if value.lower() not in ("none", "gzip", "snappy", "lz4", "zstd"):
-        raise SettingsError(f"compression.type={value}: expected none, gzip, snappy, lz4 or zstd")
-    return None if value.lower() == "none" else value.lower()
-
-
-PRODUCER_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "acks": ("acks", _acks),
-    "batch.size": ("max_batch_size", int),
-    "linger.ms": ("linger_ms", int),
-    "compression.type": ("compression_type", _compression),
-    "max.request.size": ("max_request_size", int),
-    "enable.idempotence": ("enable_idempotence", _bool),
-    "retry.backoff.ms": ("retry_backoff_ms", int),
-    "metadata.max.age.ms": ("metadata_max_age_ms", int),
-    "connections.max.idle.ms": ("connections_max_idle_ms", int),
-}
-
-
-def producer_settings(properties: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """aiokafka producer arguments for Kafka producer properties, and the ones it lacks."""
-    settings: dict[str, Any] = {}
-    unknown: list[str] = []
-    merged = {**KAFKA_PRODUCER_DEFAULTS, **properties}
-    if merged["acks"].lower() not in ("all", "-1") and "enable.idempotence" not in properties:
-        merged["enable.idempotence"] = "false"  # as Kafka: idempotence needs acks=all
-    for key, value in merged.items():
-        if key in PRODUCER_SETTINGS:
-            name, convert = PRODUCER_SETTINGS[key]
-            try:
-                settings[name] = convert(value)
-            except ValueError:
-                raise SettingsError(f"{key}={value} is not a valid value") from None
-        elif not (
-            key in CONNECTION_KEYS or key.startswith(CONNECTION_PREFIXES) or key in SILENTLY_IGNORED
-        ):
-            unknown.append(key)
-    return settings, unknown
-
-
 # -- the run --------------------------------------------------------------------------------
-
-
-async def check_topic(connection: Connection, topic: str) -> None:
-    """Fail fast on a topic that is missing and will not be auto-created.
-
-    aiokafka would otherwise wait request.timeout.ms for its metadata before failing. The
-    Metadata request asks for auto-creation as a producer's does; LEADER_NOT_AVAILABLE means
-    the broker has just created the topic.
-    """
-    async with KafkaAdmin(connection) as admin:
-        response = await admin.send(
-            METADATA_API,
-            {
-                "topics": [{"name": topic, "topic_id": None}],
-                "allow_auto_topic_creation": True,
-                "include_topic_authorized_operations": False,
-            },
-        )
-    for found in response.topics:
-        if found.error_code != ErrorCode.leader_not_available:
-            raise_for(found.error_code, None, f"topic {topic}")
-
-
-async def start_producer(connection: Connection, settings: dict[str, Any]) -> Any:
-    try:
-        producer = AIOKafkaProducer(**connection.aiokafka_args(), **settings)
-    except (ValueError, RuntimeError) as exc:
-        raise SettingsError(f"producer properties: {exc}") from None
-    try:
-        await producer.start()
-    except AIOKafkaError as exc:
-        await producer.stop()
-        raise KafkaToolError(
-            f"cannot connect to {connection.bootstrap_servers}: {exc}"
-            " (is the broker running and the address right?)"
-        ) from None
-    return producer
 
 
 async def send_all(producer: Any, config: PerfConfig, stats: Stats) -> None:
@@ -663,7 +563,7 @@ async def execute(args: argparse.Namespace) -> int:
         connection = connection_from(args, {**config.properties, "client.id": CLIENT_ID})
     if "transactional.id" in connection.extra:
         raise UsageError("transactional.id is not supported: kwb perf does not use transactions")
-    settings, unknown = producer_settings(dict(connection.extra))
+    kwargs, unknown = producer_args(connection, connection.extra)
     if unknown:
         sys.stderr.write(
             f"{PROG}: warning: ignoring producer properties aiokafka has no equivalent for:"
@@ -671,8 +571,9 @@ async def execute(args: argparse.Namespace) -> int:
         )
     text = args.output == "text"
     terminal = text and sys.stdout.isatty()
-    await check_topic(connection, config.topic)
-    producer = await start_producer(connection, settings)
+    async with KafkaAdmin(connection) as admin:  # fail fast on a topic that will not be created
+        await partitions_for(admin, config.topic)
+    producer = await start(new_producer(kwargs), connection)
     metrics = ProducerMetrics(connection.client_id or CLIENT_ID, config.topic)
     if args.print_metrics:
         time_requests(producer.client, PRODUCE_API, metrics.observe)

@@ -21,151 +21,38 @@ import contextlib
 import os
 import random
 import re
-import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError as AIOKafkaError
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import murmur2
-from kio.schema.errors import ErrorCode
-
-from localbroker.config.properties import load_properties
 
 from ..kafka.admin import KafkaAdmin
-from ..kafka.connection import Connection, SettingsError
-from ..kafka.errors import KafkaToolError, raise_for
+from ..kafka.clients import CODECS, new_producer, partitions_for, producer_args, start
+from ..kafka.connection import read_properties
+from ..kafka.errors import KafkaToolError
 from .common import (
     KwbParser,
     UsageError,
     add_connection_options,
     connection_from,
     kafka_style,
+    parse_key_values,
     print_json,
     run,
 )
+from .interrupts import Interrupted, Interrupts
 
 PROG = "kwb produce"
-CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 LINE_READERS = ("org.apache.kafka.tools.LineMessageReader", "kafka.tools.LineMessageReader")
-ACKS = {"all": -1, "-1": -1, "0": 0, "1": 1}
-_METADATA = 3
 _CHUNK = 1 << 16
 _CLOSE_TIMEOUT_S = 10
-
-T = TypeVar("T")
-
-
-# -- helpers the console consumer shares ---------------------------------------------------
-
-
-def kafka_key_values(items: Sequence[str] | None) -> dict[str, str]:
-    """`k=v` items as Kafka's parseKeyValueArgs reads them: nothing trimmed, `k` alone is ''.
-
-    Separators such as `key.separator= | ` are taken literally, so no whitespace is stripped.
-    """
-    values: dict[str, str] = {}
-    for item in items or ():
-        key, _, value = item.partition("=")
-        values[key] = value
-    return values
-
-
-def file_properties(path: Path | None, flag: str) -> dict[str, str]:
-    if path is None:
-        return {}
-    try:
-        return load_properties(path)
-    except OSError as exc:
-        raise SettingsError(f"{flag} {path}: {exc.strerror}") from None
-
-
-class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived while waiting; the command winds down as Kafka's hook does."""
-
-
-class Interrupts:
-    """Turn SIGINT/SIGTERM into a clean stop instead of a KeyboardInterrupt mid-request.
-
-    Kafka's tools close the client in a shutdown hook (flush for the producer; commit and
-    LeaveGroup for the consumer). Here the first signal interrupts the current wait and the
-    command closes its client; a second one exits at once.
-    """
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._event = asyncio.Event()
-
-    def install(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-                loop.add_signal_handler(signum, self._fire, signum)
-
-    def _fire(self, signum: int) -> None:
-        if self.signum is not None:
-            os._exit(128 + signum)
-        self.signum = signum
-        self._event.set()
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum if self.signum is not None else 0
-
-    async def race(self, awaitable: Awaitable[T]) -> T:
-        """Await `awaitable` unless a signal comes first (then cancel it, raise Interrupted)."""
-        if self.signum is not None:
-            if asyncio.iscoroutine(awaitable):
-                awaitable.close()
-            raise Interrupted
-        task = asyncio.ensure_future(awaitable)
-        waiter = asyncio.ensure_future(self._event.wait())
-        try:
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            task.cancel()  # never leave the awaited work running behind a cancelled caller
-            raise
-        finally:
-            waiter.cancel()
-        if task.done():
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, AIOKafkaError):
-            await task
-        raise Interrupted
-
-
-async def check_topic(admin: KafkaAdmin, topic: str) -> list[int]:
-    """The topic's partitions, asking the way a client does (so the broker may auto-create it).
-
-    Kafka's clients wait max.block.ms (a minute) for a topic that does not exist and will not
-    be created; kwb says so at once instead.
-    """
-    response = await admin.send(
-        _METADATA,
-        {
-            "topics": [{"name": topic, "topic_id": None}],
-            "allow_auto_topic_creation": True,
-            "include_topic_authorized_operations": False,
-        },
-    )
-    for found in response.topics:
-        if found.error_code == ErrorCode.leader_not_available:
-            return []  # just created; the client waits for its leader
-        raise_for(
-            found.error_code,
-            f"Topic '{topic}' does not exist and the broker does not create it"
-            if found.error_code == ErrorCode.unknown_topic_or_partition
-            else None,
-            f"topic {topic}",
-        )
-        return sorted(p.partition_index for p in found.partitions)
-    return []
 
 
 # -- LineMessageReader ---------------------------------------------------------------------
@@ -415,16 +302,6 @@ class StickyPartitioner:
                 self._previous, self._current = self._current, None
 
 
-def _int(props: Mapping[str, str], name: str, default: int) -> int:
-    value = props.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise SettingsError(f"Invalid value {value} for configuration {name}") from None
-
-
 def merged_producer_props(args: argparse.Namespace, props: dict[str, str]) -> dict[str, str]:
     """ConsoleProducer.producerProps: an explicit flag wins, then the properties, then the
     flag's default (CommandLineUtils.maybeMergeOptions)."""
@@ -451,49 +328,6 @@ def merged_producer_props(args: argparse.Namespace, props: dict[str, str]) -> di
     merged.setdefault("compression.type", "none")
     merged.setdefault("client.id", "console-producer")
     return merged
-
-
-def producer_args(connection: Connection, props: Mapping[str, str], sync: bool) -> dict[str, Any]:
-    """aiokafka's keyword arguments for Kafka producer properties.
-
-    aiokafka has one timeout where Kafka has request.timeout.ms and delivery.timeout.ms; it
-    bounds a record's whole life (batch wait, retries, answer), so it takes Kafka's delivery
-    timeout. retries, buffer.memory and send.buffer.bytes have no aiokafka equivalent: aiokafka
-    retries until that timeout and bounds its buffer by batches.
-    """
-    acks = props["acks"].strip().lower()
-    if acks not in ACKS:
-        raise SettingsError(
-            f"Invalid value {props['acks']} for configuration acks: String must be one of:"
-            " all, -1, 0, 1"
-        )
-    codec = props["compression.type"].strip().lower()
-    if codec not in CODECS:
-        raise SettingsError(
-            f"Invalid value {props['compression.type']} for configuration compression.type:"
-            f" String must be one of: {', '.join(CODECS)}"
-        )
-    idempotence = props.get("enable.idempotence")
-    if idempotence is None:
-        enable_idempotence = ACKS[acks] == -1  # Kafka's default when acks=all
-    else:
-        enable_idempotence = idempotence.strip().lower() == "true"
-        if enable_idempotence and ACKS[acks] != -1:
-            raise SettingsError("Must set acks to all in order to use the idempotent producer.")
-    kwargs = connection.aiokafka_args()
-    kwargs.update(
-        client_id=connection.client_id or props["client.id"],
-        acks=ACKS[acks],
-        compression_type=None if codec == "none" else codec,
-        max_batch_size=_int(props, "batch.size", 16384),
-        linger_ms=0 if sync else _int(props, "linger.ms", 1000),
-        request_timeout_ms=_int(props, "delivery.timeout.ms", 120000),
-        retry_backoff_ms=_int(props, "retry.backoff.ms", 100),
-        metadata_max_age_ms=_int(props, "metadata.max.age.ms", 300000),
-        max_request_size=_int(props, "max.request.size", 1048576),
-        enable_idempotence=enable_idempotence,
-    )
-    return kwargs
 
 
 class Deliveries:
@@ -693,8 +527,8 @@ def reader_from(args: argparse.Namespace) -> LineMessageReader:
         raise UsageError(
             f"--line-reader {args.line_reader} is not available; kwb has only {LINE_READERS[0]}"
         )
-    props = file_properties(args.reader_config, "--reader-config")
-    props.update(kafka_key_values(args.property))
+    props = read_properties(args.reader_config)
+    props.update(parse_key_values(args.property, "--property", literal=True))
     return LineMessageReader(props)
 
 
@@ -702,20 +536,17 @@ async def execute(args: argparse.Namespace) -> int:
     interrupts = Interrupts()  # first: a Ctrl-C while connecting still ends cleanly
     interrupts.install()
     reader = reader_from(args)
-    properties = file_properties(args.client_config, "--producer.config")
-    properties.update(kafka_key_values(args.producer_property))
+    properties = read_properties(args.client_config)
+    properties.update(parse_key_values(args.producer_property, "--producer-property", literal=True))
     props = merged_producer_props(args, properties)
     connection = connection_from(args, props)
-    kwargs = producer_args(connection, props, args.sync)
+    kwargs, _ = producer_args(connection, props)  # the console producer ignores the others
+    if args.sync:
+        kwargs["linger_ms"] = 0
     async with KafkaAdmin(connection) as admin:
-        await check_topic(admin, args.topic)
+        await partitions_for(admin, args.topic, explain_missing=True)
     partitioner = StickyPartitioner(kwargs["max_batch_size"])
-    producer = AIOKafkaProducer(partitioner=partitioner, **kwargs)
-    try:
-        await producer.start()
-    except AIOKafkaError as exc:
-        await producer.stop()
-        raise KafkaToolError(f"cannot start the producer: {exc}") from None
+    producer = await start(new_producer(kwargs, partitioner=partitioner), connection)
     console = ConsoleProducer(
         producer, args.topic, partitioner, args.sync, kwargs["request_timeout_ms"]
     )

@@ -21,7 +21,7 @@ from localbroker.groups.consumer_protocol import assigned_partitions
 from localbroker.metadata.store import kafka_uuid_string
 
 from .connection import Connection
-from .errors import KafkaToolError, raise_for
+from .errors import KafkaToolError, raise_for, unreachable
 from .models import (
     CONFIG_SOURCES,
     BrokerNode,
@@ -58,10 +58,7 @@ class KafkaAdmin:
             await self._admin.start()
         except AIOKafkaError as exc:
             await self._admin.close()
-            raise KafkaToolError(
-                f"cannot connect to {self.connection.bootstrap_servers}: {exc}"
-                " (is the broker running and the address right?)"
-            ) from None
+            raise unreachable(self.connection.bootstrap_servers, exc) from None
         return self
 
     async def __aexit__(

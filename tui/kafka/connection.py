@@ -178,17 +178,22 @@ def from_properties(bootstrap_servers: str | None, properties: Mapping[str, str]
     )
 
 
+def read_properties(path: Path | None) -> dict[str, str]:
+    """A Java properties file ({} without one); one line that says why when it is unreadable."""
+    if path is None:
+        return {}
+    try:
+        return load_properties(path)
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}: {exc.strerror}") from None
+
+
 def load_connection(
     bootstrap_servers: str | None,
     config_file: Path | None,
     overrides: Mapping[str, str] | None = None,
 ) -> Connection:
     """Flags plus an optional client.properties file (plus `k=v` overrides)."""
-    properties: dict[str, str] = {}
-    if config_file is not None:
-        try:
-            properties.update(load_properties(config_file))
-        except OSError as exc:
-            raise SettingsError(f"cannot read {config_file}: {exc.strerror}") from None
+    properties = read_properties(config_file)
     properties.update(overrides or {})
     return from_properties(bootstrap_servers, properties)

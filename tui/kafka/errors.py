@@ -35,3 +35,11 @@ def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
     hint = _HINTS.get(error)
     line = f"{what}: {error.name.upper()}: {text}"
     raise KafkaToolError(f"{line} ({hint})" if hint else line, error)
+
+
+def unreachable(bootstrap_servers: str, error: BaseException) -> KafkaToolError:
+    """The one line for a client (admin, producer or consumer) that could not connect."""
+    return KafkaToolError(
+        f"cannot connect to {bootstrap_servers}: {error}"
+        " (is the broker running and the address right?)"
+    )
