@@ -474,17 +474,13 @@ class KafkaAdmin:
             for p in topic.partitions:
                 raise_for(p.error_code, None, f"group {group_id} {topic.name}-{p.partition_index}")
 
-    async def delete_groups(self, group_ids: list[str]) -> dict[str, str | None]:
-        """Delete groups; the error line per group, or None where it worked."""
-        outcome: dict[str, str | None] = {}
+    async def delete_groups(self, group_ids: list[str]) -> dict[str, ErrorCode]:
+        """Delete groups, each at its coordinator; the error code per group (NONE: deleted)."""
+        outcome: dict[str, ErrorCode] = {}
         for group_id in group_ids:
             response = await self.send(
                 42, {"groups_names": [group_id]}, node=await self.coordinator(group_id)
             )
             for result in response.results:
-                try:
-                    raise_for(result.error_code, None, f"group {result.group_id}")
-                    outcome[result.group_id] = None
-                except KafkaToolError as exc:
-                    outcome[result.group_id] = str(exc)
+                outcome[result.group_id] = ErrorCode(result.error_code)
         return outcome

@@ -1,0 +1,42 @@
+"""`kwb groups`: kafka-consumer-groups.sh — list, describe, reset offsets of and delete groups.
+
+The text output is Kafka 4.0's ConsumerGroupCommand, column for column (widths, "-" for missing
+values, the leading blank line of each table), so scripts written against the Kafka tool read
+it unchanged. Where Kafka prints a failure and still exits 0, kwb prints the same message as
+one `kwb groups: error:` line on stderr and exits 1.
+
+options.py holds the flags and their checks; describe.py the --list and --describe tables;
+reset.py --reset-offsets; delete.py --delete and --delete-offsets. What they print is worked
+out by tui.kafka.group_lag and tui.kafka.offset_reset, which the workbench uses as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ...kafka.admin import KafkaAdmin
+from ..common import connection_from, kafka_style, run
+from .delete import delete_group_offsets, delete_groups
+from .describe import describe, list_groups
+from .options import PROG, check_args, parser
+from .reset import reset_offsets
+
+
+async def execute(args: argparse.Namespace) -> int:
+    check_args(args)
+    async with KafkaAdmin(connection_from(args)) as admin:
+        if args.list:
+            return await list_groups(admin, args)
+        if args.describe:
+            return await describe(admin, args)
+        if args.reset_offsets:
+            return await reset_offsets(admin, args)
+        if args.delete:
+            return await delete_groups(admin, args)
+        return await delete_group_offsets(admin, args)
+
+
+def main(argv: list[str]) -> None:
+    p = parser()
+    args = p.parse_args(kafka_style(argv, p))
+    run(PROG, lambda: execute(args))
