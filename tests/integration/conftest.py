@@ -1,0 +1,35 @@
+"""Fixtures of the consumer-group tests (their machinery is in tests/group_members.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from brokers import BrokerThread
+from confluent_kafka.admin import AdminClient
+from group_members import GROUP_BROKER, Member, start_members
+from kafka import KafkaAdminClient
+
+
+@pytest.fixture
+def members() -> Iterator[Callable[..., Member]]:
+    yield from start_members()
+
+
+@pytest.fixture
+def group_broker(start_broker: Callable[..., BrokerThread]) -> BrokerThread:
+    return start_broker(GROUP_BROKER)
+
+
+@pytest.fixture
+def admin(group_broker: BrokerThread) -> AdminClient:
+    return AdminClient({"bootstrap.servers": group_broker.bootstrap})
+
+
+@pytest.fixture
+def kp_admin(group_broker: BrokerThread) -> Iterator[KafkaAdminClient]:
+    client = KafkaAdminClient(bootstrap_servers=group_broker.bootstrap, request_timeout_ms=10_000)
+    try:
+        yield client
+    finally:
+        client.close()
