@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -82,10 +82,14 @@ def add_connection_options(
 
 
 def connection_from(
-    args: argparse.Namespace, overrides: dict[str, str] | None = None
+    args: argparse.Namespace,
+    overrides: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
 ) -> Connection:
+    """The connection flags plus the properties file, with `overrides` over the file and
+    `defaults` (a tool's own client.id, say) under it."""
     bootstrap = args.bootstrap_server or getattr(args, "broker_list", None)
-    return load_connection(bootstrap, args.client_config, overrides)
+    return load_connection(bootstrap, args.client_config, overrides, defaults)
 
 
 def parse_key_values(
@@ -114,6 +118,20 @@ def print_json(document: Any) -> None:
     sys.stdout.write("\n")
 
 
+def error(prog: str, message: object) -> None:
+    """The one line on stderr by which every kwb command reports a failure."""
+    sys.stderr.write(f"{prog}: error: {message}\n")
+
+
+def warn_ignored(prog: str, what: str, names: Iterable[str]) -> None:
+    """One warning line naming the properties a command accepts but cannot apply."""
+    names = sorted(names)
+    if names:
+        sys.stderr.write(
+            f"{prog}: warning: ignoring {what} aiokafka has no equivalent for: {', '.join(names)}\n"
+        )
+
+
 def quiet_client_logs() -> None:
     """aiokafka logs connection trouble itself; kwb reports it once, as one line."""
     if not os.environ.get("KWB_DEBUG"):
@@ -128,8 +146,20 @@ def run(prog: str, command: Callable[[], Coroutine[Any, Any, int | None]]) -> No
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except (KafkaToolError, SettingsError, UsageError) as exc:
-        sys.stderr.write(f"{prog}: error: {exc}\n")
+        error(prog, exc)
         raise SystemExit(EXIT_FAILURE) from None
     except BrokenPipeError:
         raise SystemExit(0) from None
     raise SystemExit(code or 0)
+
+
+def run_command(
+    prog: str,
+    make_parser: Callable[[], argparse.ArgumentParser],
+    execute: Callable[[argparse.Namespace], Coroutine[Any, Any, int | None]],
+    argv: Sequence[str],
+) -> NoReturn:
+    """A command's main: parse `argv` (Kafka's single-dash spellings too), then `run` it."""
+    p = make_parser()
+    args = p.parse_args(kafka_style(argv, p))
+    run(prog, lambda: execute(args))

@@ -21,9 +21,8 @@ from .common import (
     UsageError,
     add_connection_options,
     connection_from,
-    kafka_style,
     print_json,
-    run,
+    run_command,
 )
 
 PROG = "kwb configs"
@@ -297,6 +296,4 @@ async def execute(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

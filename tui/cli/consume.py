@@ -36,10 +36,10 @@ from .common import (
     UsageError,
     add_connection_options,
     connection_from,
-    kafka_style,
+    error,
     parse_key_values,
     print_json,
-    run,
+    run_command,
 )
 from .interrupts import Interrupted, Interrupts
 from .message_formatter import DefaultMessageFormatter, FormatError, record_json
@@ -349,18 +349,15 @@ async def consume(
     except BrokenPipeError:
         _silence_stdout()
         sys.stderr.write("Unable to write to standard out, closing consumer.\n")
-    except AIOKafkaError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")  # aiokafka's errors name themselves
-        code = 1
-    except KafkaToolError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+    except (AIOKafkaError, KafkaToolError) as exc:  # aiokafka's errors name themselves
+        error(PROG, exc)
         code = 1
     finally:
         try:
             # Kafka's close() gives up after 30 s too (a cluster gone takes no commit)
             await asyncio.wait_for(consumer.stop(), CLOSE_TIMEOUT_S)
         except TimeoutError:
-            sys.stderr.write(f"{PROG}: error: could not commit and leave the group in time\n")
+            error(PROG, "could not commit and leave the group in time")
             code = 1
         finally:
             if as_json:
@@ -370,6 +367,4 @@ async def consume(
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

@@ -33,9 +33,9 @@ from .common import (
     UsageError,
     add_connection_options,
     connection_from,
-    kafka_style,
     print_json,
-    run,
+    run_command,
+    warn_ignored,
 )
 from .perf_output import date_formatter, jfmt, json_safe, metric_name, metrics_table
 from .progress import progress_bar
@@ -210,15 +210,9 @@ async def execute(args: argparse.Namespace) -> int:
     if args.reporting_interval <= 0:
         raise UsageError("Reporting interval must be greater than 0.")
     date = date_formatter(args.date_format)
-    connection = connection_from(args)
-    if connection.client_id is None:
-        connection = connection_from(args, {"client.id": CLIENT_ID})
+    connection = connection_from(args, defaults={"client.id": CLIENT_ID})
     kwargs, unknown = consumer_args(connection, consumer_properties(args, connection.extra))
-    if unknown:
-        sys.stderr.write(
-            f"{PROG}: warning: ignoring consumer properties aiokafka has no equivalent for:"
-            f" {', '.join(sorted(unknown))}\n"
-        )
+    warn_ignored(PROG, "consumer properties", unknown)
     text = args.output == "text"
     load = ConsumerLoad(args.topic, args.messages, args.timeout, args.reporting_interval)
     start_ms = wall_ms()
@@ -274,6 +268,4 @@ async def execute(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

@@ -28,10 +28,10 @@ from .common import (
     UsageError,
     add_connection_options,
     connection_from,
-    kafka_style,
     parse_key_values,
     print_json,
-    run,
+    run_command,
+    warn_ignored,
 )
 from .perf_output import jfmt, json_safe, metric_name, metrics_table
 from .progress import progress_bar
@@ -222,17 +222,11 @@ async def execute(args: argparse.Namespace) -> int:
     config = post_process(args)
     load = config.load
     # --producer-props over --producer.config, as Kafka's readProps merges them.
-    connection = connection_from(args, config.properties)
-    if connection.client_id is None:
-        connection = connection_from(args, {**config.properties, "client.id": CLIENT_ID})
+    connection = connection_from(args, config.properties, {"client.id": CLIENT_ID})
     if "transactional.id" in connection.extra:
         raise UsageError("transactional.id is not supported: kwb perf does not use transactions")
     kwargs, unknown = producer_args(connection, connection.extra)
-    if unknown:
-        sys.stderr.write(
-            f"{PROG}: warning: ignoring producer properties aiokafka has no equivalent for:"
-            f" {', '.join(sorted(unknown))}\n"
-        )
+    warn_ignored(PROG, "producer properties", unknown)
     text = args.output == "text"
     terminal = text and sys.stdout.isatty()
     async with KafkaAdmin(connection) as admin:  # fail fast on a topic that will not be created
@@ -259,7 +253,7 @@ async def execute(args: argparse.Namespace) -> int:
     finally:
         await producer.stop()
     total = stats.totals()
-    client_id = connection.client_id or CLIENT_ID
+    client_id = connection.client_id or CLIENT_ID  # an empty client.id in the file
     table = (
         producer_metrics(requests, stats, client_id, load.topic, total.elapsed_ms)
         if args.print_metrics
@@ -281,6 +275,4 @@ async def execute(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

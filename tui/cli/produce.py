@@ -36,10 +36,9 @@ from .common import (
     UsageError,
     add_connection_options,
     connection_from,
-    kafka_style,
     parse_key_values,
     print_json,
-    run,
+    run_command,
 )
 from .interrupts import Interrupted, Interrupts
 from .line_reader import (
@@ -346,6 +345,4 @@ async def pump(console: ConsoleProducer, reader: LineMessageReader, interrupts: 
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

@@ -12,10 +12,9 @@ from .common import (
     UsageError,
     add_connection_options,
     connection_from,
-    kafka_style,
     parse_key_values,
     print_json,
-    run,
+    run_command,
 )
 
 PROG = "kwb topics"
@@ -238,6 +237,4 @@ async def delete(admin: KafkaAdmin, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

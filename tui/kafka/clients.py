@@ -100,6 +100,8 @@ Client = TypeVar("Client", bound="Startable")
 
 
 class Startable(Protocol):
+    """What `start` needs of a client: aiokafka's producer and consumer both have it."""
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -115,6 +117,7 @@ def _invalid(name: str, value: str, reason: str | None = None) -> SettingsError:
 
 
 def choice(props: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """A property that must be one of `allowed` (any case, blanks around it ignored)."""
     value = props[name].strip().lower()
     if value not in allowed:
         raise _invalid(name, props[name], f"String must be one of: {', '.join(allowed)}")
@@ -222,18 +225,19 @@ def consumer_args(
 
 def new_producer(kwargs: Mapping[str, Any], **extra: Any) -> AIOKafkaProducer:
     """An AIOKafkaProducer; arguments it refuses are a settings error, not a traceback."""
-    try:
-        return AIOKafkaProducer(**kwargs, **extra)
-    except (ValueError, TypeError, RuntimeError) as exc:
-        raise SettingsError(f"producer properties: {exc}") from None
+    return _construct(AIOKafkaProducer, "producer", {**kwargs, **extra})
 
 
 def new_consumer(kwargs: Mapping[str, Any], **extra: Any) -> AIOKafkaConsumer:
     """An AIOKafkaConsumer; arguments it refuses are a settings error, not a traceback."""
+    return _construct(AIOKafkaConsumer, "consumer", {**kwargs, **extra})
+
+
+def _construct(client_type: Callable[..., Client], what: str, kwargs: dict[str, Any]) -> Client:
     try:
-        return AIOKafkaConsumer(**kwargs, **extra)
+        return client_type(**kwargs)
     except (ValueError, TypeError, RuntimeError) as exc:
-        raise SettingsError(f"consumer properties: {exc}") from None
+        raise SettingsError(f"{what} properties: {exc}") from None
 
 
 async def start(client: Client, connection: Connection) -> Client:

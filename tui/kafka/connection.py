@@ -192,8 +192,9 @@ def load_connection(
     bootstrap_servers: str | None,
     config_file: Path | None,
     overrides: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
 ) -> Connection:
-    """Flags plus an optional client.properties file (plus `k=v` overrides)."""
-    properties = read_properties(config_file)
-    properties.update(overrides or {})
+    """Flags plus an optional client.properties file, `k=v` overrides over it and a tool's
+    defaults under it."""
+    properties = {**(defaults or {}), **read_properties(config_file), **(overrides or {})}
     return from_properties(bootstrap_servers, properties)

@@ -186,9 +186,9 @@ async def plan_reset(
         case ToOffset(offset):
             return await _clamp_to_log(admin, dict.fromkeys(partitions, offset), on_note)
         case ToEarliest():
-            return await _log_offsets_or_fail(admin, partitions, EARLIEST, "starting")
+            return await _log_offsets_or_fail(admin, partitions, EARLIEST, "starting offset")
         case ToLatest():
-            return await _log_offsets_or_fail(admin, partitions, LATEST, "ending")
+            return await _log_offsets_or_fail(admin, partitions, LATEST, "ending offset")
         case ShiftBy(delta):
             return await _clamp_to_log(admin, _shifted(partitions, committed, delta), on_note)
         case ToTimestamp(timestamp):
@@ -198,7 +198,7 @@ async def plan_reset(
             return await _offsets_at(admin, partitions, int(since.timestamp() * 1000), on_note)
         case ToCurrent():  # the committed offset, or the log end where there is none
             without = [tp for tp in partitions if tp not in committed]
-            ends = await _log_offsets_or_fail(admin, without, LATEST, "ending")
+            ends = await _log_offsets_or_fail(admin, without, LATEST, "ending offset")
             return {tp: committed[tp].offset if tp in committed else ends[tp] for tp in partitions}
     raise TypeError(f"not a reset target: {target!r}")
 
@@ -260,12 +260,11 @@ async def _clamp_to_log(
 async def _log_offsets_or_fail(
     admin: KafkaAdmin, partitions: list[TopicPartition], spec: int, what: str
 ) -> dict[TopicPartition, int]:
+    """ListOffsets for `spec`; a partition that does not exist fails, naming `what`."""
     found = await log_offsets(admin, partitions, spec)
     missing = [tp for tp in partitions if found.get(tp) is None]
     if missing:
-        raise KafkaToolError(
-            f"Error getting {what} offset of topic partition: {tp_name(missing[0])}"
-        )
+        raise KafkaToolError(f"Error getting {what} of topic partition: {tp_name(missing[0])}")
     return {tp: int(found[tp] or 0) for tp in partitions}
 
 
@@ -273,17 +272,12 @@ async def _offsets_at(
     admin: KafkaAdmin, partitions: list[TopicPartition], timestamp: int, on_note: NoteSink
 ) -> dict[TopicPartition, int]:
     """The first offset at or after `timestamp`; the log end where there is none (as Kafka)."""
-    found = await log_offsets(admin, partitions, timestamp)
-    missing = [tp for tp in partitions if found.get(tp) is None]
-    if missing:
-        raise KafkaToolError(
-            f"Error getting offset by timestamp of topic partition: {tp_name(missing[0])}"
-        )
+    found = await _log_offsets_or_fail(admin, partitions, timestamp, "offset by timestamp")
     empty = [tp for tp in partitions if found[tp] == -1]
     for tp in empty:
         on_note(EmptyPartition(tp))
-    ends = await _log_offsets_or_fail(admin, empty, LATEST, "ending")
-    return {tp: ends[tp] if tp in ends else int(found[tp] or 0) for tp in partitions}
+    ends = await _log_offsets_or_fail(admin, empty, LATEST, "ending offset")
+    return {tp: ends.get(tp, found[tp]) for tp in partitions}
 
 
 # -- deleting offsets ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 from ...kafka.admin import KafkaAdmin
-from ..common import connection_from, kafka_style, run
+from ..common import connection_from, run_command
 from .delete import delete_group_offsets, delete_groups
 from .describe import describe, list_groups
 from .options import PROG, check_args, parser
@@ -37,6 +37,4 @@ async def execute(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> None:
-    p = parser()
-    args = p.parse_args(kafka_style(argv, p))
-    run(PROG, lambda: execute(args))
+    run_command(PROG, parser, execute, argv)

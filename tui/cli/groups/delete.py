@@ -13,7 +13,7 @@ from kio.schema.errors import ErrorCode
 
 from ...kafka.admin import KafkaAdmin, TopicPartition
 from ...kafka.offset_reset import delete_offsets
-from ..common import EXIT_FAILURE, print_json
+from ..common import EXIT_FAILURE, error, print_json
 from .options import PROG, group_ids, parse_topic_partitions
 
 # Kafka's exception for an error code, as the tool prints it (Errors.exception().toString()).
@@ -77,7 +77,9 @@ async def delete_groups(admin: KafkaAdmin, args: argparse.Namespace) -> int:
         print(f"Deletion of requested consumer groups ('{', '.join(succeeded)}') was successful.")
         return 0
     lines = [f"{PROG}: error: Deletion of some consumer groups failed:"]
-    lines += [f"* Group '{g}' could not be deleted due to: {error}" for g, error in failed.items()]
+    lines += [
+        f"* Group '{g}' could not be deleted due to: {reason}" for g, reason in failed.items()
+    ]
     sys.stderr.write("\n".join(lines) + "\n")
     if succeeded:
         quoted = ", ".join(f"'{g}'" for g in succeeded)
@@ -131,7 +133,7 @@ async def delete_group_offsets(admin: KafkaAdmin, args: argparse.Namespace) -> i
         print_json({"group": group_id, "error": error_line, "partitions": partitions})
         return EXIT_FAILURE if error_line else 0
     if error_line:
-        sys.stderr.write(f"{PROG}: error: {error_line}\n")
+        error(PROG, error_line)
     else:
         topics = ", ".join(args.topic)
         print(f"Request succeed for deleting offsets with topic {topics} group {group_id}")

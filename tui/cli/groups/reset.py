@@ -33,7 +33,7 @@ from ...kafka.offset_reset import (
     reset_group,
     tp_name,
 )
-from ..common import EXIT_FAILURE, UsageError, print_json
+from ..common import EXIT_FAILURE, UsageError, error, print_json
 from .options import PROG, group_ids, parse_datetime, parse_duration, parse_topic_partitions
 
 NO_EXECUTE_WARNING = (
@@ -157,7 +157,7 @@ async def reset_offsets(admin: KafkaAdmin, args: argparse.Namespace) -> int:
             continue
         results[group_id] = reset.offsets
     for message in refused:
-        sys.stderr.write(f"{PROG}: error: {message}\n")
+        error(PROG, message)
     if json_out:
         print_json(
             {
