@@ -20,6 +20,7 @@ from kio.index import UnknownEntity, load_request_schema, load_response_schema
 from kio.schema.request_header.v1.header import RequestHeader as HeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as HeaderV2
 from kio.serial import entity_reader, entity_writer
+from kio.static.primitive import i32
 
 from localbroker.protocol.build import build
 from localbroker.protocol.guard import entity_check
@@ -81,7 +82,7 @@ class _Prepared:
         header = header_type(
             request_api_key=self.API_KEY,
             request_api_version=self.API_VERSION,
-            correlation_id=correlation_id,
+            correlation_id=i32(correlation_id),
             client_id=client_id,
         )
         return _Encoded(_encode(header))
