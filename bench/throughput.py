@@ -159,10 +159,12 @@ def main() -> None:
     }
     console = Console(width=140)
     runs: dict[tuple[str, int, int], list[Result]] = {}
-    with localbroker() as local_bootstrap, tansu() as peer_bootstrap:
-        bootstrap = {"localbroker": local_bootstrap, "tansu": peer_bootstrap}
-        for size in sizes:
-            for partitions in partition_counts:
+    for size in sizes:
+        for partitions in partition_counts:
+            # Fresh brokers for every configuration: data written by earlier configurations
+            # would otherwise be flushed by the kernel in the middle of this one.
+            with localbroker() as local_bootstrap, tansu() as peer_bootstrap:
+                bootstrap = {"localbroker": local_bootstrap, "tansu": peer_bootstrap}
                 for _ in range(args.repeat):
                     for name in brokers:
                         result = run_once(bootstrap[name], size, partitions)
