@@ -6,15 +6,14 @@ Clients' batches are never re-encoded; this is for data that originates in the b
 
 from __future__ import annotations
 
-import gzip
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import cramjam
 from crc32c import crc32c
 
 from .batch import CRC_START, HEADER, NO_PRODUCER_ID, NO_SEQUENCE
+from .codecs import compress
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +53,6 @@ def _encode_record(record: NewRecord, offset_delta: int, timestamp_delta: int) -
     return _varint(len(body)) + bytes(body)
 
 
-def _compress(codec: int, data: bytes) -> bytes:
-    if codec == 0:
-        return data
-    if codec == 1:
-        return gzip.compress(data)
-    if codec == 2:
-        return bytes(cramjam.snappy.compress_raw(data))
-    if codec == 3:
-        return bytes(cramjam.lz4.compress(data))
-    if codec == 4:
-        return bytes(cramjam.zstd.compress(data))
-    raise ValueError(f"unknown compression codec {codec}")
-
-
 def build_batch(
     records: Sequence[NewRecord],
     *,
@@ -89,7 +74,7 @@ def build_batch(
         _encode_record(record, delta, timestamp - base_timestamp)
         for delta, (record, timestamp) in enumerate(zip(records, timestamps, strict=True))
     )
-    payload = _compress(compression, body)
+    payload = compress(compression, body)
     header = bytearray(
         HEADER.pack(
             base_offset,

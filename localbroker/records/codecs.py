@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+from collections.abc import Callable
 
 import cramjam
 
@@ -36,15 +37,33 @@ def _snappy(data: bytes) -> bytes:
     return bytes(out)
 
 
+_CODECS: dict[int, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
+    0: (bytes, bytes),
+    1: (gzip.compress, gzip.decompress),
+    2: (lambda data: bytes(cramjam.snappy.compress_raw(data)), _snappy),
+    3: (
+        lambda data: bytes(cramjam.lz4.compress(data)),
+        lambda data: bytes(cramjam.lz4.decompress(data)),
+    ),
+    4: (
+        lambda data: bytes(cramjam.zstd.compress(data)),
+        lambda data: bytes(cramjam.zstd.decompress(data)),
+    ),
+}
+
+
+def _codec(codec: int) -> tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]:
+    try:
+        return _CODECS[codec]
+    except KeyError:
+        raise UnsupportedCodec(f"unknown compression codec {codec}") from None
+
+
+def compress(codec: int, data: bytes) -> bytes:
+    """Compress a batch payload as a client would (raw snappy, LZ4 frames)."""
+    return _codec(codec)[0](data)
+
+
 def decompress(codec: int, data: bytes) -> bytes:
-    if codec == 0:
-        return data
-    if codec == 1:
-        return gzip.decompress(data)
-    if codec == 2:
-        return _snappy(data)
-    if codec == 3:
-        return bytes(cramjam.lz4.decompress(data))
-    if codec == 4:
-        return bytes(cramjam.zstd.decompress(data))
-    raise UnsupportedCodec(f"unknown compression codec {codec}")
+    """Decompress a batch payload, accepting xerial-framed snappy as Java clients send it."""
+    return _codec(codec)[1](data)
