@@ -349,9 +349,20 @@ def test_commits_with_metadata_round_trip_in_every_client(
 
     every = range(6)
 
-    def confluent_view(consumer: Consumer) -> dict[tuple[str, int], tuple[int, str]]:
+    def confluent_view(consumer: Consumer) -> dict[tuple[str, int], tuple[int, str | None]]:
+        """Offsets, and metadata only where confluent-kafka committed it: librdkafka reads
+        metadata as a C string, so other clients' metadata comes back with whatever bytes
+        follow it in memory (sometimes not even UTF-8), which would make this test flaky."""
         got = consumer.committed([TopicPartition(topic, p) for p in every], timeout=10)
-        return {(tp.topic, tp.partition): (tp.offset, tp.metadata) for tp in got}
+        return {
+            (tp.topic, tp.partition): (
+                tp.offset,
+                tp.metadata
+                if expected[(tp.topic, tp.partition)][1].startswith("confluent")
+                else None,
+            )
+            for tp in got
+        }
 
     async def aiokafka_view(consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:
         return {(topic, p): await consumer.committed(AioPartition(topic, p)) for p in every}
@@ -363,8 +374,7 @@ def test_commits_with_metadata_round_trip_in_every_client(
     by_kind = {m.kind: m for m in started}
     from_confluent = by_kind["confluent"].call(confluent_view)
     assert {tp: offset for tp, (offset, _) in from_confluent.items()} == offsets_only
-    # confluent-kafka-python reads metadata as a C string: only NUL-terminated metadata (its
-    # own) reads back exactly; other clients' metadata comes back with stray bytes after it.
+    # Only NUL-terminated metadata (confluent-kafka's own) reads back exactly there.
     own = {tp: c for tp, c in from_confluent.items() if expected[tp][1].startswith("confluent")}
     assert own == {tp: c for tp, c in expected.items() if c[1].startswith("confluent")}
     assert by_kind["kafka-python"].call(kafka_python_view) == on_the_wire
