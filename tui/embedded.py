@@ -1,24 +1,29 @@
-"""`kwb`: the workbench entry point.
+"""The broker the workbench runs for itself: a LocalBroker on its own event loop in a thread.
 
-Until the TUI lands, `kwb` starts the embedded localbroker (data under the user's XDG data
-directory, port 9092 or the next free one) and says where it listens; Ctrl-C stops it cleanly.
+The broker lives in-process so the workbench can watch its group coordinator's events
+directly, and on its own loop so a burst of traffic through the broker never stalls the
+TUI's loop. Data goes under the user's XDG data directory; the port is 9092 or the next
+free one.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import signal
 import socket
-import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any, TypeVar
 
 from localbroker import LocalBroker
-from localbroker.cli import run
+from localbroker.state import BrokerState
 
 FIRST_PORT = 9092
 PORTS_TO_TRY = 100
+_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 def data_home() -> Path:
@@ -37,40 +42,78 @@ def free_port(host: str, first: int = FIRST_PORT) -> int:
             except OSError:
                 continue
             return port
-    raise SystemExit(f"kwb: no free port in {first}..{first + PORTS_TO_TRY - 1} on {host}")
+    raise OSError(f"no free port in {first}..{first + PORTS_TO_TRY - 1} on {host}")
 
 
-async def serve_embedded(data_dir: Path, host: str, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with LocalBroker(data_dir, host=host, port=port) as broker:
-        print(
-            f"kwb: embedded localbroker listening on {broker.bootstrap} (data in {data_dir})",
-            flush=True,
+class EmbeddedBroker:
+    """Start and stop a LocalBroker in a background thread; call into it safely."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        config: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port
+        self.config = config or {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="embedded-localbroker", daemon=True
         )
-        print(f"kwb: try  kcat -b {broker.bootstrap} -L   — Ctrl-C stops the broker", flush=True)
-        await stop.wait()
-    print("kwb: broker stopped cleanly", flush=True)
+        self._broker: LocalBroker | None = None
 
+    @property
+    def bootstrap(self) -> str:
+        assert self._broker is not None, "the embedded broker is not running"
+        return self._broker.bootstrap
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="kwb", description="The Kafka workbench.")
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="embedded broker data (default $XDG_DATA_HOME/kafka-workbench)",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address the broker binds")
-    parser.add_argument(
-        "--port", type=int, default=None, help="port (default 9092 or the next free one)"
-    )
-    args = parser.parse_args(argv)
-    data_dir = args.data_dir or data_home()
-    port = args.port if args.port is not None else free_port(args.host)
-    try:
-        run(serve_embedded(data_dir, args.host, port))
-    except Exception as exc:  # start-up failures get one readable line, not a traceback
-        sys.exit(f"kwb: cannot start the embedded broker: {exc}")
+    @property
+    def state(self) -> BrokerState:
+        assert self._broker is not None and self._broker.state is not None
+        return self._broker.state
+
+    def start(self) -> EmbeddedBroker:
+        port = self.port if self.port is not None else free_port(self.host)
+        self._broker = LocalBroker(self.data_dir, host=self.host, port=port, config=self.config)
+        self._thread.start()
+        try:
+            self._run(self._broker.start())
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            raise
+        return self
+
+    def call(self, function: Callable[[], T]) -> T:
+        """Run `function` on the broker's loop (where its state may be touched)."""
+        future: Future[T] = Future()
+
+        def invoke() -> None:
+            try:
+                future.set_result(function())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self._loop.call_soon_threadsafe(invoke)
+        return future.result(_TIMEOUT)
+
+    def call_soon(self, function: Callable[[], Any]) -> None:
+        """Run `function` on the broker's loop without waiting for it."""
+        self._loop.call_soon_threadsafe(function)
+
+    def stop(self) -> None:
+        """Flush and stop the broker (a clean shutdown), then end its thread."""
+        if self._broker is None:
+            return
+        try:
+            if self._broker.state is not None:
+                self._run(self._broker.stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(_TIMEOUT)
+            self._broker = None
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(_TIMEOUT)

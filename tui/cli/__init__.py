@@ -41,6 +41,6 @@ def _dispatch(args: list[str]) -> None:
     if args and args[0] in ("-h", "--help"):
         print(__doc__)
         return
-    from ..embedded import main as embedded_main
+    from ..launch import main as launch_main
 
-    embedded_main(args)
+    launch_main(args)

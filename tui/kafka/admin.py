@@ -111,6 +111,16 @@ class KafkaAdmin:
             tuple(BrokerNode(b.node_id, b.host, b.port, b.rack) for b in response.brokers),
         )
 
+    async def api_versions(self, node: int | None = None) -> dict[int, tuple[int, int]]:
+        """The API version ranges a broker advertises (api key -> (min, max))."""
+        response = await self.send(
+            18,
+            {"client_software_name": "kafka-workbench", "client_software_version": "1"},
+            node=node,
+        )
+        raise_for(response.error_code, None, "ApiVersions")
+        return {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
+
     async def topics(
         self, names: list[str] | None = None, *, include_internal: bool = False
     ) -> list[TopicInfo]:

@@ -1,0 +1,1 @@
+"""Textual CSS themes shipped with kafka-workbench (read by tui/themes.py)."""

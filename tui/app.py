@@ -1,0 +1,159 @@
+"""The workbench app: wires the panes, the cluster monitor and the themes together.
+
+Everything that talks to Kafka lives in tui/kafka (no Textual); panes live in tui/widgets,
+one per module. The app only owns the shared state: the latest cluster snapshot, the
+connection status, the admin client, and the theme.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.reactive import reactive
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from .commands import WorkbenchCommands
+from .kafka.admin import KafkaAdmin
+from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
+from .panes import PaneSpec, panes
+from .screens.help import HelpScreen
+from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
+from .widgets.cluster_bar import ClusterBar
+from .workbench import Workbench
+
+
+class WorkbenchApp(App[None]):
+    TITLE = "kafka-workbench"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    BINDINGS = [
+        ("q", "quit", "Quit"),
+        ("question_mark", "help", "Help"),
+    ]
+    CSS = """
+    #panes { height: 1fr; }
+    #panes TabPane { height: 1fr; padding: 0; }
+    """
+
+    snapshot: reactive[ClusterSnapshot | None] = reactive(None)
+    status: reactive[ConnectionStatus | None] = reactive(None)
+
+    def __init__(
+        self, workbench: Workbench, theme_name: str = DEFAULT_THEME, watch_theme_files: bool = True
+    ) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.pane_specs: list[PaneSpec] = panes()
+        self.monitor = ClusterMonitor(workbench.connection)
+        self._initial_theme = theme_name
+        self._watch_theme_files = watch_theme_files
+        self.theme_names: list[str] = []
+        for spec in self.pane_specs:
+            self._bindings.bind(spec.key, f"show_pane('{spec.pane_id}')", spec.title, show=False)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The workbench's own variables ($kwb-*), from the default theme, for any theme
+        (Textual's built-in ones included) that does not declare them."""
+        defaults = dict(super().get_theme_variable_defaults())
+        default_theme = available_themes().get(DEFAULT_THEME)
+        if default_theme is not None:
+            defaults.update(load_theme(default_theme).variables)
+        return defaults
+
+    @property
+    def admin(self) -> KafkaAdmin | None:
+        """The connected admin client, or None while the cluster is unreachable."""
+        return self.monitor.admin
+
+    def compose(self) -> ComposeResult:
+        yield ClusterBar(self.workbench.label, self.workbench.profile.colour)
+        with TabbedContent(id="panes"):
+            for spec in self.pane_specs:
+                with TabPane(f"{spec.key} {spec.title}", id=spec.pane_id):
+                    yield spec.factory()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._register_themes()
+        self.switch_theme(self._initial_theme)
+        self._monitor_cluster()
+        if self._watch_theme_files:
+            self._reload_themes_on_change()
+
+    # -- cluster --------------------------------------------------------------------------
+
+    @work(exclusive=True, group="cluster-monitor")
+    async def _monitor_cluster(self) -> None:
+        await self.monitor.run(self._set_snapshot, self._set_status)
+
+    def _set_snapshot(self, snapshot: ClusterSnapshot) -> None:
+        self.snapshot = snapshot
+
+    def _set_status(self, status: ConnectionStatus) -> None:
+        self.status = status
+        self.query_one(ClusterBar).status = status
+
+    def watch_snapshot(self, snapshot: ClusterSnapshot | None) -> None:
+        if snapshot is None:
+            return
+        for spec in self.pane_specs:
+            for pane in self.query(f"#{spec.pane_id} > *"):
+                show = getattr(pane, "show", None)
+                if show is not None:
+                    show(snapshot)
+
+    def refresh_cluster(self) -> None:
+        """Take a fresh snapshot now (after a change made from the UI)."""
+        self.monitor.refresh()
+
+    # -- panes and help ---------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.show_pane(pane_id)
+
+    def show_pane(self, pane_id: str) -> None:
+        self.query_one("#panes", TabbedContent).active = pane_id
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- themes -----------------------------------------------------------------------------
+
+    def _register_themes(self) -> None:
+        self.theme_names = []
+        for name, path in available_themes().items():
+            try:
+                self.register_theme(load_theme(path))
+            except ThemeError as exc:
+                self.notify(str(exc), title="Theme", severity="error")
+                continue
+            self.theme_names.append(name)
+
+    def switch_theme(self, name: str) -> None:
+        if name not in self.theme_names:
+            self.notify(
+                f"no theme called {name!r}; themes: {', '.join(self.theme_names)}",
+                title="Theme",
+                severity="error",
+            )
+            return
+        self.theme = name
+
+    @work(exclusive=True, group="theme-watch")
+    async def _reload_themes_on_change(self) -> None:
+        await watch_themes(self._theme_file_changed)
+
+    def _theme_file_changed(self, path: Path) -> None:
+        try:
+            theme = load_theme(path)
+        except ThemeError as exc:
+            self.notify(str(exc), title="Theme", severity="error")
+            return
+        self.register_theme(theme)
+        if theme.name not in self.theme_names:
+            self.theme_names.append(theme.name)
+        if self.theme == theme.name:
+            self.theme = theme.name
+            self.refresh_css()
+        self.notify(f"theme {theme.name} reloaded", title="Theme")

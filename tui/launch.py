@@ -1,0 +1,79 @@
+"""`kwb` without a subcommand: open the workbench on its embedded broker or on a cluster.
+
+kwb                                   embedded localbroker (9092 or the next free port)
+kwb --bootstrap-server host:9092 [--command-config client.properties]
+kwb --profile staging                 a profile from ~/.config/kafka-workbench/config.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .embedded import EmbeddedBroker, data_home
+from .kafka.connection import SettingsError, from_properties, load_connection
+from .profiles import LOCAL_PROFILE, Profile, load_profiles
+from .themes import DEFAULT_THEME
+from .workbench import Workbench
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kwb",
+        description="The Kafka workbench.",
+        epilog="Subcommands: topics, configs, produce, consume, groups,"
+        " perf, consumer-perf (kwb <subcommand> --help).",
+    )
+    p.add_argument(
+        "--bootstrap-server",
+        metavar="HOST:PORT",
+        help="connect to this cluster instead of running the embedded broker",
+    )
+    p.add_argument(
+        "--command-config",
+        type=Path,
+        metavar="FILE",
+        help="client properties (security.protocol, sasl.*, ssl.* ...)",
+    )
+    p.add_argument("--profile", help="a named profile from config.toml")
+    p.add_argument("--theme", default=DEFAULT_THEME, help="dark, light, high-contrast, ...")
+    p.add_argument("--data-dir", type=Path, help="embedded broker data directory")
+    p.add_argument("--host", default="127.0.0.1", help="address the embedded broker binds")
+    p.add_argument("--port", type=int, help="embedded broker port (default 9092 or next free)")
+    return p
+
+
+def open_workbench(args: argparse.Namespace) -> Workbench:
+    profiles = load_profiles()
+    if args.profile is not None and args.profile not in profiles:
+        raise SettingsError(
+            f"no profile {args.profile!r} in the config file; profiles: "
+            f"{', '.join(sorted(profiles))}"
+        )
+    profile = profiles[args.profile or LOCAL_PROFILE]
+    if args.bootstrap_server or args.command_config or not profile.embedded:
+        if args.bootstrap_server and profile.embedded:
+            profile = Profile(args.bootstrap_server, args.bootstrap_server, "yellow")
+        connection = (
+            load_connection(args.bootstrap_server or profile.bootstrap_servers, args.command_config)
+            if args.command_config
+            else profile.connection(args.bootstrap_server)
+        )
+        return Workbench(profile, connection)
+    embedded = EmbeddedBroker(args.data_dir or data_home(), args.host, args.port).start()
+    return Workbench(profile, from_properties(embedded.bootstrap, {}), embedded)
+
+
+def main(argv: list[str]) -> None:
+    args = parser().parse_args(argv)
+    try:
+        workbench = open_workbench(args)
+    except (SettingsError, OSError) as exc:
+        sys.exit(f"kwb: cannot start: {exc}")
+    from .app import WorkbenchApp
+
+    try:
+        WorkbenchApp(workbench, args.theme).run()
+    finally:
+        workbench.close()

@@ -1,0 +1,24 @@
+"""The panes of the workbench, in tab order, with the key that jumps to each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+from .widgets.brokers_pane import BrokersPane
+
+
+@dataclass(frozen=True, slots=True)
+class PaneSpec:
+    pane_id: str
+    title: str
+    key: str
+    factory: Callable[[], Widget]
+
+
+def panes() -> list[PaneSpec]:
+    return [
+        PaneSpec("brokers", "Brokers", "1", BrokersPane),
+    ]
