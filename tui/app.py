@@ -7,6 +7,7 @@ connection status, the admin client, and the theme.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from textual import work
@@ -15,10 +16,14 @@ from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from .commands import WorkbenchCommands
+from .embedded import EmbeddedBroker, data_home
 from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
+from .kafka.connection import SettingsError, from_properties
 from .panes import PaneSpec, panes
+from .profiles import load_profiles
 from .screens.help import HelpScreen
+from .screens.profiles import ProfilesScreen
 from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
 from .widgets.cluster_bar import ClusterBar
 from .workbench import Workbench
@@ -30,6 +35,7 @@ class WorkbenchApp(App[None]):
     BINDINGS = [
         ("q", "quit", "Quit"),
         ("question_mark", "help", "Help"),
+        ("ctrl+o", "profiles", "Clusters"),
     ]
     CSS = """
     #panes { height: 1fr; }
@@ -38,6 +44,9 @@ class WorkbenchApp(App[None]):
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None)
     status: reactive[ConnectionStatus | None] = reactive(None)
+    generation: reactive[int] = reactive(0)
+    """Bumped when the workbench connects to another cluster: panes holding clients of the
+    previous one watch it and start over."""
 
     def __init__(
         self, workbench: Workbench, theme_name: str = DEFAULT_THEME, watch_theme_files: bool = True
@@ -106,6 +115,43 @@ class WorkbenchApp(App[None]):
     def refresh_cluster(self) -> None:
         """Take a fresh snapshot now (after a change made from the UI)."""
         self.monitor.refresh()
+
+    # -- switching clusters -----------------------------------------------------------------
+
+    def action_profiles(self) -> None:
+        try:
+            profiles = load_profiles()
+        except SettingsError as exc:
+            self.notify(str(exc), title="Profiles", severity="error")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None and name != self.workbench.profile.name:
+                self._switch_profile(name)
+
+        self.push_screen(ProfilesScreen(profiles, self.workbench.profile.name), chosen)
+
+    @work(exclusive=True, group="switch-profile")
+    async def _switch_profile(self, name: str) -> None:
+        try:
+            profile = load_profiles()[name]
+            embedded = self.workbench.embedded
+            if profile.embedded:
+                if embedded is None:
+                    embedded = await asyncio.to_thread(EmbeddedBroker(data_home()).start)
+                connection = from_properties(embedded.bootstrap, {})
+            else:
+                connection = profile.connection()
+        except (SettingsError, OSError, KeyError) as exc:
+            self.notify(f"cannot switch to {name}: {exc}", title="Profiles", severity="error")
+            return
+        self.workbench = Workbench(profile, connection, embedded)
+        self.workers.cancel_group(self, "cluster-monitor")
+        self.monitor = ClusterMonitor(connection)
+        self.snapshot = None
+        self.query_one(ClusterBar).set_cluster(self.workbench.label, profile.colour)
+        self.generation += 1
+        self._monitor_cluster()
 
     # -- panes and help ---------------------------------------------------------------------
 

@@ -73,7 +73,8 @@ def main(argv: list[str]) -> None:
         sys.exit(f"kwb: cannot start: {exc}")
     from .app import WorkbenchApp
 
+    app = WorkbenchApp(workbench, args.theme)
     try:
-        WorkbenchApp(workbench, args.theme).run()
+        app.run()
     finally:
-        workbench.close()
+        app.workbench.close()  # the app may have switched clusters (and started a broker)

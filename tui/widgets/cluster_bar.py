@@ -41,11 +41,19 @@ class ClusterBar(Horizontal):
         self._colour = colour
 
     def compose(self) -> ComposeResult:
-        label = Static(self._label, id="cluster-label")
-        label.styles.background = self._colour
-        label.styles.color = "black"
-        yield label
+        yield Static(self._label, id="cluster-label")
         yield Static("connecting…", id="cluster-status")
+
+    def on_mount(self) -> None:
+        self.set_cluster(self._label, self._colour)
+
+    def set_cluster(self, label: str, colour: str) -> None:
+        """Show another cluster (after a profile switch) in its profile's colour."""
+        widget = self.query_one("#cluster-label", Static)
+        widget.update(label)
+        widget.styles.background = colour
+        widget.styles.color = "black"
+        self.query_one("#cluster-status", Static).update("connecting…")
 
     def watch_status(self, status: ConnectionStatus | None) -> None:
         if status is None:

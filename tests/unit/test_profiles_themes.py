@@ -1,0 +1,67 @@
+"""Connection profiles (config.toml, 0600) and themes (Textual CSS variables)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from tui.kafka.connection import SettingsError
+from tui.profiles import LOCAL_PROFILE, Profile, load_profiles, save_profiles
+from tui.themes import ThemeError, available_themes, load_theme, parse_theme
+
+
+def test_profiles_round_trip_and_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "kafka-workbench" / "config.toml"
+    staging = Profile(
+        "staging",
+        "kafka-1:9093,kafka-2:9093",
+        "red",
+        {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "PLAIN",
+            "sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            'username="u" password="p\\"w";',
+        },
+    )
+    save_profiles({LOCAL_PROFILE: Profile(LOCAL_PROFILE), "staging": staging}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    loaded = load_profiles(path)
+    assert loaded["staging"] == staging
+    assert loaded["staging"].properties == staging.properties
+    assert loaded[LOCAL_PROFILE].embedded and not loaded["staging"].embedded
+    assert 'p\\"w' not in repr(loaded["staging"]), "properties must not show in reprs"
+
+
+def test_profiles_without_a_file_offer_the_embedded_broker(tmp_path: Path) -> None:
+    assert list(load_profiles(tmp_path / "missing.toml")) == [LOCAL_PROFILE]
+
+
+def test_unreadable_profiles_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[profiles.x\nbootstrap_servers = 1")
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_profiles(path)
+
+
+def test_shipped_themes_parse() -> None:
+    themes = available_themes()
+    assert {"dark", "light", "high-contrast"} <= set(themes)
+    for name, path in themes.items():
+        theme = load_theme(path)
+        assert theme.name == name and theme.primary.startswith("#")
+        assert {"kwb-rate", "kwb-key", "kwb-muted"} <= set(theme.variables)
+    assert load_theme(themes["light"]).dark is False
+
+
+def test_theme_file_syntax() -> None:
+    theme = parse_theme(
+        "mine",
+        "/* comment $primary: #000000; */\n$primary: #123456;\n"
+        "$background: #000;\n$kwb-rate: red;\n$dark: false;\n",
+    )
+    assert (theme.primary, theme.background, theme.dark) == ("#123456", "#000", False)
+    assert theme.variables == {"kwb-rate": "red"}
+    with pytest.raises(ThemeError, match=r"\$primary"):
+        parse_theme("broken", "$background: #000;")
