@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.reactive import reactive
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
 from .commands import WorkbenchCommands
 from .embedded import EmbeddedBroker, data_home
@@ -160,6 +160,22 @@ class WorkbenchApp(App[None]):
 
     def show_pane(self, pane_id: str) -> None:
         self.query_one("#panes", TabbedContent).active = pane_id
+
+    @on(TabbedContent.TabActivated, "#panes")
+    def _focus_into_pane(self, event: TabbedContent.TabActivated) -> None:
+        """Put focus inside the pane shown, so its keys (`/`, `r`, …) work straight away."""
+        pane = event.pane
+        self.call_after_refresh(self._focus_first_in, pane)
+
+    def _focus_first_in(self, pane: TabPane) -> None:
+        """Prefer a table or list to a text field: the pane keys (1-9) must keep working."""
+        inside = [widget for widget in self.screen.focus_chain if pane in widget.ancestors]
+        typing = (Input, TextArea)
+        target = next((w for w in inside if not isinstance(w, typing)), None)
+        if target is None and inside:
+            target = inside[0]
+        if target is not None:
+            target.focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -8,6 +8,7 @@ package; users add or override them in ~/.config/kafka-workbench/themes/.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -75,9 +76,10 @@ async def watch_themes(on_change: Callable[[Path], Awaitable[None] | None]) -> N
     """Call `on_change(path)` whenever a theme file is written (runs until cancelled)."""
     from watchfiles import awatch
 
-    directories = [str(d) for d in theme_dirs() if d.is_dir()]
-    if not directories:
-        return
+    shipped, user = theme_dirs()
+    with contextlib.suppress(OSError):  # a read-only home: the shipped themes still reload
+        user.mkdir(parents=True, exist_ok=True)  # so a theme added while running is seen
+    directories = [str(d) for d in (shipped, user) if d.is_dir()]
     async for changes in awatch(*directories, debounce=200):
         for _, changed in changes:
             path = Path(changed)

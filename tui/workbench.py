@@ -19,12 +19,12 @@ class Workbench:
     @property
     def label(self) -> str:
         where = self.connection.bootstrap_servers
-        if self.embedded is not None:
+        if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
         return f"{self.profile.name} · {where}"
 
     def close(self) -> None:
         """Stop the embedded broker cleanly (a no-op for an external cluster)."""
-        if self.embedded is not None:
+        if self.profile.embedded and self.embedded is not None:
             self.embedded.stop()
             self.embedded = None

@@ -94,18 +94,27 @@ class MetadataStore:
             self._producer_id_block_end = int(document.get("producer_id_block_end", 0))
             self._next_producer_id = self._producer_id_block_end
         else:
-            self.cluster_id = kafka_uuid_string(uuid.uuid4())
+            # A directory formatted ahead (`kafka-storage.sh format -t ID` writes only
+            # meta.properties) keeps the cluster id it was given.
+            formatted = self._meta_properties().get("cluster.id")
+            self.cluster_id = formatted or kafka_uuid_string(uuid.uuid4())
         self._check_meta_properties()
         self.save()
 
+    def _meta_properties(self) -> dict[str, str]:
+        path = self.data_dir / META_PROPERTIES
+        if not path.exists():
+            return {}
+        return dict(
+            line.split("=", 1)
+            for line in path.read_text().splitlines()
+            if "=" in line and not line.startswith("#")
+        )
+
     def _check_meta_properties(self) -> None:
         path = self.data_dir / META_PROPERTIES
-        if path.exists():
-            properties = dict(
-                line.split("=", 1)
-                for line in path.read_text().splitlines()
-                if "=" in line and not line.startswith("#")
-            )
+        properties = self._meta_properties()
+        if properties:
             if properties.get("cluster.id", self.cluster_id) != self.cluster_id:
                 raise MetadataConflict(
                     f"{path} belongs to cluster {properties['cluster.id']}, not {self.cluster_id}"

@@ -810,6 +810,16 @@ def test_describe_cluster(broker: BrokerThread) -> None:
     assert nodes == [(0, host, int(port))]
 
 
+def test_a_formatted_data_dir_keeps_its_cluster_id(start_broker: object, tmp_path: Path) -> None:
+    """Like `kafka-storage.sh format -t ID`: a meta.properties written first names the cluster."""
+    data_dir = tmp_path / "formatted"
+    data_dir.mkdir()
+    (data_dir / "meta.properties").write_text("cluster.id=MkU3OEVBNTcwNTJENDM2Qk\nnode.id=0\n")
+    running = start_broker(None, data_dir)  # type: ignore[operator]
+    cluster = ck_admin(running.bootstrap).describe_cluster().result(TIMEOUT)
+    assert cluster.cluster_id == "MkU3OEVBNTcwNTJENDM2Qk"
+
+
 def test_describe_log_dirs(broker: BrokerThread) -> None:
     """DescribeLogDirs reports the data directory and each partition's size on disk."""
     ck_create(broker.bootstrap, "sized", partitions=2)

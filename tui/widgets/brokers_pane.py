@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from ..app import WorkbenchApp
 
 
+def api_name(key: int) -> str:
+    """The name Kafka's docs and tools use for an API ("ListOffsets", not "list_offsets")."""
+    name = api_key_map.get(key)
+    return "".join(word.capitalize() for word in name.split("_")) if name else f"unknown ({key})"
+
+
 class BrokersPane(Vertical):
     """What the cluster is made of; broker configs are fetched once and on `r`."""
 
@@ -77,7 +83,7 @@ class BrokersPane(Vertical):
             versions = self.query_one("#api-versions", DataTable)
             versions.clear()
             for key, (low, high) in sorted(snapshot.api_versions.items()):
-                versions.add_row(api_key_map.get(key, "?"), str(key), str(low), str(high))
+                versions.add_row(api_name(key), str(key), str(low), str(high))
         if not self._configs:
             self.action_reload_configs()
 

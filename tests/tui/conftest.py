@@ -1,0 +1,28 @@
+"""Workbench tests run against an embedded localbroker in a temporary home directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.embedded import EmbeddedBroker
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Profiles, user themes and embedded data go under tmp_path, never the user's home."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """An embedded broker on a free port, stopped at the end whatever happens."""
+    broker = EmbeddedBroker(tmp_path / "broker", port=0).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

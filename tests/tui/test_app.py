@@ -1,0 +1,205 @@
+"""The workbench app as a whole: launch, connection status, profiles, themes, help."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from pathlib import Path
+
+import pytest
+from textual.command import CommandList
+from textual.widgets import DataTable, Input, OptionList, Static
+from workbench_pilot import SIZE, port_of, wait_connected, wait_until, workbench_app
+
+from tui.embedded import EmbeddedBroker
+from tui.profiles import Profile, config_home, config_path, load_profiles, save_profiles
+from tui.screens.help import HelpScreen
+from tui.screens.profiles import AddProfileScreen, ProfilesScreen
+from tui.widgets.cluster_bar import ClusterBar
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def bar_text(app: object, widget_id: str) -> str:
+    return str(app.query_one(ClusterBar).query_one(f"#{widget_id}", Static).render())  # type: ignore[attr-defined]
+
+
+async def test_launch_shows_the_embedded_broker(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        assert "embedded localbroker" in bar_text(app, "cluster-label")
+        assert bar_text(app, "cluster-status").startswith("● connected")
+        nodes = app.query_one("#nodes", DataTable)
+        await wait_until(pilot, lambda: nodes.row_count == 1, "the broker in the nodes table")
+        assert nodes.get_row_at(0)[2] == str(port_of(embedded))
+        versions = app.query_one("#api-versions", DataTable)
+        names = {versions.get_row_at(i)[0] for i in range(versions.row_count)}
+        assert {"Produce", "Fetch", "JoinGroup", "ListOffsets", "DescribeLogDirs"} <= names
+        configs = app.query_one("#broker-configs", DataTable)
+        await wait_until(pilot, lambda: configs.row_count > 50, "the broker configs")
+        await pilot.press("/", *"num.partitions")
+        await wait_until(pilot, lambda: configs.row_count < 10, "the config filter")
+        rows = dict(configs.get_row_at(i)[:2] for i in range(configs.row_count))
+        assert all("num.partitions" in name for name in rows)
+        assert rows["num.partitions"] == "1"
+
+
+async def test_status_follows_the_broker_going_away_and_coming_back(
+    embedded: EmbeddedBroker,
+) -> None:
+    port, data_dir = port_of(embedded), embedded.data_dir
+    app = workbench_app(embedded)
+    restarted: EmbeddedBroker | None = None
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_connected(pilot, app)
+            await asyncio.to_thread(embedded.stop)
+            await wait_until(
+                pilot, lambda: app.status is not None and not app.status.connected, "status down"
+            )
+            status = app.query_one(ClusterBar).query_one("#cluster-status", Static)
+            assert status.has_class("-down")
+            assert "retrying in" in bar_text(app, "cluster-status")
+            restarted = await asyncio.to_thread(EmbeddedBroker(data_dir, port=port).start)
+            await wait_until(
+                pilot,
+                lambda: app.status is not None and app.status.connected,
+                "the reconnect",
+                timeout=30,
+            )
+            assert not status.has_class("-down")
+    finally:
+        if restarted is not None:
+            restarted.stop()
+
+
+async def test_switching_to_another_clusters_profile(
+    embedded: EmbeddedBroker, tmp_path: Path
+) -> None:
+    other = EmbeddedBroker(tmp_path / "other", port=0).start()
+    try:
+        save_profiles({"other": Profile("other", other.bootstrap, "red")})
+        app = workbench_app(embedded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_connected(pilot, app)
+            await pilot.press("ctrl+o")
+            await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+            options = app.screen.query_one(OptionList)
+            assert [options.get_option_at_index(i).id for i in range(2)] == ["local", "other"]
+            await pilot.press("down", "enter")
+            await wait_until(
+                pilot,
+                lambda: (
+                    app.snapshot is not None
+                    and app.snapshot.cluster.brokers[0].port == port_of(other)
+                ),
+                "a snapshot of the other cluster",
+            )
+            assert app.workbench.profile.name == "other"
+            assert bar_text(app, "cluster-label") == f"other · {other.bootstrap}"
+    finally:
+        other.stop()
+
+
+async def test_adding_a_profile_saves_it_privately_and_connects(
+    embedded: EmbeddedBroker, tmp_path: Path
+) -> None:
+    other = EmbeddedBroker(tmp_path / "other", port=0).start()
+    properties = tmp_path / "client.properties"
+    properties.write_text("client.id=workbench-test\n")
+    try:
+        app = workbench_app(embedded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_connected(pilot, app)
+            await pilot.press("ctrl+o", "a")
+            await wait_until(pilot, lambda: isinstance(app.screen, AddProfileScreen), "the form")
+            await pilot.click("#profile-save")
+            assert "new name" in str(app.screen.query_one("#profile-error", Static).render())
+            app.screen.query_one("#profile-name", Input).value = "staging"
+            app.screen.query_one("#profile-bootstrap", Input).value = other.bootstrap
+            app.screen.query_one("#profile-properties", Input).value = str(properties)
+            app.screen.query_one("#profile-properties", Input).focus()
+            await pilot.press("enter")
+            await wait_until(
+                pilot,
+                lambda: app.workbench.profile.name == "staging" and app.snapshot is not None,
+                "the new profile's cluster",
+            )
+        saved = load_profiles()["staging"]
+        assert saved.bootstrap_servers == other.bootstrap
+        assert saved.properties == {"client.id": "workbench-test"}
+        assert stat.S_IMODE(config_path().stat().st_mode) == 0o600
+    finally:
+        other.stop()
+
+
+async def test_a_bad_properties_file_is_refused_with_the_reason(
+    embedded: EmbeddedBroker, tmp_path: Path
+) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o", "a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddProfileScreen), "the form")
+        app.screen.query_one("#profile-name", Input).value = "broken"
+        app.screen.query_one("#profile-bootstrap", Input).value = "kafka-1:9092"
+        app.screen.query_one("#profile-properties", Input).value = str(tmp_path / "missing")
+        await pilot.click("#profile-save")
+        error = str(app.screen.query_one("#profile-error", Static).render())
+        assert "missing" in error
+        assert isinstance(app.screen, AddProfileScreen)
+    assert not config_path().exists()
+
+
+async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "dark"
+        assert {"dark", "light", "high-contrast"} <= set(app.theme_names)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme light")
+        hits = app.screen.query_one(CommandList)
+        await wait_until(pilot, lambda: hits.option_count > 0, "the palette's hits")
+        assert "Theme: light" in str(hits.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.theme == "light", "the light theme")
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+
+
+THEME = """\
+/* a user theme */
+$primary: {primary};
+$background: #101010;
+"""
+
+
+async def test_theme_files_reload_when_edited(embedded: EmbeddedBroker) -> None:
+    themes = config_home() / "themes"
+    themes.mkdir(parents=True)
+    mine = themes / "mine.tcss"
+    mine.write_text(THEME.format(primary="#aa0000"))
+    app = workbench_app(embedded)
+    app._watch_theme_files = True
+    async with app.run_test(size=SIZE) as pilot:
+        assert "mine" in app.theme_names
+        app.switch_theme("mine")
+        await pilot.pause(0.5)  # let the watcher start before the edit
+        mine.write_text(THEME.format(primary="#00aa00"))
+        await wait_until(
+            pilot,
+            lambda: app.current_theme.primary == "#00aa00",
+            "the edited theme to apply",
+            timeout=20,
+        )
+        assert app.get_css_variables()["primary"].lower() == "#00aa00"
+        mine.write_text("$background: #000000;\n")
+        await wait_until(
+            pilot,
+            lambda: any("does not declare $primary" in n.message for n in app._notifications),
+            "an error about the broken theme",
+            timeout=20,
+        )
+        assert app.current_theme.primary == "#00aa00", "a broken edit keeps the last good theme"
