@@ -1,0 +1,155 @@
+"""One pane alone in a small app, fed fixed data, for SVG snapshots that never vary.
+
+Snapshot tests of every pane share this host: no broker (so no ports, topic ids, cluster ids,
+rates or timestamps that change between runs), the workbench's default theme, and cursors that
+don't blink. The Pilot tests cover the same panes against a real broker; snapshots catch what
+they look like. After an intended change: `pytest tests/tui -k snapshot --snapshot-update`,
+then look at the SVGs under __snapshots__ before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Footer, Input, TextArea
+
+from tui.kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
+from tui.kafka.models import BrokerNode, ClusterInfo
+from tui.themes import DEFAULT_THEME, available_themes, load_theme
+
+SMALL, LARGE = (80, 24), (160, 48)
+SIZES = [SMALL, LARGE]
+SIZE_IDS = ["80x24", "160x48"]
+MiB = 1024 * 1024
+
+
+def _partitions(count: int, records: int, size: int, start: int = 0) -> tuple[PartitionStats, ...]:
+    """`count` partitions sharing `records` and `size` unevenly, like keyed traffic does."""
+    weights = [count + i for i in range(count)]
+    total = sum(weights)
+    return tuple(
+        PartitionStats(
+            i,
+            1,
+            (1,),
+            (1,),
+            start if i == 0 else 0,
+            (start if i == 0 else 0) + records * w // total,
+            size * w // total,
+        )
+        for i, w in enumerate(weights)
+    )
+
+
+def fixed_snapshot() -> ClusterSnapshot:
+    """A small cluster with the kinds of topics people have: internal, empty, big, busy."""
+    topics = (
+        TopicStats(
+            "__consumer_offsets", "AAAAAAAAAAAAAAAAAAAAAA", True, 1, _partitions(50, 120, 9_000)
+        ),
+        TopicStats("audit-log", "BBBBBBBBBBBBBBBBBBBBBB", False, 1, _partitions(1, 0, 0)),
+        TopicStats(
+            "clickstream-raw",
+            "CCCCCCCCCCCCCCCCCCCCCC",
+            False,
+            1,
+            _partitions(12, 18_734_112, 3_400 * MiB),
+            20_123.4,
+        ),
+        TopicStats(
+            "com.example.inventory.stock-levels.v2",
+            "DDDDDDDDDDDDDDDDDDDDDD",
+            False,
+            1,
+            _partitions(3, 48_210, 12 * MiB),
+            3.5,
+        ),
+        TopicStats(
+            "orders",
+            "EEEEEEEEEEEEEEEEEEEEEE",
+            False,
+            1,
+            _partitions(6, 1_250_000, 700 * MiB, start=2_000),
+            1_234.5,
+        ),
+        TopicStats(
+            "payments", "FFFFFFFFFFFFFFFFFFFFFF", False, 1, _partitions(3, 8_400, 2 * MiB), 12.5
+        ),
+        TopicStats("shipments.v1", "GGGGGGGGGGGGGGGGGGGGGG", False, 1, _partitions(2, 36, 4_608)),
+    )
+    cluster = ClusterInfo("snapshot-cluster", 1, (BrokerNode(1, "localhost", 9092),))
+    return ClusterSnapshot(0.0, cluster, topics)
+
+
+class PaneHost(App[None]):
+    """`pane` alone with a footer, shown `snapshot`, focused where its tab would focus it.
+
+    `prepare` runs after the snapshot is shown, to put fixed data into panes that have more
+    than the snapshot (records in the tail, fields in the produce form).
+    """
+
+    CSS = "Screen > * { height: 1fr; } Footer { height: 1; }"
+
+    snapshot: reactive[ClusterSnapshot | None] = reactive(None)
+    """Like WorkbenchApp.snapshot: screens that follow the cluster read it."""
+
+    def __init__(
+        self,
+        pane: Widget,
+        focus: str | None = None,
+        snapshot: ClusterSnapshot | None = None,
+        prepare: Callable[[Widget], None] | None = None,
+    ) -> None:
+        self._theme = load_theme(available_themes()[DEFAULT_THEME])
+        super().__init__()  # reads the theme variables below
+        self._pane = pane
+        self._focus = focus
+        self._initial = snapshot if snapshot is not None else fixed_snapshot()
+        self._prepare = prepare
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {**super().get_theme_variable_defaults(), **self._theme.variables}
+
+    def compose(self) -> ComposeResult:
+        yield self._pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.register_theme(self._theme)
+        self.theme = self._theme.name
+        self.snapshot = self._initial
+        show = self._pane.show
+        show(self._initial)
+        if self._prepare is not None:
+            self._prepare(self._pane)
+        if self._focus is not None:
+            self.query_one(self._focus).focus()
+
+
+def steady(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press `keys`, then stop every cursor blinking so the picture never depends on timing."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            assert isinstance(widget, Input | TextArea)
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    return run
+
+
+def snap_pane(
+    snap_compare: Callable[..., bool],
+    host: Callable[[], PaneHost],
+    size: tuple[int, int],
+    keys: Iterable[str] = (),
+) -> bool:
+    """Compare `host()` after `keys` at `size` with the stored SVG."""
+    return snap_compare(host(), terminal_size=size, run_before=steady(*keys))
