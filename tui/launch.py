@@ -23,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
         prog="kwb",
         description="The Kafka workbench.",
         epilog="Subcommands: topics, configs, produce, consume, groups,"
-        " perf, consumer-perf (kwb <subcommand> --help).",
+        " perf, consumer-perf, demo (kwb <subcommand> --help).",
     )
     p.add_argument(
         "--bootstrap-server",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from textual.widget import Widget
 
 from .widgets.brokers_pane import BrokersPane
+from .widgets.demo_pane import DemoPane
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,4 +22,5 @@ class PaneSpec:
 def panes() -> list[PaneSpec]:
     return [
         PaneSpec("brokers", "Brokers", "1", BrokersPane),
+        PaneSpec("demo", "Demo", "7", DemoPane),
     ]

@@ -8,6 +8,7 @@ kwb consume ...          like kafka-console-consumer.sh
 kwb groups ...           like kafka-consumer-groups.sh
 kwb perf ...             like kafka-producer-perf-test.sh
 kwb consumer-perf ...    like kafka-consumer-perf-test.sh
+kwb demo rebalance       a scripted consumer-group demo in the workbench
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ COMMANDS = {
     "groups": "groups",
     "perf": "perf",
     "consumer-perf": "consumer_perf",
+    "demo": "demo",
 }
 
 

@@ -1,0 +1,268 @@
+"""`kwb demo rebalance`: the workbench on its Demo pane, telling the story of a consumer group.
+
+Each step does one thing to the group (start consumers, add one, kill one, pause one, stop one
+gracefully), says in a caption what to watch and why, waits until the group has got there
+(bounded: a step that takes too long moves on rather than hanging a talk), then waits for
+space or enter, or with `--auto` for `step_delay` seconds. Written for someone who has never
+used Kafka: every caption names the thing on screen it is about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from .app import WorkbenchApp
+from .kafka.demo_group import DemoGroup, DemoSettings
+from .themes import DEFAULT_THEME
+from .widgets.demo_pane import DemoPane
+from .workbench import Workbench
+
+Action = Callable[[DemoGroup], Awaitable[None]]
+Condition = Callable[[DemoGroup], bool]
+STEP_TIMEOUT_S = 30.0
+
+
+async def _nothing(demo: DemoGroup) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    caption: str
+    act: Action = _nothing
+    until: Condition | None = None
+    """What the group must show before the presenter may go on."""
+
+
+# -- conditions ---------------------------------------------------------------------------------
+
+
+def _fed(demo: DemoGroup) -> bool:
+    watcher = demo.watcher
+    return watcher is not None and all(
+        watcher.log_end.get(p, 0) > 0 for p in range(demo.partitions)
+    )
+
+
+def _stable_with(count: int) -> Condition:
+    def check(demo: DemoGroup) -> bool:
+        picture = demo.picture
+        owned = {p for ps in picture.assignments.values() for p in ps}
+        return (
+            picture.state == "Stable"
+            and len(picture.assignments) == count
+            and owned == set(range(demo.partitions))
+            and all(m.status in ("running", "paused") for m in _live(demo))
+        )
+
+    return check
+
+
+def _live(demo: DemoGroup) -> list[object]:
+    return [m for m in demo.members.values() if m.status not in ("left", "killed", "failed")]
+
+
+def _caught_up(demo: DemoGroup) -> bool:
+    """Every partition's owner is within a couple of records of the log end."""
+    view = demo.view()
+    return all(
+        p.position is not None and p.log_end - p.position <= 2 and p.state == "consuming"
+        for p in view.partitions
+    )
+
+
+def _drained(demo: DemoGroup) -> bool:
+    view = demo.view()
+    return bool(view.partitions) and view.total_lag == 0
+
+
+def _expired(name: str) -> Condition:
+    def check(demo: DemoGroup) -> bool:
+        member = demo.members.get(name)
+        gone = member is not None and member.member_id not in demo.picture.members
+        return gone and _stable_with(len(_live(demo)))(demo)
+
+    return check
+
+
+# -- actions ------------------------------------------------------------------------------------
+
+
+def _add(count: int) -> Action:
+    async def act(demo: DemoGroup) -> None:
+        for _ in range(count):
+            demo.add()
+
+    return act
+
+
+def _kill(name: str) -> Action:
+    async def act(demo: DemoGroup) -> None:
+        await demo.kill(name)
+
+    return act
+
+
+def _stop(name: str) -> Action:
+    async def act(demo: DemoGroup) -> None:
+        await demo.stop(name)
+
+    return act
+
+
+def _pause(name: str) -> Action:
+    async def act(demo: DemoGroup) -> None:
+        demo.pause(name)
+
+    return act
+
+
+async def _stop_producer(demo: DemoGroup) -> None:
+    if demo.feeder is not None and demo.feeder.running:
+        await demo.toggle_feeder()
+
+
+def story(settings: DemoSettings) -> list[Step]:
+    seconds = f"{settings.session_timeout_ms / 1000:g}"
+    commit = f"{settings.commit_interval_ms / 1000:g}"
+    return [
+        Step(
+            f"A topic is a log split into partitions. Topic {settings.topic} has"
+            f" {settings.partitions} partitions (P0 to P{settings.partitions - 1}); a producer"
+            " appends records to all of them. Each record gets the next offset of its partition.",
+            until=_fed,
+        ),
+        Step(
+            f"Three consumers join the consumer group {settings.group_id}. The group shares the"
+            " partitions out: each partition is read by exactly one consumer of the group.",
+            _add(3),
+            _stable_with(3),
+        ),
+        Step(
+            "Each consumer reads its partitions in order. Its position is the offset of the next"
+            f" record to read; every {commit} s it commits that position to Kafka."
+            " Lag = log end offset - committed offset.",
+        ),
+        Step(
+            "A fourth consumer joins. The group rebalances: every consumer rejoins, the"
+            " generation goes up and the partitions are shared out again.",
+            _add(1),
+            _stable_with(4),
+        ),
+        Step(
+            "consumer-2 is killed: no goodbye, like kill -9 or a pulled cable. The broker still"
+            " thinks it owns its partitions, so nobody reads them: they are orphaned and their"
+            " lag grows.",
+            _kill("consumer-2"),
+        ),
+        Step(
+            f"No heartbeat for session.timeout.ms ({seconds} s): the broker expires consumer-2"
+            " and rebalances. The others take over its partitions from its last committed"
+            " offset, so the records it processed after that commit are processed again.",
+            until=_expired("consumer-2"),
+        ),
+        Step(
+            "The new owners catch up and the lag drains.",
+            until=_caught_up,
+        ),
+        Step(
+            "consumer-1 pauses. It keeps sending heartbeats, so it stays in the group and keeps"
+            " its partitions (no rebalance), but processes nothing: its lag grows.",
+            _pause("consumer-1"),
+        ),
+        Step(
+            "consumer-1 resumes and catches up.",
+            _pause("consumer-1"),
+            _caught_up,
+        ),
+        Step(
+            "consumer-3 stops gracefully: it commits, then says goodbye (LeaveGroup). The group"
+            " rebalances at once, without waiting for a timeout, and nothing is processed twice.",
+            _stop("consumer-3"),
+            _expired("consumer-3"),
+        ),
+        Step(
+            "The producer stops. Once every record is processed and committed, the lag is 0"
+            " on every partition.",
+            _stop_producer,
+            _drained,
+        ),
+        Step(
+            "That is a consumer group: partitions shared among consumers, offsets committed,"
+            " and a rebalance whenever a consumer joins, leaves or dies. Press q to quit.",
+        ),
+    ]
+
+
+class RebalanceDemoApp(WorkbenchApp):
+    """The workbench that opens on the Demo pane and plays `story()`."""
+
+    BINDINGS = [
+        Binding("space", "advance", "Next step", priority=True),
+        Binding("enter", "advance", "Next step", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        workbench: Workbench,
+        settings: DemoSettings,
+        *,
+        auto: bool = False,
+        step_delay: float = 5.0,
+        theme_name: str = DEFAULT_THEME,
+        watch_theme_files: bool = True,
+    ) -> None:
+        super().__init__(workbench, theme_name, watch_theme_files)
+        self.demo_settings = settings
+        self.auto = auto
+        self.step_delay = step_delay
+        self.step = 0
+        self.finished = False
+        self._advance = asyncio.Event()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show_pane("demo")
+        pane = self.query_one(DemoPane)
+        pane.settings = self.demo_settings
+        self.run_worker(self._play(pane), group="demo-story", exclusive=True)
+
+    def action_advance(self) -> None:
+        self._advance.set()
+
+    async def _play(self, pane: DemoPane) -> None:
+        demo = await pane.begin()
+        if demo is None:
+            pane.caption = "The demo could not start (see the message). Press q to quit."
+            return
+        steps = story(self.demo_settings)
+        for number, step in enumerate(steps, 1):
+            self.step = number
+            last = number == len(steps)
+            caption = f"{number}/{len(steps)}  {step.caption}"
+            pane.caption = caption
+            await step.act(demo)
+            if step.until is not None:
+                await self._wait_for(demo, step.until)
+            if last:
+                break
+            if self.auto:
+                await asyncio.sleep(self.step_delay)
+            else:
+                pane.caption = f"{caption}   [space: next]"
+                self._advance.clear()
+                await self._advance.wait()
+        self.finished = True
+        if self.auto:
+            await asyncio.sleep(self.step_delay)
+            self.exit()
+
+    async def _wait_for(self, demo: DemoGroup, condition: Condition) -> None:
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while not condition(demo) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
