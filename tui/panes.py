@@ -9,6 +9,7 @@ from textual.widget import Widget
 
 from .widgets.brokers_pane import BrokersPane
 from .widgets.demo_pane import DemoPane
+from .widgets.groups_pane import GroupsPane
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,5 +23,6 @@ class PaneSpec:
 def panes() -> list[PaneSpec]:
     return [
         PaneSpec("brokers", "Brokers", "1", BrokersPane),
+        PaneSpec("groups", "Groups", "5", GroupsPane),
         PaneSpec("demo", "Demo", "7", DemoPane),
     ]

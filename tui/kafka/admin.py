@@ -41,10 +41,18 @@ BROKER_RESOURCE = 4
 EARLIEST = -2
 LATEST = -1
 SET, DELETE = 0, 1
-_METADATA, _LIST_OFFSETS, _FIND_COORDINATOR = 3, 2, 10
+_METADATA, _LIST_OFFSETS, _FIND_COORDINATOR, _DELETE_RECORDS = 3, 2, 10, 21
 _TOPIC_NAME_VERSIONS = {_LIST_OFFSETS: None}
 
 TopicPartition = tuple[str, int]
+
+
+def _by_topic(partitions: Iterable[TopicPartition]) -> dict[str, list[int]]:
+    """Partitions grouped by topic, in the order given, as requests list them."""
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for topic, partition in partitions:
+        grouped[topic].append(partition)
+    return grouped
 
 
 class KafkaAdmin:
@@ -321,9 +329,7 @@ class KafkaAdmin:
         results: dict[TopicPartition, tuple[int, int]] = {}
 
         async def ask(leader: int, wanted: list[TopicPartition]) -> None:
-            by_topic: dict[str, list[int]] = defaultdict(list)
-            for topic, partition in wanted:
-                by_topic[topic].append(partition)
+            by_topic = _by_topic(wanted)
             response = await self.send(
                 _LIST_OFFSETS,
                 {
@@ -355,6 +361,38 @@ class KafkaAdmin:
         leaders = await self._leaders(partitions)
         await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
         return results
+
+    async def delete_records(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """DeleteRecords: move each partition's log start offset up to its offset (-1: the
+        high watermark), at the partition's leader; the new log start offsets."""
+        moved: dict[TopicPartition, int] = {}
+
+        async def ask(leader: int, wanted: list[TopicPartition]) -> None:
+            by_topic = _by_topic(wanted)
+            response = await self.send(
+                _DELETE_RECORDS,
+                {
+                    "topics": [
+                        {
+                            "name": t,
+                            "partitions": [
+                                {"partition_index": p, "offset": offsets[(t, p)]} for p in ps
+                            ],
+                        }
+                        for t, ps in by_topic.items()
+                    ],
+                    "timeout": self._timeout_ms,
+                },
+                node=leader,
+            )
+            for topic in response.topics:
+                for p in topic.partitions:
+                    raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
+                    moved[(topic.name, p.partition_index)] = p.low_watermark
+
+        leaders = await self._leaders(offsets)
+        await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+        return moved
 
     async def log_dir_sizes(self) -> dict[TopicPartition, int]:
         """Bytes on disk per partition, summed over the brokers (DescribeLogDirs)."""

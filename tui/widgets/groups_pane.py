@@ -1,0 +1,392 @@
+"""Groups pane: every consumer group with its state, assignment protocol, member count, total
+lag and a lag trend, and a chart of each group's lag over time; detail, offset resets, group
+deletion and the offsets view from here.
+
+The pane samples every group once a second in a worker (tui/kafka/lag_history.py) and keeps
+the samples in a bounded LagHistory. The sampling goes on while another pane is in view, so
+the trend is there when you come back. The detail screen follows the pane's `sample`
+reactive instead of sampling again. Admin calls (delete) run in workers; the dialogs run
+their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from kio.schema.errors import ErrorCode
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Static
+
+from ..kafka.admin import KafkaAdmin
+from ..kafka.errors import KafkaToolError, raise_for
+from ..kafka.lag_history import GroupLag, GroupsSample, LagHistory, sample_groups
+from ..kafka.reset_preview import ResetPreview
+from ..screens.confirm import ConfirmScreen
+from ..screens.group_detail import GroupDetailScreen
+from ..screens.offsets_view import OffsetsScreen
+from ..screens.reset_offsets import ResetOffsetsScreen
+from .lag_chart import LagChart
+from .lag_sparkline import lag_sparkline
+from .lag_table import LagTable
+from .table_sync import cursor_key, sync_table
+from .topic_rows import shorten
+
+if TYPE_CHECKING:
+    from ..app import WorkbenchApp
+
+POLL_SECONDS = 1.0
+CHART_GROUPS = 8
+"""Lines in the pane's chart at most: the groups with most lag (and the one selected)."""
+_MIN_TREND, _MAX_TREND = len("lag trend"), 60
+_MIN_NAME, _MIN_PROTOCOL = 12, 8
+COLUMNS = (
+    ("group", "group", False),
+    ("state", "state", False),
+    ("protocol", "protocol", False),
+    ("members", "members", True),
+    ("lag", "lag", True),
+    ("trend", "lag trend", False),
+)
+STATE_CLASSES = {
+    "Stable": "groups--stable",
+    "Empty": "groups--empty",
+    "PreparingRebalance": "groups--rebalancing",
+    "CompletingRebalance": "groups--rebalancing",
+    "Dead": "groups--dead",
+}
+
+
+def lag_text(lag: int | None) -> str:
+    return "-" if lag is None else f"{lag:,}"
+
+
+class GroupTable(LagTable):
+    """The group list; `enter` opens the group's detail."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
+
+
+class GroupsPane(Vertical):
+    """Consumer groups; the row under the cursor is the group every key acts on."""
+
+    BINDINGS = [
+        Binding("r", "reset", "Reset offsets"),
+        Binding("d", "delete", "Delete"),
+        Binding("o", "offsets", "Offsets"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "groups--stable",
+        "groups--empty",
+        "groups--rebalancing",
+        "groups--dead",
+        "groups--lag",
+        "groups--no-lag",
+        "groups--trend",
+    }
+
+    DEFAULT_CSS = """
+    GroupsPane { height: 1fr; }
+    GroupsPane #groups-facts { height: 1; padding: 0 1; color: $kwb-muted; }
+    GroupsPane #group-list { height: auto; max-height: 60%; }
+    GroupsPane #groups-chart { height: 1fr; min-height: 5; }
+    GroupsPane > .groups--stable { color: $success; }
+    GroupsPane > .groups--empty { color: $kwb-muted; }
+    GroupsPane > .groups--rebalancing { color: $warning; text-style: bold; }
+    GroupsPane > .groups--dead { color: $error; }
+    GroupsPane > .groups--lag { color: $warning; text-style: bold; }
+    GroupsPane > .groups--no-lag { color: $success; }
+    GroupsPane > .groups--trend { color: $kwb-rate; }
+    """
+
+    sample: reactive[GroupsSample | None] = reactive(None, always_update=True, init=False)
+    """The latest sample of every group; the detail screen watches it."""
+
+    def __init__(self) -> None:
+        super().__init__(id="groups-pane")
+        self.history = LagHistory()
+        self.error: str | None = None
+        self._wake = asyncio.Event()
+
+    @property
+    def workbench_app(self) -> WorkbenchApp:
+        return self.app  # type: ignore[return-value]
+
+    def _admin(self) -> KafkaAdmin | None:
+        return getattr(self.app, "admin", None)
+
+    def compose(self) -> ComposeResult:
+        yield Static("waiting for the cluster…", id="groups-facts")
+        yield GroupTable(id="group-list", cursor_type="row", zebra_stripes=True)
+        yield LagChart(id="groups-chart")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#group-list", DataTable)
+        for key, label, numeric in COLUMNS:
+            table.add_column(Text(label, justify="right" if numeric else "left"), key=key)
+        if hasattr(type(self.app), "generation"):
+            self.watch(self.app, "generation", self._cluster_switched, init=False)
+        self._poll()
+
+    @on(LagTable.Resized, "#group-list")
+    def _table_resized(self) -> None:
+        self._show()
+
+    def on_show(self) -> None:
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            self.query_one("#group-list", DataTable).focus()
+
+    def show(self, _snapshot: object) -> None:
+        """The app's cluster snapshot: the pane samples groups itself, on its own timer."""
+
+    # -- sampling -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="groups-poll", exit_on_error=False)
+    async def _poll(self) -> None:
+        while True:
+            self._wake.clear()  # a wake-up during the sample below means: sample again
+            admin = self._admin()
+            if admin is not None:
+                generation = getattr(self.app, "generation", 0)
+                try:
+                    sample = await sample_groups(admin)
+                except Exception as exc:  # any failure is a line in the pane, never a traceback
+                    self._failed(exc)
+                else:
+                    if generation == getattr(self.app, "generation", 0):
+                        self.take(sample)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._wake.wait()
+
+    def refresh_groups(self) -> None:
+        """Sample now (after a change made from the UI) rather than within a second."""
+        self._wake.set()
+
+    def take(self, sample: GroupsSample) -> None:
+        """Record a sample and show it (the poller's, or fixed data in snapshot tests)."""
+        self.error = None
+        self.history.record(sample)
+        self.sample = sample
+        self._show()
+
+    def _failed(self, exc: Exception) -> None:
+        message = str(exc) if isinstance(exc, KafkaToolError) else f"{type(exc).__name__}: {exc}"
+        self.error = f"cannot sample consumer groups: {message}"
+        self._show_facts()
+
+    def _cluster_switched(self) -> None:
+        self.history.clear()
+        self.sample = None
+        self._show()
+        self.refresh_groups()
+
+    # -- showing ------------------------------------------------------------------------------
+
+    @property
+    def selected_group(self) -> GroupLag | None:
+        group_id = cursor_key(self.query_one("#group-list", DataTable))
+        if group_id is None or self.sample is None:
+            return None
+        return self.sample.group(group_id)
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def _show(self) -> None:
+        table = self.query_one("#group-list", DataTable)
+        groups = self.sample.groups if self.sample is not None else ()
+        widths = self._widths(table, groups)
+        rows = [(g.group_id, self._cells(g, *widths)) for g in groups]
+        sync_table(table, rows)
+        self._show_facts()
+        self._show_chart()
+
+    @staticmethod
+    def _widths(table: DataTable[Text], groups: Iterable[GroupLag]) -> tuple[int, int, int]:
+        """Widths for group names, protocols and the trend once the other columns have theirs:
+        each gets its least, then names, protocols and the trend in turn get what they want."""
+        shown = list(groups)
+        wanted = (
+            max([_MIN_NAME, *(len(g.group_id) for g in shown)]),
+            max([len("protocol"), *(len(g.protocol) for g in shown)]),
+            _MAX_TREND,
+        )
+        width = table.scrollable_content_region.width
+        if width <= 0:
+            return wanted[0], wanted[1], _MIN_TREND
+        fixed = [
+            max([len("state"), *(len(g.state) for g in shown)]),
+            len("members"),
+            max([len("lag"), *(len(lag_text(g.total_lag)) for g in shown)]),
+        ]
+        spare = width - sum(fixed) - 2 * table.cell_padding * len(COLUMNS)
+        least = (_MIN_NAME, min(wanted[1], _MIN_PROTOCOL), _MIN_TREND)
+        given = list(least)
+        spare -= sum(least)
+        for index, want in enumerate(wanted):
+            extra = max(min(want - given[index], spare), 0)
+            given[index] += extra
+            spare -= extra
+        return given[0], given[1], given[2]
+
+    def _cells(
+        self, group: GroupLag, name_width: int, protocol_width: int, trend_width: int
+    ) -> tuple[Text, ...]:
+        lag = group.total_lag
+        lag_style = "groups--no-lag" if not lag else "groups--lag"
+        if lag is None:
+            lag_style = "groups--empty"
+        state_style = STATE_CLASSES.get(group.state, "groups--rebalancing")
+        trend = lag_sparkline(self.history.group(group.group_id), trend_width)
+        return (
+            Text(shorten(group.group_id, name_width)),
+            Text(group.state or "-", style=self._style(state_style)),
+            Text(shorten(group.protocol or "-", protocol_width)),
+            Text(str(group.member_count), justify="right"),
+            Text(lag_text(lag), style=self._style(lag_style), justify="right"),
+            Text(trend, style=self._style("groups--trend")),
+        )
+
+    def _show_facts(self) -> None:
+        facts = self.query_one("#groups-facts", Static)
+        if self.error is not None:
+            facts.update(self.error)
+            return
+        if self.sample is None:
+            facts.update("waiting for the cluster…")
+            return
+        groups = self.sample.groups
+        if not groups:
+            facts.update("no consumer groups yet: start a consumer with a group.id")
+            return
+        active = sum(1 for g in groups if g.member_count)
+        total = sum(g.total_lag or 0 for g in groups)
+        facts.update(
+            f"{len(groups)} consumer group(s) · {active} with members · total lag {total:,}"
+            " · enter: detail"
+        )
+
+    def _show_chart(self) -> None:
+        chart = self.query_one("#groups-chart", LagChart)
+        if self.sample is None or not self.sample.groups:
+            chart.show({}, None, "lag over time")
+            return
+        selected = self.selected_group
+        ranked = sorted(self.sample.groups, key=lambda g: -(g.total_lag or 0))[:CHART_GROUPS]
+        if selected is not None and selected not in ranked:
+            ranked = [*ranked[: CHART_GROUPS - 1], selected]
+        chosen = sorted(ranked, key=lambda g: g.group_id)
+        chart.show(
+            {g.group_id: self.history.group(g.group_id) for g in chosen},
+            self.sample.taken_at,
+            "total lag per group",
+        )
+
+    # -- acting on the group under the cursor -------------------------------------------------
+
+    @on(DataTable.RowSelected, "#group-list")
+    def _row_chosen(self) -> None:
+        self.action_detail()
+
+    def _require_group(self) -> GroupLag | None:
+        group = self.selected_group
+        if group is None:
+            self.notify("no group selected", title="Groups", severity="warning")
+        return group
+
+    def action_detail(self) -> None:
+        group = self._require_group()
+        if group is not None:
+            self.app.push_screen(GroupDetailScreen(group.group_id, self))
+
+    def action_reset(self) -> None:
+        group = self._require_group()
+        if group is not None:
+            self.reset_offsets(group.group_id)
+
+    def action_delete(self) -> None:
+        group = self._require_group()
+        if group is not None:
+            self.delete_group(group.group_id)
+
+    def action_offsets(self) -> None:
+        group = self._require_group()
+        if group is not None:
+            self.open_offsets(group.group_id)
+
+    def reset_offsets(self, group_id: str) -> None:
+        """The reset dialog for `group_id`, its topics offered as the scope."""
+        group = self.sample.group(group_id) if self.sample is not None else None
+        topics = group.topics if group is not None else []
+
+        def closed(result: ResetPreview | None) -> None:
+            if result is not None and result.executed:
+                self.notify(
+                    f"committed new offsets for {len(result.rows)} partition(s)"
+                    f" of group {group_id}",
+                    title="Reset offsets",
+                )
+                self.refresh_groups()
+
+        self.app.push_screen(ResetOffsetsScreen(self._admin, group_id, topics), closed)
+
+    def delete_group(self, group_id: str) -> None:
+        """Ask, then delete `group_id` (type its name on a cluster that is not the local one)."""
+        group = self.sample.group(group_id) if self.sample is not None else None
+        partitions = len(group.partitions) if group is not None else 0
+        workbench = getattr(self.app, "workbench", None)
+        external = workbench is not None and workbench.embedded is None
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._delete(group_id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete group {group_id}?",
+                f"Its committed offsets on {partitions} partition(s) will be gone for good;"
+                " Kafka refuses while the group has members.",
+                "Delete",
+                type_to_confirm=group_id if external else None,
+            ),
+            confirmed,
+        )
+
+    @work(group="group-admin")
+    async def _delete(self, group_id: str) -> None:
+        admin = self._admin()
+        if admin is None:
+            self.notify("not connected to the cluster", title="Groups", severity="error")
+            return
+        try:
+            outcome = await admin.delete_groups([group_id])
+            raise_for(outcome.get(group_id, ErrorCode.none), None, f"group {group_id}")
+        except KafkaToolError as exc:
+            self.notify(str(exc), title="Delete group", severity="error")
+            return
+        self.notify(f"deleted group {group_id}", title="Groups")
+        self.refresh_groups()
+
+    def open_offsets(self, group_id: str, topic: str | None = None) -> None:
+        """The offsets view of the group's topics (starting at `topic`)."""
+        group = self.sample.group(group_id) if self.sample is not None else None
+        topics = group.topics if group is not None else []
+        if not topics:
+            self.notify(
+                f"group {group_id} has no committed offsets yet",
+                title="Offsets",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(OffsetsScreen(topic or topics[0], topics=topics))
