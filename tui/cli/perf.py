@@ -4,8 +4,9 @@ The output is ProducerPerformance's, line for line, so results compare with Kafk
 and scripts that parse them keep working: a window line every five seconds and one summary
 with latency percentiles; `--print-metrics` adds a metrics table in ToolsUtils' layout.
 
-The engine (throttling, latencies, windows, payloads) is tui.kafka.perf.producer, which the
-workbench's traffic generator drives too; this module holds Kafka's flags and output.
+The engine (throttling, latencies, windows: tui.kafka.perf.producer; payloads: .records) and
+the window and summary lines (.report) are shared with the workbench's traffic generator; this
+module holds Kafka's flags, the metrics table and the JSON output.
 aiokafka has no metrics registry, so `--print-metrics` reports what the engine measures
 itself: the records and their acknowledgements, and every produce request as it goes out.
 """
@@ -22,7 +23,8 @@ from ..kafka.admin import KafkaAdmin
 from ..kafka.clients import new_producer, partitions_for, producer_args, start
 from ..kafka.errors import KafkaToolError
 from ..kafka.perf.metrics import ProduceRequestMetrics, ratio, time_requests
-from ..kafka.perf.producer import ProducerLoad, ProducerTotals, Stats, Window, now_ms, produce_load
+from ..kafka.perf.producer import ProducerLoad, Stats, Window, now_ms, produce_load
+from ..kafka.perf.report import total_line, window_line
 from .common import (
     KwbParser,
     UsageError,
@@ -154,24 +156,6 @@ def post_process(args: argparse.Namespace) -> PerfConfig:
 
 
 # -- output ---------------------------------------------------------------------------------
-
-
-def window_line(window: Window) -> str:
-    return (
-        f"{window.records} records sent, {jfmt(window.records_per_sec, 1)} records/sec"
-        f" ({jfmt(window.mb_per_sec, 2)} MB/sec), {jfmt(window.avg_latency_ms, 1)} ms avg"
-        f" latency, {jfmt(float(window.max_latency_ms), 1)} ms max latency."
-    )
-
-
-def total_line(total: ProducerTotals) -> str:
-    return (
-        f"{total.records_sent} records sent, {jfmt(total.records_per_sec, 1)} records/sec"
-        f" ({jfmt(total.mb_per_sec, 2)} MB/sec), {jfmt(total.avg_latency_ms, 2)} ms avg"
-        f" latency, {jfmt(total.max_latency_ms, 2)} ms max latency, {total.p50_ms} ms"
-        f" 50th, {total.p95_ms} ms 95th, {total.p99_ms} ms 99th,"
-        f" {total.p999_ms} ms 99.9th."
-    )
 
 
 def producer_metrics(

@@ -1,8 +1,8 @@
 """What Kafka's perf tools print, shared by `kwb perf` and `kwb consumer-perf`.
 
-Java's `%.Nf` (HALF_UP rounding, NaN and Infinity spelled out) and SimpleDateFormat dates,
-ToolsUtils' metrics table and Kafka's metric names, so that results compare with Kafka's own
-runs; and JSON-safe numbers for `--output json`.
+Java's `%.Nf` (jfmt, from tui/kafka/perf/report.py, which the traffic generator shares too)
+and SimpleDateFormat dates, ToolsUtils' metrics table and Kafka's metric names, so that results
+compare with Kafka's own runs; and JSON-safe numbers for `--output json`.
 """
 
 from __future__ import annotations
@@ -10,20 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..kafka.perf.report import jfmt
 from .common import UsageError
-
-
-def jfmt(value: float, digits: int) -> str:
-    """`String.format("%.Nf")` as Java prints it: HALF_UP rounding, NaN and Infinity."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    exponent = Decimal(1).scaleb(-digits)
-    return str(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
 
 
 def finite(value: Any) -> Any:

@@ -1,19 +1,22 @@
-"""Producing N records at a target rate and timing their acknowledgements.
+"""Producing records at a target rate and timing their acknowledgements.
 
 A port of Kafka's ProducerPerformance engine: ThroughputThrottler paces the sends, Stats keeps
 totals, a window that closes every five seconds and a sample of latencies for percentiles.
 Latency is, as in Kafka, the time from handing a record to the producer until its
 acknowledgement arrives. Records are sent without waiting for each acknowledgement; aiokafka's
 accumulator bounds how many are pending (a batch being filled plus the ones in flight).
+
+`kwb perf` sends N records; the workbench's traffic generator drives the same loop without a
+count until it is told to stop, with keys, value templates and headers (records.py), and
+closes windows every second (`Stats.roll`) to chart them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +24,13 @@ from aiokafka.errors import KafkaError as AIOKafkaError
 
 from ..errors import KafkaToolError
 from .metrics import MB, ratio
+from .records import Header, KeyStrategy, ValueTemplate, keys, values
 
 REPORTING_INTERVAL_MS = 5000
 MAX_LATENCY_SAMPLES = 500_000
-_UPPERCASE = bytes(65 + b % 26 for b in range(256))  # random bytes -> 'A'..'Z', as Kafka's
+YIELD_EVERY = 256
+"""Records between two yields to the event loop when nothing else makes the loop wait, so a
+UI sharing the loop keeps drawing at an unlimited rate."""
 
 
 def now_ms() -> float:
@@ -33,33 +39,38 @@ def now_ms() -> float:
 
 @dataclass(frozen=True)
 class ProducerLoad:
-    """What to send: `num_records` records to `topic` at about `throughput` records/s
-    (negative: as fast as possible). Payloads are picked at random from `payloads` if given,
-    else `record_size` random uppercase letters, else the increasing integers 0, 1, 2 ..."""
+    """What to send: `num_records` records (None: until stopped) to `topic` at about
+    `throughput` records/s (negative: as fast as possible). Values are picked at random from
+    `payloads` if given, else made by `template`, `record_size` bytes each (see records.py);
+    `keys` and `key_count` choose the keys, and every record carries `headers`."""
 
     topic: str
-    num_records: int
+    num_records: int | None
     throughput: float
     record_size: int | None = None
     payloads: Sequence[bytes] = ()
+    template: ValueTemplate = "random"
+    keys: KeyStrategy = "none"
+    key_count: int = 1
+    headers: tuple[Header, ...] = ()
 
 
-def payloads(load: ProducerLoad) -> Iterator[bytes]:
-    """generateRandomPayload: A-Z bytes per record, a random file payload, or the index."""
-    rng = random.Random(0)
-    if load.payloads:
-        choices = load.payloads
-        while True:
-            yield choices[rng.randrange(len(choices))]
-    elif load.record_size is not None:
-        size = load.record_size
-        while True:
-            yield rng.randbytes(size).translate(_UPPERCASE)
-    else:
-        index = 0
-        while True:
-            yield str(index).encode()
-            index += 1
+def percentiles(histogram: dict[int, int], *quantiles: float) -> list[int]:
+    """Kafka's `latencies[(int) (q * count)]` of the sorted sample, read off a histogram of
+    latency (ms) -> how many: the same values, in memory bounded by distinct latencies."""
+    count = sum(histogram.values())
+    if not count:
+        return [0 for _ in quantiles]
+    ordered = sorted(histogram.items())
+    found = []
+    for quantile in quantiles:
+        index, cumulative = int(quantile * count), 0
+        for latency, times in ordered:
+            cumulative += times
+            if cumulative > index:
+                found.append(latency)
+                break
+    return found
 
 
 class ThroughputThrottler:
@@ -101,6 +112,8 @@ class Window:
     total_latency_ms: int
     max_latency_ms: int
     elapsed_ms: float
+    p50_ms: int = 0
+    p99_ms: int = 0
 
     @property
     def records_per_sec(self) -> float:
@@ -136,10 +149,12 @@ class Stats:
     """ProducerPerformance.Stats: totals, a 5-second window and sampled latencies (ms).
 
     `on_window` is called with each window as it closes; `done` is set once every record
-    has been acknowledged or has failed.
+    has been acknowledged or has failed (for a load without a count, once it has stopped
+    and the records sent until then are answered). Latencies are kept as histograms, so a
+    generator that runs for hours keeps a few hundred numbers, not one per record.
     """
 
-    num_records: int
+    num_records: int | None
     on_window: Callable[[Window], None] | None = None
     reporting_interval_ms: float = REPORTING_INTERVAL_MS
     start: float = field(default_factory=now_ms)
@@ -155,11 +170,14 @@ class Stats:
     window_bytes: int = 0
     window_total_latency: int = 0
     window_max_latency: int = 0
-    latencies: list[int] = field(default_factory=list)
+    latencies: dict[int, int] = field(default_factory=dict)
+    window_latencies: dict[int, int] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
-        self.sampling = self.num_records // min(self.num_records, MAX_LATENCY_SAMPLES)
+        total = self.num_records
+        self.sampling = total // min(total, MAX_LATENCY_SAMPLES) if total else 1
+        self.expected = total
 
     def completed(self, start: float, size: int, future: asyncio.Future[Any]) -> None:
         """The send callback: count an acknowledged record, or remember why it failed."""
@@ -171,7 +189,13 @@ class Stats:
         else:
             now = now_ms()
             self.record(int(now - start), size, now)
-        if self.count + self.errors >= self.num_records:
+        if self.expected is not None and self.count + self.errors >= self.expected:
+            self.done.set()
+
+    def expect(self, sent: int) -> None:
+        """The load stopped after `sent` records: done once those are answered."""
+        self.expected = sent
+        if self.count + self.errors >= sent:
             self.done.set()
 
     def record(self, latency: int, size: int, now: float) -> None:
@@ -183,35 +207,45 @@ class Stats:
         self.window_bytes += size
         self.window_total_latency += latency
         self.window_max_latency = max(self.window_max_latency, latency)
+        window = self.window_latencies
+        window[latency] = window.get(latency, 0) + 1
         if self.iteration % self.sampling == 0:
-            self.latencies.append(latency)
+            self.latencies[latency] = self.latencies.get(latency, 0) + 1
         self.iteration += 1
         if now - self.window_start >= self.reporting_interval_ms:
-            if self.on_window is not None:
-                self.on_window(self.window())
-            self.window_start = now_ms()
-            self.window_count = self.window_bytes = 0
-            self.window_total_latency = self.window_max_latency = 0
+            self.close_window()
+
+    def roll(self) -> None:
+        """Close the window if its interval is over, acknowledgements or not: a generator
+        that stalls reports windows with 0 records instead of none."""
+        if now_ms() - self.window_start >= self.reporting_interval_ms:
+            self.close_window()
+
+    def close_window(self) -> None:
+        if self.on_window is not None:
+            self.on_window(self.window())
+        self.window_start = now_ms()
+        self.window_count = self.window_bytes = 0
+        self.window_total_latency = self.window_max_latency = 0
+        self.window_latencies = {}
 
     def window(self) -> Window:
         """The window so far."""
+        p50, p99 = percentiles(self.window_latencies, 0.5, 0.99)
         return Window(
             self.window_count,
             self.window_bytes,
             self.window_total_latency,
             self.window_max_latency,
             now_ms() - self.window_start,
+            p50,
+            p99,
         )
 
-    def percentiles(self, *quantiles: float) -> list[int]:
-        ordered = sorted(self.latencies)
-        if not ordered:
-            return [0 for _ in quantiles]
-        return [ordered[int(q * len(ordered))] for q in quantiles]
-
-    def totals(self) -> ProducerTotals:
-        elapsed = now_ms() - self.start
-        p50, p95, p99, p999 = self.percentiles(0.5, 0.95, 0.99, 0.999)
+    def totals(self, end: float | None = None) -> ProducerTotals:
+        """The run from its start until `end` (now_ms(); default: now)."""
+        elapsed = (now_ms() if end is None else end) - self.start
+        p50, p95, p99, p999 = percentiles(self.latencies, 0.5, 0.95, 0.99, 0.999)
         return ProducerTotals(
             records_sent=self.count,
             records_per_sec=ratio(1000.0 * self.count, elapsed),
@@ -226,24 +260,41 @@ class Stats:
         )
 
 
-async def send_all(producer: Any, load: ProducerLoad, stats: Stats) -> None:
-    """ProducerPerformance's loop: send, register the callback, throttle when ahead."""
+async def send_all(
+    producer: Any, load: ProducerLoad, stats: Stats, stop: asyncio.Event | None = None
+) -> int:
+    """ProducerPerformance's loop: send, register the callback, throttle when ahead; until
+    `load.num_records` are sent or `stop` is set. Returns how many records were sent."""
     throttler = ThroughputThrottler(load.throughput, now_ms())
-    source = payloads(load)
+    source = values(load.template, load.record_size, load.payloads)
+    key_source = keys(load.keys, load.key_count)
+    headers = list(load.headers) or None
+    stopped = stop.is_set if stop is not None else lambda: False
     send, topic, completed = producer.send, load.topic, stats.completed
-    for i in range(load.num_records):
-        payload = next(source)
-        send_start = now_ms()
-        future = await send(topic, payload)
-        future.add_done_callback(functools.partial(completed, send_start, len(payload)))
-        if throttler.should_throttle(i, send_start):
-            await throttler.throttle()
-
-
-async def produce_load(producer: Any, load: ProducerLoad, stats: Stats) -> None:
-    """Send the load and wait until every record is acknowledged or has failed."""
+    limit = load.num_records
+    sent = 0
     try:
-        await send_all(producer, load, stats)
+        while (limit is None or sent < limit) and not stopped():
+            payload = next(source)
+            send_start = now_ms()
+            future = await send(topic, payload, next(key_source), headers=headers)
+            future.add_done_callback(functools.partial(completed, send_start, len(payload)))
+            if throttler.should_throttle(sent, send_start):
+                await throttler.throttle()
+            elif sent % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            sent += 1
+    finally:
+        stats.expect(sent)
+    return sent
+
+
+async def produce_load(
+    producer: Any, load: ProducerLoad, stats: Stats, stop: asyncio.Event | None = None
+) -> None:
+    """Send the load and wait until every record sent is acknowledged or has failed."""
+    try:
+        await send_all(producer, load, stats, stop)
         await producer.flush()
         await stats.done.wait()
     except AIOKafkaError as exc:

@@ -1,0 +1,370 @@
+"""Traffic generators: producer loads that run until stopped, for the workbench's Generator pane.
+
+A generator is `kwb perf`'s engine (perf/producer.py) without a record count: the same send
+loop, throttle and stats, with keys, value templates and headers (perf/records.py), on a
+producer of its own. Generators run as tasks on the caller's event loop and belong to a
+GeneratorFleet that the app owns, not to a widget, so they keep sending while another pane is
+shown; the app stops them all when it quits or connects to another cluster. Every second a
+generator closes a window of its stats and keeps it as a Point for the charts; its totals are
+the numbers ProducerPerformance's summary line prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+from .admin import KafkaAdmin
+from .clients import ACKS, CODECS, PRODUCER_DEFAULTS, integer, new_producer, producer_args, start
+from .connection import Connection, SettingsError
+from .errors import KafkaToolError
+from .perf.producer import ProducerLoad, ProducerTotals, Stats, Window, now_ms, produce_load
+from .perf.records import KEY_STRATEGIES, VALUE_TEMPLATES, Header, KeyStrategy, ValueTemplate
+from .perf.report import total_line
+
+GeneratorState = Literal["running", "stopping", "stopped", "failed"]
+WINDOW_MS = 1000
+HISTORY_POINTS = 300
+"""Points kept per generator: five minutes at one a second, more than a wide chart shows."""
+STOP_TIMEOUT_S = 10.0
+"""How long a stopping generator may take to have its last records answered; then it is
+cancelled (a cluster that went away would otherwise hold it for delivery.timeout.ms)."""
+UNLIMITED = ("", "max", "unlimited", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorSpec:
+    """What a generator sends: `rate` records/s (None: as fast as it can) of `record_size`
+    bytes made by `template`, keyed by `keys` (`key_count` distinct keys for round-robin and
+    distinct), each with `headers`, through a producer with `acks` and `compression`."""
+
+    topic: str
+    rate: float | None = 1000.0
+    record_size: int = 100
+    template: ValueTemplate = "random"
+    keys: KeyStrategy = "none"
+    key_count: int = 10
+    headers: tuple[Header, ...] = ()
+    compression: str = "none"
+    acks: str = "all"
+
+    def load(self) -> ProducerLoad:
+        return ProducerLoad(
+            self.topic,
+            None,
+            self.rate if self.rate is not None else -1,
+            self.record_size,
+            template=self.template,
+            keys=self.keys,
+            key_count=self.key_count,
+            headers=self.headers,
+        )
+
+    def properties(self) -> dict[str, str]:
+        return {"acks": self.acks, "compression.type": self.compression}
+
+    def check(self, max_request_size: int = PRODUCER_DEFAULTS["max.request.size"]) -> None:
+        """Refuse what could never run, in words a form can show; a value bigger than a
+        request may be is refused here rather than by the first send."""
+        if not self.topic:
+            raise SettingsError("a topic is needed: type its name")
+        if self.rate is not None and not self.rate > 0:
+            raise SettingsError(
+                f"rate {self.rate:g}: a rate must be more than 0 records/s"
+                " (leave it empty for no limit)"
+            )
+        if self.record_size < 1:
+            raise SettingsError(f"record size {self.record_size} is less than 1 byte")
+        if self.keys in ("round-robin", "distinct") and self.key_count < 1:
+            raise SettingsError(f"{self.key_count} keys: round-robin and distinct need 1 or more")
+        longest_key = f"key-{self.key_count}".encode() if self.keys != "none" else None
+        serialized = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+            longest_key, b"x" * self.record_size, list(self.headers)
+        )
+        if serialized > max_request_size:
+            raise SettingsError(
+                f"record size {self.record_size} bytes is too large: a record of it takes"
+                f" {serialized} bytes, more than max.request.size ({max_request_size} bytes)"
+            )
+
+    def describe(self) -> str:
+        """One line for a list of generators: rate, value, keys, headers, producer."""
+        rate = "max rate" if self.rate is None else f"{self.rate:g}/s"
+        size = "" if self.template == "sequence" else f" {self.record_size} B"
+        keys = {
+            "none": "no keys",
+            "round-robin": f"{self.key_count} keys in turn",
+            "distinct": f"{self.key_count} distinct keys",
+            "random": "random keys",
+        }[self.keys]
+        headers = f" · {len(self.headers)} header(s)" if self.headers else ""
+        compression = "uncompressed" if self.compression == "none" else self.compression
+        producer = f"{compression} · acks={self.acks}"
+        return f"{rate} · {self.template}{size} · {keys}{headers} · {producer}"
+
+
+def parse_spec(
+    *,
+    topic: str,
+    rate: str,
+    record_size: str,
+    template: str,
+    keys: str,
+    key_count: str,
+    headers: str,
+    compression: str,
+    acks: str,
+) -> GeneratorSpec:
+    """A spec from a form's text fields; what cannot be read is a SettingsError saying why."""
+    spec = GeneratorSpec(
+        topic=topic.strip(),
+        rate=_rate(rate),
+        record_size=_whole(record_size, "record size", "bytes"),
+        template=_one_of(template, VALUE_TEMPLATES, "value template"),
+        keys=_one_of(keys, KEY_STRATEGIES, "key strategy"),
+        key_count=_whole(key_count, "key count", "keys")
+        if keys in ("round-robin", "distinct")
+        else 1,
+        headers=parse_headers(headers),
+        compression=_one_of(compression, CODECS, "compression.type"),
+        acks=_one_of(acks, tuple(ACKS), "acks"),
+    )
+    spec.check()
+    return spec
+
+
+def _rate(text: str) -> float | None:
+    value = text.strip().lower()
+    if value in UNLIMITED:
+        return None
+    try:
+        return float(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise SettingsError(
+            f"rate {text.strip()!r} is not a number of records/s (leave it empty for no limit)"
+        ) from None
+
+
+def _whole(text: str, what: str, unit: str) -> int:
+    try:
+        return int(text.strip().replace("_", "").replace(",", ""))
+    except ValueError:
+        raise SettingsError(f"{what} {text.strip()!r} is not a whole number of {unit}") from None
+
+
+def _one_of(value: str, allowed: tuple[Any, ...], what: str) -> Any:
+    if value not in allowed:
+        raise SettingsError(f"{what} {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def parse_headers(text: str) -> tuple[Header, ...]:
+    """`name=value, name=value` on one line (a name may repeat, as in Kafka)."""
+    headers: list[Header] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, separator, value = part.partition("=")
+        if not separator or not name.strip():
+            raise SettingsError(f"header {part.strip()!r}: expected name=value")
+        headers.append((name.strip(), value.strip().encode()))
+    return tuple(headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One window of a generator (a second): what its charts plot."""
+
+    records_per_sec: float
+    mb_per_sec: float
+    p50_ms: int
+    p99_ms: int
+
+    @classmethod
+    def of(cls, window: Window) -> Point:
+        finite = window.elapsed_ms > 0
+        return cls(
+            window.records_per_sec if finite else 0.0,
+            window.mb_per_sec if finite else 0.0,
+            window.p50_ms,
+            window.p99_ms,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorView:
+    """A generator at one moment, as plain data: what a pane draws (and a test can make up)."""
+
+    number: int
+    spec: GeneratorSpec
+    state: GeneratorState
+    points: tuple[Point, ...]
+    totals: ProducerTotals
+    errors: int = 0
+    error: str | None = None
+    """Why it failed, or the first record that failed while it kept running."""
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "stopping")
+
+    def summary(self) -> str:
+        """The run as ProducerPerformance's summary line puts it, failed records added."""
+        line = total_line(self.totals)
+        return f"{line} {self.errors} failed." if self.errors else line
+
+
+class Generator:
+    """One running load: its spec, state, stats and a history of one Point per second."""
+
+    def __init__(self, number: int, spec: GeneratorSpec, window_ms: float = WINDOW_MS) -> None:
+        self.number = number
+        self.spec = spec
+        self.state: GeneratorState = "running"
+        self.error: str | None = None
+        self.history: deque[Point] = deque(maxlen=HISTORY_POINTS)
+        self.stats = Stats(None, on_window=self._closed, reporting_interval_ms=window_ms)
+        self._stop = asyncio.Event()
+        self._ended_at: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "stopping")
+
+    @property
+    def totals(self) -> ProducerTotals:
+        """The run so far (until it ended, once it has)."""
+        return self.stats.totals(self._ended_at)
+
+    def view(self) -> GeneratorView:
+        return GeneratorView(
+            self.number,
+            self.spec,
+            self.state,
+            tuple(self.history),
+            self.totals,
+            self.stats.errors,
+            self.error or self.stats.first_error,
+        )
+
+    def launch(self, producer: Any) -> None:
+        self._task = asyncio.create_task(
+            self._run(producer), name=f"generator-{self.number}-{self.spec.topic}"
+        )
+
+    def stop(self) -> None:
+        """Ask the loop to stop; the records already sent are still answered."""
+        if self.state == "running":
+            self.state = "stopping"
+        self._stop.set()
+
+    async def stopped(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop and wait until the producer is closed, cancelling after `timeout` seconds."""
+        self.stop()
+        task = self._task
+        if task is None or task.done():
+            return
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _closed(self, window: Window) -> None:
+        self.history.append(Point.of(window))
+
+    async def _tick(self) -> None:
+        """Close a window every second even while no acknowledgement arrives."""
+        while True:
+            await asyncio.sleep(self.stats.reporting_interval_ms / 4000)
+            self.stats.roll()
+
+    async def _run(self, producer: Any) -> None:
+        ticker = asyncio.create_task(self._tick())
+        try:
+            await produce_load(producer, self.spec.load(), self.stats, self._stop)
+        except KafkaToolError as exc:
+            self.error = str(exc)
+        except asyncio.CancelledError:
+            self.error = "stopped before its last records were answered"
+        except Exception as exc:  # a generator's failure is shown, never raised into the UI
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._ended_at = now_ms()
+            ticker.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(producer.stop(), STOP_TIMEOUT_S)
+            self.state = "failed" if self.error else "stopped"
+
+
+async def check_topic(admin: KafkaAdmin, topic: str) -> None:
+    """A generator never creates topics by accident: a name not on the cluster is refused."""
+    names = {found.name for found in await admin.topics(include_internal=True)}
+    if topic not in names:
+        raise KafkaToolError(f"topic {topic!r} does not exist: create it first (Topics pane, c)")
+
+
+class GeneratorFleet:
+    """The generators of one app, numbered from 1 in the order they were started."""
+
+    def __init__(self) -> None:
+        self._generators: dict[int, Generator] = {}
+        self._numbers = itertools.count(1)
+
+    @property
+    def generators(self) -> list[Generator]:
+        return list(self._generators.values())
+
+    def get(self, number: int) -> Generator | None:
+        return self._generators.get(number)
+
+    async def start(
+        self,
+        connection: Connection,
+        admin: KafkaAdmin | None,
+        spec: GeneratorSpec,
+        window_ms: float = WINDOW_MS,
+    ) -> Generator:
+        """Check the spec and topic, start a producer, then the generator; what prevents it
+        raises SettingsError or KafkaToolError with the reason."""
+        properties: Mapping[str, str] = {**connection.extra, **spec.properties()}
+        spec.check(
+            integer(properties, "max.request.size", PRODUCER_DEFAULTS["max.request.size"])
+            or PRODUCER_DEFAULTS["max.request.size"]
+        )
+        if admin is None:
+            raise KafkaToolError("not connected to the cluster: wait for the status to say so")
+        await check_topic(admin, spec.topic)
+        number = next(self._numbers)
+        kwargs, _ignored = producer_args(connection, properties)
+        producer = await start(
+            new_producer(kwargs, client_id=f"kwb-generator-{number}"), connection
+        )
+        generator = Generator(number, spec, window_ms)
+        generator.launch(producer)
+        self._generators[number] = generator
+        return generator
+
+    async def stop(self, number: int) -> None:
+        generator = self._generators.get(number)
+        if generator is not None:
+            await generator.stopped()
+
+    def forget(self, number: int) -> None:
+        """Drop a generator that has ended from the list."""
+        generator = self._generators.get(number)
+        if generator is not None and not generator.running:
+            del self._generators[number]
+
+    async def stop_all(self) -> None:
+        """Stop every generator at once (quitting, switching clusters) and forget them."""
+        await asyncio.gather(*(g.stopped() for g in self._generators.values()))
+        self._generators.clear()
