@@ -92,7 +92,9 @@ class PaneHost(App[None]):
     than the snapshot (records in the tail, fields in the produce form).
     """
 
-    CSS = "Screen > * { height: 1fr; } Footer { height: 1; }"
+    CSS = ".-hosted-pane { height: 1fr; } Footer { height: 1; }"
+    """Only the pane is stretched: a rule for every screen's children would also stretch the
+    containers of the pane's dialogs (app CSS beats their DEFAULT_CSS `height: auto`)."""
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None)
     """Like WorkbenchApp.snapshot: screens that follow the cluster read it."""
@@ -115,6 +117,7 @@ class PaneHost(App[None]):
         return {**super().get_theme_variable_defaults(), **self._theme.variables}
 
     def compose(self) -> ComposeResult:
+        self._pane.add_class("-hosted-pane")
         yield self._pane
         yield Footer()
 

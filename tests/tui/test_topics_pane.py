@@ -1,0 +1,582 @@
+"""The Topics pane, driven with keys through Pilot against a real embedded localbroker.
+
+Each test checks what the pane shows and what the broker holds afterwards (its state, read on
+the broker's own loop), and produces with confluent-kafka where records are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static, TextArea
+from workbench_pilot import wait_connected, wait_until, workbench_app
+
+from tui.app import WorkbenchApp
+from tui.embedded import EmbeddedBroker, free_port
+from tui.kafka.connection import from_properties
+from tui.profiles import Profile, save_profiles
+from tui.screens.add_partitions import AddPartitionsScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.create_topic import CreateTopicScreen
+from tui.screens.edit_configs import EditConfigsScreen
+from tui.screens.profiles import ProfilesScreen
+from tui.screens.topic_detail import TopicDetailScreen
+from tui.widgets.table_sync import cursor_key
+from tui.workbench import Workbench
+
+pytestmark = pytest.mark.timeout(90)
+SIZE = (120, 36)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def create(embedded: EmbeddedBroker, name: str, partitions: int = 1) -> None:
+    embedded.call(lambda: embedded.state.create_topic(name, partitions))
+
+
+def topic_configs(embedded: EmbeddedBroker, name: str) -> dict[str, str]:
+    return embedded.call(lambda: dict(embedded.state.topics[name].configs))
+
+
+def topic_names(embedded: EmbeddedBroker) -> set[str]:
+    return embedded.call(lambda: set(embedded.state.topics))
+
+
+def produce(bootstrap: str, topic: str, count: int, partition: int = 0) -> None:
+    """`count` records to one partition, acknowledged (acks=all) before returning."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    for i in range(count):
+        producer.produce(topic, key=f"k{i}".encode(), value=b"v" * 64, partition=partition)
+    assert producer.flush(15) == 0, "records were not acknowledged"
+
+
+async def produced(embedded: EmbeddedBroker, topic: str, count: int, partition: int = 0) -> None:
+    await asyncio.to_thread(produce, embedded.bootstrap, topic, count, partition)
+
+
+def table(app: WorkbenchApp) -> DataTable[object]:
+    return app.query_one("#topic-list", DataTable)
+
+
+def shown(app: WorkbenchApp) -> list[str]:
+    return [str(row.key.value) for row in table(app).ordered_rows]
+
+
+def cell(app: WorkbenchApp, topic: str, column: str) -> str:
+    return str(table(app).get_cell(topic, column))
+
+
+def status_text(screen: object, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
+
+
+def external_app(embedded: EmbeddedBroker) -> WorkbenchApp:
+    """The app as `kwb --bootstrap-server` starts it: a cluster it did not start itself."""
+    workbench = Workbench(
+        Profile("staging", None, "yellow"), from_properties(embedded.bootstrap, {}), None
+    )
+    return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+async def open_topics(pilot: Pilot[None], app: WorkbenchApp, *expected: str) -> None:
+    """Go to the Topics pane and wait until it lists `expected` (at least)."""
+    await wait_connected(pilot, app)
+    await pilot.press("2")
+    await wait_until(pilot, lambda: set(expected) <= set(shown(app)), f"topics {expected}")
+    await wait_until(pilot, lambda: app.focused is table(app), "the topic list focused")
+
+
+async def select(pilot: Pilot[None], app: WorkbenchApp, topic: str) -> None:
+    """Move the cursor onto `topic` with the arrow keys."""
+    target = table(app).get_row_index(topic)
+    while table(app).cursor_row != target:
+        await pilot.press("down" if table(app).cursor_row < target else "up")
+    assert cursor_key(table(app)) == topic
+
+
+async def type_into(pilot: Pilot[None], widget: Input, text: str) -> None:
+    """Replace an Input's text by typing, as a user would after selecting it all."""
+    widget.focus()
+    await pilot.pause()
+    widget.select_all()
+    await pilot.press("backspace", *text)
+
+
+# -- the list ----------------------------------------------------------------------------------
+
+
+async def test_create_topic_through_the_dialog(embedded: EmbeddedBroker) -> None:
+    create(embedded, "aaa")
+    create(embedded, "zzz")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "aaa", "zzz")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
+        await pilot.press(*"orders", "tab", "3", "tab", "1", "tab", *"retention.ms=3600000")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CreateTopicScreen), "closing")
+        await wait_until(pilot, lambda: "orders" in shown(app), "the new topic in the list")
+        assert shown(app) == ["aaa", "orders", "zzz"]
+        assert cursor_key(table(app)) == "orders", "the new topic is selected"
+        assert cell(app, "orders", "partitions") == "3"
+        assert cell(app, "orders", "replication") == "1"
+    assert embedded.call(lambda: embedded.state.topics["orders"].partitions) == 3
+    assert topic_configs(embedded, "orders") == {"retention.ms": "3600000"}
+
+
+async def test_refused_replication_factor_keeps_the_dialog_open(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        await pilot.press("2", "n")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
+        dialog = app.screen
+        await pilot.press(*"events", "tab", "2", "tab", "3", "enter")
+        error = dialog.query_one("#create-error", Static)
+        await wait_until(
+            pilot, lambda: "INVALID_REPLICATION_FACTOR" in str(error.render()), "error"
+        )
+        message = str(error.render())
+        assert "replication factor of 3 cannot be reached" in message
+        assert "only 1 broker(s) are registered" in message
+        assert app.screen is dialog, "the dialog stays open to fix the value"
+        assert "events" not in topic_names(embedded)
+        # Fix the one wrong field and submit again.
+        await type_into(pilot, dialog.query_one("#create-replication", Input), "1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is not dialog, "the dialog to close")
+        await wait_until(pilot, lambda: "events" in shown(app), "the topic in the list")
+    assert "events" in topic_names(embedded)
+
+
+async def test_a_bad_config_line_is_explained_before_anything_is_sent(
+    embedded: EmbeddedBroker,
+) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        await pilot.press("2", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
+        await pilot.press(*"t1", "tab", "tab", "tab", *"retention.ms", "ctrl+s")
+        error = app.screen.query_one("#create-error", Static)
+        await wait_until(pilot, lambda: "expected key=value" in str(error.render()), "the error")
+        assert "configs line 1" in str(error.render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CreateTopicScreen), "cancel")
+    assert "t1" not in topic_names(embedded)
+
+
+async def test_filter_as_you_type_substring_and_regex(embedded: EmbeddedBroker) -> None:
+    for name in ("orders", "orders-dlq", "payments", "shipments"):
+        create(embedded, name)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "orders", "orders-dlq", "payments", "shipments")
+        await pilot.press("slash", *"ORD")
+        assert isinstance(app.focused, Input)
+        await wait_until(pilot, lambda: shown(app) == ["orders", "orders-dlq"], "substring")
+        facts = app.query_one("#topics-facts", Static)
+        assert str(facts.render()).startswith("2 of 4 topics")
+        await type_into(pilot, app.query_one("#topic-filter", Input), "^pay|ments$")
+        await wait_until(pilot, lambda: shown(app) == ["payments", "shipments"], "the regex")
+        await type_into(pilot, app.query_one("#topic-filter", Input), "orders[")
+        await wait_until(pilot, lambda: shown(app) == [], "an invalid regex as plain text")
+        await type_into(pilot, app.query_one("#topic-filter", Input), "dlq")
+        await wait_until(pilot, lambda: shown(app) == ["orders-dlq"], "the last filter")
+        await pilot.press("enter")
+        assert app.focused is table(app), "enter goes back to the list"
+        # The filter holds while snapshots keep coming.
+        create(embedded, "payments-dlq")
+        await wait_until(pilot, lambda: shown(app) == ["orders-dlq", "payments-dlq"], "new match")
+
+
+async def test_sort_cycles_columns_and_reverses(embedded: EmbeddedBroker) -> None:
+    create(embedded, "big")
+    create(embedded, "empty", 3)
+    create(embedded, "small")
+    await produced(embedded, "big", 30)
+    await produced(embedded, "small", 5)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "big", "empty", "small")
+        await wait_until(pilot, lambda: cell(app, "big", "records") == "30", "the record counts")
+        assert shown(app) == ["big", "empty", "small"]
+        await pilot.press("s")  # partitions, most first
+        assert shown(app) == ["empty", "big", "small"]
+        assert "▼" in str(table(app).columns["partitions"].label)  # type: ignore[index]
+        await pilot.press("s", "s", "s")  # replication, size, records
+        assert shown(app) == ["big", "small", "empty"]
+        assert "sorted by records descending" in status_text(app, "#topics-facts")
+        await pilot.press("S")
+        assert shown(app) == ["empty", "small", "big"]
+        await pilot.press("s", "s")  # rate, then back to names
+        assert shown(app) == ["big", "empty", "small"]
+
+
+async def test_internal_topics_are_hidden_until_toggled(embedded: EmbeddedBroker) -> None:
+    create(embedded, "events")
+    await produced(embedded, "events", 3)
+
+    def commit() -> None:
+        consumer = Consumer(
+            {"bootstrap.servers": embedded.bootstrap, "group.id": "g", "enable.auto.commit": False}
+        )
+        try:
+            consumer.commit(offsets=[TopicPartition("events", 0, 3)], asynchronous=False)
+        finally:
+            consumer.close()
+
+    await asyncio.to_thread(commit)  # creates __consumer_offsets
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "events")
+        facts = app.query_one("#topics-facts", Static)
+        await wait_until(pilot, lambda: "1 internal hidden" in str(facts.render()), "the note")
+        assert "__consumer_offsets" not in shown(app)
+        await pilot.press("i")
+        assert "__consumer_offsets" in shown(app)
+        await pilot.press("i")
+        assert "__consumer_offsets" not in shown(app)
+
+
+async def test_updates_keep_the_cursor_and_the_rows(embedded: EmbeddedBroker) -> None:
+    """Snapshots every second write changed cells only; the cursor follows its topic."""
+    for name in ("a", "b", "c"):
+        create(embedded, name)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "a", "b", "c")
+        await select(pilot, app, "b")
+        rows_before = {key.value: row for key, row in table(app).rows.items()}
+        await produced(embedded, "b", 12)
+        await wait_until(pilot, lambda: cell(app, "b", "records") == "12", "the new count")
+        create(embedded, "aa")  # sorts between a and b: b moves down one row
+        await wait_until(pilot, lambda: shown(app) == ["a", "aa", "b", "c"], "the new topic")
+        await pilot.pause(1.2)  # and another snapshot or two
+        assert cursor_key(table(app)) == "b"
+        assert table(app).cursor_row == 2
+        rows_after = {key.value: row for key, row in table(app).rows.items()}
+        for name in ("a", "b", "c"):
+            assert rows_after[name] is rows_before[name], f"row {name} was rebuilt"
+        # A sort that moves the selected row keeps it selected too.
+        await pilot.press("s", "s", "s", "s")  # by records: b first
+        assert shown(app)[0] == "b" and cursor_key(table(app)) == "b"
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+
+async def test_delete_asks_first(embedded: EmbeddedBroker) -> None:
+    create(embedded, "keep")
+    create(embedded, "scratch")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "keep", "scratch")
+        await select(pilot, app, "scratch")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "scratch" in status_text(app.screen, "#confirm-title")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "backing out")
+        await pilot.press("enter")  # nothing pending: opens the detail, not a deletion
+        await wait_until(pilot, lambda: isinstance(app.screen, TopicDetailScreen), "detail")
+        await pilot.press("escape")
+        assert "scratch" in topic_names(embedded)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "scratch" not in shown(app), "the topic to go")
+        assert shown(app) == ["keep"]
+        assert cursor_key(table(app)) == "keep"
+    assert topic_names(embedded) == {"keep"}
+
+
+async def test_delete_on_another_cluster_wants_the_name_typed(
+    embedded: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """Not the embedded broker: `y` is not enough, the topic's name must be typed."""
+    create(embedded, "prod-orders")
+    app = external_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "prod-orders")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "y" not in app.screen.active_bindings, "no `y Yes` in the footer here"
+        await pilot.press("y", "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen), "y alone does not delete"
+        await pilot.press("backspace", *"prod-orders", "enter")
+        await wait_until(pilot, lambda: "prod-orders" not in shown(app), "the topic to go")
+    assert "prod-orders" not in topic_names(embedded)
+
+
+async def test_edit_retention_and_remove_the_override(embedded: EmbeddedBroker) -> None:
+    create(embedded, "logs")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "logs")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditConfigsScreen), "the dialog")
+        dialog = app.screen
+        configs = dialog.query_one("#configs-table", DataTable)
+        await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
+        assert configs.get_cell("retention.ms", "source") == "default"
+        # Find retention.ms with the filter, then edit it.
+        await pilot.press("slash", *"retention", "enter")
+        assert app.focused is configs
+        while cursor_key(configs) != "retention.ms":
+            await pilot.press("down")
+        await pilot.press("enter")
+        value = dialog.query_one("#configs-value", Input)
+        assert app.focused is value
+        await pilot.press(*"3600000", "enter")
+        status = dialog.query_one("#configs-status", Static)
+        await wait_until(pilot, lambda: "retention.ms = 3600000" in str(status.render()), "done")
+        assert "(1 h)" in str(status.render()), "the value as a person reads it"
+        assert topic_configs(embedded, "logs") == {"retention.ms": "3600000"}
+        assert configs.get_cell("retention.ms", "source") == "topic"
+        assert str(configs.get_cell("retention.ms", "value")) == "3600000  1 h"
+        # A value the broker refuses: its reason word for word (brackets are not markup).
+        await pilot.press("enter")
+        await pilot.press(*"[soon]", "enter")
+        await wait_until(pilot, lambda: status.has_class("-error"), "the refusal")
+        assert "INVALID_CONFIG: Invalid value [soon] for configuration retention.ms:" in str(
+            status.render()
+        )
+        assert topic_configs(embedded, "logs") == {"retention.ms": "3600000"}
+        # Remove the override: back to the default.
+        await pilot.press("escape")  # leave the value field
+        assert app.focused is configs
+        await pilot.press("x")
+        await wait_until(pilot, lambda: "removed the override" in str(status.render()), "removal")
+        assert topic_configs(embedded, "logs") == {}
+        assert configs.get_cell("retention.ms", "source") == "default"
+        # Saving the value it already has does not turn the default into an override.
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: "nothing changed" in str(status.render()), "no-op")
+        assert app.focused is configs
+        assert topic_configs(embedded, "logs") == {}
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is not dialog, "closing")
+
+
+async def test_add_partitions_and_the_refused_decrease(embedded: EmbeddedBroker) -> None:
+    create(embedded, "grow", 2)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "grow")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddPartitionsScreen), "dialog")
+        count = app.screen.query_one("#partitions-count", Input)
+        assert count.value == "3", "one more than now, ready to change"
+        await pilot.press(*"4", "enter")
+        await wait_until(pilot, lambda: cell(app, "grow", "partitions") == "4", "4 partitions")
+        assert embedded.call(lambda: embedded.state.topics["grow"].partitions) == 4
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddPartitionsScreen), "dialog")
+        dialog = app.screen
+        await pilot.press("2", "enter")
+        error = dialog.query_one("#partitions-error", Static)
+        await wait_until(pilot, lambda: "INVALID_PARTITIONS" in str(error.render()), "refusal")
+        assert "currently has 4 partition(s); 2 would not be an increase." in str(error.render())
+        assert app.screen is dialog
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is not dialog, "closing")
+    assert embedded.call(lambda: embedded.state.topics["grow"].partitions) == 4
+
+
+async def test_partition_detail_shows_offsets(embedded: EmbeddedBroker) -> None:
+    create(embedded, "trades", 2)
+    await produced(embedded, "trades", 7, partition=0)
+    await produced(embedded, "trades", 3, partition=1)
+
+    def delete_first_two() -> None:
+        admin = AdminClient({"bootstrap.servers": embedded.bootstrap})
+        futures = admin.delete_records([TopicPartition("trades", 0, 2)], request_timeout=15)
+        for future in futures.values():
+            future.result(15)
+
+    await asyncio.to_thread(delete_first_two)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "trades")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TopicDetailScreen), "the detail")
+        partitions = app.screen.query_one("#detail-partitions", DataTable)
+
+        def row(partition: int) -> list[str]:
+            return [str(c) for c in partitions.get_row(str(partition))]
+
+        await wait_until(pilot, lambda: partitions.row_count == 2, "two partitions")
+        await wait_until(pilot, lambda: row(0)[4] == "2", "log start offset 2")
+        # partition, leader, replicas, ISR, log start, end offset, records
+        assert row(0)[:7] == ["0", "0", "0", "0", "2", "7", "5"]
+        assert row(1)[:7] == ["1", "0", "0", "0", "0", "3", "3"]
+        assert row(0)[7].endswith("B") and row(0)[7] != "0 B"
+        assert "2 partitions · replication factor 1" in status_text(app.screen, "#detail-summary")
+        assert "8 records" in status_text(app.screen, "#detail-traffic")
+        # The detail follows the snapshots while open.
+        await produced(embedded, "trades", 4, partition=1)
+        await wait_until(pilot, lambda: row(1)[5] == "7", "the new end offset")
+        assert row(1)[6] == "7"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TopicDetailScreen), "close")
+
+
+async def fill_create_dialog(
+    pilot: Pilot[None], dialog: CreateTopicScreen, *fields: str, configs: str = ""
+) -> None:
+    """Type name, partitions and replication factor, and the configs, into the dialog."""
+    for selector, text in zip(
+        ("#create-name", "#create-partitions", "#create-replication"), fields, strict=True
+    ):
+        await type_into(pilot, dialog.query_one(selector, Input), text)
+    area = dialog.query_one("#create-configs", TextArea)
+    area.focus()
+    await pilot.pause()
+    area.select_all()
+    await pilot.press("backspace", *configs)
+
+
+async def test_refusals_read_as_kafka_wrote_them_on_another_cluster(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Connected as to any cluster (not the embedded broker): every refusal keeps the dialog
+    open with Kafka's error name and message word for word, brackets and all (Kafka echoes
+    the value typed, and a message is never read as markup)."""
+    create(embedded, "orders")
+    app = external_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "orders")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
+        dialog = app.screen
+        assert isinstance(dialog, CreateTopicScreen)
+        error = dialog.query_one("#create-error", Static)
+        refusals = [
+            (("orders", "", ""), "", "TOPIC_ALREADY_EXISTS: Topic 'orders' already exists."),
+            (("bad name!", "", ""), "", "INVALID_TOPIC_EXCEPTION: Topic name"),
+            (
+                ("fresh", "0", ""),
+                "",
+                "INVALID_PARTITIONS: Number of partitions was set to an invalid non-positive"
+                " value.",
+            ),
+            (
+                ("fresh", "1", "0"),
+                "",
+                "INVALID_REPLICATION_FACTOR: Replication factor must be larger than 0",
+            ),
+            (
+                ("fresh", "1", "1"),
+                "retention.ms=[1d]",
+                "INVALID_CONFIG: Invalid value [1d] for configuration retention.ms:",
+            ),
+            (("fresh", "1", "1"), "retention.minutes=5", "Unknown topic config name"),
+        ]
+        for fields, configs, expected in refusals:
+            await fill_create_dialog(pilot, dialog, *fields, configs=configs)
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda e=expected: e in str(error.render()), expected)
+            assert app.screen is dialog
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is not dialog, "closing")
+    assert topic_names(embedded) == {"orders"}
+
+
+async def test_a_topic_gone_behind_the_dialog_is_reported_not_crashed_on(
+    embedded: EmbeddedBroker,
+) -> None:
+    create(embedded, "a")
+    create(embedded, "b")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "a", "b")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        embedded.call(lambda: embedded.state.delete_topic("a"))  # someone else was quicker
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: any("UNKNOWN_TOPIC_OR_PARTITION" in str(n.message) for n in app._notifications),
+            "the refusal as a notification",
+        )
+        await wait_until(pilot, lambda: shown(app) == ["b"], "the list without a")
+        assert app.is_running
+
+
+async def test_every_column_stays_in_view_at_80_columns(embedded: EmbeddedBroker) -> None:
+    """Long names give way (cut in the middle, both ends kept) so the numbers never scroll
+    out of view; columns narrow again when the rows that needed the room go away."""
+    long_name = "com.example." + "very-long-segment." * 4 + "v2"
+    create(embedded, long_name)
+    create(embedded, "orders")
+    app = workbench_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_topics(pilot, app, long_name, "orders")
+        topics = table(app)
+
+        def fits() -> bool:
+            return topics.virtual_size.width <= topics.scrollable_content_region.width
+
+        await wait_until(pilot, fits, "the columns to fit in 80 columns")
+        name = cell(app, long_name, "topic")
+        assert len(name) < len(long_name) and "…" in name
+        assert name.startswith("com.exa") and name.endswith("nt.v2")
+        await pilot.press("slash", *"orders", "enter")
+        await wait_until(pilot, lambda: shown(app) == ["orders"], "the filter")
+        name_column = topics.columns["topic"]  # type: ignore[index]
+        await wait_until(
+            pilot,
+            lambda: fits() and name_column.content_width == len("topic ▲"),
+            "the name column narrowed to its header",
+        )
+        await pilot.resize_terminal(160, 40)
+        await type_into(pilot, app.query_one("#topic-filter", Input), "")
+        await wait_until(pilot, lambda: cell(app, long_name, "topic") == long_name, "whole")
+        assert fits()
+
+
+async def test_switching_clusters_forgets_the_old_clusters_topics(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Until the other cluster answers, the list is empty, not the last cluster's topics
+    (a delete must never act on a topic of the cluster left behind)."""
+    create(embedded, "orders")
+    save_profiles({"gone": Profile("gone", f"127.0.0.1:{free_port('127.0.0.1', 20000)}", "red")})
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "orders")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.workbench.profile.name == "gone", "the switch")
+        await wait_until(pilot, lambda: shown(app) == [], "an empty list")
+        assert "waiting for the cluster" in status_text(app, "#topics-facts")
+        await pilot.pause(1.5)  # snapshots would have come by now, had there been any
+        assert shown(app) == []
+
+
+async def test_actions_without_a_topic_say_so(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        await pilot.press("2")
+        facts = app.query_one("#topics-facts", Static)
+        await wait_until(pilot, lambda: "no topics yet" in str(facts.render()), "empty note")
+        for key in ("d", "e", "p", "enter"):
+            await pilot.press(key)
+            await pilot.pause(0.05)
+            assert app.screen is app.screen_stack[0], f"{key} opened a dialog with no topic"
+        await wait_until(
+            pilot,
+            lambda: any("no topic selected" in str(n.message) for n in app._notifications),
+            "the notification",
+        )

@@ -1,0 +1,122 @@
+"""The add-partitions dialog: the new partition count of a topic (CreatePartitions).
+
+Kafka can only add partitions; the dialog does not second-guess that but sends the request
+and shows the broker's refusal as it is ("The topic t currently has 3 partition(s); 2 would
+not be an increase."), staying open for another try. It also says what adding partitions
+does to keyed records, which is the surprise people meet later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from ..kafka.admin import KafkaAdmin
+from ..kafka.errors import KafkaToolError
+
+
+class AddPartitionsScreen(ModalScreen[int | None]):
+    """Dismisses with the new partition count, or None when cancelled."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    AddPartitionsScreen { align: center middle; }
+    AddPartitionsScreen > Vertical {
+        width: 64; max-width: 95%; height: auto;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    AddPartitionsScreen #partitions-title { text-style: bold; color: $primary; }
+    AddPartitionsScreen #partitions-note { color: $kwb-muted; margin: 1 0; }
+    AddPartitionsScreen #partitions-error { color: $error; height: auto; margin-top: 1; }
+    AddPartitionsScreen #partitions-error.-hidden { display: none; }
+    AddPartitionsScreen #partitions-field { height: 1; }
+    AddPartitionsScreen #partitions-field Label { color: $kwb-muted; padding-right: 1; }
+    AddPartitionsScreen #partitions-count { width: 1fr; background: $panel; }
+    AddPartitionsScreen #partitions-buttons { height: 1; align-horizontal: right; margin-top: 1; }
+    AddPartitionsScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, admin: Callable[[], KafkaAdmin | None], topic: str, current: int) -> None:
+        super().__init__()
+        self._admin = admin
+        self.topic = topic
+        self.current = current
+        self._sending = False
+        """A CreatePartitions request is out; a second submit would race it."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                f"Add partitions to {self.topic} (it has {self.current})", id="partitions-title"
+            )
+            yield Static(
+                "Partitions can be added, never removed. Records with a key may go to a"
+                " different partition afterwards, so per-key order is kept only for new records.",
+                id="partitions-note",
+            )
+            with Horizontal(id="partitions-field"):
+                yield Label("new partition count")
+                yield Input(
+                    str(self.current + 1),
+                    placeholder=f"more than {self.current}",
+                    type="integer",
+                    id="partitions-count",
+                    compact=True,
+                )
+            yield Static("", id="partitions-error", classes="-hidden")
+            with Horizontal(id="partitions-buttons"):
+                yield Button("Set count", variant="primary", id="partitions-ok", compact=True)
+                yield Button("Cancel", id="partitions-cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#partitions-count", Input).focus()
+
+    def show_error(self, message: str) -> None:
+        error = self.query_one("#partitions-error", Static)
+        error.update(Text(message))
+        error.set_class(not message, "-hidden")
+
+    @on(Input.Submitted, "#partitions-count")
+    @on(Button.Pressed, "#partitions-ok")
+    def _submit(self) -> None:
+        if self._sending:
+            return
+        text = self.query_one("#partitions-count", Input).value.strip()
+        try:
+            count = int(text)
+        except ValueError:
+            self.show_error(f"the partition count must be a whole number, got {text!r}")
+            return
+        self._set_count(count)
+
+    @work(group="add-partitions")
+    async def _set_count(self, count: int) -> None:
+        admin = self._admin()
+        if admin is None:
+            self.show_error("not connected to the cluster; try again when it is back")
+            return
+        self.show_error("")
+        button = self.query_one("#partitions-ok", Button)
+        button.disabled = True
+        self._sending = True
+        try:
+            await admin.create_partitions(self.topic, count)
+        except KafkaToolError as exc:
+            self.show_error(str(exc))
+            return
+        finally:
+            self._sending = False
+            button.disabled = False
+        self.dismiss(count)
+
+    @on(Button.Pressed, "#partitions-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

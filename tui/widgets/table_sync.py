@@ -1,0 +1,120 @@
+"""Bring a DataTable in line with the rows it should show, touching only what changed.
+
+Panes refresh every second; clearing and refilling a table each time would lose the cursor,
+the scroll position and the user's place. `sync_table` removes rows that went away, adds the
+new ones, updates only the cells whose value changed, reorders rows in place when the order
+changed, and keeps the cursor on the same row (by key) wherever that row moved.
+
+DataTable widens a column when a wider cell arrives but never narrows it when the widest row
+goes away (a filter, a deleted topic, a rate falling back to 0); columns would creep wider
+until the table scrolls sideways. `sync_table` narrows them again to what the rows need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.text import Text
+from textual.render import measure
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey
+
+
+def cursor_key(table: DataTable[CellType]) -> str | None:
+    """The key of the row under the cursor (None for an empty table)."""
+    if table.row_count == 0:
+        return None
+    row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+    return row_key.value
+
+
+def cell_width(console: Console, cell: object) -> int:
+    """The width DataTable gives `cell` (strings are read as markup, as DataTable does)."""
+    if isinstance(cell, str):
+        return measure(console, Text.from_markup(cell), 1)
+    if isinstance(cell, Text):
+        return measure(console, cell, 1)
+    return measure(console, str(cell), 1)
+
+
+def sync_table(table: DataTable[CellType], rows: Sequence[tuple[str, Sequence[CellType]]]) -> int:
+    """Make `table` show `rows` (key, cells), in that order; returns the cells written."""
+    keep = cursor_key(table)
+    wanted = dict(rows)
+    columns: list[ColumnKey] = [column.key for column in table.ordered_columns]
+    written = 0
+    removed = False
+    touched: set[ColumnKey] = set()
+    for row in list(table.ordered_rows):
+        if row.key.value not in wanted:
+            table.remove_row(row.key)
+            removed = True
+    for key, cells in rows:
+        if key in table.rows:
+            for column_key, old, new in zip(columns, table.get_row(key), cells, strict=True):
+                if old != new:
+                    table.update_cell(key, column_key, new, update_width=True)
+                    touched.add(column_key)
+                    written += 1
+        else:
+            table.add_row(*cells, key=key)
+            written += len(cells)
+    order = [key for key, _ in rows]
+    if [row.key.value for row in table.ordered_rows] != order:
+        _reorder(table, order, columns[0])
+    _narrow_columns(table, columns if removed else [c for c in columns if c in touched])
+    if keep is not None and keep in wanted:
+        index = table.get_row_index(keep)
+        if index != table.cursor_row:
+            table.move_cursor(row=index)
+    return written
+
+
+def _narrow_columns(table: DataTable[CellType], columns: Sequence[ColumnKey]) -> None:
+    """Narrow those of `columns` that are wider than their label and cells need.
+
+    Rewriting one cell of a column with `update_width` makes DataTable measure the whole
+    column again (its own way of narrowing), so that is what is done, once per column.
+    """
+    if table.row_count == 0:
+        return
+    console = table.app.console
+    first = table.ordered_rows[0].key
+    for key in columns:
+        column = table.columns[key]
+        if not column.auto_width:
+            continue
+        needed = max(
+            [
+                cell_width(console, column.label),
+                *(cell_width(console, cell) for cell in table.get_column(key)),
+            ]
+        )
+        if column.content_width > needed:
+            table.update_cell(first, key, table.get_cell(first, key), update_width=True)
+
+
+def _reorder(table: DataTable[CellType], order: list[str], first: ColumnKey) -> None:
+    """Put rows in `order` in place (rows keep their identity, the table is not refilled).
+
+    DataTable.sort hands the key function cell values, not row keys, so each row is found
+    by its first cell's identity: every row holds its own cell object.
+    """
+    position = {id(table.get_cell(key, first)): index for index, key in enumerate(order)}
+    if len(position) == len(order):
+        table.sort(first, key=lambda cell: position[id(cell)])
+        return
+    # Shared cell objects (equal interned strings): fall back to refilling in order.
+    saved = [(key, table.get_row(key)) for key in order]
+    table.clear()
+    for key, cells in saved:
+        table.add_row(*cells, key=key)
+
+
+def select_row(table: DataTable[CellType], key: str) -> bool:
+    """Put the cursor on the row `key`; False when there is no such row."""
+    if key not in table.rows:
+        return False
+    table.move_cursor(row=table.get_row_index(key))
+    return True

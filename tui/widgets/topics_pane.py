@@ -1,0 +1,347 @@
+"""Topics pane: every topic with partitions, replication factor, size, records and produce
+rate, filtered as you type and sorted by any column; create, delete, edit configs, add
+partitions and look at partitions from here.
+
+The table follows the app's snapshot every second without losing the user's place: only
+cells whose value changed are written, rows move in place when the order changes, and the
+cursor stays on the same topic wherever it moves. Every admin call runs in a worker (the
+dialogs run their own) and asks the app for a fresh snapshot afterwards, so a change shows
+at once instead of up to a second later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+
+from ..kafka.admin import KafkaAdmin
+from ..kafka.cluster import ClusterSnapshot, TopicStats
+from ..kafka.errors import KafkaToolError
+from ..screens.add_partitions import AddPartitionsScreen
+from ..screens.confirm import ConfirmScreen
+from ..screens.create_topic import CreateTopicScreen
+from ..screens.edit_configs import EditConfigsScreen
+from ..screens.topic_detail import TopicDetailScreen
+from .table_sync import cursor_key, select_row, sync_table
+from .topic_rows import COLUMNS, TopicFilter, TopicView, cells, column, shorten_middle
+
+if TYPE_CHECKING:
+    from ..app import WorkbenchApp
+
+_UP, _DOWN, _NO_ARROW = "▲", "▼", " "
+_MIN_NAME_WIDTH = 16
+
+
+class TopicTable(DataTable[Text]):
+    """The topic list; `enter` (select the row) opens the partition detail, so say so."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
+
+
+class TopicsPane(Vertical):
+    """The cluster's topics; the row under the cursor is the topic every key acts on."""
+
+    BINDINGS = [
+        Binding("c", "create", "Create"),
+        Binding("n", "create", "Create", show=False),
+        Binding("e", "edit_configs", "Edit configs"),
+        Binding("d", "delete", "Delete"),
+        Binding("p", "add_partitions", "Add partitions"),
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("i", "toggle_internal", "Internal"),
+        Binding("escape", "leave_filter", "Back to list", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    TopicsPane { height: 1fr; }
+    TopicsPane #topics-facts { height: 1; padding: 0 1; color: $kwb-muted; }
+    TopicsPane #topic-filter { margin: 0 0; }
+    TopicsPane #topic-list { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="topics-pane")
+        self.view = TopicView()
+        self.snapshot: ClusterSnapshot | None = None
+        self._select_after: str | None = None
+        """A topic to put the cursor on as soon as it shows up (one just created)."""
+
+    @property
+    def workbench_app(self) -> WorkbenchApp:
+        return self.app  # type: ignore[return-value]
+
+    def _admin(self) -> KafkaAdmin | None:
+        return getattr(self.app, "admin", None)
+
+    def compose(self) -> ComposeResult:
+        yield Static("waiting for the cluster…", id="topics-facts")
+        yield Input(placeholder="/ filter topics (substring or regex)", id="topic-filter")
+        yield TopicTable(id="topic-list", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#topic-list", DataTable)
+        for spec in COLUMNS:
+            table.add_column(self._header(spec.key), key=spec.key)
+        if hasattr(type(self.app), "generation"):
+            self.watch(self.app, "generation", self._cluster_switched, init=False)
+
+    def _cluster_switched(self) -> None:
+        """Another cluster: its topics are not these, and keys must not act on these."""
+        self.snapshot = None
+        self._select_after = None
+        sync_table(self.query_one("#topic-list", DataTable), [])
+        self.query_one("#topics-facts", Static).update("waiting for the cluster…")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_rows)
+
+    def on_show(self) -> None:
+        """Coming into view (its tab chosen): keys go to the list unless already inside."""
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            self.query_one("#topic-list", DataTable).focus()
+
+    # -- showing ------------------------------------------------------------------------------
+
+    def show(self, snapshot: ClusterSnapshot) -> None:
+        """Called by the app with every snapshot (each second, and after changes)."""
+        self.snapshot = snapshot
+        self._show_rows()
+
+    @property
+    def selected_topic(self) -> TopicStats | None:
+        """The topic under the cursor, as of the last snapshot."""
+        name = cursor_key(self.query_one("#topic-list", DataTable))
+        if name is None or self.snapshot is None:
+            return None
+        return self.snapshot.topic(name)
+
+    def _show_rows(self) -> None:
+        table = self.query_one("#topic-list", DataTable)
+        if self.snapshot is None:
+            return
+        shown = self.view.select(self.snapshot.topics)
+        rows = [cells(t) for t in shown]
+        name_width = self._name_width(table, rows)
+        sync_table(
+            table,
+            [
+                (t.name, self._styled(t, row, name_width))
+                for t, row in zip(shown, rows, strict=True)
+            ],
+        )
+        if self._select_after is not None and select_row(table, self._select_after):
+            self._select_after = None
+        self._show_facts(len(shown))
+
+    @staticmethod
+    def _name_width(table: DataTable[Text], rows: list[tuple[str, ...]]) -> int:
+        """Room left for topic names once the numbers have theirs, so every column stays
+        in view without scrolling sideways; 0 (no limit) before the table has a size."""
+        width = table.content_region.width
+        if width <= 0:
+            return 0
+        if len(rows) + table.header_height > table.content_region.height:
+            width -= table.styles.scrollbar_size_vertical
+        padding = 2 * table.cell_padding
+        numbers = sum(
+            max([len(spec.label) + 2, *(len(row[i]) for row in rows)]) + padding
+            for i, spec in enumerate(COLUMNS)
+            if i > 0
+        )
+        header = len(COLUMNS[0].label) + 2
+        return max(width - numbers - padding, _MIN_NAME_WIDTH, header)
+
+    @staticmethod
+    def _styled(topic: TopicStats, values: tuple[str, ...], name_width: int) -> tuple[Text, ...]:
+        name = shorten_middle(values[0], name_width)
+        return (
+            Text.styled(name, "italic" if topic.internal else ""),
+            *(Text(v, justify="right") for v in values[1:]),
+        )
+
+    def _header(self, key: str) -> Text:
+        """A column label with room for the sort arrow, so widths never jump."""
+        spec = column(key)
+        arrow = _NO_ARROW
+        if key == self.view.sort_key:
+            arrow = _DOWN if self.view.descending else _UP
+        if spec.numeric:
+            return Text(f"{arrow} {spec.label}", justify="right")
+        return Text(f"{spec.label} {arrow}")
+
+    def _show_headers(self) -> None:
+        table = self.query_one("#topic-list", DataTable)
+        for key, col in table.columns.items():
+            if key.value is not None:
+                col.label = self._header(key.value)
+        table.notify_style_update()
+
+    def _show_facts(self, shown: int) -> None:
+        assert self.snapshot is not None
+        visible = [t for t in self.snapshot.topics if self.view.show_internal or not t.internal]
+        internal = sum(1 for t in self.snapshot.topics if t.internal)
+        if not visible:
+            text = "no topics yet: press c to create one"
+        else:
+            direction = "descending" if self.view.descending else "ascending"
+            count = (
+                f"{shown} of {len(visible)} topics"
+                if TopicFilter(self.view.filter)
+                else f"{len(visible)} topic{'' if len(visible) == 1 else 's'}"
+            )
+            text = f"{count} · sorted by {column(self.view.sort_key).label} {direction} (s, S)"
+        if internal:
+            state = "shown" if self.view.show_internal else "hidden"
+            text += f" · {internal} internal {state} (i)"
+        self.query_one("#topics-facts", Static).update(text)
+
+    def _change_view(self, view: TopicView) -> None:
+        sort_changed = (view.sort_key, view.descending) != (
+            self.view.sort_key,
+            self.view.descending,
+        )
+        self.view = view
+        if sort_changed:
+            self._show_headers()
+        self._show_rows()
+
+    # -- list handling ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#topic-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._change_view(replace(self.view, filter=event.value))
+
+    @on(Input.Submitted, "#topic-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#topic-list", DataTable).focus()
+
+    @on(DataTable.HeaderSelected, "#topic-list")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value is not None:
+            self._change_view(self.view.sort_by(event.column_key.value))
+
+    @on(DataTable.RowSelected, "#topic-list")
+    def _row_chosen(self) -> None:
+        self.action_detail()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#topic-filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        self.query_one("#topic-list", DataTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        self._change_view(self.view.next_sort())
+
+    def action_reverse_sort(self) -> None:
+        self._change_view(self.view.sort_by(self.view.sort_key))
+
+    def action_toggle_internal(self) -> None:
+        self._change_view(replace(self.view, show_internal=not self.view.show_internal))
+
+    # -- changing the cluster -----------------------------------------------------------------
+
+    def _require_topic(self) -> TopicStats | None:
+        topic = self.selected_topic
+        if topic is None:
+            self.notify("no topic selected", title="Topics", severity="warning")
+        return topic
+
+    def _changed(self) -> None:
+        refresh = getattr(self.app, "refresh_cluster", None)
+        if refresh is not None:
+            refresh()
+
+    def action_create(self) -> None:
+        self.app.push_screen(CreateTopicScreen(self._admin), self._created)
+
+    def _created(self, name: str | None) -> None:
+        if name is None:
+            return
+        self._select_after = name
+        filter_input = self.query_one("#topic-filter", Input)
+        if not TopicFilter(filter_input.value).matches(name):
+            filter_input.value = ""
+        self.notify(f"created topic {name}", title="Topics")
+        self.query_one("#topic-list", DataTable).focus()
+        self._changed()
+
+    def action_delete(self) -> None:
+        topic = self._require_topic()
+        if topic is None:
+            return
+        workbench = getattr(self.app, "workbench", None)
+        external = workbench is not None and workbench.embedded is None
+        question = (
+            f"{topic.records:,} records in {len(topic.partitions)} partition(s) will be gone"
+            " for good."
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._delete(topic.name)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete topic {topic.name}?",
+                question,
+                "Delete",
+                type_to_confirm=topic.name if external else None,
+            ),
+            confirmed,
+        )
+
+    @work(group="topic-admin")
+    async def _delete(self, name: str) -> None:
+        admin = self._admin()
+        if admin is None:
+            self.notify("not connected to the cluster", title="Topics", severity="error")
+            return
+        try:
+            await admin.delete_topic(name)
+        except KafkaToolError as exc:
+            self.notify(str(exc), title="Delete topic", severity="error", markup=False)
+            return
+        self.notify(f"deleted topic {name}", title="Topics")
+        self._changed()
+
+    def action_edit_configs(self) -> None:
+        topic = self._require_topic()
+        if topic is None:
+            return
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self._changed()
+
+        self.app.push_screen(EditConfigsScreen(self._admin, topic.name), closed)
+
+    def action_add_partitions(self) -> None:
+        topic = self._require_topic()
+        if topic is None:
+            return
+
+        def closed(count: int | None) -> None:
+            if count is not None:
+                self.notify(f"{topic.name} now has {count} partitions", title="Topics")
+                self._changed()
+
+        self.app.push_screen(
+            AddPartitionsScreen(self._admin, topic.name, len(topic.partitions)), closed
+        )
+
+    def action_detail(self) -> None:
+        topic = self._require_topic()
+        if topic is None:
+            return
+        self.app.push_screen(TopicDetailScreen(topic.name, self.snapshot))
