@@ -27,8 +27,16 @@ class KafkaToolError(Exception):
 
 
 def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
-    """Raise KafkaToolError unless `code` is NONE; `what` names the thing it was about."""
-    error = ErrorCode(code)
+    """Raise KafkaToolError unless `code` is NONE; `what` names the thing it was about.
+
+    A code newer than kio's table (a broker newer than the client) still makes one readable
+    line, with the number, rather than a ValueError escaping into the UI.
+    """
+    try:
+        error = ErrorCode(code)
+    except ValueError:
+        text = message or "unknown to this client"
+        raise KafkaToolError(f"{what}: error code {code}: {text}") from None
     if error == ErrorCode.none:
         return
     text = message or error.name.replace("_", " ")
