@@ -82,7 +82,9 @@ async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> 
     """One consistent-enough picture of the cluster (offsets, sizes, rates)."""
     cluster = await admin.cluster()
     topics = await admin.topics(include_internal=True)
-    partitions = [(t.name, p.partition) for t in topics for p in t.partitions]
+    # A partition without a leader (a broker down on a multi-broker cluster) has no offsets
+    # to ask for; asking node -1 would fail the whole snapshot, so it shows no records.
+    partitions = [(t.name, p.partition) for t in topics for p in t.partitions if p.leader >= 0]
     earliest, latest = await asyncio.gather(
         admin.list_offsets(partitions, EARLIEST), admin.list_offsets(partitions, LATEST)
     )
