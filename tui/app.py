@@ -168,7 +168,13 @@ class WorkbenchApp(App[None]):
         self.call_after_refresh(self._focus_first_in, pane)
 
     def _focus_first_in(self, pane: TabPane) -> None:
-        """Prefer a table or list to a text field: the pane keys (1-9) must keep working."""
+        """Prefer a table or list to a text field: the pane keys (1-9) must keep working.
+        A pane that knows better (the Tail pane, empty, wants its topics) has `focus_default`."""
+        for widget in pane.children:
+            focus_default = getattr(widget, "focus_default", None)
+            if callable(focus_default):
+                focus_default()
+                return
         inside = [widget for widget in self.screen.focus_chain if pane in widget.ancestors]
         typing = (Input, TextArea)
         target = next((w for w in inside if not isinstance(w, typing)), None)

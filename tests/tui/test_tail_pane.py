@@ -1,0 +1,487 @@
+"""The Tail pane against a real embedded localbroker, records produced by confluent-kafka.
+
+Each test drives the app with keys the way a user does (the start mode is set on the Select
+directly: its overlay is Textual's, not ours) and checks what the pane holds and shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static, TabbedContent
+from workbench_pilot import wait_connected, wait_until, workbench_app
+
+from tui.app import WorkbenchApp
+from tui.embedded import EmbeddedBroker
+from tui.kafka.tail import TailRecord
+from tui.screens.record_detail import RecordDetailScreen, hex_dump
+from tui.widgets.record_log import RecordLog
+from tui.widgets.tail_pane import TailPane
+
+pytestmark = pytest.mark.timeout(120)
+SIZE = (140, 40)
+BASE_TS = 1_714_563_000_000  # 2024-05-01 11:30:00 UTC
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(20)
+    deadline = time.monotonic() + 20
+    while len(admin.list_topics(name, timeout=10).topics[name].partitions) < partitions:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} never showed {partitions} partitions")
+        time.sleep(0.05)
+
+
+def produce(bootstrap: str, topic: str, records: Sequence[dict[str, Any]]) -> None:
+    """Each record: value, and optionally key, headers, partition, timestamp."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
+    for record in records:
+        extra = {k: record[k] for k in ("key", "headers", "partition", "timestamp") if k in record}
+        producer.produce(topic, record["value"], **extra)
+    assert producer.flush(20) == 0, "records left unsent"
+
+
+@asynccontextmanager
+async def workbench(embedded: EmbeddedBroker) -> AsyncIterator[tuple[WorkbenchApp, Pilot[None]]]:
+    """The app on `embedded`, connected."""
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        yield app, pilot
+
+
+async def in_thread(function: Any, *args: Any) -> Any:
+    """Blocking client calls run off the app's loop (the test shares it with the app)."""
+    return await asyncio.to_thread(function, *args)
+
+
+async def start_tail(
+    pilot: Pilot[None],
+    app: WorkbenchApp,
+    topics: str,
+    mode: str = "end",
+    value: str = "",
+    capacity: str | None = None,
+) -> TailPane:
+    """Open the Tail pane, type the topics (and value), start with enter, wait for offsets."""
+    pane = app.query_one(TailPane)
+    if app.query_one("#panes", TabbedContent).active != "tail":
+        await pilot.press("3")
+        await wait_until(
+            pilot, lambda: app.focused is not None and pane in app.focused.ancestors, "focus"
+        )
+    pane.query_one("#tail-start", Select).value = mode
+    await pilot.pause()
+    if capacity is not None:
+        pane.query_one("#tail-capacity", Input).value = capacity
+    if value:
+        pane.query_one("#tail-start-value", Input).focus()
+        await pilot.press(*value)
+    topics_input = pane.query_one("#tail-topics", Input)
+    topics_input.focus()
+    topics_input.value = ""
+    await pilot.press(*topics, "enter")
+    await wait_until(
+        pilot,
+        lambda: pane.session is not None and bool(pane.session.offsets),
+        "the tail to resolve its starting offsets",
+    )
+    return pane
+
+
+def keys_values(records: Sequence[TailRecord]) -> list[tuple[bytes | None, bytes | None]]:
+    return [(r.key, r.value) for r in records]
+
+
+def status(pane: TailPane, widget_id: str) -> str:
+    return str(pane.query_one(f"#{widget_id}", Static).render())
+
+
+async def wait_received(pilot: Pilot[None], pane: TailPane, count: int) -> None:
+    await wait_until(pilot, lambda: pane.ring.total >= count, f"{count} records received")
+    await pilot.pause(0.2)  # a tick draws them
+
+
+async def test_records_appear_live_with_exact_keys_and_values(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "live", 2)
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "live")
+        assert pane.session is not None and pane.session.offsets == {("live", 0): 0, ("live", 1): 0}
+        sent = [
+            {"key": f"k{i}".encode(), "value": f"value {i} ✓".encode(), "partition": i % 2}
+            for i in range(60)
+        ]
+        await in_thread(produce, embedded.bootstrap, "live", sent)
+        await wait_received(pilot, pane, 60)
+        assert pane.ring.total == 60
+        got = pane.view.records()
+        assert sorted(keys_values(got)) == sorted((r["key"], r["value"]) for r in sent)
+        for partition in (0, 1):  # each partition's records in offset order
+            offsets = [r.offset for r in got if r.partition == partition]
+            assert offsets == list(range(30))
+        # The list follows the tail: the newest record is under the cursor and on screen.
+        log = pane.query_one(RecordLog)
+        assert log.following and log.cursor_row == 59
+        newest = got[-1]
+        screen = "\n".join(log.render_line(y).text for y in range(log.size.height))
+        assert newest.key is not None and newest.value is not None
+        assert newest.key.decode() in screen and newest.value.decode() in screen
+        assert "received 60 · shown 60 · buffer 60/100,000" in status(pane, "tail-counts")
+        assert status(pane, "tail-state") == "tailing 2 partitions · live from the end"
+
+
+async def test_start_positions_give_the_right_first_offsets(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "positions", 1)
+    await in_thread(create_topic, embedded.bootstrap, "two", 2)
+    await in_thread(
+        produce,
+        embedded.bootstrap,
+        "positions",
+        [{"value": f"v{i}".encode(), "timestamp": BASE_TS + i * 1000} for i in range(30)],
+    )
+    await in_thread(
+        produce,
+        embedded.bootstrap,
+        "two",
+        [{"value": f"w{i}".encode(), "partition": i % 2} for i in range(20)],
+    )
+    async with workbench(embedded) as (app, pilot):
+
+        async def first_offsets(
+            topics: str, mode: str, value: str, expected: int
+        ) -> dict[int, int]:
+            pane = await start_tail(pilot, app, topics, mode, value)
+            await wait_received(pilot, pane, expected)
+            assert pane.ring.total == expected
+            firsts: dict[int, int] = {}
+            for record in pane.ring.records():
+                firsts.setdefault(record.partition, record.offset)
+            return firsts
+
+        assert await first_offsets("positions", "beginning", "", 30) == {0: 0}
+        assert await first_offsets("positions", "offset", "12", 18) == {0: 12}
+        assert await first_offsets("positions", "offset", "999", 0) == {}  # clamped to the end
+        ts = str(BASE_TS + 20_000)
+        assert await first_offsets("positions", "timestamp", ts, 10) == {0: 20}
+        ts = str(BASE_TS + 20_500)  # between two records: the next one
+        assert await first_offsets("positions", "timestamp", ts, 9) == {0: 21}
+        assert await first_offsets("positions", "last", "5", 5) == {0: 25}
+        assert await first_offsets("two", "last", "3", 6) == {0: 7, 1: 7}
+        assert await first_offsets("two:1", "beginning", "", 10) == {1: 0}
+
+        pane = await start_tail(pilot, app, "positions", "end")
+        await pilot.pause(0.5)
+        assert pane.ring.total == 0
+        await in_thread(produce, embedded.bootstrap, "positions", [{"value": b"after"}])
+        await wait_received(pilot, pane, 1)
+        assert [(r.offset, r.value) for r in pane.ring.records()] == [(30, b"after")]
+
+
+async def test_pause_stops_updates_and_resume_continues(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "paused", 1)
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "paused")
+        batch = [{"value": f"a{i}".encode()} for i in range(20)]
+        await in_thread(produce, embedded.bootstrap, "paused", batch)
+        await wait_received(pilot, pane, 20)
+        await pilot.press("space")
+        assert pane.session is not None and pane.session.paused
+        await pilot.pause(0.3)
+        assert status(pane, "tail-state").startswith("paused")
+        later = [{"value": f"b{i}".encode()} for i in range(20)]
+        await in_thread(produce, embedded.bootstrap, "paused", later)
+        await pilot.pause(1.5)
+        assert pane.ring.total == 20, "records arrived while paused"
+        await pilot.press("space")
+        assert not pane.session.paused
+        await wait_received(pilot, pane, 40)
+        assert [r.value for r in pane.ring.records()] == [r["value"] for r in batch + later]
+        await pilot.press("s")  # stop
+        assert pane.session is None
+        assert status(pane, "tail-state").startswith("stopped")
+
+
+def fruit_records(tag: str) -> list[dict[str, Any]]:
+    """Records where "apple" is in the key, the value, a header value, a header name, in
+    capitals, or nowhere."""
+    return [
+        {"key": f"apple-{tag}".encode(), "value": b"plain"},
+        {"key": f"pear-{tag}".encode(), "value": b"a red apple pie"},
+        {"key": f"fig-{tag}".encode(), "value": b"x", "headers": [("fruit", b"apple")]},
+        {"key": f"kiwi-{tag}".encode(), "value": b"y", "headers": [("apple-id", b"7")]},
+        {"key": f"plum-{tag}".encode(), "value": b"APPLE JUICE"},
+        {"key": f"lime-{tag}".encode(), "value": b"orange", "headers": [("fruit", b"pear")]},
+        {"key": None, "value": None},
+        {"key": f"bin-{tag}".encode(), "value": bytes([0xAB, 0xCD, 0xEF, 0x01])},
+    ]
+
+
+def shown_keys(pane: TailPane) -> list[bytes | None]:
+    return [r.key for r in pane.view.records()]
+
+
+async def wait_filtered(pilot: Pilot[None], pane: TailPane) -> None:
+    await wait_until(pilot, lambda: not pane.view.refiltering, "the refilter")
+    await pilot.pause(0.2)
+
+
+async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "fruit", 1)
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "fruit")
+        await in_thread(produce, embedded.bootstrap, "fruit", fruit_records("1"))
+        await wait_received(pilot, pane, 8)
+        await pilot.press("slash", *"apple")
+        await wait_filtered(pilot, pane)
+        expected_1 = [b"apple-1", b"pear-1", b"fig-1", b"kiwi-1", b"plum-1"]
+        assert shown_keys(pane) == expected_1
+        # New records are filtered as they arrive.
+        await in_thread(produce, embedded.bootstrap, "fruit", fruit_records("2"))
+        await wait_received(pilot, pane, 16)
+        expected_2 = [b"apple-2", b"pear-2", b"fig-2", b"kiwi-2", b"plum-2"]
+        assert shown_keys(pane) == expected_1 + expected_2
+        assert "received 16 · shown 10" in status(pane, "tail-counts")
+        # Case-sensitive: the capitals no longer match.
+        await pilot.press("ctrl+t")
+        await wait_filtered(pilot, pane)
+        assert shown_keys(pane) == [k for k in expected_1 + expected_2 if not k.startswith(b"plum")]
+        await pilot.press("ctrl+t")
+        # Binary data is searched as hex.
+        await pilot.press("ctrl+u", *"cdef01")
+        await wait_filtered(pilot, pane)
+        assert shown_keys(pane) == [b"bin-1", b"bin-2"]
+        # A regex on keys and header values.
+        await pilot.press("ctrl+r", "ctrl+u", *"^(fig|lime)-2$|^pear$")
+        await wait_filtered(pilot, pane)
+        assert shown_keys(pane) == [b"lime-1", b"fig-2", b"lime-2"]
+        # An invalid regex says so and keeps the last valid filter.
+        await pilot.press("(")
+        await pilot.pause(0.2)
+        assert "invalid regex" in status(pane, "tail-filter-mode")
+        assert shown_keys(pane) == [b"lime-1", b"fig-2", b"lime-2"]
+        await pilot.press("backspace")
+        await pilot.pause(0.2)
+        assert status(pane, "tail-filter-mode").startswith("regex")
+        await pilot.press("ctrl+u")
+        await wait_filtered(pilot, pane)
+        assert len(shown_keys(pane)) == 16
+
+
+async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "detail", 1)
+    document = {"order": 7, "items": [{"sku": "A-1", "qty": 2}], "paid": True, "note": "ünï"}
+    binary = bytes(range(0, 40, 3)) + b"\xff\xfe"
+    await in_thread(
+        produce,
+        embedded.bootstrap,
+        "detail",
+        [
+            {
+                "key": b"order-7",
+                "value": json.dumps(document).encode(),
+                "headers": [("source", b"web"), ("raw", b"\x00\x01")],
+                "timestamp": BASE_TS,
+            },
+            {"key": b"blob", "value": binary, "timestamp": BASE_TS + 1},
+        ],
+    )
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "detail", "beginning")
+        await wait_received(pilot, pane, 2)
+        await pilot.press("k", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail")
+        detail = app.screen
+
+        def text(widget_id: str) -> str:
+            return str(detail.query_one(f"#{widget_id}", Static).render())
+
+        assert text("detail-value-title").startswith("value · JSON")
+        assert text("detail-value") == json.dumps(document, indent=2, ensure_ascii=False)
+        value_spans = detail.query_one("#detail-value", Static).visual._spans  # type: ignore[union-attr]
+        assert value_spans, "the JSON is highlighted"
+        assert text("detail-key") == "order-7"
+        assert text("detail-headers") == "source: web\nraw: 0001  (hex)"
+        facts = text("detail-facts")
+        assert "partition  0" in facts and "offset     0" in facts
+        assert f"{BASE_TS} ms · CreateTime" in facts
+        await pilot.press("y")
+        assert json.loads(app.clipboard) == {
+            "topic": "detail",
+            "partition": 0,
+            "offset": 0,
+            "timestamp": BASE_TS,
+            "timestamp_type": "CreateTime",
+            "key": "order-7",
+            "value": json.dumps(document),
+            "headers": [["source", "web"], ["raw", {"base64": "AAE="}]],
+        }
+        await pilot.press("h")  # the JSON as bytes
+        assert text("detail-value-title") == f"value · hex · {len(json.dumps(document))} bytes"
+        assert text("detail-value").startswith("00000000  7b 22 6f 72 64 65 72 22")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back")
+        await pilot.press("j", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail 2")
+        detail = app.screen
+        assert text("detail-value-title") == f"value · binary · hex · {len(binary)} bytes"
+        assert text("detail-value") == hex_dump(binary)
+        assert text("detail-value").startswith("00000000  00 03 06 09 0c 0f 12 15  18 1b 1e 21 24")
+        await pilot.press("escape")
+
+
+async def test_export_writes_the_shown_records_as_json_lines(
+    embedded: EmbeddedBroker, tmp_path: Path
+) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "export", 1)
+    await in_thread(produce, embedded.bootstrap, "export", fruit_records("1"))
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "export", "beginning")
+        pane.export_dir = tmp_path
+        await wait_received(pilot, pane, 8)
+        await pilot.press("slash", *"apple", "escape")
+        await wait_filtered(pilot, pane)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: pane.last_export is not None, "the export")
+        assert pane.last_export is not None and pane.last_export.parent == tmp_path
+        lines = pane.last_export.read_text(encoding="utf-8").splitlines()
+        exported = [json.loads(line) for line in lines]
+        stamps = [r.timestamp for r in pane.view.records()]
+        assert exported == [
+            {
+                "topic": "export",
+                "partition": 0,
+                "offset": offset,
+                "timestamp": stamp,
+                "timestamp_type": "CreateTime",
+                "key": key,
+                "value": value,
+                "headers": headers,
+            }
+            for offset, stamp, key, value, headers in zip(
+                [0, 1, 2, 3, 4],
+                stamps,
+                ["apple-1", "pear-1", "fig-1", "kiwi-1", "plum-1"],
+                ["plain", "a red apple pie", "x", "y", "APPLE JUICE"],
+                [[], [], [["fruit", "apple"]], [["apple-id", "7"]], []],
+                strict=True,
+            )
+        ]
+        # Binary values survive the round trip (base64), nulls stay null.
+        await pilot.press("slash", "ctrl+u", "escape")
+        await wait_filtered(pilot, pane)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: len(list(tmp_path.glob("*.jsonl"))) == 2, "2nd export")
+        second = sorted(tmp_path.glob("*.jsonl"))[-1]
+        rows = [json.loads(line) for line in second.read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == 8
+        assert rows[6]["key"] is None and rows[6]["value"] is None
+        assert base64.b64decode(rows[7]["value"]["base64"]) == bytes([0xAB, 0xCD, 0xEF, 0x01])
+
+
+async def test_the_ring_buffer_caps_what_is_held(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "capped", 1)
+    sent = [{"key": f"k{i}".encode(), "value": f"v{i}".encode()} for i in range(250)]
+    await in_thread(produce, embedded.bootstrap, "capped", sent)
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "capped", "beginning", capacity="100")
+        await wait_received(pilot, pane, 250)
+        assert pane.ring.capacity == 100
+        assert pane.ring.total == 250 and len(pane.ring) == 100 and len(pane.view) == 100
+        held = pane.ring.records()
+        assert [r.offset for r in held] == list(range(150, 250))
+        assert held[0].key == b"k150" and held[-1].key == b"k249"
+        assert "received 250 · shown 100 · buffer 100/100" in status(pane, "tail-counts")
+        # More records push the oldest out; the cursor, moved up, stays on its record.
+        await pilot.press("g")
+        log = pane.query_one(RecordLog)
+        await pilot.press("j", "j")
+        assert log.cursor_record is not None and log.cursor_record.offset == 152
+        more = [{"key": f"k{i}".encode(), "value": f"v{i}".encode()} for i in range(250, 260)]
+        await in_thread(produce, embedded.bootstrap, "capped", more)
+        await wait_received(pilot, pane, 260)
+        assert pane.ring.records()[0].offset == 160
+        assert log.cursor_record is not None and log.cursor_record.offset == 160
+        assert not log.following
+
+
+async def test_mistakes_are_one_readable_message(embedded: EmbeddedBroker) -> None:
+    async with workbench(embedded) as (app, pilot):
+        await pilot.press("3")
+        pane = app.query_one(TailPane)
+        await wait_until(pilot, lambda: app.focused is not None, "focus")
+        await pilot.press(*"no-such-topic", "enter")
+        await wait_until(pilot, lambda: pane.session is None, "the failed tail to end")
+        await pilot.pause(0.2)
+        messages = [n.message for n in app._notifications]
+        assert any("no-such-topic" in m and "does not exist" in m for m in messages), messages
+        pane.query_one("#tail-start", Select).value = "offset"
+        await pilot.pause()
+        pane.query_one("#tail-start-value", Input).value = "soon"
+        pane.query_one("#tail-topics", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        messages = [n.message for n in app._notifications]
+        assert any("'soon' is not an offset" in m for m in messages), messages
+
+
+async def test_several_topics_and_chosen_partitions(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "north", 3)
+    await in_thread(create_topic, embedded.bootstrap, "south", 1)
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "north:0,2 south")
+        assert pane.session is not None
+        assert sorted(pane.session.offsets) == [("north", 0), ("north", 2), ("south", 0)]
+        north = [{"value": f"n{i}".encode(), "partition": i % 3} for i in range(30)]
+        await in_thread(produce, embedded.bootstrap, "north", north)
+        await in_thread(produce, embedded.bootstrap, "south", [{"value": b"s0"}])
+        await wait_received(pilot, pane, 21)
+        await pilot.pause(0.5)  # partition 1's records would have come by now
+        got = pane.ring.records()
+        assert sorted((r.topic, r.partition) for r in got) == sorted(
+            [("north", 0)] * 10 + [("north", 2)] * 10 + [("south", 0)]
+        )
+        log = pane.query_one(RecordLog)
+        assert log.show_topic
+        screen = "\n".join(log.render_line(y).text for y in range(log.size.height))
+        assert "topic" in screen and "south" in screen and "north" in screen
+        assert status(pane, "tail-state") == "tailing 3 partitions · north:0,2, south from the end"
+        await wait_until(pilot, lambda: "rec/s" in status(pane, "tail-rate"), "the rate")
+
+
+async def test_copy_a_record_from_the_list(embedded: EmbeddedBroker) -> None:
+    await in_thread(create_topic, embedded.bootstrap, "copied", 1)
+    await in_thread(
+        produce,
+        embedded.bootstrap,
+        "copied",
+        [{"key": b"a", "value": b"first"}, {"key": b"b", "value": b"\xff", "timestamp": BASE_TS}],
+    )
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "copied", "beginning")
+        await wait_received(pilot, pane, 2)
+        await pilot.press("y")
+        assert json.loads(app.clipboard) == {
+            "topic": "copied",
+            "partition": 0,
+            "offset": 1,
+            "timestamp": BASE_TS,
+            "timestamp_type": "CreateTime",
+            "key": "b",
+            "value": {"base64": "/w=="},
+            "headers": [],
+        }
+        await pilot.press("k", "y")
+        assert json.loads(app.clipboard)["value"] == "first"
+        assert any("copied copied/0@0 as JSON" in n.message for n in app._notifications)

@@ -1,0 +1,185 @@
+"""One tailed record in full: where it is, its key, headers and value, readable.
+
+A value is shown the way it is most likely meant: pretty-printed and highlighted when it is
+a JSON object or array, as text when it is printable UTF-8, as a hex dump otherwise (`h` switches a
+text value to hex too). Very large values are cut for display; `y` copies the whole record.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.highlight import highlight
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ..kafka.record_filter import is_text, record_json, text_of
+from ..kafka.tail import TIMESTAMP_TYPES, TailRecord
+from ..widgets.record_log import format_timestamp
+
+SHOWN_BYTES = 256 * 1024
+"""More than this of a value is not drawn (it would take seconds); copy or export it."""
+HIGHLIGHTED_CHARS = 100_000
+"""Longer JSON is shown pretty-printed but not coloured (highlighting it is slow)."""
+_HEX_WIDTH = 16
+
+
+def hex_dump(data: bytes, limit: int = SHOWN_BYTES, per_line: int = 16) -> str:
+    """Offset, `per_line` bytes in hex and as ASCII per line, like `hexdump -C`."""
+    half = per_line // 2
+    hex_width = per_line * 3 - 1 + (1 if per_line > half else 0)
+    lines = []
+    for at in range(0, min(len(data), limit), per_line):
+        chunk = data[at : at + per_line]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        if len(chunk) > half:
+            split = half * 3 - 1
+            hexes = hexes[:split] + " " + hexes[split:]
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"{at:08x}  {hexes:<{hex_width}}  |{text}|")
+    if len(data) > limit:
+        lines.append(f"… {len(data) - limit:,} more bytes (y copies the whole record)")
+    return "\n".join(lines)
+
+
+def hex_bytes_per_line(width: int) -> int:
+    """16 bytes a line when a `hex_dump` line fits in `width` cells, 8 otherwise."""
+    return 16 if width >= len(hex_dump(bytes(16))) else 8
+
+
+def json_document(data: bytes) -> str | None:
+    """The bytes pretty-printed when they are a JSON object or array, else None."""
+    if not data or data.lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        parsed = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return json.dumps(parsed, indent=2, ensure_ascii=False)
+
+
+def describe_bytes(
+    data: bytes | None, as_hex: bool = False, per_line: int = 16
+) -> tuple[str, Content]:
+    """What the bytes are ("JSON · 120 bytes") and how to show them."""
+    if data is None:
+        return "null", Content("null")
+    size = f"{len(data):,} bytes"
+    if as_hex or not is_text(data):
+        kind = "hex" if is_text(data) else "binary · hex"
+        return f"{kind} · {size}", Content(hex_dump(data, per_line=per_line))
+    if len(data) > SHOWN_BYTES:  # JSON or not, shown as the text it starts with
+        text = data[:SHOWN_BYTES].decode("utf-8", "ignore")
+        text += f"\n… {len(data) - SHOWN_BYTES:,} more bytes (y copies the whole record)"
+        return f"text · {size}", Content(text)
+    document = json_document(data)
+    if document is not None:
+        if len(document) <= HIGHLIGHTED_CHARS:
+            return f"JSON · {size}", highlight(document, language="json")
+        return f"JSON · {size}", Content(document)
+    return f"text · {size}", Content(text_of(data))
+
+
+class RecordDetailScreen(Screen[None]):
+    """The record under the tail's cursor; escape goes back to the tail."""
+
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Back"),
+        Binding("y", "copy_record", "Copy JSON"),
+        Binding("h", "toggle_hex", "Hex/text"),
+    ]
+
+    DEFAULT_CSS = """
+    RecordDetailScreen {
+        background: $background;
+        #detail-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+        #detail-body { height: 1fr; padding: 0 1; }
+        .detail-section { margin-top: 1; color: $primary; text-style: bold; }
+        #detail-facts { color: $foreground; }
+        #detail-key { color: $kwb-key; }
+        #detail-headers { color: $foreground; }
+        #detail-value { color: $foreground; }
+    }
+    """
+
+    value_as_hex: reactive[bool] = reactive(False)
+    """Show the value as a hex dump even when it is text."""
+
+    def __init__(self, record: TailRecord, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.record = record
+        self.tz = tz
+
+    def compose(self) -> ComposeResult:
+        record = self.record
+        yield Static(
+            Content(f"{record.topic} · partition {record.partition} · offset {record.offset}"),
+            id="detail-title",
+        )
+        with VerticalScroll(id="detail-body"):
+            yield Static(self._facts(), id="detail-facts")
+            key_kind, key = describe_bytes(record.key)
+            yield Static(Content(f"key · {key_kind}"), classes="detail-section")
+            yield Static(key, id="detail-key")
+            yield Static(Content(f"headers · {len(record.headers)}"), classes="detail-section")
+            yield Static(self._headers(), id="detail-headers")
+            yield Static(id="detail-value-title", classes="detail-section")
+            yield Static(id="detail-value")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_value()
+        self.query_one("#detail-body").focus()
+
+    def _facts(self) -> Content:
+        record = self.record
+        kind = TIMESTAMP_TYPES.get(record.timestamp_type, "NO_TIMESTAMP")
+        when = format_timestamp(record.timestamp, self.tz, with_date=True)
+        zone = "local time" if self.tz is None else str(self.tz)
+        return Content(
+            f"topic      {record.topic}\n"
+            f"partition  {record.partition}\n"
+            f"offset     {record.offset}\n"
+            f"timestamp  {when} ({zone}) · {record.timestamp} ms · {kind}"
+        )
+
+    def _headers(self) -> Content:
+        if not self.record.headers:
+            return Content("none")
+        lines = []
+        for name, value in self.record.headers:
+            shown = "null" if value is None else text_of(value)
+            kind = "" if is_text(value) else "  (hex)"
+            lines.append(f"{name}: {shown}{kind}")
+        return Content("\n".join(lines))
+
+    def on_resize(self) -> None:
+        self._show_value()
+
+    def _show_value(self) -> None:
+        per_line = hex_bytes_per_line(
+            self.query_one("#detail-body").scrollable_content_region.width
+        )
+        kind, value = describe_bytes(self.record.value, self.value_as_hex, per_line)
+        self.query_one("#detail-value-title", Static).update(Content(f"value · {kind}"))
+        self.query_one("#detail-value", Static).update(value)
+
+    def watch_value_as_hex(self) -> None:
+        if self.is_mounted:
+            self._show_value()
+
+    def action_toggle_hex(self) -> None:
+        self.value_as_hex = not self.value_as_hex
+
+    def action_copy_record(self) -> None:
+        self.app.copy_to_clipboard(json.dumps(record_json(self.record), ensure_ascii=False))
+        self.notify(
+            f"copied {self.record.topic}/{self.record.partition}@{self.record.offset} as JSON",
+            title="Copy",
+        )
