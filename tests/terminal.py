@@ -6,13 +6,17 @@ text on the screen, with a deadline, and type with `send-keys`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 
 
@@ -35,6 +39,8 @@ class Terminal:
         self.command = list(command)
         self.env = dict(env or {})
         self.size = size
+        self._status_dir = Path(tempfile.mkdtemp(prefix="kwb-terminal-"))
+        self._status_file = self._status_dir / "status"
 
     def _tmux(self, *args: str) -> str:
         done = subprocess.run(
@@ -46,10 +52,15 @@ class Terminal:
         width, height = self.size
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
         # `remain-on-exit` keeps the pane after the program ends so its last words
-        # (a traceback, an error) can still be read.
+        # (a traceback, an error) can still be read. COLUMNS and LINES go: a tmux server
+        # started from a process that had them passes them on, and Textual would take them
+        # over the pane's real size. A shell writes the program's exit status to a file:
+        # tmux's own record of it is missing when its server ignores SIGCHLD.
+        record = f'"$@"; echo $? > {shlex.quote(str(self._status_file))}'
         self._tmux(
             "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
-            f"env TERM=xterm-256color COLORTERM=truecolor {exports} {shlex.join(self.command)}",
+            f"env -u COLUMNS -u LINES TERM=xterm-256color COLORTERM=truecolor {exports}"
+            f" sh -c {shlex.quote(record)} sh {shlex.join(self.command)}",
         )  # fmt: skip
         self._tmux("set-option", "-t", self.session, "remain-on-exit", "on")
         return self
@@ -86,11 +97,22 @@ class Terminal:
                 raise TerminalTimeout(f"still running after {timeout:.0f} s:\n{self.screen()}")
             time.sleep(0.05)
 
+    def exit_status(self, timeout: float = 15.0) -> int:
+        """The program's exit status once it has ended (128 + N after signal N)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError, ValueError):
+                return int(self._status_file.read_text())
+            if time.monotonic() > deadline:
+                raise TerminalTimeout(f"no exit status after {timeout:.0f} s:\n{self.screen()}")
+            time.sleep(0.05)
+
     def close(self) -> None:
         """Kill the session (and the program in it), whatever state it is in."""
         subprocess.run(
             ["tmux", "kill-session", "-t", self.session], capture_output=True, timeout=10
         )
+        shutil.rmtree(self._status_dir, ignore_errors=True)
 
     def __enter__(self) -> Terminal:
         return self.start()
@@ -102,6 +124,23 @@ class Terminal:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+KWB = str(Path(sys.executable).with_name("kwb"))
+"""The `kwb` of the Python running the tests."""
+
+TMUX_REASON = "tmux is not installed (apt-get install -y tmux); CI installs it"
+
+
+def tmux_missing() -> bool:
+    """No tmux here, and no KWB_REQUIRE_TMUX (CI sets it, so there a missing tmux fails)."""
+    return shutil.which("tmux") is None and not os.environ.get("KWB_REQUIRE_TMUX")
+
+
+def no_traceback(screen: str) -> str:
+    """`screen`, after checking that no Python traceback is on it."""
+    assert "Traceback" not in screen, screen
+    return screen
 
 
 def workbench_env(home: str) -> dict[str, str]:

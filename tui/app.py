@@ -12,6 +12,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
 
@@ -36,6 +37,7 @@ class WorkbenchApp(App[None]):
         ("q", "quit", "Quit"),
         ("question_mark", "help", "Help"),
         ("ctrl+o", "profiles", "Clusters"),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
     CSS = """
     #panes { height: 1fr; }
@@ -183,8 +185,22 @@ class WorkbenchApp(App[None]):
         if target is not None:
             target.focus()
 
+    def action_leave_field(self) -> None:
+        """escape in a pane's text field (one that does not use escape itself, like the
+        produce form's value) gives the keys back to the pane: 1-9 switch panes again."""
+        focused = self.screen.focused
+        if not isinstance(focused, Input | TextArea):
+            return
+        pane = next((a for a in focused.ancestors if isinstance(a, TabPane)), None)
+        if pane is None:
+            return
+        inside = [w for w in self.screen.focus_chain if pane in w.ancestors]
+        target = next((w for w in inside if not isinstance(w, Input | TextArea)), None)
+        if target is not None:
+            target.focus()
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.pane_specs))
 
     # -- themes -----------------------------------------------------------------------------
 

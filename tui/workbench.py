@@ -21,6 +21,8 @@ class Workbench:
         where = self.connection.bootstrap_servers
         if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
+        if self.profile.name == where:  # `kwb --bootstrap-server`: no profile name to show
+            return where
         return f"{self.profile.name} · {where}"
 
     def close(self) -> None:

@@ -45,6 +45,16 @@ def _partitions(count: int, records: int, size: int, start: int = 0) -> tuple[Pa
     )
 
 
+API_VERSIONS: dict[int, tuple[int, int]] = {
+    0: (0, 12), 1: (4, 17), 2: (1, 10), 3: (0, 13), 8: (2, 9), 9: (1, 9), 10: (0, 6),
+    11: (0, 9), 12: (0, 4), 13: (0, 5), 14: (0, 5), 15: (0, 6), 16: (0, 5), 18: (0, 4),
+    19: (2, 7), 20: (1, 6), 21: (0, 2), 22: (0, 5), 23: (2, 4), 32: (1, 4), 33: (0, 2),
+    35: (1, 4), 37: (0, 3), 42: (0, 2), 44: (0, 1), 47: (0, 0), 60: (0, 2),
+}  # fmt: skip
+"""API key -> (min, max) version advertised: what a localbroker said once, frozen here so a
+new handler in localbroker does not change every snapshot."""
+
+
 def fixed_snapshot() -> ClusterSnapshot:
     """A small cluster with the kinds of topics people have: internal, empty, big, busy."""
     topics = (
@@ -82,7 +92,7 @@ def fixed_snapshot() -> ClusterSnapshot:
         TopicStats("shipments.v1", "GGGGGGGGGGGGGGGGGGGGGG", False, 1, _partitions(2, 36, 4_608)),
     )
     cluster = ClusterInfo("snapshot-cluster", 1, (BrokerNode(1, "localhost", 9092),))
-    return ClusterSnapshot(0.0, cluster, topics)
+    return ClusterSnapshot(0.0, cluster, topics, dict(API_VERSIONS))
 
 
 class PaneHost(App[None]):

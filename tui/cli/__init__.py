@@ -41,7 +41,10 @@ def _dispatch(args: list[str]) -> None:
         module.main(args[1:])
         return
     if args and args[0] in ("-h", "--help"):
+        from ..launch import parser
+
         print(__doc__)
+        print(parser().format_help())
         return
     from ..launch import main as launch_main
 

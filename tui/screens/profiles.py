@@ -29,11 +29,12 @@ class ProfilesScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ProfilesScreen { align: center middle; }
     ProfilesScreen > Vertical {
-        width: 72; height: auto; max-height: 80%;
+        width: 80; max-width: 95%; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
     }
+    ProfilesScreen .title { text-style: bold; color: $primary; margin-bottom: 1; }
     ProfilesScreen OptionList { height: auto; max-height: 16; }
-    ProfilesScreen .hint { color: $kwb-muted; }
+    ProfilesScreen .hint { color: $kwb-muted; margin-top: 1; }
     """
 
     def __init__(self, profiles: dict[str, Profile], current: str) -> None:
@@ -43,7 +44,7 @@ class ProfilesScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Connect to")
+            yield Label("Connect to", classes="title")
             yield OptionList(
                 *[
                     Option(
@@ -54,6 +55,7 @@ class ProfilesScreen(ModalScreen[str | None]):
                     for name, p in self._profiles.items()
                 ],
                 id="profile-list",
+                compact=True,
             )
             yield Label("enter connects · a adds a profile · escape closes", classes="hint")
 
@@ -83,10 +85,16 @@ class AddProfileScreen(ModalScreen[Profile | None]):
     DEFAULT_CSS = """
     AddProfileScreen { align: center middle; }
     AddProfileScreen > Vertical {
-        width: 72; height: auto; border: round $primary; background: $surface; padding: 0 1;
+        width: 80; max-width: 95%; height: auto; max-height: 100%;
+        border: round $primary; background: $surface; padding: 0 1;
     }
+    AddProfileScreen .title { text-style: bold; color: $primary; margin-bottom: 1; }
+    AddProfileScreen .field { height: 1; margin-bottom: 1; }
+    AddProfileScreen .field Label { width: 19; color: $kwb-muted; }
+    AddProfileScreen .field Input { width: 1fr; background: $panel; }
     AddProfileScreen #profile-error { color: $error; height: auto; }
-    AddProfileScreen Horizontal { height: auto; }
+    AddProfileScreen #profile-buttons { height: 1; margin-top: 1; align-horizontal: right; }
+    AddProfileScreen Button { margin-left: 2; }
     """
 
     def __init__(self, taken: set[str]) -> None:
@@ -94,23 +102,27 @@ class AddProfileScreen(ModalScreen[Profile | None]):
         self._taken = taken
 
     def compose(self) -> ComposeResult:
+        fields = (
+            ("name", "profile-name", "e.g. staging", ""),
+            ("bootstrap servers", "profile-bootstrap", "e.g. kafka-1:9092,kafka-2:9092", ""),
+            ("client.properties", "profile-properties", "optional path: SASL/TLS settings", ""),
+            (
+                "colour",
+                "profile-colour",
+                ", ".join(COLOURS),
+                COLOURS[len(self._taken) % len(COLOURS)],
+            ),
+        )
         with Vertical():
-            yield Label("New profile")
-            yield Input(placeholder="name, e.g. staging", id="profile-name")
-            yield Input(placeholder="bootstrap servers, e.g. kafka-1:9092", id="profile-bootstrap")
-            yield Input(
-                placeholder="client.properties path (optional: SASL/TLS settings)",
-                id="profile-properties",
-            )
-            yield Input(
-                placeholder=f"colour ({', '.join(COLOURS)})",
-                id="profile-colour",
-                value=COLOURS[len(self._taken) % len(COLOURS)],
-            )
+            yield Label("New profile", classes="title")
+            for label, field_id, placeholder, value in fields:
+                with Horizontal(classes="field"):
+                    yield Label(label)
+                    yield Input(value, placeholder=placeholder, id=field_id, compact=True)
             yield Label("", id="profile-error")
-            with Horizontal():
-                yield Button("Save and connect", variant="primary", id="profile-save")
-                yield Button("Cancel", id="profile-cancel")
+            with Horizontal(id="profile-buttons"):
+                yield Button("Save and connect", variant="primary", id="profile-save", compact=True)
+                yield Button("Cancel", id="profile-cancel", compact=True)
 
     @on(Button.Pressed, "#profile-cancel")
     def _cancel(self) -> None:

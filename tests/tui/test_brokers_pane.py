@@ -1,0 +1,79 @@
+"""The Brokers pane against a real embedded broker, and the help that lists every pane's keys.
+
+test_app.py checks what the pane shows at launch (nodes, API versions, configs, the filter);
+these check that it keeps the user's place while snapshots arrive every second, that `v`
+swaps configs and API versions where both don't fit, and that the help screen is built from
+the panes' own bindings.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+from workbench_pilot import wait_connected, wait_until, workbench_app
+
+from tui.embedded import EmbeddedBroker
+from tui.panes import panes
+from tui.screens.help import help_sections
+
+pytestmark = pytest.mark.timeout(90)
+
+
+async def test_configs_keep_the_cursor_while_snapshots_arrive(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_connected(pilot, app)
+        configs = app.query_one("#broker-configs", DataTable)
+        await wait_until(pilot, lambda: configs.row_count > 50, "the broker configs")
+        configs.focus()
+        await pilot.press(*["down"] * 7)
+        chosen = configs.get_row_at(7)[0]
+        first = app.snapshot
+        await wait_until(
+            pilot,
+            lambda: app.snapshot is not first and app.snapshot is not None,
+            "another snapshot",
+            timeout=5,
+        )
+        await pilot.pause(0.2)
+        assert configs.cursor_row == 7
+        assert configs.get_row_at(configs.cursor_row)[0] == chosen
+        doc = str(app.query_one("#config-doc", Static).render())
+        assert doc.startswith(str(chosen))
+        count = str(app.query_one("#configs-count", Static).render())
+        assert count == f"broker 0 · {configs.row_count} of {configs.row_count} configs"
+
+
+async def test_v_swaps_configs_and_api_versions_at_80_columns(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot, app)
+        configs_side = app.query_one("#configs-side")
+        versions = app.query_one("#api-versions", DataTable)
+        await wait_until(pilot, lambda: versions.row_count > 20, "the API versions")
+        assert configs_side.display and not versions.display
+        await pilot.press("v")
+        await pilot.pause()
+        assert versions.display and not configs_side.display
+        assert versions.has_focus
+        await pilot.press("v")
+        await pilot.pause()
+        assert configs_side.display and not versions.display
+
+
+def test_help_lists_each_panes_keys() -> None:
+    """Every pane appears with every key its BINDINGS describe: nothing to keep in sync."""
+    specs = panes()
+    sections = [str(s) for s in help_sections(specs, lambda b: b.key)]
+    assert sections[0].startswith("Everywhere")
+    assert f"{specs[0].key} … {specs[-1].key}" in sections[0]
+    for spec in specs:
+        bindings = [
+            b for b in Binding.make_bindings(getattr(spec.factory, "BINDINGS", ())) if b.description
+        ]
+        if not bindings:
+            continue
+        text = next(t for t in sections if t.startswith(f"{spec.key}  {spec.title}\n"))
+        for binding in bindings:
+            assert f"{binding.key}" in text and binding.description in text
