@@ -106,7 +106,7 @@ class WorkbenchApp(App[None]):
         self.query_one(ClusterBar).status = status
 
     def watch_snapshot(self, snapshot: ClusterSnapshot | None) -> None:
-        if snapshot is None:
+        if snapshot is None or not self.is_running:  # closing: the panes' fields are going
             return
         for spec in self.pane_specs:
             for pane in self.query(f"#{spec.pane_id} > *"):

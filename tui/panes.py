@@ -10,6 +10,7 @@ from textual.widget import Widget
 from .widgets.brokers_pane import BrokersPane
 from .widgets.demo_pane import DemoPane
 from .widgets.groups_pane import GroupsPane
+from .widgets.produce_pane import ProducePane
 from .widgets.tail_pane import TailPane
 from .widgets.topics_pane import TopicsPane
 
@@ -27,6 +28,7 @@ def panes() -> list[PaneSpec]:
         PaneSpec("brokers", "Brokers", "1", BrokersPane),
         PaneSpec("topics", "Topics", "2", TopicsPane),
         PaneSpec("tail", "Tail", "3", TailPane),
+        PaneSpec("produce", "Produce", "4", ProducePane),
         PaneSpec("groups", "Groups", "5", GroupsPane),
         PaneSpec("demo", "Demo", "7", DemoPane),
     ]

@@ -9,10 +9,10 @@ import asyncio
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
 from ..kafka.errors import KafkaToolError
+from ..kafka.outgoing import Header, OutgoingRecord
 from .common import UsageError
 
 _CHUNK = 1 << 16
@@ -23,16 +23,6 @@ _CHUNK = 1 << 16
 
 class ReaderError(Exception):
     """A line LineMessageReader refuses; the message is Kafka's."""
-
-
-Header = tuple[str, bytes | None]
-
-
-@dataclass(frozen=True, slots=True)
-class ProducerRecord:
-    key: bytes | None
-    value: bytes | None
-    headers: list[Header] = field(default_factory=list)
 
 
 def java_split(pattern: re.Pattern[str], text: str) -> list[str]:
@@ -136,12 +126,12 @@ class LineMessageReader:
             headers.append((key, self._bytes(pair[index + len(self.headers_key_separator) :])))
         return headers
 
-    def read(self, raw: bytes) -> ProducerRecord:
+    def read(self, raw: bytes) -> OutgoingRecord:
         """One line (without its terminator) as a record; UTF-8 like Java's reader."""
         self.line_number += 1
         line = raw.decode("utf-8", "replace")
         if self.plain:
-            return ProducerRecord(None, line.encode())
+            return OutgoingRecord(None, line.encode())
         headers = (
             self._field(line, 0, self.headers_delimiter, "headers delimiter")
             if self.parse_headers
@@ -158,7 +148,7 @@ class LineMessageReader:
         parsed = (
             self._headers(headers) if headers is not None and headers != self.null_marker else []
         )
-        return ProducerRecord(self._bytes(key), self._bytes(value), parsed)
+        return OutgoingRecord(self._bytes(key), self._bytes(value), tuple(parsed))
 
 
 # -- standard input ------------------------------------------------------------------------
@@ -199,32 +189,3 @@ class StdinChunks:
         if isinstance(item, BaseException):
             raise KafkaToolError(f"cannot read standard input: {item}")
         return item
-
-
-def _strip_terminator(line: bytes) -> bytes:
-    if line.endswith(b"\r\n"):
-        return line[:-2]
-    if line.endswith((b"\n", b"\r")):
-        return line[:-1]
-    return line
-
-
-async def line_batches(
-    next_chunk: Callable[[], Awaitable[bytes]],
-) -> AsyncIterator[list[bytes]]:
-    """Lines as Java's BufferedReader.readLine splits them (\\n, \\r or \\r\\n), chunk by chunk.
-
-    bytes.splitlines knows exactly these three terminators; a chunk ending in \\r is held back
-    in case the next starts with \\n.
-    """
-    pending = b""
-    while True:
-        chunk = await next_chunk()
-        if not chunk:
-            if pending:
-                yield [_strip_terminator(pending)]
-            return
-        pieces = (pending + chunk).splitlines(keepends=True)
-        pending = b"" if pieces[-1].endswith(b"\n") else pieces.pop()
-        if pieces:
-            yield [_strip_terminator(piece) for piece in pieces]

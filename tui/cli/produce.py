@@ -1,7 +1,8 @@
 """`kwb produce`: kafka-console-producer.sh — every line of standard input becomes a record.
 
-Lines are parsed exactly as Kafka's LineMessageReader parses them (parse.key, parse.headers,
-their separators, ignore.error, null.marker; see line_reader.py), and the producer is
+Lines end where Java's BufferedReader ends them (tui/kafka/lines.py) and are parsed exactly
+as Kafka's LineMessageReader parses them (parse.key, parse.headers, their separators,
+ignore.error, null.marker; see line_reader.py), and the producer is
 configured the way ConsoleProducer configures it: acks=-1, linger.ms=1000, batch.size=16384,
 client.id console-producer, a flag given explicitly beating --producer-property beating
 --producer.config beating the flag's default.
@@ -30,7 +31,10 @@ from ..kafka.admin import KafkaAdmin
 from ..kafka.clients import CODECS, new_producer, partitions_for, producer_args, start
 from ..kafka.connection import read_properties
 from ..kafka.errors import KafkaToolError
+from ..kafka.lines import line_batches
+from ..kafka.outgoing import OutgoingRecord
 from ..kafka.partitioner import StickyPartitioner
+from ..kafka.producing import describe
 from .common import (
     KwbParser,
     UsageError,
@@ -41,13 +45,7 @@ from .common import (
     run_command,
 )
 from .interrupts import Interrupted, Interrupts
-from .line_reader import (
-    LineMessageReader,
-    ProducerRecord,
-    ReaderError,
-    StdinChunks,
-    line_batches,
-)
+from .line_reader import LineMessageReader, ReaderError, StdinChunks
 
 PROG = "kwb produce"
 LINE_READERS = ("org.apache.kafka.tools.LineMessageReader", "kafka.tools.LineMessageReader")
@@ -97,21 +95,18 @@ class Deliveries:
         self.topic = topic
         self.sent = 0
         self.failed = 0
-        self.pending: dict[asyncio.Future[Any], ProducerRecord] = {}
+        self.pending: dict[asyncio.Future[Any], OutgoingRecord] = {}
 
-    def report(self, record: ProducerRecord, error: BaseException) -> None:
+    def report(self, record: OutgoingRecord, error: BaseException) -> None:
         self.failed += 1
         key = "null" if record.key is None else f"{len(record.key)} bytes"
         value = "null" if record.value is None else f"{len(record.value)} bytes"
-        name, reason = type(error).__name__, str(error)
-        if not reason.startswith(name):  # aiokafka's errors name themselves already
-            reason = f"{name}: {reason}" if reason else name
         sys.stderr.write(
             f"{PROG}: error: Error when sending message to topic {self.topic} with key: {key},"
-            f" value: {value} with error: {reason}\n"
+            f" value: {value} with error: {describe(error)}\n"
         )
 
-    def watch(self, record: ProducerRecord, future: asyncio.Future[Any]) -> None:
+    def watch(self, record: OutgoingRecord, future: asyncio.Future[Any]) -> None:
         self.pending[future] = record
         future.add_done_callback(self._done)
 
@@ -152,13 +147,13 @@ class ConsoleProducer:
         self.sync = sync
         self.delivery_timeout_ms = delivery_timeout_ms
 
-    async def send(self, record: ProducerRecord) -> None:
+    async def send(self, record: OutgoingRecord) -> None:
         try:
             if record.key is None and record.value is None:
                 future = await self._send_empty(record)
             else:
                 future = await self.producer.send(
-                    self.topic, record.value, key=record.key, headers=record.headers
+                    self.topic, record.value, key=record.key, headers=list(record.headers)
                 )
         except KafkaTimeoutError as exc:
             # no room for a delivery timeout: the cluster is gone; reading on only waits
@@ -175,12 +170,12 @@ class ConsoleProducer:
                 self.deliveries.expire(self.delivery_timeout_ms)
                 raise KafkaToolError(f"cannot deliver to topic {self.topic}: giving up")
 
-    async def _send_empty(self, record: ProducerRecord) -> asyncio.Future[Any]:
+    async def _send_empty(self, record: OutgoingRecord) -> asyncio.Future[Any]:
         """A record with neither key nor value (null.marker lines): Kafka sends it, but
         aiokafka's send() refuses it, so it goes as its own batch (order is kept)."""
         partitions = sorted(await self.producer.partitions_for(self.topic))
         batch = self.producer.create_batch()
-        batch.append(timestamp=None, key=None, value=None, headers=record.headers)
+        batch.append(timestamp=None, key=None, value=None, headers=list(record.headers))
         batch.close()
         partition = self.partitioner(None, partitions, partitions)
         future: asyncio.Future[Any] = await self.producer.send_batch(

@@ -251,9 +251,10 @@ async def start(client: Client, connection: Connection) -> Client:
 
 
 async def partitions_for(
-    admin: KafkaAdmin, topic: str, *, explain_missing: bool = False
+    admin: KafkaAdmin, topic: str, *, explain_missing: bool = False, auto_create: bool = True
 ) -> list[int]:
-    """The topic's partitions, asking the way a client does (so the broker may auto-create it).
+    """The topic's partitions, asking the way a client does (so the broker may auto-create it,
+    unless `auto_create` is False).
 
     Kafka's clients wait max.block.ms (a minute) for a topic that does not exist and will not
     be created; kwb says so at once instead (in so many words with `explain_missing`). An
@@ -264,7 +265,7 @@ async def partitions_for(
         _METADATA,
         {
             "topics": [{"name": topic, "topic_id": None}],
-            "allow_auto_topic_creation": True,
+            "allow_auto_topic_creation": auto_create,
             "include_topic_authorized_operations": False,
         },
     )
