@@ -18,12 +18,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.errors import KafkaError as AIOKafkaError
 from kio.schema.errors import ErrorCode
 
 from .admin import KafkaAdmin
 from .connection import Connection, SettingsError
-from .errors import raise_for, unreachable
+from .errors import KafkaToolError, raise_for, unreachable
 
 ACKS = {"all": -1, "-1": -1, "0": 0, "1": 1}
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
@@ -241,12 +242,28 @@ def _construct(client_type: Callable[..., Client], what: str, kwargs: dict[str, 
 
 
 async def start(client: Client, connection: Connection) -> Client:
-    """Start a producer or consumer; a cluster it cannot reach is one KafkaToolError line."""
+    """Start a producer or consumer; a failure is one KafkaToolError line.
+
+    Only a connection failure is called unreachable: a cluster that answers but refuses the
+    idempotent producer's InitProducerId (some Kafka-compatible brokers do) must not send the
+    user looking for a network problem.
+    """
     try:
         await client.start()
     except AIOKafkaError as exc:
         await client.stop()
-        raise unreachable(connection.bootstrap_servers, exc) from None
+        if isinstance(exc, KafkaConnectionError):
+            raise unreachable(connection.bootstrap_servers, exc) from None
+        what = "producer" if isinstance(client, AIOKafkaProducer) else "consumer"
+        hint = (
+            " (acks=all makes the producer idempotent: if the cluster does not support"
+            " InitProducerId, use acks=1 or enable.idempotence=false)"
+            if what == "producer"
+            else ""
+        )
+        raise KafkaToolError(
+            f"the {what} could not start on {connection.bootstrap_servers}: {exc}{hint}"
+        ) from None
     return client
 
 
