@@ -21,6 +21,7 @@ from .embedded import EmbeddedBroker, data_home
 from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
 from .kafka.connection import SettingsError, from_properties
+from .kafka.generator import GeneratorFleet
 from .panes import PaneSpec, panes
 from .profiles import load_profiles
 from .screens.help import HelpScreen
@@ -57,6 +58,9 @@ class WorkbenchApp(App[None]):
         self.workbench = workbench
         self.pane_specs: list[PaneSpec] = panes()
         self.monitor = ClusterMonitor(workbench.connection)
+        self.generators = GeneratorFleet()
+        """Traffic generators live here, not in their pane: they run while other panes are
+        shown, and stop when the app quits or connects to another cluster."""
         self._initial_theme = theme_name
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
@@ -91,6 +95,11 @@ class WorkbenchApp(App[None]):
         self._monitor_cluster()
         if self._watch_theme_files:
             self._reload_themes_on_change()
+
+    async def on_unmount(self) -> None:
+        # The panes are gone by now: no more snapshots for them while generators stop.
+        self.workers.cancel_group(self, "cluster-monitor")
+        await self.generators.stop_all()
 
     # -- cluster --------------------------------------------------------------------------
 
@@ -147,6 +156,7 @@ class WorkbenchApp(App[None]):
         except (SettingsError, OSError, KeyError) as exc:
             self.notify(f"cannot switch to {name}: {exc}", title="Profiles", severity="error")
             return
+        await self.generators.stop_all()
         self.workbench = Workbench(profile, connection, embedded)
         self.workers.cancel_group(self, "cluster-monitor")
         self.monitor = ClusterMonitor(connection)
@@ -161,6 +171,9 @@ class WorkbenchApp(App[None]):
         self.show_pane(pane_id)
 
     def show_pane(self, pane_id: str) -> None:
+        # Let go of the focus first: a focused widget that the switch hides hands the focus
+        # to a sibling in its own (hidden) pane, and focus there brings that pane back.
+        self.screen.set_focus(None)
         self.query_one("#panes", TabbedContent).active = pane_id
 
     @on(TabbedContent.TabActivated, "#panes")

@@ -9,6 +9,7 @@ from textual.widget import Widget
 
 from .widgets.brokers_pane import BrokersPane
 from .widgets.demo_pane import DemoPane
+from .widgets.generator_pane import GeneratorPane
 from .widgets.groups_pane import GroupsPane
 from .widgets.produce_pane import ProducePane
 from .widgets.tail_pane import TailPane
@@ -30,5 +31,6 @@ def panes() -> list[PaneSpec]:
         PaneSpec("tail", "Tail", "3", TailPane),
         PaneSpec("produce", "Produce", "4", ProducePane),
         PaneSpec("groups", "Groups", "5", GroupsPane),
+        PaneSpec("generator", "Generator", "6", GeneratorPane),
         PaneSpec("demo", "Demo", "7", DemoPane),
     ]
