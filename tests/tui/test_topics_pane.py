@@ -367,6 +367,26 @@ async def test_edit_retention_and_remove_the_override(embedded: EmbeddedBroker) 
         await wait_until(pilot, lambda: app.screen is not dialog, "closing")
 
 
+async def test_set_a_config_by_name(embedded: EmbeddedBroker) -> None:
+    """`a` sets any config by name: the way on brokers that describe no configs (Tansu)."""
+    create(embedded, "logs")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "logs")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditConfigsScreen), "the dialog")
+        dialog = app.screen
+        configs = dialog.query_one("#configs-table", DataTable)
+        await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
+        status = dialog.query_one("#configs-status", Static)
+        await pilot.press("a", *"retention.ms", "enter")
+        await wait_until(pilot, lambda: "name=value" in str(status.render()), "the hint")
+        assert status.has_class("-error")
+        await pilot.press("ctrl+a", "ctrl+k", *"retention.ms=7200000", "enter")
+        await wait_until(pilot, lambda: "retention.ms = 7200000" in str(status.render()), "done")
+        assert topic_configs(embedded, "logs") == {"retention.ms": "7200000"}
+
+
 async def test_add_partitions_and_the_refused_decrease(embedded: EmbeddedBroker) -> None:
     create(embedded, "grow", 2)
     app = workbench_app(embedded)

@@ -130,6 +130,7 @@ class EditConfigsScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("x", "remove_override", "Remove override"),
+        Binding("a", "set_by_name", "Set by name"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("r", "reload", "Reload"),
     ]
@@ -292,10 +293,10 @@ class EditConfigsScreen(ModalScreen[bool]):
 
     @on(Input.Submitted, "#configs-value")
     def _value_submitted(self, event: Input.Submitted) -> None:
-        if self._editing is None:
-            self.show_status("select a config in the list first", True)
-            return
         value = event.value.strip()
+        if self._editing is None:
+            self._set_by_name(value)
+            return
         config = self.configs.get(self._editing)
         if config is not None and not config.sensitive and value == (config.value or ""):
             # Setting the same value would still turn a default into a topic override.
@@ -306,6 +307,22 @@ class EditConfigsScreen(ModalScreen[bool]):
 
     def action_focus_filter(self) -> None:
         self.query_one("#configs-filter", Input).focus()
+
+    def action_set_by_name(self) -> None:
+        """Set a config the list doesn't show: some Kafka-compatible brokers describe none."""
+        self._editing = None
+        self.query_one("#configs-name", Label).update("name=value")
+        value = self.query_one("#configs-value", Input)
+        value.value = ""
+        value.placeholder = "e.g. retention.ms=86400000, then enter"
+        value.focus()
+
+    def _set_by_name(self, line: str) -> None:
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip():
+            self.show_status("type name=value, e.g. retention.ms=86400000 (a: set by name)", True)
+            return
+        self._alter(name.strip(), set_={name.strip(): value.strip()})
 
     def action_remove_override(self) -> None:
         name = self._highlighted()
