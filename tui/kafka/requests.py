@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka.errors import IncompatibleBrokerVersion
 from kio.index import UnknownEntity, load_request_schema, load_response_schema
+from kio.schema.index import api_key_map
 from kio.schema.request_header.v1.header import RequestHeader as HeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as HeaderV2
 from kio.serial import entity_reader, entity_writer
@@ -28,6 +29,12 @@ from localbroker.protocol.guard import entity_check
 _CORRELATION = struct.Struct(">i")
 _API_VERSIONS = 18
 _KIO_VERSION_LIMIT = 64
+
+
+def api_name(key: int) -> str:
+    """The name Kafka's docs and tools use for an API ("ListOffsets", not "list_offsets")."""
+    name = api_key_map.get(key)
+    return "".join(word.capitalize() for word in name.split("_")) if name else f"unknown ({key})"
 
 
 @cache
@@ -129,7 +136,9 @@ class KioRequest:
     def prepare(self, versions: dict[int, tuple[int, int]]) -> _Prepared:
         broker = versions.get(self.api_key)
         if broker is None:
-            raise IncompatibleBrokerVersion(f"the broker does not support API {self.api_key}")
+            raise IncompatibleBrokerVersion(
+                f"the broker does not support {api_name(self.api_key)} (API {self.api_key})"
+            )
         low, high = broker
         candidates = [
             v
@@ -139,8 +148,8 @@ class KioRequest:
         ]
         if not candidates:
             raise IncompatibleBrokerVersion(
-                f"no version of API {self.api_key} that both the broker ({low}-{high}) and"
-                " this client support"
+                f"no version of {api_name(self.api_key)} (API {self.api_key}) that both the"
+                f" broker ({low}-{high}) and this client support"
             )
         schema = load_request_schema(self.api_key, max(candidates))
         return _Prepared(build(schema, self.data))

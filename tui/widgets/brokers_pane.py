@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kio.schema.index import api_key_map
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +21,7 @@ from ..kafka.admin import BROKER_RESOURCE, KafkaAdmin
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
+from ..kafka.requests import api_name
 from ..screens.edit_configs import source_label
 from .table_sync import cursor_key, sync_table
 from .topic_rows import shorten
@@ -31,12 +31,6 @@ _MIN_NAME_WIDTH = 20
 NARROW = 120
 """Below this many columns the API versions take the configs' place instead of sitting
 beside them."""
-
-
-def api_name(key: int) -> str:
-    """The name Kafka's docs and tools use for an API ("ListOffsets", not "list_offsets")."""
-    name = api_key_map.get(key)
-    return "".join(word.capitalize() for word in name.split("_")) if name else f"unknown ({key})"
 
 
 class BrokersPane(Vertical):
