@@ -270,7 +270,7 @@ async def test_an_unknown_topic_is_named_not_created(embedded: EmbeddedBroker) -
         assert pane.query_one("#file-path", Input).has_focus
         await type_into(pilot, pane, "#headers", "trace-id abc")
         await pilot.press("ctrl+s")
-        await wait_status(pilot, pane, "send-status", "header line 1: expected name=value")
+        await wait_status(pilot, pane, "send-status", "header 1: expected name=value")
         assert pane.query_one("#headers", TextArea).has_focus
 
 

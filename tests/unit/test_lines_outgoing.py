@@ -90,7 +90,7 @@ def test_a_json_lines_mistake_names_the_line_and_the_reason(line: str, reason: s
 
 def test_form_headers_and_json_checks() -> None:
     assert parse_headers("a=1\n\nb = x=y\na=2") == (("a", b"1"), ("b", b"x=y"), ("a", b"2"))
-    with pytest.raises(RecordError, match="header line 2: expected name=value"):
+    with pytest.raises(RecordError, match="header 2: expected name=value"):
         parse_headers("a=1\nno separator")
     assert json_problem('{"a": [1, 2]}') is None
     problem = json_problem('{\n  "a": 1\n  "b": 2\n}')

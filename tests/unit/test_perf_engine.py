@@ -128,7 +128,7 @@ def test_a_form_makes_a_spec() -> None:
         ({"record_size": "1.5"}, "record size '1.5' is not a whole number of bytes"),
         ({"record_size": "1048576"}, "more than max.request.size (1048576 bytes)"),
         ({"key_count": "0"}, "0 keys: round-robin and distinct need 1 or more"),
-        ({"headers": "=x"}, "header '=x': expected name=value"),
+        ({"headers": "=x"}, "header 1: expected name=value, got '=x'"),
         ({"acks": "2"}, "acks '2' is not one of all, -1, 0, 1"),
     ],
 )

@@ -25,6 +25,7 @@ from .admin import KafkaAdmin
 from .clients import ACKS, CODECS, PRODUCER_DEFAULTS, integer, new_producer, producer_args, start
 from .connection import Connection, SettingsError
 from .errors import KafkaToolError
+from .outgoing import RecordError, parse_headers
 from .perf.producer import ProducerLoad, ProducerTotals, Stats, Window, now_ms, produce_load
 from .perf.records import KEY_STRATEGIES, VALUE_TEMPLATES, Header, KeyStrategy, ValueTemplate
 from .perf.report import total_line
@@ -132,7 +133,7 @@ def parse_spec(
         key_count=_whole(key_count, "key count", "keys")
         if keys in ("round-robin", "distinct")
         else 1,
-        headers=parse_headers(headers),
+        headers=_headers(headers),
         compression=_one_of(compression, CODECS, "compression.type"),
         acks=_one_of(acks, tuple(ACKS), "acks"),
     )
@@ -165,17 +166,12 @@ def _one_of(value: str, allowed: tuple[Any, ...], what: str) -> Any:
     return value
 
 
-def parse_headers(text: str) -> tuple[Header, ...]:
-    """`name=value, name=value` on one line (a name may repeat, as in Kafka)."""
-    headers: list[Header] = []
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        name, separator, value = part.partition("=")
-        if not separator or not name.strip():
-            raise SettingsError(f"header {part.strip()!r}: expected name=value")
-        headers.append((name.strip(), value.strip().encode()))
-    return tuple(headers)
+def _headers(text: str) -> tuple[Header, ...]:
+    """`name=value, name=value` on one line."""
+    try:
+        return parse_headers(text, ",")
+    except RecordError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,16 +65,19 @@ def json_problem(text: str) -> JsonProblem | None:
     return None
 
 
-def parse_headers(text: str) -> tuple[Header, ...]:
-    """Headers from `name=value` lines: blank lines skipped, blanks around the name and the
-    value dropped (`source = kwb` is what it looks like), names may repeat, as in Kafka."""
-    headers: list[Header] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+def parse_headers(text: str, separator: str = "\n") -> tuple[tuple[str, bytes], ...]:
+    """Headers from `name=value` entries, one a line (the produce form) or split by
+    `separator` (the generator's one-line field): blank entries skipped, blanks around the
+    name and the value dropped (`source = kwb` is what it looks like), names may repeat, as
+    in Kafka."""
+    entries = text.splitlines() if separator == "\n" else text.split(separator)
+    headers: list[tuple[str, bytes]] = []
+    for number, entry in enumerate(entries, 1):
+        if not entry.strip():
             continue
-        name, separator, value = line.partition("=")
-        if not separator or not name.strip():
-            raise RecordError(f"header line {number}: expected name=value, got {line!r}")
+        name, equals, value = entry.partition("=")
+        if not equals or not name.strip():
+            raise RecordError(f"header {number}: expected name=value, got {entry.strip()!r}")
         headers.append((name.strip(), value.strip().encode()))
     return tuple(headers)
 
