@@ -34,7 +34,7 @@ pytestmark = pytest.mark.timeout(60)
 SESSION_MS = 2000
 BROKER_CONFIG = {"group.min.session.timeout.ms": "1000"}
 _ROW = re.compile(r"^ P(\d+)\s+(?:(✖) |‖ )?(\S+)")
-_NUMBERS = re.compile(r"committed (\S+) · position (\S+) · log end (\d+)")
+_NUMBERS = re.compile(r"committed (\S+) · pos(?:ition)? (\S+) · (?:log )?end (\d+)")
 _LAG = re.compile(r"lag\s+(\d+)")
 
 

@@ -145,24 +145,32 @@ class PartitionMap(Static):
     def _wide_row(
         self, out: Text, row: PartitionRow, width: int, top: int, styles: DemoStyles
     ) -> None:
-        trend = 24
-        cells = max(width - 5 - _WIDE_OWNER_WIDTH - 3 - 10 - 2 - trend - 2, 10)
+        # The tape keeps at least 16 cells; the trend takes what is left, up to 24, and is
+        # left out when fewer than 6 cells remain (120 columns, beside the consumers table).
+        fixed = 5 + _WIDE_OWNER_WIDTH + 2 + 2 + 10
+        trend = min(24, max(width - fixed - 2 - 16, 0))
+        trend = trend if trend >= 6 else 0
+        cells = max(width - fixed - (trend + 2 if trend else 0), 10)
         out.append(f" P{row.partition:<3}", styles.text("foreground", bold=True))
         self._owner(out, row, _WIDE_OWNER_WIDTH, styles)
         out.append("  ")
         self._tape(out, row, cells, styles)
         out.append("  ")
         out.append_text(self._lag(row, styles))
-        out.append("  ")
-        out.append(trend_line(row.lag_history, trend, top), styles.text("warning"))
+        if trend:
+            out.append("  ")
+            out.append(trend_line(row.lag_history, trend, top), styles.text("warning"))
         out.append("\n")
-        out.append(" " * (5 + _WIDE_OWNER_WIDTH + 2))
+        indent = 5 + _WIDE_OWNER_WIDTH + 2
+        out.append(" " * indent)
         state = _STATE_LABELS.get(row.state, row.state)
         committed = "-" if row.committed is None else str(row.committed)
         position = "-" if row.position is None else str(row.position)
+        long = f"committed {committed} · position {position} · log end {row.log_end}"
+        short = indent + len(long) > width
         out.append(f"committed {committed}", styles.text("foreground"))
-        out.append(f" · position {position}", styles.text("kwb-muted"))
-        out.append(f" · log end {row.log_end}", styles.text("foreground"))
+        out.append(f" · {'pos' if short else 'position'} {position}", styles.text("kwb-muted"))
+        out.append(f" · {'end' if short else 'log end'} {row.log_end}", styles.text("foreground"))
         if state:
             alarm = row.state == "orphaned"
             out.append(f"   {state}", styles.text("error" if alarm else "warning", bold=True))
