@@ -170,6 +170,7 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
     from tui.widgets.tail_pane import TailPane
 
     app = workbench_app(embedded)
+    gc.freeze()  # as kwb does before it runs the app (tui/launch.py)
     frames = Frames()
     result: dict[str, Any] = {}
     async with app.run_test(size=SIZE) as pilot:
@@ -182,9 +183,6 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
 
         app._display = composed  # type: ignore[method-assign]
         await wait_connected(pilot, app)
-        if args.freeze_gc:
-            gc.collect()
-            gc.freeze()
         await pilot.press("3")
         pane = app.query_one(TailPane)
         log = pane.query_one(RecordLog)
@@ -390,7 +388,6 @@ def report_table(args: argparse.Namespace, result: dict[str, Any]) -> None:
     Console().print(
         f"{os.cpu_count()} CPUs · Python {platform.python_version()} · "
         f"{args.partitions} partitions · terminal {SIZE[0]}x{SIZE[1]} (headless)"
-        + (" · gc.freeze() after startup" if args.freeze_gc else "")
     )
 
 
@@ -400,11 +397,6 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--presses", type=int, default=50, help="cursor key presses")
     parser.add_argument("--partitions", type=int, default=3)
-    parser.add_argument(
-        "--freeze-gc",
-        action="store_true",
-        help="gc.freeze() once the app is up (an app-level setting kwb does not make yet)",
-    )
     parser.add_argument("--verbose", action="store_true", help="every latency, in ms")
     parser.add_argument("--produce", metavar="BOOTSTRAP", help=argparse.SUPPRESS)
     args = parser.parse_args()
