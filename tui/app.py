@@ -61,11 +61,14 @@ class WorkbenchApp(App[None]):
         self.generators = GeneratorFleet()
         """Traffic generators live here, not in their pane: they run while other panes are
         shown, and stop when the app quits or connects to another cluster."""
-        self._initial_theme = theme_name
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
         for spec in self.pane_specs:
             self._bindings.bind(spec.key, f"show_pane('{spec.pane_id}')", spec.title, show=False)
+        # Themes before the first frame: setting one later restyles every widget again
+        # (0.6 s of a 1.4 s start with seven panes).
+        self._register_themes()
+        self.switch_theme(theme_name)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The workbench's own variables ($kwb-*), from the default theme, for any theme
@@ -90,8 +93,6 @@ class WorkbenchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._register_themes()
-        self.switch_theme(self._initial_theme)
         self._monitor_cluster()
         if self._watch_theme_files:
             self._reload_themes_on_change()
