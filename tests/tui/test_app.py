@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets._footer import FooterKey
 from workbench_pilot import SIZE, port_of, wait_connected, wait_until, workbench_app
 
 from tui.embedded import EmbeddedBroker
@@ -165,6 +166,10 @@ async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -
         await wait_until(pilot, lambda: app.theme == "light", "the light theme")
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        # The help's own footer (esc Close), not the pane's keys, which do nothing under it.
+        footer = app.screen.query_one(Footer)
+        await wait_until(pilot, lambda: bool(footer.query(FooterKey)), "the help's footer")
+        assert [key.description for key in footer.query(FooterKey)] == ["Close"]
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
 

@@ -416,6 +416,24 @@ async def test_the_ring_buffer_caps_what_is_held(embedded: EmbeddedBroker) -> No
         assert not log.following
 
 
+async def test_pane_keys_leave_the_empty_topics_field(embedded: EmbeddedBroker) -> None:
+    """The empty pane focuses its topics field; 1-9 must still switch panes from there, and
+    once something is typed a digit is part of the topic name."""
+    async with workbench(embedded) as (app, pilot):
+        panes = app.query_one("#panes", TabbedContent)
+        topics = app.query_one(TailPane).query_one("#tail-topics", Input)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: topics.has_focus, "the topics field focused")
+        await pilot.press("4")
+        await wait_until(pilot, lambda: panes.active == "produce", "the Produce pane")
+        assert topics.value == ""
+        await pilot.press("3")
+        await wait_until(pilot, lambda: topics.has_focus, "the topics field focused again")
+        await pilot.press(*"t1", "2")
+        await wait_until(pilot, lambda: topics.value == "t12", "digits typed in the name")
+        assert panes.active == "tail"
+
+
 async def test_mistakes_are_one_readable_message(embedded: EmbeddedBroker) -> None:
     async with workbench(embedded) as (app, pilot):
         await pilot.press("3")

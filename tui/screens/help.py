@@ -16,7 +16,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from ..panes import PaneSpec
@@ -74,7 +74,10 @@ def help_sections(panes: Sequence[PaneSpec], display: Callable[[Binding], str]) 
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [("escape", "dismiss", "Close"), ("question_mark", "dismiss", "Close")]
+    BINDINGS = [
+        ("escape", "dismiss", "Close"),
+        Binding("question_mark", "dismiss", "Close", show=False),
+    ]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -102,6 +105,8 @@ class HelpScreen(ModalScreen[None]):
                 for content in help_sections(self._panes, self.app.get_key_display):
                     yield Static(content, classes="help-section")
             yield Static(ABOUT, id="help-about")
+        # Its own footer: the pane's, below, would offer keys that do nothing while this is up.
+        yield Footer()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -34,6 +34,23 @@ _VALUE_HINTS = {
     StartMode.TIMESTAMP.value: "ms, ISO, -5m",
     StartMode.LAST.value: "N per partition",
 }
+
+
+class TopicsInput(Input):
+    """The topics field. The pane puts the focus here while there is nothing to tail, so a
+    newcomer can type at once; but then the pane keys (1-9) must still switch panes, or a
+    visit to Tail traps them: while the field is empty, a digit the app binds goes to the app.
+    """
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """An Input hides the app's bindings of printable keys; not an empty field's digits."""
+        if not self.value and key.isdigit():
+            return False
+        return super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.value and event.key.isdigit() and event.key in self.screen.active_bindings:
+            event.prevent_default()  # not typed here; it bubbles up to the app's pane keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +87,7 @@ class TailControls(Horizontal):
         self._topic_names: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield TopicsInput(
             placeholder="topics: orders, audit:0,1 · enter starts", id="tail-topics", compact=True
         )
         yield Select(
