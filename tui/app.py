@@ -28,6 +28,7 @@ from .screens.help import HelpScreen
 from .screens.profiles import ProfilesScreen
 from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
 from .widgets.cluster_bar import ClusterBar
+from .widgets.pane_tabs import PaneTabs
 from .workbench import Workbench
 
 
@@ -86,7 +87,7 @@ class WorkbenchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield ClusterBar(self.workbench.label, self.workbench.profile.colour)
-        with TabbedContent(id="panes"):
+        with PaneTabs(id="panes"):
             for spec in self.pane_specs:
                 with TabPane(f"{spec.key} {spec.title}", id=spec.pane_id):
                     yield spec.factory()
@@ -185,7 +186,13 @@ class WorkbenchApp(App[None]):
 
     def _focus_first_in(self, pane: TabPane) -> None:
         """Prefer a table or list to a text field: the pane keys (1-9) must keep working.
-        A pane that knows better (the Tail pane, empty, wants its topics) has `focus_default`."""
+        A pane that knows better (the Tail pane, empty, wants its topics) has `focus_default`.
+
+        Not for a pane left since (a pane key pressed before the refresh): focus there would
+        bring it back. The focus is set now, not on a later turn of the loop as `focus()`
+        sets it, so that a pane key waiting there cannot come between."""
+        if self.query_one("#panes", TabbedContent).active_pane is not pane:
+            return
         for widget in pane.children:
             focus_default = getattr(widget, "focus_default", None)
             if callable(focus_default):
@@ -197,7 +204,7 @@ class WorkbenchApp(App[None]):
         if target is None and inside:
             target = inside[0]
         if target is not None:
-            target.focus()
+            self.screen.set_focus(target)
 
     def action_leave_field(self) -> None:
         """escape in a pane's text field (one that does not use escape itself, like the

@@ -15,11 +15,13 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import DataTable, Footer, Input, TextArea
+from workbench_pilot import wait_until
 
 from tui.kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
 from tui.kafka.models import BrokerNode, ClusterInfo
 from tui.themes import DEFAULT_THEME, available_themes, load_theme
+from tui.widgets.table_sync import cell_width
 
 SMALL, LARGE = (80, 24), (160, 48)
 SIZES = [SMALL, LARGE]
@@ -143,8 +145,43 @@ class PaneHost(App[None]):
             self.query_one(self._focus).focus()
 
 
-def steady(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
-    """Press `keys`, then stop every cursor blinking so the picture never depends on timing."""
+def columns_fit_cells(table: DataTable[object]) -> bool:
+    """Every column of `table` exactly as wide as its label or widest cell needs.
+
+    DataTable measures columns on idle, after cells change: until then it paints the new
+    cells in the old widths, and pilot pauses do not wait for that idle.
+    """
+    console = table.app.console
+    for key, column in table.columns.items():
+        if not column.auto_width:
+            continue
+        cells = table.get_column(key) if table.row_count else []
+        needed = max([cell_width(console, column.label), *(cell_width(console, c) for c in cells)])
+        if column.content_width != needed:
+            return False
+    return True
+
+
+def tables_measured(app: App[None]) -> bool:
+    """Every table of every screen as wide as its cells: DataTable paints changed cells at
+    once but measures them on its next idle, which pilot pauses do not wait for."""
+    return all(
+        columns_fit_cells(table) for screen in app.screen_stack for table in screen.query(DataTable)
+    )
+
+
+def rows_fit_width(table: DataTable[object]) -> bool:
+    """Every column of `table` in view: no scrolling sideways."""
+    total = sum(column.get_render_width(table) for column in table.ordered_columns)
+    return total <= table.scrollable_content_region.width
+
+
+def steady(
+    *keys: str, until: Callable[[App[None]], bool] | None = None
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press `keys`, then stop every cursor blinking so the picture never depends on timing;
+    then wait (bounded) `until` the app shows what the picture is of. Pauses only let time
+    pass: a pane that lays itself out after a refresh can still be mid-way after them."""
 
     async def run(pilot: Pilot[None]) -> None:
         await pilot.pause()
@@ -154,6 +191,10 @@ def steady(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             assert isinstance(widget, Input | TextArea)
             widget.cursor_blink = False
         await pilot.pause()
+        app = pilot.app
+        await wait_until(pilot, lambda: tables_measured(app), "tables measured", timeout=10)
+        if until is not None:
+            await wait_until(pilot, lambda: until(app), "the screen to settle", timeout=10)
 
     return run
 
@@ -163,6 +204,7 @@ def snap_pane(
     host: Callable[[], PaneHost],
     size: tuple[int, int],
     keys: Iterable[str] = (),
+    until: Callable[[App[None]], bool] | None = None,
 ) -> bool:
-    """Compare `host()` after `keys` at `size` with the stored SVG."""
-    return snap_compare(host(), terminal_size=size, run_before=steady(*keys))
+    """Compare `host()` after `keys` (and once `until` holds) at `size` with the stored SVG."""
+    return snap_compare(host(), terminal_size=size, run_before=steady(*keys, until=until))

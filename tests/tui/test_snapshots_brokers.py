@@ -17,8 +17,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import pytest
-from snapshot_host import SIZE_IDS, SIZES, SMALL, PaneHost, fixed_snapshot, snap_pane
+from snapshot_host import (
+    SIZE_IDS,
+    SIZES,
+    SMALL,
+    PaneHost,
+    columns_fit_cells,
+    fixed_snapshot,
+    rows_fit_width,
+    snap_pane,
+)
+from textual.app import App
 from textual.widget import Widget
+from textual.widgets import DataTable
 
 from tui.kafka.cluster import ClusterSnapshot
 from tui.kafka.models import BrokerNode, ClusterInfo, ConfigInfo
@@ -90,13 +101,21 @@ def host(screen: Callable[[Widget], None] | None = None) -> PaneHost:
     return PaneHost(BrokersPane(), focus="#nodes", snapshot=three_brokers(), prepare=prepare)
 
 
+def configs_laid_out(app: App[None]) -> bool:
+    """The configs cut to the table's width (the pane does it after the refresh that sizes
+    it) and the table's columns measured again for the cut cells (DataTable does it on
+    idle): before both, the picture has columns scrolled out of view."""
+    table = app.screen_stack[0].query_one("#broker-configs", DataTable)
+    return table.row_count > 0 and columns_fit_cells(table) and rows_fit_width(table)
+
+
 def snap(
     snap_compare: Callable[..., bool],
     size: tuple[int, int],
     keys: Iterable[str] = (),
     screen: Callable[[Widget], None] | None = None,
 ) -> bool:
-    return snap_pane(snap_compare, lambda: host(screen), size, keys)
+    return snap_pane(snap_compare, lambda: host(screen), size, keys, until=configs_laid_out)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
