@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ..kafka.admin import KafkaAdmin
-from ..kafka.errors import KafkaToolError
+from .admin_dialog import AdminDialog
 
 
-class AddPartitionsScreen(ModalScreen[int | None]):
+class AddPartitionsScreen(AdminDialog[int]):
     """Dismisses with the new partition count, or None when cancelled."""
 
     BINDINGS = [("escape", "cancel", "Cancel")]
+    PREFIX = "partitions"
 
     DEFAULT_CSS = """
     AddPartitionsScreen { align: center middle; }
@@ -44,12 +43,9 @@ class AddPartitionsScreen(ModalScreen[int | None]):
     """
 
     def __init__(self, admin: Callable[[], KafkaAdmin | None], topic: str, current: int) -> None:
-        super().__init__()
-        self._admin = admin
+        super().__init__(admin)
         self.topic = topic
         self.current = current
-        self._sending = False
-        """A CreatePartitions request is out; a second submit would race it."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -79,15 +75,10 @@ class AddPartitionsScreen(ModalScreen[int | None]):
     def on_mount(self) -> None:
         self.query_one("#partitions-count", Input).focus()
 
-    def show_error(self, message: str) -> None:
-        error = self.query_one("#partitions-error", Static)
-        error.update(Text(message))
-        error.set_class(not message, "-hidden")
-
     @on(Input.Submitted, "#partitions-count")
     @on(Button.Pressed, "#partitions-ok")
     def _submit(self) -> None:
-        if self._sending:
+        if self.sending:
             return
         text = self.query_one("#partitions-count", Input).value.strip()
         try:
@@ -99,24 +90,5 @@ class AddPartitionsScreen(ModalScreen[int | None]):
 
     @work(group="add-partitions")
     async def _set_count(self, count: int) -> None:
-        admin = self._admin()
-        if admin is None:
-            self.show_error("not connected to the cluster; try again when it is back")
-            return
-        self.show_error("")
-        button = self.query_one("#partitions-ok", Button)
-        button.disabled = True
-        self._sending = True
-        try:
-            await admin.create_partitions(self.topic, count)
-        except KafkaToolError as exc:
-            self.show_error(str(exc))
-            return
-        finally:
-            self._sending = False
-            button.disabled = False
-        self.dismiss(count)
-
-    @on(Button.Pressed, "#partitions-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        if await self.send(lambda admin: admin.create_partitions(self.topic, count)):
+            self.dismiss(count)

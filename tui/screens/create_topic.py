@@ -8,17 +8,15 @@ Empty partitions or replication factor mean the broker's defaults (-1 on the wir
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
 from ..kafka.admin import KafkaAdmin
-from ..kafka.errors import KafkaToolError
+from .admin_dialog import AdminDialog
 
 
 def parse_config_lines(text: str) -> dict[str, str]:
@@ -46,13 +44,14 @@ def _optional_count(text: str, what: str) -> int:
         raise ValueError(f"{what} must be a whole number, got {text!r}") from None
 
 
-class CreateTopicScreen(ModalScreen[str | None]):
+class CreateTopicScreen(AdminDialog[str]):
     """Dismisses with the new topic's name, or None when cancelled."""
 
     BINDINGS = [
         ("escape", "cancel", "Cancel"),
         ("ctrl+s", "create", "Create"),
     ]
+    PREFIX = "create"
 
     DEFAULT_CSS = """
     CreateTopicScreen { align: center middle; }
@@ -74,11 +73,7 @@ class CreateTopicScreen(ModalScreen[str | None]):
     """
 
     def __init__(self, admin: Callable[[], KafkaAdmin | None]) -> None:
-        super().__init__()
-        self._admin = admin
-        self._sending = False
-        """A CreateTopics request is out: another submit would race it (and could report
-        TOPIC_ALREADY_EXISTS for the topic the first one just created)."""
+        super().__init__(admin)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -123,15 +118,10 @@ class CreateTopicScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#create-name", Input).focus()
 
-    def show_error(self, message: str) -> None:
-        error = self.query_one("#create-error", Static)
-        error.update(Text(message))
-        error.set_class(not message, "-hidden")
-
     @on(Input.Submitted)
     @on(Button.Pressed, "#create-ok")
     def action_create(self) -> None:
-        if self._sending:
+        if self.sending:
             return
         name = self.query_one("#create-name", Input).value.strip()
         try:
@@ -153,24 +143,8 @@ class CreateTopicScreen(ModalScreen[str | None]):
     async def _create(
         self, name: str, partitions: int, replication: int, configs: dict[str, str]
     ) -> None:
-        admin = self._admin()
-        if admin is None:
-            self.show_error("not connected to the cluster; try again when it is back")
-            return
-        button = self.query_one("#create-ok", Button)
-        button.disabled = True
-        self._sending = True
-        self.show_error("")
-        try:
-            await admin.create_topic(name, partitions, replication, configs)
-        except KafkaToolError as exc:
-            self.show_error(str(exc))
-            return
-        finally:
-            self._sending = False
-            button.disabled = False
-        self.dismiss(name)
+        def create(admin: KafkaAdmin) -> Awaitable[None]:
+            return admin.create_topic(name, partitions, replication, configs)
 
-    @on(Button.Pressed, "#create-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        if await self.send(create):
+            self.dismiss(name)
