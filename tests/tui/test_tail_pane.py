@@ -381,9 +381,12 @@ async def test_export_writes_the_shown_records_as_json_lines(
         # Binary values survive the round trip (base64), nulls stay null.
         await pilot.press("slash", "ctrl+u", "escape")
         await wait_filtered(pilot, pane)
+        first = pane.last_export
         await pilot.press("x")
-        await wait_until(pilot, lambda: len(list(tmp_path.glob("*.jsonl"))) == 2, "2nd export")
-        second = sorted(tmp_path.glob("*.jsonl"))[-1]
+        # Same-second exports are numbered (name-2.jsonl), which sorts before name.jsonl.
+        await wait_until(pilot, lambda: pane.last_export != first, "the 2nd export")
+        second = pane.last_export
+        assert second is not None and len(list(tmp_path.glob("*.jsonl"))) == 2
         rows = [json.loads(line) for line in second.read_text(encoding="utf-8").splitlines()]
         assert len(rows) == 8
         assert rows[6]["key"] is None and rows[6]["value"] is None
