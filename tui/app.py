@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import Footer, Input, TabbedContent, TabPane, TextArea
+from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
 from .commands import WorkbenchCommands
 from .embedded import EmbeddedBroker, data_home
@@ -28,6 +28,7 @@ from .screens.help import HelpScreen
 from .screens.profiles import ProfilesScreen
 from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
 from .widgets.cluster_bar import ClusterBar
+from .widgets.footer import WorkbenchFooter
 from .widgets.pane_tabs import PaneTabs
 from .workbench import Workbench
 
@@ -91,7 +92,7 @@ class WorkbenchApp(App[None]):
             for spec in self.pane_specs:
                 with TabPane(f"{spec.key} {spec.title}", id=spec.pane_id):
                     yield spec.factory()
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self._monitor_cluster()

@@ -15,12 +15,13 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, TextArea
+from textual.widgets import DataTable, Input, TextArea
 from workbench_pilot import wait_until
 
 from tui.kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
 from tui.kafka.models import BrokerNode, ClusterInfo
 from tui.themes import DEFAULT_THEME, available_themes, load_theme
+from tui.widgets.footer import WorkbenchFooter
 from tui.widgets.table_sync import cell_width
 
 SMALL, LARGE = (80, 24), (160, 48)
@@ -131,7 +132,7 @@ class PaneHost(App[None]):
     def compose(self) -> ComposeResult:
         self._pane.add_class("-hosted-pane")
         yield self._pane
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.register_theme(self._theme)

@@ -174,6 +174,43 @@ async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
 
 
+def footer(app: object) -> tuple[list[str], list[str]]:
+    """The descriptions of the footer keys wholly in view left of its right edge, in order,
+    and of the keys docked at that edge."""
+    keys = list(app.screen.query_one(Footer).query(FooterKey))  # type: ignore[attr-defined]
+    edge = [key for key in keys if key.has_class("-command-palette")]
+    limit = min([key.region.x for key in edge], default=app.size.width)  # type: ignore[attr-defined]
+    flow = sorted((key for key in keys if key not in edge), key=lambda key: key.region.x)
+    return [key.description for key in flow if key.region.right <= limit], [
+        key.description for key in edge
+    ]
+
+
+async def test_footer_fits_an_80_column_terminal(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot, app)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "Sort" in footer(app)[0], "the Topics keys to fit")
+        shown, edge = footer(app)
+        # Compact, and the help key at the right edge in place of the palette.
+        assert shown[:7] == [
+            "Detail",
+            "Create",
+            "Configs",
+            "Delete",
+            "Add partitions",
+            "Filter",
+            "Sort",
+        ]
+        assert edge == ["Help"]
+        help_key = app.screen.query_one(Footer).query(FooterKey).filter(".-command-palette")
+        assert help_key.first().region.right == 80
+        await pilot.resize_terminal(160, 48)
+        await wait_until(pilot, lambda: footer(app)[1] == ["palette"], "the wide footer")
+        assert "Help" in footer(app)[0] and "Internal" in footer(app)[0]
+
+
 THEME = """\
 /* a user theme */
 $primary: {primary};

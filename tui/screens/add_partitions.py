@@ -13,9 +13,10 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ..kafka.admin import KafkaAdmin
+from ..widgets.footer import WorkbenchFooter
 from .admin_dialog import AdminDialog
 
 
@@ -70,7 +71,7 @@ class AddPartitionsScreen(AdminDialog[int]):
             with Horizontal(id="partitions-buttons"):
                 yield Button("Set count", variant="primary", id="partitions-ok", compact=True)
                 yield Button("Cancel", id="partitions-cancel", compact=True)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.query_one("#partitions-count", Input).focus()

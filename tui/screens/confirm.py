@@ -11,7 +11,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
+
+from ..widgets.footer import WorkbenchFooter
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -71,7 +73,7 @@ class ConfirmScreen(ModalScreen[bool]):
                     compact=True,
                 )
                 yield Button("Cancel", id="confirm-no", compact=True)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Where the name must be typed, `y` and `n` are letters of it, not answers: they

@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 from ..kafka.admin import KafkaAdmin
+from ..widgets.footer import WorkbenchFooter
 from .admin_dialog import AdminDialog
 
 
@@ -113,7 +114,7 @@ class CreateTopicScreen(AdminDialog[str]):
             with Horizontal(id="create-buttons"):
                 yield Button("Create", variant="primary", id="create-ok", compact=True)
                 yield Button("Cancel", id="create-cancel", compact=True)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.query_one("#create-name", Input).focus()

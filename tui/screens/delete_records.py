@@ -12,7 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
+
+from ..widgets.footer import WorkbenchFooter
 
 HIGH_WATERMARK = -1
 """DeleteRecords' offset for "everything up to the high watermark"."""
@@ -68,7 +70,7 @@ class DeleteRecordsScreen(ModalScreen[int | None]):
             with Horizontal(id="delete-buttons"):
                 yield Button("Delete", variant="error", id="delete-yes", compact=True)
                 yield Button("Cancel", id="delete-no", compact=True)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.query_one("#delete-offset", Input).focus()

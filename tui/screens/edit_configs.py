@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from ..kafka.admin import TOPIC_RESOURCE, KafkaAdmin
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
+from ..widgets.footer import WorkbenchFooter
 from ..widgets.table_sync import sync_table
 from ..widgets.topic_rows import human_bytes, shorten_middle
 
@@ -180,7 +181,7 @@ class EditConfigsScreen(ModalScreen[bool]):
                 )
             yield Static("", id="configs-doc")
             yield Static("loading configs…", id="configs-status")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#configs-table", DataTable)

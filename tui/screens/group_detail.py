@@ -19,11 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ..kafka.group_lag import PartitionLag
 from ..kafka.lag_history import GroupLag, GroupsSample
 from ..kafka.models import MemberInfo
+from ..widgets.footer import WorkbenchFooter
 from ..widgets.lag_chart import LagChart
 from ..widgets.lag_sparkline import lag_sparkline, room_for_trend
 from ..widgets.lag_table import LagTable
@@ -125,7 +126,7 @@ class GroupDetailScreen(ModalScreen[None]):
                 yield Static("members", classes="caption")
                 yield LagTable(id="group-members", cursor_type="row", zebra_stripes=True)
                 yield LagChart(id="group-chart")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         partitions = self.query_one("#group-partitions", DataTable)

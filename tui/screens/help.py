@@ -16,7 +16,9 @@ from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.footer import WorkbenchFooter
 
 if TYPE_CHECKING:
     from ..panes import PaneSpec
@@ -106,7 +108,7 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(content, classes="help-section")
             yield Static(ABOUT, id="help-about")
         # Its own footer: the pane's, below, would offer keys that do nothing while this is up.
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")

@@ -20,11 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
 from ..kafka.topic_offsets import PartitionRange, TopicOffsets, topic_offsets
+from ..widgets.footer import WorkbenchFooter
 from ..widgets.offsets_bar import OffsetsBars, group_letter
 from .delete_records import HIGH_WATERMARK, DeleteRecordsScreen
 
@@ -74,7 +75,7 @@ class OffsetsScreen(ModalScreen[None]):
             with VerticalScroll(id="offsets-scroll"):
                 yield OffsetsBars(id="offsets-bars")
             yield Static("", id="offsets-legend")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self._show_title()

@@ -17,10 +17,11 @@ from textual.content import Content
 from textual.highlight import highlight
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..kafka.record_filter import is_text, record_json, text_of
 from ..kafka.tail import TIMESTAMP_TYPES, TailRecord
+from ..widgets.footer import WorkbenchFooter
 from ..widgets.record_log import format_timestamp
 
 SHOWN_BYTES = 256 * 1024
@@ -131,7 +132,7 @@ class RecordDetailScreen(Screen[None]):
             yield Static(self._headers(), id="detail-headers")
             yield Static(id="detail-value-title", classes="detail-section")
             yield Static(id="detail-value")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self._show_value()

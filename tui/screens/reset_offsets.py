@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
@@ -34,6 +34,7 @@ from ..kafka.offset_reset import (
     ToTimestamp,
 )
 from ..kafka.reset_preview import ResetPreview, execute_reset, preview_reset
+from ..widgets.footer import WorkbenchFooter
 
 ALL_TOPICS = "*"
 STRATEGIES = (
@@ -43,6 +44,7 @@ STRATEGIES = (
     ("timestamp", "to timestamp"),
     ("shift", "shift by N"),
 )
+
 PLACEHOLDERS = {
     "earliest": "",
     "latest": "",
@@ -200,7 +202,7 @@ class ResetOffsetsScreen(ModalScreen[ResetPreview | None]):
                 yield Button("Dry run ^r", id="reset-dry-run", compact=True)
                 yield Button("Execute ^e", variant="warning", id="reset-execute", compact=True)
                 yield Button("Cancel", id="reset-cancel", compact=True)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#reset-preview", DataTable)

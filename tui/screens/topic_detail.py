@@ -11,9 +11,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ..kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
+from ..widgets.footer import WorkbenchFooter
 from ..widgets.table_sync import sync_table
 from ..widgets.topic_rows import human_bytes, human_rate
 
@@ -98,7 +99,7 @@ class TopicDetailScreen(ModalScreen[None]):
             yield Static("", id="detail-summary")
             yield Static("", id="detail-traffic")
             yield DataTable(id="detail-partitions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#detail-partitions", DataTable)

@@ -51,7 +51,7 @@ class TopicsPane(Vertical):
     BINDINGS = [
         Binding("c", "create", "Create"),
         Binding("n", "create", "Create", show=False),
-        Binding("e", "edit_configs", "Edit configs"),
+        Binding("e", "edit_configs", "Configs"),
         Binding("d", "delete", "Delete"),
         Binding("p", "add_partitions", "Add partitions"),
         Binding("slash", "focus_filter", "Filter"),
