@@ -209,6 +209,35 @@ async def test_repeat_sends_n_records_and_lists_each_acknowledgement(
         assert all(row[2].endswith(" ms") and row[3] == "clicks" for row in rows)
 
 
+async def test_typing_on_the_pane_fills_the_topic_then_the_value(
+    embedded: EmbeddedBroker,
+) -> None:
+    """A newcomer presses 4 and types: Send has the focus, but the letters are not lost."""
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot, app, ("typed", 1))
+        # As a fast typist or a terminal paste delivers them: all before the first is handled.
+        for character in "typed":
+            app.post_message(events.Key(character, character))
+        topic = pane.query_one("#topic", Input)
+        await wait_until(pilot, lambda: topic.value == "typed", "the topic typed")
+        assert topic.has_focus
+        pane.query_one("#send", Button).focus()
+        await pilot.press(*"hello")
+        value = pane.query_one("#value", TextArea)
+        assert value.text == "hello" and value.has_focus
+        # Keys the app binds still do their job from Send: 2 switches to the Topics pane.
+        pane.query_one("#send", Button).focus()
+        await pilot.press("ctrl+s")
+        await wait_status(pilot, pane, "send-status", "✓ typed · partition 0 · offset 0")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.query_one("#panes").active == "topics", "Topics")
+        assert value.text == "hello"
+        assert [(key, value) for key, value, _, _ in await read_back(app, "typed", 1, 1)] == [
+            (None, b"hello")
+        ]
+
+
 # -- mistakes --------------------------------------------------------------------------------
 
 

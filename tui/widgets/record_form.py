@@ -8,7 +8,7 @@ Sending is the pane's.
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -42,7 +42,9 @@ class RecordForm(Vertical):
     """Labelled fields, one a line, so that 80x24 keeps room for the value.
 
     Send sits beside the topic, like a request tool's Send beside the URL: it is the first
-    control that is not a text field, so it takes the focus when the pane is shown.
+    control that is not a text field, so it takes the focus when the pane is shown (and the
+    pane keys keep working). Typing there goes where a newcomer means it to: into the topic,
+    or into the value once a topic is set.
     """
 
     DEFAULT_CSS = """
@@ -124,6 +126,35 @@ class RecordForm(Vertical):
         )
         yield Label("headers · name=value, one a line", id="headers-label", classes="section")
         yield TextArea(id="headers", soft_wrap=True, compact=True, placeholder="e.g. source=kwb")
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed on Send (not a key something binds) starts the topic or value.
+
+        Only keys no field took get here (fields keep what they type). A burst of them (a
+        paste into the terminal, a fast typist) is all aimed at Send before the first moves
+        the focus, so the rest follow the first into the field it chose.
+        """
+        character = event.character
+        if not event.is_printable or character is None or character.isspace():
+            return
+        if event.key in self.screen.active_bindings:
+            return
+        event.stop()
+        topic = self.query_one("#topic", Input)
+        value = self.query_one("#value", TextArea)
+        focused = self.screen.focused
+        if focused is topic or focused is value:
+            target: Input | TextArea = focused
+        else:
+            target = value if topic.value else topic
+            # Focus now, so that later keys go straight to the field.
+            self.screen.set_focus(target)
+        # Typed once the field has had its Focus event, which selects what it holds (and
+        # the next key would replace it); in order with the burst's other keys.
+        if isinstance(target, Input):
+            target.call_later(target.insert_text_at_cursor, character)
+        else:
+            target.call_later(target.insert, character)
 
     # -- what the pane asks -------------------------------------------------------------------
 
