@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from ..kafka.connection import SettingsError, read_properties
 from ..profiles import Profile, save_profiles
+from ..widgets.footer import WorkbenchFooter
 
 COLOURS = ("green", "yellow", "red", "magenta", "cyan", "blue")
 
@@ -58,6 +59,8 @@ class ProfilesScreen(ModalScreen[str | None]):
                 compact=True,
             )
             yield Label("enter connects · a adds a profile · escape closes", classes="hint")
+        # Its own footer: the pane's, below, would offer keys that do nothing while this is up.
+        yield WorkbenchFooter()
 
     @on(OptionList.OptionSelected, "#profile-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
@@ -123,6 +126,7 @@ class AddProfileScreen(ModalScreen[Profile | None]):
             with Horizontal(id="profile-buttons"):
                 yield Button("Save and connect", variant="primary", id="profile-save", compact=True)
                 yield Button("Cancel", id="profile-cancel", compact=True)
+        yield WorkbenchFooter()
 
     @on(Button.Pressed, "#profile-cancel")
     def _cancel(self) -> None:
