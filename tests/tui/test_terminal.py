@@ -201,11 +201,14 @@ def test_launch_create_produce_tail_edit_retention_quit(tmp_path: Path) -> None:
 def test_kwb_demo_rebalance_auto_plays_the_story_and_quits(tmp_path: Path) -> None:
     """`kwb demo rebalance --auto`: the captions come in order, the killed consumer's
     partitions show orphaned, the broker's expiry and the takeover reach the timeline, the
-    graceful leave too, and the demo quits by itself with status 0."""
-    demo = [KWB, "demo", "rebalance", "--auto", "--step-delay", "0.5"]
+    graceful leave too, and the demo quits by itself with status 0 (its broker, on the
+    --port asked for so other clients can watch, closed)."""
+    port = free_port()
+    demo = [KWB, "demo", "rebalance", "--auto", "--step-delay", "0.5", "--port", str(port)]
     demo += ["--session-timeout-ms", "2000"]
     with Terminal(demo, workbench_env(str(tmp_path / "home")), size=(160, 48)) as term:
-        no_traceback(term.wait_for("1/12  A topic is a log split into partitions", timeout=30))
+        screen = term.wait_for("1/12  A topic is a log split into partitions", timeout=30)
+        assert f"127.0.0.1:{port}" in no_traceback(screen) and listening(port), screen
         term.wait_for("2/12  Three consumers join the consumer group demo-group", timeout=20)
         term.wait_for("4/12  A fourth consumer joins", timeout=20)
         term.wait_for("5/12  consumer-2 is killed", timeout=20)
@@ -220,3 +223,4 @@ def test_kwb_demo_rebalance_auto_plays_the_story_and_quits(tmp_path: Path) -> No
         term.wait_exit(timeout=30)
         no_traceback(term.screen())
         assert term.exit_status() == 0, term.screen()
+    wait_closed(port)

@@ -41,6 +41,12 @@ def parser() -> argparse.ArgumentParser:
         help="the consumers' session.timeout.ms: how long a killed consumer goes unnoticed",
     )
     p.add_argument("--partitions", type=int, default=6, help="partitions of the demo topic")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="the demo broker's port, to point other clients at it (default: any free port)",
+    )
     p.add_argument("--theme", default=DEFAULT_THEME, help="dark, light, high-contrast, ...")
     return p
 
@@ -52,16 +58,19 @@ def main(argv: list[str]) -> None:
             "kwb demo: --session-timeout-ms must be at least 1000, --partitions at least 1"
             " and --step-delay not negative"
         )
+    if not 0 <= args.port <= 65535:
+        sys.exit("kwb demo: --port must be between 1 and 65535 (0 for any free port)")
     settings = DemoSettings(
         partitions=args.partitions, consumers=0, session_timeout_ms=args.session_timeout_ms
     )
     home = Path(tempfile.mkdtemp(prefix="kwb-demo-"))
     config = {"group.min.session.timeout.ms": str(min(args.session_timeout_ms, 6000))}
     try:
-        embedded = EmbeddedBroker(home / "broker", port=0, config=config).start()
+        embedded = EmbeddedBroker(home / "broker", port=args.port, config=config).start()
     except OSError as exc:
         shutil.rmtree(home, ignore_errors=True)
-        sys.exit(f"kwb demo: cannot start the embedded broker: {exc}")
+        hint = "; choose another --port" if args.port else ""
+        sys.exit(f"kwb demo: cannot start the embedded broker: {exc}{hint}")
     from ..demo import RebalanceDemoApp
 
     workbench = Workbench(
