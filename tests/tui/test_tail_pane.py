@@ -338,7 +338,20 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
         assert text("detail-value-title") == f"value · binary · hex · {len(binary)} bytes"
         assert text("detail-value") == hex_dump(binary)
         assert text("detail-value").startswith("00000000  00 03 06 09 0c 0f 12 15  18 1b 1e 21 24")
+        # n and p step through the list; the tail's cursor goes along.
+        await pilot.press("n")
+        assert text("detail-title") == "detail · partition 0 · offset 1"
+        await pilot.press("p")
+        assert text("detail-title") == "detail · partition 0 · offset 0"
+        assert text("detail-key") == "order-7" and text("detail-value-title").startswith(
+            "value · JSON"
+        )
+        await pilot.press("p")
+        assert text("detail-title") == "detail · partition 0 · offset 0"
         await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back 2")
+        assert pane.log_widget.cursor_record is not None
+        assert pane.log_widget.cursor_record.offset == 0
 
 
 async def test_export_writes_the_shown_records_as_json_lines(

@@ -3,11 +3,14 @@
 A value is shown the way it is most likely meant: pretty-printed and highlighted when it is
 a JSON object or array, as text when it is printable UTF-8, as a hex dump otherwise (`h` switches a
 text value to hex too). Very large values are cut for display; `y` copies the whole record.
+`n` and `p` step to the next and previous record of the tail's list (as filtered), moving
+the tail's cursor along, so escape goes back to where the reading stopped.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import tzinfo
 
 from textual.app import ComposeResult
@@ -94,6 +97,8 @@ class RecordDetailScreen(Screen[None]):
         Binding("escape,q", "dismiss", "Back"),
         Binding("y", "copy_record", "Copy JSON"),
         Binding("h", "toggle_hex", "Hex/text"),
+        Binding("n", "step(1)", "Next"),
+        Binding("p", "step(-1)", "Previous"),
     ]
 
     DEFAULT_CSS = """
@@ -112,31 +117,56 @@ class RecordDetailScreen(Screen[None]):
     value_as_hex: reactive[bool] = reactive(False)
     """Show the value as a hex dump even when it is text."""
 
-    def __init__(self, record: TailRecord, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        record: TailRecord,
+        tz: tzinfo | None = None,
+        step: Callable[[int], TailRecord | None] | None = None,
+    ) -> None:
+        """`step(n)` moves the tail's cursor n records on and gives the record there."""
         super().__init__()
         self.record = record
         self.tz = tz
+        self._step = step
 
     def compose(self) -> ComposeResult:
-        record = self.record
-        yield Static(
-            Content(f"{record.topic} · partition {record.partition} · offset {record.offset}"),
-            id="detail-title",
-        )
+        yield Static(id="detail-title")
         with VerticalScroll(id="detail-body"):
-            yield Static(self._facts(), id="detail-facts")
-            key_kind, key = describe_bytes(record.key)
-            yield Static(Content(f"key · {key_kind}"), classes="detail-section")
-            yield Static(key, id="detail-key")
-            yield Static(Content(f"headers · {len(record.headers)}"), classes="detail-section")
-            yield Static(self._headers(), id="detail-headers")
+            yield Static(id="detail-facts")
+            yield Static(id="detail-key-title", classes="detail-section")
+            yield Static(id="detail-key")
+            yield Static(id="detail-headers-title", classes="detail-section")
+            yield Static(id="detail-headers")
             yield Static(id="detail-value-title", classes="detail-section")
             yield Static(id="detail-value")
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
-        self._show_value()
+        self._show_record()
         self.query_one("#detail-body").focus()
+
+    def _show_record(self) -> None:
+        record = self.record
+        title = f"{record.topic} · partition {record.partition} · offset {record.offset}"
+        self.query_one("#detail-title", Static).update(Content(title))
+        self.query_one("#detail-facts", Static).update(self._facts())
+        key_kind, key = describe_bytes(record.key)
+        self.query_one("#detail-key-title", Static).update(Content(f"key · {key_kind}"))
+        self.query_one("#detail-key", Static).update(key)
+        headers = Content(f"headers · {len(record.headers)}")
+        self.query_one("#detail-headers-title", Static).update(headers)
+        self.query_one("#detail-headers", Static).update(self._headers())
+        self._show_value()
+
+    def action_step(self, rows: int) -> None:
+        record = self._step(rows) if self._step is not None else None
+        if record is None or record is self.record:
+            where = "newest" if rows > 0 else "oldest"
+            self.notify(f"this is the {where} record shown", title="Record", severity="warning")
+            return
+        self.record = record
+        self._show_record()
+        self.query_one("#detail-body").scroll_home(animate=False)
 
     def _facts(self) -> Content:
         record = self.record

@@ -236,6 +236,14 @@ class RecordLog(ScrollView, can_focus=True):
         elif row >= top + self._body_height:
             self._scroll_rows(row - self._body_height + 1)
 
+    def step(self, rows: int) -> TailRecord | None:
+        """Move the cursor `rows` records on (back if negative) and give the record there."""
+        row = self.cursor_row
+        if row is None:
+            return None
+        self.move_cursor(row + rows)
+        return self.cursor_record
+
     def action_cursor_up(self) -> None:
         self.move_cursor((self.cursor_row or 0) - 1)
 
