@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 from workbench_pilot import SIZE, wait_connected, wait_until, workbench_app
@@ -203,19 +204,19 @@ async def test_two_generators_at_once_and_stop_all(embedded: EmbeddedBroker) -> 
 
 
 @pytest.mark.parametrize(
-    ("fields", "expected"),
+    ("fields", "expected", "field"),
     [
-        ({"topic": "no-such-topic"}, "topic 'no-such-topic' does not exist"),
-        ({"topic": "orders", "rate": "0"}, "a rate must be more than 0"),
-        ({"topic": "orders", "rate": "-5"}, "a rate must be more than 0"),
-        ({"topic": "orders", "rate": "fast"}, "is not a number of records/s"),
-        ({"topic": "orders", "size": "2000000"}, "record size 2000000 bytes is too large"),
-        ({"topic": "orders", "headers": "oops"}, "expected name=value"),
-        ({"topic": ""}, "a topic is needed"),
+        ({"topic": "no-such-topic"}, "topic 'no-such-topic' does not exist", "gen-topic"),
+        ({"topic": "orders", "rate": "0"}, "a rate must be more than 0", "gen-rate"),
+        ({"topic": "orders", "rate": "-5"}, "a rate must be more than 0", "gen-rate"),
+        ({"topic": "orders", "rate": "fast"}, "is not a number of records/s", "gen-rate"),
+        ({"topic": "orders", "size": "2000000"}, "2000000 bytes is too large", "gen-size"),
+        ({"topic": "orders", "headers": "oops"}, "expected name=value", "gen-headers"),
+        ({"topic": ""}, "a topic is needed", "gen-topic"),
     ],
 )
-async def test_bad_input_is_a_readable_message(
-    embedded: EmbeddedBroker, fields: dict[str, str], expected: str
+async def test_bad_input_is_a_readable_message_and_the_cursor_goes_there(
+    embedded: EmbeddedBroker, fields: dict[str, str], expected: str, field: str
 ) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
@@ -226,8 +227,25 @@ async def test_bad_input_is_a_readable_message(
             lambda: any(expected in message for message in messages(app)),
             f"a notification saying {expected!r}",
         )
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == field, field)
         await pilot.pause(0.3)
         assert not app.generators.generators and not rows(app)
+
+
+async def test_typing_on_the_empty_form_fills_the_topic(embedded: EmbeddedBroker) -> None:
+    """A newcomer presses 6 and types the topic: Start has the focus, the letters are kept."""
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot, app, ("typed", 1))
+        start = app.query_one("#gen-start")
+        await wait_until(pilot, lambda: start.has_focus, "Start focused, as the pane is shown")
+        for character in "typed":  # a burst, as a terminal delivers a paste
+            app.post_message(events.Key(character, character))
+        topic = app.query_one("#gen-topic", Input)
+        await wait_until(pilot, lambda: topic.value == "typed", "the topic typed")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator started")
+        assert rows(app)[0]["topic"] == "typed"
 
 
 async def test_switching_clusters_and_quitting_stop_the_generators(

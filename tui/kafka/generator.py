@@ -40,6 +40,15 @@ cancelled (a cluster that went away would otherwise hold it for delivery.timeout
 UNLIMITED = ("", "max", "unlimited", "-")
 
 
+class SpecError(SettingsError):
+    """A generator setting that cannot be used; `field` names the GeneratorSpec field it
+    came from, so that a form can put the cursor there."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True, slots=True)
 class GeneratorSpec:
     """What a generator sends: `rate` records/s (None: as fast as it can) of `record_size`
@@ -75,24 +84,28 @@ class GeneratorSpec:
         """Refuse what could never run, in words a form can show; a value bigger than a
         request may be is refused here rather than by the first send."""
         if not self.topic:
-            raise SettingsError("a topic is needed: type its name")
+            raise SpecError("a topic is needed: type its name", "topic")
         if self.rate is not None and not self.rate > 0:
-            raise SettingsError(
+            raise SpecError(
                 f"rate {self.rate:g}: a rate must be more than 0 records/s"
-                " (leave it empty for no limit)"
+                " (leave it empty for no limit)",
+                "rate",
             )
         if self.record_size < 1:
-            raise SettingsError(f"record size {self.record_size} is less than 1 byte")
+            raise SpecError(f"record size {self.record_size} is less than 1 byte", "record_size")
         if self.keys in ("round-robin", "distinct") and self.key_count < 1:
-            raise SettingsError(f"{self.key_count} keys: round-robin and distinct need 1 or more")
+            raise SpecError(
+                f"{self.key_count} keys: round-robin and distinct need 1 or more", "key_count"
+            )
         longest_key = f"key-{self.key_count}".encode() if self.keys != "none" else None
         serialized = DefaultRecordBatchBuilder.estimate_size_in_bytes(
             longest_key, b"x" * self.record_size, list(self.headers)
         )
         if serialized > max_request_size:
-            raise SettingsError(
+            raise SpecError(
                 f"record size {self.record_size} bytes is too large: a record of it takes"
-                f" {serialized} bytes, more than max.request.size ({max_request_size} bytes)"
+                f" {serialized} bytes, more than max.request.size ({max_request_size} bytes)",
+                "record_size",
             )
 
     def describe(self) -> str:
@@ -127,15 +140,15 @@ def parse_spec(
     spec = GeneratorSpec(
         topic=topic.strip(),
         rate=_rate(rate),
-        record_size=_whole(record_size, "record size", "bytes"),
-        template=_one_of(template, VALUE_TEMPLATES, "value template"),
-        keys=_one_of(keys, KEY_STRATEGIES, "key strategy"),
-        key_count=_whole(key_count, "key count", "keys")
+        record_size=_whole(record_size, "record size", "bytes", "record_size"),
+        template=_one_of(template, VALUE_TEMPLATES, "value template", "template"),
+        keys=_one_of(keys, KEY_STRATEGIES, "key strategy", "keys"),
+        key_count=_whole(key_count, "key count", "keys", "key_count")
         if keys in ("round-robin", "distinct")
         else 1,
         headers=_headers(headers),
-        compression=_one_of(compression, CODECS, "compression.type"),
-        acks=_one_of(acks, tuple(ACKS), "acks"),
+        compression=_one_of(compression, CODECS, "compression.type", "compression"),
+        acks=_one_of(acks, tuple(ACKS), "acks", "acks"),
     )
     spec.check()
     return spec
@@ -148,21 +161,22 @@ def _rate(text: str) -> float | None:
     try:
         return float(value.replace("_", "").replace(",", ""))
     except ValueError:
-        raise SettingsError(
-            f"rate {text.strip()!r} is not a number of records/s (leave it empty for no limit)"
+        raise SpecError(
+            f"rate {text.strip()!r} is not a number of records/s (leave it empty for no limit)",
+            "rate",
         ) from None
 
 
-def _whole(text: str, what: str, unit: str) -> int:
+def _whole(text: str, what: str, unit: str, field: str) -> int:
     try:
         return int(text.strip().replace("_", "").replace(",", ""))
     except ValueError:
-        raise SettingsError(f"{what} {text.strip()!r} is not a whole number of {unit}") from None
+        raise SpecError(f"{what} {text.strip()!r} is not a whole number of {unit}", field) from None
 
 
-def _one_of(value: str, allowed: tuple[Any, ...], what: str) -> Any:
+def _one_of(value: str, allowed: tuple[Any, ...], what: str, field: str) -> Any:
     if value not in allowed:
-        raise SettingsError(f"{what} {value!r} is not one of {', '.join(allowed)}")
+        raise SpecError(f"{what} {value!r} is not one of {', '.join(allowed)}", field)
     return value
 
 
@@ -171,7 +185,7 @@ def _headers(text: str) -> tuple[Header, ...]:
     try:
         return parse_headers(text, ",")
     except RecordError as exc:
-        raise SettingsError(str(exc)) from None
+        raise SpecError(str(exc), "headers") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +319,9 @@ async def check_topic(admin: KafkaAdmin, topic: str) -> None:
     """A generator never creates topics by accident: a name not on the cluster is refused."""
     names = {found.name for found in await admin.topics(include_internal=True)}
     if topic not in names:
-        raise KafkaToolError(f"topic {topic!r} does not exist: create it first (Topics pane, c)")
+        raise SpecError(
+            f"topic {topic!r} does not exist: create it first (Topics pane, c)", "topic"
+        )
 
 
 class GeneratorFleet:

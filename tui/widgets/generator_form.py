@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -18,8 +19,21 @@ from textual.widgets import Button, Input, Label, Select
 from ..kafka.clients import ACKS, CODECS
 from ..kafka.generator import GeneratorSpec, parse_spec
 from ..kafka.perf.records import KEY_STRATEGIES, VALUE_TEMPLATES
+from .type_ahead import type_ahead
 
 COUNTED_KEYS = ("round-robin", "distinct")
+FIELD_WIDGETS = {
+    "topic": "gen-topic",
+    "rate": "gen-rate",
+    "record_size": "gen-size",
+    "keys": "gen-keys",
+    "key_count": "gen-key-count",
+    "template": "gen-template",
+    "headers": "gen-headers",
+    "compression": "gen-compression",
+    "acks": "gen-acks",
+}
+"""The form's widget for each GeneratorSpec field."""
 
 
 class GeneratorForm(Vertical):
@@ -71,6 +85,17 @@ class GeneratorForm(Vertical):
 
     def on_mount(self) -> None:
         self._key_strategy_changed()
+
+    def on_key(self, event: events.Key) -> None:
+        """Letters typed on Start (the focus when there are no generators) start the topic."""
+        topic = self.query_one("#gen-topic", Input)
+        type_ahead(event, self.screen, lambda: None if topic.value else topic)
+
+    def focus_field(self, field: str) -> None:
+        """Put the cursor in the field a SpecError names (GeneratorSpec field names)."""
+        widget_id = FIELD_WIDGETS.get(field)
+        if widget_id is not None:
+            self.query_one(f"#{widget_id}").focus()
 
     def set_topics(self, names: Iterable[str]) -> None:
         """Complete the topic field from these names."""

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Label, Static
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.connection import SettingsError
 from ..kafka.errors import KafkaToolError
-from ..kafka.generator import GeneratorFleet, GeneratorSpec, GeneratorView
+from ..kafka.generator import GeneratorFleet, GeneratorSpec, GeneratorView, SpecError
 from .generator_chart import GeneratorChart, reading
 from .generator_form import GeneratorForm
 from .table_sync import cursor_key, sync_table
@@ -245,9 +245,15 @@ class GeneratorPane(Vertical):
         try:
             spec = self.query_one(GeneratorForm).spec()
         except SettingsError as exc:
-            self.notify(str(exc), title="Generator", severity="error")
+            self._refused(exc)
             return
         self._start(spec)
+
+    def _refused(self, exc: SettingsError | KafkaToolError) -> None:
+        """Say why a generator cannot start, with the cursor in the field to fix."""
+        self.notify(str(exc), title="Generator", severity="error")
+        if isinstance(exc, SpecError):
+            self.query_one(GeneratorForm).focus_field(exc.field)
 
     @work(group="generator-start")
     async def _start(self, spec: GeneratorSpec) -> None:
@@ -259,7 +265,7 @@ class GeneratorPane(Vertical):
                 self.workbench_app.workbench.connection, self.workbench_app.admin, spec
             )
         except (SettingsError, KafkaToolError) as exc:
-            self.notify(str(exc), title="Generator", severity="error")
+            self._refused(exc)
             return
         self._poll()
         table = self.query_one("#gen-table", DataTable)

@@ -23,6 +23,7 @@ from ..kafka.outgoing import (
 )
 from ..kafka.producing import ProducerSettings
 from .suggesters import TopicSuggester
+from .type_ahead import type_ahead
 
 ACKS_CHOICES = (("all", "all"), ("1", "1"), ("0", "0"))
 VALUE_FORMATS = (("auto", "auto"), ("JSON", "json"), ("text", "text"))
@@ -128,33 +129,10 @@ class RecordForm(Vertical):
         yield TextArea(id="headers", soft_wrap=True, compact=True, placeholder="e.g. source=kwb")
 
     def on_key(self, event: events.Key) -> None:
-        """A character typed on Send (not a key something binds) starts the topic or value.
-
-        Only keys no field took get here (fields keep what they type). A burst of them (a
-        paste into the terminal, a fast typist) is all aimed at Send before the first moves
-        the focus, so the rest follow the first into the field it chose.
-        """
-        character = event.character
-        if not event.is_printable or character is None or character.isspace():
-            return
-        if event.key in self.screen.active_bindings:
-            return
-        event.stop()
+        """Letters typed on Send start the topic, or the value once there is a topic."""
         topic = self.query_one("#topic", Input)
         value = self.query_one("#value", TextArea)
-        focused = self.screen.focused
-        if focused is topic or focused is value:
-            target: Input | TextArea = focused
-        else:
-            target = value if topic.value else topic
-            # Focus now, so that later keys go straight to the field.
-            self.screen.set_focus(target)
-        # Typed once the field has had its Focus event, which selects what it holds (and
-        # the next key would replace it); in order with the burst's other keys.
-        if isinstance(target, Input):
-            target.call_later(target.insert_text_at_cursor, character)
-        else:
-            target.call_later(target.insert, character)
+        type_ahead(event, self.screen, lambda: value if topic.value else topic)
 
     # -- what the pane asks -------------------------------------------------------------------
 
