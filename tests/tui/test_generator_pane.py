@@ -29,7 +29,7 @@ from tui.screens.profiles import ProfilesScreen
 pytestmark = pytest.mark.timeout(120)
 
 TOTAL = re.compile(
-    r"(\d+) records sent, [\d.]+ records/sec \([\d.]+ MB/sec\), [\d.]+ ms avg latency,"
+    r"since start: (\d+) records sent, [\d.]+ records/sec \([\d.]+ MB/sec\), [\d.]+ ms avg latency,"
     r" [\d.]+ ms max latency, \d+ ms 50th, \d+ ms 95th, \d+ ms 99th, \d+ ms 99\.9th\."
 )
 COLUMNS = ("number", "topic", "state", "rate", "mb", "p50", "p99", "sent")

@@ -206,7 +206,8 @@ class GeneratorPane(Vertical):
             f"  {view.spec.describe()}",
         )
         self._show_text("#gen-summary", summary)
-        self._show_text("#gen-totals", view.summary(), layout=False)
+        # The charts and the table are per second; this line, like kwb perf's, is the run's.
+        self._show_text("#gen-totals", f"since start: {view.summary()}", layout=False)
         self._show_text("#gen-error", view.error or "")
 
     def _show_text(self, selector: str, content: str | Text, layout: bool = True) -> None:
