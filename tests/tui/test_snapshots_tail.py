@@ -142,6 +142,12 @@ def test_tail_pane_filtered(snap_compare: Callable[..., bool], size: tuple[int, 
     assert snap(snap_compare, size, ["slash", *'"express": true', "enter"])
 
 
+def test_tail_pane_marks_what_the_filter_matches(snap_compare: Callable[..., bool]) -> None:
+    """A regex typed: what it matches stands out in the keys and values shown, the cursor
+    row's too."""
+    assert snap(snap_compare, SMALL, ["slash", "ctrl+r", *r"c-0[12]\d|9986", "enter"])
+
+
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_record_detail_json(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
     """The newest record opened: pretty, highlighted JSON and its two headers."""

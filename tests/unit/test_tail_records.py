@@ -202,6 +202,24 @@ def test_regex_filter_reads_bytes_as_shown(text: str) -> None:
         assert found == reference(text, True, ignore_case)
 
 
+@pytest.mark.parametrize(
+    ("text", "regex", "ignore_case", "spans"),
+    [
+        ("apple", False, True, [(0, 5), (10, 15)]),
+        ("apple", False, False, [(10, 15)]),
+        ("a.p", False, True, []),  # a substring, not a pattern
+        ("a.p", True, True, [(0, 3), (10, 13)]),
+        ("x*", True, True, []),  # empty matches mark nothing
+        ("ä", False, True, [(16, 17)]),
+    ],
+)
+def test_filter_spans_mark_what_it_matches_in_shown_text(
+    text: str, regex: bool, ignore_case: bool, spans: list[tuple[int, int]]
+) -> None:
+    shown = "APPLE pie apple Ä"
+    assert RecordFilter(text, regex=regex, ignore_case=ignore_case).spans(shown) == spans
+
+
 def test_the_view_refilters_in_steps_while_the_ring_wraps() -> None:
     """A refilter copies what is held when the filter changes; records that arrive meanwhile
     are filtered as they come, and the ones that fell off the front are dropped at merge."""

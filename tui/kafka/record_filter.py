@@ -155,7 +155,7 @@ class RecordFilter:
     regular expression are matched on decoded text.
     """
 
-    __slots__ = ("_bytes_match", "_name_match", "ignore_case", "regex", "text")
+    __slots__ = ("_bytes_match", "_name_match", "_shown", "ignore_case", "regex", "text")
 
     def __init__(self, text: str, *, regex: bool = False, ignore_case: bool = True) -> None:
         self.text = text
@@ -163,11 +163,13 @@ class RecordFilter:
         self.ignore_case = ignore_case
         self._name_match: Callable[[str], object]
         self._bytes_match: Callable[[bytes], object]
+        flags = re.IGNORECASE if ignore_case else 0
+        try:
+            pattern = re.compile(text if regex else re.escape(text), flags)
+        except re.error as exc:
+            raise FilterError(f"invalid regex {text!r}: {exc}") from None
+        self._shown = pattern
         if regex:
-            try:
-                pattern = re.compile(text, re.IGNORECASE if ignore_case else 0)
-            except re.error as exc:
-                raise FilterError(f"invalid regex {text!r}: {exc}") from None
             search = pattern.search
             self._name_match = search
             self._bytes_match = lambda data: search(text_of(data))
@@ -196,6 +198,10 @@ class RecordFilter:
             ", ignore case" if self.ignore_case else ""
         )
         return f"RecordFilter({self.text!r}, {flags})"
+
+    def spans(self, shown: str) -> list[tuple[int, int]]:
+        """Where the filter matches in text as a list shows it (start, end), to mark them."""
+        return [m.span() for m in self._shown.finditer(shown) if m.end() > m.start()]
 
     def matches(self, record: RawRecord) -> bool:
         """Whether the filter keeps `record` (a TailRecord or the ring's plain tuple)."""

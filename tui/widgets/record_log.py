@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..kafka.record_filter import RecordView, preview
+from ..kafka.record_filter import RecordFilter, RecordView, preview
 from ..kafka.tail import TailRecord
 
 WIDE = 110
@@ -35,6 +35,9 @@ _GAP = " "
 _ELLIPSIS = "…"
 _NULL = "null"
 _BASE = "base"
+_MATCH = "record-log--match"
+_SEARCHED = frozenset({"record-log--key", "record-log--value", "record-log--binary"})
+"""The cells whose text the filter's matches are marked in."""
 _MIN_KEY = 6
 _MAX_KEY_MEASURE = 60
 
@@ -126,6 +129,7 @@ class RecordLog(ScrollView, can_focus=True):
         "record-log--binary",
         "record-log--null",
         "record-log--empty",
+        "record-log--match",
     }
 
     DEFAULT_CSS = """
@@ -154,6 +158,7 @@ class RecordLog(ScrollView, can_focus=True):
         & > .record-log--binary { color: $kwb-muted; }
         & > .record-log--null { color: $kwb-muted; text-style: italic; }
         & > .record-log--empty { color: $kwb-muted; text-style: italic; }
+        & > .record-log--match { text-style: reverse; }
     }
     """
 
@@ -186,6 +191,8 @@ class RecordLog(ScrollView, can_focus=True):
         self._top_seq: int | None = None
         self._styles: dict[str, Style] | None = None
         self._scrolling = False
+        self.marked: RecordFilter | None = None
+        """The filter whose matches are marked in keys and values (None: nothing marked)."""
 
     @property
     def empty_text(self) -> str:
@@ -340,6 +347,8 @@ class RecordLog(ScrollView, can_focus=True):
                 for component in self.COMPONENT_CLASSES
             }
             self._styles[_BASE] = base  # rich_style costs a walk up the DOM: once per style
+            # Laid over a cell's own style (the cursor's too), so without the base colours.
+            self._styles[_MATCH] = self.get_component_rich_style(_MATCH, partial=True)
         return self._styles[name]
 
     def _columns_for(self, width: int) -> Columns:
@@ -416,15 +425,31 @@ class RecordLog(ScrollView, can_focus=True):
             cells.append((_fit(count, columns.headers, True), "record-log--headers"))
         if columns.value:
             cells.append(self._bytes_cell(record.value, columns.value, "record-log--value"))
-        if cursor:
-            style = self._style("record-log--cursor")
-            line = _GAP.join(text for text, _ in cells)
-            return Strip([Segment(_fit(line, width), style)], width)
+        cursor_style = self._style("record-log--cursor") if cursor else None
+        base = cursor_style or self._style(_BASE)
         segments: list[Segment] = []
-        base = self._style(_BASE)
         gap = Segment(_GAP, base)
+        marked = self.marked
         for index, (text, component) in enumerate(cells):
             if index:
                 segments.append(gap)
-            segments.append(Segment(text, self._style(component)))
+            style = cursor_style or self._style(component)
+            if marked is not None and component in _SEARCHED:
+                segments.extend(self._marked(text, style, marked))
+            else:
+                segments.append(Segment(text, style))
         return Strip(segments).adjust_cell_length(width, base)
+
+    def _marked(self, text: str, style: Style, marked: RecordFilter) -> list[Segment]:
+        """`text` in `style`, with what `marked` matches in it stood out."""
+        segments: list[Segment] = []
+        match = style + self._style(_MATCH)
+        at = 0
+        for start, end in marked.spans(text):
+            if start > at:
+                segments.append(Segment(text[at:start], style))
+            segments.append(Segment(text[start:end], match))
+            at = end
+        if at < len(text) or not segments:
+            segments.append(Segment(text[at:], style))
+        return segments

@@ -331,6 +331,7 @@ class TailPane(Vertical):
         if self._filter_error:
             return  # keep showing what the last valid filter kept
         self._start_refilter(self.view.set_filter(record_filter))
+        self.log_widget.marked = record_filter
         self.log_widget.data_changed()
         self._show_status()
 
