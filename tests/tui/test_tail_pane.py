@@ -460,6 +460,9 @@ async def test_mistakes_are_one_readable_message(embedded: EmbeddedBroker) -> No
         await pilot.pause(0.2)
         messages = [n.message for n in app._notifications]
         assert any("no-such-topic" in m and "does not exist" in m for m in messages), messages
+        # The toast goes away; the status line keeps saying why until the next tail starts.
+        state = str(pane.query_one("#tail-state", Static).render())
+        assert state.startswith("stopped: topic no-such-topic") and "does not exist" in state
         pane.query_one("#tail-start", Select).value = "offset"
         await pilot.pause()
         pane.query_one("#tail-start-value", Input).value = "soon"

@@ -109,6 +109,8 @@ class TailPane(Vertical):
         """The tail running (None: stopped)."""
         self.description = ""
         """What is tailed from where, in a few words."""
+        self.failure = ""
+        """Why the last tail stopped by itself ("" when it did not)."""
         self.rate = RateMeter()
         self.regex = False
         self.ignore_case = True
@@ -200,6 +202,7 @@ class TailPane(Vertical):
                 capacity=self.ring.capacity,
                 following=self.log_widget.following,
                 filtering=self.view.refiltering,
+                failure=self.failure,
             )
         )
         self.log_widget.empty_text = self._empty_text()
@@ -260,6 +263,7 @@ class TailPane(Vertical):
         self.log_widget.show_topic = len(session.selection) > 1
         self.description = describe_tail(list(session.selection), session.position, self.tz)
         self.session = session
+        self.failure = ""
         self.rate.reset()
         self.rate.sample(self.clock(), 0)
         self._worker = self._tail(session)
@@ -280,14 +284,20 @@ class TailPane(Vertical):
             async for batch in session.batches():
                 self.ring.extend(batch)
         except (KafkaToolError, SettingsError) as exc:
-            self.notify(str(exc), title="Tail", severity="error")
+            self._failed(session, str(exc))
         except Exception as exc:  # never a traceback in the UI: say what broke
-            self.notify(f"tail stopped: {exc!r}", title="Tail", severity="error")
+            self._failed(session, repr(exc))
         finally:
             await session.close()
             if self.session is session:
                 self.session = None
                 self._show_status()
+
+    def _failed(self, session: TailSession, reason: str) -> None:
+        """A toast now, and the status line until the next tail starts."""
+        self.notify(reason, title="Tail", severity="error")
+        if self.session is session:
+            self.failure = reason
 
     def action_toggle_pause(self) -> None:
         session = self.session

@@ -40,12 +40,16 @@ class TailFigures:
     capacity: int
     following: bool
     filtering: bool
+    failure: str = ""
+    """Why the last tail stopped by itself (kept until the next starts; toasts go away)."""
 
 
 def state_text(figures: TailFigures) -> str:
     """ "tailing 3 partitions · orders from the end", with what to press where it helps."""
     state = figures.state
-    if state is TailState.STOPPED:
+    if state is TailState.STOPPED and figures.failure:
+        text = f"stopped: {figures.failure}"
+    elif state is TailState.STOPPED:
         text = "stopped · s starts" if figures.received else "stopped · enter topics above"
     else:
         if state is TailState.PAUSED:
@@ -73,6 +77,7 @@ class TailStatus(Horizontal):
             text-overflow: ellipsis; }
         #tail-state.-tailing { color: $success; }
         #tail-state.-paused { color: $warning; }
+        #tail-state.-failed { color: $error; }
         #tail-rate { width: auto; padding: 0 1; color: $kwb-rate; text-style: bold; }
         #tail-counts { width: auto; padding: 0 1; color: $kwb-muted; }
     }
@@ -98,6 +103,7 @@ class TailStatus(Horizontal):
         state = self._set("tail-state", state_text(figures))
         state.set_class(figures.state is TailState.TAILING, "-tailing")
         state.set_class(figures.state is TailState.PAUSED, "-paused")
+        state.set_class(figures.state is TailState.STOPPED and bool(figures.failure), "-failed")
         running = figures.state is not TailState.STOPPED
         self._set("tail-rate", f"{figures.rate:,.0f} rec/s" if running else "")
         counts = f"received {figures.received:,} · shown {figures.shown:,}"
