@@ -203,6 +203,35 @@ async def test_two_generators_at_once_and_stop_all(embedded: EmbeddedBroker) -> 
         assert [r.key() for r in payments[:3]] == [b"key-0", b"key-1", b"key-2"]  # type: ignore[attr-defined]
 
 
+async def test_plus_and_minus_change_a_running_generators_rate(embedded: EmbeddedBroker) -> None:
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot, app, ("paced", 1))
+        await fill(pilot, app, topic="paced", rate="100")
+        await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator in the table")
+        (generator,) = app.generators.generators
+
+        def summary() -> str:
+            return str(app.query_one("#gen-summary", Static).render())
+
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: "200/s" in summary(), "the doubled rate shown")
+        await pilot.press("minus", "minus")
+        await wait_until(pilot, lambda: "50/s" in summary(), "the rate halved twice")
+        assert generator.spec.rate == 50 and generator.running
+        # From now on at most 50/s, plus what was in flight: only the ceiling is asserted.
+        before, started = generator.totals.records_sent, time.monotonic()
+        await pilot.pause(2.0)
+        ceiling = 50 * (time.monotonic() - started) + 50
+        assert generator.totals.records_sent - before <= ceiling
+        await fill(pilot, app, topic="paced", rate="")  # a second one, unlimited
+        await wait_until(pilot, lambda: len(rows(app)) == 2, "the unlimited generator")
+        await pilot.press("plus")
+        await wait_until(
+            pilot, lambda: any("as fast as it can" in m for m in messages(app)), "refused"
+        )
+
+
 @pytest.mark.parametrize(
     ("fields", "expected", "field"),
     [

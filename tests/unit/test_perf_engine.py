@@ -16,7 +16,7 @@ import pytest
 
 from tui.kafka.connection import SettingsError
 from tui.kafka.generator import GeneratorSpec, parse_spec
-from tui.kafka.perf.producer import Stats, Window, percentiles
+from tui.kafka.perf.producer import Stats, ThroughputThrottler, Window, percentiles
 from tui.kafka.perf.records import keys, values
 
 
@@ -36,6 +36,21 @@ def test_percentiles_read_off_a_histogram_are_kafkas() -> None:
         quantiles = (0.5, 0.95, 0.99, 0.999)
         assert percentiles(histogram, *quantiles) == [ordered[int(q * size)] for q in quantiles]
     assert percentiles({}, 0.5, 0.99) == [0, 0]
+
+
+def test_a_retargeted_throttler_paces_from_then_on() -> None:
+    """Kafka's rule (throttle while records/elapsed is above the target), counted afresh from
+    a retarget: the records sent at the old rate neither earn nor owe sleep."""
+    throttler = ThroughputThrottler(100, start_ms=0)
+    assert not throttler.should_throttle(100, 1000)  # 100 in 1 s: on target
+    assert throttler.should_throttle(150, 1000)  # ahead
+    throttler.retarget(10, now=1000)
+    assert throttler.sleep_time_ns == 100_000_000
+    assert not throttler.should_throttle(150, 1000)  # nothing sent since: not ahead
+    assert not throttler.should_throttle(160, 2000)  # 10 in the 1 s since
+    assert throttler.should_throttle(161, 2000)
+    throttler.retarget(-1, now=2000)  # unlimited
+    assert not throttler.should_throttle(10_000, 2001)
 
 
 def test_values_of_each_template() -> None:

@@ -16,7 +16,7 @@ import contextlib
 import itertools
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
@@ -26,7 +26,15 @@ from .clients import ACKS, CODECS, PRODUCER_DEFAULTS, integer, new_producer, pro
 from .connection import Connection, SettingsError
 from .errors import KafkaToolError
 from .outgoing import RecordError, parse_headers
-from .perf.producer import ProducerLoad, ProducerTotals, Stats, Window, now_ms, produce_load
+from .perf.producer import (
+    ProducerLoad,
+    ProducerTotals,
+    Stats,
+    ThroughputThrottler,
+    Window,
+    now_ms,
+    produce_load,
+)
 from .perf.records import KEY_STRATEGIES, VALUE_TEMPLATES, Header, KeyStrategy, ValueTemplate
 from .perf.report import total_line
 
@@ -244,6 +252,7 @@ class Generator:
         self._stop = asyncio.Event()
         self._ended_at: float | None = None
         self._task: asyncio.Task[None] | None = None
+        self._throttler = ThroughputThrottler(spec.load().throughput, now_ms())
 
     @property
     def running(self) -> bool:
@@ -269,6 +278,13 @@ class Generator:
         self._task = asyncio.create_task(
             self._run(producer), name=f"generator-{self.number}-{self.spec.topic}"
         )
+
+    def set_rate(self, rate: float | None) -> None:
+        """Send at `rate` records/s from now on (None: as fast as it can), while it runs."""
+        if rate is not None and not rate > 0:
+            raise SpecError(f"rate {rate:g}: a rate must be more than 0 records/s", "rate")
+        self.spec = replace(self.spec, rate=rate)
+        self._throttler.retarget(self.spec.load().throughput, now_ms())
 
     def stop(self) -> None:
         """Ask the loop to stop; the records already sent are still answered."""
@@ -300,7 +316,7 @@ class Generator:
     async def _run(self, producer: Any) -> None:
         ticker = asyncio.create_task(self._tick())
         try:
-            await produce_load(producer, self.spec.load(), self.stats, self._stop)
+            await produce_load(producer, self.spec.load(), self.stats, self._stop, self._throttler)
         except KafkaToolError as exc:
             self.error = str(exc)
         except asyncio.CancelledError:

@@ -60,6 +60,8 @@ class GeneratorPane(Vertical):
         Binding("n", "new", "New"),
         Binding("x", "stop", "Stop/remove"),
         Binding("X", "stop_all", "Stop all"),
+        Binding("plus", "rate(2)", "Double rate"),
+        Binding("minus", "rate(0.5)", "Halve rate"),
     ]
 
     DEFAULT_CSS = """
@@ -276,6 +278,28 @@ class GeneratorPane(Vertical):
 
     def action_new(self) -> None:
         self.query_one("#gen-topic").focus()
+
+    def action_rate(self, factor: float) -> None:
+        """Double or halve the rate of the generator under the cursor while it runs (an
+        unlimited one is halved from what it last reached)."""
+        view, fleet = self._selected(), self.fleet
+        generator = fleet.get(view.number) if view is not None and fleet is not None else None
+        if view is None or generator is None or not view.running:
+            self.notify("no running generator under the cursor", title="Generator")
+            return
+        current = view.spec.rate
+        if current is None and factor > 1:
+            self.notify(f"generator #{view.number} already sends as fast as it can")
+            return
+        if current is None:
+            current = view.points[-1].records_per_sec if view.points else 0.0
+            if current <= 0:
+                self.notify(f"generator #{view.number} has no rate yet: try again in a second")
+                return
+        rate = float(max(round(current * factor), 1))
+        generator.set_rate(rate)
+        self.notify(f"generator #{view.number}: {rate:,.0f} records/s", title="Generator")
+        self._poll()
 
     def action_stop(self) -> None:
         """Stop the generator under the cursor; one that has ended is removed instead."""

@@ -87,12 +87,26 @@ class ThroughputThrottler:
         self.target = target_throughput
         self.sleep_time_ns = int(1e9 / target_throughput) if target_throughput > 0 else 0
         self.sleep_deficit_ns = 0
+        self.base_amount = 0
+        """Records sent before `start_ms` (a retarget starts the pacing afresh)."""
+        self.amount = 0
+        """Records sent so far, as the last `should_throttle` was told."""
 
     def should_throttle(self, amount_so_far: int, send_start_ms: float) -> bool:
+        self.amount = amount_so_far
         if self.target < 0:
             return False
         elapsed_sec = (send_start_ms - self.start_ms) / 1000.0
-        return elapsed_sec > 0 and amount_so_far / elapsed_sec > self.target
+        return elapsed_sec > 0 and (amount_so_far - self.base_amount) / elapsed_sec > self.target
+
+    def retarget(self, target_throughput: float, now: float) -> None:
+        """Pace at `target_throughput` from `now` on (negative: no limit), as if the load
+        started now: the records sent at the old rate neither earn nor owe sleep."""
+        self.target = target_throughput
+        self.sleep_time_ns = int(1e9 / target_throughput) if target_throughput > 0 else 0
+        self.sleep_deficit_ns = 0
+        self.start_ms = now
+        self.base_amount = self.amount
 
     async def throttle(self) -> None:
         self.sleep_deficit_ns += self.sleep_time_ns
@@ -261,11 +275,17 @@ class Stats:
 
 
 async def send_all(
-    producer: Any, load: ProducerLoad, stats: Stats, stop: asyncio.Event | None = None
+    producer: Any,
+    load: ProducerLoad,
+    stats: Stats,
+    stop: asyncio.Event | None = None,
+    throttler: ThroughputThrottler | None = None,
 ) -> int:
     """ProducerPerformance's loop: send, register the callback, throttle when ahead; until
-    `load.num_records` are sent or `stop` is set. Returns how many records were sent."""
-    throttler = ThroughputThrottler(load.throughput, now_ms())
+    `load.num_records` are sent or `stop` is set. Returns how many records were sent.
+    A caller that wants to change the rate while it runs passes its own `throttler`."""
+    if throttler is None:
+        throttler = ThroughputThrottler(load.throughput, now_ms())
     source = values(load.template, load.record_size, load.payloads)
     key_source = keys(load.keys, load.key_count)
     headers = list(load.headers) or None
@@ -290,11 +310,15 @@ async def send_all(
 
 
 async def produce_load(
-    producer: Any, load: ProducerLoad, stats: Stats, stop: asyncio.Event | None = None
+    producer: Any,
+    load: ProducerLoad,
+    stats: Stats,
+    stop: asyncio.Event | None = None,
+    throttler: ThroughputThrottler | None = None,
 ) -> None:
     """Send the load and wait until every record sent is acknowledged or has failed."""
     try:
-        await send_all(producer, load, stats, stop)
+        await send_all(producer, load, stats, stop, throttler)
         await producer.flush()
         await stats.done.wait()
     except AIOKafkaError as exc:
