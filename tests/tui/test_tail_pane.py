@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TabbedContent
 from workbench_pilot import wait_connected, wait_until, workbench_app
@@ -253,6 +254,18 @@ async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker
         expected_2 = [b"apple-2", b"pear-2", b"fig-2", b"kiwi-2", b"plum-2"]
         assert shown_keys(pane) == expected_1 + expected_2
         assert "received 16 · shown 10" in status(pane, "tail-counts")
+        # The record detail marks the matches too: "apple" in "a red apple pie".
+        pane.log_widget.focus()
+        pane.log_widget.move_cursor(1)
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail")
+        value = app.screen.query_one("#detail-value", Static).visual
+        assert isinstance(value, Content) and value.plain == "a red apple pie"
+        assert [(span.start, span.end, span.style) for span in value.spans] == [(6, 11, "reverse")]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back")
+        await pilot.press("slash")  # back in the filter
         # Case-sensitive: the capitals no longer match.
         await pilot.press("ctrl+t")
         await wait_filtered(pilot, pane)

@@ -4,7 +4,8 @@ A value is shown the way it is most likely meant: pretty-printed and highlighted
 a JSON object or array, as text when it is printable UTF-8, as a hex dump otherwise (`h` switches a
 text value to hex too). Very large values are cut for display; `y` copies the whole record.
 `n` and `p` step to the next and previous record of the tail's list (as filtered), moving
-the tail's cursor along, so escape goes back to where the reading stopped.
+the tail's cursor along, so escape goes back to where the reading stopped. What the tail's
+filter matches is marked, as in the list: in a long value it is often past what the list shows.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..kafka.record_filter import is_text, record_json, text_of
+from ..kafka.record_filter import RecordFilter, is_text, record_json, text_of
 from ..kafka.tail import TIMESTAMP_TYPES, TailRecord
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.record_log import format_timestamp
@@ -122,12 +123,15 @@ class RecordDetailScreen(Screen[None]):
         record: TailRecord,
         tz: tzinfo | None = None,
         step: Callable[[int], TailRecord | None] | None = None,
+        marked: RecordFilter | None = None,
     ) -> None:
-        """`step(n)` moves the tail's cursor n records on and gives the record there."""
+        """`step(n)` moves the tail's cursor n records on and gives the record there;
+        `marked` is the tail's filter."""
         super().__init__()
         self.record = record
         self.tz = tz
         self._step = step
+        self._marked = marked
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -152,10 +156,10 @@ class RecordDetailScreen(Screen[None]):
         self.query_one("#detail-facts", Static).update(self._facts())
         key_kind, key = describe_bytes(record.key)
         self.query_one("#detail-key-title", Static).update(Content(f"key · {key_kind}"))
-        self.query_one("#detail-key", Static).update(key)
+        self.query_one("#detail-key", Static).update(self._mark(key))
         headers = Content(f"headers · {len(record.headers)}")
         self.query_one("#detail-headers-title", Static).update(headers)
-        self.query_one("#detail-headers", Static).update(self._headers())
+        self.query_one("#detail-headers", Static).update(self._mark(self._headers()))
         self._show_value()
 
     def action_step(self, rows: int) -> None:
@@ -199,7 +203,14 @@ class RecordDetailScreen(Screen[None]):
         )
         kind, value = describe_bytes(self.record.value, self.value_as_hex, per_line)
         self.query_one("#detail-value-title", Static).update(Content(f"value · {kind}"))
-        self.query_one("#detail-value", Static).update(value)
+        self.query_one("#detail-value", Static).update(self._mark(value))
+
+    def _mark(self, content: Content) -> Content:
+        if self._marked is None:
+            return content
+        for start, end in self._marked.spans(content.plain):
+            content = content.stylize("reverse", start, end)
+        return content
 
     def watch_value_as_hex(self) -> None:
         if self.is_mounted:

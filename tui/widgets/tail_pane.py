@@ -387,7 +387,8 @@ class TailPane(Vertical):
 
     @on(RecordLog.Selected)
     def _open_record(self, event: RecordLog.Selected) -> None:
-        self.app.push_screen(RecordDetailScreen(event.record, self.tz, self.log_widget.step))
+        log = self.log_widget
+        self.app.push_screen(RecordDetailScreen(event.record, self.tz, log.step, log.marked))
 
     def action_copy_record(self) -> None:
         record = self.log_widget.cursor_record
