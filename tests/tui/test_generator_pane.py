@@ -112,8 +112,10 @@ async def test_a_generator_sends_what_the_form_says(embedded: EmbeddedBroker) ->
         await wait_until(pilot, lambda: number(rows(app)[0]["sent"]) >= 1000, "1000 records")
         row = rows(app)[0]
         assert (row["number"], row["topic"], row["state"]) == ("1", "orders", "running")
-        # At most about the 500/s asked for; how close it gets depends on the machine's load.
-        assert 0 < number(row["rate"]) <= 650, row
+        # At most the 500/s asked for, on average since the start (one second's window may
+        # catch up after a stall); how close it gets depends on the machine's load.
+        assert number(row["rate"]) > 0, row
+        assert 0 < app.generators.generators[0].totals.records_per_sec <= 550
         summary = str(app.query_one("#gen-summary", Static).render())
         assert "orders" in summary and "10 distinct keys" in summary and "json 200 B" in summary
         assert TOTAL.fullmatch(str(app.query_one("#gen-totals", Static).render()))
@@ -190,7 +192,9 @@ async def test_two_generators_at_once_and_stop_all(embedded: EmbeddedBroker) -> 
         unlimited, throttled = rows(app)
         assert (unlimited["topic"], throttled["topic"]) == ("clicks", "payments")
         # Only the ceiling is the throttle's doing; how fast either goes depends on the machine.
-        assert 0 < number(throttled["rate"]) <= 300, throttled
+        # The average since the start: one second's window may catch up after a stall.
+        assert number(throttled["rate"]) > 0, throttled
+        assert 0 < app.generators.generators[1].totals.records_per_sec <= 220
         # the table's cursor is on the generator started last: its summary is shown
         assert "payments" in str(app.query_one("#gen-summary", Static).render())
 
