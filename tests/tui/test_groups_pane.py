@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from group_members import Member, admin_offsets, commit, start_members
 from textual.pilot import Pilot
@@ -30,6 +30,7 @@ from tui.screens.offsets_view import OffsetsScreen
 from tui.screens.reset_offsets import ResetOffsetsScreen
 from tui.widgets.groups_pane import GroupsPane
 from tui.widgets.offsets_bar import OffsetsBars
+from tui.widgets.table_sync import cursor_key
 
 pytestmark = pytest.mark.timeout(120)
 SIZE = (120, 36)
@@ -86,6 +87,19 @@ async def consuming_group(
     return member
 
 
+def commit_as(bootstrap: str, group: str, offsets: dict[int, int]) -> None:
+    """Commit `offsets` of TOPIC for `group` with no member (a group that consumed and left)."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+    )
+    try:
+        consumer.commit(
+            offsets=[TopicPartition(TOPIC, p, o) for p, o in offsets.items()], asynchronous=False
+        )
+    finally:
+        consumer.close()
+
+
 def pane(app: WorkbenchApp) -> GroupsPane:
     return app.query_one(GroupsPane)
 
@@ -98,6 +112,10 @@ def cell(table: DataTable[object], row: str, column: str) -> str:
     if row not in table.rows:
         return ""
     return str(table.get_cell(row, column))
+
+
+def shown(app: WorkbenchApp) -> list[str]:
+    return [str(row.key.value) for row in group_table(app).ordered_rows]
 
 
 def text_of(screen: object, selector: str) -> str:
@@ -169,6 +187,94 @@ async def test_list_and_detail_show_lag_members_and_trend(
         await wait_until(
             pilot, lambda: len(pane(app).history.group(GROUP)) > before + 1, "more samples"
         )
+
+
+# -- filtering and sorting the list ---------------------------------------------------------
+
+
+async def filter_by(pilot: Pilot[None], app: WorkbenchApp, text: str) -> None:
+    """Clear the filter field, then type `text` into it key by key (it has the focus)."""
+    field = app.query_one("#group-filter", Input)
+    assert app.focused is field
+    field.value = ""
+    await pilot.press(*text)
+
+
+async def test_filter_as_you_type_and_sort_by_lag_keep_the_cursor(
+    embedded: EmbeddedBroker, members: Callable[..., Member]
+) -> None:
+    """Four real groups: orders-app has a confluent-kafka member, the others only committed
+    offsets. Sorting by lag puts the biggest first; the cursor stays on its group through
+    every reorder, also when a commit changes the lag under the sort."""
+    member = await consuming_group(embedded, members, {0: 4, 1: 20, 2: 25})  # lag 11
+    lags = {"orders-replay": {0: 1, 1: 1, 2: 1}, "billing": RECORDS}  # 57, 0
+    lags["shipping-orders"] = {0: 5, 1: 10, 2: 15}  # 30
+    for group_id, offsets in lags.items():
+        await asyncio.to_thread(commit_as, embedded.bootstrap, group_id, offsets)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_groups(pilot, app, "11")
+        table = group_table(app)
+        facts = app.query_one("#groups-facts", Static)
+        await wait_until(pilot, lambda: cell(table, "orders-replay", "lag") == "57", "all lags")
+        assert shown(app) == ["billing", "orders-app", "orders-replay", "shipping-orders"]
+        assert str(facts.render()).startswith("4 groups · sorted by group ascending (s, S)")
+
+        async def shows(order: list[str], what: str) -> None:
+            await wait_until(pilot, lambda: shown(app) == order, what)
+
+        await pilot.press("down")
+        await wait_until(pilot, lambda: cursor_key(table) == "orders-app", "the cursor moved")
+
+        await pilot.press("s", "s", "s", "s")  # state, protocol, members, lag: biggest first
+        by_lag = ["orders-replay", "shipping-orders", "orders-app", "billing"]
+        await shows(by_lag, "sorted by lag, biggest first")
+        assert "sorted by lag descending" in str(facts.render())
+        assert "▼" in str(table.columns["lag"].label)  # type: ignore[index]
+        assert cursor_key(table) == "orders-app", "the cursor stays on its group"
+        await pilot.press("S")
+        await shows(by_lag[::-1], "sorted by lag, smallest first")
+        assert cursor_key(table) == "orders-app"
+        await pilot.press("S")
+        await shows(by_lag, "sorted by lag, biggest first again")
+
+        # The lag changes under the sort: orders-app rewinds partition 2 and climbs.
+        await asyncio.to_thread(commit, member, TOPIC, {2: 0})  # lag 6 + 0 + 30
+        await wait_until(pilot, lambda: cell(table, GROUP, "lag") == "36", "the new lag")
+        await shows(["orders-replay", "orders-app", "shipping-orders", "billing"], "reordered")
+        assert cursor_key(table) == "orders-app"
+
+        # A click on a header sorts by it: members, most first, ties by name.
+        x = 0
+        for column in table.ordered_columns:
+            if column.key.value == "members":
+                break
+            x += column.get_render_width(table)
+        await pilot.click("#group-list", offset=(x + 2, 0))
+        await shows(["orders-app", "billing", "orders-replay", "shipping-orders"], "by members")
+        assert "sorted by members descending" in str(facts.render())
+        assert cursor_key(table) == "orders-app"
+
+        # Filter as you type: a case-insensitive substring, then a regex.
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.focused, Input), "the filter focused")
+        await pilot.press(*"ORD")
+        await shows(["orders-app", "orders-replay", "shipping-orders"], "the substring")
+        assert str(facts.render()).startswith("3 of 4 groups")
+        await filter_by(pilot, app, "^orders-(app|replay)$")
+        await shows(["orders-app", "orders-replay"], "the regex")
+        await filter_by(pilot, app, "orders[")
+        await shows([], "an invalid regex as plain text")
+        assert "0 of 4 groups" in str(facts.render())
+        await filter_by(pilot, app, "replay")
+        await shows(["orders-replay"], "the last filter")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is table, "escape back to the list")
+        assert "total lag 57" in str(facts.render()), "the facts are of the groups shown"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, GroupDetailScreen), "the detail")
+        detail = app.screen
+        assert isinstance(detail, GroupDetailScreen) and detail.group_id == "orders-replay"
 
 
 # -- resetting offsets -----------------------------------------------------------------------

@@ -217,8 +217,19 @@ BILLING_ROW = ["down"]
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_groups_pane(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
-    """Four groups in their four states, lag trends, and every group's lag over 40 s."""
+    """Four groups in their four states sorted by name, lag trends, every group's lag over
+    40 s, and the filter field above the list."""
     assert snap_compare(host(), terminal_size=size, run_before=then([], nothing))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_groups_pane_filtered_and_sorted_by_lag(
+    snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
+    """Sorted by lag (biggest first), filtered with a regex that leaves audit-archiver out;
+    the cursor stayed on orders-app through both, and the chart follows the filter."""
+    keys = [*ORDERS_ROW, "s", "s", "s", "s", "slash", *"^(b|c|o)", "enter"]
+    assert snap_compare(host(), terminal_size=size, run_before=then(keys, nothing))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)

@@ -1,6 +1,7 @@
 """Groups pane: every consumer group with its state, assignment protocol, member count, total
-lag and a lag trend, and a chart of each group's lag over time; detail, offset resets, group
-deletion and the offsets view from here.
+lag and a lag trend, filtered as you type and sorted by any column (lag, biggest first, is
+what someone on call wants), and a chart of the shown groups' lag over time; detail, offset
+resets, group deletion and the offsets view from here.
 
 The pane samples every group once a second in a worker (tui/kafka/lag_history.py) and keeps
 the samples in a bounded LagHistory. The sampling goes on while another pane is in view, so
@@ -22,7 +23,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
@@ -37,6 +37,8 @@ from ..screens.reset_offsets import ResetOffsetsScreen
 from .lag_chart import LagChart
 from .lag_sparkline import lag_sparkline
 from .lag_table import LagTable
+from .list_order import Column, ListOrder, NameFilter, fit_facts
+from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .table_sync import cursor_key, sync_table
 from .topic_rows import shorten
 
@@ -45,17 +47,18 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 1.0
 CHART_GROUPS = 8
-"""Lines in the pane's chart at most: the groups with most lag (and the one selected)."""
-_MIN_TREND, _MAX_TREND = len("lag trend"), 60
-_MIN_NAME, _MIN_PROTOCOL = 12, 8
-COLUMNS = (
-    ("group", "group", False),
-    ("state", "state", False),
-    ("protocol", "protocol", False),
-    ("members", "members", True),
-    ("lag", "lag", True),
-    ("trend", "lag trend", False),
+"""Lines in the pane's chart at most: the shown groups with most lag (and the one selected)."""
+TREND_LABEL = "lag trend"
+_MIN_TREND, _MAX_TREND = len(TREND_LABEL), 60
+_MIN_NAME = 12
+COLUMNS: tuple[Column[GroupLag], ...] = (
+    Column("group", "group", False, lambda g: g.group_id),
+    Column("state", "state", False, lambda g: g.state),
+    Column("protocol", "protocol", False, lambda g: g.protocol),
+    Column("members", "members", True, lambda g: g.member_count),
+    Column("lag", "lag", True, lambda g: -1 if g.total_lag is None else g.total_lag),
 )
+"""The columns the list sorts by; the trend column after them is drawn, not sorted."""
 STATE_CLASSES = {
     "Stable": "groups--stable",
     "Empty": "groups--empty",
@@ -69,19 +72,24 @@ def lag_text(lag: int | None) -> str:
     return "-" if lag is None else f"{lag:,}"
 
 
+def _header_width(key: str) -> int:
+    return next(c.header_width for c in COLUMNS if c.key == key)
+
+
 class GroupTable(LagTable):
     """The group list; `enter` opens the group's detail."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Detail")]
 
 
-class GroupsPane(Vertical):
+class GroupsPane(OrderedListPane[GroupLag]):
     """Consumer groups; the row under the cursor is the group every key acts on."""
 
     BINDINGS = [
         Binding("r", "reset", "Reset offsets"),
         Binding("d", "delete", "Delete"),
         Binding("o", "offsets", "Offsets"),
+        *ORDER_BINDINGS,
     ]
 
     COMPONENT_CLASSES = {
@@ -96,7 +104,7 @@ class GroupsPane(Vertical):
 
     DEFAULT_CSS = """
     GroupsPane { height: 1fr; }
-    GroupsPane #groups-facts { height: 1; padding: 0 1; color: $kwb-muted; }
+    GroupsPane #groups-facts { height: 1; padding: 0 1; color: $kwb-muted; text-wrap: nowrap; }
     GroupsPane #group-list { height: auto; max-height: 60%; }
     GroupsPane #groups-chart { height: 1fr; min-height: 5; }
     GroupsPane > .groups--stable { color: $success; }
@@ -112,7 +120,9 @@ class GroupsPane(Vertical):
     """The latest sample of every group; the detail screen watches it."""
 
     def __init__(self) -> None:
-        super().__init__(id="groups-pane")
+        super().__init__(
+            ListOrder(COLUMNS, lambda g: g.group_id, "group"), "group-list", id="groups-pane"
+        )
         self.history = LagHistory()
         self.error: str | None = None
         self._wake = asyncio.Event()
@@ -126,25 +136,21 @@ class GroupsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="groups-facts")
+        yield self.filter_input("/ filter groups (substring or regex)", "group-filter")
         yield GroupTable(id="group-list", cursor_type="row", zebra_stripes=True)
         yield LagChart(id="groups-chart")
 
     def on_mount(self) -> None:
-        table = self.query_one("#group-list", DataTable)
-        for key, label, numeric in COLUMNS:
-            table.add_column(Text(label, justify="right" if numeric else "left"), key=key)
+        table = self.ordered_table
+        self.add_order_columns(table)
+        table.add_column(Text(TREND_LABEL), key="trend")
         if hasattr(type(self.app), "generation"):
             self.watch(self.app, "generation", self._cluster_switched, init=False)
         self._poll()
 
     @on(LagTable.Resized, "#group-list")
     def _table_resized(self) -> None:
-        self._show()
-
-    def on_show(self) -> None:
-        focused = self.screen.focused
-        if focused is None or self not in focused.ancestors:
-            self.query_one("#group-list", DataTable).focus()
+        self.show_rows()
 
     def show(self, _snapshot: object) -> None:
         """The app's cluster snapshot: the pane samples groups itself, on its own timer."""
@@ -178,7 +184,7 @@ class GroupsPane(Vertical):
         self.error = None
         self.history.record(sample)
         self.sample = sample
-        self._show()
+        self.show_rows()
 
     def _failed(self, exc: Exception) -> None:
         message = str(exc) if isinstance(exc, KafkaToolError) else f"{type(exc).__name__}: {exc}"
@@ -188,7 +194,7 @@ class GroupsPane(Vertical):
     def _cluster_switched(self) -> None:
         self.history.clear()
         self.sample = None
-        self._show()
+        self.show_rows()
         self.refresh_groups()
 
     # -- showing ------------------------------------------------------------------------------
@@ -203,12 +209,16 @@ class GroupsPane(Vertical):
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
 
-    def _show(self) -> None:
-        table = self.query_one("#group-list", DataTable)
-        groups = self.sample.groups if self.sample is not None else ()
-        widths = self._widths(table, groups)
-        rows = [(g.group_id, self._cells(g, *widths)) for g in groups]
-        sync_table(table, rows)
+    @property
+    def shown_groups(self) -> list[GroupLag]:
+        """The groups the filter lets through, in the order chosen."""
+        return self.order.select(self.sample.groups if self.sample is not None else ())
+
+    def show_rows(self) -> None:
+        table = self.ordered_table
+        shown = self.shown_groups
+        widths = self._widths(table, shown)
+        sync_table(table, [(g.group_id, self._cells(g, *widths)) for g in shown])
         self._show_facts()
         self._show_chart()
 
@@ -217,21 +227,22 @@ class GroupsPane(Vertical):
         """Widths for group names, protocols and the trend once the other columns have theirs:
         each gets its least, then names, protocols and the trend in turn get what they want."""
         shown = list(groups)
+        protocol = _header_width("protocol")
         wanted = (
             max([_MIN_NAME, *(len(g.group_id) for g in shown)]),
-            max([len("protocol"), *(len(g.protocol) for g in shown)]),
+            max([protocol, *(len(g.protocol) for g in shown)]),
             _MAX_TREND,
         )
         width = table.scrollable_content_region.width
         if width <= 0:
             return wanted[0], wanted[1], _MIN_TREND
         fixed = [
-            max([len("state"), *(len(g.state) for g in shown)]),
-            len("members"),
-            max([len("lag"), *(len(lag_text(g.total_lag)) for g in shown)]),
+            max([_header_width("state"), *(len(g.state) for g in shown)]),
+            _header_width("members"),
+            max([_header_width("lag"), *(len(lag_text(g.total_lag)) for g in shown)]),
         ]
-        spare = width - sum(fixed) - 2 * table.cell_padding * len(COLUMNS)
-        least = (_MIN_NAME, min(wanted[1], _MIN_PROTOCOL), _MIN_TREND)
+        spare = width - sum(fixed) - 2 * table.cell_padding * len(table.columns)
+        least = (_MIN_NAME, protocol, _MIN_TREND)
         given = list(least)
         spare -= sum(least)
         for index, want in enumerate(wanted):
@@ -249,13 +260,16 @@ class GroupsPane(Vertical):
             lag_style = "groups--empty"
         state_style = STATE_CLASSES.get(group.state, "groups--rebalancing")
         trend = lag_sparkline(self.history.group(group.group_id), trend_width)
+        # Colours go in spans, not the base style: cells that compare equal are not written
+        # again, and Text equality ignores the base style, so a theme's colours would not
+        # replace the ones the cells were first drawn in.
         return (
             Text(shorten(group.group_id, name_width)),
-            Text(group.state or "-", style=self._style(state_style)),
+            Text.styled(group.state or "-", self._style(state_style)),
             Text(shorten(group.protocol or "-", protocol_width)),
             Text(str(group.member_count), justify="right"),
-            Text(lag_text(lag), style=self._style(lag_style), justify="right"),
-            Text(trend, style=self._style("groups--trend")),
+            Text.styled(lag_text(lag), self._style(lag_style), justify="right"),
+            Text.styled(trend, self._style("groups--trend")),
         )
 
     def _show_facts(self) -> None:
@@ -266,16 +280,17 @@ class GroupsPane(Vertical):
         if self.sample is None:
             facts.update("waiting for the cluster…")
             return
-        groups = self.sample.groups
-        if not groups:
+        if not self.sample.groups:
             facts.update("no consumer groups yet: start a consumer with a group.id")
             return
-        active = sum(1 for g in groups if g.member_count)
-        total = sum(g.total_lag or 0 for g in groups)
-        facts.update(
-            f"{len(groups)} consumer group(s) · {active} with members · total lag {total:,}"
-            " · enter: detail"
-        )
+        shown = self.shown_groups
+        parts = [
+            self.order.counted(len(shown), len(self.sample.groups), "group"),
+            self.order.sorted_as,
+            f"total lag {sum(g.total_lag or 0 for g in shown):,}",
+            f"{sum(1 for g in shown if g.member_count)} with members",
+        ]
+        facts.update(fit_facts(parts, facts.content_region.width))
 
     def _show_chart(self) -> None:
         chart = self.query_one("#groups-chart", LagChart)
@@ -283,14 +298,17 @@ class GroupsPane(Vertical):
             chart.show({}, None, "lag over time")
             return
         selected = self.selected_group
-        ranked = sorted(self.sample.groups, key=lambda g: -(g.total_lag or 0))[:CHART_GROUPS]
+        ranked = sorted(self.shown_groups, key=lambda g: -(g.total_lag or 0))[:CHART_GROUPS]
         if selected is not None and selected not in ranked:
             ranked = [*ranked[: CHART_GROUPS - 1], selected]
         chosen = sorted(ranked, key=lambda g: g.group_id)
+        title = "total lag per group"
+        if NameFilter(self.order.filter):
+            title += f" matching {self.order.filter.strip()}"
         chart.show(
             {g.group_id: self.history.group(g.group_id) for g in chosen},
             self.sample.taken_at,
-            "total lag per group",
+            title,
         )
 
     # -- acting on the group under the cursor -------------------------------------------------

@@ -1,16 +1,14 @@
-"""What the Topics pane shows, apart from how: the columns, the filter, the order, the cells.
+"""What the Topics pane shows, apart from how: the columns it sorts by, the cells.
 
-Kept free of widgets so the choices (which topics match, in which order, how a size reads)
-are plain functions of a snapshot, the same in the live pane and in snapshot tests.
+Kept free of widgets so the choices (in which order, how a size reads) are plain functions of
+a snapshot, the same in the live pane and in snapshot tests; the filter and the sort state
+are the shared ListOrder (list_order.py).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-
 from ..kafka.cluster import TopicStats
+from .list_order import Column, ListOrder
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -36,16 +34,7 @@ def human_rate(records_per_second: float) -> str:
     return f"{round(records_per_second):,}"
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    numeric: bool
-    order: Callable[[TopicStats], float | str]
-    """The sort key; numeric columns sort biggest first when first chosen."""
-
-
-COLUMNS: tuple[Column, ...] = (
+COLUMNS: tuple[Column[TopicStats], ...] = (
     Column("topic", "topic", False, lambda t: t.name),
     Column("partitions", "partitions", True, lambda t: len(t.partitions)),
     Column("replication", "replicas", True, lambda t: t.replication_factor),
@@ -53,11 +42,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("records", "records", True, lambda t: t.records),
     Column("rate", "rate/s", True, lambda t: t.rate),
 )
-COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 
 
-def column(key: str) -> Column:
-    return next(c for c in COLUMNS if c.key == key)
+def topic_order() -> ListOrder[TopicStats]:
+    """The order a Topics pane starts with: every topic, by name."""
+    return ListOrder(COLUMNS, lambda t: t.name, "topic")
 
 
 def shorten(name: str, width: int) -> str:
@@ -91,62 +80,3 @@ def cells(topic: TopicStats) -> tuple[str, ...]:
         f"{topic.records:,}",
         human_rate(topic.rate),
     )
-
-
-class TopicFilter:
-    """What the user typed: a case-insensitive substring, and a regular expression when it
-    compiles (so `orders` and `^pay|ship$` both work, and `orders[` still finds `orders[`)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text.strip()
-        try:
-            self.regex: re.Pattern[str] | None = (
-                re.compile(self.text, re.IGNORECASE) if self.text else None
-            )
-        except re.error:
-            self.regex = None
-
-    def __bool__(self) -> bool:
-        return bool(self.text)
-
-    def matches(self, name: str) -> bool:
-        if not self.text:
-            return True
-        if self.text.lower() in name.lower():
-            return True
-        return self.regex is not None and self.regex.search(name) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class TopicView:
-    """How the user wants the list: filter, sort column and direction, internal shown."""
-
-    filter: str = ""
-    sort_key: str = "topic"
-    descending: bool = False
-    show_internal: bool = False
-
-    def select(self, topics: Iterable[TopicStats]) -> list[TopicStats]:
-        """The topics to show, in order; ties keep name order so rows don't jump around."""
-        wanted = TopicFilter(self.filter)
-        shown = sorted(
-            (
-                t
-                for t in topics
-                if (self.show_internal or not t.internal) and wanted.matches(t.name)
-            ),
-            key=lambda t: t.name,
-        )
-        order = column(self.sort_key).order
-        return sorted(shown, key=order, reverse=self.descending)
-
-    def next_sort(self) -> TopicView:
-        """The next column, in its natural direction (names A-Z, numbers biggest first)."""
-        following = COLUMN_KEYS[(COLUMN_KEYS.index(self.sort_key) + 1) % len(COLUMN_KEYS)]
-        return self.sort_by(following)
-
-    def sort_by(self, key: str) -> TopicView:
-        """Sort by `key`; choosing the current column again reverses the direction."""
-        if key == self.sort_key:
-            return replace(self, descending=not self.descending)
-        return replace(self, sort_key=key, descending=column(key).numeric)

@@ -11,14 +11,12 @@ at once instead of up to a second later.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from ..kafka.admin import KafkaAdmin
@@ -29,13 +27,14 @@ from ..screens.confirm import ConfirmScreen
 from ..screens.create_topic import CreateTopicScreen
 from ..screens.edit_configs import EditConfigsScreen
 from ..screens.topic_detail import TopicDetailScreen
+from .list_order import NameFilter
+from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .table_sync import cursor_key, select_row, sync_table
-from .topic_rows import COLUMNS, TopicFilter, TopicView, cells, column, shorten_middle
+from .topic_rows import COLUMNS, cells, shorten_middle, topic_order
 
 if TYPE_CHECKING:
     from ..app import WorkbenchApp
 
-_UP, _DOWN, _NO_ARROW = "▲", "▼", " "
 _MIN_NAME_WIDTH = 16
 
 
@@ -45,7 +44,7 @@ class TopicTable(DataTable[Text]):
     BINDINGS = [Binding("enter", "select_cursor", "Detail")]
 
 
-class TopicsPane(Vertical):
+class TopicsPane(OrderedListPane[TopicStats]):
     """The cluster's topics; the row under the cursor is the topic every key acts on."""
 
     BINDINGS = [
@@ -54,11 +53,8 @@ class TopicsPane(Vertical):
         Binding("e", "edit_configs", "Configs"),
         Binding("d", "delete", "Delete"),
         Binding("p", "add_partitions", "Add partitions"),
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        *ORDER_BINDINGS,
         Binding("i", "toggle_internal", "Internal"),
-        Binding("escape", "leave_filter", "Back to list", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -69,8 +65,8 @@ class TopicsPane(Vertical):
     """
 
     def __init__(self) -> None:
-        super().__init__(id="topics-pane")
-        self.view = TopicView()
+        super().__init__(topic_order(), "topic-list", id="topics-pane")
+        self.show_internal = False
         self.snapshot: ClusterSnapshot | None = None
         self._select_after: str | None = None
         """A topic to put the cursor on as soon as it shows up (one just created)."""
@@ -84,13 +80,11 @@ class TopicsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="topics-facts")
-        yield Input(placeholder="/ filter topics (substring or regex)", id="topic-filter")
+        yield self.filter_input("/ filter topics (substring or regex)", "topic-filter")
         yield TopicTable(id="topic-list", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#topic-list", DataTable)
-        for spec in COLUMNS:
-            table.add_column(self._header(spec.key), key=spec.key)
+        self.add_order_columns(self.ordered_table)
         if hasattr(type(self.app), "generation"):
             self.watch(self.app, "generation", self._cluster_switched, init=False)
 
@@ -102,20 +96,14 @@ class TopicsPane(Vertical):
         self.query_one("#topics-facts", Static).update("waiting for the cluster…")
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._show_rows)
-
-    def on_show(self) -> None:
-        """Coming into view (its tab chosen): keys go to the list unless already inside."""
-        focused = self.screen.focused
-        if focused is None or self not in focused.ancestors:
-            self.query_one("#topic-list", DataTable).focus()
+        self.call_after_refresh(self.show_rows)
 
     # -- showing ------------------------------------------------------------------------------
 
     def show(self, snapshot: ClusterSnapshot) -> None:
         """Called by the app with every snapshot (each second, and after changes)."""
         self.snapshot = snapshot
-        self._show_rows()
+        self.show_rows()
 
     @property
     def selected_topic(self) -> TopicStats | None:
@@ -125,11 +113,11 @@ class TopicsPane(Vertical):
             return None
         return self.snapshot.topic(name)
 
-    def _show_rows(self) -> None:
+    def show_rows(self) -> None:
         table = self.query_one("#topic-list", DataTable)
         if self.snapshot is None:
             return
-        shown = self.view.select(self.snapshot.topics)
+        shown = self.order.select(self.snapshot.topics, self._visible)
         rows = [cells(t) for t in shown]
         name_width = self._name_width(table, rows)
         sync_table(
@@ -154,11 +142,11 @@ class TopicsPane(Vertical):
             width -= table.styles.scrollbar_size_vertical
         padding = 2 * table.cell_padding
         numbers = sum(
-            max([len(spec.label) + 2, *(len(row[i]) for row in rows)]) + padding
+            max([spec.header_width, *(len(row[i]) for row in rows)]) + padding
             for i, spec in enumerate(COLUMNS)
             if i > 0
         )
-        header = len(COLUMNS[0].label) + 2
+        header = COLUMNS[0].header_width
         return max(width - numbers - padding, _MIN_NAME_WIDTH, header)
 
     @staticmethod
@@ -169,85 +157,31 @@ class TopicsPane(Vertical):
             *(Text(v, justify="right") for v in values[1:]),
         )
 
-    def _header(self, key: str) -> Text:
-        """A column label with room for the sort arrow, so widths never jump."""
-        spec = column(key)
-        arrow = _NO_ARROW
-        if key == self.view.sort_key:
-            arrow = _DOWN if self.view.descending else _UP
-        if spec.numeric:
-            return Text(f"{arrow} {spec.label}", justify="right")
-        return Text(f"{spec.label} {arrow}")
-
-    def _show_headers(self) -> None:
-        table = self.query_one("#topic-list", DataTable)
-        for key, col in table.columns.items():
-            if key.value is not None:
-                col.label = self._header(key.value)
-        table.notify_style_update()
+    def _visible(self, topic: TopicStats) -> bool:
+        return self.show_internal or not topic.internal
 
     def _show_facts(self, shown: int) -> None:
         assert self.snapshot is not None
-        visible = [t for t in self.snapshot.topics if self.view.show_internal or not t.internal]
+        visible = [t for t in self.snapshot.topics if self._visible(t)]
         internal = sum(1 for t in self.snapshot.topics if t.internal)
         if not visible:
             text = "no topics yet: press c to create one"
         else:
-            direction = "descending" if self.view.descending else "ascending"
-            count = (
-                f"{shown} of {len(visible)} topics"
-                if TopicFilter(self.view.filter)
-                else f"{len(visible)} topic{'' if len(visible) == 1 else 's'}"
-            )
-            text = f"{count} · sorted by {column(self.view.sort_key).label} {direction} (s, S)"
+            text = f"{self.order.counted(shown, len(visible), 'topic')} · {self.order.sorted_as}"
         if internal:
-            state = "shown" if self.view.show_internal else "hidden"
+            state = "shown" if self.show_internal else "hidden"
             text += f" · {internal} internal {state} (i)"
         self.query_one("#topics-facts", Static).update(text)
 
-    def _change_view(self, view: TopicView) -> None:
-        sort_changed = (view.sort_key, view.descending) != (
-            self.view.sort_key,
-            self.view.descending,
-        )
-        self.view = view
-        if sort_changed:
-            self._show_headers()
-        self._show_rows()
-
     # -- list handling ------------------------------------------------------------------------
-
-    @on(Input.Changed, "#topic-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self._change_view(replace(self.view, filter=event.value))
-
-    @on(Input.Submitted, "#topic-filter")
-    def _filter_submitted(self) -> None:
-        self.query_one("#topic-list", DataTable).focus()
-
-    @on(DataTable.HeaderSelected, "#topic-list")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        if event.column_key.value is not None:
-            self._change_view(self.view.sort_by(event.column_key.value))
 
     @on(DataTable.RowSelected, "#topic-list")
     def _row_chosen(self) -> None:
         self.action_detail()
 
-    def action_focus_filter(self) -> None:
-        self.query_one("#topic-filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        self.query_one("#topic-list", DataTable).focus()
-
-    def action_cycle_sort(self) -> None:
-        self._change_view(self.view.next_sort())
-
-    def action_reverse_sort(self) -> None:
-        self._change_view(self.view.sort_by(self.view.sort_key))
-
     def action_toggle_internal(self) -> None:
-        self._change_view(replace(self.view, show_internal=not self.view.show_internal))
+        self.show_internal = not self.show_internal
+        self.show_rows()
 
     # -- changing the cluster -----------------------------------------------------------------
 
@@ -270,7 +204,7 @@ class TopicsPane(Vertical):
             return
         self._select_after = name
         filter_input = self.query_one("#topic-filter", Input)
-        if not TopicFilter(filter_input.value).matches(name):
+        if not NameFilter(filter_input.value).matches(name):
             filter_input.value = ""
         self.notify(f"created topic {name}", title="Topics")
         self.query_one("#topic-list", DataTable).focus()
