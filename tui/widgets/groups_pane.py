@@ -260,9 +260,6 @@ class GroupsPane(OrderedListPane[GroupLag]):
             lag_style = "groups--empty"
         state_style = STATE_CLASSES.get(group.state, "groups--rebalancing")
         trend = lag_sparkline(self.history.group(group.group_id), trend_width)
-        # Colours go in spans, not the base style: cells that compare equal are not written
-        # again, and Text equality ignores the base style, so a theme's colours would not
-        # replace the ones the cells were first drawn in.
         return (
             Text(shorten(group.group_id, name_width)),
             Text.styled(group.state or "-", self._style(state_style)),

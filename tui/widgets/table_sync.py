@@ -38,6 +38,15 @@ def cell_width(console: Console, cell: object) -> int:
     return measure(console, str(cell), 1)
 
 
+def same_cell(old: object, new: object) -> bool:
+    """Whether `new` would draw as `old` does. Rich's Text equality ignores the base style
+    and justification: a cell first drawn before the theme applied (or in the colour of an
+    earlier state) kept that colour."""
+    if isinstance(old, Text) and isinstance(new, Text):
+        return old == new and old.style == new.style and old.justify == new.justify
+    return old == new
+
+
 def sync_table(table: DataTable[CellType], rows: Sequence[tuple[str, Sequence[CellType]]]) -> int:
     """Make `table` show `rows` (key, cells), in that order; returns the cells written."""
     keep = cursor_key(table)
@@ -53,7 +62,7 @@ def sync_table(table: DataTable[CellType], rows: Sequence[tuple[str, Sequence[Ce
     for key, cells in rows:
         if key in table.rows:
             for column_key, old, new in zip(columns, table.get_row(key), cells, strict=True):
-                if old != new:
+                if not same_cell(old, new):
                     table.update_cell(key, column_key, new, update_width=True)
                     touched.add(column_key)
                     written += 1
