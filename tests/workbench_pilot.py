@@ -7,9 +7,10 @@ reason instead of hanging.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -43,6 +44,41 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def press_until(
+    pilot: Pilot[object],
+    keys: str | Sequence[str],
+    condition: Callable[[], object],
+    what: str,
+    timeout: float = 15.0,
+) -> None:
+    """Press `keys` (one key name, or several in order), then wait until `condition()` is
+    true: what the keys do.
+
+    press() returning says only that the CPU went quiet for a moment, not that the key was
+    handled: a key reaches the focused widget, then bubbles up one message queue per level
+    before the bindings run, and a focus change is applied later still. On a loaded machine
+    a check made straight after press() can see the state from before the key. So wait for
+    the key's effect, choosing a `condition` that only the keys make true (not one that
+    already holds before them).
+    """
+    await pilot.press(*((keys,) if isinstance(keys, str) else keys))
+    await wait_until(pilot, condition, what, timeout)
+
+
+async def wait_focused(pilot: Pilot[object], widget_id: str) -> Widget:
+    """Until the widget `#widget_id` has the focus, and that widget: a screen or pane just
+    shown builds its widgets and focuses one a moment later, so keys typed before then go
+    elsewhere (and a query straight after the screen shows may find nothing yet)."""
+
+    def focused() -> bool:
+        widget = pilot.app.focused
+        return widget is not None and widget.id == widget_id
+
+    await wait_until(pilot, focused, f"#{widget_id} focused")
+    assert pilot.app.focused is not None
+    return pilot.app.focused
 
 
 async def wait_connected(pilot: Pilot[object], app: WorkbenchApp) -> None:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import stat
+import time
 from pathlib import Path
 
 import pytest
-from textual.command import CommandList
+from textual.command import CommandInput, CommandList
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets._footer import FooterKey
-from workbench_pilot import SIZE, port_of, wait_connected, wait_until, workbench_app
+from workbench_pilot import (
+    SIZE,
+    port_of,
+    press_until,
+    wait_connected,
+    wait_focused,
+    wait_until,
+    workbench_app,
+)
 
 from tui.embedded import EmbeddedBroker
 from tui.profiles import Profile, config_home, config_path, load_profiles, save_profiles
@@ -23,6 +33,29 @@ pytestmark = pytest.mark.timeout(90)
 
 def bar_text(app: object, widget_id: str) -> str:
     return str(app.query_one(ClusterBar).query_one(f"#{widget_id}", Static).render())  # type: ignore[attr-defined]
+
+
+async def open_add_profile(pilot: Pilot[None]) -> None:
+    """ctrl+o, then `a` once the profiles screen has the focus (a key sent sooner could reach
+    the screen before it), until the new profile form is shown and its first field focused."""
+    app = pilot.app
+    await press_until(pilot, "ctrl+o", lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+    await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the profiles list")
+    await press_until(pilot, "a", lambda: isinstance(app.screen, AddProfileScreen), "the form")
+    await wait_focused(pilot, "profile-name")
+
+
+async def save_profile(pilot: Pilot[None]) -> str:
+    """Click "Save and connect" once it is laid out, and what the form says then (once it
+    says something: the click is handled a moment after it is sent)."""
+    app = pilot.app
+    save = app.screen.query_one("#profile-save")
+    await wait_until(pilot, lambda: save.region.area > 0, "the save button on screen")
+    error = app.screen.query_one("#profile-error", Static)
+    assert str(error.render()) == ""
+    assert await pilot.click(save), "the click missed the save button"
+    await wait_until(pilot, lambda: str(error.render()) != "", "the form's answer")
+    return str(error.render())
 
 
 async def test_launch_shows_the_embedded_broker(embedded: EmbeddedBroker) -> None:
@@ -39,7 +72,9 @@ async def test_launch_shows_the_embedded_broker(embedded: EmbeddedBroker) -> Non
         assert {"Produce", "Fetch", "JoinGroup", "ListOffsets", "DescribeLogDirs"} <= names
         configs = app.query_one("#broker-configs", DataTable)
         await wait_until(pilot, lambda: configs.row_count > 50, "the broker configs")
-        await pilot.press("/", *"num.partitions")
+        await pilot.press("/")
+        await wait_focused(pilot, "config-filter")  # the focus moves a moment after the key
+        await pilot.press(*"num.partitions")
         await wait_until(pilot, lambda: configs.row_count < 10, "the config filter")
         rows = dict(configs.get_row_at(i)[:2] for i in range(configs.row_count))
         assert all("num.partitions" in name for name in rows)
@@ -86,6 +121,7 @@ async def test_switching_to_another_clusters_profile(
             await wait_connected(pilot, app)
             await pilot.press("ctrl+o")
             await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+            await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the list")
             options = app.screen.query_one(OptionList)
             assert [options.get_option_at_index(i).id for i in range(2)] == ["local", "other"]
             await pilot.press("down", "enter")
@@ -113,10 +149,8 @@ async def test_adding_a_profile_saves_it_privately_and_connects(
         app = workbench_app(embedded)
         async with app.run_test(size=SIZE) as pilot:
             await wait_connected(pilot, app)
-            await pilot.press("ctrl+o", "a")
-            await wait_until(pilot, lambda: isinstance(app.screen, AddProfileScreen), "the form")
-            await pilot.click("#profile-save")
-            assert "new name" in str(app.screen.query_one("#profile-error", Static).render())
+            await open_add_profile(pilot)
+            assert "new name" in await save_profile(pilot)
             app.screen.query_one("#profile-name", Input).value = "staging"
             app.screen.query_one("#profile-bootstrap", Input).value = other.bootstrap
             app.screen.query_one("#profile-properties", Input).value = str(properties)
@@ -140,13 +174,11 @@ async def test_a_bad_properties_file_is_refused_with_the_reason(
 ) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o", "a")
-        await wait_until(pilot, lambda: isinstance(app.screen, AddProfileScreen), "the form")
+        await open_add_profile(pilot)
         app.screen.query_one("#profile-name", Input).value = "broken"
         app.screen.query_one("#profile-bootstrap", Input).value = "kafka-1:9092"
         app.screen.query_one("#profile-properties", Input).value = str(tmp_path / "missing")
-        await pilot.click("#profile-save")
-        error = str(app.screen.query_one("#profile-error", Static).render())
+        error = await save_profile(pilot)
         assert "missing" in error
         assert isinstance(app.screen, AddProfileScreen)
     assert not config_path().exists()
@@ -157,7 +189,9 @@ async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -
     async with app.run_test(size=SIZE) as pilot:
         assert app.theme == "dark"
         assert {"dark", "light", "high-contrast"} <= set(app.theme_names)
-        await pilot.press("ctrl+p")
+        await press_until(
+            pilot, "ctrl+p", lambda: isinstance(app.focused, CommandInput), "the palette's input"
+        )
         await pilot.press(*"theme light")
         hits = app.screen.query_one(CommandList)
         await wait_until(pilot, lambda: hits.option_count > 0, "the palette's hits")
@@ -228,14 +262,15 @@ async def test_theme_files_reload_when_edited(embedded: EmbeddedBroker) -> None:
     async with app.run_test(size=SIZE) as pilot:
         assert "mine" in app.theme_names
         app.switch_theme("mine")
-        await pilot.pause(0.5)  # let the watcher start before the edit
-        mine.write_text(THEME.format(primary="#00aa00"))
-        await wait_until(
-            pilot,
-            lambda: app.current_theme.primary == "#00aa00",
-            "the edited theme to apply",
-            timeout=20,
-        )
+        # The watcher starts a moment after the app, and an edit made before it watches is
+        # never seen: write the edit again until it is applied (bounded).
+        deadline = time.monotonic() + 20
+        while app.current_theme.primary != "#00aa00":
+            assert time.monotonic() < deadline, "the edited theme was never applied"
+            mine.write_text(THEME.format(primary="#00aa00"))
+            written = time.monotonic()
+            while app.current_theme.primary != "#00aa00" and time.monotonic() - written < 1:
+                await pilot.pause(0.05)
         assert app.get_css_variables()["primary"].lower() == "#00aa00"
         mine.write_text("$background: #000000;\n")
         await wait_until(

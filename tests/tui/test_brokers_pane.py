@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
-from workbench_pilot import wait_connected, wait_until, workbench_app
+from workbench_pilot import press_until, wait_connected, wait_until, workbench_app
 
 from tui.embedded import EmbeddedBroker
 from tui.panes import panes
@@ -27,8 +27,10 @@ async def test_configs_keep_the_cursor_while_snapshots_arrive(embedded: Embedded
         configs = app.query_one("#broker-configs", DataTable)
         await wait_until(pilot, lambda: configs.row_count > 50, "the broker configs")
         configs.focus()
-        await pilot.press(*["down"] * 7)
+        await press_until(pilot, ["down"] * 7, lambda: configs.cursor_row == 7, "row 7")
         chosen = configs.get_row_at(7)[0]
+        doc = app.query_one("#config-doc", Static)
+        await wait_until(pilot, lambda: str(doc.render()).startswith(str(chosen)), "its doc")
         first = app.snapshot
         await wait_until(
             pilot,
@@ -36,11 +38,10 @@ async def test_configs_keep_the_cursor_while_snapshots_arrive(embedded: Embedded
             "another snapshot",
             timeout=5,
         )
-        await pilot.pause(0.2)
+        await pilot.pause(0.2)  # nothing to wait for: had it moved the cursor, it would have
         assert configs.cursor_row == 7
         assert configs.get_row_at(configs.cursor_row)[0] == chosen
-        doc = str(app.query_one("#config-doc", Static).render())
-        assert doc.startswith(str(chosen))
+        assert str(doc.render()).startswith(str(chosen))
         count = str(app.query_one("#configs-count", Static).render())
         assert count == f"broker 0 · {configs.row_count} of {configs.row_count} configs"
 
@@ -53,12 +54,10 @@ async def test_v_swaps_configs_and_api_versions_at_80_columns(embedded: Embedded
         versions = app.query_one("#api-versions", DataTable)
         await wait_until(pilot, lambda: versions.row_count > 20, "the API versions")
         assert configs_side.display and not versions.display
-        await pilot.press("v")
-        await pilot.pause()
+        # `v` shows the versions and then moves the focus there, a moment later still.
+        await press_until(pilot, "v", lambda: versions.has_focus, "the API versions focused")
         assert versions.display and not configs_side.display
-        assert versions.has_focus
-        await pilot.press("v")
-        await pilot.pause()
+        await press_until(pilot, "v", lambda: configs_side.display, "the configs back")
         assert configs_side.display and not versions.display
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from workbench_pilot import SIZE, wait_connected, wait_until, workbench_app
+from workbench_pilot import SIZE, press_until, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -122,8 +122,14 @@ def all_owned_by_running(app: WorkbenchApp, count: int) -> bool:
 
 async def start_demo(pilot: Pilot[None], app: WorkbenchApp, demo: DemoSettings) -> DemoPane:
     await wait_connected(pilot, app)
-    await pilot.press("7")
     pane = app.query_one(DemoPane)
+    # The pane's keys work once the focus is in it (it moves a moment after the key).
+    await press_until(
+        pilot,
+        "7",
+        lambda: app.focused is not None and pane in app.focused.ancestors_with_self,
+        "the focus in the demo pane",
+    )
     pane.settings = demo
     await pilot.press("s")
     await wait_until(
@@ -139,7 +145,23 @@ async def select(pilot: Pilot[None], app: WorkbenchApp, name: str) -> None:
         str(table.get_row_at(i)[0]).removeprefix("■ ").split()[0] for i in range(table.row_count)
     ]
     table.move_cursor(row=names.index(name))
-    await pilot.pause()
+    await wait_until(pilot, lambda: table.has_focus, "the consumers table focused")
+    assert str(table.get_row_at(table.cursor_row)[0]).removeprefix("■ ").split()[0] == name
+
+
+async def commits_settled(pilot: Pilot[None], app: WorkbenchApp, partitions: list[int]) -> None:
+    """Until the committed offsets of `partitions` read the same twice, half a second apart:
+    a commit a killed consumer had in flight has landed by then (bounded)."""
+    deadline = time.monotonic() + 15
+    last: dict[int, object] | None = None
+    while True:
+        rows = partition_rows(app)
+        now = {p: rows[p]["committed"] for p in partitions}
+        if now == last:
+            return
+        assert time.monotonic() < deadline, f"the commits never settled: {last} then {now}"
+        last = now
+        await pilot.pause(0.5)
 
 
 # -- tests ------------------------------------------------------------------------------------
@@ -169,7 +191,7 @@ async def test_a_killed_consumers_partitions_are_taken_over_from_its_last_commit
             "consumer-2 shown killed",
         )
         # Orphaned: still assigned to the dead consumer, so nobody consumes; lag grows.
-        await pilot.pause(0.6)  # any commit consumer-2 had in flight has landed by now
+        await commits_settled(pilot, app, victim_partitions)
         orphaned = partition_rows(app)
         for p in victim_partitions:
             assert orphaned[p]["owner"] == "consumer-2"
@@ -237,7 +259,8 @@ async def test_a_graceful_stop_rebalances_at_once_and_processes_nothing_twice(
         asked = time.monotonic()
         await pilot.press("g")
         await wait_until(pilot, lambda: all_owned_by_running(app, 2), "the others own everything")
-        assert time.monotonic() - asked < 3.0, "a graceful leave must not wait for the session"
+        # Well under the 10 s session (a loaded machine may take a few seconds).
+        assert time.monotonic() - asked < 7.0, "a graceful leave must not wait for the session"
         assert consumers(app)["consumer-3"] == ("left", "-")
         shown = timeline(app)
         assert "consumer-3 left the group (LeaveGroup)" in shown

@@ -58,19 +58,25 @@ async def open_pane(pilot: Pilot[None], app: WorkbenchApp, *topics: tuple[str, i
 
 
 async def type_into(pilot: Pilot[None], pane: ProducePane, field: str, text: str) -> None:
-    """Focus a field, empty it and type `text` key by key (newlines as enter)."""
+    """Focus a field, empty it and type `text` key by key (newlines as enter), until the
+    field holds it (the keys are handled a moment after press() returns)."""
     widget = clear(pane, field)
     await pilot.pause()
     await pilot.press(*["enter" if c == "\n" else c for c in text])
-    assert text in (widget.text if isinstance(widget, TextArea) else widget.value)
+    await wait_until(pilot, lambda: text in content(widget), f"{text!r} typed into {field}")
+    assert text in content(widget)
 
 
 async def paste_into(pilot: Pilot[None], pane: ProducePane, field: str, text: str) -> None:
     """Focus a field, empty it and paste `text` into it, as a terminal delivers a paste."""
     widget = clear(pane, field)
     pilot.app.post_message(events.Paste(text))  # the driver delivers a paste to the app
-    await pilot.pause()
-    assert (widget.text if isinstance(widget, TextArea) else widget.value) == text
+    await wait_until(pilot, lambda: content(widget) != "", f"the paste into {field}")
+    assert content(widget) == text
+
+
+def content(widget: Input | TextArea) -> str:
+    return widget.text if isinstance(widget, TextArea) else widget.value
 
 
 def clear(pane: ProducePane, field: str) -> Input | TextArea:
@@ -225,6 +231,7 @@ async def test_typing_on_the_pane_fills_the_topic_then_the_value(
         pane.query_one("#send", Button).focus()
         await pilot.press(*"hello")
         value = pane.query_one("#value", TextArea)
+        await wait_until(pilot, lambda: len(value.text) >= 5, "five letters in the value")
         assert value.text == "hello" and value.has_focus
         # Keys the app binds still do their job from Send: 2 switches to the Topics pane.
         pane.query_one("#send", Button).focus()
@@ -280,8 +287,9 @@ async def test_an_unknown_topic_is_named_not_created(embedded: EmbeddedBroker) -
             "topic 'ordrs' does not exist: create it in the Topics pane (2, then c) or"
             " check the name"
         )
+        before = app.snapshot
         app.refresh_cluster()
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: app.snapshot is not before, "a fresh snapshot")
         assert app.snapshot is not None
         assert "ordrs" not in {t.name for t in app.snapshot.topics}
 

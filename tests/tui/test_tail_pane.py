@@ -19,9 +19,10 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TabbedContent
-from workbench_pilot import wait_connected, wait_until, workbench_app
+from workbench_pilot import press_until, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -76,7 +77,9 @@ async def start_tail(
     value: str = "",
     capacity: str | None = None,
 ) -> TailPane:
-    """Open the Tail pane, type the topics (and value), start with enter, wait for offsets."""
+    """Open the Tail pane, type the topics (and value), start with enter, wait until this new
+    tail has resolved its offsets (a tail started before keeps its own until enter is
+    handled, so waiting for any session's offsets could pass at once)."""
     pane = app.query_one(TailPane)
     if app.query_one("#panes", TabbedContent).active != "tail":
         await pilot.press("3")
@@ -88,16 +91,23 @@ async def start_tail(
     if capacity is not None:
         pane.query_one("#tail-capacity", Input).value = capacity
     if value:
-        pane.query_one("#tail-start-value", Input).focus()
+        # The field shows (and can take the focus) once the Select's change is handled.
+        field = pane.query_one("#tail-start-value", Input)
+        await wait_until(pilot, lambda: field.has_class("-needed"), "the start value field")
+        field.focus()
+        await wait_until(pilot, lambda: field.has_focus, "the start value field focused")
         await pilot.press(*value)
     topics_input = pane.query_one("#tail-topics", Input)
     topics_input.focus()
     topics_input.value = ""
-    await pilot.press(*topics, "enter")
-    await wait_until(
+    before = pane.session
+    await press_until(
         pilot,
-        lambda: pane.session is not None and bool(pane.session.offsets),
-        "the tail to resolve its starting offsets",
+        [*topics, "enter"],
+        lambda: (
+            pane.session is not None and pane.session is not before and bool(pane.session.offsets)
+        ),
+        "the new tail to resolve its starting offsets",
     )
     return pane
 
@@ -111,8 +121,17 @@ def status(pane: TailPane, widget_id: str) -> str:
 
 
 async def wait_received(pilot: Pilot[None], pane: TailPane, count: int) -> None:
-    await wait_until(pilot, lambda: pane.ring.total >= count, f"{count} records received")
-    await pilot.pause(0.2)  # a tick draws them
+    """Until `count` records have arrived and the list has taken them all in (a tick of the
+    pane's draw timer does that, and a filter may be running)."""
+    await wait_until(
+        pilot,
+        lambda: (
+            pane.ring.total >= count
+            and pane.drawn_total == pane.ring.total
+            and not pane.view.refiltering
+        ),
+        f"{count} records received and drawn",
+    )
 
 
 async def test_records_appear_live_with_exact_keys_and_values(embedded: EmbeddedBroker) -> None:
@@ -183,7 +202,7 @@ async def test_start_positions_give_the_right_first_offsets(embedded: EmbeddedBr
         assert await first_offsets("two:1", "beginning", "", 10) == {1: 0}
 
         pane = await start_tail(pilot, app, "positions", "end")
-        await pilot.pause(0.5)
+        await pilot.pause(0.5)  # nothing to wait for: older records would have come by now
         assert pane.ring.total == 0
         await in_thread(produce, embedded.bootstrap, "positions", [{"value": b"after"}])
         await wait_received(pilot, pane, 1)
@@ -197,20 +216,18 @@ async def test_pause_stops_updates_and_resume_continues(embedded: EmbeddedBroker
         batch = [{"value": f"a{i}".encode()} for i in range(20)]
         await in_thread(produce, embedded.bootstrap, "paused", batch)
         await wait_received(pilot, pane, 20)
-        await pilot.press("space")
-        assert pane.session is not None and pane.session.paused
-        await pilot.pause(0.3)
+        session = pane.session
+        assert session is not None
+        await press_until(pilot, "space", lambda: session.paused, "the tail paused")
         assert status(pane, "tail-state").startswith("paused")
         later = [{"value": f"b{i}".encode()} for i in range(20)]
         await in_thread(produce, embedded.bootstrap, "paused", later)
-        await pilot.pause(1.5)
+        await pilot.pause(1.5)  # nothing to wait for: records would have come by now
         assert pane.ring.total == 20, "records arrived while paused"
-        await pilot.press("space")
-        assert not pane.session.paused
+        await press_until(pilot, "space", lambda: not session.paused, "the tail resumed")
         await wait_received(pilot, pane, 40)
         assert [r.value for r in pane.ring.records()] == [r["value"] for r in batch + later]
-        await pilot.press("s")  # stop
-        assert pane.session is None
+        await press_until(pilot, "s", lambda: pane.session is None, "the tail stopped")
         assert status(pane, "tail-state").startswith("stopped")
 
 
@@ -233,9 +250,25 @@ def shown_keys(pane: TailPane) -> list[bytes | None]:
     return [r.key for r in pane.view.records()]
 
 
-async def wait_filtered(pilot: Pilot[None], pane: TailPane) -> None:
-    await wait_until(pilot, lambda: not pane.view.refiltering, "the refilter")
-    await pilot.pause(0.2)
+async def wait_shown(pilot: Pilot[None], pane: TailPane, keys: list[bytes | None]) -> None:
+    """Until the list shows exactly the records with `keys`, no refilter running: the
+    filter's keys and the refilter they start take a while (`not refiltering` alone holds
+    before the keys are handled). A timeout says what was shown instead."""
+    try:
+        await wait_until(
+            pilot,
+            lambda: not pane.view.refiltering and shown_keys(pane) == keys,
+            f"the list to show {keys}",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; shown: {shown_keys(pane)}") from None
+
+
+async def open_filter(pilot: Pilot[None], pane: TailPane) -> None:
+    """`/` and wait until the filter field has the focus (a binding moves it a moment after
+    the key), so what is typed next goes there."""
+    field = pane.query_one("#tail-filter", Input)
+    await press_until(pilot, "slash", lambda: field.has_focus, "the filter field focused")
 
 
 async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker) -> None:
@@ -244,10 +277,12 @@ async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker
         pane = await start_tail(pilot, app, "fruit")
         await in_thread(produce, embedded.bootstrap, "fruit", fruit_records("1"))
         await wait_received(pilot, pane, 8)
-        await pilot.press("slash", *"apple")
-        await wait_filtered(pilot, pane)
+        await open_filter(pilot, pane)
+        await pilot.press(*"apple")
+        filter_field = pane.query_one("#tail-filter", Input)
+        await wait_until(pilot, lambda: filter_field.value == "apple", "apple in the filter")
         expected_1 = [b"apple-1", b"pear-1", b"fig-1", b"kiwi-1", b"plum-1"]
-        assert shown_keys(pane) == expected_1
+        await wait_shown(pilot, pane, expected_1)
         # New records are filtered as they arrive.
         await in_thread(produce, embedded.bootstrap, "fruit", fruit_records("2"))
         await wait_received(pilot, pane, 16)
@@ -265,31 +300,50 @@ async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker
         assert [(span.start, span.end, span.style) for span in value.spans] == [(6, 11, "reverse")]
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back")
-        await pilot.press("slash")  # back in the filter
+        await open_filter(pilot, pane)  # back in the filter
         # Case-sensitive: the capitals no longer match.
         await pilot.press("ctrl+t")
-        await wait_filtered(pilot, pane)
-        assert shown_keys(pane) == [k for k in expected_1 + expected_2 if not k.startswith(b"plum")]
-        await pilot.press("ctrl+t")
+        case_sensitive = [k for k in expected_1 + expected_2 if not k.startswith(b"plum")]
+        await wait_shown(pilot, pane, case_sensitive)
+        await press_until(pilot, "ctrl+t", lambda: pane.ignore_case, "any case again")
         # Binary data is searched as hex.
         await pilot.press("ctrl+u", *"cdef01")
-        await wait_filtered(pilot, pane)
-        assert shown_keys(pane) == [b"bin-1", b"bin-2"]
+        await wait_shown(pilot, pane, [b"bin-1", b"bin-2"])
         # A regex on keys and header values.
         await pilot.press("ctrl+r", "ctrl+u", *"^(fig|lime)-2$|^pear$")
-        await wait_filtered(pilot, pane)
-        assert shown_keys(pane) == [b"lime-1", b"fig-2", b"lime-2"]
+        await wait_shown(pilot, pane, [b"lime-1", b"fig-2", b"lime-2"])
         # An invalid regex says so and keeps the last valid filter.
-        await pilot.press("(")
-        await pilot.pause(0.2)
+        mode = pane.query_one("#tail-filter-mode", Static)
+        await press_until(pilot, "(", lambda: mode.has_class("-invalid"), "the regex refused")
         assert "invalid regex" in status(pane, "tail-filter-mode")
         assert shown_keys(pane) == [b"lime-1", b"fig-2", b"lime-2"]
-        await pilot.press("backspace")
-        await pilot.pause(0.2)
+        await press_until(pilot, "backspace", lambda: not mode.has_class("-invalid"), "valid")
         assert status(pane, "tail-filter-mode").startswith("regex")
         await pilot.press("ctrl+u")
-        await wait_filtered(pilot, pane)
-        assert len(shown_keys(pane)) == 16
+        await wait_until(
+            pilot, lambda: not pane.view.refiltering and len(shown_keys(pane)) == 16, "all 16"
+        )
+
+
+def detail_text(app: WorkbenchApp, widget_id: str) -> str:
+    """A field of the record detail on screen ("" while none is, or before it is built)."""
+    screen = app.screen
+    if not isinstance(screen, RecordDetailScreen):
+        return ""
+    try:
+        return str(screen.query_one(f"#{widget_id}", Static).render())
+    except NoMatches:
+        return ""
+
+
+def said(app: WorkbenchApp, words: str) -> bool:
+    """Whether a notification says `words`."""
+    return any(words in str(n.message) for n in app._notifications)
+
+
+TITLE_0 = "detail · partition 0 · offset 0"
+"""The record detail's title for the first record of the topic `detail`."""
+TITLE_1 = "detail · partition 0 · offset 1"
 
 
 async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBroker) -> None:
@@ -313,13 +367,14 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
     async with workbench(embedded) as (app, pilot):
         pane = await start_tail(pilot, app, "detail", "beginning")
         await wait_received(pilot, pane, 2)
-        await pilot.press("k", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail")
-        detail = app.screen
 
         def text(widget_id: str) -> str:
-            return str(detail.query_one(f"#{widget_id}", Static).render())
+            return detail_text(app, widget_id)
 
+        await press_until(
+            pilot, ["k", "enter"], lambda: text("detail-title") == TITLE_0, "the 1st detail"
+        )
+        detail = app.screen
         assert text("detail-value-title").startswith("value · JSON")
         assert text("detail-value") == json.dumps(document, indent=2, ensure_ascii=False)
         value_spans = detail.query_one("#detail-value", Static).visual._spans  # type: ignore[union-attr]
@@ -329,7 +384,7 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
         facts = text("detail-facts")
         assert "partition  0" in facts and "offset     0" in facts
         assert f"{BASE_TS} ms · CreateTime" in facts
-        await pilot.press("y")
+        await press_until(pilot, "y", lambda: app.clipboard != "", "the record copied")
         assert json.loads(app.clipboard) == {
             "topic": "detail",
             "partition": 0,
@@ -340,27 +395,35 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
             "value": json.dumps(document),
             "headers": [["source", "web"], ["raw", {"base64": "AAE="}]],
         }
-        await pilot.press("h")  # the JSON as bytes
+        # The JSON as bytes.
+        await press_until(
+            pilot, "h", lambda: text("detail-value-title").startswith("value · hex"), "hex"
+        )
         assert text("detail-value-title") == f"value · hex · {len(json.dumps(document))} bytes"
         assert text("detail-value").startswith("00000000  7b 22 6f 72 64 65 72 22")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back")
-        await pilot.press("j", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail 2")
-        detail = app.screen
+        await press_until(
+            pilot, ["j", "enter"], lambda: text("detail-title") == TITLE_1, "the 2nd detail"
+        )
         assert text("detail-value-title") == f"value · binary · hex · {len(binary)} bytes"
+        # The dump's width follows the screen's, measured a moment after it opened.
+        await wait_until(pilot, lambda: text("detail-value") == hex_dump(binary), "the dump")
         assert text("detail-value") == hex_dump(binary)
         assert text("detail-value").startswith("00000000  00 03 06 09 0c 0f 12 15  18 1b 1e 21 24")
-        # n and p step through the list; the tail's cursor goes along.
-        await pilot.press("n")
-        assert text("detail-title") == "detail · partition 0 · offset 1"
-        await pilot.press("p")
-        assert text("detail-title") == "detail · partition 0 · offset 0"
+        # n and p step through the list; the tail's cursor goes along. Past either end the
+        # record stays: a copy (y) after the step shows the step was handled (keys are
+        # handled in order) and which record is shown then.
+        copied = app.clipboard
+        await press_until(pilot, ["n", "y"], lambda: app.clipboard != copied, "n, then a copy")
+        assert text("detail-title") == TITLE_1 and json.loads(app.clipboard)["offset"] == 1
+        await press_until(pilot, "p", lambda: text("detail-title") == TITLE_0, "the previous")
         assert text("detail-key") == "order-7" and text("detail-value-title").startswith(
             "value · JSON"
         )
-        await pilot.press("p")
-        assert text("detail-title") == "detail · partition 0 · offset 0"
+        copied = app.clipboard
+        await press_until(pilot, ["p", "y"], lambda: app.clipboard != copied, "p, then a copy")
+        assert text("detail-title") == TITLE_0 and json.loads(app.clipboard)["offset"] == 0
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back 2")
         assert pane.log_widget.cursor_record is not None
@@ -376,8 +439,11 @@ async def test_export_writes_the_shown_records_as_json_lines(
         pane = await start_tail(pilot, app, "export", "beginning")
         pane.export_dir = tmp_path
         await wait_received(pilot, pane, 8)
-        await pilot.press("slash", *"apple", "escape")
-        await wait_filtered(pilot, pane)
+        log = pane.log_widget
+        await open_filter(pilot, pane)
+        await pilot.press(*"apple")
+        await press_until(pilot, "escape", lambda: log.has_focus, "back in the list")
+        await wait_shown(pilot, pane, [b"apple-1", b"pear-1", b"fig-1", b"kiwi-1", b"plum-1"])
         await pilot.press("x")
         await wait_until(pilot, lambda: pane.last_export is not None, "the export")
         assert pane.last_export is not None and pane.last_export.parent == tmp_path
@@ -405,8 +471,11 @@ async def test_export_writes_the_shown_records_as_json_lines(
             )
         ]
         # Binary values survive the round trip (base64), nulls stay null.
-        await pilot.press("slash", "ctrl+u", "escape")
-        await wait_filtered(pilot, pane)
+        await open_filter(pilot, pane)
+        await pilot.press("ctrl+u")
+        await press_until(pilot, "escape", lambda: log.has_focus, "back in the list again")
+        every = [r["key"] for r in fruit_records("1")]
+        await wait_shown(pilot, pane, every)
         first = pane.last_export
         await pilot.press("x")
         # Same-second exports are numbered (name-2.jsonl), which sorts before name.jsonl.
@@ -433,10 +502,13 @@ async def test_the_ring_buffer_caps_what_is_held(embedded: EmbeddedBroker) -> No
         assert held[0].key == b"k150" and held[-1].key == b"k249"
         assert "received 250 · shown 100 · buffer 100/100" in status(pane, "tail-counts")
         # More records push the oldest out; the cursor, moved up, stays on its record.
-        await pilot.press("g")
         log = pane.query_one(RecordLog)
-        await pilot.press("j", "j")
-        assert log.cursor_record is not None and log.cursor_record.offset == 152
+        await press_until(
+            pilot,
+            ["g", "j", "j"],
+            lambda: log.cursor_record is not None and log.cursor_record.offset == 152,
+            "the cursor on the 3rd record held",
+        )
         more = [{"key": f"k{i}".encode(), "value": f"v{i}".encode()} for i in range(250, 260)]
         await in_thread(produce, embedded.bootstrap, "capped", more)
         await wait_received(pilot, pane, 260)
@@ -465,23 +537,24 @@ async def test_pane_keys_leave_the_empty_topics_field(embedded: EmbeddedBroker) 
 
 async def test_mistakes_are_one_readable_message(embedded: EmbeddedBroker) -> None:
     async with workbench(embedded) as (app, pilot):
-        await pilot.press("3")
         pane = app.query_one(TailPane)
-        await wait_until(pilot, lambda: app.focused is not None, "focus")
+        topics = pane.query_one("#tail-topics", Input)
+        await press_until(pilot, "3", lambda: topics.has_focus, "the topics field focused")
+        # The tail stops at once (no session) but the broker's answer, and the toast with
+        # it, take a round trip.
         await pilot.press(*"no-such-topic", "enter")
-        await wait_until(pilot, lambda: pane.session is None, "the failed tail to end")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: said(app, "no-such-topic"), "the failure's toast")
         messages = [n.message for n in app._notifications]
         assert any("no-such-topic" in m and "does not exist" in m for m in messages), messages
         # The toast goes away; the status line keeps saying why until the next tail starts.
-        state = str(pane.query_one("#tail-state", Static).render())
+        await wait_until(pilot, lambda: "no-such-topic" in status(pane, "tail-state"), "why")
+        state = status(pane, "tail-state")
         assert state.startswith("stopped: topic no-such-topic") and "does not exist" in state
         pane.query_one("#tail-start", Select).value = "offset"
         await pilot.pause()
         pane.query_one("#tail-start-value", Input).value = "soon"
-        pane.query_one("#tail-topics", Input).focus()
-        await pilot.press("enter")
-        await pilot.pause(0.2)
+        topics.focus()
+        await press_until(pilot, "enter", lambda: said(app, "'soon'"), "the refusal")
         messages = [n.message for n in app._notifications]
         assert any("'soon' is not an offset" in m for m in messages), messages
 
@@ -521,7 +594,7 @@ async def test_copy_a_record_from_the_list(embedded: EmbeddedBroker) -> None:
     async with workbench(embedded) as (app, pilot):
         pane = await start_tail(pilot, app, "copied", "beginning")
         await wait_received(pilot, pane, 2)
-        await pilot.press("y")
+        await press_until(pilot, "y", lambda: app.clipboard != "", "the record copied")
         assert json.loads(app.clipboard) == {
             "topic": "copied",
             "partition": 0,
@@ -532,6 +605,7 @@ async def test_copy_a_record_from_the_list(embedded: EmbeddedBroker) -> None:
             "value": {"base64": "/w=="},
             "headers": [],
         }
-        await pilot.press("k", "y")
+        copied = app.clipboard
+        await press_until(pilot, ["k", "y"], lambda: app.clipboard != copied, "the 1st copied")
         assert json.loads(app.clipboard)["value"] == "first"
         assert any("copied copied/0@0 as JSON" in n.message for n in app._notifications)

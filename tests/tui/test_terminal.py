@@ -38,10 +38,18 @@ def press(term: Terminal, *keys: str) -> None:
         term.send(key)
 
 
-def write(term: Terminal, text: str) -> None:
-    """Text typed into the focused field, apart from the keys before and after it."""
+def write(term: Terminal, text: str, timeout: float = 15.0) -> None:
+    """Text typed into the focused field, apart from the keys before and after it; returns
+    once the screen shows `text` once more than before (the field has it), so the next key
+    cannot overtake it, and a text typed where it does not show fails here, saying so."""
     time.sleep(GAP)
+    before = term.screen().count(text)
     term.type(text)
+    deadline = time.monotonic() + timeout
+    while (screen := term.screen()).count(text) <= before:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} typed but not shown after {timeout:.0f} s:\n{screen}")
+        time.sleep(0.05)
     time.sleep(GAP)
 
 

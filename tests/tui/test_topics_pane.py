@@ -13,8 +13,14 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static, TextArea
-from workbench_pilot import wait_connected, wait_until, workbench_app
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
+from workbench_pilot import (
+    press_until,
+    wait_connected,
+    wait_focused,
+    wait_until,
+    workbench_app,
+)
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker, free_port
@@ -93,11 +99,23 @@ async def open_topics(pilot: Pilot[None], app: WorkbenchApp, *expected: str) -> 
 
 
 async def select(pilot: Pilot[None], app: WorkbenchApp, topic: str) -> None:
-    """Move the cursor onto `topic` with the arrow keys."""
-    target = table(app).get_row_index(topic)
-    while table(app).cursor_row != target:
-        await pilot.press("down" if table(app).cursor_row < target else "up")
-    assert cursor_key(table(app)) == topic
+    """Move the topic list's cursor onto `topic` with the arrow keys."""
+    await select_row(pilot, table(app), topic)
+
+
+async def select_row(pilot: Pilot[None], rows: DataTable[object], key: str) -> None:
+    """Move a focused table's cursor onto the row `key` with the arrow keys, one row at a
+    time: each key's move is waited for before the next key, else a key still on its way
+    when the cursor is read would overshoot."""
+    for _ in range(rows.row_count):
+        target = rows.get_row_index(key)
+        row = rows.cursor_row
+        if row == target:
+            break
+        await press_until(
+            pilot, "down" if row < target else "up", lambda r=row: rows.cursor_row != r, "a move"
+        )
+    assert cursor_key(rows) == key
 
 
 async def type_into(pilot: Pilot[None], widget: Input, text: str) -> None:
@@ -106,6 +124,21 @@ async def type_into(pilot: Pilot[None], widget: Input, text: str) -> None:
     await pilot.pause()
     widget.select_all()
     await pilot.press("backspace", *text)
+
+
+CREATE_FIELDS = ("create-name", "create-partitions", "create-replication", "create-configs")
+
+
+async def type_in_turn(pilot: Pilot[None], *texts: str) -> None:
+    """Type `texts` into the create dialog's fields in turn with tab between them, as a user
+    does, each once its field has the focus: the dialog focuses its first field a moment
+    after it opens and tab moves the focus a moment after the key, so keys sent in one go
+    could reach the field before."""
+    for index, text in enumerate(texts):
+        if index:
+            await pilot.press("tab")
+        await wait_focused(pilot, CREATE_FIELDS[index])
+        await pilot.press(*text)
 
 
 # -- the list ----------------------------------------------------------------------------------
@@ -119,7 +152,7 @@ async def test_create_topic_through_the_dialog(embedded: EmbeddedBroker) -> None
         await open_topics(pilot, app, "aaa", "zzz")
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
-        await pilot.press(*"orders", "tab", "3", "tab", "1", "tab", *"retention.ms=3600000")
+        await type_in_turn(pilot, "orders", "3", "1", "retention.ms=3600000")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not isinstance(app.screen, CreateTopicScreen), "closing")
         await wait_until(pilot, lambda: "orders" in shown(app), "the new topic in the list")
@@ -135,10 +168,13 @@ async def test_refused_replication_factor_keeps_the_dialog_open(embedded: Embedd
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot, app)
-        await pilot.press("2", "n")
+        # The pane's keys work once the focus is in it (it moves a moment after the key).
+        await press_until(pilot, "2", lambda: app.focused is table(app), "the topic list")
+        await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
         dialog = app.screen
-        await pilot.press(*"events", "tab", "2", "tab", "3", "enter")
+        await type_in_turn(pilot, "events", "2", "3")
+        await pilot.press("enter")
         error = dialog.query_one("#create-error", Static)
         await wait_until(
             pilot, lambda: "INVALID_REPLICATION_FACTOR" in str(error.render()), "error"
@@ -162,9 +198,11 @@ async def test_a_bad_config_line_is_explained_before_anything_is_sent(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot, app)
-        await pilot.press("2", "c")
+        await press_until(pilot, "2", lambda: app.focused is table(app), "the topic list")
+        await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
-        await pilot.press(*"t1", "tab", "tab", "tab", *"retention.ms", "ctrl+s")
+        await type_in_turn(pilot, "t1", "", "", "retention.ms")
+        await pilot.press("ctrl+s")
         error = app.screen.query_one("#create-error", Static)
         await wait_until(pilot, lambda: "expected key=value" in str(error.render()), "the error")
         assert "configs line 1" in str(error.render())
@@ -179,8 +217,9 @@ async def test_filter_as_you_type_substring_and_regex(embedded: EmbeddedBroker) 
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "orders", "orders-dlq", "payments", "shipments")
-        await pilot.press("slash", *"ORD")
-        assert isinstance(app.focused, Input)
+        field = app.query_one("#topic-filter", Input)
+        await press_until(pilot, "slash", lambda: app.focused is field, "the filter focused")
+        await pilot.press(*"ORD")
         await wait_until(pilot, lambda: shown(app) == ["orders", "orders-dlq"], "substring")
         facts = app.query_one("#topics-facts", Static)
         assert str(facts.render()).startswith("2 of 4 topics")
@@ -190,8 +229,7 @@ async def test_filter_as_you_type_substring_and_regex(embedded: EmbeddedBroker) 
         await wait_until(pilot, lambda: shown(app) == [], "an invalid regex as plain text")
         await type_into(pilot, app.query_one("#topic-filter", Input), "dlq")
         await wait_until(pilot, lambda: shown(app) == ["orders-dlq"], "the last filter")
-        await pilot.press("enter")
-        assert app.focused is table(app), "enter goes back to the list"
+        await press_until(pilot, "enter", lambda: app.focused is table(app), "back to the list")
         # The filter holds while snapshots keep coming.
         create(embedded, "payments-dlq")
         await wait_until(pilot, lambda: shown(app) == ["orders-dlq", "payments-dlq"], "new match")
@@ -204,19 +242,26 @@ async def test_sort_cycles_columns_and_reverses(embedded: EmbeddedBroker) -> Non
     await produced(embedded, "big", 30)
     await produced(embedded, "small", 5)
     app = workbench_app(embedded)
+
+    def sorted_by(order: str) -> bool:
+        return f"sorted by {order}" in status_text(app, "#topics-facts")
+
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "big", "empty", "small")
         await wait_until(pilot, lambda: cell(app, "big", "records") == "30", "the record counts")
         assert shown(app) == ["big", "empty", "small"]
-        await pilot.press("s")  # partitions, most first
+        # Each wait is for what only the keys before it bring about: a key's effect comes a
+        # moment after press() returns.
+        await press_until(pilot, "s", lambda: sorted_by("partitions descending"), "partitions")
         assert shown(app) == ["empty", "big", "small"]
         assert "▼" in str(table(app).columns["partitions"].label)  # type: ignore[index]
-        await pilot.press("s", "s", "s")  # replication, size, records
+        # replication, size, records
+        await press_until(pilot, ["s"] * 3, lambda: sorted_by("records descending"), "records")
         assert shown(app) == ["big", "small", "empty"]
-        assert "sorted by records descending" in status_text(app, "#topics-facts")
-        await pilot.press("S")
+        await press_until(pilot, "S", lambda: sorted_by("records ascending"), "reversed")
         assert shown(app) == ["empty", "small", "big"]
-        await pilot.press("s", "s")  # rate, then back to names
+        # rate, then back to names
+        await press_until(pilot, ["s"] * 2, lambda: sorted_by("topic ascending"), "names")
         assert shown(app) == ["big", "empty", "small"]
 
 
@@ -263,14 +308,22 @@ async def test_updates_keep_the_cursor_and_the_rows(embedded: EmbeddedBroker) ->
         await wait_until(pilot, lambda: cell(app, "b", "records") == "12", "the new count")
         create(embedded, "aa")  # sorts between a and b: b moves down one row
         await wait_until(pilot, lambda: shown(app) == ["a", "aa", "b", "c"], "the new topic")
-        await pilot.pause(1.2)  # and another snapshot or two
+        for _ in range(2):  # and another snapshot or two
+            before = app.snapshot
+            await wait_until(pilot, lambda b=before: app.snapshot is not b, "another snapshot")
         assert cursor_key(table(app)) == "b"
         assert table(app).cursor_row == 2
         rows_after = {key.value: row for key, row in table(app).rows.items()}
         for name in ("a", "b", "c"):
             assert rows_after[name] is rows_before[name], f"row {name} was rebuilt"
         # A sort that moves the selected row keeps it selected too.
-        await pilot.press("s", "s", "s", "s")  # by records: b first
+        facts = app.query_one("#topics-facts", Static)
+        await press_until(
+            pilot,
+            ["s"] * 4,
+            lambda: "sorted by records descending" in str(facts.render()),
+            "the sort by records",
+        )
         assert shown(app)[0] == "b" and cursor_key(table(app)) == "b"
 
 
@@ -291,7 +344,9 @@ async def test_delete_asks_first(embedded: EmbeddedBroker) -> None:
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "backing out")
         await pilot.press("enter")  # nothing pending: opens the detail, not a deletion
         await wait_until(pilot, lambda: isinstance(app.screen, TopicDetailScreen), "detail")
-        await pilot.press("escape")
+        await press_until(
+            pilot, "escape", lambda: not isinstance(app.screen, TopicDetailScreen), "closed"
+        )
         assert "scratch" in topic_names(embedded)
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
@@ -313,10 +368,13 @@ async def test_delete_on_another_cluster_wants_the_name_typed(
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         assert "y" not in app.screen.active_bindings, "no `y Yes` in the footer here"
-        await pilot.press("y", "enter")
-        await pilot.pause(0.3)
+        typed = await wait_focused(pilot, "confirm-typed")
+        assert isinstance(typed, Input)
+        await press_until(pilot, "y", lambda: typed.value == "y", "y typed into the name")
+        # Keys are handled in order: once the backspace after enter is, enter was too.
+        await press_until(pilot, ["enter", "backspace"], lambda: typed.value == "", "y erased")
         assert isinstance(app.screen, ConfirmScreen), "y alone does not delete"
-        await pilot.press("backspace", *"prod-orders", "enter")
+        await pilot.press(*"prod-orders", "enter")
         await wait_until(pilot, lambda: "prod-orders" not in shown(app), "the topic to go")
     assert "prod-orders" not in topic_names(embedded)
 
@@ -332,14 +390,15 @@ async def test_edit_retention_and_remove_the_override(embedded: EmbeddedBroker) 
         configs = dialog.query_one("#configs-table", DataTable)
         await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
         assert configs.get_cell("retention.ms", "source") == "default"
-        # Find retention.ms with the filter, then edit it.
-        await pilot.press("slash", *"retention", "enter")
-        assert app.focused is configs
-        while cursor_key(configs) != "retention.ms":
-            await pilot.press("down")
-        await pilot.press("enter")
+        # Find retention.ms with the filter, then edit it. Keys that move the focus are
+        # waited out before the next key: the focus moves a moment after them.
+        field = dialog.query_one("#configs-filter", Input)
+        await press_until(pilot, "slash", lambda: app.focused is field, "the filter focused")
+        await pilot.press(*"retention")
+        await press_until(pilot, "enter", lambda: app.focused is configs, "back in the table")
+        await select_row(pilot, configs, "retention.ms")
         value = dialog.query_one("#configs-value", Input)
-        assert app.focused is value
+        await press_until(pilot, "enter", lambda: app.focused is value, "the value field")
         await pilot.press(*"3600000", "enter")
         status = dialog.query_one("#configs-status", Static)
         await wait_until(pilot, lambda: "retention.ms = 3600000" in str(status.render()), "done")
@@ -347,8 +406,9 @@ async def test_edit_retention_and_remove_the_override(embedded: EmbeddedBroker) 
         assert topic_configs(embedded, "logs") == {"retention.ms": "3600000"}
         assert configs.get_cell("retention.ms", "source") == "topic"
         assert str(configs.get_cell("retention.ms", "value")) == "3600000  1 h"
+        await wait_until(pilot, lambda: app.focused is configs, "the table focused once set")
         # A value the broker refuses: its reason word for word (brackets are not markup).
-        await pilot.press("enter")
+        await press_until(pilot, "enter", lambda: app.focused is value, "the value field")
         await pilot.press(*"[soon]", "enter")
         await wait_until(pilot, lambda: status.has_class("-error"), "the refusal")
         assert "INVALID_CONFIG: Invalid value [soon] for configuration retention.ms:" in str(
@@ -356,16 +416,18 @@ async def test_edit_retention_and_remove_the_override(embedded: EmbeddedBroker) 
         )
         assert topic_configs(embedded, "logs") == {"retention.ms": "3600000"}
         # Remove the override: back to the default.
-        await pilot.press("escape")  # leave the value field
-        assert app.focused is configs
+        await press_until(pilot, "escape", lambda: app.focused is configs, "the value left")
         await pilot.press("x")
         await wait_until(pilot, lambda: "removed the override" in str(status.render()), "removal")
         assert topic_configs(embedded, "logs") == {}
         assert configs.get_cell("retention.ms", "source") == "default"
+        await wait_until(pilot, lambda: app.focused is configs, "the table focused once removed")
         # Saving the value it already has does not turn the default into an override.
-        await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: "nothing changed" in str(status.render()), "no-op")
-        assert app.focused is configs
+        await press_until(pilot, "enter", lambda: app.focused is value, "the value field")
+        await press_until(
+            pilot, "enter", lambda: "nothing changed" in str(status.render()), "no-op"
+        )
+        await wait_until(pilot, lambda: app.focused is configs, "the table focused again")
         assert topic_configs(embedded, "logs") == {}
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not dialog, "closing")
@@ -383,7 +445,9 @@ async def test_set_a_config_by_name(embedded: EmbeddedBroker) -> None:
         configs = dialog.query_one("#configs-table", DataTable)
         await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
         status = dialog.query_one("#configs-status", Static)
-        await pilot.press("a", *"retention.ms", "enter")
+        value = dialog.query_one("#configs-value", Input)
+        await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
+        await pilot.press(*"retention.ms", "enter")
         await wait_until(pilot, lambda: "name=value" in str(status.render()), "the hint")
         assert status.has_class("-error")
         await pilot.press("ctrl+a", "ctrl+k", *"retention.ms=7200000", "enter")
@@ -398,14 +462,15 @@ async def test_add_partitions_and_the_refused_decrease(embedded: EmbeddedBroker)
         await open_topics(pilot, app, "grow")
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, AddPartitionsScreen), "dialog")
-        count = app.screen.query_one("#partitions-count", Input)
-        assert count.value == "3", "one more than now, ready to change"
-        await pilot.press(*"4", "enter")
+        count = await wait_focused(pilot, "partitions-count")
+        assert isinstance(count, Input) and count.value == "3", "one more, ready to change"
+        await pilot.press("4", "enter")
         await wait_until(pilot, lambda: cell(app, "grow", "partitions") == "4", "4 partitions")
         assert embedded.call(lambda: embedded.state.topics["grow"].partitions) == 4
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, AddPartitionsScreen), "dialog")
         dialog = app.screen
+        await wait_focused(pilot, "partitions-count")
         await pilot.press("2", "enter")
         error = dialog.query_one("#partitions-error", Static)
         await wait_until(pilot, lambda: "INVALID_PARTITIONS" in str(error.render()), "refusal")
@@ -554,7 +619,9 @@ async def test_every_column_stays_in_view_at_80_columns(embedded: EmbeddedBroker
         name = cell(app, long_name, "topic")
         assert len(name) < len(long_name) and "…" in name
         assert name.startswith("com.exa") and name.endswith("nt.v2")
-        await pilot.press("slash", *"orders", "enter")
+        field = app.query_one("#topic-filter", Input)
+        await press_until(pilot, "slash", lambda: app.focused is field, "the filter focused")
+        await pilot.press(*"orders", "enter")
         await wait_until(pilot, lambda: shown(app) == ["orders"], "the filter")
         name_column = topics.columns["topic"]  # type: ignore[index]
         await wait_until(
@@ -580,6 +647,7 @@ async def test_switching_clusters_forgets_the_old_clusters_topics(
         await open_topics(pilot, app, "orders")
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the profiles list")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.workbench.profile.name == "gone", "the switch")
         await wait_until(pilot, lambda: shown(app) == [], "an empty list")
@@ -595,12 +663,18 @@ async def test_actions_without_a_topic_say_so(embedded: EmbeddedBroker) -> None:
         await pilot.press("2")
         facts = app.query_one("#topics-facts", Static)
         await wait_until(pilot, lambda: "no topics yet" in str(facts.render()), "empty note")
-        for key in ("d", "e", "p", "enter"):
-            await pilot.press(key)
-            await pilot.pause(0.05)
-            assert app.screen is app.screen_stack[0], f"{key} opened a dialog with no topic"
-        await wait_until(
-            pilot,
-            lambda: any("no topic selected" in str(n.message) for n in app._notifications),
-            "the notification",
-        )
+        await wait_until(pilot, lambda: app.focused is table(app), "the topic list focused")
+
+        warned: set[str] = set()  # toasts expire: count each one seen
+
+        def warnings() -> int:
+            mine = (n for n in app._notifications if "no topic selected" in str(n.message))
+            warned.update(n.identity for n in mine)
+            return len(warned)
+
+        # Each key says so: the count of warnings, not a fixed pause, shows it was handled.
+        # Enter on an empty list says nothing, so a `d` follows it: keys are handled in
+        # order, so once that `d` has warned, enter has been handled too.
+        for count, keys in enumerate((["d"], ["e"], ["p"], ["enter", "d"]), start=1):
+            await press_until(pilot, keys, lambda c=count: warnings() == c, f"{keys} handled")
+            assert app.screen is app.screen_stack[0], f"{keys} opened a dialog with no topic"
