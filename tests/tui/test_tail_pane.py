@@ -417,6 +417,7 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
         copied = app.clipboard
         await press_until(pilot, ["n", "y"], lambda: app.clipboard != copied, "n, then a copy")
         assert text("detail-title") == TITLE_1 and json.loads(app.clipboard)["offset"] == 1
+        assert any("the newest record shown" in n.message for n in app._notifications)
         await press_until(pilot, "p", lambda: text("detail-title") == TITLE_0, "the previous")
         assert text("detail-key") == "order-7" and text("detail-value-title").startswith(
             "value · JSON"
@@ -424,6 +425,7 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
         copied = app.clipboard
         await press_until(pilot, ["p", "y"], lambda: app.clipboard != copied, "p, then a copy")
         assert text("detail-title") == TITLE_0 and json.loads(app.clipboard)["offset"] == 0
+        assert any("the oldest record shown" in n.message for n in app._notifications)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back 2")
         assert pane.log_widget.cursor_record is not None

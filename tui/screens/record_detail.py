@@ -91,6 +91,11 @@ def describe_bytes(
     return f"text · {size}", Content(text_of(data))
 
 
+def _place(record: TailRecord) -> tuple[str, int, int]:
+    """Where a record is: the list hands out a new TailRecord each time it is asked."""
+    return record.topic, record.partition, record.offset
+
+
 class RecordDetailScreen(Screen[None]):
     """The record under the tail's cursor; escape goes back to the tail."""
 
@@ -164,7 +169,7 @@ class RecordDetailScreen(Screen[None]):
 
     def action_step(self, rows: int) -> None:
         record = self._step(rows) if self._step is not None else None
-        if record is None or record is self.record:
+        if record is None or _place(record) == _place(self.record):
             where = "newest" if rows > 0 else "oldest"
             self.notify(f"this is the {where} record shown", title="Record", severity="warning")
             return
