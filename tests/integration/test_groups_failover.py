@@ -338,7 +338,12 @@ def test_static_member_restart_keeps_generation_and_partitions(
     a = static("static-a", "instance-a")
     b = static("static-b", "instance-b")
     before = wait_until(lambda: stable_with(broker, group, 2), "a stable group of two")
-    wait_until(lambda: a.assignment and b.assignment, "both members assigned")
+    # Each client hears of the second generation in its own time: until both have, the
+    # first member can still hold all four partitions while the second already has two.
+    wait_until(
+        lambda: a.assignment and b.assignment and not a.assignment & b.assignment,
+        "both members assigned, apart",
+    )
     a_parts, b_parts, old_a_id = a.assignment, b.assignment, a.member_id
     assert a_parts | b_parts == frozenset(range(4)) and not a_parts & b_parts
     assert {m.group_instance_id for m in before.members.values()} == {"instance-a", "instance-b"}
