@@ -215,6 +215,13 @@ async def test_repeat_sends_n_records_and_lists_each_acknowledgement(
         assert all(row[2].endswith(" ms") and row[3] == "clicks" for row in rows)
 
 
+def burst(app: WorkbenchApp, text: str) -> None:
+    """Keys as a fast typist or a terminal paste delivers them: all before the first is
+    handled."""
+    for character in text:
+        app.post_message(events.Key("space" if character == " " else character, character))
+
+
 async def test_typing_on_the_pane_fills_the_topic_then_the_value(
     embedded: EmbeddedBroker,
 ) -> None:
@@ -222,26 +229,25 @@ async def test_typing_on_the_pane_fills_the_topic_then_the_value(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_pane(pilot, app, ("typed", 1))
-        # As a fast typist or a terminal paste delivers them: all before the first is handled.
-        for character in "typed":
-            app.post_message(events.Key(character, character))
+        burst(app, "typed")
         topic = pane.query_one("#topic", Input)
         await wait_until(pilot, lambda: topic.value == "typed", "the topic typed")
         assert topic.has_focus
         pane.query_one("#send", Button).focus()
-        await pilot.press(*"hello")
+        await pilot.pause()
+        burst(app, "hello there")  # blanks too, once the first letter has started the value
         value = pane.query_one("#value", TextArea)
-        await wait_until(pilot, lambda: len(value.text) >= 5, "five letters in the value")
-        assert value.text == "hello" and value.has_focus
+        await wait_until(pilot, lambda: len(value.text) >= 11, "the value typed")
+        assert value.text == "hello there" and value.has_focus
         # Keys the app binds still do their job from Send: 2 switches to the Topics pane.
         pane.query_one("#send", Button).focus()
         await pilot.press("ctrl+s")
         await wait_status(pilot, pane, "send-status", "✓ typed · partition 0 · offset 0")
         await pilot.press("2")
         await wait_until(pilot, lambda: app.query_one("#panes").active == "topics", "Topics")
-        assert value.text == "hello"
+        assert value.text == "hello there"
         assert [(key, value) for key, value, _, _ in await read_back(app, "typed", 1, 1)] == [
-            (None, b"hello")
+            (None, b"hello there")
         ]
 
 

@@ -22,14 +22,18 @@ def type_ahead(
 ) -> None:
     """Type `event`'s character into a field: the one that has the focus already (an earlier
     key of the burst moved it there), else `field_for()`, which gets the focus. Keys that
-    something binds, blanks and keys `field_for` has no field for are left alone."""
+    something binds, a blank before anything was typed and keys `field_for` has no field
+    for are left alone."""
     character = event.character
-    if not event.is_printable or character is None or character.isspace():
-        return
-    if event.key in screen.active_bindings:
+    if not event.is_printable or character is None or event.key in screen.active_bindings:
         return
     focused = screen.focused
-    field = focused if isinstance(focused, Input | TextArea) else field_for()
+    if isinstance(focused, Input | TextArea):
+        field: Field | None = focused  # an earlier key of the burst: the spaces too
+    elif character.isspace():
+        return  # nothing typed yet: a blank starts nothing
+    else:
+        field = field_for()
     if field is None:
         return
     event.stop()
