@@ -9,6 +9,7 @@ then look at the SVGs under __snapshots__ before committing them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from textual.app import App, ComposeResult
@@ -16,7 +17,6 @@ from textual.pilot import Pilot
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, TextArea
-from workbench_pilot import wait_until
 
 from tui.kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
 from tui.kafka.models import BrokerNode, ClusterInfo
@@ -193,11 +193,30 @@ def steady(
             widget.cursor_blink = False
         await pilot.pause()
         app = pilot.app
-        await wait_until(pilot, lambda: tables_measured(app), "tables measured", timeout=10)
-        if until is not None:
-            await wait_until(pilot, lambda: until(app), "the screen to settle", timeout=10)
+
+        def settled() -> bool:
+            return tables_measured(app) and (until is None or until(app))
+
+        await wait_settled(pilot, settled)
 
     return run
+
+
+async def wait_settled(
+    pilot: Pilot[None], condition: Callable[[], bool], polls: int = 3, timeout: float = 10.0
+) -> None:
+    """Until `condition()` has held for `polls` checks in a row, 0.1 s apart (bounded).
+
+    Once is not enough on a loaded machine: a table can fit its width and then lose two
+    columns to a scrollbar that appears a frame later, and the picture is taken after that.
+    """
+    deadline = time.monotonic() + timeout
+    in_a_row = 0
+    while in_a_row < polls:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen did not settle within {timeout:.0f} s")
+        await pilot.pause(0.1)
+        in_a_row = in_a_row + 1 if condition() else 0
 
 
 def snap_pane(
