@@ -191,8 +191,6 @@ class RecordLog(ScrollView, can_focus=True):
         self._top_seq: int | None = None
         self._styles: dict[str, Style] | None = None
         self._scrolling = False
-        self.marked: RecordFilter | None = None
-        """The filter whose matches are marked in keys and values (None: nothing marked)."""
 
     @property
     def empty_text(self) -> str:
@@ -429,7 +427,7 @@ class RecordLog(ScrollView, can_focus=True):
         base = cursor_style or self._style(_BASE)
         segments: list[Segment] = []
         gap = Segment(_GAP, base)
-        marked = self.marked
+        marked = self.view.filter  # its matches stand out in keys and values
         for index, (text, component) in enumerate(cells):
             if index:
                 segments.append(gap)

@@ -341,7 +341,6 @@ class TailPane(Vertical):
         if self._filter_error:
             return  # keep showing what the last valid filter kept
         self._start_refilter(self.view.set_filter(record_filter))
-        self.log_widget.marked = record_filter
         self.log_widget.data_changed()
         self._show_status()
 
@@ -387,8 +386,8 @@ class TailPane(Vertical):
 
     @on(RecordLog.Selected)
     def _open_record(self, event: RecordLog.Selected) -> None:
-        log = self.log_widget
-        self.app.push_screen(RecordDetailScreen(event.record, self.tz, log.step, log.marked))
+        log, marked = self.log_widget, self.view.filter
+        self.app.push_screen(RecordDetailScreen(event.record, self.tz, log.step, marked))
 
     def action_copy_record(self) -> None:
         record = self.log_widget.cursor_record
