@@ -93,12 +93,7 @@ class GeneratorSpec:
         request may be is refused here rather than by the first send."""
         if not self.topic:
             raise SpecError("a topic is needed: type its name", "topic")
-        if self.rate is not None and not self.rate > 0:
-            raise SpecError(
-                f"rate {self.rate:g}: a rate must be more than 0 records/s"
-                " (leave it empty for no limit)",
-                "rate",
-            )
+        _check_rate(self.rate)
         if self.record_size < 1:
             raise SpecError(f"record size {self.record_size} is less than 1 byte", "record_size")
         if self.keys in ("round-robin", "distinct") and self.key_count < 1:
@@ -160,6 +155,15 @@ def parse_spec(
     )
     spec.check()
     return spec
+
+
+def _check_rate(rate: float | None) -> None:
+    """A rate is more than 0 records/s, or None for no limit."""
+    if rate is not None and not rate > 0:
+        raise SpecError(
+            f"rate {rate:g}: a rate must be more than 0 records/s (leave it empty for no limit)",
+            "rate",
+        )
 
 
 def _rate(text: str) -> float | None:
@@ -281,8 +285,7 @@ class Generator:
 
     def set_rate(self, rate: float | None) -> None:
         """Send at `rate` records/s from now on (None: as fast as it can), while it runs."""
-        if rate is not None and not rate > 0:
-            raise SpecError(f"rate {rate:g}: a rate must be more than 0 records/s", "rate")
+        _check_rate(rate)
         self.spec = replace(self.spec, rate=rate)
         self._throttler.retarget(self.spec.load().throughput, now_ms())
 
