@@ -80,6 +80,11 @@ def job_line(job: FileJob) -> Content:
     return Content(f"{job.path.name}: {summary(job.run)}")
 
 
+def file_job_group(follow: bool) -> str:
+    """The worker group of a file job: one file produced and one followed at a time."""
+    return "produce-follow" if follow else "produce-file"
+
+
 def offset_text(ack: Acknowledgement) -> str:
     return "—" if ack.offset < 0 else str(ack.offset)
 
@@ -397,7 +402,7 @@ class ProducePane(Vertical):
         else:
             self._file_job = job
             records = file_records(path, file_format, job.run)
-        group = "produce-follow" if follow else "produce-file"
+        group = file_job_group(follow)
         self.run_worker(self._run_file_job(topic, job, records), group=group, exclusive=True)
         self._show_file_status()
 
@@ -411,17 +416,19 @@ class ProducePane(Vertical):
 
     @on(Button.Pressed, "#produce-file")
     def _produce_file_pressed(self) -> None:
-        if self._job_running("produce-file"):
-            self.workers.cancel_group(self, "produce-file")
-        else:
-            self._start_file_job(follow=False)
+        self._toggle_file_job(follow=False)
 
     @on(Button.Pressed, "#follow")
     def _follow_pressed(self) -> None:
-        if self._job_running("produce-follow"):
-            self.workers.cancel_group(self, "produce-follow")
+        self._toggle_file_job(follow=True)
+
+    def _toggle_file_job(self, follow: bool) -> None:
+        """Start producing (or following) the file, or stop the job doing it."""
+        group = file_job_group(follow)
+        if self._job_running(group):
+            self.workers.cancel_group(self, group)
         else:
-            self._start_file_job(follow=True)
+            self._start_file_job(follow=follow)
 
     async def _run_file_job(
         self,
