@@ -26,3 +26,13 @@ def embedded(tmp_path: Path) -> Iterator[EmbeddedBroker]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def other_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A second cluster to switch to, also stopped at the end whatever happens."""
+    broker = EmbeddedBroker(tmp_path / "other", port=0).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -111,62 +111,54 @@ async def test_status_follows_the_broker_going_away_and_coming_back(
 
 
 async def test_switching_to_another_clusters_profile(
-    embedded: EmbeddedBroker, tmp_path: Path
+    embedded: EmbeddedBroker, other_broker: EmbeddedBroker
 ) -> None:
-    other = EmbeddedBroker(tmp_path / "other", port=0).start()
-    try:
-        save_profiles({"other": Profile("other", other.bootstrap, "red")})
-        app = workbench_app(embedded)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_connected(pilot, app)
-            await pilot.press("ctrl+o")
-            await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
-            await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the list")
-            options = app.screen.query_one(OptionList)
-            assert [options.get_option_at_index(i).id for i in range(2)] == ["local", "other"]
-            await pilot.press("down", "enter")
-            await wait_until(
-                pilot,
-                lambda: (
-                    app.snapshot is not None
-                    and app.snapshot.cluster.brokers[0].port == port_of(other)
-                ),
-                "a snapshot of the other cluster",
-            )
-            assert app.workbench.profile.name == "other"
-            assert bar_text(app, "cluster-label") == f"other · {other.bootstrap}"
-    finally:
-        other.stop()
+    save_profiles({"other": Profile("other", other_broker.bootstrap, "red")})
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the list")
+        options = app.screen.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(2)] == ["local", "other"]
+        await pilot.press("down", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.snapshot is not None
+                and app.snapshot.cluster.brokers[0].port == port_of(other_broker)
+            ),
+            "a snapshot of the other cluster",
+        )
+        assert app.workbench.profile.name == "other"
+        assert bar_text(app, "cluster-label") == f"other · {other_broker.bootstrap}"
 
 
 async def test_adding_a_profile_saves_it_privately_and_connects(
-    embedded: EmbeddedBroker, tmp_path: Path
+    embedded: EmbeddedBroker, other_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    other = EmbeddedBroker(tmp_path / "other", port=0).start()
     properties = tmp_path / "client.properties"
     properties.write_text("client.id=workbench-test\n")
-    try:
-        app = workbench_app(embedded)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_connected(pilot, app)
-            await open_add_profile(pilot)
-            assert "new name" in await save_profile(pilot)
-            app.screen.query_one("#profile-name", Input).value = "staging"
-            app.screen.query_one("#profile-bootstrap", Input).value = other.bootstrap
-            app.screen.query_one("#profile-properties", Input).value = str(properties)
-            app.screen.query_one("#profile-properties", Input).focus()
-            await pilot.press("enter")
-            await wait_until(
-                pilot,
-                lambda: app.workbench.profile.name == "staging" and app.snapshot is not None,
-                "the new profile's cluster",
-            )
-        saved = load_profiles()["staging"]
-        assert saved.bootstrap_servers == other.bootstrap
-        assert saved.properties == {"client.id": "workbench-test"}
-        assert stat.S_IMODE(config_path().stat().st_mode) == 0o600
-    finally:
-        other.stop()
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        await open_add_profile(pilot)
+        assert "new name" in await save_profile(pilot)
+        app.screen.query_one("#profile-name", Input).value = "staging"
+        app.screen.query_one("#profile-bootstrap", Input).value = other_broker.bootstrap
+        app.screen.query_one("#profile-properties", Input).value = str(properties)
+        app.screen.query_one("#profile-properties", Input).focus()
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: app.workbench.profile.name == "staging" and app.snapshot is not None,
+            "the new profile's cluster",
+        )
+    saved = load_profiles()["staging"]
+    assert saved.bootstrap_servers == other_broker.bootstrap
+    assert saved.properties == {"client.id": "workbench-test"}
+    assert stat.S_IMODE(config_path().stat().st_mode) == 0o600
 
 
 async def test_a_bad_properties_file_is_refused_with_the_reason(

@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -283,31 +282,27 @@ async def test_typing_on_the_empty_form_fills_the_topic(embedded: EmbeddedBroker
 
 
 async def test_switching_clusters_and_quitting_stop_the_generators(
-    embedded: EmbeddedBroker, tmp_path: Path
+    embedded: EmbeddedBroker, other_broker: EmbeddedBroker
 ) -> None:
-    other = EmbeddedBroker(tmp_path / "other", port=0).start()
-    try:
-        save_profiles({"other": Profile("other", other.bootstrap, "red")})
-        app = workbench_app(embedded)
-        async with app.run_test(size=SIZE) as pilot:
-            await open_pane(pilot, app, ("orders", 1))
-            await fill(pilot, app, topic="orders", rate="100")
-            await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator")
-            first = app.generators.generators[0]
-            await pilot.press("ctrl+o")
-            await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
-            await pilot.press("down", "enter")
-            await wait_until(pilot, lambda: app.workbench.profile.name == "other", "the switch")
-            await wait_until(pilot, lambda: not rows(app), "the generators gone from the table")
-            assert first.state == "stopped" and not app.generators.generators
+    save_profiles({"other": Profile("other", other_broker.bootstrap, "red")})
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot, app, ("orders", 1))
+        await fill(pilot, app, topic="orders", rate="100")
+        await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator")
+        first = app.generators.generators[0]
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.workbench.profile.name == "other", "the switch")
+        await wait_until(pilot, lambda: not rows(app), "the generators gone from the table")
+        assert first.state == "stopped" and not app.generators.generators
 
-            await wait_until(pilot, lambda: app.admin is not None, "the other cluster")
-            assert app.admin is not None
-            await app.admin.create_topic("clicks", 1, 1)
-            await fill(pilot, app, topic="clicks", rate="100")
-            await wait_until(pilot, lambda: len(rows(app)) == 1, "a generator on the other")
-            second = app.generators.generators[0]
-            assert second.running
-        assert second.state == "stopped"  # the app quit: its generators stopped with it
-    finally:
-        other.stop()
+        await wait_until(pilot, lambda: app.admin is not None, "the other cluster")
+        assert app.admin is not None
+        await app.admin.create_topic("clicks", 1, 1)
+        await fill(pilot, app, topic="clicks", rate="100")
+        await wait_until(pilot, lambda: len(rows(app)) == 1, "a generator on the other")
+        second = app.generators.generators[0]
+        assert second.running
+    assert second.state == "stopped"  # the app quit: its generators stopped with it
