@@ -98,6 +98,20 @@ async def open_topics(pilot: Pilot[None], app: WorkbenchApp, *expected: str) -> 
     await wait_until(pilot, lambda: app.focused is table(app), "the topic list focused")
 
 
+async def open_configs(
+    pilot: Pilot[None], app: WorkbenchApp
+) -> tuple[EditConfigsScreen, DataTable[object]]:
+    """`e` on the topic under the cursor: the configs dialog and its table, once it lists
+    the topic's configs."""
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(app.screen, EditConfigsScreen), "the dialog")
+    dialog = app.screen
+    assert isinstance(dialog, EditConfigsScreen)
+    configs = dialog.query_one("#configs-table", DataTable)
+    await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
+    return dialog, configs
+
+
 async def select(pilot: Pilot[None], app: WorkbenchApp, topic: str) -> None:
     """Move the topic list's cursor onto `topic` with the arrow keys."""
     await select_row(pilot, table(app), topic)
@@ -384,11 +398,7 @@ async def test_edit_retention_and_remove_the_override(embedded: EmbeddedBroker) 
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "logs")
-        await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, EditConfigsScreen), "the dialog")
-        dialog = app.screen
-        configs = dialog.query_one("#configs-table", DataTable)
-        await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
+        dialog, configs = await open_configs(pilot, app)
         assert configs.get_cell("retention.ms", "source") == "default"
         # Find retention.ms with the filter, then edit it. Keys that move the focus are
         # waited out before the next key: the focus moves a moment after them.
@@ -439,11 +449,7 @@ async def test_set_a_config_by_name(embedded: EmbeddedBroker) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "logs")
-        await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, EditConfigsScreen), "the dialog")
-        dialog = app.screen
-        configs = dialog.query_one("#configs-table", DataTable)
-        await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
+        dialog, _ = await open_configs(pilot, app)
         status = dialog.query_one("#configs-status", Static)
         value = dialog.query_one("#configs-value", Input)
         await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
