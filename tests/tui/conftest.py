@@ -18,21 +18,22 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+def running_broker(data_dir: Path) -> Iterator[EmbeddedBroker]:
     """An embedded broker on a free port, stopped at the end whatever happens."""
-    broker = EmbeddedBroker(tmp_path / "broker", port=0).start()
+    broker = EmbeddedBroker(data_dir, port=0).start()
     try:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """The cluster the workbench starts on."""
+    yield from running_broker(tmp_path / "broker")
 
 
 @pytest.fixture
 def other_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A second cluster to switch to, also stopped at the end whatever happens."""
-    broker = EmbeddedBroker(tmp_path / "other", port=0).start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
+    """A second cluster to switch to."""
+    yield from running_broker(tmp_path / "other")
