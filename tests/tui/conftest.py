@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from workbench_pilot import running_broker
 
 from tui.embedded import EmbeddedBroker
 
@@ -18,22 +19,15 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def running_broker(data_dir: Path) -> Iterator[EmbeddedBroker]:
-    """An embedded broker on a free port, stopped at the end whatever happens."""
-    broker = EmbeddedBroker(data_dir, port=0).start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """The cluster the workbench starts on."""
-    yield from running_broker(tmp_path / "broker")
+    with running_broker(tmp_path / "broker") as broker:
+        yield broker
 
 
 @pytest.fixture
 def other_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A second cluster to switch to."""
-    yield from running_broker(tmp_path / "other")
+    with running_broker(tmp_path / "other") as broker:
+        yield broker

@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from workbench_pilot import SIZE, press_until, wait_connected, wait_until, workbench_app
+from workbench_pilot import (
+    SIZE,
+    press_until,
+    running_broker,
+    wait_connected,
+    wait_until,
+    workbench_app,
+)
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -41,11 +48,8 @@ _LAG = re.compile(r"lag\s+(\d+)")
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """An embedded broker that accepts the demo's short sessions."""
-    started = EmbeddedBroker(tmp_path / "broker", port=0, config=BROKER_CONFIG).start()
-    try:
+    with running_broker(tmp_path / "broker", BROKER_CONFIG) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def settings(**changes: object) -> DemoSettings:
@@ -305,16 +309,13 @@ async def test_on_another_cluster_the_demo_runs_on_client_side_events(
 ) -> None:
     """The app runs its embedded broker but is connected to a second, separate broker that
     it reaches only over the network, as it would an external cluster: no broker events."""
-    other = EmbeddedBroker(tmp_path / "other", port=0, config=BROKER_CONFIG).start()
-    try:
+    with running_broker(tmp_path / "other", BROKER_CONFIG) as other:
         workbench = Workbench(
             Profile("remote", other.bootstrap, "yellow"),
             from_properties(other.bootstrap, {}),
             broker,
         )
         await run_on_another_cluster(WorkbenchApp(workbench, watch_theme_files=False))
-    finally:
-        other.stop()
 
 
 async def run_on_another_cluster(app: WorkbenchApp) -> None:
