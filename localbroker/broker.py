@@ -147,7 +147,7 @@ class LocalBroker:
         changed the groups, then let it expire sessions and finish rebalances."""
         while True:
             state.groups_changed.clear()
-            deadline = state.groups.next_deadline()
+            deadline = state.next_group_deadline()
             delay = _GROUP_TICK_S if deadline is None else (deadline - now_ms()) / 1000
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
             # cancellation that stop() sends when the event fires at the same moment.
@@ -155,8 +155,7 @@ class LocalBroker:
                 async with asyncio.timeout(min(max(delay, 0.0), _GROUP_TICK_S)):
                     await state.groups_changed.wait()
             try:
-                state.groups.poll(now_ms())
-                await state.settle_group_writes()
+                await state.coordinate(lambda groups: groups.poll(now_ms()))
             except Exception:
                 log.exception("the group coordinator's timer failed")
 

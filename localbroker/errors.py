@@ -1,8 +1,8 @@
 """The one exception type every broker layer raises for a refusal a client should see.
 
-`error` is the name of a member of kio's `ErrorCode` (Kafka's error names in snake case,
-e.g. "unknown_topic_or_partition"), so the handler that catches it can answer with the
-right code and the message, without each layer knowing about the protocol.
+It carries kio's `ErrorCode` member, so the handler that catches it answers with that code and
+the message without each layer knowing about the protocol, and a misspelt error is a type
+error for mypy rather than a KeyError while serving a request.
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ from kio.schema.errors import ErrorCode
 
 
 class KafkaError(Exception):
-    def __init__(self, error: str, message: str = "") -> None:
-        super().__init__(message or error)
-        self.error = error
+    def __init__(self, code: ErrorCode, message: str = "") -> None:
+        super().__init__(message or code.name)
+        self.code = code
         self.message = message
-
-    @property
-    def code(self) -> ErrorCode:
-        return ErrorCode[self.error]

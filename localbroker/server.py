@@ -20,17 +20,16 @@ from .errors import KafkaError
 from .handlers import HANDLERS, RequestContext, supported_versions
 from .protocol.build import build
 from .protocol.codec import (
-    API_VERSIONS_KEY,
     MalformedRequest,
     RequestError,
     UnknownApi,
     UnsupportedApiVersion,
-    api_name,
     decode_request,
     encode_response,
     response_schema,
 )
 from .protocol.framing import FrameDecoder, FrameError
+from .protocol.names import ApiKey, api_name
 
 if TYPE_CHECKING:
     from .state import BrokerState
@@ -56,7 +55,7 @@ def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | N
 
 def _api_versions_fallback(correlation_id: int) -> list[Any]:
     """ApiVersions v0 with UNSUPPORTED_VERSION and our full table, so the client can downgrade."""
-    schema = response_schema(API_VERSIONS_KEY, 0)
+    schema = response_schema(ApiKey.API_VERSIONS, 0)
     assert schema is not None
     body: Any = build(
         schema,
@@ -231,7 +230,7 @@ class KafkaServer:
         return encode_response(header.correlation_id, result)
 
     def _refuse(self, exc: RequestError, connection: Connection) -> Any:
-        if exc.api_key == API_VERSIONS_KEY:
+        if exc.api_key == ApiKey.API_VERSIONS:
             return _api_versions_fallback(exc.correlation_id)
         body = _error_response(exc.api_key, exc.api_version, ErrorCode.unsupported_version)
         log.warning(

@@ -12,25 +12,32 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import TypeVar
+
+from kio.schema.errors import ErrorCode
 
 from .config.broker import BrokerConfig, Listener
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
+from .groups.events import GroupEvent
+from .groups.group import ClassicGroup
+from .groups.records import OffsetValue
 from .groups.storage import OffsetsTopic
 from .log.log_config import LogConfig
 from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
+from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_TOPIC_NAME_LENGTH = 249
 _LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 BROKER_COUNT = 1
-CLUSTER_METADATA_TOPIC = "__cluster_metadata"
-OFFSETS_TOPIC = "__consumer_offsets"
-INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC})
 # A __consumer_offsets partition larger than this is rewritten as a snapshot of the live state,
 # so replaying it at start-up stays quick.
 OFFSETS_COMPACTION_BYTES = 4 * 1024 * 1024
@@ -55,7 +62,7 @@ def validate_topic_name(name: str) -> None:
             " '.', '_' and '-'"
         )
     if reason is not None:
-        raise KafkaError("invalid_topic_exception", f"Topic name is invalid: {reason}")
+        raise KafkaError(ErrorCode.invalid_topic_exception, f"Topic name is invalid: {reason}")
 
 
 class BrokerState:
@@ -73,8 +80,8 @@ class BrokerState:
         self.advertised = Listener(config.host, config.port)
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
-        self._pending_group_flushes: list[tuple[PartitionLog, int]] = []
-        self.groups = GroupCoordinator(self._group_config(), self)
+        self._unsettled_group_writes: dict[PartitionLog, int] = {}
+        self._coordinator = GroupCoordinator(self._group_config(), self)
         self.offsets_topic = OffsetsTopic(
             lambda: self.store.topics[OFFSETS_TOPIC].partitions,
             lambda partition: self.logs.get(OFFSETS_TOPIC, partition),
@@ -94,7 +101,7 @@ class BrokerState:
         try:
             self.logs.load(partitions, now_ms())
             if OFFSETS_TOPIC in self.store.topics:
-                self.groups.load(self.offsets_topic.replay(), now_ms())
+                self._coordinator.load(self.offsets_topic.replay(), now_ms())
         except Exception:
             self.logs.abandon()
             raise
@@ -119,7 +126,7 @@ class BrokerState:
         partition_log = self.logs.get(topic, partition)
         if partition_log is None:
             raise KafkaError(
-                "unknown_topic_or_partition",
+                ErrorCode.unknown_topic_or_partition,
                 f"This server does not host this topic-partition: {topic}-{partition}",
             )
         return partition_log
@@ -140,14 +147,16 @@ class BrokerState:
         """
         validate_topic_name(name)
         if name in INTERNAL_TOPICS and not internal:
-            raise KafkaError("invalid_request", f"Creation of internal topic {name} is prohibited.")
+            raise KafkaError(
+                ErrorCode.invalid_request, f"Creation of internal topic {name} is prohibited."
+            )
         if name in self.store.topics:
-            raise KafkaError("topic_already_exists", f"Topic '{name}' already exists.")
+            raise KafkaError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
         collision = name.replace(".", "_")
         for existing in self.store.topics:
             if existing.replace(".", "_") == collision:
                 raise KafkaError(
-                    "invalid_topic_exception",
+                    ErrorCode.invalid_topic_exception,
                     f"Topic '{name}' collides with existing topic: {existing}",
                 )
         if partitions == -1:
@@ -156,17 +165,17 @@ class BrokerState:
             replication_factor = self.config.default_replication_factor
         if partitions <= 0:
             raise KafkaError(
-                "invalid_partitions",
+                ErrorCode.invalid_partitions,
                 "Number of partitions was set to an invalid non-positive value.",
             )
         if replication_factor <= 0:
             raise KafkaError(
-                "invalid_replication_factor",
+                ErrorCode.invalid_replication_factor,
                 "Replication factor must be larger than 0, or -1 to use the default value.",
             )
         if replication_factor > BROKER_COUNT:
             raise KafkaError(
-                "invalid_replication_factor",
+                ErrorCode.invalid_replication_factor,
                 f"Unable to replicate the partition {replication_factor} time(s): The target"
                 f" replication factor of {replication_factor} cannot be reached because only"
                 f" {BROKER_COUNT} broker(s) are registered.",
@@ -191,7 +200,7 @@ class BrokerState:
             return topic
         if not self.config.auto_create_topics_enable:
             raise KafkaError(
-                "unknown_topic_or_partition",
+                ErrorCode.unknown_topic_or_partition,
                 f"Topic {name} does not exist and auto.create.topics.enable is false",
             )
         return self.create_topic(name)
@@ -200,7 +209,7 @@ class BrokerState:
         topic = self.store.topics.get(name)
         if topic is None:
             raise KafkaError(
-                "unknown_topic_or_partition",
+                ErrorCode.unknown_topic_or_partition,
                 "This server does not host this topic-partition.",
             )
         for partition in range(topic.partitions):
@@ -208,23 +217,27 @@ class BrokerState:
             self.logs.delete(name, partition)
         self.store.remove_topic(name)
         self.logs.write_checkpoints()
-        self.groups.offsets.forget_topic(name)
+        # Its committed offsets go too; like Kafka, the tombstones are not fsynced before the
+        # answer (a crash may bring back offsets of a topic that no longer exists, unused).
+        self._coordinator.offsets.forget_topic(name)
         log.info("deleted topic %s", name)
         return topic
 
     def create_partitions(self, name: str, count: int, *, validate_only: bool = False) -> None:
         topic = self.store.topics.get(name)
         if topic is None:
-            raise KafkaError("unknown_topic_or_partition", f"The topic '{name}' does not exist.")
+            raise KafkaError(
+                ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
+            )
         if count < topic.partitions:
             raise KafkaError(
-                "invalid_partitions",
+                ErrorCode.invalid_partitions,
                 f"The topic {name} currently has {topic.partitions} partition(s);"
                 f" {count} would not be an increase.",
             )
         if count == topic.partitions:
             raise KafkaError(
-                "invalid_partitions", f"Topic already has {topic.partitions} partition(s)."
+                ErrorCode.invalid_partitions, f"Topic already has {topic.partitions} partition(s)."
             )
         if validate_only:
             return
@@ -275,7 +288,7 @@ class BrokerState:
                 await asyncio.shield(running)
             except OSError as exc:
                 raise KafkaError(
-                    "kafka_storage_error",
+                    ErrorCode.kafka_storage_error,
                     f"fsync of {partition_log.topic}-{partition_log.partition} failed: {exc}",
                 ) from exc
 
@@ -304,6 +317,54 @@ class BrokerState:
         ]
 
     # -- consumer groups ----------------------------------------------------------------
+
+    async def coordinate(self, operation: Callable[[GroupCoordinator], T]) -> T:
+        """Change the groups: the only way a handler reaches the group coordinator's changing
+        calls, so none can forget what every change needs (see `coordinate_parked`)."""
+        return await self.coordinate_parked(lambda groups, done: done(operation(groups)))
+
+    async def coordinate_parked(
+        self, start: Callable[[GroupCoordinator, Callable[[T], None]], None]
+    ) -> T:
+        """Start a change the coordinator answers through a callback, perhaps much later
+        (JoinGroup and SyncGroup park until the rebalance gets there), and wait for it.
+
+        The coordinator's timer task wakes, since the change may have moved its next
+        deadline; and the answer waits until the records the coordinator wrote meanwhile are
+        as durable as the flush policy requires.
+        """
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+        def done(result: T) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        start(self._coordinator, done)
+        self.groups_changed.set()
+        result = await future
+        await self._settle_group_writes()
+        return result
+
+    @property
+    def groups(self) -> Mapping[str, ClassicGroup]:
+        """Every group by id, to read (changes go through `coordinate`)."""
+        return MappingProxyType(self._coordinator.groups)
+
+    def list_groups(self, states: Iterable[str] = ()) -> list[ClassicGroup]:
+        return self._coordinator.list_groups(states)
+
+    def committed_offsets(
+        self, group_id: str, partitions: list[tuple[str, int]] | None
+    ) -> dict[tuple[str, int], OffsetValue | None]:
+        return self._coordinator.offsets.fetch(group_id, partitions)
+
+    def subscribe_groups(self, listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
+        """Call `listener` with every GroupEvent (on the broker's loop); returns the function
+        that unsubscribes."""
+        return self._coordinator.subscribe(listener)
+
+    def next_group_deadline(self) -> int | None:
+        return self._coordinator.next_deadline()
 
     def _group_config(self) -> GroupConfig:
         config = self.config
@@ -346,19 +407,28 @@ class BrokerState:
         self.offsets_topic.append(self.offsets_topic.partition_of(group_id), records, now_ms())
 
     def _group_write_needs_flush(self, partition_log: PartitionLog, upto: int) -> None:
-        self._pending_group_flushes.append((partition_log, upto))
+        known = self._unsettled_group_writes.get(partition_log, 0)
+        self._unsettled_group_writes[partition_log] = max(known, upto)
 
-    async def settle_group_writes(self) -> None:
-        """Wait for the fsyncs the flush policy requires of records the coordinator wrote."""
-        pending, self._pending_group_flushes = self._pending_group_flushes, []
-        if pending:
-            await asyncio.gather(*(self.flush(log_, upto) for log_, upto in pending))
+    async def _settle_group_writes(self) -> None:
+        """Wait for the fsyncs the flush policy requires of every record the coordinator has
+        written so far. Every caller waits for all of them: a request that wrote records
+        must not be answered while another caller's fsync of them is still running."""
+        pending = list(self._unsettled_group_writes.items())
+        if not pending:
+            return
+        await asyncio.gather(*(self.flush(log_, upto) for log_, upto in pending))
+        for partition_log, upto in pending:
+            if self._unsettled_group_writes.get(partition_log) == upto:
+                del self._unsettled_group_writes[partition_log]
 
     def compact_offsets_topic(self) -> int:
         """Shrink `__consumer_offsets` partitions that outgrew the compaction threshold."""
         if OFFSETS_TOPIC not in self.store.topics:
             return 0
-        return self.offsets_topic.compact(self.groups.groups, OFFSETS_COMPACTION_BYTES, now_ms())
+        return self.offsets_topic.compact(
+            self._coordinator.groups, OFFSETS_COMPACTION_BYTES, now_ms()
+        )
 
     def enforce_retention(self) -> int:
         moment = now_ms()

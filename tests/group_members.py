@@ -115,7 +115,7 @@ class EventLog:
         self.group_id = group_id
         self._lock = threading.Lock()
         self._events: list[events.GroupEvent] = []
-        self._unsubscribe = broker.call(lambda: broker.state.groups.subscribe(self._collect))
+        self._unsubscribe = broker.call(lambda: broker.state.subscribe_groups(self._collect))
         self._broker = broker
 
     def _collect(self, event: events.GroupEvent) -> None:
@@ -160,7 +160,7 @@ def group_view(broker: BrokerThread, group_id: str) -> GroupView | None:
     """A snapshot of the coordinator's group, taken on the broker loop."""
 
     def snapshot() -> GroupView | None:
-        group = broker.state.groups.groups.get(group_id)
+        group = broker.state.groups.get(group_id)
         if group is None:
             return None
         return GroupView(

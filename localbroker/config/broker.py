@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kio.schema.errors import ErrorCode
+
 from ..errors import KafkaError
 from ..log.log_config import LogConfig
+from ..protocol.names import ConfigSource
 from .definitions import BROKER_CONFIGS, BROKER_CONFIGS_BY_NAME
-from .entries import ConfigEntry, ConfigSource, Synonym
+from .entries import ConfigEntry, Synonym
 from .topic import broker_synonyms, resolve_topic_value, validate_topic_configs
 from .values import normalize
 
@@ -47,7 +50,7 @@ def parse_listener(text: str) -> Listener:
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise KafkaError(
-            "invalid_config", f"cannot parse listener {first!r}; use PLAINTEXT://host:port"
+            ErrorCode.invalid_config, f"cannot parse listener {first!r}; use PLAINTEXT://host:port"
         )
     return Listener(host.strip("[]"), int(port))
 
@@ -223,7 +226,8 @@ class BrokerConfig:
         )
         if refused:
             raise KafkaError(
-                "invalid_request", f"Cannot update these configs dynamically: {', '.join(refused)}"
+                ErrorCode.invalid_request,
+                f"Cannot update these configs dynamically: {', '.join(refused)}",
             )
         return {
             name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from kio.schema.errors import ErrorCode
+
 from ..errors import KafkaError
+from ..protocol.names import ConfigSource
 from .definitions import SYNONYM_TO_MS, TOPIC_CONFIG_SYNONYMS, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME
-from .entries import ConfigEntry, ConfigSource, Synonym
+from .entries import ConfigEntry, Synonym
 from .values import normalize
 
 if TYPE_CHECKING:
@@ -85,19 +88,21 @@ def validate_topic_configs(configs: Mapping[str, str | None]) -> dict[str, str]:
     """Normalized topic overrides, or INVALID_CONFIG / INVALID_REQUEST with Kafka's message."""
     nulls = sorted(name for name, value in configs.items() if value is None)
     if nulls:
-        raise KafkaError("invalid_request", f"Null value not supported for : {', '.join(nulls)}")
+        raise KafkaError(
+            ErrorCode.invalid_request, f"Null value not supported for : {', '.join(nulls)}"
+        )
     normalized: dict[str, str] = {}
     for name, value in configs.items():
         definition = TOPIC_CONFIGS_BY_NAME.get(name)
         if definition is None:
-            raise KafkaError("invalid_config", f"Unknown topic config name: {name}")
+            raise KafkaError(ErrorCode.invalid_config, f"Unknown topic config name: {name}")
         assert value is not None
         normalized[name] = normalize(definition, value)
     low = int(normalized.get("min.compaction.lag.ms", "0"))
     high = int(normalized.get("max.compaction.lag.ms", str(2**63 - 1)))
     if low > high:
         raise KafkaError(
-            "invalid_config",
+            ErrorCode.invalid_config,
             f"conflict topic config setting min.compaction.lag.ms ({low}) >"
             f" max.compaction.lag.ms ({high})",
         )

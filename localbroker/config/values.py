@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import re
 
+from kio.schema.errors import ErrorCode
+
 from ..errors import KafkaError
+from ..protocol.names import ConfigType
 from .definitions import ConfigDef
 
 _RANGE = re.compile(r"^\[(-?[\d.]+),\.\.\.(?:,(-?[\d.]+))?\](?: or (-?\d+))?$")
 _CHOICES = re.compile(r"^\[([A-Za-z][\w.\-]*(?:, [A-Za-z][\w.\-]*)*)\]$")
-_BOUNDS = {"SHORT": 2**15, "INT": 2**31, "LONG": 2**63}
+_BOUNDS = {ConfigType.SHORT: 2**15, ConfigType.INT: 2**31, ConfigType.LONG: 2**63}
+_NUMBERS = (*_BOUNDS, ConfigType.DOUBLE)
 
 
 def invalid(name: str, value: object, reason: str) -> KafkaError:
-    return KafkaError("invalid_config", f"Invalid value {value} for configuration {name}: {reason}")
+    return KafkaError(
+        ErrorCode.invalid_config, f"Invalid value {value} for configuration {name}: {reason}"
+    )
 
 
 def _number(definition: ConfigDef, text: str) -> int | float:
     try:
-        if definition.type == "DOUBLE":
+        if definition.type == ConfigType.DOUBLE:
             return float(text)
         number = int(text)
     except ValueError:
-        raise invalid(definition.name, text, f"Not a number of type {definition.type}") from None
+        raise invalid(
+            definition.name, text, f"Not a number of type {definition.type.name}"
+        ) from None
     bound = _BOUNDS[definition.type]
     if not -bound <= number < bound:
-        raise invalid(definition.name, text, f"Not a number of type {definition.type}")
+        raise invalid(definition.name, text, f"Not a number of type {definition.type.name}")
     return number
 
 
@@ -57,16 +65,16 @@ def normalize(definition: ConfigDef, value: str) -> str:
     """The canonical string form of `value`, or KafkaError(INVALID_CONFIG) with Kafka's reason."""
     text = value.strip()
     kind = definition.type
-    if kind == "BOOLEAN":
+    if kind == ConfigType.BOOLEAN:
         if text.lower() not in ("true", "false"):
             raise invalid(definition.name, text, "Expected value to be either true or false")
         return text.lower()
-    if kind in ("SHORT", "INT", "LONG", "DOUBLE"):
+    if kind in _NUMBERS:
         number = _number(definition, text)
         _check_range(definition, number)
         return str(number)
     choices = _choices(definition)
-    if kind == "LIST":
+    if kind == ConfigType.LIST:
         items = [item.strip() for item in text.split(",") if item.strip()]
         if choices is not None:
             for item in items:

@@ -15,13 +15,15 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-from .consumer_protocol import assigned_partitions
+from kio.schema.errors import ErrorCode
+
+from ..protocol.consumer_protocol import assigned_partitions
+from ..protocol.names import GroupState
 from .events import (
-    GroupDeleted,
     GroupEmptied,
     GroupEvent,
+    LeaveReason,
     MemberJoined,
     MemberLeft,
     RebalanceCompleted,
@@ -29,14 +31,13 @@ from .events import (
 )
 from .group import (
     ClassicGroup,
-    GroupState,
     JoinCallback,
     JoinResult,
     Member,
     SyncCallback,
     SyncResult,
 )
-from .offsets import GroupOffsets
+from .offsets import GroupOffsets, OffsetsConfig
 from .records import (
     GroupKey,
     GroupValue,
@@ -47,6 +48,7 @@ from .records import (
     encode_group,
     encode_key,
 )
+from .registry import GroupRegistry, GroupStorage
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +58,6 @@ NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000
 UNKNOWN_MEMBER = ""
 MEMBER_ID_REQUIRED_VERSION = 4
 SKIP_ASSIGNMENT_VERSION = 9
-
-
-class GroupStorage(Protocol):
-    """Where the coordinator's records go (the `__consumer_offsets` partition of the group)."""
-
-    def write_group_records(
-        self, group_id: str, records: list[tuple[bytes, bytes | None]]
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,25 +89,21 @@ class JoinRequest:
 class GroupCoordinator:
     def __init__(self, config: GroupConfig, storage: GroupStorage) -> None:
         self.config = config
-        self.storage = storage
-        self.groups: dict[str, ClassicGroup] = {}
-        self._listeners: list[Callable[[GroupEvent], None]] = []
-        self.offsets = GroupOffsets(self)
+        self._registry = GroupRegistry(storage)
+        self.offsets = GroupOffsets(
+            self._registry,
+            OffsetsConfig(config.offsets_retention_ms, config.offset_metadata_max_bytes),
+        )
         self._next_offset_expiry_ms = 0
 
-    # -- observers --------------------------------------------------------------------------
+    @property
+    def groups(self) -> dict[str, ClassicGroup]:
+        """Every group by id (read them; change them only through the coordinator's calls)."""
+        return self._registry.groups
 
     def subscribe(self, listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
         """Call `listener` with every GroupEvent; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    def emit(self, event: GroupEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("group event listener failed on %s", event)
+        return self._registry.subscribe(listener)
 
     # -- JoinGroup ------------------------------------------------------------------------
 
@@ -126,23 +116,29 @@ class GroupCoordinator:
         created = group is None
         if group is None:
             if request.member_id != UNKNOWN_MEMBER:
-                respond(JoinResult(error="unknown_member_id", member_id=request.member_id))
+                respond(JoinResult(error=ErrorCode.unknown_member_id, member_id=request.member_id))
                 return
-            group = self.groups[request.group_id] = ClassicGroup(request.group_id)
+            group = self._registry.create(request.group_id)
             group.state_timestamp_ms = now_ms
         if created:
             self._persist_empty_group(group, now_ms)
         if not self._accepts(group, request.member_id):
             if request.member_id in group.members:
-                self._remove_member(group, group.members[request.member_id], "group full", now_ms)
+                self._remove_member(
+                    group, group.members[request.member_id], LeaveReason.GROUP_FULL, now_ms
+                )
             group.pending_members.pop(request.member_id, None)
-            respond(JoinResult(error="group_max_size_reached"))
+            respond(JoinResult(error=ErrorCode.group_max_size_reached))
             return
         if group.state == GroupState.DEAD:
-            respond(JoinResult(error="coordinator_not_available", member_id=request.member_id))
+            respond(
+                JoinResult(error=ErrorCode.coordinator_not_available, member_id=request.member_id)
+            )
             return
         if not group.supports(request.protocol_type, request.protocols):
-            respond(JoinResult(error="inconsistent_group_protocol", member_id=request.member_id))
+            respond(
+                JoinResult(error=ErrorCode.inconsistent_group_protocol, member_id=request.member_id)
+            )
             return
         if request.member_id == UNKNOWN_MEMBER:
             self._join_new_member(group, request, now_ms, respond)
@@ -164,19 +160,19 @@ class GroupCoordinator:
     def _persist_empty_group(self, group: ClassicGroup, now_ms: int) -> None:
         """A JoinGroup that creates a group records it at once, as Kafka does."""
         empty = GroupValue("", 0, None, None, now_ms)
-        self.storage.write_group_records(
+        self._registry.write(
             group.group_id, [(encode_key(GroupKey(group.group_id)), encode_group(empty))]
         )
 
-    def _validate_join(self, request: JoinRequest) -> str | None:
+    def _validate_join(self, request: JoinRequest) -> ErrorCode | None:
         if not request.group_id:
-            return "invalid_group_id"
+            return ErrorCode.invalid_group_id
         if not (
             self.config.min_session_timeout_ms
             <= request.session_timeout_ms
             <= self.config.max_session_timeout_ms
         ):
-            return "invalid_session_timeout"
+            return ErrorCode.invalid_session_timeout
         return None
 
     def _new_member_id(self, request: JoinRequest) -> str:
@@ -193,7 +189,7 @@ class GroupCoordinator:
         member_id = self._new_member_id(request)
         if instance_id is None and request.api_version >= MEMBER_ID_REQUIRED_VERSION:
             group.pending_members[member_id] = now_ms + request.session_timeout_ms
-            respond(JoinResult(error="member_id_required", member_id=member_id))
+            respond(JoinResult(error=ErrorCode.member_id_required, member_id=member_id))
             return
         self._add_member_and_rebalance(group, request, member_id, now_ms, respond)
 
@@ -229,7 +225,7 @@ class GroupCoordinator:
                 member.join_callback = respond
                 member.respond_join(self._join_result(group, member))
         else:
-            respond(JoinResult(error="unknown_member_id", member_id=member_id))
+            respond(JoinResult(error=ErrorCode.unknown_member_id, member_id=member_id))
         member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
 
     def _update_member(self, member: Member, request: JoinRequest, respond: JoinCallback) -> None:
@@ -266,7 +262,7 @@ class GroupCoordinator:
             group.static_members[member.group_instance_id] = member_id
         if group.leader_id is None:
             group.leader_id = member_id
-        self.emit(
+        self._registry.emit(
             MemberJoined(
                 group.group_id,
                 member_id,
@@ -291,8 +287,8 @@ class GroupCoordinator:
         old = group.members.pop(old_id)
         old_leader = group.leader_id
         new_id = self._new_member_id(request)
-        old.respond_join(JoinResult(error="fenced_instance_id", member_id=old_id))
-        old.respond_sync(SyncResult(error="fenced_instance_id"))
+        old.respond_join(JoinResult(error=ErrorCode.fenced_instance_id, member_id=old_id))
+        old.respond_sync(SyncResult(error=ErrorCode.fenced_instance_id))
         member = Member(
             new_id,
             instance_id,
@@ -311,8 +307,10 @@ class GroupCoordinator:
         if group.leader_id == old_id:
             group.leader_id = new_id
         group.pending_sync.discard(old_id)
-        self.emit(MemberLeft(group.group_id, old_id, instance_id, "fenced", now_ms))
-        self.emit(
+        self._registry.emit(
+            MemberLeft(group.group_id, old_id, instance_id, LeaveReason.FENCED, now_ms)
+        )
+        self._registry.emit(
             MemberJoined(
                 group.group_id, new_id, instance_id, member.client_id, member.client_host, now_ms
             )
@@ -357,7 +355,7 @@ class GroupCoordinator:
                 member.assignment = b""
                 if member.sync_callback is not None:
                     member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
-                member.respond_sync(SyncResult(error="rebalance_in_progress"))
+                member.respond_sync(SyncResult(error=ErrorCode.rebalance_in_progress))
         group.pending_sync.clear()
         group.sync_deadline_ms = None
         if group.state == GroupState.EMPTY:
@@ -370,7 +368,9 @@ class GroupCoordinator:
             group.join_deadline_ms = now_ms + group.max_rebalance_timeout_ms
         if group.state != GroupState.PREPARING_REBALANCE:
             group.transition(GroupState.PREPARING_REBALANCE, now_ms)
-            self.emit(RebalanceStarted(group.group_id, group.generation_id, reason, now_ms))
+            self._registry.emit(
+                RebalanceStarted(group.group_id, group.generation_id, reason, now_ms)
+            )
 
     def _join_deadline_passed(self, group: ClassicGroup, now_ms: int) -> None:
         """The join timer fired. In the initial rebalance, members that arrived during the
@@ -407,7 +407,7 @@ class GroupCoordinator:
             for m in group.members.values()
             if m.join_callback is None and m.group_instance_id is None
         ]:
-            self._remove_member(group, member, "not rejoined", now_ms)
+            self._remove_member(group, member, LeaveReason.NOT_REJOINED, now_ms)
         joined = [m for m in group.members.values() if m.join_callback is not None]
         if group.members and not joined:
             group.join_deadline_ms = now_ms + group.max_rebalance_timeout_ms
@@ -421,7 +421,7 @@ class GroupCoordinator:
             group.subscribed = set()
             group.transition(GroupState.EMPTY, now_ms)
             self._persist_group(group)
-            self.emit(GroupEmptied(group.group_id, group.generation_id, now_ms))
+            self._registry.emit(GroupEmptied(group.group_id, group.generation_id, now_ms))
             return
         leader = group.members.get(group.leader_id or "")
         if leader is None or leader.join_callback is None:
@@ -436,16 +436,18 @@ class GroupCoordinator:
             member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
             member.respond_join(self._join_result(group, member))
 
-    def _remove_member(self, group: ClassicGroup, member: Member, reason: str, now_ms: int) -> None:
+    def _remove_member(
+        self, group: ClassicGroup, member: Member, reason: LeaveReason, now_ms: int
+    ) -> None:
         group.members.pop(member.member_id, None)
         if member.group_instance_id is not None:
             group.static_members.pop(member.group_instance_id, None)
         group.pending_sync.discard(member.member_id)
         if group.leader_id == member.member_id:
             group.leader_id = next(iter(group.members), None)
-        member.respond_join(JoinResult(error="unknown_member_id"))
-        member.respond_sync(SyncResult(error="unknown_member_id"))
-        self.emit(
+        member.respond_join(JoinResult(error=ErrorCode.unknown_member_id))
+        member.respond_sync(SyncResult(error=ErrorCode.unknown_member_id))
+        self._registry.emit(
             MemberLeft(group.group_id, member.member_id, member.group_instance_id, reason, now_ms)
         )
 
@@ -469,7 +471,7 @@ class GroupCoordinator:
         respond: SyncCallback,
     ) -> None:
         if not group_id:
-            respond(SyncResult(error="invalid_group_id"))
+            respond(SyncResult(error=ErrorCode.invalid_group_id))
             return
         group = self.groups.get(group_id)
         error = self._member_error(group, member_id, group_instance_id, generation_id)
@@ -481,14 +483,14 @@ class GroupCoordinator:
                 or (protocol_name is not None and protocol_name != group.protocol_name)
             )
         ):
-            error = "inconsistent_group_protocol"
+            error = ErrorCode.inconsistent_group_protocol
         if error is not None or group is None:
-            respond(SyncResult(error=error or "unknown_member_id"))
+            respond(SyncResult(error=error or ErrorCode.unknown_member_id))
             return
         member = group.members[member_id]
         member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
         if group.state == GroupState.PREPARING_REBALANCE:
-            respond(SyncResult(error="rebalance_in_progress"))
+            respond(SyncResult(error=ErrorCode.rebalance_in_progress))
         elif group.state == GroupState.COMPLETING_REBALANCE:
             member.sync_callback = respond
             group.pending_sync.discard(member_id)
@@ -504,7 +506,7 @@ class GroupCoordinator:
                 )
             )
         else:
-            respond(SyncResult(error="unknown_member_id"))
+            respond(SyncResult(error=ErrorCode.unknown_member_id))
 
     def _apply_assignment(
         self, group: ClassicGroup, assignments: dict[str, bytes], now_ms: int
@@ -523,7 +525,7 @@ class GroupCoordinator:
                     assignment=member.assignment,
                 )
             )
-        self.emit(
+        self._registry.emit(
             RebalanceCompleted(
                 group.group_id,
                 group.generation_id,
@@ -543,55 +545,55 @@ class GroupCoordinator:
         member_id: str,
         group_instance_id: str | None,
         now_ms: int,
-    ) -> str:
+    ) -> ErrorCode:
         if not group_id:
-            return "invalid_group_id"
+            return ErrorCode.invalid_group_id
         group = self.groups.get(group_id)
         error = self._member_error(group, member_id, group_instance_id, generation_id)
         if error is not None or group is None:
-            return error or "unknown_member_id"
+            return error or ErrorCode.unknown_member_id
         member = group.members[member_id]
         member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
         if group.state == GroupState.PREPARING_REBALANCE:
-            return "rebalance_in_progress"
-        return "none"
+            return ErrorCode.rebalance_in_progress
+        return ErrorCode.none
 
     def leave(
         self, group_id: str, members: list[tuple[str, str | None]], now_ms: int
-    ) -> tuple[str, list[str]]:
+    ) -> tuple[ErrorCode, list[ErrorCode]]:
         """Remove members (member id, instance id); top-level error and one error each."""
         if not group_id:
-            return "invalid_group_id", []
+            return ErrorCode.invalid_group_id, []
         group = self.groups.get(group_id)
         if group is None:
-            return "none", ["unknown_member_id"] * len(members)
+            return ErrorCode.none, [ErrorCode.unknown_member_id] * len(members)
         if group.state == GroupState.DEAD:
-            return "coordinator_not_available", []
+            return ErrorCode.coordinator_not_available, []
         errors = []
         removed = []
         for member_id, instance_id in members:
             if member_id == UNKNOWN_MEMBER:
                 member_id = group.static_members.get(instance_id or "", UNKNOWN_MEMBER)
                 if member_id == UNKNOWN_MEMBER:
-                    errors.append("unknown_member_id")
+                    errors.append(ErrorCode.unknown_member_id)
                     continue
             elif member_id in group.pending_members:
                 del group.pending_members[member_id]
-                errors.append("none")
+                errors.append(ErrorCode.none)
                 continue
             else:
                 error = group.validate_member(member_id, instance_id)
                 if error is not None:
                     errors.append(error)
                     continue
-            self._remove_member(group, group.members[member_id], "left", now_ms)
+            self._remove_member(group, group.members[member_id], LeaveReason.LEFT, now_ms)
             removed.append(member_id)
-            errors.append("none")
+            errors.append(ErrorCode.none)
         if removed:
             self._rebalance_after_removal(group, now_ms, f"{', '.join(removed)} left the group")
         elif group.state == GroupState.PREPARING_REBALANCE:
             self._maybe_complete_join(group, now_ms)
-        return "none", errors
+        return ErrorCode.none, errors
 
     def _member_error(
         self,
@@ -599,17 +601,17 @@ class GroupCoordinator:
         member_id: str,
         group_instance_id: str | None,
         generation_id: int,
-    ) -> str | None:
+    ) -> ErrorCode | None:
         """Checks shared by SyncGroup and Heartbeat, in Kafka's order."""
         if group is None:
-            return "unknown_member_id"
+            return ErrorCode.unknown_member_id
         if group.state == GroupState.DEAD:
-            return "coordinator_not_available"
+            return ErrorCode.coordinator_not_available
         error = group.validate_member(member_id, group_instance_id)
         if error is not None:
             return error
         if generation_id != group.generation_id:
-            return "illegal_generation"
+            return ErrorCode.illegal_generation
         return None
 
     # -- timers -----------------------------------------------------------------------------
@@ -644,7 +646,7 @@ class GroupCoordinator:
             ):
                 laggards = [group.members[m] for m in group.pending_sync if m in group.members]
                 for member in laggards:
-                    self._remove_member(group, member, "not synced", now_ms)
+                    self._remove_member(group, member, LeaveReason.NOT_SYNCED, now_ms)
                 group.sync_deadline_ms = None
                 self._rebalance_after_removal(group, now_ms, "members missed SyncGroup")
         if now_ms >= self._next_offset_expiry_ms:
@@ -662,7 +664,7 @@ class GroupCoordinator:
             if (m.is_new or not m.awaiting_response) and now_ms >= m.heartbeat_deadline_ms
         ]
         for member in expired:
-            self._remove_member(group, member, "expired", now_ms)
+            self._remove_member(group, member, LeaveReason.EXPIRED, now_ms)
         if expired:
             names = ", ".join(m.member_id for m in expired)
             self._rebalance_after_removal(group, now_ms, f"session of {names} expired")
@@ -677,29 +679,20 @@ class GroupCoordinator:
             if g.state != GroupState.DEAD and (not wanted or g.state.value.lower() in wanted)
         ]
 
-    def delete_group(self, group_id: str, now_ms: int) -> str:
+    def delete_group(self, group_id: str, now_ms: int) -> ErrorCode:
         """DeleteGroups: only an Empty group (or a simple consumer's) can be deleted."""
         group = self.groups.get(group_id)
         if group is None or group.state == GroupState.DEAD:
-            return "group_id_not_found"
+            return ErrorCode.group_id_not_found
         if group.state != GroupState.EMPTY:
-            return "non_empty_group"
-        self.remove_group(group, now_ms)
-        return "none"
-
-    def remove_group(self, group: ClassicGroup, now_ms: int) -> None:
-        """Tombstone the group's offsets and metadata and forget it."""
-        records = self.offsets.tombstones(group)
-        records.append((encode_key(GroupKey(group.group_id)), None))
-        self.storage.write_group_records(group.group_id, records)
-        group.transition(GroupState.DEAD, now_ms)
-        del self.groups[group.group_id]
-        self.emit(GroupDeleted(group.group_id, now_ms))
+            return ErrorCode.non_empty_group
+        self._registry.remove(group, now_ms)
+        return ErrorCode.none
 
     # -- persistence --------------------------------------------------------------------------
 
     def _persist_group(self, group: ClassicGroup) -> None:
-        self.storage.write_group_records(
+        self._registry.write(
             group.group_id,
             [(encode_key(GroupKey(group.group_id)), encode_group(group.to_record()))],
         )
@@ -727,7 +720,7 @@ class GroupCoordinator:
             self.groups.pop(group_id, None)
             return
         value = decode_group(value_bytes)
-        group = self.groups.get(group_id) or ClassicGroup(group_id)
+        group = self._registry.get(group_id) or self._registry.create(group_id)
         group.protocol_type = value.protocol_type or None
         group.generation_id = value.generation_id
         group.protocol_name = value.protocol_name
@@ -752,4 +745,3 @@ class GroupCoordinator:
             if m.group_instance_id is not None:
                 group.static_members[m.group_instance_id] = m.member_id
         group.state = GroupState.EMPTY
-        self.groups[group_id] = group

@@ -7,6 +7,7 @@ view built from them never has to poll the wire.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TypeAlias
 
 
@@ -20,15 +21,29 @@ class MemberJoined:
     at_ms: int
 
 
+class LeaveReason(StrEnum):
+    """Why a member is no longer in its group."""
+
+    LEFT = "left"
+    """It sent LeaveGroup."""
+    EXPIRED = "expired"
+    """No heartbeat within session.timeout.ms."""
+    FENCED = "fenced"
+    """A static member restarted under the same group.instance.id and took its place."""
+    NOT_REJOINED = "not rejoined"
+    """It did not rejoin before the rebalance's join phase ended."""
+    NOT_SYNCED = "not synced"
+    """It did not send SyncGroup before the rebalance timed out."""
+    GROUP_FULL = "group full"
+    """Its rejoin would have taken the group past group.max.size."""
+
+
 @dataclass(frozen=True, slots=True)
 class MemberLeft:
-    """`reason` is "left" (LeaveGroup), "expired" (session timeout), "fenced" (replaced static
-    member), "not rejoined" (missed the rebalance) or "not synced" (missed SyncGroup)."""
-
     group_id: str
     member_id: str
     group_instance_id: str | None
-    reason: str
+    reason: LeaveReason
     at_ms: int
 
 

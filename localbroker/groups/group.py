@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from .consumer_protocol import CONSUMER_PROTOCOL_TYPE, subscribed_topics
+from kio.schema.errors import ErrorCode
+
+from ..protocol.consumer_protocol import subscribed_topics
+from ..protocol.names import CONSUMER_PROTOCOL_TYPE, GroupState
 from .records import GroupValue, MemberValue, OffsetValue
-
-
-class GroupState(Enum):
-    EMPTY = "Empty"
-    PREPARING_REBALANCE = "PreparingRebalance"
-    COMPLETING_REBALANCE = "CompletingRebalance"
-    STABLE = "Stable"
-    DEAD = "Dead"
 
 
 @dataclass(slots=True)
 class JoinResult:
-    error: str = "none"
+    error: ErrorCode = ErrorCode.none
     generation_id: int = -1
     protocol_type: str | None = None
     protocol_name: str | None = None
@@ -33,7 +27,7 @@ class JoinResult:
 
 @dataclass(slots=True)
 class SyncResult:
-    error: str = "none"
+    error: ErrorCode = ErrorCode.none
     protocol_type: str | None = None
     protocol_name: str | None = None
     assignment: bytes = b""
@@ -136,15 +130,15 @@ class ClassicGroup:
             m.join_callback is not None for m in self.members.values()
         )
 
-    def validate_member(self, member_id: str, group_instance_id: str | None) -> str | None:
+    def validate_member(self, member_id: str, group_instance_id: str | None) -> ErrorCode | None:
         """Kafka's validateMember: None, UNKNOWN_MEMBER_ID or FENCED_INSTANCE_ID."""
         if group_instance_id is not None:
             current = self.static_members.get(group_instance_id)
             if current is None:
-                return "unknown_member_id"
+                return ErrorCode.unknown_member_id
             if current != member_id:
-                return "fenced_instance_id"
-        return None if member_id in self.members else "unknown_member_id"
+                return ErrorCode.fenced_instance_id
+        return None if member_id in self.members else ErrorCode.unknown_member_id
 
     @property
     def max_rebalance_timeout_ms(self) -> int:

@@ -2,25 +2,32 @@
 
 Offsets belong to a `ClassicGroup` (a simple consumer's group has no members and no protocol
 type). Validation follows Kafka 4.0's classic rules; every change leaves as a
-`__consumer_offsets` record (a tombstone for a removal).
+`__consumer_offsets` record (a tombstone for a removal) through the group registry, the one
+thing these rules share with the membership rules of coordinator.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .consumer_protocol import CONSUMER_PROTOCOL_TYPE
+from kio.schema.errors import ErrorCode
+
+from ..protocol.names import CONSUMER_PROTOCOL_TYPE, GroupState
 from .events import OffsetCommitted
-from .group import ClassicGroup, GroupState
+from .group import ClassicGroup
 from .records import OffsetKey, OffsetValue, decode_offset, encode_key, encode_offset
+from .registry import GroupRegistry, Records
 
-if TYPE_CHECKING:
-    from .coordinator import GroupCoordinator
-
-Records = list[tuple[bytes, bytes | None]]
 GROUP_ID_NOT_FOUND_VERSION = 9
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetsConfig:
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    """offsets.retention.minutes, in milliseconds."""
+    metadata_max_bytes: int = 4096
+    """offset.metadata.max.bytes"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +39,10 @@ class CommitEntry:
     metadata: str | None
 
 
-def _tombstones(group_id: str, partitions: list[tuple[str, int]]) -> Records:
-    return [
-        (encode_key(OffsetKey(group_id, topic, partition)), None) for topic, partition in partitions
-    ]
-
-
 class GroupOffsets:
-    def __init__(self, coordinator: GroupCoordinator) -> None:
-        self._coordinator = coordinator
-
-    @property
-    def _groups(self) -> dict[str, ClassicGroup]:
-        return self._coordinator.groups
+    def __init__(self, registry: GroupRegistry, config: OffsetsConfig) -> None:
+        self._registry = registry
+        self._config = config
 
     # -- OffsetCommit ---------------------------------------------------------------------
 
@@ -58,27 +56,27 @@ class GroupOffsets:
         now_ms: int,
         api_version: int,
         expire_timestamp: int = -1,
-    ) -> list[str]:
-        """Commit offsets of existing partitions; one error name per entry."""
-        group = self._groups.get(group_id)
+    ) -> list[ErrorCode]:
+        """Commit offsets of existing partitions; one error code per entry."""
+        group = self._registry.get(group_id)
         error = self._commit_error(group, api_version, generation_id, member_id, group_instance_id)
         if error is not None:
             return [error] * len(entries)
         if group is None:
-            group = self._groups[group_id] = ClassicGroup(group_id, state_timestamp_ms=now_ms)
+            group = self._registry.create(group_id, state_timestamp_ms=now_ms)
         member = group.members.get(member_id)
         if member is not None and group.state in (
             GroupState.STABLE,
             GroupState.PREPARING_REBALANCE,
         ):
             member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
-        limit = self._coordinator.config.offset_metadata_max_bytes
-        errors: list[str] = []
+        limit = self._config.metadata_max_bytes
+        errors: list[ErrorCode] = []
         records: Records = []
         for entry in entries:
             metadata = entry.metadata or ""
             if len(metadata.encode("utf-16-le")) // 2 > limit:  # Java counts UTF-16 units
-                errors.append("offset_metadata_too_large")
+                errors.append(ErrorCode.offset_metadata_too_large)
                 continue
             value = OffsetValue(
                 entry.offset, entry.leader_epoch, metadata, now_ms, expire_timestamp
@@ -90,12 +88,12 @@ class GroupOffsets:
                     encode_offset(value),
                 )
             )
-            errors.append("none")
+            errors.append(ErrorCode.none)
         if records:
-            self._coordinator.storage.write_group_records(group_id, records)
+            self._registry.write(group_id, records)
         for entry, result in zip(entries, errors, strict=True):
-            if result == "none":
-                self._coordinator.emit(
+            if result == ErrorCode.none:
+                self._registry.emit(
                     OffsetCommitted(
                         group_id,
                         entry.topic,
@@ -114,15 +112,15 @@ class GroupOffsets:
         generation_id: int,
         member_id: str,
         group_instance_id: str | None,
-    ) -> str | None:
+    ) -> ErrorCode | None:
         if group is None:
             if generation_id < 0:
                 return None  # a simple consumer's first commit creates its group
             if api_version >= GROUP_ID_NOT_FOUND_VERSION:
-                return "group_id_not_found"
-            return "illegal_generation"
+                return ErrorCode.group_id_not_found
+            return ErrorCode.illegal_generation
         if group.state == GroupState.DEAD:
-            return "coordinator_not_available"
+            return ErrorCode.coordinator_not_available
         if generation_id < 0 and group.state == GroupState.EMPTY:
             return None
         if generation_id >= 0 or member_id or group_instance_id is not None:
@@ -130,11 +128,11 @@ class GroupOffsets:
             if error is not None:
                 return error
             if generation_id != group.generation_id:
-                return "illegal_generation"
+                return ErrorCode.illegal_generation
         else:
-            return "unknown_member_id"
+            return ErrorCode.unknown_member_id
         if group.state == GroupState.COMPLETING_REBALANCE:
-            return "rebalance_in_progress"
+            return ErrorCode.rebalance_in_progress
         return None
 
     # -- OffsetFetch and OffsetDelete -----------------------------------------------------
@@ -143,36 +141,36 @@ class GroupOffsets:
         self, group_id: str, partitions: list[tuple[str, int]] | None
     ) -> dict[tuple[str, int], OffsetValue | None]:
         """Committed offsets of `partitions` (None: every partition with a committed offset)."""
-        group = self._groups.get(group_id)
+        group = self._registry.get(group_id)
         committed = group.offsets if group is not None else {}
         if partitions is None:
             return dict(committed)
         return {tp: committed.get(tp) for tp in partitions}
 
-    def delete(self, group_id: str, partitions: list[tuple[str, int]]) -> tuple[str, list[str]]:
+    def delete(
+        self, group_id: str, partitions: list[tuple[str, int]]
+    ) -> tuple[ErrorCode, list[ErrorCode]]:
         """OffsetDelete: top-level error and one error per partition."""
         if not group_id:
-            return "invalid_group_id", []
-        group = self._groups.get(group_id)
+            return ErrorCode.invalid_group_id, []
+        group = self._registry.get(group_id)
         if group is None or group.state == GroupState.DEAD:
-            return "group_id_not_found", []
+            return ErrorCode.group_id_not_found, []
         subscribed: set[str] | None = set()
         if group.state != GroupState.EMPTY:
             if group.protocol_type != CONSUMER_PROTOCOL_TYPE:
-                return "non_empty_group", []
+                return ErrorCode.non_empty_group, []
             subscribed = group.subscribed
         errors = []
         removed = []
         for topic, partition in partitions:
             if subscribed is None or topic in subscribed:
-                errors.append("group_subscribed_to_topic")
+                errors.append(ErrorCode.group_subscribed_to_topic)
                 continue
-            if group.offsets.pop((topic, partition), None) is not None:
-                removed.append((topic, partition))
-            errors.append("none")
-        if removed:
-            self._coordinator.storage.write_group_records(group_id, _tombstones(group_id, removed))
-        return "none", errors
+            removed.append((topic, partition))
+            errors.append(ErrorCode.none)
+        self._registry.drop_offsets(group, removed)
+        return ErrorCode.none, errors
 
     # -- expiry and cleanup ---------------------------------------------------------------
 
@@ -191,8 +189,8 @@ class GroupOffsets:
 
     def expire(self, now_ms: int) -> None:
         """Drop expired offsets, and Empty groups left without any (offsets.retention.minutes)."""
-        retention = self._coordinator.config.offsets_retention_ms
-        for group in list(self._groups.values()):
+        retention = self._config.retention_ms
+        for group in list(self._registry.groups.values()):
             base_of = self._expiry_base(group)
             expired = []
             for (topic, partition), value in group.offsets.items():
@@ -204,38 +202,24 @@ class GroupOffsets:
                         expired.append((topic, partition))
                 elif now_ms - base >= retention:
                     expired.append((topic, partition))
-            for tp in expired:
-                del group.offsets[tp]
-            if expired:
-                self._coordinator.storage.write_group_records(
-                    group.group_id, _tombstones(group.group_id, expired)
-                )
+            self._registry.drop_offsets(group, expired)
             if not group.offsets and group.state == GroupState.EMPTY:
-                self._coordinator.remove_group(group, now_ms)
+                self._registry.remove(group, now_ms)
 
     def forget_topic(self, topic: str) -> None:
         """A deleted topic's committed offsets go with it, as in Kafka."""
-        for group in self._groups.values():
-            doomed = [tp for tp in group.offsets if tp[0] == topic]
-            for tp in doomed:
-                del group.offsets[tp]
-            if doomed:
-                self._coordinator.storage.write_group_records(
-                    group.group_id, _tombstones(group.group_id, doomed)
-                )
-
-    def tombstones(self, group: ClassicGroup) -> Records:
-        return _tombstones(group.group_id, list(group.offsets))
+        for group in self._registry.groups.values():
+            self._registry.drop_offsets(group, [tp for tp in group.offsets if tp[0] == topic])
 
     def load(self, key: OffsetKey, value_bytes: bytes | None) -> None:
         """Replay one offset record (a record for an unknown group creates a simple group)."""
-        group = self._groups.get(key.group_id)
+        group = self._registry.get(key.group_id)
         if value_bytes is None:
             if group is not None:
                 group.offsets.pop((key.topic, key.partition), None)
             return
         if group is None:
-            group = self._groups[key.group_id] = ClassicGroup(key.group_id)
+            group = self._registry.create(key.group_id)
         value = decode_offset(value_bytes)
         group.offsets[(key.topic, key.partition)] = value
         if group.state_timestamp_ms < 0:

@@ -17,28 +17,14 @@ from ..config.definitions import BROKER_CONFIGS_BY_NAME, TOPIC_CONFIGS_BY_NAME, 
 from ..config.entries import ConfigEntry
 from ..config.topic import describe_topic
 from ..errors import KafkaError
+from ..protocol.names import AlterConfigOp, ApiKey, ConfigResourceType, ConfigSource, ConfigType
 from ..state import validate_topic_name
-from .api_keys import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
-TOPIC = 2
-BROKER = 4
-_CONFIG_TYPES = {
-    "BOOLEAN": 1,
-    "STRING": 2,
-    "INT": 3,
-    "SHORT": 4,
-    "LONG": 5,
-    "DOUBLE": 6,
-    "LIST": 7,
-    "CLASS": 8,
-    "PASSWORD": 9,
-}
-SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
-_OPERATION_NAMES = {APPEND: "APPEND", SUBTRACT: "SUBTRACT"}
+_LIST_OPERATIONS = (AlterConfigOp.APPEND, AlterConfigOp.SUBTRACT)
 
 
 def _entry(
@@ -51,13 +37,13 @@ def _entry(
         "read_only": False if topic else entry.read_only,
         "config_source": int(entry.source),
         "is_sensitive": False if topic else entry.sensitive,
-        "is_default": entry.source == 5,
+        "is_default": entry.source == ConfigSource.DEFAULT_CONFIG,
         "synonyms": [
             {"name": s.name, "value": s.value, "source": int(s.source)} for s in entry.synonyms
         ]
         if include_synonyms
         else [],
-        "config_type": _CONFIG_TYPES.get(definition.type, 0) if definition else 0,
+        "config_type": definition.type if definition else ConfigType.UNKNOWN,
         "documentation": definition.doc if include_docs and definition else None,
     }
 
@@ -70,11 +56,11 @@ def _broker_scope(state: BrokerState, name: str) -> bool:
         node = int(name)
     except ValueError:
         raise KafkaError(
-            "invalid_request", f"Broker id must be an integer, but it is: {name}"
+            ErrorCode.invalid_request, f"Broker id must be an integer, but it is: {name}"
         ) from None
     if node != state.node_id:
         raise KafkaError(
-            "invalid_request",
+            ErrorCode.invalid_request,
             f"Unexpected broker id, expected {state.node_id} or empty string, but received {name}",
         )
     return True
@@ -84,21 +70,22 @@ def _describe_one(
     state: BrokerState, resource: Any, include_synonyms: bool, include_docs: bool
 ) -> list[dict[str, Any]]:
     keys = list(resource.configuration_keys) if resource.configuration_keys else None
-    if resource.resource_type == TOPIC:
+    if resource.resource_type == ConfigResourceType.TOPIC:
         validate_topic_name(resource.resource_name)
         topic = state.topics.get(resource.resource_name)
         if topic is None:
-            raise KafkaError("unknown_topic_or_partition", "")
+            raise KafkaError(ErrorCode.unknown_topic_or_partition, "")
         entries = describe_topic(state.config, topic.configs, keys)
         return [_entry(e, include_synonyms, include_docs, True) for e in entries]
-    if resource.resource_type == BROKER:
+    if resource.resource_type == ConfigResourceType.BROKER:
         if _broker_scope(state, resource.resource_name):
             entries = state.config.describe(keys)
         else:
             entries = state.config.describe_cluster_defaults(keys)
         return [_entry(e, include_synonyms, include_docs, False) for e in entries]
     raise KafkaError(
-        "invalid_request", f"Unsupported resource type {resource.resource_type} in DescribeConfigs"
+        ErrorCode.invalid_request,
+        f"Unsupported resource type {resource.resource_type} in DescribeConfigs",
     )
 
 
@@ -135,20 +122,25 @@ def _list_value(current: Mapping[str, str], definition: ConfigDef) -> list[str]:
 
 def _incremental(configs: Any, definitions: Mapping[str, ConfigDef]) -> Changes:
     """A function turning current overrides into the new ones, per IncrementalAlterConfigs."""
-    nulls = [c.name for c in configs if c.config_operation != DELETE and c.value is None]
+    nulls = [
+        c.name for c in configs if c.config_operation != AlterConfigOp.DELETE and c.value is None
+    ]
     if nulls:
-        raise KafkaError("invalid_request", f"Null value not supported for : {', '.join(nulls)}")
+        raise KafkaError(
+            ErrorCode.invalid_request, f"Null value not supported for : {', '.join(nulls)}"
+        )
     for config in configs:
-        if config.config_operation not in (SET, DELETE, APPEND, SUBTRACT):
+        if config.config_operation not in set(AlterConfigOp):
             raise KafkaError(
-                "invalid_request", f"Unknown alter config operation {config.config_operation}"
+                ErrorCode.invalid_request,
+                f"Unknown alter config operation {config.config_operation}",
             )
-        if config.config_operation in _OPERATION_NAMES:
+        if config.config_operation in _LIST_OPERATIONS:
             definition = definitions.get(config.name)
-            if definition is None or definition.type != "LIST":
+            if definition is None or definition.type != ConfigType.LIST:
                 raise KafkaError(
-                    "invalid_config",
-                    f"Can't {_OPERATION_NAMES[config.config_operation]} to key {config.name}"
+                    ErrorCode.invalid_config,
+                    f"Can't {AlterConfigOp(config.config_operation).name} to key {config.name}"
                     " because its type is not LIST.",
                 )
 
@@ -156,15 +148,15 @@ def _incremental(configs: Any, definitions: Mapping[str, ConfigDef]) -> Changes:
         updated: dict[str, str | None] = dict(current)
         for config in configs:
             operation = config.config_operation
-            if operation == SET:
+            if operation == AlterConfigOp.SET:
                 updated[config.name] = config.value
-            elif operation == DELETE:
+            elif operation == AlterConfigOp.DELETE:
                 updated.pop(config.name, None)
             else:
                 definition = definitions[config.name]
                 items = _list_value({k: v for k, v in updated.items() if v is not None}, definition)
                 values = [v.strip() for v in config.value.split(",") if v.strip()]
-                if operation == APPEND:
+                if operation == AlterConfigOp.APPEND:
                     items += [v for v in values if v not in items]
                 else:
                     items = [item for item in items if item not in values]
@@ -178,19 +170,23 @@ def _replace(configs: Any) -> Changes:
     """AlterConfigs (legacy) replaces the whole set of overrides."""
     nulls = [c.name for c in configs if c.value is None]
     if nulls:
-        raise KafkaError("invalid_request", f"Null value not supported for : {', '.join(nulls)}")
+        raise KafkaError(
+            ErrorCode.invalid_request, f"Null value not supported for : {', '.join(nulls)}"
+        )
     return lambda current: {c.name: c.value for c in configs}
 
 
 def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only: bool) -> None:
     if name == "":
-        raise KafkaError("invalid_request", "Default topic resources are not allowed.")
+        raise KafkaError(ErrorCode.invalid_request, "Default topic resources are not allowed.")
     validate_topic_name(name)
     topic = state.topics.get(name)
     current = topic.configs if topic is not None else {}
     overrides = state.config.validate_topic_configs(changes(current))
     if topic is None:
-        raise KafkaError("unknown_topic_or_partition", f"The topic '{name}' does not exist.")
+        raise KafkaError(
+            ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
+        )
     if not validate_only:
         state.set_topic_configs(name, overrides)
 
@@ -223,18 +219,18 @@ def _alter(
         }
         try:
             if seen[(resource.resource_type, resource.resource_name)] > 1:
-                raise KafkaError("invalid_request", "Duplicate resource.")
+                raise KafkaError(ErrorCode.invalid_request, "Duplicate resource.")
             if len({c.name for c in resource.configs}) != len(resource.configs):
-                raise KafkaError("invalid_request", "Error due to duplicate config keys")
-            if resource.resource_type == TOPIC:
+                raise KafkaError(ErrorCode.invalid_request, "Error due to duplicate config keys")
+            if resource.resource_type == ConfigResourceType.TOPIC:
                 changes = changes_for(resource.configs, TOPIC_CONFIGS_BY_NAME)
                 _alter_topic(state, resource.resource_name, changes, request.validate_only)
-            elif resource.resource_type == BROKER:
+            elif resource.resource_type == ConfigResourceType.BROKER:
                 changes = changes_for(resource.configs, BROKER_CONFIGS_BY_NAME)
                 _alter_broker(state, resource.resource_name, changes, request.validate_only)
             else:
                 raise KafkaError(
-                    "invalid_request", f"Unsupported resource type {resource.resource_type}"
+                    ErrorCode.invalid_request, f"Unsupported resource type {resource.resource_type}"
                 )
         except KafkaError as exc:
             response.update(error_code=exc.code, error_message=exc.message or None)

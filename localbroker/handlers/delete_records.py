@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:

@@ -15,14 +15,13 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey, IsolationLevel
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
-READ_COMMITTED = 1
 _INITIAL_EPOCH = 0
 _FINAL_EPOCH = -1
 
@@ -33,7 +32,7 @@ class _Read:
     def __init__(self, state: BrokerState, ctx: RequestContext, request: Any) -> None:
         self.state = state
         self.by_id = ctx.api_version >= 13
-        self.read_committed = request.isolation_level == READ_COMMITTED
+        self.read_committed = request.isolation_level == IsolationLevel.READ_COMMITTED
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0

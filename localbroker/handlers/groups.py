@@ -7,30 +7,26 @@ point or times out); everything else answers at once.
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
 from ..groups.coordinator import JoinRequest
-from ..groups.group import GroupState, JoinResult, SyncResult
-from .api_keys import ApiKey
+from ..groups.group import JoinResult, SyncResult
+from ..protocol.names import ApiKey, CoordinatorType, GroupState
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
-GROUP_KEY = 0
-TRANSACTION_KEY = 1
 CLASSIC = "classic"
 PROTOCOL_IN_SYNC_VERSION = 5
-T = TypeVar("T")
 
 
 def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str, Any]:
     """One coordinator answer. Like Kafka, the key itself is not validated (an empty group id
     is a group like any other); `__consumer_offsets` is created on first use."""
-    if key_type == TRANSACTION_KEY:
+    if key_type == CoordinatorType.TRANSACTION:
         return {
             "key": key,
             "node_id": -1,
@@ -52,9 +48,9 @@ def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str,
 
 @handles(ApiKey.FIND_COORDINATOR, 0, 6)
 def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    key_type = getattr(request, "key_type", GROUP_KEY)
+    key_type = getattr(request, "key_type", CoordinatorType.GROUP)
     keys = list(request.coordinator_keys) if ctx.api_version >= 4 else [request.key]
-    if key_type not in (GROUP_KEY, TRANSACTION_KEY):
+    if key_type not in (CoordinatorType.GROUP, CoordinatorType.TRANSACTION):
         message = f"Unknown coordinator type received: {key_type}"
         entries = [
             {
@@ -77,21 +73,6 @@ def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> A
     return ctx.respond({"throttle_time": 0, **entry})
 
 
-async def _parked(state: BrokerState, start: Any) -> T:
-    """Run `start(callback)` and wait for the coordinator to call back."""
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-
-    def done(result: T) -> None:
-        if not future.done():
-            future.set_result(result)
-
-    start(done)
-    state.groups_changed.set()
-    result = await future
-    await state.settle_group_writes()
-    return result
-
-
 @handles(ApiKey.JOIN_GROUP, 0, 9)
 async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     session_timeout = int(request.session_timeout.total_seconds() * 1000)
@@ -111,13 +92,13 @@ async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
         api_version=ctx.api_version,
         reason=getattr(request, "reason", None),
     )
-    result: JoinResult = await _parked(
-        state, lambda done: state.groups.join(join, ctx.now_ms, done)
+    result: JoinResult = await state.coordinate_parked(
+        lambda groups, done: groups.join(join, ctx.now_ms, done)
     )
     return ctx.respond(
         {
             "throttle_time": 0,
-            "error_code": ErrorCode[result.error],
+            "error_code": result.error,
             "generation_id": result.generation_id,
             "protocol_type": result.protocol_type,
             "protocol_name": result.protocol_name
@@ -147,9 +128,8 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
             }
         )
     assignments = {a.member_id: a.assignment for a in request.assignments}
-    result: SyncResult = await _parked(
-        state,
-        lambda done: state.groups.sync(
+    result: SyncResult = await state.coordinate_parked(
+        lambda groups, done: groups.sync(
             request.group_id,
             request.generation_id,
             request.member_id,
@@ -164,7 +144,7 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
     return ctx.respond(
         {
             "throttle_time": 0,
-            "error_code": ErrorCode[result.error],
+            "error_code": result.error,
             "protocol_type": result.protocol_type,
             "protocol_name": result.protocol_name,
             "assignment": result.assignment,
@@ -173,43 +153,46 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
 
 
 @handles(ApiKey.HEARTBEAT, 0, 4)
-def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    error = state.groups.heartbeat(
-        request.group_id,
-        request.generation_id,
-        request.member_id,
-        getattr(request, "group_instance_id", None),
-        ctx.now_ms,
+async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    error = await state.coordinate(
+        lambda groups: groups.heartbeat(
+            request.group_id,
+            request.generation_id,
+            request.member_id,
+            getattr(request, "group_instance_id", None),
+            ctx.now_ms,
+        )
     )
-    return ctx.respond({"throttle_time": 0, "error_code": ErrorCode[error]})
+    return ctx.respond({"throttle_time": 0, "error_code": error})
 
 
 @handles(ApiKey.LEAVE_GROUP, 0, 5)
-def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+async def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if ctx.api_version >= 3:
         members = [(m.member_id, m.group_instance_id) for m in request.members]
     else:
         members = [(request.member_id, None)]
-    error, errors = state.groups.leave(request.group_id, members, ctx.now_ms)
-    state.groups_changed.set()
+    error, errors = await state.coordinate(
+        lambda groups: groups.leave(request.group_id, members, ctx.now_ms)
+    )
     if ctx.api_version < 3:
-        first = next((e for e in errors if e != "none"), "none")
+        first = next((e for e in errors if e != ErrorCode.none), ErrorCode.none)
         return ctx.respond(
-            {"throttle_time": 0, "error_code": ErrorCode[error if error != "none" else first]}
+            {"throttle_time": 0, "error_code": error if error != ErrorCode.none else first}
         )
     return ctx.respond(
         {
             "throttle_time": 0,
-            "error_code": ErrorCode[error],
+            "error_code": error,
             "members": [
                 {
                     "member_id": member_id,
                     "group_instance_id": instance_id,
-                    "error_code": ErrorCode[member_error],
+                    "error_code": member_error,
                 }
                 for (member_id, instance_id), member_error in zip(members, errors, strict=True)
             ]
-            if error == "none"
+            if error == ErrorCode.none
             else [],
         }
     )
@@ -221,7 +204,7 @@ def list_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if types and CLASSIC not in types:
         listed = []
     else:
-        listed = state.groups.list_groups(getattr(request, "states_filter", ()))
+        listed = state.list_groups(getattr(request, "states_filter", ()))
     return ctx.respond(
         {
             "throttle_time": 0,
@@ -243,7 +226,7 @@ def list_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     described = []
     for group_id in request.groups:
-        group = state.groups.groups.get(group_id)
+        group = state.groups.get(group_id)
         if group is None:
             missing = ctx.api_version >= 6
             described.append(
@@ -273,12 +256,12 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
 
 @handles(ApiKey.DELETE_GROUPS, 0, 2)
 async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    names = list(request.groups_names)
+    errors = await state.coordinate(
+        lambda groups: [groups.delete_group(group_id, ctx.now_ms) for group_id in names]
+    )
     results = [
-        {
-            "group_id": group_id,
-            "error_code": ErrorCode[state.groups.delete_group(group_id, ctx.now_ms)],
-        }
-        for group_id in request.groups_names
+        {"group_id": group_id, "error_code": error}
+        for group_id, error in zip(names, errors, strict=True)
     ]
-    await state.settle_group_writes()
     return ctx.respond({"throttle_time": 0, "results": results})

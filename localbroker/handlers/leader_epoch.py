@@ -9,7 +9,7 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey
 from .leader import NO_EPOCH, leader_epoch_error
 from .registry import RequestContext, handles
 

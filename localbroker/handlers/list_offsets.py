@@ -8,7 +8,7 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey, ListOffsetsTimestamp
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
 
@@ -16,25 +16,21 @@ if TYPE_CHECKING:
     from ..log.partition import PartitionLog
     from ..state import BrokerState
 
-LATEST = -1
-EARLIEST = -2
-MAX_TIMESTAMP = -3
-EARLIEST_LOCAL = -4
-LATEST_TIERED = -5
-EARLIEST_PENDING_UPLOAD = -6
-
 
 def _lookup(partition_log: PartitionLog, timestamp: int) -> tuple[int, int]:
     """(timestamp, offset) answering one ListOffsets query; (-1, -1) when nothing matches."""
-    if timestamp == LATEST:
+    if timestamp == ListOffsetsTimestamp.LATEST:
         return -1, partition_log.high_watermark
-    if timestamp in (EARLIEST, EARLIEST_LOCAL):
+    if timestamp in (ListOffsetsTimestamp.EARLIEST, ListOffsetsTimestamp.EARLIEST_LOCAL):
         return -1, partition_log.log_start_offset
-    if timestamp in (LATEST_TIERED, EARLIEST_PENDING_UPLOAD):
+    if timestamp in (
+        ListOffsetsTimestamp.LATEST_TIERED,
+        ListOffsetsTimestamp.EARLIEST_PENDING_UPLOAD,
+    ):
         return -1, -1  # nothing is ever in remote storage here
     found = (
         partition_log.max_timestamp()
-        if timestamp == MAX_TIMESTAMP
+        if timestamp == ListOffsetsTimestamp.MAX_TIMESTAMP
         else partition_log.offset_for_timestamp(timestamp)
     )
     if found is None:
@@ -53,7 +49,7 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 "error_code": ErrorCode.none,
             }
             error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
-            if error is None and partition.timestamp < EARLIEST_PENDING_UPLOAD:
+            if error is None and partition.timestamp < min(ListOffsetsTimestamp):
                 error = ErrorCode.invalid_request
             if error is not None:
                 entry["error_code"] = error

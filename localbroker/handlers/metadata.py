@@ -8,7 +8,7 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..groups.offsets import CommitEntry
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 NO_OFFSET = -1
 NO_RETENTION = -1
 LAST_RETENTION_TIME_VERSION = 4
-UNKNOWN_PARTITION = "unknown_topic_or_partition"
+UNKNOWN_PARTITION = ErrorCode.unknown_topic_or_partition
 
 
 def _known(state: BrokerState, topics: Any) -> list[tuple[Any, Any, bool]]:
@@ -33,12 +33,12 @@ def _known(state: BrokerState, topics: Any) -> list[tuple[Any, Any, bool]]:
     ]
 
 
-def _by_topic(topics: Any, errors: Iterator[str]) -> list[dict[str, Any]]:
+def _by_topic(topics: Any, errors: Iterator[ErrorCode]) -> list[dict[str, Any]]:
     return [
         {
             "name": topic.name,
             "partitions": [
-                {"partition_index": p.partition_index, "error_code": ErrorCode[next(errors)]}
+                {"partition_index": p.partition_index, "error_code": next(errors)}
                 for p in topic.partitions
             ],
         }
@@ -68,20 +68,21 @@ async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -
         else -1
     )
     results = iter(
-        state.groups.offsets.commit(
-            request.group_id,
-            request.generation_id_or_member_epoch,
-            request.member_id,
-            getattr(request, "group_instance_id", None),
-            entries,
-            ctx.now_ms,
-            ctx.api_version,
-            expire,
+        await state.coordinate(
+            lambda groups: groups.offsets.commit(
+                request.group_id,
+                request.generation_id_or_member_epoch,
+                request.member_id,
+                getattr(request, "group_instance_id", None),
+                entries,
+                ctx.now_ms,
+                ctx.api_version,
+                expire,
+            )
         )
         if entries
         else []
     )
-    await state.settle_group_writes()
     errors = (next(results) if exists else UNKNOWN_PARTITION for _, _, exists in checked)
     return ctx.respond({"throttle_time": 0, "topics": _by_topic(request.topics, errors)})
 
@@ -92,7 +93,7 @@ def _fetched_topics(state: BrokerState, group_id: str, topics: Any) -> list[dict
         if topics is None
         else [(topic.name, partition) for topic in topics for partition in topic.partition_indexes]
     )
-    committed = state.groups.offsets.fetch(group_id, wanted)
+    committed = state.committed_offsets(group_id, wanted)
     by_topic: dict[str, list[dict[str, Any]]] = {}
     if topics is not None:
         for topic in topics:
@@ -139,10 +140,11 @@ def offset_fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 async def offset_delete(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     checked = _known(state, request.topics)
     partitions = [(topic.name, p.partition_index) for topic, p, exists in checked if exists]
-    error, deleted = state.groups.offsets.delete(request.group_id, partitions)
-    await state.settle_group_writes()
-    if error != "none":
-        return ctx.respond({"error_code": ErrorCode[error], "throttle_time": 0, "topics": []})
+    error, deleted = await state.coordinate(
+        lambda groups: groups.offsets.delete(request.group_id, partitions)
+    )
+    if error != ErrorCode.none:
+        return ctx.respond({"error_code": error, "throttle_time": 0, "topics": []})
     results = iter(deleted)
     errors = (next(results) if exists else UNKNOWN_PARTITION for _, _, exists in checked)
     return ctx.respond(

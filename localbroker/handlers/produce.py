@@ -11,8 +11,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
+from ..protocol.names import ApiKey
 from ..records.batch import validate_produced
-from .api_keys import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -30,11 +30,11 @@ def _append(
         partition_log = state.partition_log(topic, index)
         records = partition.records
         if records is None:
-            raise KafkaError("invalid_record", "produce request carries no records")
+            raise KafkaError(ErrorCode.invalid_record, "produce request carries no records")
         header = validate_produced(records, partition_log.config.max_message_bytes)
         if header.is_transactional:
             raise KafkaError(
-                "invalid_txn_state",
+                ErrorCode.invalid_txn_state,
                 "transactional batches need the transaction coordinator, which this broker"
                 " does not offer yet",
             )

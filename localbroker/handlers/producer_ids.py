@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:

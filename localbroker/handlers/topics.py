@@ -10,13 +10,13 @@ from kio.schema.errors import ErrorCode
 from ..config.topic import describe_topic
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
-from .api_keys import ApiKey
+from ..protocol.names import ApiKey
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
-_DUPLICATE = KafkaError("invalid_request", "Duplicate topic name.")
+_DUPLICATE = KafkaError(ErrorCode.invalid_request, "Duplicate topic name.")
 
 
 def _error(exc: KafkaError) -> dict[str, Any]:
@@ -29,19 +29,20 @@ def _partition_count(state: BrokerState, topic: Any) -> int:
         return int(topic.num_partitions)
     if topic.num_partitions != -1 or topic.replication_factor != -1:
         raise KafkaError(
-            "invalid_request",
+            ErrorCode.invalid_request,
             "Both numPartitions or replicationFactor and replicasAssignments were set."
             " Both cannot be used at the same time.",
         )
     indexes = sorted(a.partition_index for a in topic.assignments)
     if indexes != list(range(len(indexes))):
         raise KafkaError(
-            "invalid_replica_assignment", "Partitions should be consecutive and start from 0."
+            ErrorCode.invalid_replica_assignment,
+            "Partitions should be consecutive and start from 0.",
         )
     for assignment in topic.assignments:
         if list(assignment.broker_ids) != [state.node_id]:
             raise KafkaError(
-                "invalid_replica_assignment",
+                ErrorCode.invalid_replica_assignment,
                 f"The manual partition assignment includes brokers {list(assignment.broker_ids)}"
                 f" but only broker {state.node_id} is registered.",
             )
@@ -104,7 +105,7 @@ def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             if name is None:
                 record = state.topic_by_id(topic_id) if topic_id is not None else None
                 if record is None:
-                    raise KafkaError("unknown_topic_id")
+                    raise KafkaError(ErrorCode.unknown_topic_id)
                 name = record.name
             deleted = state.delete_topic(name)
             result.update(name=deleted.name, topic_id=deleted.topic_id)
@@ -127,7 +128,8 @@ def create_partitions(state: BrokerState, ctx: RequestContext, request: Any) -> 
                 list(a.broker_ids) != [state.node_id] for a in topic.assignments
             ):
                 raise KafkaError(
-                    "invalid_replica_assignment", f"Only broker {state.node_id} is registered."
+                    ErrorCode.invalid_replica_assignment,
+                    f"Only broker {state.node_id} is registered.",
                 )
             state.create_partitions(topic.name, topic.count, validate_only=request.validate_only)
         except KafkaError as exc:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kio.schema.errors import ErrorCode
+
 from ..errors import KafkaError
 from ..records.batch import BatchHeader, set_log_append_time, stamp_prefix
 from ..records.reader import iter_records
@@ -232,13 +234,13 @@ class PartitionLog:
                 continue
             if now_ms - timestamp > config.message_timestamp_before_max_ms:
                 raise LogError(
-                    "invalid_timestamp",
+                    ErrorCode.invalid_timestamp,
                     f"timestamp {timestamp} is more than message.timestamp.before.max.ms="
                     f"{config.message_timestamp_before_max_ms} before the broker's time {now_ms}",
                 )
             if timestamp - now_ms > config.message_timestamp_after_max_ms:
                 raise LogError(
-                    "invalid_timestamp",
+                    ErrorCode.invalid_timestamp,
                     f"timestamp {timestamp} is more than message.timestamp.after.max.ms="
                     f"{config.message_timestamp_after_max_ms} after the broker's time {now_ms}",
                 )
@@ -325,7 +327,7 @@ class PartitionLog:
         """
         if offset < self.log_start_offset or offset > self.log_end_offset:
             raise LogError(
-                "offset_out_of_range",
+                ErrorCode.offset_out_of_range,
                 f"offset {offset} is outside {self.log_start_offset}..{self.log_end_offset}"
                 f" of {self.topic}-{self.partition}",
             )
@@ -396,7 +398,7 @@ class PartitionLog:
             offset = self._hw_offset
         if offset < 0 or offset > self._hw_offset:
             raise LogError(
-                "offset_out_of_range",
+                ErrorCode.offset_out_of_range,
                 f"cannot delete records before offset {offset}: the high watermark of"
                 f" {self.topic}-{self.partition} is {self._hw_offset}",
             )

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kio.schema.errors import ErrorCode
+
 from ..errors import KafkaError
 from ..records.batch import NO_SEQUENCE, BatchHeader
 
@@ -91,19 +93,19 @@ class ProducerState:
         where = f"producer {header.producer_id} at offset {offset_hint}"
         if epoch < entry.epoch:
             raise ProducerStateError(
-                "invalid_producer_epoch",
+                ErrorCode.invalid_producer_epoch,
                 f"epoch of {where} is {epoch}, smaller than the last seen epoch {entry.epoch}",
             )
         if epoch != entry.epoch:
             if header.base_sequence != 0 and entry.epoch != NO_PRODUCER_EPOCH:
                 raise ProducerStateError(
-                    "out_of_order_sequence_number",
+                    ErrorCode.out_of_order_sequence_number,
                     f"invalid sequence number {header.base_sequence} for new epoch {epoch}"
                     f" of {where}: expected 0",
                 )
         elif entry.batches and not _in_sequence(entry.last_sequence, header.base_sequence):
             raise ProducerStateError(
-                "out_of_order_sequence_number",
+                ErrorCode.out_of_order_sequence_number,
                 f"out of order sequence number for {where}: {header.base_sequence}"
                 f" (incoming) after {entry.last_sequence} (last written)",
             )

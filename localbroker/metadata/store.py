@@ -7,7 +7,6 @@ read by people. `meta.properties` is written as Kafka writes it, with the cluste
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -15,19 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ..files import write_atomically
+from ..protocol.kafka_uuid import kafka_uuid_string, parse_kafka_uuid
 
 METADATA_FILE = "localbroker-metadata.json"
 META_PROPERTIES = "meta.properties"
 PRODUCER_ID_BLOCK = 1000
-
-
-def kafka_uuid_string(value: uuid.UUID) -> str:
-    """Kafka's textual form of a UUID (URL-safe base64, no padding), as tools print topic ids."""
-    return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
-
-
-def parse_kafka_uuid(text: str) -> uuid.UUID:
-    return uuid.UUID(bytes=base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
 def new_topic_id() -> uuid.UUID:

@@ -16,12 +16,8 @@ from functools import cache
 from typing import Any, TypeVar
 
 from kio.schema.errors import ErrorCode
-from kio.serial._introspect import (
-    EntityField,
-    EntityTupleField,
-    classify_field,
-    is_optional,
-)
+
+from .kio_fields import FieldShape, field_shapes
 
 T = TypeVar("T")
 
@@ -59,36 +55,32 @@ class _FieldPlan:
     fallback: Callable[[], Any] | None
 
 
-def _fallback(field: dataclasses.Field[Any], is_array: bool) -> Callable[[], Any] | None:
+def _fallback(shape: FieldShape) -> Callable[[], Any] | None:
+    field = shape.field
     if field.default is not _MISSING:
         default = field.default
         return lambda: default
     if field.default_factory is not _MISSING:
         return field.default_factory
-    if is_optional(field):
+    if shape.optional:
         return lambda: None
-    if is_array:
+    if shape.is_array:
         return tuple
     return None
 
 
 @cache
 def _plan(cls: type) -> tuple[_FieldPlan, ...]:
-    plans = []
-    for field in dataclasses.fields(cls):
-        kind = classify_field(field)
-        nested = kind.type_ if isinstance(kind, EntityField | EntityTupleField) else None
-        kafka_type = field.metadata.get("kafka_type")
-        plans.append(
-            _FieldPlan(
-                name=field.name,
-                nested=nested,
-                is_array=kind.is_array,
-                convert=_CONVERTERS.get(kafka_type) if kafka_type else None,
-                fallback=_fallback(field, kind.is_array),
-            )
+    return tuple(
+        _FieldPlan(
+            name=shape.field.name,
+            nested=shape.entity,
+            is_array=shape.is_array,
+            convert=_CONVERTERS.get(shape.kafka_type),
+            fallback=_fallback(shape),
         )
-    return tuple(plans)
+        for shape in field_shapes(cls)
+    )
 
 
 def build(cls: type[T], data: Mapping[str, Any] | T) -> T:

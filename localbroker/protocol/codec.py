@@ -13,19 +13,17 @@ from functools import cache
 from typing import IO, Any, cast
 
 from kio.index import UnknownAPIKey, UnknownEntity, load_request_schema, load_response_schema
-from kio.schema.index import api_key_map
 from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.serial import entity_reader, entity_writer
 
 from .chunks import ChunkWriter
 from .guard import EncodingError, check_request
+from .names import KNOWN_API_KEYS, ApiKey, api_name
 
 _PREFIX = struct.Struct(">hhi")
 _INT32 = struct.Struct(">i")
 _EMPTY_TAGGED_FIELDS = b"\x00"
-
-API_VERSIONS_KEY = 18
 
 
 class RequestError(Exception):
@@ -67,10 +65,6 @@ class Request:
     size: int
 
 
-def api_name(api_key: int) -> str:
-    return api_key_map.get(api_key, f"api_{api_key}")
-
-
 @cache
 def request_schema(api_key: int, api_version: int) -> Any:
     """kio's request class for this API version, or None when kio has no schema for it."""
@@ -109,7 +103,7 @@ def decode_request(frame: bytes | bytearray, supported: dict[int, tuple[int, int
     """Parse one frame into its header and kio body, for an API version in `supported`."""
     api_key, api_version, correlation_id = peek_header(frame)
     where = dict(api_key=api_key, api_version=api_version, correlation_id=correlation_id)
-    if api_key not in api_key_map:
+    if api_key not in KNOWN_API_KEYS:
         raise UnknownApi(f"unknown API key {api_key}", **where)
     window = supported.get(api_key)
     schema = request_schema(api_key, api_version)
@@ -147,7 +141,7 @@ def encode_response(
     sent a version we reject can still read our answer.
     """
     if flexible_header is None:
-        flexible_header = body.__flexible__ and body.__api_key__ != API_VERSIONS_KEY
+        flexible_header = body.__flexible__ and body.__api_key__ != ApiKey.API_VERSIONS
     out = ChunkWriter()
     out.write(b"\x00\x00\x00\x00")
     out.write(_INT32.pack(correlation_id))

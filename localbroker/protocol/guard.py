@@ -9,21 +9,12 @@ before allocating), so kio only ever sees counts the frame can back.
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from kio.serial._introspect import (
-    EntityField,
-    EntityTupleField,
-    PrimitiveField,
-    PrimitiveTupleField,
-    classify_field,
-    get_field_tag,
-    is_optional,
-)
+from .kio_fields import FieldKind, field_shapes
 
 _FIXED_SIZES = {
     "int8": 1,
@@ -142,21 +133,22 @@ def entity_check(schema: type) -> Step:
     """The bounds check for one encoded `schema` entity (a request or a nested struct)."""
     flexible: bool = schema.__flexible__  # type: ignore[attr-defined]
     steps: list[Step] = []
-    for field in dataclasses.fields(schema):
-        if get_field_tag(field) is not None:
+    for shape in field_shapes(schema):
+        if shape.tagged:
             continue
-        kind = classify_field(field)
-        kafka_type = field.metadata.get("kafka_type", "")
-        if isinstance(kind, PrimitiveField):
+        kafka_type = shape.kafka_type
+        if shape.kind is FieldKind.PRIMITIVE:
             steps.append(_primitive(kafka_type, flexible))
-        elif isinstance(kind, PrimitiveTupleField):
+        elif shape.kind is FieldKind.PRIMITIVE_ARRAY:
             size = _FIXED_SIZES.get(kafka_type, 1)
             steps.append(_array(_primitive(kafka_type, flexible), flexible, size))
-        elif isinstance(kind, EntityTupleField):
-            steps.append(_array(entity_check(kind.type_), flexible, 1))
-        elif isinstance(kind, EntityField):
-            nested = entity_check(kind.type_)
-            steps.append(_nullable(nested) if is_optional(field) else nested)
+        else:
+            assert shape.entity is not None
+            nested = entity_check(shape.entity)
+            if shape.kind is FieldKind.ENTITY_ARRAY:
+                steps.append(_array(nested, flexible, 1))
+            else:
+                steps.append(_nullable(nested) if shape.optional else nested)
     if flexible:
         steps.append(_tagged_fields)
 

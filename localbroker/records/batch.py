@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 
 from crc32c import crc32c
+from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 
@@ -126,42 +127,46 @@ def validate_produced(records: bytes, max_message_bytes: int) -> BatchHeader:
     total = len(records)
     if total < HEADER_SIZE:
         raise InvalidBatch(
-            "corrupt_message", f"record set of {total} bytes is smaller than a batch header"
+            ErrorCode.corrupt_message, f"record set of {total} bytes is smaller than a batch header"
         )
     header = read_header(records)
     if header.magic != 2:
         raise InvalidBatch(
-            "invalid_record",
+            ErrorCode.invalid_record,
             f"produce requests must carry record batches with magic 2, got magic {header.magic}",
         )
     if header.batch_length < HEADER_SIZE - LOG_OVERHEAD or header.size > total:
         raise InvalidBatch(
-            "corrupt_message",
+            ErrorCode.corrupt_message,
             f"batch length {header.batch_length} does not fit the {total}-byte record set",
         )
     if header.size < total:
         raise InvalidBatch(
-            "invalid_record",
+            ErrorCode.invalid_record,
             "produce requests are only allowed to contain exactly one record batch per partition",
         )
     if header.size > max_message_bytes:
         raise InvalidBatch(
-            "message_too_large",
+            ErrorCode.message_too_large,
             f"batch of {header.size} bytes exceeds max.message.bytes={max_message_bytes}",
         )
     if not crc_matches(records, header):
-        raise InvalidBatch("corrupt_message", "record batch CRC does not match its contents")
+        raise InvalidBatch(
+            ErrorCode.corrupt_message, "record batch CRC does not match its contents"
+        )
     if header.last_offset_delta < 0 or header.record_count != header.last_offset_delta + 1:
         raise InvalidBatch(
-            "invalid_record",
+            ErrorCode.invalid_record,
             f"inner record count {header.record_count} does not match the offset range"
             f" 0..{header.last_offset_delta} of the batch",
         )
     if header.is_control:
-        raise InvalidBatch("invalid_record", "clients are not allowed to write control records")
+        raise InvalidBatch(
+            ErrorCode.invalid_record, "clients are not allowed to write control records"
+        )
     if header.has_producer_id and header.base_sequence < 0:
         raise InvalidBatch(
-            "invalid_record",
+            ErrorCode.invalid_record,
             f"invalid sequence number {header.base_sequence} for producer {header.producer_id}",
         )
     return header

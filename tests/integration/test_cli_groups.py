@@ -103,7 +103,7 @@ def committed(bootstrap: str) -> dict[tuple[str, int], int]:
 
 def group_state(broker: Any) -> str | None:
     def state() -> str | None:
-        group = broker.state.groups.groups.get(GROUP)
+        group = broker.state.groups.get(GROUP)
         return group.state.value if group else None
 
     return broker.call(state)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from localbroker.groups.group import GroupState
+from localbroker.protocol.names import GroupState
 from localbroker.records.batch import read_header
 
 TIMEOUT = 20.0
@@ -320,7 +320,7 @@ def test_a_group_continues_where_it_stopped(broker, kwb) -> None:
     assert committed(b, "grp", "g") == 5
     anonymous = kwb(*base[:-2], "--from-beginning", "--max-messages", "5")
     assert anonymous.stdout.split() == [f"m{i}" for i in range(5)]
-    groups = broker.call(lambda: dict(broker.state.groups.groups))
+    groups = broker.call(lambda: dict(broker.state.groups))
     generated = [g for g in groups if g.startswith("console-consumer-")]
     assert len(generated) == 1 and re.fullmatch(r"console-consumer-\d{1,5}", generated[0])
     assert committed(b, generated[0], "g") < 0  # a generated group commits nothing
@@ -334,7 +334,7 @@ def test_ctrl_c_leaves_the_group_and_prints_the_total(broker) -> None:
     try:
         assert process.stdout is not None
         assert [process.stdout.readline() for _ in range(4)] == ["r0\n", "r1\n", "r2\n", "r3\n"]
-        state = broker.call(lambda: broker.state.groups.groups["live-group"].state)
+        state = broker.call(lambda: broker.state.groups["live-group"].state)
         assert state == GroupState.STABLE
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=TIMEOUT)
@@ -343,7 +343,7 @@ def test_ctrl_c_leaves_the_group_and_prints_the_total(broker) -> None:
     assert process.returncode == 130
     assert stderr == "Processed a total of 4 messages\n"
     # LeaveGroup went out before the exit: the group is Empty at once, not after a session
-    assert broker.call(lambda: broker.state.groups.groups["live-group"].state) == GroupState.EMPTY
+    assert broker.call(lambda: broker.state.groups["live-group"].state) == GroupState.EMPTY
     assert committed(b, "live-group", "live") == 4
 
 

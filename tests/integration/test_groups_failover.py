@@ -651,7 +651,7 @@ def test_join_group_request_validation(group_broker: BrokerThread) -> None:
 def test_group_events_tell_join_leave_commit_and_expiry(
     group_broker: BrokerThread, members: Callable[..., Member]
 ) -> None:
-    """broker.state.groups.subscribe() sees a group's life in order: joins, rebalances with
+    """broker.state.subscribe_groups() sees a group's life in order: joins, rebalances with
     their generations and assignments, a clean leave ("left"), a commit, a member that stops
     heartbeating ("expired") and the last member leaving (Empty)."""
     broker, topic, group = group_broker, unique("events"), unique("g-events")

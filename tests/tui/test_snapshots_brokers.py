@@ -31,6 +31,7 @@ from textual.app import App
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from localbroker.public import ConfigSource
 from tui.kafka.cluster import ClusterSnapshot
 from tui.kafka.models import BrokerNode, ClusterInfo, ConfigInfo
 from tui.panes import PaneSpec
@@ -39,7 +40,11 @@ from tui.screens.help import HelpScreen
 from tui.screens.profiles import ProfilesScreen
 from tui.widgets.brokers_pane import BrokersPane
 
-STATIC, DEFAULT, DYNAMIC = "STATIC_BROKER_CONFIG", "DEFAULT_CONFIG", "DYNAMIC_BROKER_CONFIG"
+STATIC, DEFAULT, DYNAMIC = (
+    ConfigSource.STATIC_BROKER_CONFIG,
+    ConfigSource.DEFAULT_CONFIG,
+    ConfigSource.DYNAMIC_BROKER_CONFIG,
+)
 LOG_CLEANER_DOC = "The maximum time a message will remain ineligible for compaction in the log."
 
 BROKER_CONFIGS = [

@@ -26,7 +26,8 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from tui.kafka.connection import from_properties
-from tui.kafka.tail import StartMode, StartPosition, TailRecord, TailSession, TopicSelection
+from tui.kafka.models import TopicSelection
+from tui.kafka.tail import StartMode, StartPosition, TailRecord, TailSession
 from tui.widgets.tail_pane import TailPane
 
 BASE_TS = 1_714_563_000_000  # 2024-05-01 11:30:00 UTC

@@ -20,6 +20,7 @@ import pytest
 from snapshot_host import SIZE_IDS, SIZES, PaneHost, snap_pane, steady
 from textual.pilot import Pilot
 
+from localbroker.public import ConfigSource
 from tui.kafka.models import ConfigInfo
 from tui.screens.add_partitions import AddPartitionsScreen
 from tui.screens.create_topic import CreateTopicScreen
@@ -32,21 +33,23 @@ RETENTION_DOC = (
     ' old log segments to free up space if we are using the "delete" retention policy.'
 )
 TOPIC_CONFIGS = [
-    ConfigInfo("cleanup.policy", "delete", "DEFAULT_CONFIG"),
-    ConfigInfo("compression.type", "producer", "DEFAULT_CONFIG"),
-    ConfigInfo("delete.retention.ms", "86400000", "DEFAULT_CONFIG"),
-    ConfigInfo("file.delete.delay.ms", "60000", "DEFAULT_CONFIG"),
-    ConfigInfo("flush.messages", LONG_MAX, "DEFAULT_CONFIG"),
-    ConfigInfo("flush.ms", LONG_MAX, "DEFAULT_CONFIG"),
-    ConfigInfo("max.message.bytes", "1048588", "DEFAULT_CONFIG"),
-    ConfigInfo("message.timestamp.type", "CreateTime", "DEFAULT_CONFIG"),
-    ConfigInfo("min.cleanable.dirty.ratio", "0.5", "DEFAULT_CONFIG"),
-    ConfigInfo("min.insync.replicas", "1", "DEFAULT_CONFIG"),
-    ConfigInfo("retention.bytes", "-1", "DEFAULT_CONFIG"),
-    ConfigInfo("retention.ms", "3600000", "DYNAMIC_TOPIC_CONFIG", documentation=RETENTION_DOC),
-    ConfigInfo("segment.bytes", "1073741824", "DEFAULT_CONFIG"),
-    ConfigInfo("segment.ms", "604800000", "DEFAULT_CONFIG"),
-    ConfigInfo("unclean.leader.election.enable", "false", "DEFAULT_CONFIG"),
+    ConfigInfo("cleanup.policy", "delete", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("compression.type", "producer", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("delete.retention.ms", "86400000", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("file.delete.delay.ms", "60000", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("flush.messages", LONG_MAX, ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("flush.ms", LONG_MAX, ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("max.message.bytes", "1048588", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("message.timestamp.type", "CreateTime", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("min.cleanable.dirty.ratio", "0.5", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("min.insync.replicas", "1", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("retention.bytes", "-1", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo(
+        "retention.ms", "3600000", ConfigSource.DYNAMIC_TOPIC_CONFIG, documentation=RETENTION_DOC
+    ),
+    ConfigInfo("segment.bytes", "1073741824", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("segment.ms", "604800000", ConfigSource.DEFAULT_CONFIG),
+    ConfigInfo("unclean.leader.election.enable", "false", ConfigSource.DEFAULT_CONFIG),
 ]
 REPLICATION_REFUSED = (
     "topic events: INVALID_REPLICATION_FACTOR: Unable to replicate the partition 3 time(s):"

@@ -15,6 +15,7 @@ import pytest
 from crc32c import crc32c
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kio.schema.errors import ErrorCode
 
 from localbroker.records.batch import (
     CONTROL_BIT,
@@ -78,18 +79,18 @@ def test_batch_exactly_at_the_size_limit_passes() -> None:
 
 def test_record_set_shorter_than_a_header() -> None:
     error = refusal(batch()[: HEADER_SIZE - 1])
-    assert error.error == "corrupt_message"
+    assert error.code == ErrorCode.corrupt_message
     assert "smaller than a batch header" in error.message
 
 
 def test_empty_record_set() -> None:
-    assert refusal(b"").error == "corrupt_message"
+    assert refusal(b"").code == ErrorCode.corrupt_message
 
 
 @pytest.mark.parametrize("magic", [0, 1, 3])
 def test_magic_other_than_2(magic: int) -> None:
     error = refusal(with_field(batch(), 16, ">b", magic, fix_crc=True))
-    assert error.error == "invalid_record"
+    assert error.code == ErrorCode.invalid_record
     assert f"got magic {magic}" in error.message
 
 
@@ -97,29 +98,29 @@ def test_batch_length_longer_than_the_record_set() -> None:
     """A producer that declares more bytes than it sent (truncated request)."""
     data = batch()
     error = refusal(data[:-1])
-    assert error.error == "corrupt_message"
+    assert error.code == ErrorCode.corrupt_message
     assert f"batch length {len(data) - 12} does not fit the {len(data) - 1}-byte" in error.message
 
 
 def test_batch_length_shorter_than_a_header() -> None:
     error = refusal(with_field(batch(), 8, ">i", 48, fix_crc=False))
-    assert error.error == "corrupt_message"
+    assert error.code == ErrorCode.corrupt_message
 
 
 def test_two_batches_in_one_partition() -> None:
     error = refusal(batch() + batch())
-    assert error.error == "invalid_record"
+    assert error.code == ErrorCode.invalid_record
     assert "exactly one record batch" in error.message
 
 
 def test_trailing_garbage_counts_as_a_second_batch() -> None:
-    assert refusal(batch() + b"\x00").error == "invalid_record"
+    assert refusal(batch() + b"\x00").code == ErrorCode.invalid_record
 
 
 def test_batch_larger_than_max_message_bytes() -> None:
     data = batch()
     error = refusal(data, len(data) - 1)
-    assert error.error == "message_too_large"
+    assert error.code == ErrorCode.message_too_large
     assert error.message == (
         f"batch of {len(data)} bytes exceeds max.message.bytes={len(data) - 1}"
     )
@@ -129,36 +130,38 @@ def test_bad_crc() -> None:
     data = bytearray(batch())
     data[-1] ^= 0xFF  # a payload byte the CRC covers
     error = refusal(bytes(data))
-    assert error.error == "corrupt_message"
+    assert error.code == ErrorCode.corrupt_message
     assert "CRC" in error.message
 
 
 def test_bad_crc_in_attributes() -> None:
     """The CRC starts at attributes, so flipping a codec bit is corruption, not a new codec."""
-    assert refusal(with_field(batch(), 21, ">h", 1, fix_crc=False)).error == "corrupt_message"
+    assert (
+        refusal(with_field(batch(), 21, ">h", 1, fix_crc=False)).code == ErrorCode.corrupt_message
+    )
 
 
 @pytest.mark.parametrize("count", [2, 4, 0])
 def test_record_count_not_matching_the_offset_range(count: int) -> None:
     error = refusal(with_field(batch(3), 57, ">i", count, fix_crc=True))
-    assert error.error == "invalid_record"
+    assert error.code == ErrorCode.invalid_record
     assert f"inner record count {count} does not match the offset range 0..2" in error.message
 
 
 def test_negative_last_offset_delta() -> None:
     data = with_field(batch(1), 23, ">i", -1, fix_crc=True)
-    assert refusal(data).error == "invalid_record"
+    assert refusal(data).code == ErrorCode.invalid_record
 
 
 def test_control_batch_from_a_client() -> None:
     error = refusal(batch(attributes=CONTROL_BIT | TRANSACTIONAL_BIT))
-    assert error.error == "invalid_record"
+    assert error.code == ErrorCode.invalid_record
     assert "control records" in error.message
 
 
 def test_producer_id_with_negative_sequence() -> None:
     error = refusal(batch(producer_id=9, producer_epoch=0, base_sequence=-1))
-    assert error.error == "invalid_record"
+    assert error.code == ErrorCode.invalid_record
     assert "invalid sequence number -1 for producer 9" in error.message
 
 

@@ -161,11 +161,11 @@ def test_unknown_api_key() -> None:
 @pytest.mark.parametrize(
     ("api_key", "version", "name"),
     [
-        (0, 2, "produce v2"),  # below the window (magic < 2 produce is refused)
-        (0, 13, "produce v13"),  # above the window, though kio knows it
-        (3, 14, "metadata v14"),  # no schema at all
-        (18, 5, "api_versions v5"),
-        (1, 4, "fetch v4"),  # a known API that this table does not serve
+        (0, 2, "Produce v2"),  # below the window (magic < 2 produce is refused)
+        (0, 13, "Produce v13"),  # above the window, though kio knows it
+        (3, 14, "Metadata v14"),  # no schema at all
+        (18, 5, "ApiVersions v5"),
+        (1, 4, "Fetch v4"),  # a known API that this table does not serve
     ],
 )
 def test_unsupported_version(api_key: int, version: int, name: str) -> None:

@@ -9,12 +9,14 @@ synonyms, Kafka's synonym lists (ConfigHelper.configSynonyms) and its exact mess
 from __future__ import annotations
 
 import pytest
+from kio.schema.errors import ErrorCode
 
 from localbroker.config.broker import BrokerConfig, Listener, parse_listener
-from localbroker.config.entries import ConfigSource, Synonym
+from localbroker.config.entries import Synonym
 from localbroker.config.topic import describe_topic, resolve_topic_value, validate_topic_configs
 from localbroker.errors import KafkaError
 from localbroker.log.log_config import LONG_MAX, LogConfig
+from localbroker.protocol.names import ConfigSource
 
 DEFAULT = ConfigSource.DEFAULT_CONFIG
 STATIC = ConfigSource.STATIC_BROKER_CONFIG
@@ -62,7 +64,7 @@ def test_static_overrides_are_normalized() -> None:
 def test_invalid_static_value_is_refused_with_kafkas_message() -> None:
     with pytest.raises(KafkaError) as caught:
         BrokerConfig({"num.partitions": "abc"})
-    assert caught.value.error == "invalid_config"
+    assert caught.value.code == ErrorCode.invalid_config
     assert caught.value.message == (
         "Invalid value abc for configuration num.partitions: Not a number of type INT"
     )
@@ -119,7 +121,7 @@ def test_validate_dynamic_changes() -> None:
     }
     with pytest.raises(KafkaError) as caught:
         config.validate_dynamic({"num.partitions": "2", "no.such.config": "1"})
-    assert caught.value.error == "invalid_request"
+    assert caught.value.code == ErrorCode.invalid_request
     assert caught.value.message == (
         "Cannot update these configs dynamically: no.such.config, num.partitions"
     )
@@ -293,7 +295,7 @@ def test_invalid_topic_config_messages(name: str, value: str, shown: str, reason
     """Kafka's ConfigException text: "Invalid value <v> for configuration <name>: <reason>"."""
     with pytest.raises(KafkaError) as caught:
         validate_topic_configs({name: value})
-    assert caught.value.error == "invalid_config"
+    assert caught.value.code == ErrorCode.invalid_config
     assert caught.value.message == f"Invalid value {shown} for configuration {name}: {reason}"
 
 
@@ -308,14 +310,14 @@ def test_retention_ms_not_a_number() -> None:
 def test_unknown_topic_config() -> None:
     with pytest.raises(KafkaError) as caught:
         validate_topic_configs({"retention.hours": "1"})
-    assert caught.value.error == "invalid_config"
+    assert caught.value.code == ErrorCode.invalid_config
     assert caught.value.message == "Unknown topic config name: retention.hours"
 
 
 def test_null_topic_config_values() -> None:
     with pytest.raises(KafkaError) as caught:
         validate_topic_configs({"segment.ms": None, "retention.ms": None})
-    assert caught.value.error == "invalid_request"
+    assert caught.value.code == ErrorCode.invalid_request
     assert caught.value.message.startswith("Null value not supported for")
     assert caught.value.message.endswith("retention.ms, segment.ms")
 

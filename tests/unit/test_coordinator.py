@@ -23,6 +23,7 @@ from kio.schema.consumer_protocol_assignment.v1.data import (
     ConsumerProtocolAssignment,
     TopicPartition,
 )
+from kio.schema.errors import ErrorCode
 from kio.serial import entity_writer
 from kio.static.constants import EntityType
 
@@ -37,7 +38,7 @@ from localbroker.groups.events import (
     RebalanceCompleted,
     RebalanceStarted,
 )
-from localbroker.groups.group import ClassicGroup, GroupState, JoinResult, Member, SyncResult
+from localbroker.groups.group import ClassicGroup, JoinResult, Member, SyncResult
 from localbroker.groups.offsets import CommitEntry
 from localbroker.groups.records import (
     GroupKey,
@@ -51,6 +52,7 @@ from localbroker.groups.records import (
     encode_key,
     encode_offset,
 )
+from localbroker.protocol.names import GroupState
 
 T0 = 1_700_000_000_000  # the fake clock starts here
 SESSION = 10_000
@@ -208,7 +210,7 @@ class Coord:
         client_id: str | None = None,
     ) -> Answer[JoinResult]:
         def remember(result: JoinResult) -> None:
-            if result.error in ("none", "member_id_required"):
+            if result.error in (ErrorCode.none, ErrorCode.member_id_required):
                 self.ids[name] = result.member_id
 
         request = JoinRequest(
@@ -231,7 +233,7 @@ class Coord:
         """A new member; a dynamic v4+ member joins twice (KIP-394 MEMBER_ID_REQUIRED)."""
         self.ids.pop(name, None)
         first = self.join(name, **kwargs)
-        if first.done and first.value.error == "member_id_required":
+        if first.done and first.value.error == ErrorCode.member_id_required:
             return self.join(name, **kwargs)
         return first
 
@@ -260,7 +262,7 @@ class Coord:
                 first, group_id=group_id, instance=instances.get(first), **join_kwargs
             )
         for name, answer in answers.items():
-            assert answer.value.error == "none", (name, answer.results)
+            assert answer.value.error == ErrorCode.none, (name, answer.results)
         assert self.group(group_id).state == COMPLETING
         if sync:
             for name in rest:
@@ -360,9 +362,9 @@ def test_join_checks_group_id_before_session_timeout() -> None:
     id is echoed and no group is created."""
     c = Coord()
     answer = c.join("a", group_id="", member_id="m-1", session=1)
-    assert answer.value == JoinResult(error="invalid_group_id", member_id="m-1")
+    assert answer.value == JoinResult(error=ErrorCode.invalid_group_id, member_id="m-1")
     answer = c.join("a", member_id="m-1", session=1)
-    assert answer.value == JoinResult(error="invalid_session_timeout", member_id="m-1")
+    assert answer.value == JoinResult(error=ErrorCode.invalid_session_timeout, member_id="m-1")
     assert c.coordinator.groups == {}
     assert c.storage.writes == []
 
@@ -370,13 +372,13 @@ def test_join_checks_group_id_before_session_timeout() -> None:
 @pytest.mark.parametrize(
     ("session", "error"),
     [
-        (5_999, "invalid_session_timeout"),
-        (6_000, "member_id_required"),
-        (1_800_000, "member_id_required"),
-        (1_800_001, "invalid_session_timeout"),
+        (5_999, ErrorCode.invalid_session_timeout),
+        (6_000, ErrorCode.member_id_required),
+        (1_800_000, ErrorCode.member_id_required),
+        (1_800_001, ErrorCode.invalid_session_timeout),
     ],
 )
-def test_join_session_timeout_bounds(session: int, error: str) -> None:
+def test_join_session_timeout_bounds(session: int, error: ErrorCode) -> None:
     """§1.1 step 3: group.min/max.session.timeout.ms (6000/1800000) are inclusive bounds; the
     rebalance timeout is not validated at all (0 passes)."""
     c = Coord()
@@ -396,7 +398,7 @@ def test_join_new_group_needs_a_protocol_type_and_protocols(
     the group created for the request stays behind, Empty.)"""
     c = Coord()
     answer = c.join("a", protocol_type=protocol_type, protocols=protocols)
-    assert answer.value == JoinResult(error="inconsistent_group_protocol", member_id="")
+    assert answer.value == JoinResult(error=ErrorCode.inconsistent_group_protocol, member_id="")
     group = c.group()
     assert (group.state, group.members, group.pending_members) == (EMPTY, {}, {})
 
@@ -406,7 +408,7 @@ def test_join_with_a_member_id_on_an_unknown_group() -> None:
     UNKNOWN_MEMBER_ID with the id echoed, and no group is created."""
     c = Coord()
     answer = c.join("a", member_id="a-1234")
-    assert answer.value == JoinResult(error="unknown_member_id", member_id="a-1234")
+    assert answer.value == JoinResult(error=ErrorCode.unknown_member_id, member_id="a-1234")
     assert c.coordinator.groups == {}
     assert c.storage.writes == []
 
@@ -417,8 +419,10 @@ def test_join_that_creates_a_group_writes_an_empty_group_record() -> None:
     gets one GroupMetadata record: protocolType "", generation 0, null protocol and leader,
     the creation time, no members."""
     c = Coord()
-    assert c.join("a").value.error == "member_id_required"
-    assert c.join("b", group_id="h", protocols=[]).value.error == "inconsistent_group_protocol"
+    assert c.join("a").value.error == ErrorCode.member_id_required
+    assert (
+        c.join("b", group_id="h", protocols=[]).value.error == ErrorCode.inconsistent_group_protocol
+    )
     assert c.storage.decoded() == [
         (GroupKey("g"), GroupValue("", 0, None, None, T0, ())),
         (GroupKey("h"), GroupValue("", 0, None, None, T0, ())),
@@ -433,11 +437,13 @@ def test_join_protocols_must_match_the_group() -> None:
     c.stable("a", "b")
     other = [("roundrobin", subscription("t1"))]
     assert c.join("n", protocol_type="connect").value == JoinResult(
-        error="inconsistent_group_protocol"
+        error=ErrorCode.inconsistent_group_protocol
     )
-    assert c.join("n", protocols=other).value == JoinResult(error="inconsistent_group_protocol")
+    assert c.join("n", protocols=other).value == JoinResult(
+        error=ErrorCode.inconsistent_group_protocol
+    )
     assert c.join("b", protocols=other).value == JoinResult(
-        error="inconsistent_group_protocol", member_id=c.ids["b"]
+        error=ErrorCode.inconsistent_group_protocol, member_id=c.ids["b"]
     )
     assert (c.group().state, c.group().generation_id, c.names()) == (STABLE, 2, {"a", "b"})
 
@@ -448,7 +454,9 @@ def test_sole_member_cannot_switch_to_an_unrelated_protocol() -> None:
     c = Coord()
     c.stable("a")
     answer = c.join("a", protocols=[("roundrobin", subscription("t1"))])
-    assert answer.value == JoinResult(error="inconsistent_group_protocol", member_id=c.ids["a"])
+    assert answer.value == JoinResult(
+        error=ErrorCode.inconsistent_group_protocol, member_id=c.ids["a"]
+    )
 
 
 def test_full_group_refuses_a_new_member_before_member_id_required() -> None:
@@ -457,7 +465,7 @@ def test_full_group_refuses_a_new_member_before_member_id_required() -> None:
     handing it a member id."""
     c = Coord(max_size=1)
     c.stable("a")
-    assert c.join("b").value == JoinResult(error="group_max_size_reached", member_id="")
+    assert c.join("b").value == JoinResult(error=ErrorCode.group_max_size_reached, member_id="")
     assert (c.group().state, c.names(), c.group().pending_members) == (STABLE, {"a"}, {})
 
 
@@ -470,7 +478,7 @@ def test_dynamic_v4_member_first_gets_member_id_required() -> None:
     c = Coord()
     first = c.join("app", version=4).value
     assert re.fullmatch(f"app-{UUID}", first.member_id)
-    assert first == JoinResult(error="member_id_required", member_id=first.member_id)
+    assert first == JoinResult(error=ErrorCode.member_id_required, member_id=first.member_id)
     group = c.group()
     assert (group.state, group.members, set(group.pending_members)) == (
         EMPTY,
@@ -478,7 +486,7 @@ def test_dynamic_v4_member_first_gets_member_id_required() -> None:
         {first.member_id},
     )
     second = c.join("app", version=4).value
-    assert (second.error, second.member_id) == ("none", first.member_id)
+    assert (second.error, second.member_id) == (ErrorCode.none, first.member_id)
     assert (set(group.members), group.pending_members) == ({first.member_id}, {})
 
 
@@ -498,7 +506,7 @@ def test_member_ids_of_members_added_at_once(
     "<group instance id>-<uuid>"; v2-3 and static members join in one round trip."""
     c = Coord()
     answer = c.join("m", version=version, instance=instance, client_id=client_id).value
-    assert answer.error == "none"
+    assert answer.error == ErrorCode.none
     assert re.fullmatch(pattern, answer.member_id)
     assert answer.leader_id == answer.member_id and answer.generation_id == 1
 
@@ -508,7 +516,7 @@ def test_pending_member_blocks_join_completion_until_it_joins() -> None:
     rebalance waits for a member that was told MEMBER_ID_REQUIRED."""
     c = Coord()
     c.stable("a", "b")
-    assert c.join("c").value.error == "member_id_required"
+    assert c.join("c").value.error == ErrorCode.member_id_required
     a, b = c.join("a"), c.join("b")  # the leader's rejoin starts the rebalance
     assert c.group().state == PREPARING
     assert not a.done and not b.done
@@ -523,12 +531,12 @@ def test_pending_member_blocks_join_completion_until_its_session_timeout() -> No
     c = Coord()
     c.stable("a", "b")
     c.at(1_000)
-    assert c.join("c", session=7_000).value.error == "member_id_required"
+    assert c.join("c", session=7_000).value.error == ErrorCode.member_id_required
     a, _ = c.join("a"), c.join("b")
     c.at(7_999)
     assert not a.done and set(c.group().pending_members) == {c.ids["c"]}
     c.at(8_000)
-    assert (a.value.error, a.value.generation_id) == ("none", 3)
+    assert (a.value.error, a.value.generation_id) == (ErrorCode.none, 3)
     assert {m for m, _, _ in a.value.members} == {c.ids["a"], c.ids["b"]}
     assert (c.group().state, c.group().pending_members) == (COMPLETING, {})
 
@@ -545,7 +553,7 @@ def test_initial_rebalance_waits_for_the_delay() -> None:
     c.at(2_999)
     assert not a.done
     c.at(3_000)
-    assert (a.value.error, a.value.generation_id) == ("none", 1)
+    assert (a.value.error, a.value.generation_id) == (ErrorCode.none, 1)
 
 
 def test_initial_rebalance_delay_is_extended_in_steps_of_the_delay() -> None:
@@ -575,7 +583,7 @@ def test_initial_rebalance_delay_is_capped_by_the_rebalance_timeout() -> None:
     c.at(9_999)
     assert not a.done
     c.at(10_000)
-    assert (a.value.error, len(a.value.members)) == ("none", 6)
+    assert (a.value.error, len(a.value.members)) == (ErrorCode.none, 6)
 
 
 # -- JoinGroup: protocol, leader, rejoins -------------------------------------------------
@@ -645,7 +653,7 @@ def test_changed_protocols_during_completing_rebalance_restart_the_rebalance() -
     parked = c.sync("b")
     assert not parked.done
     leader = c.join("a", protocols=CHANGED)
-    assert parked.value == SyncResult(error="rebalance_in_progress")
+    assert parked.value == SyncResult(error=ErrorCode.rebalance_in_progress)
     assert not leader.done and c.group().state == PREPARING
     assert [m.assignment for m in c.group().members.values()] == [b"", b""]
 
@@ -678,7 +686,7 @@ def test_leader_rejoin_or_changed_protocols_start_a_rebalance(
     c.stable("a", "b")
     answer = c.join(who, protocols=protocols)
     assert not answer.done and c.group().state == PREPARING
-    assert c.heartbeat("a") == "rebalance_in_progress"
+    assert c.heartbeat("a") == ErrorCode.rebalance_in_progress
     other = c.join("b" if who == "a" else "a")
     assert [answer.value.generation_id, other.value.generation_id] == [3, 3]
 
@@ -694,7 +702,7 @@ def test_join_completion_drops_dynamic_members_that_did_not_rejoin() -> None:
     c.at(5_999)  # b and s neither rejoin nor expire (session 10000)
     assert not a.done
     c.at(6_000)
-    assert (a.value.error, a.value.generation_id, n.value.generation_id) == ("none", 3, 3)
+    assert (a.value.error, a.value.generation_id, n.value.generation_id) == (ErrorCode.none, 3, 3)
     assert c.names() == {"a", "n", "s"}
     assert {m for m, _, _ in a.value.members} == {c.ids["a"], c.ids["n"], c.ids["s"]}
     assert MemberLeft("g", c.ids["b"], None, "not rejoined", T0 + 6_000) in c.events
@@ -708,7 +716,7 @@ def test_parked_member_outlives_its_session_and_leads_when_the_leader_does_not_r
     b = c.join("b", protocols=CHANGED)
     for at in range(5_000, 30_000, 5_000):
         c.at(at)
-        assert c.heartbeat("a") == "rebalance_in_progress"
+        assert c.heartbeat("a") == ErrorCode.rebalance_in_progress
     c.at(29_999)
     assert not b.done and c.names() == {"a", "b"}
     c.at(30_000)
@@ -793,10 +801,10 @@ def test_static_replacement_fences_the_old_members_parked_sync() -> None:
     parked = c.sync("s", instance="i-s")
     old = c.ids["s"]
     answer = c.join("s", member_id="", instance="i-s")
-    assert parked.value == SyncResult(error="fenced_instance_id")
+    assert parked.value == SyncResult(error=ErrorCode.fenced_instance_id)
     assert not answer.done and c.group().state == PREPARING
     c.join("a")
-    assert (answer.value.generation_id, answer.value.error) == (3, "none")
+    assert (answer.value.generation_id, answer.value.error) == (3, ErrorCode.none)
     assert answer.value.member_id != old
 
 
@@ -809,10 +817,10 @@ def test_static_replacement_fences_the_old_members_parked_join() -> None:
     parked = c.join("s", instance="i-s")
     old = c.ids["s"]
     answer = c.join("s", member_id="", instance="i-s")
-    assert parked.value == JoinResult(error="fenced_instance_id", member_id=old)
+    assert parked.value == JoinResult(error=ErrorCode.fenced_instance_id, member_id=old)
     a = c.join("a")
     new = answer.value.member_id
-    assert (answer.value.error, answer.value.generation_id) == ("none", 3)
+    assert (answer.value.error, answer.value.generation_id) == (ErrorCode.none, 3)
     assert {m for m, _, _ in a.value.members} == {c.ids["a"], c.ids["b"], new}
 
 
@@ -838,13 +846,13 @@ def test_stale_member_id_of_a_static_member_is_fenced() -> None:
     old = c.ids["s"]
     c.join("s", member_id="", instance="i-s")
     assert c.join("x", member_id=old, instance="i-s").value == JoinResult(
-        error="fenced_instance_id", member_id=old
+        error=ErrorCode.fenced_instance_id, member_id=old
     )
-    assert c.sync(old, instance="i-s").value == SyncResult(error="fenced_instance_id")
-    assert c.heartbeat(old, instance="i-s") == "fenced_instance_id"
-    assert c.commit(2, old, "i-s") == ["fenced_instance_id"]
-    assert c.leave((old, "i-s")) == ("none", ["fenced_instance_id"])
-    assert c.heartbeat(old) == "unknown_member_id"
+    assert c.sync(old, instance="i-s").value == SyncResult(error=ErrorCode.fenced_instance_id)
+    assert c.heartbeat(old, instance="i-s") == ErrorCode.fenced_instance_id
+    assert c.commit(2, old, "i-s") == [ErrorCode.fenced_instance_id]
+    assert c.leave((old, "i-s")) == (ErrorCode.none, [ErrorCode.fenced_instance_id])
+    assert c.heartbeat(old) == ErrorCode.unknown_member_id
     assert (c.group().state, c.names()) == (STABLE, {"a", "s"})
 
 
@@ -856,21 +864,31 @@ def test_sync_group_checks_in_kafkas_order() -> None:
     generation (ILLEGAL_GENERATION); then protocol type and name (INCONSISTENT_GROUP_PROTOCOL,
     None = not checked); only then PreparingRebalance → REBALANCE_IN_PROGRESS."""
     c = Coord()
-    assert c.sync("x", group_id="nope", generation=0).value == SyncResult(error="unknown_member_id")
+    assert c.sync("x", group_id="nope", generation=0).value == SyncResult(
+        error=ErrorCode.unknown_member_id
+    )
     c.stable("e", group_id="e")
     c.leave(("e", None), group_id="e")
     assert c.group("e").state == EMPTY
-    assert c.sync("e", group_id="e").value.error == "unknown_member_id"
+    assert c.sync("e", group_id="e").value.error == ErrorCode.unknown_member_id
 
     c.stable("a", "b")
-    assert c.sync("ghost", generation=7).value.error == "unknown_member_id"
-    assert c.sync("a", generation=7, protocol_name="other").value.error == "illegal_generation"
-    assert c.sync("a", protocol_type="connect").value.error == "inconsistent_group_protocol"
-    assert c.sync("a", protocol_name="roundrobin").value.error == "inconsistent_group_protocol"
-    assert c.sync("a", protocol_type="consumer", protocol_name="range").value.error == "none"
+    assert c.sync("ghost", generation=7).value.error == ErrorCode.unknown_member_id
+    assert (
+        c.sync("a", generation=7, protocol_name="other").value.error == ErrorCode.illegal_generation
+    )
+    assert c.sync("a", protocol_type="connect").value.error == ErrorCode.inconsistent_group_protocol
+    assert (
+        c.sync("a", protocol_name="roundrobin").value.error == ErrorCode.inconsistent_group_protocol
+    )
+    assert (
+        c.sync("a", protocol_type="consumer", protocol_name="range").value.error == ErrorCode.none
+    )
     c.join("b", protocols=CHANGED)
-    assert c.sync("a", protocol_name="roundrobin").value.error == "inconsistent_group_protocol"
-    assert c.sync("a").value == SyncResult(error="rebalance_in_progress")
+    assert (
+        c.sync("a", protocol_name="roundrobin").value.error == ErrorCode.inconsistent_group_protocol
+    )
+    assert c.sync("a").value == SyncResult(error=ErrorCode.rebalance_in_progress)
 
 
 def test_followers_wait_for_the_leaders_assignment() -> None:
@@ -948,7 +966,7 @@ def test_sync_propagation_restarts_the_session_of_parked_followers() -> None:
     b = c.sync("b")
     c.at(9_000)
     c.sync("a", {"a": assignment({"t1": [0]}), "b": assignment({"t1": [1]})})
-    assert b.value.error == "none"
+    assert b.value.error == ErrorCode.none
     c.at(15_000)
     c.heartbeat("a")  # a stays alive past 19000
     c.at(18_999)
@@ -966,7 +984,7 @@ def test_parked_sync_answered_by_a_new_rebalance_restarts_the_session() -> None:
     b = c.sync("b")
     c.at(9_000)
     c.join("a", protocols=CHANGED)
-    assert b.value == SyncResult(error="rebalance_in_progress")
+    assert b.value == SyncResult(error=ErrorCode.rebalance_in_progress)
     c.at(18_999)
     assert c.names() == {"a", "b"}, "b was expired before a session passed since its answer"
 
@@ -979,7 +997,7 @@ def test_members_that_never_sync_are_removed_once_stable() -> None:
     c.sync("a", {"a": assignment({"t1": [0]})})
     for at in range(5_000, 30_000, 5_000):
         c.at(at)
-        assert (c.heartbeat("a"), c.heartbeat("b")) == ("none", "none")
+        assert (c.heartbeat("a"), c.heartbeat("b")) == (ErrorCode.none, ErrorCode.none)
     c.at(29_999)
     assert c.names() == {"a", "b"}
     c.at(30_000)
@@ -995,10 +1013,10 @@ def test_leader_that_never_syncs_is_removed() -> None:
     b = c.sync("b")
     for at in range(5_000, 30_000, 5_000):
         c.at(at)
-        assert c.heartbeat("a") == "none"
+        assert c.heartbeat("a") == ErrorCode.none
     assert not b.done
     c.at(30_000)
-    assert b.value == SyncResult(error="rebalance_in_progress")
+    assert b.value == SyncResult(error=ErrorCode.rebalance_in_progress)
     assert (c.names(), c.group().state) == ({"b"}, PREPARING)
 
 
@@ -1010,30 +1028,37 @@ def test_heartbeat_answer_in_each_state() -> None:
     ILLEGAL_GENERATION; PreparingRebalance → REBALANCE_IN_PROGRESS; CompletingRebalance and
     Stable → NONE; after the group emptied → UNKNOWN_MEMBER_ID."""
     c = Coord()
-    assert c.heartbeat("x", group_id="nope") == "unknown_member_id"
+    assert c.heartbeat("x", group_id="nope") == ErrorCode.unknown_member_id
     c.join("a")  # MEMBER_ID_REQUIRED
-    assert c.heartbeat("a") == "unknown_member_id"
+    assert c.heartbeat("a") == ErrorCode.unknown_member_id
     c.join("a")
-    assert (c.group().state, c.heartbeat("a")) == (COMPLETING, "none")
-    assert c.heartbeat("a", generation=0) == "illegal_generation"
+    assert (c.group().state, c.heartbeat("a")) == (COMPLETING, ErrorCode.none)
+    assert c.heartbeat("a", generation=0) == ErrorCode.illegal_generation
     c.add("b")
-    assert (c.group().state, c.heartbeat("a", generation=1)) == (PREPARING, "rebalance_in_progress")
+    assert (c.group().state, c.heartbeat("a", generation=1)) == (
+        PREPARING,
+        ErrorCode.rebalance_in_progress,
+    )
     c.join("a")
-    assert (c.group().state, c.heartbeat("a"), c.heartbeat("b")) == (COMPLETING, "none", "none")
+    assert (c.group().state, c.heartbeat("a"), c.heartbeat("b")) == (
+        COMPLETING,
+        ErrorCode.none,
+        ErrorCode.none,
+    )
     c.sync("b")
     c.sync("a", {})
-    assert (c.group().state, c.heartbeat("a")) == (STABLE, "none")
+    assert (c.group().state, c.heartbeat("a")) == (STABLE, ErrorCode.none)
     c.leave(("a", None), ("b", None))
-    assert (c.group().state, c.heartbeat("a")) == (EMPTY, "unknown_member_id")
+    assert (c.group().state, c.heartbeat("a")) == (EMPTY, ErrorCode.unknown_member_id)
 
 
 def test_empty_group_id_is_invalid_for_sync_heartbeat_and_leave() -> None:
     """§2.1 step 3, §3 step 1, §4 step 1: the service layer rejects group id "" with
     INVALID_GROUP_ID (only OffsetCommit/OffsetFetch/DescribeGroups/DeleteGroups accept it)."""
     c = Coord()
-    assert c.sync("m", group_id="", generation=0).value.error == "invalid_group_id"
-    assert c.heartbeat("m", group_id="", generation=0) == "invalid_group_id"
-    assert c.leave(("m", None), group_id="")[0] == "invalid_group_id"
+    assert c.sync("m", group_id="", generation=0).value.error == ErrorCode.invalid_group_id
+    assert c.heartbeat("m", group_id="", generation=0) == ErrorCode.invalid_group_id
+    assert c.leave(("m", None), group_id="")[0] == ErrorCode.invalid_group_id
 
 
 def test_session_expiry_removes_the_member_and_rebalances() -> None:
@@ -1048,7 +1073,7 @@ def test_session_expiry_removes_the_member_and_rebalances() -> None:
     c.at(10_000)
     assert (c.names(), c.group().state) == ({"a"}, PREPARING)
     assert MemberLeft("g", c.ids["b"], None, "expired", T0 + 10_000) in c.events
-    assert c.heartbeat("a") == "rebalance_in_progress"
+    assert c.heartbeat("a") == ErrorCode.rebalance_in_progress
     a = c.join("a")
     assert a.value.generation_id == 3 and a.value.members == [(c.ids["a"], None, PROTOCOLS[0][1])]
 
@@ -1062,7 +1087,7 @@ def test_new_member_parked_in_join_group_times_out_after_five_minutes() -> None:
     c.at(299_999)
     assert not n.done
     c.at(300_000)
-    assert n.value == JoinResult(error="unknown_member_id")
+    assert n.value == JoinResult(error=ErrorCode.unknown_member_id)
     assert c.names() == {"a"}
 
 
@@ -1089,7 +1114,10 @@ def test_leave_unknown_group() -> None:
     """§4 step 2: top-level NONE and UNKNOWN_MEMBER_ID for every identity (v3+; the handler
     answers v0-2 with that single member's error, UNKNOWN_MEMBER_ID)."""
     c = Coord()
-    assert c.leave(("m-1", None), ("", "i-1")) == ("none", ["unknown_member_id"] * 2)
+    assert c.leave(("m-1", None), ("", "i-1")) == (
+        ErrorCode.none,
+        [ErrorCode.unknown_member_id] * 2,
+    )
     assert c.coordinator.groups == {}
 
 
@@ -1101,8 +1129,14 @@ def test_leave_answers_each_identity_in_order() -> None:
     c.stable("a", "b", "s", "t", instances={"s": "i-s", "t": "i-t"})
     result = c.leave(("b", None), ("nobody", None), ("", "i-s"), ("", "i-none"), ("stale", "i-t"))
     assert result == (
-        "none",
-        ["none", "unknown_member_id", "none", "unknown_member_id", "fenced_instance_id"],
+        ErrorCode.none,
+        [
+            ErrorCode.none,
+            ErrorCode.unknown_member_id,
+            ErrorCode.none,
+            ErrorCode.unknown_member_id,
+            ErrorCode.fenced_instance_id,
+        ],
     )
     assert (c.names(), c.group().static_members) == ({"a", "t"}, {"i-t": c.ids["t"]})
     assert c.group().state == PREPARING
@@ -1115,7 +1149,7 @@ def test_leaving_pending_member_lets_the_join_complete() -> None:
     c.join("c")  # MEMBER_ID_REQUIRED
     a, _ = c.join("a"), c.join("b")
     assert not a.done
-    assert c.leave(("c", None)) == ("none", ["none"])
+    assert c.leave(("c", None)) == (ErrorCode.none, [ErrorCode.none])
     assert (a.value.generation_id, c.group().pending_members) == (3, {})
 
 
@@ -1125,10 +1159,10 @@ def test_leave_during_a_rebalance() -> None:
     c = Coord()
     c.stable("a", "b", "d")
     a, b = c.join("a"), c.join("b")
-    assert c.leave(("b", None)) == ("none", ["none"])
-    assert b.value == JoinResult(error="unknown_member_id")
+    assert c.leave(("b", None)) == (ErrorCode.none, [ErrorCode.none])
+    assert b.value == JoinResult(error=ErrorCode.unknown_member_id)
     assert not a.done
-    assert c.leave(("d", None)) == ("none", ["none"])
+    assert c.leave(("d", None)) == (ErrorCode.none, [ErrorCode.none])
     assert (a.value.generation_id, a.value.members) == (3, [(c.ids["a"], None, PROTOCOLS[0][1])])
 
 
@@ -1139,7 +1173,7 @@ def test_last_member_leaving_empties_the_group_with_a_new_generation() -> None:
     c.stable("a")
     writes = len(c.storage.writes)
     c.at(1_000)
-    assert c.leave(("a", None)) == ("none", ["none"])
+    assert c.leave(("a", None)) == (ErrorCode.none, [ErrorCode.none])
     assert (c.group().state, c.group().generation_id) == (EMPTY, 2)
     assert c.storage.decoded(writes) == [
         (GroupKey("g"), GroupValue("consumer", 2, None, None, T0 + 1_000, ()))
@@ -1170,23 +1204,23 @@ def _stable(c: Coord) -> None:
 @pytest.mark.parametrize(
     ("build", "generation", "member", "instance", "error"),
     [
-        (_empty, -1, "", None, "none"),
-        (_empty, -1, "anyone", None, "none"),  # member and instance ids are ignored
-        (_empty, -1, "", "i-x", "none"),
-        (_empty, 2, "a", None, "unknown_member_id"),
-        (_empty, 2, "", None, "unknown_member_id"),
-        (_preparing, 2, "a", None, "none"),
-        (_preparing, 1, "a", None, "illegal_generation"),
-        (_preparing, -1, "", None, "unknown_member_id"),
-        (_preparing, 2, "ghost", None, "unknown_member_id"),
-        (_completing, 2, "a", None, "rebalance_in_progress"),
-        (_completing, 1, "a", None, "illegal_generation"),
-        (_completing, -1, "", None, "unknown_member_id"),
-        (_stable, 2, "b", None, "none"),
-        (_stable, -1, "", None, "unknown_member_id"),
-        (_stable, -1, "a", None, "illegal_generation"),
-        (_stable, 2, "ghost", None, "unknown_member_id"),
-        (_stable, 2, "a", "i-unknown", "unknown_member_id"),
+        (_empty, -1, "", None, ErrorCode.none),
+        (_empty, -1, "anyone", None, ErrorCode.none),  # member and instance ids are ignored
+        (_empty, -1, "", "i-x", ErrorCode.none),
+        (_empty, 2, "a", None, ErrorCode.unknown_member_id),
+        (_empty, 2, "", None, ErrorCode.unknown_member_id),
+        (_preparing, 2, "a", None, ErrorCode.none),
+        (_preparing, 1, "a", None, ErrorCode.illegal_generation),
+        (_preparing, -1, "", None, ErrorCode.unknown_member_id),
+        (_preparing, 2, "ghost", None, ErrorCode.unknown_member_id),
+        (_completing, 2, "a", None, ErrorCode.rebalance_in_progress),
+        (_completing, 1, "a", None, ErrorCode.illegal_generation),
+        (_completing, -1, "", None, ErrorCode.unknown_member_id),
+        (_stable, 2, "b", None, ErrorCode.none),
+        (_stable, -1, "", None, ErrorCode.unknown_member_id),
+        (_stable, -1, "a", None, ErrorCode.illegal_generation),
+        (_stable, 2, "ghost", None, ErrorCode.unknown_member_id),
+        (_stable, 2, "a", "i-unknown", ErrorCode.unknown_member_id),
     ],
 )
 def test_commit_validation_per_state(
@@ -1194,20 +1228,24 @@ def test_commit_validation_per_state(
     generation: int,
     member: str,
     instance: str | None,
-    error: str,
+    error: ErrorCode,
 ) -> None:
     """§6.2 step 3 and the §13 table: which commits each group state accepts."""
     c = Coord()
     build(c)
     assert c.commit(generation, member, instance, entries=[entry(0), entry(1)]) == [error] * 2
-    assert (("t1", 0) in c.committed()) == (error == "none")
+    assert (("t1", 0) in c.committed()) == (error == ErrorCode.none)
 
 
 @pytest.mark.parametrize(
     ("version", "error"),
-    [(2, "illegal_generation"), (8, "illegal_generation"), (9, "group_id_not_found")],
+    [
+        (2, ErrorCode.illegal_generation),
+        (8, ErrorCode.illegal_generation),
+        (9, ErrorCode.group_id_not_found),
+    ],
 )
-def test_commit_with_a_generation_to_an_unknown_group(version: int, error: str) -> None:
+def test_commit_with_a_generation_to_an_unknown_group(version: int, error: ErrorCode) -> None:
     """§6.2 step 2: a generation-carrying commit to a missing group is ILLEGAL_GENERATION
     before v9, GROUP_ID_NOT_FOUND from v9; nothing is created or written."""
     c = Coord()
@@ -1222,7 +1260,7 @@ def test_simple_consumer_commit_creates_a_simple_group() -> None:
     c = Coord()
     c.at(1_000)
     entries = [CommitEntry("t1", 0, 42, 3, "meta"), CommitEntry("t1", 1, 7, -1, None)]
-    assert c.commit(-1, entries=entries, group_id="") == ["none", "none"]
+    assert c.commit(-1, entries=entries, group_id="") == [ErrorCode.none, ErrorCode.none]
     group = c.group("")
     assert (group.state, group.protocol_type, group.generation_id, group.members) == (
         EMPTY,
@@ -1241,7 +1279,7 @@ def test_commit_with_a_retention_time_writes_an_expire_timestamp() -> None:
     """§6.2 step 5 / §11: an expire timestamp (v2-4 retention_time_ms) makes the value a v1
     record carrying it."""
     c = Coord()
-    assert c.commit(-1, version=2, expire=T0 + 60_000) == ["none"]
+    assert c.commit(-1, version=2, expire=T0 + 60_000) == [ErrorCode.none]
     [(key, value)] = c.storage.records
     assert value is not None and value[:2] == b"\x00\x01"
     assert decode_offset(value) == OffsetValue(42, -1, "", T0, T0 + 60_000)
@@ -1258,7 +1296,10 @@ def test_commit_metadata_limit_counts_utf16_code_units() -> None:
         CommitEntry("t", 2, 1, -1, "😀" * 2048 + "a"),
         CommitEntry("t", 3, 1, -1, "a" * 4097),
     ]
-    assert c.commit(-1, entries=entries) == ["none", "none"] + ["offset_metadata_too_large"] * 2
+    assert (
+        c.commit(-1, entries=entries)
+        == [ErrorCode.none, ErrorCode.none] + [ErrorCode.offset_metadata_too_large] * 2
+    )
     assert [key.partition for key, _ in c.storage.decoded()] == [0, 1]
     assert c.offsets.fetch("g", [("t", 2)]) == {("t", 2): None}
 
@@ -1268,7 +1309,7 @@ def test_commit_keeps_a_stable_member_alive() -> None:
     c = Coord()
     c.stable("a")
     c.at(8_000)
-    assert c.commit(1, "a") == ["none"]
+    assert c.commit(1, "a") == [ErrorCode.none]
     c.at(17_999)
     assert (c.names(), c.group().state) == ({"a"}, STABLE)
     c.at(18_000)
@@ -1299,25 +1340,25 @@ def test_offset_delete_checks_and_tombstones() -> None:
     (GROUP_SUBSCRIBED_TO_TOPIC) and deletes the rest, with a tombstone only where an offset
     existed; an Empty group of any type deletes everything."""
     c = Coord()
-    assert c.offsets.delete("", [("t1", 0)]) == ("invalid_group_id", [])
-    assert c.offsets.delete("nope", [("t1", 0)]) == ("group_id_not_found", [])
+    assert c.offsets.delete("", [("t1", 0)]) == (ErrorCode.invalid_group_id, [])
+    assert c.offsets.delete("nope", [("t1", 0)]) == (ErrorCode.group_id_not_found, [])
 
     c.stable("k", group_id="connect", protocol_type="connect", protocols=[("v1", b"opaque")])
-    assert c.offsets.delete("connect", [("t1", 0)]) == ("non_empty_group", [])
+    assert c.offsets.delete("connect", [("t1", 0)]) == (ErrorCode.non_empty_group, [])
 
     c.stable("a", "b")  # subscribed to t1
     c.commit(2, "a", entries=[entry(0, "t1"), entry(0, "t2")])
     writes = len(c.storage.writes)
     assert c.offsets.delete("g", [("t1", 0), ("t2", 0), ("t2", 1)]) == (
-        "none",
-        ["group_subscribed_to_topic", "none", "none"],
+        ErrorCode.none,
+        [ErrorCode.group_subscribed_to_topic, ErrorCode.none, ErrorCode.none],
     )
     assert c.storage.decoded(writes) == [(OffsetKey("g", "t2", 0), None)]
     assert list(c.committed()) == [("t1", 0)]
 
     c.leave(("k", None), group_id="connect")
     c.commit(-1, group_id="connect")
-    assert c.offsets.delete("connect", [("t1", 0)]) == ("none", ["none"])
+    assert c.offsets.delete("connect", [("t1", 0)]) == (ErrorCode.none, [ErrorCode.none])
     assert c.committed("connect") == {}
 
 
@@ -1333,7 +1374,10 @@ def test_offset_delete_treats_undecodable_subscriptions_as_subscribed_to_everyth
     c = Coord()
     c.stable("a", protocols=[("range", metadata)])
     c.commit(1, "a", entries=[entry(0, "t9")])
-    assert c.offsets.delete("g", [("t9", 0)]) == ("none", ["group_subscribed_to_topic"])
+    assert c.offsets.delete("g", [("t9", 0)]) == (
+        ErrorCode.none,
+        [ErrorCode.group_subscribed_to_topic],
+    )
 
 
 @pytest.mark.parametrize("metadata", UNDECODABLE, ids=["truncated", "null-topics"])
@@ -1368,10 +1412,13 @@ def test_offset_delete_during_a_rebalance_uses_the_previous_subscriptions() -> N
     c.stable("a", "b", protocols=[("range", sub), ("roundrobin", sub)])
     c.add("n", protocols=[("roundrobin", subscription("t3"))])
     assert c.group().state == PREPARING
-    assert c.commit(2, "a", entries=[entry(0, "t1"), entry(0, "t3")]) == ["none", "none"]
+    assert c.commit(2, "a", entries=[entry(0, "t1"), entry(0, "t3")]) == [
+        ErrorCode.none,
+        ErrorCode.none,
+    ]
     assert c.offsets.delete("g", [("t1", 0), ("t3", 0)]) == (
-        "none",
-        ["group_subscribed_to_topic", "none"],
+        ErrorCode.none,
+        [ErrorCode.group_subscribed_to_topic, ErrorCode.none],
     )
 
 
@@ -1380,12 +1427,12 @@ def test_delete_group_only_when_empty() -> None:
     (also a simple consumer's group) → tombstones for every offset and for the group."""
     c = Coord()
     c.stable("a")
-    assert c.coordinator.delete_group("nope", c.now) == "group_id_not_found"
-    assert c.coordinator.delete_group("g", c.now) == "non_empty_group"
+    assert c.coordinator.delete_group("nope", c.now) == ErrorCode.group_id_not_found
+    assert c.coordinator.delete_group("g", c.now) == ErrorCode.non_empty_group
     c.commit(1, "a", entries=[entry(0), entry(1)])
     c.leave(("a", None))
     writes = len(c.storage.writes)
-    assert c.coordinator.delete_group("g", c.now) == "none"
+    assert c.coordinator.delete_group("g", c.now) == ErrorCode.none
     assert "g" not in c.coordinator.groups
     assert c.storage.decoded(writes) == [
         (OffsetKey("g", "t1", 0), None),
@@ -1394,7 +1441,7 @@ def test_delete_group_only_when_empty() -> None:
     ]
     assert c.events[-1] == GroupDeleted("g", T0)
     c.commit(-1, group_id="simple")
-    assert c.coordinator.delete_group("simple", c.now) == "none"
+    assert c.coordinator.delete_group("simple", c.now) == ErrorCode.none
     assert "simple" not in c.coordinator.groups
 
 
@@ -1593,7 +1640,7 @@ def test_records_replay_into_the_same_groups() -> None:
     c.at(1_000)
     c.join("s", member_id="", instance="i-s", session=12_000)  # replaced in place
     c.commit(2, "a", entries=[CommitEntry("t1", 0, 42, 3, "meta"), entry(0, "t2")])
-    assert c.offsets.delete("g", [("t2", 0)]) == ("none", ["none"])
+    assert c.offsets.delete("g", [("t2", 0)]) == (ErrorCode.none, [ErrorCode.none])
     c.stable("x", group_id="e")
     c.commit(1, "x", group_id="e")
     c.leave(("x", None), group_id="e")  # Empty at generation 2, offsets kept
@@ -1601,7 +1648,7 @@ def test_records_replay_into_the_same_groups() -> None:
     c.commit(-1, group_id="simple", entries=[entry(5, "gone")])
     c.offsets.forget_topic("gone")
     c.commit(-1, group_id="doomed")
-    assert c.coordinator.delete_group("doomed", c.now) == "none"
+    assert c.coordinator.delete_group("doomed", c.now) == ErrorCode.none
 
     expected = snapshot(c.coordinator)
     assert set(expected) == {"g", "e", "simple"}
@@ -1616,7 +1663,7 @@ def test_a_replayed_group_serves_its_members() -> None:
     c.stable("a", "b")
     fresh = replay(c.storage.records, c.now)
     assert fresh.groups["g"].state == STABLE
-    assert fresh.heartbeat("g", 2, c.ids["a"], None, c.now) == "none"
+    assert fresh.heartbeat("g", 2, c.ids["a"], None, c.now) == ErrorCode.none
     answer: Answer[SyncResult] = Answer([], "sync b")
     fresh.sync("g", 2, c.ids["b"], None, "consumer", "range", {}, c.now, answer)
     assert answer.value.assignment == assignment({"t1": [1]})

@@ -3,7 +3,6 @@ send, the leader's assignors, and the group picture built from events."""
 
 from __future__ import annotations
 
-from localbroker.groups.consumer_protocol import assigned_partitions, subscribed_topics
 from localbroker.groups.events import (
     MemberJoined,
     MemberLeft,
@@ -11,6 +10,7 @@ from localbroker.groups.events import (
     RebalanceCompleted,
     RebalanceStarted,
 )
+from localbroker.protocol.consumer_protocol import assigned_partitions, subscribed_topics
 from tui.kafka.demo_assignor import (
     Subscription,
     assignment,

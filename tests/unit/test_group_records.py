@@ -19,7 +19,6 @@ from kio.index import load_entity_schema
 from kio.serial import entity_writer
 from kio.static.constants import EntityType
 
-from localbroker.groups.consumer_protocol import assigned_partitions, subscribed_topics
 from localbroker.groups.records import (
     GroupKey,
     GroupValue,
@@ -36,6 +35,7 @@ from localbroker.groups.records import (
     java_string_hash,
     offsets_partition,
 )
+from localbroker.protocol.consumer_protocol import assigned_partitions, subscribed_topics
 
 TS = 1_700_000_000_000  # 0x0000018BCFE56800
 

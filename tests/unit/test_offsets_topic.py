@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kio.schema.errors import ErrorCode
+
 from localbroker.groups.coordinator import GroupConfig, GroupCoordinator
 from localbroker.groups.offsets import CommitEntry
 from localbroker.groups.storage import OffsetsTopic
@@ -46,7 +48,7 @@ class Harness:
             NOW,
             api_version=9,
         )
-        assert errors == ["none"]
+        assert errors == [ErrorCode.none]
 
     def replayed(self) -> dict[str, dict[tuple[str, int], int]]:
         fresh = GroupCoordinator(GroupConfig(), self)
@@ -78,7 +80,7 @@ def test_compaction_keeps_live_state_and_drops_history(tmp_path: Path) -> None:
         for offset in range(300):
             harness.commit("alpha", offset)
             harness.commit("beta", offset, partition=1)
-        assert harness.coordinator.delete_group("beta", NOW) == "none"
+        assert harness.coordinator.delete_group("beta", NOW) == ErrorCode.none
         before = {p: log.size_bytes for p, log in harness.logs.items()}
         compacted = harness.topic.compact(harness.coordinator.groups, 1000, NOW)
         assert compacted == sum(1 for size in before.values() if size > 1000)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kio.schema.errors import ErrorCode
 
 from localbroker.log.log_config import LogConfig
 from localbroker.log.partition import AppendResult, LogError, PartitionLog, TimestampAndOffset
@@ -166,7 +167,7 @@ def test_offsets_outside_the_log_are_out_of_range(make_log: MakeLog) -> None:
     for offset in (-1, 13):
         with pytest.raises(LogError) as caught:
             log.read(offset, 1 << 20)
-        assert caught.value.error == "offset_out_of_range"
+        assert caught.value.code == ErrorCode.offset_out_of_range
         assert caught.value.message == f"offset {offset} is outside 0..12 of t-0"
     assert log.read(12, 1 << 20) == b""  # at the log end: nothing yet, not an error
     log.delete_records_before(5, NOW)
@@ -192,7 +193,7 @@ def test_invalid_timestamp_is_refused(make_log: MakeLog) -> None:
     log = make_log(LogConfig(message_timestamp_after_max_ms=1000))
     with pytest.raises(LogError, match=r"message\.timestamp\.after\.max\.ms=1000") as caught:
         produce(log, [b"future"], [NOW + 1001])
-    assert caught.value.error == "invalid_timestamp"
+    assert caught.value.code == ErrorCode.invalid_timestamp
     assert log.log_end_offset == 0
     produce(log, [b"ok"], [NOW + 1000])
     assert log.log_end_offset == 1
@@ -359,7 +360,7 @@ def test_delete_records_before(make_log: MakeLog) -> None:
     assert log.delete_records_before(4, NOW) == 13  # never moves back
     with pytest.raises(LogError) as caught:
         log.delete_records_before(31, NOW)
-    assert caught.value.error == "offset_out_of_range"
+    assert caught.value.code == ErrorCode.offset_out_of_range
     assert caught.value.message == (
         "cannot delete records before offset 31: the high watermark of t-0 is 30"
     )
@@ -460,7 +461,7 @@ def test_idempotent_producer_state_survives_a_reopen(make_log: MakeLog) -> None:
     assert reopened.log_end_offset == 3
     with pytest.raises(ProducerStateError) as caught:
         produce(reopened, [b"gap"], producer_id=7, producer_epoch=0, base_sequence=5)
-    assert caught.value.error == "out_of_order_sequence_number"
+    assert caught.value.code == ErrorCode.out_of_order_sequence_number
 
 
 # -- flush.messages -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from kio.schema.errors import ErrorCode
 
 from localbroker.log.producer_state import (
     MAX_CACHED_BATCHES,
@@ -92,19 +93,19 @@ def test_retry_older_than_the_cache_is_out_of_order(log: Log) -> None:
     for sequence in range(0, 12, 2):  # six batches: the first falls out of the cache
         log.append(header(sequence, count=2))
     error = refused(log, header(0, count=2))
-    assert error.error == "out_of_order_sequence_number"
+    assert error.code == ErrorCode.out_of_order_sequence_number
     assert "0 (incoming) after 11 (last written)" in error.message
 
 
 def test_same_first_sequence_with_another_length_is_not_a_duplicate(log: Log) -> None:
     log.append(header(0, count=2))
-    assert refused(log, header(0, count=3)).error == "out_of_order_sequence_number"
+    assert refused(log, header(0, count=3)).code == ErrorCode.out_of_order_sequence_number
 
 
 def test_sequence_gap_is_out_of_order(log: Log) -> None:
     log.append(header(0, count=2))
     error = refused(log, header(3))
-    assert error.error == "out_of_order_sequence_number"
+    assert error.code == ErrorCode.out_of_order_sequence_number
     assert error.message == (
         f"out of order sequence number for producer {PID} at offset 2:"
         " 3 (incoming) after 1 (last written)"
@@ -119,7 +120,7 @@ def test_epoch_bump_restarts_sequences_at_zero(log: Log) -> None:
     assert (entry.epoch, entry.last_sequence, len(entry.batches)) == (1, 0, 1)
     # A retry from the old epoch is no longer a duplicate: that epoch is fenced.
     error = refused(log, header(0, count=3, epoch=0))
-    assert error.error == "invalid_producer_epoch"
+    assert error.code == ErrorCode.invalid_producer_epoch
     assert error.message == (
         f"epoch of producer {PID} at offset 4 is 0, smaller than the last seen epoch 1"
     )
@@ -128,7 +129,7 @@ def test_epoch_bump_restarts_sequences_at_zero(log: Log) -> None:
 def test_epoch_bump_with_a_nonzero_sequence_is_out_of_order(log: Log) -> None:
     log.append(header(0))
     error = refused(log, header(5, epoch=1))
-    assert error.error == "out_of_order_sequence_number"
+    assert error.code == ErrorCode.out_of_order_sequence_number
     assert "invalid sequence number 5 for new epoch 1" in error.message
 
 
@@ -153,7 +154,7 @@ def test_producers_are_independent(log: Log) -> None:
     log.append(header(40, pid=2))
     assert log.append(header(1, pid=1)) is None
     assert log.append(header(41, pid=2)) is None
-    assert refused(log, header(43, pid=2)).error == "out_of_order_sequence_number"
+    assert refused(log, header(43, pid=2)).code == ErrorCode.out_of_order_sequence_number
 
 
 def test_remove_before_forgets_producers_whose_last_write_was_deleted(log: Log) -> None:
@@ -213,7 +214,7 @@ def test_snapshot_round_trip(tmp_path: Path, log: Log) -> None:
     restored = Log(loaded)
     restored.end = log.end
     assert restored.append(header(6)) is not None
-    assert refused(restored, header(8)).error == "out_of_order_sequence_number"
+    assert refused(restored, header(8)).code == ErrorCode.out_of_order_sequence_number
 
 
 def test_only_the_two_newest_snapshots_are_kept(tmp_path: Path, log: Log) -> None:

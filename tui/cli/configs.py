@@ -13,7 +13,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..kafka.admin import BROKER_RESOURCE, TOPIC_RESOURCE, KafkaAdmin
+from localbroker.public import ConfigResourceType, ConfigSource
+
+from ..kafka.admin import KafkaAdmin
 from ..kafka.connection import read_properties
 from ..kafka.models import ConfigInfo
 from .common import (
@@ -37,12 +39,12 @@ KAFKA_ENTITY_TYPES = (
     "groups",
     "broker-loggers",
 )
-RESOURCE_TYPES = {TOPICS: TOPIC_RESOURCE, BROKERS: BROKER_RESOURCE}
+RESOURCE_TYPES = {TOPICS: ConfigResourceType.TOPIC, BROKERS: ConfigResourceType.BROKER}
 BROKER_DEFAULT = ""
 # The config source that --describe (without --all) shows, per entity.
 DYNAMIC_SOURCE = {
-    TOPICS: "DYNAMIC_TOPIC_CONFIG",
-    BROKERS: "DYNAMIC_BROKER_CONFIG",
+    TOPICS: ConfigSource.DYNAMIC_TOPIC_CONFIG,
+    BROKERS: ConfigSource.DYNAMIC_BROKER_CONFIG,
 }
 # Kafka splits --add-config on commas and `=` outside square brackets.
 _OUTSIDE_BRACKETS = r"(?=[^\]]*(?:\[|$))"
@@ -168,8 +170,10 @@ def configs_to_delete(args: argparse.Namespace) -> list[str]:
     return [key.strip() for item in args.delete_config or () for key in item.split(",")]
 
 
-def dynamic_source(kind: str, name: str) -> str:
-    return "DYNAMIC_DEFAULT_BROKER_CONFIG" if kind == BROKERS and not name else DYNAMIC_SOURCE[kind]
+def dynamic_source(kind: str, name: str) -> ConfigSource:
+    if kind == BROKERS and not name:
+        return ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+    return DYNAMIC_SOURCE[kind]
 
 
 def null(value: str | None) -> str:
@@ -179,7 +183,7 @@ def null(value: str | None) -> str:
 
 def config_line(config: ConfigInfo) -> str:
     synonyms = ", ".join(
-        f"{source}:{name}={null(value)}" for name, value, source in config.synonyms
+        f"{source.name}:{name}={null(value)}" for name, value, source in config.synonyms
     )
     return (
         f"  {config.name}={null(config.value)} sensitive={str(config.sensitive).lower()}"
@@ -191,11 +195,11 @@ def config_json(config: ConfigInfo) -> dict[str, Any]:
     return {
         "name": config.name,
         "value": config.value,
-        "source": config.source,
+        "source": config.source.name,
         "sensitive": config.sensitive,
         "read_only": config.read_only,
         "synonyms": [
-            {"name": name, "value": value, "source": source}
+            {"name": name, "value": value, "source": source.name}
             for name, value, source in config.synonyms
         ],
     }

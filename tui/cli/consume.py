@@ -27,7 +27,9 @@ from typing import Any, BinaryIO
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError as AIOKafkaError
 
-from ..kafka.admin import EARLIEST, LATEST, KafkaAdmin
+from localbroker.public import ListOffsetsTimestamp
+
+from ..kafka.admin import KafkaAdmin
 from ..kafka.clients import consumer_args, new_consumer, partitions_for, start
 from ..kafka.connection import Connection, read_properties
 from ..kafka.errors import KafkaToolError
@@ -73,7 +75,9 @@ class ConsumerOptions:
 def parse_offset(text: str) -> int:
     lowered = text.lower()
     if lowered in ("earliest", "latest"):
-        return EARLIEST if lowered == "earliest" else LATEST
+        return (
+            ListOffsetsTimestamp.EARLIEST if lowered == "earliest" else ListOffsetsTimestamp.LATEST
+        )
     try:
         offset = int(text)
     except ValueError:
@@ -131,7 +135,9 @@ def options_from(args: argparse.Namespace) -> ConsumerOptions:
     if args.offset is not None:
         offset = parse_offset(args.offset)
     else:
-        offset = EARLIEST if args.from_beginning else LATEST
+        offset = (
+            ListOffsetsTimestamp.EARLIEST if args.from_beginning else ListOffsetsTimestamp.LATEST
+        )
     timeout = args.timeout_ms if args.timeout_ms is not None and args.timeout_ms >= 0 else None
     return ConsumerOptions(
         args.topic,
@@ -243,9 +249,9 @@ class ConsoleConsumer:
     async def seek(self) -> None:
         assert self.options.topic is not None and self.options.partition is not None
         tp = TopicPartition(self.options.topic, self.options.partition)
-        if self.options.offset == EARLIEST:
+        if self.options.offset == ListOffsetsTimestamp.EARLIEST:
             await self.consumer.seek_to_beginning(tp)
-        elif self.options.offset == LATEST:
+        elif self.options.offset == ListOffsetsTimestamp.LATEST:
             await self.consumer.seek_to_end(tp)
         else:
             self.consumer.seek(tp, self.options.offset)

@@ -16,6 +16,9 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from localbroker.public import ApiKey
+
+from ..kafka.aiokafka_private import client_of
 from ..kafka.clients import consumer_args, new_consumer, start
 from ..kafka.perf.consumer import (
     ConsumerLoad,
@@ -51,7 +54,6 @@ SUMMARY_HEADER = (
 DETAILED_HEADER = (
     f"time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, {HEADER_FIELDS}"
 )
-FETCH_API = 1
 
 
 def parser() -> KwbParser:
@@ -220,7 +222,7 @@ async def execute(args: argparse.Namespace) -> int:
     consumer = await start(new_consumer(kwargs), connection)
     fetches = FetchMetrics()
     if args.print_metrics:
-        time_requests(consumer._client, FETCH_API, fetches.observe)
+        time_requests(client_of(consumer), ApiKey.FETCH, fetches.observe)
     if text and not args.hide_header:
         print(DETAILED_HEADER if args.show_detailed_stats else SUMMARY_HEADER)
     counts = Counts()

@@ -19,6 +19,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from localbroker.public import ApiKey
+
 from ..kafka.admin import KafkaAdmin
 from ..kafka.clients import new_producer, partitions_for, producer_args, start
 from ..kafka.errors import KafkaToolError
@@ -40,7 +42,6 @@ from .progress import progress_bar
 
 PROG = "kwb perf"
 CLIENT_ID = "perf-producer-client"
-PRODUCE_API = 0
 
 
 # -- flags ----------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ async def execute(args: argparse.Namespace) -> int:
     producer = await start(new_producer(kwargs), connection)
     requests = ProduceRequestMetrics()
     if args.print_metrics:
-        time_requests(producer.client, PRODUCE_API, requests.observe)
+        time_requests(producer.client, ApiKey.PRODUCE, requests.observe)
 
     def print_window(window: Window) -> None:
         print(window_line(window), flush=True)

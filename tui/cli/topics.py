@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..kafka.admin import TOPIC_RESOURCE, KafkaAdmin
+from localbroker.public import ConfigResourceType, ConfigSource
+
+from ..kafka.admin import KafkaAdmin
 from ..kafka.models import ConfigInfo, TopicInfo
 from .common import (
     KwbParser,
@@ -64,7 +66,9 @@ def parser() -> KwbParser:
 
 
 def overrides(configs: list[ConfigInfo]) -> str:
-    return ",".join(f"{c.name}={c.value}" for c in configs if c.source == "DYNAMIC_TOPIC_CONFIG")
+    return ",".join(
+        f"{c.name}={c.value}" for c in configs if c.source == ConfigSource.DYNAMIC_TOPIC_CONFIG
+    )
 
 
 def describe_lines(topic: TopicInfo, configs: list[ConfigInfo], only: str | None) -> list[str]:
@@ -97,7 +101,9 @@ def topic_json(topic: TopicInfo, configs: list[ConfigInfo]) -> dict[str, Any]:
         "internal": topic.internal,
         "partition_count": len(topic.partitions),
         "replication_factor": topic.replication_factor,
-        "configs": {c.name: c.value for c in configs if c.source == "DYNAMIC_TOPIC_CONFIG"},
+        "configs": {
+            c.name: c.value for c in configs if c.source == ConfigSource.DYNAMIC_TOPIC_CONFIG
+        },
         "partitions": [
             {
                 "partition": p.partition,
@@ -178,7 +184,9 @@ async def describe(admin: KafkaAdmin, args: argparse.Namespace) -> int:
         if args.unavailable_partitions
         else None
     )
-    described = [(t, await admin.describe_configs(TOPIC_RESOURCE, t.name)) for t in topics]
+    described = [
+        (t, await admin.describe_configs(ConfigResourceType.TOPIC, t.name)) for t in topics
+    ]
     if args.output == "json":
         print_json([topic_json(t, configs) for t, configs in described])
         return 0
@@ -206,7 +214,7 @@ async def alter(admin: KafkaAdmin, args: argparse.Namespace) -> int:
             print("Adding partitions succeeded!")
     if configs or args.delete_config:
         await admin.alter_configs(
-            TOPIC_RESOURCE, name, set_=configs, delete=args.delete_config or ()
+            ConfigResourceType.TOPIC, name, set_=configs, delete=args.delete_config or ()
         )
         if args.output != "json":
             print(f"Completed updating config for topic {name}.")

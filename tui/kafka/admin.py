@@ -17,13 +17,21 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError as AIOKafkaError
 from kio.schema.errors import ErrorCode
 
-from localbroker.groups.consumer_protocol import assigned_partitions
-from localbroker.metadata.store import kafka_uuid_string
+from localbroker.public import (
+    AlterConfigOp,
+    ApiKey,
+    ConfigResourceType,
+    ConfigSource,
+    CoordinatorType,
+    IsolationLevel,
+    assigned_partitions,
+    kafka_uuid_string,
+)
 
+from .aiokafka_private import client_of
 from .connection import Connection
 from .errors import KafkaToolError, raise_for, unreachable
 from .models import (
-    CONFIG_SOURCES,
     BrokerNode,
     ClusterInfo,
     CommittedOffset,
@@ -33,18 +41,9 @@ from .models import (
     MemberInfo,
     PartitionInfo,
     TopicInfo,
+    TopicPartition,
 )
 from .requests import KioRequest
-
-TOPIC_RESOURCE = 2
-BROKER_RESOURCE = 4
-EARLIEST = -2
-LATEST = -1
-SET, DELETE = 0, 1
-_METADATA, _LIST_OFFSETS, _FIND_COORDINATOR, _DELETE_RECORDS = 3, 2, 10, 21
-_TOPIC_NAME_VERSIONS = {_LIST_OFFSETS: None}
-
-TopicPartition = tuple[str, int]
 
 
 def _by_topic(partitions: Iterable[TopicPartition]) -> dict[str, list[int]]:
@@ -53,6 +52,18 @@ def _by_topic(partitions: Iterable[TopicPartition]) -> dict[str, list[int]]:
     for topic, partition in partitions:
         grouped[topic].append(partition)
     return grouped
+
+
+def _resource_name(resource_type: ConfigResourceType, name: str) -> str:
+    return f"{'topic' if resource_type == ConfigResourceType.TOPIC else 'broker'} {name}"
+
+
+def _config_source(value: int) -> ConfigSource:
+    """A config source code; one newer than this client knows is UNKNOWN."""
+    try:
+        return ConfigSource(value)
+    except ValueError:
+        return ConfigSource.UNKNOWN
 
 
 class KafkaAdmin:
@@ -81,14 +92,14 @@ class KafkaAdmin:
 
     async def send(
         self,
-        api_key: int,
+        api_key: ApiKey,
         data: dict[str, Any],
         *,
         node: int | None = None,
         max_version: int | None = None,
     ) -> Any:
         """Send one request (to `node`, or any broker) and return kio's response."""
-        client = self._admin._client
+        client = client_of(self._admin)
         target = node if node is not None else client.get_random_node()
         if target is None:
             raise KafkaToolError(f"no broker of {self.connection.bootstrap_servers} is reachable")
@@ -101,7 +112,7 @@ class KafkaAdmin:
 
     async def _metadata(self, topics: list[str] | None) -> Any:
         return await self.send(
-            _METADATA,
+            ApiKey.METADATA,
             {
                 "topics": None
                 if topics is None
@@ -122,7 +133,7 @@ class KafkaAdmin:
     async def api_versions(self, node: int | None = None) -> dict[int, tuple[int, int]]:
         """The API version ranges a broker advertises (api key -> (min, max))."""
         response = await self.send(
-            18,
+            ApiKey.API_VERSIONS,
             {"client_software_name": "kafka-workbench", "client_software_version": "1"},
             node=node,
         )
@@ -183,7 +194,7 @@ class KafkaAdmin:
         validate_only: bool = False,
     ) -> None:
         response = await self.send(
-            19,
+            ApiKey.CREATE_TOPICS,
             {
                 "topics": [
                     {
@@ -203,7 +214,7 @@ class KafkaAdmin:
 
     async def delete_topic(self, name: str) -> None:
         response = await self.send(
-            20,
+            ApiKey.DELETE_TOPICS,
             {
                 "topics": [{"name": name, "topic_id": None}],
                 "topic_names": [name],
@@ -215,7 +226,7 @@ class KafkaAdmin:
 
     async def create_partitions(self, name: str, count: int) -> None:
         response = await self.send(
-            37,
+            ApiKey.CREATE_PARTITIONS,
             {
                 "topics": [{"name": name, "count": count, "assignments": None}],
                 "timeout": self._timeout_ms,
@@ -229,15 +240,15 @@ class KafkaAdmin:
 
     async def describe_configs(
         self,
-        resource_type: int,
+        resource_type: ConfigResourceType,
         name: str,
         *,
         include_synonyms: bool = False,
         keys: list[str] | None = None,
     ) -> list[ConfigInfo]:
-        node = int(name) if resource_type == BROKER_RESOURCE and name else None
+        node = int(name) if resource_type == ConfigResourceType.BROKER and name else None
         response = await self.send(
-            32,
+            ApiKey.DESCRIBE_CONFIGS,
             {
                 "resources": [
                     {
@@ -255,18 +266,18 @@ class KafkaAdmin:
         raise_for(
             result.error_code,
             result.error_message or None,
-            f"{'topic' if resource_type == TOPIC_RESOURCE else 'broker'} {name}",
+            _resource_name(resource_type, name),
         )
         return sorted(
             (
                 ConfigInfo(
                     c.name,
                     c.value,
-                    CONFIG_SOURCES.get(getattr(c, "config_source", 0), "UNKNOWN"),
+                    _config_source(getattr(c, "config_source", ConfigSource.UNKNOWN)),
                     c.read_only,
                     c.is_sensitive,
                     tuple(
-                        (s.name, s.value, CONFIG_SOURCES.get(s.source, "UNKNOWN"))
+                        (s.name, s.value, _config_source(s.source))
                         for s in getattr(c, "synonyms", ())
                     ),
                     getattr(c, "documentation", None),
@@ -278,20 +289,23 @@ class KafkaAdmin:
 
     async def alter_configs(
         self,
-        resource_type: int,
+        resource_type: ConfigResourceType,
         name: str,
         *,
         set_: dict[str, str] | None = None,
         delete: Iterable[str] = (),
     ) -> None:
         """IncrementalAlterConfigs: set some configs and remove overrides of others."""
-        node = int(name) if resource_type == BROKER_RESOURCE and name else None
+        node = int(name) if resource_type == ConfigResourceType.BROKER and name else None
         configs = [
-            {"name": k, "config_operation": SET, "value": v} for k, v in (set_ or {}).items()
+            {"name": k, "config_operation": AlterConfigOp.SET, "value": v}
+            for k, v in (set_ or {}).items()
         ]
-        configs += [{"name": k, "config_operation": DELETE, "value": None} for k in delete]
+        configs += [
+            {"name": k, "config_operation": AlterConfigOp.DELETE, "value": None} for k in delete
+        ]
         response = await self.send(
-            44,
+            ApiKey.INCREMENTAL_ALTER_CONFIGS,
             {
                 "resources": [
                     {"resource_type": resource_type, "resource_name": name, "configs": configs}
@@ -304,7 +318,7 @@ class KafkaAdmin:
             raise_for(
                 result.error_code,
                 result.error_message,
-                f"{'topic' if resource_type == TOPIC_RESOURCE else 'broker'} {name}",
+                _resource_name(resource_type, name),
             )
 
     # -- offsets ------------------------------------------------------------------------
@@ -325,16 +339,17 @@ class KafkaAdmin:
     async def list_offsets(
         self, partitions: Iterable[TopicPartition], timestamp: int
     ) -> dict[TopicPartition, tuple[int, int]]:
-        """(offset, timestamp) per partition for `timestamp` (EARLIEST, LATEST or epoch ms)."""
+        """(offset, timestamp) per partition for `timestamp` (one of ListOffsetsTimestamp, or
+        epoch ms)."""
         results: dict[TopicPartition, tuple[int, int]] = {}
 
         async def ask(leader: int, wanted: list[TopicPartition]) -> None:
             by_topic = _by_topic(wanted)
             response = await self.send(
-                _LIST_OFFSETS,
+                ApiKey.LIST_OFFSETS,
                 {
                     "replica_id": -1,
-                    "isolation_level": 0,
+                    "isolation_level": IsolationLevel.READ_UNCOMMITTED,
                     "timeout": self._timeout_ms,
                     "topics": [
                         {
@@ -370,7 +385,7 @@ class KafkaAdmin:
         async def ask(leader: int, wanted: list[TopicPartition]) -> None:
             by_topic = _by_topic(wanted)
             response = await self.send(
-                _DELETE_RECORDS,
+                ApiKey.DELETE_RECORDS,
                 {
                     "topics": [
                         {
@@ -398,7 +413,9 @@ class KafkaAdmin:
         """Bytes on disk per partition, summed over the brokers (DescribeLogDirs)."""
         sizes: dict[TopicPartition, int] = defaultdict(int)
         for broker in (await self.cluster()).brokers:
-            response = await self.send(35, {"topics": None}, node=broker.node_id)
+            response = await self.send(
+                ApiKey.DESCRIBE_LOG_DIRS, {"topics": None}, node=broker.node_id
+            )
             for result in response.results:
                 for topic in result.topics:
                     for p in topic.partitions:
@@ -410,10 +427,10 @@ class KafkaAdmin:
 
     async def coordinator(self, group_id: str) -> int:
         response = await self.send(
-            _FIND_COORDINATOR,
+            ApiKey.FIND_COORDINATOR,
             {
                 "key": group_id,
-                "key_type": 0,
+                "key_type": CoordinatorType.GROUP,
                 "coordinator_keys": [group_id],
             },
         )
@@ -425,7 +442,9 @@ class KafkaAdmin:
         listed: dict[str, GroupListing] = {}
         for broker in (await self.cluster()).brokers:
             response = await self.send(
-                16, {"states_filter": states or [], "types_filter": []}, node=broker.node_id
+                ApiKey.LIST_GROUPS,
+                {"states_filter": states or [], "types_filter": []},
+                node=broker.node_id,
             )
             raise_for(response.error_code, None, "listing groups")
             for g in response.groups:
@@ -439,7 +458,7 @@ class KafkaAdmin:
 
     async def describe_group(self, group_id: str) -> GroupInfo:
         response = await self.send(
-            15,
+            ApiKey.DESCRIBE_GROUPS,
             {"groups": [group_id], "include_authorized_operations": False},
             node=await self.coordinator(group_id),
         )
@@ -464,7 +483,7 @@ class KafkaAdmin:
 
     async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
         response = await self.send(
-            9,
+            ApiKey.OFFSET_FETCH,
             {
                 "group_id": group_id,
                 "topics": None,
@@ -493,7 +512,7 @@ class KafkaAdmin:
         for (topic, partition), offset in sorted(offsets.items()):
             by_topic[topic].append((partition, offset))
         response = await self.send(
-            8,
+            ApiKey.OFFSET_COMMIT,
             {
                 "group_id": group_id,
                 "generation_id_or_member_epoch": -1,
@@ -527,7 +546,9 @@ class KafkaAdmin:
         outcome: dict[str, ErrorCode] = {}
         for group_id in group_ids:
             response = await self.send(
-                42, {"groups_names": [group_id]}, node=await self.coordinator(group_id)
+                ApiKey.DELETE_GROUPS,
+                {"groups_names": [group_id]},
+                node=await self.coordinator(group_id),
             )
             for result in response.results:
                 outcome[result.group_id] = ErrorCode(result.error_code)

@@ -22,6 +22,8 @@ from aiokafka.errors import KafkaConnectionError
 from aiokafka.errors import KafkaError as AIOKafkaError
 from kio.schema.errors import ErrorCode
 
+from localbroker.public import ApiKey
+
 from .admin import KafkaAdmin
 from .connection import Connection, SettingsError
 from .errors import KafkaToolError, raise_for, unreachable
@@ -95,7 +97,6 @@ _ASSIGNORS = {
     "roundrobin": RoundRobinPartitionAssignor,
     "sticky": StickyPartitionAssignor,
 }
-_METADATA = 3
 
 Client = TypeVar("Client", bound="Startable")
 
@@ -279,7 +280,7 @@ async def partitions_for(
     """
     missing = f"Topic '{topic}' does not exist and the broker does not create it"
     response = await admin.send(
-        _METADATA,
+        ApiKey.METADATA,
         {
             "topics": [{"name": topic, "topic_id": None}],
             "allow_auto_topic_creation": auto_create,

@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .admin import EARLIEST, LATEST, KafkaAdmin
+from localbroker.public import ListOffsetsTimestamp
+
+from .admin import KafkaAdmin
 from .connection import Connection
 from .errors import KafkaToolError
 from .models import ClusterInfo
@@ -86,7 +88,8 @@ async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> 
     # to ask for; asking node -1 would fail the whole snapshot, so it shows no records.
     partitions = [(t.name, p.partition) for t in topics for p in t.partitions if p.leader >= 0]
     earliest, latest = await asyncio.gather(
-        admin.list_offsets(partitions, EARLIEST), admin.list_offsets(partitions, LATEST)
+        admin.list_offsets(partitions, ListOffsetsTimestamp.EARLIEST),
+        admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST),
     )
     try:
         sizes: dict[tuple[str, int], int] | None = await admin.log_dir_sizes()

@@ -17,87 +17,33 @@ side, exactly as in Kafka's consumer.
 
 from __future__ import annotations
 
-import io
-import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
-from kio.index import UnknownEntity, load_entity_schema
-from kio.serial import entity_reader, entity_writer
-from kio.static.constants import EntityType
-
-from localbroker.groups.consumer_protocol import assigned_partitions
-from localbroker.protocol.build import build
-from localbroker.protocol.guard import entity_check
+from localbroker.public import (
+    assigned_partitions,
+    encode_assignment,
+    encode_subscription,
+    owned_partitions,
+)
 
 ASSIGNORS = ("sticky", "range")
-_VERSION = struct.Struct(">h")
-_SUBSCRIPTION_VERSION = 1  # the first with owned_partitions
-_ASSIGNMENT_VERSION = 1
-
-
-@cache
-def _schema(name: str, version: int) -> Any:
-    return load_entity_schema(name, version, EntityType.data)
-
-
-def _encode(name: str, version: int, data: dict[str, Any]) -> bytes:
-    entity = build(_schema(name, version), data)
-    out = io.BytesIO()
-    out.write(_VERSION.pack(version))
-    entity_writer(type(entity))(out, entity)
-    return out.getvalue()
 
 
 def subscription(topic: str, owned: Iterable[int]) -> bytes:
-    """ConsumerProtocolSubscription v1: one topic, and the partitions the member owns now."""
-    partitions = sorted(owned)
-    return _encode(
-        "consumer_protocol_subscription",
-        _SUBSCRIPTION_VERSION,
-        {
-            "topics": [topic],
-            "user_data": None,
-            "owned_partitions": [{"topic": topic, "partitions": partitions}] if partitions else [],
-        },
-    )
+    """The subscription a demo member sends: one topic, and the partitions it owns now."""
+    return encode_subscription([topic], {topic: owned})
 
 
 def assignment(topic: str, partitions: Iterable[int]) -> bytes:
-    """ConsumerProtocolAssignment v1 for one topic."""
-    return _encode(
-        "consumer_protocol_assignment",
-        _ASSIGNMENT_VERSION,
-        {
-            "assigned_partitions": [{"topic": topic, "partitions": sorted(partitions)}],
-            "user_data": None,
-        },
-    )
+    """An assignment of partitions of one topic."""
+    return encode_assignment({topic: partitions})
 
 
 def partitions_of(assignment_bytes: bytes, topic: str) -> list[int]:
     """The partitions of `topic` in an assignment; an unreadable one is empty."""
     decoded = assigned_partitions(assignment_bytes)
     return sorted((decoded or {}).get(topic, []))
-
-
-def _decode_subscription(metadata: bytes) -> Any | None:
-    if len(metadata) < _VERSION.size:
-        return None
-    (version,) = _VERSION.unpack_from(metadata)
-    try:
-        schema = _schema("consumer_protocol_subscription", min(max(version, 0), 3))
-    except UnknownEntity:
-        return None
-    body = memoryview(metadata)[_VERSION.size :].toreadonly()
-    try:
-        entity_check(schema)(body, 0)  # another client's bytes: never let kio size arrays
-        value, _ = entity_reader(schema)(body, 0)
-    except Exception:  # opaque bytes from any client: unreadable means "owns nothing"
-        return None
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +56,8 @@ class Subscription:
 
 def read_subscription(member_id: str, metadata: bytes, topic: str) -> Subscription:
     """The partitions of `topic` a member says it owns (none if the bytes don't decode)."""
-    owned: list[int] = []
-    for tp in getattr(_decode_subscription(metadata), "owned_partitions", None) or ():
-        if tp.topic == topic:
-            owned += list(tp.partitions)
-    return Subscription(member_id, tuple(sorted(owned)))
+    owned = (owned_partitions(metadata) or {}).get(topic, [])
+    return Subscription(member_id, tuple(owned))
 
 
 def range_assign(members: Iterable[str], partitions: int) -> dict[str, list[int]]:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from localbroker.groups.events import (
+from localbroker.public import (
     GroupEmptied,
     GroupEvent,
+    LeaveReason,
     MemberJoined,
     MemberLeft,
     OffsetCommitted,
@@ -74,7 +75,11 @@ class ClientSideEvents:
         picture = self._demo.picture
         for gone in [m for m in picture.members if m not in members]:
             owner = self._demo.members.get(member_name(gone))
-            reason = "expired" if owner is not None and owner.status == "killed" else "not rejoined"
+            reason = (
+                LeaveReason.EXPIRED
+                if owner is not None and owner.status == "killed"
+                else LeaveReason.NOT_REJOINED
+            )
             self._emit(MemberLeft(self._demo.settings.group_id, gone, None, reason, wall_ms()))
 
     def assigned(
@@ -114,7 +119,7 @@ class ClientSideEvents:
         group = self._demo.settings.group_id
         picture = self._demo.picture
         if member.member_id in picture.members:
-            self._emit(MemberLeft(group, member.member_id, None, "left", wall_ms()))
+            self._emit(MemberLeft(group, member.member_id, None, LeaveReason.LEFT, wall_ms()))
         if self._reporting and not picture.members and picture.state != "Empty":
             self._emit(GroupEmptied(group, picture.generation + 1, wall_ms()))
         self._demo.version += 1

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from localbroker.groups.events import (
+from localbroker.public import (
     GroupDeleted,
     GroupEmptied,
     GroupEvent,

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError as AIOKafkaError
 
-from .admin import EARLIEST, LATEST, KafkaAdmin
+from localbroker.public import ListOffsetsTimestamp
+
+from .admin import KafkaAdmin
 from .clients import new_producer, producer_args, start
 from .connection import Connection
 from .errors import KafkaToolError
@@ -129,8 +131,8 @@ class LogWatcher:
 
     async def poll(self) -> None:
         wanted = [(self.topic, p) for p in range(self.partitions)]
-        latest = await self._admin.list_offsets(wanted, LATEST)
-        earliest = await self._admin.list_offsets(wanted, EARLIEST)
+        latest = await self._admin.list_offsets(wanted, ListOffsetsTimestamp.LATEST)
+        earliest = await self._admin.list_offsets(wanted, ListOffsetsTimestamp.EARLIEST)
         self.log_end = {p: offset for (_, p), (offset, _) in latest.items()}
         self.log_start = {p: offset for (_, p), (offset, _) in earliest.items()}
 

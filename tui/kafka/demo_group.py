@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from kio.schema.errors import ErrorCode
 
-from localbroker.groups.events import GroupEvent
+from localbroker.public import GroupEvent
 
 from .admin import KafkaAdmin
 from .connection import Connection

@@ -16,16 +16,24 @@ from aiokafka import AIOKafkaClient, TopicPartition
 from aiokafka.client import ConnectionGroup
 from kio.schema.errors import ErrorCode
 
-from localbroker.records.reader import iter_records
+from localbroker.public import (
+    CONSUMER_PROTOCOL_TYPE,
+    ApiKey,
+    CoordinatorType,
+    IsolationLevel,
+    ListOffsetsTimestamp,
+    iter_records,
+)
 
 from .connection import Connection
 from .errors import KafkaToolError, raise_for
 from .requests import KioRequest
 
-FETCH, LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FETCH = 1, 2, 8, 9
-FIND_COORDINATOR, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP = 10, 11, 12, 13, 14
-EARLIEST = -2
-_NAMES_UP_TO = {FETCH: 12, OFFSET_COMMIT: 9, OFFSET_FETCH: 9}  # later versions use topic ids
+_NAMES_UP_TO = {
+    ApiKey.FETCH: 12,
+    ApiKey.OFFSET_COMMIT: 9,
+    ApiKey.OFFSET_FETCH: 9,
+}  # later versions use topic ids
 FETCH_WAIT_MS = 250
 _PARTITION_FETCH_BYTES = 64 * 1024
 COORDINATOR_ERRORS = (ErrorCode.not_coordinator, ErrorCode.coordinator_not_available)
@@ -51,7 +59,7 @@ class GroupClient:
         await self._client.close()
 
     async def _send(
-        self, api_key: int, data: dict[str, Any], node: int | None = None, *, group: Any = None
+        self, api_key: ApiKey, data: dict[str, Any], node: int | None = None, *, group: Any = None
     ) -> Any:
         target = node if node is not None else self._client.get_random_node()
         if target is None:
@@ -61,8 +69,12 @@ class GroupClient:
 
     async def _find_coordinator(self) -> int:
         response = await self._send(
-            FIND_COORDINATOR,
-            {"key": self.group_id, "key_type": 0, "coordinator_keys": [self.group_id]},
+            ApiKey.FIND_COORDINATOR,
+            {
+                "key": self.group_id,
+                "key_type": CoordinatorType.GROUP,
+                "coordinator_keys": [self.group_id],
+            },
         )
         entry = response.coordinators[0] if hasattr(response, "coordinators") else response
         raise_for(entry.error_code, entry.error_message, f"group {self.group_id}")
@@ -71,7 +83,7 @@ class GroupClient:
             await self._client.force_metadata_update()
         return node
 
-    async def _to_coordinator(self, api_key: int, data: dict[str, Any]) -> Any:
+    async def _to_coordinator(self, api_key: ApiKey, data: dict[str, Any]) -> Any:
         if self.coordinator is None:
             self.coordinator = await self._find_coordinator()
         return await self._send(api_key, data, self.coordinator, group=ConnectionGroup.COORDINATION)
@@ -89,14 +101,14 @@ class GroupClient:
     ) -> Any:
         """JoinGroup; the coordinator parks it until the rebalance's join phase ends."""
         return await self._to_coordinator(
-            JOIN_GROUP,
+            ApiKey.JOIN_GROUP,
             {
                 "group_id": self.group_id,
                 "session_timeout": session_timeout_ms,
                 "rebalance_timeout": rebalance_timeout_ms,
                 "member_id": member_id,
                 "group_instance_id": None,
-                "protocol_type": "consumer",
+                "protocol_type": CONSUMER_PROTOCOL_TYPE,
                 "protocols": [{"name": assignor, "metadata": metadata}],
                 "reason": reason,
             },
@@ -107,13 +119,13 @@ class GroupClient:
     ) -> Any:
         """SyncGroup: the leader hands in everyone's assignment, the others none."""
         return await self._to_coordinator(
-            SYNC_GROUP,
+            ApiKey.SYNC_GROUP,
             {
                 "group_id": self.group_id,
                 "generation_id": generation,
                 "member_id": member_id,
                 "group_instance_id": None,
-                "protocol_type": "consumer",
+                "protocol_type": CONSUMER_PROTOCOL_TYPE,
                 "protocol_name": assignor,
                 "assignments": [{"member_id": m, "assignment": a} for m, a in assignments.items()],
             },
@@ -121,7 +133,7 @@ class GroupClient:
 
     async def heartbeat(self, generation: int, member_id: str) -> ErrorCode:
         response = await self._to_coordinator(
-            HEARTBEAT,
+            ApiKey.HEARTBEAT,
             {
                 "group_id": self.group_id,
                 "generation_id": generation,
@@ -133,7 +145,7 @@ class GroupClient:
 
     async def leave(self, member_id: str, reason: str) -> None:
         response = await self._to_coordinator(
-            LEAVE_GROUP,
+            ApiKey.LEAVE_GROUP,
             {
                 "group_id": self.group_id,
                 "member_id": member_id,
@@ -154,7 +166,7 @@ class GroupClient:
         """The group's committed offsets (partitions without one are left out)."""
         wanted = [{"name": self.topic, "partition_indexes": partitions}]
         response = await self._to_coordinator(
-            OFFSET_FETCH,
+            ApiKey.OFFSET_FETCH,
             {
                 "group_id": self.group_id,
                 "topics": wanted,
@@ -184,10 +196,10 @@ class GroupClient:
         found: dict[int, int] = {}
         for node, wanted in self.by_leader(partitions).items():
             response = await self._send(
-                LIST_OFFSETS,
+                ApiKey.LIST_OFFSETS,
                 {
                     "replica_id": -1,
-                    "isolation_level": 0,
+                    "isolation_level": IsolationLevel.READ_UNCOMMITTED,
                     "timeout": 5000,
                     "topics": [
                         {
@@ -196,7 +208,7 @@ class GroupClient:
                                 {
                                     "partition_index": p,
                                     "current_leader_epoch": -1,
-                                    "timestamp": EARLIEST,
+                                    "timestamp": ListOffsetsTimestamp.EARLIEST,
                                 }
                                 for p in wanted
                             ],
@@ -216,7 +228,7 @@ class GroupClient:
     ) -> dict[int, ErrorCode]:
         """OffsetCommit as a member of `generation`; the error of each partition."""
         response = await self._to_coordinator(
-            OFFSET_COMMIT,
+            ApiKey.OFFSET_COMMIT,
             {
                 "group_id": self.group_id,
                 "generation_id": generation,
@@ -266,13 +278,13 @@ class GroupClient:
         """Fetch from `node` at `positions`: the (partition, offset) of each record, and the
         partitions whose offset is out of range (to start again from the earliest)."""
         response = await self._send(
-            FETCH,
+            ApiKey.FETCH,
             {
                 "replica_id": -1,
                 "max_wait": FETCH_WAIT_MS,
                 "min_bytes": 1,
                 "max_bytes": 4 * _PARTITION_FETCH_BYTES,
-                "isolation_level": 0,
+                "isolation_level": IsolationLevel.READ_UNCOMMITTED,
                 "session_id": 0,
                 "session_epoch": -1,
                 "topics": [

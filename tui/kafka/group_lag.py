@@ -11,14 +11,16 @@ from dataclasses import dataclass
 
 from kio.schema.errors import ErrorCode
 
-from .admin import LATEST, KafkaAdmin, TopicPartition
+from localbroker.public import CONSUMER_PROTOCOL_TYPE, GroupState, ListOffsetsTimestamp
+
+from .admin import KafkaAdmin
 from .errors import KafkaToolError
-from .models import BrokerNode, CommittedOffset, GroupInfo, GroupListing, MemberInfo
+from .models import BrokerNode, CommittedOffset, GroupInfo, GroupListing, MemberInfo, TopicPartition
 
 
 def is_consumer_group(listing: GroupListing) -> bool:
     """Kafka's listConsumerGroups keeps groups of the consumer protocol and simple ones."""
-    return listing.protocol_type in ("consumer", "")
+    return listing.protocol_type in (CONSUMER_PROTOCOL_TYPE, "")
 
 
 async def consumer_groups(admin: KafkaAdmin, states: list[str] | None = None) -> list[GroupListing]:
@@ -33,9 +35,9 @@ async def describe_consumer_group(admin: KafkaAdmin, group_id: str) -> GroupInfo
         if exc.code == ErrorCode.group_id_not_found:
             raise KafkaToolError(f"Consumer group '{group_id}' does not exist.") from None
         raise
-    if info.state == "Dead":
+    if info.state == GroupState.DEAD:
         raise KafkaToolError(f"Consumer group '{group_id}' does not exist.")
-    if info.protocol_type not in ("consumer", ""):
+    if info.protocol_type not in (CONSUMER_PROTOCOL_TYPE, ""):
         raise KafkaToolError(f"GroupId {group_id} is not a consumer group ({info.protocol_type}).")
     return info
 
@@ -102,7 +104,7 @@ async def partition_lags(admin: KafkaAdmin, info: GroupInfo) -> list[PartitionLa
         owners += [(tp, member) for tp in owned]
     assigned = {tp for tp, _ in owners}
     owners += [(tp, None) for tp in sorted(committed) if tp not in assigned]
-    log_ends = await log_offsets(admin, (tp for tp, _ in owners), LATEST)
+    log_ends = await log_offsets(admin, (tp for tp, _ in owners), ListOffsetsTimestamp.LATEST)
     lags = []
     for tp, owner in owners:
         commit: CommittedOffset | None = committed.get(tp)

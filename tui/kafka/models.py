@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CONFIG_SOURCES = {
-    0: "UNKNOWN",
-    1: "DYNAMIC_TOPIC_CONFIG",
-    2: "DYNAMIC_BROKER_CONFIG",
-    3: "DYNAMIC_DEFAULT_BROKER_CONFIG",
-    4: "STATIC_BROKER_CONFIG",
-    5: "DEFAULT_CONFIG",
-    6: "DYNAMIC_BROKER_LOGGER_CONFIG",
-    7: "CLIENT_METRICS_CONFIG",
-    8: "GROUP_CONFIG",
-}
+from localbroker.public import ConfigSource
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSelection:
+    """A topic and some of its partitions (`partitions` None: all of them), as tools name
+    them on their command lines (`orders`, `orders:0,2`)."""
+
+    topic: str
+    partitions: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +59,15 @@ class TopicInfo:
 class ConfigInfo:
     name: str
     value: str | None
-    source: str
+    source: ConfigSource
     read_only: bool = False
     sensitive: bool = False
-    synonyms: tuple[tuple[str, str | None, str], ...] = ()
+    synonyms: tuple[tuple[str, str | None, ConfigSource], ...] = ()
     documentation: str | None = None
 
     @property
     def is_default(self) -> bool:
-        return self.source == "DEFAULT_CONFIG"
+        return self.source == ConfigSource.DEFAULT_CONFIG
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,27 +15,20 @@ from datetime import UTC, datetime, timedelta
 
 from kio.schema.errors import ErrorCode
 
-from .admin import EARLIEST, LATEST, KafkaAdmin, TopicPartition
+from localbroker.public import ApiKey, GroupState, ListOffsetsTimestamp
+
+from .admin import KafkaAdmin
 from .errors import KafkaToolError
 from .group_lag import log_offsets
-from .models import CommittedOffset
+from .models import CommittedOffset, TopicPartition, TopicSelection
 
-INACTIVE = ("Empty", "Dead")
+INACTIVE = (GroupState.EMPTY, GroupState.DEAD)
 """The states in which a group's offsets may be reset (no member would overwrite them)."""
-_OFFSET_DELETE = 47
 
 
 def tp_name(tp: TopicPartition) -> str:
     """A partition as Kafka's TopicPartition.toString() writes it: `test-0`."""
     return f"{tp[0]}-{tp[1]}"
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSelection:
-    """A topic's partitions: all of them (`partitions` None) or the ones named."""
-
-    topic: str
-    partitions: tuple[int, ...] | None = None
 
 
 async def group_state(admin: KafkaAdmin, group_id: str) -> str:
@@ -44,7 +37,7 @@ async def group_state(admin: KafkaAdmin, group_id: str) -> str:
         return (await admin.describe_group(group_id)).state
     except KafkaToolError as exc:
         if exc.code == ErrorCode.group_id_not_found:
-            return "Dead"
+            return GroupState.DEAD
         raise
 
 
@@ -186,9 +179,13 @@ async def plan_reset(
         case ToOffset(offset):
             return await _clamp_to_log(admin, dict.fromkeys(partitions, offset), on_note)
         case ToEarliest():
-            return await _log_offsets_or_fail(admin, partitions, EARLIEST, "starting offset")
+            return await _log_offsets_or_fail(
+                admin, partitions, ListOffsetsTimestamp.EARLIEST, "starting offset"
+            )
         case ToLatest():
-            return await _log_offsets_or_fail(admin, partitions, LATEST, "ending offset")
+            return await _log_offsets_or_fail(
+                admin, partitions, ListOffsetsTimestamp.LATEST, "ending offset"
+            )
         case ShiftBy(delta):
             return await _clamp_to_log(admin, _shifted(partitions, committed, delta), on_note)
         case ToTimestamp(timestamp):
@@ -198,7 +195,9 @@ async def plan_reset(
             return await _offsets_at(admin, partitions, int(since.timestamp() * 1000), on_note)
         case ToCurrent():  # the committed offset, or the log end where there is none
             without = [tp for tp in partitions if tp not in committed]
-            ends = await _log_offsets_or_fail(admin, without, LATEST, "ending offset")
+            ends = await _log_offsets_or_fail(
+                admin, without, ListOffsetsTimestamp.LATEST, "ending offset"
+            )
             return {tp: committed[tp].offset if tp in committed else ends[tp] for tp in partitions}
     raise TypeError(f"not a reset target: {target!r}")
 
@@ -240,8 +239,8 @@ async def _clamp_to_log(
     admin: KafkaAdmin, requested: dict[TopicPartition, int], on_note: NoteSink
 ) -> dict[TopicPartition, int]:
     """Kafka's checkOffsetsRange: offsets outside the log move to its start or end."""
-    starts = await log_offsets(admin, requested, EARLIEST)
-    ends = await log_offsets(admin, requested, LATEST)
+    starts = await log_offsets(admin, requested, ListOffsetsTimestamp.EARLIEST)
+    ends = await log_offsets(admin, requested, ListOffsetsTimestamp.LATEST)
     result = {}
     for tp, offset in requested.items():
         start, end = starts.get(tp), ends.get(tp)
@@ -276,7 +275,7 @@ async def _offsets_at(
     empty = [tp for tp in partitions if found[tp] == -1]
     for tp in empty:
         on_note(EmptyPartition(tp))
-    ends = await _log_offsets_or_fail(admin, empty, LATEST, "ending offset")
+    ends = await _log_offsets_or_fail(admin, empty, ListOffsetsTimestamp.LATEST, "ending offset")
     return {tp: ends.get(tp, found[tp]) for tp in partitions}
 
 
@@ -303,7 +302,7 @@ async def delete_offsets(
     for topic, partition in dict.fromkeys(partitions):
         by_topic[topic].append(partition)
     response = await admin.send(
-        _OFFSET_DELETE,
+        ApiKey.OFFSET_DELETE,
         {
             "group_id": group_id,
             "topics": [

@@ -17,24 +17,15 @@ from typing import Any
 
 from aiokafka.errors import IncompatibleBrokerVersion
 from kio.index import UnknownEntity, load_request_schema, load_response_schema
-from kio.schema.index import api_key_map
 from kio.schema.request_header.v1.header import RequestHeader as HeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as HeaderV2
 from kio.serial import entity_reader, entity_writer
 from kio.static.primitive import i32
 
-from localbroker.protocol.build import build
-from localbroker.protocol.guard import entity_check
+from localbroker.public import ApiKey, api_name, build, entity_check
 
 _CORRELATION = struct.Struct(">i")
-_API_VERSIONS = 18
 _KIO_VERSION_LIMIT = 64
-
-
-def api_name(key: int) -> str:
-    """The name Kafka's docs and tools use for an API ("ListOffsets", not "list_offsets")."""
-    name = api_key_map.get(key)
-    return "".join(word.capitalize() for word in name.split("_")) if name else f"unknown ({key})"
 
 
 @cache
@@ -99,7 +90,7 @@ class _Prepared:
 
     def parse_response_header(self, buffer: io.BytesIO) -> Any:
         (correlation_id,) = _CORRELATION.unpack(buffer.read(4))
-        if self.FLEXIBLE_VERSION and self.API_KEY != _API_VERSIONS:
+        if self.FLEXIBLE_VERSION and self.API_KEY != ApiKey.API_VERSIONS:
             tags = buffer.read(1)[0]
             assert tags == 0, "tagged fields in a response header are not expected"
         return _Header(correlation_id)
@@ -122,7 +113,7 @@ class KioRequest:
 
     def __init__(
         self,
-        api_key: int,
+        api_key: ApiKey,
         data: dict[str, Any],
         *,
         max_version: int | None = None,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .admin import KafkaAdmin
+from .models import TopicSelection
 from .offset_reset import (
     INACTIVE,
     Clamped,
@@ -21,7 +22,6 @@ from .offset_reset import (
     FromPlan,
     ResetNote,
     ResetTarget,
-    TopicSelection,
     group_state,
     plan_reset,
     reset_group,

@@ -25,10 +25,13 @@ from typing import Any, Final, NamedTuple
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError as AIOKafkaError
 
-from .admin import EARLIEST, LATEST, KafkaAdmin
+from localbroker.public import ListOffsetsTimestamp
+
+from .admin import KafkaAdmin
 from .clients import new_consumer, start
 from .connection import Connection
 from .errors import KafkaToolError
+from .models import TopicSelection
 
 TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
 MAX_RECORDS_PER_BATCH = 2000
@@ -63,14 +66,6 @@ class TailRecord(NamedTuple):
 
 
 # -- what to tail ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSelection:
-    """A topic and the partitions to tail (None: all of them)."""
-
-    topic: str
-    partitions: tuple[int, ...] | None = None
 
 
 def _partition_list(text: str) -> list[int]:
@@ -170,8 +165,18 @@ async def start_offsets(
     clamped into it; a timestamp after the last record starts at the end."""
     if not partitions:
         return {}
-    earliest = {tp: o for tp, (o, _) in (await admin.list_offsets(partitions, EARLIEST)).items()}
-    latest = {tp: o for tp, (o, _) in (await admin.list_offsets(partitions, LATEST)).items()}
+    earliest = {
+        tp: o
+        for tp, (o, _) in (
+            await admin.list_offsets(partitions, ListOffsetsTimestamp.EARLIEST)
+        ).items()
+    }
+    latest = {
+        tp: o
+        for tp, (o, _) in (
+            await admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST)
+        ).items()
+    }
     mode, value = position.mode, position.value
     if mode is StartMode.BEGINNING:
         return earliest

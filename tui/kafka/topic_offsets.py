@@ -13,7 +13,9 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .admin import EARLIEST, LATEST, KafkaAdmin
+from localbroker.public import ListOffsetsTimestamp
+
+from .admin import KafkaAdmin
 from .errors import KafkaToolError
 from .group_lag import consumer_groups
 
@@ -73,7 +75,8 @@ async def topic_offsets(
     else:
         group_ids = list(groups)
     starts, ends = await asyncio.gather(
-        admin.list_offsets(partitions, EARLIEST), admin.list_offsets(partitions, LATEST)
+        admin.list_offsets(partitions, ListOffsetsTimestamp.EARLIEST),
+        admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST),
     )
     committed = await asyncio.gather(*(_committed_on(admin, g, topic) for g in group_ids))
     by_group = {g: offsets for g, offsets in committed if offsets}

@@ -20,22 +20,24 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
-from ..kafka.admin import TOPIC_RESOURCE, KafkaAdmin
+from localbroker.public import ConfigResourceType, ConfigSource
+
+from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.table_sync import sync_table
 from ..widgets.topic_rows import human_bytes, shorten_middle
 
-OVERRIDE = "DYNAMIC_TOPIC_CONFIG"
+OVERRIDE = ConfigSource.DYNAMIC_TOPIC_CONFIG
 
 
 _SOURCES = {
     OVERRIDE: "topic",
-    "DEFAULT_CONFIG": "default",
-    "STATIC_BROKER_CONFIG": "broker",
-    "DYNAMIC_BROKER_CONFIG": "broker",
-    "DYNAMIC_DEFAULT_BROKER_CONFIG": "cluster",
+    ConfigSource.DEFAULT_CONFIG: "default",
+    ConfigSource.STATIC_BROKER_CONFIG: "broker",
+    ConfigSource.DYNAMIC_BROKER_CONFIG: "broker",
+    ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG: "cluster",
 }
 """One short word each, so three columns fit in 80 terminal columns."""
 
@@ -55,9 +57,9 @@ def fit_lines(text: str, width: int, lines: int) -> str:
     return "\n".join(kept)
 
 
-def source_label(source: str) -> str:
+def source_label(source: ConfigSource) -> str:
     """Where a value comes from, short: set on the topic, a broker's, or Kafka's default."""
-    return _SOURCES.get(source, source.lower().replace("_", " "))
+    return _SOURCES.get(source, source.name.lower().replace("_", " "))
 
 
 _LONG_MAX = 2**63 - 1
@@ -203,7 +205,7 @@ class EditConfigsScreen(ModalScreen[bool]):
             self.show_status("not connected to the cluster; try again when it is back", True)
             return
         try:
-            configs = await admin.describe_configs(TOPIC_RESOURCE, self.topic)
+            configs = await admin.describe_configs(ConfigResourceType.TOPIC, self.topic)
         except KafkaToolError as exc:
             self.show_status(str(exc), True)
             return
@@ -353,8 +355,10 @@ class EditConfigsScreen(ModalScreen[bool]):
             self.show_status("not connected to the cluster; try again when it is back", True)
             return
         try:
-            await admin.alter_configs(TOPIC_RESOURCE, self.topic, set_=set_, delete=delete or ())
-            configs = await admin.describe_configs(TOPIC_RESOURCE, self.topic)
+            await admin.alter_configs(
+                ConfigResourceType.TOPIC, self.topic, set_=set_, delete=delete or ()
+            )
+            configs = await admin.describe_configs(ConfigResourceType.TOPIC, self.topic)
         except KafkaToolError as exc:
             self.show_status(str(exc), True)
             return

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
+from ..kafka.models import TopicSelection
 from ..kafka.offset_reset import (
     ByDuration,
     ResetTarget,
@@ -30,7 +31,6 @@ from ..kafka.offset_reset import (
     ToEarliest,
     ToLatest,
     ToOffset,
-    TopicSelection,
     ToTimestamp,
 )
 from ..kafka.reset_preview import ResetPreview, execute_reset, preview_reset

@@ -17,11 +17,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 
-from ..kafka.admin import BROKER_RESOURCE, KafkaAdmin
+from localbroker.public import ConfigResourceType, api_name
+
+from ..kafka.admin import KafkaAdmin
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
-from ..kafka.requests import api_name
 from ..screens.edit_configs import source_label
 from .table_sync import cursor_key, sync_table
 from .topic_rows import shorten
@@ -187,7 +188,7 @@ class BrokersPane(Vertical):
             return
         self._say(f"broker {node} · loading configs…")
         try:
-            configs = await admin.describe_configs(BROKER_RESOURCE, node)
+            configs = await admin.describe_configs(ConfigResourceType.BROKER, node)
         except KafkaToolError as exc:
             self._say(f"broker {node} · configs refused (r retries)", error=True)
             self.notify(f"configs of broker {node}: {exc}", title="Brokers", severity="error")

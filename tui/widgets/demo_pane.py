@@ -75,7 +75,7 @@ def broker_tap(embedded: EmbeddedBroker) -> EventTap:
 
     def tap(listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
         unsubscribe: list[Callable[[], None]] = []
-        embedded.call_soon(lambda: unsubscribe.append(embedded.state.groups.subscribe(listener)))
+        embedded.call_soon(lambda: unsubscribe.append(embedded.state.subscribe_groups(listener)))
 
         def untap() -> None:
             embedded.call_soon(lambda: [done() for done in unsubscribe])

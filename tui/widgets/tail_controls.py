@@ -17,8 +17,9 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select
 
+from ..kafka.models import TopicSelection
 from ..kafka.record_ring import DEFAULT_CAPACITY
-from ..kafka.tail import StartMode, StartPosition, TopicSelection, parse_start, parse_topics
+from ..kafka.tail import StartMode, StartPosition, parse_start, parse_topics
 
 MIN_CAPACITY = 100
 MAX_CAPACITY = 10_000_000

@@ -31,6 +31,7 @@ from textual.worker import Worker
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.connection import SettingsError
 from ..kafka.errors import KafkaToolError
+from ..kafka.models import TopicSelection
 from ..kafka.record_filter import (
     FilterError,
     RecordFilter,
@@ -47,7 +48,6 @@ from ..kafka.tail import (
     StartPosition,
     TailRecord,
     TailSession,
-    TopicSelection,
 )
 from ..screens.record_detail import RecordDetailScreen
 from .record_log import RecordLog, format_timestamp

@@ -11,7 +11,8 @@ import sys
 
 from kio.schema.errors import ErrorCode
 
-from ...kafka.admin import KafkaAdmin, TopicPartition
+from ...kafka.admin import KafkaAdmin
+from ...kafka.models import TopicPartition
 from ...kafka.offset_reset import delete_offsets
 from ..common import EXIT_FAILURE, error, print_json
 from .options import PROG, group_ids, parse_topic_partitions

@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from localbroker.public import GroupState
+
 from ...kafka.admin import KafkaAdmin
 from ...kafka.group_lag import (
     PartitionLag,
@@ -24,13 +26,18 @@ from ..common import print_json
 from .options import CONSUMER_STATES, GROUP_TYPES, group_ids, parse_choices
 
 MISSING = "-"
-REBALANCING = ("PreparingRebalance", "CompletingRebalance", "Assigning", "Reconciling")
+REBALANCING = (
+    GroupState.PREPARING_REBALANCE,
+    GroupState.COMPLETING_REBALANCE,
+    GroupState.ASSIGNING,
+    GroupState.RECONCILING,
+)
 
 
 def state_notice(group_id: str, state: str) -> None:
     """Kafka's note on stderr before a group's table when the group is not Stable."""
     message = None
-    if state == "Empty":
+    if state == GroupState.EMPTY:
         message = f"Consumer group '{group_id}' has no active members."
     elif state in REBALANCING:
         message = f"Warning: Consumer group '{group_id}' is rebalancing."

@@ -12,21 +12,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from localbroker.public import GroupState
+
 from ...kafka.admin import KafkaAdmin
 from ...kafka.group_lag import consumer_groups
-from ...kafka.offset_reset import TopicSelection
+from ...kafka.models import TopicSelection
 from ..common import KwbParser, UsageError, add_connection_options
 
 PROG = "kwb groups"
 CONSUMER_STATES = (
-    "PreparingRebalance",
-    "CompletingRebalance",
-    "Stable",
-    "Dead",
-    "Empty",
-    "Assigning",
-    "Reconciling",
+    GroupState.PREPARING_REBALANCE,
+    GroupState.COMPLETING_REBALANCE,
+    GroupState.STABLE,
+    GroupState.DEAD,
+    GroupState.EMPTY,
+    GroupState.ASSIGNING,
+    GroupState.RECONCILING,
 )
+"""The states kafka-consumer-groups.sh --state accepts, in the order its message lists them."""
 GROUP_TYPES = ("Consumer", "Classic", "Share")
 SCENARIOS = (
     "to_earliest",

@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...kafka.admin import KafkaAdmin, TopicPartition
+from ...kafka.admin import KafkaAdmin
+from ...kafka.models import TopicPartition, TopicSelection
 from ...kafka.offset_reset import (
     ByDuration,
     Clamped,
@@ -28,7 +29,6 @@ from ...kafka.offset_reset import (
     ToEarliest,
     ToLatest,
     ToOffset,
-    TopicSelection,
     ToTimestamp,
     reset_group,
     tp_name,

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiokafka import codec as codecs
 
+from localbroker.public import ApiKey
+
 MB = 1024.0 * 1024.0
 BATCH_HEADER_BYTES = 61  # a v2 record batch's header, up to and including the record count
 _CODECS = {1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}
@@ -44,7 +46,7 @@ class Summary:
         return ratio(self.total, self.count) if self.count else float("nan")
 
 
-def time_requests(client: Any, api_key: int, observe: Callable[[Any, Any, float], None]) -> None:
+def time_requests(client: Any, api_key: ApiKey, observe: Callable[[Any, Any, float], None]) -> None:
     """Call `observe(request, response, latency_ms)` for each `api_key` request of `client`.
 
     The client's `send` is wrapped on this one instance (the producer's or consumer's own

@@ -1,0 +1,83 @@
+"""What a kio schema field is, read through kio's private introspection module.
+
+kio describes each message as a dataclass whose fields carry Kafka's type in their metadata;
+whether a field is a primitive, an entity or an array of either, whether it is nullable and
+whether it is a tagged field, only `kio.serial._introspect` tells. build.py (messages from
+Kafka's field names) and guard.py (bounds checks of untrusted bytes) both need it, so the
+private import lives here alone, checked against kio 0.6.5, and tests/unit checks this module
+against the installed kio: an upgrade that changes the private API fails there, by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from kio.serial._introspect import (
+    EntityField,
+    EntityTupleField,
+    PrimitiveField,
+    PrimitiveTupleField,
+    classify_field,
+    get_field_tag,
+    is_optional,
+)
+
+CHECKED_AGAINST = "0.6.5"
+
+
+class FieldKind(Enum):
+    PRIMITIVE = "primitive"
+    PRIMITIVE_ARRAY = "primitive array"
+    ENTITY = "entity"
+    ENTITY_ARRAY = "entity array"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldShape:
+    field: dataclasses.Field[Any]
+    kind: FieldKind
+    kafka_type: str
+    """Kafka's type name ("int32", "string", "error_code" ...); empty for entities."""
+    entity: type | None
+    """The nested schema of an entity or an array of entities."""
+    optional: bool
+    """Nullable (a null entity, string, bytes or array)."""
+    tagged: bool
+    """A tagged field of a flexible version: encoded after the others, only when set."""
+
+    @property
+    def is_array(self) -> bool:
+        return self.kind in (FieldKind.PRIMITIVE_ARRAY, FieldKind.ENTITY_ARRAY)
+
+
+_KINDS = {
+    PrimitiveField: FieldKind.PRIMITIVE,
+    PrimitiveTupleField: FieldKind.PRIMITIVE_ARRAY,
+    EntityField: FieldKind.ENTITY,
+    EntityTupleField: FieldKind.ENTITY_ARRAY,
+}
+
+
+@cache
+def field_shapes(schema: type) -> tuple[FieldShape, ...]:
+    """Every field of a kio schema, in encoding order."""
+    shapes = []
+    for field in dataclasses.fields(schema):
+        classified = classify_field(field)
+        kind = _KINDS[type(classified)]
+        entity = classified.type_ if kind in (FieldKind.ENTITY, FieldKind.ENTITY_ARRAY) else None
+        shapes.append(
+            FieldShape(
+                field,
+                kind,
+                str(field.metadata.get("kafka_type", "")),
+                entity,
+                is_optional(field),
+                get_field_tag(field) is not None,
+            )
+        )
+    return tuple(shapes)

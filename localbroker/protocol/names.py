@@ -1,0 +1,252 @@
+"""Kafka's names, defined once: API keys, special offsets, config sources and resource types,
+coordinator kinds, isolation levels, group states and the internal topics.
+
+Both the broker and the workbench's client layer speak in these names (the client layer through
+`localbroker.public`), so a number on the wire has one spelling everywhere and mypy catches a
+name that does not exist. Values and spellings are Kafka's own (the Java enums and constants
+named in each docstring); error codes are kio's `ErrorCode`, re-exported here.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+from kio.schema.errors import ErrorCode
+
+__all__ = [
+    "CLUSTER_METADATA_TOPIC",
+    "CONSUMER_PROTOCOL_TYPE",
+    "INTERNAL_TOPICS",
+    "KNOWN_API_KEYS",
+    "OFFSETS_TOPIC",
+    "AlterConfigOp",
+    "ApiKey",
+    "ConfigResourceType",
+    "ConfigSource",
+    "ConfigType",
+    "CoordinatorType",
+    "ErrorCode",
+    "GroupState",
+    "IsolationLevel",
+    "ListOffsetsTimestamp",
+    "api_name",
+]
+
+
+class ApiKey(IntEnum):
+    """Every API Kafka defines (org.apache.kafka.common.protocol.ApiKeys), by its key.
+
+    A test checks this list against kio's schemas, so an upgrade that adds APIs says so.
+    """
+
+    PRODUCE = 0
+    FETCH = 1
+    LIST_OFFSETS = 2
+    METADATA = 3
+    OFFSET_COMMIT = 8
+    OFFSET_FETCH = 9
+    FIND_COORDINATOR = 10
+    JOIN_GROUP = 11
+    HEARTBEAT = 12
+    LEAVE_GROUP = 13
+    SYNC_GROUP = 14
+    DESCRIBE_GROUPS = 15
+    LIST_GROUPS = 16
+    SASL_HANDSHAKE = 17
+    API_VERSIONS = 18
+    CREATE_TOPICS = 19
+    DELETE_TOPICS = 20
+    DELETE_RECORDS = 21
+    INIT_PRODUCER_ID = 22
+    OFFSET_FOR_LEADER_EPOCH = 23
+    ADD_PARTITIONS_TO_TXN = 24
+    ADD_OFFSETS_TO_TXN = 25
+    END_TXN = 26
+    WRITE_TXN_MARKERS = 27
+    TXN_OFFSET_COMMIT = 28
+    DESCRIBE_ACLS = 29
+    CREATE_ACLS = 30
+    DELETE_ACLS = 31
+    DESCRIBE_CONFIGS = 32
+    ALTER_CONFIGS = 33
+    ALTER_REPLICA_LOG_DIRS = 34
+    DESCRIBE_LOG_DIRS = 35
+    SASL_AUTHENTICATE = 36
+    CREATE_PARTITIONS = 37
+    CREATE_DELEGATION_TOKEN = 38
+    RENEW_DELEGATION_TOKEN = 39
+    EXPIRE_DELEGATION_TOKEN = 40
+    DESCRIBE_DELEGATION_TOKEN = 41
+    DELETE_GROUPS = 42
+    ELECT_LEADERS = 43
+    INCREMENTAL_ALTER_CONFIGS = 44
+    ALTER_PARTITION_REASSIGNMENTS = 45
+    LIST_PARTITION_REASSIGNMENTS = 46
+    OFFSET_DELETE = 47
+    DESCRIBE_CLIENT_QUOTAS = 48
+    ALTER_CLIENT_QUOTAS = 49
+    DESCRIBE_USER_SCRAM_CREDENTIALS = 50
+    ALTER_USER_SCRAM_CREDENTIALS = 51
+    VOTE = 52
+    BEGIN_QUORUM_EPOCH = 53
+    END_QUORUM_EPOCH = 54
+    DESCRIBE_QUORUM = 55
+    ALTER_PARTITION = 56
+    UPDATE_FEATURES = 57
+    ENVELOPE = 58
+    FETCH_SNAPSHOT = 59
+    DESCRIBE_CLUSTER = 60
+    DESCRIBE_PRODUCERS = 61
+    BROKER_REGISTRATION = 62
+    BROKER_HEARTBEAT = 63
+    UNREGISTER_BROKER = 64
+    DESCRIBE_TRANSACTIONS = 65
+    LIST_TRANSACTIONS = 66
+    ALLOCATE_PRODUCER_IDS = 67
+    CONSUMER_GROUP_HEARTBEAT = 68
+    CONSUMER_GROUP_DESCRIBE = 69
+    CONTROLLER_REGISTRATION = 70
+    GET_TELEMETRY_SUBSCRIPTIONS = 71
+    PUSH_TELEMETRY = 72
+    ASSIGN_REPLICAS_TO_DIRS = 73
+    LIST_CONFIG_RESOURCES = 74
+    DESCRIBE_TOPIC_PARTITIONS = 75
+    SHARE_GROUP_HEARTBEAT = 76
+    SHARE_GROUP_DESCRIBE = 77
+    SHARE_FETCH = 78
+    SHARE_ACKNOWLEDGE = 79
+    ADD_RAFT_VOTER = 80
+    REMOVE_RAFT_VOTER = 81
+    UPDATE_RAFT_VOTER = 82
+    INITIALIZE_SHARE_GROUP_STATE = 83
+    READ_SHARE_GROUP_STATE = 84
+    WRITE_SHARE_GROUP_STATE = 85
+    DELETE_SHARE_GROUP_STATE = 86
+    READ_SHARE_GROUP_STATE_SUMMARY = 87
+    STREAMS_GROUP_HEARTBEAT = 88
+    STREAMS_GROUP_DESCRIBE = 89
+    DESCRIBE_SHARE_GROUP_OFFSETS = 90
+    ALTER_SHARE_GROUP_OFFSETS = 91
+    DELETE_SHARE_GROUP_OFFSETS = 92
+
+    @property
+    def kafka_name(self) -> str:
+        """The name Kafka's docs and tools use: "ListOffsets", not LIST_OFFSETS."""
+        return "".join(word.capitalize() for word in self.name.split("_"))
+
+
+KNOWN_API_KEYS = frozenset(ApiKey)
+"""For `key in KNOWN_API_KEYS` with any int (an Enum refuses non-members on Python 3.11)."""
+
+
+def api_name(api_key: int) -> str:
+    """Kafka's name of any API key, including keys newer than this list ("unknown (99)")."""
+    try:
+        return ApiKey(api_key).kafka_name
+    except ValueError:
+        return f"unknown ({api_key})"
+
+
+class ListOffsetsTimestamp(IntEnum):
+    """The timestamps ListOffsets treats as questions rather than times
+    (ListOffsetsRequest.EARLIEST_TIMESTAMP and its neighbours). Tools also use EARLIEST and
+    LATEST as "where to start" positions, as Kafka's console consumer does."""
+
+    LATEST = -1
+    EARLIEST = -2
+    MAX_TIMESTAMP = -3
+    EARLIEST_LOCAL = -4
+    LATEST_TIERED = -5
+    EARLIEST_PENDING_UPLOAD = -6
+
+
+class ConfigResourceType(IntEnum):
+    """What DescribeConfigs and (Incremental)AlterConfigs address (ConfigResource.Type).
+
+    Not the ACL resource types, which number things differently."""
+
+    UNKNOWN = 0
+    TOPIC = 2
+    BROKER = 4
+    BROKER_LOGGER = 8
+    CLIENT_METRICS = 16
+    GROUP = 32
+
+
+class ConfigSource(IntEnum):
+    """Where a config's value comes from (DescribeConfigsResponse.ConfigSource)."""
+
+    UNKNOWN = 0
+    DYNAMIC_TOPIC_CONFIG = 1
+    DYNAMIC_BROKER_CONFIG = 2
+    DYNAMIC_DEFAULT_BROKER_CONFIG = 3
+    STATIC_BROKER_CONFIG = 4
+    DEFAULT_CONFIG = 5
+    DYNAMIC_BROKER_LOGGER_CONFIG = 6
+    CLIENT_METRICS_CONFIG = 7
+    GROUP_CONFIG = 8
+
+
+class ConfigType(IntEnum):
+    """A config's type as DescribeConfigs v3+ reports it (DescribeConfigsResponse.ConfigType)."""
+
+    UNKNOWN = 0
+    BOOLEAN = 1
+    STRING = 2
+    INT = 3
+    SHORT = 4
+    LONG = 5
+    DOUBLE = 6
+    LIST = 7
+    CLASS = 8
+    PASSWORD = 9
+
+
+class AlterConfigOp(IntEnum):
+    """IncrementalAlterConfigs operations (AlterConfigOp.OpType)."""
+
+    SET = 0
+    DELETE = 1
+    APPEND = 2
+    SUBTRACT = 3
+
+
+class CoordinatorType(IntEnum):
+    """FindCoordinator's key types (FindCoordinatorRequest.CoordinatorType)."""
+
+    GROUP = 0
+    TRANSACTION = 1
+    SHARE = 2
+
+
+class IsolationLevel(IntEnum):
+    """Fetch and ListOffsets isolation (org.apache.kafka.common.IsolationLevel)."""
+
+    READ_UNCOMMITTED = 0
+    READ_COMMITTED = 1
+
+
+class GroupState(StrEnum):
+    """A group's states, spelled as ListGroups and DescribeGroups report them
+    (org.apache.kafka.common.GroupState). A StrEnum, so a state compares equal to the name on
+    the wire. Classic groups, the only kind localbroker coordinates, use the first five."""
+
+    EMPTY = "Empty"
+    PREPARING_REBALANCE = "PreparingRebalance"
+    COMPLETING_REBALANCE = "CompletingRebalance"
+    STABLE = "Stable"
+    DEAD = "Dead"
+    ASSIGNING = "Assigning"
+    """Consumer groups of the new protocol (KIP-848) from here on."""
+    RECONCILING = "Reconciling"
+    NOT_READY = "NotReady"
+    UNKNOWN = "Unknown"
+
+
+CONSUMER_PROTOCOL_TYPE = "consumer"
+"""The protocol type of groups whose members speak the consumer protocol (subscriptions and
+assignments as consumer_protocol.py encodes them)."""
+
+OFFSETS_TOPIC = "__consumer_offsets"
+CLUSTER_METADATA_TOPIC = "__cluster_metadata"
+INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC})

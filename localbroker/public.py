@@ -1,0 +1,86 @@
+"""What code outside the broker may use of localbroker's code: the workbench's Kafka access
+layer (`tui.kafka`) imports this module and nothing else of localbroker, which an
+import-linter contract checks.
+
+All of it is Kafka's, not the broker's: the names of the protocol (protocol/names.py), the
+consumer protocol's bytes, building kio messages from Kafka's field names and reading
+untrusted ones safely, record batches, `.properties` files, and the events a group coordinator
+tells its observers (which the workbench's rebalance demo also derives from the client side).
+How the broker stores, schedules or answers stays behind this line, free to change.
+"""
+
+from __future__ import annotations
+
+from .config.properties import load_properties
+from .groups.events import (
+    GroupDeleted,
+    GroupEmptied,
+    GroupEvent,
+    LeaveReason,
+    MemberJoined,
+    MemberLeft,
+    OffsetCommitted,
+    RebalanceCompleted,
+    RebalanceStarted,
+)
+from .protocol.build import build
+from .protocol.consumer_protocol import (
+    assigned_partitions,
+    encode_assignment,
+    encode_subscription,
+    owned_partitions,
+    subscribed_topics,
+)
+from .protocol.guard import entity_check
+from .protocol.kafka_uuid import kafka_uuid_string
+from .protocol.names import (
+    CONSUMER_PROTOCOL_TYPE,
+    INTERNAL_TOPICS,
+    OFFSETS_TOPIC,
+    AlterConfigOp,
+    ApiKey,
+    ConfigResourceType,
+    ConfigSource,
+    CoordinatorType,
+    ErrorCode,
+    GroupState,
+    IsolationLevel,
+    ListOffsetsTimestamp,
+    api_name,
+)
+from .records.reader import iter_records
+
+__all__ = [
+    "CONSUMER_PROTOCOL_TYPE",
+    "INTERNAL_TOPICS",
+    "OFFSETS_TOPIC",
+    "AlterConfigOp",
+    "ApiKey",
+    "ConfigResourceType",
+    "ConfigSource",
+    "CoordinatorType",
+    "ErrorCode",
+    "GroupDeleted",
+    "GroupEmptied",
+    "GroupEvent",
+    "GroupState",
+    "IsolationLevel",
+    "LeaveReason",
+    "ListOffsetsTimestamp",
+    "MemberJoined",
+    "MemberLeft",
+    "OffsetCommitted",
+    "RebalanceCompleted",
+    "RebalanceStarted",
+    "api_name",
+    "assigned_partitions",
+    "build",
+    "encode_assignment",
+    "encode_subscription",
+    "entity_check",
+    "iter_records",
+    "kafka_uuid_string",
+    "load_properties",
+    "owned_partitions",
+    "subscribed_topics",
+]
