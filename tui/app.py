@@ -66,7 +66,7 @@ class WorkbenchApp(App[None]):
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
         for spec in self.pane_specs:
-            self._bindings.bind(spec.key, f"show_pane('{spec.pane_id}')", spec.title, show=False)
+            self.bind(spec.key, f"show_pane('{spec.pane_id}')", description=spec.title, show=False)
         # Themes before the first frame: setting one later restyles every widget again
         # (0.6 s of a 1.4 s start with seven panes).
         self._register_themes()
