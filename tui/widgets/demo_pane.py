@@ -12,7 +12,7 @@ other panes are shown, and leaves the group cleanly when the app closes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -21,13 +21,13 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from ..kafka.cluster import ClusterSnapshot
 from ..kafka.demo_group import DemoGroup, DemoSettings, EventTap
 from ..kafka.demo_view import ConsumerRow, DemoView, idle_view
 from ..kafka.errors import KafkaToolError
 from .demo_partitions import PartitionMap
 from .demo_style import DemoStyles
 from .demo_timeline import DemoTimeline
+from .pane import Pane
 from .table_sync import cursor_key, sync_table
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def broker_tap(embedded: EmbeddedBroker) -> EventTap:
     return tap
 
 
-class DemoPane(Vertical):
+class DemoPane(Pane):
     """The demo's consumers, partitions and timeline; keys act on the consumer under the
     cursor."""
 
@@ -137,10 +137,6 @@ class DemoPane(Vertical):
         self.engine: DemoGroup | None = None
         self._last_view: DemoView | None = None
 
-    @property
-    def workbench_app(self) -> Any:
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield Static("", id="demo-caption")
         yield Static("", id="demo-facts")
@@ -162,8 +158,7 @@ class DemoPane(Vertical):
         table.add_column("processed", key="processed")
         table.add_column("delay", key="delay")
         self.set_interval(REFRESH_S, self._refresh_view)
-        if hasattr(self.app, "generation"):
-            self.watch(self.app, "generation", self._cluster_changed, init=False)
+        self.watch(self.app, "generation", self._cluster_changed, init=False)
         self.show_view(self._idle_view())
 
     async def on_unmount(self) -> None:
@@ -177,9 +172,6 @@ class DemoPane(Vertical):
         self.query_one(PartitionMap).wide = wide
         if self._last_view is not None:
             self.show_view(self._last_view)
-
-    def show(self, snapshot: ClusterSnapshot) -> None:
-        """The demo follows its own topic and group; the cluster snapshot is not needed."""
 
     def watch_caption(self, caption: str) -> None:
         label = self.query_one("#demo-caption", Static)
@@ -268,14 +260,14 @@ class DemoPane(Vertical):
     # -- the engine ---------------------------------------------------------------------------
 
     def _tap(self) -> EventTap | None:
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         if workbench is None or workbench.embedded is None or not workbench.profile.embedded:
             return None
         return broker_tap(workbench.embedded)
 
     async def begin(self) -> DemoGroup | None:
         """Start the demo with `self.settings`; the engine, or None if it could not start."""
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         if workbench is None or self.engine is not None:
             return self.engine
         engine = DemoGroup(workbench.connection, self.settings, self._tap())
