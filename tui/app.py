@@ -51,9 +51,10 @@ class WorkbenchApp(App[None]):
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None)
     status: reactive[ConnectionStatus | None] = reactive(None)
-    generation: reactive[int] = reactive(0)
+    generation: reactive[int] = reactive(0, init=False)
     """Bumped when the workbench connects to another cluster: panes holding clients of the
-    previous one watch it and start over."""
+    previous one watch it and start over. Not set at start (init=False): Textual would call
+    the panes' watchers then, and the demo pane would stop the demo `kwb demo` just began."""
 
     def __init__(
         self, workbench: Workbench, theme_name: str = DEFAULT_THEME, watch_theme_files: bool = True

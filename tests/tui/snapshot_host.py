@@ -118,8 +118,8 @@ class PaneHost(App[None]):
     snapshot: reactive[ClusterSnapshot | None] = reactive(None)
     """Like WorkbenchApp.snapshot: the pane, and screens that follow the cluster, watch it."""
     generation: reactive[int] = reactive(0, init=False)
-    """Never bumped, and not even first set: a pane watching it would start over, losing the
-    fixed data `prepare` gave it."""
+    """Never bumped (and, as WorkbenchApp's, not set at start): a pane watching it would start
+    over, losing the fixed data `prepare` gave it."""
 
     def __init__(
         self,
