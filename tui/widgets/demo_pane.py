@@ -21,7 +21,10 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
+from localbroker.groups.group import GroupState
+
 from ..kafka.demo_group import DemoGroup, DemoSettings, EventTap
+from ..kafka.demo_status import MemberStatus
 from ..kafka.demo_view import ConsumerRow, DemoView, idle_view
 from ..kafka.errors import KafkaToolError
 from .demo_partitions import PartitionMap
@@ -56,18 +59,19 @@ GLOSSARY = Text.assemble(
 )
 """For an audience that has never used Kafka (shown where there is room)."""
 _STATUS = {
-    "running": ("running", "success"),
-    "paused": ("‖ paused", "warning"),
-    "joining": ("joining…", "accent"),
-    "rebalancing": ("rebalancing…", "accent"),
-    "starting": ("starting…", "kwb-muted"),
-    "stopping": ("leaving…", "warning"),
-    "left": ("left", "kwb-muted"),
-    "killed": ("✖ killed", "error"),
-    "expired": ("✖ expired", "error"),
-    "failed": ("failed", "error"),
-    "external": ("other client", "kwb-muted"),
+    MemberStatus.RUNNING: ("running", "success"),
+    MemberStatus.PAUSED: ("‖ paused", "warning"),
+    MemberStatus.JOINING: ("joining…", "accent"),
+    MemberStatus.REBALANCING: ("rebalancing…", "accent"),
+    MemberStatus.STARTING: ("starting…", "kwb-muted"),
+    MemberStatus.STOPPING: ("leaving…", "warning"),
+    MemberStatus.LEFT: ("left", "kwb-muted"),
+    MemberStatus.KILLED: ("✖ killed", "error"),
+    MemberStatus.EXPIRED: ("✖ expired", "error"),
+    MemberStatus.FAILED: ("failed", "error"),
+    MemberStatus.EXTERNAL: ("other client", "kwb-muted"),
 }
+"""How the consumer table writes each status, and in which theme colour."""
 
 
 def broker_tap(embedded: EmbeddedBroker) -> EventTap:
@@ -227,7 +231,7 @@ class DemoPane(Pane):
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(f"group {view.group_id}", styles.text("foreground", bold=True))
         out.append(" · ")
-        state_colour = "success" if view.state == "Stable" else "accent"
+        state_colour = "success" if view.state == GroupState.STABLE.value else "accent"
         out.append(view.state, styles.text(state_colour, bold=True))
         out.append(f" · generation {view.generation}", styles.text("foreground", bold=True))
         out.append(f" · lag {view.total_lag}", styles.text("warning", bold=True))
@@ -249,9 +253,10 @@ class DemoPane(Pane):
         name.append(row.name + (" ★" if row.leader else ""), styles.consumer(row.colour))
         partitions = " ".join(f"P{p}" for p in row.partitions) or "-"
         delay = "-" if row.delay_ms is None else f"{row.delay_ms} ms"
+        killed = row.status in (MemberStatus.KILLED, MemberStatus.EXPIRED)
         return [
             name,
-            Text(label, styles.text(colour, bold=row.status in ("killed", "expired"))),
+            Text(label, styles.text(colour, bold=killed)),
             Text(partitions),
             Text(str(row.processed), justify="right"),
             Text(delay, justify="right"),
@@ -339,11 +344,12 @@ class DemoPane(Pane):
 
     def _change_delay(self, step: int) -> None:
         name = self._selected()
-        if name is None or self.engine is None or name not in self.engine.members:
+        if name is None or self.engine is None:
             return
-        member = self.engine.members[name]
-        self.engine.set_delay(name, member.processing_delay_ms + step)
-        self._refresh_view()
+        member = self.engine.roster.get(name)
+        if member is not None:
+            self.engine.set_delay(name, member.processing_delay_ms + step)
+            self._refresh_view()
 
     def action_faster(self) -> None:
         self._change_delay(-DELAY_STEP_MS)
