@@ -2,7 +2,8 @@
 
 Everything that talks to Kafka lives in tui/kafka (no Textual); panes live in tui/widgets,
 one per module. The app only owns the shared state: the latest cluster snapshot, the
-connection status, the admin client, and the theme.
+connection status, the admin client, and the theme. It is the panes' Host (tui/host.py): they
+watch its `snapshot` and `generation` and post messages up; it does not reach into them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .screens.profiles import ProfilesScreen
 from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
 from .widgets.cluster_bar import ClusterBar
 from .widgets.footer import WorkbenchFooter
+from .widgets.pane import Pane
 from .widgets.pane_tabs import PaneTabs
 from .workbench import Workbench
 
@@ -49,9 +51,10 @@ class WorkbenchApp(App[None]):
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None)
     status: reactive[ConnectionStatus | None] = reactive(None)
-    generation: reactive[int] = reactive(0)
+    generation: reactive[int] = reactive(0, init=False)
     """Bumped when the workbench connects to another cluster: panes holding clients of the
-    previous one watch it and start over."""
+    previous one watch it and start over. Not set at start (init=False): Textual would call
+    the panes' watchers then, and the demo pane would stop the demo `kwb demo` just began."""
 
     def __init__(
         self, workbench: Workbench, theme_name: str = DEFAULT_THEME, watch_theme_files: bool = True
@@ -66,7 +69,7 @@ class WorkbenchApp(App[None]):
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
         for spec in self.pane_specs:
-            self._bindings.bind(spec.key, f"show_pane('{spec.pane_id}')", spec.title, show=False)
+            self.bind(spec.key, f"show_pane('{spec.pane_id}')", description=spec.title, show=False)
         # Themes before the first frame: setting one later restyles every widget again
         # (0.6 s of a 1.4 s start with seven panes).
         self._register_themes()
@@ -117,15 +120,7 @@ class WorkbenchApp(App[None]):
         self.status = status
         self.query_one(ClusterBar).status = status
 
-    def watch_snapshot(self, snapshot: ClusterSnapshot | None) -> None:
-        if snapshot is None or not self.is_running:  # closing: the panes' fields are going
-            return
-        for spec in self.pane_specs:
-            for pane in self.query(f"#{spec.pane_id} > *"):
-                show = getattr(pane, "show", None)
-                if show is not None:
-                    show(snapshot)
-
+    @on(Pane.ClusterChanged)
     def refresh_cluster(self) -> None:
         """Take a fresh snapshot now (after a change made from the UI)."""
         self.monitor.refresh()
@@ -187,18 +182,16 @@ class WorkbenchApp(App[None]):
 
     def _focus_first_in(self, pane: TabPane) -> None:
         """Prefer a table or list to a text field: the pane keys (1-9) must keep working.
-        A pane that knows better (the Tail pane, empty, wants its topics) has `focus_default`.
+        A pane that knows better (the Tail pane, empty, wants its topics) says so in
+        `focus_default`.
 
         Not for a pane left since (a pane key pressed before the refresh): focus there would
         bring it back. The focus is set now, not on a later turn of the loop as `focus()`
         sets it, so that a pane key waiting there cannot come between."""
         if self.query_one("#panes", TabbedContent).active_pane is not pane:
             return
-        for widget in pane.children:
-            focus_default = getattr(widget, "focus_default", None)
-            if callable(focus_default):
-                focus_default()
-                return
+        if any(isinstance(widget, Pane) and widget.focus_default() for widget in pane.children):
+            return
         inside = [widget for widget in self.screen.focus_chain if pane in widget.ancestors]
         typing = (Input, TextArea)
         target = next((w for w in inside if not isinstance(w, typing)), None)

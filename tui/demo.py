@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from localbroker.public import GroupState
+
 from .app import WorkbenchApp
 from .kafka.demo_group import DemoGroup, DemoSettings
+from .kafka.demo_status import MemberStatus
 from .themes import DEFAULT_THEME
 from .widgets.demo_pane import DemoPane
 from .workbench import Workbench
@@ -54,17 +57,16 @@ def _stable_with(count: int) -> Condition:
         picture = demo.picture
         owned = {p for ps in picture.assignments.values() for p in ps}
         return (
-            picture.state == "Stable"
+            picture.state is GroupState.STABLE
             and len(picture.assignments) == count
             and owned == set(range(demo.partitions))
-            and all(m.status in ("running", "paused") for m in _live(demo))
+            and all(
+                m.status in (MemberStatus.RUNNING, MemberStatus.PAUSED)
+                for m in demo.roster.present()
+            )
         )
 
     return check
-
-
-def _live(demo: DemoGroup) -> list[object]:
-    return [m for m in demo.members.values() if m.status not in ("left", "killed", "failed")]
 
 
 def _caught_up(demo: DemoGroup) -> bool:
@@ -83,9 +85,9 @@ def _drained(demo: DemoGroup) -> bool:
 
 def _expired(name: str) -> Condition:
     def check(demo: DemoGroup) -> bool:
-        member = demo.members.get(name)
+        member = demo.roster.get(name)
         gone = member is not None and member.member_id not in demo.picture.members
-        return gone and _stable_with(len(_live(demo)))(demo)
+        return gone and _stable_with(len(demo.roster.present()))(demo)
 
     return check
 

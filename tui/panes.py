@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from textual.widget import Widget
-
 from .widgets.brokers_pane import BrokersPane
 from .widgets.demo_pane import DemoPane
 from .widgets.generator_pane import GeneratorPane
 from .widgets.groups_pane import GroupsPane
+from .widgets.pane import PaneSpec
 from .widgets.produce_pane import ProducePane
 from .widgets.tail_pane import TailPane
 from .widgets.topics_pane import TopicsPane
-
-
-@dataclass(frozen=True, slots=True)
-class PaneSpec:
-    pane_id: str
-    title: str
-    key: str
-    factory: Callable[[], Widget]
 
 
 def panes() -> list[PaneSpec]:

@@ -15,14 +15,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import DataTable, Input, TextArea
 
+from tui.kafka.admin import KafkaAdmin
 from tui.kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
+from tui.kafka.generator import GeneratorFleet
 from tui.kafka.models import BrokerNode, ClusterInfo
 from tui.themes import DEFAULT_THEME, available_themes, load_theme
 from tui.widgets.footer import WorkbenchFooter
+from tui.widgets.pane import Pane
 from tui.widgets.table_sync import cell_width
+from tui.workbench import Workbench
 
 SMALL, LARGE = (80, 24), (160, 48)
 SIZES = [SMALL, LARGE]
@@ -103,6 +106,9 @@ class PaneHost(App[None]):
 
     `prepare` runs after the snapshot is shown, to put fixed data into panes that have more
     than the snapshot (records in the tail, fields in the produce form).
+
+    A real tui.host.Host, as WorkbenchApp is, but of no cluster: no admin client, no
+    workbench, no generators, and a generation that never changes.
     """
 
     CSS = ".-hosted-pane { height: 1fr; } Footer { height: 1; }"
@@ -110,17 +116,23 @@ class PaneHost(App[None]):
     containers of the pane's dialogs (app CSS beats their DEFAULT_CSS `height: auto`)."""
 
     snapshot: reactive[ClusterSnapshot | None] = reactive(None)
-    """Like WorkbenchApp.snapshot: screens that follow the cluster read it."""
+    """Like WorkbenchApp.snapshot: the pane, and screens that follow the cluster, watch it."""
+    generation: reactive[int] = reactive(0, init=False)
+    """Never bumped (and, as WorkbenchApp's, not set at start): a pane watching it would start
+    over, losing the fixed data `prepare` gave it."""
 
     def __init__(
         self,
-        pane: Widget,
+        pane: Pane,
         focus: str | None = None,
         snapshot: ClusterSnapshot | None = None,
-        prepare: Callable[[Widget], None] | None = None,
+        prepare: Callable[[Pane], None] | None = None,
     ) -> None:
         self._theme = load_theme(available_themes()[DEFAULT_THEME])
         super().__init__()  # reads the theme variables below
+        self.admin: KafkaAdmin | None = None
+        self.workbench: Workbench | None = None
+        self.generators: GeneratorFleet | None = None
         self._pane = pane
         self._focus = focus
         self._initial = snapshot if snapshot is not None else fixed_snapshot()
@@ -137,9 +149,7 @@ class PaneHost(App[None]):
     def on_mount(self) -> None:
         self.register_theme(self._theme)
         self.theme = self._theme.name
-        self.snapshot = self._initial
-        show = self._pane.show
-        show(self._initial)
+        self.snapshot = self._initial  # the pane shows it now: it watches `snapshot`
         if self._prepare is not None:
             self._prepare(self._pane)
         if self._focus is not None:

@@ -11,7 +11,6 @@ import pytest
 from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
-from textual.widgets._footer import FooterKey
 from workbench_pilot import (
     SIZE,
     port_of,
@@ -26,6 +25,7 @@ from tui.embedded import EmbeddedBroker
 from tui.profiles import Profile, config_home, config_path, load_profiles, save_profiles
 from tui.screens.help import HelpScreen
 from tui.screens.profiles import AddProfileScreen, ProfilesScreen
+from tui.textual_private import EDGE_KEY_CLASS, FooterKey
 from tui.widgets.cluster_bar import ClusterBar
 
 pytestmark = pytest.mark.timeout(90)
@@ -204,7 +204,7 @@ def footer(app: object) -> tuple[list[str], list[str]]:
     """The descriptions of the footer keys wholly in view left of its right edge, in order,
     and of the keys docked at that edge."""
     keys = list(app.screen.query_one(Footer).query(FooterKey))  # type: ignore[attr-defined]
-    edge = [key for key in keys if key.has_class("-command-palette")]
+    edge = [key for key in keys if key.has_class(EDGE_KEY_CLASS)]
     limit = min([key.region.x for key in edge], default=app.size.width)  # type: ignore[attr-defined]
     flow = sorted((key for key in keys if key not in edge), key=lambda key: key.region.x)
     return [key.description for key in flow if key.region.right <= limit], [
@@ -230,7 +230,7 @@ async def test_footer_fits_an_80_column_terminal(embedded: EmbeddedBroker) -> No
             "Sort",
         ]
         assert edge == ["Help"]
-        help_key = app.screen.query_one(Footer).query(FooterKey).filter(".-command-palette")
+        help_key = app.screen.query_one(Footer).query(FooterKey).filter(f".{EDGE_KEY_CLASS}")
         assert help_key.first().region.right == 80
         await pilot.resize_terminal(160, 48)
         await wait_until(pilot, lambda: footer(app)[1] == ["palette"], "the wide footer")

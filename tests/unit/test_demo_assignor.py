@@ -11,6 +11,7 @@ from localbroker.groups.events import (
     RebalanceStarted,
 )
 from localbroker.protocol.consumer_protocol import assigned_partitions, subscribed_topics
+from localbroker.protocol.names import GroupState
 from tui.kafka.demo_assignor import (
     Subscription,
     assignment,
@@ -21,7 +22,7 @@ from tui.kafka.demo_assignor import (
     subscription,
 )
 from tui.kafka.demo_events import GroupPicture, member_name, shorten_ids
-from tui.kafka.demo_group import PartitionLedger
+from tui.kafka.demo_ledger import PartitionLedger
 
 ID = "consumer-2-0b4c6f8e-7d1a-4e55-9a3b-3f6c2d1e9a70"
 
@@ -79,9 +80,10 @@ def test_the_picture_follows_a_kill_expiry_and_takeover() -> None:
     picture.apply(MemberLeft("g", ID, None, "expired", 5))
     assert picture.owner_of(1) is None
     picture.apply(RebalanceStarted("g", 1, f"session of {ID} expired", 5))
-    assert picture.state == "PreparingRebalance"
+    assert picture.state is GroupState.PREPARING_REBALANCE
     picture.apply(RebalanceCompleted("g", 2, "sticky", one, {one: {"orders": [0, 1]}}, 6))
-    assert picture.state == "Stable" and picture.generation == 2 and picture.owner_of(1) == one
+    assert picture.state is GroupState.STABLE
+    assert picture.generation == 2 and picture.owner_of(1) == one
     texts = [entry.text for entry in picture.timeline]
     assert (
         "consumer-2 expired: no heartbeat within session.timeout.ms; P1 wait for a new owner"

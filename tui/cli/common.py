@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from ..kafka.connection import Connection, SettingsError, load_connection
 from ..kafka.errors import KafkaToolError
+from .argparse_private import long_options
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -38,17 +39,12 @@ class KwbParser(argparse.ArgumentParser):
 
 def kafka_style(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
     """Turn `-bootstrap-server x` and `-partitions=2` into their `--` forms for `parser`."""
-    long_options = {
-        option[2:]
-        for action in parser._actions
-        for option in action.option_strings
-        if option.startswith("--")
-    }
+    options = long_options(parser)
     fixed = []
     for arg in argv:
         if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
             name = arg[1:].split("=", 1)[0]
-            if name in long_options:
+            if name in options:
                 arg = "-" + arg
         fixed.append(arg)
     return fixed

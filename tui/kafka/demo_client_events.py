@@ -7,17 +7,20 @@ under way), when a heartbeat says a rebalance has started (RebalanceStarted), wh
 assigned (RebalanceCompleted, from the leader's SyncGroup), what it commits (OffsetCommitted)
 and when it leaves (MemberLeft "left"). A member that vanished is noticed when a generation
 completes without it: "expired" if the demo killed it (its session ran out), "not rejoined"
-otherwise. The observer also keeps the engine's ledger of processed offsets, whatever the
-source of events.
+otherwise.
+
+It reads the picture (to tell a rebalance already under way) and the roster (to tell a killed
+member), and hands every event to `emit`; it keeps nothing itself.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from localbroker.public import (
     GroupEmptied,
     GroupEvent,
+    GroupState,
     LeaveReason,
     MemberJoined,
     MemberLeft,
@@ -26,103 +29,81 @@ from localbroker.public import (
     RebalanceStarted,
 )
 
-from .demo_events import member_name, wall_ms
-
-if TYPE_CHECKING:
-    from .demo_group import DemoGroup
-    from .demo_member import DemoMember
+from .demo_events import GroupPicture, member_name, wall_ms
+from .demo_member import DemoMember, MemberSettings
+from .demo_roster import Roster
+from .demo_status import MemberStatus
 
 
 class ClientSideEvents:
-    """The members' observer: keeps the engine's ledger, and on a cluster whose broker events
-    cannot be seen, turns what the members learn into the broker's event types."""
+    """Turns what the members learn into the broker's event types, as they learn it."""
 
-    def __init__(self, demo: DemoGroup) -> None:
-        self._demo = demo
-
-    @property
-    def _reporting(self) -> bool:
-        return self._demo.source == "client"
-
-    def _emit(self, event: GroupEvent) -> None:
-        if self._reporting:
-            self._demo.apply(event)
+    def __init__(
+        self,
+        settings: MemberSettings,
+        picture: GroupPicture,
+        roster: Roster,
+        emit: Callable[[GroupEvent], None],
+    ) -> None:
+        self._group = settings.group_id
+        self._topic = settings.topic
+        self._assignor = settings.assignor
+        self._picture = picture
+        self._roster = roster
+        self._emit = emit
 
     def joining(self, member: DemoMember) -> None:
-        picture = self._demo.picture
-        group = self._demo.settings.group_id
+        picture = self._picture
         if member.member_id not in picture.members:
-            self._emit(MemberJoined(group, member.member_id, None, member.name, "", wall_ms()))
-        if picture.state != "PreparingRebalance":
+            self._emit(
+                MemberJoined(self._group, member.member_id, None, member.name, "", wall_ms())
+            )
+        if picture.state is not GroupState.PREPARING_REBALANCE:
             reason = f"{member.name} joined" if member.generation < 0 else f"{member.name} rejoins"
-            self._emit(RebalanceStarted(group, picture.generation, reason, wall_ms()))
+            self._emit(RebalanceStarted(self._group, picture.generation, reason, wall_ms()))
 
     def rebalance_noticed(self, member: DemoMember, reason: str) -> None:
-        picture = self._demo.picture
-        if picture.state != "PreparingRebalance":
+        picture = self._picture
+        if picture.state is not GroupState.PREPARING_REBALANCE:
             self._emit(
                 RebalanceStarted(
-                    self._demo.settings.group_id,
+                    self._group,
                     picture.generation,
                     f"{member.name}'s heartbeat answered {reason}",
                     wall_ms(),
                 )
             )
 
-    def joined(self, member: DemoMember, members: list[str] | None) -> None:
-        if members is None:
-            return
-        picture = self._demo.picture
-        for gone in [m for m in picture.members if m not in members]:
-            owner = self._demo.members.get(member_name(gone))
-            reason = (
-                LeaveReason.EXPIRED
-                if owner is not None and owner.status == "killed"
-                else LeaveReason.NOT_REJOINED
-            )
-            self._emit(MemberLeft(self._demo.settings.group_id, gone, None, reason, wall_ms()))
+    def joined(self, members: list[str]) -> None:
+        """The leader's JoinGroup answer: `members`, every member id of the new generation."""
+        for gone in [m for m in self._picture.members if m not in members]:
+            owner = self._roster.get(member_name(gone))
+            killed = owner is not None and owner.status is MemberStatus.KILLED
+            reason = LeaveReason.EXPIRED if killed else LeaveReason.NOT_REJOINED
+            self._emit(MemberLeft(self._group, gone, None, reason, wall_ms()))
 
-    def assigned(
-        self, member: DemoMember, assignments: dict[str, list[int]] | None, starts: dict[int, int]
-    ) -> None:
-        if assignments is not None:
-            topic = self._demo.settings.topic
-            self._emit(
-                RebalanceCompleted(
-                    self._demo.settings.group_id,
-                    member.generation,
-                    self._demo.settings.assignor,
-                    member.member_id,
-                    {m: {topic: ps} for m, ps in assignments.items()},
-                    wall_ms(),
-                )
+    def assigned(self, member: DemoMember, assignments: dict[str, list[int]]) -> None:
+        """The leader's SyncGroup: everyone's partitions in `member.generation`."""
+        self._emit(
+            RebalanceCompleted(
+                self._group,
+                member.generation,
+                self._assignor,
+                member.member_id,
+                {m: {self._topic: ps} for m, ps in assignments.items()},
+                wall_ms(),
             )
-        self._demo.record_assigned(member, starts)
-
-    def processed(self, member: DemoMember, partition: int, offset: int) -> None:
-        self._demo.record_processed(partition, offset)
+        )
 
     def committed(self, member: DemoMember, offsets: dict[int, int]) -> None:
         for partition, offset in offsets.items():
             self._emit(
-                OffsetCommitted(
-                    self._demo.settings.group_id,
-                    self._demo.settings.topic,
-                    partition,
-                    offset,
-                    member.name,
-                    wall_ms(),
-                )
+                OffsetCommitted(self._group, self._topic, partition, offset, member.name, wall_ms())
             )
 
     def left(self, member: DemoMember) -> None:
-        group = self._demo.settings.group_id
-        picture = self._demo.picture
+        picture = self._picture
         if member.member_id in picture.members:
-            self._emit(MemberLeft(group, member.member_id, None, LeaveReason.LEFT, wall_ms()))
-        if self._reporting and not picture.members and picture.state != "Empty":
-            self._emit(GroupEmptied(group, picture.generation + 1, wall_ms()))
-        self._demo.version += 1
-
-    def failed(self, member: DemoMember, message: str) -> None:
-        self._demo.report_error(message)
+            self._emit(MemberLeft(self._group, member.member_id, None, LeaveReason.LEFT, wall_ms()))
+        if not picture.members and picture.state is not GroupState.EMPTY:
+            self._emit(GroupEmptied(self._group, picture.generation + 1, wall_ms()))

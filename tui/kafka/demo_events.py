@@ -19,6 +19,7 @@ from localbroker.public import (
     GroupDeleted,
     GroupEmptied,
     GroupEvent,
+    GroupState,
     MemberJoined,
     MemberLeft,
     OffsetCommitted,
@@ -75,7 +76,7 @@ class GroupPicture:
 
     group_id: str
     topic: str
-    state: str = "Empty"
+    state: GroupState = GroupState.EMPTY
     generation: int = 0
     leader: str | None = None
     members: dict[str, str] = field(default_factory=dict)
@@ -109,20 +110,20 @@ class GroupPicture:
         elif isinstance(event, MemberLeft):
             self._member_left(event)
         elif isinstance(event, RebalanceStarted):
-            self.state = "PreparingRebalance"
+            self.state = GroupState.PREPARING_REBALANCE
             reason = shorten_ids(event.reason) if event.reason else "a member changed"
             ends = f" (generation {event.generation_id} ends)" if event.generation_id else ""
             self.note(event.at_ms, "rebalance", f"rebalance starts{ends}: {reason}")
         elif isinstance(event, RebalanceCompleted):
             self._completed(event)
         elif isinstance(event, GroupEmptied):
-            self.state = "Empty"
+            self.state = GroupState.EMPTY
             self.generation = event.generation_id
             self.assignments.clear()
             self.leader = None
             self.note(event.at_ms, "empty", "group is empty (its committed offsets stay)")
         elif isinstance(event, GroupDeleted):
-            self.state = "Dead"
+            self.state = GroupState.DEAD
             self.assignments.clear()
             self.members.clear()
             self.committed.clear()
@@ -139,7 +140,7 @@ class GroupPicture:
         self.note(event.at_ms, kind, text)
 
     def _completed(self, event: RebalanceCompleted) -> None:
-        self.state = "Stable"
+        self.state = GroupState.STABLE
         self.generation = event.generation_id
         self.leader = event.leader_id
         self.assignments = {}

@@ -18,6 +18,11 @@ Where the group's events come from:
   completes without it.
 Either way `GroupPicture` (demo_events.py) applies the one stream, and `view()` turns it,
 with the members' positions and the log's offsets, into what the pane draws.
+
+The engine owns the parts and wires them; each stands alone: the roster of members
+(demo_roster.py), the ledger of processed offsets (demo_ledger.py), the client-side events
+(demo_client_events.py) and the view (demo_view.build_view, from explicit inputs). The
+members report to the engine (it is their MemberObserver), which hands each report on.
 """
 
 from __future__ import annotations
@@ -39,8 +44,10 @@ from .connection import Connection
 from .demo_client_events import ClientSideEvents
 from .demo_events import GroupPicture, wall_ms
 from .demo_feed import Feeder, LogWatcher
+from .demo_ledger import DemoLedger
 from .demo_member import DemoMember, MemberSettings
-from .demo_view import DemoView, build_view
+from .demo_roster import Roster
+from .demo_view import DemoView, RunFacts, build_view
 from .errors import KafkaToolError
 
 EventTap = Callable[[Callable[[GroupEvent], None]], Callable[[], None]]
@@ -62,36 +69,6 @@ class DemoSettings(MemberSettings):
     poll_interval_ms: int = 500
 
 
-@dataclass(slots=True)
-class PartitionLedger:
-    """What was processed of one partition over the whole demo: the highest offset, and how
-    many records were processed twice (after a takeover) or skipped (never: a test checks)."""
-
-    highest: int | None = None
-    reprocessed: int = 0
-    skipped: int = 0
-
-    def processed(self, offset: int) -> None:
-        if self.highest is None:
-            self.highest = offset
-        elif offset <= self.highest:
-            self.reprocessed += 1
-        else:
-            self.skipped += offset - self.highest - 1
-            self.highest = offset
-
-
-@dataclass(frozen=True, slots=True)
-class Resumption:
-    """A partition taken over by a new owner, and the committed offset it started from."""
-
-    partition: int
-    generation: int
-    owner: str
-    offset: int
-    previous_owner: str | None
-
-
 class DemoGroup:
     """The demo's engine. `await start()`, then operate; `await close()` leaves cleanly."""
 
@@ -102,27 +79,27 @@ class DemoGroup:
         self.settings = settings
         self.source = "broker" if tap is not None else "client"
         self.picture = GroupPicture(settings.group_id, settings.topic)
-        self.members: dict[str, DemoMember] = {}
-        self.ledger: dict[int, PartitionLedger] = {}
-        self.resumptions: list[Resumption] = []
+        self.roster = Roster()
+        self.ledger = DemoLedger(self.picture.note)
         self.errors: deque[str] = deque(maxlen=20)
         self.started_ms = wall_ms()
         self.running = False
         self.partitions = settings.partitions
-        self.version = 0
-        """Bumped on every change a view may want to redraw for."""
         self._tap = tap
         self._untap: Callable[[], None] | None = None
         self._admin: KafkaAdmin | None = None
         self.feeder: Feeder | None = None
         self.watcher: LogWatcher | None = None
-        self._holders: dict[int, str] = {}
-        self._numbered = 0
         self._pending: list[GroupEvent] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client_side = ClientSideEvents(self)
+        self._client_side = (
+            ClientSideEvents(settings, self.picture, self.roster, self.apply)
+            if tap is None
+            else None
+        )
+        """The group's events as the members see them; None where the broker tells them."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -173,14 +150,13 @@ class DemoGroup:
     async def close(self) -> None:
         """Stop every consumer gracefully, then the feeder and the watcher."""
         self.running = False
-        live = [m for m in self.members.values() if m.status not in ("left", "killed", "failed")]
-        if live:
+        present = self.roster.present()
+        if present:
             await asyncio.wait(
-                [asyncio.create_task(m.stop()) for m in live], timeout=_CLOSE_TIMEOUT_S
+                [asyncio.create_task(m.stop()) for m in present], timeout=_CLOSE_TIMEOUT_S
             )
-        for member in self.members.values():
-            if member.status not in ("left", "killed", "failed"):
-                await member.kill()
+        for member in self.roster.present():
+            await member.kill()
         if self.feeder is not None:
             await self.feeder.close()
         if self.watcher is not None:
@@ -219,23 +195,22 @@ class DemoGroup:
 
     def add(self) -> DemoMember:
         """A new consumer joins the group (which rebalances to give it partitions)."""
-        self._numbered += 1
-        name = f"consumer-{self._numbered}"
-        member = DemoMember(name, self.connection, self.settings, self._client_side)
-        self.members[name] = member
+        name = self.roster.next_name()
+        member = DemoMember(name, self.connection, self.settings, self)
+        self.roster.add(member)
         self._action(f"{name} starts and asks to join {self.settings.group_id}")
         member.start()
         return member
 
     async def stop(self, name: str) -> None:
-        member = self._live(name)
+        member = self.roster.taking_orders(name)
         if member is None:
             return
         self._action(f"{name} shuts down gracefully: commits, then sends LeaveGroup")
         await member.stop()
 
     async def kill(self, name: str) -> None:
-        member = self._live(name)
+        member = self.roster.taking_orders(name)
         if member is None:
             return
         seconds = self.settings.session_timeout_ms / 1000
@@ -247,7 +222,7 @@ class DemoGroup:
 
     def pause(self, name: str) -> bool | None:
         """Pause or resume; the new paused state, None if there is no such live member."""
-        member = self._live(name)
+        member = self.roster.taking_orders(name)
         if member is None:
             return None
         member.pause(not member.paused)
@@ -258,10 +233,9 @@ class DemoGroup:
         return member.paused
 
     def set_delay(self, name: str, delay_ms: int) -> None:
-        member = self._live(name)
+        member = self.roster.taking_orders(name)
         if member is not None:
             member.processing_delay_ms = max(MIN_DELAY_MS, min(MAX_DELAY_MS, delay_ms))
-            self.version += 1
 
     async def toggle_feeder(self) -> bool:
         """Start or stop the producer; whether it now runs."""
@@ -275,25 +249,16 @@ class DemoGroup:
             self._action(f"producer restarted ({self.feeder.rate:g} records/s)")
         return self.feeder.running
 
-    def _live(self, name: str) -> DemoMember | None:
-        member = self.members.get(name)
-        if member is None or member.status in ("left", "killed", "failed", "stopping"):
-            return None
-        return member
-
     def _action(self, text: str) -> None:
         self.picture.note(wall_ms(), "action", text)
-        self.version += 1
 
     def report_error(self, message: str) -> None:
         self.errors.append(message)
-        self.version += 1
 
     # -- events -----------------------------------------------------------------------------
 
     def apply(self, event: GroupEvent) -> None:
         self.picture.apply(event)
-        self.version += 1
 
     def _from_broker(self, event: GroupEvent) -> None:
         """Called on the broker's thread: queue, and wake this loop once per batch."""
@@ -324,47 +289,64 @@ class DemoGroup:
                 continue
             committed = self.picture.committed.get(partition, watcher.log_start.get(partition, 0))
             history.append(max(end - committed, 0))
-        self.version += 1
 
-    # -- what the members report (both sources) -----------------------------------------------
+    # -- what the members report (MemberObserver) ------------------------------------------
 
-    def record_processed(self, partition: int, offset: int) -> None:
-        self.ledger.setdefault(partition, PartitionLedger()).processed(offset)
+    def joining(self, member: DemoMember) -> None:
+        if self._client_side is not None:
+            self._client_side.joining(member)
 
-    def record_assigned(self, member: DemoMember, starts: dict[int, int]) -> None:
-        """Say where the member starts each partition it did not hold: a takeover on a line
-        of its own (the offset it resumes from is the lesson), first starts on one line."""
-        first: list[str] = []
-        for partition, offset in sorted(starts.items()):
-            previous = self._holders.get(partition)
-            self._holders[partition] = member.name
-            if previous == member.name:
-                continue
-            self.resumptions.append(
-                Resumption(partition, member.generation, member.name, offset, previous)
-            )
-            if previous is None:
-                first.append(f"P{partition} at offset {offset}")
-                continue
-            self.picture.note(
-                wall_ms(),
-                "resume",
-                f"{member.name} takes over P{partition} from {previous} at offset {offset},"
-                " the group's last committed offset",
-            )
-        if first:
-            self.picture.note(wall_ms(), "resume", f"{member.name} starts {', '.join(first)}")
-        self.version += 1
+    def rebalance_noticed(self, member: DemoMember, reason: str) -> None:
+        if self._client_side is not None:
+            self._client_side.rebalance_noticed(member, reason)
+
+    def joined(self, member: DemoMember, members: list[str] | None) -> None:
+        if self._client_side is not None and members is not None:
+            self._client_side.joined(members)
+
+    def assigned(
+        self, member: DemoMember, assignments: dict[str, list[int]] | None, starts: dict[int, int]
+    ) -> None:
+        if self._client_side is not None and assignments is not None:
+            self._client_side.assigned(member, assignments)
+        self.ledger.assigned(member.name, member.generation, starts)
+
+    def processed(self, member: DemoMember, partition: int, offset: int) -> None:
+        self.ledger.processed(partition, offset)
+
+    def committed(self, member: DemoMember, offsets: dict[int, int]) -> None:
+        if self._client_side is not None:
+            self._client_side.committed(member, offsets)
+
+    def left(self, member: DemoMember) -> None:
+        if self._client_side is not None:
+            self._client_side.left(member)
+
+    def failed(self, member: DemoMember, message: str) -> None:
+        self.report_error(message)
 
     # -- for the view --------------------------------------------------------------------------
 
     def view(self, now: float | None = None) -> DemoView:
-        return build_view(self, time.monotonic() if now is None else now)
+        feeder = self.feeder
+        run = RunFacts(
+            self.settings.group_id,
+            self.settings.topic,
+            self.partitions,
+            self.settings.session_timeout_ms,
+            self.source,
+            self.started_ms,
+            feeder.rate if feeder is not None and feeder.running else None,
+            self.ledger.reprocessed,
+            self.running,
+        )
+        at = time.monotonic() if now is None else now
+        return build_view(run, self.picture, self.roster, self.watcher, at)
 
     @property
     def reprocessed(self) -> int:
-        return sum(entry.reprocessed for entry in self.ledger.values())
+        return self.ledger.reprocessed
 
     @property
     def skipped(self) -> int:
-        return sum(entry.skipped for entry in self.ledger.values())
+        return self.ledger.skipped

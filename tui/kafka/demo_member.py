@@ -42,6 +42,7 @@ from kio.schema.errors import ErrorCode
 from .connection import Connection
 from .demo_assignor import assign, assignment, partitions_of, read_subscription
 from .demo_assignor import subscription as encode_subscription
+from .demo_status import MemberStatus
 from .demo_wire import COORDINATOR_ERRORS, FETCH_WAIT_MS, GroupClient
 from .errors import KafkaToolError, raise_for
 
@@ -116,8 +117,7 @@ class DemoMember:
         self.positions: dict[int, int] = {}
         self.committed: dict[int, int] = {}
         self.processed_count = 0
-        self.status = "starting"
-        """starting, joining, running, paused, rebalancing, stopping, left, killed, failed."""
+        self.status = MemberStatus.STARTING
         self.paused = False
         self.killed_at: float | None = None
         self._observer = observer
@@ -141,15 +141,15 @@ class DemoMember:
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
-        if self.status in ("running", "paused"):
-            self.status = "paused" if paused else "running"
+        if self.status in (MemberStatus.RUNNING, MemberStatus.PAUSED):
+            self.status = MemberStatus.PAUSED if paused else MemberStatus.RUNNING
 
     async def stop(self) -> None:
         """Leave gracefully: commit what was processed, then LeaveGroup."""
-        if self.status in ("left", "killed", "failed"):
+        if self.status.gone:
             return
         self._stopping = True
-        self.status = "stopping"
+        self.status = MemberStatus.STOPPING
         run = self._tasks[0] if self._tasks else None
         if run is not None and not run.done():
             try:
@@ -167,15 +167,15 @@ class DemoMember:
         finally:
             self._in_generation = False
             self.assignment = ()
-            self.status = "left"
+            self.status = MemberStatus.LEFT
             await self._wire.close()
             self._observer.left(self)
 
     async def kill(self) -> None:
         """Vanish: no commit, no LeaveGroup; connections dropped, heartbeats stop."""
-        if self.status in ("left", "killed", "failed"):
+        if self.status.gone:
             return
-        self.status = "killed"
+        self.status = MemberStatus.KILLED
         self.killed_at = self._clock()
         await self._cancel_tasks()
         await self._wire.close()
@@ -213,7 +213,7 @@ class DemoMember:
         except asyncio.CancelledError:
             raise
         except (KafkaToolError, AIOKafkaError, OSError) as exc:
-            self.status = "failed"
+            self.status = MemberStatus.FAILED
             self._observer.failed(self, f"{self.name}: {exc}")
 
     async def _idle(self) -> None:
@@ -222,7 +222,7 @@ class DemoMember:
 
     async def _revoke(self) -> None:
         """Eager protocol: commit, give up every partition, then rejoin."""
-        self.status = "rebalancing"
+        self.status = MemberStatus.REBALANCING
         with contextlib.suppress(KafkaToolError):
             await self._commit()
         self._previous = self.assignment
@@ -231,7 +231,7 @@ class DemoMember:
         self._in_generation = False
 
     async def _join_and_sync(self) -> None:
-        self.status = "joining" if self.generation < 0 else "rebalancing"
+        self.status = MemberStatus.JOINING if self.generation < 0 else MemberStatus.REBALANCING
         reason = self._rejoin_reason or f"{self.name} joins"
         self._rejoin.clear()
         self._rejoin_reason = ""
@@ -282,7 +282,7 @@ class DemoMember:
         self.positions = dict(starts)
         self._in_generation = True
         self._last_commit = self._clock()
-        self.status = "paused" if self.paused else "running"
+        self.status = MemberStatus.PAUSED if self.paused else MemberStatus.RUNNING
         self._observer.assigned(self, assignments, starts)
 
     async def _assignments(self, join: Any) -> dict[str, list[int]]:

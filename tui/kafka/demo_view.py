@@ -1,16 +1,20 @@
 """What the rebalance demo pane draws, as plain frozen data: one row per consumer, one per
-partition, the group's facts and its timeline. Built from the engine (demo_group.DemoGroup) in
-one place, so the pane only lays it out and a snapshot test can draw fixed data."""
+partition, the group's facts and its timeline. Built in one place from explicit inputs (the
+group's picture, the roster of members, the log's offsets and the run's facts), not from the
+engine, so the pane only lays it out, and a test can build or draw one from fixed data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .demo_events import TimelineEntry, member_name
+from localbroker.public import GroupState
 
-if TYPE_CHECKING:
-    from .demo_group import DemoGroup
+from .demo_events import GroupPicture, TimelineEntry, member_name
+from .demo_member import DemoMember
+from .demo_roster import Roster
+from .demo_status import MemberStatus
 
 PALETTE_SIZE = 8
 """Consumers get colours 1..8 in the order they start ($kwb-consumer-1 ... in the themes)."""
@@ -21,8 +25,7 @@ class ConsumerRow:
     name: str
     colour: int
     """1..PALETTE_SIZE; 0 for a member the demo did not start (another client in the group)."""
-    status: str
-    """running, paused, joining, rebalancing, stopping, left, killed, expired, failed, external."""
+    status: MemberStatus
     partitions: tuple[int, ...]
     processed: int
     delay_ms: int | None
@@ -56,6 +59,7 @@ class DemoView:
     group_id: str
     topic: str
     state: str
+    """Kafka's name of the group's state (GroupState's value); "-" before the demo starts."""
     generation: int
     session_timeout_ms: int
     source: str
@@ -81,38 +85,68 @@ def idle_view(group_id: str, topic: str, session_timeout_ms: int, source: str) -
     )
 
 
-def build_view(demo: DemoGroup, now: float) -> DemoView:
-    picture = demo.picture
-    colours: dict[str, int] = {}
-    for index, name in enumerate(demo.members):
-        colours[name] = index % PALETTE_SIZE + 1
+class LogOffsets(Protocol):
+    """The demo topic's offsets as last polled (demo_feed.LogWatcher)."""
+
+    @property
+    def log_start(self) -> Mapping[int, int]: ...
+
+    @property
+    def log_end(self) -> Mapping[int, int]: ...
+
+    @property
+    def lag_history(self) -> Mapping[int, Iterable[int]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the view shows of the demo run that is neither the group nor the log."""
+
+    group_id: str
+    topic: str
+    partitions: int
+    session_timeout_ms: int
+    source: str
+    started_ms: int
+    feed_rate: float | None
+    reprocessed: int
+    running: bool
+
+
+def build_view(
+    run: RunFacts, picture: GroupPicture, roster: Roster, log: LogOffsets | None, now: float
+) -> DemoView:
+    colours = {member.name: index % PALETTE_SIZE + 1 for index, member in enumerate(roster)}
     owners = {member_id: member_name(member_id) for member_id in picture.assignments}
-    consumers = [_consumer_row(demo, name, colours[name], now) for name in demo.members]
+    consumers = [
+        _consumer_row(member, colours[member.name], picture, run.session_timeout_ms, now)
+        for member in roster
+    ]
     for member_id, name in sorted(picture.members.items()):
-        if name not in demo.members:
+        if name not in roster:
             consumers.append(
                 ConsumerRow(
                     name,
                     0,
-                    "external",
+                    MemberStatus.EXTERNAL,
                     picture.assignments.get(member_id, ()),
                     0,
                     None,
                     member_id == picture.leader,
                 )
             )
-    watcher = demo.watcher
+    rebalancing = picture.state is GroupState.PREPARING_REBALANCE
     rows = []
-    for partition in range(demo.partitions):
+    for partition in range(run.partitions):
         owner_id = picture.owner_of(partition)
         owner = owners.get(owner_id) if owner_id else None
-        member = demo.members.get(owner) if owner else None
+        member = roster.get(owner) if owner else None
         if owner is None:
-            state = "rebalancing" if picture.state == "PreparingRebalance" else "orphaned"
-        elif member is not None and member.status in ("killed", "left", "failed"):
+            state = "rebalancing" if rebalancing else "orphaned"
+        elif member is not None and member.status.gone:
             state = "orphaned"
-        elif picture.state == "PreparingRebalance" or (
-            member is not None and member.status in ("rebalancing", "joining")
+        elif rebalancing or (
+            member is not None and member.status in (MemberStatus.REBALANCING, MemberStatus.JOINING)
         ):
             state = "rebalancing"
         elif member is not None and member.paused:
@@ -121,7 +155,7 @@ def build_view(demo: DemoGroup, now: float) -> DemoView:
             state = "consuming"
         position = member.positions.get(partition) if member is not None else None
         committed = picture.committed.get(partition)
-        log_end = watcher.log_end.get(partition, 0) if watcher else 0
+        log_end = log.log_end.get(partition, 0) if log else 0
         # The log end is polled; commits and positions are live. Never show them past it.
         log_end = max(log_end, committed or 0, position or 0)
         rows.append(
@@ -130,45 +164,44 @@ def build_view(demo: DemoGroup, now: float) -> DemoView:
                 owner,
                 colours.get(owner, 0) if owner else 0,
                 state,
-                watcher.log_start.get(partition, 0) if watcher else 0,
+                log.log_start.get(partition, 0) if log else 0,
                 log_end,
                 committed,
                 position,
-                tuple(watcher.lag_history.get(partition, ())) if watcher else (),
+                tuple(log.lag_history.get(partition, ())) if log else (),
             )
         )
-    feeder = demo.feeder
     return DemoView(
-        demo.settings.group_id,
-        demo.settings.topic,
-        picture.state,
+        run.group_id,
+        run.topic,
+        picture.state.value,
         picture.generation,
-        demo.settings.session_timeout_ms,
-        demo.source,
+        run.session_timeout_ms,
+        run.source,
         tuple(consumers),
         tuple(rows),
         tuple(picture.timeline),
-        demo.started_ms,
-        feeder.rate if feeder is not None and feeder.running else None,
-        demo.reprocessed,
-        demo.running,
+        run.started_ms,
+        run.feed_rate,
+        run.reprocessed,
+        run.running,
     )
 
 
-def _consumer_row(demo: DemoGroup, name: str, colour: int, now: float) -> ConsumerRow:
-    member = demo.members[name]
-    picture = demo.picture
+def _consumer_row(
+    member: DemoMember, colour: int, picture: GroupPicture, session_timeout_ms: int, now: float
+) -> ConsumerRow:
     in_group = member.member_id in picture.members
     status = member.status
     expires_in = None
-    if status == "killed":
+    if status is MemberStatus.KILLED:
         if in_group and member.killed_at is not None:
-            expires_in = max(demo.settings.session_timeout_ms / 1000 - (now - member.killed_at), 0)
+            expires_in = max(session_timeout_ms / 1000 - (now - member.killed_at), 0)
         elif not in_group:
-            status = "expired"
+            status = MemberStatus.EXPIRED
     partitions = picture.assignments.get(member.member_id, ()) if in_group else ()
     return ConsumerRow(
-        name,
+        member.name,
         colour,
         status,
         partitions,

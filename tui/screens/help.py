@@ -21,7 +21,7 @@ from textual.widgets import Static
 from ..widgets.footer import WorkbenchFooter
 
 if TYPE_CHECKING:
-    from ..panes import PaneSpec
+    from ..widgets.pane import PaneSpec
 
 EVERYWHERE = (
     ("ctrl+p", "command palette: themes, panes, actions"),
@@ -69,7 +69,7 @@ def help_sections(panes: Sequence[PaneSpec], display: Callable[[Binding], str]) 
     switch = (keys, "switch pane") if panes else None
     sections = [section("Everywhere", [*([switch] if switch else []), *EVERYWHERE])]
     for spec in panes:
-        keys = pane_keys(getattr(spec.factory, "BINDINGS", ()), display)
+        keys = pane_keys(spec.factory.BINDINGS, display)
         if keys:
             sections.append(section(f"{spec.key}  {spec.title}", keys))
     return sections

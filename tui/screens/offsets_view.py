@@ -22,6 +22,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..host import host_of
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
 from ..kafka.topic_offsets import PartitionRange, TopicOffsets, topic_offsets
@@ -66,7 +67,7 @@ class OffsetsScreen(ModalScreen[None]):
         self._wake = asyncio.Event()
 
     def _admin(self) -> KafkaAdmin | None:
-        return getattr(self.app, "admin", None)
+        return host_of(self).admin
 
     def compose(self) -> ComposeResult:
         with Vertical():

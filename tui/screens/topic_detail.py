@@ -108,8 +108,7 @@ class TopicDetailScreen(ModalScreen[None]):
         table.focus()
         if self._initial is not None:
             self.show(self._initial)
-        if hasattr(type(self.app), "snapshot"):
-            self.watch(self.app, "snapshot", self._snapshot_changed, init=False)
+        self.watch(self.app, "snapshot", self._snapshot_changed, init=False)
 
     def _snapshot_changed(self, snapshot: ClusterSnapshot | None) -> None:
         if snapshot is not None:

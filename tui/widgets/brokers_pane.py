@@ -19,11 +19,11 @@ from textual.widgets import DataTable, Input, Static
 
 from localbroker.public import ConfigResourceType, api_name
 
-from ..kafka.admin import KafkaAdmin
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
 from ..screens.edit_configs import source_label
+from .pane import Pane
 from .table_sync import cursor_key, sync_table
 from .topic_rows import shorten
 
@@ -34,7 +34,7 @@ NARROW = 120
 beside them."""
 
 
-class BrokersPane(Vertical):
+class BrokersPane(Pane):
     """What the cluster is made of; the configs shown are those of the highlighted node."""
 
     BINDINGS = [
@@ -117,13 +117,10 @@ class BrokersPane(Vertical):
         else:
             self.query_one("#broker-configs", DataTable).focus()
 
-    def _admin(self) -> KafkaAdmin | None:
-        return getattr(self.app, "admin", None)
-
     # -- the cluster ----------------------------------------------------------------------
 
     def show(self, snapshot: ClusterSnapshot) -> None:
-        """Called by the app with every snapshot (each second, and after changes)."""
+        """The host's latest snapshot (each second, and after changes)."""
         cluster = snapshot.cluster
         self._cluster_id = cluster.cluster_id
         self.query_one("#cluster-facts", Static).update(
@@ -181,7 +178,7 @@ class BrokersPane(Vertical):
 
     @work(exclusive=True, group="broker-configs")
     async def _load_configs(self, node: str) -> None:
-        admin = self._admin()
+        admin = self.current_admin()
         if admin is None:
             if not self._configs:
                 self._configs_of = None  # try again with the next snapshot

@@ -12,7 +12,7 @@ other panes are shown, and leaves the group cleanly when the app closes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -21,17 +21,20 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from ..kafka.cluster import ClusterSnapshot
+from localbroker.public import GroupState
+
 from ..kafka.demo_group import DemoGroup, DemoSettings, EventTap
+from ..kafka.demo_status import MemberStatus
 from ..kafka.demo_view import ConsumerRow, DemoView, idle_view
 from ..kafka.errors import KafkaToolError
 from .demo_partitions import PartitionMap
 from .demo_style import DemoStyles
 from .demo_timeline import DemoTimeline
+from .pane import Pane
 from .table_sync import cursor_key, sync_table
 
 if TYPE_CHECKING:
-    from localbroker.groups.events import GroupEvent
+    from localbroker.public import GroupEvent
 
     from ..embedded import EmbeddedBroker
 
@@ -56,18 +59,19 @@ GLOSSARY = Text.assemble(
 )
 """For an audience that has never used Kafka (shown where there is room)."""
 _STATUS = {
-    "running": ("running", "success"),
-    "paused": ("‖ paused", "warning"),
-    "joining": ("joining…", "accent"),
-    "rebalancing": ("rebalancing…", "accent"),
-    "starting": ("starting…", "kwb-muted"),
-    "stopping": ("leaving…", "warning"),
-    "left": ("left", "kwb-muted"),
-    "killed": ("✖ killed", "error"),
-    "expired": ("✖ expired", "error"),
-    "failed": ("failed", "error"),
-    "external": ("other client", "kwb-muted"),
+    MemberStatus.RUNNING: ("running", "success"),
+    MemberStatus.PAUSED: ("‖ paused", "warning"),
+    MemberStatus.JOINING: ("joining…", "accent"),
+    MemberStatus.REBALANCING: ("rebalancing…", "accent"),
+    MemberStatus.STARTING: ("starting…", "kwb-muted"),
+    MemberStatus.STOPPING: ("leaving…", "warning"),
+    MemberStatus.LEFT: ("left", "kwb-muted"),
+    MemberStatus.KILLED: ("✖ killed", "error"),
+    MemberStatus.EXPIRED: ("✖ expired", "error"),
+    MemberStatus.FAILED: ("failed", "error"),
+    MemberStatus.EXTERNAL: ("other client", "kwb-muted"),
 }
+"""How the consumer table writes each status, and in which theme colour."""
 
 
 def broker_tap(embedded: EmbeddedBroker) -> EventTap:
@@ -85,7 +89,7 @@ def broker_tap(embedded: EmbeddedBroker) -> EventTap:
     return tap
 
 
-class DemoPane(Vertical):
+class DemoPane(Pane):
     """The demo's consumers, partitions and timeline; keys act on the consumer under the
     cursor."""
 
@@ -137,10 +141,6 @@ class DemoPane(Vertical):
         self.engine: DemoGroup | None = None
         self._last_view: DemoView | None = None
 
-    @property
-    def workbench_app(self) -> Any:
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield Static("", id="demo-caption")
         yield Static("", id="demo-facts")
@@ -162,8 +162,7 @@ class DemoPane(Vertical):
         table.add_column("processed", key="processed")
         table.add_column("delay", key="delay")
         self.set_interval(REFRESH_S, self._refresh_view)
-        if hasattr(self.app, "generation"):
-            self.watch(self.app, "generation", self._cluster_changed, init=False)
+        self.watch(self.app, "generation", self._cluster_changed, init=False)
         self.show_view(self._idle_view())
 
     async def on_unmount(self) -> None:
@@ -177,9 +176,6 @@ class DemoPane(Vertical):
         self.query_one(PartitionMap).wide = wide
         if self._last_view is not None:
             self.show_view(self._last_view)
-
-    def show(self, snapshot: ClusterSnapshot) -> None:
-        """The demo follows its own topic and group; the cluster snapshot is not needed."""
 
     def watch_caption(self, caption: str) -> None:
         label = self.query_one("#demo-caption", Static)
@@ -235,7 +231,7 @@ class DemoPane(Vertical):
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(f"group {view.group_id}", styles.text("foreground", bold=True))
         out.append(" · ")
-        state_colour = "success" if view.state == "Stable" else "accent"
+        state_colour = "success" if view.state == GroupState.STABLE.value else "accent"
         out.append(view.state, styles.text(state_colour, bold=True))
         out.append(f" · generation {view.generation}", styles.text("foreground", bold=True))
         out.append(f" · lag {view.total_lag}", styles.text("warning", bold=True))
@@ -257,9 +253,10 @@ class DemoPane(Vertical):
         name.append(row.name + (" ★" if row.leader else ""), styles.consumer(row.colour))
         partitions = " ".join(f"P{p}" for p in row.partitions) or "-"
         delay = "-" if row.delay_ms is None else f"{row.delay_ms} ms"
+        killed = row.status in (MemberStatus.KILLED, MemberStatus.EXPIRED)
         return [
             name,
-            Text(label, styles.text(colour, bold=row.status in ("killed", "expired"))),
+            Text(label, styles.text(colour, bold=killed)),
             Text(partitions),
             Text(str(row.processed), justify="right"),
             Text(delay, justify="right"),
@@ -268,14 +265,14 @@ class DemoPane(Vertical):
     # -- the engine ---------------------------------------------------------------------------
 
     def _tap(self) -> EventTap | None:
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         if workbench is None or workbench.embedded is None or not workbench.profile.embedded:
             return None
         return broker_tap(workbench.embedded)
 
     async def begin(self) -> DemoGroup | None:
         """Start the demo with `self.settings`; the engine, or None if it could not start."""
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         if workbench is None or self.engine is not None:
             return self.engine
         engine = DemoGroup(workbench.connection, self.settings, self._tap())
@@ -347,11 +344,12 @@ class DemoPane(Vertical):
 
     def _change_delay(self, step: int) -> None:
         name = self._selected()
-        if name is None or self.engine is None or name not in self.engine.members:
+        if name is None or self.engine is None:
             return
-        member = self.engine.members[name]
-        self.engine.set_delay(name, member.processing_delay_ms + step)
-        self._refresh_view()
+        member = self.engine.roster.get(name)
+        if member is not None:
+            self.engine.set_delay(name, member.processing_delay_ms + step)
+            self._refresh_view()
 
     def action_faster(self) -> None:
         self._change_delay(-DELAY_STEP_MS)

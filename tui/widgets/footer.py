@@ -14,13 +14,12 @@ from collections.abc import Iterable
 from textual import events
 from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from ..textual_private import EDGE_KEY_CLASS, FooterKey
 
 COMPACT_BELOW = 120
 """Terminal columns under which the footer is compact."""
 HELP_KEY = "question_mark"
-EDGE = "-command-palette"
-"""Footer's class for the key docked at its right edge."""
 
 
 class WorkbenchFooter(Footer):
@@ -47,5 +46,5 @@ class WorkbenchFooter(Footer):
             return keys
         help_keys = [k for k in keys if isinstance(k, FooterKey) and k.key == HELP_KEY]
         for key in help_keys:
-            key.add_class(EDGE)
+            key.add_class(EDGE_KEY_CLASS)
         return [k for k in keys if k not in help_keys] + help_keys

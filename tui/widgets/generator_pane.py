@@ -10,13 +10,11 @@ connects to another cluster. This pane only reads the fleet once a second and dr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.events import Resize
 from textual.widgets import DataTable, Label, Static
 
@@ -26,10 +24,8 @@ from ..kafka.errors import KafkaToolError
 from ..kafka.generator import GeneratorFleet, GeneratorSpec, GeneratorView, SpecError
 from .generator_chart import GeneratorChart, reading
 from .generator_form import GeneratorForm
+from .pane import Pane
 from .table_sync import cursor_key, sync_table
-
-if TYPE_CHECKING:
-    from ..app import WorkbenchApp
 
 REFRESH_SECONDS = 1.0
 CHART_POINTS = 120
@@ -51,7 +47,7 @@ STATE_COLOURS = {
 """The theme variable each state is written in."""
 
 
-class GeneratorPane(Vertical):
+class GeneratorPane(Pane):
     """The generators in a table; charts and the summary of the one under the cursor; the
     form of a new one below."""
 
@@ -88,14 +84,9 @@ class GeneratorPane(Vertical):
         self._shown: dict[str, str | Text] = {}
 
     @property
-    def workbench_app(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def fleet(self) -> GeneratorFleet | None:
-        """The app's generators (None in a host app that has none, like the snapshot tests')."""
-        fleet = getattr(self.app, "generators", None)
-        return fleet if isinstance(fleet, GeneratorFleet) else None
+        """The host's generators (None in a host that has none, like the snapshot tests')."""
+        return self.host.generators
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="gen-table", cursor_type="row", zebra_stripes=True)
@@ -132,11 +123,12 @@ class GeneratorPane(Vertical):
         self.set_class(event.size.width < WIDE, "-narrow")
         self.set_class(event.size.height >= TALL, "-tall")
 
-    def focus_default(self) -> None:
+    def focus_default(self) -> bool:
         """The table when there are generators (x stops one), else Start: never a text
         field, so that the pane keys (1-9) keep working."""
         table = self.query_one("#gen-table", DataTable)
         (table if table.row_count else self.query_one("#gen-start")).focus()
+        return True
 
     def show(self, snapshot: ClusterSnapshot) -> None:
         topics = tuple(topic.name for topic in snapshot.topics)
@@ -260,13 +252,11 @@ class GeneratorPane(Vertical):
 
     @work(group="generator-start")
     async def _start(self, spec: GeneratorSpec) -> None:
-        fleet = self.fleet
-        if fleet is None:
+        fleet, workbench = self.fleet, self.host.workbench
+        if fleet is None or workbench is None:
             return
         try:
-            generator = await fleet.start(
-                self.workbench_app.workbench.connection, self.workbench_app.admin, spec
-            )
+            generator = await fleet.start(workbench.connection, self.host.admin, spec)
         except (SettingsError, KafkaToolError) as exc:
             self._refused(exc)
             return

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from kio.schema.errors import ErrorCode
 from rich.style import Style
@@ -26,7 +25,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from ..kafka.admin import KafkaAdmin
+from localbroker.public import GroupState
+
 from ..kafka.errors import KafkaToolError, raise_for
 from ..kafka.lag_history import GroupLag, GroupsSample, LagHistory, sample_groups
 from ..kafka.reset_preview import ResetPreview
@@ -41,9 +41,6 @@ from .list_order import Column, ListOrder, NameFilter, fit_facts
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .table_sync import cursor_key, sync_table
 from .topic_rows import shorten
-
-if TYPE_CHECKING:
-    from ..app import WorkbenchApp
 
 POLL_SECONDS = 1.0
 CHART_GROUPS = 8
@@ -60,11 +57,11 @@ COLUMNS: tuple[Column[GroupLag], ...] = (
 )
 """The columns the list sorts by; the trend column after them is drawn, not sorted."""
 STATE_CLASSES = {
-    "Stable": "groups--stable",
-    "Empty": "groups--empty",
-    "PreparingRebalance": "groups--rebalancing",
-    "CompletingRebalance": "groups--rebalancing",
-    "Dead": "groups--dead",
+    GroupState.STABLE: "groups--stable",
+    GroupState.EMPTY: "groups--empty",
+    GroupState.PREPARING_REBALANCE: "groups--rebalancing",
+    GroupState.COMPLETING_REBALANCE: "groups--rebalancing",
+    GroupState.DEAD: "groups--dead",
 }
 
 
@@ -127,13 +124,6 @@ class GroupsPane(OrderedListPane[GroupLag]):
         self.error: str | None = None
         self._wake = asyncio.Event()
 
-    @property
-    def workbench_app(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
-
-    def _admin(self) -> KafkaAdmin | None:
-        return getattr(self.app, "admin", None)
-
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="groups-facts")
         yield self.filter_input("/ filter groups (substring or regex)", "group-filter")
@@ -144,16 +134,12 @@ class GroupsPane(OrderedListPane[GroupLag]):
         table = self.ordered_table
         self.add_order_columns(table)
         table.add_column(Text(TREND_LABEL), key="trend")
-        if hasattr(type(self.app), "generation"):
-            self.watch(self.app, "generation", self._cluster_switched, init=False)
+        self.watch(self.app, "generation", self._cluster_switched, init=False)
         self._poll()
 
     @on(LagTable.Resized, "#group-list")
     def _table_resized(self) -> None:
         self.show_rows()
-
-    def show(self, _snapshot: object) -> None:
-        """The app's cluster snapshot: the pane samples groups itself, on its own timer."""
 
     # -- sampling -----------------------------------------------------------------------------
 
@@ -161,15 +147,15 @@ class GroupsPane(OrderedListPane[GroupLag]):
     async def _poll(self) -> None:
         while True:
             self._wake.clear()  # a wake-up during the sample below means: sample again
-            admin = self._admin()
+            admin = self.current_admin()
             if admin is not None:
-                generation = getattr(self.app, "generation", 0)
+                generation = self.host.generation
                 try:
                     sample = await sample_groups(admin)
                 except Exception as exc:  # any failure is a line in the pane, never a traceback
                     self._failed(exc)
                 else:
-                    if generation == getattr(self.app, "generation", 0):
+                    if generation == self.host.generation:
                         self.take(sample)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(POLL_SECONDS):
@@ -354,13 +340,13 @@ class GroupsPane(OrderedListPane[GroupLag]):
                 )
                 self.refresh_groups()
 
-        self.app.push_screen(ResetOffsetsScreen(self._admin, group_id, topics), closed)
+        self.app.push_screen(ResetOffsetsScreen(self.current_admin, group_id, topics), closed)
 
     def delete_group(self, group_id: str) -> None:
         """Ask, then delete `group_id` (type its name on a cluster that is not the local one)."""
         group = self.sample.group(group_id) if self.sample is not None else None
         partitions = len(group.partitions) if group is not None else 0
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         external = workbench is not None and workbench.embedded is None
 
         def confirmed(yes: bool | None) -> None:
@@ -380,7 +366,7 @@ class GroupsPane(OrderedListPane[GroupLag]):
 
     @work(group="group-admin")
     async def _delete(self, group_id: str) -> None:
-        admin = self._admin()
+        admin = self.current_admin()
         if admin is None:
             self.notify("not connected to the cluster", title="Groups", severity="error")
             return

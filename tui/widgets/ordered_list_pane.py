@@ -15,10 +15,10 @@ from typing import Any, Generic, TypeVar
 
 from textual import on
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import DataTable, Input
 
 from .list_order import ListOrder
+from .pane import Pane
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ ORDER_BINDINGS = [
 _FILTER_CLASS = "-list-filter"
 
 
-class OrderedListPane(Vertical, Generic[T]):
+class OrderedListPane(Pane, Generic[T]):
     """A pane whose list (the DataTable `#{list_id}`) follows `order`."""
 
     def __init__(self, order: ListOrder[T], list_id: str, *, id: str) -> None:

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kio.schema.errors import ErrorCode
 from textual import on, work
@@ -40,11 +39,9 @@ from ..kafka.producing import (
     followed_records,
     repeated,
 )
+from .pane import Pane
 from .record_form import FormError, RecordForm
 from .suggesters import PathSuggester
-
-if TYPE_CHECKING:
-    from ..app import WorkbenchApp
 
 RESULTS_LIMIT = 200
 """Acknowledgements kept for the table (the latest; counts cover all of them)."""
@@ -99,7 +96,7 @@ def readable(error: BaseException) -> str:
     return f"{text}: {CREATE_HINT}" if missing_topic(error) else text
 
 
-class ProducePane(Vertical):
+class ProducePane(Pane):
     """The record form on the left; acknowledgements, files and following on the right.
     ctrl+s sends the form from anywhere in the pane, and so does enter in its one-line fields.
     """
@@ -142,10 +139,6 @@ class ProducePane(Vertical):
         self._file_notice: str | None = None
         """Why the file fields could not be used (shown until a job starts)."""
         self._file_status_shown: tuple[str, tuple[object, ...]] | None = None
-
-    @property
-    def workbench_app(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -219,7 +212,10 @@ class ProducePane(Vertical):
         """The pane's producer, built on first use and again only when the connection or the
         producer-level settings (acks, compression) change."""
         settings = self.form.settings()
-        connection = self.workbench_app.workbench.connection
+        workbench = self.host.workbench
+        if workbench is None:
+            raise KafkaToolError("no cluster to produce to")
+        connection = workbench.connection
         current = self._producer
         if current is not None:
             if current.settings == settings and current.connection is connection:

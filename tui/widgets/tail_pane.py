@@ -23,7 +23,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Input, Static
 from textual.worker import Worker
@@ -50,6 +50,7 @@ from ..kafka.tail import (
     TailSession,
 )
 from ..screens.record_detail import RecordDetailScreen
+from .pane import Pane
 from .record_log import RecordLog, format_timestamp
 from .tail_controls import TailControls
 from .tail_status import TailFigures, TailState, TailStatus
@@ -58,7 +59,7 @@ REFRESH_PER_SECOND = 12
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class TailPane(Vertical):
+class TailPane(Pane):
     """Topics, start position and buffer size on top; filter; status; the record list."""
 
     BINDINGS = [
@@ -139,7 +140,7 @@ class TailPane(Vertical):
     def on_resize(self) -> None:
         self._show_status()  # the counts say more on a wide screen
 
-    def focus_default(self) -> None:
+    def focus_default(self) -> bool:
         """Where the pane's tab puts the focus: the topics field while there is nothing to
         tail, the record list otherwise (so the pane's keys work at once)."""
         topics = self.controls.topics
@@ -147,6 +148,7 @@ class TailPane(Vertical):
             topics.focus()
         else:
             self.log_widget.focus()
+        return True
 
     @property
     def log_widget(self) -> RecordLog:
@@ -236,7 +238,7 @@ class TailPane(Vertical):
 
     def start_tail(self) -> None:
         """Start (or restart) tailing what the fields say; a mistake is one message."""
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         if workbench is None:
             self.notify("no cluster to tail", title="Tail", severity="error")
             return

@@ -11,15 +11,12 @@ at once instead of up to a second later.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
-from ..kafka.admin import KafkaAdmin
 from ..kafka.cluster import ClusterSnapshot, TopicStats
 from ..kafka.errors import KafkaToolError
 from ..screens.add_partitions import AddPartitionsScreen
@@ -31,9 +28,6 @@ from .list_order import NameFilter
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .table_sync import cursor_key, select_row, sync_table
 from .topic_rows import COLUMNS, cells, shorten_middle, topic_order
-
-if TYPE_CHECKING:
-    from ..app import WorkbenchApp
 
 _MIN_NAME_WIDTH = 16
 
@@ -71,13 +65,6 @@ class TopicsPane(OrderedListPane[TopicStats]):
         self._select_after: str | None = None
         """A topic to put the cursor on as soon as it shows up (one just created)."""
 
-    @property
-    def workbench_app(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
-
-    def _admin(self) -> KafkaAdmin | None:
-        return getattr(self.app, "admin", None)
-
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="topics-facts")
         yield self.filter_input("/ filter topics (substring or regex)", "topic-filter")
@@ -85,8 +72,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
 
     def on_mount(self) -> None:
         self.add_order_columns(self.ordered_table)
-        if hasattr(type(self.app), "generation"):
-            self.watch(self.app, "generation", self._cluster_switched, init=False)
+        self.watch(self.app, "generation", self._cluster_switched, init=False)
 
     def _cluster_switched(self) -> None:
         """Another cluster: its topics are not these, and keys must not act on these."""
@@ -101,7 +87,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
     # -- showing ------------------------------------------------------------------------------
 
     def show(self, snapshot: ClusterSnapshot) -> None:
-        """Called by the app with every snapshot (each second, and after changes)."""
+        """The host's latest snapshot (each second, and after changes)."""
         self.snapshot = snapshot
         self.show_rows()
 
@@ -192,12 +178,10 @@ class TopicsPane(OrderedListPane[TopicStats]):
         return topic
 
     def _changed(self) -> None:
-        refresh = getattr(self.app, "refresh_cluster", None)
-        if refresh is not None:
-            refresh()
+        self.post_message(self.ClusterChanged())
 
     def action_create(self) -> None:
-        self.app.push_screen(CreateTopicScreen(self._admin), self._created)
+        self.app.push_screen(CreateTopicScreen(self.current_admin), self._created)
 
     def _created(self, name: str | None) -> None:
         if name is None:
@@ -214,7 +198,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
         topic = self._require_topic()
         if topic is None:
             return
-        workbench = getattr(self.app, "workbench", None)
+        workbench = self.host.workbench
         external = workbench is not None and workbench.embedded is None
         question = (
             f"{topic.records:,} records in {len(topic.partitions)} partition(s) will be gone"
@@ -237,7 +221,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
 
     @work(group="topic-admin")
     async def _delete(self, name: str) -> None:
-        admin = self._admin()
+        admin = self.current_admin()
         if admin is None:
             self.notify("not connected to the cluster", title="Topics", severity="error")
             return
@@ -258,7 +242,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
             if changed:
                 self._changed()
 
-        self.app.push_screen(EditConfigsScreen(self._admin, topic.name), closed)
+        self.app.push_screen(EditConfigsScreen(self.current_admin, topic.name), closed)
 
     def action_add_partitions(self) -> None:
         topic = self._require_topic()
@@ -271,7 +255,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
                 self._changed()
 
         self.app.push_screen(
-            AddPartitionsScreen(self._admin, topic.name, len(topic.partitions)), closed
+            AddPartitionsScreen(self.current_admin, topic.name, len(topic.partitions)), closed
         )
 
     def action_detail(self) -> None:
