@@ -1,6 +1,6 @@
 """Shared machinery for the consumer-group tests: members running each client's poll loop
 in a thread (aiokafka on its own event loop), raw protocol requests for the error codes the
-clients hide, broker-side views of a group and its event stream, and bounded waits.
+clients hide, and broker-side views of a group and its event stream (waits: tests/waiting.py).
 
 Used by tests/integration/test_groups.py and test_groups_failover.py.
 """
@@ -12,7 +12,6 @@ import io
 import socket
 import struct
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -47,31 +46,19 @@ from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
 from kio.serial import entity_reader, entity_writer
+from waiting import TIMEOUT
 
 from localbroker.groups import events
 from localbroker.protocol.build import build
 
 T = TypeVar("T")
-TIMEOUT = 20.0  # bound on any wait for a group to get somewhere
 SESSION_MS = 6000
 HEARTBEAT_MS = 250
 # Short sessions need the broker's lower bound lowered (Kafka's default minimum is 6000).
 GROUP_BROKER = {"group.min.session.timeout.ms": "1000"}
 
 
-# -- waiting and producing -------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
-    """Poll `predicate` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+# -- producing -------------------------------------------------------------------------------
 
 
 def value_of(partition: int, offset: int) -> bytes:

@@ -6,13 +6,13 @@ reason instead of hanging.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widget import Widget
+from waiting import polling
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -52,12 +52,11 @@ def port_of(embedded: EmbeddedBroker) -> int:
 async def wait_until(
     pilot: Pilot[object], condition: Callable[[], object], what: str, timeout: float = 15.0
 ) -> None:
-    """Let the app run until `condition()` is true, or fail saying what never happened."""
-    deadline = time.monotonic() + timeout
+    """Let the app run until `condition()` is true, or fail saying what never happened: the
+    bounded wait of tests/waiting.py, pausing with the Pilot so the app goes on meanwhile."""
+    pauses = polling(what, timeout)
     while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.05)
+        await pilot.pause(next(pauses))
 
 
 async def press_until(

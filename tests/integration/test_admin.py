@@ -37,6 +37,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource as KpResource
 from kafka.errors import OffsetOutOfRangeError
 from kafka.structs import TopicPartition as KpTopicPartition
+from waiting import wait_until
 
 T = TypeVar("T")
 TIMEOUT = 10.0
@@ -746,10 +747,7 @@ def test_retention_enforced_on_timer(start_broker: StartBroker) -> None:
     """With a short log.retention.check.interval.ms, expired segments go without any request."""
     broker = start_broker({"log.retention.check.interval.ms": "200"})
     rolled_topic(broker, "timer", 40, retention_ms="1000")
-    deadline = time.monotonic() + 15.0
-    while time.monotonic() < deadline and segment_bases(broker, "timer") != [40]:
-        time.sleep(0.1)
-    assert segment_bases(broker, "timer") == [40]
+    wait_until(lambda: segment_bases(broker, "timer") == [40], "the expired segments deleted", 15.0)
     assert earliest_latest(broker.bootstrap, "timer") == (40, 40)
 
 

@@ -29,6 +29,7 @@ from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
 from kio.serial import entity_reader, entity_writer
+from waiting import wait_until
 
 from localbroker.protocol.build import build
 from localbroker.records.builder import NewRecord, build_batch
@@ -747,7 +748,8 @@ def test_connections_dropped_mid_frame_leave_others_unaffected(broker: Any) -> N
     assert consumed == list(enumerate(values))
     # Every dropped connection is forgotten by the server (no leak).
     connections = broker.broker._server.connections
-    deadline = time.monotonic() + TIMEOUT
-    while broker.call(lambda: len(connections)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert broker.call(lambda: len(connections)) == 0
+    wait_until(
+        lambda: broker.call(lambda: len(connections)) == 0,
+        "the server to forget every dropped connection",
+        TIMEOUT,
+    )

@@ -29,6 +29,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KpPartition
+from waiting import wait_until
 
 from localbroker.records.batch import BatchHeader, read_header
 from localbroker.records.reader import Record, iter_records
@@ -478,12 +479,11 @@ def stored_records(broker: BrokerThread, topic: str) -> list[Record]:
 
 def wait_for_high_watermark(broker: BrokerThread, topic: str, offset: int) -> None:
     """acks=0 gets no answer: wait (bounded) for the appends to show."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if broker.call(lambda: broker.state.partition_log(topic, 0).high_watermark) >= offset:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{topic}-0 never reached high watermark {offset}")
+    wait_until(
+        lambda: broker.call(lambda: broker.state.partition_log(topic, 0).high_watermark) >= offset,
+        f"{topic}-0 to reach high watermark {offset}",
+        TIMEOUT,
+    )
 
 
 def content(records: Sequence[Rec | Record]) -> list[tuple]:

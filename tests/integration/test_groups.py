@@ -56,7 +56,6 @@ from group_members import (
     stable_with,
     unique,
     value_of,
-    wait_until,
 )
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KpPartition
@@ -64,6 +63,7 @@ from kafka.coordinator.assignors.range import RangePartitionAssignor as KpRange
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor as KpRoundRobin
 from kafka.structs import OffsetAndMetadata as KpOffset
 from kio.schema.errors import ErrorCode
+from waiting import wait_until
 
 from localbroker.groups import events
 

@@ -29,7 +29,6 @@ from group_members import (
     JOIN_GROUP,
     LEAVE_GROUP,
     SYNC_GROUP,
-    TIMEOUT,
     EventLog,
     Got,
     Member,
@@ -53,10 +52,10 @@ from group_members import (
     start_members,
     unique,
     value_of,
-    wait_until,
 )
 from kafka import KafkaAdminClient
 from kio.schema.errors import ErrorCode
+from waiting import TIMEOUT, wait_until
 
 from localbroker.groups import events
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from waiting import polling
 from workbench_pilot import (
     SIZE,
     press_until,
@@ -156,16 +157,16 @@ async def select(pilot: Pilot[None], app: WorkbenchApp, name: str) -> None:
 async def commits_settled(pilot: Pilot[None], app: WorkbenchApp, partitions: list[int]) -> None:
     """Until the committed offsets of `partitions` read the same twice, half a second apart:
     a commit a killed consumer had in flight has landed by then (bounded)."""
-    deadline = time.monotonic() + 15
-    last: dict[int, object] | None = None
-    while True:
+
+    def committed() -> dict[int, object]:
         rows = partition_rows(app)
-        now = {p: rows[p]["committed"] for p in partitions}
-        if now == last:
-            return
-        assert time.monotonic() < deadline, f"the commits never settled: {last} then {now}"
+        return {p: rows[p]["committed"] for p in partitions}
+
+    pauses = polling("the commits to settle", 15, 0.5, showing=lambda: str(last))
+    last: dict[int, object] | None = None
+    while (now := committed()) != last:
         last = now
-        await pilot.pause(0.5)
+        await pilot.pause(next(pauses))
 
 
 # -- tests ------------------------------------------------------------------------------------

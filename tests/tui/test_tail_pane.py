@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import waiting
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from textual.content import Content
@@ -39,11 +39,10 @@ BASE_TS = 1_714_563_000_000  # 2024-05-01 11:30:00 UTC
 def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(name, partitions, 1)])[name].result(20)
-    deadline = time.monotonic() + 20
-    while len(admin.list_topics(name, timeout=10).topics[name].partitions) < partitions:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{name} never showed {partitions} partitions")
-        time.sleep(0.05)
+    waiting.wait_until(
+        lambda: len(admin.list_topics(name, timeout=10).topics[name].partitions) >= partitions,
+        f"{name} to show {partitions} partitions",
+    )
 
 
 def produce(bootstrap: str, topic: str, records: Sequence[dict[str, Any]]) -> None:
