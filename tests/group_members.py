@@ -46,7 +46,7 @@ from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
 from kio.serial import entity_reader, entity_writer
-from waiting import TIMEOUT
+from waiting import TIMEOUT, wait_until
 
 from localbroker.groups import events
 from localbroker.protocol.build import build
@@ -669,6 +669,24 @@ def delete_groups(admin: AdminClient, groups: list[str]) -> dict[str, int]:
 
 def all_consumed(members: Iterable[Member]) -> list[Got]:
     return [g for m in members for g in m.records]
+
+
+def fence(bootstrap: str, topic: str, ends: dict[int, int], members: Iterable[Member]) -> None:
+    """One more record to each partition, at offset `ends[partition]` (valued like the
+    others), and wait until `members` have consumed every one of them.
+
+    A partition is read in offset order, so a record delivered twice before its fence was
+    read (a re-read from an older position after a rebalance, a batch fetched twice) has
+    arrived before the fence: once the fences are in, a check for duplicates needs no pause.
+    """
+    for partition, offset in ends.items():
+        produce(bootstrap, topic, [partition], 1, offset)
+    fences = set(ends.items())
+    readers = list(members)
+    wait_until(
+        lambda: fences <= {(g.partition, g.offset) for g in all_consumed(readers)},
+        f"the fences {sorted(fences)} consumed",
+    )
 
 
 def commit(member: Member, topic: str, offsets: dict[int, int], metadata: str = "") -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +48,7 @@ from group_members import (
     delete_groups,
     describe,
     event_log,
+    fence,
     fetched,
     group_view,
     listed,
@@ -93,10 +93,11 @@ def test_three_clients_split_partitions_and_consume_each_record_once(
         assert sum(len(s) for s in sets) == 6  # disjoint
         produce(broker.bootstrap, topic, range(6), 5)
         wait_until(lambda: len(all_consumed(started)) >= 30, "all 30 records consumed")
-        time.sleep(0.5)  # a duplicate delivery would show up by now
+        fence(broker.bootstrap, topic, dict.fromkeys(range(6), 5), started)
         consumed = all_consumed(started)
+        # each of the 5 records of a partition once, then its fence
         assert sorted((g.partition, g.offset) for g in consumed) == [
-            (p, o) for p in range(6) for o in range(5)
+            (p, o) for p in range(6) for o in range(6)
         ]
         assert all(g.value == value_of(g.partition, g.offset) for g in consumed)
         for m in started:
@@ -193,10 +194,11 @@ def test_cooperative_sticky_members_join_and_leave_incrementally(
         settled(2)
         assert kept_by_a <= a.assignment
         produce_and_consume()
-        time.sleep(0.5)  # a duplicate delivery would show up by now
+        fence(broker.bootstrap, topic, dict.fromkeys(range(6), 16), everyone)
         consumed = all_consumed(everyone)
+        # each of the 16 records of a partition once, then its fence
         assert sorted((g.partition, g.offset) for g in consumed) == [
-            (p, o) for p in range(6) for o in range(16)
+            (p, o) for p in range(6) for o in range(17)
         ]
         assert ownership.violations == []
         completed = log.completed()

@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from group_members import (
     decode_assignment,
     describe,
     event_log,
+    fence,
     fetched,
     group_view,
     join_request,
@@ -404,18 +404,19 @@ TAG = "restart\x00"  # commit metadata as confluent-kafka-python sends it (see t
 def consume_with_new_member(
     members: Callable[..., Member], bootstrap: str, group: str, topic: str, expected: int
 ) -> list[tuple[int, int]]:
-    """Join `group` with a fresh confluent member, read `expected` records (and make sure no
-    more arrive), commit its positions with metadata and leave; what it read."""
+    """Join `group` with a fresh confluent member, read `expected` records, then a fence
+    record after them on each partition (so that nothing read twice can still arrive),
+    commit its positions with metadata and leave; what it read, the fences included."""
     member = members("confluent", unique("restart"), bootstrap, group, [topic])
     wait_until(lambda: member.assignment == frozenset({0, 1}), "the member assigned")
     wait_until(lambda: len(member.records) >= expected, f"{expected} records")
-    time.sleep(0.5)  # a redelivered record would show up by now
+    ends: dict[int, int] = {}
+    for p, o in pairs(member.records):
+        ends[p] = max(ends.get(p, 0), o + 1)
+    fence(bootstrap, topic, ends, [member])
     assert all(g.value == value_of(g.partition, g.offset) for g in member.records)
     got = pairs(member.records)
-    ends: dict[int, int] = {}
-    for p, o in got:
-        ends[p] = max(ends.get(p, 0), o + 1)
-    commit(member, topic, ends, "restart")
+    commit(member, topic, {p: o + 1 for p, o in ends.items()}, "restart")
     member.stop()
     return got
 
@@ -454,7 +455,8 @@ def test_committed_offsets_and_groups_survive_sigterm_and_sigkill(
     future.result(TIMEOUT)
     produce_to(broker.bootstrap, topic, {0: range(6), 1: range(4)})
     first = consume_with_new_member(members, broker.bootstrap, group, topic, 10)
-    assert first == [(0, o) for o in range(6)] + [(1, o) for o in range(4)]
+    # each read once, then the fences at 6 and 4
+    assert first == [(0, o) for o in range(6 + 1)] + [(1, o) for o in range(4 + 1)]
 
     assert broker.terminate() == 0
     broker = restarted(broker, cleanup)
@@ -463,19 +465,19 @@ def test_committed_offsets_and_groups_survive_sigterm_and_sigkill(
     assert (listing.state, listing.is_simple_consumer_group) == (ConsumerGroupState.EMPTY, False)
     description = describe(admin, group)
     assert (description.state, description.members) == (ConsumerGroupState.EMPTY, [])
-    assert offsets_of(broker, group) == {(topic, 0): (6, TAG), (topic, 1): (4, TAG)}
-    produce_to(broker.bootstrap, topic, {0: range(6, 8), 1: range(4, 7)})
+    assert offsets_of(broker, group) == {(topic, 0): (7, TAG), (topic, 1): (5, TAG)}
+    produce_to(broker.bootstrap, topic, {0: range(7, 9), 1: range(5, 8)})
     second = consume_with_new_member(members, broker.bootstrap, group, topic, 5)
-    assert second == [(0, 6), (0, 7), (1, 4), (1, 5), (1, 6)]
+    assert second == [(0, 7), (0, 8), (0, 9), (1, 5), (1, 6), (1, 7), (1, 8)]  # fences 9 and 8
 
     broker.kill()  # SIGKILL: the commits above were acknowledged, so they must survive
     broker = restarted(broker, cleanup)
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     assert group in listed(admin)
-    assert offsets_of(broker, group) == {(topic, 0): (8, TAG), (topic, 1): (7, TAG)}
-    produce_to(broker.bootstrap, topic, {0: range(8, 9), 1: range(7, 8)})
+    assert offsets_of(broker, group) == {(topic, 0): (10, TAG), (topic, 1): (9, TAG)}
+    produce_to(broker.bootstrap, topic, {0: range(10, 11), 1: range(9, 10)})
     third = consume_with_new_member(members, broker.bootstrap, group, topic, 2)
-    assert third == [(0, 8), (1, 7)]
+    assert third == [(0, 10), (0, 11), (1, 9), (1, 10)]  # fences 11 and 10
 
 
 def test_live_member_rides_through_a_broker_restart(
@@ -502,8 +504,8 @@ def test_live_member_rides_through_a_broker_restart(
     broker = restarted(broker, cleanup)
     produce_to(broker.bootstrap, topic, {0: range(3, 5), 1: range(3, 4)})
     wait_until(lambda: len(member.records) >= 9, "3 records produced after the restart")
-    time.sleep(0.5)  # a redelivered record would show up by now
-    assert pairs(member.records[6:]) == [(0, 3), (0, 4), (1, 3)]
+    fence(broker.bootstrap, topic, {0: 5, 1: 4}, [member])
+    assert pairs(member.records[6:]) == [(0, 3), (0, 4), (0, 5), (1, 3), (1, 4)]  # fences 5, 4
     description = describe(AdminClient({"bootstrap.servers": broker.bootstrap}), group)
     assert description.state == ConsumerGroupState.STABLE
     assert [m.member_id for m in description.members] == [member_id]
