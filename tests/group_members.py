@@ -24,7 +24,6 @@ from aiokafka.abc import ConsumerRebalanceListener as AioListener
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor as AioRange
 from aiokafka.structs import OffsetAndMetadata as AioOffset
 from aiokafka.structs import TopicPartition as AioPartition
-from brokers import BrokerThread
 from confluent_kafka import (
     Consumer,
     ConsumerGroupState,
@@ -50,6 +49,7 @@ from waiting import TIMEOUT, wait_until
 
 from localbroker.groups import events
 from localbroker.protocol.build import build
+from tui.embedded import EmbeddedBroker
 
 T = TypeVar("T")
 SESSION_MS = 6000
@@ -84,7 +84,7 @@ def produce(
     assert errors == []
 
 
-def create_topic(broker: BrokerThread, name: str, partitions: int) -> None:
+def create_topic(broker: EmbeddedBroker, name: str, partitions: int) -> None:
     broker.call(lambda: broker.state.create_topic(name, partitions))
 
 
@@ -98,7 +98,7 @@ def unique(prefix: str) -> str:
 class EventLog:
     """GroupEvents of one group as the coordinator emits them (collected on the broker loop)."""
 
-    def __init__(self, broker: BrokerThread, group_id: str) -> None:
+    def __init__(self, broker: EmbeddedBroker, group_id: str) -> None:
         self.group_id = group_id
         self._lock = threading.Lock()
         self._events: list[events.GroupEvent] = []
@@ -126,7 +126,7 @@ class EventLog:
 
 
 @contextmanager
-def event_log(broker: BrokerThread, group_id: str) -> Iterator[EventLog]:
+def event_log(broker: EmbeddedBroker, group_id: str) -> Iterator[EventLog]:
     log = EventLog(broker, group_id)
     try:
         yield log
@@ -143,7 +143,7 @@ class GroupView:
     members: dict[str, Any]  # member id -> the coordinator's Member
 
 
-def group_view(broker: BrokerThread, group_id: str) -> GroupView | None:
+def group_view(broker: EmbeddedBroker, group_id: str) -> GroupView | None:
     """A snapshot of the coordinator's group, taken on the broker loop."""
 
     def snapshot() -> GroupView | None:
@@ -161,7 +161,7 @@ def group_view(broker: BrokerThread, group_id: str) -> GroupView | None:
     return broker.call(snapshot)
 
 
-def stable_with(broker: BrokerThread, group_id: str, members: int) -> GroupView | None:
+def stable_with(broker: EmbeddedBroker, group_id: str, members: int) -> GroupView | None:
     view = group_view(broker, group_id)
     if view and view.state == "Stable" and len(view.members) == members:
         return view

@@ -6,9 +6,7 @@ reason instead of hanging.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -21,18 +19,6 @@ from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.workbench import Workbench
 
 SIZE = (120, 36)
-
-
-@contextmanager
-def running_broker(
-    data_dir: Path, config: dict[str, str] | None = None
-) -> Iterator[EmbeddedBroker]:
-    """An embedded broker on a free port, stopped at the end whatever happens."""
-    broker = EmbeddedBroker(data_dir, port=0, config=config).start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:

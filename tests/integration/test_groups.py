@@ -22,7 +22,6 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor as AioRa
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor as AioRoundRobin
 from aiokafka.structs import OffsetAndMetadata as AioOffset
 from aiokafka.structs import TopicPartition as AioPartition
-from brokers import BrokerThread
 from confluent_kafka import (
     Consumer,
     ConsumerGroupState,
@@ -66,12 +65,13 @@ from kio.schema.errors import ErrorCode
 from waiting import wait_until
 
 from localbroker.groups import events
+from tui.embedded import EmbeddedBroker
 
 # -- 1. a group of three different clients ------------------------------------------------
 
 
 def test_three_clients_split_partitions_and_consume_each_record_once(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """confluent-kafka, aiokafka and kafka-python in one group agree on the range protocol:
     each gets two of six partitions and every record is consumed by exactly one of them."""
@@ -130,7 +130,7 @@ def moved_without_revocation(completed: list[events.RebalanceCompleted], topic: 
 
 
 def test_cooperative_sticky_members_join_and_leave_incrementally(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """librdkafka cooperative-sticky: a joining member only takes partitions others give up
     (they keep consuming the rest), a partition is never owned twice, and with auto-commit no
@@ -230,7 +230,7 @@ def expected_eager(assignor: str, member_ids: list[str], topics: dict[str, int])
 @pytest.mark.parametrize("assignor", ["range", "roundrobin"])
 @pytest.mark.parametrize("leader", ["aiokafka", "kafka-python"])
 def test_eager_assignors_of_the_python_clients(
-    group_broker: BrokerThread, members: Callable[..., Member], assignor: str, leader: str
+    group_broker: EmbeddedBroker, members: Callable[..., Member], assignor: str, leader: str
 ) -> None:
     """aiokafka and kafka-python in one group, the leader (first to join) running its own
     client's eager assignor over two topics: the assignment is exactly Kafka's."""
@@ -310,7 +310,7 @@ def kafka_python_commits(topic: str, low: int, high: int) -> Callable[[KafkaCons
 
 
 def test_commits_with_metadata_round_trip_in_every_client(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     admin: AdminClient,
     kp_admin: KafkaAdminClient,
@@ -385,7 +385,7 @@ def test_commits_with_metadata_round_trip_in_every_client(
 
 
 def test_simple_consumer_commits_for_a_group_that_never_joins(
-    group_broker: BrokerThread, admin: AdminClient, kp_admin: KafkaAdminClient
+    group_broker: EmbeddedBroker, admin: AdminClient, kp_admin: KafkaAdminClient
 ) -> None:
     """assign() without subscribe(): commits carry generation -1 and no member id, and the
     group exists only through its offsets (Empty, no protocol type, no members)."""
@@ -424,7 +424,7 @@ def test_simple_consumer_commits_for_a_group_that_never_joins(
 
 
 def test_offset_delete_refused_while_subscribed(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     admin: AdminClient,
     kp_admin: KafkaAdminClient,
@@ -462,7 +462,7 @@ def test_offset_delete_refused_while_subscribed(
 
 
 def test_delete_groups_empty_non_empty_and_unknown(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     admin: AdminClient,
     kp_admin: KafkaAdminClient,
@@ -495,7 +495,7 @@ def test_delete_groups_empty_non_empty_and_unknown(
 
 
 def test_list_and_describe_groups_match_the_members(
-    group_broker: BrokerThread, members: Callable[..., Member], admin: AdminClient
+    group_broker: EmbeddedBroker, members: Callable[..., Member], admin: AdminClient
 ) -> None:
     """ListGroups (filtered by state) and DescribeGroups agree with what the clients see:
     member ids, client ids, host "/127.0.0.1", assignments, protocol and state."""
@@ -612,7 +612,7 @@ def describe_rows(bootstrap: str, group: str, topic: str, partitions: int) -> li
 
 
 def test_consumer_groups_describe_columns_from_the_protocol(
-    group_broker: BrokerThread, members: Callable[..., Member], admin: AdminClient
+    group_broker: EmbeddedBroker, members: Callable[..., Member], admin: AdminClient
 ) -> None:
     """CURRENT-OFFSET, LOG-END-OFFSET, LAG, CONSUMER-ID, HOST and CLIENT-ID of every partition
     of an active group, computed from the protocol, are what the members did."""

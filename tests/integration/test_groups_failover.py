@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brokers import BrokerProcess, BrokerThread
+from brokers import BrokerProcess
 from confluent_kafka import ConsumerGroupState, KafkaError
 from confluent_kafka.admin import AdminClient, NewTopic
 from group_members import (
@@ -58,6 +58,7 @@ from kio.schema.errors import ErrorCode
 from waiting import TIMEOUT, wait_until
 
 from localbroker.groups import events
+from tui.embedded import EmbeddedBroker
 
 # A consumer in its own process. argv: client bootstrap group topic session_ms. It prints one
 # JSON line per record, assignment change and finished commit; stdin lines are commits to
@@ -181,7 +182,7 @@ class Victim:
 
 
 @pytest.fixture
-def group_broker(start_broker: Callable[..., BrokerThread]) -> BrokerThread:
+def group_broker(start_broker: Callable[..., EmbeddedBroker]) -> EmbeddedBroker:
     return start_broker(GROUP_BROKER)
 
 
@@ -200,7 +201,7 @@ def cleanup() -> Iterator[list[Callable[[], None]]]:
         stop()
 
 
-def events_of(broker: BrokerThread, group: str, cleanup: list[Callable[[], None]]) -> EventLog:
+def events_of(broker: EmbeddedBroker, group: str, cleanup: list[Callable[[], None]]) -> EventLog:
     log = EventLog(broker, group)
     cleanup.append(log.close)
     return log
@@ -229,7 +230,7 @@ def assert_resumed(
 
 
 def test_clean_leave_hands_partitions_over_from_the_last_commit(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     cleanup: list[Callable[[], None]],
 ) -> None:
@@ -272,7 +273,7 @@ def test_clean_leave_hands_partitions_over_from_the_last_commit(
 
 @pytest.mark.parametrize("victim_kind", ["confluent", "kafka-python"])
 def test_killed_member_expires_and_the_survivor_resumes_from_its_commit(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     cleanup: list[Callable[[], None]],
     victim_kind: str,
@@ -314,7 +315,7 @@ def test_killed_member_expires_and_the_survivor_resumes_from_its_commit(
 
 
 def test_static_member_restart_keeps_generation_and_partitions(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """KIP-345: a static member that closes (librdkafka sends no LeaveGroup for it) and comes
     back within its session keeps its partitions, and the group does not rebalance: same
@@ -371,7 +372,7 @@ def test_static_member_restart_keeps_generation_and_partitions(
 
 
 def test_duplicate_static_instance_fences_the_first(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """A second consumer joining with a group.instance.id already in use takes its place;
     the first hears FENCED_INSTANCE_ID on its next heartbeat, a fatal error in librdkafka."""
@@ -516,7 +517,7 @@ def test_live_member_rides_through_a_broker_restart(
 # -- 8. error codes the clients hide -----------------------------------------------------------
 
 
-def test_membership_error_codes(group_broker: BrokerThread) -> None:
+def test_membership_error_codes(group_broker: EmbeddedBroker) -> None:
     """KIP-394 MEMBER_ID_REQUIRED, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
     REBALANCE_IN_PROGRESS (Heartbeat while preparing, OffsetCommit while completing) and a
     stale generation's OffsetCommit, over raw JoinGroup/SyncGroup/Heartbeat/OffsetCommit."""
@@ -613,7 +614,7 @@ def test_membership_error_codes(group_broker: BrokerThread) -> None:
     assert view is not None and (view.state, view.generation, view.members) == ("Empty", 3, {})
 
 
-def test_join_group_request_validation(group_broker: BrokerThread) -> None:
+def test_join_group_request_validation(group_broker: EmbeddedBroker) -> None:
     """JoinGroup refusals: INVALID_SESSION_TIMEOUT outside [group.min.session.timeout.ms,
     group.max.session.timeout.ms], INVALID_GROUP_ID for "", UNKNOWN_MEMBER_ID for a member id
     the group never gave out; before v4 a new member joins without MEMBER_ID_REQUIRED."""
@@ -650,7 +651,7 @@ def test_join_group_request_validation(group_broker: BrokerThread) -> None:
 
 
 def test_group_events_tell_join_leave_commit_and_expiry(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """broker.state.groups.subscribe() sees a group's life in order: joins, rebalances with
     their generations and assignments, a clean leave ("left"), a commit, a member that stops

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from workbench_pilot import running_broker
+from brokers import running_broker
 
 from tui.embedded import EmbeddedBroker
 

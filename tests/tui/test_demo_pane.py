@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from brokers import running_broker
 from group_members import EventLog, event_log, group_view
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
@@ -23,7 +24,6 @@ from waiting import polling
 from workbench_pilot import (
     SIZE,
     press_until,
-    running_broker,
     wait_connected,
     wait_until,
     workbench_app,
