@@ -7,9 +7,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from brokers import BrokerProcess, running_broker
 
 from tui.embedded import EmbeddedBroker
