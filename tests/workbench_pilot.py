@@ -7,8 +7,10 @@ reason instead of hanging.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from waiting import polling
 
@@ -19,6 +21,7 @@ from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.workbench import Workbench
 
 SIZE = (120, 36)
+S = TypeVar("S", bound=Screen)
 
 
 def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:
@@ -64,6 +67,16 @@ async def press_until(
     """
     await pilot.press(*((keys,) if isinstance(keys, str) else keys))
     await wait_until(pilot, condition, what, timeout)
+
+
+async def screen_after(
+    pilot: Pilot[object], keys: str | Sequence[str], kind: type[S], what: str
+) -> S:
+    """Press `keys`, wait until they have brought up a `kind` screen, and return it."""
+    await press_until(pilot, keys, lambda: isinstance(pilot.app.screen, kind), what)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 async def wait_focused(pilot: Pilot[object], widget_id: str) -> Widget:

@@ -18,7 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from workbench_pilot import SIZE, wait_connected, wait_until, workbench_app
+from workbench_pilot import SIZE, screen_after, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -309,8 +309,7 @@ async def test_switching_clusters_and_quitting_stop_the_generators(
         await fill(pilot, app, topic="orders", rate="100")
         await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator")
         first = app.generators.generators[0]
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await screen_after(pilot, "ctrl+o", ProfilesScreen, "profiles")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.workbench.profile.name == "other", "the switch")
         await wait_until(pilot, lambda: not rows(app), "the generators gone from the table")

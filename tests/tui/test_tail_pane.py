@@ -22,7 +22,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TabbedContent
-from workbench_pilot import press_until, wait_connected, wait_until, workbench_app
+from workbench_pilot import press_until, screen_after, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -292,8 +292,7 @@ async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker
         pane.log_widget.focus()
         pane.log_widget.move_cursor(1)
         await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail")
+        await screen_after(pilot, "enter", RecordDetailScreen, "detail")
         value = app.screen.query_one("#detail-value", Static).visual
         assert isinstance(value, Content) and value.plain == "a red apple pie"
         assert [(span.start, span.end, span.style) for span in value.spans] == [(6, 11, "reverse")]
