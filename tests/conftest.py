@@ -15,7 +15,7 @@ from tui.embedded import EmbeddedBroker
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A running localbroker (in a thread) on a free port with a fresh data directory."""
-    with running_broker(tmp_path / "data") as running:
+    with running_broker(tmp_path / "broker") as running:
         yield running
 
 

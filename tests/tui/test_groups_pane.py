@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from brokers import running_broker
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from group_members import Member, admin_offsets, commit, start_members
@@ -439,10 +440,8 @@ async def test_offsets_view_follows_commits_and_delete_records(
 
 async def test_offsets_view_shows_retention_moving_the_start(tmp_path: Path) -> None:
     """Any pane can push the view for a topic; the broker's own retention moves the start."""
-    embedded = EmbeddedBroker(
-        tmp_path / "broker", port=0, config={"log.retention.check.interval.ms": "200"}
-    ).start()
-    try:
+    config = {"log.retention.check.interval.ms": "200"}
+    with running_broker(tmp_path / "broker", config) as embedded:
         small = {"segment.bytes": "1000", "retention.ms": "3600000"}
         embedded.call(lambda: embedded.state.create_topic("events", 1, configs=dict(small)))
         for _ in range(6):  # batch by batch, so segments roll
@@ -467,5 +466,3 @@ async def test_offsets_view_shows_retention_moving_the_start(tmp_path: Path) -> 
             moved = start()
             assert f"{moved:,} records deleted since opened" in text_of(view, "#offsets-facts")
         assert log_start(embedded, "events", 0) >= (moved or 1)
-    finally:
-        embedded.stop()
