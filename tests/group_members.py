@@ -8,8 +8,6 @@ Used by tests/integration/test_groups.py and test_groups_failover.py.
 from __future__ import annotations
 
 import asyncio
-import io
-import socket
 import struct
 import threading
 import uuid
@@ -39,16 +37,11 @@ from kafka import TopicPartition as KpPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener as KpListener
 from kafka.coordinator.assignors.range import RangePartitionAssignor as KpRange
 from kafka.structs import OffsetAndMetadata as KpOffset
-from kio.index import load_request_schema, load_response_schema
 from kio.schema.errors import ErrorCode
-from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
-from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
-from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
-from kio.serial import entity_reader, entity_writer
 from waiting import TIMEOUT, wait_until
+from wire import RawClient
 
 from localbroker.groups import events
-from localbroker.protocol.build import build
 from tui.embedded import EmbeddedBroker
 
 T = TypeVar("T")
@@ -173,68 +166,6 @@ def stable_with(broker: EmbeddedBroker, group_id: str, members: int) -> GroupVie
 JOIN_GROUP, HEARTBEAT, SYNC_GROUP, LEAVE_GROUP = 11, 12, 14, 13
 OFFSET_COMMIT, OFFSET_FETCH, DESCRIBE_GROUPS, LIST_OFFSETS, FIND_COORDINATOR = 8, 9, 15, 2, 10
 LATEST = -1
-
-
-def _encode(entity: Any) -> bytes:
-    out = io.BytesIO()
-    entity_writer(type(entity))(out, entity)
-    return out.getvalue()
-
-
-class RawClient:
-    """One connection speaking Kafka frames built with kio; every read has a deadline.
-    `send` and `recv` are separate so a request that parks (JoinGroup) can be left waiting."""
-
-    def __init__(self, bootstrap: str, client_id: str = "raw") -> None:
-        host, port = bootstrap.rsplit(":", 1)
-        self.client_id = client_id
-        self.sock = socket.create_connection((host, int(port)), timeout=TIMEOUT)
-        self._next_id = 0
-        self._buffer = b""
-
-    def __enter__(self) -> RawClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-    def send(self, api_key: int, version: int, data: dict[str, Any]) -> int:
-        body = build(load_request_schema(api_key, version), data)
-        self._next_id += 1
-        header_class = RequestHeaderV2 if body.__flexible__ else RequestHeaderV1
-        header = header_class(
-            request_api_key=api_key,
-            request_api_version=version,
-            correlation_id=self._next_id,
-            client_id=self.client_id,
-        )
-        payload = _encode(header) + _encode(body)
-        self.sock.sendall(struct.pack(">i", len(payload)) + payload)
-        return self._next_id
-
-    def _read(self, size: int) -> bytes:
-        while len(self._buffer) < size:
-            chunk = self.sock.recv(65536)
-            assert chunk, "the broker closed the connection"
-            self._buffer += chunk
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-    def recv(self, api_key: int, version: int, correlation_id: int) -> Any:
-        (size,) = struct.unpack(">i", self._read(4))
-        frame = self._read(size)
-        schema = load_response_schema(api_key, version)
-        if schema.__flexible__:
-            header, position = entity_reader(ResponseHeaderV1)(frame, 0)
-            got_id = header.correlation_id
-        else:
-            (got_id,), position = struct.unpack_from(">i", frame), 4
-        assert got_id == correlation_id
-        body, _ = entity_reader(schema)(frame, position)
-        return body
-
-    def call(self, api_key: int, version: int, data: dict[str, Any]) -> Any:
-        return self.recv(api_key, version, self.send(api_key, version, data))
 
 
 def subscription(*topics: str) -> bytes:

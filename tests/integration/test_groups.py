@@ -38,7 +38,6 @@ from group_members import (
     GroupView,
     Member,
     Ownership,
-    RawClient,
     admin_offsets,
     all_consumed,
     commit,
@@ -63,6 +62,7 @@ from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor a
 from kafka.structs import OffsetAndMetadata as KpOffset
 from kio.schema.errors import ErrorCode
 from waiting import wait_until
+from wire import RawClient
 
 from localbroker.groups import events
 from tui.embedded import EmbeddedBroker

@@ -32,7 +32,6 @@ from group_members import (
     Got,
     Member,
     Ownership,
-    RawClient,
     all_consumed,
     assignment_bytes,
     commit,
@@ -56,6 +55,7 @@ from group_members import (
 from kafka import KafkaAdminClient
 from kio.schema.errors import ErrorCode
 from waiting import TIMEOUT, wait_until
+from wire import RawClient, request_body
 
 from localbroker.groups import events
 from tui.embedded import EmbeddedBroker
@@ -559,7 +559,7 @@ def test_membership_error_codes(group_broker: EmbeddedBroker) -> None:
         b_first = b.call(JOIN_GROUP, 5, join_request(group, topics=[topic]))
         assert b_first.error_code == ErrorCode.member_id_required
         b_id = b_first.member_id
-        parked = b.send(JOIN_GROUP, 5, join_request(group, b_id, topics=[topic]))
+        parked = b.send(request_body(JOIN_GROUP, 5, join_request(group, b_id, topics=[topic])))
         wait_until(
             lambda: (v := group_view(broker, group)) and v.state == "PreparingRebalance",
             "a rebalance in preparation",
@@ -583,7 +583,7 @@ def test_membership_error_codes(group_broker: EmbeddedBroker) -> None:
         assert commit_error(a, group, 2, a_id, topic) == ErrorCode.rebalance_in_progress
         assert heartbeat(2, a_id) == ErrorCode.none
         assert heartbeat(1, a_id) == ErrorCode.illegal_generation
-        parked = b.send(SYNC_GROUP, 3, member_request(group, 2, b_id, assignments=[]))
+        parked = b.send(request_body(SYNC_GROUP, 3, member_request(group, 2, b_id, assignments=[])))
         everyone = [
             {"member_id": a_id, "assignment": mine},
             {"member_id": b_id, "assignment": assignment_bytes({topic: []})},
