@@ -19,6 +19,9 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from brokers import localbroker_command
+
 START_TIMEOUT = 30.0
 
 
@@ -70,21 +73,8 @@ def localbroker(
     owned = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lb-bench-")) if owned else data_dir
     assert directory is not None
-    command = [
-        sys.executable,
-        "-m",
-        "localbroker",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(directory),
-        "--log-level",
-        "WARNING",
-    ]
-    for key, value in (overrides or {}).items():
-        command += ["--override", f"{key}={value}"]
     try:
-        with run_process(command, port) as bootstrap:
+        with run_process(localbroker_command(directory, port, overrides), port) as bootstrap:
             yield bootstrap
     finally:
         if owned:

@@ -14,11 +14,10 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from peers import START_TIMEOUT, free_port, ready_line
+from peers import START_TIMEOUT, free_port, localbroker_command, ready_line
 from rich.console import Console
 from rich.table import Table
 from throughput import create_topic, produce
@@ -38,17 +37,7 @@ class Broker:
 
     def start(self) -> float:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "localbroker",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--log-level",
-                "WARNING",
-            ],
+            localbroker_command(self.data_dir, self.port),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

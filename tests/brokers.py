@@ -1,96 +1,65 @@
 """Real localbrokers for tests: in a background thread, or as a separate process.
 
-`BrokerThread` runs `LocalBroker` on its own event loop in a thread, so synchronous
-clients (confluent-kafka, kafka-python, kcat) and the test's own asyncio loop (aiokafka)
-can both talk to it. `BrokerProcess` runs `python -m localbroker` for tests that kill it.
-Both bind 127.0.0.1 on a free port, wait a bounded time for readiness and always stop.
+`running_broker` runs the workbench's own EmbeddedBroker (LocalBroker on its own event loop in
+a thread), so synchronous clients (confluent-kafka, kafka-python, kcat), the test's own asyncio
+loop (aiokafka) and the app under test all talk to the broker the product runs.
+`BrokerProcess` runs `python -m localbroker` for tests that kill it. Both bind 127.0.0.1 on a
+free port, wait a bounded time for readiness and always stop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
 
-from localbroker import LocalBroker
-from localbroker.state import BrokerState
+from tui.embedded import EmbeddedBroker
 
-T = TypeVar("T")
 START_TIMEOUT = 20.0
 _READY = re.compile(r"localbroker listening on [^:]+:(\d+)")
 
 
-class BrokerThread:
-    def __init__(
-        self, data_dir: Path, config: Mapping[str, str] | None = None, port: int = 0
-    ) -> None:
-        self.data_dir = data_dir
-        self.config = dict(config or {})
-        self.port = port
-        self.loop = asyncio.new_event_loop()
-        self.broker: LocalBroker | None = None
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="localbroker", daemon=True
-        )
+@contextmanager
+def running_broker(
+    data_dir: Path, config: Mapping[str, str] | None = None
+) -> Iterator[EmbeddedBroker]:
+    """An embedded broker on a free port (the OS picks it: port 0), stopped at the end
+    whatever happens. Its start, its calls and its stop are bounded by EmbeddedBroker."""
+    broker = EmbeddedBroker(data_dir, port=0, config=dict(config or {})).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
-    def start(self) -> BrokerThread:
-        self._thread.start()
-        self.broker = LocalBroker(
-            self.data_dir, host="127.0.0.1", port=self.port, config=self.config
-        )
-        self.run(self.broker.start())
-        return self
 
-    @property
-    def bootstrap(self) -> str:
-        assert self.broker is not None
-        return self.broker.bootstrap
-
-    @property
-    def state(self) -> BrokerState:
-        assert self.broker is not None and self.broker.state is not None
-        return self.broker.state
-
-    def run(self, coroutine: Any, timeout: float = START_TIMEOUT) -> Any:
-        """Run a coroutine on the broker's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def call(self, function: Callable[[], T], timeout: float = START_TIMEOUT) -> T:
-        """Run `function` on the broker's loop (where its state may be touched safely)."""
-        future: Future[T] = Future()
-
-        def invoke() -> None:
-            try:
-                future.set_result(function())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        self.loop.call_soon_threadsafe(invoke)
-        return future.result(timeout)
-
-    def stop(self) -> None:
-        try:
-            if self.broker is not None and self.broker.state is not None:
-                self.run(self.broker.stop())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(START_TIMEOUT)
-            self.loop.close()
-
-    def restart(self) -> BrokerThread:
-        """Stop cleanly and start a new broker on the same data directory and port."""
-        port = int(self.bootstrap.rsplit(":", 1)[1])
-        self.stop()
-        again = BrokerThread(self.data_dir, self.config, port=port)
-        return again.start()
+def localbroker_command(
+    data_dir: Path, port: int, overrides: Mapping[str, str] | None = None
+) -> list[str]:
+    """`python -m localbroker` on 127.0.0.1:`port` (0: any free port) over `data_dir`, logging
+    warnings only, with each of `overrides` as `--override key=value`. (bench/ uses it too.)"""
+    command = [
+        sys.executable,
+        "-m",
+        "localbroker",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "WARNING",
+    ]
+    for key, value in (overrides or {}).items():
+        command += ["--override", f"{key}={value}"]
+    return command
 
 
 class BrokerProcess:
@@ -105,23 +74,11 @@ class BrokerProcess:
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> BrokerProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "localbroker",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            "--log-level",
-            "WARNING",
-        ]
-        for key, value in self.overrides.items():
-            command += ["--override", f"{key}={value}"]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            localbroker_command(self.data_dir, self.port, self.overrides),
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         ready: Future[int] = Future()
 

@@ -1,24 +1,22 @@
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from brokers import BrokerProcess, running_broker
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from brokers import BrokerProcess, BrokerThread
+from tui.embedded import EmbeddedBroker
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[BrokerThread]:
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A running localbroker (in a thread) on a free port with a fresh data directory."""
-    running = BrokerThread(tmp_path / "data").start()
-    try:
+    with running_broker(tmp_path / "broker") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -37,18 +35,16 @@ def start_broker(tmp_path: Path) -> Iterator[object]:
 
     Every broker started this way is stopped at the end of the test.
     """
-    started: list[BrokerThread] = []
+    numbers = itertools.count()
+    with ExitStack() as started:
 
-    def start(config: dict[str, str] | None = None, data_dir: Path | None = None) -> BrokerThread:
-        running = BrokerThread(data_dir or tmp_path / f"data{len(started)}", config).start()
-        started.append(running)
-        return running
+        def start(
+            config: dict[str, str] | None = None, data_dir: Path | None = None
+        ) -> EmbeddedBroker:
+            directory = data_dir or tmp_path / f"data{next(numbers)}"
+            return started.enter_context(running_broker(directory, config))
 
-    try:
         yield start
-    finally:
-        for running in started:
-            running.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Shared machinery for the consumer-group tests: members running each client's poll loop
 in a thread (aiokafka on its own event loop), raw protocol requests for the error codes the
-clients hide, broker-side views of a group and its event stream, and bounded waits.
+clients hide, and broker-side views of a group and its event stream (waits: tests/waiting.py).
 
 Used by tests/integration/test_groups.py and test_groups_failover.py.
 """
@@ -8,11 +8,8 @@ Used by tests/integration/test_groups.py and test_groups_failover.py.
 from __future__ import annotations
 
 import asyncio
-import io
-import socket
 import struct
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -25,7 +22,6 @@ from aiokafka.abc import ConsumerRebalanceListener as AioListener
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor as AioRange
 from aiokafka.structs import OffsetAndMetadata as AioOffset
 from aiokafka.structs import TopicPartition as AioPartition
-from brokers import BrokerThread
 from confluent_kafka import (
     Consumer,
     ConsumerGroupState,
@@ -41,37 +37,21 @@ from kafka import TopicPartition as KpPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener as KpListener
 from kafka.coordinator.assignors.range import RangePartitionAssignor as KpRange
 from kafka.structs import OffsetAndMetadata as KpOffset
-from kio.index import load_request_schema, load_response_schema
 from kio.schema.errors import ErrorCode
-from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
-from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
-from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
-from kio.serial import entity_reader, entity_writer
+from waiting import TIMEOUT, wait_until
+from wire import RawClient
 
 from localbroker.groups import events
-from localbroker.protocol.build import build
+from tui.embedded import EmbeddedBroker
 
 T = TypeVar("T")
-TIMEOUT = 20.0  # bound on any wait for a group to get somewhere
 SESSION_MS = 6000
 HEARTBEAT_MS = 250
 # Short sessions need the broker's lower bound lowered (Kafka's default minimum is 6000).
 GROUP_BROKER = {"group.min.session.timeout.ms": "1000"}
 
 
-# -- waiting and producing -------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
-    """Poll `predicate` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+# -- producing -------------------------------------------------------------------------------
 
 
 def value_of(partition: int, offset: int) -> bytes:
@@ -97,7 +77,7 @@ def produce(
     assert errors == []
 
 
-def create_topic(broker: BrokerThread, name: str, partitions: int) -> None:
+def create_topic(broker: EmbeddedBroker, name: str, partitions: int) -> None:
     broker.call(lambda: broker.state.create_topic(name, partitions))
 
 
@@ -111,7 +91,7 @@ def unique(prefix: str) -> str:
 class EventLog:
     """GroupEvents of one group as the coordinator emits them (collected on the broker loop)."""
 
-    def __init__(self, broker: BrokerThread, group_id: str) -> None:
+    def __init__(self, broker: EmbeddedBroker, group_id: str) -> None:
         self.group_id = group_id
         self._lock = threading.Lock()
         self._events: list[events.GroupEvent] = []
@@ -139,7 +119,7 @@ class EventLog:
 
 
 @contextmanager
-def event_log(broker: BrokerThread, group_id: str) -> Iterator[EventLog]:
+def event_log(broker: EmbeddedBroker, group_id: str) -> Iterator[EventLog]:
     log = EventLog(broker, group_id)
     try:
         yield log
@@ -156,7 +136,7 @@ class GroupView:
     members: dict[str, Any]  # member id -> the coordinator's Member
 
 
-def group_view(broker: BrokerThread, group_id: str) -> GroupView | None:
+def group_view(broker: EmbeddedBroker, group_id: str) -> GroupView | None:
     """A snapshot of the coordinator's group, taken on the broker loop."""
 
     def snapshot() -> GroupView | None:
@@ -174,7 +154,7 @@ def group_view(broker: BrokerThread, group_id: str) -> GroupView | None:
     return broker.call(snapshot)
 
 
-def stable_with(broker: BrokerThread, group_id: str, members: int) -> GroupView | None:
+def stable_with(broker: EmbeddedBroker, group_id: str, members: int) -> GroupView | None:
     view = group_view(broker, group_id)
     if view and view.state == "Stable" and len(view.members) == members:
         return view
@@ -186,68 +166,6 @@ def stable_with(broker: BrokerThread, group_id: str, members: int) -> GroupView 
 JOIN_GROUP, HEARTBEAT, SYNC_GROUP, LEAVE_GROUP = 11, 12, 14, 13
 OFFSET_COMMIT, OFFSET_FETCH, DESCRIBE_GROUPS, LIST_OFFSETS, FIND_COORDINATOR = 8, 9, 15, 2, 10
 LATEST = -1
-
-
-def _encode(entity: Any) -> bytes:
-    out = io.BytesIO()
-    entity_writer(type(entity))(out, entity)
-    return out.getvalue()
-
-
-class RawClient:
-    """One connection speaking Kafka frames built with kio; every read has a deadline.
-    `send` and `recv` are separate so a request that parks (JoinGroup) can be left waiting."""
-
-    def __init__(self, bootstrap: str, client_id: str = "raw") -> None:
-        host, port = bootstrap.rsplit(":", 1)
-        self.client_id = client_id
-        self.sock = socket.create_connection((host, int(port)), timeout=TIMEOUT)
-        self._next_id = 0
-        self._buffer = b""
-
-    def __enter__(self) -> RawClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-    def send(self, api_key: int, version: int, data: dict[str, Any]) -> int:
-        body = build(load_request_schema(api_key, version), data)
-        self._next_id += 1
-        header_class = RequestHeaderV2 if body.__flexible__ else RequestHeaderV1
-        header = header_class(
-            request_api_key=api_key,
-            request_api_version=version,
-            correlation_id=self._next_id,
-            client_id=self.client_id,
-        )
-        payload = _encode(header) + _encode(body)
-        self.sock.sendall(struct.pack(">i", len(payload)) + payload)
-        return self._next_id
-
-    def _read(self, size: int) -> bytes:
-        while len(self._buffer) < size:
-            chunk = self.sock.recv(65536)
-            assert chunk, "the broker closed the connection"
-            self._buffer += chunk
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-    def recv(self, api_key: int, version: int, correlation_id: int) -> Any:
-        (size,) = struct.unpack(">i", self._read(4))
-        frame = self._read(size)
-        schema = load_response_schema(api_key, version)
-        if schema.__flexible__:
-            header, position = entity_reader(ResponseHeaderV1)(frame, 0)
-            got_id = header.correlation_id
-        else:
-            (got_id,), position = struct.unpack_from(">i", frame), 4
-        assert got_id == correlation_id
-        body, _ = entity_reader(schema)(frame, position)
-        return body
-
-    def call(self, api_key: int, version: int, data: dict[str, Any]) -> Any:
-        return self.recv(api_key, version, self.send(api_key, version, data))
 
 
 def subscription(*topics: str) -> bytes:
@@ -682,6 +600,24 @@ def delete_groups(admin: AdminClient, groups: list[str]) -> dict[str, int]:
 
 def all_consumed(members: Iterable[Member]) -> list[Got]:
     return [g for m in members for g in m.records]
+
+
+def fence(bootstrap: str, topic: str, ends: dict[int, int], members: Iterable[Member]) -> None:
+    """One more record to each partition, at offset `ends[partition]` (valued like the
+    others), and wait until `members` have consumed every one of them.
+
+    A partition is read in offset order, so a record delivered twice before its fence was
+    read (a re-read from an older position after a rebalance, a batch fetched twice) has
+    arrived before the fence: once the fences are in, a check for duplicates needs no pause.
+    """
+    for partition, offset in ends.items():
+        produce(bootstrap, topic, [partition], 1, offset)
+    fences = set(ends.items())
+    readers = list(members)
+    wait_until(
+        lambda: fences <= {(g.partition, g.offset) for g in all_consumed(readers)},
+        f"the fences {sorted(fences)} consumed",
+    )
 
 
 def commit(member: Member, topic: str, offsets: dict[int, int], metadata: str = "") -> None:

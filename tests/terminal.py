@@ -6,7 +6,6 @@ text on the screen, with a deadline, and type with `send-keys`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import shutil
@@ -19,9 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-
-class TerminalTimeout(AssertionError):
-    pass
+from waiting import polling
 
 
 class Terminal:
@@ -78,34 +75,32 @@ class Terminal:
 
     def wait_for(self, text: str, timeout: float = 15.0) -> str:
         """The screen once `text` is on it; fails showing the screen as it was."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            if time.monotonic() > deadline:
-                raise TerminalTimeout(f"{text!r} not on screen after {timeout:.0f} s:\n{screen}")
-            time.sleep(0.05)
+        pauses = polling(f"{text!r} on the screen", timeout, showing=self.screen)
+        while text not in (screen := self.screen()):
+            time.sleep(next(pauses))
+        return screen
 
     def exited(self) -> bool:
         return self._tmux("display-message", "-p", "-t", self.session, "#{pane_dead}") == "1\n"
 
     def wait_exit(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
+        pauses = polling("the program to exit", timeout, showing=self.screen)
         while not self.exited():
-            if time.monotonic() > deadline:
-                raise TerminalTimeout(f"still running after {timeout:.0f} s:\n{self.screen()}")
-            time.sleep(0.05)
+            time.sleep(next(pauses))
 
     def exit_status(self, timeout: float = 15.0) -> int:
         """The program's exit status once it has ended (128 + N after signal N)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError, ValueError):
-                return int(self._status_file.read_text())
-            if time.monotonic() > deadline:
-                raise TerminalTimeout(f"no exit status after {timeout:.0f} s:\n{self.screen()}")
-            time.sleep(0.05)
+        pauses = polling("the program's exit status", timeout, showing=self.screen)
+        while (status := self._read_status()) is None:
+            time.sleep(next(pauses))
+        return status
+
+    def _read_status(self) -> int | None:
+        """What the shell wrote once the program ended; None before (or mid-write)."""
+        try:
+            return int(self._status_file.read_text())
+        except (OSError, ValueError):
+            return None
 
     def close(self) -> None:
         """Kill the session (and the program in it), whatever state it is in."""

@@ -6,13 +6,13 @@ reason instead of hanging.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
+from waiting import polling
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -21,18 +21,7 @@ from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.workbench import Workbench
 
 SIZE = (120, 36)
-
-
-@contextmanager
-def running_broker(
-    data_dir: Path, config: dict[str, str] | None = None
-) -> Iterator[EmbeddedBroker]:
-    """An embedded broker on a free port, stopped at the end whatever happens."""
-    broker = EmbeddedBroker(data_dir, port=0, config=config).start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
+S = TypeVar("S", bound=Screen)
 
 
 def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:
@@ -52,12 +41,11 @@ def port_of(embedded: EmbeddedBroker) -> int:
 async def wait_until(
     pilot: Pilot[object], condition: Callable[[], object], what: str, timeout: float = 15.0
 ) -> None:
-    """Let the app run until `condition()` is true, or fail saying what never happened."""
-    deadline = time.monotonic() + timeout
+    """Let the app run until `condition()` is true, or fail saying what never happened: the
+    bounded wait of tests/waiting.py, pausing with the Pilot so the app goes on meanwhile."""
+    pauses = polling(what, timeout)
     while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.05)
+        await pilot.pause(next(pauses))
 
 
 async def press_until(
@@ -79,6 +67,16 @@ async def press_until(
     """
     await pilot.press(*((keys,) if isinstance(keys, str) else keys))
     await wait_until(pilot, condition, what, timeout)
+
+
+async def screen_after(
+    pilot: Pilot[object], keys: str | Sequence[str], kind: type[S], what: str
+) -> S:
+    """Press `keys`, wait until they have brought up a `kind` screen, and return it."""
+    await press_until(pilot, keys, lambda: isinstance(pilot.app.screen, kind), what)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 async def wait_focused(pilot: Pilot[object], widget_id: str) -> Widget:

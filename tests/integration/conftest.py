@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from brokers import BrokerThread
 from confluent_kafka.admin import AdminClient
 from group_members import GROUP_BROKER, Member, start_members
 from kafka import KafkaAdminClient
+
+from tui.embedded import EmbeddedBroker
 
 
 @pytest.fixture
@@ -17,17 +18,17 @@ def members() -> Iterator[Callable[..., Member]]:
 
 
 @pytest.fixture
-def group_broker(start_broker: Callable[..., BrokerThread]) -> BrokerThread:
+def group_broker(start_broker: Callable[..., EmbeddedBroker]) -> EmbeddedBroker:
     return start_broker(GROUP_BROKER)
 
 
 @pytest.fixture
-def admin(group_broker: BrokerThread) -> AdminClient:
+def admin(group_broker: EmbeddedBroker) -> AdminClient:
     return AdminClient({"bootstrap.servers": group_broker.bootstrap})
 
 
 @pytest.fixture
-def kp_admin(group_broker: BrokerThread) -> Iterator[KafkaAdminClient]:
+def kp_admin(group_broker: EmbeddedBroker) -> Iterator[KafkaAdminClient]:
     client = KafkaAdminClient(bootstrap_servers=group_broker.bootstrap, request_timeout_ms=10_000)
     try:
         yield client

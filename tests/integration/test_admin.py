@@ -25,7 +25,6 @@ from aiokafka.admin.config_resource import ConfigResourceType as AioResourceType
 from aiokafka.admin.records_to_delete import RecordsToDelete
 from aiokafka.errors import InvalidPartitionsError
 from aiokafka.structs import TopicPartition as AioTopicPartition
-from brokers import BrokerThread
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicCollection
 from confluent_kafka import KafkaError as Code
 from confluent_kafka import TopicPartition as TP
@@ -37,10 +36,13 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource as KpResource
 from kafka.errors import OffsetOutOfRangeError
 from kafka.structs import TopicPartition as KpTopicPartition
+from waiting import wait_until
+
+from tui.embedded import EmbeddedBroker
 
 T = TypeVar("T")
 TIMEOUT = 10.0
-StartBroker = Callable[..., BrokerThread]
+StartBroker = Callable[..., EmbeddedBroker]
 Change = tuple[str, Op, str | None]
 
 
@@ -158,11 +160,11 @@ def described(bootstrap: str, kind: Kind, name: str) -> dict[str, tuple[str | No
     return {n: (e.value, e.source) for n, e in ck_configs(bootstrap, kind, name).items()}
 
 
-def overrides(broker: BrokerThread, topic: str) -> dict[str, str]:
+def overrides(broker: EmbeddedBroker, topic: str) -> dict[str, str]:
     return broker.call(lambda: dict(broker.state.topics[topic].configs))
 
 
-def log_config(broker: BrokerThread, topic: str) -> Any:
+def log_config(broker: EmbeddedBroker, topic: str) -> Any:
     return broker.call(lambda: broker.state.partition_log(topic, 0).config)
 
 
@@ -214,12 +216,12 @@ def earliest_latest(bootstrap: str, topic: str, partition: int = 0) -> tuple[int
     return earliest, one(admin.list_offsets({tp: OffsetSpec.latest()})).result(TIMEOUT).offset
 
 
-def segment_bases(broker: BrokerThread, topic: str) -> list[int]:
+def segment_bases(broker: EmbeddedBroker, topic: str) -> list[int]:
     """Base offsets of partition 0's .log segment files on disk, oldest first."""
     return sorted(int(path.stem) for path in (broker.data_dir / f"{topic}-0").glob("*.log"))
 
 
-def dirs(broker: BrokerThread, prefix: str = "") -> list[str]:
+def dirs(broker: EmbeddedBroker, prefix: str = "") -> list[str]:
     """Partition directories of user topics in the data directory, by name.
 
     Consumers with a group.id make the broker create `__consumer_offsets` (as Kafka does on
@@ -233,7 +235,7 @@ def values(count: int) -> list[bytes]:
     return [f"{i:04d}".encode().ljust(100, b".") for i in range(count)]
 
 
-def rolled_topic(broker: BrokerThread, topic: str, count: int, **configs: str) -> list[int]:
+def rolled_topic(broker: EmbeddedBroker, topic: str, count: int, **configs: str) -> list[int]:
     """A topic with 2000-byte segments holding `count` 100-byte records; its segment bases."""
     ck_create(broker.bootstrap, topic, segment_bytes="2000", **configs)
     assert produce(broker.bootstrap, topic, values(count)) == list(range(count))
@@ -243,7 +245,7 @@ def rolled_topic(broker: BrokerThread, topic: str, count: int, **configs: str) -
 # -- 1. CreateTopics -------------------------------------------------------------------------
 
 
-def test_create_topics_honours_partitions_and_replication(broker: BrokerThread) -> None:
+def test_create_topics_honours_partitions_and_replication(broker: EmbeddedBroker) -> None:
     """Each client's CreateTopics gives exactly the partitions asked for, all on node 0."""
     ck_create(broker.bootstrap, "ck", partitions=3)
     with kp_admin(broker.bootstrap) as kp:
@@ -261,7 +263,7 @@ def test_create_topics_honours_partitions_and_replication(broker: BrokerThread) 
         assert dirs(broker, f"{name}-") == [f"{name}-{i}" for i in range(count)]
 
 
-def test_create_topics_applies_configs(broker: BrokerThread) -> None:
+def test_create_topics_applies_configs(broker: EmbeddedBroker) -> None:
     """Configs given at creation become the topic's overrides and its log obeys them."""
     ck_create(broker.bootstrap, "ck-configs", retention_ms="3600000", cleanup_policy="compact")
     with kp_admin(broker.bootstrap) as kp:
@@ -281,7 +283,7 @@ def test_create_topics_applies_configs(broker: BrokerThread) -> None:
     assert log_config(broker, "kp-configs").segment_bytes == 2000
 
 
-def test_create_topics_validate_only_creates_nothing(broker: BrokerThread) -> None:
+def test_create_topics_validate_only_creates_nothing(broker: EmbeddedBroker) -> None:
     """validate_only answers as a creation would, but no topic or directory appears."""
     admin = ck_admin(broker.bootstrap)
     specs = [NewTopic("dry-ck", 2, 1), NewTopic("dry-bad", 1, 3)]
@@ -323,7 +325,7 @@ REFUSED: dict[str, tuple[int, dict[str, str], int, str]] = {  # name: (rf, confi
 }
 
 
-def test_create_topics_refusals(broker: BrokerThread) -> None:
+def test_create_topics_refusals(broker: EmbeddedBroker) -> None:
     """Every refusal carries Kafka's error code and message, with each client; none creates."""
     ck_create(broker.bootstrap, "existing")
     expected = {name: (code, message) for name, (_, _, code, message) in REFUSED.items()}
@@ -345,7 +347,7 @@ def test_create_topics_refusals(broker: BrokerThread) -> None:
     assert dirs(broker) == ["existing-0"]
 
 
-def test_topic_ids_returned_and_stable(broker: BrokerThread) -> None:
+def test_topic_ids_returned_and_stable(broker: EmbeddedBroker) -> None:
     """CreateTopics returns the topic id, and every Metadata answer shows that same id."""
     with kp_admin(broker.bootstrap) as kp:
         created = kp.create_topics({"ids": {"num_partitions": 2}})
@@ -389,7 +391,7 @@ def test_metadata_without_auto_create(start_broker: StartBroker) -> None:
 # -- 3. DeleteTopics -------------------------------------------------------------------------
 
 
-def test_delete_topics_by_name_and_id(broker: BrokerThread) -> None:
+def test_delete_topics_by_name_and_id(broker: EmbeddedBroker) -> None:
     """Topics deleted by name (confluent-kafka, aiokafka) or id (kafka-python) leave no trace."""
     for name in ("by-name", "by-id", "by-aio"):
         ck_create(broker.bootstrap, name, partitions=2)
@@ -408,7 +410,7 @@ def test_delete_topics_by_name_and_id(broker: BrokerThread) -> None:
     assert dirs(broker) == []
 
 
-def test_delete_unknown_topic(broker: BrokerThread) -> None:
+def test_delete_unknown_topic(broker: EmbeddedBroker) -> None:
     """An unknown topic is UNKNOWN_TOPIC_OR_PARTITION by name, UNKNOWN_TOPIC_ID by id."""
     failure = ck_failure(one(ck_admin(broker.bootstrap).delete_topics(["ghost"])))
     assert failure[0] == Code.UNKNOWN_TOPIC_OR_PART
@@ -420,7 +422,7 @@ def test_delete_unknown_topic(broker: BrokerThread) -> None:
     assert [tuple(t) for t in response.topic_error_codes] == [("ghost", 3)]
 
 
-def test_recreated_topic_has_new_id_and_empty_log(broker: BrokerThread) -> None:
+def test_recreated_topic_has_new_id_and_empty_log(broker: EmbeddedBroker) -> None:
     """A topic deleted and created again under the same name starts from nothing."""
     with kp_admin(broker.bootstrap) as kp:
         first = kp.create_topics({"again": {}})["topics"][0]["topic_id"]
@@ -439,7 +441,7 @@ def test_recreated_topic_has_new_id_and_empty_log(broker: BrokerThread) -> None:
 # -- 4. CreatePartitions ---------------------------------------------------------------------
 
 
-def test_create_partitions_increase(broker: BrokerThread) -> None:
+def test_create_partitions_increase(broker: EmbeddedBroker) -> None:
     """New partitions appear in metadata and on disk, and take records."""
     ck_create(broker.bootstrap, "grow", partitions=2)
     admin = ck_admin(broker.bootstrap)
@@ -456,7 +458,7 @@ def test_create_partitions_increase(broker: BrokerThread) -> None:
     assert dirs(broker) == [f"grow-{i}" for i in range(7)]
 
 
-def test_create_partitions_refusals(broker: BrokerThread) -> None:
+def test_create_partitions_refusals(broker: EmbeddedBroker) -> None:
     """Shrinking or keeping the count is INVALID_PARTITIONS, with Kafka's messages."""
     ck_create(broker.bootstrap, "t", partitions=5)
     shrink = "The topic t currently has 5 partition(s); 2 would not be an increase."
@@ -478,7 +480,7 @@ def test_create_partitions_refusals(broker: BrokerThread) -> None:
 # -- 5. DescribeConfigs ----------------------------------------------------------------------
 
 
-def test_describe_topic_configs_defaults(broker: BrokerThread) -> None:
+def test_describe_topic_configs_defaults(broker: EmbeddedBroker) -> None:
     """A topic without overrides shows every Kafka topic config at its default."""
     ck_create(broker.bootstrap, "plain")
     entries = ck_configs(broker.bootstrap, Kind.TOPIC, "plain")
@@ -493,7 +495,7 @@ def test_describe_topic_configs_defaults(broker: BrokerThread) -> None:
     assert plain["cleanup.policy"]["config_type"] == "LIST"
 
 
-def test_describe_topic_overrides_and_synonyms(broker: BrokerThread) -> None:
+def test_describe_topic_overrides_and_synonyms(broker: EmbeddedBroker) -> None:
     """Overrides are DYNAMIC_TOPIC_CONFIG; synonyms list the broker configs beneath them."""
     ck_create(broker.bootstrap, "syn", cleanup_policy="compact", retention_ms="1000")
     entries = ck_configs(broker.bootstrap, Kind.TOPIC, "syn")
@@ -520,7 +522,7 @@ def test_describe_topic_overrides_and_synonyms(broker: BrokerThread) -> None:
     ]
 
 
-def test_describe_broker_configs(broker: BrokerThread) -> None:
+def test_describe_broker_configs(broker: EmbeddedBroker) -> None:
     """Broker "0" shows Kafka's defaults and which configs can change at runtime."""
     entries = ck_configs(broker.bootstrap, Kind.BROKER, "0")
     expected = {
@@ -554,7 +556,7 @@ def test_static_broker_config_is_inherited(start_broker: StartBroker) -> None:
     assert log_config(broker, "inherits").retention_ms == 1234
 
 
-def test_describe_configs_errors(broker: BrokerThread) -> None:
+def test_describe_configs_errors(broker: EmbeddedBroker) -> None:
     """An unknown topic is UNKNOWN_TOPIC_OR_PARTITION; another broker id is INVALID_REQUEST."""
     resource = ConfigResource(Kind.TOPIC, "ghost")
     failure = ck_failure(one(ck_admin(broker.bootstrap).describe_configs([resource])))
@@ -598,7 +600,7 @@ def _alter_kafka_python(bootstrap: str, topic: str, changes: list[Change]) -> No
 
 @pytest.mark.parametrize("alter", [_alter_confluent, _alter_kafka_python])
 def test_incremental_alter_topic_configs(
-    broker: BrokerThread, alter: Callable[[str, str, list[Change]], None]
+    broker: EmbeddedBroker, alter: Callable[[str, str, list[Change]], None]
 ) -> None:
     """SET, APPEND and SUBTRACT (on the cleanup.policy list) and DELETE change the overrides."""
     ck_create(broker.bootstrap, "inc")
@@ -613,7 +615,7 @@ def test_incremental_alter_topic_configs(
     assert (config.retention_ms, config.cleanup_policy) == (604800000, ("delete",))
 
 
-def test_legacy_alter_configs_replaces_all_overrides(broker: BrokerThread) -> None:
+def test_legacy_alter_configs_replaces_all_overrides(broker: EmbeddedBroker) -> None:
     """AlterConfigs sets exactly the configs sent: every other override goes back to default."""
     ck_create(broker.bootstrap, "legacy", retention_ms="1000", cleanup_policy="compact")
     resource = ConfigResource(Kind.TOPIC, "legacy", set_config={"segment.bytes": "5000"})
@@ -627,7 +629,7 @@ def test_legacy_alter_configs_replaces_all_overrides(broker: BrokerThread) -> No
     assert overrides(broker, "legacy") == {"max.message.bytes": "2000"}
 
 
-def test_alter_configs_validate_only(broker: BrokerThread) -> None:
+def test_alter_configs_validate_only(broker: EmbeddedBroker) -> None:
     """validate_only checks the change, refusing bad values, and applies nothing."""
     ck_create(broker.bootstrap, "dry", retention_ms="1000")
 
@@ -648,7 +650,7 @@ def test_alter_configs_validate_only(broker: BrokerThread) -> None:
     assert overrides(broker, "dry") == {"retention.ms": "1000"}
 
 
-def test_alter_configs_unknown_topic(broker: BrokerThread) -> None:
+def test_alter_configs_unknown_topic(broker: EmbeddedBroker) -> None:
     """Altering a topic that does not exist is UNKNOWN_TOPIC_OR_PARTITION, naming the topic."""
     message = "The topic 'ghost' does not exist."
     future = ck_alter(broker.bootstrap, Kind.TOPIC, "ghost", ("retention.ms", Op.SET, "1000"))
@@ -662,7 +664,7 @@ def test_alter_configs_unknown_topic(broker: BrokerThread) -> None:
     assert [tuple(r) for r in response.resources] == [(3, message, 2, "ghost")]
 
 
-def test_dynamic_broker_configs(broker: BrokerThread) -> None:
+def test_dynamic_broker_configs(broker: EmbeddedBroker) -> None:
     """Per-broker and cluster-default dynamic configs resolve in Kafka's order; topics follow."""
     ck_create(broker.bootstrap, "follows")
     with kp_admin(broker.bootstrap) as kp:
@@ -710,7 +712,7 @@ def test_dynamic_broker_configs(broker: BrokerThread) -> None:
 # -- 7. Retention ----------------------------------------------------------------------------
 
 
-def test_retention_bytes_deletes_old_segments_at_once(broker: BrokerThread) -> None:
+def test_retention_bytes_deletes_old_segments_at_once(broker: EmbeddedBroker) -> None:
     """Lowering retention.bytes deletes the oldest segments during the config change."""
     bases = rolled_topic(broker, "by-size", 60)
     assert len(bases) >= 4, bases
@@ -728,7 +730,7 @@ def test_retention_bytes_deletes_old_segments_at_once(broker: BrokerThread) -> N
     assert consume(broker.bootstrap, "by-size", 0, 1) == [(remaining[0], values(60)[remaining[0]])]
 
 
-def test_retention_ms_deletes_expired_segments_at_once(broker: BrokerThread) -> None:
+def test_retention_ms_deletes_expired_segments_at_once(broker: EmbeddedBroker) -> None:
     """retention.ms=1 expires every segment at once; the log restarts at the log end offset."""
     assert len(rolled_topic(broker, "by-time", 40)) >= 4
     time.sleep(0.05)  # the newest record's timestamp must fall more than 1 ms behind
@@ -746,17 +748,14 @@ def test_retention_enforced_on_timer(start_broker: StartBroker) -> None:
     """With a short log.retention.check.interval.ms, expired segments go without any request."""
     broker = start_broker({"log.retention.check.interval.ms": "200"})
     rolled_topic(broker, "timer", 40, retention_ms="1000")
-    deadline = time.monotonic() + 15.0
-    while time.monotonic() < deadline and segment_bases(broker, "timer") != [40]:
-        time.sleep(0.1)
-    assert segment_bases(broker, "timer") == [40]
+    wait_until(lambda: segment_bases(broker, "timer") == [40], "the expired segments deleted", 15.0)
     assert earliest_latest(broker.bootstrap, "timer") == (40, 40)
 
 
 # -- 8. DeleteRecords ------------------------------------------------------------------------
 
 
-def test_delete_records_moves_low_watermark(broker: BrokerThread) -> None:
+def test_delete_records_moves_low_watermark(broker: EmbeddedBroker) -> None:
     """DeleteRecords moves the log start offset; ListOffsets and Fetch start from it."""
     bases, records = rolled_topic(broker, "trim", 60), values(60)
     assert len(bases) >= 4, bases
@@ -779,7 +778,7 @@ def test_delete_records_moves_low_watermark(broker: BrokerThread) -> None:
     assert segment_bases(broker, "trim") == [b for b in bases if b >= holding]
 
 
-def test_delete_records_beyond_high_watermark(broker: BrokerThread) -> None:
+def test_delete_records_beyond_high_watermark(broker: EmbeddedBroker) -> None:
     """Deleting past the high watermark is OFFSET_OUT_OF_RANGE and moves nothing."""
     ck_create(broker.bootstrap, "short")
     produce(broker.bootstrap, "short", values(5))
@@ -793,7 +792,7 @@ def test_delete_records_beyond_high_watermark(broker: BrokerThread) -> None:
 # -- 9. DescribeCluster and DescribeLogDirs --------------------------------------------------
 
 
-def test_describe_cluster(broker: BrokerThread) -> None:
+def test_describe_cluster(broker: EmbeddedBroker) -> None:
     """One node, 0, at the bootstrap address, which is also the controller."""
     host, port = broker.bootstrap.rsplit(":", 1)
     meta = (broker.data_dir / "meta.properties").read_text().splitlines()
@@ -820,7 +819,7 @@ def test_a_formatted_data_dir_keeps_its_cluster_id(start_broker: object, tmp_pat
     assert cluster.cluster_id == "MkU3OEVBNTcwNTJENDM2Qk"
 
 
-def test_describe_log_dirs(broker: BrokerThread) -> None:
+def test_describe_log_dirs(broker: EmbeddedBroker) -> None:
     """DescribeLogDirs reports the data directory and each partition's size on disk."""
     ck_create(broker.bootstrap, "sized", partitions=2)
     produce(broker.bootstrap, "sized", values(10), partition=1)

@@ -8,9 +8,9 @@ refusals come back as one readable line.
 from __future__ import annotations
 
 import pytest
-from brokers import BrokerThread
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from tui.embedded import EmbeddedBroker
 from tui.kafka.admin import KafkaAdmin
 from tui.kafka.connection import from_properties
 from tui.kafka.errors import KafkaToolError
@@ -35,7 +35,7 @@ def watermarks(bootstrap: str, topic: str, partition: int) -> tuple[int, int]:
         consumer.close()
 
 
-async def test_delete_records_moves_log_start_offsets(broker: BrokerThread) -> None:
+async def test_delete_records_moves_log_start_offsets(broker: EmbeddedBroker) -> None:
     broker.call(lambda: broker.state.create_topic("events", 2))
     produce(broker.bootstrap, "events", {0: 10, 1: 6})
     async with KafkaAdmin(from_properties(broker.bootstrap, {})) as admin:
@@ -45,7 +45,7 @@ async def test_delete_records_moves_log_start_offsets(broker: BrokerThread) -> N
     assert watermarks(broker.bootstrap, "events", 1) == (6, 6)
 
 
-async def test_refusals_are_one_readable_line(broker: BrokerThread) -> None:
+async def test_refusals_are_one_readable_line(broker: EmbeddedBroker) -> None:
     broker.call(lambda: broker.state.create_topic("events", 1))
     produce(broker.bootstrap, "events", {0: 3})
     async with KafkaAdmin(from_properties(broker.bootstrap, {})) as admin:

@@ -12,15 +12,13 @@ runs a kwb command after its last consumer closed rather than stopping the broke
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
+from waiting import TIMEOUT, wait_until
 
-T = TypeVar("T")
-TIMEOUT = 20.0
 GROUP = "test-group"
 BASE_MS = 1704067200000  # 2024-01-01T00:00:00.000Z; record i of a partition is BASE_MS + i s
 NOT_COMMITTED = -1001  # librdkafka's OFFSET_INVALID
@@ -31,15 +29,6 @@ NO_EXECUTE_WARNING = (
     " you are scripting this command and want to keep the current default behavior without"
     " prompting.\n"
 )
-
-
-def wait_until(predicate: Callable[[], T], what: str) -> T:
-    deadline = time.monotonic() + TIMEOUT
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return result
 
 
 def setup_topics(broker: Any) -> None:

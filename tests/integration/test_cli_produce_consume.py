@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
+from waiting import TIMEOUT, wait_until
 
 from localbroker.protocol.names import GroupState
 from localbroker.records.batch import read_header
 
-TIMEOUT = 20.0
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
@@ -109,13 +109,6 @@ def popen(*args: str, stdin: Any = None) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 # -- the primer ------------------------------------------------------------------------------

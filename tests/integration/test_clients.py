@@ -24,14 +24,15 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition as AioPartition
-from brokers import BrokerThread
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KpPartition
+from waiting import wait_until
 
 from localbroker.records.batch import BatchHeader, read_header
 from localbroker.records.reader import Record, iter_records
+from tui.embedded import EmbeddedBroker
 
 CLIENTS = ("confluent", "aiokafka", "kafka-python", "kcat")
 TIMEOUT = 30.0  # bound on any single client operation
@@ -454,7 +455,7 @@ def consume(client: str, bootstrap: str, topic: str, count: int, start: int = 0)
 # -- the broker's side --------------------------------------------------------------------
 
 
-def stored(broker: BrokerThread, topic: str) -> bytes:
+def stored(broker: EmbeddedBroker, topic: str) -> bytes:
     """Partition 0's batches up to the high watermark, exactly as the broker keeps them."""
 
     def read() -> bytes:
@@ -464,7 +465,7 @@ def stored(broker: BrokerThread, topic: str) -> bytes:
     return broker.call(read)
 
 
-def stored_batches(broker: BrokerThread, topic: str) -> list[BatchHeader]:
+def stored_batches(broker: EmbeddedBroker, topic: str) -> list[BatchHeader]:
     data, headers, position = stored(broker, topic), [], 0
     while position < len(data):
         headers.append(read_header(data, position))
@@ -472,18 +473,17 @@ def stored_batches(broker: BrokerThread, topic: str) -> list[BatchHeader]:
     return headers
 
 
-def stored_records(broker: BrokerThread, topic: str) -> list[Record]:
+def stored_records(broker: EmbeddedBroker, topic: str) -> list[Record]:
     return list(iter_records(stored(broker, topic)))
 
 
-def wait_for_high_watermark(broker: BrokerThread, topic: str, offset: int) -> None:
+def wait_for_high_watermark(broker: EmbeddedBroker, topic: str, offset: int) -> None:
     """acks=0 gets no answer: wait (bounded) for the appends to show."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if broker.call(lambda: broker.state.partition_log(topic, 0).high_watermark) >= offset:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{topic}-0 never reached high watermark {offset}")
+    wait_until(
+        lambda: broker.call(lambda: broker.state.partition_log(topic, 0).high_watermark) >= offset,
+        f"{topic}-0 to reach high watermark {offset}",
+        TIMEOUT,
+    )
 
 
 def content(records: Sequence[Rec | Record]) -> list[tuple]:
@@ -507,7 +507,7 @@ ROUND_TRIPS += [("confluent", "kcat"), ("confluent", "kafka-python"), ("kcat", "
 
 
 @pytest.mark.parametrize(("producer", "consumer"), ROUND_TRIPS)
-def test_records_round_trip_byte_for_byte(broker: BrokerThread, producer: str, consumer: str):
+def test_records_round_trip_byte_for_byte(broker: EmbeddedBroker, producer: str, consumer: str):
     """What one client writes, another reads back unchanged, at offsets 0..n-1."""
     records = expressible(producer, sample_records(base_timestamp()))
     before = now_ms()
@@ -523,7 +523,7 @@ def test_records_round_trip_byte_for_byte(broker: BrokerThread, producer: str, c
 
 @pytest.mark.parametrize("codec", CODECS)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_compressed_batches_are_stored_as_received(broker: BrokerThread, client: str, codec: str):
+def test_compressed_batches_are_stored_as_received(broker: EmbeddedBroker, client: str, codec: str):
     """The broker never recompresses: batches keep the producer's codec on disk."""
     records = compressible_records(20)
     produce(client, broker.bootstrap, "packed", records, Opts(compression=codec, linger_ms=100))
@@ -541,7 +541,7 @@ def test_compressed_batches_are_stored_as_received(broker: BrokerThread, client:
 
 @pytest.mark.parametrize("acks", ["0", "1", "all"])
 @pytest.mark.parametrize("client", CLIENTS)
-def test_every_acks_setting_lands_all_records(broker: BrokerThread, client: str, acks: str):
+def test_every_acks_setting_lands_all_records(broker: EmbeddedBroker, client: str, acks: str):
     """acks=0 (no answer at all), 1 and all append the same records in order."""
     records = [Rec(b"k%d" % i, b"value %d" % i) for i in range(12)]
     produce(client, broker.bootstrap, "acked", records, Opts(acks=acks))
@@ -552,7 +552,7 @@ def test_every_acks_setting_lands_all_records(broker: BrokerThread, client: str,
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_idempotent_producer_writes_each_record_once(broker: BrokerThread, client: str):
+def test_idempotent_producer_writes_each_record_once(broker: EmbeddedBroker, client: str):
     """InitProducerId gives an id; batches carry it with consecutive sequences, no duplicates."""
     records = [Rec(b"k%d" % i, b"value %d" % i) for i in range(30)]
     produce(client, broker.bootstrap, "idem", records, Opts(idempotent=True, linger_ms=1))
@@ -575,7 +575,7 @@ LOOKUPS += [(41, None, None)]
 LOOKUPS_FROM_2 = [(0, 2, 10), (15, 3, 20), (31, 4, 40), (41, None, None)]
 
 
-def produce_timestamped(broker: BrokerThread, topic: str, t0: int) -> None:
+def produce_timestamped(broker: EmbeddedBroker, topic: str, t0: int) -> None:
     records = [Rec(b"k", b"%d" % i, (), t0 + ts) for i, ts in enumerate(TIMESTAMPS)]
     produce("confluent", broker.bootstrap, topic, records[:3], Opts(linger_ms=1000))
     produce("confluent", broker.bootstrap, topic, records[3:], Opts(linger_ms=1000))
@@ -637,7 +637,7 @@ def expected_lookups(client: str, t0: int, lookups: list[tuple]) -> list:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_list_offsets_earliest_latest_and_by_timestamp(broker: BrokerThread, client: str):
+def test_list_offsets_earliest_latest_and_by_timestamp(broker: EmbeddedBroker, client: str):
     t0 = base_timestamp()
     produce_timestamped(broker, "times", t0)
     marks, found = list_offsets(client, broker.bootstrap, "times", [t0 + q for q, *_ in LOOKUPS])
@@ -651,7 +651,7 @@ def test_list_offsets_earliest_latest_and_by_timestamp(broker: BrokerThread, cli
     assert found == expected_lookups(client, t0, LOOKUPS_FROM_2)
 
 
-def test_admin_list_offsets_max_timestamp(broker: BrokerThread):
+def test_admin_list_offsets_max_timestamp(broker: EmbeddedBroker):
     """ListOffsets v7+ MAX_TIMESTAMP: the record with the largest timestamp, not the last."""
     t0 = base_timestamp()
     produce_timestamped(broker, "times", t0)
@@ -672,7 +672,7 @@ def test_admin_list_offsets_max_timestamp(broker: BrokerThread):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_consuming_from_the_middle_of_a_batch(broker: BrokerThread, client: str):
+def test_consuming_from_the_middle_of_a_batch(broker: EmbeddedBroker, client: str):
     """The broker serves the whole batch holding offset 4; the client drops offsets 0-3."""
     records = [Rec(b"k%d" % i, b"value %d" % i) for i in range(10)]
     produce("confluent", broker.bootstrap, "middle", records, Opts(linger_ms=1000))
@@ -682,13 +682,13 @@ def test_consuming_from_the_middle_of_a_batch(broker: BrokerThread, client: str)
     assert content(got) == content(records[4:])
 
 
-def fetch_waiting(broker: BrokerThread, topic: str) -> bool:
+def fetch_waiting(broker: EmbeddedBroker, topic: str) -> bool:
     """True while a Fetch long poll is parked on the partition (it listens for appends)."""
     return broker.call(lambda: bool(broker.state.partition_log(topic, 0)._listeners))
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_long_poll_is_woken_by_new_records(broker: BrokerThread, client: str):
+def test_long_poll_is_woken_by_new_records(broker: EmbeddedBroker, client: str):
     """A consumer waiting at the log end gets new records long before its fetch max wait."""
     first = [Rec(b"k%d" % i, b"old %d" % i) for i in range(3)]
     produce("confluent", broker.bootstrap, "tail", first)
@@ -708,7 +708,7 @@ def test_long_poll_is_woken_by_new_records(broker: BrokerThread, client: str):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_large_record_round_trips(broker: BrokerThread, client: str):
+def test_large_record_round_trips(broker: EmbeddedBroker, client: str):
     """A ~900 KB record fits max.message.bytes and comes back whole (KIP-74 first batch)."""
     value = random.Random(900).randbytes(900_000)  # incompressible, holds every byte value
     produce(client, broker.bootstrap, "large", [Rec(None, value)])
@@ -718,7 +718,7 @@ def test_large_record_round_trips(broker: BrokerThread, client: str):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_batch_over_max_message_bytes_is_refused(broker: BrokerThread, client: str):
+def test_batch_over_max_message_bytes_is_refused(broker: EmbeddedBroker, client: str):
     """The client allows 2 MB, so it is the broker that refuses with MESSAGE_TOO_LARGE."""
     value = random.Random(11).randbytes(1_100_000)  # batch > max.message.bytes=1048588
     with pytest.raises(ProduceFailed) as refused:

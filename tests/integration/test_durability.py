@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import struct
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from brokers import BrokerProcess
+from brokers import BrokerProcess, localbroker_command
 from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
@@ -696,19 +695,7 @@ def test_second_broker_on_the_same_data_dir_is_refused(broker_process: BrokerPro
     """The data directory's lock keeps a second broker out with a one-line error."""
     data_dir = broker_process.data_dir
     second = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "localbroker",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-            "--log-level",
-            "WARNING",
-        ],
+        localbroker_command(data_dir, 0),
         capture_output=True,
         text=True,
         timeout=30,

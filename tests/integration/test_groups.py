@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,6 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor as AioRa
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor as AioRoundRobin
 from aiokafka.structs import OffsetAndMetadata as AioOffset
 from aiokafka.structs import TopicPartition as AioPartition
-from brokers import BrokerThread
 from confluent_kafka import (
     Consumer,
     ConsumerGroupState,
@@ -40,7 +38,6 @@ from group_members import (
     GroupView,
     Member,
     Ownership,
-    RawClient,
     admin_offsets,
     all_consumed,
     commit,
@@ -49,6 +46,7 @@ from group_members import (
     delete_groups,
     describe,
     event_log,
+    fence,
     fetched,
     group_view,
     listed,
@@ -56,7 +54,6 @@ from group_members import (
     stable_with,
     unique,
     value_of,
-    wait_until,
 )
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KpPartition
@@ -64,14 +61,17 @@ from kafka.coordinator.assignors.range import RangePartitionAssignor as KpRange
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor as KpRoundRobin
 from kafka.structs import OffsetAndMetadata as KpOffset
 from kio.schema.errors import ErrorCode
+from waiting import wait_until
+from wire import RawClient
 
 from localbroker.groups import events
+from tui.embedded import EmbeddedBroker
 
 # -- 1. a group of three different clients ------------------------------------------------
 
 
 def test_three_clients_split_partitions_and_consume_each_record_once(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """confluent-kafka, aiokafka and kafka-python in one group agree on the range protocol:
     each gets two of six partitions and every record is consumed by exactly one of them."""
@@ -93,10 +93,11 @@ def test_three_clients_split_partitions_and_consume_each_record_once(
         assert sum(len(s) for s in sets) == 6  # disjoint
         produce(broker.bootstrap, topic, range(6), 5)
         wait_until(lambda: len(all_consumed(started)) >= 30, "all 30 records consumed")
-        time.sleep(0.5)  # a duplicate delivery would show up by now
+        fence(broker.bootstrap, topic, dict.fromkeys(range(6), 5), started)
         consumed = all_consumed(started)
+        # each of the 5 records of a partition once, then its fence
         assert sorted((g.partition, g.offset) for g in consumed) == [
-            (p, o) for p in range(6) for o in range(5)
+            (p, o) for p in range(6) for o in range(6)
         ]
         assert all(g.value == value_of(g.partition, g.offset) for g in consumed)
         for m in started:
@@ -129,7 +130,7 @@ def moved_without_revocation(completed: list[events.RebalanceCompleted], topic: 
 
 
 def test_cooperative_sticky_members_join_and_leave_incrementally(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """librdkafka cooperative-sticky: a joining member only takes partitions others give up
     (they keep consuming the rest), a partition is never owned twice, and with auto-commit no
@@ -193,10 +194,11 @@ def test_cooperative_sticky_members_join_and_leave_incrementally(
         settled(2)
         assert kept_by_a <= a.assignment
         produce_and_consume()
-        time.sleep(0.5)  # a duplicate delivery would show up by now
+        fence(broker.bootstrap, topic, dict.fromkeys(range(6), 16), everyone)
         consumed = all_consumed(everyone)
+        # each of the 16 records of a partition once, then its fence
         assert sorted((g.partition, g.offset) for g in consumed) == [
-            (p, o) for p in range(6) for o in range(16)
+            (p, o) for p in range(6) for o in range(17)
         ]
         assert ownership.violations == []
         completed = log.completed()
@@ -228,7 +230,7 @@ def expected_eager(assignor: str, member_ids: list[str], topics: dict[str, int])
 @pytest.mark.parametrize("assignor", ["range", "roundrobin"])
 @pytest.mark.parametrize("leader", ["aiokafka", "kafka-python"])
 def test_eager_assignors_of_the_python_clients(
-    group_broker: BrokerThread, members: Callable[..., Member], assignor: str, leader: str
+    group_broker: EmbeddedBroker, members: Callable[..., Member], assignor: str, leader: str
 ) -> None:
     """aiokafka and kafka-python in one group, the leader (first to join) running its own
     client's eager assignor over two topics: the assignment is exactly Kafka's."""
@@ -308,7 +310,7 @@ def kafka_python_commits(topic: str, low: int, high: int) -> Callable[[KafkaCons
 
 
 def test_commits_with_metadata_round_trip_in_every_client(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     admin: AdminClient,
     kp_admin: KafkaAdminClient,
@@ -383,7 +385,7 @@ def test_commits_with_metadata_round_trip_in_every_client(
 
 
 def test_simple_consumer_commits_for_a_group_that_never_joins(
-    group_broker: BrokerThread, admin: AdminClient, kp_admin: KafkaAdminClient
+    group_broker: EmbeddedBroker, admin: AdminClient, kp_admin: KafkaAdminClient
 ) -> None:
     """assign() without subscribe(): commits carry generation -1 and no member id, and the
     group exists only through its offsets (Empty, no protocol type, no members)."""
@@ -422,7 +424,7 @@ def test_simple_consumer_commits_for_a_group_that_never_joins(
 
 
 def test_offset_delete_refused_while_subscribed(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     admin: AdminClient,
     kp_admin: KafkaAdminClient,
@@ -460,7 +462,7 @@ def test_offset_delete_refused_while_subscribed(
 
 
 def test_delete_groups_empty_non_empty_and_unknown(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     admin: AdminClient,
     kp_admin: KafkaAdminClient,
@@ -493,7 +495,7 @@ def test_delete_groups_empty_non_empty_and_unknown(
 
 
 def test_list_and_describe_groups_match_the_members(
-    group_broker: BrokerThread, members: Callable[..., Member], admin: AdminClient
+    group_broker: EmbeddedBroker, members: Callable[..., Member], admin: AdminClient
 ) -> None:
     """ListGroups (filtered by state) and DescribeGroups agree with what the clients see:
     member ids, client ids, host "/127.0.0.1", assignments, protocol and state."""
@@ -610,7 +612,7 @@ def describe_rows(bootstrap: str, group: str, topic: str, partitions: int) -> li
 
 
 def test_consumer_groups_describe_columns_from_the_protocol(
-    group_broker: BrokerThread, members: Callable[..., Member], admin: AdminClient
+    group_broker: EmbeddedBroker, members: Callable[..., Member], admin: AdminClient
 ) -> None:
     """CURRENT-OFFSET, LOG-END-OFFSET, LAG, CONSUMER-ID, HOST and CLIENT-ID of every partition
     of an active group, computed from the protocol, are what the members did."""

@@ -14,13 +14,12 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from brokers import BrokerProcess, BrokerThread
+from brokers import BrokerProcess
 from confluent_kafka import ConsumerGroupState, KafkaError
 from confluent_kafka.admin import AdminClient, NewTopic
 from group_members import (
@@ -29,12 +28,10 @@ from group_members import (
     JOIN_GROUP,
     LEAVE_GROUP,
     SYNC_GROUP,
-    TIMEOUT,
     EventLog,
     Got,
     Member,
     Ownership,
-    RawClient,
     all_consumed,
     assignment_bytes,
     commit,
@@ -43,6 +40,7 @@ from group_members import (
     decode_assignment,
     describe,
     event_log,
+    fence,
     fetched,
     group_view,
     join_request,
@@ -53,12 +51,14 @@ from group_members import (
     start_members,
     unique,
     value_of,
-    wait_until,
 )
 from kafka import KafkaAdminClient
 from kio.schema.errors import ErrorCode
+from waiting import TIMEOUT, wait_until
+from wire import RawClient, request_body
 
 from localbroker.groups import events
+from tui.embedded import EmbeddedBroker
 
 # A consumer in its own process. argv: client bootstrap group topic session_ms. It prints one
 # JSON line per record, assignment change and finished commit; stdin lines are commits to
@@ -182,7 +182,7 @@ class Victim:
 
 
 @pytest.fixture
-def group_broker(start_broker: Callable[..., BrokerThread]) -> BrokerThread:
+def group_broker(start_broker: Callable[..., EmbeddedBroker]) -> EmbeddedBroker:
     return start_broker(GROUP_BROKER)
 
 
@@ -201,7 +201,7 @@ def cleanup() -> Iterator[list[Callable[[], None]]]:
         stop()
 
 
-def events_of(broker: BrokerThread, group: str, cleanup: list[Callable[[], None]]) -> EventLog:
+def events_of(broker: EmbeddedBroker, group: str, cleanup: list[Callable[[], None]]) -> EventLog:
     log = EventLog(broker, group)
     cleanup.append(log.close)
     return log
@@ -230,7 +230,7 @@ def assert_resumed(
 
 
 def test_clean_leave_hands_partitions_over_from_the_last_commit(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     cleanup: list[Callable[[], None]],
 ) -> None:
@@ -273,7 +273,7 @@ def test_clean_leave_hands_partitions_over_from_the_last_commit(
 
 @pytest.mark.parametrize("victim_kind", ["confluent", "kafka-python"])
 def test_killed_member_expires_and_the_survivor_resumes_from_its_commit(
-    group_broker: BrokerThread,
+    group_broker: EmbeddedBroker,
     members: Callable[..., Member],
     cleanup: list[Callable[[], None]],
     victim_kind: str,
@@ -315,7 +315,7 @@ def test_killed_member_expires_and_the_survivor_resumes_from_its_commit(
 
 
 def test_static_member_restart_keeps_generation_and_partitions(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """KIP-345: a static member that closes (librdkafka sends no LeaveGroup for it) and comes
     back within its session keeps its partitions, and the group does not rebalance: same
@@ -372,7 +372,7 @@ def test_static_member_restart_keeps_generation_and_partitions(
 
 
 def test_duplicate_static_instance_fences_the_first(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """A second consumer joining with a group.instance.id already in use takes its place;
     the first hears FENCED_INSTANCE_ID on its next heartbeat, a fatal error in librdkafka."""
@@ -405,18 +405,19 @@ TAG = "restart\x00"  # commit metadata as confluent-kafka-python sends it (see t
 def consume_with_new_member(
     members: Callable[..., Member], bootstrap: str, group: str, topic: str, expected: int
 ) -> list[tuple[int, int]]:
-    """Join `group` with a fresh confluent member, read `expected` records (and make sure no
-    more arrive), commit its positions with metadata and leave; what it read."""
+    """Join `group` with a fresh confluent member, read `expected` records, then a fence
+    record after them on each partition (so that nothing read twice can still arrive),
+    commit its positions with metadata and leave; what it read, the fences included."""
     member = members("confluent", unique("restart"), bootstrap, group, [topic])
     wait_until(lambda: member.assignment == frozenset({0, 1}), "the member assigned")
     wait_until(lambda: len(member.records) >= expected, f"{expected} records")
-    time.sleep(0.5)  # a redelivered record would show up by now
+    ends: dict[int, int] = {}
+    for p, o in pairs(member.records):
+        ends[p] = max(ends.get(p, 0), o + 1)
+    fence(bootstrap, topic, ends, [member])
     assert all(g.value == value_of(g.partition, g.offset) for g in member.records)
     got = pairs(member.records)
-    ends: dict[int, int] = {}
-    for p, o in got:
-        ends[p] = max(ends.get(p, 0), o + 1)
-    commit(member, topic, ends, "restart")
+    commit(member, topic, {p: o + 1 for p, o in ends.items()}, "restart")
     member.stop()
     return got
 
@@ -455,7 +456,8 @@ def test_committed_offsets_and_groups_survive_sigterm_and_sigkill(
     future.result(TIMEOUT)
     produce_to(broker.bootstrap, topic, {0: range(6), 1: range(4)})
     first = consume_with_new_member(members, broker.bootstrap, group, topic, 10)
-    assert first == [(0, o) for o in range(6)] + [(1, o) for o in range(4)]
+    # each read once, then the fences at 6 and 4
+    assert first == [(0, o) for o in range(6 + 1)] + [(1, o) for o in range(4 + 1)]
 
     assert broker.terminate() == 0
     broker = restarted(broker, cleanup)
@@ -464,19 +466,19 @@ def test_committed_offsets_and_groups_survive_sigterm_and_sigkill(
     assert (listing.state, listing.is_simple_consumer_group) == (ConsumerGroupState.EMPTY, False)
     description = describe(admin, group)
     assert (description.state, description.members) == (ConsumerGroupState.EMPTY, [])
-    assert offsets_of(broker, group) == {(topic, 0): (6, TAG), (topic, 1): (4, TAG)}
-    produce_to(broker.bootstrap, topic, {0: range(6, 8), 1: range(4, 7)})
+    assert offsets_of(broker, group) == {(topic, 0): (7, TAG), (topic, 1): (5, TAG)}
+    produce_to(broker.bootstrap, topic, {0: range(7, 9), 1: range(5, 8)})
     second = consume_with_new_member(members, broker.bootstrap, group, topic, 5)
-    assert second == [(0, 6), (0, 7), (1, 4), (1, 5), (1, 6)]
+    assert second == [(0, 7), (0, 8), (0, 9), (1, 5), (1, 6), (1, 7), (1, 8)]  # fences 9 and 8
 
     broker.kill()  # SIGKILL: the commits above were acknowledged, so they must survive
     broker = restarted(broker, cleanup)
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     assert group in listed(admin)
-    assert offsets_of(broker, group) == {(topic, 0): (8, TAG), (topic, 1): (7, TAG)}
-    produce_to(broker.bootstrap, topic, {0: range(8, 9), 1: range(7, 8)})
+    assert offsets_of(broker, group) == {(topic, 0): (10, TAG), (topic, 1): (9, TAG)}
+    produce_to(broker.bootstrap, topic, {0: range(10, 11), 1: range(9, 10)})
     third = consume_with_new_member(members, broker.bootstrap, group, topic, 2)
-    assert third == [(0, 8), (1, 7)]
+    assert third == [(0, 10), (0, 11), (1, 9), (1, 10)]  # fences 11 and 10
 
 
 def test_live_member_rides_through_a_broker_restart(
@@ -503,8 +505,8 @@ def test_live_member_rides_through_a_broker_restart(
     broker = restarted(broker, cleanup)
     produce_to(broker.bootstrap, topic, {0: range(3, 5), 1: range(3, 4)})
     wait_until(lambda: len(member.records) >= 9, "3 records produced after the restart")
-    time.sleep(0.5)  # a redelivered record would show up by now
-    assert pairs(member.records[6:]) == [(0, 3), (0, 4), (1, 3)]
+    fence(broker.bootstrap, topic, {0: 5, 1: 4}, [member])
+    assert pairs(member.records[6:]) == [(0, 3), (0, 4), (0, 5), (1, 3), (1, 4)]  # fences 5, 4
     description = describe(AdminClient({"bootstrap.servers": broker.bootstrap}), group)
     assert description.state == ConsumerGroupState.STABLE
     assert [m.member_id for m in description.members] == [member_id]
@@ -515,7 +517,7 @@ def test_live_member_rides_through_a_broker_restart(
 # -- 8. error codes the clients hide -----------------------------------------------------------
 
 
-def test_membership_error_codes(group_broker: BrokerThread) -> None:
+def test_membership_error_codes(group_broker: EmbeddedBroker) -> None:
     """KIP-394 MEMBER_ID_REQUIRED, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
     REBALANCE_IN_PROGRESS (Heartbeat while preparing, OffsetCommit while completing) and a
     stale generation's OffsetCommit, over raw JoinGroup/SyncGroup/Heartbeat/OffsetCommit."""
@@ -557,7 +559,7 @@ def test_membership_error_codes(group_broker: BrokerThread) -> None:
         b_first = b.call(JOIN_GROUP, 5, join_request(group, topics=[topic]))
         assert b_first.error_code == ErrorCode.member_id_required
         b_id = b_first.member_id
-        parked = b.send(JOIN_GROUP, 5, join_request(group, b_id, topics=[topic]))
+        parked = b.send(request_body(JOIN_GROUP, 5, join_request(group, b_id, topics=[topic])))
         wait_until(
             lambda: (v := group_view(broker, group)) and v.state == "PreparingRebalance",
             "a rebalance in preparation",
@@ -581,7 +583,7 @@ def test_membership_error_codes(group_broker: BrokerThread) -> None:
         assert commit_error(a, group, 2, a_id, topic) == ErrorCode.rebalance_in_progress
         assert heartbeat(2, a_id) == ErrorCode.none
         assert heartbeat(1, a_id) == ErrorCode.illegal_generation
-        parked = b.send(SYNC_GROUP, 3, member_request(group, 2, b_id, assignments=[]))
+        parked = b.send(request_body(SYNC_GROUP, 3, member_request(group, 2, b_id, assignments=[])))
         everyone = [
             {"member_id": a_id, "assignment": mine},
             {"member_id": b_id, "assignment": assignment_bytes({topic: []})},
@@ -612,7 +614,7 @@ def test_membership_error_codes(group_broker: BrokerThread) -> None:
     assert view is not None and (view.state, view.generation, view.members) == ("Empty", 3, {})
 
 
-def test_join_group_request_validation(group_broker: BrokerThread) -> None:
+def test_join_group_request_validation(group_broker: EmbeddedBroker) -> None:
     """JoinGroup refusals: INVALID_SESSION_TIMEOUT outside [group.min.session.timeout.ms,
     group.max.session.timeout.ms], INVALID_GROUP_ID for "", UNKNOWN_MEMBER_ID for a member id
     the group never gave out; before v4 a new member joins without MEMBER_ID_REQUIRED."""
@@ -649,7 +651,7 @@ def test_join_group_request_validation(group_broker: BrokerThread) -> None:
 
 
 def test_group_events_tell_join_leave_commit_and_expiry(
-    group_broker: BrokerThread, members: Callable[..., Member]
+    group_broker: EmbeddedBroker, members: Callable[..., Member]
 ) -> None:
     """broker.state.subscribe_groups() sees a group's life in order: joins, rebalances with
     their generations and assignments, a clean leave ("left"), a commit, a member that stops

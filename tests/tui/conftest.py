@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from workbench_pilot import running_broker
+from brokers import running_broker
 
 from tui.embedded import EmbeddedBroker
 
@@ -20,10 +20,9 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """The cluster the workbench starts on."""
-    with running_broker(tmp_path / "broker") as broker:
-        yield broker
+def embedded(broker: EmbeddedBroker) -> EmbeddedBroker:
+    """The cluster the workbench starts on: the tests' one broker (tests/conftest.py)."""
+    return broker
 
 
 @pytest.fixture

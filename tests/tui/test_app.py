@@ -15,6 +15,7 @@ from workbench_pilot import (
     SIZE,
     port_of,
     press_until,
+    screen_after,
     wait_connected,
     wait_focused,
     wait_until,
@@ -39,9 +40,9 @@ async def open_add_profile(pilot: Pilot[None]) -> None:
     """ctrl+o, then `a` once the profiles screen has the focus (a key sent sooner could reach
     the screen before it), until the new profile form is shown and its first field focused."""
     app = pilot.app
-    await press_until(pilot, "ctrl+o", lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+    await screen_after(pilot, "ctrl+o", ProfilesScreen, "profiles")
     await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the profiles list")
-    await press_until(pilot, "a", lambda: isinstance(app.screen, AddProfileScreen), "the form")
+    await screen_after(pilot, "a", AddProfileScreen, "the form")
     await wait_focused(pilot, "profile-name")
 
 
@@ -117,8 +118,7 @@ async def test_switching_to_another_clusters_profile(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot, app)
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await screen_after(pilot, "ctrl+o", ProfilesScreen, "profiles")
         await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the list")
         options = app.screen.query_one(OptionList)
         assert [options.get_option_at_index(i).id for i in range(2)] == ["local", "other"]
@@ -190,8 +190,7 @@ async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -
         assert "Theme: light" in str(hits.get_option_at_index(0).prompt)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.theme == "light", "the light theme")
-        await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await screen_after(pilot, "question_mark", HelpScreen, "the help screen")
         # The help's own footer (esc Close), not the pane's keys, which do nothing under it.
         footer = app.screen.query_one(Footer)
         await wait_until(pilot, lambda: bool(footer.query(FooterKey)), "the help's footer")

@@ -3,32 +3,38 @@ die, pause and leave.
 
 Assertions read what the pane draws (the partition map, the consumers table, the timeline,
 the facts line), not the engine, except for the ledger of processed offsets, which is the
-proof that no record was skipped. Sessions are short (2 s) so a killed consumer is expired
-quickly; the broker's group.min.session.timeout.ms is lowered to allow it.
+proof that no record was skipped, and the broker's coordinator, whose events tell (with its
+own timestamps) why and when a rebalance began, where a stopwatch could only guess. Sessions
+are short (2 s) so a killed consumer is expired quickly; the broker's
+group.min.session.timeout.ms is lowered to allow it.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from brokers import running_broker
+from group_members import EventLog, event_log, group_view
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from waiting import polling
 from workbench_pilot import (
     SIZE,
     press_until,
-    running_broker,
     wait_connected,
     wait_until,
     workbench_app,
 )
 
+from localbroker.groups.events import MemberLeft, RebalanceCompleted, RebalanceStarted
+from localbroker.groups.group import Member
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
 from tui.kafka.connection import from_properties
+from tui.kafka.demo_events import member_name
 from tui.kafka.demo_group import DemoSettings
 from tui.profiles import Profile
 from tui.widgets.demo_pane import DemoPane
@@ -50,6 +56,13 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """An embedded broker that accepts the demo's short sessions."""
     with running_broker(tmp_path / "broker", BROKER_CONFIG) as started:
         yield started
+
+
+@pytest.fixture
+def group_events(broker: EmbeddedBroker) -> Iterator[EventLog]:
+    """What the broker's coordinator tells of the demo's group, in order, with its own times."""
+    with event_log(broker, DemoSettings().group_id) as log:
+        yield log
 
 
 def settings(**changes: object) -> DemoSettings:
@@ -113,6 +126,33 @@ def facts(app: WorkbenchApp) -> str:
     return str(app.query_one("#demo-facts", Static).render())
 
 
+# -- reading the coordinator ---------------------------------------------------------------------
+
+
+def coordinator_member(broker: EmbeddedBroker, name: str) -> Member:
+    """The coordinator's record of the demo consumer `name` (kept up to date by the broker
+    until the member leaves the group, and as it was then afterwards)."""
+    view = group_view(broker, DemoSettings().group_id)
+    assert view is not None
+    (member,) = (m for member_id, m in view.members.items() if member_name(member_id) == name)
+    return member
+
+
+def departures(log: EventLog, name: str) -> list[MemberLeft]:
+    return [e for e in log.of(MemberLeft) if member_name(e.member_id) == name]
+
+
+def rebalance_after(
+    log: EventLog, event: MemberLeft
+) -> tuple[RebalanceStarted, RebalanceCompleted]:
+    """The first rebalance the coordinator started after `event`, and how it completed."""
+    every = log.all
+    later = every[every.index(event) + 1 :]
+    started = next(e for e in later if isinstance(e, RebalanceStarted))
+    completed = next(e for e in later[later.index(started) :] if isinstance(e, RebalanceCompleted))
+    return started, completed
+
+
 def all_owned_by_running(app: WorkbenchApp, count: int) -> bool:
     rows = partition_rows(app)
     running = {name for name, (state, _) in consumers(app).items() if state == "running"}
@@ -156,28 +196,29 @@ async def select(pilot: Pilot[None], app: WorkbenchApp, name: str) -> None:
 async def commits_settled(pilot: Pilot[None], app: WorkbenchApp, partitions: list[int]) -> None:
     """Until the committed offsets of `partitions` read the same twice, half a second apart:
     a commit a killed consumer had in flight has landed by then (bounded)."""
-    deadline = time.monotonic() + 15
-    last: dict[int, object] | None = None
-    while True:
+
+    def committed() -> dict[int, object]:
         rows = partition_rows(app)
-        now = {p: rows[p]["committed"] for p in partitions}
-        if now == last:
-            return
-        assert time.monotonic() < deadline, f"the commits never settled: {last} then {now}"
+        return {p: rows[p]["committed"] for p in partitions}
+
+    pauses = polling("the commits to settle", 15, 0.5, showing=lambda: str(last))
+    last: dict[int, object] | None = None
+    while (now := committed()) != last:
         last = now
-        await pilot.pause(0.5)
+        await pilot.pause(next(pauses))
 
 
 # -- tests ------------------------------------------------------------------------------------
 
 
 async def test_a_killed_consumers_partitions_are_taken_over_from_its_last_commit(
-    broker: EmbeddedBroker,
+    broker: EmbeddedBroker, group_events: EventLog
 ) -> None:
     app = workbench_app(broker)
     async with app.run_test(size=SIZE) as pilot:
         pane = await start_demo(pilot, app, settings())
         assert "broker events" in facts(app)
+        victim = coordinator_member(broker, "consumer-2")
         victim_partitions = [
             p for p, row in partition_rows(app).items() if row["owner"] == "consumer-2"
         ]
@@ -209,7 +250,6 @@ async def test_a_killed_consumers_partitions_are_taken_over_from_its_last_commit
             ),
             "the orphaned partitions' lag growing",
         )
-        killed_at = time.monotonic()
 
         # After session.timeout.ms the broker expires it and the others take over.
         await wait_until(
@@ -218,7 +258,16 @@ async def test_a_killed_consumers_partitions_are_taken_over_from_its_last_commit
             "the takeover",
             timeout=SESSION_MS / 1000 + 10,
         )
-        assert time.monotonic() - killed_at < SESSION_MS / 1000 + 5
+        # The coordinator's own account: consumer-2's session (the demo's 2 s) ran out after
+        # its last heartbeat, and that expiry is what started the rebalance of the takeover.
+        (expired,) = departures(group_events, "consumer-2")
+        assert expired.reason == "expired"
+        assert victim.session_timeout_ms == SESSION_MS
+        assert expired.at_ms >= victim.heartbeat_deadline_ms
+        started, completed = rebalance_after(group_events, expired)
+        assert started.reason == f"session of {expired.member_id} expired"
+        assert started.at_ms == expired.at_ms
+        assert expired.member_id not in completed.assignments
         assert consumers(app)["consumer-2"][0] == "✖ expired"
         shown = timeline(app)
         assert "consumer-2 expired: no heartbeat within session.timeout.ms" in shown
@@ -253,18 +302,23 @@ async def test_a_killed_consumers_partitions_are_taken_over_from_its_last_commit
 
 
 async def test_a_graceful_stop_rebalances_at_once_and_processes_nothing_twice(
-    broker: EmbeddedBroker,
+    broker: EmbeddedBroker, group_events: EventLog
 ) -> None:
     app = workbench_app(broker)
     async with app.run_test(size=SIZE) as pilot:
         pane = await start_demo(pilot, app, settings(session_timeout_ms=10000))
         leaving = [p for p, row in partition_rows(app).items() if row["owner"] == "consumer-3"]
         await select(pilot, app, "consumer-3")
-        asked = time.monotonic()
         await pilot.press("g")
         await wait_until(pilot, lambda: all_owned_by_running(app, 2), "the others own everything")
-        # Well under the 10 s session (a loaded machine may take a few seconds).
-        assert time.monotonic() - asked < 7.0, "a graceful leave must not wait for the session"
+        # Not waiting for the 10 s session: consumer-3 sent LeaveGroup, and the coordinator
+        # started the rebalance of the takeover while handling it (at the same moment).
+        (left,) = departures(group_events, "consumer-3")
+        assert left.reason == "left"
+        started, completed = rebalance_after(group_events, left)
+        assert started.reason == f"{left.member_id} left the group"
+        assert started.at_ms == left.at_ms
+        assert left.member_id not in completed.assignments
         assert consumers(app)["consumer-3"] == ("left", "-")
         shown = timeline(app)
         assert "consumer-3 left the group (LeaveGroup)" in shown

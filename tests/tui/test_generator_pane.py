@@ -18,7 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from workbench_pilot import SIZE, wait_connected, wait_until, workbench_app
+from workbench_pilot import SIZE, screen_after, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -211,7 +211,7 @@ async def test_plus_and_minus_change_a_running_generators_rate(embedded: Embedde
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_pane(pilot, app, ("paced", 1))
-        await fill(pilot, app, topic="paced", rate="100")
+        await fill(pilot, app, topic="paced", rate="100", template="sequence")
         await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator in the table")
         (generator,) = app.generators.generators
 
@@ -220,14 +220,32 @@ async def test_plus_and_minus_change_a_running_generators_rate(embedded: Embedde
 
         await pilot.press("plus")
         await wait_until(pilot, lambda: "200/s" in summary(), "the doubled rate shown")
-        await pilot.press("minus", "minus")
+        await pilot.press("minus")
+        await wait_until(pilot, lambda: "100/s" in summary(), "the rate halved")
+        asked_ms = time.time() * 1000
+        await pilot.press("minus")
         await wait_until(pilot, lambda: "50/s" in summary(), "the rate halved twice")
         assert generator.spec.rate == 50 and generator.running
-        # From now on at most 50/s, plus what was in flight: only the ceiling is asserted.
-        before, started = generator.totals.records_sent, time.monotonic()
-        await pilot.pause(2.0)
-        ceiling = 50 * (time.monotonic() - started) + 50
-        assert generator.totals.records_sent - before <= ceiling
+        # The records sent at the new rate, on their own clock. Each value is the record's
+        # number in the run (the sequence template); the throttler counts afresh from the
+        # change, after `base` records, and its rule sends the k-th record after it no earlier
+        # than (k - 2) / 50 s after the change (the first may have been on its way), which was
+        # after `asked_ms`. Only this ceiling is the throttle's doing: a machine may go slower.
+        base = generator._throttler.base_amount
+        await wait_until(
+            pilot,
+            lambda: generator.totals.records_sent >= base + 50,
+            "50 records acknowledged at the new rate",
+        )
+        records = await asyncio.to_thread(read_records, embedded.bootstrap, "paced", 1, base + 50)
+        paced = [
+            (int(r.value()) - base, r.timestamp()[1])  # type: ignore[attr-defined]
+            for r in records
+            if int(r.value()) >= base + 2  # type: ignore[attr-defined]
+        ]
+        assert len(paced) >= 48
+        for k, stamp_ms in paced:
+            assert k <= 50 * (stamp_ms + 1 - asked_ms) / 1000 + 2, (k, stamp_ms - asked_ms)
         await fill(pilot, app, topic="paced", rate="")  # a second one, unlimited
         await wait_until(pilot, lambda: len(rows(app)) == 2, "the unlimited generator")
         await pilot.press("plus")
@@ -291,8 +309,7 @@ async def test_switching_clusters_and_quitting_stop_the_generators(
         await fill(pilot, app, topic="orders", rate="100")
         await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator")
         first = app.generators.generators[0]
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await screen_after(pilot, "ctrl+o", ProfilesScreen, "profiles")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.workbench.profile.name == "other", "the switch")
         await wait_until(pilot, lambda: not rows(app), "the generators gone from the table")

@@ -14,12 +14,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from brokers import running_broker
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from group_members import Member, admin_offsets, commit, start_members
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from workbench_pilot import wait_connected, wait_until, workbench_app
+from workbench_pilot import (
+    screen_after,
+    wait_connected,
+    wait_until,
+    workbench_app,
+)
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -150,9 +156,7 @@ async def test_list_and_detail_show_lag_members_and_trend(
         assert cell(table, GROUP, "protocol") == "range"
         assert cell(table, GROUP, "members") == "1"
 
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, GroupDetailScreen), "the detail")
-        detail = app.screen
+        detail = await screen_after(pilot, "enter", GroupDetailScreen, "the detail")
         partitions = detail.query_one("#group-partitions", DataTable)
         await wait_until(pilot, lambda: partitions.row_count == 3, "three partitions")
         expected = {0: ("4", "10", "6"), 1: ("20", "20", "0"), 2: ("25", "30", "5")}
@@ -271,10 +275,8 @@ async def test_filter_as_you_type_and_sort_by_lag_keep_the_cursor(
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.focused is table, "escape back to the list")
         assert "total lag 57" in str(facts.render()), "the facts are of the groups shown"
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, GroupDetailScreen), "the detail")
-        detail = app.screen
-        assert isinstance(detail, GroupDetailScreen) and detail.group_id == "orders-replay"
+        detail = await screen_after(pilot, "enter", GroupDetailScreen, "the detail")
+        assert detail.group_id == "orders-replay"
 
 
 # -- resetting offsets -----------------------------------------------------------------------
@@ -287,10 +289,7 @@ async def test_reset_is_refused_while_active_and_works_once_empty(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_groups(pilot, app, "11")
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, ResetOffsetsScreen), "the dialog")
-        dialog = app.screen
-        assert isinstance(dialog, ResetOffsetsScreen)
+        dialog = await screen_after(pilot, "r", ResetOffsetsScreen, "the dialog")
         preview = dialog.query_one("#reset-preview", DataTable)
 
         # Dry run to earliest: every partition to 0, shown next to where it stands.
@@ -354,9 +353,7 @@ async def test_a_bad_value_is_explained_before_anything_is_sent(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_groups(pilot, app, "57")
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, ResetOffsetsScreen), "the dialog")
-        dialog = app.screen
+        dialog = await screen_after(pilot, "r", ResetOffsetsScreen, "the dialog")
         dialog.query_one("#reset-strategy", Select).value = "timestamp"
         value = dialog.query_one("#reset-value", Input)
         await wait_until(pilot, lambda: not value.disabled, "the value field enabled")
@@ -380,8 +377,7 @@ async def test_delete_is_refused_with_members_and_works_once_empty(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_groups(pilot, app, "54")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
         await pilot.press("y")
         await wait_until(pilot, lambda: notified(app, "NON_EMPTY_GROUP"), "the refusal")
         assert GROUP in group_table(app).rows
@@ -389,8 +385,7 @@ async def test_delete_is_refused_with_members_and_works_once_empty(
         await asyncio.to_thread(member.stop)
         table = group_table(app)
         await wait_until(pilot, lambda: cell(table, GROUP, "state") == "Empty", "an empty group")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
         await pilot.press("y")
         await wait_until(pilot, lambda: GROUP not in table.rows, "the group gone from the list")
         assert notified(app, f"deleted group {GROUP}")
@@ -413,10 +408,7 @@ async def test_offsets_view_follows_commits_and_delete_records(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_groups(pilot, app, "48")
-        await pilot.press("o")
-        await wait_until(pilot, lambda: isinstance(app.screen, OffsetsScreen), "the view")
-        view = app.screen
-        assert isinstance(view, OffsetsScreen)
+        view = await screen_after(pilot, "o", OffsetsScreen, "the view")
         bars = view.query_one(OffsetsBars)
 
         def first() -> tuple[int, int, int] | None:
@@ -436,8 +428,7 @@ async def test_offsets_view_follows_commits_and_delete_records(
         assert marker_column(bars, 0) > before
 
         # DeleteRecords up to the suggested offset (what every group has read) moves the start.
-        await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, DeleteRecordsScreen), "prompt")
+        await screen_after(pilot, "x", DeleteRecordsScreen, "prompt")
         assert app.screen.query_one("#delete-offset", Input).value == "8"
         await pilot.press("enter")
         await wait_until(pilot, lambda: first() == (8, 10, 8), "the log start at 8")
@@ -449,10 +440,8 @@ async def test_offsets_view_follows_commits_and_delete_records(
 
 async def test_offsets_view_shows_retention_moving_the_start(tmp_path: Path) -> None:
     """Any pane can push the view for a topic; the broker's own retention moves the start."""
-    embedded = EmbeddedBroker(
-        tmp_path / "broker", port=0, config={"log.retention.check.interval.ms": "200"}
-    ).start()
-    try:
+    config = {"log.retention.check.interval.ms": "200"}
+    with running_broker(tmp_path / "broker", config) as embedded:
         small = {"segment.bytes": "1000", "retention.ms": "3600000"}
         embedded.call(lambda: embedded.state.create_topic("events", 1, configs=dict(small)))
         for _ in range(6):  # batch by batch, so segments roll
@@ -477,5 +466,3 @@ async def test_offsets_view_shows_retention_moving_the_start(tmp_path: Path) -> 
             moved = start()
             assert f"{moved:,} records deleted since opened" in text_of(view, "#offsets-facts")
         assert log_start(embedded, "events", 0) >= (moved or 1)
-    finally:
-        embedded.stop()

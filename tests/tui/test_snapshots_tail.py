@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC
 from typing import cast
@@ -24,6 +23,7 @@ from snapshot_host import SIZE_IDS, SIZES, SMALL, PaneHost, steady
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input
+from workbench_pilot import wait_until
 
 from tui.kafka.connection import from_properties
 from tui.kafka.models import TopicSelection
@@ -113,10 +113,11 @@ def host() -> PaneHost:
 async def settled(pilot: Pilot[None]) -> None:
     """Until every record is drawn and no filter is running (bounded)."""
     pane = pilot.app.query_one(TailPane)
-    deadline = time.monotonic() + 15
-    while pane.drawn_total != COUNT or pane.view.refiltering or pane.rate.rate != COUNT:
-        assert time.monotonic() < deadline, "the fixed records were never drawn"
-        await pilot.pause(0.05)
+    await wait_until(
+        pilot,
+        lambda: pane.drawn_total == COUNT and not pane.view.refiltering and pane.rate.rate == COUNT,
+        "the fixed records drawn",
+    )
     await pilot.pause(0.2)  # one more tick draws what the last change showed
 
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import waiting
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TabbedContent
-from workbench_pilot import press_until, wait_connected, wait_until, workbench_app
+from workbench_pilot import press_until, screen_after, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -39,11 +39,10 @@ BASE_TS = 1_714_563_000_000  # 2024-05-01 11:30:00 UTC
 def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(name, partitions, 1)])[name].result(20)
-    deadline = time.monotonic() + 20
-    while len(admin.list_topics(name, timeout=10).topics[name].partitions) < partitions:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{name} never showed {partitions} partitions")
-        time.sleep(0.05)
+    waiting.wait_until(
+        lambda: len(admin.list_topics(name, timeout=10).topics[name].partitions) >= partitions,
+        f"{name} to show {partitions} partitions",
+    )
 
 
 def produce(bootstrap: str, topic: str, records: Sequence[dict[str, Any]]) -> None:
@@ -293,8 +292,7 @@ async def test_filter_substring_and_regex_while_tailing(embedded: EmbeddedBroker
         pane.log_widget.focus()
         pane.log_widget.move_cursor(1)
         await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen), "detail")
+        await screen_after(pilot, "enter", RecordDetailScreen, "detail")
         value = app.screen.query_one("#detail-value", Static).visual
         assert isinstance(value, Content) and value.plain == "a red apple pie"
         assert [(span.start, span.end, span.style) for span in value.spans] == [(6, 11, "reverse")]

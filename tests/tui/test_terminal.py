@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from terminal import KWB, TMUX_REASON, Terminal, no_traceback, tmux_missing, workbench_env
+from waiting import polling, wait_until
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON)]
 TOPIC = "e2e-orders"
@@ -45,11 +46,9 @@ def write(term: Terminal, text: str, timeout: float = 15.0) -> None:
     time.sleep(GAP)
     before = term.screen().count(text)
     term.type(text)
-    deadline = time.monotonic() + timeout
-    while (screen := term.screen()).count(text) <= before:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{text!r} typed but not shown after {timeout:.0f} s:\n{screen}")
-        time.sleep(0.05)
+    pauses = polling(f"{text!r}, typed, on the screen", timeout, showing=term.screen)
+    while term.screen().count(text) <= before:
+        time.sleep(next(pauses))
     time.sleep(GAP)
 
 
@@ -68,11 +67,7 @@ def listening(port: int) -> bool:
 
 
 def wait_closed(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while listening(port):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the embedded broker still listens on {port} after quitting")
-        time.sleep(0.1)
+    wait_until(lambda: not listening(port), f"the embedded broker to close port {port}", timeout)
 
 
 def retention_on_broker(port: int) -> str | None:
@@ -96,14 +91,15 @@ def show_pane(term: Terminal, key: str, shown: str) -> None:
 
 def wait_row(term: Terminal, name: str, timeout: float = 15.0) -> str:
     """The screen once a table shows a row for `name` (a line that starts with it)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = term.screen()
-        if any(line.strip(" │").startswith(f"{name} ") for line in screen.splitlines()):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no row {name!r} after {timeout:.0f} s:\n{screen}")
-        time.sleep(0.05)
+    pauses = polling(f"a row {name!r}", timeout, showing=term.screen)
+    while not has_row(screen := term.screen(), name):
+        time.sleep(next(pauses))
+    return screen
+
+
+def has_row(screen: str, name: str) -> bool:
+    """A line of `screen` starts with `name` (inside a table's border or not)."""
+    return any(line.strip(" │").startswith(f"{name} ") for line in screen.splitlines())
 
 
 def click_on(term: Terminal, text: str) -> None:
@@ -122,19 +118,20 @@ def click_on(term: Terminal, text: str) -> None:
 def focus_row(term: Terminal, name: str, header: str, timeout: float = 10.0) -> None:
     """Move a table's cursor (on its first row) down to the row of `name`; the table is the
     one under the line starting with `header` (inside a dialog's border or not)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = [line.strip(" │") for line in term.screen().splitlines()]
-        top = next((i for i, row in enumerate(rows) if row.startswith(f"{header} ")), None)
-        if top is not None:
-            below = rows[top + 1 :]
-            index = next((i for i, row in enumerate(below) if row.startswith(f"{name} ")), None)
-            if index is not None:
-                press(term, *["Down"] * index)
-                return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no row {name!r} under {header!r}:\n{term.screen()}")
-        time.sleep(0.05)
+    pauses = polling(f"a row {name!r} under {header!r}", timeout, showing=term.screen)
+    while (index := rows_below(term.screen(), header, name)) is None:
+        time.sleep(next(pauses))
+    press(term, *["Down"] * index)
+
+
+def rows_below(screen: str, header: str, name: str) -> int | None:
+    """How many rows the row of `name` is below the first row under `header`, if shown."""
+    rows = [line.strip(" │") for line in screen.splitlines()]
+    top = next((i for i, row in enumerate(rows) if row.startswith(f"{header} ")), None)
+    if top is None:
+        return None
+    below = rows[top + 1 :]
+    return next((i for i, row in enumerate(below) if row.startswith(f"{name} ")), None)
 
 
 def test_launch_create_produce_tail_edit_retention_quit(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from workbench_pilot import (
     press_until,
+    screen_after,
     wait_connected,
     wait_focused,
     wait_until,
@@ -103,10 +104,7 @@ async def open_configs(
 ) -> tuple[EditConfigsScreen, DataTable[object]]:
     """`e` on the topic under the cursor: the configs dialog and its table, once it lists
     the topic's configs."""
-    await pilot.press("e")
-    await wait_until(pilot, lambda: isinstance(app.screen, EditConfigsScreen), "the dialog")
-    dialog = app.screen
-    assert isinstance(dialog, EditConfigsScreen)
+    dialog = await screen_after(pilot, "e", EditConfigsScreen, "the dialog")
     configs = dialog.query_one("#configs-table", DataTable)
     await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
     return dialog, configs
@@ -164,8 +162,7 @@ async def test_create_topic_through_the_dialog(embedded: EmbeddedBroker) -> None
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "aaa", "zzz")
-        await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
+        await screen_after(pilot, "c", CreateTopicScreen, "the dialog")
         await type_in_turn(pilot, "orders", "3", "1", "retention.ms=3600000")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not isinstance(app.screen, CreateTopicScreen), "closing")
@@ -184,9 +181,7 @@ async def test_refused_replication_factor_keeps_the_dialog_open(embedded: Embedd
         await wait_connected(pilot, app)
         # The pane's keys work once the focus is in it (it moves a moment after the key).
         await press_until(pilot, "2", lambda: app.focused is table(app), "the topic list")
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
-        dialog = app.screen
+        dialog = await screen_after(pilot, "n", CreateTopicScreen, "the dialog")
         await type_in_turn(pilot, "events", "2", "3")
         await pilot.press("enter")
         error = dialog.query_one("#create-error", Static)
@@ -213,8 +208,7 @@ async def test_a_bad_config_line_is_explained_before_anything_is_sent(
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot, app)
         await press_until(pilot, "2", lambda: app.focused is table(app), "the topic list")
-        await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
+        await screen_after(pilot, "c", CreateTopicScreen, "the dialog")
         await type_in_turn(pilot, "t1", "", "", "retention.ms")
         await pilot.press("ctrl+s")
         error = app.screen.query_one("#create-error", Static)
@@ -351,8 +345,7 @@ async def test_delete_asks_first(embedded: EmbeddedBroker) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "keep", "scratch")
         await select(pilot, app, "scratch")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
         assert "scratch" in status_text(app.screen, "#confirm-title")
         await pilot.press("n")
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "backing out")
@@ -362,8 +355,7 @@ async def test_delete_asks_first(embedded: EmbeddedBroker) -> None:
             pilot, "escape", lambda: not isinstance(app.screen, TopicDetailScreen), "closed"
         )
         assert "scratch" in topic_names(embedded)
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
         await pilot.press("y")
         await wait_until(pilot, lambda: "scratch" not in shown(app), "the topic to go")
         assert shown(app) == ["keep"]
@@ -379,8 +371,7 @@ async def test_delete_on_another_cluster_wants_the_name_typed(
     app = external_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "prod-orders")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
         assert "y" not in app.screen.active_bindings, "no `y Yes` in the footer here"
         typed = await wait_focused(pilot, "confirm-typed")
         assert isinstance(typed, Input)
@@ -466,16 +457,13 @@ async def test_add_partitions_and_the_refused_decrease(embedded: EmbeddedBroker)
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "grow")
-        await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, AddPartitionsScreen), "dialog")
+        await screen_after(pilot, "p", AddPartitionsScreen, "dialog")
         count = await wait_focused(pilot, "partitions-count")
         assert isinstance(count, Input) and count.value == "3", "one more, ready to change"
         await pilot.press("4", "enter")
         await wait_until(pilot, lambda: cell(app, "grow", "partitions") == "4", "4 partitions")
         assert embedded.call(lambda: embedded.state.topics["grow"].partitions) == 4
-        await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, AddPartitionsScreen), "dialog")
-        dialog = app.screen
+        dialog = await screen_after(pilot, "p", AddPartitionsScreen, "dialog")
         await wait_focused(pilot, "partitions-count")
         await pilot.press("2", "enter")
         error = dialog.query_one("#partitions-error", Static)
@@ -502,8 +490,7 @@ async def test_partition_detail_shows_offsets(embedded: EmbeddedBroker) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "trades")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TopicDetailScreen), "the detail")
+        await screen_after(pilot, "enter", TopicDetailScreen, "the detail")
         partitions = app.screen.query_one("#detail-partitions", DataTable)
 
         def row(partition: int) -> list[str]:
@@ -550,10 +537,7 @@ async def test_refusals_read_as_kafka_wrote_them_on_another_cluster(
     app = external_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "orders")
-        await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CreateTopicScreen), "the dialog")
-        dialog = app.screen
-        assert isinstance(dialog, CreateTopicScreen)
+        dialog = await screen_after(pilot, "c", CreateTopicScreen, "the dialog")
         error = dialog.query_one("#create-error", Static)
         refusals = [
             (("orders", "", ""), "", "TOPIC_ALREADY_EXISTS: Topic 'orders' already exists."),
@@ -594,8 +578,7 @@ async def test_a_topic_gone_behind_the_dialog_is_reported_not_crashed_on(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "a", "b")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
         embedded.call(lambda: embedded.state.delete_topic("a"))  # someone else was quicker
         await pilot.press("y")
         await wait_until(
@@ -651,8 +634,7 @@ async def test_switching_clusters_forgets_the_old_clusters_topics(
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "orders")
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "profiles")
+        await screen_after(pilot, "ctrl+o", ProfilesScreen, "profiles")
         await wait_until(pilot, lambda: isinstance(app.focused, OptionList), "the profiles list")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.workbench.profile.name == "gone", "the switch")

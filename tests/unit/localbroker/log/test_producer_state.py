@@ -80,12 +80,14 @@ def test_in_sequence_batches_are_appended(log: Log) -> None:
 
 
 def test_retry_of_any_of_the_last_five_batches_is_a_duplicate(log: Log) -> None:
+    """Kafka caches a producer's last five batches: a retry of any of them is answered with
+    the original's offsets; a retry of the sixth-newest is no longer recognised."""
     for sequence in range(0, 14, 2):  # seven batches of two records
         log.append(header(sequence, count=2))
-    assert MAX_CACHED_BATCHES == 5
     for n, sequence in enumerate(range(4, 14, 2)):
         duplicate = log.append(header(sequence, count=2))
         assert duplicate == BatchMetadata(sequence, sequence + 1, 4 + 2 * n, 5 + 2 * n, NOW)
+    assert refused(log, header(2, count=2)).code == ErrorCode.out_of_order_sequence_number
     assert log.end == 14  # nothing was appended again
 
 

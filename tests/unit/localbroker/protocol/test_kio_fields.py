@@ -1,18 +1,13 @@
-"""The private parts of dependencies the project relies on, each behind one adapter module,
-checked against the installed versions: an upgrade that changes one fails here, by name,
-instead of somewhere in the middle of a request."""
+"""kio's private introspection, read only in localbroker/protocol/kio_fields.py, checked against
+the installed kio: an upgrade that changes it fails here, by name."""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.client import AIOKafkaClient
 from kio.schema.api_versions.v3.response import ApiVersionsResponse
 from kio.schema.metadata.v12.request import MetadataRequest
 from kio.schema.metadata.v12.response import MetadataResponse
 
 from localbroker.protocol.kio_fields import FieldKind, field_shapes
-from tui.kafka.aiokafka_private import client_of
 
 
 def test_kio_fields_reads_every_kind_of_field() -> None:
@@ -33,14 +28,3 @@ def test_kio_fields_reads_every_kind_of_field() -> None:
     versions = {shape.field.name: shape for shape in field_shapes(ApiVersionsResponse)}
     assert not versions["api_keys"].tagged
     assert versions["supported_features"].tagged and versions["finalized_features_epoch"].tagged
-
-
-async def test_aiokafka_clients_keep_their_client_where_the_adapter_looks() -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9")
-    consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:9")
-    try:
-        assert isinstance(client_of(admin), AIOKafkaClient)
-        assert isinstance(client_of(consumer), AIOKafkaClient)
-    finally:
-        await admin.close()
-        await consumer.stop()
