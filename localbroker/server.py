@@ -28,7 +28,7 @@ from .protocol.codec import (
     encode_response,
     response_schema,
 )
-from .protocol.framing import FrameDecoder, FrameError
+from .protocol.framing import FrameDecoder, FrameError, ReadBuffer
 from .protocol.names import ApiKey, api_name
 
 if TYPE_CHECKING:
@@ -75,7 +75,9 @@ class Connection(asyncio.BufferedProtocol):
 
     def __init__(self, server: KafkaServer) -> None:
         self._server = server
-        self._decoder = FrameDecoder(server.state.config.socket_request_max_bytes)
+        self._decoder = FrameDecoder(
+            server.state.config.socket_request_max_bytes, server.read_buffer
+        )
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._writable = asyncio.Event()
@@ -168,6 +170,7 @@ class KafkaServer:
     def __init__(self, state: BrokerState) -> None:
         self.state = state
         self.connections: set[Connection] = set()
+        self.read_buffer = ReadBuffer()
         self._server: asyncio.Server | None = None
         self._supported = supported_versions()
 
