@@ -4,6 +4,15 @@ Each connection serves its requests one at a time, as Kafka's socket server does
 channel until the response is sent), so responses leave in request order and a long-polling
 fetch holds back only its own connection. Anything a peer sends that is not a valid request
 ends in an error response or a closed connection; it never reaches the rest of the broker.
+
+No connection can hold the others up. A connection yields to the event loop after every
+request while it has more waiting, since a handler that does not await (an acks=0 produce)
+would otherwise run a whole pipeline back to back: every other socket, the accept queue and
+the group coordinator's timer wait meanwhile. Reading stops while a connection has whole
+requests waiting (Kafka mutes a channel while its request is in flight), so read-ahead is one
+socket read, and a client that does not read its answers stops being read: its unsent answers
+stop at the transport's high-water mark and its requests stay in the kernel, where TCP pushes
+back on it.
 """
 
 from __future__ import annotations
@@ -36,7 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PAUSE_READING_BYTES = 64 * 1024 * 1024
 _CLOSE = object()
 
 
@@ -107,7 +115,7 @@ class Connection(asyncio.BufferedProtocol):
             return
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
-        if self._decoder.buffered_bytes > _PAUSE_READING_BYTES and self._transport:
+        if self._decoder.pending_frames and not self._reading_paused and self._transport:
             self._transport.pause_reading()
             self._reading_paused = True
 
@@ -157,6 +165,8 @@ class Connection(asyncio.BufferedProtocol):
                     self._transport.writelines(response)
                     if not self._writable.is_set():
                         await self._writable.wait()
+                if self._decoder.pending_frames:
+                    await asyncio.sleep(0)  # the other connections' turn
         except asyncio.CancelledError:
             pass
         except Exception:
