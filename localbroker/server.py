@@ -13,18 +13,27 @@ requests waiting (Kafka mutes a channel while its request is in flight), so read
 socket read, and a client that does not read its answers stops being read: its unsent answers
 stop at the transport's high-water mark and its requests stay in the kernel, where TCP pushes
 back on it.
+
+Accepting is this module's own loop rather than asyncio's server, so that it can stop at
+`max.connections` (new connections wait in the listen backlog, as with Kafka) and refuse a
+connection it has no descriptor for instead of leaving it waiting (descriptors.py).
+`connection_quotas.py` holds the limits; this module applies them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import logging
+import socket
 import time
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
+from . import descriptors
+from .connection_quotas import ConnectionQuotas, IdleExpiry
 from .errors import KafkaError
 from .handlers import HANDLERS, RequestContext, supported_versions
 from .protocol.build import build
@@ -46,6 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CLOSE = object()
+_BACKLOG = 1024
+_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+_ACCEPT_RETRY_S = 0.1
 
 
 def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | None:
@@ -92,7 +104,12 @@ class Connection(asyncio.BufferedProtocol):
         self._writable.set()
         self._reading_paused = False
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.peer: tuple[str, int] = ("", 0)
+
+    @property
+    def made(self) -> bool:
+        return self._transport is not None
 
     # -- asyncio protocol callbacks -----------------------------------------------------
 
@@ -100,13 +117,15 @@ class Connection(asyncio.BufferedProtocol):
         self._transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername") or ("", 0)
         self.peer = (str(peer[0]), int(peer[1]))
-        self._server.connections.add(self)
-        self._task = asyncio.get_running_loop().create_task(self._serve())
+        self._loop = asyncio.get_running_loop()
+        self._server.connection_made(self)
+        self._task = self._loop.create_task(self._serve())
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._decoder.get_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
+        self._active()
         try:
             self._decoder.buffer_updated(nbytes)
         except FrameError as exc:
@@ -123,7 +142,7 @@ class Connection(asyncio.BufferedProtocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._server.connections.discard(self)
+        self._server.connection_lost(self)
         if self._task is not None:
             self._task.cancel()
         if self._waiter is not None and not self._waiter.done():
@@ -141,6 +160,11 @@ class Connection(asyncio.BufferedProtocol):
     def close(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.close()
+
+    def _active(self) -> None:
+        """Bytes moved: the connection is not idle (connections.max.idle.ms)."""
+        assert self._loop is not None
+        self._server.idle.touch(self, self._loop.time())
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -163,6 +187,7 @@ class Connection(asyncio.BufferedProtocol):
                     return
                 if response is not None:
                     self._transport.writelines(response)
+                    self._active()
                     if not self._writable.is_set():
                         await self._writable.wait()
                 if self._decoder.pending_frames:
@@ -181,24 +206,126 @@ class KafkaServer:
         self.state = state
         self.connections: set[Connection] = set()
         self.read_buffer = ReadBuffer()
-        self._server: asyncio.Server | None = None
+        self.quotas = ConnectionQuotas(state.config)
+        self.idle: IdleExpiry[Connection] = IdleExpiry(self.quotas.limits.max_idle_ms)
+        self._slot_freed = asyncio.Event()
+        self._listeners: list[socket.socket] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reserve: descriptors.Reserve | None = None
+        self._refusals = descriptors.RefusalLog()
         self._supported = supported_versions()
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Listen on `host`:`port` (every address it resolves to) and start accepting."""
+        descriptors.raise_soft_limit()
+        self._reserve = descriptors.Reserve()
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: Connection(self), host, port, reuse_address=True, backlog=1024
-        )
-        sockname = self._server.sockets[0].getsockname()
+        try:
+            self._listeners = await _listen(host, port)
+        except BaseException:
+            self._reserve.close()
+            raise
+        self._tasks = [loop.create_task(self._accept(listener)) for listener in self._listeners]
+        if self.idle.enabled:
+            self._tasks.append(loop.create_task(self._close_idle()))
+        sockname = self._listeners[0].getsockname()
         return str(sockname[0]), int(sockname[1])
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for listener in self._listeners:
+            listener.close()
         for connection in list(self.connections):
             connection.close()
-        if self._server is not None:
-            await self._server.wait_closed()
+        if self._reserve is not None:
+            self._reserve.close()
+
+    # -- accepting --------------------------------------------------------------------------
+
+    async def _accept(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            while not self.quotas.slot_available():  # max.connections: leave them queued
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            try:
+                sock, address = await loop.sock_accept(listener)
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_DESCRIPTORS:
+                    log.warning("accepting a connection failed: %s", exc)
+                elif self._refuse_one(listener, exc):
+                    continue
+                await asyncio.sleep(_ACCEPT_RETRY_S)
+                continue
+            await self._admit(sock, str(address[0]))
+
+    async def _admit(self, sock: socket.socket, address: str) -> None:
+        limit = self.quotas.admit(address)
+        if limit is not None:
+            log.info(
+                "Rejected connection from %s, address already has the configured maximum"
+                " of %d connections.",
+                address,
+                limit,
+            )
+            sock.close()
+            return
+        connection = Connection(self)
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(lambda: connection, sock)
+        except OSError as exc:
+            log.info("connection from %s failed as it opened: %s", address, exc)
+            sock.close()
+            if not connection.made:
+                self.quotas.release(address)
+
+    def _refuse_one(self, listener: socket.socket, error: OSError) -> bool:
+        """With every descriptor taken, take the waiting connection with the reserved one
+        and close it; False when even that fails."""
+        assert self._reserve is not None
+        self._reserve.lend()
+        try:
+            sock, address = listener.accept()
+            sock.close()
+        except OSError:
+            self._refusals.refused(None, error)
+            return False
+        finally:
+            self._reserve.restore()
+        self._refusals.refused(str(address[0]), error)
+        return True
+
+    async def _close_idle(self) -> None:
+        """Close connections that moved no bytes for connections.max.idle.ms, oldest first."""
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self.idle.next_deadline()
+            delay = self.idle.max_idle if deadline is None else deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            for connection in self.idle.expired(loop.time()):
+                log.debug(
+                    "closing connection from %s:%d: idle for more than %d ms"
+                    " (connections.max.idle.ms)",
+                    *connection.peer,
+                    self.idle.max_idle * 1000,
+                )
+                connection.close()
+
+    def connection_made(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        self.idle.touch(connection, asyncio.get_running_loop().time())
+
+    def connection_lost(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        self.idle.forget(connection)
+        self.quotas.release(connection.peer[0])
+        self._slot_freed.set()
+
+    # -- serving ----------------------------------------------------------------------------
 
     async def dispatch(self, frame: bytes | bytearray, connection: Connection) -> Any:
         """The encoded response to `frame`, None when none is due, or _CLOSE."""
@@ -255,3 +382,30 @@ class KafkaServer:
         if body is None:
             return _CLOSE
         return encode_response(exc.correlation_id, body)
+
+
+async def _listen(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address `host` resolves to (all interfaces when empty),
+    the later ones on the port the first got when `port` is 0, as a listener has one port."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )
+    listeners: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            listener = socket.socket(family, kind, proto)
+            listeners.append(listener)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if len(listeners) > 1:
+                address = (address[0], listeners[0].getsockname()[1], *address[2:])
+            listener.bind(address)
+            listener.listen(_BACKLOG)
+            listener.setblocking(False)
+    except BaseException:
+        for listener in listeners:
+            listener.close()
+        raise
+    return listeners

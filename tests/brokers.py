@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -66,12 +67,23 @@ class BrokerProcess:
     """`python -m localbroker` in its own process, for SIGKILL and restart tests."""
 
     def __init__(
-        self, data_dir: Path, overrides: Mapping[str, str] | None = None, port: int = 0
+        self,
+        data_dir: Path,
+        overrides: Mapping[str, str] | None = None,
+        port: int = 0,
+        descriptor_limit: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.overrides = dict(overrides or {})
         self.port = port
+        self.descriptor_limit = descriptor_limit
+        """`ulimit -n` for the broker (soft and hard), to run it out of file descriptors."""
         self.process: subprocess.Popen[str] | None = None
+
+    def _limit_descriptors(self) -> None:
+        if self.descriptor_limit is not None:
+            limit = (self.descriptor_limit, self.descriptor_limit)
+            resource.setrlimit(resource.RLIMIT_NOFILE, limit)
 
     def start(self) -> BrokerProcess:
         self.process = subprocess.Popen(
@@ -79,6 +91,7 @@ class BrokerProcess:
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=self._limit_descriptors if self.descriptor_limit else None,
         )
         ready: Future[int] = Future()
 

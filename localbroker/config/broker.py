@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kio.schema.errors import ErrorCode
 
+from ..connection_quotas import ConnectionLimits
 from ..errors import KafkaError
 from ..log.log_config import LogConfig
 from ..protocol.names import ConfigSource
@@ -229,10 +230,12 @@ class BrokerConfig:
                 ErrorCode.invalid_request,
                 f"Cannot update these configs dynamically: {', '.join(refused)}",
             )
-        return {
+        updated = {
             name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
             for name, value in changes.items()
         }
+        ConnectionLimits.from_lookup(lambda name: updated.get(name) or self.value(name))
+        return updated
 
     # -- topic configs --------------------------------------------------------------------
 

@@ -1,20 +1,32 @@
-"""What a connection may cost the broker: memory per connection, memory per unfinished frame.
+"""Connections: what each may cost the broker, and the limits Kafka's settings put on them.
 
-The broker runs as its own process so its resident memory (VmRSS) can be read from /proc; each
-test compares it with the same broker before the connections it opens, so the interpreter's
-own size does not matter. A frame is proven read before the memory is measured: it shares one
-`send` with a small request whose answer comes back first.
+Memory: the broker runs as its own process so its resident memory (VmRSS) can be read from
+/proc; each test compares it with the same broker before the connections it opens, so the
+interpreter's own size does not matter. A frame is proven read before the memory is measured:
+it shares one `send` with a small request whose answer comes back first.
+
+Limits: max.connections, max.connections.per.ip (and its overrides), connections.max.idle.ms,
+and what happens when the broker runs out of file descriptors, each with raw sockets.
 """
 
 from __future__ import annotations
 
+import logging
+import select
 import struct
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
 from brokers import BrokerProcess
 from kio.schema.errors import ErrorCode
+from waiting import wait_until
 from wire import API_VERSIONS, RawClient, framed, request_body, request_bytes
+
+from localbroker.broker import LocalBroker
+from localbroker.errors import KafkaError
+from tui.embedded import EmbeddedBroker
 
 MIB = 1024 * 1024
 
@@ -65,3 +77,128 @@ def test_a_length_prefix_alone_does_not_allocate_its_frame(broker_process: Broke
         with RawClient(broker_process.bootstrap) as bystander:
             answered(bystander)
     assert grown < 50 * MIB, f"ten announced frames grew the broker by {grown / MIB:.0f} MiB"
+
+
+# -- limits -----------------------------------------------------------------------------------
+
+StartBroker = Callable[..., EmbeddedBroker]
+
+
+def readable(client: RawClient) -> bool:
+    """Whether the broker sent something (or closed) on `client`'s connection."""
+    return bool(select.select([client.sock], [], [], 0)[0])
+
+
+def test_max_connections_per_ip(
+    start_broker: StartBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The third connection from 127.0.0.1 is closed, with Kafka's log line; the first two
+    are served, and once one leaves a new one is served."""
+    broker = start_broker({"max.connections.per.ip": "2"})
+    caplog.set_level(logging.INFO, logger="localbroker.server")
+    with RawClient(broker.bootstrap) as first, RawClient(broker.bootstrap) as second:
+        answered(first)
+        answered(second)
+        with RawClient(broker.bootstrap) as third:
+            third.send(request_body(API_VERSIONS, 0, {}))
+            third.expect_closed()
+        answered(first)
+        assert (
+            "Rejected connection from 127.0.0.1, address already has the configured maximum"
+            " of 2 connections." in caplog.messages
+        )
+    with RawClient(broker.bootstrap) as again:
+        answered(again)
+
+
+def test_max_connections_per_ip_overrides(start_broker: StartBroker) -> None:
+    """max.connections.per.ip 0 with an override for 127.0.0.1 (by name: localhost) lets one
+    connection in from there."""
+    broker = start_broker(
+        {"max.connections.per.ip": "0", "max.connections.per.ip.overrides": "localhost:1"}
+    )
+    with RawClient(broker.bootstrap) as allowed:
+        answered(allowed)
+        with RawClient(broker.bootstrap) as refused:
+            refused.send(request_body(API_VERSIONS, 0, {}))
+            refused.expect_closed()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"max.connections.per.ip": "0"},
+            "max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides",
+        ),
+        (
+            {"max.connections.per.ip.overrides": "127.0.0.1"},
+            "Error parsing configuration property 'max.connections.per.ip.overrides'",
+        ),
+    ],
+)
+async def test_connection_limits_that_cannot_work_stop_the_start(
+    tmp_path: Path, config: dict[str, str], message: str
+) -> None:
+    with pytest.raises(KafkaError, match=message):
+        await LocalBroker(tmp_path, port=0, config=config).start()
+
+
+def test_max_connections_queues_new_connections(start_broker: StartBroker) -> None:
+    """With max.connections 3 and three open, a fourth connection waits unanswered (it is not
+    accepted) while the three are served; when one closes, the fourth is answered."""
+    broker = start_broker({"max.connections": "3"})
+    with ExitStack() as stack:
+        first, *others = [stack.enter_context(RawClient(broker.bootstrap)) for _ in range(3)]
+        for client in (first, *others):
+            answered(client)
+        fourth = stack.enter_context(RawClient(broker.bootstrap))
+        correlation_id = fourth.send(request_body(API_VERSIONS, 0, {}))
+        for _ in range(50):
+            answered(others[0])
+        assert not readable(fourth), "a fourth connection was served with max.connections 3"
+        first.sock.close()
+        assert fourth.recv(API_VERSIONS, 0, correlation_id).error_code == ErrorCode.none
+
+
+def test_idle_connections_are_closed(start_broker: StartBroker) -> None:
+    """connections.max.idle.ms 300: a connection that stays silent is closed, while another
+    that keeps making round trips all along stays open."""
+    broker = start_broker({"connections.max.idle.ms": "300"})
+    with RawClient(broker.bootstrap) as idle, RawClient(broker.bootstrap) as busy:
+        answered(idle)
+
+        def idle_closed() -> bool:
+            answered(busy)
+            return readable(idle)
+
+        wait_until(idle_closed, "the idle connection to be closed")
+        idle.expect_closed()
+        answered(busy)
+    server = broker._broker._server
+    wait_until(lambda: broker.call(lambda: len(server.connections)) == 0, "every connection gone")
+
+
+def test_out_of_descriptors_refuses_connections_and_says_so(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A broker allowed 200 descriptors takes connections until it has none left; the next
+    ones are accepted with its reserve descriptor and closed at once, with one warning for
+    the lot (not one per connection). Once connections leave, new ones are served."""
+    broker = BrokerProcess(tmp_path / "data", descriptor_limit=200).start()
+    try:
+        with ExitStack() as stack:
+            refused = 0
+            for _ in range(400):
+                client = stack.enter_context(RawClient(broker.bootstrap))
+                client.send(request_body(API_VERSIONS, 0, {}))
+                if client.recv_frame() is None:
+                    refused += 1
+            assert refused > 100
+        with RawClient(broker.bootstrap) as client:
+            answered(client)
+        warnings = [line for line in capfd.readouterr().err.splitlines() if "Refused" in line]
+        assert len(warnings) == 1, warnings
+        assert "Too many open files" in warnings[0] and "may open 200 file" in warnings[0]
+    finally:
+        broker.kill()
