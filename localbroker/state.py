@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from kio.schema.errors import ErrorCode
 
+from . import descriptors
 from .config.broker import BrokerConfig, Listener
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
@@ -182,6 +183,7 @@ class BrokerState:
             )
         overrides = self.config.validate_topic_configs(configs or {})
         record = TopicRecord(name, new_topic_id(), partitions, overrides, internal=internal)
+        descriptors.check_room_for(partitions)
         if validate_only:
             return record
         log_config = self.log_config(record)
@@ -239,6 +241,7 @@ class BrokerState:
             raise KafkaError(
                 ErrorCode.invalid_partitions, f"Topic already has {topic.partitions} partition(s)."
             )
+        descriptors.check_room_for(count - topic.partitions)
         if validate_only:
             return
         log_config = self.log_config(topic)

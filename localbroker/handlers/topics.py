@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 _DUPLICATE = KafkaError(ErrorCode.invalid_request, "Duplicate topic name.")
+MAX_PARTITIONS_PER_BATCH = 10_000
+"""Partitions one CreateTopics or CreatePartitions request may create in all (Kafka's
+ReplicationControlManager.MAX_PARTITIONS_PER_BATCH, KAFKA-17870 and KAFKA-19673)."""
+_TOO_MANY = KafkaError(
+    ErrorCode.policy_violation, "Excessively large number of partitions per request."
+)
 
 
 def _error(exc: KafkaError) -> dict[str, Any]:
@@ -71,8 +77,31 @@ def _created(state: BrokerState, record: TopicRecord) -> dict[str, Any]:
     }
 
 
+def _requested_partitions(state: BrokerState, topics: Any) -> int:
+    """Partitions a CreateTopics request asks for in all, counted as Kafka counts them."""
+    total = 0
+    for topic in topics:
+        if topic.assignments:
+            total += len(topic.assignments)
+        elif topic.num_partitions == -1:
+            total += state.config.num_partitions
+        elif topic.num_partitions > 0:
+            total += topic.num_partitions
+    return total
+
+
+def _added_partitions(state: BrokerState, topics: Any) -> int:
+    """Partitions a CreatePartitions request would add to existing topics, in all."""
+    existing = {t.name: state.topics[t.name].partitions for t in topics if t.name in state.topics}
+    return sum(max(t.count - existing[t.name], 0) for t in topics if t.name in existing)
+
+
 @handles(ApiKey.CREATE_TOPICS, 2, 7)
 def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if _requested_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
+        refused = {"topic_id": None, "configs": None, **_error(_TOO_MANY)}
+        results = [{"name": topic.name, **refused} for topic in request.topics]
+        return ctx.respond({"throttle_time": 0, "topics": results})
     counts = Counter(topic.name for topic in request.topics)
     results = []
     for topic in request.topics:
@@ -117,6 +146,9 @@ def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 
 @handles(ApiKey.CREATE_PARTITIONS, 0, 3)
 def create_partitions(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if _added_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
+        results = [{"name": topic.name, **_error(_TOO_MANY)} for topic in request.topics]
+        return ctx.respond({"throttle_time": 0, "results": results})
     counts = Counter(topic.name for topic in request.topics)
     results = []
     for topic in request.topics:
