@@ -29,17 +29,21 @@ _FINAL_EPOCH = -1
 class _Read:
     """One pass over the requested partitions; re-run when data arrives during a long poll."""
 
-    def __init__(self, state: BrokerState, ctx: RequestContext, request: Any) -> None:
+    def __init__(
+        self, state: BrokerState, ctx: RequestContext, request: Any, max_bytes: int
+    ) -> None:
         self.state = state
         self.by_id = ctx.api_version >= 13
         self.read_committed = request.isolation_level == IsolationLevel.READ_COMMITTED
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0
-        self.responses = self._run(request)
+        self.responses = self._run(request, max_bytes)
 
-    def _run(self, request: Any) -> list[dict[str, Any]]:
-        remaining = request.max_bytes
+    def _run(self, request: Any, max_bytes: int) -> list[dict[str, Any]]:
+        """Partitions in request order on one budget: only the first with data may exceed
+        it, by returning its first batch whole (KIP-74, ReplicaManager.readFromLog)."""
+        remaining = max_bytes
         min_one = True
         responses = []
         for topic in request.topics:
@@ -142,12 +146,15 @@ async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         return ctx.respond(
             {"throttle_time": 0, "error_code": session_error, "session_id": 0, "responses": []}
         )
+    # The broker's fetch.max.bytes caps what a request may ask for, as in Kafka's KafkaApis.
+    max_bytes = min(request.max_bytes, state.config.int_value("fetch.max.bytes"))
+    min_bytes = min(request.min_bytes, max_bytes)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait.total_seconds()
     while True:
-        read = _Read(state, ctx, request)
+        read = _Read(state, ctx, request, max_bytes)
         remaining = deadline - loop.time()
-        if read.total >= request.min_bytes or read.errors or remaining <= 0 or not read.logs:
+        if read.total >= min_bytes or read.errors or remaining <= 0 or not read.logs:
             break
         await _wait_for_data(read.logs, remaining)
     return ctx.respond(
