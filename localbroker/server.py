@@ -346,28 +346,22 @@ class KafkaServer:
             result = handler.function(self.state, context, request.body)
             if asyncio.iscoroutine(result):
                 result = await result
+            if context.close_connection:
+                return _CLOSE
+            return None if result is None else encode_response(header.correlation_id, result)
         except KafkaError as exc:
             log.info("%s from %s:%d failed: %s", api_name(header.api_key), *connection.peer, exc)
-            result = _error_response(header.api_key, header.api_version, exc.code)
-            if result is None:
-                return _CLOSE
-        except Exception:
+            error = exc.code
+        except Exception:  # a handler's bug, or an answer it built that does not encode
             log.exception(
                 "%s v%d from %s:%d failed",
                 api_name(header.api_key),
                 header.api_version,
                 *connection.peer,
             )
-            result = _error_response(
-                header.api_key, header.api_version, ErrorCode.unknown_server_error
-            )
-            if result is None:
-                return _CLOSE
-        if context.close_connection:
-            return _CLOSE
-        if result is None:
-            return None
-        return encode_response(header.correlation_id, result)
+            error = ErrorCode.unknown_server_error
+        result = _error_response(header.api_key, header.api_version, error)
+        return _CLOSE if result is None else encode_response(header.correlation_id, result)
 
     def _refuse(self, exc: RequestError, connection: Connection) -> Any:
         if exc.api_key == ApiKey.API_VERSIONS:
