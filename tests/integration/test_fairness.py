@@ -12,17 +12,15 @@ import selectors
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from brokers import BrokerProcess
 from kio.schema.errors import ErrorCode
-from waiting import wait_until
+from waiting import in_background, wait_until
 from wire import (
     API_VERSIONS,
-    TIMEOUT,
     RawClient,
     framed,
     parse_response,
@@ -64,28 +62,6 @@ def fetch_request(topic: str, max_bytes: int) -> Any:
         "forgotten_topics_data": [],
     }
     return request_body(FETCH, 12, data)
-
-
-@contextmanager
-def in_background(target: Any) -> Iterator[threading.Thread]:
-    """`target` in a thread that must have finished (bounded) when the block ends."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            target()
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.join(TIMEOUT * 4)
-    assert not thread.is_alive(), "the background client never finished"
-    if failures:
-        raise failures[0]
 
 
 def test_a_pipelined_flood_does_not_starve_another_connection(
