@@ -173,17 +173,23 @@ def test_a_large_frame_arriving_in_small_reads_is_whole() -> None:
     assert drain(decoder) == [payload, b"next"]
 
 
-def peak_allocation(action: Callable[[], object]) -> int:
-    """The most memory Python had allocated at once while `action` ran, over what it had."""
+def allocations(action: Callable[[], object]) -> tuple[int, int]:
+    """Memory Python allocated while `action` ran, over what it had: at the most, and still
+    held afterwards (what `action` returned included)."""
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
-        action()
-        _, peak = tracemalloc.get_traced_memory()
+        kept = action()
+        current, peak = tracemalloc.get_traced_memory()
+        del kept
     finally:
         tracemalloc.stop()
-    return peak - before
+    return peak - before, current - before
+
+
+def peak_allocation(action: Callable[[], object]) -> int:
+    return allocations(action)[0]
 
 
 def test_an_announced_frame_is_not_allocated_before_its_bytes_arrive() -> None:
@@ -206,3 +212,18 @@ def test_decoders_between_frames_hold_no_read_buffer() -> None:
         return decoders
 
     assert peak_allocation(serve_a_thousand) < 1000 * 2048
+
+
+def test_decoders_hold_nothing_after_a_large_frame() -> None:
+    """Ten connections that each received a 1 MB request, since handled, hold no buffer."""
+    shared = ReadBuffer()
+    request = frame_bytes(bytes(1 << 20))
+
+    def serve_ten() -> list[FrameDecoder]:
+        decoders = [FrameDecoder(2 << 20, shared) for _ in range(10)]
+        for decoder in decoders:
+            feed_via_buffers(decoder, request, 64 * 1024)
+            assert [len(frame) for frame in drain(decoder)] == [1 << 20]
+        return decoders
+
+    assert allocations(serve_ten)[1] < 10 * 2048
