@@ -183,7 +183,8 @@ class BrokerState:
             )
         overrides = self.config.validate_topic_configs(configs or {})
         record = TopicRecord(name, new_topic_id(), partitions, overrides, internal=internal)
-        descriptors.check_room_for(partitions)
+        if not internal:  # the broker's own topics may use the headroom kept for it
+            descriptors.check_room_for(partitions)
         if validate_only:
             return record
         log_config = self.log_config(record)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from brokers import BrokerProcess
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kio.schema.errors import ErrorCode
 from wire import RawClient
@@ -115,5 +116,27 @@ def test_partitions_beyond_the_descriptor_limit_are_refused(tmp_path: Path) -> N
         assert sorted(p.name for p in (tmp_path / "data").glob("narrow-*")) == [
             f"narrow-{i}" for i in range(3)
         ]
+    finally:
+        broker.kill()
+
+
+def test_the_offsets_topic_may_use_the_headroom(tmp_path: Path) -> None:
+    """The headroom is kept for the broker's own needs: with clients' topics taking all but
+    it, a consumer group still gets its __consumer_offsets (50 partitions) and commits."""
+    broker = BrokerProcess(tmp_path / "data", descriptor_limit=240).start()
+    try:
+        [created] = create_topics(broker.bootstrap, [topic("wide", 120)])
+        assert created.error_code == ErrorCode.none
+        [refused] = create_topics(broker.bootstrap, [topic("more", 50)])
+        assert refused.error_code == ErrorCode.policy_violation
+        consumer = Consumer(
+            {"bootstrap.servers": broker.bootstrap, "group.id": "g", "enable.auto.commit": False}
+        )
+        try:
+            consumer.commit(offsets=[TopicPartition("wide", 0, 7)], asynchronous=False)
+            [committed] = consumer.committed([TopicPartition("wide", 0)], timeout=30)
+        finally:
+            consumer.close()
+        assert committed.offset == 7
     finally:
         broker.kill()
