@@ -93,8 +93,10 @@ def _api_versions_fallback(correlation_id: int) -> list[Any]:
 class Connection(asyncio.BufferedProtocol):
     """One client connection: frames in, responses out, strictly in order."""
 
-    def __init__(self, server: KafkaServer) -> None:
+    def __init__(self, server: KafkaServer, peer: tuple[str, int]) -> None:
         self._server = server
+        self.peer = peer
+        """The client's address and port, as accepted (and as connection quotas count it)."""
         self._decoder = FrameDecoder(
             server.state.config.socket_request_max_bytes, server.read_buffer
         )
@@ -105,7 +107,6 @@ class Connection(asyncio.BufferedProtocol):
         self._reading_paused = False
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.peer: tuple[str, int] = ("", 0)
 
     @property
     def made(self) -> bool:
@@ -115,8 +116,6 @@ class Connection(asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername") or ("", 0)
-        self.peer = (str(peer[0]), int(peer[1]))
         self._loop = asyncio.get_running_loop()
         self._server.connection_made(self)
         self._task = self._loop.create_task(self._serve())
@@ -208,8 +207,10 @@ class KafkaServer:
         self.read_buffer = ReadBuffer()
         self.quotas = ConnectionQuotas(state.config)
         self.idle: IdleExpiry[Connection] = IdleExpiry(self.quotas.limits.max_idle_ms)
-        self._slot_freed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._listeners: list[socket.socket] = []
+        self._accepting = False
+        self._opening: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._reserve: descriptors.Reserve | None = None
         self._refusals = descriptors.RefusalLog()
@@ -219,24 +220,27 @@ class KafkaServer:
         """Listen on `host`:`port` (every address it resolves to) and start accepting."""
         descriptors.raise_soft_limit()
         self._reserve = descriptors.Reserve()
-        loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         try:
             self._listeners = await _listen(host, port)
         except BaseException:
             self._reserve.close()
             raise
-        self._tasks = [loop.create_task(self._accept(listener)) for listener in self._listeners]
+        self._accept_when_ready()
         if self.idle.enabled:
-            self._tasks.append(loop.create_task(self._close_idle()))
+            self._tasks.append(self._loop.create_task(self._close_idle()))
         sockname = self._listeners[0].getsockname()
         return str(sockname[0]), int(sockname[1])
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        self._stop_accepting()
+        tasks = [*self._tasks, *self._opening]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for listener in self._listeners:
             listener.close()
+        self._listeners = []
         for connection in list(self.connections):
             connection.close()
         if self._reserve is not None:
@@ -244,54 +248,85 @@ class KafkaServer:
 
     # -- accepting --------------------------------------------------------------------------
 
-    async def _accept(self, listener: socket.socket) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            while not self.quotas.slot_available():  # max.connections: leave them queued
-                self._slot_freed.clear()
-                await self._slot_freed.wait()
-            try:
-                sock, address = await loop.sock_accept(listener)
-            except OSError as exc:
-                if exc.errno not in _OUT_OF_DESCRIPTORS:
-                    log.warning("accepting a connection failed: %s", exc)
-                elif self._refuse_one(listener, exc):
-                    continue
-                await asyncio.sleep(_ACCEPT_RETRY_S)
-                continue
-            await self._admit(sock, str(address[0]))
+    def _accept_when_ready(self) -> None:
+        """Watch the listening sockets (a reader each, kept until accepting stops)."""
+        assert self._loop is not None
+        if not self._accepting:
+            for listener in self._listeners:
+                self._loop.add_reader(listener.fileno(), self._accept, listener)
+            self._accepting = True
 
-    async def _admit(self, sock: socket.socket, address: str) -> None:
-        limit = self.quotas.admit(address)
+    def _stop_accepting(self) -> None:
+        if self._accepting and self._loop is not None:
+            for listener in self._listeners:
+                self._loop.remove_reader(listener.fileno())
+            self._accepting = False
+
+    def _accept(self, listener: socket.socket) -> None:
+        """Take the connections waiting on `listener` (as many as the backlog holds)."""
+        for _ in range(_BACKLOG):
+            if not self.quotas.slot_available():  # max.connections: the rest wait queued
+                self._stop_accepting()
+                return
+            try:
+                sock, address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in _OUT_OF_DESCRIPTORS:
+                    refused = self._refuse_one(listener, exc)
+                    if refused is not None:  # one refused, or none was waiting after all
+                        if refused:
+                            continue
+                        return
+                else:
+                    log.warning("accepting a connection failed: %s", exc)
+                self._stop_accepting()  # look again in a moment, not in a busy loop
+                assert self._loop is not None
+                self._loop.call_later(_ACCEPT_RETRY_S, self._accept_when_ready)
+                return
+            self._admit(sock, (str(address[0]), int(address[1])))
+
+    def _admit(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        limit = self.quotas.admit(peer[0])
         if limit is not None:
             log.info(
                 "Rejected connection from %s, address already has the configured maximum"
                 " of %d connections.",
-                address,
+                peer[0],
                 limit,
             )
             sock.close()
             return
-        connection = Connection(self)
+        assert self._loop is not None
+        opening = self._loop.create_task(self._open(Connection(self, peer), sock))
+        self._opening.add(opening)
+        opening.add_done_callback(self._opening.discard)
+
+    async def _open(self, connection: Connection, sock: socket.socket) -> None:
+        sock.setblocking(False)
         try:
             await asyncio.get_running_loop().connect_accepted_socket(lambda: connection, sock)
         except OSError as exc:
-            log.info("connection from %s failed as it opened: %s", address, exc)
+            log.info("connection from %s failed as it opened: %s", connection.peer[0], exc)
             sock.close()
             if not connection.made:
-                self.quotas.release(address)
+                self.quotas.release(connection.peer[0])
 
-    def _refuse_one(self, listener: socket.socket, error: OSError) -> bool:
-        """With every descriptor taken, take the waiting connection with the reserved one
-        and close it; False when even that fails."""
+    def _refuse_one(self, listener: socket.socket, error: OSError) -> bool | None:
+        """With every descriptor taken (accept() fails so even with no connection waiting),
+        take the next waiting connection with the reserved one and close it. True: refused
+        one; False: none was waiting; None: even that failed."""
         assert self._reserve is not None
         self._reserve.lend()
         try:
             sock, address = listener.accept()
             sock.close()
+        except (BlockingIOError, InterruptedError):
+            return False
         except OSError:
             self._refusals.refused(None, error)
-            return False
+            return None
         finally:
             self._reserve.restore()
         self._refusals.refused(str(address[0]), error)
@@ -323,7 +358,8 @@ class KafkaServer:
         self.connections.discard(connection)
         self.idle.forget(connection)
         self.quotas.release(connection.peer[0])
-        self._slot_freed.set()
+        if self._listeners and self.quotas.slot_available():
+            self._accept_when_ready()
 
     # -- serving ----------------------------------------------------------------------------
 
