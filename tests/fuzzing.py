@@ -54,9 +54,9 @@ from localbroker.protocol.codec import request_schema
 from localbroker.protocol.kio_fields import FieldKind, FieldShape, field_shapes
 from localbroker.records.builder import NewRecord, build_batch
 
+T = TypeVar("T")
 # Not a 249-character name yet: deleting it fails (its `-delete` rename is too long a file name),
 # which the storage work fixes.
-T = TypeVar("T")
 TOPICS = ["fuzz-a", "fuzz-b", "__consumer_offsets", "", "f" * 200, "f" * 250, "bad name!"]
 GROUPS = ["fuzz-group", "", "g" * 300]
 SMALL_INTS = [0, 1, 2, -1, -2]
