@@ -51,11 +51,11 @@ def tansu_binary() -> Path | None:
 
 
 @contextlib.contextmanager
-def run_process(command: list[str], port: int) -> Iterator[str]:
+def run_process(command: list[str], port: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, process, START_TIMEOUT)
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", process
     finally:
         process.terminate()
         try:
@@ -66,19 +66,28 @@ def run_process(command: list[str], port: int) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def localbroker(
+def localbroker_process(
     data_dir: Path | None = None, overrides: dict[str, str] | None = None
-) -> Iterator[str]:
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """localbroker's bootstrap and process (to watch its memory)."""
     port = free_port()
     owned = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lb-bench-")) if owned else data_dir
     assert directory is not None
     try:
-        with run_process(localbroker_command(directory, port, overrides), port) as bootstrap:
-            yield bootstrap
+        with run_process(localbroker_command(directory, port, overrides), port) as running:
+            yield running
     finally:
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def localbroker(
+    data_dir: Path | None = None, overrides: dict[str, str] | None = None
+) -> Iterator[str]:
+    with localbroker_process(data_dir, overrides) as (bootstrap, _):
+        yield bootstrap
 
 
 @contextlib.contextmanager
@@ -98,7 +107,7 @@ def tansu() -> Iterator[str]:
         "--storage-engine",
         "memory://tansu/",
     ]
-    with run_process(command, port) as bootstrap:
+    with run_process(command, port) as (bootstrap, _):
         yield bootstrap
 
 
