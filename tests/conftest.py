@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from brokers import BrokerProcess, running_broker
+from reference_kafka import REQUIRED, ReferenceKafka, ReferenceUnavailable, required
 
 from tui.embedded import EmbeddedBroker
 
@@ -67,3 +68,19 @@ def kwb() -> object:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceKafka]:
+    """Apache Kafka (tests/reference/pom.xml's version), one broker for the whole session,
+    stopped at its end. Tests share it: each uses topic and group names of its own."""
+    try:
+        kafka = ReferenceKafka(tmp_path_factory.mktemp("apache-kafka")).start()
+    except ReferenceUnavailable as exc:
+        if required():
+            pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
+        pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+    try:
+        yield kafka
+    finally:
+        kafka.stop()
