@@ -13,6 +13,8 @@ from . import (  # noqa: F401  (imported to register their handlers)
     offsets,
     produce,
     producer_ids,
+    sasl,
+    scram,
     topics,
 )
 from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 LEADER_EPOCH = 0
 
 
-def broker_entries(state: BrokerState) -> list[dict[str, Any]]:
-    listener = state.advertised
+def broker_entries(state: BrokerState, ctx: RequestContext) -> list[dict[str, Any]]:
+    """This broker at the advertised endpoint of the listener the client came in on."""
+    listener = state.advertised[ctx.listener]
     return [{"node_id": state.node_id, "host": listener.host, "port": listener.port, "rack": None}]
 
 
@@ -86,7 +87,7 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     return ctx.respond(
         {
             "throttle_time": 0,
-            "brokers": broker_entries(state),
+            "brokers": broker_entries(state, ctx),
             "cluster_id": state.store.cluster_id,
             "controller_id": state.node_id,
             "topics": topics,
