@@ -67,3 +67,12 @@ def kwb() -> object:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A CA, a server certificate for 127.0.0.1 and client certificates (tests/certificates.py),
+    made once per test session with openssl."""
+    from certificates import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("certificates"))

@@ -7,10 +7,20 @@ Every secured broker also has a PLAINTEXT listener, the way in for setting thing
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition as AioPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KpPartition
 from kio.schema.errors import ErrorCode
+from waiting import wait_until
 from wire import RawClient
 
 from localbroker.protocol.names import ApiKey, ScramMechanism
@@ -24,6 +34,7 @@ JAAS = (
     + ";"
 )
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+TIMEOUT = 30.0
 SCRAM_USER, SCRAM_PASSWORD = "bob", "bob-secret"
 
 
@@ -110,3 +121,90 @@ def client_properties(
     }
     path.write_text("".join(f"{key}={value}\n" for key, value in lines.items()))
     return path
+
+
+# -- a record there and back with each client -------------------------------------------
+
+
+def topic_name() -> str:
+    return f"sasl-{uuid.uuid4().hex[:8]}"
+
+
+# -- real clients ---------------------------------------------------------------------------
+
+
+def confluent_round_trip(bootstrap: str, mechanism: str, protocol: str, **extra: Any) -> bytes:
+    settings = {**librdkafka_settings(bootstrap, mechanism, protocol), **extra}
+    topic = topic_name()
+    producer = Producer(settings)
+    producer.produce(topic, b"hello " + mechanism.encode())
+    assert producer.flush(TIMEOUT) == 0, "the record was not acknowledged"
+    consumer = Consumer({**settings, "group.id": topic, "enable.auto.commit": False})
+    try:
+        consumer.assign([TopicPartition(topic, 0, 0)])
+
+        def value() -> bytes | None:
+            message = consumer.poll(0.5)
+            return None if message is None or message.error() else bytes(message.value())
+
+        return wait_until(value, f"a record from {topic}")
+    finally:
+        consumer.close()
+
+
+async def aiokafka_round_trip(bootstrap: str, mechanism: str, protocol: str, **extra: Any) -> bytes:
+    settings = {**python_client_settings(bootstrap, mechanism, protocol), **extra}
+    topic = topic_name()
+    producer = AIOKafkaProducer(**settings)
+    await producer.start()
+    try:
+        await asyncio.wait_for(producer.send_and_wait(topic, b"aio " + mechanism.encode()), TIMEOUT)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(**settings, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([AioPartition(topic, 0)])
+        consumer.seek(AioPartition(topic, 0), 0)
+        record = await asyncio.wait_for(consumer.getone(), TIMEOUT)
+        return bytes(record.value)
+    finally:
+        await consumer.stop()
+
+
+def kafka_python_round_trip(bootstrap: str, mechanism: str, protocol: str, **extra: Any) -> bytes:
+    settings = {**python_client_settings(bootstrap, mechanism, protocol), **extra}
+    topic = topic_name()
+    producer = KafkaProducer(**settings)
+    try:
+        producer.send(topic, b"kp " + mechanism.encode()).get(TIMEOUT)
+    finally:
+        producer.close()
+    consumer = KafkaConsumer(**settings, enable_auto_commit=False, consumer_timeout_ms=15_000)
+    try:
+        consumer.assign([KpPartition(topic, 0)])
+        consumer.seek(KpPartition(topic, 0), 0)
+        return bytes(next(iter(consumer)).value)
+    finally:
+        consumer.close()
+
+
+# -- the broker as a process -------------------------------------------------------------
+
+
+def localbroker(tmp_path: Path, *overrides: str) -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "localbroker", "--data-dir", str(tmp_path / "data")]
+    for override in overrides:
+        args += ["--override", override]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def refused_start(tmp_path: Path, *overrides: str) -> str:
+    """What localbroker says on stderr when it refuses to start (it must exit non-zero)."""
+    process = localbroker(tmp_path, *overrides)
+    try:
+        _, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode != 0, "localbroker started"
+    return stderr
