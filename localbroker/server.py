@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from .errors import KafkaError
-from .handlers import HANDLERS, RequestContext, supported_versions
+from .handlers import HANDLERS, RequestContext, access, supported_versions
 from .protocol.build import build
 from .protocol.codec import (
     MalformedRequest,
@@ -263,6 +263,13 @@ class KafkaServer:
             return self._unauthenticated(header, verdict, connection)
         context = RequestContext(header, connection.peer[0], connection.peer[1], now, session)
         handler = HANDLERS[header.api_key]
+        refused = access.refusal(self.state, context, request.body)
+        if refused is not None:
+            log.info(
+                "%s from %s refused: %s", api_name(header.api_key), context.principal, refused.name
+            )
+            body = _error_response(header.api_key, header.api_version, refused)
+            return _CLOSE if body is None else encode_response(header.correlation_id, body)
         try:
             result = handler.function(self.state, context, request.body)
             if asyncio.iscoroutine(result):

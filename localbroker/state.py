@@ -31,6 +31,7 @@ from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
 from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC
 from .security.listeners import Endpoint
+from .security.settings import authorizer
 from .security.store import SecurityStore
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class BrokerState:
             raise
         config.attach_dynamic(self.store.broker_configs, self.store.default_broker_configs)
         self.security = SecurityStore(self.data_dir)
+        self.authorizer = authorizer(config.static, self.security)
         self.advertised: dict[str, Endpoint] = {e.name: e for e in config.listeners}
         """Each listener's endpoint as Metadata tells its clients (set once bound)."""
         self.started_ms = now_ms()

@@ -1,6 +1,7 @@
 """One module per Kafka API family; importing this package registers every handler."""
 
 from . import (  # noqa: F401  (imported to register their handlers)
+    acls,
     api_versions,
     cluster,
     configs,

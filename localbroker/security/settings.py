@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..protocol.names import SecurityProtocol
+from .acls import Authorizer
 from .jaas import PLAIN_LOGIN_MODULE, parse_jaas, plain_users
 from .listeners import Endpoint, config_error
 from .principal import PrincipalMapper
 from .session import PLAIN, SUPPORTED_MECHANISMS, ListenerSecurity
+from .store import SecurityStore
 from .tls import server_context
 
 log = logging.getLogger(__name__)
@@ -168,4 +170,16 @@ def warn_if_open(endpoint: Endpoint, properties: Mapping[str, str]) -> None:
         where,
         endpoint.port,
         "!" * 78,
+    )
+
+
+def authorizer(properties: Mapping[str, str], store: SecurityStore) -> Authorizer:
+    """The authorizer `authorizer.class.name` turns on, with `super.users` (principals split by
+    semicolons) and `allow.everyone.if.no.acl.found` (default false: deny)."""
+    supers = properties.get("super.users", "")
+    return Authorizer(
+        store,
+        enabled=properties.get("authorizer.class.name", "") == STANDARD_AUTHORIZER,
+        super_users=frozenset(p.strip() for p in supers.split(";") if p.strip()),
+        allow_if_no_acl=properties.get("allow.everyone.if.no.acl.found", "false").lower() == "true",
     )

@@ -60,6 +60,7 @@ EXPECTED_APIS = {
     **{15: (0, 6), 16: (0, 5), 42: (0, 2), 47: (0, 0)},  # Describe/List/DeleteGroups OffsetDelete
     **{17: (0, 1), 36: (0, 2)},  # SaslHandshake SaslAuthenticate
     **{50: (0, 0), 51: (0, 0)},  # Describe/AlterUserScramCredentials
+    **{29: (1, 3), 30: (1, 3), 31: (1, 3)},  # DescribeAcls CreateAcls DeleteAcls
 }
 
 
