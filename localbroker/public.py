@@ -4,7 +4,8 @@ import-linter contract checks.
 
 All of it is Kafka's, not the broker's: the names of the protocol (protocol/names.py), the
 consumer protocol's bytes, building kio messages from Kafka's field names and reading
-untrusted ones safely, record batches, `.properties` files, and the events a group coordinator
+untrusted ones safely, record batches, `.properties` files, JAAS strings, SCRAM's salted
+passwords, and the events a group coordinator
 tells its observers (which the workbench's rebalance demo also derives from the client side).
 How the broker stores, schedules or answers stays behind this line, free to change.
 """
@@ -46,9 +47,12 @@ from .protocol.names import (
     GroupState,
     IsolationLevel,
     ListOffsetsTimestamp,
+    ScramMechanism,
     api_name,
 )
 from .records.reader import iter_records
+from .security.jaas import parse_jaas
+from .security.scram import salted_password
 
 __all__ = [
     "CONSUMER_PROTOCOL_TYPE",
@@ -72,6 +76,7 @@ __all__ = [
     "OffsetCommitted",
     "RebalanceCompleted",
     "RebalanceStarted",
+    "ScramMechanism",
     "api_name",
     "assigned_partitions",
     "build",
@@ -82,5 +87,7 @@ __all__ = [
     "kafka_uuid_string",
     "load_properties",
     "owned_partitions",
+    "parse_jaas",
+    "salted_password",
     "subscribed_topics",
 ]

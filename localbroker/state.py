@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from kio.schema.errors import ErrorCode
 
-from .config.broker import BrokerConfig, Listener
+from .config.broker import BrokerConfig
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
 from .groups.events import GroupEvent
@@ -30,6 +30,9 @@ from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
 from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC
+from .security.listeners import Endpoint
+from .security.settings import authorizer
+from .security.store import SecurityStore
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,10 @@ class BrokerState:
             self.logs.abandon()
             raise
         config.attach_dynamic(self.store.broker_configs, self.store.default_broker_configs)
-        self.advertised = Listener(config.host, config.port)
+        self.security = SecurityStore(self.data_dir)
+        self.authorizer = authorizer(config.static, self.security)
+        self.advertised: dict[str, Endpoint] = {e.name: e for e in config.listeners}
+        """Each listener's endpoint as Metadata tells its clients (set once bound)."""
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}

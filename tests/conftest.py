@@ -84,3 +84,12 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A CA, a server certificate for 127.0.0.1 and client certificates (tests/certificates.py),
+    made once per test session with openssl."""
+    from certificates import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("certificates"))

@@ -27,8 +27,8 @@ def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> A
         "brokers": [
             {
                 "broker_id": state.node_id,
-                "host": state.advertised.host,
-                "port": state.advertised.port,
+                "host": state.advertised[ctx.listener].host,
+                "port": state.advertised[ctx.listener].port,
                 "rack": None,
                 "is_fenced": False,
             }

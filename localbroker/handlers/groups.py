@@ -23,7 +23,9 @@ CLASSIC = "classic"
 PROTOCOL_IN_SYNC_VERSION = 5
 
 
-def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str, Any]:
+def _coordinator_entry(
+    state: BrokerState, ctx: RequestContext, key: str, key_type: int
+) -> dict[str, Any]:
     """One coordinator answer. Like Kafka, the key itself is not validated (an empty group id
     is a group like any other); `__consumer_offsets` is created on first use."""
     if key_type == CoordinatorType.TRANSACTION:
@@ -39,8 +41,8 @@ def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str,
     return {
         "key": key,
         "node_id": state.node_id,
-        "host": state.advertised.host,
-        "port": state.advertised.port,
+        "host": state.advertised[ctx.listener].host,
+        "port": state.advertised[ctx.listener].port,
         "error_code": ErrorCode.none,
         "error_message": "",
     }
@@ -64,7 +66,7 @@ def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> A
             for key in keys
         ]
     else:
-        entries = [_coordinator_entry(state, key, key_type) for key in keys]
+        entries = [_coordinator_entry(state, ctx, key, key_type) for key in keys]
     if ctx.api_version >= 4:
         return ctx.respond({"throttle_time": 0, "coordinators": entries})
     (entry,) = entries

@@ -8,7 +8,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
-from ..protocol.names import ApiKey
+from ..protocol.names import AclOperation, AclResourceType, ApiKey
+from .access import allowed
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
 LEADER_EPOCH = 0
 
 
-def broker_entries(state: BrokerState) -> list[dict[str, Any]]:
-    listener = state.advertised
+def broker_entries(state: BrokerState, ctx: RequestContext) -> list[dict[str, Any]]:
+    """This broker at the advertised endpoint of the listener the client came in on."""
+    listener = state.advertised[ctx.listener]
     return [{"node_id": state.node_id, "host": listener.host, "port": listener.port, "rack": None}]
 
 
@@ -64,10 +66,15 @@ def _lookup(
         if topic is None:
             return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
         return topic_entry(state, topic)
+    if not allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name):
+        return _error_entry(ErrorCode.topic_authorization_failed, name)
     topic = state.topics.get(name)
     if topic is not None:
         return topic_entry(state, topic)
-    if not auto_create:
+    creatable = allowed(state, ctx, AclOperation.CREATE, AclResourceType.CLUSTER) or allowed(
+        state, ctx, AclOperation.CREATE, AclResourceType.TOPIC, name
+    )
+    if not auto_create or not creatable:
         return _error_entry(ErrorCode.unknown_topic_or_partition, name)
     try:
         return topic_entry(state, state.ensure_topic(name))
@@ -79,14 +86,18 @@ def _lookup(
 def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     requested = request.topics
     if requested is None or (ctx.api_version == 0 and not requested):
-        topics = [topic_entry(state, topic) for topic in state.topics.values()]
+        topics = [
+            topic_entry(state, topic)
+            for topic in state.topics.values()
+            if allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name)
+        ]
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
         topics = [_lookup(state, ctx, item, auto_create) for item in requested]
     return ctx.respond(
         {
             "throttle_time": 0,
-            "brokers": broker_entries(state),
+            "brokers": broker_entries(state, ctx),
             "cluster_id": state.store.cluster_id,
             "controller_id": state.node_id,
             "topics": topics,

@@ -11,8 +11,9 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
-from ..protocol.names import ApiKey
+from ..protocol.names import AclOperation, AclResourceType, ApiKey
 from ..records.batch import validate_produced
+from .access import allowed
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def _append(
 ) -> dict[str, Any]:
     index = partition.index
     try:
+        if not allowed(state, ctx, AclOperation.WRITE, AclResourceType.TOPIC, topic):
+            raise KafkaError(ErrorCode.topic_authorization_failed)
         partition_log = state.partition_log(topic, index)
         records = partition.records
         if records is None:

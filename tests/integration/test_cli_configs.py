@@ -208,8 +208,8 @@ def test_failures_are_one_line(broker, kwb) -> None:
             "The entity name for brokers must be a valid integer broker id, but it is: x",
         ),
         (
-            ["--entity-type", "users", "--describe"],
-            "kwb configs supports topics and brokers, not users",
+            ["--entity-type", "clients", "--describe"],
+            "kwb configs supports topics, brokers and users, not clients",
         ),
         (
             ["--topic", "test", "--entity-type", "topics", "--describe"],

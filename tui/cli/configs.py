@@ -3,7 +3,8 @@
 The output is Kafka 4.0's ConfigCommand, line for line: `Dynamic configs for topic t are:`
 (or `All configs ...` with --all) and one `  name=value sensitive=false synonyms={...}` line
 per config, sorted by name; `Completed updating config for topic t.` after --alter. Entity
-types other than topics and brokers (users, clients, ips, ...) are not supported.
+types other than topics, brokers and users' SCRAM credentials (configs_users.py) are not
+supported.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from localbroker.public import ConfigResourceType, ConfigSource
 from ..kafka.admin import KafkaAdmin
 from ..kafka.connection import read_properties
 from ..kafka.models import ConfigInfo
+from . import configs_users
 from .common import (
     KwbParser,
     UsageError,
@@ -28,11 +30,11 @@ from .common import (
 )
 
 PROG = "kwb configs"
-TOPICS, BROKERS = "topics", "brokers"
+TOPICS, BROKERS, USERS = "topics", "brokers", "users"
 KAFKA_ENTITY_TYPES = (
     TOPICS,
     "clients",
-    "users",
+    USERS,
     BROKERS,
     "ips",
     "client-metrics",
@@ -57,8 +59,12 @@ def parser() -> KwbParser:
     actions.add_argument("--describe", action="store_true", help="list configs of the entity")
     actions.add_argument("--alter", action="store_true", help="alter configs of the entity")
     p.add_argument("--all", action="store_true", help="--describe every config, not only dynamic")
-    p.add_argument("--entity-type", action="append", metavar="TYPE", help="topics or brokers")
-    p.add_argument("--entity-name", action="append", metavar="NAME", help="topic name or broker id")
+    p.add_argument(
+        "--entity-type", action="append", metavar="TYPE", help="topics, brokers or users"
+    )
+    p.add_argument(
+        "--entity-name", action="append", metavar="NAME", help="topic, broker id or user"
+    )
     p.add_argument(
         "--entity-default", action="store_true", help="the cluster-wide default (brokers)"
     )
@@ -76,6 +82,7 @@ def parser() -> KwbParser:
     )
     p.add_argument("--topic", help="shorthand for --entity-type topics --entity-name TOPIC")
     p.add_argument("--broker", help="shorthand for --entity-type brokers --entity-name ID")
+    p.add_argument("--user", help="shorthand for --entity-type users --entity-name USER")
     p.add_argument(
         "--broker-defaults",
         action="store_true",
@@ -93,6 +100,7 @@ def entity(args: argparse.Namespace) -> tuple[str, str | None]:
         for flag, kind, value in (
             ("--topic", TOPICS, args.topic),
             ("--broker", BROKERS, args.broker),
+            ("--user", USERS, args.user),
             ("--broker-defaults", BROKERS, BROKER_DEFAULT if args.broker_defaults else None),
         )
         if value is not None
@@ -115,8 +123,8 @@ def entity(args: argparse.Namespace) -> tuple[str, str | None]:
                 f"Invalid entity type {kind}, the entity type must be one of"
                 f" {', '.join(KAFKA_ENTITY_TYPES)} with a --bootstrap-server argument"
             )
-        if kind not in RESOURCE_TYPES:
-            raise UsageError(f"kwb configs supports topics and brokers, not {kind}")
+        if kind not in RESOURCE_TYPES and kind != USERS:
+            raise UsageError(f"kwb configs supports topics, brokers and users, not {kind}")
     if len(types) > 1:
         raise UsageError("Only 'users' and 'clients' entity types may be specified together")
     (kind,) = types
@@ -294,9 +302,26 @@ async def alter(admin: KafkaAdmin, args: argparse.Namespace, kind: str, name: st
 async def execute(args: argparse.Namespace) -> int:
     kind, name = entity(args)
     async with KafkaAdmin(connection_from(args)) as admin:
+        if kind == USERS:
+            return await users(admin, args, name)
         if args.describe:
             return await describe(admin, args, kind, name)
         return await alter(admin, args, kind, name)
+
+
+async def users(admin: KafkaAdmin, args: argparse.Namespace, name: str | None) -> int:
+    if args.describe:
+        if args.add_config is not None or args.delete_config or args.add_config_file:
+            raise UsageError("--describe cannot be used with --add-config or --delete-config")
+        return await configs_users.describe(admin, args, name)
+    if name is None:
+        raise UsageError(
+            "An entity-name or default entity must be specified with --alter of users,"
+            " clients, brokers or ips"
+        )
+    return await configs_users.alter(
+        admin, args, name, configs_to_add(args), configs_to_delete(args)
+    )
 
 
 def main(argv: list[str]) -> None:

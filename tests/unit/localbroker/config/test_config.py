@@ -11,12 +11,13 @@ from __future__ import annotations
 import pytest
 from kio.schema.errors import ErrorCode
 
-from localbroker.config.broker import BrokerConfig, Listener, parse_listener
+from localbroker.config.broker import BrokerConfig
 from localbroker.config.entries import Synonym
 from localbroker.config.topic import describe_topic, resolve_topic_value, validate_topic_configs
 from localbroker.errors import KafkaError
 from localbroker.log.log_config import LONG_MAX, LogConfig
-from localbroker.protocol.names import ConfigSource
+from localbroker.protocol.names import ConfigSource, SecurityProtocol
+from localbroker.security.listeners import Endpoint
 
 DEFAULT = ConfigSource.DEFAULT_CONFIG
 STATIC = ConfigSource.STATIC_BROKER_CONFIG
@@ -79,16 +80,21 @@ def test_broker_id_is_the_node_id() -> None:
 
 
 def test_listeners() -> None:
+    """The controller's listener of Kafka's shipped server.properties is left out; --host and
+    --port move the first listener."""
     config = BrokerConfig({"listeners": "PLAINTEXT://localhost:19092,CONTROLLER://:9093"})
     assert (config.host, config.port) == ("localhost", 19092)
+    assert config.listeners == [
+        Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "localhost", 19092)
+    ]
     assert BrokerConfig({}, host="0.0.0.0", port=0).value("listeners") == "PLAINTEXT://0.0.0.0:0"
-    assert parse_listener("PLAINTEXT://[::1]:9092") == Listener("::1", 9092)
-    assert parse_listener("localhost:9092") == Listener("localhost", 9092)
-    with pytest.raises(KafkaError, match="cannot parse listener 'PLAINTEXT://nowhere'"):
-        parse_listener("PLAINTEXT://nowhere")
+    with pytest.raises(KafkaError, match="Unable to parse PLAINTEXT://nowhere to a broker"):
+        BrokerConfig({"listeners": "PLAINTEXT://nowhere"})
     advertised = BrokerConfig({"advertised.listeners": "PLAINTEXT://kafka.local:9092"})
-    assert advertised.advertised_listener == Listener("kafka.local", 9092)
-    assert BrokerConfig({}).advertised_listener is None
+    assert advertised.advertised_listeners() == [
+        Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "kafka.local", 9092)
+    ]
+    assert BrokerConfig({}).advertised_listeners() == BrokerConfig({}).listeners
 
 
 def test_flush_scheduler_interval_is_capped_at_a_second() -> None:

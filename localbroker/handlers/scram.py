@@ -1,0 +1,58 @@
+"""DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554): SCRAM users kept in
+the broker's security metadata (security/credentials.py does the work)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..protocol.names import ApiKey, ErrorCode
+from ..security import credentials
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+
+@handles(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0)
+def describe_user_scram_credentials(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    users = None if request.users is None else [user.name for user in request.users]
+    results = credentials.describe(state.security, users)
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": ErrorCode.none,
+            "error_message": None,
+            "results": [
+                {
+                    "user": result.user,
+                    "error_code": result.error,
+                    "error_message": result.message,
+                    "credential_infos": [
+                        {"mechanism": mechanism, "iterations": iterations}
+                        for mechanism, iterations in result.credentials
+                    ],
+                }
+                for result in results
+            ],
+        }
+    )
+
+
+@handles(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, 0, 0)
+def alter_user_scram_credentials(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    results = credentials.alter(
+        state.security,
+        [credentials.Deletion(d.name, d.mechanism) for d in request.deletions],
+        [
+            credentials.Upsertion(u.name, u.mechanism, u.iterations, u.salt, u.salted_password)
+            for u in request.upsertions
+        ],
+    )
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "results": [
+                {"user": r.user, "error_code": r.error, "error_message": r.message} for r in results
+            ],
+        }
+    )
