@@ -54,16 +54,14 @@ def _error_entry(error: ErrorCode, name: str | None, topic_id: Any = None) -> di
     }
 
 
-def _lookup(
-    state: BrokerState, ctx: RequestContext, requested: Any, auto_create: bool
-) -> dict[str, Any]:
-    name = requested.name
-    topic_id = getattr(requested, "topic_id", None)
-    if name is None:
-        topic = state.topic_by_id(topic_id) if topic_id is not None else None
-        if topic is None:
-            return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
-        return topic_entry(state, topic)
+def _by_id(state: BrokerState, topic_id: Any) -> dict[str, Any]:
+    topic = state.topic_by_id(topic_id)
+    if topic is None:
+        return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
+    return topic_entry(state, topic)
+
+
+def _by_name(state: BrokerState, name: str, auto_create: bool) -> dict[str, Any]:
     topic = state.topics.get(name)
     if topic is not None:
         return topic_entry(state, topic)
@@ -77,12 +75,17 @@ def _lookup(
 
 @handles(ApiKey.METADATA, 0, 13)
 def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    """As Kafka's KafkaApis.handleTopicMetadataRequest: once a request carries topic ids, the
+    ids are looked up and the names beside them ignored (the Java client sends an empty name
+    with each id, other clients a null one)."""
     requested = request.topics
     if requested is None or (ctx.api_version == 0 and not requested):
         topics = [topic_entry(state, topic) for topic in state.topics.values()]
+    elif topic_ids := list(dict.fromkeys(t.topic_id for t in requested if _has_id(t))):
+        topics = [_by_id(state, topic_id) for topic_id in topic_ids]
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
-        topics = [_lookup(state, ctx, item, auto_create) for item in requested]
+        topics = [_by_name(state, item.name, auto_create) for item in requested]
     return ctx.respond(
         {
             "throttle_time": 0,
@@ -93,3 +96,8 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             "error_code": ErrorCode.none,
         }
     )
+
+
+def _has_id(requested: Any) -> bool:
+    """Whether a requested topic names an id (kio reads Kafka's zero UUID, "no id", as None)."""
+    return getattr(requested, "topic_id", None) is not None

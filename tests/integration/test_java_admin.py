@@ -35,10 +35,6 @@ INTENDED: dict[tuple[str, ...], str] = {
 """Differences localbroker means to have: left out of the comparison."""
 
 KNOWN: dict[tuple[str, ...], str] = {
-    ("describeTopics by id",): (
-        "Metadata by topic id fails when the client sends an empty topic name beside the id, "
-        "as the Java client does: localbroker looks the topic up by the name"
-    ),
     ("authorizedOperations",): (
         "localbroker leaves authorized operations out when asked for them (Metadata, "
         "DescribeCluster, DescribeGroups); without an authorizer Kafka lists every operation"

@@ -59,6 +59,8 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * printed as they are; pytest normalises them in one place before comparing the two brokers.
  */
 public final class AdminCalls {
+    /** A topic id no broker has: fixed, so both brokers' error messages name the same id. */
+    private static final Uuid UNKNOWN_TOPIC_ID = new Uuid(0x5eed, 0x5eed);
     private final Admin admin;
     private final String bootstrap;
     private final String prefix;
@@ -143,7 +145,7 @@ public final class AdminCalls {
                 new DescribeTopicsOptions().includeAuthorizedOperations(true)).topicNameValues()));
         Uuid bId = get(admin.describeTopics(List.of(b)).allTopicNames()).get(b).topicId();
         step("describeTopics by id", () -> described(admin.describeTopics(
-                TopicCollection.ofTopicIds(List.of(bId, Uuid.randomUuid()))).topicIdValues()));
+                TopicCollection.ofTopicIds(List.of(bId, UNKNOWN_TOPIC_ID))).topicIdValues()));
 
         // ---- configs ----
         ConfigResource topicA = new ConfigResource(ConfigResource.Type.TOPIC, a);
@@ -226,7 +228,7 @@ public final class AdminCalls {
 
         // ---- deleting topics ----
         step("deleteTopics", () -> each(admin.deleteTopics(List.of(a, prefix + "-missing")).topicNameValues(), done -> "ok"));
-        step("deleteTopics by id", () -> each(admin.deleteTopics(TopicCollection.ofTopicIds(List.of(bId, Uuid.randomUuid()))).topicIdValues(), done -> "ok"));
+        step("deleteTopics by id", () -> each(admin.deleteTopics(TopicCollection.ofTopicIds(List.of(bId, UNKNOWN_TOPIC_ID))).topicIdValues(), done -> "ok"));
         step("listTopics after deleteTopics", () -> {
             Support.waitFor("the deleted topics to go", () -> {
                 try {
