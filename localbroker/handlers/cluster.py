@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..protocol.names import ApiKey
+from .authorized import CLUSTER_OPERATIONS
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> A
             }
         ],
     }
+    if request.include_cluster_authorized_operations:
+        response["cluster_authorized_operations"] = CLUSTER_OPERATIONS
     if getattr(request, "endpoint_type", BROKERS_ENDPOINT) != BROKERS_ENDPOINT:
         response.update(
             error_code=ErrorCode.unsupported_endpoint_type,

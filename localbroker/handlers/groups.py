@@ -14,6 +14,7 @@ from kio.schema.errors import ErrorCode
 from ..groups.coordinator import JoinRequest
 from ..groups.group import JoinResult, SyncResult
 from ..protocol.names import ApiKey, CoordinatorType, GroupState
+from .authorized import GROUP_OPERATIONS
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -251,6 +252,10 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
                 "members": group.describe_members(),
             }
         )
+    if getattr(request, "include_authorized_operations", False):  # v3 on
+        for entry in described:  # Kafka gives them for each group described without error
+            if entry["error_code"] == ErrorCode.none:
+                entry["authorized_operations"] = GROUP_OPERATIONS
     return ctx.respond({"throttle_time": 0, "groups": described})
 
 

@@ -9,6 +9,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
 from ..protocol.names import ApiKey
+from .authorized import CLUSTER_OPERATIONS, TOPIC_OPERATIONS
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -86,16 +87,21 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
         topics = [_by_name(state, item.name, auto_create) for item in requested]
-    return ctx.respond(
-        {
-            "throttle_time": 0,
-            "brokers": broker_entries(state),
-            "cluster_id": state.store.cluster_id,
-            "controller_id": state.node_id,
-            "topics": topics,
-            "error_code": ErrorCode.none,
-        }
-    )
+    response = {
+        "throttle_time": 0,
+        "brokers": broker_entries(state),
+        "cluster_id": state.store.cluster_id,
+        "controller_id": state.node_id,
+        "topics": topics,
+        "error_code": ErrorCode.none,
+    }
+    if getattr(request, "include_topic_authorized_operations", False):
+        for topic in topics:  # Kafka gives them for each topic but an unknown id
+            if topic["error_code"] != ErrorCode.unknown_topic_id:
+                topic["topic_authorized_operations"] = TOPIC_OPERATIONS
+    if getattr(request, "include_cluster_authorized_operations", False):  # v8 to v10
+        response["cluster_authorized_operations"] = CLUSTER_OPERATIONS
+    return ctx.respond(response)
 
 
 def _has_id(requested: Any) -> bool:

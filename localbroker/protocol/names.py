@@ -211,6 +211,28 @@ class AlterConfigOp(IntEnum):
     SUBTRACT = 3
 
 
+class AclOperation(IntEnum):
+    """What an ACL allows (org.apache.kafka.common.acl.AclOperation); authorized operations go
+    on the wire as a bit field of these codes."""
+
+    UNKNOWN = 0
+    ANY = 1
+    ALL = 2
+    READ = 3
+    WRITE = 4
+    CREATE = 5
+    DELETE = 6
+    ALTER = 7
+    DESCRIBE = 8
+    CLUSTER_ACTION = 9
+    DESCRIBE_CONFIGS = 10
+    ALTER_CONFIGS = 11
+    IDEMPOTENT_WRITE = 12
+    CREATE_TOKENS = 13
+    DESCRIBE_TOKENS = 14
+    TWO_PHASE_COMMIT = 15
+
+
 class CoordinatorType(IntEnum):
     """FindCoordinator's key types (FindCoordinatorRequest.CoordinatorType)."""
 

@@ -35,10 +35,6 @@ INTENDED: dict[tuple[str, ...], str] = {
 """Differences localbroker means to have: left out of the comparison."""
 
 KNOWN: dict[tuple[str, ...], str] = {
-    ("authorizedOperations",): (
-        "localbroker leaves authorized operations out when asked for them (Metadata, "
-        "DescribeCluster, DescribeGroups); without an authorizer Kafka lists every operation"
-    ),
     ("createPartitions errors", "result", f"{PREFIX}-missing", "message"): (
         "CreatePartitions names an unknown topic in its own words; Kafka sends no message"
     ),
