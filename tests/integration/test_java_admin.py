@@ -35,9 +35,6 @@ INTENDED: dict[tuple[str, ...], str] = {
 """Differences localbroker means to have: left out of the comparison."""
 
 KNOWN: dict[tuple[str, ...], str] = {
-    ("createPartitions errors", "result", f"{PREFIX}-missing", "message"): (
-        "CreatePartitions names an unknown topic in its own words; Kafka sends no message"
-    ),
     ("documentation",): (
         "localbroker's config definitions keep the first sentence of Kafka's documentation"
     ),
