@@ -165,12 +165,16 @@ _UUID_KEY = re.compile(r"^[A-Za-z0-9_-]{22}$")
 def normalised(value: Any, node_id: int) -> Any:
     """`value` (a program's parsed JSON) with what legitimately differs between two brokers
     replaced by placeholders: ids, hosts, ports, paths and sizes by key name; `node_id`, the
-    broker's own node id, wherever a node id is expected; maps keyed by topic id with their
-    keys in the order of their (normalised) values, since the ids sort differently."""
+    broker's own node id, wherever a node id is expected (values of node-id keys, the name of
+    the broker's config resource); maps keyed by topic id with their keys in the order of
+    their (normalised) values, since the ids sort differently."""
     if isinstance(value, dict):
         result: dict[str, Any] = {}
+        broker = f"ConfigResource(type=BROKER, name='{node_id}')"
         for key, item in value.items():
-            if key in PLACEHOLDERS and item is not None:
+            if key == broker:  # a map keyed by config resources
+                result["ConfigResource(type=BROKER, name='<node>')"] = normalised(item, node_id)
+            elif key in PLACEHOLDERS and item is not None:
                 result[key] = PLACEHOLDERS[key]
             elif key in NODE_ID_KEYS:
                 result[key] = _node(item, node_id)

@@ -170,6 +170,35 @@ public final class AdminCalls {
                 topicA, List.of(
                         new AlterConfigOp(new ConfigEntry("no.such.config", "1"), AlterConfigOp.OpType.SET)))).values(), done -> "ok"));
 
+        // ---- broker configs: per broker and cluster-wide, dynamic over static over default ----
+        int node = get(admin.describeCluster().nodes()).iterator().next().id();
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(node));
+        ConfigResource cluster = new ConfigResource(ConfigResource.Type.BROKER, "");
+        step("describeConfigs broker", () -> brokerConfigs(broker));
+        step("incrementalAlterConfigs broker and cluster", () -> each(admin.incrementalAlterConfigs(Map.of(
+                broker, List.of(new AlterConfigOp(new ConfigEntry("message.max.bytes", "2000000"), AlterConfigOp.OpType.SET)),
+                cluster, List.of(new AlterConfigOp(new ConfigEntry("log.retention.ms", "86400000"), AlterConfigOp.OpType.SET))))
+                .values(), done -> "ok"));
+        awaitConfig(broker, "log.retention.ms", "86400000");
+        step("describeConfigs broker after incrementalAlterConfigs", () -> brokerConfigs(broker));
+        step("describeConfigs topic under a cluster-wide default", () -> configs(List.of(topicA), false));
+        step("incrementalAlterConfigs broker errors", () -> each(admin.incrementalAlterConfigs(Map.of(
+                broker, List.of(new AlterConfigOp(new ConfigEntry("log.dirs", "/elsewhere"), AlterConfigOp.OpType.SET)),
+                cluster, List.of(new AlterConfigOp(new ConfigEntry("log.retention.ms", "soon"), AlterConfigOp.OpType.SET))))
+                .values(), done -> "ok"));
+        step("incrementalAlterConfigs broker custom config", () -> each(admin.incrementalAlterConfigs(Map.of(
+                broker, List.of(new AlterConfigOp(new ConfigEntry("custom.plugin.setting", "1"), AlterConfigOp.OpType.SET))))
+                .values(), done -> "ok"));
+        step("incrementalAlterConfigs broker custom config delete", () -> each(admin.incrementalAlterConfigs(Map.of(
+                broker, List.of(new AlterConfigOp(new ConfigEntry("custom.plugin.setting", null), AlterConfigOp.OpType.DELETE))))
+                .values(), done -> "ok"));
+        step("incrementalAlterConfigs broker and cluster delete", () -> each(admin.incrementalAlterConfigs(Map.of(
+                broker, List.of(new AlterConfigOp(new ConfigEntry("message.max.bytes", null), AlterConfigOp.OpType.DELETE)),
+                cluster, List.of(new AlterConfigOp(new ConfigEntry("log.retention.ms", null), AlterConfigOp.OpType.DELETE))))
+                .values(), done -> "ok"));
+        awaitConfig(broker, "log.retention.ms", null);
+        step("describeConfigs broker after delete", () -> brokerConfigs(broker));
+
         // ---- partitions ----
         step("createPartitions validateOnly", () -> each(admin.createPartitions(
                 Map.of(a, NewPartitions.increaseTo(6)), new CreatePartitionsOptions().validateOnly(true)).values(), done -> "ok"));
@@ -204,7 +233,6 @@ public final class AdminCalls {
                 Map.of(b0, RecordsToDelete.beforeOffset(100))).lowWatermarks(), deleted -> deleted.lowWatermark()));
 
         // ---- log dirs ----
-        int node = get(admin.describeCluster().nodes()).iterator().next().id();
         step("describeLogDirs", () -> {
             Map<String, Object> dirs = new TreeMap<>();
             for (var entry : get(admin.describeLogDirs(List.of(node)).allDescriptions()).get(node).entrySet()) {
@@ -379,6 +407,40 @@ public final class AdminCalls {
                                 synonym.name(), String.valueOf(synonym.value()), synonym.source().toString())).toList()));
             }
             return entries;
+        });
+    }
+
+    /** The broker configs both brokers define with the same default: Kafka's has hundreds,
+     * localbroker those it reads or that describe it truthfully. */
+    private static final Set<String> BROKER_CONFIGS = Set.of(
+            "auto.create.topics.enable", "compression.type", "default.replication.factor",
+            "group.initial.rebalance.delay.ms", "log.cleanup.policy", "log.retention.hours",
+            "log.retention.ms", "log.segment.bytes", "message.max.bytes", "num.partitions",
+            "offsets.topic.replication.factor", "unclean.leader.election.enable");
+
+    private Map<String, Object> brokerConfigs(ConfigResource broker) {
+        Map<String, Object> described = configs(List.of(broker), false);
+        Object entries = described.get(broker.toString());
+        if (entries instanceof Map<?, ?> all) {
+            Map<String, Object> chosen = new TreeMap<>();
+            all.forEach((name, entry) -> {
+                if (BROKER_CONFIGS.contains(name)) chosen.put((String) name, entry);
+            });
+            return Json.object("broker", chosen);
+        }
+        return described;
+    }
+
+    /** Waits until the broker shows `name` at `value`: Kafka applies dynamic broker configs
+     * when its metadata reaches the broker, a moment after the call returns. */
+    private void awaitConfig(ConfigResource broker, String name, String value) {
+        Support.waitFor(name + " at " + value, () -> {
+            try {
+                Config config = get(admin.describeConfigs(List.of(broker)).all()).get(broker);
+                return java.util.Objects.equals(config.get(name).value(), value);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
         });
     }
 
