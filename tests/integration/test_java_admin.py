@@ -38,10 +38,6 @@ KNOWN: dict[tuple[str, ...], str] = {
     ("documentation",): (
         "localbroker's config definitions keep the first sentence of Kafka's documentation"
     ),
-    ("incrementalAlterConfigs broker errors",): (
-        "a broker config's invalid value is INVALID_CONFIG on localbroker, INVALID_REQUEST on "
-        "Kafka (KAFKA-13609), whose message names the refused configs as a Scala Set"
-    ),
     ("incrementalAlterConfigs broker custom config",): (
         "localbroker refuses broker configs it does not define; Kafka refuses only its own "
         "read-only ones, so custom (plugin) configs and dynamic ones localbroker does not "
