@@ -35,9 +35,18 @@ PROJECT = Path(__file__).resolve().parent / "java"
 RUN_TIMEOUT = 180.0
 """Seconds one program may run: each takes a few on an idle machine; a loaded CI machine
 starting several JVMs needs many more."""
-JVM_OPTIONS = ("-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+TEST_TIMEOUT = 360
+"""Seconds for a test of these programs, fixtures included (pytest's default is 120): the
+first may build them and wait for the reference broker, and each runs one or two JVMs."""
+JVM_OPTIONS = (
+    "-Xmx512m",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+UseSerialGC",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+)
 """Short-lived test programs: the C1 compiler alone and the serial collector start faster and
-take less of a 2-core machine than the defaults, which are tuned for long-running servers."""
+take less of a 2-core machine than the defaults, which are tuned for long-running servers.
+Kafka's logs (slf4j-simple, on stderr) from WARN up: what a failing test shows."""
 
 
 def sources_digest() -> str:

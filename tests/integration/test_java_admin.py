@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from java_programs import JavaPrograms, normalised, split
+from java_programs import TEST_TIMEOUT, JavaPrograms, normalised, split
 from reference_kafka import ReferenceKafka
 
 from tui.embedded import EmbeddedBroker
@@ -51,6 +51,8 @@ KNOWN: dict[tuple[str, ...], str] = {
 }
 """Differences that are localbroker's to fix: each is checked by an xfail(strict=True) test,
 which fails as soon as the difference is gone, so the entry is removed with the fix."""
+
+pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
 
 
 def steps(lines: list[dict[str, Any]]) -> dict[str, Any]:

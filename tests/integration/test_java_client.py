@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from java_programs import PROJECT, JavaPrograms
+from java_programs import PROJECT, TEST_TIMEOUT, JavaPrograms
 from reference_kafka import POM, ReferenceKafka, kafka_version
 from wire import RawClient
 
@@ -24,6 +24,8 @@ from tui.embedded import EmbeddedBroker
 PREFIX = "java-clients"
 SCENARIOS = ("producer", "consumer", "cooperative")
 RECORDS_PER_CODEC = 100  # as Clients.java writes
+
+pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

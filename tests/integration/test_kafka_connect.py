@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from java_programs import JavaPrograms
+import pytest
+from java_programs import TEST_TIMEOUT, JavaPrograms
 from waiting import wait_until
 
 from tui.embedded import EmbeddedBroker
@@ -13,6 +14,8 @@ from tui.embedded import EmbeddedBroker
 TOPIC = "connect-lines"
 TIMEOUT = 90.0
 """Seconds for Connect to start (a JVM, the worker, two connectors) and move the lines."""
+
+pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
 
 
 def properties(path: Path, **values: str) -> Path:

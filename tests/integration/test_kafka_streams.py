@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from java_programs import JavaPrograms
+from java_programs import TEST_TIMEOUT, JavaPrograms
 from reference_kafka import ReferenceKafka
 
 from tui.embedded import EmbeddedBroker
 
 PREFIX = "streams"
+
+pytestmark = pytest.mark.timeout(TEST_TIMEOUT)
 
 
 def expected_counts(lines: list[dict[str, Any]]) -> Counter[str]:
