@@ -43,11 +43,6 @@ KNOWN: dict[tuple[str, ...], str] = {
         "read-only ones, so custom (plugin) configs and dynamic ones localbroker does not "
         "model are stored"
     ),
-    ("elr",): (
-        "no DescribeTopicPartitions (KIP-966): Admin.describeTopics falls back to Metadata, "
-        "which has no eligible leader replicas"
-    ),
-    ("lastKnownElr",): "the same: no DescribeTopicPartitions",
 }
 """Differences that are localbroker's to fix: each is checked by an xfail(strict=True) test,
 which fails as soon as the difference is gone, so the entry is removed with the fix."""
