@@ -98,7 +98,7 @@ def java() -> JavaPrograms:
         return java_programs()
     except ReferenceUnavailable as exc:
         unavailable(
-            "the Java programs (tests/java)", "NO JAVA PROGRAMS, the Java client tests skipped", exc
+            "the build of tests/java", "NO JAVA PROGRAMS, the Java client tests skipped", exc
         )
 
 
