@@ -48,7 +48,6 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.TopicPartitionReplica;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * One sequence of AdminClient calls, the same against localbroker and Apache Kafka, covering every
@@ -131,6 +130,8 @@ public final class AdminCalls {
         step("createTopics", () -> created(admin.createTopics(List.of(
                 new NewTopic(a, 3, (short) 1).configs(Map.of("retention.ms", "3600000")),
                 new NewTopic(b, 1, (short) 1)))));
+        awaitPartitions(a, 3);
+        awaitPartitions(b, 1);
         step("createTopics errors", () -> created(admin.createTopics(List.of(
                 new NewTopic(a, 3, (short) 1),
                 new NewTopic(prefix + "-zero", 0, (short) 1),
@@ -157,10 +158,12 @@ public final class AdminCalls {
                 new AlterConfigOp(new ConfigEntry("max.message.bytes", "2000000"), AlterConfigOp.OpType.SET),
                 new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.APPEND),
                 new AlterConfigOp(new ConfigEntry("segment.ms", null), AlterConfigOp.OpType.DELETE)))).values(), done -> "ok"));
+        awaitConfig(topicA, "retention.ms", "7200000");
         step("describeConfigs after incrementalAlterConfigs", () -> configs(List.of(topicA), false));
         step("incrementalAlterConfigs subtract and delete", () -> each(admin.incrementalAlterConfigs(Map.of(topicA, List.of(
                 new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"), AlterConfigOp.OpType.SUBTRACT),
                 new AlterConfigOp(new ConfigEntry("max.message.bytes", null), AlterConfigOp.OpType.DELETE)))).values(), done -> "ok"));
+        awaitConfig(topicA, "cleanup.policy", "compact");
         step("describeConfigs after subtract", () -> configs(List.of(topicA), false));
         step("incrementalAlterConfigs errors", () -> each(admin.incrementalAlterConfigs(Map.of(
                 new ConfigResource(ConfigResource.Type.TOPIC, b), List.of(
@@ -203,6 +206,7 @@ public final class AdminCalls {
         step("createPartitions validateOnly", () -> each(admin.createPartitions(
                 Map.of(a, NewPartitions.increaseTo(6)), new CreatePartitionsOptions().validateOnly(true)).values(), done -> "ok"));
         step("createPartitions", () -> each(admin.createPartitions(Map.of(a, NewPartitions.increaseTo(5))).values(), done -> "ok"));
+        awaitPartitions(a, 5);
         step("createPartitions errors", () -> each(admin.createPartitions(Map.of(
                 a, NewPartitions.increaseTo(4),
                 b, NewPartitions.increaseTo(1),
@@ -431,15 +435,27 @@ public final class AdminCalls {
         return described;
     }
 
-    /** Waits until the broker shows `name` at `value`: Kafka applies dynamic broker configs
-     * when its metadata reaches the broker, a moment after the call returns. */
-    private void awaitConfig(ConfigResource broker, String name, String value) {
+    /** Waits until `resource` shows `name` at `value`. Kafka's controller commits a change
+     * before the call returns, but the broker applies it when the metadata reaches it, a moment
+     * later: a describe right after the call may still see the old value. */
+    private void awaitConfig(ConfigResource resource, String name, String value) {
         Support.waitFor(name + " at " + value, () -> {
             try {
-                Config config = get(admin.describeConfigs(List.of(broker)).all()).get(broker);
+                Config config = get(admin.describeConfigs(List.of(resource)).all()).get(resource);
                 return java.util.Objects.equals(config.get(name).value(), value);
             } catch (ExecutionException e) {
                 throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** Waits until the broker's metadata shows `topic` with `partitions` (as awaitConfig). */
+    private void awaitPartitions(String topic, int partitions) {
+        Support.waitFor(topic + " with " + partitions + " partitions", () -> {
+            try {
+                return get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic).partitions().size() == partitions;
+            } catch (ExecutionException e) {
+                return false;  // not there yet
             }
         });
     }

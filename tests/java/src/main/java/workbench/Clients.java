@@ -120,10 +120,8 @@ public final class Clients {
                 for (int i = 0; i < records.size(); i++) {
                     RecordMetadata metadata = sent.get(i).get();
                     ProducerRecord<String, String> record = records.get(i);
-                    Json.emit("scenario", "producer", "event", "sent", "record", Support.record(
-                            new ConsumerRecord<>(topic, metadata.partition(), metadata.offset(), 0L,
-                                    org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0,
-                                    record.key(), record.value(), record.headers(), java.util.Optional.empty())));
+                    Json.emit("scenario", "producer", "event", "sent", "record", Support.record(topic,
+                            metadata.partition(), metadata.offset(), record.key(), record.value(), record.headers()));
                 }
             }
         }

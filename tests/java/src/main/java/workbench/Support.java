@@ -2,6 +2,7 @@ package workbench;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 
 /** What the programs share: client properties, bounded waits, topics, errors and records as JSON. */
 final class Support {
@@ -69,17 +71,21 @@ final class Support {
     }
 
     static Map<String, Object> record(ConsumerRecord<String, String> record) {
-        List<List<String>> headers = new ArrayList<>();
-        for (Header header : record.headers()) {
-            headers.add(java.util.Arrays.asList(
-                    header.key(), header.value() == null ? null : new String(header.value())));
+        return record(record.topic(), record.partition(), record.offset(), record.key(), record.value(), record.headers());
+    }
+
+    /** A record as the programs print it, sent or consumed alike: headers as [key, value] pairs. */
+    static Map<String, Object> record(String topic, int partition, long offset, String key, String value, Headers headers) {
+        List<List<String>> pairs = new ArrayList<>();
+        for (Header header : headers) {
+            pairs.add(Arrays.asList(header.key(), header.value() == null ? null : new String(header.value())));
         }
         return Json.object(
-                "topic", record.topic(),
-                "partition", record.partition(),
-                "offset", record.offset(),
-                "key", record.key(),
-                "value", record.value(),
-                "headers", headers);
+                "topic", topic,
+                "partition", partition,
+                "offset", offset,
+                "key", key,
+                "value", value,
+                "headers", pairs);
     }
 }
