@@ -56,6 +56,11 @@ import org.apache.kafka.common.config.ConfigResource;
  * or {"step": ..., "error": {"error": exception class, "message": ...}}; per-item results (one per
  * topic, partition, group) are maps of item to result or error. Ids, hosts, paths and sizes are
  * printed as they are; pytest normalises them in one place before comparing the two brokers.
+ *
+ * <p>Not called: alterConfigs (the AlterConfigs API; Kafka 4.0 removed the method from Admin),
+ * describeProducers, fenceProducers and the transaction methods (DescribeProducers and the
+ * transaction coordinator are not in localbroker yet), and methods whose APIs it does not
+ * advertise (ACLs, quotas, SCRAM, reassignments, KIP-848, share and streams groups).
  */
 public final class AdminCalls {
     /** A topic id no broker has: fixed, so both brokers' error messages name the same id. */
