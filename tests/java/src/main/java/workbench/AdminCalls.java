@@ -435,7 +435,7 @@ public final class AdminCalls {
             all.forEach((name, entry) -> {
                 if (BROKER_CONFIGS.contains(name)) chosen.put((String) name, entry);
             });
-            return Json.object("broker", chosen);
+            return Json.object("configs", chosen);
         }
         return described;
     }
