@@ -231,10 +231,8 @@ class BrokerState:
 
     def create_partitions(self, name: str, count: int, *, validate_only: bool = False) -> None:
         topic = self.store.topics.get(name)
-        if topic is None:
-            raise KafkaError(
-                ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
-            )
+        if topic is None:  # Kafka's controller says no more than the code
+            raise KafkaError(ErrorCode.unknown_topic_or_partition)
         if count < topic.partitions:
             raise KafkaError(
                 ErrorCode.invalid_partitions,

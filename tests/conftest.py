@@ -5,9 +5,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from brokers import BrokerProcess, running_broker
+from java_programs import JavaPrograms, java_programs
 from reference_kafka import REQUIRED, ReferenceKafka, ReferenceUnavailable, required
 
 from tui.embedded import EmbeddedBroker
@@ -77,9 +79,11 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
     try:
         kafka = ReferenceKafka(tmp_path_factory.mktemp("apache-kafka")).start()
     except ReferenceUnavailable as exc:
-        if required():
-            pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
-        pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+        unavailable(
+            "the reference Apache Kafka",
+            "NO REFERENCE APACHE KAFKA, comparisons with it skipped",
+            exc,
+        )
     try:
         yield kafka
     finally:
@@ -93,3 +97,22 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> object:
     from certificates import make_certificates
 
     return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+@pytest.fixture(scope="session")
+def java() -> JavaPrograms:
+    """The Java programs of tests/java (Java client, Kafka Streams, Kafka Connect), built by
+    Maven once (cached across sessions while their sources do not change)."""
+    try:
+        return java_programs()
+    except ReferenceUnavailable as exc:
+        unavailable(
+            "the build of tests/java", "NO JAVA PROGRAMS, the Java client tests skipped", exc
+        )
+
+
+def unavailable(what: str, skipped: str, exc: Exception) -> NoReturn:
+    """Skip loudly, or fail where CI requires Apache Kafka (KWB_REQUIRE_KAFKA=1)."""
+    if required():
+        pytest.fail(f"{REQUIRED}=1 but {what} is not available: {exc}")
+    pytest.skip(f"{skipped}: {exc}")

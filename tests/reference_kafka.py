@@ -22,6 +22,7 @@ import socket
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from waiting import wait_until
 from wire import RawClient
@@ -64,36 +65,50 @@ def kafka_classpath() -> str:
             return classpath
     CACHE.mkdir(parents=True, exist_ok=True)
     output = cached.with_suffix(".tmp")
+    failure = "Maven could not fetch Apache Kafka from Maven Central"
+    maven(POM, "dependency:build-classpath", f"-Dmdep.outputFile={output}", failure=failure)
+    if not output.exists():
+        raise ReferenceUnavailable(f"{failure}: no classpath written")
+    output.replace(cached)
+    return cached.read_text().strip()
+
+
+def maven(pom: Path, *arguments: str, failure: str) -> None:
+    """`mvn -q -B -f pom arguments...`; ReferenceUnavailable with `failure` and Maven's last
+    lines if it cannot run or fails (no Maven, no network)."""
     try:
         result = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                "dependency:build-classpath",
-                f"-Dmdep.outputFile={output}",
-            ],
+            ["mvn", "-q", "-B", "-f", str(pom), *arguments],
             capture_output=True,
             text=True,
             timeout=MAVEN_TIMEOUT,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReferenceUnavailable(f"Maven could not run: {exc}") from None
-    if result.returncode != 0 or not output.exists():
-        tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
-        raise ReferenceUnavailable(
-            "Maven could not fetch Apache Kafka from Maven Central: " + " | ".join(tail)
-        )
-    output.replace(cached)
-    return cached.read_text().strip()
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-10:]
+        raise ReferenceUnavailable(f"{failure}: " + " | ".join(tail))
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stop_group(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM to the process's group (a controlled shutdown: the JVM runs its shutdown hooks),
+    SIGKILL if it does not go in time."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(STOP_TIMEOUT)
 
 
 def java(classpath: str, main: str, *args: str, heap: str | None = None) -> list[str]:
@@ -216,18 +231,9 @@ class ReferenceKafka:
         return any(broker.node_id == 1 for broker in metadata.brokers)
 
     def stop(self) -> None:
-        """SIGTERM (a controlled shutdown), SIGKILL if it does not go in time."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_TIMEOUT)
+        if process is not None:
+            stop_group(process)
 
     def run_tool(
         self, main: str, args: Sequence[str], *, input: str | None = None, timeout: float = 120

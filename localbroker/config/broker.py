@@ -250,7 +250,12 @@ class BrokerConfig:
         ]
 
     def validate_dynamic(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
-        """Normalized dynamic changes (None deletes), or INVALID_CONFIG / INVALID_REQUEST."""
+        """Normalized dynamic changes (None deletes), or INVALID_REQUEST with Kafka's message.
+
+        Kafka refuses a broker config change with INVALID_REQUEST, also for an invalid value
+        (where a topic's would be INVALID_CONFIG): ConfigAdminManager wraps the
+        ConfigException (KAFKA-13609), and DynamicBrokerConfig names the configs it cannot
+        update as a Scala Set."""
         refused = sorted(
             n
             for n in changes
@@ -259,12 +264,15 @@ class BrokerConfig:
         if refused:
             raise KafkaError(
                 ErrorCode.invalid_request,
-                f"Cannot update these configs dynamically: {', '.join(refused)}",
+                f"Cannot update these configs dynamically: Set({', '.join(refused)})",
             )
-        return {
-            name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
-            for name, value in changes.items()
-        }
+        try:
+            return {
+                name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
+                for name, value in changes.items()
+            }
+        except KafkaError as exc:
+            raise KafkaError(ErrorCode.invalid_request, exc.message) from None
 
     # -- topic configs --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (imported to register their handlers)
     producer_ids,
     sasl,
     scram,
+    topic_partitions,
     topics,
 )
 from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
-from ..protocol.names import ApiKey
+from ..protocol.names import AclResourceType, ApiKey
+from .authorized import authorized_operations
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> A
             }
         ],
     }
+    if request.include_cluster_authorized_operations:
+        response["cluster_authorized_operations"] = authorized_operations(
+            state, ctx, AclResourceType.CLUSTER
+        )
     if getattr(request, "endpoint_type", BROKERS_ENDPOINT) != BROKERS_ENDPOINT:
         response.update(
             error_code=ErrorCode.unsupported_endpoint_type,

@@ -13,7 +13,8 @@ from kio.schema.errors import ErrorCode
 
 from ..groups.coordinator import JoinRequest
 from ..groups.group import JoinResult, SyncResult
-from ..protocol.names import ApiKey, CoordinatorType, GroupState
+from ..protocol.names import AclResourceType, ApiKey, CoordinatorType, GroupState
+from .authorized import authorized_operations
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -253,6 +254,12 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
                 "members": group.describe_members(),
             }
         )
+    if getattr(request, "include_authorized_operations", False):  # v3 on
+        for entry in described:  # Kafka gives them for each group described without error
+            if entry["error_code"] == ErrorCode.none:
+                entry["authorized_operations"] = authorized_operations(
+                    state, ctx, AclResourceType.GROUP, entry["group_id"]
+                )
     return ctx.respond({"throttle_time": 0, "groups": described})
 
 

@@ -10,6 +10,7 @@ from ..errors import KafkaError
 from ..metadata.store import TopicRecord
 from ..protocol.names import AclOperation, AclResourceType, ApiKey
 from .access import allowed
+from .authorized import authorized_operations
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -56,16 +57,19 @@ def _error_entry(error: ErrorCode, name: str | None, topic_id: Any = None) -> di
     }
 
 
-def _lookup(
-    state: BrokerState, ctx: RequestContext, requested: Any, auto_create: bool
+def _by_id(state: BrokerState, ctx: RequestContext, topic_id: Any) -> dict[str, Any]:
+    topic = state.topic_by_id(topic_id)
+    if topic is None or not allowed(
+        state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name
+    ):
+        # Kafka answers an id the principal may not describe as an unknown id.
+        return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
+    return topic_entry(state, topic)
+
+
+def _by_name(
+    state: BrokerState, ctx: RequestContext, name: str, auto_create: bool
 ) -> dict[str, Any]:
-    name = requested.name
-    topic_id = getattr(requested, "topic_id", None)
-    if name is None:
-        topic = state.topic_by_id(topic_id) if topic_id is not None else None
-        if topic is None:
-            return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
-        return topic_entry(state, topic)
     if not allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name):
         return _error_entry(ErrorCode.topic_authorization_failed, name)
     topic = state.topics.get(name)
@@ -84,6 +88,9 @@ def _lookup(
 
 @handles(ApiKey.METADATA, 0, 13)
 def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    """As Kafka's KafkaApis.handleTopicMetadataRequest: once a request carries topic ids, the
+    ids are looked up and the names beside them ignored (the Java client sends an empty name
+    with each id, other clients a null one)."""
     requested = request.topics
     if requested is None or (ctx.api_version == 0 and not requested):
         topics = [
@@ -91,16 +98,32 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             for topic in state.topics.values()
             if allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name)
         ]
+    elif topic_ids := list(dict.fromkeys(t.topic_id for t in requested if _has_id(t))):
+        topics = [_by_id(state, ctx, topic_id) for topic_id in topic_ids]
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
-        topics = [_lookup(state, ctx, item, auto_create) for item in requested]
-    return ctx.respond(
-        {
-            "throttle_time": 0,
-            "brokers": broker_entries(state, ctx),
-            "cluster_id": state.store.cluster_id,
-            "controller_id": state.node_id,
-            "topics": topics,
-            "error_code": ErrorCode.none,
-        }
-    )
+        topics = [_by_name(state, ctx, item.name, auto_create) for item in requested]
+    response = {
+        "throttle_time": 0,
+        "brokers": broker_entries(state, ctx),
+        "cluster_id": state.store.cluster_id,
+        "controller_id": state.node_id,
+        "topics": topics,
+        "error_code": ErrorCode.none,
+    }
+    if getattr(request, "include_topic_authorized_operations", False):
+        for topic in topics:  # Kafka gives them for each topic but an unknown id
+            if topic["error_code"] != ErrorCode.unknown_topic_id:
+                topic["topic_authorized_operations"] = authorized_operations(
+                    state, ctx, AclResourceType.TOPIC, topic["name"]
+                )
+    if getattr(request, "include_cluster_authorized_operations", False):  # v8 to v10
+        response["cluster_authorized_operations"] = authorized_operations(
+            state, ctx, AclResourceType.CLUSTER
+        )
+    return ctx.respond(response)
+
+
+def _has_id(requested: Any) -> bool:
+    """Whether a requested topic names an id (kio reads Kafka's zero UUID, "no id", as None)."""
+    return getattr(requested, "topic_id", None) is not None

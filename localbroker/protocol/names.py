@@ -325,7 +325,8 @@ class PatternType(IntEnum):
 
 
 class AclOperation(IntEnum):
-    """What an ACL allows or denies (org.apache.kafka.common.acl.AclOperation)."""
+    """What an ACL allows or denies (org.apache.kafka.common.acl.AclOperation); authorized
+    operations go on the wire as a bit field of these codes."""
 
     UNKNOWN = 0
     ANY = 1

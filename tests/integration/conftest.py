@@ -1,10 +1,12 @@
-"""Fixtures of the consumer-group tests (their machinery is in tests/group_members.py)."""
+"""Fixtures of the integration tests: the consumer-group tests' (their machinery is in
+tests/group_members.py) and a broker shared by a module's tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
+from brokers import running_broker
 from confluent_kafka.admin import AdminClient
 from group_members import GROUP_BROKER, Member, start_members
 from kafka import KafkaAdminClient
@@ -34,3 +36,11 @@ def kp_admin(group_broker: EmbeddedBroker) -> Iterator[KafkaAdminClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One localbroker for a whole module, for tests that share an expensive run against it
+    (a JVM program's): they use topic and group names of their own."""
+    with running_broker(tmp_path_factory.mktemp("localbroker")) as broker:
+        yield broker
