@@ -284,21 +284,13 @@ class BrokerState:
                     return
                 running = asyncio.ensure_future(self._run_flush(job))
                 self._flush_tasks[partition_log] = running
-            try:
-                await asyncio.shield(running)
-            except OSError as exc:
-                raise KafkaError(
-                    ErrorCode.kafka_storage_error,
-                    f"fsync of {partition_log.topic}-{partition_log.partition} failed: {exc}",
-                ) from exc
+            await asyncio.shield(running)
 
     async def _run_flush(self, job: FlushJob) -> None:
         try:
             await asyncio.to_thread(job.run)
-        except Exception:
-            job.log.flush_failed()
-            log.exception("fsync of %s-%d failed", job.log.topic, job.log.partition)
-            raise
+        except Exception as exc:
+            raise job.log.flush_failed(exc) from exc
         finally:
             self._flush_tasks.pop(job.log, None)
         job.log.flushed(job, now_ms())
@@ -308,12 +300,16 @@ class BrokerState:
             self._flush_tasks.pop(partition_log, None)
 
     def flush_due(self, moment: int) -> list[PartitionLog]:
-        """Logs whose flush.ms has passed with unflushed data."""
+        """Logs whose flush.ms has passed with unflushed data, and logs that rolled a
+        segment not flushed yet (Kafka flushes a rolled segment soon after the roll)."""
         return [
             partition_log
             for partition_log in self.logs.logs.values()
-            if partition_log.unflushed_messages
-            and moment - partition_log.last_flush_ms >= partition_log.config.flush_ms
+            if partition_log.rolled_unflushed
+            or (
+                partition_log.unflushed_messages
+                and moment - partition_log.last_flush_ms >= partition_log.config.flush_ms
+            )
         ]
 
     # -- consumer groups ----------------------------------------------------------------
