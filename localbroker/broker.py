@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .config.broker import BrokerConfig, Listener
+from .log.dir_status import PROBE_INTERVAL_MS
 from .server import KafkaServer
 from .state import BrokerState, now_ms
 
@@ -90,6 +91,7 @@ class LocalBroker:
                     state.logs.write_checkpoints,
                 )
             ),
+            asyncio.create_task(self._every(PROBE_INTERVAL_MS, state.logs.status.probe)),
             asyncio.create_task(self._drive_groups(state)),
         ]
         self.startup_seconds = time.perf_counter() - started

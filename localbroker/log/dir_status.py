@@ -37,12 +37,12 @@ class LogDirStatus:
     def offline(self) -> bool:
         return self.offline_reason is not None
 
-    def check_writable(self, topic: str, partition: int) -> None:
-        """Refuse a write to a partition of an offline directory, as Kafka answers it."""
+    def check_writable(self, subject: str) -> None:
+        """Refuse a write while the directory is offline, as Kafka words it:
+        "Partition t-0 is in an offline log directory"."""
         if self.offline_reason is not None:
             raise KafkaError(
-                ErrorCode.kafka_storage_error,
-                f"Partition {topic}-{partition} is in an offline log directory",
+                ErrorCode.kafka_storage_error, f"{subject} is in an offline log directory"
             )
 
     def failed(self, what: str, exc: Exception) -> KafkaError:

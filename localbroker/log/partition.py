@@ -168,7 +168,7 @@ class PartitionLog:
     def append(self, header: BatchHeader, records: bytes, now_ms: int) -> AppendResult:
         """Append one validated batch as received, stamped with its offset and epoch."""
         config = self.config
-        self.status.check_writable(self.topic, self.partition)
+        self.status.check_writable(f"Partition {self.name}")
         log_append_time = -1
         if config.message_timestamp_type == "LogAppendTime":
             log_append_time = now_ms

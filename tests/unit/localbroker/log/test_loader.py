@@ -14,6 +14,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from file_damage import flip_bits
 from kio.schema.errors import ErrorCode
 from partition_logs import (
     BATCH_SIZE,
@@ -66,14 +67,6 @@ def written(make_log: MakeLog, *, clean: bool = True) -> list[Path]:
     else:
         crash(log)
     return paths
-
-
-def flip(path: Path, position: int, mask: int = 0x55) -> None:
-    with open(path, "r+b") as file:
-        file.seek(position)
-        byte = file.read(1)
-        file.seek(position)
-        file.write(bytes([byte[0] ^ mask]))
 
 
 def corrupt(log: PartitionLog, offset: int) -> int:
@@ -136,7 +129,7 @@ def test_unclean_reopen_checks_the_last_batch_even_when_the_index_loads(
     log.active.write_indexes()  # the index of the active segment loads
     last = log.active.path
     crash(log)
-    flip(last, BATCH_SIZE - 10)  # inside the records of the last batch
+    flip_bits(last, BATCH_SIZE - 10, 0x55)  # inside the records of the last batch
     reopened = make_log(recovery_point=12, clean_shutdown=False)
     assert reopened.log_end_offset == reopened.high_watermark == 12
     assert os.path.getsize(last) == 0
@@ -152,7 +145,7 @@ def test_damage_in_a_segment_keeps_every_later_segment(
     """A bad batch in an older segment costs its own offsets only, whatever the recovery
     point; the segments after it are kept and served."""
     paths = written(make_log, clean=False)
-    flip(paths[1], BATCH_SIZE + 70)  # the second batch of segment 6: offsets 9..11
+    flip_bits(paths[1], BATCH_SIZE + 70, 0x55)  # the second batch of segment 6: offsets 9..11
     reopened = make_log(recovery_point=6, clean_shutdown=False)
     assert [s.base_offset for s in reopened.segments] == [0, 6, 12]
     assert all(path.exists() for path in paths)
@@ -216,7 +209,7 @@ def test_a_bit_flipped_while_down_is_found_when_first_read(
     """A clean start trusts indexes that fit, as Kafka does; the damaged batch is caught
     by its CRC the first time it is read, reported, and never served."""
     middle = written(make_log)[1]
-    flip(middle, 70)  # the first batch of segment 6: offsets 6..8
+    flip_bits(middle, 70, 0x55)  # the first batch of segment 6: offsets 6..8
     reopened = make_log(recovery_point=15, clean_shutdown=True)
     assert "damaged" not in caplog.text
     assert readable(reopened, range(3, 6)) == [(o, value(o)) for o in range(3, 6)]

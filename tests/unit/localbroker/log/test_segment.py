@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from file_damage import flip_bits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,14 +49,6 @@ def fill(segment: Segment, batches: int, per_batch: int = 3, size: int = 40) -> 
         append(segment, [bytes([b]) * size for _ in range(per_batch)], [NOW + b] * per_batch)
         for b in range(batches)
     ]
-
-
-def flip_byte(path: Path, position: int) -> None:
-    with open(path, "r+b") as file:
-        file.seek(position)
-        byte = file.read(1)
-        file.seek(position)
-        file.write(bytes([byte[0] ^ 0xFF]))
 
 
 @pytest.fixture
@@ -162,7 +155,7 @@ def test_verified_scan_with_any_block_size(sizes: list[int], block_size: int) ->
 
 def test_verify_detects_crc_corruption(segment: Segment) -> None:
     headers = fill(segment, 4)
-    flip_byte(segment.path, headers[2].position + headers[2].size - 3)
+    flip_bits(segment.path, headers[2].position + headers[2].size - 3, 0xFF)
     assert len(list(segment.headers())) == 4  # headers alone do not notice
     with pytest.raises(CorruptSegment, match="CRC mismatch") as caught:
         list(segment.headers(verify=True))
@@ -171,7 +164,7 @@ def test_verify_detects_crc_corruption(segment: Segment) -> None:
 
 def test_verify_detects_corruption_with_small_blocks(segment: Segment) -> None:
     headers = fill(segment, 4, size=100)
-    flip_byte(segment.path, headers[3].position + 70)
+    flip_bits(segment.path, headers[3].position + 70, 0xFF)
     with pytest.raises(CorruptSegment) as caught:
         list(segment.headers(verify=True, block_size=64))
     assert caught.value.position == headers[3].position
@@ -207,7 +200,7 @@ def test_invalid_header_is_detected(segment: Segment) -> None:
 
 def test_rebuild_records_damage_and_resumes_at_the_next_good_batch(segment: Segment) -> None:
     headers = fill(segment, 5)
-    flip_byte(segment.path, headers[3].position + 65)
+    flip_bits(segment.path, headers[3].position + 65, 0xFF)
     with open(segment.path, "ab") as file:
         file.write(b"\x00" * 30)  # a torn write after the corruption
     segment.size = os.path.getsize(segment.path)
@@ -241,7 +234,7 @@ def test_rebuild_up_to_a_limit_accounts_for_the_offsets_of_a_damaged_tail(
     """The offsets a running log gave out (or the next segment starts at) stay damaged,
     never free to be given out again."""
     headers = fill(segment, 3)
-    flip_byte(segment.path, headers[2].position + 70)
+    flip_bits(segment.path, headers[2].position + 70, 0xFF)
     assert segment.rebuild(limit=109) == [
         Damage(headers[2].position, segment.size, 106, 109, "CRC mismatch")
     ]
@@ -264,7 +257,7 @@ def test_reads_of_unverified_bytes_are_checked_once(tmp_path: Path) -> None:
     headers = fill(written, 4)
     written.write_indexes()
     written.close()
-    flip_byte(written.path, headers[2].position + 70)
+    flip_bits(written.path, headers[2].position + 70, 0xFF)
     seg = Segment(tmp_path, 100, index_interval_bytes=0)
     try:
         assert seg.load_indexes(None)
