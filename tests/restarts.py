@@ -181,9 +181,26 @@ def segment_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.log"))
 
 
-# -- reading by raw Fetch ---------------------------------------------------------------------
+# -- raw Produce and Fetch --------------------------------------------------------------------
 
-FETCH, FETCH_VERSION = 1, 12
+PRODUCE, PRODUCE_VERSION, FETCH, FETCH_VERSION = 0, 9, 1, 12
+
+
+def produce_raw(
+    client: RawClient, topic: str, batches: dict[int, bytes]
+) -> dict[int, tuple[int, int]]:
+    """One acks=all Produce (v9) of a batch per partition: (error code, base offset) of each
+    partition, as the broker answered."""
+    data = [{"index": partition, "records": batch} for partition, batch in batches.items()]
+    response = client.call(
+        PRODUCE,
+        PRODUCE_VERSION,
+        {"acks": -1, "timeout": 5000, "topic_data": [{"name": topic, "partition_data": data}]},
+    )
+    return {
+        answer.index: (int(answer.error_code), int(answer.base_offset))
+        for answer in response.responses[0].partition_responses
+    }
 
 
 def fetch_at(client: RawClient, topic: str, partition: int, offset: int) -> tuple[int, bytes]:

@@ -23,6 +23,7 @@ from restarts import (
     create_topic,
     fetch_everything,
     produce_and_flush,
+    produce_raw,
     restart,
     segment_files,
     watermarks,
@@ -35,7 +36,7 @@ from localbroker.records.builder import NewRecord, build_batch
 
 RECORDS = 600
 SEGMENTS = {"segment.bytes": "1500"}  # about 34 segments of 600 one-record batches
-PRODUCE, PRODUCE_VERSION, INIT_PRODUCER_ID = 0, 9, 22
+INIT_PRODUCER_ID = 22
 
 
 def numbered(count: int, partition: int = 0) -> list[tuple[int, bytes, int | None]]:
@@ -138,21 +139,6 @@ def idempotent_batch(producer_id: int, sequence: int, value: bytes) -> bytes:
     )
 
 
-def produce_raw(client: RawClient, topic: str, batch: bytes) -> tuple[int, int]:
-    """(error code, base offset) of an acks=all produce of one batch to partition 0."""
-    response = client.call(
-        PRODUCE,
-        PRODUCE_VERSION,
-        {
-            "acks": -1,
-            "timeout": 5000,
-            "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": batch}]}],
-        },
-    )
-    [answer] = response.responses[0].partition_responses
-    return int(answer.error_code), int(answer.base_offset)
-
-
 def test_an_idempotent_retry_after_kill_9_is_answered_as_a_duplicate(
     launch: Launch, tmp_path: Path
 ) -> None:
@@ -168,7 +154,7 @@ def test_an_idempotent_retry_after_kill_9_is_answered_as_a_duplicate(
         )
         producer_id = init.producer_id
         stored = [
-            produce_raw(client, topic, idempotent_batch(producer_id, n, b"v%d" % n))
+            produce_raw(client, topic, {0: idempotent_batch(producer_id, n, b"v%d" % n)})[0]
             for n in range(12)
         ]
     assert stored == [(0, n) for n in range(12)]
@@ -179,8 +165,8 @@ def test_an_idempotent_retry_after_kill_9_is_answered_as_a_duplicate(
 
     again = restart(launch, process)
     with RawClient(again.bootstrap) as client:
-        retried = produce_raw(client, topic, idempotent_batch(producer_id, 11, b"v11"))
-        following = produce_raw(client, topic, idempotent_batch(producer_id, 12, b"v12"))
+        retried = produce_raw(client, topic, {0: idempotent_batch(producer_id, 11, b"v11")})[0]
+        following = produce_raw(client, topic, {0: idempotent_batch(producer_id, 12, b"v12")})[0]
     assert retried == (0, 11), "the retry was not recognised as a duplicate"
     assert following == (0, 12)
     values, errors = fetch_everything(again.bootstrap, topic, 0, 13)
