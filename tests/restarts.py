@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from brokers import BrokerProcess
 from confluent_kafka import (
@@ -203,9 +204,9 @@ def produce_raw(
     }
 
 
-def fetch_at(client: RawClient, topic: str, partition: int, offset: int) -> tuple[int, bytes]:
-    """One Fetch (v12, no wait) of `topic`-`partition` at `offset`: its error code and the
-    record bytes, as a client sees them."""
+def fetch_at(client: RawClient, topic: str, partition: int, offset: int) -> Any:
+    """The partition's answer to one Fetch (v12, no wait) at `offset`, as a client gets it:
+    error_code, high_watermark, records..."""
     wanted = {"partition": partition, "fetch_offset": offset, "partition_max_bytes": 1 << 20}
     response = client.call(
         FETCH,
@@ -218,7 +219,7 @@ def fetch_at(client: RawClient, topic: str, partition: int, offset: int) -> tupl
         },
     )
     [answer] = response.responses[0].partitions
-    return int(answer.error_code), bytes(answer.records or b"")
+    return answer
 
 
 def fetch_everything(
@@ -231,12 +232,12 @@ def fetch_everything(
     offset = 0
     with RawClient(bootstrap) as client:
         while offset < end:
-            error, data = fetch_at(client, topic, partition, offset)
-            if error:
-                errors[offset] = error
+            answer = fetch_at(client, topic, partition, offset)
+            if answer.error_code:
+                errors[offset] = int(answer.error_code)
                 offset += 1
                 continue
-            records = [r for r in iter_records(data) if r.offset >= offset]
+            records = [r for r in iter_records(bytes(answer.records)) if r.offset >= offset]
             assert records, f"no record fetched at {topic}-{partition}@{offset}"
             values.update((r.offset, r.value) for r in records)
             offset = records[-1].offset + 1
