@@ -223,13 +223,13 @@ def fetch_at(client: RawClient, topic: str, partition: int, offset: int) -> Any:
 
 
 def fetch_everything(
-    bootstrap: str, topic: str, partition: int, end: int
+    bootstrap: str, topic: str, partition: int, end: int, start: int = 0
 ) -> tuple[dict[int, bytes | None], dict[int, int]]:
-    """Fetch offsets 0..`end` - 1 one after the other as a consumer would, stepping over each
-    offset that answers an error: (value by offset, error code by offset)."""
+    """Fetch offsets `start`..`end` - 1 one after the other as a consumer would, stepping
+    over each offset that answers an error: (value by offset, error code by offset)."""
     values: dict[int, bytes | None] = {}
     errors: dict[int, int] = {}
-    offset = 0
+    offset = start
     with RawClient(bootstrap) as client:
         while offset < end:
             answer = fetch_at(client, topic, partition, offset)

@@ -219,20 +219,23 @@ class Segment:
 
     def check_read(self, data: bytes, position: int) -> int:
         """How many leading bytes of `data`, read from batch `position`, may be served: all of
-        them, or up to the first whole batch of the unverified region that fails its checks.
-        Verified batches at the start of the unverified region extend the verified prefix."""
+        them, or up to the first whole batch of the unverified region that fails its checks
+        (magic, length, CRC, a base offset that continues the batch before). Verified batches
+        at the start of the unverified region extend the verified prefix."""
         end = position + len(data)
         if end <= self.verified_prefix or position >= self.unverified_end:
             return len(data)
         offset = 0
+        expected: int | None = None  # the base offset is outside the CRC: check it runs on
         while offset + HEADER_SIZE <= len(data) and position + offset < self.unverified_end:
             header = read_header(data, offset)
             if header.magic != 2 or header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
                 return offset
             if offset + header.size > len(data):
                 break  # a read may end inside a batch; clients drop the part
-            if not crc_matches(data, header):
+            if not crc_matches(data, header) or expected not in (None, header.base_offset):
                 return offset
+            expected = header.next_offset
             offset += header.size
             if position <= self.verified_prefix < position + offset:
                 self.verified_prefix = position + offset

@@ -273,6 +273,24 @@ def test_reads_of_unverified_bytes_are_checked_once(tmp_path: Path) -> None:
         seg.close()
 
 
+def test_a_read_stops_at_a_batch_whose_base_offset_does_not_continue(tmp_path: Path) -> None:
+    """The base offset is outside the CRC; served as it is, it would give clients records
+    at offsets that belong to other records."""
+    written = Segment(tmp_path, 100, index_interval_bytes=0)
+    headers = fill(written, 4)
+    written.write_indexes()
+    written.close()
+    with open(written.path, "r+b") as file:
+        file.seek(headers[2].position)
+        file.write(struct.pack(">q", 90))
+    seg = Segment(tmp_path, 100, index_interval_bytes=0)
+    try:
+        assert seg.load_indexes(None)
+        assert seg.check_read(seg.read(0, seg.size), 0) == headers[2].position
+    finally:
+        seg.close()
+
+
 def test_load_refuses_a_tail_batch_whose_offsets_do_not_continue(tmp_path: Path) -> None:
     written = Segment(tmp_path, 100, index_interval_bytes=1 << 20)  # one index entry
     headers = fill(written, 3)
