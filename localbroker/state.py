@@ -270,7 +270,8 @@ class BrokerState:
         """A metadata change, written before it is visible; KAFKA_STORAGE_ERROR if the
         write fails (the log directory goes offline) or the directory is offline."""
         status = self.logs.status
-        status.check_writable("The cluster metadata")
+        if status.offline:
+            raise status.refusal("The cluster metadata")
         try:
             return write()
         except OSError as exc:

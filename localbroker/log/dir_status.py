@@ -37,13 +37,12 @@ class LogDirStatus:
     def offline(self) -> bool:
         return self.offline_reason is not None
 
-    def check_writable(self, subject: str) -> None:
-        """Refuse a write while the directory is offline, as Kafka words it:
+    def refusal(self, subject: str) -> KafkaError:
+        """What a write to `subject` is refused with while offline, as Kafka words it:
         "Partition t-0 is in an offline log directory"."""
-        if self.offline_reason is not None:
-            raise KafkaError(
-                ErrorCode.kafka_storage_error, f"{subject} is in an offline log directory"
-            )
+        return KafkaError(
+            ErrorCode.kafka_storage_error, f"{subject} is in an offline log directory"
+        )
 
     def failed(self, what: str, exc: Exception) -> KafkaError:
         """Take the directory offline after `exc`; the KAFKA_STORAGE_ERROR to answer with."""

@@ -140,7 +140,8 @@ class LogManager:
         made: list[PartitionLog] = []
         try:
             for partition in partitions:
-                self.status.check_writable(f"Partition {topic}-{partition}")
+                if self.status.offline:
+                    raise self.status.refusal(f"Partition {topic}-{partition}")
                 directory = self.data_dir / partition_dir_name(topic, partition)
                 if directory.exists():  # nobody's: set it aside rather than use or delete it
                     self._set_aside(directory, topic, partition)
@@ -163,7 +164,8 @@ class LogManager:
         """`commit` the metadata without the topic, then forget its logs and delete their
         directories, renamed out of the way first (as Kafka does). A failed commit changes
         nothing; a directory that cannot be renamed is set aside at the next start."""
-        self.status.check_writable(f"Topic {topic}")
+        if self.status.offline:
+            raise self.status.refusal(f"Topic {topic}")
         try:
             commit()
         except OSError as exc:

@@ -168,7 +168,8 @@ class PartitionLog:
     def append(self, header: BatchHeader, records: bytes, now_ms: int) -> AppendResult:
         """Append one validated batch as received, stamped with its offset and epoch."""
         config = self.config
-        self.status.check_writable(f"Partition {self.name}")
+        if self.status.offline:
+            raise self.status.refusal(f"Partition {self.name}")
         log_append_time = -1
         if config.message_timestamp_type == "LogAppendTime":
             log_append_time = now_ms
@@ -323,9 +324,11 @@ class PartitionLog:
             return b""
         try:
             for segment in self.segments.from_offset(offset):
-                data = self.segments.checked(
-                    segment, partial(self._read_segment, segment, offset, max_bytes, min_one_batch)
-                )
+                try:
+                    data = self._read_segment(segment, offset, max_bytes, min_one_batch)
+                except CorruptSegment as exc:
+                    again = partial(self._read_segment, segment, offset, max_bytes, min_one_batch)
+                    data = self.segments.rescanned(segment, again, exc)
                 if data is not None:
                     return data
                 if segment is self._hw_segment:
@@ -339,25 +342,30 @@ class PartitionLog:
     def _read_segment(
         self, segment: Segment, offset: int, max_bytes: int, min_one_batch: bool
     ) -> bytes | None:
-        self.segments.check_damage(segment, offset)
-        limit = self.read_limit(segment)
+        damaged = bool(segment.damages)
+        if damaged:
+            self.segments.check_damage(segment, offset)
+        limit = self._hw_position if segment is self._hw_segment else segment.size
         header = segment.find_batch(offset, limit)
         if header is None:
             return None
+        position = header.position
         if header.base_offset > offset and segment.unverified:
-            raise CorruptSegment(header.position, f"no batch holds offset {offset}")
-        available = segment.readable_end(header.position, limit) - header.position
+            raise CorruptSegment(position, f"no batch holds offset {offset}")
+        available = (segment.readable_end(position, limit) if damaged else limit) - position
         if min_one_batch:
             size = min(available, max(max_bytes, header.size))
         elif max_bytes < header.size:
             return b""
         else:
             size = min(available, max_bytes)
-        data = segment.read(header.position, size)
-        good = segment.check_read(data, header.position)
-        if good == 0:
-            raise CorruptSegment(header.position, "CRC mismatch")
-        return data if good == len(data) else data[:good]
+        data = segment.read(position, size)
+        if position < segment.unverified_end:  # bytes loaded unchecked: check them now
+            good = segment.check_read(data, position)
+            if good == 0:
+                raise CorruptSegment(position, "CRC mismatch")
+            return data if good == len(data) else data[:good]
+        return data
 
     def stored_batches(self) -> Iterator[bytes]:
         """Every readable batch from the log start, each checked whole (length, magic, CRC):

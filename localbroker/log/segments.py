@@ -79,9 +79,14 @@ class LogSegments(Sequence[Segment]):
         the segment is scanned again and `action` runs once more."""
         try:
             return action()
-        except CorruptSegment:
-            if not segment.unverified:
-                raise
+        except CorruptSegment as exc:
+            return self.rescanned(segment, action, exc)
+
+    def rescanned(self, segment: Segment, action: Callable[[], T], error: CorruptSegment) -> T:
+        """After `action` met `error` in `segment`: scan the segment again and run `action`
+        once more, if the damage can be new (in bytes not checked since start-up)."""
+        if not segment.unverified:
+            raise error
         self.rescan(segment)
         return action()
 
