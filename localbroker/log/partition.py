@@ -248,7 +248,12 @@ class PartitionLog:
         segment.created_ms = now_ms
         segment.next_offset = self.log_end_offset
         self.segments.append(segment)
-        self.producers.write_snapshot(segment.base_offset)
+        try:
+            self.producers.write_snapshot(segment.base_offset)
+        except OSError as exc:  # an optimisation only: recovery replays the batches instead
+            log.warning(
+                "%s: no producer state snapshot at %d: %s", self.name, segment.base_offset, exc
+            )
         return segment
 
     def _set_high_watermark(self, offset: int, segment: Segment, position: int) -> None:
@@ -401,11 +406,21 @@ class PartitionLog:
         """Delete segments past retention.ms or beyond retention.bytes; returns how many."""
         return retention.enforce_retention(self, now_ms)
 
-    def remove_segments(self, doomed: list[Segment], now_ms: int) -> None:
-        """Delete the oldest segments, rolling first if that is all of them."""
+    def remove_segments(self, doomed: list[Segment], now_ms: int) -> int:
+        """Delete the oldest segments, rolling first if that is all of them; how many went.
+
+        If the roll fails (a full disk is when retention matters most), the active segment
+        stays and the others are deleted, freeing what they held."""
         if len(doomed) == len(self.segments):
-            self.roll(now_ms)
-            self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
+            try:
+                self.roll(now_ms)
+            except OSError as exc:
+                log.warning("%s: keeping the active segment, rolling failed: %s", self.name, exc)
+                doomed = doomed[:-1]
+            else:
+                self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
+        if not doomed:
+            return 0
         for segment in doomed:
             self.segments.remove(segment)
             segment.delete()
@@ -417,6 +432,7 @@ class PartitionLog:
             len(doomed),
             self.log_start_offset,
         )
+        return len(doomed)
 
     # -- lifecycle ----------------------------------------------------------------------
 

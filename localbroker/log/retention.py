@@ -86,6 +86,4 @@ def delete_segments(log: PartitionLog, predicate: Predicate, now_ms: int) -> int
         if not predicate(segment, next_offset):
             break
         doomed.append(segment)
-    if doomed:
-        log.remove_segments(doomed, now_ms)
-    return len(doomed)
+    return log.remove_segments(doomed, now_ms) if doomed else 0

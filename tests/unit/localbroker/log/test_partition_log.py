@@ -216,6 +216,26 @@ def test_retention_can_empty_the_log_by_rolling(make_log: MakeLog) -> None:
     assert produce(log, [b"again"], [T + 10_000]).base_offset == 15
 
 
+def test_retention_frees_space_even_when_rolling_fails(make_log: MakeLog) -> None:
+    """On a full disk the new segment cannot be made (here its name is taken by a
+    directory, which fails the same way); the older segments still go."""
+    log = make_log(LogConfig(segment_bytes=SMALL.segment_bytes, retention_ms=1000))
+    produce_batches(log, 5, [T] * 5)
+    (log.directory / f"{15:020d}.log").mkdir()
+    assert log.enforce_retention(T + 10_000) == 2
+    assert [s.base_offset for s in log.segments] == [12]
+    assert read_all(log, 12) == [(o, value(o)) for o in range(12, 15)]
+
+
+def test_a_roll_without_a_producer_snapshot_goes_on(make_log: MakeLog) -> None:
+    log = make_log()
+    produce_batches(log, 2)
+    (log.directory / f"{6:020d}.snapshot.tmp").mkdir()  # the snapshot cannot be written
+    produce_batches(log, 1)
+    assert [s.base_offset for s in log.segments] == [0, 6]
+    assert read_all(log, 6) == [(6 + i, value(i)) for i in range(3)]
+
+
 def test_retention_never_deletes_past_the_high_watermark(make_log: MakeLog) -> None:
     log = make_log(LogConfig(segment_bytes=SMALL.segment_bytes, retention_ms=0, flush_messages=1))
     produce_batches(log, 5, [T] * 5)
