@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .config.broker import BrokerConfig
+from .log.dir_status import PROBE_INTERVAL_MS
 from .security.listeners import Endpoint
 from .security.settings import check_supported, resolve, warn_if_open
 from .server import KafkaServer
@@ -110,6 +111,7 @@ class LocalBroker:
                     state.logs.write_checkpoints,
                 )
             ),
+            asyncio.create_task(self._every(PROBE_INTERVAL_MS, state.logs.status.probe)),
             asyncio.create_task(self._drive_groups(state)),
         ]
         self.startup_seconds = time.perf_counter() - started
@@ -185,7 +187,15 @@ class LocalBroker:
         self.state.compact_offsets_topic()
 
     async def _flush_due(self) -> None:
+        """Flush what flush.ms or a roll made due, then checkpoint the recovery points at
+        once (Kafka waits for log.flush.offset.checkpoint.interval.ms): a crash soon after
+        then recovers the active segments only, however often the broker is killed."""
         assert self.state is not None
         due = self.state.flush_due(now_ms())
         if due:
-            await asyncio.gather(*(self.state.flush(partition_log) for partition_log in due))
+            # A failed flush already took the log directory offline, with a log line.
+            await asyncio.gather(
+                *(self.state.flush(partition_log) for partition_log in due),
+                return_exceptions=True,
+            )
+            self.state.logs.write_checkpoints()

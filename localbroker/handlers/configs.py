@@ -196,10 +196,7 @@ def _alter_broker(state: BrokerState, name: str, changes: Changes, validate_only
     updated = state.config.validate_dynamic(changes(target))
     if validate_only:
         return
-    target.clear()
-    target.update({k: v for k, v in updated.items() if v is not None})
-    state.store.save()
-    state.reconfigure_logs(state.topics.values())
+    state.replace_broker_configs(target, {k: v for k, v in updated.items() if v is not None})
 
 
 def _alter(

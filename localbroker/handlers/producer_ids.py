@@ -33,7 +33,7 @@ def init_producer_id(state: BrokerState, ctx: RequestContext, request: Any) -> A
         {
             "throttle_time": 0,
             "error_code": ErrorCode.none,
-            "producer_id": state.store.next_producer_id(),
+            "producer_id": state.next_producer_id(),
             "producer_epoch": 0,
         }
     )
