@@ -27,25 +27,46 @@ from localbroker.protocol.names import ApiKey, ScramMechanism
 from localbroker.security.scram import salted_password
 
 PLAIN_USERS = {"admin": "admin-secret", "alice": "alice-secret"}
-JAAS = (
-    "org.apache.kafka.common.security.plain.PlainLoginModule required"
-    ' username="admin" password="admin-secret"'
-    + "".join(f' user_{name}="{password}"' for name, password in PLAIN_USERS.items())
-    + ";"
-)
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 TIMEOUT = 30.0
 SCRAM_USER, SCRAM_PASSWORD = "bob", "bob-secret"
 
 
-def sasl_config(protocol: str = "SASL_PLAINTEXT", **extra: str) -> dict[str, str]:
+def sasl_config(
+    protocol: str = "SASL_PLAINTEXT", users: dict[str, str] = PLAIN_USERS, **extra: str
+) -> dict[str, str]:
     """Server properties for PLAINTEXT and `protocol` listeners, all three mechanisms on."""
     return {
         "listeners": f"PLAINTEXT://127.0.0.1:0,{protocol}://127.0.0.1:0",
         "sasl.enabled.mechanisms": ",".join(MECHANISMS),
-        f"listener.name.{protocol.lower()}.plain.sasl.jaas.config": JAAS,
+        f"listener.name.{protocol.lower()}.plain.sasl.jaas.config": plain_jaas(users),
         **extra,
     }
+
+
+def plain_jaas(users: dict[str, str]) -> str:
+    """A broker's PlainLoginModule entry with `users` (and admin, the broker's own login)."""
+    return (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        ' username="admin" password="admin-secret"'
+        + "".join(f' user_{name}="{password}"' for name, password in users.items())
+        + ";"
+    )
+
+
+def authenticated(bootstrap: str, name: str, password: str) -> RawClient:
+    """A raw connection through SaslHandshake v1 and SaslAuthenticate with PLAIN."""
+    client = RawClient(bootstrap)
+    try:
+        handshake = client.call(ApiKey.SASL_HANDSHAKE, 1, {"mechanism": "PLAIN"})
+        assert handshake.error_code == ErrorCode.none
+        token = f"\0{name}\0{password}".encode()
+        done = client.call(ApiKey.SASL_AUTHENTICATE, 2, {"auth_bytes": token})
+        assert done.error_code == ErrorCode.none, done.error_message
+    except BaseException:
+        client.sock.close()
+        raise
+    return client
 
 
 def user_for(mechanism: str) -> tuple[str, str]:

@@ -17,8 +17,17 @@ from ..config.definitions import BROKER_CONFIGS_BY_NAME, TOPIC_CONFIGS_BY_NAME, 
 from ..config.entries import ConfigEntry
 from ..config.topic import describe_topic
 from ..errors import KafkaError
-from ..protocol.names import AlterConfigOp, ApiKey, ConfigResourceType, ConfigSource, ConfigType
+from ..protocol.names import (
+    CLUSTER_RESOURCE_NAME,
+    AclResourceType,
+    AlterConfigOp,
+    ApiKey,
+    ConfigResourceType,
+    ConfigSource,
+    ConfigType,
+)
 from ..state import validate_topic_name
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -89,6 +98,29 @@ def _describe_one(
     )
 
 
+_PROTECTED_BY = {
+    ConfigResourceType.TOPIC: AclResourceType.TOPIC,
+    ConfigResourceType.GROUP: AclResourceType.GROUP,
+    ConfigResourceType.BROKER: AclResourceType.CLUSTER,
+    ConfigResourceType.BROKER_LOGGER: AclResourceType.CLUSTER,
+    ConfigResourceType.CLIENT_METRICS: AclResourceType.CLUSTER,
+}
+"""The ACL resource each kind of config resource is authorized on: a broker's configs are the
+cluster's, as in Kafka's ConfigHelper."""
+
+
+def _check_access(state: BrokerState, ctx: RequestContext, resource: Any) -> None:
+    """DESCRIBE_CONFIGS or ALTER_CONFIGS (the API's rule) on the resource, before anything else
+    about it is looked at."""
+    protected_by = _PROTECTED_BY.get(resource.resource_type)
+    if protected_by is None:
+        return  # refused below as an unsupported resource type
+    cluster = protected_by is AclResourceType.CLUSTER
+    name = CLUSTER_RESOURCE_NAME if cluster else resource.resource_name
+    if not access.permits(state, ctx, protected_by, name):
+        raise access.refusal(protected_by)
+
+
 @handles(ApiKey.DESCRIBE_CONFIGS, 1, 4)
 def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     include_synonyms = getattr(request, "include_synonyms", False)
@@ -103,6 +135,7 @@ def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> A
             "configs": [],
         }
         try:
+            _check_access(state, ctx, resource)
             result["configs"] = _describe_one(state, resource, include_synonyms, include_docs)
         except KafkaError as exc:
             result.update(error_code=exc.code, error_message=exc.message)
@@ -220,6 +253,7 @@ def _alter(
         try:
             if seen[(resource.resource_type, resource.resource_name)] > 1:
                 raise KafkaError(ErrorCode.invalid_request, "Duplicate resource.")
+            _check_access(state, ctx, resource)
             if len({c.name for c in resource.configs}) != len(resource.configs):
                 raise KafkaError(ErrorCode.invalid_request, "Error due to duplicate config keys")
             if resource.resource_type == ConfigResourceType.TOPIC:

@@ -9,7 +9,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
 from ..protocol.names import AclOperation, AclResourceType, ApiKey
-from .access import allowed
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -56,26 +56,33 @@ def _error_entry(error: ErrorCode, name: str | None, topic_id: Any = None) -> di
     }
 
 
+def _describable(state: BrokerState, ctx: RequestContext, name: str) -> bool:
+    return access.permits(state, ctx, AclResourceType.TOPIC, name, AclOperation.DESCRIBE)
+
+
 def _lookup(
     state: BrokerState, ctx: RequestContext, requested: Any, auto_create: bool
 ) -> dict[str, Any]:
+    """One named topic. As Kafka, a topic the principal may not describe is refused before
+    anything says whether it exists; by id, the id is given back (ids are not secret)."""
     name = requested.name
     topic_id = getattr(requested, "topic_id", None)
     if name is None:
         topic = state.topic_by_id(topic_id) if topic_id is not None else None
         if topic is None:
             return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
+        if not _describable(state, ctx, topic.name):
+            return _error_entry(ErrorCode.topic_authorization_failed, None, topic_id)
         return topic_entry(state, topic)
-    if not allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name):
+    if not _describable(state, ctx, name):
         return _error_entry(ErrorCode.topic_authorization_failed, name)
     topic = state.topics.get(name)
     if topic is not None:
         return topic_entry(state, topic)
-    creatable = allowed(state, ctx, AclOperation.CREATE, AclResourceType.CLUSTER) or allowed(
-        state, ctx, AclOperation.CREATE, AclResourceType.TOPIC, name
-    )
-    if not auto_create or not creatable:
+    if not auto_create or not state.config.auto_create_topics_enable:
         return _error_entry(ErrorCode.unknown_topic_or_partition, name)
+    if not access.permits(state, ctx, AclResourceType.TOPIC, name, AclOperation.CREATE):
+        return _error_entry(ErrorCode.topic_authorization_failed, name)
     try:
         return topic_entry(state, state.ensure_topic(name))
     except KafkaError as exc:
@@ -89,18 +96,25 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         topics = [
             topic_entry(state, topic)
             for topic in state.topics.values()
-            if allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name)
+            if _describable(state, ctx, topic.name)
         ]
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
         topics = [_lookup(state, ctx, item, auto_create) for item in requested]
-    return ctx.respond(
-        {
-            "throttle_time": 0,
-            "brokers": broker_entries(state, ctx),
-            "cluster_id": state.store.cluster_id,
-            "controller_id": state.node_id,
-            "topics": topics,
-            "error_code": ErrorCode.none,
-        }
-    )
+    if getattr(request, "include_topic_authorized_operations", False):
+        for topic in topics:
+            if topic["error_code"] != ErrorCode.topic_authorization_failed and topic["name"]:
+                topic["topic_authorized_operations"] = access.authorized_operations(
+                    state, ctx, AclResourceType.TOPIC, topic["name"]
+                )
+    response = {
+        "throttle_time": 0,
+        "brokers": broker_entries(state, ctx),
+        "cluster_id": state.store.cluster_id,
+        "controller_id": state.node_id,
+        "topics": topics,
+        "error_code": ErrorCode.none,
+    }
+    if getattr(request, "include_cluster_authorized_operations", False):
+        response["cluster_authorized_operations"] = access.cluster_operations(state, ctx)
+    return ctx.respond(response)

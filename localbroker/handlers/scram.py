@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.names import ApiKey, ErrorCode
+from ..protocol.names import AclResourceType, ApiKey, ErrorCode
 from ..security import credentials
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 @handles(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0)
 def describe_user_scram_credentials(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    access.require(state, ctx, AclResourceType.CLUSTER)
     users = None if request.users is None else [user.name for user in request.users]
     results = credentials.describe(state.security, users)
     return ctx.respond(
@@ -40,6 +42,19 @@ def describe_user_scram_credentials(state: BrokerState, ctx: RequestContext, req
 
 @handles(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, 0, 0)
 def alter_user_scram_credentials(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if not access.permits(state, ctx, AclResourceType.CLUSTER):
+        # AlterUserScramCredentialsRequest.getErrorResponse: each user named, once, sorted
+        named = {d.name for d in request.deletions} | {u.name for u in request.upsertions}
+        refused = access.refusal(AclResourceType.CLUSTER)
+        return ctx.respond(
+            {
+                "throttle_time": 0,
+                "results": [
+                    {"user": user, "error_code": refused.code, "error_message": refused.message}
+                    for user in sorted(named)
+                ],
+            }
+        )
     results = credentials.alter(
         state.security,
         [credentials.Deletion(d.name, d.mechanism) for d in request.deletions],
