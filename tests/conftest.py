@@ -5,10 +5,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from brokers import BrokerProcess, running_broker
-from reference_kafka import REQUIRED, ReferenceKafka, ReferenceUnavailable, required
+from reference_kafka import (
+    REQUIRED,
+    ReferenceKafka,
+    ReferenceUnavailable,
+    kafka_classpath,
+    required,
+)
 
 from tui.embedded import EmbeddedBroker
 
@@ -70,6 +77,13 @@ def kwb() -> object:
     return run
 
 
+def unavailable(exc: ReferenceUnavailable) -> NoReturn:
+    """Skip a test that needs Apache Kafka, or fail it when KWB_REQUIRE_KAFKA=1."""
+    if required():
+        pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
+    pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+
+
 @pytest.fixture(scope="session")
 def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceKafka]:
     """Apache Kafka (tests/reference/pom.xml's version), one broker for the whole session,
@@ -77,13 +91,21 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
     try:
         kafka = ReferenceKafka(tmp_path_factory.mktemp("apache-kafka")).start()
     except ReferenceUnavailable as exc:
-        if required():
-            pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
-        pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+        unavailable(exc)
     try:
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_tools() -> str:
+    """The classpath of Apache Kafka's tools (no broker), for running them against
+    localbroker: `run_tool(kafka_tools, "org.apache.kafka.tools.AclCommand", [...])`."""
+    try:
+        return kafka_classpath()
+    except ReferenceUnavailable as exc:
+        unavailable(exc)
 
 
 @pytest.fixture(scope="session")

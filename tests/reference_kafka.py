@@ -234,13 +234,21 @@ class ReferenceKafka:
     ) -> subprocess.CompletedProcess[str]:
         """One of Kafka's tools (`org.apache.kafka.tools.TopicCommand` ...) from this broker's
         classpath, as its `.sh` wrapper runs it."""
-        return subprocess.run(
-            java(self.classpath, main, *args),
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_tool(self.classpath, main, args, input=input, timeout=timeout)
+
+
+def run_tool(
+    classpath: str,
+    main: str,
+    args: Sequence[str],
+    *,
+    input: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """One of Kafka's tools from `classpath`, against any broker (localbroker too)."""
+    return subprocess.run(
+        java(classpath, main, *args), input=input, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from ..errors import KafkaError
 from ..protocol.names import (
     CLUSTER_RESOURCE_NAME,
+    SUPPORTED_OPERATIONS,
     AclOperation,
     AclResourceType,
     ApiKey,
@@ -126,19 +127,6 @@ def refusal(resource_type: AclResourceType) -> KafkaError:
     """The error that refuses a kind of resource (AclEntry.authorizationError), with the message
     Kafka's Errors enum gives it."""
     return KafkaError(*_REFUSALS[resource_type])
-
-
-SUPPORTED_OPERATIONS = {
-    _T: (_Op.READ, _Op.WRITE, _Op.CREATE, _Op.DESCRIBE, _Op.DELETE, _Op.ALTER,
-         _Op.DESCRIBE_CONFIGS, _Op.ALTER_CONFIGS),
-    _G: (_Op.READ, _Op.DESCRIBE, _Op.DELETE, _Op.DESCRIBE_CONFIGS, _Op.ALTER_CONFIGS),
-    _C: (_Op.CREATE, _Op.CLUSTER_ACTION, _Op.DESCRIBE_CONFIGS, _Op.ALTER_CONFIGS,
-         _Op.IDEMPOTENT_WRITE, _Op.ALTER, _Op.DESCRIBE),
-    _X: (_Op.DESCRIBE, _Op.WRITE, _Op.TWO_PHASE_COMMIT),
-    AclResourceType.DELEGATION_TOKEN: (_Op.DESCRIBE,),
-    AclResourceType.USER: (_Op.CREATE_TOKENS, _Op.DESCRIBE_TOKENS),
-}  # fmt: skip
-"""The operations an ACL on each kind of resource may name (AclEntry.supportedOperations)."""
 
 
 def rule(

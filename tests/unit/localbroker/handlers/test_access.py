@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from localbroker.handlers import HANDLERS
-from localbroker.handlers.access import RULES, SUPPORTED_OPERATIONS, Scope, rule
-from localbroker.protocol.names import AclOperation, AclResourceType, ApiKey
+from localbroker.handlers.access import RULES, Scope, rule
+from localbroker.protocol.names import SUPPORTED_OPERATIONS, AclOperation, AclResourceType, ApiKey
 
 
 def test_every_served_api_has_its_rules() -> None:
