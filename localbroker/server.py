@@ -257,7 +257,8 @@ class KafkaServer:
             return self._refuse(exc, connection)
         except (UnknownApi, MalformedRequest) as exc:
             log.warning("closing connection from %s:%d: %s", *connection.peer, exc)
-            log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
+            if exc.api_key != ApiKey.SASL_AUTHENTICATE:  # whose bytes carry credentials
+                log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
             return _CLOSE
         header = request.header
         verdict = session.admit(header.api_key, now)

@@ -10,6 +10,7 @@ the broker cannot serve stops start-up instead of serving everyone.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from secured import (
     MECHANISMS,
+    PLAIN_USERS,
     add_scram_user,
     aiokafka_round_trip,
     confluent_round_trip,
@@ -31,7 +33,7 @@ from secured import (
     user_for,
 )
 from waiting import wait_until
-from wire import RawClient, request_body
+from wire import RawClient, framed, request_body, request_bytes
 
 from localbroker.protocol.names import ApiKey, ErrorCode
 from tui.embedded import EmbeddedBroker
@@ -165,6 +167,23 @@ def test_bare_tokens_after_a_version_0_handshake(sasl_broker: EmbeddedBroker) ->
         client.send_raw(len(token).to_bytes(4, "big") + token)
         assert client.recv_frame() == b"", "PLAIN answers an empty token"
         assert client.call(ApiKey.METADATA, 1, METADATA).brokers
+
+
+def test_a_malformed_sasl_authenticate_is_not_dumped_into_the_log(
+    sasl_broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG the broker logs the start of a frame it cannot parse; a SaslAuthenticate's
+    frame carries a password (in PLAIN's token), which must stay out of the log."""
+    caplog.set_level(logging.DEBUG, logger="localbroker")
+    password = PLAIN_USERS["alice"]
+    token = plain_token("alice", password)
+    with RawClient(sasl_broker.bootstrap_for(PROTOCOL)) as client:
+        client.call(ApiKey.SASL_HANDSHAKE, 1, {"mechanism": "PLAIN"})
+        body = request_body(ApiKey.SASL_AUTHENTICATE, 2, {"auth_bytes": token})
+        client.send_raw(framed(request_bytes(body, client.next_id())[:-1]))  # cut short
+        client.expect_closed()
+    wait_until(lambda: "SaslAuthenticate v2 does not parse" in caplog.text, "the warning")
+    assert password not in caplog.text and token.hex() not in caplog.text
 
 
 def test_re_authentication_on_the_same_connection(start_broker: Any) -> None:
