@@ -5,17 +5,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from brokers import BrokerProcess, running_broker
-from reference_kafka import (
-    REQUIRED,
-    ReferenceKafka,
-    ReferenceUnavailable,
-    kafka_classpath,
-    required,
-)
+from reference_kafka import ReferenceKafka, ReferenceUnavailable, kafka_classpath, unavailable
 
 from tui.embedded import EmbeddedBroker
 
@@ -75,13 +68,6 @@ def kwb() -> object:
         )
 
     return run
-
-
-def unavailable(exc: ReferenceUnavailable) -> NoReturn:
-    """Skip a test that needs Apache Kafka, or fail it when KWB_REQUIRE_KAFKA=1."""
-    if required():
-        pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
-    pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import socket
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from waiting import wait_until
 from wire import RawClient
@@ -46,6 +47,15 @@ class ReferenceUnavailable(Exception):
 
 def required() -> bool:
     return os.environ.get(REQUIRED) == "1"
+
+
+def unavailable(exc: ReferenceUnavailable) -> NoReturn:
+    """Skip a test that needs Apache Kafka, or fail it when KWB_REQUIRE_KAFKA=1."""
+    import pytest  # here: bench/ uses this module without pytest
+
+    if required():
+        pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
+    pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
 
 
 def kafka_version() -> str:
@@ -103,17 +113,26 @@ def java(classpath: str, main: str, *args: str, heap: str | None = None) -> list
 
 
 def server_properties(
-    data_dir: Path, port: int, controller_port: int, overrides: Mapping[str, str]
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    overrides: Mapping[str, str],
+    secured: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
-    """Single-node KRaft in combined mode, as KAFKA-NOTES.md and Kafka's quickstart have it."""
+    """Single-node KRaft in combined mode, as KAFKA-NOTES.md and Kafka's quickstart have it;
+    `secured` adds listeners named after their security protocol (SASL_SSL -> port). The
+    controller's listener stays PLAINTEXT."""
+    brokers = {"PLAINTEXT": port, **(secured or {})}
+    endpoints = ",".join(f"{name}://127.0.0.1:{at}" for name, at in brokers.items())
+    protocols = ",".join(f"{name}:{name}" for name in brokers)
     return {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"{endpoints},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": endpoints,
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": f"{protocols},CONTROLLER:PLAINTEXT",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(data_dir / "logs"),
         "offsets.topic.replication.factor": "1",
@@ -127,11 +146,19 @@ def server_properties(
 
 
 class ReferenceKafka:
-    """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`."""
+    """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`, with a
+    PLAINTEXT listener and one more for each of `secured` (SASL_PLAINTEXT, SSL, SASL_SSL:
+    their settings go in `overrides`)."""
 
-    def __init__(self, directory: Path, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        overrides: Mapping[str, str] | None = None,
+        secured: Sequence[str] = (),
+    ) -> None:
         self.directory = directory
         self.overrides = dict(overrides or {})
+        self.secured = {name: 0 for name in secured}
         self.classpath = ""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -139,6 +166,9 @@ class ReferenceKafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def bootstrap_for(self, listener: str) -> str:
+        return self.bootstrap if listener == "PLAINTEXT" else f"127.0.0.1:{self.secured[listener]}"
 
     @property
     def log_file(self) -> Path:
@@ -148,8 +178,11 @@ class ReferenceKafka:
         self.classpath = kafka_classpath()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port, controller = free_port(), free_port()
+        self.secured = {name: free_port() for name in self.secured}
         config = self.directory / "server.properties"
-        properties = server_properties(self.directory, self.port, controller, self.overrides)
+        properties = server_properties(
+            self.directory, self.port, controller, self.overrides, self.secured
+        )
         config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
         log4j = self.directory / "log4j2.properties"
         log4j.write_text(
@@ -253,10 +286,10 @@ def run_tool(
 
 @contextlib.contextmanager
 def reference_kafka(
-    directory: Path, overrides: Mapping[str, str] | None = None
+    directory: Path, overrides: Mapping[str, str] | None = None, secured: Sequence[str] = ()
 ) -> Iterator[ReferenceKafka]:
     """A running Apache Kafka, stopped at the end whatever happens."""
-    kafka = ReferenceKafka(directory, overrides).start()
+    kafka = ReferenceKafka(directory, overrides, secured).start()
     try:
         yield kafka
     finally:

@@ -229,3 +229,15 @@ def refused_start(tmp_path: Path, *overrides: str) -> str:
         process.kill()
     assert process.returncode != 0, "localbroker started"
     return stderr
+
+
+def acl_blocks(stdout: str) -> list[tuple[str, frozenset[str]]]:
+    """kafka-acls.sh output as each header line with the set of ACL lines (tab-indented) under
+    it: Kafka prints a resource's ACLs in hash order, kwb sorts them."""
+    found: list[tuple[str, set[str]]] = []
+    for line in stdout.splitlines():
+        if line.strip().startswith("("):
+            found[-1][1].add(line.strip())
+        elif line:
+            found.append((line, set()))
+    return sorted((header, frozenset(lines)) for header, lines in found)

@@ -146,6 +146,10 @@ def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> A
 # -- altering ------------------------------------------------------------------------------
 
 Changes = Callable[[Mapping[str, str]], dict[str, str | None]]
+_DEFINITIONS = {
+    ConfigResourceType.TOPIC: TOPIC_CONFIGS_BY_NAME,
+    ConfigResourceType.BROKER: BROKER_CONFIGS_BY_NAME,
+}
 
 
 def _list_value(current: Mapping[str, str], definition: ConfigDef) -> list[str]:
@@ -224,15 +228,18 @@ def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only:
         state.set_topic_configs(name, overrides)
 
 
-def _alter_broker(state: BrokerState, name: str, changes: Changes, validate_only: bool) -> None:
+def _broker_change(state: BrokerState, name: str, changes: Changes) -> Callable[[], None]:
+    """Check a broker's (or the cluster default's) change; returns what applies it."""
     target = state.config.dynamic if _broker_scope(state, name) else state.config.dynamic_default
     updated = state.config.validate_dynamic(changes(target))
-    if validate_only:
-        return
-    target.clear()
-    target.update({k: v for k, v in updated.items() if v is not None})
-    state.store.save()
-    state.reconfigure_logs(state.topics.values())
+
+    def apply() -> None:
+        target.clear()
+        target.update({k: v for k, v in updated.items() if v is not None})
+        state.store.save()
+        state.reconfigure_logs(state.topics.values())
+
+    return apply
 
 
 def _alter(
@@ -253,19 +260,24 @@ def _alter(
         try:
             if seen[(resource.resource_type, resource.resource_name)] > 1:
                 raise KafkaError(ErrorCode.invalid_request, "Duplicate resource.")
-            _check_access(state, ctx, resource)
             if len({c.name for c in resource.configs}) != len(resource.configs):
                 raise KafkaError(ErrorCode.invalid_request, "Error due to duplicate config keys")
-            if resource.resource_type == ConfigResourceType.TOPIC:
-                changes = changes_for(resource.configs, TOPIC_CONFIGS_BY_NAME)
+            # As Kafka's broker does before the controller authorizes: the values checked, and
+            # a broker's whole change (its id too); a topic's after the authorizer.
+            kind = resource.resource_type
+            changes = changes_for(resource.configs, _DEFINITIONS.get(kind, {}))
+            apply = (
+                _broker_change(state, resource.resource_name, changes)
+                if kind == ConfigResourceType.BROKER
+                else None
+            )
+            _check_access(state, ctx, resource)
+            if kind == ConfigResourceType.TOPIC:
                 _alter_topic(state, resource.resource_name, changes, request.validate_only)
-            elif resource.resource_type == ConfigResourceType.BROKER:
-                changes = changes_for(resource.configs, BROKER_CONFIGS_BY_NAME)
-                _alter_broker(state, resource.resource_name, changes, request.validate_only)
-            else:
-                raise KafkaError(
-                    ErrorCode.invalid_request, f"Unsupported resource type {resource.resource_type}"
-                )
+            elif apply is None:
+                raise KafkaError(ErrorCode.invalid_request, f"Unsupported resource type {kind}")
+            elif not request.validate_only:
+                apply()
         except KafkaError as exc:
             response.update(error_code=exc.code, error_message=exc.message or None)
         responses.append(response)

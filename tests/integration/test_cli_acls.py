@@ -2,7 +2,7 @@
 compared with Apache Kafka's own AclCommand run on the same commands.
 
 Kafka prints each resource's ACLs in hash order, so outputs are compared block by block (a
-resource's header line and the set of its ACL lines); kwb sorts them.
+resource's header line and the set of its ACL lines: secured.acl_blocks); kwb sorts them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from reference_kafka import run_tool
+from secured import acl_blocks
 
 from tui.embedded import EmbeddedBroker
 
@@ -28,17 +29,6 @@ def acl(principal: str, operation: str, permission: str = "ALLOW", host: str = "
     return (
         f"(principal={principal}, host={host}, operation={operation}, permissionType={permission})"
     )
-
-
-def blocks(stdout: str) -> list[tuple[str, frozenset[str]]]:
-    """Each header line of the output with the set of ACL lines (tab-indented) under it."""
-    found: list[tuple[str, set[str]]] = []
-    for line in stdout.splitlines():
-        if line.strip().startswith("("):
-            found[-1][1].add(line.strip())
-        elif line:
-            found.append((line, set()))
-    return sorted((header, frozenset(lines)) for header, lines in found)
 
 
 @pytest.fixture
@@ -93,4 +83,4 @@ def test_kwb_prints_what_kafkas_acl_command_prints(
         kafka = run_tool(kafka_tools, ACL_COMMAND, ["--bootstrap-server", theirs.bootstrap,
                                                     *command])  # fmt: skip
         assert (mine.returncode, kafka.returncode) == (0, 0), (command, mine.stderr, kafka.stdout)
-        assert blocks(mine.stdout) == blocks(kafka.stdout), command
+        assert acl_blocks(mine.stdout) == acl_blocks(kafka.stdout), command
