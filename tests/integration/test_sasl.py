@@ -196,6 +196,47 @@ def test_re_authentication_on_the_same_connection(start_broker: Any) -> None:
         assert client.call(ApiKey.METADATA, 1, METADATA).brokers
 
 
+def test_librdkafka_re_authenticates_on_its_own_while_producing(
+    start_broker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """KIP-368 with librdkafka and SCRAM (a new nonce exchange each time; PLAIN is renewed by
+    hand above): sessions of 2 s, records sent every 50 ms until the producer's connections
+    have been re-authenticated three times; every record acknowledged, no error reported, no
+    connection closed."""
+    mechanism = "SCRAM-SHA-512"
+    caplog.set_level(logging.INFO, logger="localbroker.server")
+    caplog.set_level(logging.DEBUG, logger="localbroker.handlers.sasl")  # the handler's too
+    broker = start_broker(sasl_config(PROTOCOL, **{"connections.max.reauth.ms": "2000"}))
+    add_scram_user(broker.bootstrap_for("PLAINTEXT"))
+    errors: list[str] = []
+    delivered: list[int] = []
+    settings = librdkafka_settings(broker.bootstrap_for(PROTOCOL), mechanism, PROTOCOL)
+    producer = Producer({**settings, "linger.ms": 0, "error_cb": lambda e: errors.append(str(e))})
+    name = user_for(mechanism)[0]
+
+    def report(error: Any, message: Any) -> None:
+        if error is not None:
+            errors.append(str(error))
+        else:
+            delivered.append(message.offset())
+
+    sent = 0
+
+    def renewed_three_times() -> bool:
+        nonlocal sent
+        producer.produce("reauth", str(sent).encode(), on_delivery=report)
+        sent += 1
+        producer.poll(0.05)
+        renewals = [r for r in caplog.records if "re-authenticated" in r.getMessage()]
+        return len(renewals) >= 3 and all(name in r.getMessage() for r in renewals)
+
+    wait_until(renewed_three_times, "three re-authentications")
+    assert producer.flush(TIMEOUT) == 0
+    assert errors == []
+    assert sorted(delivered) == list(range(sent))
+    assert not any("closing connection" in r.getMessage() for r in caplog.records)
+
+
 def test_without_connections_max_reauth_ms_a_session_does_not_expire(
     sasl_broker: EmbeddedBroker,
 ) -> None:
