@@ -14,6 +14,7 @@ Without an authorizer (authorizer.class.name unset) every question is answered y
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -31,6 +32,9 @@ from .registry import RequestContext
 
 if TYPE_CHECKING:
     from ..state import BrokerState
+
+audit = logging.getLogger("localbroker.authorizer")
+"""Refusals, one line each (Kafka's kafka.authorizer.logger)."""
 
 
 class Scope(Enum):
@@ -161,14 +165,32 @@ def permits(
     resource_type: AclResourceType,
     name: str = CLUSTER_RESOURCE_NAME,
     operation: AclOperation | None = None,
+    *,
+    quiet: bool = False,
 ) -> bool:
-    """Whether this request's principal passes the API's check on the resource `name`."""
+    """Whether this request's principal passes the API's check on the resource `name`.
+
+    A refusal is logged as Kafka's authorizer logs it (kafka.authorizer.logger, INFO), except
+    in listings and where `quiet` (Kafka's logIfDenied=false: "all topics" in Metadata, the
+    configs CreateTopics answers with): a developer sees who was refused what, and why."""
     asked = rule(ctx.header.api_key, resource_type, operation)
     if asked.granted_by is not None and _authorize(
         state, ctx, asked.granted_by, _C, CLUSTER_RESOURCE_NAME
     ):
         return True
-    return _authorize(state, ctx, asked.operation, resource_type, name)
+    allowed = _authorize(state, ctx, asked.operation, resource_type, name)
+    if not allowed and not quiet and asked.scope is not Scope.LISTING:
+        audit.info(
+            "Principal = %s is Denied operation = %s from host = %s on resource ="
+            " ResourcePattern(resourceType=%s, name=%s, patternType=LITERAL) for request = %s",
+            ctx.principal,
+            asked.operation.name,
+            ctx.client_host,
+            resource_type.name,
+            name,
+            ApiKey(ctx.header.api_key).name,
+        )
+    return allowed
 
 
 def require(

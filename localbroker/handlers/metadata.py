@@ -56,8 +56,10 @@ def _error_entry(error: ErrorCode, name: str | None, topic_id: Any = None) -> di
     }
 
 
-def _describable(state: BrokerState, ctx: RequestContext, name: str) -> bool:
-    return access.permits(state, ctx, AclResourceType.TOPIC, name, AclOperation.DESCRIBE)
+def _describable(state: BrokerState, ctx: RequestContext, name: str, quiet: bool = False) -> bool:
+    return access.permits(
+        state, ctx, AclResourceType.TOPIC, name, AclOperation.DESCRIBE, quiet=quiet
+    )
 
 
 def _lookup(
@@ -96,7 +98,7 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         topics = [
             topic_entry(state, topic)
             for topic in state.topics.values()
-            if _describable(state, ctx, topic.name)
+            if _describable(state, ctx, topic.name, quiet=True)
         ]
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)

@@ -28,7 +28,7 @@ def _refusal(state: BrokerState, ctx: RequestContext, transactional_id: str | No
         allowed = access.permits(state, ctx, kind, transactional_id)
     else:
         kind = AclResourceType.CLUSTER
-        allowed = access.permits(state, ctx, kind) or access.permits_some(
+        allowed = access.permits(state, ctx, kind, quiet=True) or access.permits_some(
             state, ctx, AclResourceType.TOPIC
         )
     return None if allowed else access.refusal(kind).code

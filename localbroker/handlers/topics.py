@@ -101,7 +101,7 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 validate_only=request.validate_only,
             )
             describable = access.permits(
-                state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS
+                state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS, quiet=True
             )
             results.append(_created(state, record, describable))
         except KafkaError as exc:
