@@ -67,12 +67,11 @@ def test_kwb_prints_what_kafkas_acl_command_prints(
     """The same commands, one broker driven by kwb and one by Kafka's AclCommand."""
     ours, theirs = start_broker(AUTHORIZER), start_broker(AUTHORIZER)
     commands = [
-        ["--add", "--allow-principal", "User:alice", "--operation", "Read", "--operation",
-         "Describe", "--topic", "orders", "--group", "billing"],
-        ["--add", "--allow-principal", "User:bob", "--producer", "--idempotent", "--topic", "pay",
+        ["--add", "--allow-principal", "User:alice", "--deny-principal", "User:mallory",
+         "--deny-host", "10.0.0.1", "--operation", "Read", "--operation", "Describe", "--topic",
+         "orders", "--group", "billing"],
+        ["--add", "--allow-principal", "User:bob", "--producer", "--idempotent", "--topic", "ord",
          "--transactional-id", "tx", "--resource-pattern-type", "PREFIXED"],
-        ["--add", "--deny-principal", "User:mallory", "--deny-host", "10.0.0.1", "--operation",
-         "All", "--topic", "*"],
         ["--list", "--topic", "orders", "--resource-pattern-type", "match"],
         ["--remove", "--force", "--allow-principal", "User:alice", "--operation", "Read",
          "--group", "billing"],
