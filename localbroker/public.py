@@ -35,9 +35,15 @@ from .protocol.consumer_protocol import (
 from .protocol.guard import entity_check
 from .protocol.kafka_uuid import kafka_uuid_string
 from .protocol.names import (
+    CLUSTER_RESOURCE_NAME,
     CONSUMER_PROTOCOL_TYPE,
     INTERNAL_TOPICS,
     OFFSETS_TOPIC,
+    SUPPORTED_OPERATIONS,
+    WILDCARD_RESOURCE,
+    AclOperation,
+    AclPermissionType,
+    AclResourceType,
     AlterConfigOp,
     ApiKey,
     ConfigResourceType,
@@ -47,6 +53,7 @@ from .protocol.names import (
     GroupState,
     IsolationLevel,
     ListOffsetsTimestamp,
+    PatternType,
     ScramMechanism,
     api_name,
 )
@@ -55,9 +62,15 @@ from .security.jaas import parse_jaas
 from .security.scram import salted_password
 
 __all__ = [
+    "CLUSTER_RESOURCE_NAME",
     "CONSUMER_PROTOCOL_TYPE",
     "INTERNAL_TOPICS",
     "OFFSETS_TOPIC",
+    "SUPPORTED_OPERATIONS",
+    "WILDCARD_RESOURCE",
+    "AclOperation",
+    "AclPermissionType",
+    "AclResourceType",
     "AlterConfigOp",
     "ApiKey",
     "ConfigResourceType",
@@ -74,6 +87,7 @@ __all__ = [
     "MemberJoined",
     "MemberLeft",
     "OffsetCommitted",
+    "PatternType",
     "RebalanceCompleted",
     "RebalanceStarted",
     "ScramMechanism",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from .errors import KafkaError
-from .handlers import HANDLERS, RequestContext, access, supported_versions
+from .handlers import HANDLERS, RequestContext, supported_versions
 from .protocol.build import build
 from .protocol.codec import (
     MalformedRequest,
@@ -54,7 +54,9 @@ class _Last:
     response: list[Any]
 
 
-def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | None:
+def _error_response(
+    api_key: int, api_version: int, error: ErrorCode, message: str | None = None
+) -> Any | None:
     """A response carrying `error` at the top level, when this API's schema has such a field."""
     schema = response_schema(api_key, api_version)
     if schema is None:
@@ -62,7 +64,7 @@ def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | N
     if "error_code" not in {f.name for f in dataclasses.fields(schema)}:
         return None
     try:
-        return build(schema, {"error_code": error, "throttle_time": 0})
+        return build(schema, {"error_code": error, "error_message": message, "throttle_time": 0})
     except TypeError:
         return None
 
@@ -255,7 +257,8 @@ class KafkaServer:
             return self._refuse(exc, connection)
         except (UnknownApi, MalformedRequest) as exc:
             log.warning("closing connection from %s:%d: %s", *connection.peer, exc)
-            log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
+            if exc.api_key != ApiKey.SASL_AUTHENTICATE:  # whose bytes carry credentials
+                log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
             return _CLOSE
         header = request.header
         verdict = session.admit(header.api_key, now)
@@ -263,20 +266,15 @@ class KafkaServer:
             return self._unauthenticated(header, verdict, connection)
         context = RequestContext(header, connection.peer[0], connection.peer[1], now, session)
         handler = HANDLERS[header.api_key]
-        refused = access.refusal(self.state, context, request.body)
-        if refused is not None:
-            log.info(
-                "%s from %s refused: %s", api_name(header.api_key), context.principal, refused.name
-            )
-            body = _error_response(header.api_key, header.api_version, refused)
-            return _CLOSE if body is None else encode_response(header.correlation_id, body)
         try:
             result = handler.function(self.state, context, request.body)
             if asyncio.iscoroutine(result):
                 result = await result
         except KafkaError as exc:
             log.info("%s from %s:%d failed: %s", api_name(header.api_key), *connection.peer, exc)
-            result = _error_response(header.api_key, header.api_version, exc.code)
+            result = _error_response(
+                header.api_key, header.api_version, exc.code, exc.message or None
+            )
             if result is None:
                 return _CLOSE
         except Exception:

@@ -5,12 +5,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from brokers import BrokerProcess, running_broker
 from java_programs import JavaPrograms, java_programs
-from reference_kafka import REQUIRED, ReferenceKafka, ReferenceUnavailable, required
+from reference_kafka import ReferenceKafka, ReferenceUnavailable, kafka_classpath, unavailable
 
 from tui.embedded import EmbeddedBroker
 
@@ -79,15 +78,21 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
     try:
         kafka = ReferenceKafka(tmp_path_factory.mktemp("apache-kafka")).start()
     except ReferenceUnavailable as exc:
-        unavailable(
-            "the reference Apache Kafka",
-            "NO REFERENCE APACHE KAFKA, comparisons with it skipped",
-            exc,
-        )
+        unavailable(exc)
     try:
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_tools() -> str:
+    """The classpath of Apache Kafka's tools (no broker), for running them against
+    localbroker: `run_tool(kafka_tools, "org.apache.kafka.tools.AclCommand", [...])`."""
+    try:
+        return kafka_classpath()
+    except ReferenceUnavailable as exc:
+        unavailable(exc)
 
 
 @pytest.fixture(scope="session")
@@ -106,13 +111,4 @@ def java() -> JavaPrograms:
     try:
         return java_programs()
     except ReferenceUnavailable as exc:
-        unavailable(
-            "the build of tests/java", "NO JAVA PROGRAMS, the Java client tests skipped", exc
-        )
-
-
-def unavailable(what: str, skipped: str, exc: Exception) -> NoReturn:
-    """Skip loudly, or fail where CI requires Apache Kafka (KWB_REQUIRE_KAFKA=1)."""
-    if required():
-        pytest.fail(f"{REQUIRED}=1 but {what} is not available: {exc}")
-    pytest.skip(f"{skipped}: {exc}")
+        unavailable(exc, "the Java programs of tests/java")

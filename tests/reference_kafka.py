@@ -22,7 +22,7 @@ import socket
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from waiting import wait_until
 from wire import RawClient
@@ -47,6 +47,19 @@ class ReferenceUnavailable(Exception):
 
 def required() -> bool:
     return os.environ.get(REQUIRED) == "1"
+
+
+def unavailable(exc: Exception, what: str = "the reference Apache Kafka") -> NoReturn:
+    """Skip a test that needs `what` (Apache Kafka, or programs built against it), loudly, or
+    fail it when KWB_REQUIRE_KAFKA=1 (CI)."""
+    import pytest  # here: bench/ uses this module without pytest
+
+    if required():
+        pytest.fail(f"{REQUIRED}=1 but {what} is not available: {exc}")
+    pytest.skip(
+        f"NOT RUN: {what} is not available ({exc}); it needs Java 17 and Maven reaching"
+        " Maven Central"
+    )
 
 
 def kafka_version() -> str:
@@ -118,17 +131,26 @@ def java(classpath: str, main: str, *args: str, heap: str | None = None) -> list
 
 
 def server_properties(
-    data_dir: Path, port: int, controller_port: int, overrides: Mapping[str, str]
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    overrides: Mapping[str, str],
+    secured: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
-    """Single-node KRaft in combined mode, as KAFKA-NOTES.md and Kafka's quickstart have it."""
+    """Single-node KRaft in combined mode, as KAFKA-NOTES.md and Kafka's quickstart have it;
+    `secured` adds listeners named after their security protocol (SASL_SSL -> port). The
+    controller's listener stays PLAINTEXT."""
+    brokers = {"PLAINTEXT": port, **(secured or {})}
+    endpoints = ",".join(f"{name}://127.0.0.1:{at}" for name, at in brokers.items())
+    protocols = ",".join(f"{name}:{name}" for name in brokers)
     return {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"{endpoints},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": endpoints,
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": f"{protocols},CONTROLLER:PLAINTEXT",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(data_dir / "logs"),
         "offsets.topic.replication.factor": "1",
@@ -142,11 +164,19 @@ def server_properties(
 
 
 class ReferenceKafka:
-    """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`."""
+    """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`, with a
+    PLAINTEXT listener and one more for each of `secured` (SASL_PLAINTEXT, SSL, SASL_SSL:
+    their settings go in `overrides`)."""
 
-    def __init__(self, directory: Path, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        overrides: Mapping[str, str] | None = None,
+        secured: Sequence[str] = (),
+    ) -> None:
         self.directory = directory
         self.overrides = dict(overrides or {})
+        self.secured = {name: 0 for name in secured}
         self.classpath = ""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -154,6 +184,9 @@ class ReferenceKafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def bootstrap_for(self, listener: str) -> str:
+        return self.bootstrap if listener == "PLAINTEXT" else f"127.0.0.1:{self.secured[listener]}"
 
     @property
     def log_file(self) -> Path:
@@ -163,8 +196,11 @@ class ReferenceKafka:
         self.classpath = kafka_classpath()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port, controller = free_port(), free_port()
+        self.secured = {name: free_port() for name in self.secured}
         config = self.directory / "server.properties"
-        properties = server_properties(self.directory, self.port, controller, self.overrides)
+        properties = server_properties(
+            self.directory, self.port, controller, self.overrides, self.secured
+        )
         config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
         log4j = self.directory / "log4j2.properties"
         log4j.write_text(
@@ -240,21 +276,29 @@ class ReferenceKafka:
     ) -> subprocess.CompletedProcess[str]:
         """One of Kafka's tools (`org.apache.kafka.tools.TopicCommand` ...) from this broker's
         classpath, as its `.sh` wrapper runs it."""
-        return subprocess.run(
-            java(self.classpath, main, *args),
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_tool(self.classpath, main, args, input=input, timeout=timeout)
+
+
+def run_tool(
+    classpath: str,
+    main: str,
+    args: Sequence[str],
+    *,
+    input: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """One of Kafka's tools from `classpath`, against any broker (localbroker too)."""
+    return subprocess.run(
+        java(classpath, main, *args), input=input, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @contextlib.contextmanager
 def reference_kafka(
-    directory: Path, overrides: Mapping[str, str] | None = None
+    directory: Path, overrides: Mapping[str, str] | None = None, secured: Sequence[str] = ()
 ) -> Iterator[ReferenceKafka]:
     """A running Apache Kafka, stopped at the end whatever happens."""
-    kafka = ReferenceKafka(directory, overrides).start()
+    kafka = ReferenceKafka(directory, overrides, secured).start()
     try:
         yield kafka
     finally:

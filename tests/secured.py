@@ -27,25 +27,46 @@ from localbroker.protocol.names import ApiKey, ScramMechanism
 from localbroker.security.scram import salted_password
 
 PLAIN_USERS = {"admin": "admin-secret", "alice": "alice-secret"}
-JAAS = (
-    "org.apache.kafka.common.security.plain.PlainLoginModule required"
-    ' username="admin" password="admin-secret"'
-    + "".join(f' user_{name}="{password}"' for name, password in PLAIN_USERS.items())
-    + ";"
-)
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 TIMEOUT = 30.0
 SCRAM_USER, SCRAM_PASSWORD = "bob", "bob-secret"
 
 
-def sasl_config(protocol: str = "SASL_PLAINTEXT", **extra: str) -> dict[str, str]:
+def sasl_config(
+    protocol: str = "SASL_PLAINTEXT", users: dict[str, str] = PLAIN_USERS, **extra: str
+) -> dict[str, str]:
     """Server properties for PLAINTEXT and `protocol` listeners, all three mechanisms on."""
     return {
         "listeners": f"PLAINTEXT://127.0.0.1:0,{protocol}://127.0.0.1:0",
         "sasl.enabled.mechanisms": ",".join(MECHANISMS),
-        f"listener.name.{protocol.lower()}.plain.sasl.jaas.config": JAAS,
+        f"listener.name.{protocol.lower()}.plain.sasl.jaas.config": plain_jaas(users),
         **extra,
     }
+
+
+def plain_jaas(users: dict[str, str]) -> str:
+    """A broker's PlainLoginModule entry with `users` (and admin, the broker's own login)."""
+    return (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        ' username="admin" password="admin-secret"'
+        + "".join(f' user_{name}="{password}"' for name, password in users.items())
+        + ";"
+    )
+
+
+def authenticated(bootstrap: str, name: str, password: str) -> RawClient:
+    """A raw connection through SaslHandshake v1 and SaslAuthenticate with PLAIN."""
+    client = RawClient(bootstrap)
+    try:
+        handshake = client.call(ApiKey.SASL_HANDSHAKE, 1, {"mechanism": "PLAIN"})
+        assert handshake.error_code == ErrorCode.none
+        token = f"\0{name}\0{password}".encode()
+        done = client.call(ApiKey.SASL_AUTHENTICATE, 2, {"auth_bytes": token})
+        assert done.error_code == ErrorCode.none, done.error_message
+    except BaseException:
+        client.sock.close()
+        raise
+    return client
 
 
 def user_for(mechanism: str) -> tuple[str, str]:
@@ -208,3 +229,15 @@ def refused_start(tmp_path: Path, *overrides: str) -> str:
         process.kill()
     assert process.returncode != 0, "localbroker started"
     return stderr
+
+
+def acl_blocks(stdout: str) -> list[tuple[str, frozenset[str]]]:
+    """kafka-acls.sh output as each header line with the set of ACL lines (tab-indented) under
+    it: Kafka prints a resource's ACLs in hash order, kwb sorts them."""
+    found: list[tuple[str, set[str]]] = []
+    for line in stdout.splitlines():
+        if line.strip().startswith("("):
+            found[-1][1].add(line.strip())
+        elif line:
+            found.append((line, set()))
+    return sorted((header, frozenset(lines)) for header, lines in found)

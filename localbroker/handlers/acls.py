@@ -15,7 +15,7 @@ from ..protocol.names import (
     PatternType,
 )
 from ..security.acls import AclBinding, AclFilter
-from .access import allowed
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def create_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     results: list[tuple[ErrorCode, str | None]]
     if not state.authorizer.enabled:
         results = [(ErrorCode.security_disabled, _DISABLED)] * len(request.creations)
-    elif not allowed(state, ctx, AclOperation.ALTER, AclResourceType.CLUSTER):
+    elif not access.permits(state, ctx, AclResourceType.CLUSTER):
         results = [(ErrorCode.cluster_authorization_failed, None)] * len(request.creations)
     else:
         results = state.authorizer.create(
@@ -91,6 +91,7 @@ def describe_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             {"throttle_time": 0, "error_code": ErrorCode.security_disabled,
              "error_message": _DISABLED, "resources": []}
         )  # fmt: skip
+    access.require(state, ctx, AclResourceType.CLUSTER)
     acls = sorted(
         state.authorizer.describe(_filter(request)),
         key=lambda a: (a.resource_type, a.resource_name, a.pattern_type),
@@ -120,7 +121,7 @@ def delete_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
              "matching_acls": []}
             for _ in request.filters
         ]  # fmt: skip
-    elif not allowed(state, ctx, AclOperation.ALTER, AclResourceType.CLUSTER):
+    elif not access.permits(state, ctx, AclResourceType.CLUSTER):
         results = [
             {"error_code": ErrorCode.cluster_authorization_failed, "error_message": None,
              "matching_acls": []}

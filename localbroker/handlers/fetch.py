@@ -15,8 +15,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
-from ..protocol.names import AclOperation, AclResourceType, ApiKey, IsolationLevel
-from .access import allowed
+from ..protocol.names import AclResourceType, ApiKey, IsolationLevel
+from . import access
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
 
@@ -68,7 +68,7 @@ class _Read:
 
     def _read_refused(self, name: str) -> ErrorCode | None:
         """TOPIC_AUTHORIZATION_FAILED unless the principal may READ the topic."""
-        if allowed(self.state, self.ctx, AclOperation.READ, AclResourceType.TOPIC, name):
+        if access.permits(self.state, self.ctx, AclResourceType.TOPIC, name):
             return None
         return ErrorCode.topic_authorization_failed
 

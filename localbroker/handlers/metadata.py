@@ -9,8 +9,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
 from ..protocol.names import AclOperation, AclResourceType, ApiKey
-from .access import allowed
-from .authorized import authorized_operations
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -57,29 +56,37 @@ def _error_entry(error: ErrorCode, name: str | None, topic_id: Any = None) -> di
     }
 
 
+def _describable(state: BrokerState, ctx: RequestContext, name: str, quiet: bool = False) -> bool:
+    return access.permits(
+        state, ctx, AclResourceType.TOPIC, name, AclOperation.DESCRIBE, quiet=quiet
+    )
+
+
 def _by_id(state: BrokerState, ctx: RequestContext, topic_id: Any) -> dict[str, Any]:
+    """A topic asked for by id; as by name, one the principal may not describe is refused, the
+    id given back (ids are not secret)."""
     topic = state.topic_by_id(topic_id)
-    if topic is None or not allowed(
-        state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name
-    ):
-        # Kafka answers an id the principal may not describe as an unknown id.
+    if topic is None:
         return _error_entry(ErrorCode.unknown_topic_id, None, topic_id)
+    if not _describable(state, ctx, topic.name):
+        return _error_entry(ErrorCode.topic_authorization_failed, None, topic_id)
     return topic_entry(state, topic)
 
 
 def _by_name(
     state: BrokerState, ctx: RequestContext, name: str, auto_create: bool
 ) -> dict[str, Any]:
-    if not allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name):
+    """One named topic. As Kafka, a topic the principal may not describe is refused before
+    anything says whether it exists."""
+    if not _describable(state, ctx, name):
         return _error_entry(ErrorCode.topic_authorization_failed, name)
     topic = state.topics.get(name)
     if topic is not None:
         return topic_entry(state, topic)
-    creatable = allowed(state, ctx, AclOperation.CREATE, AclResourceType.CLUSTER) or allowed(
-        state, ctx, AclOperation.CREATE, AclResourceType.TOPIC, name
-    )
-    if not auto_create or not creatable:
+    if not auto_create or not state.config.auto_create_topics_enable:
         return _error_entry(ErrorCode.unknown_topic_or_partition, name)
+    if not access.permits(state, ctx, AclResourceType.TOPIC, name, AclOperation.CREATE):
+        return _error_entry(ErrorCode.topic_authorization_failed, name)
     try:
         return topic_entry(state, state.ensure_topic(name))
     except KafkaError as exc:
@@ -96,13 +103,19 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         topics = [
             topic_entry(state, topic)
             for topic in state.topics.values()
-            if allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name)
+            if _describable(state, ctx, topic.name, quiet=True)
         ]
     elif topic_ids := list(dict.fromkeys(t.topic_id for t in requested if _has_id(t))):
         topics = [_by_id(state, ctx, topic_id) for topic_id in topic_ids]
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
         topics = [_by_name(state, ctx, item.name, auto_create) for item in requested]
+    if getattr(request, "include_topic_authorized_operations", False):
+        for topic in topics:
+            if topic["error_code"] != ErrorCode.topic_authorization_failed and topic["name"]:
+                topic["topic_authorized_operations"] = access.authorized_operations(
+                    state, ctx, AclResourceType.TOPIC, topic["name"]
+                )
     response = {
         "throttle_time": 0,
         "brokers": broker_entries(state, ctx),
@@ -111,16 +124,8 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         "topics": topics,
         "error_code": ErrorCode.none,
     }
-    if getattr(request, "include_topic_authorized_operations", False):
-        for topic in topics:  # Kafka gives them for each topic but an unknown id
-            if topic["error_code"] != ErrorCode.unknown_topic_id:
-                topic["topic_authorized_operations"] = authorized_operations(
-                    state, ctx, AclResourceType.TOPIC, topic["name"]
-                )
-    if getattr(request, "include_cluster_authorized_operations", False):  # v8 to v10
-        response["cluster_authorized_operations"] = authorized_operations(
-            state, ctx, AclResourceType.CLUSTER
-        )
+    if getattr(request, "include_cluster_authorized_operations", False):
+        response["cluster_authorized_operations"] = access.cluster_operations(state, ctx)
     return ctx.respond(response)
 
 

@@ -5,6 +5,7 @@ SaslAuthenticate fails."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ..protocol.names import ApiKey, ErrorCode
@@ -13,6 +14,8 @@ from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
+
+log = logging.getLogger(__name__)
 
 
 @handles(ApiKey.SASL_HANDSHAKE, 0, 1)
@@ -37,6 +40,7 @@ def sasl_authenticate(state: BrokerState, ctx: RequestContext, request: Any) -> 
                 "session_lifetime": 0,
             }
         )
+    renewing = session.reauthenticating
     try:
         token, lifetime = session.authenticate(request.auth_bytes, ctx.api_version, ctx.now_ms)
     except SaslFailure as failure:
@@ -48,6 +52,16 @@ def sasl_authenticate(state: BrokerState, ctx: RequestContext, request: Any) -> 
                 "auth_bytes": b"",
                 "session_lifetime": 0,
             }
+        )
+    if session.authenticated:
+        log.debug(
+            "%s %s from %s:%d with %s (session lifetime %d ms)",
+            session.principal,
+            "re-authenticated" if renewing else "authenticated",
+            ctx.client_host,
+            ctx.client_port,
+            session.mechanism,
+            lifetime,
         )
     return ctx.respond(
         {

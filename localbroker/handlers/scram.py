@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.names import ApiKey, ErrorCode
+from ..protocol.names import AclResourceType, ApiKey, ErrorCode
 from ..security import credentials
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -16,6 +17,15 @@ if TYPE_CHECKING:
 @handles(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0)
 def describe_user_scram_credentials(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     users = None if request.users is None else [user.name for user in request.users]
+    if not access.permits(state, ctx, AclResourceType.CLUSTER):
+        # DescribeUserScramCredentialsRequest.getErrorResponse: the error, and once more per
+        # user named, without the name. (Kafka 4.1 fails with a NullPointerException and never
+        # answers when no user is named; here that gets the error with no results.)
+        refused = access.refusal(AclResourceType.CLUSTER)
+        error = {"error_code": refused.code, "error_message": refused.message}
+        return ctx.respond(
+            {"throttle_time": 0, **error, "results": [{"user": "", **error} for _ in users or ()]}
+        )
     results = credentials.describe(state.security, users)
     return ctx.respond(
         {
@@ -40,6 +50,19 @@ def describe_user_scram_credentials(state: BrokerState, ctx: RequestContext, req
 
 @handles(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, 0, 0)
 def alter_user_scram_credentials(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if not access.permits(state, ctx, AclResourceType.CLUSTER):
+        # AlterUserScramCredentialsRequest.getErrorResponse: each user named, once, sorted
+        named = {d.name for d in request.deletions} | {u.name for u in request.upsertions}
+        refused = access.refusal(AclResourceType.CLUSTER)
+        return ctx.respond(
+            {
+                "throttle_time": 0,
+                "results": [
+                    {"user": user, "error_code": refused.code, "error_message": refused.message}
+                    for user in sorted(named)
+                ],
+            }
+        )
     results = credentials.alter(
         state.security,
         [credentials.Deletion(d.name, d.mechanism) for d in request.deletions],

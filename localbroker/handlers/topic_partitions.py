@@ -16,8 +16,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..protocol.names import INTERNAL_TOPICS, AclOperation, AclResourceType, ApiKey
 from ..state import validate_topic_name
-from .access import allowed
-from .authorized import authorized_operations
+from . import access
 from .metadata import topic_entry
 from .registry import RequestContext, handles
 
@@ -53,7 +52,9 @@ def describe_topic_partitions(state: BrokerState, ctx: RequestContext, request: 
         if remaining == 0:  # the previous topic filled the page: the next one starts it
             next_cursor = {"topic_name": name, "partition_index": 0}
             break
-        if not allowed(state, ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name):
+        if not access.permits(
+            state, ctx, AclResourceType.TOPIC, name, AclOperation.DESCRIBE, quiet=all_topics
+        ):
             if not all_topics:  # all topics: the ones the principal may not see are left out
                 topics.append(_refused(name, ErrorCode.topic_authorization_failed))
             continue
@@ -76,7 +77,7 @@ def describe_topic_partitions(state: BrokerState, ctx: RequestContext, request: 
         remaining -= last - first
     for entry in topics:  # as Kafka: for every topic answered, but one the principal may not see
         if entry["error_code"] != ErrorCode.topic_authorization_failed:
-            entry["topic_authorized_operations"] = authorized_operations(
+            entry["topic_authorized_operations"] = access.authorized_operations(
                 state, ctx, AclResourceType.TOPIC, entry["name"]
             )
     return ctx.respond({"throttle_time": 0, "topics": topics, "next_cursor": next_cursor})

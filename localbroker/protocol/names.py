@@ -22,6 +22,7 @@ __all__ = [
     "INTERNAL_TOPICS",
     "KNOWN_API_KEYS",
     "OFFSETS_TOPIC",
+    "SUPPORTED_OPERATIONS",
     "WILDCARD_RESOURCE",
     "AclOperation",
     "AclPermissionType",
@@ -359,3 +360,19 @@ CLUSTER_RESOURCE_NAME = "kafka-cluster"
 """The one cluster resource's name in ACLs (Resource.CLUSTER_NAME)."""
 WILDCARD_RESOURCE = "*"
 """A LITERAL resource name that matches every name (ResourcePattern.WILDCARD_RESOURCE)."""
+
+
+_Op = AclOperation
+SUPPORTED_OPERATIONS: dict[AclResourceType, tuple[AclOperation, ...]] = {
+    AclResourceType.TOPIC: (_Op.READ, _Op.WRITE, _Op.CREATE, _Op.DESCRIBE, _Op.DELETE, _Op.ALTER,
+                            _Op.DESCRIBE_CONFIGS, _Op.ALTER_CONFIGS),
+    AclResourceType.GROUP: (_Op.READ, _Op.DESCRIBE, _Op.DELETE, _Op.DESCRIBE_CONFIGS,
+                            _Op.ALTER_CONFIGS),
+    AclResourceType.CLUSTER: (_Op.CREATE, _Op.CLUSTER_ACTION, _Op.DESCRIBE_CONFIGS,
+                              _Op.ALTER_CONFIGS, _Op.IDEMPOTENT_WRITE, _Op.ALTER, _Op.DESCRIBE),
+    AclResourceType.TRANSACTIONAL_ID: (_Op.DESCRIBE, _Op.WRITE, _Op.TWO_PHASE_COMMIT),
+    AclResourceType.DELEGATION_TOKEN: (_Op.DESCRIBE,),
+    AclResourceType.USER: (_Op.CREATE_TOKENS, _Op.DESCRIBE_TOKENS),
+}  # fmt: skip
+"""The operations an ACL on each kind of resource may name (Kafka 4.1's
+AclEntry.supportedOperations); also the bits of an authorized-operations answer (KIP-430)."""

@@ -25,6 +25,9 @@ from .store import SecurityStore
 
 WILDCARD_PRINCIPAL = "User:*"
 WILDCARD_HOST = "*"
+_ANY_NAME = "hardcode"
+"""The name authorizeByResourceType asks about first, so that super users (and
+allow.everyone.if.no.acl.found) pass whatever DENY ACLs say."""
 _IMPLIED = {
     AclOperation.DESCRIBE: {AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,
                             AclOperation.ALTER},
@@ -47,6 +50,13 @@ class AclBinding:
         if self.pattern_type is PatternType.PREFIXED:
             return name.startswith(self.resource_name)
         return self.resource_name in (name, WILDCARD_RESOURCE)
+
+    def applies_to(self, principal: str, host: str) -> bool:
+        """Whether this ACL speaks of `principal` connecting from `host`."""
+        return self.principal in (principal, WILDCARD_PRINCIPAL) and self.host in (
+            host,
+            WILDCARD_HOST,
+        )
 
     @classmethod
     def from_json(cls, document: dict[str, int | str]) -> AclBinding:
@@ -141,11 +151,7 @@ class Authorizer:
         on_resource = [a for a in self.acls if a.resource_type == resource_type and a.names(name)]
         if not on_resource:
             return self.allow_if_no_acl
-        applying = [
-            a
-            for a in on_resource
-            if a.principal in (principal, WILDCARD_PRINCIPAL) and a.host in (host, WILDCARD_HOST)
-        ]
+        applying = [a for a in on_resource if a.applies_to(principal, host)]
         denied = {operation, AclOperation.ALL}
         if any(
             a.permission_type is AclPermissionType.DENY and a.operation in denied for a in applying
@@ -156,6 +162,43 @@ class Authorizer:
             a.permission_type is AclPermissionType.ALLOW and a.operation in allowed
             for a in applying
         )
+
+    def authorize_any(
+        self, principal: str, host: str, operation: AclOperation, resource_type: AclResourceType
+    ) -> bool:
+        """Whether `operation` is allowed on at least one resource of the type, as Kafka's
+        Authorizer.authorizeByResourceType decides (InitProducerId asks it about WRITE on
+        topics): super users and an ALLOW on `*` pass; a DENY on `*` refuses; otherwise some
+        ALLOW must name a resource that no DENY names (literally, or by a prefix of it).
+        Implied operations do not count here, only the operation itself and ALL."""
+        if self.authorize(principal, host, operation, resource_type, _ANY_NAME):
+            return True
+        applying = [
+            a
+            for a in self.acls
+            if a.resource_type == resource_type
+            and a.operation in (operation, AclOperation.ALL)
+            and a.applies_to(principal, host)
+        ]
+        denied = {
+            (a.pattern_type, a.resource_name)
+            for a in applying
+            if a.permission_type is AclPermissionType.DENY
+        }
+        if (PatternType.LITERAL, WILDCARD_RESOURCE) in denied:
+            return False
+        for a in applying:
+            if a.permission_type is not AclPermissionType.ALLOW:
+                continue
+            literal = a.pattern_type is PatternType.LITERAL
+            if literal and a.resource_name == WILDCARD_RESOURCE:
+                return True
+            if literal and (PatternType.LITERAL, a.resource_name) in denied:
+                continue
+            prefixes = (a.resource_name[:end] for end in range(1, len(a.resource_name) + 1))
+            if not any((PatternType.PREFIXED, prefix) in denied for prefix in prefixes):
+                return True
+        return False
 
     def create(self, acls: list[AclBinding]) -> list[tuple[ErrorCode, str | None]]:
         results: list[tuple[ErrorCode, str | None]] = []

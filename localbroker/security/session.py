@@ -80,6 +80,11 @@ class Session:
     def authenticated(self) -> bool:
         return self.state is SaslState.COMPLETE
 
+    @property
+    def reauthenticating(self) -> bool:
+        """Whether the authentication under way renews a complete one (KIP-368)."""
+        return self._reauthenticating
+
     def admit(self, api_key: int, now_ms: int) -> Verdict:
         state = self.state
         if state is SaslState.COMPLETE:

@@ -3,6 +3,7 @@ the authorizer (StandardAuthorizer's rules) with super users and deny by default
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -78,6 +79,29 @@ def test_deny_by_default_then_allowed_by_an_acl(locked: EmbeddedBroker) -> None:
         )
     ).result(TIMEOUT)
     assert listed == [write_acl("orders")]
+
+
+def test_refusals_are_logged_as_kafkas_authorizer_logs_them(
+    locked: EmbeddedBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One line per refusal naming principal, operation, host and resource; none for topics
+    merely left out of an all-topics listing."""
+    caplog.set_level(logging.INFO, logger="localbroker.authorizer")
+    admin = admin_of(locked)
+    admin.create_topics([NewTopic("payroll", 1)])["payroll"].result(TIMEOUT)
+    alice = admin_of(locked, "alice", "alice-secret")
+    assert "payroll" not in alice.list_topics(timeout=TIMEOUT).topics
+
+    def refusals() -> set[str]:
+        return {r.getMessage() for r in caplog.records if r.name == "localbroker.authorizer"}
+
+    assert refusals() == set(), "a topic left out of a listing is no refusal"
+    assert "TOPIC_AUTHORIZATION_FAILED" in produced(locked, "payroll")
+    assert refusals() == {  # librdkafka asks for the topic's metadata before producing
+        "Principal = User:alice is Denied operation = DESCRIBE from host = 127.0.0.1 on resource"
+        " = ResourcePattern(resourceType=TOPIC, name=payroll, patternType=LITERAL) for request ="
+        " METADATA"
+    }
 
 
 def test_only_super_users_manage_acls(locked: EmbeddedBroker) -> None:

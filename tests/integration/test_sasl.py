@@ -10,6 +10,7 @@ the broker cannot serve stops start-up instead of serving everyone.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from secured import (
     MECHANISMS,
+    PLAIN_USERS,
     add_scram_user,
     aiokafka_round_trip,
     confluent_round_trip,
@@ -31,7 +33,7 @@ from secured import (
     user_for,
 )
 from waiting import wait_until
-from wire import RawClient, request_body
+from wire import RawClient, framed, request_body, request_bytes
 
 from localbroker.protocol.names import ApiKey, ErrorCode
 from tui.embedded import EmbeddedBroker
@@ -167,6 +169,23 @@ def test_bare_tokens_after_a_version_0_handshake(sasl_broker: EmbeddedBroker) ->
         assert client.call(ApiKey.METADATA, 1, METADATA).brokers
 
 
+def test_a_malformed_sasl_authenticate_is_not_dumped_into_the_log(
+    sasl_broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG the broker logs the start of a frame it cannot parse; a SaslAuthenticate's
+    frame carries a password (in PLAIN's token), which must stay out of the log."""
+    caplog.set_level(logging.DEBUG, logger="localbroker")
+    password = PLAIN_USERS["alice"]
+    token = plain_token("alice", password)
+    with RawClient(sasl_broker.bootstrap_for(PROTOCOL)) as client:
+        client.call(ApiKey.SASL_HANDSHAKE, 1, {"mechanism": "PLAIN"})
+        body = request_body(ApiKey.SASL_AUTHENTICATE, 2, {"auth_bytes": token})
+        client.send_raw(framed(request_bytes(body, client.next_id())[:-1]))  # cut short
+        client.expect_closed()
+    wait_until(lambda: "SaslAuthenticate v2 does not parse" in caplog.text, "the warning")
+    assert password not in caplog.text and token.hex() not in caplog.text
+
+
 def test_re_authentication_on_the_same_connection(start_broker: Any) -> None:
     broker = start_broker(sasl_config(PROTOCOL, **{"connections.max.reauth.ms": "600000"}))
     with RawClient(broker.bootstrap_for(PROTOCOL)) as client:
@@ -175,6 +194,47 @@ def test_re_authentication_on_the_same_connection(start_broker: Any) -> None:
         renewed = authenticate(client)
         assert (renewed.error_code, renewed.session_lifetime.total_seconds()) == (0, 600)
         assert client.call(ApiKey.METADATA, 1, METADATA).brokers
+
+
+def test_librdkafka_re_authenticates_on_its_own_while_producing(
+    start_broker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """KIP-368 with librdkafka and SCRAM (a new nonce exchange each time; PLAIN is renewed by
+    hand above): sessions of 2 s, records sent every 50 ms until the producer's connections
+    have been re-authenticated three times; every record acknowledged, no error reported, no
+    connection closed."""
+    mechanism = "SCRAM-SHA-512"
+    caplog.set_level(logging.INFO, logger="localbroker.server")
+    caplog.set_level(logging.DEBUG, logger="localbroker.handlers.sasl")  # the handler's too
+    broker = start_broker(sasl_config(PROTOCOL, **{"connections.max.reauth.ms": "2000"}))
+    add_scram_user(broker.bootstrap_for("PLAINTEXT"))
+    errors: list[str] = []
+    delivered: list[int] = []
+    settings = librdkafka_settings(broker.bootstrap_for(PROTOCOL), mechanism, PROTOCOL)
+    producer = Producer({**settings, "linger.ms": 0, "error_cb": lambda e: errors.append(str(e))})
+    name = user_for(mechanism)[0]
+
+    def report(error: Any, message: Any) -> None:
+        if error is not None:
+            errors.append(str(error))
+        else:
+            delivered.append(message.offset())
+
+    sent = 0
+
+    def renewed_three_times() -> bool:
+        nonlocal sent
+        producer.produce("reauth", str(sent).encode(), on_delivery=report)
+        sent += 1
+        producer.poll(0.05)
+        renewals = [r for r in caplog.records if "re-authenticated" in r.getMessage()]
+        return len(renewals) >= 3 and all(name in r.getMessage() for r in renewals)
+
+    wait_until(renewed_three_times, "three re-authentications")
+    assert producer.flush(TIMEOUT) == 0
+    assert errors == []
+    assert sorted(delivered) == list(range(sent))
+    assert not any("closing connection" in r.getMessage() for r in caplog.records)
 
 
 def test_without_connections_max_reauth_ms_a_session_does_not_expire(
