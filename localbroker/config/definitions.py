@@ -587,6 +587,14 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         read_only=True,
     ),
     ConfigDef(
+        "max.request.partition.size.limit",
+        ConfigType.INT,
+        "2000",
+        "The maximum number of partitions can be served in one request.",
+        valid="[1,...]",
+        read_only=True,
+    ),
+    ConfigDef(
         "message.max.bytes",
         ConfigType.INT,
         "1048588",

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (imported to register their handlers)
     offsets,
     produce,
     producer_ids,
+    topic_partitions,
     topics,
 )
 from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions
