@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import functools
 import itertools
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from brokers import BrokerProcess, running_broker
-from reference_kafka import REQUIRED, ReferenceKafka, ReferenceUnavailable, required
+from reference_kafka import (
+    REQUIRED,
+    ReferenceKafka,
+    ReferenceUnavailable,
+    kafka_classpath,
+    required,
+    run_kafka_tool,
+)
 
 from tui.embedded import EmbeddedBroker
 
@@ -54,7 +64,6 @@ def kwb() -> object:
 
     Returns the CompletedProcess (text mode); every run is bounded by `timeout` seconds.
     """
-    import subprocess
 
     def run(
         *args: str, input: str | None = None, timeout: float = 60
@@ -70,6 +79,13 @@ def kwb() -> object:
     return run
 
 
+def reference_unavailable(exc: ReferenceUnavailable) -> NoReturn:
+    """Skip, loudly; or fail, where CI requires Apache Kafka."""
+    if required():
+        pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
+    pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+
+
 @pytest.fixture(scope="session")
 def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceKafka]:
     """Apache Kafka (tests/reference/pom.xml's version), one broker for the whole session,
@@ -77,10 +93,23 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
     try:
         kafka = ReferenceKafka(tmp_path_factory.mktemp("apache-kafka")).start()
     except ReferenceUnavailable as exc:
-        if required():
-            pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
-        pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+        reference_unavailable(exc)
     try:
         yield kafka
     finally:
         kafka.stop()
+
+
+KafkaTool = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def kafka_tool() -> KafkaTool:
+    """Kafka's own command-line tools, by script name, against any broker (no Apache Kafka
+    broker needed): `kafka_tool("kafka-topics", ["--list", "--bootstrap-server", b])`, with
+    `input=` for standard input; returns the CompletedProcess (text mode)."""
+    try:
+        classpath = kafka_classpath()
+    except ReferenceUnavailable as exc:
+        reference_unavailable(exc)
+    return functools.partial(run_kafka_tool, classpath)
