@@ -5,9 +5,10 @@ legitimately differs between two runs of the same command is replaced or reorder
 - Timings and rates become N with the number of decimals kept (`17.65` -> `N.dd`), so a
   format (`%.2f`) is still compared, its value not; dates become DATE.
 - A metrics table (`--print-metrics`) loses its padding, which follows the longest name.
-- stderr keeps what the tool itself prints; Java's part is reduced to what a user reads: a
-  stack trace, or a log4j ERROR record, to its innermost exception's message; WARN and INFO
-  records (the Java client's chatter) are dropped.
+- stderr keeps what the tool itself prints, Java's part reduced to what a user reads: a stack
+  trace to its innermost exception's message, a log4j record of the tool's own logger to its
+  level and message (`ERROR Topic 'x' does not exist as expected`); records of the Java
+  client's loggers (its chatter) are dropped.
 - `rows_sorted` puts the rows of tables and lists that Kafka prints in hash-map order (group
   offsets, groups, deleted records' partitions) in one order.
 """
@@ -24,13 +25,17 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}")
 _PRODUCER_PERF = re.compile(r"^\d+ records sent, [\d.]+ records/sec")
 _METRIC = re.compile(r"^(\S+:\S+:\{.*\})\s+: (\S+)$")
 _METRIC_HEADER = re.compile(r"^Metric Name\s+Value$")
-_CONSUMER_PERF_HEADER = "data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec"
+_CONSUMER_PERF = re.compile(
+    r"^DATE, (DATE|\d+), [\d.]+, [\d.]+, \d+, [\d.]+, \d+, \d+, [\d.]+, [\d.]+$"
+)
+"""A kafka-consumer-perf-test line: its summary, or a --show-detailed-stats line."""
 _CONSUMER_PERF_TIMINGS = frozenset({3, 5, 6, 7, 8, 9})
 """Fields of a kafka-consumer-perf-test line that are times or rates (MB.sec, nMsg.sec,
 rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec)."""
 
 _LOG_RECORD = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] (\w+) (.*)$")
-_LOGGER = re.compile(r" \([\w.$]+\)$")
+_LOGGER = re.compile(r" \(([\w.$]+)\)$")
+_TOOL_LOGGERS = ("org.apache.kafka.tools.", "kafka.admin.", "kafka.tools.")
 _EXCEPTION_PREFIX = re.compile(r"^(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?:: |$)")
 _STACK_LINE = re.compile(r"^(?:\tat |\t\.\.\. \d+ more|Caused by: )")
 
@@ -40,10 +45,8 @@ def _timing(match: re.Match[str]) -> str:
     return "N" + ("." + "d" * (len(decimals) - 1) if decimals else "")
 
 
-def _consumer_perf_line(line: str, header: str) -> str:
+def _consumer_perf_line(line: str) -> str:
     fields = line.split(", ")
-    if len(fields) != len(header.split(", ")):
-        return line
     for index in _CONSUMER_PERF_TIMINGS:
         fields[index] = _NUMBER.sub(_timing, fields[index])
     return ", ".join(fields)
@@ -56,14 +59,11 @@ def normalise(text: str, bootstraps: Iterable[str] = ()) -> str:
     text = _TOPIC_ID.sub(r"\1TOPIC-ID", text)
     text = _UUID.sub("UUID", text)
     lines = []
-    consumer_perf_header = None
     for line in text.split("\n"):
         line = _DATE.sub("DATE", line)
-        if _CONSUMER_PERF_HEADER in line:
-            consumer_perf_header = line
-        elif consumer_perf_header is not None and line:
-            line = _consumer_perf_line(line, consumer_perf_header)
-        if _PRODUCER_PERF.match(line):
+        if _CONSUMER_PERF.match(line):
+            line = _consumer_perf_line(line)
+        elif _PRODUCER_PERF.match(line):
             line = _NUMBER.sub(_timing, line)
             if lines and line == lines[-1]:
                 continue  # how many five-second windows a run spans is timing too
@@ -83,8 +83,8 @@ def innermost_message(line: str) -> str:
 
 
 def stderr_messages(text: str) -> str:
-    """stderr as a user reads it: the tool's own lines, each Java stack trace and log4j ERROR
-    record as its innermost message, WARN and INFO records dropped."""
+    """stderr as a user reads it: the tool's own lines, each Java stack trace as its innermost
+    message, the tool's log records as `LEVEL message`, the client's log records dropped."""
     kept: list[str] = []
     lines = text.split("\n")
     index = 0
@@ -94,19 +94,17 @@ def stderr_messages(text: str) -> str:
         record = _LOG_RECORD.match(line)
         if record is not None:
             level, message = record.groups()
-            while not _LOGGER.search(line) and index < len(lines):
+            while (logger := _LOGGER.search(line)) is None and index < len(lines):
                 line = lines[index]  # a multi-line record ends with its logger's name
                 index += 1
-            if level == "ERROR":
-                kept.append(innermost_message(_LOGGER.sub("", message)))
+            if logger is not None and logger.group(1).startswith(_TOOL_LOGGERS):
+                kept.append(f"{level} {innermost_message(_LOGGER.sub('', message))}")
             continue
         if _STACK_LINE.match(line):
             continue
-        trace_follows = index < len(lines) and lines[index].startswith("\tat ")
-        if trace_follows and _EXCEPTION_PREFIX.match(line):
-            kept.append(innermost_message(line))
-            continue
-        kept.append(line)
+        # the tool's own line, or a stack trace's first (Kafka's own exceptions often have no
+        # frames): of an exception, its message is what a user reads
+        kept.append(innermost_message(line))
     return "\n".join(kept)
 
 
