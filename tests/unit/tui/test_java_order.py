@@ -3,44 +3,10 @@ java.util.HashMap's, filled in the order the broker listed them."""
 
 from __future__ import annotations
 
+from localbroker.config.definitions import TOPIC_CONFIGS_IN_KAFKAS_ORDER
 from tui.cli.java_order import hash_map_order, string_hash
 
-# Topic configs in the order Apache Kafka 4.1 lists them (localbroker lists them sorted).
-KAFKA_ORDER = [
-    "compression.type",
-    "remote.log.delete.on.disable",
-    "leader.replication.throttled.replicas",
-    "remote.storage.enable",
-    "min.insync.replicas",
-    "segment.jitter.ms",
-    "remote.log.copy.disable",
-    "local.retention.ms",
-    "cleanup.policy",
-    "flush.ms",
-    "follower.replication.throttled.replicas",
-    "compression.lz4.level",
-    "segment.bytes",
-    "retention.ms",
-    "compression.gzip.level",
-    "flush.messages",
-    "compression.zstd.level",
-    "max.compaction.lag.ms",
-    "file.delete.delay.ms",
-    "max.message.bytes",
-    "min.compaction.lag.ms",
-    "message.timestamp.type",
-    "local.retention.bytes",
-    "preallocate",
-    "min.cleanable.dirty.ratio",
-    "index.interval.bytes",
-    "unclean.leader.election.enable",
-    "retention.bytes",
-    "delete.retention.ms",
-    "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms",
-    "segment.ms",
-    "segment.index.bytes",
-]
+KAFKA_ORDER = [definition.name for definition in TOPIC_CONFIGS_IN_KAFKAS_ORDER]
 OVERRIDDEN = {"cleanup.policy", "flush.ms", "segment.bytes", "retention.ms", "max.message.bytes"}
 
 
