@@ -198,6 +198,10 @@ def test_produce_consume_and_groups(side_by_side: SideBySide) -> None:
     same("kafka-consumer-groups --bootstrap-server {b} --group {p}missing --delete")
     same("kafka-consumer-groups --bootstrap-server {b} --group {p}group --delete")
 
+    # a topic that the broker creates when a producer asks for it (auto.create.topics.enable)
+    same("kafka-console-producer --bootstrap-server {b} --topic {p}created", input="first\n")
+    same("kafka-topics --describe --bootstrap-server {b} --topic {p}created")
+
     # README's difference: Kafka 4 removed the primer's --broker-list, kwb keeps it
     both = side_by_side.run(produce.replace("--bootstrap-server", "--broker-list"), input="x\n")
     assert both.kafka.returncode == 1
