@@ -201,6 +201,8 @@ def test_produce_consume_and_groups(side_by_side: SideBySide) -> None:
     # a topic that the broker creates when a producer asks for it (auto.create.topics.enable)
     same("kafka-console-producer --bootstrap-server {b} --topic {p}created", input="first\n")
     same("kafka-topics --describe --bootstrap-server {b} --topic {p}created")
+    # --timeout-ms runs out
+    same("kafka-console-consumer --bootstrap-server {b} --topic {p}created --timeout-ms 1000")
 
     # README's difference: Kafka 4 removed the primer's --broker-list, kwb keeps it
     both = side_by_side.run(produce.replace("--bootstrap-server", "--broker-list"), input="x\n")
