@@ -229,6 +229,6 @@ def test_perf(side_by_side: SideBySide) -> None:
     assert set(our_metrics.replace(KWB, KAFKA).splitlines()) <= set(kafka_metrics.splitlines())
     same("kafka-consumer-perf-test --bootstrap-server {b} --topic {p}perf --messages 1000")
     same(
-        "kafka-consumer-perf-test --bootstrap-server {b} --topic {p}perf --messages 2000"
-        " --timeout 2000 --hide-header --group {p}perf-group"
+        "kafka-consumer-perf-test --bootstrap-server {b} --topic {p}perf --messages 1000"
+        " --hide-header --group {p}perf-group"
     )
