@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 from collections.abc import Iterator
@@ -9,7 +10,14 @@ from pathlib import Path
 import pytest
 from brokers import BrokerProcess, running_broker
 from java_programs import JavaPrograms, java_programs
-from reference_kafka import ReferenceKafka, ReferenceUnavailable, kafka_classpath, unavailable
+from reference_kafka import (
+    KafkaTool,
+    ReferenceKafka,
+    ReferenceUnavailable,
+    kafka_classpath,
+    run_kafka_tool,
+    unavailable,
+)
 
 from tui.embedded import EmbeddedBroker
 
@@ -86,13 +94,15 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
 
 
 @pytest.fixture(scope="session")
-def kafka_tools() -> str:
-    """The classpath of Apache Kafka's tools (no broker), for running them against
-    localbroker: `run_tool(kafka_tools, "org.apache.kafka.tools.AclCommand", [...])`."""
+def kafka_tool() -> KafkaTool:
+    """Kafka's own command-line tools, by script name or main class, against any broker (no
+    Apache Kafka broker needed): `kafka_tool("kafka-topics", ["--list", "--bootstrap-server",
+    b])`, with `input=` for standard input; returns the CompletedProcess (text mode)."""
     try:
-        return kafka_classpath()
+        classpath = kafka_classpath()
     except ReferenceUnavailable as exc:
-        unavailable(exc)
+        unavailable(exc, "Apache Kafka's tools")
+    return functools.partial(run_kafka_tool, classpath)
 
 
 @pytest.fixture(scope="session")

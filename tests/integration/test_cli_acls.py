@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from reference_kafka import run_tool
+from reference_kafka import KafkaTool
 from secured import acl_blocks
 
 from tui.embedded import EmbeddedBroker
@@ -62,7 +62,7 @@ def test_add_list_and_remove(locked: EmbeddedBroker, kwb: Any) -> None:
 
 
 def test_kwb_prints_what_kafkas_acl_command_prints(
-    start_broker: Callable[..., EmbeddedBroker], kwb: Any, kafka_tools: str
+    start_broker: Callable[..., EmbeddedBroker], kwb: Any, kafka_tool: KafkaTool
 ) -> None:
     """The same commands, one broker driven by kwb and one by Kafka's AclCommand."""
     ours, theirs = start_broker(AUTHORIZER), start_broker(AUTHORIZER)
@@ -79,7 +79,7 @@ def test_kwb_prints_what_kafkas_acl_command_prints(
     ]  # fmt: skip
     for command in commands:
         mine = kwb("acls", "--bootstrap-server", ours.bootstrap, *command)
-        kafka = run_tool(kafka_tools, ACL_COMMAND, ["--bootstrap-server", theirs.bootstrap,
+        kafka = kafka_tool(ACL_COMMAND, ["--bootstrap-server", theirs.bootstrap,
                                                     *command])  # fmt: skip
         assert (mine.returncode, kafka.returncode) == (0, 0), (command, mine.stderr, kafka.stdout)
         assert acl_blocks(mine.stdout) == acl_blocks(kafka.stdout), command

@@ -28,7 +28,7 @@ from brokers import running_broker
 from certificates import Certificates
 from confluent_kafka import Consumer, KafkaError, Producer
 from confluent_kafka.admin import AdminClient
-from reference_kafka import ReferenceKafka, ReferenceUnavailable, run_tool, unavailable
+from reference_kafka import KafkaTool, ReferenceKafka, ReferenceUnavailable, unavailable
 from secured import acl_blocks, plain_jaas
 from waiting import wait_until
 
@@ -212,7 +212,7 @@ def outcomes(broker: Broker, certificates: Certificates, kwb: Any, tmp_path: Pat
 
 
 def test_scram_users_and_acls_made_by_either_tool_serve_clients_alike(
-    pair: Pair, certificates: Certificates, kwb: Any, kafka_tools: str, tmp_path: Path
+    pair: Pair, certificates: Certificates, kwb: Any, kafka_tool: KafkaTool, tmp_path: Path
 ) -> None:
     kafka, local = pair.kafka, pair.local
     scram = ["--alter", "--add-config", f"SCRAM-SHA-512=[iterations=8192,password={PASSWORD}]",
@@ -224,8 +224,8 @@ def test_scram_users_and_acls_made_by_either_tool_serve_clients_alike(
     made = [
         kwb("configs", *on_kafka, *scram),
         kwb("acls", *on_kafka, *acls),
-        run_tool(kafka_tools, CONFIG_COMMAND, [*on_local, *scram]),
-        run_tool(kafka_tools, ACL_COMMAND, [*on_local, *acls]),
+        kafka_tool(CONFIG_COMMAND, [*on_local, *scram]),
+        kafka_tool(ACL_COMMAND, [*on_local, *acls]),
         *(kwb("topics", *where, "--create", "--topic", topic)
           for where in (on_kafka, on_local) for topic in (GRANTED, DENIED)),
     ]  # fmt: skip
@@ -241,7 +241,7 @@ def test_scram_users_and_acls_made_by_either_tool_serve_clients_alike(
     listed_by_kwb = kwb("acls", *on_local, "--list").stdout
     wait_until(
         lambda: (
-            acl_blocks(run_tool(kafka_tools, ACL_COMMAND, [*on_kafka, "--list"]).stdout)
+            acl_blocks(kafka_tool(ACL_COMMAND, [*on_kafka, "--list"]).stdout)
             == acl_blocks(listed_by_kwb)
         ),
         "the same ACLs listed by Kafka's AclCommand on Kafka and by kwb on localbroker",

@@ -10,7 +10,9 @@ supported.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from localbroker.public import ConfigResourceType, ConfigSource
 
 from ..kafka.admin import KafkaAdmin
 from ..kafka.connection import read_properties
+from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
 from . import configs_users
 from .common import (
@@ -106,11 +109,6 @@ def entity(args: argparse.Namespace) -> tuple[str, str | None]:
         if value is not None
     ]
     generic = args.entity_type or args.entity_name or args.entity_default
-    if generic and shorthands:
-        raise UsageError(
-            "--entity-{type,name,default} should not be used in conjunction with specific"
-            " entity flags"
-        )
     types = list(args.entity_type or []) + [kind for _, kind, _ in shorthands]
     if len(types) != len(set(types)):
         duplicates = sorted({t for t in types if types.count(t) > 1})
@@ -127,6 +125,11 @@ def entity(args: argparse.Namespace) -> tuple[str, str | None]:
             raise UsageError(f"kwb configs supports topics, brokers and users, not {kind}")
     if len(types) > 1:
         raise UsageError("Only 'users' and 'clients' entity types may be specified together")
+    if generic and shorthands:
+        raise UsageError(
+            "--entity-{type,name,default} should not be used in conjunction with specific"
+            " entity flags"
+        )
     (kind,) = types
     names = [value for _, _, value in shorthands] or list(args.entity_name or [])
     if args.entity_default:
@@ -239,6 +242,9 @@ def heading(kind: str, name: str, everything: bool) -> str:
 async def describe(admin: KafkaAdmin, args: argparse.Namespace, kind: str, name: str | None) -> int:
     if args.add_config is not None or args.delete_config or args.add_config_file is not None:
         raise UsageError("--describe cannot be used with --add-config or --delete-config")
+    if name and not args.all and name not in await entity_names(admin, kind):
+        print(f"The {kind[:-1]} '{name}' doesn't exist and doesn't have dynamic config.")
+        return 0
     names = [name] if name is not None else await entity_names(admin, kind)
     documents = []
     for entity_name in names:
@@ -324,5 +330,16 @@ async def users(admin: KafkaAdmin, args: argparse.Namespace, name: str | None) -
     )
 
 
+def report_failure(argv: list[str], exc: Exception) -> None:
+    """As ConfigCommand.main reports a failure: a refused argument or config by its message
+    alone; a request the cluster refused by the command line and the exception (kwb prints
+    its message, Kafka its stack trace)."""
+    if isinstance(exc, KafkaToolError) and exc.code is not None:
+        sys.stderr.write(f"Error while executing config command with args '{' '.join(argv)}'\n")
+        sys.stderr.write(f"{exc.detail}\n")
+    else:
+        sys.stderr.write(f"{exc}\n")
+
+
 def main(argv: list[str]) -> None:
-    run_command(PROG, parser, execute, argv)
+    run_command(PROG, parser, execute, argv, functools.partial(report_failure, argv))

@@ -12,6 +12,7 @@ import pytest
 from kio.schema.errors import ErrorCode
 
 from localbroker.config.broker import BrokerConfig
+from localbroker.config.definitions import TOPIC_CONFIGS, TOPIC_CONFIGS_IN_KAFKAS_ORDER
 from localbroker.config.entries import Synonym
 from localbroker.config.topic import describe_topic, resolve_topic_value, validate_topic_configs
 from localbroker.errors import KafkaError
@@ -398,3 +399,10 @@ def test_flush_ms_falls_back_to_the_scheduler_interval() -> None:
     assert config.log_config({}).flush_ms == 3000
     both = BrokerConfig({"log.flush.scheduler.interval.ms": "3000", "log.flush.interval.ms": "10"})
     assert both.log_config({}).flush_ms == 10
+
+
+def test_topic_configs_are_described_in_kafkas_order_each_once() -> None:
+    """Every topic config is listed, once, in the order Kafka lists them."""
+    described = [definition.name for definition in TOPIC_CONFIGS_IN_KAFKAS_ORDER]
+    assert sorted(described) == sorted(c.name for c in TOPIC_CONFIGS)
+    assert described[:2] == ["compression.type", "remote.log.delete.on.disable"]
