@@ -14,25 +14,24 @@ socket read, and a client that does not read its answers stops being read: its u
 stop at the transport's high-water mark and its requests stay in the kernel, where TCP pushes
 back on it.
 
-Accepting is this module's own loop rather than asyncio's server, so that it can stop at
-`max.connections` (new connections wait in the listen backlog, as with Kafka) and refuse a
-connection it has no descriptor for instead of leaving it waiting (descriptors.py).
-`connection_quotas.py` holds the limits; this module applies them.
+accepting.py takes connections off the listening sockets; `connection_quotas.py` holds the
+limits (max.connections, per IP, idle expiry) and this module applies them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import errno
 import logging
 import socket
+import ssl
+import struct
 import time
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
-from . import descriptors
+from .accepting import Acceptor
 from .connection_quotas import ConnectionQuotas, IdleExpiry
 from .errors import KafkaError
 from .handlers import HANDLERS, RequestContext, supported_versions
@@ -48,6 +47,11 @@ from .protocol.codec import (
 )
 from .protocol.framing import FrameDecoder, FrameError, ReadBuffer
 from .protocol.names import ApiKey, api_name
+from .security.listeners import Endpoint
+from .security.mechanism import SaslFailure
+from .security.principal import ANONYMOUS, distinguished_name
+from .security.session import Session, Verdict
+from .security.settings import ResolvedListener
 
 if TYPE_CHECKING:
     from .state import BrokerState
@@ -55,12 +59,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CLOSE = object()
-_BACKLOG = 1024
-_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
-_ACCEPT_RETRY_S = 0.1
+_TOKEN_SIZE = struct.Struct(">i")
 
 
-def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | None:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Last:
+    """A response after which the connection closes (a refused or failed authentication)."""
+
+    response: list[Any]
+
+
+def _error_response(
+    api_key: int, api_version: int, error: ErrorCode, message: str | None = None
+) -> Any | None:
     """A response carrying `error` at the top level, when this API's schema has such a field."""
     schema = response_schema(api_key, api_version)
     if schema is None:
@@ -68,7 +79,7 @@ def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | N
     if "error_code" not in {f.name for f in dataclasses.fields(schema)}:
         return None
     try:
-        return build(schema, {"error_code": error, "throttle_time": 0})
+        return build(schema, {"error_code": error, "error_message": message, "throttle_time": 0})
     except TypeError:
         return None
 
@@ -93,8 +104,12 @@ def _api_versions_fallback(correlation_id: int) -> list[Any]:
 class Connection(asyncio.BufferedProtocol):
     """One client connection: frames in, responses out, strictly in order."""
 
-    def __init__(self, server: KafkaServer, peer: tuple[str, int]) -> None:
+    def __init__(
+        self, server: KafkaServer, listener: ResolvedListener, peer: tuple[str, int]
+    ) -> None:
         self._server = server
+        self._listener = listener
+        self.session: Session | None = None
         self.peer = peer
         """The client's address and port, as accepted (and as connection quotas count it)."""
         self._decoder = FrameDecoder(
@@ -118,6 +133,13 @@ class Connection(asyncio.BufferedProtocol):
         self._transport = transport  # type: ignore[assignment]
         self._loop = asyncio.get_running_loop()
         self._server.connection_made(self)
+        principal = self._tls_principal(transport)
+        if principal is None:
+            self.close()
+            return
+        self.session = Session(
+            self._listener.security, self._server.state.security.credential, principal
+        )
         self._task = self._loop.create_task(self._serve())
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -154,6 +176,23 @@ class Connection(asyncio.BufferedProtocol):
     def resume_writing(self) -> None:
         self._writable.set()
 
+    def _tls_principal(self, transport: asyncio.BaseTransport) -> str | None:
+        """The principal a client certificate names (ANONYMOUS without one), or None when
+        `ssl.principal.mapping.rules` has no rule for it (the handshake then fails)."""
+        ssl_object = transport.get_extra_info("ssl_object")
+        certificate = ssl_object.getpeercert() if ssl_object is not None else None
+        if not certificate:
+            return ANONYMOUS
+        subject = distinguished_name(certificate)
+        principal = self._listener.principal_mapper.principal(subject)
+        if principal is None:
+            log.warning(
+                "closing connection from %s:%d: no ssl.principal.mapping.rules rule applies to %s",
+                *self.peer,
+                subject,
+            )
+        return principal
+
     # -- serving ------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -184,6 +223,10 @@ class Connection(asyncio.BufferedProtocol):
                 if response is _CLOSE:
                     self.close()
                     return
+                if isinstance(response, _Last):
+                    self._transport.writelines(response.response)
+                    self.close()
+                    return
                 if response is not None:
                     self._transport.writelines(response)
                     self._active()
@@ -207,87 +250,33 @@ class KafkaServer:
         self.read_buffer = ReadBuffer()
         self.quotas = ConnectionQuotas(state.config)
         self.idle: IdleExpiry[Connection] = IdleExpiry(self.quotas.limits.max_idle_ms)
+        self.acceptor = Acceptor(self.quotas.slot_available, self._admit)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._listeners: list[socket.socket] = []
-        self._accepting = False
         self._opening: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._reserve: descriptors.Reserve | None = None
-        self._refusals = descriptors.RefusalLog()
         self._supported = supported_versions()
 
-    async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Listen on `host`:`port` (every address it resolves to) and start accepting."""
-        descriptors.raise_soft_limit()
-        self._reserve = descriptors.Reserve()
+    async def start(self, listeners: list[ResolvedListener]) -> list[Endpoint]:
+        """Listen on every listener's address and start accepting; returns each listener's
+        endpoint with the port it got."""
         self._loop = asyncio.get_running_loop()
-        try:
-            self._listeners = await _listen(host, port)
-        except BaseException:
-            self._reserve.close()
-            raise
-        self._accept_when_ready()
+        bound = await self.acceptor.listen(listeners)
         if self.idle.enabled:
             self._tasks.append(self._loop.create_task(self._close_idle()))
-        sockname = self._listeners[0].getsockname()
-        return str(sockname[0]), int(sockname[1])
+        return bound
 
     async def stop(self) -> None:
-        self._stop_accepting()
+        self.acceptor.close()
         tasks = [*self._tasks, *self._opening]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for listener in self._listeners:
-            listener.close()
-        self._listeners = []
         for connection in list(self.connections):
             connection.close()
-        if self._reserve is not None:
-            self._reserve.close()
 
-    # -- accepting --------------------------------------------------------------------------
-
-    def _accept_when_ready(self) -> None:
-        """Watch the listening sockets (a reader each, kept until accepting stops)."""
-        assert self._loop is not None
-        if not self._accepting:
-            for listener in self._listeners:
-                self._loop.add_reader(listener.fileno(), self._accept, listener)
-            self._accepting = True
-
-    def _stop_accepting(self) -> None:
-        if self._accepting and self._loop is not None:
-            for listener in self._listeners:
-                self._loop.remove_reader(listener.fileno())
-            self._accepting = False
-
-    def _accept(self, listener: socket.socket) -> None:
-        """Take the connections waiting on `listener` (as many as the backlog holds)."""
-        for _ in range(_BACKLOG):
-            if not self.quotas.slot_available():  # max.connections: the rest wait queued
-                self._stop_accepting()
-                return
-            try:
-                sock, address = listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                if exc.errno in _OUT_OF_DESCRIPTORS:
-                    refused = self._refuse_one(listener, exc)
-                    if refused is not None:  # one refused, or none was waiting after all
-                        if refused:
-                            continue
-                        return
-                else:
-                    log.warning("accepting a connection failed: %s", exc)
-                self._stop_accepting()  # look again in a moment, not in a busy loop
-                assert self._loop is not None
-                self._loop.call_later(_ACCEPT_RETRY_S, self._accept_when_ready)
-                return
-            self._admit(sock, (str(address[0]), int(address[1])))
-
-    def _admit(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+    def _admit(
+        self, sock: socket.socket, peer: tuple[str, int], listener: ResolvedListener
+    ) -> None:
         limit = self.quotas.admit(peer[0])
         if limit is not None:
             log.info(
@@ -299,38 +288,25 @@ class KafkaServer:
             sock.close()
             return
         assert self._loop is not None
-        opening = self._loop.create_task(self._open(Connection(self, peer), sock))
+        connection = Connection(self, listener, peer)
+        opening = self._loop.create_task(self._open(connection, sock, listener.ssl_context))
         self._opening.add(opening)
         opening.add_done_callback(self._opening.discard)
 
-    async def _open(self, connection: Connection, sock: socket.socket) -> None:
+    async def _open(
+        self, connection: Connection, sock: socket.socket, tls: ssl.SSLContext | None
+    ) -> None:
+        """Hand the socket to asyncio (after the TLS handshake on a TLS listener)."""
         sock.setblocking(False)
         try:
-            await asyncio.get_running_loop().connect_accepted_socket(lambda: connection, sock)
+            await asyncio.get_running_loop().connect_accepted_socket(
+                lambda: connection, sock, ssl=tls
+            )
         except OSError as exc:
             log.info("connection from %s failed as it opened: %s", connection.peer[0], exc)
             sock.close()
             if not connection.made:
                 self.quotas.release(connection.peer[0])
-
-    def _refuse_one(self, listener: socket.socket, error: OSError) -> bool | None:
-        """With every descriptor taken (accept() fails so even with no connection waiting),
-        take the next waiting connection with the reserved one and close it. True: refused
-        one; False: none was waiting; None: even that failed."""
-        assert self._reserve is not None
-        self._reserve.lend()
-        try:
-            sock, address = listener.accept()
-            sock.close()
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError:
-            self._refusals.refused(None, error)
-            return None
-        finally:
-            self._reserve.restore()
-        self._refusals.refused(str(address[0]), error)
-        return True
 
     async def _close_idle(self) -> None:
         """Close connections that moved no bytes for connections.max.idle.ms, oldest first."""
@@ -358,25 +334,32 @@ class KafkaServer:
         self.connections.discard(connection)
         self.idle.forget(connection)
         self.quotas.release(connection.peer[0])
-        if self._listeners and self.quotas.slot_available():
-            self._accept_when_ready()
+        if self.acceptor.listening and self.quotas.slot_available():
+            self.acceptor.resume()
 
     # -- serving ----------------------------------------------------------------------------
 
     async def dispatch(self, frame: bytes | bytearray, connection: Connection) -> Any:
-        """The encoded response to `frame`, None when none is due, or _CLOSE."""
+        """The encoded response to `frame`, None when none is due, _CLOSE, or a _Last."""
+        session = connection.session
+        assert session is not None
+        now = int(time.time() * 1000)
+        if session.raw_tokens:
+            return self._raw_token(bytes(frame), session, connection, now)
         try:
             request = decode_request(frame, self._supported)
         except UnsupportedApiVersion as exc:
             return self._refuse(exc, connection)
         except (UnknownApi, MalformedRequest) as exc:
             log.warning("closing connection from %s:%d: %s", *connection.peer, exc)
-            log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
+            if exc.api_key != ApiKey.SASL_AUTHENTICATE:  # whose bytes carry credentials
+                log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
             return _CLOSE
         header = request.header
-        context = RequestContext(
-            header, connection.peer[0], connection.peer[1], int(time.time() * 1000)
-        )
+        verdict = session.admit(header.api_key, now)
+        if verdict is not Verdict.PASS:
+            return self._unauthenticated(header, verdict, connection)
+        context = RequestContext(header, connection.peer[0], connection.peer[1], now, session)
         handler = HANDLERS[header.api_key]
         try:
             result = handler.function(self.state, context, request.body)
@@ -384,10 +367,13 @@ class KafkaServer:
                 result = await result
             if context.close_connection:
                 return _CLOSE
-            return None if result is None else encode_response(header.correlation_id, result)
+            if result is None:
+                return None
+            response = encode_response(header.correlation_id, result)
+            return _Last(response) if context.close_after_response else response
         except KafkaError as exc:
             log.info("%s from %s:%d failed: %s", api_name(header.api_key), *connection.peer, exc)
-            error = exc.code
+            error, message = exc.code, exc.message or None
         except Exception:  # a handler's bug, or an answer it built that does not encode
             log.exception(
                 "%s v%d from %s:%d failed",
@@ -395,9 +381,39 @@ class KafkaServer:
                 header.api_version,
                 *connection.peer,
             )
-            error = ErrorCode.unknown_server_error
-        result = _error_response(header.api_key, header.api_version, error)
-        return _CLOSE if result is None else encode_response(header.correlation_id, result)
+            error, message = ErrorCode.unknown_server_error, None
+        result = _error_response(header.api_key, header.api_version, error, message)
+        if result is None or context.close_connection:
+            return _CLOSE
+        response = encode_response(header.correlation_id, result)
+        return _Last(response) if context.close_after_response else response
+
+    def _unauthenticated(self, header: Any, verdict: Verdict, connection: Connection) -> Any:
+        """Kafka's answer to a request the connection's SASL state does not allow: a closed
+        connection, or ILLEGAL_SASL_STATE and then a closed connection."""
+        name = api_name(header.api_key)
+        log.info(
+            "closing connection from %s:%d: unexpected Kafka request of type %s during SASL"
+            " authentication",
+            *connection.peer,
+            name,
+        )
+        if verdict is Verdict.CLOSE:
+            return _CLOSE
+        body = _error_response(header.api_key, header.api_version, ErrorCode.illegal_sasl_state)
+        if body is None:
+            return _CLOSE
+        return _Last(encode_response(header.correlation_id, body))
+
+    def _raw_token(self, token: bytes, session: Session, connection: Connection, now: int) -> Any:
+        """A bare SASL token after a SaslHandshake v0, answered with a bare token; a failure
+        closes the connection without an answer, as Kafka's does."""
+        try:
+            challenge, _ = session.authenticate(token, 0, now)
+        except SaslFailure as failure:
+            log.info("authentication of %s:%d failed: %s", *connection.peer, failure)
+            return _CLOSE
+        return [_TOKEN_SIZE.pack(len(challenge)), challenge]
 
     def _refuse(self, exc: RequestError, connection: Connection) -> Any:
         if exc.api_key == ApiKey.API_VERSIONS:
@@ -412,30 +428,3 @@ class KafkaServer:
         if body is None:
             return _CLOSE
         return encode_response(exc.correlation_id, body)
-
-
-async def _listen(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address `host` resolves to (all interfaces when empty),
-    the later ones on the port the first got when `port` is 0, as a listener has one port."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(
-        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )
-    listeners: list[socket.socket] = []
-    try:
-        for family, kind, proto, _, address in dict.fromkeys(infos):
-            listener = socket.socket(family, kind, proto)
-            listeners.append(listener)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            if len(listeners) > 1:
-                address = (address[0], listeners[0].getsockname()[1], *address[2:])
-            listener.bind(address)
-            listener.listen(_BACKLOG)
-            listener.setblocking(False)
-    except BaseException:
-        for listener in listeners:
-            listener.close()
-        raise
-    return listeners

@@ -1,0 +1,109 @@
+"""Apache Kafka as the reference: what localbroker claims is checked against the real broker and
+Kafka's own tools (tests/reference_kafka.py obtains them from Maven Central)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from confluent_kafka import Producer
+from reference_kafka import ReferenceKafka
+from wire import RawClient
+
+from localbroker.protocol.names import ApiKey, api_name
+from tui.embedded import EmbeddedBroker
+
+TIMEOUT = 30.0
+
+
+def api_versions(bootstrap: str) -> dict[int, tuple[int, int]]:
+    with RawClient(bootstrap) as client:
+        response = client.call(
+            ApiKey.API_VERSIONS,
+            3,
+            {"client_software_name": "kwb-tests", "client_software_version": "1"},
+        )
+    return {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
+
+
+def test_localbroker_advertises_only_versions_apache_kafka_has(
+    reference_kafka: ReferenceKafka, broker: EmbeddedBroker
+) -> None:
+    """Every API localbroker advertises exists in Apache Kafka, and no advertised version is
+    newer than Kafka's newest: a client negotiating with localbroker never picks a version
+    the real broker would not understand. (Lower minimums are deliberate: older clients.)"""
+    kafka = api_versions(reference_kafka.bootstrap)
+    ours = api_versions(broker.bootstrap)
+    unknown = sorted(api_name(key) for key in ours if key not in kafka)
+    assert not unknown, f"advertised but not served by Apache Kafka: {unknown}"
+    newer = {
+        api_name(key): (high, kafka[key][1])
+        for key, (_, high) in ours.items()
+        if high > kafka[key][1]
+    }
+    assert not newer, f"advertised beyond Apache Kafka's newest version (ours, Kafka's): {newer}"
+
+
+def produce_a_mixture(bootstrap: str, topic: str) -> None:
+    """Batches of every shape clients send: compressed and not, keys, headers, an
+    idempotent producer's sequences, enough to roll several segments."""
+    for codec in ("none", "gzip", "snappy", "lz4", "zstd"):
+        producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "compression.type": codec,
+                "enable.idempotence": codec != "none",
+                "linger.ms": 5,
+            }
+        )
+        for i in range(200):
+            headers = [("n", str(i).encode())] if i % 3 == 0 else None
+            key = f"key-{i % 7}".encode() if i % 2 == 0 else None
+            producer.produce(
+                topic, value=f"{codec} record {i} ".encode() * 5, key=key, headers=headers
+            )
+        assert producer.flush(TIMEOUT) == 0
+
+
+def test_kafkas_dump_log_segments_reads_localbrokers_files(
+    reference_kafka: ReferenceKafka, start_broker, tmp_path: Path
+) -> None:
+    """kafka-dump-log.sh (DumpLogSegments) decodes every batch of localbroker's segments as
+    valid, and finds its offset and time indexes consistent with them: the on-disk format is
+    Kafka's."""
+    data_dir = tmp_path / "localbroker"
+    broker = start_broker(data_dir=data_dir)
+    broker.call(
+        lambda: broker.state.create_topic(
+            "dumped", 1, configs={"segment.bytes": "3000", "index.interval.bytes": "300"}
+        )
+    )
+    produce_a_mixture(broker.bootstrap, "dumped")
+    broker.stop()
+    partition = data_dir / "dumped-0"
+    logs = sorted(partition.glob("*.log"))
+    assert len(logs) > 3, "the test wants several segments"
+    dumped = reference_kafka.run_tool(
+        "kafka.tools.DumpLogSegments",
+        ["--deep-iteration", "--files", ",".join(map(str, logs))],
+    )
+    assert dumped.returncode == 0, dumped.stderr
+    batches = [line for line in dumped.stdout.splitlines() if line.startswith("baseOffset:")]
+    assert len(batches) >= 5 and all("isvalid: true" in line for line in batches)
+    records = [line for line in dumped.stdout.splitlines() if line.startswith("| offset:")]
+    assert len(records) == 5 * 200
+    codecs = {line.split("compresscodec: ")[1].split()[0] for line in batches}
+    assert codecs == {"none", "gzip", "snappy", "lz4", "zstd"}
+
+    indexes = sorted(partition.glob("*.index")) + sorted(partition.glob("*.timeindex"))
+    files = ",".join(map(str, indexes))
+    sane = reference_kafka.run_tool(
+        "kafka.tools.DumpLogSegments", ["--index-sanity-check", "--files", files]
+    )
+    assert sane.returncode == 0, sane.stderr
+    passed = [line for line in sane.stdout.splitlines() if line.endswith("passed sanity check.")]
+    assert len(passed) == len(indexes), sane.stdout
+    verified = reference_kafka.run_tool(
+        "kafka.tools.DumpLogSegments", ["--verify-index-only", "--files", files]
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert "ismatch" not in verified.stdout, verified.stdout  # "Mismatches in ..."
