@@ -15,7 +15,8 @@
 
 Clients run in worker processes (ten clients each, a thread per client, so librdkafka's
 calls run outside the GIL), apart from the broker they measure. `--broker kafka` runs
-Apache Kafka from Maven Central (bench/apache_kafka.py) in the same way.
+Apache Kafka from Maven Central (the tests' reference broker, tests/reference_kafka.py) in
+the same way.
 """
 
 from __future__ import annotations
@@ -411,10 +412,15 @@ def broker(name: str) -> Iterator[tuple[str, int]]:
         with localbroker_process() as (bootstrap, process):
             yield bootstrap, process.pid
     else:
-        from apache_kafka import apache_kafka
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+        from reference_kafka import reference_kafka
 
-        with apache_kafka() as (bootstrap, process):
-            yield bootstrap, process.pid
+        with (
+            tempfile.TemporaryDirectory(prefix="apache-kafka-") as directory,
+            reference_kafka(Path(directory)) as kafka,
+        ):
+            assert kafka.process is not None
+            yield kafka.bootstrap, kafka.process.pid
 
 
 def main() -> None:
