@@ -282,18 +282,19 @@ def test_deleted_index_files_are_rebuilt(make_log: MakeLog) -> None:
 
 @pytest.mark.parametrize("clean", [True, False])
 def test_idempotent_producer_state_survives_a_reopen(make_log: MakeLog, clean: bool) -> None:
-    """After a clean stop the state comes from the snapshot at the log end; after a crash,
-    from the batches after the last snapshot (here there is none: no roll happened)."""
+    """After a clean stop the state comes from the snapshot at the log end (the last batch,
+    as Kafka keeps it); after a crash, from the batches after the last snapshot (here there
+    is none: no roll happened)."""
     log = make_log()
-    first = produce(log, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
-    produce(log, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
+    produce(log, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
+    first = produce(log, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
     if clean:
         log.close()
     else:
         crash(log)
         assert not list(log.directory.glob("*.snapshot"))
     reopened = make_log(recovery_point=0 if not clean else 3, clean_shutdown=clean)
-    again = produce(reopened, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
+    again = produce(reopened, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
     assert again.duplicate
     assert (again.base_offset, again.last_offset) == (first.base_offset, first.last_offset)
     assert reopened.log_end_offset == 3
