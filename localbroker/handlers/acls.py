@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from ..errors import KafkaError
 from ..protocol.names import (
     AclOperation,
     AclPermissionType,
@@ -14,7 +15,8 @@ from ..protocol.names import (
     ErrorCode,
     PatternType,
 )
-from ..security.acls import AclBinding, AclFilter
+from ..security.acl_binding import AclBinding
+from ..security.acls import AclFilter
 from . import access
 from .registry import RequestContext, handles
 
@@ -128,7 +130,13 @@ def delete_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             for _ in request.filters
         ]  # fmt: skip
     else:
-        deleted = state.authorizer.delete([_filter(item) for item in request.filters])
+        try:
+            deleted = state.authorizer.delete([_filter(item) for item in request.filters])
+        except KafkaError as exc:
+            failed = {"error_code": exc.code, "error_message": exc.message, "matching_acls": []}
+            return ctx.respond(
+                {"throttle_time": 0, "filter_results": [failed] * len(request.filters)}
+            )
         results = [
             {
                 "error_code": ErrorCode.none,
