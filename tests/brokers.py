@@ -73,9 +73,10 @@ class BrokerProcess:
         data_dir: Path,
         overrides: Mapping[str, str] | None = None,
         port: int = 0,
-        descriptor_limit: int | None = None,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
+        *,
+        descriptor_limit: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.overrides = dict(overrides or {})
