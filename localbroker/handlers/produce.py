@@ -12,7 +12,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey
-from ..records.batch import validate_produced
+from ..records.batch import ZSTD, MalformedRecordSet, validate_produced
 from . import access
 from .registry import RequestContext, handles
 
@@ -22,11 +22,33 @@ if TYPE_CHECKING:
 
 _Flush = tuple[PartitionLog, int, dict[str, Any]]
 
+_NO_APPEND_INFO = frozenset(
+    {
+        ErrorCode.unknown_topic_or_partition,
+        ErrorCode.not_leader_or_follower,
+        ErrorCode.message_too_large,
+        ErrorCode.record_list_too_large,
+        ErrorCode.corrupt_message,
+        ErrorCode.kafka_storage_error,
+    }
+)
+"""Refusals Kafka answers without the partition's log start offset (ReplicaManager's
+appendToLocalLog gives them LogAppendInfo.UNKNOWN_LOG_APPEND_INFO); it reports the log start
+offset for every other refusal (sequence, epoch, record count, base offset)."""
+_ZSTD_SINCE = 7
+"""Produce v7 is the first a client may send zstd batches in (KIP-110)."""
+_REPORTED_MESSAGES = {
+    ErrorCode.invalid_timestamp: "One or more records have been rejected due to invalid timestamp"
+}
+"""The messages Kafka sends with a refusal (a RecordValidationException's, LogValidator's);
+every other partition error goes without one."""
+
 
 def _append(
     state: BrokerState, ctx: RequestContext, topic: str, partition: Any, flushes: list[_Flush]
 ) -> dict[str, Any]:
     index = partition.index
+    partition_log: PartitionLog | None = None
     try:
         if not access.permits(state, ctx, AclResourceType.TOPIC, topic):
             raise KafkaError(ErrorCode.topic_authorization_failed)
@@ -35,6 +57,12 @@ def _append(
         if records is None:
             raise KafkaError(ErrorCode.invalid_record, "produce request carries no records")
         header = validate_produced(records, partition_log.config.max_message_bytes)
+        if header.compression == ZSTD and ctx.api_version < _ZSTD_SINCE:
+            raise MalformedRecordSet(
+                ErrorCode.unsupported_compression_type,
+                f"Produce requests with version {ctx.api_version} are not allowed to use"
+                " ZStandard compression",
+            )
         if header.is_transactional:
             raise KafkaError(
                 ErrorCode.invalid_txn_state,
@@ -43,12 +71,16 @@ def _append(
             )
         result = partition_log.append(header, records, ctx.now_ms)
     except KafkaError as exc:
+        log_start_offset = -1
+        refused_by_log = not isinstance(exc, MalformedRecordSet) and exc.code not in _NO_APPEND_INFO
+        if partition_log is not None and refused_by_log:
+            log_start_offset = partition_log.log_start_offset
         return {
             "index": index,
             "error_code": exc.code,
             "base_offset": -1,
-            "log_start_offset": -1,
-            "error_message": exc.message or None,
+            "log_start_offset": log_start_offset,
+            "error_message": _REPORTED_MESSAGES.get(exc.code),
         }
     entry = {
         "index": index,
@@ -75,7 +107,7 @@ async def _await_flushes(state: BrokerState, flushes: list[_Flush]) -> None:
             raise outcome
 
 
-def _refuse_all(request: Any, error: ErrorCode, message: str | None) -> list[dict[str, Any]]:
+def _refuse_all(request: Any, error: ErrorCode) -> list[dict[str, Any]]:
     return [
         {
             "name": topic.name,
@@ -85,7 +117,6 @@ def _refuse_all(request: Any, error: ErrorCode, message: str | None) -> list[dic
                     "error_code": error,
                     "base_offset": -1,
                     "log_start_offset": -1,
-                    "error_message": message,
                 }
                 for p in topic.partition_data
             ],
@@ -105,11 +136,9 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if transactional_id is not None and not access.permits(
         state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id
     ):
-        responses = _refuse_all(request, ErrorCode.transactional_id_authorization_failed, None)
+        responses = _refuse_all(request, ErrorCode.transactional_id_authorization_failed)
     elif acks not in (0, 1, -1):
-        responses = _refuse_all(
-            request, ErrorCode.invalid_required_acks, f"acks must be 0, 1 or -1, not {acks}"
-        )
+        responses = _refuse_all(request, ErrorCode.invalid_required_acks)
     else:
         responses = [
             {

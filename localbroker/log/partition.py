@@ -178,8 +178,10 @@ class PartitionLog:
         if header.has_producer_id:
             duplicate = self.producers.check(header, self.log_end_offset)
             if duplicate is not None:
+                # Kafka answers a duplicate with the original batch's timestamp as its
+                # log append time, whatever the topic's timestamp type (UnifiedLog.append)
                 return AppendResult(
-                    duplicate.first_offset, duplicate.last_offset, log_append_time, duplicate=True
+                    duplicate.first_offset, duplicate.last_offset, duplicate.timestamp, True
                 )
         base_offset = self.log_end_offset
         prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
