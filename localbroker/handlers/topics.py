@@ -104,8 +104,8 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS, quiet=True
             )
             results.append(_created(state, record, describable))
-        except KafkaError as exc:
-            results.append({"name": topic.name, "topic_id": None, "configs": None, **_error(exc)})
+        except KafkaError as exc:  # Kafka: an empty list of configs, not a null one
+            results.append({"name": topic.name, "topic_id": None, "configs": [], **_error(exc)})
     return ctx.respond({"throttle_time": 0, "topics": results})
 
 

@@ -1,0 +1,155 @@
+"""ApiVersions, Metadata, CreateTopics, DeleteTopics, CreatePartitions, DescribeCluster and
+InitProducerId: the happy paths and the refusals (unknown topics, invalid partition counts
+and replication factors, unknown and invalid configs, names Kafka refuses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localbroker.handlers import supported_versions
+from localbroker.protocol.names import ApiKey, api_name
+
+from .scenario import Peer, scenario
+
+
+@scenario(ApiKey.API_VERSIONS, since=3)
+def api_versions_table(peer: Peer, version: int) -> Any:
+    """The version window of every API localbroker serves (those it lacks are listed in the
+    README); features aside, which localbroker has none of."""
+    answer = peer.call(
+        ApiKey.API_VERSIONS,
+        version,
+        {"client_software_name": "kwb-tests", "client_software_version": "1"},
+    )
+    ours = supported_versions()
+    table = {
+        api_name(k["api_key"]): [k["min_version"], k["max_version"]]
+        for k in answer["api_keys"]
+        if k["api_key"] in ours
+    }
+    return {"error_code": answer["error_code"], "api_keys": table}
+
+
+def metadata(peer: Peer, version: int, topics: list[str] | None, create: bool = False) -> Any:
+    answer = peer.call(
+        ApiKey.METADATA,
+        version,
+        {
+            "topics": None if topics is None else [{"name": t} for t in topics],
+            "allow_auto_topic_creation": create,
+            "include_cluster_authorized_operations": False,
+            "include_topic_authorized_operations": False,
+        },
+    )
+    answer["topics"] = [t for t in answer["topics"] if t["name"].startswith(peer.prefix)]
+    for topic in answer["topics"]:  # Kafka lists partitions in its map's order
+        topic["partitions"].sort(key=lambda p: p["partition_index"])
+    return answer
+
+
+@scenario(ApiKey.METADATA)
+def metadata_of_topics(peer: Peer, version: int) -> Any:
+    topic = peer.name("two")
+    peer.create_topic(topic, 2)
+    asked = [topic, peer.name("missing"), "bad name!"] if version else [topic]
+    return metadata(peer, version, asked)
+
+
+@scenario(ApiKey.METADATA, since=4)
+def metadata_auto_creates(peer: Peer, version: int) -> Any:
+    return metadata(peer, version, [peer.name("made")], create=True)["topics"]
+
+
+def create(peer: Peer, version: int, topics: list[dict[str, Any]], **extra: Any) -> Any:
+    request = {"timeout": 30000, "validate_only": False, "topics": topics, **extra}
+    return peer.call(ApiKey.CREATE_TOPICS, version, request)
+
+
+def new(name: str, partitions: int = 1, factor: int = 1, **configs: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "num_partitions": partitions,
+        "replication_factor": factor,
+        "assignments": [],
+        "configs": [{"name": k.replace("_", "."), "value": v} for k, v in configs.items()],
+    }
+
+
+@scenario(ApiKey.CREATE_TOPICS)
+def create_topics_valid_and_refused(peer: Peer, version: int) -> Any:
+    existing = peer.name("exists")
+    peer.create_topic(existing)
+    return create(
+        peer,
+        version,
+        [
+            new(peer.name("ok"), 3, retention_ms="3600000"),
+            new(existing),
+            new(peer.name("zero"), 0),
+            new(peer.name("factor-two"), 1, 2),
+            new(peer.name("factor-zero"), 1, 0),
+            new(peer.name("unknown-config"), 1, 1, no_such_config="1"),
+            new(peer.name("bad-value"), 1, 1, retention_ms="soon"),
+            new(peer.name("bad name!")),
+        ],
+    )
+
+
+@scenario(ApiKey.CREATE_TOPICS, since=4)
+def create_topics_with_defaults_validate_only(peer: Peer, version: int) -> Any:
+    return create(peer, version, [new(peer.name("defaults"), -1, -1)], validate_only=True)
+
+
+@scenario(ApiKey.DELETE_TOPICS)
+def delete_topics(peer: Peer, version: int) -> Any:
+    topic = peer.name("gone")
+    peer.create_topic(topic)
+    names = [topic, peer.name("missing")]
+    topics = [{"name": n, "topic_id": None} for n in names]
+    request = {"timeout_ms": 30000, "timeout": 30000, "topic_names": names, "topics": topics}
+    answer = peer.call(ApiKey.DELETE_TOPICS, version, request)
+    answer["responses"].sort(key=lambda r: r["name"])  # Kafka answers in its map's order
+    return answer
+
+
+@scenario(ApiKey.CREATE_PARTITIONS)
+def create_partitions(peer: Peer, version: int) -> Any:
+    topic = peer.name("grows")
+    peer.create_topic(topic, 2)
+    counts = [(topic, 4), (peer.name("missing"), 2)]
+    request = {
+        "timeout": 30000,
+        "validate_only": False,
+        "topics": [{"name": n, "count": c, "assignments": None} for n, c in counts],
+    }
+    grown = peer.call(ApiKey.CREATE_PARTITIONS, version, request)
+    grown["results"].sort(key=lambda r: r["name"])  # Kafka answers in its map's order
+    request["topics"] = [{"name": topic, "count": 3, "assignments": None}]  # fewer than now
+    shrunk = peer.call(ApiKey.CREATE_PARTITIONS, version, request)
+    request["topics"] = [{"name": topic, "count": 4, "assignments": None}]
+    same = peer.call(ApiKey.CREATE_PARTITIONS, version, request)
+    return {"grown": grown, "shrunk": shrunk, "same": same}
+
+
+@scenario(ApiKey.DESCRIBE_CLUSTER)
+def describe_cluster(peer: Peer, version: int) -> Any:
+    request = {
+        "include_cluster_authorized_operations": True,
+        "endpoint_type": 1,
+        "include_fenced_brokers": False,
+    }
+    return peer.call(ApiKey.DESCRIBE_CLUSTER, version, request)
+
+
+@scenario(ApiKey.INIT_PRODUCER_ID)
+def init_producer_id(peer: Peer, version: int) -> Any:
+    peer.producer_id()
+    request = {
+        "transactional_id": None,
+        "transaction_timeout": 60000,
+        "producer_id": -1,
+        "producer_epoch": -1,
+    }
+    answer = peer.call(ApiKey.INIT_PRODUCER_ID, version, request)
+    answer["producer_id"] = answer["producer_id"] >= 0  # numbering is each broker's own
+    return answer
