@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from waiting import wait_until
+
 from localbroker.handlers import supported_versions
 from localbroker.protocol.names import ApiKey, api_name
 
-from .scenario import Peer, scenario
+from .scenario import SETUP_TIMEOUT, Peer, scenario
 
 
 @scenario(ApiKey.API_VERSIONS, since=3)
@@ -57,7 +59,12 @@ def metadata_of_topics(peer: Peer, version: int) -> Any:
 
 @scenario(ApiKey.METADATA, since=4)
 def metadata_auto_creates(peer: Peer, version: int) -> Any:
-    return metadata(peer, version, [peer.name("made")], create=True)["topics"]
+    """The first answer (Kafka's controller creates the topic asynchronously), then the
+    topic as it is once its leader is there."""
+    topic = peer.name("made")
+    first = metadata(peer, version, [topic], create=True)["topics"][0]["error_code"]
+    wait_until(lambda: peer.led(topic, 1), f"{topic}'s leader", SETUP_TIMEOUT)
+    return {"first": first, "then": metadata(peer, version, [topic])}
 
 
 def create(peer: Peer, version: int, topics: list[dict[str, Any]], **extra: Any) -> Any:
