@@ -9,15 +9,17 @@ from typing import Any
 from waiting import wait_until
 
 from localbroker.handlers import supported_versions
-from localbroker.protocol.names import ApiKey, api_name
+from localbroker.protocol.names import ApiKey, ListOffsetsTimestamp, api_name
 
+from .produce import batch
+from .reads import each
 from .scenario import SETUP_TIMEOUT, Peer, scenario
 
 
-@scenario(ApiKey.API_VERSIONS, since=3)
+@scenario(ApiKey.API_VERSIONS)
 def api_versions_table(peer: Peer, version: int) -> Any:
-    """The version window of every API localbroker serves (those it lacks are listed in the
-    README); features aside, which localbroker has none of."""
+    """The version window of every API localbroker serves, the names of those it does not,
+    and the feature levels (v3 on)."""
     answer = peer.call(
         ApiKey.API_VERSIONS,
         version,
@@ -29,7 +31,59 @@ def api_versions_table(peer: Peer, version: int) -> Any:
         for k in answer["api_keys"]
         if k["api_key"] in ours
     }
-    return {"error_code": answer["error_code"], "api_keys": table}
+    others = sorted(api_name(k["api_key"]) for k in answer["api_keys"] if k["api_key"] not in ours)
+    features = {
+        "supported": sorted(f["name"] for f in answer.get("supported_features", [])),
+        "finalized": sorted(f["name"] for f in answer.get("finalized_features", [])),
+    }
+    return {
+        "error_code": answer["error_code"],
+        "api_keys": table,
+        "not_served": others,
+        "features": features,
+    }
+
+
+@scenario(ApiKey.DELETE_RECORDS)
+def delete_records(peer: Peer, version: int) -> Any:
+    topic = peer.name()
+    peer.create_topic(topic, 2)
+    for start in (0, 3):
+        peer.produce(topic, batch(3, start=start))
+    cuts = [(0, 4), (0, 2), (0, 99), (1, -1), (5, 0)]
+    answers = [
+        peer.call(
+            ApiKey.DELETE_RECORDS,
+            version,
+            {
+                "timeout": 30000,
+                "topics": [{"name": topic, "partitions": [{"partition_index": p, "offset": o}]}],
+            },
+        )
+        for p, o in cuts
+    ]
+    earliest = each(peer, 7, topic, [(0, ListOffsetsTimestamp.EARLIEST)])
+    return {"answers": answers, "earliest": earliest}
+
+
+@scenario(ApiKey.DESCRIBE_LOG_DIRS)
+def describe_log_dirs(peer: Peer, version: int) -> Any:
+    """The partitions' sizes in bytes: the same batches, the same bytes."""
+    topic = peer.name()
+    peer.create_topic(topic, 2)
+    peer.produce(topic, batch(3))
+    answers = [
+        peer.call(ApiKey.DESCRIBE_LOG_DIRS, version, {"topics": topics})
+        for topics in (
+            [{"topic": topic, "partitions": [0, 1, 9]}],
+            [{"topic": peer.name("missing"), "partitions": [0]}],
+        )
+    ]
+    for answer in answers:
+        for result in answer["results"]:
+            for one in result["topics"]:
+                one["partitions"].sort(key=lambda p: p["partition_index"])
+    return answers
 
 
 def metadata(peer: Peer, version: int, topics: list[str] | None, create: bool = False) -> Any:

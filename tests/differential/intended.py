@@ -21,8 +21,26 @@ NEWEST = (
     " only (KIP-516's last step), which kio's schemas do not have yet"
 )
 
+NOT_SERVED = (
+    "APIs of features localbroker does not have: transactions, KIP-848 consumer and share"
+    " groups, quotas, delegation tokens, replica reassignment, the KRaft quorum; it does not"
+    " advertise them, so clients do not try"
+)
+FEATURES = (
+    "localbroker has no KRaft quorum and no feature levels; clients read them to turn on"
+    " KIP-848 groups and KIP-890 transactions, which localbroker does not implement"
+)
+
 INTENDED: dict[str, dict[str, str]] = {
-    "api-versions-table": {".api_keys.Produce[1]": NEWEST, ".api_keys.Fetch[1]": NEWEST},
+    "api-versions-table": {
+        ".api_keys.Produce[1]": NEWEST,
+        ".api_keys.Fetch[1]": NEWEST,
+        ".not_served": NOT_SERVED,
+    },
+    "api-versions-table[highest]": {
+        ".features.supported": FEATURES,
+        ".features.finalized": FEATURES,
+    },
     "metadata-auto-creates": {".first": AUTO_CREATE},
     "describe-topic-and-broker-configs": {
         "[0].configs.min.insync.replicas.config_source": MIN_INSYNC,

@@ -47,6 +47,8 @@ PLACEHOLDERS = {
     "port": "<port>",
     "log_dir": "<log-dir>",
     "path": "<log-dir>",
+    "total_bytes": "<disk>",
+    "usable_bytes": "<disk>",
 }
 """Fields replaced whatever their value (None stays None)."""
 CLOCK_FIELDS = frozenset({"log_append_time", "log_append_time_ms"})
