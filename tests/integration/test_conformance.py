@@ -5,14 +5,14 @@ compared field by field; what differs must be listed, with its reason, in intend
 from __future__ import annotations
 
 import pytest
-from differential import admin, configs, groups, produce, reads
+from differential import admin, configs, groups, produce, reads, security
 from differential.intended import INTENDED
 from differential.scenario import Case, cases, check
 from reference_kafka import ReferenceKafka
 
 from tui.embedded import EmbeddedBroker
 
-FAMILIES = [produce, reads, admin, configs, groups]
+FAMILIES = [produce, reads, admin, configs, groups, security]
 
 
 @pytest.mark.parametrize("case", [c for f in FAMILIES for c in cases(f.__name__)], ids=str)
