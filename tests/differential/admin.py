@@ -214,3 +214,16 @@ def init_producer_id(peer: Peer, version: int) -> Any:
     answer = peer.call(ApiKey.INIT_PRODUCER_ID, version, request)
     answer["producer_id"] = answer["producer_id"] >= 0  # numbering is each broker's own
     return answer
+
+
+@scenario(ApiKey.DESCRIBE_TOPIC_PARTITIONS)
+def describe_topic_partitions(peer: Peer, version: int) -> Any:
+    """Pages are compared in test_describe_topic_partitions_vs_kafka.py; here one page."""
+    topic = peer.name("t")
+    peer.create_topic(topic, 2)
+    request = {
+        "topics": [{"name": topic}, {"name": peer.name("missing")}],
+        "response_partition_limit": 2000,
+        "cursor": None,
+    }
+    return peer.call(ApiKey.DESCRIBE_TOPIC_PARTITIONS, version, request)

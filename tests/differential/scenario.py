@@ -101,16 +101,20 @@ class Peer:
         return answer["responses"][0]["partition_responses"][0]
 
     def coordinator_ready(self, group: str) -> None:
-        """Kafka creates and loads __consumer_offsets on the first FindCoordinator."""
-        request = {"key_type": CoordinatorType.GROUP, "coordinator_keys": [group]}
-        wait_until(
-            lambda: (
-                self.call(ApiKey.FIND_COORDINATOR, 4, request)["coordinators"][0]["error_code"]
-                == "none"
-            ),
-            f"{group}'s coordinator",
-            SETUP_TIMEOUT,
-        )
+        """Kafka creates __consumer_offsets on the first FindCoordinator, then loads the
+        group's partition: until then group requests answer NOT_COORDINATOR or
+        COORDINATOR_LOAD_IN_PROGRESS."""
+        find = {"key_type": CoordinatorType.GROUP, "coordinator_keys": [group]}
+        describe = {"groups": [group], "include_authorized_operations": False}
+
+        def ready() -> bool:
+            found = self.call(ApiKey.FIND_COORDINATOR, 4, find)["coordinators"][0]
+            if found["error_code"] != "none":
+                return False
+            described = self.call(ApiKey.DESCRIBE_GROUPS, 5, describe)["groups"][0]
+            return bool(described["error_code"] == "none")
+
+        wait_until(ready, f"{group}'s coordinator", SETUP_TIMEOUT)
 
     def producer_id(self) -> tuple[int, int]:
         """An idempotent producer's id and epoch, once Kafka's producer-id manager is ready."""

@@ -68,9 +68,8 @@ def delete_acls_without_an_authorizer(peer: Peer, version: int) -> Any:
 
 
 def describe_users(peer: Peer, users: list[str]) -> Any:
-    answer = peer.call(
-        ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, {"users": [{"name": u} for u in users]}
-    )
+    request = {"users": [{"name": u} for u in users]}
+    answer = peer.call(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, request)
     answer["results"].sort(key=lambda r: r["user"])
     return answer
 
@@ -103,3 +102,17 @@ def scram_credentials(peer: Peer, version: int) -> Any:
         {"deletions": [], "upsertions": [upsertion(peer.name("carol"), 8192, 0)]},
     )
     return {"altered": altered, "unknown": unknown, "described": describe_users(peer, [alice, bob])}
+
+
+@scenario(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS)
+def describe_scram_credentials(peer: Peer, version: int) -> Any:
+    alice = peer.name("alice")
+    peer.call(
+        ApiKey.ALTER_USER_SCRAM_CREDENTIALS,
+        0,
+        {"deletions": [], "upsertions": [upsertion(alice, 4096, ScramMechanism.SCRAM_SHA_512)]},
+    )
+    return [
+        describe_users(peer, [alice, peer.name("nobody")]),
+        describe_users(peer, [alice, alice]),
+    ]

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from differential import admin, configs, groups, produce, reads, security
 from differential.intended import INTENDED
-from differential.scenario import Case, cases, check
+from differential.scenario import SCENARIOS, Case, cases, check
 from reference_kafka import ReferenceKafka
 
+from localbroker.handlers import supported_versions
+from localbroker.protocol.names import api_name
 from tui.embedded import EmbeddedBroker
 
 FAMILIES = [produce, reads, admin, configs, groups, security]
@@ -20,3 +22,8 @@ def test_answers_match_apache_kafka(
     case: Case, reference_kafka: ReferenceKafka, module_broker: EmbeddedBroker
 ) -> None:
     check(case, module_broker.bootstrap, reference_kafka.bootstrap, INTENDED)
+
+
+def test_every_advertised_api_has_a_scenario() -> None:
+    covered = {s.api for f in FAMILIES for s in SCENARIOS[f.__name__.rsplit(".", 1)[-1]]}
+    assert sorted(api_name(k) for k in supported_versions() if k not in covered) == []
