@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
+from ..log.errors import InvalidTimestamps
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey
 from ..records.batch import ZSTD, MalformedRecordSet, validate_produced
@@ -37,11 +38,20 @@ appendToLocalLog gives them LogAppendInfo.UNKNOWN_LOG_APPEND_INFO); it reports t
 offset for every other refusal (sequence, epoch, record count, base offset)."""
 _ZSTD_SINCE = 7
 """Produce v7 is the first a client may send zstd batches in (KIP-110)."""
-_REPORTED_MESSAGES = {
-    ErrorCode.invalid_timestamp: "One or more records have been rejected due to invalid timestamp"
-}
-"""The messages Kafka sends with a refusal (a RecordValidationException's, LogValidator's);
-every other partition error goes without one."""
+
+
+def _record_errors(exc: KafkaError) -> dict[str, Any]:
+    """Kafka sends a message, and names the records, only with a RecordValidationException
+    (invalid timestamps here); every other partition error goes without either."""
+    if not isinstance(exc, InvalidTimestamps):
+        return {"error_message": None}
+    return {
+        "error_message": exc.message,
+        "record_errors": [
+            {"batch_index": index, "batch_index_error_message": message}
+            for index, message in exc.record_errors
+        ],
+    }
 
 
 def _append(
@@ -80,7 +90,7 @@ def _append(
             "error_code": exc.code,
             "base_offset": -1,
             "log_start_offset": log_start_offset,
-            "error_message": _REPORTED_MESSAGES.get(exc.code),
+            **_record_errors(exc),
         }
     entry = {
         "index": index,

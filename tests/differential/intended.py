@@ -55,8 +55,4 @@ INTENDED: dict[str, dict[str, str]] = {
         ".topics.create-topics-with-defaults-validate-only-v7-defaults.configs"
         ".min.insync.replicas.config_source": MIN_INSYNC,
     },
-    "timestamp-out-of-range[highest]": {
-        ".record_errors": "localbroker checks a batch's first and greatest timestamps in its"
-        " header, not each record, so it cannot name the record that is out of range",
-    },
 }

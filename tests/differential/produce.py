@@ -5,6 +5,7 @@ invalid acks, idempotent sequence gaps, duplicates and stale epochs)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import struct
 import time
 from typing import Any
@@ -19,6 +20,8 @@ from localbroker.records.reader import iter_records
 
 from .scenario import Peer, scenario
 
+CLOCK = re.compile(r"-?\d{12,}")
+"""Times in milliseconds, in messages that hold the broker's clock."""
 T = 1_700_000_000_000
 """Records' create times: fixed, so both brokers store and answer the same ones."""
 
@@ -218,12 +221,24 @@ def idempotent_sequences(peer: Peer, version: int) -> Any:
 
 @scenario(ApiKey.PRODUCE, since=3)
 def timestamp_out_of_range(peer: Peer, version: int) -> Any:
-    """A create time two hours past the broker's clock (message.timestamp.after.max.ms);
-    which bounds the record missed is the clock's, the rest is compared."""
+    """Create times two hours past the broker's clock, and one two hours old in the middle of
+    a batch (message.timestamp.after.max.ms and before.max.ms one hour): the records out of
+    range are named, their bounds (the clock's) set aside."""
     topic = peer.name()
-    peer.create_topic(topic, configs={"message.timestamp.after.max.ms": "3600000"})
-    future = NewRecord(b"v", timestamp=int(time.time() * 1000) + 7_200_000)
-    answer = peer.produce(topic, build_batch([future], now_ms=T), version=version)
-    if "record_errors" in answer:  # their messages hold the clock's bounds
-        answer["record_errors"] = [e["batch_index"] for e in answer["record_errors"]]
-    return answer
+    bounds = {
+        "message.timestamp.after.max.ms": "3600000",
+        "message.timestamp.before.max.ms": "3600000",
+    }
+    peer.create_topic(topic, configs=bounds)
+    now = int(time.time() * 1000)
+    answers = []
+    old, future = now - 7_200_000, now + 7_200_000
+    for stamps in ([future], [now, old, now], [old, now, future]):
+        records = [NewRecord(b"v", timestamp=stamp) for stamp in stamps]
+        answer = peer.produce(topic, build_batch(records, now_ms=T), version=version)
+        for error in answer.get("record_errors", []):
+            error["batch_index_error_message"] = CLOCK.sub(
+                "<time>", error["batch_index_error_message"]
+            )
+        answers.append(answer)
+    return answers
