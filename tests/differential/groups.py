@@ -84,8 +84,10 @@ def join_group(peer: Peer, version: int) -> Any:
         answers.append(peer.call(ApiKey.JOIN_GROUP, version, request))
     unknown = join_request(group, "not-a-member", topic)
     answers.append(peer.call(ApiKey.JOIN_GROUP, version, unknown))
-    wrong_type = {**join_request(peer.name("other"), "", topic), "protocol_type": "connect"}
-    answers.append(peer.call(ApiKey.JOIN_GROUP, version, {**wrong_type, "group_id": group}))
+    wrong_type = {**join_request(group, "", topic), "protocol_type": "connect"}
+    answers.append(peer.call(ApiKey.JOIN_GROUP, version, wrong_type))
+    too_short = {**join_request(peer.name("short"), "", topic), "session_timeout": 10}
+    answers.append(peer.call(ApiKey.JOIN_GROUP, version, too_short))
     return answers
 
 
@@ -103,7 +105,10 @@ def sync_group(peer: Peer, version: int) -> Any:
     return [
         peer.call(ApiKey.SYNC_GROUP, version, {**base, "generation_id": g, "member_id": m})
         for g, m in [(generation, member), (generation + 1, member), (generation, "nobody")]
-    ]
+    ] + ([
+        peer.call(ApiKey.SYNC_GROUP, version, {
+            **base, "generation_id": generation, "member_id": member, "protocol_type": "connect"})
+    ] if version >= 5 else [])  # fmt: skip
 
 
 @scenario(ApiKey.HEARTBEAT)
@@ -163,7 +168,15 @@ def list_groups(peer: Peer, version: int) -> Any:
     return by_group(answer, "groups")
 
 
-def commit(peer: Peer, version: int, group: str, generation: int, member: str, topic: str) -> Any:
+def commit(
+    peer: Peer,
+    version: int,
+    group: str,
+    generation: int,
+    member: str,
+    topic: str,
+    metadata: str = "m",
+) -> Any:
     return peer.call(
         ApiKey.OFFSET_COMMIT,
         version,
@@ -182,7 +195,7 @@ def commit(peer: Peer, version: int, group: str, generation: int, member: str, t
                             "committed_offset": 5 + p,
                             "committed_leader_epoch": 0,
                             "commit_timestamp": -1,
-                            "committed_metadata": "m",
+                            "committed_metadata": metadata,
                         }
                         for p in (0, 1, 7)
                     ],
@@ -202,6 +215,7 @@ def offset_commit(peer: Peer, version: int) -> Any:
         commit(peer, version, group, generation, "nobody", topic),
         commit(peer, version, group, generation, member, peer.name("missing")),
         commit(peer, version, peer.name("simple"), -1, "", topic),
+        commit(peer, version, group, generation, member, topic, "m" * 4097),
     ]
     for answer in answers:  # Kafka answers unknown partitions first
         for one in answer["topics"]:

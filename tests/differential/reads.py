@@ -42,6 +42,7 @@ def topic_id(peer: Peer, topic: str) -> str:
 def fetch(
     peer: Peer, version: int, topic: str, positions: list[tuple[int, int]], **extra: Any
 ) -> Any:
+    isolation = extra.pop("isolation_level", 0)
     """Fetch (partition, offset) pairs of `topic` (by id from v13), without waiting; records
     decoded batch by batch."""
     ident = uuid.UUID(extra.pop("topic_id"))
@@ -55,7 +56,7 @@ def fetch(
             "max_wait": 0,
             "min_bytes": 0,
             "max_bytes": extra.pop("max_bytes", 1 << 20),
-            "isolation_level": 0,
+            "isolation_level": isolation,
             "session_id": 0,
             "session_epoch": -1,
             "topics": [
@@ -94,6 +95,7 @@ def fetch_from_start_middle_and_end(peer: Peer, version: int) -> Any:
         # the first batch is served whole even when larger than the limits
         fetch(peer, version, topic, [(0, 0)], topic_id=ident, max_bytes=10),
         fetch(peer, version, topic, [(0, 0)], topic_id=ident, partition_max_bytes=10),
+        fetch(peer, version, topic, [(0, 2)], topic_id=ident, isolation_level=1),
     ]
 
 
@@ -112,7 +114,9 @@ def fetch_out_of_range_and_unknown(peer: Peer, version: int) -> Any:
     return answers
 
 
-def list_offsets(peer: Peer, version: int, topic: str, wanted: list[tuple[int, int]]) -> Any:
+def list_offsets(
+    peer: Peer, version: int, topic: str, wanted: list[tuple[int, int]], epoch: int = -1
+) -> Any:
     """(partition, timestamp) pairs, partitions in index order (Kafka answers in its hash
     map's order)."""
     answer = peer.call(
@@ -126,7 +130,7 @@ def list_offsets(peer: Peer, version: int, topic: str, wanted: list[tuple[int, i
                 {
                     "name": topic,
                     "partitions": [
-                        {"partition_index": p, "current_leader_epoch": -1, "timestamp": at}
+                        {"partition_index": p, "current_leader_epoch": epoch, "timestamp": at}
                         for p, at in wanted
                     ],
                 }
@@ -184,6 +188,7 @@ def list_offsets_unknown_and_invalid(peer: Peer, version: int) -> Any:
     return [
         *each(peer, version, topic, [(3, -1), (-1, -1), (0, -9), (0, -6)]),
         list_offsets(peer, version, peer.name("missing"), [(0, -1)]),
+        list_offsets(peer, version, topic, [(0, -1)], epoch=3),  # an epoch ahead
     ]
 
 

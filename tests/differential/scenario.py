@@ -23,8 +23,9 @@ from localbroker.protocol.names import ApiKey, CoordinatorType, ErrorCode
 
 from .normalise import differences, normalise, plain
 
-SETUP_TIMEOUT = 30.0
-"""Seconds Kafka may take to elect a new topic's leader or load a group coordinator."""
+SETUP_TIMEOUT = 60.0
+"""Seconds Kafka may take to elect a new topic's leader or load a group coordinator (it makes
+__consumer_offsets, 50 partitions, on the first FindCoordinator): generous for a loaded CI."""
 
 
 class Peer:
