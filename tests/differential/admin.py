@@ -4,6 +4,7 @@ and replication factors, unknown and invalid configs, names Kafka refuses)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from waiting import wait_until
@@ -108,7 +109,13 @@ def metadata_of_topics(peer: Peer, version: int) -> Any:
     topic = peer.name("two")
     peer.create_topic(topic, 2)
     asked = [topic, peer.name("missing"), "bad name!"] if version else [topic]
-    return metadata(peer, version, asked)
+    answer = metadata(peer, version, asked)
+    if version >= 12:  # by id: an id no topic has
+        unknown = {"topic_id": uuid.UUID(int=7), "name": None}
+        request = {"topics": [unknown], "allow_auto_topic_creation": False,
+                   "include_topic_authorized_operations": False}  # fmt: skip
+        answer["by_id"] = peer.call(ApiKey.METADATA, version, request)["topics"]
+    return answer
 
 
 @scenario(ApiKey.METADATA, since=4)
@@ -123,7 +130,9 @@ def metadata_auto_creates(peer: Peer, version: int) -> Any:
 
 def create(peer: Peer, version: int, topics: list[dict[str, Any]], **extra: Any) -> Any:
     request = {"timeout": 30000, "validate_only": False, "topics": topics, **extra}
-    return peer.call(ApiKey.CREATE_TOPICS, version, request)
+    answer = peer.call(ApiKey.CREATE_TOPICS, version, request)
+    answer["topics"].sort(key=lambda t: t["name"])  # Kafka answers names asked twice first
+    return answer
 
 
 def new(name: str, partitions: int = 1, factor: int = 1, **configs: str) -> dict[str, Any]:
@@ -152,8 +161,12 @@ def create_topics_valid_and_refused(peer: Peer, version: int) -> Any:
             new(peer.name("unknown-config"), 1, 1, no_such_config="1"),
             new(peer.name("bad-value"), 1, 1, retention_ms="soon"),
             new(peer.name("bad name!")),
+            new(peer.name("twice")),
+            new(peer.name("twice")),
+            {**new(peer.name("assigned"), -1, -1), "assignments": [
+                {"partition_index": 0, "broker_ids": [9]}]},
         ],
-    )
+    )  # fmt: skip
 
 
 @scenario(ApiKey.CREATE_TOPICS, since=4)
@@ -165,7 +178,7 @@ def create_topics_with_defaults_validate_only(peer: Peer, version: int) -> Any:
 def delete_topics(peer: Peer, version: int) -> Any:
     topic = peer.name("gone")
     peer.create_topic(topic)
-    names = [topic, peer.name("missing")]
+    names = [topic, peer.name("missing"), peer.name("missing")]
     topics = [{"name": n, "topic_id": None} for n in names]
     request = {"timeout_ms": 30000, "timeout": 30000, "topic_names": names, "topics": topics}
     answer = peer.call(ApiKey.DELETE_TOPICS, version, request)
@@ -189,7 +202,20 @@ def create_partitions(peer: Peer, version: int) -> Any:
     shrunk = peer.call(ApiKey.CREATE_PARTITIONS, version, request)
     request["topics"] = [{"name": topic, "count": 4, "assignments": None}]
     same = peer.call(ApiKey.CREATE_PARTITIONS, version, request)
-    return {"grown": grown, "shrunk": shrunk, "same": same}
+    misassigned = []
+    for brokers in ([[1]], [[9], [9]]):  # too few assignments; a broker no cluster has
+        assignments = [{"broker_ids": ids} for ids in brokers]
+        request["topics"] = [{"name": topic, "count": 6, "assignments": assignments}]
+        misassigned.append(peer.call(ApiKey.CREATE_PARTITIONS, version, request))
+    request["topics"] = [{"name": topic, "count": 6, "assignments": None}] * 2
+    twice = peer.call(ApiKey.CREATE_PARTITIONS, version, request)
+    return {
+        "grown": grown,
+        "shrunk": shrunk,
+        "same": same,
+        "misassigned": misassigned,
+        "twice": twice,
+    }
 
 
 @scenario(ApiKey.DESCRIBE_CLUSTER)
