@@ -13,7 +13,13 @@ from ..errors import KafkaError
 from ..log.errors import InvalidTimestamps
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey
-from ..records.batch import ZSTD, MalformedRecordSet, validate_produced
+from ..records.batch import (
+    HEADER_SIZE,
+    ZSTD,
+    MalformedRecordSet,
+    read_header,
+    validate_produced,
+)
 from . import access
 from .registry import RequestContext, handles
 
@@ -117,6 +123,19 @@ async def _await_flushes(state: BrokerState, flushes: list[_Flush]) -> None:
             raise outcome
 
 
+def _carries_transactional_batches(request: Any) -> bool:
+    """Kafka refuses the whole request (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) when a batch is
+    transactional and the request names no transactional id (ProduceRequest's
+    hasTransactionalRecords)."""
+    return any(
+        p.records is not None
+        and len(p.records) >= HEADER_SIZE
+        and read_header(p.records).is_transactional
+        for topic in request.topic_data
+        for p in topic.partition_data
+    )
+
+
 def _refuse_all(request: Any, error: ErrorCode) -> list[dict[str, Any]]:
     return [
         {
@@ -143,8 +162,9 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks
     flushes: list[_Flush] = []
     transactional_id = getattr(request, "transactional_id", None)
-    if transactional_id is not None and not access.permits(
-        state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id
+    if (transactional_id is None and _carries_transactional_batches(request)) or (
+        transactional_id is not None
+        and not access.permits(state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id)
     ):
         responses = _refuse_all(request, ErrorCode.transactional_id_authorization_failed)
     elif acks not in (0, 1, -1):

@@ -123,6 +123,30 @@ def acks_zero_is_not_answered(peer: Peer, version: int) -> Any:
 
 
 @scenario(ApiKey.PRODUCE, since=3)
+def acks_zero_refused_closes_the_connection(peer: Peer, version: int) -> Any:
+    """With nothing to answer, a refusal can only be told by closing the connection."""
+    request = {
+        "transactional_id": None,
+        "acks": 0,
+        "timeout": 30000,
+        "topic_data": [
+            {"name": peer.name("missing"), "partition_data": [{"index": 0, "records": batch(1)}]}
+        ],
+    }
+    peer.client.send(request_body(ApiKey.PRODUCE, version, request))
+    return {"closed": peer.client.recv_frame() is None}
+
+
+@scenario(ApiKey.PRODUCE, since=3)
+def transactional_batch_without_a_transaction(peer: Peer, version: int) -> Any:
+    topic = peer.name()
+    peer.create_topic(topic)
+    producer_id, epoch = peer.producer_id()
+    data = batch(1, producer_id=producer_id, producer_epoch=epoch, base_sequence=0, attributes=0x10)
+    return {"answer": peer.produce(topic, data, version=version), "log": log_of(peer, topic)}
+
+
+@scenario(ApiKey.PRODUCE, since=3)
 def log_append_time(peer: Peer, version: int) -> Any:
     topic = peer.name()
     peer.create_topic(topic, configs={"message.timestamp.type": "LogAppendTime"})
