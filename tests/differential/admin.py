@@ -94,8 +94,8 @@ def metadata(peer: Peer, version: int, topics: list[str] | None, create: bool = 
         {
             "topics": None if topics is None else [{"name": t} for t in topics],
             "allow_auto_topic_creation": create,
-            "include_cluster_authorized_operations": False,
-            "include_topic_authorized_operations": False,
+            "include_cluster_authorized_operations": True,
+            "include_topic_authorized_operations": True,
         },
     )
     answer["topics"] = [t for t in answer["topics"] if t["name"].startswith(peer.prefix)]

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from waiting import wait_until
+from wire import RawClient, request_body
+
 from localbroker.protocol.consumer_protocol import encode_assignment, encode_subscription
 from localbroker.protocol.names import ApiKey, CoordinatorType
 
-from .scenario import Peer, scenario
+from .normalise import plain
+from .scenario import SETUP_TIMEOUT, Peer, scenario
 
 SESSION = {"session_timeout": 30000, "rebalance_timeout": 30000}
 
@@ -91,6 +95,37 @@ def join_group(peer: Peer, version: int) -> Any:
     return answers
 
 
+@scenario(ApiKey.JOIN_GROUP)
+def second_member_rebalances(peer: Peer, version: int) -> Any:
+    """A second member's join parks until the first rejoins; meanwhile the first member's
+    heartbeat says REBALANCE_IN_PROGRESS; the leader's answer lists both members."""
+    group, topic = peer.name("g"), peer.name("t")
+    member, generation = stable_group(peer, group, topic)
+    second = RawClient(peer.bootstrap, client_id="second")
+    try:
+        request = join_request(group, "", topic)
+        if version >= 4:  # asks for a member id first
+            asked = plain(second.call(ApiKey.JOIN_GROUP, version, request))
+            request = join_request(group, asked["member_id"], topic)
+        parked = second.send(request_body(ApiKey.JOIN_GROUP, version, request))
+        wait_until(
+            lambda: (
+                describe_groups(peer, 0, [group])["groups"][0]["group_state"]
+                == "PreparingRebalance"
+            ),
+            f"{group} to rebalance",
+            SETUP_TIMEOUT,
+        )
+        heartbeat = {"group_id": group, "generation_id": generation, "member_id": member}
+        beat = peer.call(ApiKey.HEARTBEAT, 3, {**heartbeat, "group_instance_id": None})
+        leader = peer.call(ApiKey.JOIN_GROUP, version, join_request(group, member, topic))
+        follower = plain(second.recv(ApiKey.JOIN_GROUP, version, parked))
+    finally:
+        second.sock.close()
+    leader["members"].sort(key=lambda m: m["member_id"])
+    return {"heartbeat": beat, "leader": leader, "follower": follower}
+
+
 @scenario(ApiKey.SYNC_GROUP)
 def sync_group(peer: Peer, version: int) -> Any:
     group, topic = peer.name("g"), peer.name("t")
@@ -137,7 +172,7 @@ def by_group(answer: Any, field: str, key: str = "group_id") -> Any:
 
 
 def describe_groups(peer: Peer, version: int, groups: list[str]) -> Any:
-    request = {"groups": groups, "include_authorized_operations": False}
+    request = {"groups": groups, "include_authorized_operations": True}
     return by_group(peer.call(ApiKey.DESCRIBE_GROUPS, version, request), "groups")
 
 

@@ -31,7 +31,14 @@ FEATURES = (
     " KIP-848 groups and KIP-890 transactions, which localbroker does not implement"
 )
 
+SESSIONS = (
+    "localbroker keeps no fetch sessions (max.incremental.fetch.session.cache.slots is 0, as"
+    " README says): clients go on with full fetch requests, as with a broker whose cache is"
+    " full"
+)
+
 INTENDED: dict[str, dict[str, str]] = {
+    "fetch-session-asked-for": {".session": SESSIONS},
     "api-versions-table": {
         ".api_keys.Produce[1]": NEWEST,
         ".api_keys.Fetch[1]": NEWEST,

@@ -43,6 +43,7 @@ def fetch(
     peer: Peer, version: int, topic: str, positions: list[tuple[int, int]], **extra: Any
 ) -> Any:
     isolation = extra.pop("isolation_level", 0)
+    session_epoch = extra.pop("session_epoch", -1)
     """Fetch (partition, offset) pairs of `topic` (by id from v13), without waiting; records
     decoded batch by batch."""
     ident = uuid.UUID(extra.pop("topic_id"))
@@ -58,7 +59,7 @@ def fetch(
             "max_bytes": extra.pop("max_bytes", 1 << 20),
             "isolation_level": isolation,
             "session_id": 0,
-            "session_epoch": -1,
+            "session_epoch": session_epoch,
             "topics": [
                 {
                     **named,
@@ -97,6 +98,15 @@ def fetch_from_start_middle_and_end(peer: Peer, version: int) -> Any:
         fetch(peer, version, topic, [(0, 0)], topic_id=ident, partition_max_bytes=10),
         fetch(peer, version, topic, [(0, 2)], topic_id=ident, isolation_level=1),
     ]
+
+
+@scenario(ApiKey.FETCH, since=7)
+def fetch_session_asked_for(peer: Peer, version: int) -> Any:
+    """A full fetch with session epoch 0 asks for an incremental fetch session (KIP-227)."""
+    topic = topic_with_records(peer)
+    ident = topic_id(peer, topic)
+    answer = fetch(peer, version, topic, [(0, 0)], topic_id=ident, session_epoch=0)
+    return {"error_code": answer["error_code"], "session": answer["session_id"] != 0}
 
 
 @scenario(ApiKey.FETCH)
