@@ -195,12 +195,13 @@ def kafka_versions(bootstrap: str) -> dict[int, tuple[int, int]]:
 
 
 def version(case: Case, kafka_bootstrap: str) -> int:
-    """The case's version: the lowest both brokers serve, or localbroker's highest, within the
-    scenario's own window."""
+    """The case's version: the lowest or the highest both brokers serve, within the scenario's
+    own window."""
     ours = supported_versions()[case.scenario.api]
     kafkas = kafka_versions(kafka_bootstrap)[case.scenario.api]
+    until = () if case.scenario.until is None else (case.scenario.until,)
     low = max(ours[0], kafkas[0], case.scenario.since)
-    high = min(ours[1], kafkas[1], case.scenario.until if case.scenario.until is not None else 99)
+    high = min(ours[1], kafkas[1], *until)
     if case.end == "highest" and high == low:
         pytest.skip(f"v{high} is also the lowest version, run by {case.scenario.name}[lowest]")
     return low if case.end == "lowest" else high
