@@ -1,6 +1,7 @@
 """Produce: the happy path (acks all, leader and none, compressed, log append time) and every
 way a batch is refused (unknown topic or partition, CRC damage, a wrong record count, oversize,
-invalid acks, idempotent sequence gaps, duplicates and stale epochs)."""
+invalid acks, create times out of bounds, a transactional batch outside a transaction,
+idempotent sequence gaps, duplicates and stale epochs)."""
 
 from __future__ import annotations
 
