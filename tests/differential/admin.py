@@ -4,14 +4,17 @@ and replication factors, unknown and invalid configs, names Kafka refuses)."""
 
 from __future__ import annotations
 
+import struct
 import uuid
 from typing import Any
 
 from waiting import wait_until
+from wire import CLIENT_ID, framed, parse_response
 
 from localbroker.handlers import supported_versions
 from localbroker.protocol.names import ApiKey, ListOffsetsTimestamp, api_name
 
+from .normalise import plain
 from .produce import batch
 from .reads import each
 from .scenario import SETUP_TIMEOUT, Peer, scenario
@@ -26,6 +29,12 @@ def api_versions_table(peer: Peer, version: int) -> Any:
         version,
         {"client_software_name": "kwb-tests", "client_software_version": "1"},
     )
+    return served(answer)
+
+
+def served(answer: Any) -> Any:
+    """An ApiVersions answer as its error, the windows of the APIs localbroker serves, the
+    names of the others, and the feature levels."""
     ours = supported_versions()
     table = {
         api_name(k["api_key"]): [k["min_version"], k["max_version"]]
@@ -43,6 +52,21 @@ def api_versions_table(peer: Peer, version: int) -> Any:
         "not_served": others,
         "features": features,
     }
+
+
+@scenario(ApiKey.API_VERSIONS, since=3)
+def api_versions_refused(peer: Peer, version: int) -> Any:
+    """A client software name Kafka's pattern refuses (v3 on), and a version no broker
+    knows: answered in v0 with UNSUPPORTED_VERSION and the whole table, so that the client
+    can pick one."""
+    invalid = {"client_software_name": "-kwb", "client_software_version": "1"}
+    refused = peer.call(ApiKey.API_VERSIONS, version, invalid)
+    header = struct.pack(">hhih", ApiKey.API_VERSIONS, 99, 7, len(CLIENT_ID))
+    peer.client.send_raw(framed(header + CLIENT_ID.encode() + b"\x00\x00"))
+    frame = peer.client.recv_frame()
+    assert frame is not None
+    _, unknown = parse_response(frame, ApiKey.API_VERSIONS, 0)
+    return {"invalid-name": served(refused), "unknown-version": served(plain(unknown))}
 
 
 @scenario(ApiKey.DELETE_RECORDS)
