@@ -196,11 +196,22 @@ def describe_groups_stable_and_missing(peer: Peer, version: int) -> Any:
 
 @scenario(ApiKey.LIST_GROUPS)
 def list_groups(peer: Peer, version: int) -> Any:
+    """Every group, then by state (v4 on) and by type (v5 on)."""
     group, topic = peer.name("g"), peer.name("t")
     stable_group(peer, group, topic)
-    answer = peer.call(ApiKey.LIST_GROUPS, version, {"states_filter": [], "types_filter": []})
-    answer["groups"] = [g for g in answer["groups"] if g["group_id"].startswith(peer.prefix)]
-    return by_group(answer, "groups")
+    commit(peer, 8, peer.name("empty"), -1, "", topic)
+    filters = [([], [])]
+    if version >= 4:
+        filters += [(["Stable"], []), (["Empty", "Dead"], [])]
+    if version >= 5:
+        filters += [([], ["classic"]), ([], ["consumer"])]
+    answers = []
+    for states, types in filters:
+        request = {"states_filter": states, "types_filter": types}
+        answer = peer.call(ApiKey.LIST_GROUPS, version, request)
+        answer["groups"] = [g for g in answer["groups"] if g["group_id"].startswith(peer.prefix)]
+        answers.append(by_group(answer, "groups"))
+    return answers
 
 
 def commit(
