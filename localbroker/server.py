@@ -85,17 +85,17 @@ def _error_response(
 
 
 def _api_versions_fallback(correlation_id: int) -> list[Any]:
-    """ApiVersions v0 with UNSUPPORTED_VERSION and our full table, so the client can downgrade."""
+    """ApiVersions v0 with UNSUPPORTED_VERSION and ApiVersions' own window only, as Kafka
+    answers (ApiVersionsRequest.getErrorResponse): the client retries at a version it finds
+    there and learns the rest from that answer."""
     schema = response_schema(ApiKey.API_VERSIONS, 0)
     assert schema is not None
+    low, high = supported_versions()[ApiKey.API_VERSIONS]
     body: Any = build(
         schema,
         {
             "error_code": ErrorCode.unsupported_version,
-            "api_keys": [
-                {"api_key": key, "min_version": low, "max_version": high}
-                for key, (low, high) in supported_versions().items()
-            ],
+            "api_keys": [{"api_key": ApiKey.API_VERSIONS, "min_version": low, "max_version": high}],
         },
     )
     return encode_response(correlation_id, body)

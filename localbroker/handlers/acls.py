@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 _DISABLED = "No Authorizer is configured."
+_DESCRIBE_DISABLED = "No Authorizer is configured on the broker"
+"""Kafka's AclApis words DescribeAcls' refusal apart from the others'."""
 
 
 def _enum(kind: Any, value: int) -> Any:
@@ -91,7 +93,7 @@ def describe_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not state.authorizer.enabled:
         return ctx.respond(
             {"throttle_time": 0, "error_code": ErrorCode.security_disabled,
-             "error_message": _DISABLED, "resources": []}
+             "error_message": _DESCRIBE_DISABLED, "resources": []}
         )  # fmt: skip
     access.require(state, ctx, AclResourceType.CLUSTER)
     acls = sorted(

@@ -93,23 +93,27 @@ class _Read:
             "aborted_transactions": [] if self.read_committed else None,
             "records": b"",
         }
-        error = topic_error or leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
-        if error is not None:
-            return self._failed(entry, error)
         try:
+            if topic_error is not None:
+                raise KafkaError(topic_error)
             partition_log = self.state.partition_log(name, partition.partition)
         except KafkaError as exc:
+            # refused before any log is read, as Kafka's KafkaApis refuses: with an empty
+            # (not a null) list of aborted transactions
+            return self._failed({**entry, "aborted_transactions": []}, exc.code)
+        error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
+        if error is not None:
+            return self._failed(entry, error)
+        self.logs.append(partition_log)
+        max_bytes = min(partition.partition_max_bytes, remaining)
+        try:
+            entry["records"] = partition_log.read(partition.fetch_offset, max_bytes, min_one)
+        except KafkaError as exc:  # Kafka tells no offsets with a failed read
             return self._failed(entry, exc.code)
         high_watermark = partition_log.high_watermark
         entry["high_watermark"] = high_watermark
         entry["last_stable_offset"] = high_watermark
         entry["log_start_offset"] = partition_log.log_start_offset
-        self.logs.append(partition_log)
-        max_bytes = min(partition.partition_max_bytes, remaining)
-        try:
-            entry["records"] = partition_log.read(partition.fetch_offset, max_bytes, min_one)
-        except KafkaError as exc:
-            return self._failed(entry, exc.code)
         return entry
 
     def _failed(self, entry: dict[str, Any], error: ErrorCode) -> dict[str, Any]:
