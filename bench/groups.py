@@ -181,7 +181,7 @@ def main() -> None:
         "recover after kill -9 (s)",
         "sync commits/s",
     )
-    console = Console(width=140)
+    console = Console(width=180)
     rows: dict[str, tuple[float, ...]] = {}
     loads = [machine_load()]
     for name, start in chosen(args.brokers).items():

@@ -56,10 +56,27 @@ def tansu_binary() -> Path | None:
 
 
 @contextlib.contextmanager
-def run_process(command: list[str], port: int) -> Iterator[str]:
+def run_process(command: list[str], port: int, profile: Path | None = None) -> Iterator[str]:
+    """The broker `command` listening on `port`; with `profile`, py-spy samples it from then
+    until it exits and writes collapsed stacks there (one `frame;frame;... count` a line)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = None
     try:
         wait_for_port(port, process, START_TIMEOUT)
+        if profile is not None:
+            spy = subprocess.Popen(
+                [
+                    py_spy(),
+                    "record",
+                    "--pid",
+                    str(process.pid),
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(profile),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
         yield f"127.0.0.1:{port}"
     finally:
         process.terminate()
@@ -68,18 +85,30 @@ def run_process(command: list[str], port: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if spy is not None:
+            spy.wait(START_TIMEOUT)
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    return found
 
 
 @contextlib.contextmanager
 def localbroker(
-    data_dir: Path | None = None, overrides: dict[str, str] | None = None
+    data_dir: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    profile: Path | None = None,
 ) -> Iterator[str]:
     port = free_port()
     owned = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lb-bench-")) if owned else data_dir
     assert directory is not None
     try:
-        with run_process(localbroker_command(directory, port, overrides), port) as bootstrap:
+        command = localbroker_command(directory, port, overrides)
+        with run_process(command, port, profile) as bootstrap:
             yield bootstrap
     finally:
         if owned:

@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--brokers", default="localbroker,kafka,tansu")
     args = parser.parse_args()
     names = args.brokers.split(",")
-    console = Console(width=140)
+    console = Console(width=180)
     start_load = machine_load()
     empty = empty_log(names, args.repeat, args.load_megabytes)
     table = Table(

@@ -14,6 +14,7 @@ a tenth that size, so the JVM's JIT compiler (and localbroker's caches) are warm
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -21,10 +22,11 @@ import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
-from peers import chosen, machine_load, ratio
+from peers import chosen, localbroker, machine_load, ratio
 from rich.console import Console
 from rich.table import Table
 
@@ -154,6 +156,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="times TARGET_BYTES per run")
     parser.add_argument("--brokers", default="localbroker,kafka,tansu")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="sample localbroker with py-spy: PREFIX-<size>B-<partitions>p.txt per configuration",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     partition_counts = [int(p) for p in args.partitions.split(",")]
@@ -166,6 +173,10 @@ def main() -> None:
             # Fresh brokers for every configuration: data written by earlier configurations
             # would otherwise be flushed by the kernel in the middle of this one.
             with ExitStack() as stack:
+                if args.profile and "localbroker" in brokers:
+                    brokers["localbroker"] = functools.partial(
+                        localbroker, profile=Path(f"{args.profile}-{size}B-{partitions}p.txt")
+                    )
                 bootstrap = {name: stack.enter_context(start()) for name, start in brokers.items()}
                 for name in brokers:
                     run_once(bootstrap[name], size, partitions, args.scale / 10)
