@@ -445,6 +445,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=CLIENTS_PER_WORKER, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.producers % CLIENTS_PER_WORKER or args.consumers % CLIENTS_PER_WORKER:
+        parser.error(
+            f"--producers and --consumers run {CLIENTS_PER_WORKER} to a worker process:"
+            f" give multiples of {CLIENTS_PER_WORKER}"
+        )
     if args.worker_kind == "produce":
         return produce_worker(args)
     if args.worker_kind == "consume":
