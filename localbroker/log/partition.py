@@ -23,7 +23,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..files import fsync_path
-from ..records.batch import BatchHeader, set_log_append_time, stamp_prefix
+from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
+from ..records.control import build_marker
 from . import retention, timestamps
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
@@ -35,6 +36,7 @@ from .segment import CorruptSegment, Segment
 from .segments import LogSegments
 from .timestamp_bounds import check_create_times
 from .timestamps import TimestampAndOffset
+from .transactions import AbortedTransaction, PartitionTransactions
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,7 @@ class PartitionLog:
         self.status = status or LogDirStatus(directory.parent)
         directory.mkdir(parents=True, exist_ok=True)
         self.producers = ProducerState(directory)
+        self.transactions = PartitionTransactions()
         self.segments = LogSegments(self.name)
         self._listeners: list[Callable[[], None]] = []
         self.unflushed_messages = 0
@@ -156,6 +159,12 @@ class PartitionLog:
         if start < self.log_end_offset:
             self.producers.replay(self._headers_from(start))
         self.producers.remove_before(self.log_start_offset)
+        self.transactions.replay(
+            (header, partial(segment.read, header.position, header.size))
+            for segment in list(self.segments)
+            for header, _ in self.segments.walk(segment)
+            if header.last_offset >= self.log_start_offset
+        )
 
     def _headers_from(self, offset: int) -> Iterator[BatchHeader]:
         for segment in self.segments.from_offset(offset):
@@ -189,6 +198,26 @@ class PartitionLog:
                 return AppendResult(
                     duplicate.first_offset, duplicate.last_offset, duplicate.timestamp, True
                 )
+        return self._write(header, records, now_ms, log_append_time)
+
+    def append_marker(
+        self, producer_id: int, producer_epoch: int, commit: bool, now_ms: int
+    ) -> AppendResult:
+        """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here."""
+        if self.status.offline:
+            raise self.status.refusal(f"Partition {self.name}")
+        records = build_marker(producer_id, producer_epoch, commit, 0, now_ms)
+        header = read_header(records)
+        log_append_time = now_ms if self.config.message_timestamp_type == "LogAppendTime" else -1
+        result = self._write(header, records, now_ms, log_append_time)
+        self.transactions.ended(producer_id, result.base_offset, commit)
+        self._notify()  # the last stable offset may have moved
+        return result
+
+    def _write(
+        self, header: BatchHeader, records: bytes, now_ms: int, log_append_time: int
+    ) -> AppendResult:
+        config = self.config
         base_offset = self.log_end_offset
         prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
         if log_append_time >= 0:
@@ -206,6 +235,7 @@ class PartitionLog:
             raise self.status.failed(what, exc) from exc
         if header.has_producer_id:
             self.producers.update(header, base_offset)
+            self.transactions.appended(header, base_offset)
         self.unflushed_messages += header.record_count
         if self.unflushed_messages >= config.flush_messages:
             self.flush_pending = True
@@ -256,6 +286,18 @@ class PartitionLog:
     @property
     def high_watermark(self) -> int:
         return self._hw_offset
+
+    @property
+    def last_stable_offset(self) -> int:
+        """Where read_committed consumers stop: the first offset of the oldest open
+        transaction, or the high watermark."""
+        first_unstable = self.transactions.first_unstable_offset()
+        if first_unstable is None:
+            return self._hw_offset
+        return min(first_unstable, self._hw_offset)
+
+    def aborted_transactions(self, start: int, end: int) -> list[AbortedTransaction]:
+        return self.transactions.aborted_between(start, end)
 
     # -- flushing -----------------------------------------------------------------------
 
@@ -416,6 +458,7 @@ class PartitionLog:
             segment.delete()
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self.producers.remove_before(self.log_start_offset)
+        self.transactions.remove_before(self.log_start_offset)
         log.info(
             "%s: deleted %d segment(s), log start offset now %d",
             self.name,

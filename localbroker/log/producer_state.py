@@ -125,6 +125,9 @@ class ProducerState:
         if header.producer_epoch != entry.epoch:
             entry.epoch = header.producer_epoch
             entry.batches.clear()
+        entry.last_timestamp = header.max_timestamp
+        if header.is_control:  # a transaction marker: the epoch only (appendEndTxnMarker)
+            return
         entry.batches.append(
             BatchMetadata(
                 header.base_sequence,
@@ -134,7 +137,6 @@ class ProducerState:
                 header.max_timestamp,
             )
         )
-        entry.last_timestamp = header.max_timestamp
 
     def replay(self, headers: Iterable[BatchHeader]) -> None:
         """Rebuild state from batches already in the log (recovery), without checks."""

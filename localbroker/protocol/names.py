@@ -40,6 +40,7 @@ __all__ = [
     "PatternType",
     "ScramMechanism",
     "SecurityProtocol",
+    "TransactionState",
     "api_name",
 ]
 
@@ -252,6 +253,20 @@ class GroupState(StrEnum):
     RECONCILING = "Reconciling"
     NOT_READY = "NotReady"
     UNKNOWN = "Unknown"
+
+
+class TransactionState(StrEnum):
+    """A transactional id's states, spelled as DescribeTransactions and ListTransactions report
+    them (org.apache.kafka.coordinator.transaction.TransactionState)."""
+
+    EMPTY = "Empty"
+    ONGOING = "Ongoing"
+    PREPARE_COMMIT = "PrepareCommit"
+    PREPARE_ABORT = "PrepareAbort"
+    COMPLETE_COMMIT = "CompleteCommit"
+    COMPLETE_ABORT = "CompleteAbort"
+    DEAD = "Dead"
+    PREPARE_EPOCH_FENCE = "PrepareEpochFence"
 
 
 CONSUMER_PROTOCOL_TYPE = "consumer"

@@ -1,0 +1,325 @@
+"""The transaction coordinator as a state machine: requests and the clock in, decisions out.
+
+Nothing here does I/O. The rules, their order and their error codes are those of Kafka's
+TransactionCoordinator and TransactionMetadata for clients of transaction version 1 (the
+epoch is bumped by InitProducerId, never by EndTxn). Every change is handed to `store` before
+it is answered (the durable transaction state); a store that fails leaves the state as it
+was. Ending a transaction is two steps, as in Kafka: `end` decides (PrepareCommit or
+PrepareAbort, stored) and returns a `Completion`, the markers the broker must write to each
+partition and the offsets it must commit; `completed` records that it did. A crash between
+the two leaves the decision stored, and `in_doubt` gives it back to finish after a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from ..protocol.names import TransactionState
+from .metadata import (
+    MAX_PRODUCER_EPOCH,
+    NO_PRODUCER_EPOCH,
+    NO_PRODUCER_ID,
+    PendingOffset,
+    TopicPartition,
+    TransactionMetadata,
+    epoch_exhausted,
+)
+
+_S = TransactionState
+_COMPLETE = (_S.EMPTY, _S.COMPLETE_COMMIT, _S.COMPLETE_ABORT)
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A decided end: write this marker to each partition, commit these offsets, then call
+    `TransactionCoordinator.completed`."""
+
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    commit: bool
+    partitions: frozenset[TopicPartition]
+    offsets: Mapping[str, Mapping[TopicPartition, PendingOffset]]
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    error: ErrorCode
+    producer_id: int = NO_PRODUCER_ID
+    producer_epoch: int = NO_PRODUCER_EPOCH
+    abort: Completion | None = None
+    """An ongoing transaction fenced by this InitProducerId: the broker aborts it, and the
+    client, answered CONCURRENT_TRANSACTIONS, retries and gets the epoch bumped again."""
+
+
+def _copy(metadata: TransactionMetadata) -> TransactionMetadata:
+    return replace(
+        metadata,
+        partitions=set(metadata.partitions),
+        offsets={group: dict(offsets) for group, offsets in metadata.offsets.items()},
+    )
+
+
+class TransactionCoordinator:
+    def __init__(
+        self,
+        max_timeout_ms: int,
+        allocate_producer_id: Callable[[], int],
+        store: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        self.max_timeout_ms = max_timeout_ms
+        """transaction.max.timeout.ms"""
+        self._allocate = allocate_producer_id
+        self._store = store
+        self.transactions: dict[str, TransactionMetadata] = {}
+
+    def load(self, stored: Iterable[dict[str, Any]]) -> None:
+        self.transactions = {}
+        for data in stored:
+            metadata = TransactionMetadata.from_json(data)
+            self.transactions[metadata.transactional_id] = metadata
+
+    def _commit(self, new: TransactionMetadata) -> None:
+        """Make `new` the id's state once it is stored; unchanged if storing fails."""
+        old = self.transactions.get(new.transactional_id)
+        self.transactions[new.transactional_id] = new
+        try:
+            self._store([m.to_json() for m in self.transactions.values()])
+        except BaseException:
+            if old is None:
+                del self.transactions[new.transactional_id]
+            else:
+                self.transactions[new.transactional_id] = old
+            raise
+
+    # -- InitProducerId -----------------------------------------------------------------
+
+    def init_producer_id(
+        self,
+        transactional_id: str,
+        timeout_ms: int,
+        expected: tuple[int, int] | None,
+        now_ms: int,
+    ) -> InitResult:
+        """`expected` is the (producer id, epoch) a client recovering with KIP-360 sends."""
+        if not transactional_id:
+            return InitResult(ErrorCode.invalid_request)
+        if not 0 < timeout_ms <= self.max_timeout_ms:
+            return InitResult(ErrorCode.invalid_transaction_timeout)
+        current = self.transactions.get(transactional_id)
+        if current is None:
+            current = TransactionMetadata(transactional_id, self._allocate(), timeout_ms)
+        if expected is not None and not (
+            current.producer_epoch == NO_PRODUCER_EPOCH
+            or expected[0] == current.producer_id
+            or (expected[0] == current.previous_producer_id and epoch_exhausted(expected[1]))
+        ):
+            return InitResult(ErrorCode.producer_fenced)
+        if current.in_doubt:
+            return InitResult(ErrorCode.concurrent_transactions)
+        new = _copy(current)
+        new.timeout_ms = timeout_ms
+        new.last_update_ms = now_ms
+        if current.state == _S.ONGOING:
+            # Fence the producer (an epoch never returned to anyone) and abort its transaction.
+            if current.producer_epoch < MAX_PRODUCER_EPOCH:
+                new.producer_epoch = current.producer_epoch + 1
+            new.last_producer_epoch = NO_PRODUCER_EPOCH
+            return InitResult(ErrorCode.concurrent_transactions, abort=self._decide(new, False))
+        if epoch_exhausted(current.producer_epoch) and (
+            expected is None or expected[1] == current.producer_epoch
+        ):
+            new.previous_producer_id = current.producer_id
+            new.producer_id = self._allocate()
+            new.producer_epoch = 0
+            new.last_producer_epoch = NO_PRODUCER_EPOCH
+        elif (
+            expected is None
+            or current.producer_epoch == NO_PRODUCER_EPOCH
+            or expected[1] == current.producer_epoch
+        ):
+            new.last_producer_epoch = current.producer_epoch
+            new.producer_epoch = current.producer_epoch + 1
+        elif expected[1] != current.last_producer_epoch:  # else a retry: the same epoch again
+            return InitResult(ErrorCode.producer_fenced)
+        new.state = _S.EMPTY
+        new.partitions = set()
+        new.offsets = {}
+        new.start_ms = -1
+        self._commit(new)
+        return InitResult(ErrorCode.none, new.producer_id, new.producer_epoch)
+
+    # -- adding partitions and offsets --------------------------------------------------
+
+    def _current(
+        self, transactional_id: str, producer_id: int, epoch: int
+    ) -> TransactionMetadata | ErrorCode:
+        """The id's state if this producer may act on it, else the error (Kafka's checks, in
+        its order)."""
+        if not transactional_id:
+            return ErrorCode.invalid_request
+        metadata = self.transactions.get(transactional_id)
+        if metadata is None or metadata.producer_id != producer_id:
+            return ErrorCode.invalid_producer_id_mapping
+        if metadata.producer_epoch != epoch:
+            return ErrorCode.producer_fenced
+        if metadata.in_doubt:
+            return ErrorCode.concurrent_transactions
+        return metadata
+
+    def _begin(self, metadata: TransactionMetadata, now_ms: int) -> TransactionMetadata:
+        new = _copy(metadata)
+        if metadata.state != _S.ONGOING:
+            new.state = _S.ONGOING
+            new.start_ms = now_ms
+        new.last_update_ms = now_ms
+        return new
+
+    def add_partitions(
+        self,
+        transactional_id: str,
+        producer_id: int,
+        epoch: int,
+        partitions: Iterable[TopicPartition],
+        now_ms: int,
+    ) -> ErrorCode:
+        metadata = self._current(transactional_id, producer_id, epoch)
+        if isinstance(metadata, ErrorCode):
+            return metadata
+        wanted = set(partitions)
+        if metadata.state == _S.ONGOING and wanted <= metadata.partitions:
+            return ErrorCode.none
+        new = self._begin(metadata, now_ms)
+        new.partitions |= wanted
+        self._commit(new)
+        return ErrorCode.none
+
+    def add_offsets(
+        self, transactional_id: str, producer_id: int, epoch: int, group_id: str, now_ms: int
+    ) -> ErrorCode:
+        metadata = self._current(transactional_id, producer_id, epoch)
+        if isinstance(metadata, ErrorCode):
+            return metadata
+        if metadata.state == _S.ONGOING and group_id in metadata.offsets:
+            return ErrorCode.none
+        new = self._begin(metadata, now_ms)
+        new.offsets.setdefault(group_id, {})
+        self._commit(new)
+        return ErrorCode.none
+
+    def verify(
+        self, transactional_id: str, producer_id: int, epoch: int, partition: TopicPartition
+    ) -> ErrorCode:
+        """KIP-890 part 1: may this producer write `partition` in its transaction now?
+        (TransactionCoordinator.handleVerifyPartitionsInTransaction)."""
+        metadata = self._current(transactional_id, producer_id, epoch)
+        if isinstance(metadata, ErrorCode):
+            return metadata
+        if partition in metadata.partitions:
+            return ErrorCode.none
+        return ErrorCode.transaction_abortable
+
+    def stage_offsets(
+        self,
+        transactional_id: str,
+        producer_id: int,
+        epoch: int,
+        group_id: str,
+        offsets: Mapping[TopicPartition, PendingOffset],
+        now_ms: int,
+    ) -> ErrorCode:
+        """TxnOffsetCommit: offsets the group gets when (and if) the transaction commits."""
+        metadata = self._current(transactional_id, producer_id, epoch)
+        if isinstance(metadata, ErrorCode):
+            return metadata
+        if metadata.state != _S.ONGOING or group_id not in metadata.offsets:
+            return ErrorCode.transaction_abortable  # the group was never added
+        new = _copy(metadata)
+        new.offsets[group_id].update(offsets)
+        new.last_update_ms = now_ms
+        self._commit(new)
+        return ErrorCode.none
+
+    def has_pending_offset(self, group_id: str, partition: TopicPartition) -> bool:
+        """Whether an open transaction holds an offset of `partition` for the group (OffsetFetch
+        with require_stable answers UNSTABLE_OFFSET_COMMIT then)."""
+        return any(
+            partition in metadata.offsets.get(group_id, {})
+            for metadata in self.transactions.values()
+            if metadata.state == _S.ONGOING or metadata.in_doubt
+        )
+
+    # -- ending -------------------------------------------------------------------------
+
+    def end(
+        self, transactional_id: str, producer_id: int, epoch: int, commit: bool, now_ms: int
+    ) -> tuple[ErrorCode, Completion | None]:
+        """EndTxn from the client: the error to answer, and the completion to carry out."""
+        if not transactional_id:
+            return ErrorCode.invalid_request, None
+        metadata = self.transactions.get(transactional_id)
+        if metadata is None or metadata.producer_id != producer_id:
+            return ErrorCode.invalid_producer_id_mapping, None
+        if epoch != metadata.producer_epoch:
+            return ErrorCode.producer_fenced, None
+        wanted = _S.COMPLETE_COMMIT if commit else _S.COMPLETE_ABORT
+        preparing = _S.PREPARE_COMMIT if commit else _S.PREPARE_ABORT
+        if metadata.state == _S.ONGOING:
+            new = _copy(metadata)
+            new.last_update_ms = now_ms
+            return ErrorCode.none, self._decide(new, commit)
+        if metadata.state == wanted:
+            return ErrorCode.none, None  # a retry of an end already done
+        if metadata.state == preparing:
+            return ErrorCode.concurrent_transactions, None
+        return ErrorCode.invalid_txn_state, None
+
+    def _decide(self, new: TransactionMetadata, commit: bool) -> Completion:
+        new.state = _S.PREPARE_COMMIT if commit else _S.PREPARE_ABORT
+        self._commit(new)
+        return self._completion(new)
+
+    @staticmethod
+    def _completion(metadata: TransactionMetadata) -> Completion:
+        return Completion(
+            metadata.transactional_id,
+            metadata.producer_id,
+            metadata.producer_epoch,
+            metadata.state == _S.PREPARE_COMMIT,
+            frozenset(metadata.partitions),
+            {group: dict(offsets) for group, offsets in metadata.offsets.items()},
+        )
+
+    def completed(self, completion: Completion, now_ms: int) -> None:
+        """Every marker of `completion` is written: the transaction is complete."""
+        metadata = self.transactions.get(completion.transactional_id)
+        if metadata is None or not metadata.in_doubt:
+            return
+        new = _copy(metadata)
+        new.state = _S.COMPLETE_COMMIT if completion.commit else _S.COMPLETE_ABORT
+        new.partitions = set()
+        new.offsets = {}
+        new.last_update_ms = now_ms
+        self._commit(new)
+
+    def in_doubt(self) -> list[Completion]:
+        """Transactions decided but not completed (after a restart): finish them."""
+        return [self._completion(m) for m in self.transactions.values() if m.in_doubt]
+
+    def timed_out(self, now_ms: int) -> list[Completion]:
+        """Abort ongoing transactions older than their timeout, fencing their producer
+        (TransactionCoordinator.abortTimedOutTransactions)."""
+        aborts = []
+        for metadata in list(self.transactions.values()):
+            if metadata.state == _S.ONGOING and now_ms - metadata.start_ms > metadata.timeout_ms:
+                new = _copy(metadata)
+                if metadata.producer_epoch < MAX_PRODUCER_EPOCH:
+                    new.producer_epoch = metadata.producer_epoch + 1
+                new.last_producer_epoch = NO_PRODUCER_EPOCH
+                new.last_update_ms = now_ms
+                aborts.append(self._decide(new, False))
+        return aborts

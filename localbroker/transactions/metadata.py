@@ -1,0 +1,99 @@
+"""One transactional id's state, as Kafka's TransactionMetadata holds it, and its durable form.
+
+The durable form is a plain dict (see `TransactionStore`): everything the coordinator needs
+to finish a transaction whose end was decided before a crash, including the offsets a
+consume-transform-produce loop committed inside it (Kafka keeps those in the group
+coordinator; here they stay with the transaction until it commits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..protocol.names import TransactionState
+
+NO_PRODUCER_ID = -1
+NO_PRODUCER_EPOCH = -1
+MAX_PRODUCER_EPOCH = 2**15 - 1
+"""Short.MaxValue; an epoch at MAX - 1 is exhausted (TransactionMetadata.isEpochExhausted):
+the next bump takes a new producer id instead."""
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOffset:
+    """An offset committed inside a transaction (TxnOffsetCommit), visible on commit only."""
+
+    offset: int
+    leader_epoch: int
+    metadata: str
+
+
+def epoch_exhausted(epoch: int) -> bool:
+    return epoch >= MAX_PRODUCER_EPOCH - 1
+
+
+@dataclass(slots=True)
+class TransactionMetadata:
+    transactional_id: str
+    producer_id: int
+    timeout_ms: int
+    producer_epoch: int = NO_PRODUCER_EPOCH
+    last_producer_epoch: int = NO_PRODUCER_EPOCH
+    previous_producer_id: int = NO_PRODUCER_ID
+    state: TransactionState = TransactionState.EMPTY
+    partitions: set[TopicPartition] = field(default_factory=set)
+    offsets: dict[str, dict[TopicPartition, PendingOffset]] = field(default_factory=dict)
+    """Offsets per group id: AddOffsetsToTxn adds the group, TxnOffsetCommit its offsets."""
+    start_ms: int = -1
+    last_update_ms: int = -1
+
+    @property
+    def in_doubt(self) -> bool:
+        """Decided but not yet written everywhere: the markers are still to be written."""
+        return self.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "transactional_id": self.transactional_id,
+            "producer_id": self.producer_id,
+            "producer_epoch": self.producer_epoch,
+            "last_producer_epoch": self.last_producer_epoch,
+            "previous_producer_id": self.previous_producer_id,
+            "timeout_ms": self.timeout_ms,
+            "state": str(self.state),
+            "partitions": sorted([topic, partition] for topic, partition in self.partitions),
+            "offsets": {
+                group: [
+                    [topic, partition, o.offset, o.leader_epoch, o.metadata]
+                    for (topic, partition), o in sorted(offsets.items())
+                ]
+                for group, offsets in self.offsets.items()
+            },
+            "start_ms": self.start_ms,
+            "last_update_ms": self.last_update_ms,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TransactionMetadata:
+        return cls(
+            transactional_id=data["transactional_id"],
+            producer_id=data["producer_id"],
+            timeout_ms=data["timeout_ms"],
+            producer_epoch=data["producer_epoch"],
+            last_producer_epoch=data["last_producer_epoch"],
+            previous_producer_id=data["previous_producer_id"],
+            state=TransactionState(data["state"]),
+            partitions={(topic, partition) for topic, partition in data["partitions"]},
+            offsets={
+                group: {
+                    (topic, partition): PendingOffset(offset, epoch, metadata)
+                    for topic, partition, offset, epoch, metadata in entries
+                }
+                for group, entries in data["offsets"].items()
+            },
+            start_ms=data["start_ms"],
+            last_update_ms=data["last_update_ms"],
+        )
