@@ -113,6 +113,14 @@ class LocalBroker:
             ),
             asyncio.create_task(self._every(PROBE_INTERVAL_MS, state.logs.status.probe)),
             asyncio.create_task(self._drive_groups(state)),
+            asyncio.create_task(
+                self._every(
+                    self.config.int_value(
+                        "transaction.abort.timed.out.transaction.cleanup.interval.ms"
+                    ),
+                    state.abort_timed_out_transactions,
+                )
+            ),
         ]
         self.startup_seconds = time.perf_counter() - started
         log.info(

@@ -252,8 +252,7 @@ ROWS = [
         top_level, [GAF], [NONE], [(GROUP, "g", AclOperation.READ)]),
     Row(ApiKey.FIND_COORDINATOR, 4,
         lambda n: {"key_type": CoordinatorType.TRANSACTION, "coordinator_keys": [n.g, n.h]},
-        entries("coordinators"), [TIAF, TIAF],
-        [ErrorCode.coordinator_not_available, TIAF], [(TXN, "g", AclOperation.DESCRIBE)],
+        entries("coordinators"), [TIAF, TIAF], [NONE, TIAF], [(TXN, "g", AclOperation.DESCRIBE)],
         "-transaction"),
     Row(ApiKey.JOIN_GROUP, 5,
         lambda n: {"group_id": n.g, "session_timeout": 10000, "rebalance_timeout": 10000,
@@ -326,8 +325,38 @@ ROWS = [
     Row(ApiKey.INIT_PRODUCER_ID, 4,
         lambda n: {"transactional_id": n.g, "transaction_timeout": 60000,
                    "producer_id": -1, "producer_epoch": -1},
-        top_level, [TIAF], [ErrorCode.unsupported_version], [(TXN, "g", AclOperation.WRITE)],
-        "-transactional"),
+        top_level, [TIAF], [NONE], [(TXN, "g", AclOperation.WRITE)], "-transactional"),
+    # -- transactions (no producer id was given out for these ids: the coordinator's answer
+    # after authorization is INVALID_PRODUCER_ID_MAPPING) ---------------------------------
+    Row(ApiKey.ADD_PARTITIONS_TO_TXN, 3,
+        lambda n: {"v3_and_below_transactional_id": n.g, "v3_and_below_producer_id": 1,
+                   "v3_and_below_producer_epoch": 0, "v3_and_below_topics": by_topic(
+                       n, lambda name: {"name": name, "partitions": [0]})},
+        lambda r: [p.partition_error_code for t in r.results_by_topic_v3_and_below
+                   for p in t.results_by_partition],
+        [TIAF, TIAF], [ErrorCode.operation_not_attempted, TAF],
+        [(TXN, "g", AclOperation.WRITE), (TOPIC, "t", AclOperation.WRITE)]),
+    Row(ApiKey.ADD_OFFSETS_TO_TXN, 3,
+        lambda n: {"transactional_id": n.g, "producer_id": 1, "producer_epoch": 0,
+                   "group_id": n.g},
+        top_level, [TIAF], [ErrorCode.invalid_producer_id_mapping],
+        [(TXN, "g", AclOperation.WRITE), (GROUP, "g", AclOperation.READ)]),
+    Row(ApiKey.END_TXN, 3,
+        lambda n: {"transactional_id": n.g, "producer_id": 1, "producer_epoch": 0,
+                   "committed": True},
+        top_level, [TIAF], [ErrorCode.invalid_producer_id_mapping],
+        [(TXN, "g", AclOperation.WRITE)]),
+    Row(ApiKey.TXN_OFFSET_COMMIT, 3,
+        lambda n: {"transactional_id": n.g, "group_id": n.g, "producer_id": 1,
+                   "producer_epoch": 0, "generation_id": -1, "member_id": "",
+                   "group_instance_id": None, "topics": by_topic(n, lambda name: {
+                       "name": name, "partitions": [{"partition_index": 0,
+                       "committed_offset": 1, "committed_leader_epoch": -1,
+                       "committed_metadata": ""}]})},
+        lambda r: partitions(r.topics), [TIAF, TIAF],
+        [ErrorCode.invalid_producer_id_mapping, TAF],
+        [(TXN, "g", AclOperation.WRITE), (GROUP, "g", AclOperation.READ),
+         (TOPIC, "t", AclOperation.READ)]),
     # -- the cluster ---------------------------------------------------------------------
     Row(ApiKey.DESCRIBE_LOG_DIRS, 4, lambda n: {"topics": None}, top_level, [CAF], [NONE],
         [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.DESCRIBE)]),
@@ -385,6 +414,14 @@ def prepare(bootstrap: str, rows: list[Row]) -> dict[str, Names]:
                 set(entries("coordinators")(admin.call(ApiKey.FIND_COORDINATOR, 4, find))) == {NONE}
             ),
             "the groups' coordinator",
+        )
+        transactions = {"key_type": CoordinatorType.TRANSACTION, "coordinator_keys": groups}
+        wait_until(
+            lambda: (
+                set(entries("coordinators")(admin.call(ApiKey.FIND_COORDINATOR, 4, transactions)))
+                == {NONE}
+            ),
+            "the transaction coordinator",
         )
         idempotent = {"transactional_id": None, "transaction_timeout": 60000,
                       "producer_id": -1, "producer_epoch": -1}  # fmt: skip

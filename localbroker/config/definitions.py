@@ -738,6 +738,22 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         read_only=True,
     ),
     ConfigDef(
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+        ConfigType.INT,
+        "10000",
+        "The interval at which to rollback transactions that have timed out",
+        valid="[1,...]",
+        read_only=True,
+    ),
+    ConfigDef(
+        "transaction.max.timeout.ms",
+        ConfigType.INT,
+        "900000",
+        "The maximum allowed timeout for transactions. If a client’s requested transaction time exceed this, then the broker will return an error in InitProducerIdRequest. This prevents a client from too large of a timeout, which can stall consumers reading from topics included in the transaction.",  # noqa: RUF001 (Kafka's own quote mark)
+        valid="[1,...]",
+        read_only=True,
+    ),
+    ConfigDef(
         "transaction.state.log.min.isr",
         ConfigType.INT,
         "2",

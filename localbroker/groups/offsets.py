@@ -83,20 +83,14 @@ class GroupOffsets:
                 entry.offset, entry.leader_epoch, metadata, now_ms, expire_timestamp
             )
             errors.append(ErrorCode.none)
-        if values:
-            records: Records = [
-                (encode_key(OffsetKey(group_id, topic, partition)), encode_offset(value))
-                for (topic, partition), value in values.items()
-            ]
-            try:
-                self._registry.store(group_id, records)
-            except KafkaError as exc:
-                if exc.code != ErrorCode.kafka_storage_error:
-                    raise
-                # Not stored, so not committed; Kafka answers NOT_COORDINATOR, and the
-                # client finds the coordinator again and retries.
-                return [ErrorCode.not_coordinator] * len(entries)
-            group.offsets.update(values)
+        try:
+            self._store(group, values)
+        except KafkaError as exc:
+            if exc.code != ErrorCode.kafka_storage_error:
+                raise
+            # Not stored, so not committed; Kafka answers NOT_COORDINATOR, and the
+            # client finds the coordinator again and retries.
+            return [ErrorCode.not_coordinator] * len(entries)
         for entry, result in zip(entries, errors, strict=True):
             if result == ErrorCode.none:
                 self._registry.emit(
@@ -111,6 +105,48 @@ class GroupOffsets:
                 )
         return errors
 
+    def _store(self, group: ClassicGroup, values: dict[tuple[str, int], OffsetValue]) -> None:
+        if not values:
+            return
+        records: Records = [
+            (encode_key(OffsetKey(group.group_id, topic, partition)), encode_offset(value))
+            for (topic, partition), value in values.items()
+        ]
+        self._registry.store(group.group_id, records)
+        group.offsets.update(values)
+
+    def commit_transactional(self, group_id: str, entries: list[CommitEntry], now_ms: int) -> None:
+        """Offsets a transaction committed (TxnOffsetCommit, then EndTxn COMMIT): checked when
+        they were staged, stored now, the group created if it is gone, as Kafka's
+        completePendingTxnOffsetCommit does."""
+        group = self._registry.get(group_id) or self._registry.create(
+            group_id, state_timestamp_ms=now_ms
+        )
+        values = {
+            (e.topic, e.partition): OffsetValue(
+                e.offset, e.leader_epoch, e.metadata or "", now_ms, -1
+            )
+            for e in entries
+        }
+        self._store(group, values)
+
+    def transactional_commit_error(
+        self,
+        group_id: str,
+        generation_id: int,
+        member_id: str,
+        group_instance_id: str | None,
+    ) -> ErrorCode | None:
+        """TxnOffsetCommit's member checks (Kafka's validateTransactionalOffsetCommit):
+        OffsetCommit's, except that a commit without a member id is accepted from anyone
+        and the group's rebalance does not matter."""
+        group = self._registry.get(group_id)
+        if group is None:
+            return None if generation_id < 0 else ErrorCode.illegal_generation
+        return self._commit_error(
+            group, GROUP_ID_NOT_FOUND_VERSION, generation_id, member_id, group_instance_id, True
+        )
+
     def _commit_error(
         self,
         group: ClassicGroup | None,
@@ -118,6 +154,7 @@ class GroupOffsets:
         generation_id: int,
         member_id: str,
         group_instance_id: str | None,
+        transactional: bool = False,
     ) -> ErrorCode | None:
         if group is None:
             if generation_id < 0:
@@ -135,9 +172,9 @@ class GroupOffsets:
                 return error
             if generation_id != group.generation_id:
                 return ErrorCode.illegal_generation
-        else:
+        elif not transactional:
             return ErrorCode.unknown_member_id
-        if group.state == GroupState.COMPLETING_REBALANCE:
+        if group.state == GroupState.COMPLETING_REBALANCE and not transactional:
             return ErrorCode.rebalance_in_progress
         return None
 

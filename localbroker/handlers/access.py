@@ -91,6 +91,14 @@ RULES: dict[ApiKey, tuple[Rule, ...]] = {
         Rule(_Op.IDEMPOTENT_WRITE, _C, _R),  # without one: this, or WRITE on any topic
         Rule(_Op.WRITE, _T, _A),
     ),
+    ApiKey.ADD_PARTITIONS_TO_TXN: (Rule(_Op.WRITE, _X, _E), Rule(_Op.WRITE, _T, _E)),
+    ApiKey.ADD_OFFSETS_TO_TXN: (Rule(_Op.WRITE, _X, _R), Rule(_Op.READ, _G, _R)),
+    ApiKey.END_TXN: (Rule(_Op.WRITE, _X, _R),),
+    ApiKey.TXN_OFFSET_COMMIT: (
+        Rule(_Op.WRITE, _X, _E),  # every partition gets the refusal
+        Rule(_Op.READ, _G, _E),
+        Rule(_Op.READ, _T, _E),
+    ),
     ApiKey.OFFSET_FOR_LEADER_EPOCH: (Rule(_Op.DESCRIBE, _T, _E, _Op.CLUSTER_ACTION),),
     ApiKey.DESCRIBE_ACLS: (Rule(_Op.DESCRIBE, _C, _R),),
     ApiKey.CREATE_ACLS: (Rule(_Op.ALTER, _C, _R),),  # answered per creation

@@ -15,6 +15,7 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
+from ..log.transactions import batches_below
 from ..protocol.names import AclResourceType, ApiKey, IsolationLevel
 from . import access
 from .leader import leader_epoch_error
@@ -106,13 +107,26 @@ class _Read:
             return self._failed(entry, error)
         self.logs.append(partition_log)
         max_bytes = min(partition.partition_max_bytes, remaining)
+        last_stable_offset = partition_log.last_stable_offset
         try:
-            entry["records"] = partition_log.read(partition.fetch_offset, max_bytes, min_one)
+            records = partition_log.read(partition.fetch_offset, max_bytes, min_one)
         except KafkaError as exc:  # Kafka tells no offsets with a failed read
             return self._failed(entry, exc.code)
-        high_watermark = partition_log.high_watermark
-        entry["high_watermark"] = high_watermark
-        entry["last_stable_offset"] = high_watermark
+        if self.read_committed:
+            records = batches_below(records, last_stable_offset)
+            entry["aborted_transactions"] = (
+                [
+                    {"producer_id": txn.producer_id, "first_offset": txn.first_offset}
+                    for txn in partition_log.aborted_transactions(
+                        partition.fetch_offset, last_stable_offset
+                    )
+                ]
+                if records
+                else []
+            )
+        entry["records"] = records
+        entry["high_watermark"] = partition_log.high_watermark
+        entry["last_stable_offset"] = last_stable_offset
         entry["log_start_offset"] = partition_log.log_start_offset
         return entry
 

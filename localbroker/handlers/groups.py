@@ -45,17 +45,15 @@ def _no_coordinator(key: str, error: KafkaError) -> dict[str, Any]:
 def _coordinator_entry(
     state: BrokerState, ctx: RequestContext, key: str, key_type: int
 ) -> dict[str, Any]:
-    """One coordinator answer. Like Kafka, the key itself is not validated (an empty group id
-    is a group like any other); `__consumer_offsets` is created on first use."""
+    """One coordinator answer: this broker, for groups and transactional ids. Like Kafka, the
+    key itself is not validated (an empty group id is a group like any other);
+    `__consumer_offsets` is created on first use. Transaction state is kept in a file, not in
+    `__transaction_state` (see transactions/store.py), so no topic is created for it."""
     resource_type = _KEY_RESOURCES[key_type]
     if not access.permits(state, ctx, resource_type, key):
         return _no_coordinator(key, access.refusal(resource_type))
-    if key_type == CoordinatorType.TRANSACTION:  # there is none yet: Kafka's own words
-        return _no_coordinator(
-            key,
-            KafkaError(ErrorCode.coordinator_not_available, "The coordinator is not available."),
-        )
-    state.ensure_offsets_topic()
+    if key_type == CoordinatorType.GROUP:
+        state.ensure_offsets_topic()
     return {
         "key": key,
         "node_id": state.node_id,

@@ -8,7 +8,7 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
-from ..protocol.names import AclResourceType, ApiKey, ListOffsetsTimestamp
+from ..protocol.names import AclResourceType, ApiKey, IsolationLevel, ListOffsetsTimestamp
 from . import access
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 
-def _lookup(partition_log: PartitionLog, timestamp: int) -> tuple[int, int]:
-    """(timestamp, offset) answering one ListOffsets query; (-1, -1) when nothing matches."""
+def _lookup(partition_log: PartitionLog, timestamp: int, read_committed: bool) -> tuple[int, int]:
+    """(timestamp, offset) answering one ListOffsets query; (-1, -1) when nothing matches.
+    The latest offset of a read_committed consumer is the last stable offset."""
     if timestamp == ListOffsetsTimestamp.LATEST:
+        if read_committed:
+            return -1, partition_log.last_stable_offset
         return -1, partition_log.high_watermark
     if timestamp in (ListOffsetsTimestamp.EARLIEST, ListOffsetsTimestamp.EARLIEST_LOCAL):
         return -1, partition_log.log_start_offset
@@ -34,8 +37,8 @@ def _lookup(partition_log: PartitionLog, timestamp: int) -> tuple[int, int]:
         if timestamp == ListOffsetsTimestamp.MAX_TIMESTAMP
         else partition_log.offset_for_timestamp(timestamp)
     )
-    if found is None:
-        return -1, -1
+    if found is None or (read_committed and found.offset >= partition_log.last_stable_offset):
+        return -1, -1  # Kafka answers only offsets below what the isolation level may fetch
     return found.timestamp, found.offset
 
 
@@ -61,6 +64,10 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     """One answer per partition asked: a partition asked twice is refused once
     (INVALID_REQUEST), as Kafka answers from a map keyed by partition."""
     topics = []
+    read_committed = (
+        getattr(request, "isolation_level", IsolationLevel.READ_UNCOMMITTED)
+        == IsolationLevel.READ_COMMITTED
+    )
     for topic in request.topics:
         partitions: dict[int, dict[str, Any]] = {}
         described = access.permits(state, ctx, AclResourceType.TOPIC, topic.name)
@@ -87,7 +94,7 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 entry["error_code"] = exc.code
                 partitions[index] = entry
                 continue
-            timestamp, offset = _lookup(partition_log, partition.timestamp)
+            timestamp, offset = _lookup(partition_log, partition.timestamp, read_committed)
             entry.update(
                 timestamp=timestamp, offset=offset, leader_epoch=LEADER_EPOCH if offset >= 0 else -1
             )

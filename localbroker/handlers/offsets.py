@@ -115,10 +115,11 @@ def _partition_offset(partition: int, value: Any, error: ErrorCode) -> dict[str,
 
 
 def _fetched_topics(
-    state: BrokerState, ctx: RequestContext, group_id: str, topics: Any
+    state: BrokerState, ctx: RequestContext, group_id: str, topics: Any, require_stable: bool
 ) -> list[dict[str, Any]]:
     """A group's committed offsets. As in Kafka, a topic the principal may not describe is
-    answered TOPIC_AUTHORIZATION_FAILED when named, and left out of "all topics"."""
+    answered TOPIC_AUTHORIZATION_FAILED when named, and left out of "all topics"; with
+    `require_stable`, an offset an open transaction will change is UNSTABLE_OFFSET_COMMIT."""
     described = functools.cache(
         lambda name: access.permits(state, ctx, AclResourceType.TOPIC, name)
     )
@@ -131,10 +132,13 @@ def _fetched_topics(
     committed = state.committed_offsets(group_id, wanted)
     by_topic: dict[str, list[dict[str, Any]]] = {topic.name: [] for topic in topics or ()}
     for (topic, partition), value in committed.items():
-        if described(topic):
-            by_topic.setdefault(topic, []).append(
-                _partition_offset(partition, value, ErrorCode.none)
-            )
+        if not described(topic):
+            continue
+        if require_stable and state.transactions.has_pending_offset(group_id, (topic, partition)):
+            entry = _partition_offset(partition, None, ErrorCode.unstable_offset_commit)
+        else:
+            entry = _partition_offset(partition, value, ErrorCode.none)
+        by_topic.setdefault(topic, []).append(entry)
     for name, indexes in refused.items():
         by_topic[name] = [
             _partition_offset(p, None, ErrorCode.topic_authorization_failed) for p in indexes
@@ -143,7 +147,7 @@ def _fetched_topics(
 
 
 def _group_offsets(
-    state: BrokerState, ctx: RequestContext, group_id: str, topics: Any
+    state: BrokerState, ctx: RequestContext, group_id: str, topics: Any, require_stable: bool
 ) -> dict[str, Any]:
     """One group's answer; a group the principal may not describe is refused as
     OffsetFetchResponse.groupError does: per partition before v2, for the group after."""
@@ -151,7 +155,7 @@ def _group_offsets(
         return {
             "group_id": group_id,
             "error_code": ErrorCode.none,
-            "topics": _fetched_topics(state, ctx, group_id, topics),
+            "topics": _fetched_topics(state, ctx, group_id, topics, require_stable),
         }
     refused = ErrorCode.group_authorization_failed
     if ctx.api_version >= TOP_LEVEL_ERROR_VERSION:
@@ -173,10 +177,13 @@ def _group_offsets(
 
 @handles(ApiKey.OFFSET_FETCH, 1, 9)
 def offset_fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    require_stable = getattr(request, "require_stable", False)
     if ctx.api_version >= 8:
-        groups = [_group_offsets(state, ctx, g.group_id, g.topics) for g in request.groups]
+        groups = [
+            _group_offsets(state, ctx, g.group_id, g.topics, require_stable) for g in request.groups
+        ]
         return ctx.respond({"throttle_time": 0, "groups": groups})
-    group = _group_offsets(state, ctx, request.group_id, request.topics)
+    group = _group_offsets(state, ctx, request.group_id, request.topics, require_stable)
     return ctx.respond({"throttle_time": 0, **group})
 
 

@@ -16,6 +16,7 @@ from ..protocol.names import AclResourceType, ApiKey
 from ..records.batch import (
     HEADER_SIZE,
     ZSTD,
+    BatchHeader,
     MalformedRecordSet,
     read_header,
     validate_produced,
@@ -46,9 +47,61 @@ _ZSTD_SINCE = 7
 """Produce v7 is the first a client may send zstd batches in (KIP-110)."""
 
 
+class VerificationFailed(KafkaError):
+    """A transactional batch for a partition its transaction does not hold (KIP-890), or
+    from a producer the coordinator does not know as this one: refused before the log
+    sees it, so without the log start offset."""
+
+
+_TRANSACTION_ABORTABLE_SINCE = 11
+"""Produce v11 is the first to know TRANSACTION_ABORTABLE; older clients get
+INVALID_TXN_STATE (KafkaApis' transactionSupportedOperation)."""
+_ADDS_PARTITIONS_SINCE = 12
+"""From Produce v12 (KIP-890 part 2) the broker adds the partition to the transaction itself,
+as Kafka 4.1 does, instead of refusing the batch."""
+_RETRIABLE_VERIFICATION = frozenset({ErrorCode.concurrent_transactions})
+
+
+def _verify(
+    state: BrokerState,
+    ctx: RequestContext,
+    transactional_id: str,
+    header: BatchHeader,
+    partition: tuple[str, int],
+) -> None:
+    """Refuse a transactional batch unless its partition is in the producer's transaction (or
+    added now, from v12), with the errors ReplicaManager and AddPartitionsToTxnManager
+    translate verification to."""
+    error = state.transactions.verify(
+        transactional_id, header.producer_id, header.producer_epoch, partition
+    )
+    if error == ErrorCode.transaction_abortable and ctx.api_version >= _ADDS_PARTITIONS_SINCE:
+        error = state.transactions.add_partitions(
+            transactional_id, header.producer_id, header.producer_epoch, [partition], ctx.now_ms
+        )
+    if error == ErrorCode.none:
+        return
+    if error == ErrorCode.producer_fenced:
+        raise VerificationFailed(ErrorCode.invalid_producer_epoch)
+    if error == ErrorCode.transaction_abortable and ctx.api_version < _TRANSACTION_ABORTABLE_SINCE:
+        raise VerificationFailed(
+            ErrorCode.invalid_txn_state, "Partition was not added to the transaction"
+        )
+    if error in _RETRIABLE_VERIFICATION:
+        raise VerificationFailed(
+            ErrorCode.not_enough_replicas,
+            "Unable to verify the partition has been added to the transaction. Underlying"
+            f" error: {error.name.upper()}",
+        )
+    raise VerificationFailed(error)
+
+
 def _record_errors(exc: KafkaError) -> dict[str, Any]:
     """Kafka sends a message, and names the records, only with a RecordValidationException
-    (invalid timestamps here); every other partition error goes without either."""
+    (invalid timestamps here) or an error it words itself (a failed transaction
+    verification); every other partition error goes without either."""
+    if isinstance(exc, VerificationFailed):
+        return {"error_message": exc.message or None}
     if not isinstance(exc, InvalidTimestamps):
         return {"error_message": None}
     return {
@@ -61,7 +114,12 @@ def _record_errors(exc: KafkaError) -> dict[str, Any]:
 
 
 def _append(
-    state: BrokerState, ctx: RequestContext, topic: str, partition: Any, flushes: list[_Flush]
+    state: BrokerState,
+    ctx: RequestContext,
+    transactional_id: str | None,
+    topic: str,
+    partition: Any,
+    flushes: list[_Flush],
 ) -> dict[str, Any]:
     index = partition.index
     partition_log: PartitionLog | None = None
@@ -79,16 +137,15 @@ def _append(
                 f"Produce requests with version {ctx.api_version} are not allowed to use"
                 " ZStandard compression",
             )
-        if header.is_transactional:
-            raise KafkaError(
-                ErrorCode.invalid_txn_state,
-                "transactional batches need the transaction coordinator, which this broker"
-                " does not offer yet",
-            )
+        if header.is_transactional and transactional_id is not None:
+            _verify(state, ctx, transactional_id, header, (topic, index))
         result = partition_log.append(header, records, ctx.now_ms)
     except KafkaError as exc:
         log_start_offset = -1
-        refused_by_log = not isinstance(exc, MalformedRecordSet) and exc.code not in _NO_APPEND_INFO
+        refused_by_log = (
+            not isinstance(exc, (MalformedRecordSet, VerificationFailed))
+            and exc.code not in _NO_APPEND_INFO
+        )
         if partition_log is not None and refused_by_log:
             log_start_offset = partition_log.log_start_offset
         return {
@@ -174,7 +231,7 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             {
                 "name": topic.name,
                 "partition_responses": [
-                    _append(state, ctx, topic.name, partition, flushes)
+                    _append(state, ctx, transactional_id, topic.name, partition, flushes)
                     for partition in topic.partition_data
                 ],
             }

@@ -1,8 +1,10 @@
-"""InitProducerId for idempotent producers (transactions come with the transaction coordinator).
+"""InitProducerId: for idempotent producers here, for transactional ones in the transaction
+coordinator.
 
 Like Kafka, an idempotent producer always gets a fresh producer id with epoch 0, also when it
 sends its old id and epoch after UNKNOWN_PRODUCER_ID (KIP-360): nothing needs persisting
 beyond the id counter, which is allocated in blocks so ids are never reused after a restart.
+A transactional id keeps its producer id and gets its epoch bumped, fencing older producers.
 """
 
 from __future__ import annotations
@@ -34,20 +36,39 @@ def _refusal(state: BrokerState, ctx: RequestContext, transactional_id: str | No
     return None if allowed else access.refusal(kind).code
 
 
-@handles(ApiKey.INIT_PRODUCER_ID, 0, 5)
-def init_producer_id(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    error = _refusal(state, ctx, request.transactional_id)
-    if error is None and request.transactional_id is not None:
-        error = ErrorCode.unsupported_version
-    if error is not None:
-        return ctx.respond(
-            {"throttle_time": 0, "error_code": error, "producer_id": -1, "producer_epoch": -1}
-        )
+PRODUCER_FENCED_SINCE = 4
+NO_PRODUCER_ID = -1
+NO_PRODUCER_EPOCH = -1
+
+
+def _answer(ctx: RequestContext, error: ErrorCode, producer_id: int, epoch: int) -> Any:
+    if error == ErrorCode.producer_fenced and ctx.api_version < PRODUCER_FENCED_SINCE:
+        error = ErrorCode.invalid_producer_epoch  # what older clients understand
     return ctx.respond(
         {
             "throttle_time": 0,
-            "error_code": ErrorCode.none,
-            "producer_id": state.next_producer_id(),
-            "producer_epoch": 0,
+            "error_code": error,
+            "producer_id": producer_id,
+            "producer_epoch": epoch,
         }
     )
+
+
+@handles(ApiKey.INIT_PRODUCER_ID, 0, 5)
+async def init_producer_id(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    transactional_id = request.transactional_id
+    error = _refusal(state, ctx, transactional_id)
+    if error is not None:
+        return _answer(ctx, error, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
+    if transactional_id is None:
+        return _answer(ctx, ErrorCode.none, state.next_producer_id(), 0)
+    producer_id = getattr(request, "producer_id", NO_PRODUCER_ID)
+    epoch = getattr(request, "producer_epoch", NO_PRODUCER_EPOCH)
+    if (producer_id == NO_PRODUCER_ID) != (epoch == NO_PRODUCER_EPOCH):
+        return _answer(ctx, ErrorCode.invalid_request, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
+    expected = None if producer_id == NO_PRODUCER_ID else (producer_id, epoch)
+    timeout_ms = int(request.transaction_timeout.total_seconds() * 1000)
+    result = state.transactions.init_producer_id(transactional_id, timeout_ms, expected, ctx.now_ms)
+    if result.abort is not None:
+        await state.end_transaction(result.abort)
+    return _answer(ctx, result.error, result.producer_id, result.producer_epoch)

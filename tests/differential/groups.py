@@ -61,6 +61,7 @@ def stable_group(peer: Peer, group: str, topic: str) -> tuple[str, int]:
 def find_coordinator_one_key(peer: Peer, version: int) -> Any:
     group = peer.name()
     peer.coordinator_ready(group)
+    peer.transaction_coordinator_ready(group)
     return [
         peer.call(ApiKey.FIND_COORDINATOR, version, {"key": group, "key_type": kind})
         for kind in (CoordinatorType.GROUP, CoordinatorType.TRANSACTION)

@@ -22,13 +22,19 @@ NEWEST = (
 )
 
 NOT_SERVED = (
-    "APIs of features localbroker does not have: transactions, KIP-848 consumer and share"
-    " groups, quotas, delegation tokens, replica reassignment, the KRaft quorum; it does not"
-    " advertise them, so clients do not try"
+    "APIs of features localbroker does not have: the transaction admin APIs (Describe and"
+    " ListTransactions, DescribeProducers), KIP-848 consumer and share groups, quotas,"
+    " delegation tokens, replica reassignment, the KRaft quorum; it does not advertise them,"
+    " so clients do not try"
 )
 FEATURES = (
     "localbroker has no KRaft quorum and no feature levels; clients read them to turn on"
-    " KIP-848 groups and KIP-890 transactions, which localbroker does not implement"
+    " KIP-848 groups and KIP-890 part 2 transactions, which localbroker does not implement"
+)
+TRANSACTION_V1 = (
+    "localbroker serves the client forms of transaction version 1: AddPartitionsToTxn v4-5"
+    " (the brokers' batched, verify-only form), EndTxn v5 and TxnOffsetCommit v5 (KIP-890"
+    " part 2, an epoch bump per transaction) are not served"
 )
 
 SESSIONS = (
@@ -42,6 +48,9 @@ INTENDED: dict[str, dict[str, str]] = {
     "api-versions-table": {
         ".api_keys.Produce[1]": NEWEST,
         ".api_keys.Fetch[1]": NEWEST,
+        ".api_keys.AddPartitionsToTxn[1]": TRANSACTION_V1,
+        ".api_keys.EndTxn[1]": TRANSACTION_V1,
+        ".api_keys.TxnOffsetCommit[1]": TRANSACTION_V1,
         ".not_served": NOT_SERVED,
     },
     "api-versions-table[highest]": {

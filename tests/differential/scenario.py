@@ -117,6 +117,19 @@ class Peer:
 
         wait_until(ready, f"{group}'s coordinator", SETUP_TIMEOUT)
 
+    def transaction_coordinator_ready(self, transactional_id: str) -> None:
+        """Kafka creates __transaction_state on the first FindCoordinator for a transactional
+        id, answering COORDINATOR_NOT_AVAILABLE until it has."""
+        find = {"key_type": CoordinatorType.TRANSACTION, "coordinator_keys": [transactional_id]}
+        wait_until(
+            lambda: (
+                self.call(ApiKey.FIND_COORDINATOR, 4, find)["coordinators"][0]["error_code"]
+                == "none"
+            ),
+            f"{transactional_id}'s transaction coordinator",
+            SETUP_TIMEOUT,
+        )
+
     def producer_id(self) -> tuple[int, int]:
         """An idempotent producer's id and epoch, once Kafka's producer-id manager is ready."""
         request = {

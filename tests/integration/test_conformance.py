@@ -5,7 +5,7 @@ compared field by field; what differs must be listed, with its reason, in intend
 from __future__ import annotations
 
 import pytest
-from differential import admin, configs, groups, produce, reads, security
+from differential import admin, configs, groups, produce, reads, security, transactions
 from differential.intended import INTENDED
 from differential.scenario import SCENARIOS, Case, cases, check
 from reference_kafka import ReferenceKafka
@@ -14,7 +14,7 @@ from localbroker.handlers import supported_versions
 from localbroker.protocol.names import api_name
 from tui.embedded import EmbeddedBroker
 
-FAMILIES = [produce, reads, admin, configs, groups, security]
+FAMILIES = [produce, reads, admin, configs, groups, security, transactions]
 
 
 @pytest.mark.parametrize("case", [c for f in FAMILIES for c in cases(f.__name__)], ids=str)

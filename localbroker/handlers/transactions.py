@@ -1,0 +1,198 @@
+"""The transactional producer's APIs: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and
+EndTxn (InitProducerId is in producer_ids.py), for clients of transaction version 1.
+
+Authorization and the checks before the coordinator are KafkaApis'; the coordinator's
+answers are translated for old versions as KafkaApis translates them (PRODUCER_FENCED, new in
+each API's v2 (InitProducerId's v4), is INVALID_PRODUCER_EPOCH before).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kio.schema.errors import ErrorCode
+
+from ..groups.coordinator import GroupCoordinator
+from ..protocol.names import AclResourceType, ApiKey
+from ..transactions.metadata import PendingOffset
+from . import access
+from .registry import RequestContext, handles
+
+if TYPE_CHECKING:
+    from ..state import BrokerState
+
+PRODUCER_FENCED_SINCE = 2
+"""The version of AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and TxnOffsetCommit that first
+knows PRODUCER_FENCED (KIP-588)."""
+TRANSACTION_ABORTABLE_SINCE = 4
+"""TxnOffsetCommit's first version to know TRANSACTION_ABORTABLE (KIP-890)."""
+
+
+def fenced_for(version: int, error: ErrorCode, since: int = PRODUCER_FENCED_SINCE) -> ErrorCode:
+    if error == ErrorCode.producer_fenced and version < since:
+        return ErrorCode.invalid_producer_epoch
+    return error
+
+
+@handles(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 3)
+def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    """Any partition refused (not authorized, unknown) fails the whole request: the others
+    are answered OPERATION_NOT_ATTEMPTED, as Kafka does."""
+    transactional_id = request.v3_and_below_transactional_id
+    asked = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
+    if not access.permits(state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id):
+        errors = dict.fromkeys(asked, ErrorCode.transactional_id_authorization_failed)
+        return _partition_errors(ctx, errors)
+    unauthorized = {
+        tp: ErrorCode.topic_authorization_failed
+        for tp in asked
+        if not access.permits(state, ctx, AclResourceType.TOPIC, tp[0])
+    }
+    missing = {
+        tp: ErrorCode.unknown_topic_or_partition
+        for tp in asked
+        if tp not in unauthorized and not state.partition_exists(*tp)
+    }
+    if unauthorized or missing:
+        refused = {**unauthorized, **missing}
+        return _partition_errors(
+            ctx, {tp: refused.get(tp, ErrorCode.operation_not_attempted) for tp in asked}
+        )
+    error = state.transactions.add_partitions(
+        transactional_id,
+        request.v3_and_below_producer_id,
+        request.v3_and_below_producer_epoch,
+        asked,
+        ctx.now_ms,
+    )
+    return _partition_errors(ctx, dict.fromkeys(asked, fenced_for(ctx.api_version, error)))
+
+
+def _partition_errors(ctx: RequestContext, errors: dict[tuple[str, int], ErrorCode]) -> Any:
+    """One result per partition, grouped by topic in the order of `errors`."""
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for (topic, partition), error in errors.items():
+        by_topic.setdefault(topic, []).append(
+            {"partition_index": partition, "partition_error_code": error}
+        )
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "results_by_topic_v3_and_below": [
+                {"name": topic, "results_by_partition": results}
+                for topic, results in by_topic.items()
+            ],
+        }
+    )
+
+
+@handles(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4)
+def add_offsets_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    access.require(state, ctx, AclResourceType.TRANSACTIONAL_ID, request.transactional_id)
+    access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    state.ensure_offsets_topic()
+    error = state.transactions.add_offsets(
+        request.transactional_id,
+        request.producer_id,
+        request.producer_epoch,
+        request.group_id,
+        ctx.now_ms,
+    )
+    return ctx.respond({"throttle_time": 0, "error_code": fenced_for(ctx.api_version, error)})
+
+
+@handles(ApiKey.END_TXN, 0, 4)
+async def end_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    access.require(state, ctx, AclResourceType.TRANSACTIONAL_ID, request.transactional_id)
+    error, completion = state.transactions.end(
+        request.transactional_id,
+        request.producer_id,
+        request.producer_epoch,
+        request.committed,
+        ctx.now_ms,
+    )
+    if completion is not None:
+        await state.end_transaction(completion)
+    return ctx.respond({"throttle_time": 0, "error_code": fenced_for(ctx.api_version, error)})
+
+
+def _staged(
+    state: BrokerState,
+    ctx: RequestContext,
+    request: Any,
+    groups: GroupCoordinator,
+    offsets: dict[tuple[str, int], PendingOffset],
+) -> ErrorCode:
+    """Check the member (v3+ name one) and stage the offsets in the transaction."""
+    error = groups.offsets.transactional_commit_error(
+        request.group_id,
+        getattr(request, "generation_id", -1),
+        getattr(request, "member_id", ""),
+        getattr(request, "group_instance_id", None),
+    )
+    if error is not None:
+        return error
+    error = state.transactions.stage_offsets(
+        request.transactional_id,
+        request.producer_id,
+        request.producer_epoch,
+        request.group_id,
+        offsets,
+        ctx.now_ms,
+    )
+    # As Kafka's transaction verification answers older clients (AddPartitionsToTxnManager).
+    if error == ErrorCode.producer_fenced:
+        return ErrorCode.invalid_producer_epoch
+    if error == ErrorCode.transaction_abortable and ctx.api_version < TRANSACTION_ABORTABLE_SINCE:
+        return ErrorCode.invalid_txn_state
+    return error
+
+
+@handles(ApiKey.TXN_OFFSET_COMMIT, 0, 4)
+async def txn_offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    """Partitions of topics the principal may not read, or that do not exist, are refused
+    each; the others are staged together (KafkaApis.handleTxnOffsetCommitRequest)."""
+    refused: ErrorCode | None = None
+    if not access.permits(state, ctx, AclResourceType.TRANSACTIONAL_ID, request.transactional_id):
+        refused = ErrorCode.transactional_id_authorization_failed
+    elif not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
+        refused = ErrorCode.group_authorization_failed
+    errors: dict[tuple[str, int], ErrorCode] = {}
+    offsets: dict[tuple[str, int], PendingOffset] = {}
+    for topic in request.topics:
+        allowed = refused is None and access.permits(state, ctx, AclResourceType.TOPIC, topic.name)
+        for p in topic.partitions:
+            key = (topic.name, p.partition_index)
+            if refused is not None:
+                errors[key] = refused
+            elif not allowed:
+                errors[key] = ErrorCode.topic_authorization_failed
+            elif not state.partition_exists(*key):
+                errors[key] = ErrorCode.unknown_topic_or_partition
+            else:
+                offsets[key] = PendingOffset(
+                    p.committed_offset,
+                    getattr(p, "committed_leader_epoch", -1),
+                    p.committed_metadata or "",
+                )
+    if offsets:
+        error = await state.coordinate(lambda groups: _staged(state, ctx, request, groups, offsets))
+        errors.update(dict.fromkeys(offsets, error))
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "topics": [
+                {
+                    "name": topic.name,
+                    "partitions": [
+                        {
+                            "partition_index": p.partition_index,
+                            "error_code": errors[(topic.name, p.partition_index)],
+                        }
+                        for p in topic.partitions
+                    ],
+                }
+                for topic in request.topics
+            ],
+        }
+    )

@@ -1,0 +1,312 @@
+"""Transactions with real clients: confluent-kafka's transactional producer against localbroker,
+read back by read_committed and read_uncommitted consumers that must see exactly the
+committed records, or every record, in log order; fencing, consume-transform-produce with
+offsets committed in the transaction, and a broker killed mid-transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from restarts import Launch, create_topic, restart
+from waiting import wait_until
+from wire import RawClient
+
+from localbroker.protocol.names import ApiKey
+from localbroker.transactions.store import FILE_NAME
+from tui.embedded import EmbeddedBroker
+
+TIMEOUT = 20.0
+TOPIC = "txn"
+PARTITIONS = 2
+
+
+def transactional_producer(bootstrap: str, transactional_id: str, **config: Any) -> Producer:
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "transactional.id": transactional_id, **config}
+    )
+    producer.init_transactions(TIMEOUT)
+    return producer
+
+
+def send(producer: Producer, values: list[str], topic: str = TOPIC) -> None:
+    """Produce `values` round-robin over the partitions (value i to partition i % 2)."""
+    for index, value in enumerate(values):
+        producer.produce(topic, value=value.encode(), partition=index % PARTITIONS)
+    producer.flush(TIMEOUT)
+
+
+def read_all(bootstrap: str, isolation: str, topic: str = TOPIC) -> list[str]:
+    """Every value a consumer of `isolation` reads from the start to the end of each partition
+    (the last stable offset for read_committed), partition by partition in offset order."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{isolation}",
+            "isolation.level": isolation,
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 50,
+        }
+    )
+    try:
+        consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+        by_partition: dict[int, list[str]] = {p: [] for p in range(PARTITIONS)}
+        at_end: set[int] = set()
+
+        def all_read() -> bool:
+            message = consumer.poll(0.2)
+            if message is None:
+                return False
+            error = message.error()
+            if error is not None:
+                assert error.code() == KafkaError._PARTITION_EOF, error
+                at_end.add(message.partition())
+            else:
+                by_partition[message.partition()].append(message.value().decode())
+            return len(at_end) == PARTITIONS
+
+        wait_until(all_read, f"a {isolation} consumer reading {topic} to its end", TIMEOUT)
+        return [value for p in range(PARTITIONS) for value in by_partition[p]]
+    finally:
+        consumer.close()
+
+
+def in_log_order(values: list[str]) -> list[str]:
+    """`values` as `read_all` returns them when `send` wrote them: partition 0's first."""
+    return values[0::2] + values[1::2]
+
+
+@pytest.fixture
+def topic(broker: EmbeddedBroker) -> str:
+    create_topic(broker.bootstrap, TOPIC, PARTITIONS)
+    return TOPIC
+
+
+@pytest.fixture
+def producers(broker: EmbeddedBroker) -> Iterator[list[Producer]]:
+    """Producers a test opens; flushed (not left sending) when it ends."""
+    opened: list[Producer] = []
+    yield opened
+    for producer in opened:
+        producer.flush(1)
+
+
+def test_read_committed_sees_commits_only_and_read_uncommitted_sees_all(
+    broker: EmbeddedBroker, topic: str, producers: list[Producer]
+) -> None:
+    """Aborted records sit between committed ones of another transactional producer and a
+    plain producer in the same partitions, so a consumer told the wrong aborted ranges (or
+    none) reads aborted records, and one stopped at the wrong offset misses committed ones."""
+    first = transactional_producer(broker.bootstrap, "first")
+    second = transactional_producer(broker.bootstrap, "second")
+    plain = Producer({"bootstrap.servers": broker.bootstrap})
+    producers.extend([first, second, plain])
+    first.begin_transaction()
+    second.begin_transaction()
+    send(first, ["a0", "a1", "a2", "a3"])
+    send(second, ["c0", "c1"])
+    send(plain, ["p0", "p1"])
+    send(first, ["a4", "a5"])
+    first.abort_transaction(TIMEOUT)
+    send(second, ["c2", "c3"])
+    second.commit_transaction(TIMEOUT)
+    first.begin_transaction()
+    send(first, ["b0", "b1"])
+    first.commit_transaction(TIMEOUT)
+
+    written = ["a0", "a1", "a2", "a3", "c0", "c1", "p0", "p1", "a4", "a5", "c2", "c3", "b0", "b1"]
+    assert read_all(broker.bootstrap, "read_uncommitted") == in_log_order(written)
+    committed = [v for v in written if not v.startswith("a")]
+    assert read_all(broker.bootstrap, "read_committed") == in_log_order(committed)
+
+
+def test_an_open_transaction_holds_read_committed_consumers_back(
+    broker: EmbeddedBroker, topic: str, producers: list[Producer]
+) -> None:
+    """Records after an open transaction's first one wait for its end (the last stable offset),
+    also those of other producers; read_uncommitted consumers see them at once."""
+    before = Producer({"bootstrap.servers": broker.bootstrap})
+    producer = transactional_producer(broker.bootstrap, "slow")
+    producers.extend([before, producer])
+    send(before, ["p0", "p1"])
+    producer.begin_transaction()
+    send(producer, ["t0", "t1"])
+    send(before, ["p2", "p3"])
+    assert read_all(broker.bootstrap, "read_committed") == ["p0", "p1"]
+    assert read_all(broker.bootstrap, "read_uncommitted") == ["p0", "t0", "p2", "p1", "t1", "p3"]
+    producer.commit_transaction(TIMEOUT)
+    assert read_all(broker.bootstrap, "read_committed") == ["p0", "t0", "p2", "p1", "t1", "p3"]
+
+
+def test_a_second_producer_fences_the_first(
+    broker: EmbeddedBroker, topic: str, producers: list[Producer]
+) -> None:
+    """The zombie's open transaction is aborted when the new producer initialises, and the
+    zombie can neither write nor commit any more."""
+    zombie = transactional_producer(broker.bootstrap, "shared")
+    producers.append(zombie)
+    zombie.begin_transaction()
+    send(zombie, ["z0", "z1"])
+    successor = transactional_producer(broker.bootstrap, "shared")
+    producers.append(successor)
+    with pytest.raises(KafkaException) as refused:
+        zombie.produce(TOPIC, value=b"z2", partition=0)
+        zombie.commit_transaction(TIMEOUT)
+    assert refused.value.args[0].fatal() or refused.value.args[0].code() in (
+        KafkaError._FENCED,
+        KafkaError.PRODUCER_FENCED,
+        KafkaError.INVALID_PRODUCER_EPOCH,
+    )
+    successor.begin_transaction()
+    send(successor, ["s0", "s1"])
+    successor.commit_transaction(TIMEOUT)
+    assert read_all(broker.bootstrap, "read_committed") == ["s0", "s1"]
+
+
+def _committed_offset(bootstrap: str, group: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        (committed,) = consumer.committed([TopicPartition("in", 0)], timeout=TIMEOUT)
+        return int(committed.offset)
+    finally:
+        consumer.close()
+
+
+def test_consume_transform_produce_commits_offsets_with_the_output(
+    broker: EmbeddedBroker, topic: str, producers: list[Producer]
+) -> None:
+    """send_offsets_to_transaction: the group's offset moves when the transaction commits, and
+    stays where it was when it aborts."""
+    create_topic(broker.bootstrap, "in", 1)
+    source = Producer({"bootstrap.servers": broker.bootstrap})
+    producers.append(source)
+    for n in range(6):
+        source.produce("in", value=f"in{n}".encode(), partition=0)
+    source.flush(TIMEOUT)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap,
+            "group.id": "pipeline",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+        }
+    )
+    producer = transactional_producer(broker.bootstrap, "pipeline-tx")
+    producers.append(producer)
+    try:
+        consumer.subscribe(["in"])
+        consumed: list[Any] = []
+        wait_until(
+            lambda: (
+                consumed.extend(m for m in [consumer.poll(0.2)] if m and not m.error())
+                or len(consumed) >= 3
+            ),
+            "the pipeline's first three input records",
+            TIMEOUT,
+        )
+        for keep, commit in ((3, True), (len(consumed), False)):
+            producer.begin_transaction()
+            for message in consumed[:keep]:
+                producer.produce(TOPIC, value=b"out-" + message.value(), partition=0)
+            position = [TopicPartition("in", 0, consumed[keep - 1].offset() + 1)]
+            producer.send_offsets_to_transaction(
+                position, consumer.consumer_group_metadata(), TIMEOUT
+            )
+            if commit:
+                producer.commit_transaction(TIMEOUT)
+                assert _committed_offset(broker.bootstrap, "pipeline") == 3
+            else:
+                producer.abort_transaction(TIMEOUT)
+                assert _committed_offset(broker.bootstrap, "pipeline") == 3
+    finally:
+        consumer.close()
+    assert read_all(broker.bootstrap, "read_committed") == ["out-in0", "out-in1", "out-in2"]
+
+
+def _offset_fetch_stable(bootstrap: str, group: str, topic: str) -> Any:
+    with RawClient(bootstrap) as client:
+        response = client.call(
+            ApiKey.OFFSET_FETCH,
+            7,
+            {
+                "group_id": group,
+                "topics": [{"name": topic, "partition_indexes": [0]}],
+                "require_stable": True,
+            },
+        )
+    return response.topics[0].partitions[0]
+
+
+def test_offsets_pending_in_a_transaction_are_unstable(
+    broker: EmbeddedBroker, topic: str, producers: list[Producer]
+) -> None:
+    producer = transactional_producer(broker.bootstrap, "offsets-tx")
+    producers.append(producer)
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "stable"})
+    try:
+        producer.begin_transaction()
+        producer.send_offsets_to_transaction(
+            [TopicPartition(TOPIC, 0, 7)], consumer.consumer_group_metadata(), TIMEOUT
+        )
+        pending = _offset_fetch_stable(broker.bootstrap, "stable", TOPIC)
+        assert (pending.error_code, pending.committed_offset) == (
+            KafkaError.UNSTABLE_OFFSET_COMMIT,
+            -1,
+        )
+        producer.commit_transaction(TIMEOUT)
+        stable = _offset_fetch_stable(broker.bootstrap, "stable", TOPIC)
+        assert (stable.error_code, stable.committed_offset) == (0, 7)
+    finally:
+        consumer.close()
+
+
+def _stored_transactions(data_dir: Path) -> dict[str, dict[str, Any]]:
+    document = json.loads((data_dir / FILE_NAME).read_text())
+    return {t["transactional_id"]: t for t in document["transactions"]}
+
+
+def test_a_transaction_survives_a_broker_killed_in_its_middle(
+    launch: Launch, tmp_path: Path
+) -> None:
+    """kill -9 with a transaction open: after the restart its records are still held back
+    from read_committed consumers, and the same producer commits it."""
+    broker = launch(tmp_path / "data")
+    create_topic(broker.bootstrap, TOPIC, PARTITIONS)
+    producer = transactional_producer(broker.bootstrap, "survivor")
+    try:
+        producer.begin_transaction()
+        send(producer, ["t0", "t1"])
+        broker.kill()
+        broker = restart(launch, broker)
+        assert read_all(broker.bootstrap, "read_committed") == []
+        assert read_all(broker.bootstrap, "read_uncommitted") == ["t0", "t1"]
+        producer.commit_transaction(TIMEOUT)
+        assert read_all(broker.bootstrap, "read_committed") == ["t0", "t1"]
+    finally:
+        producer.flush(1)
+
+
+def test_a_decided_end_is_finished_after_a_crash(launch: Launch, tmp_path: Path) -> None:
+    """A crash after the coordinator stored PrepareCommit and before any marker was written
+    (made here by storing the decision by hand while the broker is down): the restarted
+    broker writes the markers, so the transaction is committed in every partition."""
+    broker = launch(tmp_path / "data")
+    create_topic(broker.bootstrap, TOPIC, PARTITIONS)
+    producer = transactional_producer(broker.bootstrap, "decided")
+    producer.begin_transaction()
+    send(producer, ["d0", "d1"])
+    broker.kill()
+    stored = _stored_transactions(broker.data_dir)
+    assert stored["decided"]["state"] == "Ongoing"
+    stored["decided"]["state"] = "PrepareCommit"
+    document = {"version": 1, "transactions": list(stored.values())}
+    (broker.data_dir / FILE_NAME).write_text(json.dumps(document))
+    broker = restart(launch, broker)
+    assert read_all(broker.bootstrap, "read_committed") == ["d0", "d1"]
+    assert _stored_transactions(broker.data_dir)["decided"]["state"] == "CompleteCommit"
