@@ -5,12 +5,15 @@ offsets committed in the transaction, and a broker killed mid-transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import TopicPartition as AioPartition
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from restarts import Launch, create_topic, restart
 from waiting import wait_until
@@ -168,10 +171,10 @@ def test_a_second_producer_fences_the_first(
     assert read_all(broker.bootstrap, "read_committed") == ["s0", "s1"]
 
 
-def _committed_offset(bootstrap: str, group: str) -> int:
+def _committed_offset_of(bootstrap: str, group: str, topic: str) -> int:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
     try:
-        (committed,) = consumer.committed([TopicPartition("in", 0)], timeout=TIMEOUT)
+        (committed,) = consumer.committed([TopicPartition(topic, 0)], timeout=TIMEOUT)
         return int(committed.offset)
     finally:
         consumer.close()
@@ -220,10 +223,10 @@ def test_consume_transform_produce_commits_offsets_with_the_output(
             )
             if commit:
                 producer.commit_transaction(TIMEOUT)
-                assert _committed_offset(broker.bootstrap, "pipeline") == 3
+                assert _committed_offset_of(broker.bootstrap, "pipeline", "in") == 3
             else:
                 producer.abort_transaction(TIMEOUT)
-                assert _committed_offset(broker.bootstrap, "pipeline") == 3
+                assert _committed_offset_of(broker.bootstrap, "pipeline", "in") == 3
     finally:
         consumer.close()
     assert read_all(broker.bootstrap, "read_committed") == ["out-in0", "out-in1", "out-in2"]
@@ -310,3 +313,57 @@ def test_a_decided_end_is_finished_after_a_crash(launch: Launch, tmp_path: Path)
     broker = restart(launch, broker)
     assert read_all(broker.bootstrap, "read_committed") == ["d0", "d1"]
     assert _stored_transactions(broker.data_dir)["decided"]["state"] == "CompleteCommit"
+
+
+async def _aiokafka_transactions(bootstrap: str) -> None:
+    """aiokafka's transactional producer: a committed transaction with offsets sent along,
+    then an aborted one, then a fencing producer on the same id."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id="aio")
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await producer.send_and_wait(TOPIC, b"k0", partition=0)
+            await producer.send_and_wait(TOPIC, b"k1", partition=1)
+            await producer.send_offsets_to_transaction({AioPartition(TOPIC, 0): 1}, "aio-group")
+        await producer.begin_transaction()
+        await producer.send_and_wait(TOPIC, b"x0", partition=0)
+        await producer.abort_transaction()
+        await producer.begin_transaction()
+        await producer.send_and_wait(TOPIC, b"x1", partition=1)
+        successor = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id="aio")
+        await successor.start()  # fences the first and aborts its open transaction
+        try:
+            async with successor.transaction():
+                await successor.send_and_wait(TOPIC, b"k2", partition=0)
+        finally:
+            await successor.stop()
+    finally:
+        await producer.stop()
+
+
+def test_aiokafka_transactional_producer(broker: EmbeddedBroker, topic: str) -> None:
+    asyncio.run(asyncio.wait_for(_aiokafka_transactions(broker.bootstrap), TIMEOUT))
+    assert read_all(broker.bootstrap, "read_committed") == ["k0", "k2", "k1"]
+    assert read_all(broker.bootstrap, "read_uncommitted") == ["k0", "x0", "k2", "k1", "x1"]
+    assert _committed_offset_of(broker.bootstrap, "aio-group", TOPIC) == 1
+
+
+def test_a_transaction_past_its_timeout_is_aborted(start_broker: Any) -> None:
+    """A producer that never ends its transaction does not hold consumers back for longer
+    than transaction.timeout.ms: the coordinator aborts it and fences the producer."""
+    broker = start_broker({"transaction.abort.timed.out.transaction.cleanup.interval.ms": "100"})
+    create_topic(broker.bootstrap, TOPIC, PARTITIONS)
+    stuck = transactional_producer(broker.bootstrap, "stuck", **{"transaction.timeout.ms": 1000})
+    plain = Producer({"bootstrap.servers": broker.bootstrap})
+    try:
+        stuck.begin_transaction()
+        send(stuck, ["t0"])
+        send(plain, ["p0"])
+        wait_until(
+            lambda: read_all(broker.bootstrap, "read_committed") == ["p0"],
+            "the timed-out transaction's abort",
+        )
+        with pytest.raises(KafkaException):
+            stuck.commit_transaction(TIMEOUT)
+    finally:
+        plain.flush(1)
