@@ -290,11 +290,12 @@ class PartitionLog:
     @property
     def last_stable_offset(self) -> int:
         """Where read_committed consumers stop: the first offset of the oldest open
-        transaction, or the high watermark."""
+        transaction (not below the log start offset, where retention or DeleteRecords may
+        have moved it, as Kafka's updateFirstUnstableOffset does), or the high watermark."""
         first_unstable = self.transactions.first_unstable_offset()
         if first_unstable is None:
             return self._hw_offset
-        return min(first_unstable, self._hw_offset)
+        return min(max(first_unstable, self.log_start_offset), self._hw_offset)
 
     def aborted_transactions(self, start: int, end: int) -> list[AbortedTransaction]:
         return self.transactions.aborted_between(start, end)

@@ -141,3 +141,14 @@ def test_the_producer_goes_on_in_sequence_after_its_marker(make_log: MakeLog) ->
     produce(log, TXN_A, 0)
     log.append_marker(TXN_A, 0, True, NOW)
     assert produce(log, TXN_A, 2) == 3
+
+
+def test_the_last_stable_offset_never_falls_below_the_log_start(make_log: MakeLog) -> None:
+    """DeleteRecords past an open transaction's first batch: read_committed consumers read
+    from the new log start, not from an offset that no longer exists."""
+    log = make_log()
+    produce(log, TXN_A, 0)
+    produce(log, PLAIN, 0)
+    produce(log, TXN_A, 2)
+    log.delete_records_before(3, NOW)
+    assert log.last_stable_offset == 3
