@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (imported to register their handlers)
     scram,
     topic_partitions,
     topics,
+    transaction_admin,
     transactions,
 )
 from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions

@@ -99,6 +99,9 @@ RULES: dict[ApiKey, tuple[Rule, ...]] = {
         Rule(_Op.READ, _G, _E),
         Rule(_Op.READ, _T, _E),
     ),
+    ApiKey.DESCRIBE_TRANSACTIONS: (Rule(_Op.DESCRIBE, _X, _E), Rule(_Op.DESCRIBE, _T, _L)),
+    ApiKey.LIST_TRANSACTIONS: (Rule(_Op.DESCRIBE, _X, _L),),
+    ApiKey.DESCRIBE_PRODUCERS: (Rule(_Op.READ, _T, _E),),
     ApiKey.OFFSET_FOR_LEADER_EPOCH: (Rule(_Op.DESCRIBE, _T, _E, _Op.CLUSTER_ACTION),),
     ApiKey.DESCRIBE_ACLS: (Rule(_Op.DESCRIBE, _C, _R),),
     ApiKey.CREATE_ACLS: (Rule(_Op.ALTER, _C, _R),),  # answered per creation

@@ -310,6 +310,34 @@ class TransactionCoordinator:
         """Transactions decided but not completed (after a restart): finish them."""
         return [self._completion(m) for m in self.transactions.values() if m.in_doubt]
 
+    # -- describing -----------------------------------------------------------------------
+
+    def describe(self, transactional_id: str) -> TransactionMetadata | ErrorCode:
+        """DescribeTransactions: the id's state, or the error Kafka answers for it."""
+        if not transactional_id:
+            return ErrorCode.invalid_request
+        metadata = self.transactions.get(transactional_id)
+        if metadata is None or metadata.state == _S.DEAD:
+            return ErrorCode.transactional_id_not_found
+        return metadata
+
+    def listed(
+        self, producer_ids: set[int], states: set[str], duration_ms: int, now_ms: int
+    ) -> tuple[list[str], list[TransactionMetadata]]:
+        """ListTransactions: the state names it does not know, and the ids that pass every
+        filter given (TransactionStateManager.listTransactionStates)."""
+        known = {str(state) for state in TransactionState}
+        unknown = sorted(states - known)
+        listed = [
+            m
+            for m in self.transactions.values()
+            if m.state != _S.DEAD
+            and (not producer_ids or m.producer_id in producer_ids)
+            and (not states or str(m.state) in states)
+            and not (duration_ms >= 0 and now_ms - m.start_ms <= duration_ms)
+        ]
+        return unknown, listed
+
     def timed_out(self, now_ms: int) -> list[Completion]:
         """Abort ongoing transactions older than their timeout, fencing their producer
         (TransactionCoordinator.abortTimedOutTransactions)."""

@@ -22,14 +22,16 @@ NEWEST = (
 )
 
 NOT_SERVED = (
-    "APIs of features localbroker does not have: the transaction admin APIs (Describe and"
-    " ListTransactions, DescribeProducers), KIP-848 consumer and share groups, quotas,"
-    " delegation tokens, replica reassignment, the KRaft quorum; it does not advertise them,"
-    " so clients do not try"
+    "APIs of features localbroker does not have: KIP-848 consumer and share groups, quotas,"
+    " delegation tokens, replica reassignment, the KRaft quorum, the brokers' own APIs"
+    " (WriteTxnMarkers ...); it does not advertise them, so clients do not try"
 )
 FEATURES = (
     "localbroker has no KRaft quorum and no feature levels; clients read them to turn on"
     " KIP-848 groups and KIP-890 part 2 transactions, which localbroker does not implement"
+)
+LIST_TRANSACTIONS_V2 = (
+    "ListTransactions v2 filters by a transactional id pattern (KIP-1152), not implemented"
 )
 TRANSACTION_V1 = (
     "localbroker serves the client forms of transaction version 1: AddPartitionsToTxn v4-5"
@@ -51,6 +53,7 @@ INTENDED: dict[str, dict[str, str]] = {
         ".api_keys.AddPartitionsToTxn[1]": TRANSACTION_V1,
         ".api_keys.EndTxn[1]": TRANSACTION_V1,
         ".api_keys.TxnOffsetCommit[1]": TRANSACTION_V1,
+        ".api_keys.ListTransactions[1]": LIST_TRANSACTIONS_V2,
         ".not_served": NOT_SERVED,
     },
     "api-versions-table[highest]": {
