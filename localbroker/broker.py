@@ -118,7 +118,7 @@ class LocalBroker:
                     self.config.int_value(
                         "transaction.abort.timed.out.transaction.cleanup.interval.ms"
                     ),
-                    state.abort_timed_out_transactions,
+                    state.transaction_housekeeping,
                 )
             ),
         ]

@@ -34,9 +34,9 @@ from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC
 from .security.listeners import Endpoint
 from .security.settings import authorizer
 from .security.store import SecurityStore
+from .transaction_ends import TransactionEnds
 from .transactions import store as transaction_store
 from .transactions.coordinator import Completion, TransactionCoordinator
-from .transactions.markers import Written, committed_offsets, write_markers
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class BrokerState:
         )
         """Handlers read and change transactions directly: every change is stored before it
         returns, and ends are carried out by `end_transaction`."""
+        self._transaction_ends = TransactionEnds(self)
 
     # -- start and stop -----------------------------------------------------------------
 
@@ -122,9 +123,7 @@ class BrokerState:
             if OFFSETS_TOPIC in self.store.topics:
                 self._coordinator.load(self.offsets_topic.replay(), now_ms())
             self.transactions.load(transaction_store.read(self.data_dir))
-            for completion in self.transactions.in_doubt():  # decided before a crash
-                self._complete_transaction(completion, now_ms())
-                self.transactions.completed(completion, now_ms())
+            self._transaction_ends.finish_decided(self._coordinator, now_ms())
         except Exception:
             self.logs.abandon()
             raise
@@ -349,27 +348,12 @@ class BrokerState:
 
     # -- transactions -------------------------------------------------------------------
 
-    def _complete_transaction(self, completion: Completion, moment: int) -> Written:
-        written = write_markers(completion, self.logs.get, moment)
-        for group_id, entries in committed_offsets(completion).items():
-            self._coordinator.offsets.commit_transactional(group_id, entries, moment)
-        return written
-
     async def end_transaction(self, completion: Completion) -> None:
-        """Write the markers and commit the offsets of a decided end, wait until they are
-        as durable as the flush policy requires, then mark the transaction complete."""
-        moment = now_ms()
-        written = await self.coordinate(lambda _: self._complete_transaction(completion, moment))
-        await asyncio.gather(
-            *(self.flush(log_, upto) for log_, upto in written if log_.flush_pending)
-        )
-        self.transactions.completed(completion, now_ms())
+        """Carry out a decided end (see transaction_ends.py)."""
+        await self._transaction_ends.end(completion, now_ms())
 
-    async def abort_timed_out_transactions(self) -> None:
-        """transaction.abort.timed.out.transaction.cleanup.interval.ms: abort (and fence)
-        transactions open longer than their timeout."""
-        for completion in self.transactions.timed_out(now_ms()):
-            await self.end_transaction(completion)
+    async def transaction_housekeeping(self) -> None:
+        await self._transaction_ends.housekeeping(now_ms())
 
     # -- consumer groups ----------------------------------------------------------------
 

@@ -15,6 +15,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import TopicPartition as AioPartition
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from differential.scenario import Peer
+from differential.transactions import (
+    add_partitions,
+    produce_in,
+    readable,
+    settled,
+    started,
+    transactional_batch,
+)
 from restarts import Launch, create_topic, restart
 from waiting import wait_until
 from wire import RawClient
@@ -367,3 +376,49 @@ def test_a_transaction_past_its_timeout_is_aborted(start_broker: Any) -> None:
             stuck.commit_transaction(TIMEOUT)
     finally:
         plain.flush(1)
+
+
+def test_an_end_that_could_not_be_written_is_finished_later(start_broker: Any) -> None:
+    """The log directory goes offline between the decision and the markers: EndTxn is
+    answered (the decision is stored, as Kafka answers), the producer waits with
+    CONCURRENT_TRANSACTIONS, and once the directory is back the housekeeping writes them."""
+    broker = start_broker({"transaction.abort.timed.out.transaction.cleanup.interval.ms": "100"})
+    peer = Peer(broker.bootstrap, "offline-")
+    try:
+        topic, tid, pid, epoch = started(peer)
+        add_partitions(peer, 3, tid, pid, epoch, {topic: [0]})
+        produce_in(peer, tid, topic, transactional_batch(pid, epoch, 0))
+        status = broker.state.logs.status
+        end_txn = {"transactional_id": tid, "producer_id": pid, "producer_epoch": epoch}
+        broker.call(lambda: _fail_next_marker(broker, topic))
+        assert peer.call(ApiKey.END_TXN, 3, {**end_txn, "committed": True})["error_code"] == (
+            "none"
+        )
+        assert peer.call(ApiKey.END_TXN, 3, {**end_txn, "committed": True})["error_code"] == (
+            "concurrent_transactions"
+        )
+        wait_until(lambda: broker.call(status.probe), "the log directory back online")
+        wait_until(
+            lambda: (
+                peer.call(ApiKey.END_TXN, 3, {**end_txn, "committed": True})["error_code"] == "none"
+            ),
+            "the markers written by the housekeeping",
+        )
+        assert readable(settled(peer, topic))["last_stable_offset"] == 3
+    finally:
+        peer.close()
+
+
+def _fail_next_marker(broker: EmbeddedBroker, topic: str) -> None:
+    """Fault injection: the directory fails (as on a full disk) just as the next marker is
+    appended, after the coordinator stored its decision; the append itself is the real one."""
+    partition_log = broker.state.logs.get(topic, 0)
+    assert partition_log is not None
+    original = partition_log.append_marker
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        partition_log.append_marker = original  # type: ignore[method-assign]
+        broker.state.logs.status.failed("a simulated full disk", OSError(28, "No space left"))
+        return original(*args, **kwargs)
+
+    partition_log.append_marker = failing  # type: ignore[method-assign]
