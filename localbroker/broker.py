@@ -121,6 +121,14 @@ class LocalBroker:
                     state.transaction_housekeeping,
                 )
             ),
+            asyncio.create_task(
+                self._every(
+                    self.config.int_value(
+                        "transaction.remove.expired.transaction.cleanup.interval.ms"
+                    ),
+                    state.expire_transactional_ids,
+                )
+            ),
         ]
         self.startup_seconds = time.perf_counter() - started
         log.info(

@@ -355,6 +355,12 @@ class BrokerState:
     async def transaction_housekeeping(self) -> None:
         await self._transaction_ends.housekeeping(now_ms())
 
+    def expire_transactional_ids(self) -> list[str]:
+        """transaction.remove.expired.transaction.cleanup.interval.ms: forget ids idle for
+        transactional.id.expiration.ms."""
+        expiration_ms = self.config.int_value("transactional.id.expiration.ms")
+        return self.transactions.expire(now_ms(), expiration_ms)
+
     # -- consumer groups ----------------------------------------------------------------
 
     async def coordinate(self, operation: Callable[[GroupCoordinator], T]) -> T:

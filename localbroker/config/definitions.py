@@ -754,6 +754,14 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         read_only=True,
     ),
     ConfigDef(
+        "transaction.remove.expired.transaction.cleanup.interval.ms",
+        ConfigType.INT,
+        "3600000",
+        "The interval at which to remove transactions that have expired due to <code>transactional.id.expiration.ms</code> passing",
+        valid="[1,...]",
+        read_only=True,
+    ),
+    ConfigDef(
         "transaction.state.log.min.isr",
         ConfigType.INT,
         "2",

@@ -338,6 +338,21 @@ class TransactionCoordinator:
         ]
         return unknown, listed
 
+    def expire(self, now_ms: int, expiration_ms: int) -> list[str]:
+        """transactional.id.expiration.ms: forget ids with no transaction that saw no request
+        for that long (TransactionStateManager's removal of expired transactional ids); the
+        ids forgotten. A producer using one later starts afresh, with a new producer id."""
+        expired = [
+            m.transactional_id
+            for m in self.transactions.values()
+            if m.state in _COMPLETE and m.last_update_ms <= now_ms - expiration_ms
+        ]
+        if expired:
+            kept = {t: m for t, m in self.transactions.items() if t not in expired}
+            self._store([m.to_json() for m in kept.values()])
+            self.transactions = kept
+        return expired
+
     def timed_out(self, now_ms: int) -> list[Completion]:
         """Abort ongoing transactions older than their timeout, fencing their producer
         (TransactionCoordinator.abortTimedOutTransactions)."""

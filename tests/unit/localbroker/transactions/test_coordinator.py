@@ -208,3 +208,17 @@ def test_a_transaction_past_its_timeout_is_aborted_and_fenced(
     assert not abort.commit and abort.producer_epoch == epoch + 1
     coordinator.completed(abort, NOW)
     assert coordinator.end(TID, pid, epoch, True, NOW)[0] == ErrorCode.producer_fenced
+
+
+def test_idle_ids_without_a_transaction_expire(
+    coordinator: TransactionCoordinator, stored: Stored
+) -> None:
+    producer = init(coordinator)
+    busy = coordinator.init_producer_id("busy", TIMEOUT, None, NOW)
+    coordinator.add_partitions("busy", busy.producer_id, busy.producer_epoch, [TP], NOW)
+    assert coordinator.expire(NOW + 99, 100) == []
+    assert coordinator.expire(NOW + 100, 100) == [TID]  # an open transaction never expires
+    assert set(coordinator.transactions) == {"busy"}
+    assert [t["transactional_id"] for t in stored.versions[-1]] == ["busy"]
+    again = init(coordinator)
+    assert again.producer_id != producer.producer_id and again.producer_epoch == 0
