@@ -18,7 +18,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..records.batch import LOG_OVERHEAD, BatchHeader, peek_offsets
+from ..records.batch import LOG_OVERHEAD, BatchHeader, crc_matches, peek_offsets, read_header
 from ..records.control import ControlRecordType, marker_type
 
 
@@ -55,12 +55,15 @@ class PartitionTransactions:
         """Rebuild from stored batches in offset order; each comes with a function reading
         its bytes, called for control batches only (one small record each)."""
         for header, read in batches:
-            if not header.is_transactional:
+            if not header.is_transactional or not header.has_producer_id:
                 continue
             if not header.is_control:
                 self.appended(header, header.base_offset)
                 continue
-            kind = marker_type(read())
+            data = read()
+            if not crc_matches(data, read_header(data)):
+                continue  # damaged: reported when read, as every damaged batch is
+            kind = marker_type(data)
             if kind is not None:
                 self.ended(header.producer_id, header.base_offset, kind == ControlRecordType.COMMIT)
 

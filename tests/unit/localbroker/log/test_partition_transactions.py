@@ -152,3 +152,18 @@ def test_the_last_stable_offset_never_falls_below_the_log_start(make_log: MakeLo
     produce(log, TXN_A, 2)
     log.delete_records_before(3, NOW)
     assert log.last_stable_offset == 3
+
+
+def test_a_damaged_marker_is_not_trusted_when_the_log_is_opened(make_log: MakeLog) -> None:
+    """A marker whose bytes no longer match its CRC ends nothing (and stops nothing)."""
+    log = make_log()
+    first = produce(log, TXN_A, 0)
+    marker = log.append_marker(TXN_A, 0, False, NOW).base_offset
+    log.close()
+    segment_file = next(log.directory.glob("*.log"))
+    data = bytearray(segment_file.read_bytes())
+    data[-1] ^= 0x01  # the marker's last byte: its coordinator epoch
+    segment_file.write_bytes(bytes(data))
+    again = make_log()
+    assert again.aborted_transactions(0, marker + 1) == []
+    assert again.last_stable_offset == first
