@@ -91,7 +91,11 @@ RULES: dict[ApiKey, tuple[Rule, ...]] = {
         Rule(_Op.IDEMPOTENT_WRITE, _C, _R),  # without one: this, or WRITE on any topic
         Rule(_Op.WRITE, _T, _A),
     ),
-    ApiKey.ADD_PARTITIONS_TO_TXN: (Rule(_Op.WRITE, _X, _E), Rule(_Op.WRITE, _T, _E)),
+    ApiKey.ADD_PARTITIONS_TO_TXN: (
+        Rule(_Op.WRITE, _X, _E),  # v0-3, from clients
+        Rule(_Op.WRITE, _T, _E),
+        Rule(_Op.CLUSTER_ACTION, _C, _R),  # v4+, from brokers
+    ),
     ApiKey.ADD_OFFSETS_TO_TXN: (Rule(_Op.WRITE, _X, _R), Rule(_Op.READ, _G, _R)),
     ApiKey.END_TXN: (Rule(_Op.WRITE, _X, _R),),
     ApiKey.TXN_OFFSET_COMMIT: (

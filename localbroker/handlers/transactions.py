@@ -8,13 +8,14 @@ each API's v2 (InitProducerId's v4), is INVALID_PRODUCER_EPOCH before).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
 from ..groups.coordinator import GroupCoordinator
 from ..protocol.names import AclResourceType, ApiKey
-from ..transactions.metadata import PendingOffset
+from ..transactions.metadata import PendingOffset, TopicPartition
 from . import access
 from .registry import RequestContext, handles
 
@@ -34,53 +35,96 @@ def fenced_for(version: int, error: ErrorCode, since: int = PRODUCER_FENCED_SINC
     return error
 
 
-@handles(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 3)
-def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    """Any partition refused (not authorized, unknown) fails the whole request: the others
-    are answered OPERATION_NOT_ATTEMPTED, as Kafka does."""
-    transactional_id = request.v3_and_below_transactional_id
-    asked = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
-    if not access.permits(state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id):
-        errors = dict.fromkeys(asked, ErrorCode.transactional_id_authorization_failed)
-        return _partition_errors(ctx, errors)
-    unauthorized = {
+BATCHED_SINCE = 4
+"""AddPartitionsToTxn v4 on: several transactions per request, sent by brokers (which may
+also only ask whether partitions are in a transaction: KIP-890's verification)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Adding:
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    verify_only: bool
+    partitions: list[tuple[str, int]]
+
+
+def _added(state: BrokerState, ctx: RequestContext, adding: _Adding) -> dict[TopicPartition, Any]:
+    """Each partition's answer. Any partition refused (not authorized, unknown) fails the
+    whole transaction's request: the others are answered OPERATION_NOT_ATTEMPTED, as Kafka
+    does. Clients (v0-3) need WRITE on the id and the topics; brokers (v4+) are trusted."""
+    asked = adding.partitions
+    from_client = ctx.api_version < BATCHED_SINCE
+    tid = adding.transactional_id
+    if from_client and not access.permits(state, ctx, AclResourceType.TRANSACTIONAL_ID, tid):
+        return dict.fromkeys(asked, ErrorCode.transactional_id_authorization_failed)
+    refused = {
         tp: ErrorCode.topic_authorization_failed
         for tp in asked
-        if not access.permits(state, ctx, AclResourceType.TOPIC, tp[0])
+        if from_client and not access.permits(state, ctx, AclResourceType.TOPIC, tp[0])
     }
-    missing = {
-        tp: ErrorCode.unknown_topic_or_partition
+    refused.update(
+        (tp, ErrorCode.unknown_topic_or_partition)
         for tp in asked
-        if tp not in unauthorized and not state.partition_exists(*tp)
-    }
-    if unauthorized or missing:
-        refused = {**unauthorized, **missing}
-        return _partition_errors(
-            ctx, {tp: refused.get(tp, ErrorCode.operation_not_attempted) for tp in asked}
-        )
-    error = state.transactions.add_partitions(
-        transactional_id,
-        request.v3_and_below_producer_id,
-        request.v3_and_below_producer_epoch,
-        asked,
-        ctx.now_ms,
+        if tp not in refused and not state.partition_exists(*tp)
     )
-    return _partition_errors(ctx, dict.fromkeys(asked, fenced_for(ctx.api_version, error)))
+    if refused:
+        return {tp: refused.get(tp, ErrorCode.operation_not_attempted) for tp in asked}
+    transactions = state.transactions
+    if adding.verify_only:
+        return {
+            tp: transactions.verify(tid, adding.producer_id, adding.producer_epoch, tp)
+            for tp in asked
+        }
+    error = transactions.add_partitions(
+        tid, adding.producer_id, adding.producer_epoch, asked, ctx.now_ms
+    )
+    return dict.fromkeys(asked, fenced_for(ctx.api_version, error))
 
 
-def _partition_errors(ctx: RequestContext, errors: dict[tuple[str, int], ErrorCode]) -> Any:
+def _by_topic(errors: dict[TopicPartition, Any]) -> list[dict[str, Any]]:
     """One result per partition, grouped by topic in the order of `errors`."""
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for (topic, partition), error in errors.items():
         by_topic.setdefault(topic, []).append(
             {"partition_index": partition, "partition_error_code": error}
         )
+    return [{"name": t, "results_by_partition": results} for t, results in by_topic.items()]
+
+
+@handles(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 5)
+def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if ctx.api_version < BATCHED_SINCE:
+        adding = _Adding(
+            request.v3_and_below_transactional_id,
+            request.v3_and_below_producer_id,
+            request.v3_and_below_producer_epoch,
+            False,
+            [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions],
+        )
+        results = _by_topic(_added(state, ctx, adding))
+        return ctx.respond({"throttle_time": 0, "results_by_topic_v3_and_below": results})
+    access.require(state, ctx, AclResourceType.CLUSTER)
+    transactions = [
+        _Adding(
+            t.transactional_id,
+            t.producer_id,
+            t.producer_epoch,
+            t.verify_only,
+            [(topic.name, p) for topic in t.topics for p in topic.partitions],
+        )
+        for t in request.transactions
+    ]
     return ctx.respond(
         {
             "throttle_time": 0,
-            "results_by_topic_v3_and_below": [
-                {"name": topic, "results_by_partition": results}
-                for topic, results in by_topic.items()
+            "error_code": ErrorCode.none,
+            "results_by_transaction": [
+                {
+                    "transactional_id": adding.transactional_id,
+                    "topic_results": _by_topic(_added(state, ctx, adding)),
+                }
+                for adding in transactions
             ],
         }
     )

@@ -34,8 +34,7 @@ LIST_TRANSACTIONS_V2 = (
     "ListTransactions v2 filters by a transactional id pattern (KIP-1152), not implemented"
 )
 TRANSACTION_V1 = (
-    "localbroker serves the client forms of transaction version 1: AddPartitionsToTxn v4-5"
-    " (the brokers' batched, verify-only form), EndTxn v5 and TxnOffsetCommit v5 (KIP-890"
+    "localbroker serves transaction version 1: EndTxn v5 and TxnOffsetCommit v5 (KIP-890"
     " part 2, an epoch bump per transaction) are not served"
 )
 
@@ -50,7 +49,6 @@ INTENDED: dict[str, dict[str, str]] = {
     "api-versions-table": {
         ".api_keys.Produce[1]": NEWEST,
         ".api_keys.Fetch[1]": NEWEST,
-        ".api_keys.AddPartitionsToTxn[1]": TRANSACTION_V1,
         ".api_keys.EndTxn[1]": TRANSACTION_V1,
         ".api_keys.TxnOffsetCommit[1]": TRANSACTION_V1,
         ".api_keys.ListTransactions[1]": LIST_TRANSACTIONS_V2,

@@ -474,3 +474,43 @@ def describe_producers(peer: Peer, version: int) -> Any:
         partition["active_producers"].sort(key=lambda p: p["producer_id"] != pid)
     end(peer, 3, tid, pid, epoch, False)
     return with_pids(without_clock(answer), {pid: "<pid>", idempotent: "<idempotent pid>"})
+
+
+@scenario(ApiKey.ADD_PARTITIONS_TO_TXN, since=4)
+def add_partitions_to_txn_batched(peer: Peer, version: int) -> Any:
+    """The brokers' form: one transaction's partitions added, another's verified (one of its
+    partitions in the transaction, one not), a third naming a partition that does not exist."""
+    topic, tid, pid, epoch = started(peer)
+    other = peer.name("other")
+    second = init(peer, other)
+    add_partitions(peer, 3, other, second["producer_id"], second["producer_epoch"], {topic: [0]})
+    peer.create_topic(peer.name("wide"), partitions=2)
+
+    def transaction(
+        transactional_id: str, producer: Any, verify_only: bool, topics: dict[str, list[int]]
+    ) -> Any:
+        return {
+            "transactional_id": transactional_id,
+            "producer_id": producer[0],
+            "producer_epoch": producer[1],
+            "verify_only": verify_only,
+            "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()],
+        }
+
+    request = {
+        "transactions": [
+            transaction(tid, (pid, epoch), False, {topic: [0]}),
+            transaction(
+                other,
+                (second["producer_id"], second["producer_epoch"]),
+                True,
+                {topic: [0], peer.name("wide"): [1]},
+            ),
+            transaction(peer.name("third"), (pid, epoch), False, {topic: [7]}),
+        ]
+    }
+    answer = peer.call(ApiKey.ADD_PARTITIONS_TO_TXN, version, request)
+    for result in answer["results_by_transaction"]:
+        result["topic_results"].sort(key=lambda t: t["name"])
+    answer["results_by_transaction"].sort(key=lambda r: r["transactional_id"])
+    return answer

@@ -66,7 +66,7 @@ EXPECTED_APIS = {
     **{17: (0, 1), 36: (0, 2)},  # SaslHandshake SaslAuthenticate
     **{50: (0, 0), 51: (0, 0)},  # Describe/AlterUserScramCredentials
     **{29: (1, 3), 30: (1, 3), 31: (1, 3)},  # DescribeAcls CreateAcls DeleteAcls
-    **{24: (0, 3), 25: (0, 4)},  # AddPartitionsToTxn AddOffsetsToTxn
+    **{24: (0, 5), 25: (0, 4)},  # AddPartitionsToTxn AddOffsetsToTxn
     **{26: (0, 4), 28: (0, 4)},  # EndTxn TxnOffsetCommit
     **{61: (0, 0), 65: (0, 0), 66: (0, 1)},  # DescribeProducers Describe/ListTransactions
 }
