@@ -5,7 +5,16 @@ compared field by field; what differs must be listed, with its reason, in intend
 from __future__ import annotations
 
 import pytest
-from differential import admin, configs, groups, produce, reads, security, transactions
+from differential import (
+    admin,
+    configs,
+    groups,
+    produce,
+    reads,
+    security,
+    transaction_admin,
+    transactions,
+)
 from differential.intended import INTENDED
 from differential.scenario import SCENARIOS, Case, cases, check
 from reference_kafka import ReferenceKafka
@@ -14,7 +23,7 @@ from localbroker.handlers import supported_versions
 from localbroker.protocol.names import api_name
 from tui.embedded import EmbeddedBroker
 
-FAMILIES = [produce, reads, admin, configs, groups, security, transactions]
+FAMILIES = [produce, reads, admin, configs, groups, security, transactions, transaction_admin]
 
 
 @pytest.mark.parametrize("case", [c for f in FAMILIES for c in cases(f.__name__)], ids=str)
