@@ -1,7 +1,9 @@
-"""ListOffsets: earliest, latest, by timestamp, max timestamp, and the tiered-storage sentinels."""
+"""ListOffsets: earliest, latest, by timestamp, max timestamp, and the tiered-storage sentinels;
+v0's list of segment offsets for the clients that still send it (Kafka 4.0 removed v0)."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
@@ -39,7 +41,34 @@ def _lookup(partition_log: PartitionLog, timestamp: int) -> tuple[int, int]:
     return found.timestamp, found.offset
 
 
-@handles(ApiKey.LIST_OFFSETS, 1, 10)
+def _legacy_offsets(
+    partition_log: PartitionLog, timestamp: int, max_num_offsets: int, now_ms: int
+) -> list[int]:
+    """ListOffsets v0's answer, as Kafka 3.9's UnifiedLog.legacyFetchOffsetsBefore gives it: the
+    base offsets of the segments last modified at or before `timestamp` (and the log end offset
+    as of now, after a non-empty last segment), newest first, at most `max_num_offsets`."""
+    points = [
+        (
+            max(segment.base_offset, partition_log.log_start_offset),
+            int(os.fstat(segment.fd).st_mtime * 1000),
+        )
+        for segment in partition_log.segments
+    ]
+    if partition_log.active.size > 0:
+        points.append((partition_log.high_watermark, now_ms))
+    if timestamp == ListOffsetsTimestamp.LATEST:
+        eligible = points
+    elif timestamp == ListOffsetsTimestamp.EARLIEST:
+        eligible = points[:1]
+    else:
+        last = max(
+            (i for i, (_, modified) in enumerate(points) if modified <= timestamp), default=-1
+        )
+        eligible = points[: last + 1]
+    return sorted((offset for offset, _ in eligible[::-1][: max(max_num_offsets, 0)]), reverse=True)
+
+
+@handles(ApiKey.LIST_OFFSETS, 0, 10)
 def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     topics = []
     for topic in request.topics:
@@ -55,7 +84,9 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 partitions.append(entry)
                 continue
             error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
-            if error is None and partition.timestamp < min(ListOffsetsTimestamp):
+            if ctx.api_version == 0 and partition.timestamp < ListOffsetsTimestamp.EARLIEST:
+                error = ErrorCode.unsupported_version  # v0 knows only latest and earliest
+            elif error is None and partition.timestamp < min(ListOffsetsTimestamp):
                 error = ErrorCode.invalid_request
             if error is not None:
                 entry["error_code"] = error
@@ -65,6 +96,12 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 partition_log = state.partition_log(topic.name, partition.partition_index)
             except KafkaError as exc:
                 entry["error_code"] = exc.code
+                partitions.append(entry)
+                continue
+            if ctx.api_version == 0:
+                entry["old_style_offsets"] = _legacy_offsets(
+                    partition_log, partition.timestamp, partition.max_num_offsets, ctx.now_ms
+                )
                 partitions.append(entry)
                 continue
             timestamp, offset = _lookup(partition_log, partition.timestamp)

@@ -94,10 +94,9 @@ def _refuse_all(request: Any, error: ErrorCode, message: str | None) -> list[dic
     ]
 
 
-# Produce v0-2 (the pre-2017 message formats) are refused as in Kafka 4: kio has no schema for
-# them, so such a request closes the connection. v0 is still advertised because librdkafka
-# before 2.10 turns off compression without it (KAFKA-18659).
-@handles(ApiKey.PRODUCE, 0, 12)
+# Produce v0-2 (the pre-2017 message formats) are refused as in Kafka 4, by closing the
+# connection; v0 is still advertised (handlers/versions.py, KAFKA-18659).
+@handles(ApiKey.PRODUCE, 3, 12)
 async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks
     flushes: list[_Flush] = []

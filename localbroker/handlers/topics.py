@@ -81,7 +81,7 @@ def _created(state: BrokerState, record: TopicRecord, describable: bool) -> dict
     }
 
 
-@handles(ApiKey.CREATE_TOPICS, 2, 7)
+@handles(ApiKey.CREATE_TOPICS, 0, 7)
 def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     counts = Counter(topic.name for topic in request.topics)
     results = []
@@ -98,7 +98,7 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 _partition_count(state, topic),
                 1 if topic.assignments else topic.replication_factor,
                 {c.name: c.value for c in topic.configs},
-                validate_only=request.validate_only,
+                validate_only=getattr(request, "validate_only", False),  # v1+
             )
             describable = access.permits(
                 state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS, quiet=True
@@ -117,7 +117,7 @@ def _may_describe(state: BrokerState, ctx: RequestContext, name: str) -> bool:
     return access.permits(state, ctx, _TOPIC, name, AclOperation.DESCRIBE)
 
 
-@handles(ApiKey.DELETE_TOPICS, 1, 6)
+@handles(ApiKey.DELETE_TOPICS, 0, 6)
 def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if ctx.api_version >= 6:
         wanted = [(t.name, t.topic_id) for t in request.topics]
