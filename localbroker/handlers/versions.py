@@ -84,7 +84,8 @@ def refusal_advice(
         instead = f", or start localbroker without {API_VERSIONS_OF} to accept it"
     else:
         why = (
-            "localbroker does not implement it (it would convert message formats v0 and v1);"
+            "localbroker does not implement it (it would down-convert records to message"
+            " formats v0 and v1);"
             f" Kafka {FIRST_WITHOUT_OLD_VERSIONS} removed it (KIP-896)"
         )
         instead = ""

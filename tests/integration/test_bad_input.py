@@ -249,9 +249,7 @@ def test_unknown_api_key_closes_the_connection(broker: Any) -> None:
     assert_serves(broker.bootstrap)
 
 
-@pytest.mark.parametrize(
-    ("api_key", "version"), [(FETCH, 1), (PRODUCE, 2), (PRODUCE, 13), (INIT_PRODUCER_ID, 6)]
-)
+@pytest.mark.parametrize(("api_key", "version"), [(FETCH, 1), (PRODUCE, 13), (INIT_PRODUCER_ID, 6)])
 def test_unserved_version_without_error_field_closes(
     broker: Any, api_key: int, version: int
 ) -> None:

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KpPartition
 from kio.schema.errors import ErrorCode
 from reference_kafka import CACHE
 from wire import RawClient, request_body
@@ -40,6 +42,8 @@ BUILD_TIMEOUT = 600.0
 RUN_TIMEOUT = 120.0
 TIMEOUT = 30.0
 RECORDS = 20
+FETCH_PATIENCE = 10.0
+"""Seconds a consumer refused at every fetch is given before the xfail test gives up."""
 
 
 def sarama_group_program() -> Path:
@@ -104,6 +108,56 @@ def test_sarama_122_consumer_group_commits_its_offsets(broker: EmbeddedBroker) -
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["consumed"] == RECORDS
     assert committed(broker.bootstrap, "sarama-group", "old-sarama") == (ErrorCode.none, RECORDS)
+
+
+OLD_PRODUCERS = [((0, 8, 2), None), ((0, 9), "gzip"), ((0, 10, 1), "snappy"), ((0, 10, 1), "lz4")]
+"""kafka-python pinned to old brokers: Produce v0 and v1 with magic 0 messages, v2 with magic 1,
+compressed in wrapper messages."""
+
+
+@pytest.mark.parametrize(("api_version", "codec"), OLD_PRODUCERS, ids=str)
+def test_produce_v0_to_v2_message_sets_are_stored_as_record_batches(
+    broker: EmbeddedBroker, api_version: tuple[int, ...], codec: str | None
+) -> None:
+    """As Kafka 3.9 converted them; a consumer of today reads them back (magic 0 has no
+    timestamps: -1, as Kafka stores them)."""
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("old-produce", 1, 1)])["old-produce"].result(TIMEOUT)
+    magic_1 = api_version >= (0, 10)
+    producer = KafkaProducer(
+        bootstrap_servers=broker.bootstrap,
+        api_version=api_version,
+        compression_type=codec,
+        linger_ms=50,
+    )
+    try:
+        sent = [
+            producer.send(
+                "old-produce",
+                key=f"k{i}".encode(),
+                value=f"v{i}".encode(),
+                timestamp_ms=1_700_000_000_000 + i if magic_1 else None,
+            )
+            for i in range(3)
+        ]
+        assert [future.get(TIMEOUT).offset for future in sent] == [0, 1, 2]
+    finally:
+        producer.close(TIMEOUT)
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "old-produce"})
+    try:
+        consumer.assign([TopicPartition("old-produce", 0, 0)])
+        read = []
+        deadline = time.monotonic() + TIMEOUT
+        while len(read) < 3 and time.monotonic() < deadline:
+            record = consumer.poll(1.0)
+            if record is not None and record.error() is None:
+                read.append((record.key(), record.value(), record.timestamp()[1]))
+    finally:
+        consumer.close()
+    assert read == [
+        (f"k{i}".encode(), f"v{i}".encode(), 1_700_000_000_000 + i if magic_1 else -1)
+        for i in range(3)
+    ]
 
 
 def commit_request(offset: int) -> dict[str, Any]:
@@ -257,11 +311,16 @@ def test_kafka_4_rules_refuse_removed_versions_and_name_the_client(
         assert advertised[ApiKey.PRODUCE][0] == 0  # advertised, refused: KAFKA-18659
         client.send(request_body(ApiKey.OFFSET_COMMIT, 1, commit_request(1)))
         client.expect_closed()
+    produce = {"acks": 1, "timeout": 5000, "topic_data": []}
+    with RawClient(broker.bootstrap) as client:
+        client.send(request_body(ApiKey.PRODUCE, 2, produce))
+        client.expect_closed()
     lines = [r.getMessage() for r in caplog.records if "refused OffsetCommit v1" in r.getMessage()]
     assert len(lines) == 1, caplog.text
     assert "client.id 'billing-consumer', sarama 1.22.1" in lines[0]
     assert "localbroker.api.versions.of=4.0 serves OffsetCommit v2-v9" in lines[0]
     assert "Upgrade it to a release that speaks Kafka 2.1's protocol or later" in lines[0]
+    assert "refused Produce v2" in caplog.text
 
 
 def test_acls_at_v0_mean_literal_patterns(start_broker: Callable[..., EmbeddedBroker]) -> None:
@@ -288,3 +347,26 @@ def test_acls_at_v0_mean_literal_patterns(start_broker: Callable[..., EmbeddedBr
         ]
         deleted = client.call(ApiKey.DELETE_ACLS, 0, {"filters": [literal]})
         assert len(deleted.filter_results[0].matching_acls) == 1
+
+
+@pytest.mark.xfail(
+    strict=True, reason="Fetch v0-3 need down-conversion to message formats v0 and v1 (README)"
+)
+def test_a_consumer_pinned_to_kafka_010_reads_with_fetch_v3(broker: EmbeddedBroker) -> None:
+    create_topic_with_records(broker.bootstrap, "old-fetch", 3)
+    consumer = KafkaConsumer(
+        bootstrap_servers=broker.bootstrap,
+        api_version=(0, 10, 1),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    try:
+        consumer.assign([KpPartition("old-fetch", 0)])
+        read: list[bytes] = []
+        deadline = time.monotonic() + FETCH_PATIENCE
+        while len(read) < 3 and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                read += [record.value for record in records]
+    finally:
+        consumer.close()
+    assert read == [f"record {i}".encode() for i in range(3)]
