@@ -345,7 +345,7 @@ class KafkaServer:
     def _refuse(self, exc: RequestError, connection: Connection, frame: bytes | bytearray) -> Any:
         if exc.api_key == ApiKey.API_VERSIONS:
             return _api_versions_fallback(exc.correlation_id, self._advertised)
-        if removed_by_kip_896(exc.api_key, exc.api_version):
+        if self._release is not None and removed_by_kip_896(exc.api_key, exc.api_version):
             advice = refusal_advice(
                 exc.api_key,
                 exc.api_version,

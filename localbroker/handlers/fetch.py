@@ -3,7 +3,8 @@
 Fetch sessions (KIP-227) are answered sessionlessly, as a Kafka broker with no free session
 slots does: a request to open a session (id 0, epoch 0) gets session id 0 back, so the client
 keeps sending full requests; a request naming a session we never created gets
-FETCH_SESSION_ID_NOT_FOUND and the client starts over.
+FETCH_SESSION_ID_NOT_FOUND and the client starts over. v0-3 (Kafka 4.0 removed them) answer in
+message formats 0 and 1, down-converted from the stored batches as Kafka 3.9 did.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey, IsolationLevel
+from ..records.legacy import to_message_set
 from . import access
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
@@ -25,6 +27,11 @@ if TYPE_CHECKING:
 
 _INITIAL_EPOCH = 0
 _FINAL_EPOCH = -1
+FIRST_V2_FORMAT_VERSION = 4
+"""Fetch v4 answers with record batches (magic 2); v2-3 with magic 1 messages, v0-1 magic 0."""
+FIRST_MAGIC_1_VERSION = 2
+NO_RESPONSE_LIMIT = 2**31 - 1
+"""max_bytes before v3, which has none: Kafka reads it as Int.MaxValue."""
 
 
 class _Read:
@@ -34,14 +41,15 @@ class _Read:
         self.state = state
         self.ctx = ctx
         self.by_id = ctx.api_version >= 13
-        self.read_committed = request.isolation_level == IsolationLevel.READ_COMMITTED
+        isolation = getattr(request, "isolation_level", IsolationLevel.READ_UNCOMMITTED)  # v4+
+        self.read_committed = isolation == IsolationLevel.READ_COMMITTED
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0
         self.responses = self._run(request)
 
     def _run(self, request: Any) -> list[dict[str, Any]]:
-        remaining = request.max_bytes
+        remaining = getattr(request, "max_bytes", NO_RESPONSE_LIMIT)  # v3+
         min_one = True
         responses = []
         for topic in request.topics:
@@ -103,7 +111,11 @@ class _Read:
         self.logs.append(partition_log)
         max_bytes = min(partition.partition_max_bytes, remaining)
         try:
-            entry["records"] = partition_log.read(partition.fetch_offset, max_bytes, min_one)
+            records = partition_log.read(partition.fetch_offset, max_bytes, min_one)
+            if self.ctx.api_version < FIRST_V2_FORMAT_VERSION:
+                magic = 1 if self.ctx.api_version >= FIRST_MAGIC_1_VERSION else 0
+                records = to_message_set(records, magic, partition.fetch_offset)
+            entry["records"] = records
         except KafkaError as exc:
             return self._failed(entry, exc.code)
         return entry
@@ -143,7 +155,7 @@ async def _wait_for_data(logs: list[PartitionLog], timeout: float) -> None:
             partition_log.remove_listener(wake)
 
 
-@handles(ApiKey.FETCH, 4, 17)
+@handles(ApiKey.FETCH, 0, 17)
 async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     session_error = _session_error(ctx, request)
     if session_error is not None:

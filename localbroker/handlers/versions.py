@@ -68,34 +68,23 @@ def removed_by_kip_896(api_key: int, api_version: int) -> bool:
 def refusal_advice(
     api_key: int,
     api_version: int,
-    release: str | None,
+    release: str,
     client_id: str | None,
     software: ClientSoftware | None,
 ) -> str:
-    """Why a version Kafka 4 removed is refused, who sent it, and what the client needs."""
+    """Why a version Kafka 4 removed is refused under `release`'s rules, who sent it, and what
+    the client needs."""
     name = api_name(api_key)
-    window = release_window(release, api_key) if release is not None else None
-    if window is not None and api_version < window[0]:
-        low, high = accepted_versions(release)[api_key]
-        why = (
-            f"Kafka {FIRST_WITHOUT_OLD_VERSIONS} removed it (KIP-896) and"
-            f" {API_VERSIONS_OF}={release} serves {name} v{low}-v{high}"
-        )
-        instead = f", or start localbroker without {API_VERSIONS_OF} to accept it"
-    else:
-        why = (
-            "localbroker does not implement it (it would down-convert records to message"
-            " formats v0 and v1);"
-            f" Kafka {FIRST_WITHOUT_OLD_VERSIONS} removed it (KIP-896)"
-        )
-        instead = ""
+    low, high = accepted_versions(release)[api_key]
     sender = (
         f"{software.name} {software.version}"
         if software is not None
         else "client software unknown (it sent no ApiVersions v3+)"
     )
     return (
-        f"refused {name} v{api_version}: {why}. The client: client.id {client_id!r}, {sender}."
-        f" Upgrade it to a release that speaks Kafka {KIP_896_BASELINE}'s protocol or later"
-        f" (and configure it for at least that version){instead}"
+        f"refused {name} v{api_version}: Kafka {FIRST_WITHOUT_OLD_VERSIONS} removed it (KIP-896)"
+        f" and {API_VERSIONS_OF}={release} serves {name} v{low}-v{high}. The client: client.id"
+        f" {client_id!r}, {sender}. Upgrade it to a release that speaks Kafka"
+        f" {KIP_896_BASELINE}'s protocol or later (and configure it for at least that version),"
+        f" or start localbroker without {API_VERSIONS_OF} to accept it"
     )

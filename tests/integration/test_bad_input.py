@@ -49,7 +49,7 @@ DEFAULT_MAX_REQUEST_BYTES = 104857600  # socket.request.max.bytes
 
 # What ApiVersions must advertise: exactly the implemented APIs, as {api key: (min, max)}.
 EXPECTED_APIS = {
-    **{0: (0, 12), 1: (4, 17), 2: (0, 10), 3: (0, 13)},  # Produce Fetch ListOffsets Metadata
+    **{0: (0, 12), 1: (0, 17), 2: (0, 10), 3: (0, 13)},  # Produce Fetch ListOffsets Metadata
     **{18: (0, 4), 19: (0, 7), 20: (0, 6)},  # ApiVersions CreateTopics DeleteTopics
     **{21: (0, 2), 22: (0, 5), 23: (0, 4)},  # DeleteRecords InitProducerId OffsetForLeaderEpoch
     **{32: (0, 4), 33: (0, 2), 35: (0, 4)},  # DescribeConfigs AlterConfigs DescribeLogDirs
@@ -249,7 +249,7 @@ def test_unknown_api_key_closes_the_connection(broker: Any) -> None:
     assert_serves(broker.bootstrap)
 
 
-@pytest.mark.parametrize(("api_key", "version"), [(FETCH, 1), (PRODUCE, 13), (INIT_PRODUCER_ID, 6)])
+@pytest.mark.parametrize(("api_key", "version"), [(PRODUCE, 13), (INIT_PRODUCER_ID, 6)])
 def test_unserved_version_without_error_field_closes(
     broker: Any, api_key: int, version: int
 ) -> None:

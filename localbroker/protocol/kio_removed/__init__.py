@@ -5,8 +5,6 @@ ListOffsets v0 and the like; Debian's Sarama 1.22 and other clients still in use
 The modules below are kio 0.5.0's own generated code (from Kafka 3.x's specs, whose old
 versions never change), copied unchanged, one package per API and version as kio lays them
 out, so the codec reads and writes them with kio's serializers like any other version.
-Fetch v0-3 is not here: it answers in message formats v0 and v1, which localbroker does
-not down-convert (README, "Differences from Apache Kafka").
 """
 
 from __future__ import annotations

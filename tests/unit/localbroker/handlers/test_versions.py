@@ -17,15 +17,12 @@ from localbroker.protocol.codec import request_schema, response_schema
 from localbroker.protocol.kafka_releases import KAFKA_RELEASES, release_window
 from localbroker.protocol.names import ApiKey
 
-MESSAGE_FORMAT_APIS = {ApiKey.FETCH}
-"""Fetch v0-3 answer in message formats v0 and v1, which localbroker does not down-convert."""
-
 
 def test_by_default_every_version_kafka_39_served_is_accepted() -> None:
     accepted = accepted_versions(None)
     for api_key in HANDLERS:
         oldest = release_window("3.9", api_key)
-        if oldest is None or api_key in MESSAGE_FORMAT_APIS:
+        if oldest is None:
             continue
         assert accepted[api_key][0] == oldest[0], ApiKey(api_key).name
 
@@ -45,9 +42,7 @@ def test_a_release_narrows_every_window_to_its_own(release: str) -> None:
     for api_key, (low, high) in accepted.items():
         window = release_window(release, api_key)
         assert window is not None
-        assert window[0] <= low <= high <= window[1]
-        if api_key not in MESSAGE_FORMAT_APIS:
-            assert low == window[0], ApiKey(api_key).name
+        assert window[0] == low <= high <= window[1], ApiKey(api_key).name
 
 
 def test_kafka_4_rules_refuse_what_kip_896_removed() -> None:
@@ -78,6 +73,6 @@ def test_refusal_names_the_client_and_the_upgrade() -> None:
     assert "localbroker.api.versions.of=4.0 serves OffsetCommit v2-v9" in advice
     assert "client.id 'billing', sarama 1.22.1" in advice
     assert "Kafka 2.1's protocol" in advice
-    unnamed = refusal_advice(ApiKey.FETCH, 3, None, None, None)
-    assert "localbroker does not implement it" in unnamed
+    unnamed = refusal_advice(ApiKey.FETCH, 3, "4.1", None, None)
+    assert "localbroker.api.versions.of=4.1 serves Fetch v4-v17" in unnamed
     assert "client.id None, client software unknown" in unnamed

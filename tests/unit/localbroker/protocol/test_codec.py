@@ -145,9 +145,6 @@ def test_decoding_with_the_broker_table() -> None:
     table = supported_versions()
     assert table[18] == (0, 4)
     assert decode_request(request_frame(metadata_v12()), table).body == metadata_v12()
-    # Fetch v0-3 answer in message formats v0 and v1, which the broker does not down-convert.
-    with pytest.raises(UnsupportedApiVersion):
-        decode_request(struct.pack(">hhi", 1, 3, 1) + b"\x00" * 16, table)
     # Produce v2 (magic 1 message sets) is served, converted as Kafka 3.9 converted it.
     assert decode_request(struct.pack(">hhih", 0, 2, 1, -1) + b"\x00" * 10, table).body.acks == 0
 
