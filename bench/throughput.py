@@ -1,28 +1,32 @@
-"""Produce and consume throughput with librdkafka, localbroker against a peer in the same run.
+"""Produce and consume throughput with librdkafka: localbroker, Apache Kafka and Tansu in one run.
 
     python bench/throughput.py [--repeat 3] [--sizes 100,1000,10000] [--partitions 1,8]
+                               [--scale 1.0] [--brokers localbroker,kafka,tansu]
 
 For each record size and partition count, a confluent-kafka producer (acks=all) writes N
 records to a new topic, then a consumer reads them back with manual assignment. Runs
-alternate between the brokers and the median of `--repeat` runs is reported, with
-localbroker's ratio to the peer (ratios, because these machines are noisy).
+alternate between the brokers and the median of `--repeat` runs is reported, with each
+broker's ratio to Apache Kafka (ratios, because these machines are noisy). `--scale` shrinks
+or grows the bytes written per run (TARGET_BYTES). Each broker first serves one discarded run
+a tenth that size, so the JVM's JIT compiler (and localbroker's caches) are warm when measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
-from peers import localbroker, tansu
+from peers import chosen, localbroker, machine_load, ratio
 from rich.console import Console
 from rich.table import Table
 
@@ -38,8 +42,8 @@ class Result:
     consume_mb_s: float
 
 
-def records_for(size: int) -> int:
-    return max(TARGET_BYTES.get(size, 100_000_000) // size, 1000)
+def records_for(size: int, scale: float = 1.0) -> int:
+    return max(int(TARGET_BYTES.get(size, 100_000_000) * scale) // size, 1000)
 
 
 def create_topic(bootstrap: str, partitions: int) -> str:
@@ -124,8 +128,8 @@ def consume(bootstrap: str, topic: str, partitions: int, count: int) -> float:
         consumer.close()
 
 
-def run_once(bootstrap: str, size: int, partitions: int) -> Result:
-    count = records_for(size)
+def run_once(bootstrap: str, size: int, partitions: int, scale: float = 1.0) -> Result:
+    count = records_for(size, scale)
     topic = create_topic(bootstrap, partitions)
     produce_s = produce(bootstrap, topic, count, size)
     consume_s = consume(bootstrap, topic, partitions, count)
@@ -149,33 +153,46 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--partitions", default="1,8")
+    parser.add_argument("--scale", type=float, default=1.0, help="times TARGET_BYTES per run")
+    parser.add_argument("--brokers", default="localbroker,kafka,tansu")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="sample localbroker with py-spy: PREFIX-<size>B-<partitions>p.txt per configuration",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     partition_counts = [int(p) for p in args.partitions.split(",")]
-    brokers: dict[str, Callable[[], AbstractContextManager[str]]] = {
-        "localbroker": localbroker,
-        "tansu": tansu,
-    }
+    brokers = chosen(args.brokers)
     console = Console(width=140)
     runs: dict[tuple[str, int, int], list[Result]] = {}
+    loads = [machine_load()]
     for size in sizes:
         for partitions in partition_counts:
             # Fresh brokers for every configuration: data written by earlier configurations
             # would otherwise be flushed by the kernel in the middle of this one.
-            with localbroker() as local_bootstrap, tansu() as peer_bootstrap:
-                bootstrap = {"localbroker": local_bootstrap, "tansu": peer_bootstrap}
+            with ExitStack() as stack:
+                if args.profile and "localbroker" in brokers:
+                    brokers["localbroker"] = functools.partial(
+                        localbroker, profile=Path(f"{args.profile}-{size}B-{partitions}p.txt")
+                    )
+                bootstrap = {name: stack.enter_context(start()) for name, start in brokers.items()}
+                for name in brokers:
+                    run_once(bootstrap[name], size, partitions, args.scale / 10)
                 for _ in range(args.repeat):
                     for name in brokers:
-                        result = run_once(bootstrap[name], size, partitions)
+                        result = run_once(bootstrap[name], size, partitions, args.scale)
                         runs.setdefault((name, size, partitions), []).append(result)
                         console.log(
                             f"{name} {size} B x{partitions}: "
-                            f"produce {result.produce_mb_s:.0f} MB/s, "
-                            f"consume {result.consume_mb_s:.0f} MB/s"
+                            f"produce {result.produce_mb_s:.1f} MB/s, "
+                            f"consume {result.consume_mb_s:.1f} MB/s; {machine_load()}"
                         )
+            loads.append(machine_load())
     table = Table(
-        title="librdkafka, acks=all; median of runs; localbroker on disk, Tansu in memory"
+        title="librdkafka, acks=all; median of runs; localbroker and Kafka on disk, Tansu in"
+        f" memory; {loads[0]} at the start, {loads[-1]} at the end"
     )
     for column in (
         "size",
@@ -185,21 +202,21 @@ def main() -> None:
         "produce MB/s",
         "consume msg/s",
         "consume MB/s",
-        "produce ratio",
-        "consume ratio",
+        "produce / Kafka",
+        "consume / Kafka",
     ):
         table.add_column(column, justify="right")
     summary = []
     for size in sizes:
         for partitions in partition_counts:
-            local = median(runs[("localbroker", size, partitions)])
-            peer = median(runs[("tansu", size, partitions)])
-            for name, result in (("localbroker", local), ("tansu", peer)):
+            medians = {name: median(runs[(name, size, partitions)]) for name in brokers}
+            reference = medians.get("kafka")
+            for name, result in medians.items():
                 ratios = ("", "")
-                if name == "localbroker":
+                if reference is not None:
                     ratios = (
-                        f"{local.produce_msgs_s / peer.produce_msgs_s:.2f}x",
-                        f"{local.consume_msgs_s / peer.consume_msgs_s:.2f}x",
+                        ratio(result.produce_msgs_s, reference.produce_msgs_s),
+                        ratio(result.consume_msgs_s, reference.consume_msgs_s),
                     )
                 table.add_row(
                     str(size),
@@ -217,7 +234,7 @@ def main() -> None:
     console.print(table)
     if args.json:
         with open(args.json, "w") as file:
-            json.dump(summary, file, indent=1)
+            json.dump({"loads": loads, "runs": summary}, file, indent=1)
 
 
 if __name__ == "__main__":

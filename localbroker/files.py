@@ -10,9 +10,11 @@ a record unflushed, and `LOCALBROKER_FSYNC_JOURNAL` names a file that gets one l
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 FSYNC_JOURNAL_ENV = "LOCALBROKER_FSYNC_JOURNAL"
 
@@ -23,6 +25,19 @@ _observers: list[FsyncObserver] = []
 class DataDirError(Exception):
     """A data directory the broker cannot start from; the message names the file and says
     what to do, and is all the command line prints."""
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document `path` holds; ValueError saying why when it holds none (empty, not
+    UTF-8, not JSON), for the DataDirError that names the file."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError("the file is empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("it is not UTF-8 text") from None
+    return json.loads(text)
 
 
 def fsync(fd: int) -> None:

@@ -4,6 +4,18 @@ Each connection serves its requests one at a time, as Kafka's socket server does
 channel until the response is sent), so responses leave in request order and a long-polling
 fetch holds back only its own connection. Anything a peer sends that is not a valid request
 ends in an error response or a closed connection; it never reaches the rest of the broker.
+
+No connection can hold the others up. A connection yields to the event loop after every
+request while it has more waiting, since a handler that does not await (an acks=0 produce)
+would otherwise run a whole pipeline back to back: every other socket, the accept queue and
+the group coordinator's timer wait meanwhile. Reading stops while a connection has whole
+requests waiting (Kafka mutes a channel while its request is in flight), so read-ahead is one
+socket read, and a client that does not read its answers stops being read: its unsent answers
+stop at the transport's high-water mark and its requests stay in the kernel, where TCP pushes
+back on it.
+
+accepting.py takes connections off the listening sockets; `connection_quotas.py` holds the
+limits (max.connections, per IP, idle expiry) and this module applies them.
 """
 
 from __future__ import annotations
@@ -11,12 +23,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import socket
+import ssl
 import struct
 import time
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
+from .accepting import Acceptor
+from .connection_quotas import ConnectionQuotas, IdleExpiry
 from .errors import KafkaError
 from .handlers import HANDLERS, RequestContext
 from .handlers.versions import (
@@ -37,7 +53,7 @@ from .protocol.codec import (
     peek_client_id,
     response_schema,
 )
-from .protocol.framing import FrameDecoder, FrameError
+from .protocol.framing import FrameDecoder, FrameError, ReadBuffer
 from .protocol.names import ApiKey, api_name
 from .security.listeners import Endpoint
 from .security.mechanism import SaslFailure
@@ -50,7 +66,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PAUSE_READING_BYTES = 64 * 1024 * 1024
 _CLOSE = object()
 _TOKEN_SIZE = struct.Struct(">i")
 
@@ -80,17 +95,17 @@ def _error_response(
 def _api_versions_fallback(
     correlation_id: int, advertised: dict[int, tuple[int, int]]
 ) -> list[Any]:
-    """ApiVersions v0 with UNSUPPORTED_VERSION and our full table, so the client can downgrade."""
+    """ApiVersions v0 with UNSUPPORTED_VERSION and ApiVersions' own window only, as Kafka
+    answers (ApiVersionsRequest.getErrorResponse): the client retries at a version it finds
+    there and learns the rest from that answer."""
     schema = response_schema(ApiKey.API_VERSIONS, 0)
     assert schema is not None
+    low, high = advertised[ApiKey.API_VERSIONS]
     body: Any = build(
         schema,
         {
             "error_code": ErrorCode.unsupported_version,
-            "api_keys": [
-                {"api_key": key, "min_version": low, "max_version": high}
-                for key, (low, high) in advertised.items()
-            ],
+            "api_keys": [{"api_key": ApiKey.API_VERSIONS, "min_version": low, "max_version": high}],
         },
     )
     return encode_response(correlation_id, body)
@@ -99,27 +114,37 @@ def _api_versions_fallback(
 class Connection(asyncio.BufferedProtocol):
     """One client connection: frames in, responses out, strictly in order."""
 
-    def __init__(self, server: KafkaServer, listener: ResolvedListener) -> None:
+    def __init__(
+        self, server: KafkaServer, listener: ResolvedListener, peer: tuple[str, int]
+    ) -> None:
         self._server = server
         self._listener = listener
         self.session: Session | None = None
-        self._decoder = FrameDecoder(server.state.config.socket_request_max_bytes)
+        self.peer = peer
+        """The client's address and port, as accepted (and as connection quotas count it)."""
+        self._decoder = FrameDecoder(
+            server.state.config.socket_request_max_bytes, server.read_buffer
+        )
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._writable = asyncio.Event()
         self._writable.set()
         self._reading_paused = False
         self._task: asyncio.Task[None] | None = None
-        self.peer: tuple[str, int] = ("", 0)
         self.client_software: ClientSoftware | None = None
         """What the client's ApiVersions v3+ said it is, for the log line of a refusal."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def made(self) -> bool:
+        return self._transport is not None
 
     # -- asyncio protocol callbacks -----------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername") or ("", 0)
-        self.peer = (str(peer[0]), int(peer[1]))
+        self._loop = asyncio.get_running_loop()
+        self._server.connection_made(self)
         principal = self._tls_principal(transport)
         if principal is None:
             self.close()
@@ -127,13 +152,13 @@ class Connection(asyncio.BufferedProtocol):
         self.session = Session(
             self._listener.security, self._server.state.security.credential, principal
         )
-        self._server.connections.add(self)
-        self._task = asyncio.get_running_loop().create_task(self._serve())
+        self._task = self._loop.create_task(self._serve())
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._decoder.get_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
+        self._active()
         try:
             self._decoder.buffer_updated(nbytes)
         except FrameError as exc:
@@ -142,7 +167,7 @@ class Connection(asyncio.BufferedProtocol):
             return
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
-        if self._decoder.buffered_bytes > _PAUSE_READING_BYTES and self._transport:
+        if self._decoder.pending_frames and not self._reading_paused and self._transport:
             self._transport.pause_reading()
             self._reading_paused = True
 
@@ -150,7 +175,7 @@ class Connection(asyncio.BufferedProtocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._server.connections.discard(self)
+        self._server.connection_lost(self)
         if self._task is not None:
             self._task.cancel()
         if self._waiter is not None and not self._waiter.done():
@@ -186,6 +211,11 @@ class Connection(asyncio.BufferedProtocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.close()
 
+    def _active(self) -> None:
+        """Bytes moved: the connection is not idle (connections.max.idle.ms)."""
+        assert self._loop is not None
+        self._server.idle.touch(self, self._loop.time())
+
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -211,8 +241,11 @@ class Connection(asyncio.BufferedProtocol):
                     return
                 if response is not None:
                     self._transport.writelines(response)
+                    self._active()
                     if not self._writable.is_set():
                         await self._writable.wait()
+                if self._decoder.pending_frames:
+                    await asyncio.sleep(0)  # the other connections' turn
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -226,37 +259,99 @@ class KafkaServer:
     def __init__(self, state: BrokerState) -> None:
         self.state = state
         self.connections: set[Connection] = set()
-        self._servers: list[asyncio.Server] = []
+        self.read_buffer = ReadBuffer()
+        self.quotas = ConnectionQuotas(state.config)
+        self.idle: IdleExpiry[Connection] = IdleExpiry(self.quotas.limits.max_idle_ms)
+        self.acceptor = Acceptor(self.quotas.slot_available, self._admit)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._opening: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
         self._release = state.config.api_versions_of
         self._accepted = accepted_versions(self._release)
         self._advertised = advertised_versions(self._release)
 
     async def start(self, listeners: list[ResolvedListener]) -> list[Endpoint]:
-        """Bind every listener; returns each one's endpoint with the port it got."""
-        loop = asyncio.get_running_loop()
-        bound = []
-        for listener in listeners:
-            endpoint = listener.security.endpoint
-            server = await loop.create_server(
-                lambda listener=listener: Connection(self, listener),
-                endpoint.host,
-                endpoint.port,
-                reuse_address=True,
-                backlog=1024,
-                ssl=listener.ssl_context,
-            )
-            self._servers.append(server)
-            sockname = server.sockets[0].getsockname()
-            bound.append(endpoint.at(str(sockname[0]), int(sockname[1])))
+        """Listen on every listener's address and start accepting; returns each listener's
+        endpoint with the port it got."""
+        self._loop = asyncio.get_running_loop()
+        bound = await self.acceptor.listen(listeners)
+        if self.idle.enabled:
+            self._tasks.append(self._loop.create_task(self._close_idle()))
         return bound
 
     async def stop(self) -> None:
-        for server in self._servers:
-            server.close()
+        self.acceptor.close()
+        tasks = [*self._tasks, *self._opening]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for connection in list(self.connections):
             connection.close()
-        for server in self._servers:
-            await server.wait_closed()
+
+    def _admit(
+        self, sock: socket.socket, peer: tuple[str, int], listener: ResolvedListener
+    ) -> None:
+        limit = self.quotas.admit(peer[0])
+        if limit is not None:
+            log.info(
+                "Rejected connection from %s, address already has the configured maximum"
+                " of %d connections.",
+                peer[0],
+                limit,
+            )
+            sock.close()
+            return
+        assert self._loop is not None
+        connection = Connection(self, listener, peer)
+        opening = self._loop.create_task(self._open(connection, sock, listener.ssl_context))
+        self._opening.add(opening)
+        opening.add_done_callback(self._opening.discard)
+
+    async def _open(
+        self, connection: Connection, sock: socket.socket, tls: ssl.SSLContext | None
+    ) -> None:
+        """Hand the socket to asyncio (after the TLS handshake on a TLS listener)."""
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(
+                lambda: connection, sock, ssl=tls
+            )
+        except OSError as exc:
+            log.info("connection from %s failed as it opened: %s", connection.peer[0], exc)
+            sock.close()
+            if not connection.made:
+                self.quotas.release(connection.peer[0])
+
+    async def _close_idle(self) -> None:
+        """Close connections that moved no bytes for connections.max.idle.ms, oldest first."""
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self.idle.next_deadline()
+            delay = self.idle.max_idle if deadline is None else deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            for connection in self.idle.expired(loop.time()):
+                log.debug(
+                    "closing connection from %s:%d: idle for more than %d ms"
+                    " (connections.max.idle.ms)",
+                    *connection.peer,
+                    self.idle.max_idle * 1000,
+                )
+                connection.close()
+
+    def connection_made(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        self.idle.touch(connection, asyncio.get_running_loop().time())
+
+    def connection_lost(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        self.idle.forget(connection)
+        self.quotas.release(connection.peer[0])
+        if self.acceptor.listening and self.quotas.slot_available():
+            self.acceptor.resume()
+
+    # -- serving ----------------------------------------------------------------------------
 
     async def dispatch(self, frame: bytes | bytearray, connection: Connection) -> Any:
         """The encoded response to `frame`, None when none is due, _CLOSE, or a _Last."""
@@ -289,29 +384,26 @@ class KafkaServer:
             result = handler.function(self.state, context, request.body)
             if asyncio.iscoroutine(result):
                 result = await result
+            if context.close_connection:
+                return _CLOSE
+            if result is None:
+                return None
+            response = encode_response(header.correlation_id, result)
+            return _Last(response) if context.close_after_response else response
         except KafkaError as exc:
             log.info("%s from %s:%d failed: %s", api_name(header.api_key), *connection.peer, exc)
-            result = _error_response(
-                header.api_key, header.api_version, exc.code, exc.message or None
-            )
-            if result is None:
-                return _CLOSE
-        except Exception:
+            error, message = exc.code, exc.message or None
+        except Exception:  # a handler's bug, or an answer it built that does not encode
             log.exception(
                 "%s v%d from %s:%d failed",
                 api_name(header.api_key),
                 header.api_version,
                 *connection.peer,
             )
-            result = _error_response(
-                header.api_key, header.api_version, ErrorCode.unknown_server_error
-            )
-            if result is None:
-                return _CLOSE
-        if context.close_connection:
+            error, message = ErrorCode.unknown_server_error, None
+        result = _error_response(header.api_key, header.api_version, error, message)
+        if result is None or context.close_connection:
             return _CLOSE
-        if result is None:
-            return None
         response = encode_response(header.correlation_id, result)
         return _Last(response) if context.close_after_response else response
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from kio.schema.errors import ErrorCode
 
+from . import descriptors
 from .config.broker import BrokerConfig
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
@@ -76,11 +77,11 @@ class BrokerState:
         self.logs = LogManager(self.data_dir)
         try:
             self.store = MetadataStore(self.data_dir, self.node_id)
+            self.security = SecurityStore(self.data_dir, self.logs.status)
         except Exception:
             self.logs.abandon()
             raise
         config.attach_dynamic(self.store.broker_configs, self.store.default_broker_configs)
-        self.security = SecurityStore(self.data_dir)
         self.authorizer = authorizer(config.static, self.security)
         self.advertised: dict[str, Endpoint] = {e.name: e for e in config.listeners}
         """Each listener's endpoint as Metadata tells its clients (set once bound)."""
@@ -188,6 +189,8 @@ class BrokerState:
             )
         overrides = self.config.validate_topic_configs(configs or {})
         record = TopicRecord(name, new_topic_id(), partitions, overrides, internal=internal)
+        if not internal:  # the broker's own topics may use the headroom kept for it
+            descriptors.check_room_for(partitions)
         if validate_only:
             return record
         self.logs.create(
@@ -246,6 +249,7 @@ class BrokerState:
             raise KafkaError(
                 ErrorCode.invalid_partitions, f"Topic already has {topic.partitions} partition(s)."
             )
+        descriptors.check_room_for(count - topic.partitions)
         if validate_only:
             return
         self.logs.create(
@@ -273,13 +277,7 @@ class BrokerState:
     def _write_metadata(self, write: Callable[[], T]) -> T:
         """A metadata change, written before it is visible; KAFKA_STORAGE_ERROR if the
         write fails (the log directory goes offline) or the directory is offline."""
-        status = self.logs.status
-        if status.offline:
-            raise status.refusal("The cluster metadata")
-        try:
-            return write()
-        except OSError as exc:
-            raise status.failed(f"Error while writing {self.store.path}", exc) from exc
+        return self.logs.status.write("The cluster metadata", self.store.path, write)
 
     def reconfigure_logs(self, topics: Iterable[TopicRecord]) -> None:
         """Give logs their new effective config and enforce retention right away."""

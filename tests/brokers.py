@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -74,13 +75,22 @@ class BrokerProcess:
         port: int = 0,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
+        *,
+        descriptor_limit: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.overrides = dict(overrides or {})
         self.port = port
+        self.descriptor_limit = descriptor_limit
+        """`ulimit -n` for the broker (soft and hard), to run it out of file descriptors."""
         self.log_path = log_path
         self.env = dict(env or {})
         self.process: subprocess.Popen[str] | None = None
+
+    def _limit_descriptors(self) -> None:
+        if self.descriptor_limit is not None:
+            limit = (self.descriptor_limit, self.descriptor_limit)
+            resource.setrlimit(resource.RLIMIT_NOFILE, limit)
 
     def start(self) -> BrokerProcess:
         with contextlib.ExitStack() as opened:
@@ -95,6 +105,7 @@ class BrokerProcess:
                 stderr=stderr,
                 text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                preexec_fn=self._limit_descriptors if self.descriptor_limit else None,
             )
         ready: Future[int] = Future()
 

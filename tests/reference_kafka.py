@@ -154,6 +154,25 @@ def stop_group(process: subprocess.Popen[Any]) -> None:
         process.wait(STOP_TIMEOUT)
 
 
+def answering_nodes(bootstrap: str) -> list[int]:
+    """The node ids a broker at `bootstrap` names in a Metadata answer; none while it does not
+    answer (also how bench/ times any broker's start-up, by the same yardstick)."""
+    try:
+        with RawClient(bootstrap, timeout=2.0) as client:
+            metadata = client.call(
+                ApiKey.METADATA,
+                12,
+                {
+                    "topics": [],
+                    "allow_auto_topic_creation": False,
+                    "include_topic_authorized_operations": False,
+                },
+            )
+    except OSError:
+        return []
+    return [broker.node_id for broker in metadata.brokers]
+
+
 def java(classpath: str, main: str, *args: str, heap: str | None = None) -> list[str]:
     """The command that runs `main` from `classpath`."""
     options = [heap] if heap else []
@@ -274,35 +293,53 @@ class ReferenceKafka:
     def log_file(self) -> Path:
         return self.directory / "server.log"
 
+    @property
+    def config(self) -> Path:
+        return self.directory / "server.properties"
+
+    @property
+    def log4j(self) -> Path:
+        return self.directory / "log4j2.properties"
+
     def start(self) -> ReferenceKafka:
+        return self.format().launch()
+
+    def format(self) -> ReferenceKafka:
+        """Choose the ports, write server.properties and format the KRaft store: all that comes
+        before the broker's own JVM (bench/startup.py times `launch` alone)."""
         self.classpath = kafka_classpath()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port, controller = free_port(), free_port()
         self.secured = {name: free_port() for name in self.secured}
-        config = self.directory / "server.properties"
         properties = server_properties(
             self.directory, self.port, controller, self.overrides, self.secured
         )
-        config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
-        log4j = self.directory / "log4j2.properties"
-        log4j.write_text(
+        self.config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
+        self.log4j.write_text(
             "rootLogger.level = WARN\nrootLogger.appenderRef.out.ref = out\n"
             "appender.out.type = Console\nappender.out.name = out\n"
             "appender.out.layout.type = PatternLayout\n"
             "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
         )
         cluster_id = self._tool_output("kafka.tools.StorageTool", "random-uuid").split()[-1]
-        self._tool_output("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config))
-        with self.log_file.open("wb") as log:
+        self._tool_output(
+            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config)
+        )
+        return self
+
+    def launch(self) -> ReferenceKafka:
+        """Start the broker on the formatted store (again, after `stop`, on the same ports and
+        log) and wait until it answers Metadata."""
+        with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 [
                     "java",
                     HEAP,
-                    f"-Dlog4j2.configurationFile={log4j}",
+                    f"-Dlog4j2.configurationFile={self.log4j}",
                     "-cp",
                     self.classpath,
                     "kafka.Kafka",
-                    str(config),
+                    str(self.config),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -333,20 +370,7 @@ class ReferenceKafka:
             raise ReferenceUnavailable(
                 f"Apache Kafka exited with {self.process.returncode}:\n{tail}"
             )
-        try:
-            with RawClient(self.bootstrap, timeout=2.0) as client:
-                metadata = client.call(
-                    ApiKey.METADATA,
-                    12,
-                    {
-                        "topics": [],
-                        "allow_auto_topic_creation": False,
-                        "include_topic_authorized_operations": False,
-                    },
-                )
-        except OSError:
-            return False
-        return any(broker.node_id == 1 for broker in metadata.brokers)
+        return 1 in answering_nodes(self.bootstrap)
 
     def stop(self) -> None:
         process, self.process = self.process, None

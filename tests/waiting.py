@@ -7,13 +7,16 @@ so a test never hangs and its failure says why.
 
 `polling` holds the one deadline-and-interval logic; `wait_until` drives it with blocking
 sleeps, and workbench_pilot.wait_until drives the same generator with the Pilot's pauses,
-which let the app run while the test waits.
+which let the app run while the test waits. `in_background` bounds a client the test runs in
+a thread while it does something else.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -48,3 +51,28 @@ def wait_until(predicate: Callable[[], T], what: str, timeout: float = TIMEOUT) 
     while not (result := predicate()):
         time.sleep(next(pauses))
     return result
+
+
+@contextmanager
+def in_background(
+    target: Callable[[], object], timeout: float = TIMEOUT * 6
+) -> Iterator[threading.Thread]:
+    """`target` in a thread for the length of the block: the block's end waits for it, at most
+    `timeout` seconds, fails if it is still running then, and raises what it raised."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.join(timeout)
+    assert not thread.is_alive(), "the background client never finished"
+    if failures:
+        raise failures[0]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kio.schema.errors import ErrorCode
 
+from ..connection_quotas import ConnectionLimits
 from ..errors import KafkaError
 from ..log.log_config import LogConfig
 from ..protocol.kafka_releases import KAFKA_RELEASES
@@ -283,12 +284,14 @@ class BrokerConfig:
                 f"Cannot update these configs dynamically: Set({', '.join(refused)})",
             )
         try:
-            return {
+            updated = {
                 name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
                 for name, value in changes.items()
             }
         except KafkaError as exc:
             raise KafkaError(ErrorCode.invalid_request, exc.message) from None
+        ConnectionLimits.from_lookup(lambda name: updated.get(name) or self.value(name))
+        return updated
 
     # -- topic configs --------------------------------------------------------------------
 

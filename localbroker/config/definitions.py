@@ -299,6 +299,13 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         valid="[-131072,...,22]",
     ),
     ConfigDef(
+        "connections.max.idle.ms",
+        ConfigType.LONG,
+        "600000",
+        "Idle connections timeout: the server socket processor threads close the connections that idle more than this",
+        read_only=True,
+    ),
+    ConfigDef(
         "default.replication.factor",
         ConfigType.INT,
         "1",
@@ -577,6 +584,26 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         "60000",
         "The amount of time to wait before deleting a file from the filesystem.",
         valid="[0,...]",
+    ),
+    ConfigDef(
+        "max.connections",
+        ConfigType.INT,
+        "2147483647",
+        "The maximum number of connections we allow in the broker at any time. This limit is applied in addition to any per-ip limits configured using max.connections.per.ip. New connections are blocked if the limit is reached.",
+        valid="[0,...]",
+    ),
+    ConfigDef(
+        "max.connections.per.ip",
+        ConfigType.INT,
+        "2147483647",
+        "The maximum number of connections we allow from each ip address. This can be set to 0 if there are overrides configured using max.connections.per.ip.overrides property. New connections from the ip address are dropped if the limit is reached.",
+        valid="[0,...]",
+    ),
+    ConfigDef(
+        "max.connections.per.ip.overrides",
+        ConfigType.STRING,
+        "",
+        'A comma-separated list of per-ip or hostname overrides to the default maximum number of connections. An example value is "hostName:100,127.0.0.1:200"',
     ),
     ConfigDef(
         "max.incremental.fetch.session.cache.slots",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from ..errors import KafkaError
 from ..protocol.names import (
     AclOperation,
     AclPermissionType,
@@ -14,7 +15,8 @@ from ..protocol.names import (
     ErrorCode,
     PatternType,
 )
-from ..security.acls import AclBinding, AclFilter
+from ..security.acl_binding import AclBinding
+from ..security.acls import AclFilter
 from . import access
 from .registry import RequestContext, handles
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 _DISABLED = "No Authorizer is configured."
 V0_PATTERN_TYPE = PatternType.LITERAL
 """The v0 requests (Kafka 3.9 served them) predate KIP-290's prefixed ACLs: they mean literal."""
+_DESCRIBE_DISABLED = "No Authorizer is configured on the broker"
+"""Kafka's AclApis words DescribeAcls' refusal apart from the others'."""
 
 
 def _enum(kind: Any, value: int) -> Any:
@@ -91,7 +95,7 @@ def describe_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not state.authorizer.enabled:
         return ctx.respond(
             {"throttle_time": 0, "error_code": ErrorCode.security_disabled,
-             "error_message": _DISABLED, "resources": []}
+             "error_message": _DESCRIBE_DISABLED, "resources": []}
         )  # fmt: skip
     access.require(state, ctx, AclResourceType.CLUSTER)
     acls = sorted(
@@ -130,7 +134,13 @@ def delete_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             for _ in request.filters
         ]  # fmt: skip
     else:
-        deleted = state.authorizer.delete([_filter(item) for item in request.filters])
+        try:
+            deleted = state.authorizer.delete([_filter(item) for item in request.filters])
+        except KafkaError as exc:
+            failed = {"error_code": exc.code, "error_message": exc.message, "matching_acls": []}
+            return ctx.respond(
+                {"throttle_time": 0, "filter_results": [failed] * len(request.filters)}
+            )
         results = [
             {
                 "error_code": ErrorCode.none,

@@ -26,13 +26,10 @@ def api_versions(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         and _SOFTWARE_NAME.match(request.client_software_version)
     ):
         error = ErrorCode.invalid_request
-    return ctx.respond(
-        {
-            "error_code": error,
-            "api_keys": [
-                {"api_key": key, "min_version": low, "max_version": high}
-                for key, (low, high) in advertised_versions(state.config.api_versions_of).items()
-            ],
-            "throttle_time": 0,
-        }
-    )
+    table = [
+        {"api_key": key, "min_version": low, "max_version": high}
+        for key, (low, high) in advertised_versions(state.config.api_versions_of).items()
+    ]
+    # a refused request gets no table, as Kafka answers (ApiVersionsRequest.getErrorResponse)
+    api_keys = table if error == ErrorCode.none else []
+    return ctx.respond({"error_code": error, "api_keys": api_keys, "throttle_time": 0})

@@ -37,7 +37,9 @@ NO_RESPONSE_LIMIT = 2**31 - 1
 class _Read:
     """One pass over the requested partitions; re-run when data arrives during a long poll."""
 
-    def __init__(self, state: BrokerState, ctx: RequestContext, request: Any) -> None:
+    def __init__(
+        self, state: BrokerState, ctx: RequestContext, request: Any, max_bytes: int
+    ) -> None:
         self.state = state
         self.ctx = ctx
         self.by_id = ctx.api_version >= 13
@@ -46,10 +48,12 @@ class _Read:
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0
-        self.responses = self._run(request)
+        self.responses = self._run(request, max_bytes)
 
-    def _run(self, request: Any) -> list[dict[str, Any]]:
-        remaining = getattr(request, "max_bytes", NO_RESPONSE_LIMIT)  # v3+
+    def _run(self, request: Any, max_bytes: int) -> list[dict[str, Any]]:
+        """Partitions in request order on one budget: only the first with data may exceed
+        it, by returning its first batch whole (KIP-74, ReplicaManager.readFromLog)."""
+        remaining = max_bytes
         min_one = True
         responses = []
         for topic in request.topics:
@@ -97,17 +101,17 @@ class _Read:
             "aborted_transactions": [] if self.read_committed else None,
             "records": b"",
         }
-        error = topic_error or leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
-        if error is not None:
-            return self._failed(entry, error)
         try:
+            if topic_error is not None:
+                raise KafkaError(topic_error)
             partition_log = self.state.partition_log(name, partition.partition)
         except KafkaError as exc:
-            return self._failed(entry, exc.code)
-        high_watermark = partition_log.high_watermark
-        entry["high_watermark"] = high_watermark
-        entry["last_stable_offset"] = high_watermark
-        entry["log_start_offset"] = partition_log.log_start_offset
+            # refused before any log is read, as Kafka's KafkaApis refuses: with an empty
+            # (not a null) list of aborted transactions
+            return self._failed({**entry, "aborted_transactions": []}, exc.code)
+        error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
+        if error is not None:
+            return self._failed(entry, error)
         self.logs.append(partition_log)
         max_bytes = min(partition.partition_max_bytes, remaining)
         try:
@@ -116,8 +120,12 @@ class _Read:
                 magic = 1 if self.ctx.api_version >= FIRST_MAGIC_1_VERSION else 0
                 records = to_message_set(records, magic, partition.fetch_offset)
             entry["records"] = records
-        except KafkaError as exc:
+        except KafkaError as exc:  # Kafka tells no offsets with a failed read
             return self._failed(entry, exc.code)
+        high_watermark = partition_log.high_watermark
+        entry["high_watermark"] = high_watermark
+        entry["last_stable_offset"] = high_watermark
+        entry["log_start_offset"] = partition_log.log_start_offset
         return entry
 
     def _failed(self, entry: dict[str, Any], error: ErrorCode) -> dict[str, Any]:
@@ -162,12 +170,16 @@ async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         return ctx.respond(
             {"throttle_time": 0, "error_code": session_error, "session_id": 0, "responses": []}
         )
+    # The broker's fetch.max.bytes caps what a request may ask for, as in Kafka's KafkaApis.
+    requested = getattr(request, "max_bytes", NO_RESPONSE_LIMIT)  # v3+
+    max_bytes = min(requested, state.config.int_value("fetch.max.bytes"))
+    min_bytes = min(request.min_bytes, max_bytes)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait.total_seconds()
     while True:
-        read = _Read(state, ctx, request)
+        read = _Read(state, ctx, request, max_bytes)
         remaining = deadline - loop.time()
-        if read.total >= request.min_bytes or read.errors or remaining <= 0 or not read.logs:
+        if read.total >= min_bytes or read.errors or remaining <= 0 or not read.logs:
             break
         await _wait_for_data(read.logs, remaining)
     return ctx.respond(

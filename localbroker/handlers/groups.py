@@ -50,13 +50,10 @@ def _coordinator_entry(
     resource_type = _KEY_RESOURCES[key_type]
     if not access.permits(state, ctx, resource_type, key):
         return _no_coordinator(key, access.refusal(resource_type))
-    if key_type == CoordinatorType.TRANSACTION:
+    if key_type == CoordinatorType.TRANSACTION:  # there is none yet: Kafka's own words
         return _no_coordinator(
             key,
-            KafkaError(
-                ErrorCode.coordinator_not_available,
-                "this broker has no transaction coordinator yet",
-            ),
+            KafkaError(ErrorCode.coordinator_not_available, "The coordinator is not available."),
         )
     state.ensure_offsets_topic()
     return {

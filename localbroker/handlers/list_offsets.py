@@ -68,46 +68,64 @@ def _legacy_offsets(
     return sorted((offset for offset, _ in eligible[::-1][: max(max_num_offsets, 0)]), reverse=True)
 
 
+_SPECIAL_SINCE: dict[int, int] = {
+    ListOffsetsTimestamp.LATEST: 0,
+    ListOffsetsTimestamp.EARLIEST: 0,
+    ListOffsetsTimestamp.MAX_TIMESTAMP: 7,
+    ListOffsetsTimestamp.EARLIEST_LOCAL: 8,
+    ListOffsetsTimestamp.LATEST_TIERED: 9,
+    ListOffsetsTimestamp.EARLIEST_PENDING_UPLOAD: 11,
+}
+"""The first ListOffsets version each special timestamp may be asked in; Kafka answers any
+other negative timestamp, or one asked in an older version, with UNSUPPORTED_VERSION
+(ReplicaManager.isListOffsetsTimestampUnsupported)."""
+
+
+def _unsupported(timestamp: int, version: int) -> bool:
+    return timestamp < 0 and _SPECIAL_SINCE.get(timestamp, version + 1) > version
+
+
 @handles(ApiKey.LIST_OFFSETS, 0, 10)
 def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    """One answer per partition asked: a partition asked twice is refused once
+    (INVALID_REQUEST), as Kafka answers from a map keyed by partition."""
     topics = []
     for topic in request.topics:
-        partitions = []
+        partitions: dict[int, dict[str, Any]] = {}
         described = access.permits(state, ctx, AclResourceType.TOPIC, topic.name)
         for partition in topic.partitions:
-            entry: dict[str, Any] = {
-                "partition_index": partition.partition_index,
-                "error_code": ErrorCode.none,
-            }
+            index = partition.partition_index
+            entry: dict[str, Any] = {"partition_index": index, "error_code": ErrorCode.none}
+            if index in partitions:
+                partitions[index] = {**entry, "error_code": ErrorCode.invalid_request}
+                continue
             if not described:
                 entry["error_code"] = ErrorCode.topic_authorization_failed
-                partitions.append(entry)
+                partitions[index] = entry
                 continue
             error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
-            if ctx.api_version == 0 and partition.timestamp < ListOffsetsTimestamp.EARLIEST:
-                error = ErrorCode.unsupported_version  # v0 knows only latest and earliest
-            elif error is None and partition.timestamp < min(ListOffsetsTimestamp):
-                error = ErrorCode.invalid_request
+            if error is None and _unsupported(partition.timestamp, ctx.api_version):
+                error = ErrorCode.unsupported_version
             if error is not None:
                 entry["error_code"] = error
-                partitions.append(entry)
+                partitions[index] = entry
                 continue
             try:
-                partition_log = state.partition_log(topic.name, partition.partition_index)
+                partition_log = state.partition_log(topic.name, index)
             except KafkaError as exc:
                 entry["error_code"] = exc.code
-                partitions.append(entry)
+                partitions[index] = entry
                 continue
             if ctx.api_version == 0:
                 entry["old_style_offsets"] = _legacy_offsets(
                     partition_log, partition.timestamp, partition.max_num_offsets, ctx.now_ms
                 )
-                partitions.append(entry)
+                partitions[index] = entry
                 continue
             timestamp, offset = _lookup(partition_log, partition.timestamp)
             entry.update(
                 timestamp=timestamp, offset=offset, leader_epoch=LEADER_EPOCH if offset >= 0 else -1
             )
-            partitions.append(entry)
-        topics.append({"name": topic.name, "partitions": partitions})
+            partitions[index] = entry
+        topics.append({"name": topic.name, "partitions": list(partitions.values())})
     return ctx.respond({"throttle_time": 0, "topics": topics})

@@ -93,12 +93,27 @@ def _by_name(
         return _error_entry(exc.code, name)
 
 
+def _by_id_before_v12(ctx: RequestContext, requested: Any) -> bool:
+    """Metadata v10-11 carry topic ids, but Kafka refuses requests that use them (a null name
+    or a non-zero id, which kio reads as other than None): only v12 answers topics by id."""
+    return ctx.api_version < 12 and any(
+        topic.name is None or getattr(topic, "topic_id", None) is not None
+        for topic in requested or ()
+    )
+
+
 @handles(ApiKey.METADATA, 0, 13)
 def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     """As Kafka's KafkaApis.handleTopicMetadataRequest: once a request carries topic ids, the
     ids are looked up and the names beside them ignored (the Java client sends an empty name
     with each id, other clients a null one)."""
     requested = request.topics
+    if _by_id_before_v12(ctx, requested):
+        # INVALID_REQUEST for every topic, as MetadataRequest.getErrorResponse answers.
+        refused = [
+            _error_entry(ErrorCode.invalid_request, t.name or "", t.topic_id) for t in requested
+        ]
+        return ctx.respond({"throttle_time": 0, "brokers": [], "topics": refused})
     if requested is None or (ctx.api_version == 0 and not requested):
         topics = [
             topic_entry(state, topic)

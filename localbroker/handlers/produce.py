@@ -11,9 +11,16 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
+from ..log.errors import InvalidTimestamps
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey
-from ..records.batch import validate_produced
+from ..records.batch import (
+    HEADER_SIZE,
+    ZSTD,
+    MalformedRecordSet,
+    read_header,
+    validate_produced,
+)
 from ..records.legacy import to_batch
 from . import access
 from .registry import RequestContext, handles
@@ -26,11 +33,42 @@ _Flush = tuple[PartitionLog, int, dict[str, Any]]
 FIRST_V2_FORMAT_VERSION = 3
 """Produce v3 introduced record batches (magic 2); v0-2 carry message sets of magic 0 and 1."""
 
+_NO_APPEND_INFO = frozenset(
+    {
+        ErrorCode.unknown_topic_or_partition,
+        ErrorCode.not_leader_or_follower,
+        ErrorCode.message_too_large,
+        ErrorCode.record_list_too_large,
+        ErrorCode.corrupt_message,
+        ErrorCode.kafka_storage_error,
+    }
+)
+"""Refusals Kafka answers without the partition's log start offset (ReplicaManager's
+appendToLocalLog gives them LogAppendInfo.UNKNOWN_LOG_APPEND_INFO); it reports the log start
+offset for every other refusal (sequence, epoch, record count, base offset)."""
+_ZSTD_SINCE = 7
+"""Produce v7 is the first a client may send zstd batches in (KIP-110)."""
+
+
+def _record_errors(exc: KafkaError) -> dict[str, Any]:
+    """Kafka sends a message, and names the records, only with a RecordValidationException
+    (invalid timestamps here); every other partition error goes without either."""
+    if not isinstance(exc, InvalidTimestamps):
+        return {"error_message": None}
+    return {
+        "error_message": exc.message,
+        "record_errors": [
+            {"batch_index": index, "batch_index_error_message": message}
+            for index, message in exc.record_errors
+        ],
+    }
+
 
 def _append(
     state: BrokerState, ctx: RequestContext, topic: str, partition: Any, flushes: list[_Flush]
 ) -> dict[str, Any]:
     index = partition.index
+    partition_log: PartitionLog | None = None
     try:
         if not access.permits(state, ctx, AclResourceType.TOPIC, topic):
             raise KafkaError(ErrorCode.topic_authorization_failed)
@@ -41,6 +79,12 @@ def _append(
         if ctx.api_version < FIRST_V2_FORMAT_VERSION:
             records = to_batch(records, ctx.now_ms)
         header = validate_produced(records, partition_log.config.max_message_bytes)
+        if header.compression == ZSTD and ctx.api_version < _ZSTD_SINCE:
+            raise MalformedRecordSet(
+                ErrorCode.unsupported_compression_type,
+                f"Produce requests with version {ctx.api_version} are not allowed to use"
+                " ZStandard compression",
+            )
         if header.is_transactional:
             raise KafkaError(
                 ErrorCode.invalid_txn_state,
@@ -49,12 +93,16 @@ def _append(
             )
         result = partition_log.append(header, records, ctx.now_ms)
     except KafkaError as exc:
+        log_start_offset = -1
+        refused_by_log = not isinstance(exc, MalformedRecordSet) and exc.code not in _NO_APPEND_INFO
+        if partition_log is not None and refused_by_log:
+            log_start_offset = partition_log.log_start_offset
         return {
             "index": index,
             "error_code": exc.code,
             "base_offset": -1,
-            "log_start_offset": -1,
-            "error_message": exc.message or None,
+            "log_start_offset": log_start_offset,
+            **_record_errors(exc),
         }
     entry = {
         "index": index,
@@ -81,7 +129,20 @@ async def _await_flushes(state: BrokerState, flushes: list[_Flush]) -> None:
             raise outcome
 
 
-def _refuse_all(request: Any, error: ErrorCode, message: str | None) -> list[dict[str, Any]]:
+def _carries_transactional_batches(request: Any) -> bool:
+    """Kafka refuses the whole request (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) when a batch is
+    transactional and the request names no transactional id (ProduceRequest's
+    hasTransactionalRecords)."""
+    return any(
+        p.records is not None
+        and len(p.records) >= HEADER_SIZE
+        and read_header(p.records).is_transactional
+        for topic in request.topic_data
+        for p in topic.partition_data
+    )
+
+
+def _refuse_all(request: Any, error: ErrorCode) -> list[dict[str, Any]]:
     return [
         {
             "name": topic.name,
@@ -91,7 +152,6 @@ def _refuse_all(request: Any, error: ErrorCode, message: str | None) -> list[dic
                     "error_code": error,
                     "base_offset": -1,
                     "log_start_offset": -1,
-                    "error_message": message,
                 }
                 for p in topic.partition_data
             ],
@@ -105,14 +165,13 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks
     flushes: list[_Flush] = []
     transactional_id = getattr(request, "transactional_id", None)
-    if transactional_id is not None and not access.permits(
-        state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id
+    if (transactional_id is None and _carries_transactional_batches(request)) or (
+        transactional_id is not None
+        and not access.permits(state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id)
     ):
-        responses = _refuse_all(request, ErrorCode.transactional_id_authorization_failed, None)
+        responses = _refuse_all(request, ErrorCode.transactional_id_authorization_failed)
     elif acks not in (0, 1, -1):
-        responses = _refuse_all(
-            request, ErrorCode.invalid_required_acks, f"acks must be 0, 1 or -1, not {acks}"
-        )
+        responses = _refuse_all(request, ErrorCode.invalid_required_acks)
     else:
         responses = [
             {

@@ -30,10 +30,10 @@ def sasl_handshake(state: BrokerState, ctx: RequestContext, request: Any) -> Any
 @handles(ApiKey.SASL_AUTHENTICATE, 0, 2)
 def sasl_authenticate(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     session = ctx.session
-    if session.authenticated:
+    if session.authenticated:  # or never asked to (a listener without SASL), as Kafka answers
         return ctx.respond(
             {
-                "error_code": ErrorCode.sasl_authentication_failed,
+                "error_code": ErrorCode.illegal_sasl_state,
                 "error_message": "SaslAuthenticate request received after successful"
                 " authentication",
                 "auth_bytes": b"",

@@ -31,12 +31,12 @@ def describe_user_scram_credentials(state: BrokerState, ctx: RequestContext, req
         {
             "throttle_time": 0,
             "error_code": ErrorCode.none,
-            "error_message": None,
+            "error_message": "",  # Kafka's: the schema's default, not null
             "results": [
                 {
                     "user": result.user,
                     "error_code": result.error,
-                    "error_message": result.message,
+                    "error_message": "" if result.message is None else result.message,
                     "credential_infos": [
                         {"mechanism": mechanism, "iterations": iterations}
                         for mechanism, iterations in result.credentials

@@ -18,7 +18,22 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 _DUPLICATE = KafkaError(ErrorCode.invalid_request, "Duplicate topic name.")
+_DUPLICATE_ID = KafkaError(ErrorCode.invalid_request, "Duplicate topic id.")
 _TOPIC = AclResourceType.TOPIC
+MAX_PARTITIONS_PER_BATCH = 10_000
+"""Partitions one CreateTopics or CreatePartitions request may create in all (Kafka's
+ReplicationControlManager.MAX_PARTITIONS_PER_BATCH, KAFKA-17870 and KAFKA-19673)."""
+_TOO_MANY = KafkaError(
+    ErrorCode.policy_violation, "Excessively large number of partitions per request."
+)
+
+
+def _once_each(topics: Any) -> list[Any]:
+    """The first of each name: Kafka's controller answers a name asked twice once."""
+    seen: dict[str, Any] = {}
+    for topic in topics:
+        seen.setdefault(topic.name, topic)
+    return list(seen.values())
 
 
 def _error(exc: KafkaError) -> dict[str, Any]:
@@ -42,13 +57,48 @@ def _partition_count(state: BrokerState, topic: Any) -> int:
             "Partitions should be consecutive and start from 0.",
         )
     for assignment in topic.assignments:
-        if list(assignment.broker_ids) != [state.node_id]:
+        _check_replicas(state, list(assignment.broker_ids))
+    return len(indexes)
+
+
+def _check_replicas(state: BrokerState, replicas: list[int]) -> None:
+    """One partition's manual assignment, as Kafka's controller checks it
+    (ReplicationControlManager.validateManualPartitionAssignment): the only broker there is,
+    once."""
+    if not replicas:
+        raise KafkaError(
+            ErrorCode.invalid_replica_assignment,
+            "The manual partition assignment includes an empty replica list.",
+        )
+    previous = None
+    for broker in sorted(replicas):
+        if broker != state.node_id:
             raise KafkaError(
                 ErrorCode.invalid_replica_assignment,
-                f"The manual partition assignment includes brokers {list(assignment.broker_ids)}"
-                f" but only broker {state.node_id} is registered.",
+                f"The manual partition assignment includes broker {broker}, but no such broker"
+                " is registered.",
             )
-    return len(indexes)
+        if broker == previous:
+            raise KafkaError(
+                ErrorCode.invalid_replica_assignment,
+                f"The manual partition assignment includes the broker {broker} more than once.",
+            )
+        previous = broker
+
+
+def _check_new_partitions(state: BrokerState, topic: Any) -> None:
+    """CreatePartitions' manual assignment, checked after the topic and the count, as Kafka's
+    controller does: one assignment per partition added, each valid."""
+    state.create_partitions(topic.name, topic.count, validate_only=True)
+    additional = topic.count - state.topics[topic.name].partitions
+    if len(topic.assignments) != additional:
+        raise KafkaError(
+            ErrorCode.invalid_replica_assignment,
+            f"Attempted to add {additional} additional partition(s), but only"
+            f" {len(topic.assignments)} assignment(s) were specified.",
+        )
+    for assignment in topic.assignments:
+        _check_replicas(state, list(assignment.broker_ids))
 
 
 def _created(state: BrokerState, record: TopicRecord, describable: bool) -> dict[str, Any]:
@@ -81,11 +131,34 @@ def _created(state: BrokerState, record: TopicRecord, describable: bool) -> dict
     }
 
 
+def _requested_partitions(state: BrokerState, topics: Any) -> int:
+    """Partitions a CreateTopics request asks for in all, counted as Kafka counts them."""
+    total = 0
+    for topic in topics:
+        if topic.assignments:
+            total += len(topic.assignments)
+        elif topic.num_partitions == -1:
+            total += state.config.num_partitions
+        elif topic.num_partitions > 0:
+            total += topic.num_partitions
+    return total
+
+
+def _added_partitions(state: BrokerState, topics: Any) -> int:
+    """Partitions a CreatePartitions request would add to existing topics, in all."""
+    existing = {t.name: state.topics[t.name].partitions for t in topics if t.name in state.topics}
+    return sum(max(t.count - existing[t.name], 0) for t in topics if t.name in existing)
+
+
 @handles(ApiKey.CREATE_TOPICS, 0, 7)
 def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if _requested_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
+        refused = {"topic_id": None, "configs": None, **_error(_TOO_MANY)}
+        results = [{"name": topic.name, **refused} for topic in request.topics]
+        return ctx.respond({"throttle_time": 0, "topics": results})
     counts = Counter(topic.name for topic in request.topics)
     results = []
-    for topic in request.topics:
+    for topic in _once_each(request.topics):
         try:
             if counts[topic.name] > 1:
                 raise _DUPLICATE
@@ -104,8 +177,8 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS, quiet=True
             )
             results.append(_created(state, record, describable))
-        except KafkaError as exc:
-            results.append({"name": topic.name, "topic_id": None, "configs": None, **_error(exc)})
+        except KafkaError as exc:  # Kafka: an empty list of configs, not a null one
+            results.append({"name": topic.name, "topic_id": None, "configs": [], **_error(exc)})
     return ctx.respond({"throttle_time": 0, "topics": results})
 
 
@@ -123,10 +196,14 @@ def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         wanted = [(t.name, t.topic_id) for t in request.topics]
     else:
         wanted = [(name, None) for name in request.topic_names]
+    # a name, or an id, asked twice is answered once, refused, as Kafka's controller does
+    asked = Counter(name if name is not None else topic_id for name, topic_id in wanted)
     results = []
-    for name, topic_id in wanted:
+    for name, topic_id in dict.fromkeys(wanted):
         result: dict[str, Any] = {"name": name, "topic_id": topic_id, "error_code": ErrorCode.none}
         try:
+            if asked[name if name is not None else topic_id] > 1:
+                raise _DUPLICATE if name is not None else _DUPLICATE_ID
             if name is None:
                 record = state.topic_by_id(topic_id) if topic_id is not None else None
                 if record is None:
@@ -150,22 +227,20 @@ def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 
 @handles(ApiKey.CREATE_PARTITIONS, 0, 3)
 def create_partitions(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if _added_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
+        results = [{"name": topic.name, **_error(_TOO_MANY)} for topic in request.topics]
+        return ctx.respond({"throttle_time": 0, "results": results})
     counts = Counter(topic.name for topic in request.topics)
     results = []
-    for topic in request.topics:
+    for topic in _once_each(request.topics):
         result: dict[str, Any] = {"name": topic.name, "error_code": ErrorCode.none}
         try:
             if counts[topic.name] > 1:
                 raise _DUPLICATE
             if not access.permits(state, ctx, _TOPIC, topic.name):
                 raise KafkaError(ErrorCode.topic_authorization_failed)
-            if topic.assignments and any(
-                list(a.broker_ids) != [state.node_id] for a in topic.assignments
-            ):
-                raise KafkaError(
-                    ErrorCode.invalid_replica_assignment,
-                    f"Only broker {state.node_id} is registered.",
-                )
+            if topic.assignments is not None:
+                _check_new_partitions(state, topic)
             state.create_partitions(topic.name, topic.count, validate_only=request.validate_only)
         except KafkaError as exc:
             result.update(_error(exc))

@@ -3,8 +3,8 @@
 Kafka's LogDirFailureChannel takes a log directory offline at the first I/O error, and a
 broker whose every directory failed halts. localbroker has one directory and a developer at
 the keyboard, so it stays up instead: while the directory is offline, every write to it
-(Produce, group commits, topic creation) answers KAFKA_STORAGE_ERROR without touching the
-disk, what is already stored is still served to readers, and a probe (a file of
+(Produce, group commits, topics, SCRAM users, ACLs) answers KAFKA_STORAGE_ERROR without
+touching the disk, what is already stored is still served to readers, and a probe (a file of
 `PROBE_BYTES` written, fsynced and removed every `PROBE_INTERVAL_MS`) brings the directory
 back online as soon as the disk takes writes again, for instance once space is freed.
 """
@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from kio.schema.errors import ErrorCode
 
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 PROBE_FILE = ".localbroker-probe"
 PROBE_BYTES = 1024 * 1024
 PROBE_INTERVAL_MS = 1000
+
+T = TypeVar("T")
 
 
 class LogDirStatus:
@@ -55,6 +59,17 @@ class LogDirStatus:
                 self.path,
             )
         return KafkaError(ErrorCode.kafka_storage_error, message)
+
+    def write(self, subject: str, path: Path, write: Callable[[], T]) -> T:
+        """Run `write`, which writes `path` (part of `subject`), or refuse it at once while
+        offline; a failed write takes the directory offline. Either refusal is a KafkaError
+        with KAFKA_STORAGE_ERROR, for the request that wanted the write."""
+        if self.offline:
+            raise self.refusal(subject)
+        try:
+            return write()
+        except OSError as exc:
+            raise self.failed(f"Error while writing {path}", exc) from exc
 
     def probe(self) -> bool:
         """Try a write to an offline directory; True when it is (back) online."""

@@ -33,6 +33,7 @@ from .log_config import LogConfig
 from .producer_state import ProducerState
 from .segment import CorruptSegment, Segment
 from .segments import LogSegments
+from .timestamp_bounds import check_create_times
 from .timestamps import TimestampAndOffset
 
 log = logging.getLogger(__name__)
@@ -174,12 +175,19 @@ class PartitionLog:
         if config.message_timestamp_type == "LogAppendTime":
             log_append_time = now_ms
         else:
-            self._check_timestamps(header, now_ms)
+            check_create_times(
+                header,
+                records,
+                now_ms - config.message_timestamp_before_max_ms,
+                now_ms + config.message_timestamp_after_max_ms,
+            )
         if header.has_producer_id:
             duplicate = self.producers.check(header, self.log_end_offset)
             if duplicate is not None:
+                # Kafka answers a duplicate with the original batch's timestamp as its
+                # log append time, whatever the topic's timestamp type (UnifiedLog.append)
                 return AppendResult(
-                    duplicate.first_offset, duplicate.last_offset, log_append_time, duplicate=True
+                    duplicate.first_offset, duplicate.last_offset, duplicate.timestamp, True
                 )
         base_offset = self.log_end_offset
         prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
@@ -204,24 +212,6 @@ class PartitionLog:
         if not self.flush_pending:
             self._set_high_watermark(self.log_end_offset, segment, segment.size)
         return AppendResult(base_offset, base_offset + header.last_offset_delta, log_append_time)
-
-    def _check_timestamps(self, header: BatchHeader, now_ms: int) -> None:
-        config = self.config
-        for timestamp in (header.base_timestamp, header.max_timestamp):
-            if timestamp < 0:
-                continue
-            if now_ms - timestamp > config.message_timestamp_before_max_ms:
-                raise LogError(
-                    ErrorCode.invalid_timestamp,
-                    f"timestamp {timestamp} is more than message.timestamp.before.max.ms="
-                    f"{config.message_timestamp_before_max_ms} before the broker's time {now_ms}",
-                )
-            if timestamp - now_ms > config.message_timestamp_after_max_ms:
-                raise LogError(
-                    ErrorCode.invalid_timestamp,
-                    f"timestamp {timestamp} is more than message.timestamp.after.max.ms="
-                    f"{config.message_timestamp_after_max_ms} after the broker's time {now_ms}",
-                )
 
     def _maybe_roll(self, header: BatchHeader, now_ms: int) -> Segment:
         segment = self.active

@@ -3,27 +3,29 @@
 The rules are Kafka's (ProducerStateManager / ProducerAppendInfo): a batch equal to one of
 the producer's last five is a duplicate and is acknowledged with its original offsets; a
 sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is INVALID_PRODUCER_EPOCH.
-The state is snapshotted next to the segments (`<offset>.snapshot`) at segment roll and
-clean shutdown, and rebuilt from batch headers written after the snapshot, so idempotent
-clients keep working across a broker restart.
+The state is snapshotted next to the segments (`<offset>.snapshot`, Kafka's format: see
+producer_snapshot.py) at segment roll and clean shutdown, and rebuilt from batch headers
+written after the snapshot, so idempotent clients keep working across a broker restart. As in
+Kafka, a snapshot keeps each producer's last batch only, so after a restart a retry is
+recognised as a duplicate if it repeats that batch or one written after the snapshot.
+A snapshot that cannot be read (damaged, or the JSON that localbroker wrote before it wrote
+Kafka's format) is deleted and the state rebuilt from the log instead, as Kafka does.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from crc32c import crc32c
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..files import write_atomically
 from ..records.batch import NO_SEQUENCE, BatchHeader
+from .producer_snapshot import NO_OFFSET, CorruptSnapshot, SnapshotEntry, decode, encode
 
 MAX_CACHED_BATCHES = 5
 NO_PRODUCER_EPOCH = -1
@@ -168,20 +170,8 @@ class ProducerState:
         return self.directory / f"{offset:020d}{SNAPSHOT_SUFFIX}"
 
     def write_snapshot(self, offset: int) -> None:
-        entries = [
-            [
-                e.producer_id,
-                e.epoch,
-                e.last_timestamp,
-                [
-                    [b.first_sequence, b.last_sequence, b.first_offset, b.last_offset, b.timestamp]
-                    for b in e.batches
-                ],
-            ]
-            for e in self.entries.values()
-        ]
-        document = {"version": 2, "crc": _crc(entries), "producers": entries}
-        write_atomically(self._path(offset), json.dumps(document).encode())
+        entries = [_snapshot_entry(entry) for entry in self.entries.values()]
+        write_atomically(self._path(offset), encode(entries))
         for old in self.snapshot_offsets()[:-2]:
             self._path(old).unlink(missing_ok=True)
 
@@ -197,12 +187,12 @@ class ProducerState:
                 path.unlink(missing_ok=True)
                 continue
             try:
-                entries = _read_snapshot(path)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+                entries = decode(path.read_bytes())
+            except (OSError, CorruptSnapshot) as exc:
                 log.warning("deleting unreadable producer state snapshot %s: %s", path, exc)
                 path.unlink(missing_ok=True)
                 continue
-            self.entries = entries
+            self.entries = {e.producer_id: _producer_entry(e) for e in entries}
             return offset
         self.entries = {}
         return None
@@ -212,18 +202,33 @@ class ProducerState:
             self._path(offset).unlink(missing_ok=True)
 
 
-def _crc(entries: Any) -> int:
-    return int(crc32c(json.dumps(entries, separators=(",", ":")).encode()))
+def _snapshot_entry(entry: ProducerEntry) -> SnapshotEntry:
+    last = entry.batches[-1] if entry.batches else None
+    return SnapshotEntry(
+        entry.producer_id,
+        entry.epoch,
+        entry.last_sequence,
+        entry.last_offset,
+        0 if last is None else last.last_offset - last.first_offset,
+        entry.last_timestamp,
+    )
 
 
-def _read_snapshot(path: Path) -> dict[int, ProducerEntry]:
-    document = json.loads(path.read_bytes().decode("utf-8"))
-    producers = document["producers"]
-    if document.get("version") != 1 and document["crc"] != _crc(producers):
-        raise ValueError("its CRC does not match its contents")
-    entries = {}
-    for producer_id, epoch, last_timestamp, batches in producers:
-        entry = ProducerEntry(producer_id, epoch, last_timestamp=last_timestamp)
-        entry.batches.extend(BatchMetadata(*b) for b in batches)
-        entries[producer_id] = entry
-    return entries
+def _producer_entry(stored: SnapshotEntry) -> ProducerEntry:
+    """A producer as a snapshot restores it: its last batch, if it has one (as Kafka's
+    readSnapshot restores a ProducerStateEntry)."""
+    entry = ProducerEntry(stored.producer_id, stored.epoch, last_timestamp=stored.timestamp)
+    if stored.last_offset != NO_OFFSET:
+        first_sequence = stored.last_sequence - stored.offset_delta
+        if first_sequence < 0:  # the batch spans the wrap after 2**31-1
+            first_sequence += _MAX_SEQUENCE + 1
+        entry.batches.append(
+            BatchMetadata(
+                first_sequence,
+                stored.last_sequence,
+                stored.last_offset - stored.offset_delta,
+                stored.last_offset,
+                stored.timestamp,
+            )
+        )
+    return entry

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..files import DataDirError, write_atomically
+from ..files import DataDirError, read_json, write_atomically
 from ..protocol.kafka_uuid import kafka_uuid_string, parse_kafka_uuid
 
 METADATA_FILE = "localbroker-metadata.json"
@@ -109,10 +109,7 @@ class MetadataStore:
 
     def _read_document(self) -> None:
         try:
-            data = self.path.read_bytes()
-            if not data.strip():
-                raise ValueError("the file is empty")
-            document = json.loads(data.decode("utf-8"))
+            document = read_json(self.path)
             cluster_id = document["cluster_id"]
             topics = [TopicRecord.from_json(n, t) for n, t in document["topics"].items()]
             broker_configs = document.get("broker_configs", {})

@@ -5,6 +5,10 @@ bytes are there, so a 20-byte request claiming 4 billion topics would make it al
 tens of gigabytes and abort the process. This walk over the same schema reads only counts
 and lengths, refusing any that claim more than the bytes left in the frame (as Kafka does
 before allocating), so kio only ever sees counts the frame can back.
+
+It also refuses a null (length -1) where the schema has no null, as Kafka's generated parsers
+do ("non-nullable field ... was serialized as null"), so no handler meets a None it does not
+expect: such a request closes the connection, as in Kafka.
 """
 
 from __future__ import annotations
@@ -79,29 +83,36 @@ def _fixed(size: int) -> Step:
     return lambda data, offset: _need(data, offset, size)
 
 
-def _variable(flexible: bool, wide: bool) -> Step:
+def _null(nullable: bool, offset: int) -> int:
+    """A null where the schema allows one; Kafka refuses the request for any other."""
+    if not nullable:
+        raise EncodingError(f"non-nullable field serialized as null at {offset}")
+    return offset
+
+
+def _variable(flexible: bool, wide: bool, nullable: bool) -> Step:
     def step(data: memoryview, offset: int) -> int:
         size, offset = _length(data, offset, flexible, wide)
-        return offset if size < 0 else _need(data, offset, size)
+        return _null(nullable, offset) if size < 0 else _need(data, offset, size)
 
     return step
 
 
-def _primitive(kafka_type: str, flexible: bool) -> Step:
+def _primitive(kafka_type: str, flexible: bool, nullable: bool) -> Step:
     if kafka_type in _FIXED_SIZES:
         return _fixed(_FIXED_SIZES[kafka_type])
     if kafka_type == "string":
-        return _variable(flexible, wide=False)
+        return _variable(flexible, wide=False, nullable=nullable)
     if kafka_type in ("bytes", "records"):
-        return _variable(flexible, wide=True)
+        return _variable(flexible, wide=True, nullable=nullable)
     raise NotImplementedError(f"no bounds check for kafka type {kafka_type!r}")
 
 
-def _array(element: Step, flexible: bool, element_size: int) -> Step:
+def _array(element: Step, flexible: bool, element_size: int, nullable: bool) -> Step:
     def step(data: memoryview, offset: int) -> int:
         count, offset = _length(data, offset, flexible, wide=True)
         if count < 0:
-            return offset
+            return _null(nullable, offset)
         _need(data, offset, count * element_size)
         for _ in range(count):
             offset = element(data, offset)
@@ -138,15 +149,16 @@ def entity_check(schema: type) -> Step:
             continue
         kafka_type = shape.kafka_type
         if shape.kind is FieldKind.PRIMITIVE:
-            steps.append(_primitive(kafka_type, flexible))
+            steps.append(_primitive(kafka_type, flexible, shape.optional))
         elif shape.kind is FieldKind.PRIMITIVE_ARRAY:
             size = _FIXED_SIZES.get(kafka_type, 1)
-            steps.append(_array(_primitive(kafka_type, flexible), flexible, size))
+            element = _primitive(kafka_type, flexible, nullable=False)
+            steps.append(_array(element, flexible, size, shape.optional))
         else:
             assert shape.entity is not None
             nested = entity_check(shape.entity)
             if shape.kind is FieldKind.ENTITY_ARRAY:
-                steps.append(_array(nested, flexible, 1))
+                steps.append(_array(nested, flexible, 1, shape.optional))
             else:
                 steps.append(_nullable(nested) if shape.optional else nested)
     if flexible:

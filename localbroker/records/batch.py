@@ -35,10 +35,17 @@ NO_PRODUCER_ID = -1
 NO_SEQUENCE = -1
 
 CODECS = {0: "none", 1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}
+ZSTD = 4
 
 
 class InvalidBatch(KafkaError):
     """A batch the broker must refuse."""
+
+
+class MalformedRecordSet(InvalidBatch):
+    """A record set refused before any log sees it (Kafka's ProduceRequest.validateRecords): no
+    batch in it, not magic 2, or more than one batch. Kafka answers these without the
+    partition's log start offset."""
 
 
 @dataclass(slots=True)
@@ -125,25 +132,31 @@ def validate_produced(records: bytes, max_message_bytes: int) -> BatchHeader:
     batch, and nothing per record, so validation costs the same for 1 or 10,000 records.
     """
     total = len(records)
-    if total < HEADER_SIZE:
-        raise InvalidBatch(
-            ErrorCode.corrupt_message, f"record set of {total} bytes is smaller than a batch header"
-        )
-    header = read_header(records)
-    if header.magic != 2:
-        raise InvalidBatch(
+    header = read_header(records) if total >= HEADER_SIZE else None
+    if header is None or header.size > total:
+        raise MalformedRecordSet(
             ErrorCode.invalid_record,
-            f"produce requests must carry record batches with magic 2, got magic {header.magic}",
+            "Produce requests must have at least one record batch per partition",
         )
-    if header.batch_length < HEADER_SIZE - LOG_OVERHEAD or header.size > total:
-        raise InvalidBatch(
+    if header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
+        raise MalformedRecordSet(
             ErrorCode.corrupt_message,
-            f"batch length {header.batch_length} does not fit the {total}-byte record set",
+            f"batch length {header.batch_length} is smaller than a batch header",
+        )
+    if header.magic != 2:
+        raise MalformedRecordSet(
+            ErrorCode.invalid_record,
+            "Produce requests are only allowed to contain record batches with magic version 2",
         )
     if header.size < total:
+        raise MalformedRecordSet(
+            ErrorCode.invalid_record,
+            "Produce requests are only allowed to contain exactly one record batch per partition",
+        )
+    if header.base_offset != 0:
         raise InvalidBatch(
             ErrorCode.invalid_record,
-            "produce requests are only allowed to contain exactly one record batch per partition",
+            f"The baseOffset of the record batch should be 0, but it is {header.base_offset}",
         )
     if header.size > max_message_bytes:
         raise InvalidBatch(

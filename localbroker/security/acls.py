@@ -10,8 +10,9 @@ allow.everyone.if.no.acl.found. ACLs are kept in the security store and survive 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from ..errors import KafkaError
 from ..protocol.names import (
     CLUSTER_RESOURCE_NAME,
     WILDCARD_RESOURCE,
@@ -21,10 +22,9 @@ from ..protocol.names import (
     ErrorCode,
     PatternType,
 )
+from .acl_binding import AclBinding
 from .store import SecurityStore
 
-WILDCARD_PRINCIPAL = "User:*"
-WILDCARD_HOST = "*"
 _ANY_NAME = "hardcode"
 """The name authorizeByResourceType asks about first, so that super users (and
 allow.everyone.if.no.acl.found) pass whatever DENY ACLs say."""
@@ -33,42 +33,6 @@ _IMPLIED = {
                             AclOperation.ALTER},
     AclOperation.DESCRIBE_CONFIGS: {AclOperation.ALTER_CONFIGS},
 }  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class AclBinding:
-    resource_type: AclResourceType
-    resource_name: str
-    pattern_type: PatternType
-    principal: str
-    host: str
-    operation: AclOperation
-    permission_type: AclPermissionType
-
-    def names(self, name: str) -> bool:
-        """Whether this ACL's resource pattern covers the resource `name`."""
-        if self.pattern_type is PatternType.PREFIXED:
-            return name.startswith(self.resource_name)
-        return self.resource_name in (name, WILDCARD_RESOURCE)
-
-    def applies_to(self, principal: str, host: str) -> bool:
-        """Whether this ACL speaks of `principal` connecting from `host`."""
-        return self.principal in (principal, WILDCARD_PRINCIPAL) and self.host in (
-            host,
-            WILDCARD_HOST,
-        )
-
-    @classmethod
-    def from_json(cls, document: dict[str, int | str]) -> AclBinding:
-        return cls(
-            AclResourceType(int(document["resource_type"])),
-            str(document["resource_name"]),
-            PatternType(int(document["pattern_type"])),
-            str(document["principal"]),
-            str(document["host"]),
-            AclOperation(int(document["operation"])),
-            AclPermissionType(int(document["permission_type"])),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +100,10 @@ class Authorizer:
         self.enabled = enabled
         self.super_users = super_users
         self.allow_if_no_acl = allow_if_no_acl
-        self.acls = [AclBinding.from_json(document) for document in store.acls]
+
+    @property
+    def acls(self) -> tuple[AclBinding, ...]:
+        return self._store.acls
 
     def authorize(
         self,
@@ -201,33 +168,34 @@ class Authorizer:
         return False
 
     def create(self, acls: list[AclBinding]) -> list[tuple[ErrorCode, str | None]]:
+        """Store the valid ACLs; each one's result: KAFKA_STORAGE_ERROR for all of them, and
+        none in effect, when they cannot be written."""
         results: list[tuple[ErrorCode, str | None]] = []
+        added: dict[AclBinding, None] = {}
         for acl in acls:
             reason = invalid_binding(acl)
             if reason is not None:
                 results.append((ErrorCode.invalid_request, reason))
                 continue
             if acl not in self.acls:
-                self.acls.append(acl)
+                added[acl] = None
             results.append((ErrorCode.none, None))
-        self._save()
+        if added:
+            try:
+                self._store.replace(acls=(*self.acls, *added))
+            except KafkaError as exc:
+                failed = (exc.code, exc.message)
+                results = [failed if code is ErrorCode.none else (code, m) for code, m in results]
         return results
 
     def describe(self, acl_filter: AclFilter) -> list[AclBinding]:
         return [acl for acl in self.acls if acl_filter.matches(acl)]
 
     def delete(self, filters: list[AclFilter]) -> list[list[AclBinding]]:
+        """The ACLs each filter matched, deleted; a KafkaError (KAFKA_STORAGE_ERROR), and
+        none deleted, when the change cannot be written."""
         deleted = [self.describe(acl_filter) for acl_filter in filters]
         gone = {acl for group in deleted for acl in group}
         if gone:
-            self.acls = [acl for acl in self.acls if acl not in gone]
-            self._save()
+            self._store.replace(acls=tuple(acl for acl in self.acls if acl not in gone))
         return deleted
-
-    def _save(self) -> None:
-        self._store.acls = [
-            {key: int(value) if isinstance(value, int) else value for key, value in
-             asdict(acl).items()}
-            for acl in self.acls
-        ]  # fmt: skip
-        self._store.save()

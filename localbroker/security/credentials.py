@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import KafkaError
 from ..protocol.names import ErrorCode, ScramMechanism
 from .scram import MAX_ITERATIONS, MIN_ITERATIONS, credential_from_salted
 from .store import SecurityStore
@@ -77,7 +78,8 @@ def _check_upsertion(upsertion: Upsertion) -> UserResult | None:
 def alter(
     store: SecurityStore, deletions: list[Deletion], upsertions: list[Upsertion]
 ) -> list[UserResult]:
-    """Apply what passes and save once; one result per user, as Kafka answers."""
+    """Apply what passes, written first and at once; one result per user, as Kafka answers
+    (KAFKA_STORAGE_ERROR for every change when the write fails, and none applied)."""
     refused: dict[str, UserResult] = {}
     to_delete: dict[str, Deletion] = {}
     to_upsert: dict[str, Upsertion] = {}
@@ -104,19 +106,27 @@ def alter(
             refused[upsertion.name] = error
         else:
             to_upsert[upsertion.name] = upsertion
+    scram = {name: dict(mechanisms) for name, mechanisms in store.scram.items()}
     for deletion in to_delete.values():
-        mechanisms = store.scram[deletion.name]
-        del mechanisms[_mechanism(deletion.mechanism)]
-        if not mechanisms:
-            del store.scram[deletion.name]
+        del scram[deletion.name][_mechanism(deletion.mechanism)]
+        if not scram[deletion.name]:
+            del scram[deletion.name]
     for upsertion in to_upsert.values():
         mechanism = _mechanism(upsertion.mechanism)
-        store.scram.setdefault(upsertion.name, {})[mechanism] = credential_from_salted(
+        scram.setdefault(upsertion.name, {})[mechanism] = credential_from_salted(
             mechanism, upsertion.salt, upsertion.iterations, upsertion.salted_password
         )
-    if to_delete or to_upsert:
-        store.save()
-    done = [UserResult(name) for name in [*to_delete, *to_upsert]]
+    changed = [*to_delete, *to_upsert]
+    failed = None
+    if changed:
+        try:
+            store.replace(scram=scram)
+        except KafkaError as exc:
+            failed = exc
+    done = [
+        UserResult(name) if failed is None else UserResult(name, failed.code, failed.message)
+        for name in changed
+    ]
     return done + list(refused.values())
 
 

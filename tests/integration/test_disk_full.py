@@ -3,9 +3,9 @@
 The data directory lives on a 2 MiB tmpfs; a filler file takes most of it, and a producer
 fills the rest. Every write that fails must answer KAFKA_STORAGE_ERROR for its partition (the
 connection stays open), leave nothing half-written, take the log directory offline (writes
-refused at once) and bring it back once space is freed; a topic created meanwhile must not
-half-exist. Mounting needs root: the test is skipped, loudly, where it cannot mount, and
-fails instead when KWB_REQUIRE_MOUNT is set (CI sets it, see .ci/run).
+refused at once) and bring it back once space is freed; a topic, SCRAM user or ACL created
+meanwhile must not half-exist. Mounting needs root: the test is skipped, loudly, where it
+cannot mount, and fails instead when KWB_REQUIRE_MOUNT is set (CI sets it, see .ci/run).
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ from restarts import (
 from waiting import wait_until
 from wire import RawClient
 
+from localbroker.protocol.names import (
+    AclOperation,
+    AclPermissionType,
+    AclResourceType,
+    ApiKey,
+    PatternType,
+    ScramMechanism,
+)
 from localbroker.records.builder import NewRecord, build_batch
 from localbroker.records.reader import iter_records
 
@@ -161,3 +169,95 @@ def test_a_topic_created_while_the_disk_is_full_does_not_half_exist(
     topics = AdminClient({"bootstrap.servers": again.bootstrap}).list_topics(timeout=CLIENT_TIMEOUT)
     assert "first" in topics.topics and "phantom" not in topics.topics
     assert "Traceback" not in again.log_text()
+
+
+SECURED = {
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users": "User:ANONYMOUS",
+}
+
+
+def scram_user(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "mechanism": ScramMechanism.SCRAM_SHA_512,
+        "iterations": 4096,
+        "salt": b"salt",
+        "salted_password": b"x" * 64,
+    }
+
+
+def topic_acl(topic: str) -> dict[str, object]:
+    return {
+        "resource_type": AclResourceType.TOPIC,
+        "resource_name": topic,
+        "resource_pattern_type": PatternType.LITERAL,
+        "principal": "User:alice",
+        "host": "*",
+        "operation": AclOperation.READ,
+        "permission_type": AclPermissionType.ALLOW,
+    }
+
+
+ACL_FILTER = {
+    "resource_type_filter": AclResourceType.ANY,
+    "resource_name_filter": None,
+    "pattern_type_filter": PatternType.ANY,
+    "principal_filter": None,
+    "host_filter": None,
+    "operation": AclOperation.ANY,
+    "permission_type": AclPermissionType.ANY,
+}
+
+
+def security_state(client: RawClient) -> tuple[list[str], list[str]]:
+    """The SCRAM users and the ACLs' topic names the broker answers with."""
+    users = client.call(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, {"users": None})
+    acls = client.call(ApiKey.DESCRIBE_ACLS, 3, ACL_FILTER)
+    return [r.user for r in users.results], [r.resource_name for r in acls.resources]
+
+
+def test_security_changes_that_cannot_be_written_are_refused_and_not_applied(
+    small_disk: Path, launch: Launch, tmp_path: Path
+) -> None:
+    """A SCRAM user or an ACL the full disk cannot store answers KAFKA_STORAGE_ERROR and is
+    not in effect: before, the broker changed memory first, so a user could log in and an
+    ACL applied until the next start, when both were gone."""
+    process = launch(small_disk / "data", SECURED, log_path=tmp_path / "broker.log")
+    with RawClient(process.bootstrap) as client:
+        kept = client.call(
+            ApiKey.ALTER_USER_SCRAM_CREDENTIALS,
+            0,
+            {"deletions": [], "upsertions": [scram_user("kept")]},
+        )
+        assert kept.results[0].error_code == ErrorCode.none
+        [created] = client.call(ApiKey.CREATE_ACLS, 3, {"creations": [topic_acl("kept")]}).results
+        assert created.error_code == ErrorCode.none
+        filler = fill(small_disk, 0)
+        altered = client.call(
+            ApiKey.ALTER_USER_SCRAM_CREDENTIALS,
+            0,
+            {
+                "deletions": [{"name": "kept", "mechanism": ScramMechanism.SCRAM_SHA_512}],
+                "upsertions": [scram_user("lost")],
+            },
+        )
+        assert {(r.user, r.error_code) for r in altered.results} == {
+            ("kept", ErrorCode.kafka_storage_error),
+            ("lost", ErrorCode.kafka_storage_error),
+        }
+        [refused] = client.call(ApiKey.CREATE_ACLS, 3, {"creations": [topic_acl("lost")]}).results
+        assert refused.error_code == ErrorCode.kafka_storage_error
+        [not_deleted] = client.call(ApiKey.DELETE_ACLS, 3, {"filters": [ACL_FILTER]}).filter_results
+        assert (not_deleted.error_code, not_deleted.matching_acls) == (
+            ErrorCode.kafka_storage_error,
+            (),
+        )
+        assert security_state(client) == (["kept"], ["kept"])
+    filler.unlink()
+    wait_until(lambda: "back online" in process.log_text(), "the log directory back online")
+    assert process.terminate() == 0
+    again = restart(launch, process)
+    with RawClient(again.bootstrap) as client:
+        assert security_state(client) == (["kept"], ["kept"])
+    assert "Traceback" not in process.log_text() + again.log_text()

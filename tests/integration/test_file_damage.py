@@ -1,16 +1,16 @@
-"""Every kind of file in a data directory, damaged every way, with what the broker must make
-of it (a parametrized table).
+"""Every kind of file in a data directory, damaged every way, with what the broker must make of it
+(a parametrized table).
 
 A template directory is written once by a real broker and stopped cleanly: a topic of ~7
-segments written by an idempotent producer (so producer snapshots exist), with records
-before offset 5 deleted (so the log start offset checkpoint matters), and a group that
-committed 12 times. Each case copies it, damages one file (cut to half its size, extended
-with garbage, one bit flipped in its middle byte, emptied, deleted), starts a broker on the
-copy (in this process, so its log lines are captured) and compares what clients get with
-the table: the start refused with one line naming the file, offsets that answer
-CORRUPT_MESSAGE, a log start offset, a committed offset, or everything intact (every record
-at its offset, lookups by time, an idempotent retry answered as a duplicate, a new record
-appended after the rest).
+segments written by an idempotent producer (so producer snapshots exist), with records before
+offset 5 deleted (so the log start offset checkpoint matters), a group that committed 12 times
+and a SCRAM user (so the security file exists). Each case copies it, damages one file (cut to
+half its size, extended with garbage, one bit flipped in its middle byte, emptied, deleted),
+starts a broker on the copy (in this process, so its log lines are captured) and compares what
+clients get with the table: the start refused with one line naming the file, offsets that answer
+CORRUPT_MESSAGE, a log start offset, a committed offset, or everything intact (every record at
+its offset, lookups by time, an idempotent retry answered as a duplicate, a new record appended
+after the rest, the SCRAM user).
 """
 
 from __future__ import annotations
@@ -35,12 +35,15 @@ from localbroker.log.manager import CLEAN_SHUTDOWN_FILE, LOCK_FILE
 from localbroker.metadata.store import META_PROPERTIES, METADATA_FILE
 from localbroker.records.builder import NewRecord, build_batch
 from localbroker.records.reader import iter_records
+from localbroker.security.store import SECURITY_FILE
 
 TOPIC, GROUP, RECORDS, DELETED_BEFORE = "damaged", "g", 120, 5
 COMMITS = [10 * n for n in range(1, 13)]
 BASE_TIME = int(time.time() * 1000) - 3_600_000
 LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FETCH, CREATE_TOPICS = 2, 8, 9, 19
 DELETE_RECORDS, INIT_PRODUCER_ID = 21, 22
+DESCRIBE_USER_SCRAM_CREDENTIALS, ALTER_USER_SCRAM_CREDENTIALS = 50, 51
+SCRAM_USER, SCRAM_SHA_512 = "alice", 2
 EARLIEST, LATEST = -2, -1
 GARBAGE = b"\x00garbage\xff" * 20
 OFFSETS_PARTITIONS = 50  # offsets.topic.num.partitions
@@ -126,6 +129,17 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
                 },
             )
             assert answer.topics[0].partitions[0].error_code == ErrorCode.none
+        user = {
+            "name": SCRAM_USER,
+            "mechanism": SCRAM_SHA_512,
+            "iterations": 4096,
+            "salt": b"salt",
+            "salted_password": b"x" * 64,
+        }
+        altered = client.call(
+            ALTER_USER_SCRAM_CREDENTIALS, 0, {"deletions": [], "upsertions": [user]}
+        )
+        assert altered.results[0].error_code == ErrorCode.none
     made = Template(data_dir, producer_id, idempotent_batch(producer_id, RECORDS - 1))
     assert len(made.segments) >= 5 and (data_dir / CLEAN_SHUTDOWN_FILE).exists()
     assert made.segments[2].with_suffix(".index").stat().st_size >= 5 * 8
@@ -181,6 +195,7 @@ TARGETS: dict[str, Callable[[Template], Path]] = {
     "log start offsets": lambda t: t.data_dir / LOG_START_OFFSET_FILE,
     "metadata": lambda t: t.data_dir / METADATA_FILE,
     "meta.properties": lambda t: t.data_dir / META_PROPERTIES,
+    "security": lambda t: t.data_dir / SECURITY_FILE,
     "offsets segment": lambda t: t.offsets_segment,
     "clean shutdown marker": lambda t: t.data_dir / CLEAN_SHUTDOWN_FILE,
     "lock": lambda t: t.data_dir / LOCK_FILE,
@@ -227,6 +242,7 @@ class Outcome:
     log_start: int = DELETED_BEFORE
     committed: int | Callable[[Path], int] = COMMITS[-1]
     strays: bool = False
+    scram_users: tuple[str, ...] = (SCRAM_USER,)
 
 
 INTACT = Outcome()
@@ -249,6 +265,9 @@ TABLE: dict[tuple[str, str], Outcome] = {
     ("metadata", "deleted"): Outcome(strays=True),
     **{("meta.properties", damage): REFUSED for damage in DAMAGES},
     ("meta.properties", "deleted"): INTACT,
+    **{("security", damage): REFUSED for damage in DAMAGES},
+    # No file is no credentials and no ACLs: with an authorizer, nobody but super.users.
+    ("security", "deleted"): Outcome(scram_users=()),
     ("offsets segment", "truncated"): Outcome(committed=commit_before_half),
     ("offsets segment", "extended"): INTACT,
     ("offsets segment", "bit-flipped"): Outcome(committed=commit_left_by_a_flip),
@@ -284,6 +303,11 @@ def fetched_at(client: RawClient, offset: int) -> bytes | int | None:
     if answer.error_code:
         return int(answer.error_code)
     return next(r.value for r in iter_records(bytes(answer.records)) if r.offset >= offset)
+
+
+def scram_users(client: RawClient) -> tuple[str, ...]:
+    described = client.call(DESCRIBE_USER_SCRAM_CREDENTIALS, 0, {"users": None})
+    return tuple(result.user for result in described.results)
 
 
 def committed_offset(client: RawClient) -> int:
@@ -336,6 +360,7 @@ def test_damage(
         assert found == {o: min(set(range(o, RECORDS)) - lost) for o in found}
         expected = outcome.committed
         assert committed_offset(client) == (expected(original) if callable(expected) else expected)
+        assert scram_users(client) == outcome.scram_users
         if RECORDS - 1 not in lost:
             retried = produce_raw(client, TOPIC, {0: template.last_batch})
             assert retried == {0: (ErrorCode.none, RECORDS - 1)}, "not seen as a duplicate"

@@ -99,8 +99,8 @@ def test_kafkas_dump_log_segments_reads_localbrokers_files(
     reference_kafka: ReferenceKafka, start_broker, tmp_path: Path
 ) -> None:
     """kafka-dump-log.sh (DumpLogSegments) decodes every batch of localbroker's segments as
-    valid, and finds its offset and time indexes consistent with them: the on-disk format is
-    Kafka's."""
+    valid, finds its offset and time indexes consistent with them, and reads its producer
+    state snapshot: the on-disk format is Kafka's."""
     data_dir = tmp_path / "localbroker"
     broker = start_broker(data_dir=data_dir)
     broker.call(
@@ -138,3 +138,43 @@ def test_kafkas_dump_log_segments_reads_localbrokers_files(
     )
     assert verified.returncode == 0, verified.stderr
     assert "ismatch" not in verified.stdout, verified.stdout  # "Mismatches in ..."
+
+    [snapshot] = [p for p in partition.glob("*.snapshot") if int(p.stem) == 5 * 200]
+    read = reference_kafka.run_tool("kafka.tools.DumpLogSegments", ["--files", str(snapshot)])
+    assert read.returncode == 0 and not read.stderr, read.stderr  # a refusal goes to stderr
+    entries = [fields(line) for line in read.stdout.splitlines() if line.startswith("producerId:")]
+    by_producer = sorted(entries, key=lambda entry: int(entry["producerId"]))
+    assert by_producer == sorted(last_batches(batches), key=lambda e: int(e["producerId"]))
+
+
+def fields(line: str) -> dict[str, str]:
+    """The `name: value` pairs of one line DumpLogSegments prints."""
+    words = line.replace(": ", ":").split()
+    return dict(word.split(":", 1) for word in words)
+
+
+def last_batches(batches: list[str]) -> list[dict[str, str]]:
+    """Each idempotent producer's snapshot entry as Kafka would write it: its last batch,
+    from the batch lines of the dump (the four idempotent producers of produce_a_mixture,
+    each ending at sequence 199 in the last of its 200 offsets)."""
+    last: dict[str, dict[str, str]] = {}
+    for batch in map(fields, batches):
+        if batch["producerId"] != "-1":
+            last[batch["producerId"]] = batch
+    assert sorted(int(b["lastOffset"]) for b in last.values()) == [399, 599, 799, 999]
+    assert {b["lastSequence"] for b in last.values()} == {"199"}
+    return [
+        {
+            "producerId": b["producerId"],
+            "producerEpoch": b["producerEpoch"],
+            "coordinatorEpoch": "-1",
+            "currentTxnFirstOffset": "OptionalLong.empty",
+            "lastTimestamp": b["CreateTime"],
+            "firstSequence": b["baseSequence"],
+            "lastSequence": b["lastSequence"],
+            "lastOffset": b["lastOffset"],
+            "offsetDelta": str(int(b["lastOffset"]) - int(b["baseOffset"])),
+            "timestamp": b["CreateTime"],
+        }
+        for b in last.values()
+    ]

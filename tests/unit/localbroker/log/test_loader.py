@@ -282,21 +282,42 @@ def test_deleted_index_files_are_rebuilt(make_log: MakeLog) -> None:
 
 @pytest.mark.parametrize("clean", [True, False])
 def test_idempotent_producer_state_survives_a_reopen(make_log: MakeLog, clean: bool) -> None:
-    """After a clean stop the state comes from the snapshot at the log end; after a crash,
-    from the batches after the last snapshot (here there is none: no roll happened)."""
+    """After a clean stop the state comes from the snapshot at the log end (the last batch,
+    as Kafka keeps it); after a crash, from the batches after the last snapshot (here there
+    is none: no roll happened)."""
     log = make_log()
-    first = produce(log, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
-    produce(log, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
+    produce(log, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
+    first = produce(log, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
     if clean:
         log.close()
     else:
         crash(log)
         assert not list(log.directory.glob("*.snapshot"))
     reopened = make_log(recovery_point=0 if not clean else 3, clean_shutdown=clean)
-    again = produce(reopened, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
+    again = produce(reopened, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
     assert again.duplicate
     assert (again.base_offset, again.last_offset) == (first.base_offset, first.last_offset)
     assert reopened.log_end_offset == 3
     with pytest.raises(ProducerStateError) as caught:
         produce(reopened, [b"gap"], producer_id=7, producer_epoch=0, base_sequence=5)
     assert caught.value.code == ErrorCode.out_of_order_sequence_number
+
+
+def test_a_json_snapshot_of_older_localbrokers_leaves_the_state_to_the_log(
+    make_log: MakeLog,
+) -> None:
+    """Data directories written before snapshots took Kafka's format hold JSON ones: they are
+    set aside and the batches rebuild the state, so idempotent producers go on."""
+    log = make_log()
+    first = produce(log, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
+    produce(log, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
+    log.close()
+    [snapshot] = log.directory.glob("*.snapshot")
+    snapshot.write_text('{"version": 2, "crc": 0, "producers": []}')
+    reopened = make_log(recovery_point=3)
+    again = produce(reopened, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
+    assert again.duplicate and again.base_offset == first.base_offset
+    assert (
+        produce(reopened, [b"p3"], producer_id=7, producer_epoch=0, base_sequence=3).base_offset
+        == 3
+    )

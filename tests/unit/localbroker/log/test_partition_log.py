@@ -26,6 +26,7 @@ from partition_logs import (
     value,
 )
 
+from localbroker.log.errors import InvalidTimestamps
 from localbroker.log.log_config import LogConfig
 from localbroker.log.partition import LogError, TimestampAndOffset
 from localbroker.records.batch import read_header
@@ -99,12 +100,30 @@ def test_min_one_batch_and_max_bytes(make_log: MakeLog) -> None:
 
 def test_invalid_timestamp_is_refused(make_log: MakeLog) -> None:
     log = make_log(LogConfig(message_timestamp_after_max_ms=1000))
-    with pytest.raises(LogError, match=r"message\.timestamp\.after\.max\.ms=1000") as caught:
-        produce(log, [b"future"], [NOW + 1001])
+    with pytest.raises(InvalidTimestamps) as caught:
+        produce(log, [b"now", b"future"], [NOW, NOW + 1001])
     assert caught.value.code == ErrorCode.invalid_timestamp
+    assert caught.value.record_errors == [
+        (
+            1,
+            f"Timestamp {NOW + 1001} of message with offset 1 is out of range. The timestamp"
+            f" should be within [{NOW - 2**63 + 1}, {NOW + 1000}]",
+        )
+    ]
     assert log.log_end_offset == 0
     produce(log, [b"ok"], [NOW + 1000])
     assert log.log_end_offset == 1
+
+
+def test_a_record_older_than_the_batch_start_is_refused(make_log: MakeLog) -> None:
+    """The batch header tells the first and the greatest create time, not the least: Kafka
+    checks each record, so a record older than message.timestamp.before.max.ms in the middle
+    of a batch is refused too."""
+    log = make_log(LogConfig(message_timestamp_before_max_ms=1000))
+    with pytest.raises(InvalidTimestamps) as caught:
+        produce(log, [b"a", b"old", b"c"], [NOW, NOW - 1001, NOW])
+    assert [index for index, _ in caught.value.record_errors] == [1]
+    assert log.log_end_offset == 0
 
 
 def test_segment_ms_rolls_an_old_segment(make_log: MakeLog) -> None:

@@ -202,6 +202,8 @@ def test_replay_rebuilds_without_checks(tmp_path: Path) -> None:
 
 
 def test_snapshot_round_trip(tmp_path: Path, log: Log) -> None:
+    """A snapshot keeps each producer's epoch and last batch, as Kafka's does: enough to
+    answer a retry of that batch and to check the next sequence."""
     for sequence in range(7):
         log.append(header(sequence))
     log.append(header(0, pid=99, epoch=3, count=2))
@@ -209,14 +211,49 @@ def test_snapshot_round_trip(tmp_path: Path, log: Log) -> None:
     assert (tmp_path / f"{log.end:020d}.snapshot").exists()
     loaded = ProducerState(tmp_path)
     assert loaded.load_latest_snapshot(log.end) == log.end
-    assert loaded.entries == log.state.entries
-    assert list(loaded.entries[PID].batches) == list(log.state.entries[PID].batches)
+    assert {pid: list(e.batches) for pid, e in loaded.entries.items()} == {
+        PID: [BatchMetadata(6, 6, 6, 6, NOW)],
+        99: [BatchMetadata(0, 1, 7, 8, NOW)],
+    }
+    assert loaded.entries[99].epoch == 3
+    assert loaded.entries[PID].last_timestamp == NOW
     assert loaded.entries[PID].batches.maxlen == MAX_CACHED_BATCHES
-    # The restored state still detects duplicates and gaps.
     restored = Log(loaded)
     restored.end = log.end
-    assert restored.append(header(6)) is not None
+    assert restored.append(header(6)) == BatchMetadata(6, 6, 6, 6, NOW)
+    assert restored.append(header(0, pid=99, epoch=3, count=2)) == BatchMetadata(0, 1, 7, 8, NOW)
     assert refused(restored, header(8)).code == ErrorCode.out_of_order_sequence_number
+    assert restored.append(header(7)) is None
+
+
+def test_snapshot_of_a_batch_spanning_the_sequence_wrap(tmp_path: Path, log: Log) -> None:
+    log.append(header(MAX_SEQUENCE - 1, count=4))  # sequences 2**31-2 .. 1
+    log.state.write_snapshot(log.end)
+    loaded = ProducerState(tmp_path)
+    loaded.load_latest_snapshot(log.end)
+    assert list(loaded.entries[PID].batches) == [BatchMetadata(MAX_SEQUENCE - 1, 1, 0, 3, NOW)]
+
+
+def test_a_producer_without_batches_keeps_its_epoch(tmp_path: Path) -> None:
+    state = ProducerState(tmp_path)
+    state.entries[5] = ProducerEntry(5, epoch=2, last_timestamp=NOW)
+    state.write_snapshot(0)
+    loaded = ProducerState(tmp_path)
+    loaded.load_latest_snapshot(0)
+    assert loaded.entries == {5: ProducerEntry(5, epoch=2, last_timestamp=NOW)}
+
+
+def test_a_json_snapshot_of_older_localbrokers_is_replaced_by_the_log(
+    tmp_path: Path, log: Log, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before Kafka's format, snapshots were JSON ('{"' reads as version 31522): deleted
+    with a warning, so the state is rebuilt from the batches, as Kafka does without one."""
+    old = tmp_path / f"{3:020d}.snapshot"
+    old.write_text(json.dumps({"version": 2, "crc": 0, "producers": []}))
+    loaded = ProducerState(tmp_path)
+    assert loaded.load_latest_snapshot(10) is None
+    assert not old.exists()
+    assert "Snapshot contained an unknown file version 31522" in caplog.text
 
 
 def test_only_the_two_newest_snapshots_are_kept(tmp_path: Path, log: Log) -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from localbroker.log.dir_status import LogDirStatus
 from localbroker.protocol.names import AclOperation, AclPermissionType, AclResourceType, PatternType
-from localbroker.security.acls import AclBinding, Authorizer
+from localbroker.security.acl_binding import AclBinding
+from localbroker.security.acls import Authorizer
 from localbroker.security.store import SecurityStore
 
 TOPIC, GROUP = AclResourceType.TOPIC, AclResourceType.GROUP
@@ -57,15 +59,21 @@ def acl(
     ],
 )
 def test_allowed_on_some_topic(tmp_path: Path, acls: list[AclBinding], allowed: bool) -> None:
-    authorizer = Authorizer(SecurityStore(tmp_path), enabled=True)
+    authorizer = Authorizer(SecurityStore(tmp_path, LogDirStatus(tmp_path)), enabled=True)
     authorizer.create(acls)
     assert authorizer.authorize_any(ALICE, "127.0.0.1", WRITE, TOPIC) is allowed
 
 
 def test_super_users_and_open_clusters_pass_whatever_is_denied(tmp_path: Path) -> None:
     denied = [acl(DENY, "*"), acl(DENY, "*", principal="User:root")]
-    supers = Authorizer(SecurityStore(tmp_path), enabled=True, super_users=frozenset({"User:root"}))
+    supers = Authorizer(
+        SecurityStore(tmp_path, LogDirStatus(tmp_path)),
+        enabled=True,
+        super_users=frozenset({"User:root"}),
+    )
     supers.create(denied)
     assert supers.authorize_any("User:root", "127.0.0.1", WRITE, TOPIC)
-    open_cluster = Authorizer(SecurityStore(tmp_path / "open"), enabled=True, allow_if_no_acl=True)
+    open_cluster = Authorizer(
+        SecurityStore(tmp_path / "open", LogDirStatus(tmp_path)), enabled=True, allow_if_no_acl=True
+    )
     assert open_cluster.authorize_any(ALICE, "127.0.0.1", WRITE, TOPIC)
