@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -31,7 +31,6 @@ from localbroker.public import (
 
 from .aiokafka_private import client_of
 from .connection import Connection
-from .coordinator_wait import until_coordinator_ready
 from .errors import KafkaToolError, raise_for, unreachable
 from .models import (
     BrokerNode,
@@ -45,6 +44,7 @@ from .models import (
     TopicInfo,
     TopicPartition,
 )
+from .not_ready import LEADER_NOT_READY, until_ready
 from .requests import KioRequest
 
 
@@ -349,6 +349,23 @@ class KafkaAdmin:
             by_leader[known[partition].leader].append((topic, partition))
         return by_leader
 
+    async def _at_leaders(
+        self,
+        partitions: list[TopicPartition],
+        ask: Callable[[int, list[TopicPartition]], Awaitable[None]],
+    ) -> None:
+        """`ask(leader, its partitions)` of each leader, all again with the leaders looked up
+        afresh while one answers that it is not the leader yet (a topic just created on
+        Kafka: not_ready.py)."""
+
+        async def attempt() -> None:
+            leaders = await self._leaders(partitions)
+            await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+
+        await until_ready(
+            attempt, lambda _: (), self._timeout_ms / 1000, retriable=LEADER_NOT_READY
+        )
+
     async def list_offsets(
         self, partitions: Iterable[TopicPartition], timestamp: int
     ) -> dict[TopicPartition, tuple[int, int]]:
@@ -386,8 +403,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     results[(topic.name, p.partition_index)] = (p.offset, p.timestamp)
 
-        leaders = await self._leaders(partitions)
-        await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+        await self._at_leaders(list(partitions), ask)
         return results
 
     async def delete_records(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
@@ -418,8 +434,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     moved[(topic.name, p.partition_index)] = p.low_watermark
 
-        leaders = await self._leaders(offsets)
-        await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+        await self._at_leaders(list(offsets), ask)
         return moved
 
     async def log_dir_sizes(self) -> dict[TopicPartition, int]:
@@ -439,8 +454,8 @@ class KafkaAdmin:
     # -- groups ---------------------------------------------------------------------------
 
     async def coordinator(self, group_id: str) -> int:
-        """The group's coordinator, once the cluster has one ready (coordinator_wait.py)."""
-        return await until_coordinator_ready(
+        """The group's coordinator, once the cluster has one ready (not_ready.py)."""
+        return await until_ready(
             lambda: self._find_coordinator(group_id), lambda _: (), self._timeout_ms / 1000
         )
 
@@ -465,13 +480,13 @@ class KafkaAdmin:
         errors_of: Callable[[Any], Iterable[int]],
     ) -> Any:
         """Send a request to the group's coordinator, again while the coordinator is not ready
-        (`errors_of` the answer names one of coordinator_wait's errors), as Kafka's admin
+        (`errors_of` the answer names one of not_ready's errors), as Kafka's admin
         client does."""
 
         async def attempt() -> Any:
             return await self.send(api_key, data, node=await self._find_coordinator(group_id))
 
-        return await until_coordinator_ready(attempt, errors_of, self._timeout_ms / 1000)
+        return await until_ready(attempt, errors_of, self._timeout_ms / 1000)
 
     async def list_groups(self, states: list[str] | None = None) -> list[GroupListing]:
         listed: dict[str, GroupListing] = {}
@@ -482,7 +497,7 @@ class KafkaAdmin:
                 {"states_filter": states or [], "types_filter": []},
                 node=broker.node_id,
             )
-            response = await until_coordinator_ready(
+            response = await until_ready(
                 request, lambda answer: (answer.error_code,), self._timeout_ms / 1000
             )
             raise_for(response.error_code, None, "listing groups")

@@ -40,12 +40,12 @@ from aiokafka.errors import KafkaError as AIOKafkaError
 from kio.schema.errors import ErrorCode
 
 from .connection import Connection
-from .coordinator_wait import COORDINATOR_NOT_READY
 from .demo_assignor import assign, assignment, partitions_of, read_subscription
 from .demo_assignor import subscription as encode_subscription
 from .demo_status import MemberStatus
 from .demo_wire import FETCH_WAIT_MS, GroupClient
 from .errors import KafkaToolError, raise_for
+from .not_ready import COORDINATOR_NOT_READY
 
 _RETRY_S = 0.5
 _ROUND_MS = 500

@@ -27,8 +27,8 @@ from localbroker.public import (
 )
 
 from .connection import Connection
-from .coordinator_wait import until_coordinator_ready
 from .errors import KafkaToolError, raise_for
+from .not_ready import until_ready
 from .requests import KioRequest
 
 _NAMES_UP_TO = {
@@ -75,10 +75,8 @@ class GroupClient:
         return await self._client.send(target, request, group=group or ConnectionGroup.DEFAULT)
 
     async def _find_coordinator(self) -> int:
-        """The group's coordinator, once the cluster has one ready (coordinator_wait.py)."""
-        return await until_coordinator_ready(
-            self._find_coordinator_once, lambda _: (), self._timeout_s
-        )
+        """The group's coordinator, once the cluster has one ready (not_ready.py)."""
+        return await until_ready(self._find_coordinator_once, lambda _: (), self._timeout_s)
 
     async def _find_coordinator_once(self) -> int:
         response = await self._send(
@@ -199,7 +197,7 @@ class GroupClient:
                 ],
             },
         )
-        response = await until_coordinator_ready(
+        response = await until_ready(
             request,
             lambda answer: (getattr(g, "error_code", 0) for g in _groups(answer)),
             self._timeout_s,
