@@ -7,6 +7,7 @@ reason instead of hanging.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from textual.pilot import Pilot
@@ -40,6 +41,14 @@ def external_app(bootstrap: str) -> WorkbenchApp:
     start (theme files not watched)."""
     workbench = open_workbench(parser().parse_args(["--bootstrap-server", bootstrap]))
     return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A broker a test opens the workbench on (tests/tui/conftest.py's `cluster`)."""
+
+    bootstrap: str
+    app: Callable[[], WorkbenchApp]
 
 
 def port_of(embedded: EmbeddedBroker) -> int:
