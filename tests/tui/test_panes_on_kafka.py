@@ -14,6 +14,7 @@ random part), since the session's Kafka is shared with other tests.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 from group_members import Member, commit
 from reference_kafka import ReferenceKafka, ReferenceUnavailable, reference_kafka, unavailable
 from test_demo_pane import run_on_another_cluster, settings
+from test_generator_pane import TOTAL, end_offsets, fill, number, read_records, rows
+from test_generator_pane import open_pane as open_generators
 from test_groups_pane import cell as group_cell
 from test_groups_pane import committed, group_table, members, notified, produce, text_of
 from test_topics_pane import (
@@ -252,3 +255,25 @@ async def test_groups_lag_reset_offsets_view_and_deletion(
         await pilot.press(*group, "enter")
         await wait_until(pilot, lambda: group not in table.rows, "the group gone from the list")
     assert await asyncio.to_thread(committed, bootstrap, group) == {}
+
+
+async def test_a_generator_on_a_topic_just_created(reference_kafka: ReferenceKafka) -> None:
+    """Made and started at once, as a user does on a new cluster: Kafka's producer meets a
+    topic its broker may not know yet. What the pane says was sent is what Kafka holds."""
+    bootstrap, topic = reference_kafka.bootstrap, unique("clicks")
+    app = external_app(bootstrap)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_generators(pilot, app, (topic, 3))
+        await fill(pilot, app, topic=topic, rate="500", template="json", keys="distinct")
+        await wait_until(pilot, lambda: len(rows(app)) == 1, "the generator in the table")
+        await wait_until(pilot, lambda: number(rows(app)[0]["sent"]) >= 300, "300 records sent")
+        app.query_one("#gen-table").focus()
+        await pilot.press("x")
+        await wait_until(pilot, lambda: rows(app)[0]["state"] == "stopped", "the stop")
+        final = TOTAL.fullmatch(str(app.query_one("#gen-totals", Static).render()))
+        assert final is not None
+        sent = int(final.group(1))
+    assert await asyncio.to_thread(end_offsets, bootstrap, topic, 3) == sent
+    records = await asyncio.to_thread(read_records, bootstrap, topic, 3, sent)
+    assert len(records) == sent
+    assert all("seq" in json.loads(r.value()) for r in records)  # type: ignore[attr-defined]
