@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,9 @@ from test_generator_pane import TOTAL, end_offsets, fill, number, read_records, 
 from test_generator_pane import open_pane as open_generators
 from test_groups_pane import cell as group_cell
 from test_groups_pane import committed, group_table, members, notified, produce, text_of
+from test_tail_pane import SIZE as TAIL_SIZE
+from test_tail_pane import create_topic, in_thread, start_tail, wait_received
+from test_tail_pane import produce as produce_records
 from test_topics_pane import (
     SIZE,
     cell,
@@ -277,3 +281,28 @@ async def test_a_generator_on_a_topic_just_created(reference_kafka: ReferenceKaf
     records = await asyncio.to_thread(read_records, bootstrap, topic, 3, sent)
     assert len(records) == sent
     assert all("seq" in json.loads(r.value()) for r in records)  # type: ignore[attr-defined]
+
+
+async def test_tail_start_positions(reference_kafka: ReferenceKafka) -> None:
+    """Each way to start a tail, answered by Kafka's ListOffsets (by timestamp too). The
+    records are stamped a minute ago, not at a fixed date: Kafka deletes a segment whose
+    newest record is older than retention.ms (7 days) a few minutes after it starts."""
+    bootstrap, topic = reference_kafka.bootstrap, unique("positions")
+    base = int(time.time() * 1000) - 60_000
+    await in_thread(create_topic, bootstrap, topic, 1)
+    sent = [{"value": f"v{i}".encode(), "timestamp": base + i * 1000} for i in range(30)]
+    await in_thread(produce_records, bootstrap, topic, sent)
+    app = external_app(bootstrap)
+    async with app.run_test(size=TAIL_SIZE) as pilot:
+        await wait_connected(pilot, app)
+
+        async def first_offset(mode: str, value: str, expected: int) -> int:
+            pane = await start_tail(pilot, app, topic, mode, value)
+            await wait_received(pilot, pane, expected)
+            assert pane.ring.total == expected
+            return pane.ring.records()[0].offset
+
+        assert await first_offset("beginning", "", 30) == 0
+        assert await first_offset("offset", "12", 18) == 12
+        assert await first_offset("timestamp", str(base + 20_500), 9) == 21
+        assert await first_offset("last", "5", 5) == 25
