@@ -37,7 +37,7 @@ def listening(bootstrap: str) -> bool:
         return False
 
 
-class Cluster(Protocol):
+class BrokerElsewhere(Protocol):
     """A broker in a process of its own: localbroker's BrokerProcess or ReferenceKafka."""
 
     bootstrap: str
@@ -48,20 +48,20 @@ class Cluster(Protocol):
 
 
 @pytest.fixture(params=["localbroker", "kafka"])
-def cluster(request: pytest.FixtureRequest) -> Cluster:
+def elsewhere(request: pytest.FixtureRequest) -> BrokerElsewhere:
     fixture = {"localbroker": "broker_process", "kafka": "reference_kafka"}[request.param]
-    started: Cluster = request.getfixturevalue(fixture)
+    started: BrokerElsewhere = request.getfixturevalue(fixture)
     return started
 
 
-async def test_external_cluster(cluster: Cluster) -> None:
-    bootstrap = cluster.bootstrap
+async def test_external_cluster(elsewhere: BrokerElsewhere) -> None:
+    bootstrap = elsewhere.bootstrap
     app = external_app(bootstrap)
     assert app.workbench.embedded is None
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot, app)
         assert app.snapshot is not None
-        assert [b.port for b in app.snapshot.cluster.brokers] == [cluster.port]
+        assert [b.port for b in app.snapshot.cluster.brokers] == [elsewhere.port]
         label = app.query_one(ClusterBar).query_one("#cluster-label", Static)
         assert str(label.render()) == bootstrap
         configs = app.query_one("#broker-configs", DataTable)
@@ -116,5 +116,5 @@ async def test_external_cluster(cluster: Cluster) -> None:
 
         await pilot.press("q")
     # The workbench stops what it started: a cluster it only connected to keeps running.
-    assert cluster.process is not None and cluster.process.poll() is None
+    assert elsewhere.process is not None and elsewhere.process.poll() is None
     assert listening(bootstrap)

@@ -4,11 +4,13 @@ driven with the keys and helpers of its own localbroker tests.
 What Kafka does differently is what these look at: a KRaft node that is broker and
 controller, hundreds of broker configs with sources localbroker never uses, topic configs
 with cluster-wide defaults, `__consumer_offsets` created on the first group request (its
-coordinator not ready for a few seconds), Kafka's own refusals word for word. The Brokers
-pane, the Tail and Produce panes and a topic made in the Topics pane's dialog are checked on
-Kafka by tests that run on both brokers (test_external_cluster.py, test_brokers_pane.py,
-test_tail_pane.py, test_produce_pane.py). Every name here is this module's own (`kp-` and a
-random part), since the session's Kafka is shared with other tests.
+coordinator not ready for a few seconds), new partitions led a moment after Metadata names
+their leaders, retention deleting old-stamped records, Kafka's own refusals word for word.
+The Brokers pane, a topic made in the Topics pane's dialog, a record sent from the Produce
+pane and seen in the Tail pane, and the Produce pane's unknown topic are checked on Kafka by
+tests that run on both brokers (`cluster` fixtures: test_external_cluster.py,
+test_brokers_pane.py, test_produce_pane.py). Every name here is this module's own (`kp-` and
+a random part), since the session's Kafka is shared with other tests.
 """
 
 from __future__ import annotations
