@@ -7,6 +7,7 @@ reason instead of hanging.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from textual.pilot import Pilot
@@ -17,6 +18,7 @@ from waiting import polling
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
 from tui.kafka.connection import from_properties
+from tui.launch import open_workbench, parser
 from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.workbench import Workbench
 
@@ -32,6 +34,21 @@ def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:
         embedded,
     )
     return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+def external_app(bootstrap: str) -> WorkbenchApp:
+    """The app exactly as `kwb --bootstrap-server BOOTSTRAP` builds it: a cluster it did not
+    start (theme files not watched)."""
+    workbench = open_workbench(parser().parse_args(["--bootstrap-server", bootstrap]))
+    return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A broker a test opens the workbench on (tests/tui/conftest.py's `cluster`)."""
+
+    bootstrap: str
+    app: Callable[[], WorkbenchApp]
 
 
 def port_of(embedded: EmbeddedBroker) -> int:

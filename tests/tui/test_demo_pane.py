@@ -369,12 +369,13 @@ async def test_on_another_cluster_the_demo_runs_on_client_side_events(
             from_properties(other.bootstrap, {}),
             broker,
         )
-        await run_on_another_cluster(WorkbenchApp(workbench, watch_theme_files=False))
+        await run_on_another_cluster(WorkbenchApp(workbench, watch_theme_files=False), settings())
 
 
-async def run_on_another_cluster(app: WorkbenchApp) -> None:
+async def run_on_another_cluster(app: WorkbenchApp, demo: DemoSettings) -> None:
+    """Start the demo, add a consumer, kill one: the takeover shown from client-side events."""
     async with app.run_test(size=SIZE) as pilot:
-        pane = await start_demo(pilot, app, settings())
+        pane = await start_demo(pilot, app, demo)
         assert pane.engine is not None and pane.engine.source == "client"
         assert "client-side events" in facts(app)
         await pilot.press("a")
@@ -386,7 +387,7 @@ async def run_on_another_cluster(app: WorkbenchApp) -> None:
             pilot,
             lambda: all_owned_by_running(app, 3),
             "the takeover",
-            timeout=SESSION_MS / 1000 + 10,
+            timeout=demo.session_timeout_ms / 1000 + 10,
         )
         shown = timeline(app)
         assert "consumer-1 expired" in shown
