@@ -73,6 +73,18 @@ class Terminal:
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", self.session, "-l", text)
 
+    def burst(self, keys: Sequence[str] = (), text: str = "") -> None:
+        """`keys` (tmux key names) then `text` (literal), in one tmux command: the program
+        reads them all at once, as it does a fast typist's keys or a paste without
+        bracketed paste, rather than one at a time as separate `send`s deliver them."""
+        command: list[str] = []
+        if keys:
+            command += ["send-keys", "-t", self.session, *keys]
+        if text:
+            command += [";"] if command else []
+            command += ["send-keys", "-t", self.session, "-l", text]
+        self._tmux(*command)
+
     def wait_for(self, text: str, timeout: float = 15.0) -> str:
         """The screen once `text` is on it; fails showing the screen as it was."""
         pauses = polling(f"{text!r} on the screen", timeout, showing=self.screen)

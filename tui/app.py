@@ -23,6 +23,7 @@ from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
 from .kafka.connection import SettingsError, from_properties
 from .kafka.generator import GeneratorFleet
+from .key_order import KeysInOrderApp
 from .panes import PaneSpec, panes
 from .profiles import load_profiles
 from .screens.help import HelpScreen
@@ -35,7 +36,7 @@ from .widgets.pane_tabs import PaneTabs
 from .workbench import Workbench
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(KeysInOrderApp[None]):
     TITLE = "kafka-workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
