@@ -170,26 +170,35 @@ class WorkbenchApp(KeysInOrderApp[None]):
         self.show_pane(pane_id)
 
     def show_pane(self, pane_id: str) -> None:
-        # Let go of the focus first: a focused widget that the switch hides hands the focus
-        # to a sibling in its own (hidden) pane, and focus there brings that pane back.
-        self.screen.set_focus(None)
-        self.query_one("#panes", TabbedContent).active = pane_id
+        """Bring the pane forward with the focus inside it, now: a key typed straight after
+        the pane key (keys arrive in order, tui/key_order.py) goes to the pane shown. The
+        pane already in front keeps its focus, or gets it back if it had none."""
+        tabs = self.query_one("#panes", TabbedContent)
+        if tabs.active != pane_id:
+            # Let go of the focus first: a focused widget that the switch hides hands the
+            # focus to a sibling in its own (hidden) pane, and focus there brings it back.
+            self.screen.set_focus(None)
+            tabs.active = pane_id
+        pane = tabs.active_pane
+        if pane is not None:
+            self._focus_into(pane)
 
     @on(TabbedContent.TabActivated, "#panes")
     def _focus_into_pane(self, event: TabbedContent.TabActivated) -> None:
-        """Put focus inside the pane shown, so its keys (`/`, `r`, …) work straight away."""
-        pane = event.pane
-        self.call_after_refresh(self._focus_first_in, pane)
+        """A tab chosen with the mouse: focus into its pane once it is laid out."""
+        self.call_after_refresh(self._focus_into, event.pane)
 
-    def _focus_first_in(self, pane: TabPane) -> None:
-        """Prefer a table or list to a text field: the pane keys (1-9) must keep working.
-        A pane that knows better (the Tail pane, empty, wants its topics) says so in
-        `focus_default`.
+    def _focus_into(self, pane: TabPane) -> None:
+        """Put the focus inside `pane` (unless it is there already or the pane has been left
+        since), so its keys (`/`, `r`, …) work straight away.
 
-        Not for a pane left since (a pane key pressed before the refresh): focus there would
-        bring it back. The focus is set now, not on a later turn of the loop as `focus()`
-        sets it, so that a pane key waiting there cannot come between."""
+        Prefer a table or list to a text field: the pane keys (1-9) must keep working. A pane
+        that knows better (the Tail pane, empty, wants its topics) says so in
+        `focus_default`."""
         if self.query_one("#panes", TabbedContent).active_pane is not pane:
+            return
+        focused = self.screen.focused
+        if focused is not None and pane in focused.ancestors:
             return
         if any(isinstance(widget, Pane) and widget.focus_default() for widget in pane.children):
             return
