@@ -18,10 +18,10 @@ from textual.reactive import reactive
 from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
 from .commands import WorkbenchCommands
-from .embedded import EmbeddedBroker, data_home
+from .embedded import BrokerInUse, data_home, open_local
 from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
-from .kafka.connection import SettingsError, from_properties
+from .kafka.connection import SettingsError
 from .kafka.generator import GeneratorFleet
 from .key_order import KeysInOrderApp
 from .panes import PaneSpec, panes
@@ -143,22 +143,25 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     @work(exclusive=True, group="switch-profile")
     async def _switch_profile(self, name: str) -> None:
+        current = self.workbench
         try:
             profile = load_profiles()[name]
-            embedded = self.workbench.embedded
             if profile.embedded:
-                if embedded is None:
-                    embedded = await asyncio.to_thread(EmbeddedBroker(data_home()).start)
-                connection = from_properties(embedded.bootstrap, {})
+                local = current.embedded or current.joined
+                if local is None:
+                    local = await asyncio.to_thread(open_local, data_home())
+                workbench = Workbench.local(profile, local)
             else:
-                connection = profile.connection()
-        except (SettingsError, OSError, KeyError) as exc:
+                workbench = Workbench(
+                    profile, profile.connection(), current.embedded, current.joined
+                )
+        except (SettingsError, OSError, KeyError, BrokerInUse) as exc:
             self.notify(f"cannot switch to {name}: {exc}", title="Profiles", severity="error")
             return
         await self.generators.stop_all()
-        self.workbench = Workbench(profile, connection, embedded)
+        self.workbench = workbench
         self.workers.cancel_group(self, "cluster-monitor")
-        self.monitor = ClusterMonitor(connection)
+        self.monitor = ClusterMonitor(workbench.connection)
         self.snapshot = None
         self.query_one(ClusterBar).set_cluster(self.workbench.label, profile.colour)
         self.generation += 1

@@ -12,8 +12,8 @@ import gc
 import sys
 from pathlib import Path
 
-from .embedded import EmbeddedBroker, data_home
-from .kafka.connection import SettingsError, from_properties, load_connection
+from .embedded import BrokerInUse, data_home, open_local
+from .kafka.connection import SettingsError, load_connection
 from .profiles import LOCAL_PROFILE, Profile, load_profiles
 from .themes import DEFAULT_THEME
 from .workbench import Workbench
@@ -62,15 +62,14 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
             else profile.connection(args.bootstrap_server)
         )
         return Workbench(profile, connection)
-    embedded = EmbeddedBroker(args.data_dir or data_home(), args.host, args.port).start()
-    return Workbench(profile, from_properties(embedded.bootstrap, {}), embedded)
+    return Workbench.local(profile, open_local(args.data_dir or data_home(), args.host, args.port))
 
 
 def main(argv: list[str]) -> None:
     args = parser().parse_args(argv)
     try:
         workbench = open_workbench(args)
-    except (SettingsError, OSError) as exc:
+    except (SettingsError, OSError, BrokerInUse) as exc:
         sys.exit(f"kwb: cannot start: {exc}")
     from .app import WorkbenchApp
 
