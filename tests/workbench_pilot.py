@@ -19,6 +19,7 @@ from waiting import polling
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
 from tui.kafka.connection import from_properties
+from tui.launch import open_workbench, parser
 from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.workbench import Workbench
 
@@ -33,6 +34,12 @@ def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:
         from_properties(embedded.bootstrap, {}),
         embedded,
     )
+    return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+def external_app(bootstrap: str) -> WorkbenchApp:
+    """The app exactly as `kwb --bootstrap-server BOOTSTRAP` builds it."""
+    workbench = open_workbench(parser().parse_args(["--bootstrap-server", bootstrap]))
     return WorkbenchApp(workbench, watch_theme_files=False)
 
 

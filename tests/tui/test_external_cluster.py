@@ -15,10 +15,8 @@ import socket
 import pytest
 from brokers import BrokerProcess
 from textual.widgets import DataTable, Input, Select, Static, TextArea
-from workbench_pilot import SIZE, wait_connected, wait_until
+from workbench_pilot import SIZE, external_app, wait_connected, wait_until
 
-from tui.app import WorkbenchApp
-from tui.launch import open_workbench, parser
 from tui.widgets.cluster_bar import ClusterBar
 from tui.widgets.produce_pane import ProducePane
 from tui.widgets.tail_pane import TailPane
@@ -26,12 +24,6 @@ from tui.widgets.tail_pane import TailPane
 pytestmark = pytest.mark.timeout(120)
 
 TOPIC = "staging-orders"
-
-
-def external_app(bootstrap: str) -> WorkbenchApp:
-    """The app exactly as `kwb --bootstrap-server BOOTSTRAP` builds it."""
-    workbench = open_workbench(parser().parse_args(["--bootstrap-server", bootstrap]))
-    return WorkbenchApp(workbench, watch_theme_files=False)
 
 
 def listening(bootstrap: str) -> bool:

@@ -14,14 +14,21 @@ other work on a shared machine does.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cpu_hog import cpu_hog
-from terminal import KWB, TMUX_REASON, Terminal, no_traceback, tmux_missing, workbench_env
+from terminal import (
+    KWB,
+    TMUX_REASON,
+    Terminal,
+    no_traceback,
+    seed_group,
+    tmux_missing,
+    workbench_env,
+)
 from waiting import polling
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON)]
@@ -94,21 +101,6 @@ def wait_shown(term: Terminal, text: str, shown: bool, what: str, timeout: float
         time.sleep(next(pauses))
 
 
-def kwb(*args: str) -> None:
-    subprocess.run([KWB, *args], capture_output=True, timeout=60, check=True)
-
-
-def make_group(bootstrap: str) -> None:
-    """A topic with a record and a group that committed its offset (for the reset dialog)."""
-    kwb("topics", "--create", "--bootstrap-server", bootstrap, "--topic", TOPIC)
-    subprocess.run(
-        [KWB, "produce", "--bootstrap-server", bootstrap, "--topic", TOPIC],
-        input=b"first\n", capture_output=True, timeout=60, check=True,
-    )  # fmt: skip
-    kwb("consume", "--bootstrap-server", bootstrap, "--topic", TOPIC, "--group", GROUP,
-        "--from-beginning", "--max-messages", "1", "--timeout-ms", "20000")  # fmt: skip
-
-
 def test_bursts_of_keys_arrive_intact_in_every_field_under_load(
     tmp_path: Path, unused_tcp_port: int
 ) -> None:
@@ -116,7 +108,7 @@ def test_bursts_of_keys_arrive_intact_in_every_field_under_load(
     env = workbench_env(str(tmp_path / "home"))
     with Terminal([KWB, "--port", str(unused_tcp_port)], env, size=(120, 36)) as term:
         term.wait_for("● connected", timeout=60)
-        make_group(bootstrap)
+        seed_group(bootstrap, TOPIC, GROUP)
         term.wait_for("Filter configs", timeout=30)  # the Brokers pane has the focus
         with cpu_hog():
             for field in FIELDS:
