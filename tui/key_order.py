@@ -13,11 +13,16 @@ one-write burst, only less often.
 So the app holds each key (and paste) until the one before has gone all the way: behind the
 key it posts a KeyHandled to the widget the key went to. KeyHandled bubbles along the same
 queues as the key, each in order, so it reaches the app once every handler of the key has run,
-wherever it stopped, and after the bindings it met at the top. The next key goes out after the
-focus changes those asked for (`focus()` is a callback on the app's queue, queued before) and,
+wherever it stopped, and after the bindings it met at the top. A key's effect can also be a
+message its handlers post (enter in a field posts Submitted, whose handler moves the focus to
+a list; a choice in a Select posts Changed, which enables a field): those sit in the same
+queues, so KeyHandled goes the way a second time, behind the messages the first round's
+handlers posted (and the ones those posted on its way). The next key goes out after the focus
+changes all those asked for (`focus()` is a callback on the app's queue, queued before) and,
 when the key opened or closed a screen, once that screen has focused what it focuses (its
-`on_mount` runs before it reads its queue; a second KeyHandled goes through it). The cost is a
-few hops of latency per key, invisible at typing speed.
+`on_mount` runs before it reads its queue; a KeyHandled goes through it too). The cost is a
+few dozen hops of latency per key, a few milliseconds, invisible at typing speed
+(bench/search.py measures key latency).
 
 A key whose way is cut (its widget removed while the key was on its way) never reports back:
 the keys behind it go out once a widget on its way has left the DOM, or after LOST_AFTER_S.
@@ -40,15 +45,20 @@ LOST_AFTER_S = 3.0
 more than any key takes on a loaded machine (a few milliseconds), short enough that a lost
 one leaves the keyboard only briefly unresponsive."""
 _LOOK_EVERY_S = 0.5
+ROUNDS = 2
+"""Times KeyHandled goes the key's way: with the key, then behind the messages its handlers
+posted (tests/unit/tui/test_key_order.py has a case that needs each)."""
 
 
 class KeyHandled(Message):
     """Sent behind a key to the widget the key went to; back at the app, the key is done."""
 
-    def __init__(self, screen: Screen[object], way: tuple[DOMNode, ...]) -> None:
+    def __init__(self, screen: Screen[object], way: tuple[DOMNode, ...], lap: int = 1) -> None:
         super().__init__()
         self.screen = screen
         """The screen in front when the key went out."""
+        self.lap = lap
+        """Which time this KeyHandled goes the key's way (1 to ROUNDS)."""
         self.way = way
         """The widget the key went to and its ancestors: if one leaves the DOM, the key and
         this message may be dropped on the way."""
@@ -91,8 +101,8 @@ class KeysInOrderApp(App[ReturnType]):
             self._in_flight = KeyHandled(screen, ())
             self._on_key_handled(self._in_flight)
 
-    def _send_behind(self, screen: Screen[object], target: DOMNode) -> None:
-        self._in_flight = KeyHandled(screen, tuple(target.ancestors_with_self))
+    def _send_behind(self, screen: Screen[object], target: DOMNode, lap: int = 1) -> None:
+        self._in_flight = KeyHandled(screen, tuple(target.ancestors_with_self), lap)
         target.post_message(self._in_flight)
         if self._lost_keys_timer is None:
             self._lost_keys_timer = self.set_interval(_LOOK_EVERY_S, self._release_lost_key)
@@ -104,6 +114,10 @@ class KeysInOrderApp(App[ReturnType]):
     async def _key_done(self, message: KeyHandled) -> None:
         if message is not self._in_flight:
             return  # one given up as lost
+        target = message.way[0] if message.way else None
+        if message.lap < ROUNDS and target is not None and target.is_attached:
+            self._send_behind(message.screen, target, message.lap + 1)
+            return
         if self.screen is not message.screen:
             # Another screen in front: the next key waits until it has mounted (or resumed)
             # and set its focus.

@@ -52,10 +52,6 @@ class Field:
     must have been read before the next burst: escape then `2` at once is alt+2."""
     gone: bool = False
     """`left` leaves the screen (rather than appears on it)."""
-    prepare: tuple[str, ...] = ()
-    """Keys sent before `reach`, whose effect is waited for: what makes the field a field."""
-    prepared: str = ""
-    """On the screen once `prepare` has had its effect."""
 
 
 FIELDS = (
@@ -71,13 +67,10 @@ FIELDS = (
     Field("groups filter", ("5", "/"), ("C-u", "Escape"), "r Reset offsets"),
     Field(
         "reset-offsets dialog",
-        ("Tab",),
+        ("r", "Enter", *("Down",) * 4, "Enter", "Tab"),
         ("Escape",),
         "Reset offsets of group",
         gone=True,
-        # "shift by N" enables the value field, once the choice has reached the dialog.
-        prepare=("r", "Enter", *("Down",) * 4, "Enter"),
-        prepared="records (+/-)",
     ),
     Field("generator topic (typed on Start)", ("6",), ("C-u",)),
 )
@@ -112,9 +105,6 @@ def test_bursts_of_keys_arrive_intact_in_every_field_under_load(
         term.wait_for("Filter configs", timeout=30)  # the Brokers pane has the focus
         with cpu_hog():
             for field in FIELDS:
-                if field.prepare:
-                    term.burst(field.prepare)
-                    term.wait_for(field.prepared)
                 term.burst(field.reach, FIRST)
                 wait_holds(term, FIRST, field.name)
                 for word in WORDS:

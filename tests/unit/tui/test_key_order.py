@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, Select
 from workbench_pilot import wait_until
 
 from tui.key_order import KeysInOrderApp
@@ -64,7 +64,19 @@ class DeepApp(KeysInOrderApp[None]):
             with Vertical():
                 yield from nest(depth - 1)
 
+        with Vertical(id="finder"):
+            yield Input(id="find")
+            yield Select([("off", "off"), ("on", "on")], value="off", allow_blank=False)
+            yield Input(id="enabled-by-choice", disabled=True)
         yield from nest(DEPTH)
+
+    @on(Input.Submitted, "#find")
+    def _found(self) -> None:
+        self.query_one("#field").focus()
+
+    @on(Select.Changed)
+    def _chosen(self, event: Select.Changed) -> None:
+        self.query_one("#enabled-by-choice").disabled = event.value != "on"
 
     def action_focus_field(self) -> None:
         self.query_one("#field").focus()
@@ -124,6 +136,29 @@ async def test_letters_after_a_key_that_opens_a_dialog_go_into_it(key: str) -> N
         await wait_until(pilot, lambda: isinstance(app.screen, Dialog), "the dialog")
         await wait_until(pilot, lambda: len(value(app, "dialog-field")) >= 6, "the name typed")
         assert value(app, "dialog-field") == "orders"
+
+
+async def test_letters_after_enter_follow_the_focus_its_message_moved() -> None:
+    """Enter in a field posts Submitted, a message of its own; the handler that moves the
+    focus runs after the key has gone all the way. The letters wait for it too."""
+    app = DeepApp()
+    async with app.run_test() as pilot:
+        await focused(pilot, app, app.query_one("#find"))
+        burst(app, "enter", *"abc")
+        await wait_until(pilot, lambda: len(value(app)) >= 3, "the letters typed")
+        assert value(app) == "abc"
+        assert app.query_one("#find", Input).value == ""
+
+
+async def test_letters_after_a_choice_go_to_the_field_it_enabled() -> None:
+    """A choice in a Select goes overlay, Select, Changed: three messages on from the key."""
+    app = DeepApp()
+    async with app.run_test() as pilot:
+        await focused(pilot, app, app.query_one(Select))
+        burst(app, "enter", "down", "enter", "tab", *"abc")
+        field = "enabled-by-choice"
+        await wait_until(pilot, lambda: len(value(app, field)) >= 3, "the letters typed")
+        assert value(app, field) == "abc"
 
 
 async def test_a_paste_keeps_its_place_among_the_keys() -> None:
