@@ -48,14 +48,18 @@ from .protocol.names import (
     ListOffsetsTimestamp,
     api_name,
 )
+from .records.batch import HEADER_SIZE, BatchHeader, read_header
+from .records.codecs import decompress
 from .records.reader import iter_records
 
 __all__ = [
     "CONSUMER_PROTOCOL_TYPE",
+    "HEADER_SIZE",
     "INTERNAL_TOPICS",
     "OFFSETS_TOPIC",
     "AlterConfigOp",
     "ApiKey",
+    "BatchHeader",
     "ConfigResourceType",
     "ConfigSource",
     "CoordinatorType",
@@ -75,6 +79,7 @@ __all__ = [
     "api_name",
     "assigned_partitions",
     "build",
+    "decompress",
     "encode_assignment",
     "encode_subscription",
     "entity_check",
@@ -82,5 +87,6 @@ __all__ = [
     "kafka_uuid_string",
     "load_properties",
     "owned_partitions",
+    "read_header",
     "subscribed_topics",
 ]

@@ -323,9 +323,10 @@ class KafkaAdmin:
 
     # -- offsets ------------------------------------------------------------------------
 
-    async def _leaders(
+    async def leaders(
         self, partitions: Iterable[TopicPartition]
     ) -> dict[int, list[TopicPartition]]:
+        """The partitions by the node that leads them (where to fetch or list offsets)."""
         wanted = list(partitions)
         topics = {t.name: t for t in await self.topics(sorted({t for t, _ in wanted}))}
         by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
@@ -373,7 +374,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     results[(topic.name, p.partition_index)] = (p.offset, p.timestamp)
 
-        leaders = await self._leaders(partitions)
+        leaders = await self.leaders(partitions)
         await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
         return results
 
@@ -405,7 +406,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     moved[(topic.name, p.partition_index)] = p.low_watermark
 
-        leaders = await self._leaders(offsets)
+        leaders = await self.leaders(offsets)
         await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
         return moved
 
