@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
 from .commands import WorkbenchCommands
@@ -126,6 +127,12 @@ class WorkbenchApp(KeysInOrderApp[None]):
         """Take a fresh snapshot now (after a change made from the UI)."""
         self.monitor.refresh()
 
+    @on(Pane.BringForward)
+    def _bring_forward(self, event: Pane.BringForward) -> None:
+        tab = next((a for a in event.pane.ancestors if isinstance(a, TabPane)), None)
+        if tab is not None and tab.id is not None:
+            self.show_pane(tab.id, event.focus)
+
     # -- switching clusters -----------------------------------------------------------------
 
     def action_profiles(self) -> None:
@@ -172,10 +179,11 @@ class WorkbenchApp(KeysInOrderApp[None]):
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)
 
-    def show_pane(self, pane_id: str) -> None:
-        """Bring the pane forward with the focus inside it, now: a key typed straight after
-        the pane key (keys arrive in order, tui/key_order.py) goes to the pane shown. The
-        pane already in front keeps its focus, or gets it back if it had none."""
+    def show_pane(self, pane_id: str, focus: Widget | None = None) -> None:
+        """Bring the pane forward with the focus inside it (on `focus` if given), now: a key
+        typed straight after the pane key (keys arrive in order, tui/key_order.py) goes to
+        the pane shown. The pane already in front keeps its focus, or gets it back if it
+        had none."""
         tabs = self.query_one("#panes", TabbedContent)
         if tabs.active != pane_id:
             # Let go of the focus first: a focused widget that the switch hides hands the
@@ -183,7 +191,9 @@ class WorkbenchApp(KeysInOrderApp[None]):
             self.screen.set_focus(None)
             tabs.active = pane_id
         pane = tabs.active_pane
-        if pane is not None:
+        if focus is not None:
+            self.screen.set_focus(focus)
+        elif pane is not None:
             self._focus_into(pane)
 
     @on(TabbedContent.TabActivated, "#panes")

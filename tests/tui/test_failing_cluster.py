@@ -38,7 +38,12 @@ FOREVER = {"cluster-monitor", "theme-watch", "groups-poll", "offsets-poll", "tai
 """Worker groups that run as long as their pane or screen: not waited for."""
 SKIP = {"q", "escape"}
 """Quit is not an action on the cluster; escape is how the audit leaves a screen."""
-FILL = {"tail": ["t", *"orders"], "produce": list("orders"), "generator": list("orders")}
+FILL = {
+    "tail": ["t", *"orders"],
+    "produce": list("orders"),
+    "generator": list("orders"),
+    "search": ["t", *"orders"],
+}
 """Keys that name a topic in the panes whose actions need one (typed on Send and Start)."""
 
 

@@ -31,7 +31,7 @@ _START_MODES = [
     ("at time", StartMode.TIMESTAMP.value),
     ("last N", StartMode.LAST.value),
 ]
-_VALUE_HINTS = {
+VALUE_HINTS = {
     StartMode.OFFSET.value: "offset",
     StartMode.TIMESTAMP.value: "ms, ISO, -5m",
     StartMode.LAST.value: "N per partition",
@@ -162,7 +162,7 @@ class TailControls(Horizontal):
     def _start_mode_changed(self, event: Select.Changed) -> None:
         """Show the value field only for a mode that takes a value, and go there."""
         value = self.query_one("#tail-start-value", Input)
-        hint = _VALUE_HINTS.get(str(event.value), "")
+        hint = VALUE_HINTS.get(str(event.value), "")
         value.placeholder = hint
         value.set_class(bool(hint), "-needed")
         if hint and event.select.has_focus:

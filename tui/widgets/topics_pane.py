@@ -26,6 +26,7 @@ from ..screens.edit_configs import EditConfigsScreen
 from ..screens.topic_detail import TopicDetailScreen
 from .list_order import NameFilter
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
+from .search_pane import SearchPane
 from .table_sync import cursor_key, select_row, sync_table
 from .topic_rows import COLUMNS, cells, shorten_middle, topic_order
 
@@ -47,6 +48,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
         Binding("e", "edit_configs", "Configs"),
         Binding("d", "delete", "Delete"),
         Binding("p", "add_partitions", "Add partitions"),
+        Binding("f", "search", "Search"),
         *ORDER_BINDINGS,
         Binding("i", "toggle_internal", "Internal"),
     ]
@@ -257,6 +259,13 @@ class TopicsPane(OrderedListPane[TopicStats]):
         self.app.push_screen(
             AddPartitionsScreen(self.current_admin, topic.name, len(topic.partitions)), closed
         )
+
+    def action_search(self) -> None:
+        """Search the topic under the cursor on the broker (the Search pane)."""
+        topic = self._require_topic()
+        searches = self.app.query(SearchPane)
+        if topic is not None and searches:
+            searches.first().ask_about(topic.name)
 
     def action_detail(self) -> None:
         topic = self._require_topic()
