@@ -18,7 +18,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from .config.broker import BrokerConfig, Listener
+from .config.broker import BrokerConfig
+from .log.dir_status import PROBE_INTERVAL_MS
+from .security.listeners import Endpoint
+from .security.settings import check_supported, resolve, warn_if_open
 from .server import KafkaServer
 from .state import BrokerState, now_ms
 
@@ -26,6 +29,18 @@ log = logging.getLogger(__name__)
 
 _GROUP_TICK_S = 1.0
 _STOP_TIMEOUT_S = 5.0
+
+
+def _advertised(advertised: list[Endpoint], bound: list[Endpoint]) -> dict[str, Endpoint]:
+    """Each listener's advertised endpoint, a port 0 (or a listener not advertised) taking
+    what the listener was bound to."""
+    ports = {endpoint.name: endpoint for endpoint in bound}
+    return {
+        endpoint.name: endpoint.at(port=ports[endpoint.name].port)
+        if endpoint.port == 0
+        else endpoint
+        for endpoint in advertised
+    }
 
 
 class LocalBroker:
@@ -50,32 +65,38 @@ class LocalBroker:
 
     @property
     def bootstrap(self) -> str:
-        """`host:port` clients should use (the advertised listener)."""
+        """`host:port` clients should use (the first listener, as advertised)."""
+        return self.bootstrap_for(self.config.listeners[0].name)
+
+    def bootstrap_for(self, listener: str) -> str:
+        """`host:port` of the listener named `listener`, as advertised."""
         assert self.state is not None, "the broker is not running"
-        return f"{self.state.advertised.host}:{self.state.advertised.port}"
+        return self.state.advertised[listener.upper()].address
 
     @property
     def bound(self) -> tuple[str, int]:
+        """The address of the first listener."""
         assert self.state is not None
-        return self._bound
+        return self._bound[0].host, self._bound[0].port
 
     async def start(self) -> LocalBroker:
         started = time.perf_counter()
+        properties = self.config.static
+        check_supported(properties)
+        listeners = [resolve(properties, endpoint) for endpoint in self.config.listeners]
+        advertised = self.config.advertised_listeners()
         state = BrokerState(self.config)
         try:
             state.load()
             server = KafkaServer(state)
-            self._bound = await server.start(self.config.host, self.config.port)
+            self._bound = await server.start(listeners)
         except BaseException:
             with contextlib.suppress(Exception):
                 state.logs.abandon()
             raise
-        advertised = self.config.advertised_listener
-        if advertised is None:
-            advertised = Listener(self._bound[0], self._bound[1])
-        elif advertised.port == 0:
-            advertised = Listener(advertised.host, self._bound[1])
-        state.advertised = advertised
+        state.advertised = _advertised(advertised, self._bound)
+        for endpoint in self._bound:
+            warn_if_open(endpoint, properties)
         self.state, self._server = state, server
         self._timers = [
             asyncio.create_task(
@@ -90,13 +111,14 @@ class LocalBroker:
                     state.logs.write_checkpoints,
                 )
             ),
+            asyncio.create_task(self._every(PROBE_INTERVAL_MS, state.logs.status.probe)),
             asyncio.create_task(self._drive_groups(state)),
         ]
         self.startup_seconds = time.perf_counter() - started
         log.info(
-            "localbroker node %d listening on %s:%d (data in %s, started in %.3fs)",
+            "localbroker node %d listening on %s (data in %s, started in %.3fs)",
             state.node_id,
-            *self._bound,
+            ", ".join(map(str, self._bound)),
             self.config.data_dir,
             self.startup_seconds,
         )
@@ -165,7 +187,15 @@ class LocalBroker:
         self.state.compact_offsets_topic()
 
     async def _flush_due(self) -> None:
+        """Flush what flush.ms or a roll made due, then checkpoint the recovery points at
+        once (Kafka waits for log.flush.offset.checkpoint.interval.ms): a crash soon after
+        then recovers the active segments only, however often the broker is killed."""
         assert self.state is not None
         due = self.state.flush_due(now_ms())
         if due:
-            await asyncio.gather(*(self.state.flush(partition_log) for partition_log in due))
+            # A failed flush already took the log directory offline, with a log line.
+            await asyncio.gather(
+                *(self.state.flush(partition_log) for partition_log in due),
+                return_exceptions=True,
+            )
+            self.state.logs.write_checkpoints()

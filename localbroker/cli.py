@@ -12,8 +12,7 @@ from pathlib import Path
 
 from .config.properties import load_properties
 from .errors import KafkaError
-from .log.manager import DataDirInUse
-from .metadata.store import MetadataConflict
+from .files import DataDirError, journal_fsyncs_if_asked
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,9 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         properties = properties_from_args(args)
     except OSError as exc:
         sys.exit(f"localbroker: cannot read {args.config}: {exc.strerror}")
+    journal_fsyncs_if_asked()
     try:
         run(serve(properties, args.host, args.port))
-    except (DataDirInUse, MetadataConflict, KafkaError) as exc:
+    except (DataDirError, KafkaError) as exc:
         sys.exit(f"localbroker: {exc}")
     except OSError as exc:
         sys.exit(f"localbroker: cannot start: {exc}")

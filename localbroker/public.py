@@ -4,7 +4,8 @@ import-linter contract checks.
 
 All of it is Kafka's, not the broker's: the names of the protocol (protocol/names.py), the
 consumer protocol's bytes, building kio messages from Kafka's field names and reading
-untrusted ones safely, record batches, `.properties` files, and the events a group coordinator
+untrusted ones safely, record batches, `.properties` files, JAAS strings, SCRAM's salted
+passwords, and the events a group coordinator
 tells its observers (which the workbench's rebalance demo also derives from the client side).
 How the broker stores, schedules or answers stays behind this line, free to change.
 """
@@ -34,9 +35,15 @@ from .protocol.consumer_protocol import (
 from .protocol.guard import entity_check
 from .protocol.kafka_uuid import kafka_uuid_string
 from .protocol.names import (
+    CLUSTER_RESOURCE_NAME,
     CONSUMER_PROTOCOL_TYPE,
     INTERNAL_TOPICS,
     OFFSETS_TOPIC,
+    SUPPORTED_OPERATIONS,
+    WILDCARD_RESOURCE,
+    AclOperation,
+    AclPermissionType,
+    AclResourceType,
     AlterConfigOp,
     ApiKey,
     ConfigResourceType,
@@ -46,17 +53,27 @@ from .protocol.names import (
     GroupState,
     IsolationLevel,
     ListOffsetsTimestamp,
+    PatternType,
+    ScramMechanism,
     api_name,
 )
 from .records.batch import HEADER_SIZE, BatchHeader, read_header
 from .records.codecs import decompress
 from .records.reader import iter_records
+from .security.jaas import parse_jaas
+from .security.scram import salted_password
 
 __all__ = [
+    "CLUSTER_RESOURCE_NAME",
     "CONSUMER_PROTOCOL_TYPE",
     "HEADER_SIZE",
     "INTERNAL_TOPICS",
     "OFFSETS_TOPIC",
+    "SUPPORTED_OPERATIONS",
+    "WILDCARD_RESOURCE",
+    "AclOperation",
+    "AclPermissionType",
+    "AclResourceType",
     "AlterConfigOp",
     "ApiKey",
     "BatchHeader",
@@ -74,8 +91,10 @@ __all__ = [
     "MemberJoined",
     "MemberLeft",
     "OffsetCommitted",
+    "PatternType",
     "RebalanceCompleted",
     "RebalanceStarted",
+    "ScramMechanism",
     "api_name",
     "assigned_partitions",
     "build",
@@ -87,6 +106,8 @@ __all__ = [
     "kafka_uuid_string",
     "load_properties",
     "owned_partitions",
+    "parse_jaas",
     "read_header",
+    "salted_password",
     "subscribed_topics",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import struct
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,11 @@ from .protocol.codec import (
 )
 from .protocol.framing import FrameDecoder, FrameError
 from .protocol.names import ApiKey, api_name
+from .security.listeners import Endpoint
+from .security.mechanism import SaslFailure
+from .security.principal import ANONYMOUS, distinguished_name
+from .security.session import Session, Verdict
+from .security.settings import ResolvedListener
 
 if TYPE_CHECKING:
     from .state import BrokerState
@@ -38,9 +44,19 @@ log = logging.getLogger(__name__)
 
 _PAUSE_READING_BYTES = 64 * 1024 * 1024
 _CLOSE = object()
+_TOKEN_SIZE = struct.Struct(">i")
 
 
-def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | None:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Last:
+    """A response after which the connection closes (a refused or failed authentication)."""
+
+    response: list[Any]
+
+
+def _error_response(
+    api_key: int, api_version: int, error: ErrorCode, message: str | None = None
+) -> Any | None:
     """A response carrying `error` at the top level, when this API's schema has such a field."""
     schema = response_schema(api_key, api_version)
     if schema is None:
@@ -48,7 +64,7 @@ def _error_response(api_key: int, api_version: int, error: ErrorCode) -> Any | N
     if "error_code" not in {f.name for f in dataclasses.fields(schema)}:
         return None
     try:
-        return build(schema, {"error_code": error, "throttle_time": 0})
+        return build(schema, {"error_code": error, "error_message": message, "throttle_time": 0})
     except TypeError:
         return None
 
@@ -73,8 +89,10 @@ def _api_versions_fallback(correlation_id: int) -> list[Any]:
 class Connection(asyncio.BufferedProtocol):
     """One client connection: frames in, responses out, strictly in order."""
 
-    def __init__(self, server: KafkaServer) -> None:
+    def __init__(self, server: KafkaServer, listener: ResolvedListener) -> None:
         self._server = server
+        self._listener = listener
+        self.session: Session | None = None
         self._decoder = FrameDecoder(server.state.config.socket_request_max_bytes)
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -90,6 +108,13 @@ class Connection(asyncio.BufferedProtocol):
         self._transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername") or ("", 0)
         self.peer = (str(peer[0]), int(peer[1]))
+        principal = self._tls_principal(transport)
+        if principal is None:
+            self.close()
+            return
+        self.session = Session(
+            self._listener.security, self._server.state.security.credential, principal
+        )
         self._server.connections.add(self)
         self._task = asyncio.get_running_loop().create_task(self._serve())
 
@@ -126,6 +151,23 @@ class Connection(asyncio.BufferedProtocol):
     def resume_writing(self) -> None:
         self._writable.set()
 
+    def _tls_principal(self, transport: asyncio.BaseTransport) -> str | None:
+        """The principal a client certificate names (ANONYMOUS without one), or None when
+        `ssl.principal.mapping.rules` has no rule for it (the handshake then fails)."""
+        ssl_object = transport.get_extra_info("ssl_object")
+        certificate = ssl_object.getpeercert() if ssl_object is not None else None
+        if not certificate:
+            return ANONYMOUS
+        subject = distinguished_name(certificate)
+        principal = self._listener.principal_mapper.principal(subject)
+        if principal is None:
+            log.warning(
+                "closing connection from %s:%d: no ssl.principal.mapping.rules rule applies to %s",
+                *self.peer,
+                subject,
+            )
+        return principal
+
     # -- serving ------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -151,6 +193,10 @@ class Connection(asyncio.BufferedProtocol):
                 if response is _CLOSE:
                     self.close()
                     return
+                if isinstance(response, _Last):
+                    self._transport.writelines(response.response)
+                    self.close()
+                    return
                 if response is not None:
                     self._transport.writelines(response)
                     if not self._writable.is_set():
@@ -168,39 +214,57 @@ class KafkaServer:
     def __init__(self, state: BrokerState) -> None:
         self.state = state
         self.connections: set[Connection] = set()
-        self._server: asyncio.Server | None = None
+        self._servers: list[asyncio.Server] = []
         self._supported = supported_versions()
 
-    async def start(self, host: str, port: int) -> tuple[str, int]:
+    async def start(self, listeners: list[ResolvedListener]) -> list[Endpoint]:
+        """Bind every listener; returns each one's endpoint with the port it got."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: Connection(self), host, port, reuse_address=True, backlog=1024
-        )
-        sockname = self._server.sockets[0].getsockname()
-        return str(sockname[0]), int(sockname[1])
+        bound = []
+        for listener in listeners:
+            endpoint = listener.security.endpoint
+            server = await loop.create_server(
+                lambda listener=listener: Connection(self, listener),
+                endpoint.host,
+                endpoint.port,
+                reuse_address=True,
+                backlog=1024,
+                ssl=listener.ssl_context,
+            )
+            self._servers.append(server)
+            sockname = server.sockets[0].getsockname()
+            bound.append(endpoint.at(str(sockname[0]), int(sockname[1])))
+        return bound
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers:
+            server.close()
         for connection in list(self.connections):
             connection.close()
-        if self._server is not None:
-            await self._server.wait_closed()
+        for server in self._servers:
+            await server.wait_closed()
 
     async def dispatch(self, frame: bytes | bytearray, connection: Connection) -> Any:
-        """The encoded response to `frame`, None when none is due, or _CLOSE."""
+        """The encoded response to `frame`, None when none is due, _CLOSE, or a _Last."""
+        session = connection.session
+        assert session is not None
+        now = int(time.time() * 1000)
+        if session.raw_tokens:
+            return self._raw_token(bytes(frame), session, connection, now)
         try:
             request = decode_request(frame, self._supported)
         except UnsupportedApiVersion as exc:
             return self._refuse(exc, connection)
         except (UnknownApi, MalformedRequest) as exc:
             log.warning("closing connection from %s:%d: %s", *connection.peer, exc)
-            log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
+            if exc.api_key != ApiKey.SASL_AUTHENTICATE:  # whose bytes carry credentials
+                log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
             return _CLOSE
         header = request.header
-        context = RequestContext(
-            header, connection.peer[0], connection.peer[1], int(time.time() * 1000)
-        )
+        verdict = session.admit(header.api_key, now)
+        if verdict is not Verdict.PASS:
+            return self._unauthenticated(header, verdict, connection)
+        context = RequestContext(header, connection.peer[0], connection.peer[1], now, session)
         handler = HANDLERS[header.api_key]
         try:
             result = handler.function(self.state, context, request.body)
@@ -208,7 +272,9 @@ class KafkaServer:
                 result = await result
         except KafkaError as exc:
             log.info("%s from %s:%d failed: %s", api_name(header.api_key), *connection.peer, exc)
-            result = _error_response(header.api_key, header.api_version, exc.code)
+            result = _error_response(
+                header.api_key, header.api_version, exc.code, exc.message or None
+            )
             if result is None:
                 return _CLOSE
         except Exception:
@@ -227,7 +293,35 @@ class KafkaServer:
             return _CLOSE
         if result is None:
             return None
-        return encode_response(header.correlation_id, result)
+        response = encode_response(header.correlation_id, result)
+        return _Last(response) if context.close_after_response else response
+
+    def _unauthenticated(self, header: Any, verdict: Verdict, connection: Connection) -> Any:
+        """Kafka's answer to a request the connection's SASL state does not allow: a closed
+        connection, or ILLEGAL_SASL_STATE and then a closed connection."""
+        name = api_name(header.api_key)
+        log.info(
+            "closing connection from %s:%d: unexpected Kafka request of type %s during SASL"
+            " authentication",
+            *connection.peer,
+            name,
+        )
+        if verdict is Verdict.CLOSE:
+            return _CLOSE
+        body = _error_response(header.api_key, header.api_version, ErrorCode.illegal_sasl_state)
+        if body is None:
+            return _CLOSE
+        return _Last(encode_response(header.correlation_id, body))
+
+    def _raw_token(self, token: bytes, session: Session, connection: Connection, now: int) -> Any:
+        """A bare SASL token after a SaslHandshake v0, answered with a bare token; a failure
+        closes the connection without an answer, as Kafka's does."""
+        try:
+            challenge, _ = session.authenticate(token, 0, now)
+        except SaslFailure as failure:
+            log.info("authentication of %s:%d failed: %s", *connection.peer, failure)
+            return _CLOSE
+        return [_TOKEN_SIZE.pack(len(challenge)), challenge]
 
     def _refuse(self, exc: RequestError, connection: Connection) -> Any:
         if exc.api_key == ApiKey.API_VERSIONS:

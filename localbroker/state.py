@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from kio.schema.errors import ErrorCode
 
-from .config.broker import BrokerConfig, Listener
+from .config.broker import BrokerConfig
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
 from .groups.events import GroupEvent
@@ -30,6 +30,9 @@ from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
 from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC
+from .security.listeners import Endpoint
+from .security.settings import authorizer
+from .security.store import SecurityStore
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,10 @@ class BrokerState:
             self.logs.abandon()
             raise
         config.attach_dynamic(self.store.broker_configs, self.store.default_broker_configs)
-        self.advertised = Listener(config.host, config.port)
+        self.security = SecurityStore(self.data_dir)
+        self.authorizer = authorizer(config.static, self.security)
+        self.advertised: dict[str, Endpoint] = {e.name: e for e in config.listeners}
+        """Each listener's endpoint as Metadata tells its clients (set once bound)."""
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}
@@ -184,11 +190,13 @@ class BrokerState:
         record = TopicRecord(name, new_topic_id(), partitions, overrides, internal=internal)
         if validate_only:
             return record
-        log_config = self.log_config(record)
-        moment = now_ms()
-        for partition in range(partitions):
-            self.logs.create(name, partition, log_config, moment)
-        self.store.add_topic(record)
+        self.logs.create(
+            name,
+            range(partitions),
+            self.log_config(record),
+            now_ms(),
+            lambda: self.store.add_topic(record),
+        )
         self.logs.write_checkpoints()
         log.info("created topic %s with %d partition(s)", name, partitions)
         return record
@@ -212,10 +220,11 @@ class BrokerState:
                 ErrorCode.unknown_topic_or_partition,
                 "This server does not host this topic-partition.",
             )
-        for partition in range(topic.partitions):
-            self._cancel_flush(self.logs.get(name, partition))
-            self.logs.delete(name, partition)
-        self.store.remove_topic(name)
+        doomed = [self.logs.get(name, partition) for partition in range(topic.partitions)]
+        self.logs.delete(name, range(topic.partitions), lambda: self.store.remove_topic(name))
+        for partition_log in doomed:
+            if partition_log is not None:
+                self._flush_tasks.pop(partition_log, None)
         self.logs.write_checkpoints()
         # Its committed offsets go too; like Kafka, the tombstones are not fsynced before the
         # answer (a crash may bring back offsets of a topic that no longer exists, unused).
@@ -225,10 +234,8 @@ class BrokerState:
 
     def create_partitions(self, name: str, count: int, *, validate_only: bool = False) -> None:
         topic = self.store.topics.get(name)
-        if topic is None:
-            raise KafkaError(
-                ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
-            )
+        if topic is None:  # Kafka's controller says no more than the code
+            raise KafkaError(ErrorCode.unknown_topic_or_partition)
         if count < topic.partitions:
             raise KafkaError(
                 ErrorCode.invalid_partitions,
@@ -241,20 +248,38 @@ class BrokerState:
             )
         if validate_only:
             return
-        log_config = self.log_config(topic)
-        moment = now_ms()
-        for partition in range(topic.partitions, count):
-            self.logs.create(name, partition, log_config, moment)
-        topic.partitions = count
-        self.store.save()
+        self.logs.create(
+            name,
+            range(topic.partitions, count),
+            self.log_config(topic),
+            now_ms(),
+            lambda: self.store.change_topic(name, partitions=count),
+        )
         self.logs.write_checkpoints()
 
     def set_topic_configs(self, name: str, overrides: dict[str, str]) -> None:
         """Replace a topic's config overrides and apply them to its logs at once."""
-        topic = self.store.topics[name]
-        topic.configs = overrides
-        self.store.save()
-        self.reconfigure_logs([topic])
+        self._write_metadata(lambda: self.store.change_topic(name, configs=overrides))
+        self.reconfigure_logs([self.store.topics[name]])
+
+    def replace_broker_configs(self, target: dict[str, str], values: dict[str, str]) -> None:
+        """Replace this broker's dynamic configs or the cluster defaults (`target`)."""
+        self._write_metadata(lambda: self.store.replace_broker_configs(target, values))
+        self.reconfigure_logs(self.topics.values())
+
+    def next_producer_id(self) -> int:
+        return self._write_metadata(self.store.next_producer_id)
+
+    def _write_metadata(self, write: Callable[[], T]) -> T:
+        """A metadata change, written before it is visible; KAFKA_STORAGE_ERROR if the
+        write fails (the log directory goes offline) or the directory is offline."""
+        status = self.logs.status
+        if status.offline:
+            raise status.refusal("The cluster metadata")
+        try:
+            return write()
+        except OSError as exc:
+            raise status.failed(f"Error while writing {self.store.path}", exc) from exc
 
     def reconfigure_logs(self, topics: Iterable[TopicRecord]) -> None:
         """Give logs their new effective config and enforce retention right away."""
@@ -284,36 +309,28 @@ class BrokerState:
                     return
                 running = asyncio.ensure_future(self._run_flush(job))
                 self._flush_tasks[partition_log] = running
-            try:
-                await asyncio.shield(running)
-            except OSError as exc:
-                raise KafkaError(
-                    ErrorCode.kafka_storage_error,
-                    f"fsync of {partition_log.topic}-{partition_log.partition} failed: {exc}",
-                ) from exc
+            await asyncio.shield(running)
 
     async def _run_flush(self, job: FlushJob) -> None:
         try:
             await asyncio.to_thread(job.run)
-        except Exception:
-            job.log.flush_failed()
-            log.exception("fsync of %s-%d failed", job.log.topic, job.log.partition)
-            raise
+        except Exception as exc:
+            raise job.log.flush_failed(exc) from exc
         finally:
             self._flush_tasks.pop(job.log, None)
         job.log.flushed(job, now_ms())
 
-    def _cancel_flush(self, partition_log: PartitionLog | None) -> None:
-        if partition_log is not None:
-            self._flush_tasks.pop(partition_log, None)
-
     def flush_due(self, moment: int) -> list[PartitionLog]:
-        """Logs whose flush.ms has passed with unflushed data."""
+        """Logs whose flush.ms has passed with unflushed data, and logs that rolled a
+        segment not flushed yet (Kafka flushes a rolled segment soon after the roll)."""
         return [
             partition_log
             for partition_log in self.logs.logs.values()
-            if partition_log.unflushed_messages
-            and moment - partition_log.last_flush_ms >= partition_log.config.flush_ms
+            if partition_log.rolled_unflushed
+            or (
+                partition_log.unflushed_messages
+                and moment - partition_log.last_flush_ms >= partition_log.config.flush_ms
+            )
         ]
 
     # -- consumer groups ----------------------------------------------------------------

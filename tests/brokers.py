@@ -9,6 +9,7 @@ free port, wait a bounded time for readiness and always stop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -63,23 +64,38 @@ def localbroker_command(
 
 
 class BrokerProcess:
-    """`python -m localbroker` in its own process, for SIGKILL and restart tests."""
+    """`python -m localbroker` in its own process, for SIGKILL and restart tests. With
+    `log_path`, what it logs (stderr) is appended to that file, for tests that read it."""
 
     def __init__(
-        self, data_dir: Path, overrides: Mapping[str, str] | None = None, port: int = 0
+        self,
+        data_dir: Path,
+        overrides: Mapping[str, str] | None = None,
+        port: int = 0,
+        log_path: Path | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.overrides = dict(overrides or {})
         self.port = port
+        self.log_path = log_path
+        self.env = dict(env or {})
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> BrokerProcess:
-        self.process = subprocess.Popen(
-            localbroker_command(self.data_dir, self.port, self.overrides),
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        with contextlib.ExitStack() as opened:
+            stderr = (
+                opened.enter_context(open(self.log_path, "a"))
+                if self.log_path is not None
+                else None
+            )
+            self.process = subprocess.Popen(
+                localbroker_command(self.data_dir, self.port, self.overrides),
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+            )
         ready: Future[int] = Future()
 
         def read_ready_line() -> None:
@@ -108,6 +124,11 @@ class BrokerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(START_TIMEOUT)
+
+    def log_text(self) -> str:
+        """What the process logged so far (needs `log_path`)."""
+        assert self.log_path is not None, "start the broker with a log_path"
+        return self.log_path.read_text() if self.log_path.exists() else ""
 
     def terminate(self) -> int:
         """SIGTERM and wait; returns the exit code."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 from collections.abc import Iterator
@@ -8,7 +9,15 @@ from pathlib import Path
 
 import pytest
 from brokers import BrokerProcess, running_broker
-from reference_kafka import REQUIRED, ReferenceKafka, ReferenceUnavailable, required
+from java_programs import JavaPrograms, java_programs
+from reference_kafka import (
+    KafkaTool,
+    ReferenceKafka,
+    ReferenceUnavailable,
+    kafka_classpath,
+    run_kafka_tool,
+    unavailable,
+)
 
 from tui.embedded import EmbeddedBroker
 
@@ -77,10 +86,39 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
     try:
         kafka = ReferenceKafka(tmp_path_factory.mktemp("apache-kafka")).start()
     except ReferenceUnavailable as exc:
-        if required():
-            pytest.fail(f"{REQUIRED}=1 but the reference Apache Kafka is not available: {exc}")
-        pytest.skip(f"NO REFERENCE APACHE KAFKA, comparisons with it skipped: {exc}")
+        unavailable(exc)
     try:
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_tool() -> KafkaTool:
+    """Kafka's own command-line tools, by script name or main class, against any broker (no
+    Apache Kafka broker needed): `kafka_tool("kafka-topics", ["--list", "--bootstrap-server",
+    b])`, with `input=` for standard input; returns the CompletedProcess (text mode)."""
+    try:
+        classpath = kafka_classpath()
+    except ReferenceUnavailable as exc:
+        unavailable(exc, "Apache Kafka's tools")
+    return functools.partial(run_kafka_tool, classpath)
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A CA, a server certificate for 127.0.0.1 and client certificates (tests/certificates.py),
+    made once per test session with openssl."""
+    from certificates import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+@pytest.fixture(scope="session")
+def java() -> JavaPrograms:
+    """The Java programs of tests/java (Java client, Kafka Streams, Kafka Connect), built by
+    Maven once (cached across sessions while their sources do not change)."""
+    try:
+        return java_programs()
+    except ReferenceUnavailable as exc:
+        unavailable(exc, "the Java programs of tests/java")

@@ -6,7 +6,8 @@ cached under ~/.cache/kafka-workbench keyed by the pom's content, so a second ru
 without Maven. `ReferenceKafka` formats a single-node KRaft store (combined broker and
 controller, internal topics with one replica, no initial rebalance delay) in a directory of
 its own, starts the broker on free loopback ports, waits until it answers Metadata, and
-always stops it. `run_tool` runs one of Kafka's command-line tools from the same classpath.
+always stops it. `run_kafka_tool` runs one of Kafka's command-line tools from the same
+classpath, by its script's name (`kafka-topics`), as the script would run it.
 
 When Maven Central cannot be reached, tests that need the reference are skipped with the
 reason, unless KWB_REQUIRE_KAFKA=1 (which .ci/run sets): then they fail.
@@ -20,8 +21,10 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from waiting import wait_until
 from wire import RawClient
@@ -38,6 +41,34 @@ STOP_TIMEOUT = 30.0
 MAVEN_TIMEOUT = 600.0
 HEAP = "-Xmx1G"
 """kafka-server-start.sh's default heap."""
+TOOL_JVM_OPTIONS = ("-Xmx256M", "-XX:TieredStopAtLevel=1")
+"""kafka-run-class.sh's heap for the tools; and only the quick compiler, since a tool lives for a
+second or two: that halves a tool's start-up here (2.7 s to 1.3 s for kafka-topics --list)."""
+TOOLS_LOG4J = """\
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
+appender.stderr.type = Console
+appender.stderr.name = STDERR
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+"""
+"""config/tools-log4j2.yaml of Kafka's distribution, which the scripts use: warnings and errors
+to stderr, one line a record. (Without it log4j2 prints errors on stdout, in its own format.)"""
+SCRIPTS = {
+    "kafka-topics": "org.apache.kafka.tools.TopicCommand",
+    "kafka-configs": "kafka.admin.ConfigCommand",
+    "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",
+    "kafka-console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "kafka-producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
+    "kafka-consumer-perf-test": "org.apache.kafka.tools.ConsumerPerformance",
+    "kafka-get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+    "kafka-delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
+    "kafka-log-dirs": "org.apache.kafka.tools.LogDirsCommand",
+    "kafka-dump-log": "kafka.tools.DumpLogSegments",
+}
+"""The main class behind each of Kafka's scripts (bin/<name>.sh), as Kafka 4.1 has them."""
 
 
 class ReferenceUnavailable(Exception):
@@ -46,6 +77,19 @@ class ReferenceUnavailable(Exception):
 
 def required() -> bool:
     return os.environ.get(REQUIRED) == "1"
+
+
+def unavailable(exc: Exception, what: str = "the reference Apache Kafka") -> NoReturn:
+    """Skip a test that needs `what` (Apache Kafka, or programs built against it), loudly, or
+    fail it when KWB_REQUIRE_KAFKA=1 (CI)."""
+    import pytest  # here: bench/ uses this module without pytest
+
+    if required():
+        pytest.fail(f"{REQUIRED}=1 but {what} is not available: {exc}")
+    pytest.skip(
+        f"NOT RUN: {what} is not available ({exc}); it needs Java 17 and Maven reaching"
+        " Maven Central"
+    )
 
 
 def kafka_version() -> str:
@@ -64,36 +108,50 @@ def kafka_classpath() -> str:
             return classpath
     CACHE.mkdir(parents=True, exist_ok=True)
     output = cached.with_suffix(".tmp")
+    failure = "Maven could not fetch Apache Kafka from Maven Central"
+    maven(POM, "dependency:build-classpath", f"-Dmdep.outputFile={output}", failure=failure)
+    if not output.exists():
+        raise ReferenceUnavailable(f"{failure}: no classpath written")
+    output.replace(cached)
+    return cached.read_text().strip()
+
+
+def maven(pom: Path, *arguments: str, failure: str) -> None:
+    """`mvn -q -B -f pom arguments...`; ReferenceUnavailable with `failure` and Maven's last
+    lines if it cannot run or fails (no Maven, no network)."""
     try:
         result = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                "dependency:build-classpath",
-                f"-Dmdep.outputFile={output}",
-            ],
+            ["mvn", "-q", "-B", "-f", str(pom), *arguments],
             capture_output=True,
             text=True,
             timeout=MAVEN_TIMEOUT,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReferenceUnavailable(f"Maven could not run: {exc}") from None
-    if result.returncode != 0 or not output.exists():
-        tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
-        raise ReferenceUnavailable(
-            "Maven could not fetch Apache Kafka from Maven Central: " + " | ".join(tail)
-        )
-    output.replace(cached)
-    return cached.read_text().strip()
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-10:]
+        raise ReferenceUnavailable(f"{failure}: " + " | ".join(tail))
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stop_group(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM to the process's group (a controlled shutdown: the JVM runs its shutdown hooks),
+    SIGKILL if it does not go in time."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(STOP_TIMEOUT)
 
 
 def java(classpath: str, main: str, *args: str, heap: str | None = None) -> list[str]:
@@ -103,17 +161,26 @@ def java(classpath: str, main: str, *args: str, heap: str | None = None) -> list
 
 
 def server_properties(
-    data_dir: Path, port: int, controller_port: int, overrides: Mapping[str, str]
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    overrides: Mapping[str, str],
+    secured: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
-    """Single-node KRaft in combined mode, as KAFKA-NOTES.md and Kafka's quickstart have it."""
+    """Single-node KRaft in combined mode, as KAFKA-NOTES.md and Kafka's quickstart have it;
+    `secured` adds listeners named after their security protocol (SASL_SSL -> port). The
+    controller's listener stays PLAINTEXT."""
+    brokers = {"PLAINTEXT": port, **(secured or {})}
+    endpoints = ",".join(f"{name}://127.0.0.1:{at}" for name, at in brokers.items())
+    protocols = ",".join(f"{name}:{name}" for name in brokers)
     return {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"{endpoints},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": endpoints,
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": f"{protocols},CONTROLLER:PLAINTEXT",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(data_dir / "logs"),
         "offsets.topic.replication.factor": "1",
@@ -126,12 +193,72 @@ def server_properties(
     }
 
 
-class ReferenceKafka:
-    """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`."""
+def tools_log4j() -> Path:
+    """The tools' log4j2 configuration, as a file the JVM can read."""
+    path = CACHE / "tools-log4j2.properties"
+    if not path.exists() or path.read_text() != TOOLS_LOG4J:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(TOOLS_LOG4J)
+        temporary.replace(path)
+    return path
 
-    def __init__(self, directory: Path, overrides: Mapping[str, str] | None = None) -> None:
+
+KafkaTool = Callable[..., "subprocess.CompletedProcess[str]"]
+"""run_kafka_tool with the classpath given: `kafka_tool("kafka-topics", [...], input=...)`."""
+
+
+def run_kafka_tool(
+    classpath: str,
+    tool: str,
+    args: Sequence[str],
+    *,
+    input: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """One of Kafka's tools, by script name (`kafka-topics`) or main class, run as its script
+    runs it (kafka-run-class.sh's heap, tools-log4j2.yaml's logging).
+
+    The classes a tool loads are kept in a class-data-sharing archive (AppCDS) after its first
+    run, which halves the start-up of later runs here (2.2 s to 1.05 s for
+    kafka-consumer-groups --describe on a busy machine); the JVM's own log is off, so an
+    archive it cannot use (another JDK) costs time, never output."""
+    main = SCRIPTS.get(tool, tool)
+    key = hashlib.sha256(f"{classpath}|{main}".encode()).hexdigest()[:16]
+    archive = CACHE / f"tool-{key}.jsa"
+    if archive.exists():
+        sharing = f"-XX:SharedArchiveFile={archive}"
+        dumped = None
+    else:  # this run writes the archive, under a name of its own, moved in place once whole
+        dumped = archive.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        sharing = f"-XX:ArchiveClassesAtExit={dumped}"
+    logging = f"-Dlog4j2.configurationFile={tools_log4j()}"
+    command = ["java", *TOOL_JVM_OPTIONS, sharing, "-Xlog:disable", logging, "-cp", classpath]
+    done = subprocess.run(
+        [*command, main, *args], input=input, capture_output=True, text=True, timeout=timeout
+    )
+    if dumped is not None and dumped.exists():
+        if done.returncode == 0:
+            dumped.replace(archive)
+        else:  # a refused command line loads too little to be worth keeping
+            dumped.unlink()
+    return done
+
+
+class ReferenceKafka:
+    """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`, with a
+    PLAINTEXT listener and one more for each of `secured` (SASL_PLAINTEXT, SSL, SASL_SSL:
+    their settings go in `overrides`)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        overrides: Mapping[str, str] | None = None,
+        secured: Sequence[str] = (),
+    ) -> None:
         self.directory = directory
         self.overrides = dict(overrides or {})
+        self.secured = {name: 0 for name in secured}
         self.classpath = ""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -139,6 +266,9 @@ class ReferenceKafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def bootstrap_for(self, listener: str) -> str:
+        return self.bootstrap if listener == "PLAINTEXT" else f"127.0.0.1:{self.secured[listener]}"
 
     @property
     def log_file(self) -> Path:
@@ -148,8 +278,11 @@ class ReferenceKafka:
         self.classpath = kafka_classpath()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port, controller = free_port(), free_port()
+        self.secured = {name: free_port() for name in self.secured}
         config = self.directory / "server.properties"
-        properties = server_properties(self.directory, self.port, controller, self.overrides)
+        properties = server_properties(
+            self.directory, self.port, controller, self.overrides, self.secured
+        )
         config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
         log4j = self.directory / "log4j2.properties"
         log4j.write_text(
@@ -216,39 +349,24 @@ class ReferenceKafka:
         return any(broker.node_id == 1 for broker in metadata.brokers)
 
     def stop(self) -> None:
-        """SIGTERM (a controlled shutdown), SIGKILL if it does not go in time."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_TIMEOUT)
+        if process is not None:
+            stop_group(process)
 
     def run_tool(
-        self, main: str, args: Sequence[str], *, input: str | None = None, timeout: float = 120
+        self, tool: str, args: Sequence[str], *, input: str | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        """One of Kafka's tools (`org.apache.kafka.tools.TopicCommand` ...) from this broker's
-        classpath, as its `.sh` wrapper runs it."""
-        return subprocess.run(
-            java(self.classpath, main, *args),
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        """One of Kafka's tools (`kafka-topics`, `kafka.tools.DumpLogSegments` ...) from this
+        broker's classpath; see run_kafka_tool."""
+        return run_kafka_tool(self.classpath, tool, args, input=input, timeout=timeout)
 
 
 @contextlib.contextmanager
 def reference_kafka(
-    directory: Path, overrides: Mapping[str, str] | None = None
+    directory: Path, overrides: Mapping[str, str] | None = None, secured: Sequence[str] = ()
 ) -> Iterator[ReferenceKafka]:
     """A running Apache Kafka, stopped at the end whatever happens."""
-    kafka = ReferenceKafka(directory, overrides).start()
+    kafka = ReferenceKafka(directory, overrides, secured).start()
     try:
         yield kafka
     finally:

@@ -98,6 +98,11 @@ class EmbeddedBroker:
         assert self._broker is not None, "the embedded broker is not running"
         return self._broker.bootstrap
 
+    def bootstrap_for(self, listener: str) -> str:
+        """`host:port` of the named listener (a broker may listen with several protocols)."""
+        assert self._broker is not None, "the embedded broker is not running"
+        return self._broker.bootstrap_for(listener)
+
     @property
     def state(self) -> BrokerState:
         assert self._broker is not None and self._broker.state is not None

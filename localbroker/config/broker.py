@@ -9,14 +9,20 @@ replica for internal topics, no initial rebalance delay), reported as static con
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.log_config import LogConfig
-from ..protocol.names import ConfigSource
+from ..protocol.names import ConfigSource, SecurityProtocol
+from ..security.listeners import (
+    DEFAULT_PROTOCOL_MAP,
+    Endpoint,
+    check_advertised,
+    parse_endpoints,
+    parse_protocol_map,
+)
 from .definitions import BROKER_CONFIGS, BROKER_CONFIGS_BY_NAME
 from .entries import ConfigEntry, Synonym
 from .topic import broker_synonyms, resolve_topic_value, validate_topic_configs
@@ -37,22 +43,11 @@ LOCAL_DEFAULTS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Listener:
-    host: str
-    port: int
-
-
-def parse_listener(text: str) -> Listener:
-    """The first `PLAINTEXT://host:port` of a listeners list (an empty host means all)."""
-    first = text.split(",")[0].strip()
-    _, _, address = first.rpartition("://")
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        raise KafkaError(
-            ErrorCode.invalid_config, f"cannot parse listener {first!r}; use PLAINTEXT://host:port"
-        )
-    return Listener(host.strip("[]"), int(port))
+def _controller_listener_names(static: Mapping[str, str]) -> set[str]:
+    """Listeners of the KRaft controller, which a single localbroker does not run: Kafka's
+    shipped server.properties lists one (CONTROLLER), so such a file works unchanged."""
+    names = static.get("controller.listener.names", "CONTROLLER")
+    return {name.strip().upper() for name in names.split(",") if name.strip()}
 
 
 class BrokerConfig:
@@ -68,14 +63,56 @@ class BrokerConfig:
             self.static["node.id"] = self.static["broker.id"]
         self.static.setdefault("node.id", "0")
         self.static.setdefault("broker.id", self.static["node.id"])
-        listener = parse_listener(self.static["listeners"]) if "listeners" in self.static else None
-        self.host = (
-            host if host is not None else (listener.host if listener else "") or DEFAULT_HOST
-        )
-        self.port = port if port is not None else (listener.port if listener else DEFAULT_PORT)
-        self.static.setdefault("listeners", f"PLAINTEXT://{self.host}:{self.port}")
+        self.listeners = self._listeners(host, port)
+        self.host, self.port = self.listeners[0].host, self.listeners[0].port
+        self.static.setdefault("listeners", ",".join(map(str, self.listeners)))
         self.dynamic: dict[str, str] = {}
         self.dynamic_default: dict[str, str] = {}
+
+    def _listeners(self, host: str | None, port: int | None) -> list[Endpoint]:
+        """The listeners to bind: `listeners` without the controller's, the first one moved to
+        `host` and `port` when given (the command line's --host and --port). An empty host
+        binds the loopback address: localbroker is reachable from elsewhere only when asked."""
+        protocols = self.protocol_map
+        controllers = _controller_listener_names(self.static)
+        configured = [
+            endpoint
+            for endpoint in parse_endpoints(
+                "listeners",
+                self.static.get("listeners", ""),
+                {
+                    **protocols,
+                    **{
+                        name: SecurityProtocol.PLAINTEXT
+                        for name in controllers
+                        if name not in protocols
+                    },
+                },
+            )
+            if endpoint.name not in controllers
+        ] or [Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, DEFAULT_HOST, DEFAULT_PORT)]
+        first = configured[0].at(host, port)
+        return [endpoint.at(endpoint.host or DEFAULT_HOST) for endpoint in [first, *configured[1:]]]
+
+    @property
+    def protocol_map(self) -> dict[str, SecurityProtocol]:
+        return parse_protocol_map(
+            self.static.get("listener.security.protocol.map", DEFAULT_PROTOCOL_MAP)
+        )
+
+    def advertised_listeners(self) -> list[Endpoint]:
+        """What Metadata tells clients, per listener (KafkaConfig's effective advertised
+        listeners): `advertised.listeners`, each listener it does not name as bound, checked
+        as Kafka checks them. A port 0 stands for the port the listener was given."""
+        text = self.value("advertised.listeners")
+        advertised = (
+            parse_endpoints("advertised.listeners", text, self.protocol_map)
+            if text
+            else list(self.listeners)
+        )
+        check_advertised(advertised, {endpoint.name for endpoint in self.listeners})
+        named = {endpoint.name for endpoint in advertised}
+        return advertised + [e for e in self.listeners if e.name not in named]
 
     @classmethod
     def from_properties(
@@ -146,11 +183,6 @@ class BrokerConfig:
         return Path(dirs.split(",")[0].strip()).expanduser()
 
     @property
-    def advertised_listener(self) -> Listener | None:
-        value = self.value("advertised.listeners")
-        return parse_listener(value) if value else None
-
-    @property
     def num_partitions(self) -> int:
         return self.int_value("num.partitions")
 
@@ -218,7 +250,12 @@ class BrokerConfig:
         ]
 
     def validate_dynamic(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
-        """Normalized dynamic changes (None deletes), or INVALID_CONFIG / INVALID_REQUEST."""
+        """Normalized dynamic changes (None deletes), or INVALID_REQUEST with Kafka's message.
+
+        Kafka refuses a broker config change with INVALID_REQUEST, also for an invalid value
+        (where a topic's would be INVALID_CONFIG): ConfigAdminManager wraps the
+        ConfigException (KAFKA-13609), and DynamicBrokerConfig names the configs it cannot
+        update as a Scala Set."""
         refused = sorted(
             n
             for n in changes
@@ -227,12 +264,15 @@ class BrokerConfig:
         if refused:
             raise KafkaError(
                 ErrorCode.invalid_request,
-                f"Cannot update these configs dynamically: {', '.join(refused)}",
+                f"Cannot update these configs dynamically: Set({', '.join(refused)})",
             )
-        return {
-            name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
-            for name, value in changes.items()
-        }
+        try:
+            return {
+                name: None if value is None else normalize(BROKER_CONFIGS_BY_NAME[name], value)
+                for name, value in changes.items()
+            }
+        except KafkaError as exc:
+            raise KafkaError(ErrorCode.invalid_request, exc.message) from None
 
     # -- topic configs --------------------------------------------------------------------
 

@@ -587,6 +587,14 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         read_only=True,
     ),
     ConfigDef(
+        "max.request.partition.size.limit",
+        ConfigType.INT,
+        "2000",
+        "The maximum number of partitions can be served in one request.",
+        valid="[1,...]",
+        read_only=True,
+    ),
+    ConfigDef(
         "message.max.bytes",
         ConfigType.INT,
         "1048588",
@@ -773,4 +781,46 @@ SYNONYM_TO_MS: dict[str, int] = {
 }
 
 TOPIC_CONFIGS_BY_NAME: dict[str, ConfigDef] = {c.name: c for c in TOPIC_CONFIGS}
+TOPIC_CONFIGS_IN_KAFKAS_ORDER: tuple[ConfigDef, ...] = tuple(
+    TOPIC_CONFIGS_BY_NAME[name]
+    for name in (
+        "compression.type",
+        "remote.log.delete.on.disable",
+        "leader.replication.throttled.replicas",
+        "remote.storage.enable",
+        "min.insync.replicas",
+        "segment.jitter.ms",
+        "remote.log.copy.disable",
+        "local.retention.ms",
+        "cleanup.policy",
+        "flush.ms",
+        "follower.replication.throttled.replicas",
+        "compression.lz4.level",
+        "segment.bytes",
+        "retention.ms",
+        "compression.gzip.level",
+        "flush.messages",
+        "compression.zstd.level",
+        "max.compaction.lag.ms",
+        "file.delete.delay.ms",
+        "max.message.bytes",
+        "min.compaction.lag.ms",
+        "message.timestamp.type",
+        "local.retention.bytes",
+        "preallocate",
+        "min.cleanable.dirty.ratio",
+        "index.interval.bytes",
+        "unclean.leader.election.enable",
+        "retention.bytes",
+        "delete.retention.ms",
+        "message.timestamp.after.max.ms",
+        "message.timestamp.before.max.ms",
+        "segment.ms",
+        "segment.index.bytes",
+    )
+)
+"""The order in which Apache Kafka 4.1 lists a topic's configs in DescribeConfigs (its
+broker's HashMap order). Kafka's admin client keeps them in a HashMap too, so
+kafka-topics --describe prints two overrides that share a bucket (segment.bytes and
+retention.ms do) in this order."""
 BROKER_CONFIGS_BY_NAME: dict[str, ConfigDef] = {c.name: c for c in BROKER_CONFIGS}

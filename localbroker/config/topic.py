@@ -14,7 +14,12 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..protocol.names import ConfigSource
-from .definitions import SYNONYM_TO_MS, TOPIC_CONFIG_SYNONYMS, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME
+from .definitions import (
+    SYNONYM_TO_MS,
+    TOPIC_CONFIG_SYNONYMS,
+    TOPIC_CONFIGS_BY_NAME,
+    TOPIC_CONFIGS_IN_KAFKAS_ORDER,
+)
 from .entries import ConfigEntry, Synonym
 from .values import normalize
 
@@ -63,9 +68,10 @@ def resolve_topic_value(
 def describe_topic(
     config: BrokerConfig, overrides: Mapping[str, str], names: list[str] | None = None
 ) -> list[ConfigEntry]:
-    """DescribeConfigs entries for a topic, with Kafka's sources and synonym lists."""
+    """DescribeConfigs entries for a topic, with Kafka's sources and synonym lists, in the
+    order Kafka lists them."""
     entries = []
-    for definition in TOPIC_CONFIGS:
+    for definition in TOPIC_CONFIGS_IN_KAFKAS_ORDER:
         if names is not None and definition.name not in names:
             continue
         value, _ = resolve_topic_value(config, definition.name, overrides)

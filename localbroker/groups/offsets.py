@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kio.schema.errors import ErrorCode
 
+from ..errors import KafkaError
 from ..protocol.names import CONSUMER_PROTOCOL_TYPE, GroupState
 from .events import OffsetCommitted
 from .group import ClassicGroup
@@ -72,25 +73,30 @@ class GroupOffsets:
             member.heartbeat_deadline_ms = now_ms + member.session_timeout_ms
         limit = self._config.metadata_max_bytes
         errors: list[ErrorCode] = []
-        records: Records = []
+        values: dict[tuple[str, int], OffsetValue] = {}
         for entry in entries:
             metadata = entry.metadata or ""
             if len(metadata.encode("utf-16-le")) // 2 > limit:  # Java counts UTF-16 units
                 errors.append(ErrorCode.offset_metadata_too_large)
                 continue
-            value = OffsetValue(
+            values[(entry.topic, entry.partition)] = OffsetValue(
                 entry.offset, entry.leader_epoch, metadata, now_ms, expire_timestamp
             )
-            group.offsets[(entry.topic, entry.partition)] = value
-            records.append(
-                (
-                    encode_key(OffsetKey(group_id, entry.topic, entry.partition)),
-                    encode_offset(value),
-                )
-            )
             errors.append(ErrorCode.none)
-        if records:
-            self._registry.write(group_id, records)
+        if values:
+            records: Records = [
+                (encode_key(OffsetKey(group_id, topic, partition)), encode_offset(value))
+                for (topic, partition), value in values.items()
+            ]
+            try:
+                self._registry.store(group_id, records)
+            except KafkaError as exc:
+                if exc.code != ErrorCode.kafka_storage_error:
+                    raise
+                # Not stored, so not committed; Kafka answers NOT_COORDINATOR, and the
+                # client finds the coordinator again and retries.
+                return [ErrorCode.not_coordinator] * len(entries)
+            group.offsets.update(values)
         for entry, result in zip(entries, errors, strict=True):
             if result == ErrorCode.none:
                 self._registry.emit(

@@ -12,6 +12,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from kio.schema.errors import ErrorCode
+
+from ..errors import KafkaError
 from ..protocol.names import GroupState
 from .events import GroupDeleted, GroupEvent
 from .group import ClassicGroup
@@ -47,8 +50,21 @@ class GroupRegistry:
 
     # -- records ------------------------------------------------------------------------------
 
-    def write(self, group_id: str, records: Records) -> None:
+    def store(self, group_id: str, records: Records) -> None:
+        """Append records that must be stored before anyone is told (committed offsets);
+        KafkaError KAFKA_STORAGE_ERROR when the log directory cannot take them."""
         self._storage.write_group_records(group_id, records)
+
+    def write(self, group_id: str, records: Records) -> None:
+        """Append membership records and tombstones, best effort: while the log directory
+        is offline (a full disk) the group lives on in memory, and only a restart would miss
+        these records (members join again)."""
+        try:
+            self._storage.write_group_records(group_id, records)
+        except KafkaError as exc:
+            if exc.code != ErrorCode.kafka_storage_error:
+                raise
+            log.warning("records of group %s were not stored: %s", group_id, exc)
 
     def drop_offsets(self, group: ClassicGroup, partitions: Iterable[tuple[str, int]]) -> None:
         """Forget committed offsets and write their tombstones."""

@@ -75,13 +75,14 @@ class OffsetsTopic:
                 self._needs_flush(partition_log, result.last_offset + 1)
 
     def replay(self) -> Iterator[tuple[bytes | None, bytes | None]]:
-        """Every record of every partition, oldest first within a partition."""
+        """Every record of every partition, oldest first within a partition (a damaged
+        batch is reported by the log and skipped)."""
         for partition in range(self._partitions()):
             partition_log = self._partition_log(partition)
             if partition_log is None:
                 continue
-            for segment in partition_log.segments:
-                for record in iter_records(segment.read(0, segment.size)):
+            for batch in partition_log.stored_batches():
+                for record in iter_records(batch):
                     if record.offset >= partition_log.log_start_offset:
                         yield record.key, record.value
 

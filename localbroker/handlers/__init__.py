@@ -1,6 +1,7 @@
 """One module per Kafka API family; importing this package registers every handler."""
 
 from . import (  # noqa: F401  (imported to register their handlers)
+    acls,
     api_versions,
     cluster,
     configs,
@@ -13,6 +14,9 @@ from . import (  # noqa: F401  (imported to register their handlers)
     offsets,
     produce,
     producer_ids,
+    sasl,
+    scram,
+    topic_partitions,
     topics,
 )
 from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions

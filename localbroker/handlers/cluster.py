@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
-from ..protocol.names import ApiKey
+from ..protocol.names import AclResourceType, ApiKey
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -27,13 +28,15 @@ def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> A
         "brokers": [
             {
                 "broker_id": state.node_id,
-                "host": state.advertised.host,
-                "port": state.advertised.port,
+                "host": state.advertised[ctx.listener].host,
+                "port": state.advertised[ctx.listener].port,
                 "rack": None,
                 "is_fenced": False,
             }
         ],
     }
+    if request.include_cluster_authorized_operations:
+        response["cluster_authorized_operations"] = access.cluster_operations(state, ctx)
     if getattr(request, "endpoint_type", BROKERS_ENDPOINT) != BROKERS_ENDPOINT:
         response.update(
             error_code=ErrorCode.unsupported_endpoint_type,
@@ -46,6 +49,10 @@ def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> A
 
 @handles(ApiKey.DESCRIBE_LOG_DIRS, 1, 4)
 def describe_log_dirs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if not access.permits(state, ctx, AclResourceType.CLUSTER):
+        # v1-2 have no error code: Kafka answers them with no log directories
+        refused = ErrorCode.cluster_authorization_failed
+        return ctx.respond({"throttle_time": 0, "error_code": refused, "results": []})
     if request.topics is None:
         wanted = {name: range(topic.partitions) for name, topic in state.topics.items()}
     else:

@@ -17,8 +17,17 @@ from ..config.definitions import BROKER_CONFIGS_BY_NAME, TOPIC_CONFIGS_BY_NAME, 
 from ..config.entries import ConfigEntry
 from ..config.topic import describe_topic
 from ..errors import KafkaError
-from ..protocol.names import AlterConfigOp, ApiKey, ConfigResourceType, ConfigSource, ConfigType
+from ..protocol.names import (
+    CLUSTER_RESOURCE_NAME,
+    AclResourceType,
+    AlterConfigOp,
+    ApiKey,
+    ConfigResourceType,
+    ConfigSource,
+    ConfigType,
+)
 from ..state import validate_topic_name
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -89,6 +98,29 @@ def _describe_one(
     )
 
 
+_PROTECTED_BY = {
+    ConfigResourceType.TOPIC: AclResourceType.TOPIC,
+    ConfigResourceType.GROUP: AclResourceType.GROUP,
+    ConfigResourceType.BROKER: AclResourceType.CLUSTER,
+    ConfigResourceType.BROKER_LOGGER: AclResourceType.CLUSTER,
+    ConfigResourceType.CLIENT_METRICS: AclResourceType.CLUSTER,
+}
+"""The ACL resource each kind of config resource is authorized on: a broker's configs are the
+cluster's, as in Kafka's ConfigHelper."""
+
+
+def _check_access(state: BrokerState, ctx: RequestContext, resource: Any) -> None:
+    """DESCRIBE_CONFIGS or ALTER_CONFIGS (the API's rule) on the resource, before anything else
+    about it is looked at."""
+    protected_by = _PROTECTED_BY.get(resource.resource_type)
+    if protected_by is None:
+        return  # refused below as an unsupported resource type
+    cluster = protected_by is AclResourceType.CLUSTER
+    name = CLUSTER_RESOURCE_NAME if cluster else resource.resource_name
+    if not access.permits(state, ctx, protected_by, name):
+        raise access.refusal(protected_by)
+
+
 @handles(ApiKey.DESCRIBE_CONFIGS, 1, 4)
 def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     include_synonyms = getattr(request, "include_synonyms", False)
@@ -103,6 +135,7 @@ def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> A
             "configs": [],
         }
         try:
+            _check_access(state, ctx, resource)
             result["configs"] = _describe_one(state, resource, include_synonyms, include_docs)
         except KafkaError as exc:
             result.update(error_code=exc.code, error_message=exc.message)
@@ -113,6 +146,10 @@ def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> A
 # -- altering ------------------------------------------------------------------------------
 
 Changes = Callable[[Mapping[str, str]], dict[str, str | None]]
+_DEFINITIONS = {
+    ConfigResourceType.TOPIC: TOPIC_CONFIGS_BY_NAME,
+    ConfigResourceType.BROKER: BROKER_CONFIGS_BY_NAME,
+}
 
 
 def _list_value(current: Mapping[str, str], definition: ConfigDef) -> list[str]:
@@ -191,15 +228,15 @@ def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only:
         state.set_topic_configs(name, overrides)
 
 
-def _alter_broker(state: BrokerState, name: str, changes: Changes, validate_only: bool) -> None:
+def _broker_change(state: BrokerState, name: str, changes: Changes) -> Callable[[], None]:
+    """Check a broker's (or the cluster default's) change; returns what applies it."""
     target = state.config.dynamic if _broker_scope(state, name) else state.config.dynamic_default
     updated = state.config.validate_dynamic(changes(target))
-    if validate_only:
-        return
-    target.clear()
-    target.update({k: v for k, v in updated.items() if v is not None})
-    state.store.save()
-    state.reconfigure_logs(state.topics.values())
+
+    def apply() -> None:
+        state.replace_broker_configs(target, {k: v for k, v in updated.items() if v is not None})
+
+    return apply
 
 
 def _alter(
@@ -222,16 +259,22 @@ def _alter(
                 raise KafkaError(ErrorCode.invalid_request, "Duplicate resource.")
             if len({c.name for c in resource.configs}) != len(resource.configs):
                 raise KafkaError(ErrorCode.invalid_request, "Error due to duplicate config keys")
-            if resource.resource_type == ConfigResourceType.TOPIC:
-                changes = changes_for(resource.configs, TOPIC_CONFIGS_BY_NAME)
+            # As Kafka's broker does before the controller authorizes: the values checked, and
+            # a broker's whole change (its id too); a topic's after the authorizer.
+            kind = resource.resource_type
+            changes = changes_for(resource.configs, _DEFINITIONS.get(kind, {}))
+            apply = (
+                _broker_change(state, resource.resource_name, changes)
+                if kind == ConfigResourceType.BROKER
+                else None
+            )
+            _check_access(state, ctx, resource)
+            if kind == ConfigResourceType.TOPIC:
                 _alter_topic(state, resource.resource_name, changes, request.validate_only)
-            elif resource.resource_type == ConfigResourceType.BROKER:
-                changes = changes_for(resource.configs, BROKER_CONFIGS_BY_NAME)
-                _alter_broker(state, resource.resource_name, changes, request.validate_only)
-            else:
-                raise KafkaError(
-                    ErrorCode.invalid_request, f"Unsupported resource type {resource.resource_type}"
-                )
+            elif apply is None:
+                raise KafkaError(ErrorCode.invalid_request, f"Unsupported resource type {kind}")
+            elif not request.validate_only:
+                apply()
         except KafkaError as exc:
             response.update(error_code=exc.code, error_message=exc.message or None)
         responses.append(response)

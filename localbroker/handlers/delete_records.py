@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
-from ..protocol.names import ApiKey
+from ..protocol.names import AclResourceType, ApiKey
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -20,12 +21,17 @@ def delete_records(state: BrokerState, ctx: RequestContext, request: Any) -> Any
     moved = False
     for topic in request.topics:
         partitions = []
+        deletable = access.permits(state, ctx, AclResourceType.TOPIC, topic.name)
         for partition in topic.partitions:
             entry: dict[str, Any] = {
                 "partition_index": partition.partition_index,
                 "low_watermark": -1,
                 "error_code": ErrorCode.none,
             }
+            if not deletable:
+                entry["error_code"] = ErrorCode.topic_authorization_failed
+                partitions.append(entry)
+                continue
             try:
                 partition_log = state.partition_log(topic.name, partition.partition_index)
                 entry["low_watermark"] = partition_log.delete_records_before(

@@ -15,7 +15,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
-from ..protocol.names import ApiKey, IsolationLevel
+from ..protocol.names import AclResourceType, ApiKey, IsolationLevel
+from . import access
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
 
@@ -31,6 +32,7 @@ class _Read:
 
     def __init__(self, state: BrokerState, ctx: RequestContext, request: Any) -> None:
         self.state = state
+        self.ctx = ctx
         self.by_id = ctx.api_version >= 13
         self.read_committed = request.isolation_level == IsolationLevel.READ_COMMITTED
         self.logs: list[PartitionLog] = []
@@ -58,11 +60,17 @@ class _Read:
 
     def _resolve(self, topic: Any) -> tuple[str, Any, ErrorCode | None]:
         if not self.by_id:
-            return topic.topic, None, None
+            return topic.topic, None, self._read_refused(topic.topic)
         record = self.state.topic_by_id(topic.topic_id)
         if record is None:
             return "", topic.topic_id, ErrorCode.unknown_topic_id
-        return record.name, topic.topic_id, None
+        return record.name, topic.topic_id, self._read_refused(record.name)
+
+    def _read_refused(self, name: str) -> ErrorCode | None:
+        """TOPIC_AUTHORIZATION_FAILED unless the principal may READ the topic."""
+        if access.permits(self.state, self.ctx, AclResourceType.TOPIC, name):
+            return None
+        return ErrorCode.topic_authorization_failed
 
     def _read_partition(
         self,

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
+from ..errors import KafkaError
 from ..groups.coordinator import JoinRequest
 from ..groups.group import JoinResult, SyncResult
-from ..protocol.names import ApiKey, CoordinatorType, GroupState
+from ..protocol.names import AclResourceType, ApiKey, CoordinatorType, GroupState
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -23,24 +25,45 @@ CLASSIC = "classic"
 PROTOCOL_IN_SYNC_VERSION = 5
 
 
-def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str, Any]:
+_KEY_RESOURCES: dict[int, AclResourceType] = {
+    CoordinatorType.GROUP: AclResourceType.GROUP,
+    CoordinatorType.TRANSACTION: AclResourceType.TRANSACTIONAL_ID,
+}
+
+
+def _no_coordinator(key: str, error: KafkaError) -> dict[str, Any]:
+    return {
+        "key": key,
+        "node_id": -1,
+        "host": "",
+        "port": -1,
+        "error_code": error.code,
+        "error_message": error.message,
+    }
+
+
+def _coordinator_entry(
+    state: BrokerState, ctx: RequestContext, key: str, key_type: int
+) -> dict[str, Any]:
     """One coordinator answer. Like Kafka, the key itself is not validated (an empty group id
     is a group like any other); `__consumer_offsets` is created on first use."""
+    resource_type = _KEY_RESOURCES[key_type]
+    if not access.permits(state, ctx, resource_type, key):
+        return _no_coordinator(key, access.refusal(resource_type))
     if key_type == CoordinatorType.TRANSACTION:
-        return {
-            "key": key,
-            "node_id": -1,
-            "host": "",
-            "port": -1,
-            "error_code": ErrorCode.coordinator_not_available,
-            "error_message": "this broker has no transaction coordinator yet",
-        }
+        return _no_coordinator(
+            key,
+            KafkaError(
+                ErrorCode.coordinator_not_available,
+                "this broker has no transaction coordinator yet",
+            ),
+        )
     state.ensure_offsets_topic()
     return {
         "key": key,
         "node_id": state.node_id,
-        "host": state.advertised.host,
-        "port": state.advertised.port,
+        "host": state.advertised[ctx.listener].host,
+        "port": state.advertised[ctx.listener].port,
         "error_code": ErrorCode.none,
         "error_message": "",
     }
@@ -50,21 +73,12 @@ def _coordinator_entry(state: BrokerState, key: str, key_type: int) -> dict[str,
 def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     key_type = getattr(request, "key_type", CoordinatorType.GROUP)
     keys = list(request.coordinator_keys) if ctx.api_version >= 4 else [request.key]
-    if key_type not in (CoordinatorType.GROUP, CoordinatorType.TRANSACTION):
+    if key_type not in _KEY_RESOURCES:
         message = f"Unknown coordinator type received: {key_type}"
-        entries = [
-            {
-                "key": key,
-                "node_id": -1,
-                "host": "",
-                "port": -1,
-                "error_code": ErrorCode.invalid_request,
-                "error_message": message,
-            }
-            for key in keys
-        ]
+        unknown = KafkaError(ErrorCode.invalid_request, message)
+        entries = [_no_coordinator(key, unknown) for key in keys]
     else:
-        entries = [_coordinator_entry(state, key, key_type) for key in keys]
+        entries = [_coordinator_entry(state, ctx, key, key_type) for key in keys]
     if ctx.api_version >= 4:
         return ctx.respond({"throttle_time": 0, "coordinators": entries})
     (entry,) = entries
@@ -75,6 +89,8 @@ def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> A
 
 @handles(ApiKey.JOIN_GROUP, 0, 9)
 async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
+        return _joined(ctx, JoinResult(error=ErrorCode.group_authorization_failed))
     session_timeout = int(request.session_timeout.total_seconds() * 1000)
     rebalance = getattr(request, "rebalance_timeout", None)
     join = JoinRequest(
@@ -95,6 +111,10 @@ async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
     result: JoinResult = await state.coordinate_parked(
         lambda groups, done: groups.join(join, ctx.now_ms, done)
     )
+    return _joined(ctx, result)
+
+
+def _joined(ctx: RequestContext, result: JoinResult) -> Any:
     return ctx.respond(
         {
             "throttle_time": 0,
@@ -120,13 +140,9 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
     if ctx.api_version >= PROTOCOL_IN_SYNC_VERSION and (
         request.protocol_type is None or request.protocol_name is None
     ):
-        return ctx.respond(
-            {
-                "throttle_time": 0,
-                "error_code": ErrorCode.inconsistent_group_protocol,
-                "assignment": b"",
-            }
-        )
+        return _synced(ctx, SyncResult(error=ErrorCode.inconsistent_group_protocol))
+    if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
+        return _synced(ctx, SyncResult(error=ErrorCode.group_authorization_failed))
     assignments = {a.member_id: a.assignment for a in request.assignments}
     result: SyncResult = await state.coordinate_parked(
         lambda groups, done: groups.sync(
@@ -141,6 +157,10 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
             done,
         ),
     )
+    return _synced(ctx, result)
+
+
+def _synced(ctx: RequestContext, result: SyncResult) -> Any:
     return ctx.respond(
         {
             "throttle_time": 0,
@@ -154,6 +174,7 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
 
 @handles(ApiKey.HEARTBEAT, 0, 4)
 async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    access.require(state, ctx, AclResourceType.GROUP, request.group_id)
     error = await state.coordinate(
         lambda groups: groups.heartbeat(
             request.group_id,
@@ -168,6 +189,7 @@ async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> An
 
 @handles(ApiKey.LEAVE_GROUP, 0, 5)
 async def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    access.require(state, ctx, AclResourceType.GROUP, request.group_id)
     if ctx.api_version >= 3:
         members = [(m.member_id, m.group_instance_id) for m in request.members]
     else:
@@ -204,7 +226,11 @@ def list_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if types and CLASSIC not in types:
         listed = []
     else:
-        listed = state.list_groups(getattr(request, "states_filter", ()))
+        listed = [
+            group
+            for group in state.list_groups(getattr(request, "states_filter", ()))
+            if access.permits(state, ctx, AclResourceType.GROUP, group.group_id)
+        ]
     return ctx.respond(
         {
             "throttle_time": 0,
@@ -224,9 +250,13 @@ def list_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 
 @handles(ApiKey.DESCRIBE_GROUPS, 0, 6)
 def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    described = []
+    described: list[dict[str, Any]] = []
+    with_operations = getattr(request, "include_authorized_operations", False)
     for group_id in request.groups:
         group = state.groups.get(group_id)
+        if not access.permits(state, ctx, AclResourceType.GROUP, group_id):
+            described.append(_group_refused(group_id))
+            continue
         if group is None:
             missing = ctx.api_version >= 6
             described.append(
@@ -251,17 +281,44 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
                 "members": group.describe_members(),
             }
         )
+    if with_operations:
+        for entry in described:
+            if entry["error_code"] == ErrorCode.none:
+                entry["authorized_operations"] = access.authorized_operations(
+                    state, ctx, AclResourceType.GROUP, entry["group_id"]
+                )
     return ctx.respond({"throttle_time": 0, "groups": described})
+
+
+def _group_refused(group_id: str) -> dict[str, Any]:
+    """DescribeGroupsResponse.groupError: no state, protocol or members."""
+    return {
+        "error_code": ErrorCode.group_authorization_failed,
+        "group_id": group_id,
+        "group_state": "",
+        "protocol_type": "",
+        "protocol_data": "",
+        "members": [],
+    }
 
 
 @handles(ApiKey.DELETE_GROUPS, 0, 2)
 async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     names = list(request.groups_names)
-    errors = await state.coordinate(
-        lambda groups: [groups.delete_group(group_id, ctx.now_ms) for group_id in names]
+    permitted = [access.permits(state, ctx, AclResourceType.GROUP, name) for name in names]
+    deletable = [name for name, allowed in zip(names, permitted, strict=True) if allowed]
+    deleted = iter(
+        await state.coordinate(
+            lambda groups: [groups.delete_group(group_id, ctx.now_ms) for group_id in deletable]
+        )
+        if deletable
+        else []
     )
     results = [
-        {"group_id": group_id, "error_code": error}
-        for group_id, error in zip(names, errors, strict=True)
+        {
+            "group_id": group_id,
+            "error_code": next(deleted) if allowed else ErrorCode.group_authorization_failed,
+        }
+        for group_id, allowed in zip(names, permitted, strict=True)
     ]
     return ctx.respond({"throttle_time": 0, "results": results})

@@ -9,7 +9,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
-from ..protocol.names import ApiKey
+from ..protocol.names import AclResourceType, ApiKey
+from . import access
 from .leader import NO_EPOCH, leader_epoch_error
 from .registry import RequestContext, handles
 
@@ -22,6 +23,7 @@ def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: An
     topics = []
     for topic in request.topics:
         partitions = []
+        described = access.permits(state, ctx, AclResourceType.TOPIC, topic.topic)
         for partition in topic.partitions:
             entry: dict[str, Any] = {
                 "error_code": ErrorCode.none,
@@ -29,7 +31,11 @@ def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: An
                 "leader_epoch": NO_EPOCH,
                 "end_offset": -1,
             }
-            error = leader_epoch_error(partition.current_leader_epoch)
+            error = (
+                leader_epoch_error(partition.current_leader_epoch)
+                if described
+                else ErrorCode.topic_authorization_failed
+            )
             try:
                 if error is not None:
                     entry["error_code"] = error

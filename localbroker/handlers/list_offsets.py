@@ -8,7 +8,8 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
-from ..protocol.names import ApiKey, ListOffsetsTimestamp
+from ..protocol.names import AclResourceType, ApiKey, ListOffsetsTimestamp
+from . import access
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
 
@@ -43,11 +44,16 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     topics = []
     for topic in request.topics:
         partitions = []
+        described = access.permits(state, ctx, AclResourceType.TOPIC, topic.name)
         for partition in topic.partitions:
             entry: dict[str, Any] = {
                 "partition_index": partition.partition_index,
                 "error_code": ErrorCode.none,
             }
+            if not described:
+                entry["error_code"] = ErrorCode.topic_authorization_failed
+                partitions.append(entry)
+                continue
             error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
             if error is None and partition.timestamp < min(ListOffsetsTimestamp):
                 error = ErrorCode.invalid_request

@@ -6,13 +6,16 @@ coordinator sees the request; the coordinator only handles the rest.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
 from ..groups.offsets import CommitEntry
-from ..protocol.names import ApiKey
+from ..protocol.names import AclResourceType, ApiKey
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -21,16 +24,27 @@ if TYPE_CHECKING:
 NO_OFFSET = -1
 NO_RETENTION = -1
 LAST_RETENTION_TIME_VERSION = 4
+TOP_LEVEL_ERROR_VERSION = 2
+"""OffsetFetch answers a group's error at the top level from v2 on (per partition before)."""
 UNKNOWN_PARTITION = ErrorCode.unknown_topic_or_partition
+_Screened = tuple[Any, Any, ErrorCode | None]
 
 
-def _known(state: BrokerState, topics: Any) -> list[tuple[Any, Any, bool]]:
-    """(topic, partition, exists) for every partition of the request, in order."""
-    return [
-        (topic, partition, state.partition_exists(topic.name, partition.partition_index))
-        for topic in topics
-        for partition in topic.partitions
-    ]
+def _screened(state: BrokerState, ctx: RequestContext, topics: Any) -> list[_Screened]:
+    """(topic, partition, error) for every partition of the request, in order: as in Kafka, a
+    topic the principal may not use is refused, and a partition that does not exist answered,
+    before the coordinator sees the request (error None: the coordinator's to answer)."""
+    screened: list[_Screened] = []
+    for topic in topics:
+        allowed = access.permits(state, ctx, AclResourceType.TOPIC, topic.name)
+        for partition in topic.partitions:
+            error = None
+            if not allowed:
+                error = ErrorCode.topic_authorization_failed
+            elif not state.partition_exists(topic.name, partition.partition_index):
+                error = UNKNOWN_PARTITION
+            screened.append((topic, partition, error))
+    return screened
 
 
 def _by_topic(topics: Any, errors: Iterator[ErrorCode]) -> list[dict[str, Any]]:
@@ -48,7 +62,10 @@ def _by_topic(topics: Any, errors: Iterator[ErrorCode]) -> list[dict[str, Any]]:
 
 @handles(ApiKey.OFFSET_COMMIT, 2, 9)
 async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    checked = _known(state, request.topics)
+    if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
+        refused = itertools.repeat(ErrorCode.group_authorization_failed)
+        return ctx.respond({"throttle_time": 0, "topics": _by_topic(request.topics, refused)})
+    checked = _screened(state, ctx, request.topics)
     entries = [
         CommitEntry(
             topic.name,
@@ -57,8 +74,8 @@ async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -
             getattr(p, "committed_leader_epoch", -1),
             p.committed_metadata,
         )
-        for topic, p, exists in checked
-        if exists
+        for topic, p, error in checked
+        if error is None
     ]
     retention = getattr(request, "retention_time", None)
     retention_ms = int(retention.total_seconds() * 1000) if retention is not None else -1
@@ -83,70 +100,98 @@ async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -
         if entries
         else []
     )
-    errors = (next(results) if exists else UNKNOWN_PARTITION for _, _, exists in checked)
+    errors = (next(results) if error is None else error for _, _, error in checked)
     return ctx.respond({"throttle_time": 0, "topics": _by_topic(request.topics, errors)})
 
 
-def _fetched_topics(state: BrokerState, group_id: str, topics: Any) -> list[dict[str, Any]]:
+def _partition_offset(partition: int, value: Any, error: ErrorCode) -> dict[str, Any]:
+    return {
+        "partition_index": partition,
+        "committed_offset": value.offset if value else NO_OFFSET,
+        "committed_leader_epoch": value.leader_epoch if value else -1,
+        "metadata": value.metadata if value else "",
+        "error_code": error,
+    }
+
+
+def _fetched_topics(
+    state: BrokerState, ctx: RequestContext, group_id: str, topics: Any
+) -> list[dict[str, Any]]:
+    """A group's committed offsets. As in Kafka, a topic the principal may not describe is
+    answered TOPIC_AUTHORIZATION_FAILED when named, and left out of "all topics"."""
+    described = functools.cache(
+        lambda name: access.permits(state, ctx, AclResourceType.TOPIC, name)
+    )
+    refused = {t.name: t.partition_indexes for t in topics or () if not described(t.name)}
     wanted = (
         None
         if topics is None
-        else [(topic.name, partition) for topic in topics for partition in topic.partition_indexes]
+        else [(t.name, p) for t in topics if t.name not in refused for p in t.partition_indexes]
     )
     committed = state.committed_offsets(group_id, wanted)
-    by_topic: dict[str, list[dict[str, Any]]] = {}
-    if topics is not None:
-        for topic in topics:
-            by_topic.setdefault(topic.name, [])
+    by_topic: dict[str, list[dict[str, Any]]] = {topic.name: [] for topic in topics or ()}
     for (topic, partition), value in committed.items():
-        by_topic.setdefault(topic, []).append(
-            {
-                "partition_index": partition,
-                "committed_offset": value.offset if value else NO_OFFSET,
-                "committed_leader_epoch": value.leader_epoch if value else -1,
-                "metadata": value.metadata if value else "",
-                "error_code": ErrorCode.none,
-            }
-        )
+        if described(topic):
+            by_topic.setdefault(topic, []).append(
+                _partition_offset(partition, value, ErrorCode.none)
+            )
+    for name, indexes in refused.items():
+        by_topic[name] = [
+            _partition_offset(p, None, ErrorCode.topic_authorization_failed) for p in indexes
+        ]
     return [{"name": name, "partitions": partitions} for name, partitions in by_topic.items()]
+
+
+def _group_offsets(
+    state: BrokerState, ctx: RequestContext, group_id: str, topics: Any
+) -> dict[str, Any]:
+    """One group's answer; a group the principal may not describe is refused as
+    OffsetFetchResponse.groupError does: per partition before v2, for the group after."""
+    if access.permits(state, ctx, AclResourceType.GROUP, group_id):
+        return {
+            "group_id": group_id,
+            "error_code": ErrorCode.none,
+            "topics": _fetched_topics(state, ctx, group_id, topics),
+        }
+    refused = ErrorCode.group_authorization_failed
+    if ctx.api_version >= TOP_LEVEL_ERROR_VERSION:
+        return {"group_id": group_id, "error_code": refused, "topics": []}
+    return {
+        "group_id": group_id,
+        "error_code": ErrorCode.none,
+        "topics": [
+            {
+                "name": topic.name,
+                "partitions": [
+                    _partition_offset(index, None, refused) for index in topic.partition_indexes
+                ],
+            }
+            for topic in topics
+        ],
+    }
 
 
 @handles(ApiKey.OFFSET_FETCH, 1, 9)
 def offset_fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if ctx.api_version >= 8:
-        return ctx.respond(
-            {
-                "throttle_time": 0,
-                "groups": [
-                    {
-                        "group_id": g.group_id,
-                        "error_code": ErrorCode.none,
-                        "topics": _fetched_topics(state, g.group_id, g.topics),
-                    }
-                    for g in request.groups
-                ],
-            }
-        )
-    return ctx.respond(
-        {
-            "throttle_time": 0,
-            "error_code": ErrorCode.none,
-            "topics": _fetched_topics(state, request.group_id, request.topics),
-        }
-    )
+        groups = [_group_offsets(state, ctx, g.group_id, g.topics) for g in request.groups]
+        return ctx.respond({"throttle_time": 0, "groups": groups})
+    group = _group_offsets(state, ctx, request.group_id, request.topics)
+    return ctx.respond({"throttle_time": 0, **group})
 
 
 @handles(ApiKey.OFFSET_DELETE, 0, 0)
 async def offset_delete(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    checked = _known(state, request.topics)
-    partitions = [(topic.name, p.partition_index) for topic, p, exists in checked if exists]
+    access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    checked = _screened(state, ctx, request.topics)
+    partitions = [(topic.name, p.partition_index) for topic, p, error in checked if error is None]
     error, deleted = await state.coordinate(
         lambda groups: groups.offsets.delete(request.group_id, partitions)
     )
     if error != ErrorCode.none:
         return ctx.respond({"error_code": error, "throttle_time": 0, "topics": []})
     results = iter(deleted)
-    errors = (next(results) if exists else UNKNOWN_PARTITION for _, _, exists in checked)
+    errors = (next(results) if error is None else error for _, _, error in checked)
     return ctx.respond(
         {
             "error_code": ErrorCode.none,

@@ -11,8 +11,9 @@ from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
-from ..protocol.names import ApiKey
+from ..protocol.names import AclResourceType, ApiKey
 from ..records.batch import validate_produced
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def _append(
 ) -> dict[str, Any]:
     index = partition.index
     try:
+        if not access.permits(state, ctx, AclResourceType.TOPIC, topic):
+            raise KafkaError(ErrorCode.topic_authorization_failed)
         partition_log = state.partition_log(topic, index)
         records = partition.records
         if records is None:
@@ -72,7 +75,7 @@ async def _await_flushes(state: BrokerState, flushes: list[_Flush]) -> None:
             raise outcome
 
 
-def _refuse_all(request: Any, error: ErrorCode, message: str) -> list[dict[str, Any]]:
+def _refuse_all(request: Any, error: ErrorCode, message: str | None) -> list[dict[str, Any]]:
     return [
         {
             "name": topic.name,
@@ -98,7 +101,12 @@ def _refuse_all(request: Any, error: ErrorCode, message: str) -> list[dict[str, 
 async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks
     flushes: list[_Flush] = []
-    if acks not in (0, 1, -1):
+    transactional_id = getattr(request, "transactional_id", None)
+    if transactional_id is not None and not access.permits(
+        state, ctx, AclResourceType.TRANSACTIONAL_ID, transactional_id
+    ):
+        responses = _refuse_all(request, ErrorCode.transactional_id_authorization_failed, None)
+    elif acks not in (0, 1, -1):
         responses = _refuse_all(
             request, ErrorCode.invalid_required_acks, f"acks must be 0, 1 or -1, not {acks}"
         )

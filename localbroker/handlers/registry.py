@@ -14,6 +14,7 @@ from ..protocol.build import build
 from ..protocol.codec import RequestHeader, response_schema
 
 if TYPE_CHECKING:
+    from ..security.session import Session
     from ..state import BrokerState
 
 
@@ -25,7 +26,19 @@ class RequestContext:
     client_host: str
     client_port: int
     now_ms: int
+    session: Session
     close_connection: bool = field(default=False)
+    """Close without answering (a request Kafka refuses that way)."""
+    close_after_response: bool = field(default=False)
+    """Answer, then close (a failed authentication)."""
+
+    @property
+    def principal(self) -> str:
+        return self.session.principal
+
+    @property
+    def listener(self) -> str:
+        return self.session.listener.endpoint.name
 
     @property
     def api_version(self) -> int:

@@ -10,13 +10,15 @@ from kio.schema.errors import ErrorCode
 from ..config.topic import describe_topic
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
-from ..protocol.names import ApiKey
+from ..protocol.names import CLUSTER_METADATA_TOPIC, AclOperation, AclResourceType, ApiKey
+from . import access
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
 _DUPLICATE = KafkaError(ErrorCode.invalid_request, "Duplicate topic name.")
+_TOPIC = AclResourceType.TOPIC
 
 
 def _error(exc: KafkaError) -> dict[str, Any]:
@@ -49,13 +51,21 @@ def _partition_count(state: BrokerState, topic: Any) -> int:
     return len(indexes)
 
 
-def _created(state: BrokerState, record: TopicRecord) -> dict[str, Any]:
-    entries = describe_topic(state.config, record.configs)
-    return {
+def _created(state: BrokerState, record: TopicRecord, describable: bool) -> dict[str, Any]:
+    """A created topic's answer: its configs, partitions and replication factor only to a
+    principal that may DESCRIBE_CONFIGS it (TOPIC_AUTHORIZATION_FAILED as the config error
+    to others), as Kafka's controller answers."""
+    result: dict[str, Any] = {
         "name": record.name,
         "topic_id": record.topic_id,
         "error_code": ErrorCode.none,
         "error_message": None,
+    }
+    if not describable:
+        return {**result, "topic_config_error_code": ErrorCode.topic_authorization_failed}
+    entries = describe_topic(state.config, record.configs)
+    return {
+        **result,
         "num_partitions": record.partitions,
         "replication_factor": 1,
         "configs": [
@@ -79,6 +89,10 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         try:
             if counts[topic.name] > 1:
                 raise _DUPLICATE
+            if topic.name != CLUSTER_METADATA_TOPIC and not access.permits(
+                state, ctx, _TOPIC, topic.name, AclOperation.CREATE
+            ):
+                raise KafkaError(ErrorCode.topic_authorization_failed, "Authorization failed.")
             record = state.create_topic(
                 topic.name,
                 _partition_count(state, topic),
@@ -86,10 +100,21 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 {c.name: c.value for c in topic.configs},
                 validate_only=request.validate_only,
             )
-            results.append(_created(state, record))
+            describable = access.permits(
+                state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS, quiet=True
+            )
+            results.append(_created(state, record, describable))
         except KafkaError as exc:
             results.append({"name": topic.name, "topic_id": None, "configs": None, **_error(exc)})
     return ctx.respond({"throttle_time": 0, "topics": results})
+
+
+def _deletable(state: BrokerState, ctx: RequestContext, name: str) -> bool:
+    return access.permits(state, ctx, _TOPIC, name, AclOperation.DELETE)
+
+
+def _may_describe(state: BrokerState, ctx: RequestContext, name: str) -> bool:
+    return access.permits(state, ctx, _TOPIC, name, AclOperation.DESCRIBE)
 
 
 @handles(ApiKey.DELETE_TOPICS, 1, 6)
@@ -106,7 +131,15 @@ def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 record = state.topic_by_id(topic_id) if topic_id is not None else None
                 if record is None:
                     raise KafkaError(ErrorCode.unknown_topic_id)
+                if not _deletable(state, ctx, record.name):
+                    if _may_describe(state, ctx, record.name):
+                        result["name"] = record.name
+                    raise access.refusal(_TOPIC)
                 name = record.name
+            elif not _may_describe(state, ctx, name) or (
+                name in state.topics and not _deletable(state, ctx, name)
+            ):
+                raise access.refusal(_TOPIC)
             deleted = state.delete_topic(name)
             result.update(name=deleted.name, topic_id=deleted.topic_id)
         except KafkaError as exc:
@@ -124,6 +157,8 @@ def create_partitions(state: BrokerState, ctx: RequestContext, request: Any) -> 
         try:
             if counts[topic.name] > 1:
                 raise _DUPLICATE
+            if not access.permits(state, ctx, _TOPIC, topic.name):
+                raise KafkaError(ErrorCode.topic_authorization_failed)
             if topic.assignments and any(
                 list(a.broker_ids) != [state.node_id] for a in topic.assignments
             ):

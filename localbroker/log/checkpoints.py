@@ -23,21 +23,37 @@ def write_checkpoint(path: Path, offsets: dict[tuple[str, int], int]) -> None:
     write_atomically(path, ("\n".join(lines) + "\n").encode())
 
 
-def read_checkpoint(path: Path) -> dict[tuple[str, int], int]:
-    """Offsets from a checkpoint file; empty when it is missing or unreadable."""
+def read_checkpoint(path: Path, resetting: str) -> dict[tuple[str, int], int]:
+    """Offsets from a checkpoint file; empty when it is missing, or unreadable (then with
+    Kafka's warning, whose end `resetting` says what the broker does instead)."""
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_bytes().decode("utf-8").splitlines()
     except FileNotFoundError:
         return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        return _reset(path, resetting, exc)
     try:
         if lines[0].strip() != "0":
             raise ValueError(f"unknown checkpoint version {lines[0]!r}")
         count = int(lines[1])
+        entries = lines[2:]
+        if len(entries) != count:
+            raise ValueError(f"expected {count} entries but found {len(entries)}")
         offsets = {}
-        for line in lines[2 : 2 + count]:
+        for line in entries:
             topic, partition, offset = line.rsplit(" ", 2)
             offsets[(topic, int(partition))] = int(offset)
         return offsets
     except (IndexError, ValueError) as exc:
-        log.warning("ignoring unreadable checkpoint %s: %s", path, exc)
-        return {}
+        return _reset(path, resetting, exc)
+
+
+def _reset(path: Path, resetting: str, exc: Exception) -> dict[tuple[str, int], int]:
+    log.warning(
+        "Error occurred while reading %s file of directory %s, %s: %s",
+        path.name,
+        path.parent,
+        resetting,
+        exc,
+    )
+    return {}

@@ -7,12 +7,15 @@ recovery point: a missing or inconsistent index is rebuilt from the log itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import sys
 from array import array
 from bisect import bisect_right
 from pathlib import Path
+
+from .. import files
 
 _OFFSET_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
@@ -34,28 +37,34 @@ class _IndexFile:
         raise NotImplementedError
 
     def flush(self, fsync: bool = False) -> None:
-        """Write the entries added since the last flush (and fsync the file if asked)."""
+        """Write the entries added since the last flush (and fsync the file if asked).
+
+        A write that fails (a full disk) is cut back to the entries written before, so the
+        file never ends in a partial entry.
+        """
         count = len(self)
         if self._persisted > count:
             self._rewrite()
         elif self._persisted < count:
             data = b"".join(self._entry_bytes(i) for i in range(self._persisted, count))
-            with open(self.path, "ab") as file:
-                file.write(data)
-                if fsync:
-                    file.flush()
-                    os.fsync(file.fileno())
+            try:
+                with open(self.path, "ab") as file:
+                    file.write(data)
+                    if fsync:
+                        file.flush()
+                        files.fsync(file.fileno())
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.truncate(self.path, self._persisted * self.entry_size)
+                raise
             self._persisted = count
             return
         if fsync and self.path.exists():
             with open(self.path, "rb+") as file:
-                os.fsync(file.fileno())
+                files.fsync(file.fileno())
 
     def _rewrite(self) -> None:
-        data = b"".join(self._entry_bytes(i) for i in range(len(self)))
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, self.path)
+        files.write_atomically(self.path, b"".join(self._entry_bytes(i) for i in range(len(self))))
         self._persisted = len(self)
 
     def _read_file(self) -> bytes | None:

@@ -3,35 +3,42 @@
 All methods run on the broker's event loop and do plain file I/O; the only work handed to
 a thread is `Segment.flush` (fsync), through `FlushJob`. Offsets follow Kafka's vocabulary:
 `log_start_offset` <= `high_watermark` <= `log_end_offset`.
+
+A write that fails (a full disk) is undone and answered with KAFKA_STORAGE_ERROR, and takes
+the log directory offline (`LogDirStatus`). A batch found damaged when read is reported, its
+segment scanned again, and its offsets answered with CORRUPT_MESSAGE (see damage.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
+from ..files import fsync_path
 from ..records.batch import BatchHeader, set_log_append_time, stamp_prefix
-from ..records.reader import iter_records
+from . import retention, timestamps
+from .damage import MAX_RELATIVE_OFFSET
+from .dir_status import LogDirStatus
+from .errors import LogError
+from .loader import SegmentLoader
 from .log_config import LogConfig
 from .producer_state import ProducerState
-from .segment import NO_TIMESTAMP, Segment
+from .segment import CorruptSegment, Segment
+from .segments import LogSegments
+from .timestamps import TimestampAndOffset
 
 log = logging.getLogger(__name__)
 
 LEADER_EPOCH = 0
-_MAX_RELATIVE_OFFSET = 2**31 - 1
-_LEFTOVER_SUFFIXES = (".deleted", ".cleaned", ".swap", ".tmp")
-
-
-class LogError(KafkaError):
-    """A request the log refuses."""
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -53,6 +60,8 @@ class FlushJob:
     messages: int
     segments: list[Segment] = field(default_factory=list)
 
+    new_segments: bool = False
+
     def run(self) -> None:
         for segment in self.segments:
             try:
@@ -61,12 +70,10 @@ class FlushJob:
                 if segment.fd >= 0:
                     raise
                 log.debug("skipped flushing deleted segment %s: %s", segment.path, exc)
-
-
-@dataclass(frozen=True, slots=True)
-class TimestampAndOffset:
-    timestamp: int
-    offset: int
+        if self.new_segments:
+            # New segment files must survive a power loss too (Kafka flushes the directory).
+            with contextlib.suppress(FileNotFoundError):  # the topic was deleted meanwhile
+                fsync_path(self.log.directory)
 
 
 class PartitionLog:
@@ -81,15 +88,16 @@ class PartitionLog:
         recovery_point: int = 0,
         clean_shutdown: bool = True,
         now_ms: int = 0,
+        status: LogDirStatus | None = None,
     ) -> None:
         self.directory = directory
         self.topic = topic
         self.partition = partition
         self.config = config
+        self.status = status or LogDirStatus(directory.parent)
         directory.mkdir(parents=True, exist_ok=True)
         self.producers = ProducerState(directory)
-        self.segments: list[Segment] = []
-        self._bases: list[int] = []
+        self.segments = LogSegments(self.name)
         self._listeners: list[Callable[[], None]] = []
         self.unflushed_messages = 0
         self.last_flush_ms = now_ms
@@ -106,6 +114,10 @@ class PartitionLog:
     @property
     def log_end_offset(self) -> int:
         return self.active.next_offset
+
+    @property
+    def name(self) -> str:
+        return f"{self.topic}-{self.partition}"
 
     @property
     def size_bytes(self) -> int:
@@ -126,47 +138,12 @@ class PartitionLog:
     # -- loading and recovery -----------------------------------------------------------
 
     def _load(self, log_start_offset: int, recovery_point: int, clean_shutdown: bool) -> None:
-        for path in self.directory.iterdir():
-            if path.name.endswith(_LEFTOVER_SUFFIXES):
-                path.unlink(missing_ok=True)
-        bases = sorted(
-            int(path.stem) for path in self.directory.glob("*.log") if path.stem.isdigit()
-        )
-        if not bases:
-            self._add_segment(
-                Segment(self.directory, log_start_offset, self.config.index_interval_bytes)
-            )
-        for i, base in enumerate(bases):
-            segment = Segment(self.directory, base, self.config.index_interval_bytes)
-            next_base = bases[i + 1] if i + 1 < len(bases) else None
-            needs_recovery = not clean_shutdown and (
-                next_base is None or next_base > recovery_point
-            )
-            if needs_recovery or not segment.load_indexes(next_base):
-                valid = segment.rebuild()
-                if valid < segment.size:
-                    log.warning(
-                        "%s-%d: truncating %s at byte %d of %d (torn or corrupt batch)",
-                        self.topic,
-                        self.partition,
-                        segment.path.name,
-                        valid,
-                        segment.size,
-                    )
-                    segment.truncate(valid)
-                    self._add_segment(segment)
-                    for later in bases[i + 1 :]:
-                        Segment(self.directory, later, self.config.index_interval_bytes).delete()
-                    break
-                segment.write_indexes()
-            first = segment.first_batch_timestamp
-            if first is not None and first >= 0:
-                segment.created_ms = min(segment.created_ms, first)
-            self._add_segment(segment)
-        self.log_start_offset = min(
-            max(log_start_offset, self.segments[0].base_offset), self.log_end_offset
-        )
-        self.recovery_point = self.log_end_offset
+        loader = SegmentLoader(self.directory, self.name, self.config.index_interval_bytes)
+        loaded = loader.load(log_start_offset, recovery_point, clean_shutdown)
+        for segment in loaded.segments:
+            self.segments.append(segment)
+        self.log_start_offset = loaded.log_start_offset
+        self.recovery_point = loaded.recovery_point
         self._hw_offset = self.log_end_offset
         self._hw_segment = self.active
         self._hw_position = self.active.size
@@ -180,22 +157,19 @@ class PartitionLog:
         self.producers.remove_before(self.log_start_offset)
 
     def _headers_from(self, offset: int) -> Iterator[BatchHeader]:
-        slot = max(bisect_right(self._bases, offset) - 1, 0)
-        for segment in self.segments[slot:]:
+        for segment in self.segments.from_offset(offset):
             start = segment.index.lookup(offset) if segment.base_offset <= offset else 0
-            for header in segment.headers(start):
+            for header, _ in self.segments.walk(segment, start):
                 if header.last_offset >= offset:
                     yield header
-
-    def _add_segment(self, segment: Segment) -> None:
-        self.segments.append(segment)
-        self._bases.append(segment.base_offset)
 
     # -- appending ----------------------------------------------------------------------
 
     def append(self, header: BatchHeader, records: bytes, now_ms: int) -> AppendResult:
         """Append one validated batch as received, stamped with its offset and epoch."""
         config = self.config
+        if self.status.offline:
+            raise self.status.refusal(f"Partition {self.name}")
         log_append_time = -1
         if config.message_timestamp_type == "LogAppendTime":
             log_append_time = now_ms
@@ -207,7 +181,6 @@ class PartitionLog:
                 return AppendResult(
                     duplicate.first_offset, duplicate.last_offset, log_append_time, duplicate=True
                 )
-        segment = self._maybe_roll(header, now_ms)
         base_offset = self.log_end_offset
         prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
         if log_append_time >= 0:
@@ -217,7 +190,12 @@ class PartitionLog:
             chunks: list[bytes | bytearray | memoryview] = [stamped]
         else:
             chunks = [prefix, memoryview(records)[len(prefix) :]]
-        segment.append(chunks, header, base_offset, header.size)
+        try:
+            segment = self._maybe_roll(header, now_ms)
+            segment.append(chunks, header, base_offset, header.size)
+        except OSError as exc:
+            what = f"Error while appending records to {self.name} in dir {self.directory.parent}"
+            raise self.status.failed(what, exc) from exc
         if header.has_producer_id:
             self.producers.update(header, base_offset)
         self.unflushed_messages += header.record_count
@@ -255,7 +233,7 @@ class PartitionLog:
             or now_ms - segment.created_ms > config.segment_ms
             or len(segment.index) >= config.max_index_entries
             or self.log_end_offset + header.last_offset_delta - segment.base_offset
-            > _MAX_RELATIVE_OFFSET
+            > MAX_RELATIVE_OFFSET
         ):
             return self.roll(now_ms)
         return segment
@@ -269,8 +247,13 @@ class PartitionLog:
         segment = Segment(self.directory, self.log_end_offset, self.config.index_interval_bytes)
         segment.created_ms = now_ms
         segment.next_offset = self.log_end_offset
-        self._add_segment(segment)
-        self.producers.write_snapshot(segment.base_offset)
+        self.segments.append(segment)
+        try:
+            self.producers.write_snapshot(segment.base_offset)
+        except OSError as exc:  # an optimisation only: recovery replays the batches instead
+            log.warning(
+                "%s: no producer state snapshot at %d: %s", self.name, segment.base_offset, exc
+            )
         return segment
 
     def _set_high_watermark(self, offset: int, segment: Segment, position: int) -> None:
@@ -287,19 +270,27 @@ class PartitionLog:
     # -- flushing -----------------------------------------------------------------------
 
     def flush_job(self) -> FlushJob | None:
-        """A job covering all appended data; None if one is running or nothing is new."""
-        if self._flushing or (self.unflushed_messages == 0 and not self.flush_pending):
+        """A job covering all appended data; None if one is running or all is flushed."""
+        if self._flushing or (
+            self.recovery_point >= self.log_end_offset and not self.flush_pending
+        ):
             return None
         self._flushing = True
-        slot = max(bisect_right(self._bases, self.recovery_point) - 1, 0)
         return FlushJob(
             self,
             self.log_end_offset,
             self.active,
             self.active.size,
             self.unflushed_messages,
-            list(self.segments[slot:]),
+            self.segments.from_offset(self.recovery_point),
+            self.active.base_offset >= self.recovery_point,
         )
+
+    @property
+    def rolled_unflushed(self) -> bool:
+        """Whether segments before the active one hold unflushed data: Kafka flushes a
+        segment soon after rolling it, so that recovery need not read it again."""
+        return self.recovery_point < self.active.base_offset
 
     def flushed(self, job: FlushJob, now_ms: int) -> None:
         """Record that `job` completed: data up to `job.offset` is durable and may be read."""
@@ -313,8 +304,10 @@ class PartitionLog:
         if not self.flush_pending:
             self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
 
-    def flush_failed(self) -> None:
+    def flush_failed(self, exc: Exception) -> KafkaError:
+        """A flush job failed: the directory goes offline; the error to answer with."""
         self._flushing = False
+        return self.status.failed(f"Error while flushing log for {self.name}", exc)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -323,152 +316,119 @@ class PartitionLog:
 
         At most `max_bytes`, except that the first batch is returned whole when
         `min_one_batch` is set (KIP-74), so a consumer always makes progress. The last batch
-        may be cut short, as Kafka does; clients drop a partial trailing batch.
+        may be cut short, as Kafka does; clients drop a partial trailing batch. A read
+        stops before damaged bytes; an offset in a damaged range is CORRUPT_MESSAGE.
         """
         if offset < self.log_start_offset or offset > self.log_end_offset:
             raise LogError(
                 ErrorCode.offset_out_of_range,
                 f"offset {offset} is outside {self.log_start_offset}..{self.log_end_offset}"
-                f" of {self.topic}-{self.partition}",
+                f" of {self.name}",
             )
         if offset >= self._hw_offset:
             return b""
-        slot = max(bisect_right(self._bases, offset) - 1, 0)
-        for segment in self.segments[slot:]:
-            limit = self._hw_position if segment is self._hw_segment else segment.size
-            header = segment.find_batch(offset, limit)
-            if header is not None:
-                available = limit - header.position
-                if min_one_batch:
-                    return segment.read(
-                        header.position, min(available, max(max_bytes, header.size))
-                    )
-                if max_bytes < header.size:
-                    return b""
-                return segment.read(header.position, min(available, max_bytes))
-            if segment is self._hw_segment:
-                break
+        try:
+            for segment in self.segments.from_offset(offset):
+                try:
+                    data = self._read_segment(segment, offset, max_bytes, min_one_batch)
+                except CorruptSegment as exc:
+                    again = partial(self._read_segment, segment, offset, max_bytes, min_one_batch)
+                    data = self.segments.rescanned(segment, again, exc)
+                if data is not None:
+                    return data
+                if segment is self._hw_segment:
+                    break
+        except OSError as exc:
+            raise KafkaError(
+                ErrorCode.kafka_storage_error, f"Error while reading {self.name}: {exc}"
+            ) from exc
         return b""
+
+    def _read_segment(
+        self, segment: Segment, offset: int, max_bytes: int, min_one_batch: bool
+    ) -> bytes | None:
+        damaged = bool(segment.damages)
+        if damaged:
+            self.segments.check_damage(segment, offset)
+        limit = self._hw_position if segment is self._hw_segment else segment.size
+        header = segment.find_batch(offset, limit)
+        if header is None:
+            return None
+        position = header.position
+        if header.base_offset > offset and segment.unverified:
+            raise CorruptSegment(position, f"no batch holds offset {offset}")
+        available = (segment.readable_end(position, limit) if damaged else limit) - position
+        if min_one_batch:
+            size = min(available, max(max_bytes, header.size))
+        elif max_bytes < header.size:
+            return b""
+        else:
+            size = min(available, max_bytes)
+        data = segment.read(position, size)
+        if position < segment.unverified_end:  # bytes loaded unchecked: check them now
+            good = segment.check_read(data, position)
+            if good == 0:
+                raise CorruptSegment(position, "CRC mismatch")
+            return data if good == len(data) else data[:good]
+        return data
+
+    def stored_batches(self) -> Iterator[bytes]:
+        """Every readable batch from the log start, each checked whole (length, magic, CRC):
+        for replays that read a partition through (`__consumer_offsets` at start-up)."""
+        for segment in list(self.segments):
+            for header, data in self.segments.walk(segment, read=True):
+                if header.last_offset >= self.log_start_offset:
+                    yield data
 
     def offset_for_timestamp(self, timestamp: int) -> TimestampAndOffset | None:
         """The first record with a timestamp >= `timestamp`, as ListOffsets defines it."""
-        for segment in self.segments:
-            if segment.max_timestamp < timestamp:
-                continue
-            start_offset = max(segment.time_index.lookup(timestamp), self.log_start_offset)
-            position = segment.index.lookup(start_offset)
-            limit = self._hw_position if segment is self._hw_segment else segment.size
-            for header in segment.headers(position, limit):
-                if header.max_timestamp < timestamp or header.last_offset < self.log_start_offset:
-                    continue
-                found = self._record_at_or_after(segment, header, timestamp)
-                if found is not None:
-                    return found
-            if segment is self._hw_segment:
-                break
-        return None
+        return timestamps.offset_for_timestamp(self, timestamp)
 
     def max_timestamp(self) -> TimestampAndOffset | None:
         """The record with the largest timestamp (ListOffsets MAX_TIMESTAMP)."""
-        best: Segment | None = None
-        for segment in self.segments:
-            if best is None or segment.max_timestamp > best.max_timestamp:
-                best = segment
-        if best is None or best.max_timestamp == NO_TIMESTAMP:
-            return None
-        header = best.find_batch(best.offset_of_max_timestamp, best.size)
-        if header is None:
-            return None
-        return self._record_at_or_after(best, header, best.max_timestamp)
+        return timestamps.max_timestamp(self)
 
-    def _record_at_or_after(
-        self, segment: Segment, header: BatchHeader, timestamp: int
-    ) -> TimestampAndOffset | None:
-        data = segment.read(header.position, header.size)
-        for record in iter_records(data):
-            if record.offset >= self.log_start_offset and record.timestamp >= timestamp:
-                return TimestampAndOffset(record.timestamp, record.offset)
-        return None
+    def readable_segments(self) -> list[Segment]:
+        """The segments up to the one the high watermark is in."""
+        return self.segments[: self.segments.index(self._hw_segment) + 1]
+
+    def read_limit(self, segment: Segment) -> int:
+        """Where reads of `segment` stop: the high watermark's position in its segment."""
+        return self._hw_position if segment is self._hw_segment else segment.size
 
     # -- deleting -----------------------------------------------------------------------
 
     def delete_records_before(self, offset: int, now_ms: int) -> int:
         """DeleteRecords: move the log start offset to `offset` (-1 means the HW)."""
-        if offset == -1:
-            offset = self._hw_offset
-        if offset < 0 or offset > self._hw_offset:
-            raise LogError(
-                ErrorCode.offset_out_of_range,
-                f"cannot delete records before offset {offset}: the high watermark of"
-                f" {self.topic}-{self.partition} is {self._hw_offset}",
-            )
-        if offset > self.log_start_offset:
-            self.log_start_offset = offset
-            self._delete_segments(lambda s, nxt: nxt <= self.log_start_offset, now_ms)
-            self.producers.remove_before(self.log_start_offset)
-        return self.log_start_offset
+        return retention.delete_records_before(self, offset, now_ms)
 
     def enforce_retention(self, now_ms: int) -> int:
         """Delete segments past retention.ms or beyond retention.bytes; returns how many."""
-        config = self.config
-        deleted = 0
-        if config.deletes:
-            if config.retention_ms >= 0:
-                deadline = now_ms - config.retention_ms
-                deleted += self._delete_segments(
-                    lambda s, nxt: (
-                        s.max_timestamp < deadline
-                        if s.max_timestamp != NO_TIMESTAMP
-                        else s.created_ms < deadline
-                    ),
-                    now_ms,
-                )
-            if config.retention_bytes >= 0:
-                excess = self.size_bytes - config.retention_bytes
+        return retention.enforce_retention(self, now_ms)
 
-                def over_size(segment: Segment, _next: int) -> bool:
-                    nonlocal excess
-                    if excess - segment.size < 0:
-                        return False
-                    excess -= segment.size
-                    return True
+    def remove_segments(self, doomed: list[Segment], now_ms: int) -> int:
+        """Delete the oldest segments, rolling first if that is all of them; how many went.
 
-                deleted += self._delete_segments(over_size, now_ms)
-        deleted += self._delete_segments(lambda s, nxt: nxt <= self.log_start_offset, now_ms)
-        return deleted
-
-    def _delete_segments(self, predicate: Callable[[Segment, int], bool], now_ms: int) -> int:
-        """Delete segments from the oldest while `predicate` holds, never past the HW."""
-        doomed: list[Segment] = []
-        for i, segment in enumerate(self.segments):
-            next_offset = (
-                self.segments[i + 1].base_offset
-                if i + 1 < len(self.segments)
-                else segment.next_offset
-            )
-            is_last = i + 1 == len(self.segments)
-            if next_offset > self._hw_offset and not is_last:
-                break
-            if is_last and (segment.size == 0 or self._hw_offset < self.log_end_offset):
-                break
-            if not predicate(segment, next_offset):
-                break
-            doomed.append(segment)
+        If the roll fails (a full disk is when retention matters most), the active segment
+        stays and the others are deleted, freeing what they held."""
+        if len(doomed) == len(self.segments):
+            try:
+                self.roll(now_ms)
+            except OSError as exc:
+                log.warning("%s: keeping the active segment, rolling failed: %s", self.name, exc)
+                doomed = doomed[:-1]
+            else:
+                self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
         if not doomed:
             return 0
-        if len(doomed) == len(self.segments):
-            self.roll(now_ms)
-            self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
         for segment in doomed:
             self.segments.remove(segment)
-            self._bases.remove(segment.base_offset)
             segment.delete()
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self.producers.remove_before(self.log_start_offset)
         log.info(
-            "%s-%d: deleted %d segment(s), log start offset now %d",
-            self.topic,
-            self.partition,
+            "%s: deleted %d segment(s), log start offset now %d",
+            self.name,
             len(doomed),
             self.log_start_offset,
         )

@@ -11,21 +11,26 @@ clients keep working across a broker restart.
 from __future__ import annotations
 
 import json
-import os
+import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from crc32c import crc32c
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
+from ..files import write_atomically
 from ..records.batch import NO_SEQUENCE, BatchHeader
 
 MAX_CACHED_BATCHES = 5
 NO_PRODUCER_EPOCH = -1
 _MAX_SEQUENCE = 2**31 - 1
 SNAPSHOT_SUFFIX = ".snapshot"
+
+log = logging.getLogger(__name__)
 
 
 class ProducerStateError(KafkaError):
@@ -175,31 +180,27 @@ class ProducerState:
             ]
             for e in self.entries.values()
         ]
-        path = self._path(offset)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w") as file:
-            json.dump({"version": 1, "producers": entries}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
+        document = {"version": 2, "crc": _crc(entries), "producers": entries}
+        write_atomically(self._path(offset), json.dumps(document).encode())
         for old in self.snapshot_offsets()[:-2]:
             self._path(old).unlink(missing_ok=True)
 
     def load_latest_snapshot(self, log_end_offset: int) -> int | None:
-        """Load the newest readable snapshot at or below the log end; its offset, or None."""
+        """Load the newest readable snapshot at or below the log end; its offset, or None.
+
+        Snapshots beyond the log end, and unreadable ones (cut, garbage, a CRC that does not
+        match, as Kafka checks its own), are deleted: the batches rebuild what they held.
+        """
         for offset in reversed(self.snapshot_offsets()):
+            path = self._path(offset)
             if offset > log_end_offset:
-                self._path(offset).unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
                 continue
             try:
-                data = json.loads(self._path(offset).read_text())
-                entries = {}
-                for producer_id, epoch, last_timestamp, batches in data["producers"]:
-                    entry = ProducerEntry(producer_id, epoch, last_timestamp=last_timestamp)
-                    entry.batches.extend(BatchMetadata(*b) for b in batches)
-                    entries[producer_id] = entry
-            except (OSError, ValueError, KeyError, TypeError):
-                self._path(offset).unlink(missing_ok=True)
+                entries = _read_snapshot(path)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("deleting unreadable producer state snapshot %s: %s", path, exc)
+                path.unlink(missing_ok=True)
                 continue
             self.entries = entries
             return offset
@@ -209,3 +210,20 @@ class ProducerState:
     def delete_snapshots(self) -> None:
         for offset in self.snapshot_offsets():
             self._path(offset).unlink(missing_ok=True)
+
+
+def _crc(entries: Any) -> int:
+    return int(crc32c(json.dumps(entries, separators=(",", ":")).encode()))
+
+
+def _read_snapshot(path: Path) -> dict[int, ProducerEntry]:
+    document = json.loads(path.read_bytes().decode("utf-8"))
+    producers = document["producers"]
+    if document.get("version") != 1 and document["crc"] != _crc(producers):
+        raise ValueError("its CRC does not match its contents")
+    entries = {}
+    for producer_id, epoch, last_timestamp, batches in producers:
+        entry = ProducerEntry(producer_id, epoch, last_timestamp=last_timestamp)
+        entry.batches.extend(BatchMetadata(*b) for b in batches)
+        entries[producer_id] = entry
+    return entries

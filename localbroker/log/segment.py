@@ -3,14 +3,21 @@
 Appends go straight to the file with `os.writev` (the stamped 16-byte prefix and the rest of
 the batch as received, no copy); reads are `os.pread` of whole byte ranges. Files are named by
 the segment's base offset, 20 digits, exactly as Kafka names them.
+
+A segment loaded without a full scan (a clean shutdown, or below the recovery point) is
+trusted as Kafka trusts it, but not blindly: each stored batch is checked (length, magic,
+CRC) the first time it is read, so damage that happened while the broker was down is found
+and reported instead of being served. Damaged regions are kept in `damages` and skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..files import fsync
 from ..records.batch import (
     HEADER_SIZE,
     LOG_OVERHEAD,
@@ -18,6 +25,8 @@ from ..records.batch import (
     crc_matches,
     read_header,
 )
+from .damage import MAX_RELATIVE_OFFSET as _MAX_RELATIVE_OFFSET
+from .damage import Damage, find_next_batch, plausible
 from .index import OffsetIndex, TimeIndex
 
 _SCAN_BLOCK = 1 << 20
@@ -35,6 +44,7 @@ class CorruptSegment(Exception):
     def __init__(self, position: int, reason: str) -> None:
         super().__init__(f"{reason} at position {position}")
         self.position = position
+        self.reason = reason
 
 
 class Segment:
@@ -56,6 +66,14 @@ class Segment:
         self.first_batch_timestamp: int | None = None
         self.created_ms = int(os.fstat(self.fd).st_mtime * 1000)
         self._bytes_since_index_entry = 0
+        self.damages: list[Damage] = []
+        # Bytes verified_prefix..unverified_end were loaded without being checked.
+        self.verified_prefix = 0
+        self.unverified_end = 0
+
+    @property
+    def unverified(self) -> bool:
+        return self.verified_prefix < self.unverified_end
 
     # -- writing ------------------------------------------------------------------------
 
@@ -72,9 +90,15 @@ class Segment:
         offset, so a segment reopened after a restart is appended to, not overwritten.
         """
         position = self.size
-        written = os.pwritev(self.fd, chunks, position)
-        if written != size:
-            self._write_rest(chunks, written, position)
+        try:
+            written = os.pwritev(self.fd, chunks, position)
+            if written != size:
+                self._write_rest(chunks, written, position)
+        except OSError:
+            # Nothing half-written may stay: a later append or a restart would find it.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, position)
+            raise
         self.size += size
         last_offset = base_offset + header.last_offset_delta
         self._track(header.max_timestamp, last_offset, position, size)
@@ -105,7 +129,7 @@ class Segment:
 
     def flush(self) -> None:
         """fsync the log file and write any new index entries (called off the event loop)."""
-        os.fsync(self.fd)
+        fsync(self.fd)
         self.index.flush(fsync=True)
         self.time_index.flush(fsync=True)
 
@@ -124,6 +148,13 @@ class Segment:
     def read(self, position: int, size: int) -> bytes:
         return os.pread(self.fd, size, position)
 
+    def readable_end(self, position: int, limit: int) -> int:
+        """Where a read from batch `position` must stop: `limit`, or the next damage."""
+        for damage in self.damages:
+            if damage.start >= position:
+                return min(limit, damage.start)
+        return limit
+
     def headers(
         self,
         start: int = 0,
@@ -132,7 +163,8 @@ class Segment:
         verify: bool = False,
         block_size: int = _SCAN_BLOCK,
     ) -> Iterator[BatchHeader]:
-        """Batch headers from `start` up to `end`, reading the file in large blocks.
+        """Batch headers from `start` up to `end`, reading the file in large blocks and
+        skipping damaged regions.
 
         With `verify`, each batch's length and CRC is checked and `CorruptSegment` raised
         at the first that fails; without it only headers are read.
@@ -141,24 +173,31 @@ class Segment:
         position = start
         block = b""
         block_start = start
+        damages = iter([d for d in self.damages if d.end > start or d.start >= start])
+        damage = next(damages, None)
         while position < end:
+            if damage is not None and position >= damage.start:
+                position = max(position, damage.end)
+                damage = next(damages, None)
+                continue
+            stop = end if damage is None else min(end, damage.start)
             offset = position - block_start
             if len(block) - offset < HEADER_SIZE:
-                if end - position < HEADER_SIZE:
+                if stop - position < HEADER_SIZE:
                     raise CorruptSegment(position, "truncated batch header")
-                block = os.pread(self.fd, min(block_size, end - position), position)
+                block = os.pread(self.fd, min(block_size, stop - position), position)
                 block_start, offset = position, 0
                 if len(block) < HEADER_SIZE:
                     raise CorruptSegment(position, "file shorter than expected")
             header = read_header(block, offset)
             if header.batch_length < HEADER_SIZE - LOG_OVERHEAD or header.magic != 2:
                 raise CorruptSegment(position, "invalid batch header")
-            if position + header.size > end:
+            if position + header.size > stop:
                 raise CorruptSegment(position, "truncated batch")
             if verify:
                 if len(block) - offset < header.size:
                     block = os.pread(
-                        self.fd, max(header.size, min(block_size, end - position)), position
+                        self.fd, max(header.size, min(block_size, stop - position)), position
                     )
                     block_start, offset = position, 0
                     header.position = 0
@@ -178,30 +217,93 @@ class Segment:
                 return header
         return None
 
-    def rebuild(self) -> int:
-        """Re-read every batch, checking CRCs; rebuilds indexes and returns the valid size."""
+    def check_read(self, data: bytes, position: int) -> int:
+        """How many leading bytes of `data`, read from batch `position`, may be served: all of
+        them, or up to the first whole batch of the unverified region that fails its checks
+        (magic, length, CRC, a base offset that continues the batch before). Verified batches
+        at the start of the unverified region extend the verified prefix."""
+        end = position + len(data)
+        if end <= self.verified_prefix or position >= self.unverified_end:
+            return len(data)
+        offset = 0
+        expected: int | None = None  # the base offset is outside the CRC: check it runs on
+        while offset + HEADER_SIZE <= len(data) and position + offset < self.unverified_end:
+            header = read_header(data, offset)
+            if header.magic != 2 or header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
+                return offset
+            if offset + header.size > len(data):
+                break  # a read may end inside a batch; clients drop the part
+            if not crc_matches(data, header) or expected not in (None, header.base_offset):
+                return offset
+            expected = header.next_offset
+            offset += header.size
+            if position <= self.verified_prefix < position + offset:
+                self.verified_prefix = position + offset
+        return len(data)
+
+    def rebuild(self, limit: int | None = None) -> list[Damage]:
+        """Re-read every batch, checking length, magic, CRC and offsets; rebuild the indexes,
+        record each damaged region with the offsets it costs, and return them.
+
+        Offsets must run on from the base offset without gaps and stay below `limit` (the
+        next segment's base offset, or the log end offset a running log already gave out).
+        A damaged region ends at the next batch that fits; one that reaches the end of the
+        file covers the offsets up to `limit`, if known. `next_offset` becomes the first
+        offset the segment does not account for.
+        """
         self.index.clear()
         self.time_index.clear()
         self.max_timestamp = NO_TIMESTAMP
         self.first_batch_timestamp = None
         self.offset_of_max_timestamp = self.base_offset
-        self.next_offset = self.base_offset
         self._bytes_since_index_entry = 0
-        valid = 0
-        try:
-            for header in self.headers(verify=True):
-                self._track(header.max_timestamp, header.last_offset, header.position, header.size)
-                self.next_offset = header.last_offset + 1
-                valid = header.position + header.size
-        except CorruptSegment:
-            pass
-        return valid
+        self.damages = []
+        self.verified_prefix = self.unverified_end = 0
+        expected = self.base_offset
+        position = 0
+        while position < self.size:
+            try:
+                for header in self.headers(position, verify=True):
+                    if not plausible(header, expected, limit, self.base_offset, exact=True):
+                        raise CorruptSegment(header.position, "unexpected offsets")
+                    self._track(
+                        header.max_timestamp, header.last_offset, header.position, header.size
+                    )
+                    expected = header.next_offset
+                    position = header.position + header.size
+            except CorruptSegment as exc:
+                found = find_next_batch(
+                    self.read, exc.position + 1, self.size, expected, limit, self.base_offset
+                )
+                if found is None:
+                    end_offset = expected if limit is None else limit
+                    damage = Damage(exc.position, self.size, expected, end_offset, exc.reason)
+                else:
+                    damage = Damage(
+                        exc.position, found.position, expected, found.base_offset, exc.reason
+                    )
+                self.damages.append(damage)
+                expected, position = damage.end_offset, damage.end
+            else:
+                break
+        self.next_offset = expected
+        return list(self.damages)
+
+    def note_missing_offsets(self, next_base: int) -> None:
+        """Record the offsets before `next_base` (where the next segment starts) that no
+        batch here holds: a segment cut short, emptied or lost."""
+        if self.next_offset < next_base:
+            self.damages.append(
+                Damage(self.size, self.size, self.next_offset, next_base, "offsets missing")
+            )
+            self.next_offset = next_base
 
     def load_indexes(self, next_offset: int | None) -> bool:
         """Trust the index files of a cleanly written segment; False if they must be rebuilt.
 
         `next_offset` is known for a segment followed by another one; for the last segment
-        it is found by reading the batches after the last index entry.
+        it is found by reading the batches after the last index entry. The batches stay
+        unverified until they are read.
         """
         if not self.index.load(self.size):
             return False
@@ -212,6 +314,8 @@ class Segment:
         except CorruptSegment:
             return False
         if self.size and not headers:
+            return False
+        if not self._continues(headers, last):
             return False
         tail_next = headers[-1].last_offset + 1 if headers else self.base_offset
         if next_offset is not None and tail_next > next_offset:
@@ -230,11 +334,29 @@ class Segment:
                 self.max_timestamp = header.max_timestamp
                 self.offset_of_max_timestamp = header.last_offset
         self._bytes_since_index_entry = self.size - tail_start
+        self.unverified_end = self.size
+        return True
+
+    def _continues(self, tail: list[BatchHeader], last_entry: tuple[int, int] | None) -> bool:
+        """Whether the batches after the last index entry have the offsets they must have:
+        the first is the indexed batch, each continues the one before, and all fit the
+        index's 32-bit relative offsets (the base offset is outside the CRC)."""
+        expected = self.base_offset
+        for i, header in enumerate(tail):
+            if i == 0 and last_entry is not None:
+                if header.last_offset != last_entry[0]:
+                    return False
+            elif header.base_offset != expected:
+                return False
+            if header.last_offset - self.base_offset > _MAX_RELATIVE_OFFSET:
+                return False
+            expected = header.next_offset
         return True
 
     def _first_timestamp(self) -> int | None:
-        for header in self.headers(0, min(self.size, _SCAN_BLOCK)):
-            return header.max_timestamp
+        with contextlib.suppress(CorruptSegment):
+            for header in self.headers(0, min(self.size, _SCAN_BLOCK)):
+                return header.max_timestamp
         return None
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -3,22 +3,29 @@
 Kafka keeps this in its `__cluster_metadata` log; a single-node broker needs only the
 latest state, so a document written with temp file + fsync + rename is enough and can be
 read by people. `meta.properties` is written as Kafka writes it, with the cluster and node ids.
+
+Every change is written before it becomes visible in memory, as Kafka commits a metadata
+record before any broker acts on it: a write that fails (a full disk) changes nothing, so no
+topic can accept records and then vanish at the next start. A document or meta.properties
+that cannot be read stops the broker with one line naming the file and what to do.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..files import write_atomically
+from ..files import DataDirError, write_atomically
 from ..protocol.kafka_uuid import kafka_uuid_string, parse_kafka_uuid
 
 METADATA_FILE = "localbroker-metadata.json"
 META_PROPERTIES = "meta.properties"
 PRODUCER_ID_BLOCK = 1000
+_REQUIRED_META_PROPERTIES = ("cluster.id", "node.id")
 
 
 def new_topic_id() -> uuid.UUID:
@@ -29,7 +36,7 @@ def new_topic_id() -> uuid.UUID:
             return value
 
 
-class MetadataConflict(Exception):
+class MetadataConflict(DataDirError):
     pass
 
 
@@ -49,6 +56,27 @@ class TopicRecord:
             "internal": self.internal,
         }
 
+    @classmethod
+    def from_json(cls, name: str, value: Any) -> TopicRecord:
+        """A topic as stored; TypeError, KeyError or ValueError when it is not one."""
+        partitions = value["partitions"]
+        configs = value.get("configs", {})
+        if type(partitions) is not int or partitions < 1 or not _strings(configs):
+            raise ValueError(f"topic {name!r} is malformed")
+        return cls(
+            name,
+            parse_kafka_uuid(value["topic_id"]),
+            partitions,
+            dict(configs),
+            bool(value.get("internal", False)),
+        )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
 
 class MetadataStore:
     """The broker's persistent view of topics, dynamic broker configs and producer ids."""
@@ -66,51 +94,90 @@ class MetadataStore:
         self.cluster_id = ""
         self._load()
 
+    # -- reading --------------------------------------------------------------------------
+
     def _load(self) -> None:
+        properties = self._read_meta_properties()
         if self.path.exists():
-            document = json.loads(self.path.read_text())
-            self.cluster_id = document["cluster_id"]
-            for name, topic in document.get("topics", {}).items():
-                self._index(
-                    TopicRecord(
-                        name,
-                        parse_kafka_uuid(topic["topic_id"]),
-                        int(topic["partitions"]),
-                        dict(topic.get("configs", {})),
-                        bool(topic.get("internal", False)),
-                    )
-                )
-            self.broker_configs = dict(document.get("broker_configs", {}))
-            self.default_broker_configs = dict(document.get("default_broker_configs", {}))
-            self._producer_id_block_end = int(document.get("producer_id_block_end", 0))
-            self._next_producer_id = self._producer_id_block_end
+            self._read_document()
         else:
             # A directory formatted ahead (`kafka-storage.sh format -t ID` writes only
             # meta.properties) keeps the cluster id it was given.
-            formatted = self._meta_properties().get("cluster.id")
-            self.cluster_id = formatted or kafka_uuid_string(uuid.uuid4())
-        self._check_meta_properties()
+            self.cluster_id = properties.get("cluster.id") or kafka_uuid_string(uuid.uuid4())
+        self._check_meta_properties(properties)
         self.save()
 
-    def _meta_properties(self) -> dict[str, str]:
+    def _read_document(self) -> None:
+        try:
+            data = self.path.read_bytes()
+            if not data.strip():
+                raise ValueError("the file is empty")
+            document = json.loads(data.decode("utf-8"))
+            cluster_id = document["cluster_id"]
+            topics = [TopicRecord.from_json(n, t) for n, t in document["topics"].items()]
+            broker_configs = document.get("broker_configs", {})
+            default_broker_configs = document.get("default_broker_configs", {})
+            block_end = document.get("producer_id_block_end", 0)
+            if not isinstance(cluster_id, str) or not cluster_id:
+                raise ValueError("no cluster_id")
+            if not _strings(broker_configs) or not _strings(default_broker_configs):
+                raise ValueError("broker configs are malformed")
+            if type(block_end) is not int or block_end < 0:
+                raise ValueError("producer_id_block_end is malformed")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise DataDirError(
+                f"{self.path} is unreadable ({detail}); restore it from a backup, or move it"
+                " away to start without it (the partition directories it lists are then kept"
+                " aside as <topic>-<partition>.<id>-stray directories)"
+            ) from None
+        self.cluster_id = cluster_id
+        for topic in topics:
+            self._index(topic)
+        self.broker_configs = dict(broker_configs)
+        self.default_broker_configs = dict(default_broker_configs)
+        self._producer_id_block_end = self._next_producer_id = block_end
+
+    def _read_meta_properties(self) -> dict[str, str]:
+        """meta.properties as Kafka's storage tool writes it; {} when there is none."""
         path = self.data_dir / META_PROPERTIES
         if not path.exists():
             return {}
-        return dict(
-            line.split("=", 1)
-            for line in path.read_text().splitlines()
-            if "=" in line and not line.startswith("#")
-        )
 
-    def _check_meta_properties(self) -> None:
+        def unreadable(reason: str) -> DataDirError:
+            return DataDirError(
+                f"{path} is unreadable ({reason}); fix it, or delete it and localbroker"
+                f" writes a new one with the cluster id from {METADATA_FILE}"
+            )
+
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise unreadable("it is not UTF-8 text") from None
+        properties: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith(("#", "!")):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise unreadable(f"line {number} is not key=value")
+            properties[key.strip()] = value.strip()
+        missing = [key for key in _REQUIRED_META_PROPERTIES if not properties.get(key)]
+        if missing:
+            raise unreadable(f"it has no {', '.join(missing)}")
+        if not properties["node.id"].isdigit():
+            raise unreadable(f"node.id={properties['node.id']} is not a node id")
+        return properties
+
+    def _check_meta_properties(self, properties: dict[str, str]) -> None:
         path = self.data_dir / META_PROPERTIES
-        properties = self._meta_properties()
         if properties:
-            if properties.get("cluster.id", self.cluster_id) != self.cluster_id:
+            if properties["cluster.id"] != self.cluster_id:
                 raise MetadataConflict(
                     f"{path} belongs to cluster {properties['cluster.id']}, not {self.cluster_id}"
                 )
-            if int(properties.get("node.id", self.node_id)) != self.node_id:
+            if int(properties["node.id"]) != self.node_id:
                 raise MetadataConflict(
                     f"{self.data_dir} belongs to node.id={properties['node.id']}; start with"
                     f" --node-id {properties['node.id']} or use another --data-dir"
@@ -126,14 +193,38 @@ class MetadataStore:
             ).encode(),
         )
 
+    # -- writing --------------------------------------------------------------------------
+
     def save(self) -> None:
+        """Write the state as it is in memory."""
+        self._write()
+
+    def _write(
+        self,
+        topics: Mapping[str, TopicRecord] | None = None,
+        broker_configs: Mapping[str, str] | None = None,
+        default_broker_configs: Mapping[str, str] | None = None,
+        producer_id_block_end: int | None = None,
+    ) -> None:
+        """Write the state in memory with the given parts replaced; memory is not touched."""
+        topics = self.topics if topics is None else topics
         document = {
             "version": 1,
             "cluster_id": self.cluster_id,
-            "topics": {name: topic.to_json() for name, topic in sorted(self.topics.items())},
-            "broker_configs": self.broker_configs,
-            "default_broker_configs": self.default_broker_configs,
-            "producer_id_block_end": self._producer_id_block_end,
+            "topics": {name: topic.to_json() for name, topic in sorted(topics.items())},
+            "broker_configs": dict(
+                self.broker_configs if broker_configs is None else broker_configs
+            ),
+            "default_broker_configs": dict(
+                self.default_broker_configs
+                if default_broker_configs is None
+                else default_broker_configs
+            ),
+            "producer_id_block_end": (
+                self._producer_id_block_end
+                if producer_id_block_end is None
+                else producer_id_block_end
+            ),
         }
         write_atomically(self.path, json.dumps(document, indent=1).encode())
 
@@ -142,20 +233,47 @@ class MetadataStore:
         self.topics_by_id[topic.topic_id] = topic
 
     def add_topic(self, topic: TopicRecord) -> None:
+        self._write(topics={**self.topics, topic.name: topic})
         self._index(topic)
-        self.save()
 
     def remove_topic(self, name: str) -> TopicRecord:
-        topic = self.topics.pop(name)
+        topic = self.topics[name]
+        self._write(topics={n: t for n, t in self.topics.items() if n != name})
+        del self.topics[name]
         del self.topics_by_id[topic.topic_id]
-        self.save()
         return topic
+
+    def change_topic(
+        self, name: str, *, partitions: int | None = None, configs: dict[str, str] | None = None
+    ) -> None:
+        """Give a topic more partitions or new config overrides, written first."""
+        topic = self.topics[name]
+        changed = TopicRecord(
+            name,
+            topic.topic_id,
+            topic.partitions if partitions is None else partitions,
+            topic.configs if configs is None else configs,
+            topic.internal,
+        )
+        self._write(topics={**self.topics, name: changed})
+        topic.partitions, topic.configs = changed.partitions, changed.configs
+
+    def replace_broker_configs(self, target: dict[str, str], values: Mapping[str, str]) -> None:
+        """Replace the dynamic configs of `target` (this broker's or the cluster default)."""
+        if target is self.broker_configs:
+            self._write(broker_configs=values)
+        else:
+            assert target is self.default_broker_configs
+            self._write(default_broker_configs=values)
+        target.clear()
+        target.update(values)
 
     def next_producer_id(self) -> int:
         """A producer id never handed out before, even across restarts (allocated in blocks)."""
         if self._next_producer_id >= self._producer_id_block_end:
-            self._producer_id_block_end = self._next_producer_id + PRODUCER_ID_BLOCK
-            self.save()
+            block_end = self._next_producer_id + PRODUCER_ID_BLOCK
+            self._write(producer_id_block_end=block_end)
+            self._producer_id_block_end = block_end
         producer_id = self._next_producer_id
         self._next_producer_id += 1
         return producer_id

@@ -1,5 +1,7 @@
 """Kafka's names, defined once: API keys, special offsets, config sources and resource types,
-coordinator kinds, isolation levels, group states and the internal topics.
+coordinator kinds, isolation levels, group states, the internal topics, and security's names
+(security protocols, SCRAM mechanisms, and ACLs' resource types, patterns, operations and
+permissions).
 
 Both the broker and the workbench's client layer speak in these names (the client layer through
 `localbroker.public`), so a number on the wire has one spelling everywhere and mypy catches a
@@ -15,10 +17,16 @@ from kio.schema.errors import ErrorCode
 
 __all__ = [
     "CLUSTER_METADATA_TOPIC",
+    "CLUSTER_RESOURCE_NAME",
     "CONSUMER_PROTOCOL_TYPE",
     "INTERNAL_TOPICS",
     "KNOWN_API_KEYS",
     "OFFSETS_TOPIC",
+    "SUPPORTED_OPERATIONS",
+    "WILDCARD_RESOURCE",
+    "AclOperation",
+    "AclPermissionType",
+    "AclResourceType",
     "AlterConfigOp",
     "ApiKey",
     "ConfigResourceType",
@@ -29,6 +37,9 @@ __all__ = [
     "GroupState",
     "IsolationLevel",
     "ListOffsetsTimestamp",
+    "PatternType",
+    "ScramMechanism",
+    "SecurityProtocol",
     "api_name",
 ]
 
@@ -250,3 +261,118 @@ assignments as consumer_protocol.py encodes them)."""
 OFFSETS_TOPIC = "__consumer_offsets"
 CLUSTER_METADATA_TOPIC = "__cluster_metadata"
 INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC})
+
+
+class SecurityProtocol(IntEnum):
+    """A listener's security protocol, by Kafka's id (org.apache.kafka.common.security.auth.
+    SecurityProtocol)."""
+
+    PLAINTEXT = 0
+    SSL = 1
+    SASL_PLAINTEXT = 2
+    SASL_SSL = 3
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self in (SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL)
+
+    @property
+    def uses_tls(self) -> bool:
+        return self in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL)
+
+
+class ScramMechanism(IntEnum):
+    """SCRAM mechanisms as the SCRAM credential APIs number them
+    (org.apache.kafka.clients.admin.ScramMechanism)."""
+
+    UNKNOWN = 0
+    SCRAM_SHA_256 = 1
+    SCRAM_SHA_512 = 2
+
+    @property
+    def mechanism_name(self) -> str:
+        """The SASL mechanism's name: "SCRAM-SHA-256"."""
+        return self.name.replace("_", "-")
+
+    @classmethod
+    def from_mechanism_name(cls, name: str) -> ScramMechanism:
+        """The member named `name` ("SCRAM-SHA-512"), or UNKNOWN."""
+        return cls.__members__.get(name.replace("-", "_"), cls.UNKNOWN)
+
+
+class AclResourceType(IntEnum):
+    """What an ACL protects (org.apache.kafka.common.resource.ResourceType); not numbered as
+    ConfigResourceType is."""
+
+    UNKNOWN = 0
+    ANY = 1
+    TOPIC = 2
+    GROUP = 3
+    CLUSTER = 4
+    TRANSACTIONAL_ID = 5
+    DELEGATION_TOKEN = 6
+    USER = 7
+
+
+class PatternType(IntEnum):
+    """How an ACL's resource name matches (org.apache.kafka.common.resource.PatternType).
+    ANY and MATCH are for filters only."""
+
+    UNKNOWN = 0
+    ANY = 1
+    MATCH = 2
+    LITERAL = 3
+    PREFIXED = 4
+
+
+class AclOperation(IntEnum):
+    """What an ACL allows or denies (org.apache.kafka.common.acl.AclOperation); authorized
+    operations go on the wire as a bit field of these codes."""
+
+    UNKNOWN = 0
+    ANY = 1
+    ALL = 2
+    READ = 3
+    WRITE = 4
+    CREATE = 5
+    DELETE = 6
+    ALTER = 7
+    DESCRIBE = 8
+    CLUSTER_ACTION = 9
+    DESCRIBE_CONFIGS = 10
+    ALTER_CONFIGS = 11
+    IDEMPOTENT_WRITE = 12
+    CREATE_TOKENS = 13
+    DESCRIBE_TOKENS = 14
+    TWO_PHASE_COMMIT = 15
+
+
+class AclPermissionType(IntEnum):
+    """Whether an ACL allows or denies (org.apache.kafka.common.acl.AclPermissionType)."""
+
+    UNKNOWN = 0
+    ANY = 1
+    DENY = 2
+    ALLOW = 3
+
+
+CLUSTER_RESOURCE_NAME = "kafka-cluster"
+"""The one cluster resource's name in ACLs (Resource.CLUSTER_NAME)."""
+WILDCARD_RESOURCE = "*"
+"""A LITERAL resource name that matches every name (ResourcePattern.WILDCARD_RESOURCE)."""
+
+
+_Op = AclOperation
+SUPPORTED_OPERATIONS: dict[AclResourceType, tuple[AclOperation, ...]] = {
+    AclResourceType.TOPIC: (_Op.READ, _Op.WRITE, _Op.CREATE, _Op.DESCRIBE, _Op.DELETE, _Op.ALTER,
+                            _Op.DESCRIBE_CONFIGS, _Op.ALTER_CONFIGS),
+    AclResourceType.GROUP: (_Op.READ, _Op.DESCRIBE, _Op.DELETE, _Op.DESCRIBE_CONFIGS,
+                            _Op.ALTER_CONFIGS),
+    AclResourceType.CLUSTER: (_Op.CREATE, _Op.CLUSTER_ACTION, _Op.DESCRIBE_CONFIGS,
+                              _Op.ALTER_CONFIGS, _Op.IDEMPOTENT_WRITE, _Op.ALTER, _Op.DESCRIBE),
+    AclResourceType.TRANSACTIONAL_ID: (_Op.DESCRIBE, _Op.WRITE, _Op.TWO_PHASE_COMMIT),
+    AclResourceType.DELEGATION_TOKEN: (_Op.DESCRIBE,),
+    AclResourceType.USER: (_Op.CREATE_TOKENS, _Op.DESCRIBE_TOKENS),
+}  # fmt: skip
+"""The operations an ACL on each kind of resource may name (Kafka 4.1's
+AclEntry.supportedOperations); also the bits of an authorized-operations answer (KIP-430)."""

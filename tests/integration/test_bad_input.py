@@ -54,10 +54,13 @@ EXPECTED_APIS = {
     **{21: (0, 2), 22: (0, 5), 23: (2, 4)},  # DeleteRecords InitProducerId OffsetForLeaderEpoch
     **{32: (1, 4), 33: (0, 2), 35: (1, 4)},  # DescribeConfigs AlterConfigs DescribeLogDirs
     **{37: (0, 3), 44: (0, 1)},  # CreatePartitions IncrementalAlterConfigs
-    **{60: (0, 2)},  # DescribeCluster
+    **{60: (0, 2), 75: (0, 0)},  # DescribeCluster DescribeTopicPartitions
     **{8: (2, 9), 9: (1, 9), 10: (0, 6)},  # OffsetCommit OffsetFetch FindCoordinator
     **{11: (0, 9), 12: (0, 4), 13: (0, 5), 14: (0, 5)},  # Join Heartbeat Leave SyncGroup
     **{15: (0, 6), 16: (0, 5), 42: (0, 2), 47: (0, 0)},  # Describe/List/DeleteGroups OffsetDelete
+    **{17: (0, 1), 36: (0, 2)},  # SaslHandshake SaslAuthenticate
+    **{50: (0, 0), 51: (0, 0)},  # Describe/AlterUserScramCredentials
+    **{29: (1, 3), 30: (1, 3), 31: (1, 3)},  # DescribeAcls CreateAcls DeleteAcls
 }
 
 

@@ -306,6 +306,6 @@ def test_missing_topic_fails_fast(start_broker, kwb) -> None:
     missing = kwb(*base, "--record-size", "5", "--bootstrap-server", b, timeout=20)
     assert (missing.returncode, missing.stdout) == (1, "")
     assert missing.stderr == (
-        "kwb perf: error: topic nosuch: UNKNOWN_TOPIC_OR_PARTITION: unknown topic or partition"
-        " (check the topic name with `kwb topics --list`)\n"
+        "kwb perf: error: topic nosuch: UNKNOWN_TOPIC_OR_PARTITION: This server does not host"
+        " this topic-partition. (check the topic name with `kwb topics --list`)\n"
     )

@@ -20,6 +20,11 @@ from localbroker.protocol.names import GroupState
 from localbroker.records.batch import read_header
 
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+TIMED_OUT = (
+    "ERROR Error processing message, terminating consumer process: \n"
+    "org.apache.kafka.common.errors.TimeoutException: null\n"
+)
+"""How Kafka's console consumer (and kwb consume) ends when --timeout-ms runs out."""
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -283,10 +288,10 @@ def test_partition_and_offset(broker, kwb) -> None:
     assert at.stdout == "Offset:1\tp1-1\nOffset:2\tp1-2\n", at.stderr
     earliest = kwb(*base, "--offset", "earliest", "--timeout-ms", "1000")
     assert earliest.stdout == "p1-0\np1-1\np1-2\n"
-    assert earliest.stderr == "Processed a total of 3 messages\n"
+    assert earliest.stderr == TIMED_OUT + "Processed a total of 3 messages\n"
     latest = kwb(*base, "--timeout-ms", "500")  # --offset latest is the default
     assert (latest.returncode, latest.stdout) == (0, "")
-    assert latest.stderr == "Processed a total of 0 messages\n"
+    assert latest.stderr == TIMED_OUT + "Processed a total of 0 messages\n"
     beginning = kwb(*base, "--from-beginning", "--max-messages", "1")
     assert beginning.stdout == "p1-0\n"
     missing = kwb(*base[:-1], "5", "--timeout-ms", "500")
@@ -309,7 +314,7 @@ def test_a_group_continues_where_it_stopped(broker, kwb) -> None:
     assert committed(b, "grp", "g") == 3
     second = kwb(*base, "--timeout-ms", "1500")  # no --from-beginning needed: committed
     assert second.stdout == "m3\nm4\n"
-    assert second.stderr == "Processed a total of 2 messages\n"
+    assert second.stderr == TIMED_OUT + "Processed a total of 2 messages\n"
     assert committed(b, "grp", "g") == 5
     anonymous = kwb(*base[:-2], "--from-beginning", "--max-messages", "5")
     assert anonymous.stdout.split() == [f"m{i}" for i in range(5)]

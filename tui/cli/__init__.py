@@ -3,6 +3,7 @@
 kwb                      the workbench on its embedded broker
 kwb topics ...           like kafka-topics.sh
 kwb configs ...          like kafka-configs.sh
+kwb acls ...             like kafka-acls.sh
 kwb produce ...          like kafka-console-producer.sh
 kwb consume ...          like kafka-console-consumer.sh
 kwb groups ...           like kafka-consumer-groups.sh
@@ -19,6 +20,7 @@ import sys
 COMMANDS = {
     "topics": "topics",
     "configs": "configs",
+    "acls": "acls",
     "produce": "produce",
     "consume": "consume",
     "groups": "groups",

@@ -134,15 +134,27 @@ def quiet_client_logs() -> None:
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL + 1)
 
 
-def run(prog: str, command: Callable[[], Coroutine[Any, Any, int | None]]) -> NoReturn:
-    """Run an async command; turn every expected failure into one line and an exit code."""
+Report = Callable[[Exception], None]
+"""How a command reports a failure, where it reports as its Kafka tool does (kwb configs)."""
+
+
+def run(
+    prog: str,
+    command: Callable[[], Coroutine[Any, Any, int | None]],
+    report: Report | None = None,
+) -> NoReturn:
+    """Run an async command; turn every expected failure into an exit code and one line (or
+    what `report` prints)."""
     quiet_client_logs()
     try:
         code = asyncio.run(command())
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except (KafkaToolError, SettingsError, UsageError) as exc:
-        error(prog, exc)
+        if report is None:
+            error(prog, exc)
+        else:
+            report(exc)
         raise SystemExit(EXIT_FAILURE) from None
     except BrokenPipeError:
         raise SystemExit(0) from None
@@ -154,8 +166,9 @@ def run_command(
     make_parser: Callable[[], argparse.ArgumentParser],
     execute: Callable[[argparse.Namespace], Coroutine[Any, Any, int | None]],
     argv: Sequence[str],
+    report: Report | None = None,
 ) -> NoReturn:
     """A command's main: parse `argv` (Kafka's single-dash spellings too), then `run` it."""
     p = make_parser()
     args = p.parse_args(kafka_style(argv, p))
-    run(prog, lambda: execute(args))
+    run(prog, lambda: execute(args), report)

@@ -3,13 +3,16 @@
 The output is Kafka 4.0's ConfigCommand, line for line: `Dynamic configs for topic t are:`
 (or `All configs ...` with --all) and one `  name=value sensitive=false synonyms={...}` line
 per config, sorted by name; `Completed updating config for topic t.` after --alter. Entity
-types other than topics and brokers (users, clients, ips, ...) are not supported.
+types other than topics, brokers and users' SCRAM credentials (configs_users.py) are not
+supported.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,9 @@ from localbroker.public import ConfigResourceType, ConfigSource
 
 from ..kafka.admin import KafkaAdmin
 from ..kafka.connection import read_properties
+from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
+from . import configs_users
 from .common import (
     KwbParser,
     UsageError,
@@ -28,11 +33,11 @@ from .common import (
 )
 
 PROG = "kwb configs"
-TOPICS, BROKERS = "topics", "brokers"
+TOPICS, BROKERS, USERS = "topics", "brokers", "users"
 KAFKA_ENTITY_TYPES = (
     TOPICS,
     "clients",
-    "users",
+    USERS,
     BROKERS,
     "ips",
     "client-metrics",
@@ -57,8 +62,12 @@ def parser() -> KwbParser:
     actions.add_argument("--describe", action="store_true", help="list configs of the entity")
     actions.add_argument("--alter", action="store_true", help="alter configs of the entity")
     p.add_argument("--all", action="store_true", help="--describe every config, not only dynamic")
-    p.add_argument("--entity-type", action="append", metavar="TYPE", help="topics or brokers")
-    p.add_argument("--entity-name", action="append", metavar="NAME", help="topic name or broker id")
+    p.add_argument(
+        "--entity-type", action="append", metavar="TYPE", help="topics, brokers or users"
+    )
+    p.add_argument(
+        "--entity-name", action="append", metavar="NAME", help="topic, broker id or user"
+    )
     p.add_argument(
         "--entity-default", action="store_true", help="the cluster-wide default (brokers)"
     )
@@ -76,6 +85,7 @@ def parser() -> KwbParser:
     )
     p.add_argument("--topic", help="shorthand for --entity-type topics --entity-name TOPIC")
     p.add_argument("--broker", help="shorthand for --entity-type brokers --entity-name ID")
+    p.add_argument("--user", help="shorthand for --entity-type users --entity-name USER")
     p.add_argument(
         "--broker-defaults",
         action="store_true",
@@ -93,16 +103,12 @@ def entity(args: argparse.Namespace) -> tuple[str, str | None]:
         for flag, kind, value in (
             ("--topic", TOPICS, args.topic),
             ("--broker", BROKERS, args.broker),
+            ("--user", USERS, args.user),
             ("--broker-defaults", BROKERS, BROKER_DEFAULT if args.broker_defaults else None),
         )
         if value is not None
     ]
     generic = args.entity_type or args.entity_name or args.entity_default
-    if generic and shorthands:
-        raise UsageError(
-            "--entity-{type,name,default} should not be used in conjunction with specific"
-            " entity flags"
-        )
     types = list(args.entity_type or []) + [kind for _, kind, _ in shorthands]
     if len(types) != len(set(types)):
         duplicates = sorted({t for t in types if types.count(t) > 1})
@@ -115,10 +121,15 @@ def entity(args: argparse.Namespace) -> tuple[str, str | None]:
                 f"Invalid entity type {kind}, the entity type must be one of"
                 f" {', '.join(KAFKA_ENTITY_TYPES)} with a --bootstrap-server argument"
             )
-        if kind not in RESOURCE_TYPES:
-            raise UsageError(f"kwb configs supports topics and brokers, not {kind}")
+        if kind not in RESOURCE_TYPES and kind != USERS:
+            raise UsageError(f"kwb configs supports topics, brokers and users, not {kind}")
     if len(types) > 1:
         raise UsageError("Only 'users' and 'clients' entity types may be specified together")
+    if generic and shorthands:
+        raise UsageError(
+            "--entity-{type,name,default} should not be used in conjunction with specific"
+            " entity flags"
+        )
     (kind,) = types
     names = [value for _, _, value in shorthands] or list(args.entity_name or [])
     if args.entity_default:
@@ -231,6 +242,9 @@ def heading(kind: str, name: str, everything: bool) -> str:
 async def describe(admin: KafkaAdmin, args: argparse.Namespace, kind: str, name: str | None) -> int:
     if args.add_config is not None or args.delete_config or args.add_config_file is not None:
         raise UsageError("--describe cannot be used with --add-config or --delete-config")
+    if name and not args.all and name not in await entity_names(admin, kind):
+        print(f"The {kind[:-1]} '{name}' doesn't exist and doesn't have dynamic config.")
+        return 0
     names = [name] if name is not None else await entity_names(admin, kind)
     documents = []
     for entity_name in names:
@@ -294,10 +308,38 @@ async def alter(admin: KafkaAdmin, args: argparse.Namespace, kind: str, name: st
 async def execute(args: argparse.Namespace) -> int:
     kind, name = entity(args)
     async with KafkaAdmin(connection_from(args)) as admin:
+        if kind == USERS:
+            return await users(admin, args, name)
         if args.describe:
             return await describe(admin, args, kind, name)
         return await alter(admin, args, kind, name)
 
 
+async def users(admin: KafkaAdmin, args: argparse.Namespace, name: str | None) -> int:
+    if args.describe:
+        if args.add_config is not None or args.delete_config or args.add_config_file:
+            raise UsageError("--describe cannot be used with --add-config or --delete-config")
+        return await configs_users.describe(admin, args, name)
+    if name is None:
+        raise UsageError(
+            "An entity-name or default entity must be specified with --alter of users,"
+            " clients, brokers or ips"
+        )
+    return await configs_users.alter(
+        admin, args, name, configs_to_add(args), configs_to_delete(args)
+    )
+
+
+def report_failure(argv: list[str], exc: Exception) -> None:
+    """As ConfigCommand.main reports a failure: a refused argument or config by its message
+    alone; a request the cluster refused by the command line and the exception (kwb prints
+    its message, Kafka its stack trace)."""
+    if isinstance(exc, KafkaToolError) and exc.code is not None:
+        sys.stderr.write(f"Error while executing config command with args '{' '.join(argv)}'\n")
+        sys.stderr.write(f"{exc.detail}\n")
+    else:
+        sys.stderr.write(f"{exc}\n")
+
+
 def main(argv: list[str]) -> None:
-    run_command(PROG, parser, execute, argv)
+    run_command(PROG, parser, execute, argv, functools.partial(report_failure, argv))

@@ -7,7 +7,8 @@ without a group. Records are printed by a port of DefaultMessageFormatter (print
 print.timestamp, print.partition, print.offset, print.headers, separators, null.literal; see
 message_formatter.py).
 At the end, however it comes (--max-messages, --timeout-ms, Ctrl-C, an error), the consumer
-commits, leaves its group and "Processed a total of N messages" goes to stderr, as in Kafka.
+commits, leaves its group and "Processed a total of N messages" goes to stderr, as in Kafka
+(which first logs a TimeoutException as an error when --timeout-ms runs out; kwb too).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ FORMATTERS = (
     "kafka.tools.DefaultMessageFormatter",
 )
 _POLL_MS = 1000
+TERMINATING = "Error processing message, terminating consumer process: "
+TIMED_OUT = "org.apache.kafka.common.errors.TimeoutException: null"
 CLOSE_TIMEOUT_S = 30
 
 
@@ -272,6 +275,8 @@ class ConsoleConsumer:
                 if timeout is not None:
                     deadline = time.monotonic() + timeout / 1000
             elif deadline is not None and time.monotonic() >= deadline:
+                # how Kafka's tool ends on --timeout-ms: it logs the consumer's TimeoutException
+                sys.stderr.write(f"ERROR {TERMINATING}\n{TIMED_OUT}\n")
                 return
 
     def write(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:

@@ -1,15 +1,27 @@
-"""`kwb topics`: kafka-topics.sh — create, list, describe, alter and delete topics."""
+"""`kwb topics`: kafka-topics.sh — create, list, describe, alter and delete topics.
+
+It prints what Kafka 4.1's TopicCommand prints, failures included: `Error while executing
+topic command : <message>` on stdout and exit status 1 (Kafka's tool logs the exception as an
+ERROR with its stack trace on stderr; kwb logs `ERROR <message>`). One addition: `--alter
+--config` sets topic configs, as the primer expects, where Kafka 4 refers to kafka-configs.sh.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from kio.schema.errors import ErrorCode
 
 from localbroker.public import ConfigResourceType, ConfigSource
 
 from ..kafka.admin import KafkaAdmin
+from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo, TopicInfo
+from ..kafka.topic_descriptions import describe_topics
 from .common import (
+    EXIT_FAILURE,
     KwbParser,
     UsageError,
     add_connection_options,
@@ -18,12 +30,15 @@ from .common import (
     print_json,
     run_command,
 )
+from .java_order import hash_map_order
 
 PROG = "kwb topics"
-PARTITION_WARNING = (
-    "WARNING: If partitions are increased for a topic that has a key, the partition logic or"
-    " ordering of the messages will be affected"
+FAILED = "Error while executing topic command : "
+COLLISION_WARNING = (
+    "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_')"
+    " could collide. To avoid issues it is best to use either, but not both."
 )
+MAX_REPLICATION_FACTOR = 32767
 
 
 def parser() -> KwbParser:
@@ -65,20 +80,25 @@ def parser() -> KwbParser:
     return p
 
 
-def overrides(configs: list[ConfigInfo]) -> str:
-    return ",".join(
-        f"{c.name}={c.value}" for c in configs if c.source == ConfigSource.DYNAMIC_TOPIC_CONFIG
-    )
+def non_defaults(configs: list[ConfigInfo]) -> str:
+    """The `Configs:` of a description: every config not at its default, in the order Kafka's
+    tool iterates them (the admin client's HashMap, filled in the broker's order)."""
+    by_name = {c.name: c for c in configs}
+    shown = [by_name[name] for name in hash_map_order(list(by_name))]
+    return ",".join(f"{c.name}={c.value}" for c in shown if not c.is_default)
+
+
+def replicas(nodes: tuple[int, ...] | None) -> str:
+    return "N/A" if nodes is None else ",".join(map(str, nodes))
 
 
 def describe_lines(topic: TopicInfo, configs: list[ConfigInfo], only: str | None) -> list[str]:
     lines = []
     if only is None:
+        topic_id = f"\tTopicId: {topic.topic_id}" if topic.topic_id else ""
         lines.append(
-            f"Topic: {topic.name}\tTopicId: {topic.topic_id}\t"
-            f"PartitionCount: {len(topic.partitions)}\t"
-            f"ReplicationFactor: {topic.replication_factor}\t"
-            f"Configs: {overrides(configs)}"
+            f"Topic: {topic.name}{topic_id}\tPartitionCount: {len(topic.partitions)}\t"
+            f"ReplicationFactor: {topic.replication_factor}\tConfigs: {non_defaults(configs)}"
         )
     for p in topic.partitions:
         if only == "under-replicated" and len(p.isr) >= len(p.replicas):
@@ -88,8 +108,8 @@ def describe_lines(topic: TopicInfo, configs: list[ConfigInfo], only: str | None
         lines.append(
             f"\tTopic: {topic.name}\tPartition: {p.partition}\tLeader: "
             f"{p.leader if p.leader >= 0 else 'none'}\t"
-            f"Replicas: {','.join(map(str, p.replicas))}\t"
-            f"Isr: {','.join(map(str, p.isr))}"
+            f"Replicas: {replicas(p.replicas)}\tIsr: {replicas(p.isr)}\t"
+            f"Elr: {replicas(p.elr)}\tLastKnownElr: {replicas(p.last_known_elr)}"
         )
     return lines
 
@@ -130,26 +150,38 @@ def _matching(topics: list[TopicInfo], pattern: str | None) -> list[TopicInfo]:
 
 async def execute(args: argparse.Namespace) -> int:
     async with KafkaAdmin(connection_from(args)) as admin:
-        if args.create:
-            return await create(admin, args)
-        if args.list:
-            names = [
-                t.name
-                for t in _matching(
-                    await admin.topics(include_internal=not args.exclude_internal), args.topic
-                )
-            ]
+        try:
+            if args.create:
+                return await create(admin, args)
+            if args.list:
+                return await list_topics(admin, args)
+            if args.describe:
+                return await describe(admin, args)
+            if args.alter:
+                return await alter(admin, args)
+            return await delete(admin, args)
+        except KafkaToolError as exc:
             if args.output == "json":
-                print_json(names)
-            else:
-                for name in names:
-                    print(name)
-            return 0
-        if args.describe:
-            return await describe(admin, args)
-        if args.alter:
-            return await alter(admin, args)
-        return await delete(admin, args)
+                raise
+            print(FAILED + exc.detail)
+            sys.stdout.flush()
+            sys.stderr.write(f"ERROR {exc.detail}\n")  # where Kafka's tool logs the stack trace
+            return EXIT_FAILURE
+
+
+async def list_topics(admin: KafkaAdmin, args: argparse.Namespace) -> int:
+    topics = await admin.topics(include_internal=not args.exclude_internal)
+    names = [t.name for t in _matching(topics, args.topic)]
+    if args.output == "json":
+        print_json(names)
+    else:
+        print("\n".join(names))  # an empty line when there are none, as in Kafka
+    return 0
+
+
+def absent(topic: str) -> KafkaToolError:
+    """Kafka's verdict on a --topic that matches no topic (without --if-exists)."""
+    return KafkaToolError(f"Topic '{topic}' does not exist as expected")
 
 
 def _require_topic(args: argparse.Namespace, action: str) -> str:
@@ -160,12 +192,22 @@ def _require_topic(args: argparse.Namespace, action: str) -> str:
 
 async def create(admin: KafkaAdmin, args: argparse.Namespace) -> int:
     name = _require_topic(args, "create")
-    if args.if_not_exists and any(
-        t.name == name for t in await admin.topics(include_internal=True)
-    ):
-        return 0
+    if args.output != "json" and ("." in name or "_" in name):
+        print(COLLISION_WARNING)
+    rf = args.replication_factor
+    if rf is not None and not 1 <= rf <= MAX_REPLICATION_FACTOR:
+        raise KafkaToolError(
+            f"The replication factor must be between 1 and {MAX_REPLICATION_FACTOR} inclusive"
+        )
+    if args.partitions is not None and args.partitions < 1:
+        raise KafkaToolError("The partitions must be greater than 0")
     configs = parse_key_values(args.config, "--config")
-    await admin.create_topic(name, args.partitions or -1, args.replication_factor or -1, configs)
+    try:
+        await admin.create_topic(name, args.partitions or -1, rf or -1, configs)
+    except KafkaToolError as exc:
+        if args.if_not_exists and exc.code == ErrorCode.topic_already_exists:
+            return 0
+        raise
     if args.output == "json":
         print_json({"created": name})
     else:
@@ -174,9 +216,12 @@ async def create(admin: KafkaAdmin, args: argparse.Namespace) -> int:
 
 
 async def describe(admin: KafkaAdmin, args: argparse.Namespace) -> int:
-    topics = _matching(await admin.topics(include_internal=not args.exclude_internal), args.topic)
-    if args.topic and not topics:
-        raise UsageError(f"Topic '{args.topic}' does not exist as expected")
+    listed = await admin.topics(include_internal=not args.exclude_internal)
+    names = [t.name for t in _matching(listed, args.topic)]
+    if args.topic and not names:
+        if args.if_exists:
+            return 0
+        raise absent(args.topic)
     only = (
         "under-replicated"
         if args.under_replicated_partitions
@@ -185,7 +230,8 @@ async def describe(admin: KafkaAdmin, args: argparse.Namespace) -> int:
         else None
     )
     described = [
-        (t, await admin.describe_configs(ConfigResourceType.TOPIC, t.name)) for t in topics
+        (t, await admin.describe_configs(ConfigResourceType.TOPIC, t.name, in_broker_order=True))
+        for t in await describe_topics(admin, names)
     ]
     if args.output == "json":
         print_json([topic_json(t, configs) for t, configs in described])
@@ -202,16 +248,12 @@ async def alter(admin: KafkaAdmin, args: argparse.Namespace) -> int:
     if name not in existing:
         if args.if_exists:
             return 0
-        raise UsageError(f"Topic '{name}' does not exist as expected")
+        raise absent(name)
     configs = parse_key_values(args.config, "--config")
     if args.partitions is None and not configs and not args.delete_config:
         raise UsageError("--alter needs --partitions, --config or --delete-config")
     if args.partitions is not None:
-        if args.output != "json":
-            print(PARTITION_WARNING)
         await admin.create_partitions(name, args.partitions)
-        if args.output != "json":
-            print("Adding partitions succeeded!")
     if configs or args.delete_config:
         await admin.alter_configs(
             ConfigResourceType.TOPIC, name, set_=configs, delete=args.delete_config or ()
@@ -236,7 +278,7 @@ async def delete(admin: KafkaAdmin, args: argparse.Namespace) -> int:
     if not topics:
         if args.if_exists:
             return 0
-        raise UsageError(f"Topic '{pattern}' does not exist as expected")
+        raise absent(pattern)
     for topic in topics:
         await admin.delete_topic(topic.name)
     if args.output == "json":

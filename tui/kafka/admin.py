@@ -66,6 +66,34 @@ def _config_source(value: int) -> ConfigSource:
         return ConfigSource.UNKNOWN
 
 
+def raise_for_topic(topic: Any) -> None:
+    """A topic of a Metadata or DescribeTopicPartitions answer that the broker had to refuse."""
+    raise_for(
+        topic.error_code,
+        f"Topic '{topic.name}' does not exist as expected"
+        if topic.error_code == ErrorCode.unknown_topic_or_partition
+        else None,
+        f"topic {topic.name}",
+    )
+
+
+def partition_info(p: Any) -> PartitionInfo:
+    """A partition of a Metadata answer, or of DescribeTopicPartitions', which adds the
+    eligible leader replicas."""
+    elr = getattr(p, "eligible_leader_replicas", None)
+    last_known_elr = getattr(p, "last_known_elr", None)
+    return PartitionInfo(
+        p.partition_index,
+        p.leader_id,
+        p.leader_epoch,
+        tuple(p.replica_nodes),
+        tuple(p.isr_nodes),
+        tuple(p.offline_replicas),
+        None if elr is None else tuple(elr),
+        None if last_known_elr is None else tuple(last_known_elr),
+    )
+
+
 class KafkaAdmin:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -148,13 +176,7 @@ class KafkaAdmin:
         found = []
         for topic in response.topics:
             if names is not None:
-                raise_for(
-                    topic.error_code,
-                    f"Topic '{topic.name}' does not exist as expected"
-                    if topic.error_code == ErrorCode.unknown_topic_or_partition
-                    else None,
-                    f"topic {topic.name}",
-                )
+                raise_for_topic(topic)
             elif topic.error_code != ErrorCode.none:
                 continue
             if topic.is_internal and not include_internal and names is None:
@@ -164,22 +186,7 @@ class KafkaAdmin:
                     topic.name,
                     kafka_uuid_string(topic.topic_id) if getattr(topic, "topic_id", None) else "",
                     topic.is_internal,
-                    tuple(
-                        sorted(
-                            (
-                                PartitionInfo(
-                                    p.partition_index,
-                                    p.leader_id,
-                                    p.leader_epoch,
-                                    tuple(p.replica_nodes),
-                                    tuple(p.isr_nodes),
-                                    tuple(p.offline_replicas),
-                                )
-                                for p in topic.partitions
-                            ),
-                            key=lambda p: p.partition,
-                        )
-                    ),
+                    tuple(sorted(map(partition_info, topic.partitions), key=lambda p: p.partition)),
                 )
             )
         return sorted(found, key=lambda t: t.name)
@@ -245,7 +252,9 @@ class KafkaAdmin:
         *,
         include_synonyms: bool = False,
         keys: list[str] | None = None,
+        in_broker_order: bool = False,
     ) -> list[ConfigInfo]:
+        """The resource's configs, sorted by name (or as the broker listed them)."""
         node = int(name) if resource_type == ConfigResourceType.BROKER and name else None
         response = await self.send(
             ApiKey.DESCRIBE_CONFIGS,
@@ -268,24 +277,21 @@ class KafkaAdmin:
             result.error_message or None,
             _resource_name(resource_type, name),
         )
-        return sorted(
-            (
-                ConfigInfo(
-                    c.name,
-                    c.value,
-                    _config_source(getattr(c, "config_source", ConfigSource.UNKNOWN)),
-                    c.read_only,
-                    c.is_sensitive,
-                    tuple(
-                        (s.name, s.value, _config_source(s.source))
-                        for s in getattr(c, "synonyms", ())
-                    ),
-                    getattr(c, "documentation", None),
-                )
-                for c in result.configs
-            ),
-            key=lambda c: c.name,
-        )
+        configs = [
+            ConfigInfo(
+                c.name,
+                c.value,
+                _config_source(getattr(c, "config_source", ConfigSource.UNKNOWN)),
+                c.read_only,
+                c.is_sensitive,
+                tuple(
+                    (s.name, s.value, _config_source(s.source)) for s in getattr(c, "synonyms", ())
+                ),
+                getattr(c, "documentation", None),
+            )
+            for c in result.configs
+        ]
+        return configs if in_broker_order else sorted(configs, key=lambda c: c.name)
 
     async def alter_configs(
         self,

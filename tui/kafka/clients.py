@@ -11,6 +11,7 @@ caller's: it puts them into the properties before asking for arguments.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -22,7 +23,7 @@ from aiokafka.errors import KafkaConnectionError
 from aiokafka.errors import KafkaError as AIOKafkaError
 from kio.schema.errors import ErrorCode
 
-from localbroker.public import ApiKey
+from localbroker.public import ApiKey, ConfigResourceType
 
 from .admin import KafkaAdmin
 from .connection import Connection, SettingsError
@@ -32,6 +33,11 @@ ACKS = {"all": -1, "-1": -1, "0": 0, "1": 1}
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 OFFSET_RESETS = ("earliest", "latest", "none")
 ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
+AUTO_CREATE_TOPICS = "auto.create.topics.enable"
+AUTO_CREATE_WAIT_S = 10.0
+"""How long a topic the broker is creating may take to appear (Kafka's clients would wait
+max.block.ms, a minute)."""
+AUTO_CREATE_POLL_S = 0.1
 # Properties the Connection consumes (bootstrap, security, client id, timeouts).
 CONNECTION_KEYS = ("bootstrap.servers", "security.protocol", "client.id", "request.timeout.ms")
 CONNECTION_PREFIXES = ("ssl.", "sasl.")
@@ -275,21 +281,32 @@ async def partitions_for(
     unless `auto_create` is False).
 
     Kafka's clients wait max.block.ms (a minute) for a topic that does not exist and will not
-    be created; kwb says so at once instead (in so many words with `explain_missing`). An
+    be created; kwb says so at once instead (in so many words with `explain_missing`). A broker
+    that does create topics may do so after it answered (Apache Kafka 4 does: its first answer
+    is UNKNOWN_TOPIC_OR_PARTITION), so then kwb asks again for a while, as the clients do. An
     empty list: the broker has just created the topic and its leader is not known yet.
     """
     missing = f"Topic '{topic}' does not exist and the broker does not create it"
-    response = await admin.send(
-        ApiKey.METADATA,
-        {
-            "topics": [{"name": topic, "topic_id": None}],
-            "allow_auto_topic_creation": auto_create,
-            "include_topic_authorized_operations": False,
-        },
-    )
-    for found in response.topics:
+    deadline: float | None = None
+    while True:
+        response = await admin.send(
+            ApiKey.METADATA,
+            {
+                "topics": [{"name": topic, "topic_id": None}],
+                "allow_auto_topic_creation": auto_create,
+                "include_topic_authorized_operations": False,
+            },
+        )
+        (found,) = response.topics
         if found.error_code == ErrorCode.leader_not_available:
             return []
+        if found.error_code == ErrorCode.unknown_topic_or_partition and auto_create:
+            loop = asyncio.get_running_loop()
+            if deadline is None and await creates_topics(admin):
+                deadline = loop.time() + AUTO_CREATE_WAIT_S
+            if deadline is not None and loop.time() < deadline:
+                await asyncio.sleep(AUTO_CREATE_POLL_S)
+                continue
         raise_for(
             found.error_code,
             missing
@@ -298,4 +315,16 @@ async def partitions_for(
             f"topic {topic}",
         )
         return sorted(p.partition_index for p in found.partitions)
-    return []
+
+
+async def creates_topics(admin: KafkaAdmin) -> bool:
+    """Whether the cluster creates topics a client asks for (auto.create.topics.enable); no,
+    when it will not say."""
+    try:
+        node = (await admin.cluster()).brokers[0].node_id
+        (config,) = await admin.describe_configs(
+            ConfigResourceType.BROKER, str(node), keys=[AUTO_CREATE_TOPICS]
+        )
+    except (KafkaToolError, IndexError, ValueError):
+        return False
+    return config.value == "true"

@@ -8,7 +8,6 @@ aiokafka's arguments. Secrets stay out of reprs and error messages.
 
 from __future__ import annotations
 
-import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from localbroker.public import load_properties
+from localbroker.public import parse_jaas as parse_jaas_entry
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-_JAAS_OPTION = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
 _LOGIN_MODULES = {
     "org.apache.kafka.common.security.plain.PlainLoginModule": "PLAIN",
     "org.apache.kafka.common.security.scram.ScramLoginModule": "SCRAM",
@@ -90,14 +89,13 @@ class Connection:
 
 def parse_jaas(text: str) -> tuple[str, dict[str, str]]:
     """The login module family (PLAIN or SCRAM) and options of a sasl.jaas.config value."""
-    module = text.strip().split(None, 1)[0] if text.strip() else ""
+    module, options = parse_jaas_entry(text)
     family = _LOGIN_MODULES.get(module)
     if family is None:
         supported = ", ".join(_LOGIN_MODULES)
         raise SettingsError(
             f"sasl.jaas.config uses {module or 'no login module'}; supported: {supported}"
         )
-    options = {key: value.replace('\\"', '"') for key, value in _JAAS_OPTION.findall(text)}
     return family, options
 
 

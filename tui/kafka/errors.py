@@ -1,12 +1,16 @@
 """Failures of Kafka operations, as one readable line each.
 
-Kafka's tools print `Error while executing topic command : <message>`; kwb prints the Kafka
-error name and the broker's message, and what to do where there is something to do.
+kwb prints the Kafka error name and the broker's message (Kafka's default message when the
+broker sent none), and what to do where there is something to do. The error also keeps what
+Kafka's Java client would have raised (`java`, `detail`), for the CLI commands that print a
+failure as Kafka's tools print it.
 """
 
 from __future__ import annotations
 
 from kio.schema.errors import ErrorCode
+
+from .java_errors import default_message, java_exception
 
 _HINTS = {
     ErrorCode.topic_already_exists: "",
@@ -19,11 +23,22 @@ _HINTS = {
 
 
 class KafkaToolError(Exception):
-    """An operation failed; str() is the line to show the user."""
+    """An operation failed; str() is the line to show the user.
 
-    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+    `detail` is the message of the exception Kafka's client raises for the failure (the whole
+    line when no Kafka error code is behind it) and `java` that exception as Java prints it.
+    """
+
+    def __init__(self, message: str, code: ErrorCode | None = None, detail: str | None = None):
         super().__init__(message)
         self.code = code
+        self.detail = message if detail is None else detail
+
+    @property
+    def java(self) -> str:
+        if self.code is None or self.code == ErrorCode.none:
+            return self.detail
+        return java_exception(self.code, self.detail)
 
 
 def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
@@ -39,10 +54,10 @@ def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
         raise KafkaToolError(f"{what}: error code {code}: {text}") from None
     if error == ErrorCode.none:
         return
-    text = message or error.name.replace("_", " ")
+    text = message or default_message(error)
     hint = _HINTS.get(error)
     line = f"{what}: {error.name.upper()}: {text}"
-    raise KafkaToolError(f"{line} ({hint})" if hint else line, error)
+    raise KafkaToolError(f"{line} ({hint})" if hint else line, error, text)
 
 
 def unreachable(bootstrap_servers: str, error: BaseException) -> KafkaToolError:

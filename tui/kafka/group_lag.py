@@ -28,15 +28,19 @@ async def consumer_groups(admin: KafkaAdmin, states: list[str] | None = None) ->
 
 
 async def describe_consumer_group(admin: KafkaAdmin, group_id: str) -> GroupInfo:
-    """DescribeGroups for one group; a group that does not exist is an error, as in Kafka 4.0."""
+    """DescribeGroups for one group; a group that does not exist is an error, as Kafka's admin
+    client (4.x) makes it: GroupIdNotFoundException, `Group <id> not found.`"""
+    missing = KafkaToolError(
+        f"Group {group_id} not found.", ErrorCode.group_id_not_found, f"Group {group_id} not found."
+    )
     try:
         info = await admin.describe_group(group_id)
     except KafkaToolError as exc:
         if exc.code == ErrorCode.group_id_not_found:
-            raise KafkaToolError(f"Consumer group '{group_id}' does not exist.") from None
+            raise missing from None
         raise
     if info.state == GroupState.DEAD:
-        raise KafkaToolError(f"Consumer group '{group_id}' does not exist.")
+        raise missing
     if info.protocol_type not in (CONSUMER_PROTOCOL_TYPE, ""):
         raise KafkaToolError(f"GroupId {group_id} is not a consumer group ({info.protocol_type}).")
     return info

@@ -41,6 +41,9 @@ class PartitionInfo:
     replicas: tuple[int, ...]
     isr: tuple[int, ...]
     offline: tuple[int, ...] = ()
+    elr: tuple[int, ...] | None = None
+    """Eligible leader replicas (KIP-966); None where the broker did not say (Metadata)."""
+    last_known_elr: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

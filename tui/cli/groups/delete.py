@@ -1,7 +1,8 @@
 """`kwb groups --delete` and `--delete-offsets`, with Kafka's verdicts and status tables.
 
 Kafka's tool names a failure by its Java exception (`GroupNotEmptyException: The group is
-not empty.`), so the error codes the access layer hands back are printed that way here.
+not empty.`), so the error codes the access layer hands back are printed that way here; and
+it reports failures as it reports all (report.py), exiting 0.
 """
 
 from __future__ import annotations
@@ -12,61 +13,18 @@ import sys
 from kio.schema.errors import ErrorCode
 
 from ...kafka.admin import KafkaAdmin
+from ...kafka.java_errors import default_message, java_exception
 from ...kafka.models import TopicPartition
 from ...kafka.offset_reset import delete_offsets
-from ..common import EXIT_FAILURE, error, print_json
-from .options import PROG, group_ids, parse_topic_partitions
-
-# Kafka's exception for an error code, as the tool prints it (Errors.exception().toString()).
-_JAVA_ERRORS = {
-    ErrorCode.non_empty_group: ("GroupNotEmptyException", "The group is not empty."),
-    ErrorCode.group_id_not_found: ("GroupIdNotFoundException", "The group id does not exist."),
-    ErrorCode.invalid_group_id: ("InvalidGroupIdException", "The configured groupId is invalid."),
-    ErrorCode.group_authorization_failed: (
-        "GroupAuthorizationException",
-        "Group authorization failed.",
-    ),
-    ErrorCode.topic_authorization_failed: (
-        "TopicAuthorizationException",
-        "Topic authorization failed.",
-    ),
-    ErrorCode.unknown_topic_or_partition: (
-        "UnknownTopicOrPartitionException",
-        "This server does not host this topic-partition.",
-    ),
-    ErrorCode.group_subscribed_to_topic: (
-        "GroupSubscribedToTopicException",
-        "Deleting offsets of a topic is forbidden while the consumer group is actively"
-        " subscribed to it.",
-    ),
-    ErrorCode.coordinator_not_available: (
-        "CoordinatorNotAvailableException",
-        "The coordinator is not available.",
-    ),
-    ErrorCode.not_coordinator: ("NotCoordinatorException", "This is not the correct coordinator."),
-    ErrorCode.coordinator_load_in_progress: (
-        "CoordinatorLoadInProgressException",
-        "The coordinator is loading and hence can't process requests.",
-    ),
-}
-
-
-def java_error(code: ErrorCode) -> str:
-    """`org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty.`"""
-    name, message = _JAVA_ERRORS.get(
-        code,
-        (
-            "".join(part.title() for part in code.name.split("_")) + "Exception",
-            code.name.replace("_", " "),
-        ),
-    )
-    return f"org.apache.kafka.common.errors.{name}: {message}"
+from ..common import EXIT_FAILURE, print_json
+from .options import group_ids, parse_topic_partitions
+from .report import print_error
 
 
 async def delete_groups(admin: KafkaAdmin, args: argparse.Namespace) -> int:
     groups = await group_ids(admin, args)
     failed = {
-        group_id: java_error(code)
+        group_id: java_exception(code)
         for group_id, code in (await admin.delete_groups(groups)).items()
         if code != ErrorCode.none
     }
@@ -75,27 +33,26 @@ async def delete_groups(admin: KafkaAdmin, args: argparse.Namespace) -> int:
         print_json({"deleted": succeeded, "failed": failed})
         return EXIT_FAILURE if failed else 0
     if not failed:
-        print(f"Deletion of requested consumer groups ('{', '.join(succeeded)}') was successful.")
+        print(f"Deletion of requested consumer groups ({quoted(succeeded)}) was successful.")
         return 0
-    lines = [f"{PROG}: error: Deletion of some consumer groups failed:"]
-    lines += [
-        f"* Group '{g}' could not be deleted due to: {reason}" for g, reason in failed.items()
-    ]
-    sys.stderr.write("\n".join(lines) + "\n")
+    print_error("Deletion of some consumer groups failed:")
+    for group_id, reason in failed.items():
+        print(f"* Group '{group_id}' could not be deleted due to: {reason}")
     if succeeded:
-        quoted = ", ".join(f"'{g}'" for g in succeeded)
-        print(f"\nThese consumer groups were deleted successfully: {quoted}")
-    return EXIT_FAILURE
+        print(f"\nThese consumer groups were deleted successfully: {quoted(succeeded)}")
+    return 0
 
 
-_DELETE_OFFSETS_ERRORS = {
-    ErrorCode.invalid_group_id: "'{group}' is not valid.",
-    ErrorCode.group_id_not_found: "'{group}' does not exist.",
-    ErrorCode.group_authorization_failed: "Access to '{group}' is not authorized.",
-    ErrorCode.non_empty_group: (
-        "Deleting offsets of a consumer group '{group}' is forbidden if the group is not empty."
-    ),
-}
+def quoted(group_ids: list[str]) -> str:
+    return ", ".join(f"'{g}'" for g in group_ids)
+
+
+_GROUP_LEVEL = (
+    ErrorCode.invalid_group_id,
+    ErrorCode.group_id_not_found,
+    ErrorCode.group_authorization_failed,
+    ErrorCode.non_empty_group,
+)
 _PARTITION_LEVEL = (
     ErrorCode.group_subscribed_to_topic,
     ErrorCode.topic_authorization_failed,
@@ -103,27 +60,27 @@ _PARTITION_LEVEL = (
 )
 
 
-def delete_offsets_error(group_id: str, statuses: dict[TopicPartition, ErrorCode]) -> str | None:
-    """Kafka's one-line verdict for the first error (None when everything worked)."""
+def delete_offsets_error(statuses: dict[TopicPartition, ErrorCode]) -> str | None:
+    """Kafka's verdict for the first error (None when everything worked)."""
     code = next((e for e in statuses.values() if e != ErrorCode.none), None)
     if code is None:
         return None
-    if code in _DELETE_OFFSETS_ERRORS:
-        return _DELETE_OFFSETS_ERRORS[code].format(group=group_id)
+    if code in _GROUP_LEVEL:
+        return default_message(code)
     if code in _PARTITION_LEVEL:
-        return "Encounter some partition level error, see the follow-up details:"
-    return f"Encounter some unknown error: {code.name.upper()}"
+        return "Encountered some partition-level error, see the follow-up details."
+    return f"Encountered some unknown error: {code.name.upper()}"
 
 
 def delete_status(code: ErrorCode) -> str:
-    return "Successful" if code == ErrorCode.none else f"Error: {java_error(code)}"
+    return "Successful" if code == ErrorCode.none else f"Error: {java_exception(code)}"
 
 
 async def delete_group_offsets(admin: KafkaAdmin, args: argparse.Namespace) -> int:
     group_id = args.group[0]
     scope = [parse_topic_partitions(arg) for arg in args.topic]
     statuses = await delete_offsets(admin, group_id, scope)
-    error_line = delete_offsets_error(group_id, statuses)
+    error_line = delete_offsets_error(statuses)
     # Kafka sorts the rows by topic name and partition number written together.
     ordered = sorted(statuses.items(), key=lambda item: f"{item[0][0]}{item[0][1]}")
     if args.output == "json":
@@ -134,13 +91,13 @@ async def delete_group_offsets(admin: KafkaAdmin, args: argparse.Namespace) -> i
         print_json({"group": group_id, "error": error_line, "partitions": partitions})
         return EXIT_FAILURE if error_line else 0
     if error_line:
-        error(PROG, error_line)
+        print_error(error_line)
     else:
-        topics = ", ".join(args.topic)
-        print(f"Request succeed for deleting offsets with topic {topics} group {group_id}")
-    lines = [f"{'TOPIC':<30} {'PARTITION':<15} {'STATUS':<15}"]
+        print(f"Request succeeded for deleting offsets from group {group_id}.")
+    width = max([15, *(len(topic) for topic, _ in statuses)])
+    lines = [f"{'TOPIC':<{width}} {'PARTITION':<10} {'STATUS':<15}"]
     for (topic, partition), code in ordered:
-        shown = str(partition) if partition >= 0 else "Not Provided"
-        lines.append(f"{topic:<30} {shown:<15} {delete_status(code):<15}")
+        shown = str(partition) if partition >= 0 else "-"
+        lines.append(f"{topic:<{width}} {shown:<10} {delete_status(code):<15}")
     sys.stdout.write("\n" + "\n".join(lines) + "\n")
-    return EXIT_FAILURE if error_line else 0
+    return 0

@@ -252,7 +252,7 @@ async def describe_members(
     if args.output == "json":
         members = [member_json(m) for m in info.members]
         return {"group": info.group_id, "state": info.state, "members": members}
-    return members_table(info, args.verbose) if info.members else ""
+    return members_table(info, args.verbose)  # the header even without members, as Kafka
 
 
 async def describe_state(

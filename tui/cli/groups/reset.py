@@ -15,7 +15,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from kio.schema.errors import ErrorCode
+
 from ...kafka.admin import KafkaAdmin
+from ...kafka.errors import KafkaToolError
+from ...kafka.java_errors import default_message
 from ...kafka.models import TopicPartition, TopicSelection
 from ...kafka.offset_reset import (
     ByDuration,
@@ -35,6 +39,7 @@ from ...kafka.offset_reset import (
 )
 from ..common import EXIT_FAILURE, UsageError, error, print_json
 from .options import PROG, group_ids, parse_datetime, parse_duration, parse_topic_partitions
+from .report import print_error
 
 NO_EXECUTE_WARNING = (
     "WARN: No action will be performed as the --execute option is missing. In a future major"
@@ -112,14 +117,25 @@ def print_note(note: ResetNote, json_out: bool) -> None:
 
 
 def reset_table(results: dict[str, dict[TopicPartition, int]]) -> str:
-    def line(group: str, topic: str, partition: str, offset: str) -> str:
-        return f"{group:<30} {topic:<30} {partition:<10} {offset:<15}"
+    """printOffsetsToReset: the header if any group was asked about (a refused one too), a row
+    per partition, each after a newline, then println's."""
 
-    lines = [line("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET")]
+    def line(group: str, topic: str, partition: str, offset: str) -> str:
+        return f"\n{group:<30} {topic:<30} {partition:<10} {offset:<15}"
+
+    lines = [line("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET")] if results else []
     for group, offsets in results.items():
         for (topic, partition), offset in sorted(offsets.items()):
             lines.append(line(group, topic, str(partition), str(offset)))
-    return "\n" + "\n".join(lines) + "\n"
+    return "".join(lines) + "\n"
+
+
+def rethrown(exc: KafkaToolError) -> KafkaToolError:
+    """A failure as Kafka's reset rethrows the client's exception: by its message alone (no
+    ExecutionException names it), an unknown topic by the client's default message."""
+    if exc.code == ErrorCode.unknown_topic_or_partition:
+        return KafkaToolError(default_message(exc.code))
+    return KafkaToolError(exc.detail)
 
 
 def export_csv(results: dict[str, dict[TopicPartition, int]], with_group: bool) -> str:
@@ -139,25 +155,30 @@ async def reset_offsets(admin: KafkaAdmin, args: argparse.Namespace) -> int:
     target, scope = target_from(args, plan), scope_from(args)
     json_out = args.output == "json"
     results: dict[str, dict[TopicPartition, int]] = {}
-    refused = []
+    refused = False
     for group_id in await group_ids(admin, args):
-        reset = await reset_group(
-            admin,
-            group_id,
-            target,
-            scope,
-            execute=args.execute,
-            on_note=lambda note: print_note(note, json_out),
-        )
+        try:
+            reset = await reset_group(
+                admin,
+                group_id,
+                target,
+                scope,
+                execute=args.execute,
+                on_note=lambda note: print_note(note, json_out),
+            )
+        except KafkaToolError as exc:
+            raise rethrown(exc) from None
         if reset.refused:
-            refused.append(
+            refused = True
+            message = (
                 f"Assignments can only be reset if the group '{group_id}' is inactive, but the"
                 f" current state is {reset.state}."
             )
-            continue
+            if json_out:
+                error(PROG, message)
+            else:
+                print_error(message)
         results[group_id] = reset.offsets
-    for message in refused:
-        error(PROG, message)
     if json_out:
         print_json(
             {
@@ -171,6 +192,6 @@ async def reset_offsets(admin: KafkaAdmin, args: argparse.Namespace) -> int:
         )
     elif args.export:
         sys.stdout.write(export_csv(results, with_group=not (args.group and len(args.group) == 1)))
-    elif results:
+    else:
         sys.stdout.write(reset_table(results))
-    return EXIT_FAILURE if refused else 0
+    return EXIT_FAILURE if refused and json_out else 0

@@ -11,12 +11,14 @@ from __future__ import annotations
 import pytest
 from kio.schema.errors import ErrorCode
 
-from localbroker.config.broker import BrokerConfig, Listener, parse_listener
+from localbroker.config.broker import BrokerConfig
+from localbroker.config.definitions import TOPIC_CONFIGS, TOPIC_CONFIGS_IN_KAFKAS_ORDER
 from localbroker.config.entries import Synonym
 from localbroker.config.topic import describe_topic, resolve_topic_value, validate_topic_configs
 from localbroker.errors import KafkaError
 from localbroker.log.log_config import LONG_MAX, LogConfig
-from localbroker.protocol.names import ConfigSource
+from localbroker.protocol.names import ConfigSource, SecurityProtocol
+from localbroker.security.listeners import Endpoint
 
 DEFAULT = ConfigSource.DEFAULT_CONFIG
 STATIC = ConfigSource.STATIC_BROKER_CONFIG
@@ -79,16 +81,21 @@ def test_broker_id_is_the_node_id() -> None:
 
 
 def test_listeners() -> None:
+    """The controller's listener of Kafka's shipped server.properties is left out; --host and
+    --port move the first listener."""
     config = BrokerConfig({"listeners": "PLAINTEXT://localhost:19092,CONTROLLER://:9093"})
     assert (config.host, config.port) == ("localhost", 19092)
+    assert config.listeners == [
+        Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "localhost", 19092)
+    ]
     assert BrokerConfig({}, host="0.0.0.0", port=0).value("listeners") == "PLAINTEXT://0.0.0.0:0"
-    assert parse_listener("PLAINTEXT://[::1]:9092") == Listener("::1", 9092)
-    assert parse_listener("localhost:9092") == Listener("localhost", 9092)
-    with pytest.raises(KafkaError, match="cannot parse listener 'PLAINTEXT://nowhere'"):
-        parse_listener("PLAINTEXT://nowhere")
+    with pytest.raises(KafkaError, match="Unable to parse PLAINTEXT://nowhere to a broker"):
+        BrokerConfig({"listeners": "PLAINTEXT://nowhere"})
     advertised = BrokerConfig({"advertised.listeners": "PLAINTEXT://kafka.local:9092"})
-    assert advertised.advertised_listener == Listener("kafka.local", 9092)
-    assert BrokerConfig({}).advertised_listener is None
+    assert advertised.advertised_listeners() == [
+        Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "kafka.local", 9092)
+    ]
+    assert BrokerConfig({}).advertised_listeners() == BrokerConfig({}).listeners
 
 
 def test_flush_scheduler_interval_is_capped_at_a_second() -> None:
@@ -120,13 +127,18 @@ def test_validate_dynamic_changes() -> None:
         "message.max.bytes": None,
     }
     with pytest.raises(KafkaError) as caught:
-        config.validate_dynamic({"num.partitions": "2", "no.such.config": "1"})
+        config.validate_dynamic({"num.partitions": "2", "log.retention.ms": "1"})
+    assert caught.value.code == ErrorCode.invalid_request
+    # Kafka's message shows the names as a Scala Set (DynamicBrokerConfig.validateConfigs).
+    assert caught.value.message == "Cannot update these configs dynamically: Set(num.partitions)"
+    # A broker config's invalid value is INVALID_REQUEST in Kafka, not INVALID_CONFIG as for
+    # topics: ConfigAdminManager wraps the ConfigException (KAFKA-13609).
+    with pytest.raises(KafkaError) as caught:
+        config.validate_dynamic({"log.retention.ms": "soon"})
     assert caught.value.code == ErrorCode.invalid_request
     assert caught.value.message == (
-        "Cannot update these configs dynamically: no.such.config, num.partitions"
+        "Invalid value soon for configuration log.retention.ms: Not a number of type LONG"
     )
-    with pytest.raises(KafkaError, match="Not a number of type LONG"):
-        config.validate_dynamic({"log.retention.ms": "soon"})
 
 
 # -- topic values: synonyms and unit conversion -------------------------------------------
@@ -387,3 +399,10 @@ def test_flush_ms_falls_back_to_the_scheduler_interval() -> None:
     assert config.log_config({}).flush_ms == 3000
     both = BrokerConfig({"log.flush.scheduler.interval.ms": "3000", "log.flush.interval.ms": "10"})
     assert both.log_config({}).flush_ms == 10
+
+
+def test_topic_configs_are_described_in_kafkas_order_each_once() -> None:
+    """Every topic config is listed, once, in the order Kafka lists them."""
+    described = [definition.name for definition in TOPIC_CONFIGS_IN_KAFKAS_ORDER]
+    assert sorted(described) == sorted(c.name for c in TOPIC_CONFIGS)
+    assert described[:2] == ["compression.type", "remote.log.delete.on.disable"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kio.schema.errors import ErrorCode
 
+from localbroker.errors import KafkaError
 from localbroker.groups.events import GroupDeleted, GroupEvent, OffsetCommitted
 from localbroker.groups.offsets import CommitEntry, GroupOffsets, OffsetsConfig
 from localbroker.groups.records import GroupKey, OffsetKey, decode_key, decode_offset
@@ -83,3 +84,24 @@ def test_expiry_removes_an_empty_group_through_the_registry() -> None:
         ("g", GroupKey("g"), None),
     ]
     assert events[-1] == GroupDeleted("g", NOW + 1_000)
+
+
+class FullDisk(Written):
+    """GroupStorage on a log directory that takes no writes (a full disk)."""
+
+    def write_group_records(self, group_id: str, records: Records) -> None:
+        raise KafkaError(ErrorCode.kafka_storage_error, "No space left on device")
+
+
+def test_a_commit_that_cannot_be_stored_is_not_committed() -> None:
+    """Kafka answers NOT_COORDINATOR when the offsets cannot be appended; the client finds
+    the coordinator again and retries. Nothing may look committed meanwhile."""
+    storage = FullDisk()
+    registry = GroupRegistry(storage)
+    events: list[GroupEvent] = []
+    registry.subscribe(events.append)
+    group_offsets = GroupOffsets(registry, OffsetsConfig(retention_ms=60_000))
+    assert commit(group_offsets, ("a", 0, 5), ("b", 1, 7)) == [ErrorCode.not_coordinator] * 2
+    assert group_offsets.fetch("g", None) == {}
+    assert not [e for e in events if isinstance(e, OffsetCommitted)]
+    group_offsets.forget_topic("a")  # tombstones are best effort: no exception

@@ -1,4 +1,4 @@
-"""PartitionLog: offsets, reads, timestamps, retention, DeleteRecords, recovery and flushing.
+"""PartitionLog: offsets, reads, timestamps, retention, DeleteRecords and flushing.
 
 The log is driven the way the produce and fetch handlers drive it (validate, append with the
 broker's time, read by offset), with tiny segments so that rolls, retention and recovery
@@ -7,121 +7,29 @@ all happen within a few batches. Times are explicit `now_ms` values, never the c
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from kio.schema.errors import ErrorCode
+from partition_logs import (
+    BATCH_SIZE,
+    NOW,
+    SMALL,
+    MakeLog,
+    T,
+    batch_bytes,
+    files,
+    produce,
+    produce_batches,
+    read_all,
+    timestamped_log,
+    value,
+)
 
 from localbroker.log.log_config import LogConfig
-from localbroker.log.partition import AppendResult, LogError, PartitionLog, TimestampAndOffset
-from localbroker.log.producer_state import ProducerStateError
-from localbroker.records.batch import read_header, validate_produced
-from localbroker.records.builder import NewRecord, build_batch
+from localbroker.log.partition import LogError, TimestampAndOffset
+from localbroker.records.batch import read_header
 from localbroker.records.reader import iter_records
-
-T = 1_700_000_000_000  # record timestamps start here
-NOW = T + 100_000  # the broker's clock in most tests
-VALUE = 20  # bytes per record value: every test batch of 3 records has the same size
-
-
-def batch_bytes(values: list[bytes], timestamps: list[int] | None = None, **kwargs: int) -> bytes:
-    records = [
-        NewRecord(v, timestamp=T if timestamps is None else timestamps[i])
-        for i, v in enumerate(values)
-    ]
-    return build_batch(records, now_ms=NOW, **kwargs)
-
-
-BATCH_SIZE = len(batch_bytes([b"x" * VALUE] * 3))
-
-
-def produce(
-    log: PartitionLog,
-    values: list[bytes],
-    timestamps: list[int] | None = None,
-    now_ms: int = NOW,
-    **kwargs: int,
-) -> AppendResult:
-    """Validate and append one batch, as the produce handler does."""
-    data = batch_bytes(values, timestamps, **kwargs)
-    return log.append(validate_produced(data, log.config.max_message_bytes), data, now_ms)
-
-
-def produce_batches(log: PartitionLog, count: int, timestamps: list[int] | None = None) -> None:
-    """`count` batches of 3 same-sized records; batch b's values are b"<b>-<i>" padded."""
-    for b in range(count):
-        values = [f"{b}-{i}".encode().ljust(VALUE, b".") for i in range(3)]
-        ts = None if timestamps is None else [timestamps[b]] * 3
-        produce(log, values, ts)
-
-
-def value(offset: int) -> bytes:
-    """The value produce_batches wrote at `offset`."""
-    return f"{offset // 3}-{offset % 3}".encode().ljust(VALUE, b".")
-
-
-def read_all(log: PartitionLog, start: int) -> list[tuple[int, bytes | None]]:
-    """(offset, value) of every record from `start` to the high watermark, fetch by fetch."""
-    out: list[tuple[int, bytes | None]] = []
-    offset = start
-    while offset < log.high_watermark:
-        records = [r for r in iter_records(log.read(offset, 1 << 20)) if r.offset >= offset]
-        assert records, f"no progress at offset {offset}"
-        out += [(r.offset, r.value) for r in records]
-        offset = records[-1].offset + 1
-    return out
-
-
-def files(directory: Path, suffix: str) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(suffix))
-
-
-# Two test batches per segment: the third does not fit and rolls a new segment.
-SMALL = LogConfig(segment_bytes=2 * BATCH_SIZE + BATCH_SIZE // 2)
-
-
-@pytest.fixture
-def open_logs() -> Iterator[list[PartitionLog]]:
-    """Logs opened by a test; their files are closed at the end whatever happens."""
-    logs: list[PartitionLog] = []
-    yield logs
-    for log in logs:
-        for segment in log.segments:
-            segment.close()
-
-
-MakeLog = Callable[..., PartitionLog]
-
-
-@pytest.fixture
-def make_log(tmp_path: Path, open_logs: list[PartitionLog]) -> MakeLog:
-    """Open the partition log in tmp_path (again, for recovery tests) with a config."""
-
-    def make(
-        config: LogConfig = SMALL,
-        *,
-        log_start_offset: int = 0,
-        recovery_point: int = 0,
-        clean_shutdown: bool = True,
-    ) -> PartitionLog:
-        log = PartitionLog(
-            tmp_path / "t-0",
-            "t",
-            0,
-            config,
-            log_start_offset=log_start_offset,
-            recovery_point=recovery_point,
-            clean_shutdown=clean_shutdown,
-            now_ms=NOW,
-        )
-        open_logs.append(log)
-        return log
-
-    return make
-
 
 # -- appending and reading ------------------------------------------------------------------
 
@@ -209,18 +117,6 @@ def test_segment_ms_rolls_an_old_segment(make_log: MakeLog) -> None:
 
 
 # -- timestamps -----------------------------------------------------------------------------
-
-
-def timestamped_log(make_log: MakeLog) -> PartitionLog:
-    """Batch b holds timestamps T+10b+5, T+10b, T+10b+9 (not in order within the batch);
-    batch 1 also holds the largest timestamp of all at offset 4."""
-    log = make_log()
-    for b in range(6):
-        stamps = [T + 10 * b + 5, T + 10 * b, T + 10 * b + 9]
-        if b == 1:
-            stamps[1] = T + 1000
-        produce(log, [value(3 * b + i) for i in range(3)], stamps)
-    return log
 
 
 def test_offset_for_timestamp(make_log: MakeLog) -> None:
@@ -320,6 +216,26 @@ def test_retention_can_empty_the_log_by_rolling(make_log: MakeLog) -> None:
     assert produce(log, [b"again"], [T + 10_000]).base_offset == 15
 
 
+def test_retention_frees_space_even_when_rolling_fails(make_log: MakeLog) -> None:
+    """On a full disk the new segment cannot be made (here its name is taken by a
+    directory, which fails the same way); the older segments still go."""
+    log = make_log(LogConfig(segment_bytes=SMALL.segment_bytes, retention_ms=1000))
+    produce_batches(log, 5, [T] * 5)
+    (log.directory / f"{15:020d}.log").mkdir()
+    assert log.enforce_retention(T + 10_000) == 2
+    assert [s.base_offset for s in log.segments] == [12]
+    assert read_all(log, 12) == [(o, value(o)) for o in range(12, 15)]
+
+
+def test_a_roll_without_a_producer_snapshot_goes_on(make_log: MakeLog) -> None:
+    log = make_log()
+    produce_batches(log, 2)
+    (log.directory / f"{6:020d}.snapshot.tmp").mkdir()  # the snapshot cannot be written
+    produce_batches(log, 1)
+    assert [s.base_offset for s in log.segments] == [0, 6]
+    assert read_all(log, 6) == [(6 + i, value(i)) for i in range(3)]
+
+
 def test_retention_never_deletes_past_the_high_watermark(make_log: MakeLog) -> None:
     log = make_log(LogConfig(segment_bytes=SMALL.segment_bytes, retention_ms=0, flush_messages=1))
     produce_batches(log, 5, [T] * 5)
@@ -367,101 +283,6 @@ def test_delete_records_before(make_log: MakeLog) -> None:
     assert log.delete_records_before(-1, NOW) == 30
     assert log.log_start_offset == log.log_end_offset == 30
     assert log.read(30, 100) == b""
-
-
-# -- recovery -------------------------------------------------------------------------------
-
-
-def snapshot_of(log: PartitionLog) -> dict[str, object]:
-    """Everything a client can observe about the log."""
-    return {
-        "bases": [s.base_offset for s in log.segments],
-        "leo": log.log_end_offset,
-        "hw": log.high_watermark,
-        "lso": log.log_start_offset,
-        "size": log.size_bytes,
-        "reads": [log.read(o, 1 << 20) for o in range(log.log_start_offset, log.log_end_offset)],
-        "times": [log.offset_for_timestamp(T + t) for t in range(0, 80, 3)],
-        "max": log.max_timestamp(),
-    }
-
-
-def test_clean_reopen_gives_the_same_log(make_log: MakeLog) -> None:
-    log = timestamped_log(make_log)
-    log.delete_records_before(4, NOW)
-    before = snapshot_of(log)
-    log.close()
-    index_bytes = {p.name: p.read_bytes() for p in log.directory.glob("*index")}
-    reopened = make_log(log_start_offset=4, recovery_point=18, clean_shutdown=True)
-    assert snapshot_of(reopened) == before
-    assert {p.name: p.read_bytes() for p in reopened.directory.glob("*index")} == index_bytes
-    assert produce(reopened, [b"next"], [T + 70]).base_offset == 18
-    assert read_all(reopened, 17)[-1] == (18, b"next")
-
-
-def test_unclean_reopen_truncates_a_torn_tail(make_log: MakeLog) -> None:
-    log = make_log()
-    produce_batches(log, 5)
-    before = snapshot_of(log)
-    last = log.segments[-1].path
-    for segment in log.segments:  # a crash: files closed, nothing flushed or snapshotted
-        segment.close()
-    torn = batch_bytes([b"lost"], base_offset=15)
-    with open(last, "ab") as file:
-        file.write(torn[: len(torn) - 5])
-    reopened = make_log(recovery_point=12, clean_shutdown=False)
-    assert snapshot_of(reopened) == before
-    assert os.path.getsize(last) == BATCH_SIZE
-    assert produce(reopened, [b"after"]).base_offset == 15
-    assert read_all(reopened, 15) == [(15, b"after")]
-
-
-def test_corruption_in_an_unflushed_segment_drops_everything_after_it(make_log: MakeLog) -> None:
-    log = make_log()
-    produce_batches(log, 5)  # segments 0 (0..5), 6 (6..11), 12 (12..14)
-    paths = [s.path for s in log.segments]
-    for segment in log.segments:
-        segment.close()
-    with open(paths[1], "r+b") as file:  # damage the second batch of segment 6 (offsets 9..11)
-        file.seek(BATCH_SIZE + 70)
-        byte = file.read(1)
-        file.seek(BATCH_SIZE + 70)
-        file.write(bytes([byte[0] ^ 0x55]))
-    reopened = make_log(recovery_point=6, clean_shutdown=False)
-    assert [s.base_offset for s in reopened.segments] == [0, 6]
-    assert reopened.log_end_offset == reopened.high_watermark == 9
-    assert not paths[2].exists()
-    assert read_all(reopened, 0) == [(o, value(o)) for o in range(9)]
-
-
-def test_deleted_index_files_are_rebuilt(make_log: MakeLog) -> None:
-    log = timestamped_log(make_log)
-    before = snapshot_of(log)
-    log.close()
-    index_bytes = {p.name: p.read_bytes() for p in log.directory.glob("*index")}
-    assert len(index_bytes) == 6  # .index and .timeindex for 3 segments
-    for path in log.directory.glob("*index"):
-        path.unlink()
-    (log.directory / "00000000000000000006.log.deleted").write_bytes(b"leftover")
-    reopened = make_log(recovery_point=18, clean_shutdown=True)
-    assert snapshot_of(reopened) == before
-    assert {p.name: p.read_bytes() for p in reopened.directory.glob("*index")} == index_bytes
-    assert not (log.directory / "00000000000000000006.log.deleted").exists()
-
-
-def test_idempotent_producer_state_survives_a_reopen(make_log: MakeLog) -> None:
-    log = make_log()
-    first = produce(log, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
-    produce(log, [b"p1", b"p2"], producer_id=7, producer_epoch=0, base_sequence=1)
-    log.close()
-    reopened = make_log(recovery_point=3, clean_shutdown=True)
-    again = produce(reopened, [b"p0"], producer_id=7, producer_epoch=0, base_sequence=0)
-    assert again.duplicate
-    assert (again.base_offset, again.last_offset) == (first.base_offset, first.last_offset)
-    assert reopened.log_end_offset == 3
-    with pytest.raises(ProducerStateError) as caught:
-        produce(reopened, [b"gap"], producer_id=7, producer_epoch=0, base_sequence=5)
-    assert caught.value.code == ErrorCode.out_of_order_sequence_number
 
 
 # -- flush.messages -------------------------------------------------------------------------

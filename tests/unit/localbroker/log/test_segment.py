@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from file_damage import flip_bits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from localbroker.log.damage import Damage
 from localbroker.log.index import OffsetIndex, TimeIndex
 from localbroker.log.segment import NO_TIMESTAMP, CorruptSegment, Segment, segment_name
 from localbroker.records.batch import BatchHeader, read_header
@@ -47,14 +49,6 @@ def fill(segment: Segment, batches: int, per_batch: int = 3, size: int = 40) -> 
         append(segment, [bytes([b]) * size for _ in range(per_batch)], [NOW + b] * per_batch)
         for b in range(batches)
     ]
-
-
-def flip_byte(path: Path, position: int) -> None:
-    with open(path, "r+b") as file:
-        file.seek(position)
-        byte = file.read(1)
-        file.seek(position)
-        file.write(bytes([byte[0] ^ 0xFF]))
 
 
 @pytest.fixture
@@ -161,7 +155,7 @@ def test_verified_scan_with_any_block_size(sizes: list[int], block_size: int) ->
 
 def test_verify_detects_crc_corruption(segment: Segment) -> None:
     headers = fill(segment, 4)
-    flip_byte(segment.path, headers[2].position + headers[2].size - 3)
+    flip_bits(segment.path, headers[2].position + headers[2].size - 3, 0xFF)
     assert len(list(segment.headers())) == 4  # headers alone do not notice
     with pytest.raises(CorruptSegment, match="CRC mismatch") as caught:
         list(segment.headers(verify=True))
@@ -170,7 +164,7 @@ def test_verify_detects_crc_corruption(segment: Segment) -> None:
 
 def test_verify_detects_corruption_with_small_blocks(segment: Segment) -> None:
     headers = fill(segment, 4, size=100)
-    flip_byte(segment.path, headers[3].position + 70)
+    flip_bits(segment.path, headers[3].position + 70, 0xFF)
     with pytest.raises(CorruptSegment) as caught:
         list(segment.headers(verify=True, block_size=64))
     assert caught.value.position == headers[3].position
@@ -204,20 +198,112 @@ def test_invalid_header_is_detected(segment: Segment) -> None:
     assert caught.value.position == headers[1].position
 
 
-def test_rebuild_stops_at_the_first_bad_batch(segment: Segment) -> None:
+def test_rebuild_records_damage_and_resumes_at_the_next_good_batch(segment: Segment) -> None:
     headers = fill(segment, 5)
-    flip_byte(segment.path, headers[3].position + 65)
+    flip_bits(segment.path, headers[3].position + 65, 0xFF)
     with open(segment.path, "ab") as file:
         file.write(b"\x00" * 30)  # a torn write after the corruption
     segment.size = os.path.getsize(segment.path)
-    valid = segment.rebuild()
-    assert valid == headers[3].position
-    assert segment.next_offset == headers[2].last_offset + 1
-    assert segment.max_timestamp == NOW + 2
-    assert len(segment.index) == 3
-    segment.truncate(valid)
-    assert os.path.getsize(segment.path) == valid
-    assert [h.base_offset for h in segment.headers(verify=True)] == [100, 103, 106]
+    damages = segment.rebuild()
+    assert damages == [
+        Damage(headers[3].position, headers[4].position, 109, 112, "CRC mismatch"),
+        Damage(
+            headers[4].position + headers[4].size, segment.size, 115, 115, "truncated batch header"
+        ),
+    ]
+    assert segment.next_offset == 115
+    assert len(segment.index) == 4
+    assert [h.base_offset for h in segment.headers(verify=True)] == [100, 103, 106, 112]
+    assert segment.find_batch(110, segment.size).base_offset == 112  # type: ignore[union-attr]
+
+
+def test_rebuild_finds_the_batch_after_a_damaged_length(segment: Segment) -> None:
+    headers = fill(segment, 4)
+    with open(segment.path, "r+b") as file:
+        file.seek(headers[1].position + 8)
+        file.write(struct.pack(">i", 7))  # a batch length shorter than any header
+    assert segment.rebuild() == [
+        Damage(headers[1].position, headers[2].position, 103, 106, "invalid batch header")
+    ]
+    assert segment.next_offset == 112
+
+
+def test_rebuild_up_to_a_limit_accounts_for_the_offsets_of_a_damaged_tail(
+    segment: Segment,
+) -> None:
+    """The offsets a running log gave out (or the next segment starts at) stay damaged,
+    never free to be given out again."""
+    headers = fill(segment, 3)
+    flip_bits(segment.path, headers[2].position + 70, 0xFF)
+    assert segment.rebuild(limit=109) == [
+        Damage(headers[2].position, segment.size, 106, 109, "CRC mismatch")
+    ]
+    assert segment.next_offset == 109
+
+
+def test_rebuild_refuses_offsets_that_do_not_continue(segment: Segment) -> None:
+    headers = fill(segment, 3)
+    with open(segment.path, "r+b") as file:  # the base offset is outside the CRC
+        file.seek(headers[1].position)
+        file.write(struct.pack(">q", 2**40))
+    assert segment.rebuild() == [
+        Damage(headers[1].position, headers[2].position, 103, 106, "unexpected offsets")
+    ]
+    assert len(segment.index) == 2
+
+
+def test_reads_of_unverified_bytes_are_checked_once(tmp_path: Path) -> None:
+    written = Segment(tmp_path, 100, index_interval_bytes=0)
+    headers = fill(written, 4)
+    written.write_indexes()
+    written.close()
+    flip_bits(written.path, headers[2].position + 70, 0xFF)
+    seg = Segment(tmp_path, 100, index_interval_bytes=0)
+    try:
+        assert seg.load_indexes(None)
+        assert seg.unverified
+        whole = seg.read(0, seg.size)
+        assert seg.check_read(whole, 0) == headers[2].position
+        assert seg.verified_prefix == headers[2].position
+        first = seg.read(0, headers[1].size)
+        assert seg.check_read(first, 0) == len(first)
+        tail = seg.read(headers[3].position, headers[3].size)
+        assert seg.check_read(tail, headers[3].position) == len(tail)
+    finally:
+        seg.close()
+
+
+def test_a_read_stops_at_a_batch_whose_base_offset_does_not_continue(tmp_path: Path) -> None:
+    """The base offset is outside the CRC; served as it is, it would give clients records
+    at offsets that belong to other records."""
+    written = Segment(tmp_path, 100, index_interval_bytes=0)
+    headers = fill(written, 4)
+    written.write_indexes()
+    written.close()
+    with open(written.path, "r+b") as file:
+        file.seek(headers[2].position)
+        file.write(struct.pack(">q", 90))
+    seg = Segment(tmp_path, 100, index_interval_bytes=0)
+    try:
+        assert seg.load_indexes(None)
+        assert seg.check_read(seg.read(0, seg.size), 0) == headers[2].position
+    finally:
+        seg.close()
+
+
+def test_load_refuses_a_tail_batch_whose_offsets_do_not_continue(tmp_path: Path) -> None:
+    written = Segment(tmp_path, 100, index_interval_bytes=1 << 20)  # one index entry
+    headers = fill(written, 3)
+    written.write_indexes()
+    written.close()
+    with open(written.path, "r+b") as file:
+        file.seek(headers[2].position)
+        file.write(struct.pack(">q", 2**40))
+    seg = Segment(tmp_path, 100, index_interval_bytes=1 << 20)
+    try:
+        assert not seg.load_indexes(None)
+    finally:
+        seg.close()
 
 
 # -- index persistence ----------------------------------------------------------------------
@@ -397,4 +483,4 @@ def test_empty_segment_has_no_timestamp(segment: Segment) -> None:
     assert segment.max_timestamp == NO_TIMESTAMP
     assert list(segment.headers(verify=True)) == []
     assert segment.find_batch(100, segment.size) is None
-    assert segment.rebuild() == 0
+    assert segment.rebuild() == []
