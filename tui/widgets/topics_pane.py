@@ -48,9 +48,9 @@ class TopicsPane(OrderedListPane[TopicStats]):
         Binding("e", "edit_configs", "Configs"),
         Binding("d", "delete", "Delete"),
         Binding("p", "add_partitions", "Add partitions"),
-        Binding("f", "search", "Search"),
         *ORDER_BINDINGS,
         Binding("i", "toggle_internal", "Internal"),
+        Binding("f", "search", "Search"),
     ]
 
     DEFAULT_CSS = """
