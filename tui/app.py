@@ -9,12 +9,14 @@ watch its `snapshot` and `generation` and post messages up; it does not reach in
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
@@ -239,6 +241,29 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.pane_specs))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette entries but two: its Theme (the workbench lists each of its
+        themes, "Theme: dark", ...) and its Screenshot, which saves into ~/Downloads and
+        fails where there is none (ours says where it saved)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                yield SystemCommand(
+                    "Screenshot", "save an SVG of the screen and say where", self.save_svg
+                )
+            elif command.title != "Theme":
+                yield command
+
+    def save_svg(self) -> None:
+        """The screen as SVG, in ~/Downloads if there is one, else the working directory."""
+        downloads = Path.home() / "Downloads"
+        directory = downloads if downloads.is_dir() else Path.cwd()
+        try:
+            saved = self.save_screenshot(path=str(directory))
+        except OSError as exc:
+            self.notify(f"cannot save a screenshot: {exc}", title="Screenshot", severity="error")
+            return
+        self.notify(f"saved {saved}", title="Screenshot")
 
     # -- themes -----------------------------------------------------------------------------
 

@@ -202,6 +202,48 @@ async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
 
 
+async def palette_hits(pilot: Pilot[None], query: str) -> list[str]:
+    """The palette opened and `query` typed: its hits, as text."""
+    app = pilot.app
+    await press_until(
+        pilot, "ctrl+p", lambda: isinstance(app.focused, CommandInput), "the palette's input"
+    )
+    await pilot.press(*query)
+    hits = app.screen.query_one(CommandList)
+    await wait_until(pilot, lambda: hits.option_count > 0, f"the palette's hits for {query}")
+    return [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+
+
+async def test_one_palette_entry_per_theme_and_a_screenshot_that_says_where(
+    embedded: EmbeddedBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, point 6: Textual's own "Theme" entry sat beside the workbench's, and its
+    screenshot went to ~/Downloads, failing where there is none. A home without Downloads:
+    the screenshot lands in the working directory and the notification says so."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        themes = await palette_hits(pilot, "theme")
+        assert themes and all(hit.startswith("Theme: ") for hit in themes), themes
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.focused, CommandInput), "closed")
+        shots = await palette_hits(pilot, "screenshot")
+        assert shots[0].startswith("Screenshot")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: list(work.glob("*.svg")), "the screenshot file")
+        (saved,) = work.glob("*.svg")
+        await wait_until(
+            pilot,
+            lambda: any(str(saved) in n.message for n in app._notifications),
+            "the notification naming the file",
+        )
+        assert not (home / "Downloads").exists()
+
+
 def footer(app: object) -> tuple[list[str], list[str]]:
     """The descriptions of the footer keys wholly in view left of its right edge, in order,
     and of the keys docked at that edge."""
