@@ -87,6 +87,11 @@ class GroupsSample:
     def group(self, group_id: str) -> GroupLag | None:
         return next((g for g in self.groups if g.group_id == group_id), None)
 
+    def with_group(self, fresh: GroupLag, taken_at: float) -> GroupsSample:
+        """This sample with one group read again at `taken_at` (after an action on it)."""
+        groups = tuple(fresh if g.group_id == fresh.group_id else g for g in self.groups)
+        return GroupsSample(taken_at, groups)
+
 
 async def describe_lag(admin: KafkaAdmin, listing: GroupListing) -> GroupLag:
     """One group's description and partition lags; a failure is kept as the group's error."""
