@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -27,9 +28,10 @@ from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
 from .kafka.connection import SettingsError
 from .kafka.generator import GeneratorFleet
 from .key_order import KeysInOrderApp
-from .panes import PaneSpec, panes
-from .profiles import load_profiles
+from .panes import PaneSpec, pane_named, panes
+from .profiles import load_preferences, load_profiles, save_preferences
 from .screens.help import HelpScreen
+from .screens.jump import JumpScreen
 from .screens.profiles import ProfilesScreen
 from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
 from .widgets.cluster_bar import ClusterBar
@@ -46,6 +48,7 @@ class WorkbenchApp(KeysInOrderApp[None]):
         ("q", "quit", "Quit"),
         ("question_mark", "help", "Help"),
         ("ctrl+o", "profiles", "Clusters"),
+        Binding("colon", "jump", "Jump", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     CSS = """
@@ -61,7 +64,10 @@ class WorkbenchApp(KeysInOrderApp[None]):
     the panes' watchers then, and the demo pane would stop the demo `kwb demo` just began."""
 
     def __init__(
-        self, workbench: Workbench, theme_name: str = DEFAULT_THEME, watch_theme_files: bool = True
+        self,
+        workbench: Workbench,
+        theme_name: str | None = None,
+        watch_theme_files: bool = True,
     ) -> None:
         super().__init__()
         self.workbench = workbench
@@ -72,12 +78,20 @@ class WorkbenchApp(KeysInOrderApp[None]):
         shown, and stop when the app quits or connects to another cluster."""
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
+        self._preferences_failed = False
+        self._remembering = False
+        """Set once mounted: the theme set while starting is not a change to keep."""
         for spec in self.pane_specs:
             self.bind(spec.key, f"show_pane('{spec.pane_id}')", description=spec.title, show=False)
         # Themes before the first frame: setting one later restyles every widget again
         # (0.6 s of a 1.4 s start with seven panes).
         self._register_themes()
-        self.switch_theme(theme_name)
+        self.preferences = load_preferences()
+        """The theme, profile and pane last used (tui/profiles.py), kept as they change."""
+        remembered = self.preferences.theme
+        self.switch_theme(
+            theme_name or (remembered if remembered in self.theme_names else DEFAULT_THEME)
+        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The workbench's own variables ($kwb-*), from the default theme, for any theme
@@ -102,6 +116,14 @@ class WorkbenchApp(KeysInOrderApp[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
+        pane = self.preferences.pane
+        if pane is not None and any(spec.pane_id == pane for spec in self.pane_specs):
+            self.show_pane(pane)
+        else:
+            pane = self.pane_specs[0].pane_id
+        # What this start shows counts as remembered: the file is written on a change only.
+        self.preferences = replace(self.preferences, theme=self.theme, pane=pane)
+        self._remembering = True
         self._monitor_cluster()
         if self._watch_theme_files:
             self._reload_themes_on_change()
@@ -175,6 +197,7 @@ class WorkbenchApp(KeysInOrderApp[None]):
         self.query_one(ClusterBar).set_cluster(self.workbench.label, profile.colour)
         self.generation += 1
         self._monitor_cluster()
+        self.remember(profile=name)
 
     # -- panes and help ---------------------------------------------------------------------
 
@@ -200,8 +223,11 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     @on(TabbedContent.TabActivated, "#panes")
     def _focus_into_pane(self, event: TabbedContent.TabActivated) -> None:
-        """A tab chosen with the mouse: focus into its pane once it is laid out."""
+        """A tab chosen with the mouse: focus into its pane once it is laid out. The pane in
+        front is remembered for the next start."""
         self.call_after_refresh(self._focus_into, event.pane)
+        if event.pane.id is not None:
+            self.remember(pane=event.pane.id)
 
     def _focus_into(self, pane: TabPane) -> None:
         """Put the focus inside `pane` (unless it is there already or the pane has been left
@@ -241,6 +267,25 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.pane_specs))
+
+    def action_jump(self) -> None:
+        names = ", ".join(spec.pane_id for spec in self.pane_specs)
+        self.push_screen(JumpScreen(f":pane [filter] · {names}"), self.jump)
+
+    def jump(self, text: str | None) -> None:
+        """`topics`, `groups orders`, `gr`, `5`: the pane whose id, title or key it starts
+        with, given the rest (a filter) to take."""
+        name, _, argument = (text or "").strip().partition(" ")
+        if not name:
+            return
+        spec = pane_named(self.pane_specs, name)
+        if spec is None:
+            names = ", ".join(s.pane_id for s in self.pane_specs)
+            self.notify(f"no pane {name!r}; panes: {names}", title="Jump", severity="warning")
+            return
+        self.show_pane(spec.pane_id)
+        if argument.strip():
+            self.query_one(f"#{spec.pane_id}", TabPane).query_one(Pane).jump(argument.strip())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's palette entries but two: its Theme (the workbench lists each of its
@@ -286,6 +331,23 @@ class WorkbenchApp(KeysInOrderApp[None]):
             )
             return
         self.theme = name
+
+    def watch_theme(self, theme: str) -> None:
+        self.remember(theme=theme)
+
+    def remember(self, **changes: str) -> None:
+        """Keep a preference in the config file (theme=, profile=, pane=); a file that
+        cannot be written is said once, not at every change."""
+        preferences = replace(self.preferences, **changes)
+        if preferences == self.preferences or not self._remembering:
+            return
+        self.preferences = preferences
+        try:
+            save_preferences(preferences)
+        except (SettingsError, OSError) as exc:
+            if not self._preferences_failed:
+                self._preferences_failed = True
+                self.notify(f"preferences not kept: {exc}", title="Config", severity="warning")
 
     @work(exclusive=True, group="theme-watch")
     async def _reload_themes_on_change(self) -> None:

@@ -24,3 +24,16 @@ def panes() -> list[PaneSpec]:
         PaneSpec("demo", "Demo", "7", DemoPane),
         PaneSpec("search", "Search", "8", SearchPane),
     ]
+
+
+def pane_named(specs: list[PaneSpec], name: str) -> PaneSpec | None:
+    """The pane `name` names (`:name`): its key, or a prefix of its id or title, any case."""
+    wanted = name.lower()
+    return next(
+        (
+            s
+            for s in specs
+            if wanted == s.key or s.pane_id.startswith(wanted) or s.title.lower().startswith(wanted)
+        ),
+        None,
+    )

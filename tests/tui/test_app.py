@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent
 from workbench_pilot import (
     SIZE,
     port_of,
@@ -23,6 +23,7 @@ from workbench_pilot import (
 )
 
 from tui.embedded import EmbeddedBroker
+from tui.launch import open_workbench, parser
 from tui.profiles import Profile, config_home, config_path, load_profiles, save_profiles
 from tui.screens.help import HelpScreen
 from tui.screens.profiles import AddProfileScreen, ProfilesScreen
@@ -242,6 +243,26 @@ async def test_one_palette_entry_per_theme_and_a_screenshot_that_says_where(
             "the notification naming the file",
         )
         assert not (home / "Downloads").exists()
+
+
+async def test_the_theme_cluster_and_pane_last_used_are_kept(embedded: EmbeddedBroker) -> None:
+    """Issue 14, point 6: the theme, the cluster and the pane were forgotten on restart."""
+    save_profiles({"other": Profile("other", embedded.bootstrap, "red")})
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        app.switch_theme("light")
+        await pilot.press("5")
+        panes = app.query_one("#panes", TabbedContent)
+        await wait_until(pilot, lambda: panes.active == "groups", "the Groups pane")
+        app._switch_profile("other")
+        await wait_until(pilot, lambda: app.preferences.profile == "other", "the switch done")
+    again = workbench_app(embedded)
+    async with again.run_test(size=SIZE) as pilot:
+        panes = again.query_one("#panes", TabbedContent)
+        await wait_until(pilot, lambda: panes.active == "groups", "the Groups pane again")
+        assert again.theme == "light"
+    assert open_workbench(parser().parse_args([])).profile.name == "other"
 
 
 def footer(app: object) -> tuple[list[str], list[str]]:

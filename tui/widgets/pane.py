@@ -39,6 +39,10 @@ class Pane(Vertical):
             self.pane = pane
             self.focus = focus
 
+    def jump(self, argument: str) -> None:
+        """`:name argument` brought this pane forward: what the argument means here (a
+        list's filter); nothing by default."""
+
     @property
     def host(self) -> Host:
         return host_of(self)

@@ -24,6 +24,7 @@ from ..screens.confirm import ConfirmScreen
 from ..screens.create_topic import CreateTopicScreen
 from ..screens.edit_configs import EditConfigsScreen
 from ..screens.topic_detail import TopicDetailScreen
+from .list_keys import LIST_KEYS
 from .list_order import NameFilter
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .search_pane import SearchPane
@@ -36,7 +37,7 @@ _MIN_NAME_WIDTH = 16
 class TopicTable(DataTable[Text]):
     """The topic list; `enter` (select the row) opens the partition detail, so say so."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
+    BINDINGS = [Binding("enter", "select_cursor", "Detail"), *LIST_KEYS]
 
 
 class TopicsPane(OrderedListPane[TopicStats]):
