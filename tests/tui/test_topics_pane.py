@@ -705,3 +705,40 @@ async def test_k9s_habits_j_k_g_G_y_and_colon_jumps(embedded: EmbeddedBroker) ->
             ),
             ":top(ics)",
         )
+
+
+async def test_the_topic_detail_names_the_groups_that_read_it_with_their_lag(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 7: from a topic, the groups that consume it and their lag, without
+    switching to the Groups pane."""
+    create(embedded, "trades")
+    await produced(embedded, "trades", 10)
+
+    def commit(group: str, offset: int) -> None:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": embedded.bootstrap,
+                "group.id": group,
+                "enable.auto.commit": False,
+            }
+        )
+        try:
+            consumer.commit(offsets=[TopicPartition("trades", 0, offset)], asynchronous=False)
+        finally:
+            consumer.close()
+
+    await asyncio.to_thread(commit, "billing", 10)
+    await asyncio.to_thread(commit, "audit", 4)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "trades")
+        await screen_after(pilot, "enter", TopicDetailScreen, "the detail")
+        await wait_until(
+            pilot,
+            lambda: (
+                status_text(app.screen, "#detail-consumers")
+                == "consumed by audit (lag 6), billing (lag 0)"
+            ),
+            "the groups reading it",
+        )

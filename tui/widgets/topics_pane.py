@@ -24,6 +24,7 @@ from ..screens.confirm import ConfirmScreen
 from ..screens.create_topic import CreateTopicScreen
 from ..screens.edit_configs import EditConfigsScreen
 from ..screens.topic_detail import TopicDetailScreen
+from .groups_pane import GroupsPane
 from .list_keys import LIST_KEYS
 from .list_order import NameFilter
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
@@ -272,4 +273,6 @@ class TopicsPane(OrderedListPane[TopicStats]):
         topic = self._require_topic()
         if topic is None:
             return
-        self.app.push_screen(TopicDetailScreen(topic.name, self.snapshot))
+        groups = self.app.query(GroupsPane)
+        detail = TopicDetailScreen(topic.name, self.snapshot, groups.first() if groups else None)
+        self.app.push_screen(detail)
