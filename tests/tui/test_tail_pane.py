@@ -430,6 +430,14 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
         await press_until(pilot, ["p", "y"], lambda: app.clipboard != copied, "p, then a copy")
         assert text("detail-title") == TITLE_0 and json.loads(app.clipboard)["offset"] == 0
         assert any("the oldest record shown" in n.message for n in app._notifications)
+        # c: the record as a kcat command (tests/integration/test_record_command.py runs one);
+        # this one has a binary header, so the workbench says why not.
+        await pilot.press("c")
+        await wait_until(
+            pilot,
+            lambda: any("not as a kcat command: its key" in n.message for n in app._notifications),
+            "why it is not copied as a kcat command",
+        )
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back 2")
         assert pane.log_widget.cursor_record is not None
