@@ -6,10 +6,12 @@ reason instead of hanging.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
@@ -108,6 +110,29 @@ async def wait_focused(pilot: Pilot[object], widget_id: str) -> Widget:
     await wait_until(pilot, focused, f"#{widget_id} focused")
     assert pilot.app.focused is not None
     return pilot.app.focused
+
+
+PRINTABLE_NAMES = {"space": " ", "slash": "/", "question_mark": "?", "plus": "+", "minus": "-"}
+"""The characters of the printable keys tests name (a terminal sends the character)."""
+
+
+def burst(app: WorkbenchApp, keys: str | Sequence[str]) -> None:
+    """Keys as a fast typist or a terminal paste delivers them: all read before the first is
+    handled (`press` waits for each). A string is its characters, a list key names."""
+    for key in keys:
+        name = "space" if key == " " else key
+        character = key if len(key) == 1 else PRINTABLE_NAMES.get(key)
+        app.post_message(events.Key(name, character))
+
+
+async def wait_keys_handled(pilot: Pilot[object], app: WorkbenchApp) -> None:
+    """Until every key sent has been handled, the focus changes they asked for included.
+
+    A callback queued behind the keys runs once the app has read them all (its queue is
+    first in, first out); from then on it holds back those not yet handled."""
+    read = asyncio.Event()
+    app.call_later(read.set)
+    await wait_until(pilot, lambda: read.is_set() and not app.keys_pending, "the keys handled")
 
 
 async def wait_connected(pilot: Pilot[object], app: WorkbenchApp) -> None:

@@ -50,6 +50,29 @@ async def test_configs_keep_the_cursor_while_snapshots_arrive(cluster: Cluster) 
         assert count == f"broker {node.node_id} · {total} of {total} configs"
 
 
+async def test_broker_configs_read_long_max_as_topic_configs_do(embedded: EmbeddedBroker) -> None:
+    """Issue 14, point 6: log.flush.interval.messages showed 9223372036854775807 where the
+    topic's flush.messages read "no limit"; the broker's values now read as the topic's."""
+    app = workbench_app(embedded)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_connected(pilot, app)
+        configs = app.query_one("#broker-configs", DataTable)
+        await wait_until(pilot, lambda: configs.row_count > 50, "the broker configs")
+        values = {
+            name: str(configs.get_cell(name, configs.ordered_columns[1].key))
+            for name in (
+                "log.flush.interval.messages",
+                "log.retention.bytes",
+                "log.retention.check.interval.ms",
+            )
+        }
+        assert values == {
+            "log.flush.interval.messages": f"{2**63 - 1}  no limit",
+            "log.retention.bytes": "-1  no limit",
+            "log.retention.check.interval.ms": "300000  5 min",
+        }
+
+
 async def test_v_swaps_configs_and_api_versions_at_80_columns(embedded: EmbeddedBroker) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -394,3 +394,24 @@ async def run_on_another_cluster(app: WorkbenchApp, demo: DemoSettings) -> None:
         assert re.search(r"generation \d+ stable \(leader consumer-\d\)", shown)
         assert "takes over" in shown and "from consumer-1" in shown
         assert pane.engine.skipped == 0
+
+
+async def test_plus_makes_a_consumer_faster_as_it_makes_a_generator_faster(
+    broker: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 6: `+` meant slower here and faster in the Generator pane."""
+    app = workbench_app(broker)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_demo(pilot, app, settings(processing_delay_ms=100))
+        await select(pilot, app, "consumer-1")
+        table = app.query_one("#demo-consumers", DataTable)
+
+        def delay() -> str:
+            return str(table.get_cell_at((table.cursor_row, 4))).strip()
+
+        await wait_until(pilot, lambda: delay() == "100 ms", "the delay shown")
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: delay() != "100 ms", "the delay changed")
+        assert delay() == "50 ms"
+        await pilot.press("minus", "minus")
+        await wait_until(pilot, lambda: delay() == "150 ms", "slower twice")

@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static, TextArea
-from workbench_pilot import Cluster, wait_connected, wait_until, workbench_app
+from workbench_pilot import Cluster, burst, wait_connected, wait_until, workbench_app
 
 from localbroker.records.batch import read_header
 from tui.app import WorkbenchApp
@@ -213,13 +213,6 @@ async def test_repeat_sends_n_records_and_lists_each_acknowledgement(
         assert {row[0] for row in rows} == {str(partition)}
         assert [int(row[1]) for row in rows] == list(range(24, -1, -1))  # the latest first
         assert all(row[2].endswith(" ms") and row[3] == "clicks" for row in rows)
-
-
-def burst(app: WorkbenchApp, text: str) -> None:
-    """Keys as a fast typist or a terminal paste delivers them: all before the first is
-    handled."""
-    for character in text:
-        app.post_message(events.Key("space" if character == " " else character, character))
 
 
 async def test_typing_on_the_pane_fills_the_topic_then_the_value(

@@ -336,9 +336,10 @@ class KafkaAdmin:
 
     # -- offsets ------------------------------------------------------------------------
 
-    async def _leaders(
+    async def leaders(
         self, partitions: Iterable[TopicPartition]
     ) -> dict[int, list[TopicPartition]]:
+        """The partitions by the node that leads them (where to fetch or list offsets)."""
         wanted = list(partitions)
         topics = {t.name: t for t in await self.topics(sorted({t for t, _ in wanted}))}
         by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
@@ -359,7 +360,7 @@ class KafkaAdmin:
         Kafka: not_ready.py)."""
 
         async def attempt() -> None:
-            leaders = await self._leaders(partitions)
+            leaders = await self.leaders(partitions)
             await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
 
         await until_ready(
