@@ -134,6 +134,17 @@ class Frames:
                 future.set_result(now)
                 self.waiting.remove((condition, future))
 
+    def watch(self, app: Any) -> None:
+        """Count every frame `app` composes (its private `_display` wrapped)."""
+        display = app._display
+
+        def composed(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.composed()
+
+        app._display = composed
+
     def first_showing(self, condition: Callable[[], bool]) -> asyncio.Future[float]:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting.append((condition, future))
@@ -174,14 +185,7 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
     frames = Frames()
     result: dict[str, Any] = {}
     async with app.run_test(size=SIZE) as pilot:
-        display = app._display
-
-        def composed(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            if renderable is not None:
-                frames.composed()
-
-        app._display = composed  # type: ignore[method-assign]
+        frames.watch(app)
         await wait_connected(pilot, app)
         await pilot.press("3")
         pane = app.query_one(TailPane)

@@ -57,6 +57,8 @@ from .protocol.names import (
     ScramMechanism,
     api_name,
 )
+from .records.batch import HEADER_SIZE, BatchHeader, read_header
+from .records.codecs import decompress
 from .records.reader import iter_records
 from .security.jaas import parse_jaas
 from .security.scram import salted_password
@@ -64,6 +66,7 @@ from .security.scram import salted_password
 __all__ = [
     "CLUSTER_RESOURCE_NAME",
     "CONSUMER_PROTOCOL_TYPE",
+    "HEADER_SIZE",
     "INTERNAL_TOPICS",
     "OFFSETS_TOPIC",
     "SUPPORTED_OPERATIONS",
@@ -73,6 +76,7 @@ __all__ = [
     "AclResourceType",
     "AlterConfigOp",
     "ApiKey",
+    "BatchHeader",
     "ConfigResourceType",
     "ConfigSource",
     "CoordinatorType",
@@ -94,6 +98,7 @@ __all__ = [
     "api_name",
     "assigned_partitions",
     "build",
+    "decompress",
     "encode_assignment",
     "encode_subscription",
     "entity_check",
@@ -102,6 +107,7 @@ __all__ = [
     "load_properties",
     "owned_partitions",
     "parse_jaas",
+    "read_header",
     "salted_password",
     "subscribed_topics",
 ]

@@ -34,7 +34,14 @@ from kio.schema.errors import ErrorCode
 from .accepting import Acceptor
 from .connection_quotas import ConnectionQuotas, IdleExpiry
 from .errors import KafkaError
-from .handlers import HANDLERS, RequestContext, supported_versions
+from .handlers import HANDLERS, RequestContext
+from .handlers.versions import (
+    ClientSoftware,
+    accepted_versions,
+    advertised_versions,
+    refusal_advice,
+    removed_by_kip_896,
+)
 from .protocol.build import build
 from .protocol.codec import (
     MalformedRequest,
@@ -43,6 +50,7 @@ from .protocol.codec import (
     UnsupportedApiVersion,
     decode_request,
     encode_response,
+    peek_client_id,
     response_schema,
 )
 from .protocol.framing import FrameDecoder, FrameError, ReadBuffer
@@ -84,13 +92,15 @@ def _error_response(
         return None
 
 
-def _api_versions_fallback(correlation_id: int) -> list[Any]:
+def _api_versions_fallback(
+    correlation_id: int, advertised: dict[int, tuple[int, int]]
+) -> list[Any]:
     """ApiVersions v0 with UNSUPPORTED_VERSION and ApiVersions' own window only, as Kafka
     answers (ApiVersionsRequest.getErrorResponse): the client retries at a version it finds
     there and learns the rest from that answer."""
     schema = response_schema(ApiKey.API_VERSIONS, 0)
     assert schema is not None
-    low, high = supported_versions()[ApiKey.API_VERSIONS]
+    low, high = advertised[ApiKey.API_VERSIONS]
     body: Any = build(
         schema,
         {
@@ -121,6 +131,8 @@ class Connection(asyncio.BufferedProtocol):
         self._writable.set()
         self._reading_paused = False
         self._task: asyncio.Task[None] | None = None
+        self.client_software: ClientSoftware | None = None
+        """What the client's ApiVersions v3+ said it is, for the log line of a refusal."""
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -254,7 +266,9 @@ class KafkaServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._supported = supported_versions()
+        self._release = state.config.api_versions_of
+        self._accepted = accepted_versions(self._release)
+        self._advertised = advertised_versions(self._release)
 
     async def start(self, listeners: list[ResolvedListener]) -> list[Endpoint]:
         """Listen on every listener's address and start accepting; returns each listener's
@@ -347,15 +361,20 @@ class KafkaServer:
         if session.raw_tokens:
             return self._raw_token(bytes(frame), session, connection, now)
         try:
-            request = decode_request(frame, self._supported)
+            request = decode_request(frame, self._accepted)
         except UnsupportedApiVersion as exc:
-            return self._refuse(exc, connection)
+            return self._refuse(exc, connection, frame)
         except (UnknownApi, MalformedRequest) as exc:
             log.warning("closing connection from %s:%d: %s", *connection.peer, exc)
             if exc.api_key != ApiKey.SASL_AUTHENTICATE:  # whose bytes carry credentials
                 log.debug("the refused frame starts with %s", bytes(frame[:256]).hex())
             return _CLOSE
         header = request.header
+        if header.api_key == ApiKey.API_VERSIONS and header.api_version >= 3:
+            body = request.body
+            connection.client_software = ClientSoftware(
+                body.client_software_name, body.client_software_version
+            )
         verdict = session.admit(header.api_key, now)
         if verdict is not Verdict.PASS:
             return self._unauthenticated(header, verdict, connection)
@@ -415,9 +434,19 @@ class KafkaServer:
             return _CLOSE
         return [_TOKEN_SIZE.pack(len(challenge)), challenge]
 
-    def _refuse(self, exc: RequestError, connection: Connection) -> Any:
+    def _refuse(self, exc: RequestError, connection: Connection, frame: bytes | bytearray) -> Any:
         if exc.api_key == ApiKey.API_VERSIONS:
-            return _api_versions_fallback(exc.correlation_id)
+            return _api_versions_fallback(exc.correlation_id, self._advertised)
+        if self._release is not None and removed_by_kip_896(exc.api_key, exc.api_version):
+            advice = refusal_advice(
+                exc.api_key,
+                exc.api_version,
+                self._release,
+                peek_client_id(frame),
+                connection.client_software,
+            )
+            log.warning("%s:%d: %s; closing the connection", *connection.peer, advice)
+            return _CLOSE
         body = _error_response(exc.api_key, exc.api_version, ErrorCode.unsupported_version)
         log.warning(
             "%s from %s:%d%s",

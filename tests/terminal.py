@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -73,6 +74,18 @@ class Terminal:
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", self.session, "-l", text)
 
+    def burst(self, keys: Sequence[str] = (), text: str = "") -> None:
+        """`keys` (tmux key names) then `text` (literal), in one tmux command: the program
+        reads them all at once, as it does a fast typist's keys or a paste without
+        bracketed paste, rather than one at a time as separate `send`s deliver them."""
+        command: list[str] = []
+        if keys:
+            command += ["send-keys", "-t", self.session, *keys]
+        if text:
+            command += [";"] if command else []
+            command += ["send-keys", "-t", self.session, "-l", text]
+        self._tmux(*command)
+
     def wait_for(self, text: str, timeout: float = 15.0) -> str:
         """The screen once `text` is on it; fails showing the screen as it was."""
         pauses = polling(f"{text!r} on the screen", timeout, showing=self.screen)
@@ -123,6 +136,18 @@ class Terminal:
 
 KWB = str(Path(sys.executable).with_name("kwb"))
 """The `kwb` of the Python running the tests."""
+
+
+def seed_group(bootstrap: str, topic: str, group: str) -> None:
+    """`topic` with one record, and `group` having committed its offset, made with `kwb`'s
+    own commands (the reset dialog and the groups pane need a group with offsets)."""
+    bootstrap_server = ["--bootstrap-server", bootstrap, "--topic", topic]
+    run = partial(subprocess.run, capture_output=True, timeout=60, check=True)
+    run([KWB, "topics", "--create", *bootstrap_server])
+    run([KWB, "produce", *bootstrap_server], input=b"first\n")
+    run([KWB, "consume", *bootstrap_server, "--group", group, "--from-beginning",
+         "--max-messages", "1", "--timeout-ms", "20000"])  # fmt: skip
+
 
 TMUX_REASON = "tmux is not installed (apt-get install -y tmux); CI installs it"
 

@@ -13,13 +13,13 @@ import socket
 import struct
 from typing import Any
 
-from kio.index import load_request_schema, load_response_schema
 from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
 from kio.serial import entity_reader, entity_writer
 
 from localbroker.protocol.build import build
+from localbroker.protocol.codec import request_schema, response_schema
 
 API_VERSIONS = 18
 CLIENT_ID = "raw-test"
@@ -34,8 +34,9 @@ def encode(entity: Any) -> bytes:
 
 
 def request_body(api_key: int, version: int, data: dict[str, Any]) -> Any:
-    """kio's request entity of this API version, built from Kafka field names."""
-    return build(load_request_schema(api_key, version), data)
+    """kio's request entity of this API version (one Kafka 4.0 removed too), built from Kafka
+    field names."""
+    return build(request_schema(api_key, version), data)
 
 
 def request_bytes(body: Any, correlation_id: int, client_id: str = CLIENT_ID) -> bytes:
@@ -56,7 +57,7 @@ def framed(payload: bytes) -> bytes:
 
 def parse_response(frame: bytes, api_key: int, version: int) -> tuple[int, Any]:
     """Correlation id and body of a response; the body must use up the frame exactly."""
-    schema = load_response_schema(api_key, version)
+    schema = response_schema(api_key, version)
     if schema.__flexible__ and api_key != API_VERSIONS:  # ApiVersions always answers header v0
         header, position = entity_reader(ResponseHeaderV1)(frame, 0)
         correlation_id = header.correlation_id

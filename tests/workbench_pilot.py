@@ -6,9 +6,12 @@ reason instead of hanging.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
+from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
@@ -17,6 +20,7 @@ from waiting import polling
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
 from tui.kafka.connection import from_properties
+from tui.launch import open_workbench, parser
 from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.workbench import Workbench
 
@@ -32,6 +36,21 @@ def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:
         embedded,
     )
     return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+def external_app(bootstrap: str) -> WorkbenchApp:
+    """The app exactly as `kwb --bootstrap-server BOOTSTRAP` builds it: a cluster it did not
+    start (theme files not watched)."""
+    workbench = open_workbench(parser().parse_args(["--bootstrap-server", bootstrap]))
+    return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A broker a test opens the workbench on (tests/tui/conftest.py's `cluster`)."""
+
+    bootstrap: str
+    app: Callable[[], WorkbenchApp]
 
 
 def port_of(embedded: EmbeddedBroker) -> int:
@@ -91,6 +110,29 @@ async def wait_focused(pilot: Pilot[object], widget_id: str) -> Widget:
     await wait_until(pilot, focused, f"#{widget_id} focused")
     assert pilot.app.focused is not None
     return pilot.app.focused
+
+
+PRINTABLE_NAMES = {"space": " ", "slash": "/", "question_mark": "?", "plus": "+", "minus": "-"}
+"""The characters of the printable keys tests name (a terminal sends the character)."""
+
+
+def burst(app: WorkbenchApp, keys: str | Sequence[str]) -> None:
+    """Keys as a fast typist or a terminal paste delivers them: all read before the first is
+    handled (`press` waits for each). A string is its characters, a list key names."""
+    for key in keys:
+        name = "space" if key == " " else key
+        character = key if len(key) == 1 else PRINTABLE_NAMES.get(key)
+        app.post_message(events.Key(name, character))
+
+
+async def wait_keys_handled(pilot: Pilot[object], app: WorkbenchApp) -> None:
+    """Until every key sent has been handled, the focus changes they asked for included.
+
+    A callback queued behind the keys runs once the app has read them all (its queue is
+    first in, first out); from then on it holds back those not yet handled."""
+    read = asyncio.Event()
+    app.call_later(read.set)
+    await wait_until(pilot, lambda: read.is_set() and not app.keys_pending, "the keys handled")
 
 
 async def wait_connected(pilot: Pilot[object], app: WorkbenchApp) -> None:

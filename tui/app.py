@@ -9,23 +9,29 @@ watch its `snapshot` and `generation` and post messages up; it does not reach in
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
 from .commands import WorkbenchCommands
-from .embedded import EmbeddedBroker, data_home
+from .embedded import BrokerInUse, data_home, open_local
 from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterMonitor, ClusterSnapshot, ConnectionStatus
-from .kafka.connection import SettingsError, from_properties
+from .kafka.connection import SettingsError
 from .kafka.generator import GeneratorFleet
-from .panes import PaneSpec, panes
-from .profiles import load_profiles
+from .key_order import KeysInOrderApp
+from .panes import PaneSpec, pane_named, panes
+from .profiles import load_preferences, load_profiles, save_preferences
 from .screens.help import HelpScreen
+from .screens.jump import JumpScreen
 from .screens.profiles import ProfilesScreen
 from .themes import DEFAULT_THEME, ThemeError, available_themes, load_theme, watch_themes
 from .widgets.cluster_bar import ClusterBar
@@ -35,13 +41,14 @@ from .widgets.pane_tabs import PaneTabs
 from .workbench import Workbench
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(KeysInOrderApp[None]):
     TITLE = "kafka-workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         ("q", "quit", "Quit"),
         ("question_mark", "help", "Help"),
         ("ctrl+o", "profiles", "Clusters"),
+        Binding("colon", "jump", "Jump", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     CSS = """
@@ -57,7 +64,10 @@ class WorkbenchApp(App[None]):
     the panes' watchers then, and the demo pane would stop the demo `kwb demo` just began."""
 
     def __init__(
-        self, workbench: Workbench, theme_name: str = DEFAULT_THEME, watch_theme_files: bool = True
+        self,
+        workbench: Workbench,
+        theme_name: str | None = None,
+        watch_theme_files: bool = True,
     ) -> None:
         super().__init__()
         self.workbench = workbench
@@ -68,12 +78,20 @@ class WorkbenchApp(App[None]):
         shown, and stop when the app quits or connects to another cluster."""
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
+        self._preferences_failed = False
+        self._remembering = False
+        """Set once mounted: the theme set while starting is not a change to keep."""
         for spec in self.pane_specs:
             self.bind(spec.key, f"show_pane('{spec.pane_id}')", description=spec.title, show=False)
         # Themes before the first frame: setting one later restyles every widget again
         # (0.6 s of a 1.4 s start with seven panes).
         self._register_themes()
-        self.switch_theme(theme_name)
+        self.preferences = load_preferences()
+        """The theme, profile and pane last used (tui/profiles.py), kept as they change."""
+        remembered = self.preferences.theme
+        self.switch_theme(
+            theme_name or (remembered if remembered in self.theme_names else DEFAULT_THEME)
+        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The workbench's own variables ($kwb-*), from the default theme, for any theme
@@ -98,6 +116,14 @@ class WorkbenchApp(App[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
+        pane = self.preferences.pane
+        if pane is not None and any(spec.pane_id == pane for spec in self.pane_specs):
+            self.show_pane(pane)
+        else:
+            pane = self.pane_specs[0].pane_id
+        # What this start shows counts as remembered: the file is written on a change only.
+        self.preferences = replace(self.preferences, theme=self.theme, pane=pane)
+        self._remembering = True
         self._monitor_cluster()
         if self._watch_theme_files:
             self._reload_themes_on_change()
@@ -125,6 +151,12 @@ class WorkbenchApp(App[None]):
         """Take a fresh snapshot now (after a change made from the UI)."""
         self.monitor.refresh()
 
+    @on(Pane.BringForward)
+    def _bring_forward(self, event: Pane.BringForward) -> None:
+        tab = next((a for a in event.pane.ancestors if isinstance(a, TabPane)), None)
+        if tab is not None and tab.id is not None:
+            self.show_pane(tab.id, event.focus)
+
     # -- switching clusters -----------------------------------------------------------------
 
     def action_profiles(self) -> None:
@@ -142,53 +174,72 @@ class WorkbenchApp(App[None]):
 
     @work(exclusive=True, group="switch-profile")
     async def _switch_profile(self, name: str) -> None:
+        current = self.workbench
         try:
             profile = load_profiles()[name]
-            embedded = self.workbench.embedded
             if profile.embedded:
-                if embedded is None:
-                    embedded = await asyncio.to_thread(EmbeddedBroker(data_home()).start)
-                connection = from_properties(embedded.bootstrap, {})
+                local = current.embedded or current.joined
+                if local is None:
+                    local = await asyncio.to_thread(open_local, data_home())
+                workbench = Workbench.local(profile, local)
             else:
-                connection = profile.connection()
-        except (SettingsError, OSError, KeyError) as exc:
+                workbench = Workbench(
+                    profile, profile.connection(), current.embedded, current.joined
+                )
+        except (SettingsError, OSError, KeyError, BrokerInUse) as exc:
             self.notify(f"cannot switch to {name}: {exc}", title="Profiles", severity="error")
             return
         await self.generators.stop_all()
-        self.workbench = Workbench(profile, connection, embedded)
+        self.workbench = workbench
         self.workers.cancel_group(self, "cluster-monitor")
-        self.monitor = ClusterMonitor(connection)
+        self.monitor = ClusterMonitor(workbench.connection)
         self.snapshot = None
         self.query_one(ClusterBar).set_cluster(self.workbench.label, profile.colour)
         self.generation += 1
         self._monitor_cluster()
+        self.remember(profile=name)
 
     # -- panes and help ---------------------------------------------------------------------
 
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)
 
-    def show_pane(self, pane_id: str) -> None:
-        # Let go of the focus first: a focused widget that the switch hides hands the focus
-        # to a sibling in its own (hidden) pane, and focus there brings that pane back.
-        self.screen.set_focus(None)
-        self.query_one("#panes", TabbedContent).active = pane_id
+    def show_pane(self, pane_id: str, focus: Widget | None = None) -> None:
+        """Bring the pane forward with the focus inside it (on `focus` if given), now: a key
+        typed straight after the pane key (keys arrive in order, tui/key_order.py) goes to
+        the pane shown. The pane already in front keeps its focus, or gets it back if it
+        had none."""
+        tabs = self.query_one("#panes", TabbedContent)
+        if tabs.active != pane_id:
+            # Let go of the focus first: a focused widget that the switch hides hands the
+            # focus to a sibling in its own (hidden) pane, and focus there brings it back.
+            self.screen.set_focus(None)
+            tabs.active = pane_id
+        pane = tabs.active_pane
+        if focus is not None:
+            self.screen.set_focus(focus)
+        elif pane is not None:
+            self._focus_into(pane)
 
     @on(TabbedContent.TabActivated, "#panes")
     def _focus_into_pane(self, event: TabbedContent.TabActivated) -> None:
-        """Put focus inside the pane shown, so its keys (`/`, `r`, …) work straight away."""
-        pane = event.pane
-        self.call_after_refresh(self._focus_first_in, pane)
+        """A tab chosen with the mouse: focus into its pane once it is laid out. The pane in
+        front is remembered for the next start."""
+        self.call_after_refresh(self._focus_into, event.pane)
+        if event.pane.id is not None:
+            self.remember(pane=event.pane.id)
 
-    def _focus_first_in(self, pane: TabPane) -> None:
-        """Prefer a table or list to a text field: the pane keys (1-9) must keep working.
-        A pane that knows better (the Tail pane, empty, wants its topics) says so in
-        `focus_default`.
+    def _focus_into(self, pane: TabPane) -> None:
+        """Put the focus inside `pane` (unless it is there already or the pane has been left
+        since), so its keys (`/`, `r`, …) work straight away.
 
-        Not for a pane left since (a pane key pressed before the refresh): focus there would
-        bring it back. The focus is set now, not on a later turn of the loop as `focus()`
-        sets it, so that a pane key waiting there cannot come between."""
+        Prefer a table or list to a text field: the pane keys (1-9) must keep working. A pane
+        that knows better (the Tail pane, empty, wants its topics) says so in
+        `focus_default`."""
         if self.query_one("#panes", TabbedContent).active_pane is not pane:
+            return
+        focused = self.screen.focused
+        if focused is not None and pane in focused.ancestors:
             return
         if any(isinstance(widget, Pane) and widget.focus_default() for widget in pane.children):
             return
@@ -217,6 +268,48 @@ class WorkbenchApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.pane_specs))
 
+    def action_jump(self) -> None:
+        names = ", ".join(spec.pane_id for spec in self.pane_specs)
+        self.push_screen(JumpScreen(f":pane [filter] · {names}"), self.jump)
+
+    def jump(self, text: str | None) -> None:
+        """`topics`, `groups orders`, `gr`, `5`: the pane whose id, title or key it starts
+        with, given the rest (a filter) to take."""
+        name, _, argument = (text or "").strip().partition(" ")
+        if not name:
+            return
+        spec = pane_named(self.pane_specs, name)
+        if spec is None:
+            names = ", ".join(s.pane_id for s in self.pane_specs)
+            self.notify(f"no pane {name!r}; panes: {names}", title="Jump", severity="warning")
+            return
+        self.show_pane(spec.pane_id)
+        if argument.strip():
+            self.query_one(f"#{spec.pane_id}", TabPane).query_one(Pane).jump(argument.strip())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette entries but two: its Theme (the workbench lists each of its
+        themes, "Theme: dark", ...) and its Screenshot, which saves into ~/Downloads and
+        fails where there is none (ours says where it saved)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                yield SystemCommand(
+                    "Screenshot", "save an SVG of the screen and say where", self.save_svg
+                )
+            elif command.title != "Theme":
+                yield command
+
+    def save_svg(self) -> None:
+        """The screen as SVG, in ~/Downloads if there is one, else the working directory."""
+        downloads = Path.home() / "Downloads"
+        directory = downloads if downloads.is_dir() else Path.cwd()
+        try:
+            saved = self.save_screenshot(path=str(directory))
+        except OSError as exc:
+            self.notify(f"cannot save a screenshot: {exc}", title="Screenshot", severity="error")
+            return
+        self.notify(f"saved {saved}", title="Screenshot")
+
     # -- themes -----------------------------------------------------------------------------
 
     def _register_themes(self) -> None:
@@ -238,6 +331,23 @@ class WorkbenchApp(App[None]):
             )
             return
         self.theme = name
+
+    def watch_theme(self, theme: str) -> None:
+        self.remember(theme=theme)
+
+    def remember(self, **changes: str) -> None:
+        """Keep a preference in the config file (theme=, profile=, pane=); a file that
+        cannot be written is said once, not at every change."""
+        preferences = replace(self.preferences, **changes)
+        if preferences == self.preferences or not self._remembering:
+            return
+        self.preferences = preferences
+        try:
+            save_preferences(preferences)
+        except (SettingsError, OSError) as exc:
+            if not self._preferences_failed:
+                self._preferences_failed = True
+                self.notify(f"preferences not kept: {exc}", title="Config", severity="warning")
 
     @work(exclusive=True, group="theme-watch")
     async def _reload_themes_on_change(self) -> None:

@@ -4,26 +4,54 @@ The broker lives in-process so the workbench can watch its group coordinator's e
 directly, and on its own loop so a burst of traffic through the broker never stalls the
 TUI's loop. Data goes under the user's XDG data directory; the port is 9092 or the next
 free one.
+
+One broker serves a data directory at a time (it holds a lock on it). A second `kwb` used to
+die there with a 25-line traceback ending in DataDirInUse; now the workbench that runs the
+broker writes where it listens into the data directory (RUNNING_FILE), and the second joins
+that broker as a client (`open_local`). The lock is the kernel's (flock): it goes with the
+process that held it, so a workbench killed with -9 leaves nothing stale behind it, and the
+next `kwb` recovers the log as after any unclean stop. A record left by a dead process is
+ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localbroker import LocalBroker
+from localbroker import DataDirInUse, LocalBroker
 from localbroker.state import BrokerState
 
 FIRST_PORT = 9092
 PORTS_TO_TRY = 100
 _TIMEOUT = 30.0
+RUNNING_FILE = "kwb-running.json"
+"""In the data directory while a workbench's broker serves it: the process and its address."""
+RECORD_PATIENCE_S = 5.0
+"""How long a second workbench waits for the first, which took the lock a moment ago, to say
+where it listens (it writes that once its broker is up)."""
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RunningBroker:
+    """Another workbench's embedded broker, which this one joins as a client."""
+
+    pid: int
+    bootstrap: str
+
+
+class BrokerInUse(Exception):
+    """The data directory is held by a broker that no running workbench says it serves."""
 
 
 def data_home() -> Path:
@@ -88,7 +116,9 @@ class EmbeddedBroker:
             self._run(self._broker.start())
         except BaseException:
             self._loop.call_soon_threadsafe(self._loop.stop)
+            self._broker = None
             raise
+        _write_record(self.data_dir, RunningBroker(os.getpid(), self.bootstrap))
         return self
 
     def call(self, function: Callable[[], T]) -> T:
@@ -112,6 +142,7 @@ class EmbeddedBroker:
         """Flush and stop the broker (a clean shutdown), then end its thread."""
         if self._broker is None:
             return
+        (self.data_dir / RUNNING_FILE).unlink(missing_ok=True)
         try:
             if self._broker.state is not None:
                 self._run(self._broker.stop())
@@ -122,3 +153,66 @@ class EmbeddedBroker:
 
     def _run(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(_TIMEOUT)
+
+
+def open_local(
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    patience: float = RECORD_PATIENCE_S,
+) -> EmbeddedBroker | RunningBroker:
+    """Start the embedded broker on `data_dir`, or, when another workbench runs it, that
+    workbench's broker to join. BrokerInUse when something else holds the data directory."""
+    try:
+        return EmbeddedBroker(data_dir, host, port).start()
+    except DataDirInUse:
+        pass
+    deadline = time.monotonic() + patience
+    while (running := running_broker(data_dir)) is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # the other workbench is starting: it writes its record once up
+    if running is None:
+        raise BrokerInUse(
+            f"{data_dir} is in use by another broker that no running workbench serves;"
+            " stop it, or give kwb another --data-dir"
+        )
+    return running
+
+
+def running_broker(data_dir: Path) -> RunningBroker | None:
+    """The broker a live workbench says it serves from `data_dir` and that answers there;
+    None for no record, a dead process's record, or an address nobody answers on."""
+    try:
+        record = json.loads((data_dir / RUNNING_FILE).read_text())
+        running = RunningBroker(int(record["pid"]), str(record["bootstrap"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _alive(running.pid) or not _answers(running.bootstrap):
+        return None
+    return running
+
+
+def _write_record(data_dir: Path, running: RunningBroker) -> None:
+    """Replace the record whole (write aside, rename) so that a reader never sees half."""
+    record = data_dir / RUNNING_FILE
+    aside = record.with_suffix(".tmp")
+    aside.write_text(json.dumps({"pid": running.pid, "bootstrap": running.bootstrap}))
+    aside.replace(record)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, but alive
+    return True
+
+
+def _answers(bootstrap: str) -> bool:
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False

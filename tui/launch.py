@@ -12,9 +12,9 @@ import gc
 import sys
 from pathlib import Path
 
-from .embedded import EmbeddedBroker, data_home
-from .kafka.connection import SettingsError, from_properties, load_connection
-from .profiles import LOCAL_PROFILE, Profile, load_profiles
+from .embedded import BrokerInUse, data_home, open_local
+from .kafka.connection import SettingsError, load_connection
+from .profiles import LOCAL_PROFILE, Profile, load_preferences, load_profiles
 from .themes import DEFAULT_THEME
 from .workbench import Workbench
 
@@ -37,8 +37,10 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="client properties (security.protocol, sasl.*, ssl.* ...)",
     )
-    p.add_argument("--profile", help="a named profile from config.toml")
-    p.add_argument("--theme", default=DEFAULT_THEME, help="dark, light, high-contrast, ...")
+    p.add_argument("--profile", help="a named profile from config.toml (default: the last used)")
+    p.add_argument(
+        "--theme", help=f"dark, light, high-contrast, ... (the last used, else {DEFAULT_THEME})"
+    )
     p.add_argument("--data-dir", type=Path, help="embedded broker data directory")
     p.add_argument("--host", default="127.0.0.1", help="address the embedded broker binds")
     p.add_argument("--port", type=int, help="embedded broker port (default 9092 or next free)")
@@ -52,7 +54,10 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
             f"no profile {args.profile!r} in the config file; profiles: "
             f"{', '.join(sorted(profiles))}"
         )
-    profile = profiles[args.profile or LOCAL_PROFILE]
+    remembered = load_preferences().profile
+    if args.bootstrap_server or args.command_config or remembered not in profiles:
+        remembered = None  # a cluster named on the command line, or a profile since removed
+    profile = profiles[args.profile or remembered or LOCAL_PROFILE]
     if args.bootstrap_server or args.command_config or not profile.embedded:
         if args.bootstrap_server and profile.embedded:
             profile = Profile(args.bootstrap_server, args.bootstrap_server, "yellow")
@@ -62,15 +67,14 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
             else profile.connection(args.bootstrap_server)
         )
         return Workbench(profile, connection)
-    embedded = EmbeddedBroker(args.data_dir or data_home(), args.host, args.port).start()
-    return Workbench(profile, from_properties(embedded.bootstrap, {}), embedded)
+    return Workbench.local(profile, open_local(args.data_dir or data_home(), args.host, args.port))
 
 
 def main(argv: list[str]) -> None:
     args = parser().parse_args(argv)
     try:
         workbench = open_workbench(args)
-    except (SettingsError, OSError) as exc:
+    except (SettingsError, OSError, BrokerInUse) as exc:
         sys.exit(f"kwb: cannot start: {exc}")
     from .app import WorkbenchApp
 

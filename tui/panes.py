@@ -8,6 +8,7 @@ from .widgets.generator_pane import GeneratorPane
 from .widgets.groups_pane import GroupsPane
 from .widgets.pane import PaneSpec
 from .widgets.produce_pane import ProducePane
+from .widgets.search_pane import SearchPane
 from .widgets.tail_pane import TailPane
 from .widgets.topics_pane import TopicsPane
 
@@ -21,4 +22,18 @@ def panes() -> list[PaneSpec]:
         PaneSpec("groups", "Groups", "5", GroupsPane),
         PaneSpec("generator", "Generator", "6", GeneratorPane),
         PaneSpec("demo", "Demo", "7", DemoPane),
+        PaneSpec("search", "Search", "8", SearchPane),
     ]
+
+
+def pane_named(specs: list[PaneSpec], name: str) -> PaneSpec | None:
+    """The pane `name` names (`:name`): its key, or a prefix of its id or title, any case."""
+    wanted = name.lower()
+    return next(
+        (
+            s
+            for s in specs
+            if wanted == s.key or s.pane_id.startswith(wanted) or s.title.lower().startswith(wanted)
+        ),
+        None,
+    )

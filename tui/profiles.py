@@ -1,8 +1,11 @@
-"""Named connection profiles in ~/.config/kafka-workbench/config.toml.
+"""Named connection profiles, and what the workbench remembers, in
+~/.config/kafka-workbench/config.toml.
 
 A profile names a cluster (bootstrap servers plus Kafka client properties) and gives it a
 colour, so a production cluster never looks like the local one. The file may hold
-credentials, so it is written with mode 0600.
+credentials, so it is written with mode 0600. Its [preferences] table holds the theme, the
+profile and the pane last used (k9s users expect them kept); each writer keeps what the
+other wrote.
 """
 
 from __future__ import annotations
@@ -48,17 +51,53 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What the last run used (None: nothing remembered)."""
+
+    theme: str | None = None
+    profile: str | None = None
+    pane: str | None = None
+
+
+def _document(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read {path}: {exc}") from None
+
+
+def load_preferences(path: Path | None = None) -> Preferences:
+    """The [preferences] table; a missing or unreadable file remembers nothing."""
+    try:
+        table = _document(path or config_path()).get("preferences", {})
+    except SettingsError:
+        return Preferences()
+    if not isinstance(table, dict):
+        return Preferences()
+    return Preferences(
+        *(str(table[k]) if k in table else None for k in ("theme", "profile", "pane"))
+    )
+
+
+def save_preferences(preferences: Preferences, path: Path | None = None) -> None:
+    """Remember `preferences`, keeping the profiles (SettingsError if the file is broken:
+    it is not overwritten)."""
+    path = path or config_path()
+    _write(path, load_profiles(path), preferences)
+
+
 def load_profiles(path: Path | None = None) -> dict[str, Profile]:
     """Profiles from the config file; `local` (the embedded broker) always exists."""
     path = path or config_path()
     profiles = {LOCAL_PROFILE: Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE])}
-    if not path.exists():
-        return profiles
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"cannot read {path}: {exc}") from None
-    for name, table in document.get("profiles", {}).items():
+    document = _document(path)
+    tables = document.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise SettingsError(f"{path}: [profiles] must be a table")
+    for name, table in tables.items():
         if not isinstance(table, dict):
             raise SettingsError(f"{path}: [profiles.{name}] must be a table")
         properties = {str(k): str(v) for k, v in table.get("properties", {}).items()}
@@ -69,10 +108,23 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
 
 
 def save_profiles(profiles: dict[str, Profile], path: Path | None = None) -> Path:
-    """Write every profile but `local`, readable by the user only (it may hold passwords)."""
+    """Write every profile but `local`, readable by the user only (it may hold passwords);
+    the preferences remembered are kept."""
     path = path or config_path()
+    _write(path, profiles, load_preferences(path))
+    return path
+
+
+def _write(path: Path, profiles: dict[str, Profile], preferences: Preferences) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# kafka-workbench connection profiles", ""]
+    remembered = [
+        f"{name} = {_quote(value)}"
+        for name in ("theme", "profile", "pane")
+        if (value := getattr(preferences, name)) is not None
+    ]
+    if remembered:
+        lines += ["[preferences]", *remembered, ""]
     for profile in profiles.values():
         if profile.name == LOCAL_PROFILE:
             continue
@@ -92,4 +144,3 @@ def save_profiles(profiles: dict[str, Profile], path: Path | None = None) -> Pat
         file.write("\n".join(lines))
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
-    return path

@@ -1,12 +1,12 @@
 """What the app is connected to: a cluster's connection, its profile, and the embedded broker
-when the workbench runs its own."""
+when the workbench runs its own (or the one of another workbench it joined)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .embedded import EmbeddedBroker
-from .kafka.connection import Connection
+from .embedded import EmbeddedBroker, RunningBroker
+from .kafka.connection import Connection, from_properties
 from .profiles import Profile
 
 
@@ -15,12 +15,25 @@ class Workbench:
     profile: Profile
     connection: Connection
     embedded: EmbeddedBroker | None = None
+    joined: RunningBroker | None = None
+    """The local broker another workbench runs, joined as a client (it stays up when this
+    one quits)."""
+
+    @classmethod
+    def local(cls, profile: Profile, broker: EmbeddedBroker | RunningBroker) -> Workbench:
+        """On its own embedded broker, or on another workbench's that it joined."""
+        connection = from_properties(broker.bootstrap, {})
+        if isinstance(broker, RunningBroker):
+            return cls(profile, connection, joined=broker)
+        return cls(profile, connection, broker)
 
     @property
     def label(self) -> str:
         where = self.connection.bootstrap_servers
         if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
+        if self.profile.embedded and self.joined is not None:
+            return f"local · joined the localbroker of kwb (pid {self.joined.pid}) at {where}"
         if self.profile.name == where:  # `kwb --bootstrap-server`: no profile name to show
             return where
         return f"{self.profile.name} · {where}"

@@ -16,11 +16,13 @@ from kio.schema.errors import ErrorCode
 from ..connection_quotas import ConnectionLimits
 from ..errors import KafkaError
 from ..log.log_config import LogConfig
+from ..protocol.kafka_releases import KAFKA_RELEASES
 from ..protocol.names import ConfigSource, SecurityProtocol
 from ..security.listeners import (
     DEFAULT_PROTOCOL_MAP,
     Endpoint,
     check_advertised,
+    config_error,
     parse_endpoints,
     parse_protocol_map,
 )
@@ -32,6 +34,8 @@ from .values import normalize
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9092
 _SCHEDULER_CAP_MS = 1000
+API_VERSIONS_OF = "localbroker.api.versions.of"
+"""localbroker's own setting: serve exactly the request versions of this Kafka release."""
 
 # What Kafka's shipped single-node server.properties sets, plus facts about localbroker.
 LOCAL_DEFAULTS: dict[str, str] = {
@@ -212,6 +216,18 @@ class BrokerConfig:
     @property
     def log_flush_offset_checkpoint_interval_ms(self) -> int:
         return self.int_value("log.flush.offset.checkpoint.interval.ms")
+
+    @property
+    def api_versions_of(self) -> str | None:
+        """The Kafka release whose request versions to serve exactly; None (unset or empty):
+        every version localbroker implements, Kafka 3.9's old ones included."""
+        release = (self.value(API_VERSIONS_OF) or "").strip()
+        if release and release not in KAFKA_RELEASES:
+            raise config_error(
+                f"Invalid value {release} for configuration {API_VERSIONS_OF}: String must be"
+                f" one of: {', '.join(KAFKA_RELEASES)}"
+            )
+        return release or None
 
     # -- describing and altering ------------------------------------------------------------
 

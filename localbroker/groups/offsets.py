@@ -38,6 +38,8 @@ class CommitEntry:
     offset: int
     leader_epoch: int
     metadata: str | None
+    commit_timestamp: int = -1
+    """The client's own commit time (OffsetCommit v1); -1: the broker's clock."""
 
 
 class GroupOffsets:
@@ -79,8 +81,9 @@ class GroupOffsets:
             if len(metadata.encode("utf-16-le")) // 2 > limit:  # Java counts UTF-16 units
                 errors.append(ErrorCode.offset_metadata_too_large)
                 continue
+            committed_at = entry.commit_timestamp if entry.commit_timestamp != -1 else now_ms
             values[(entry.topic, entry.partition)] = OffsetValue(
-                entry.offset, entry.leader_epoch, metadata, now_ms, expire_timestamp
+                entry.offset, entry.leader_epoch, metadata, committed_at, expire_timestamp
             )
             errors.append(ErrorCode.none)
         try:

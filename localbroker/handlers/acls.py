@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 _DISABLED = "No Authorizer is configured."
+V0_PATTERN_TYPE = PatternType.LITERAL
+"""The v0 requests (Kafka 3.9 served them) predate KIP-290's prefixed ACLs: they mean literal."""
 _DESCRIBE_DISABLED = "No Authorizer is configured on the broker"
 """Kafka's AclApis words DescribeAcls' refusal apart from the others'."""
 
@@ -39,7 +41,7 @@ def _filter(item: Any) -> AclFilter:
     return AclFilter(
         item.resource_type_filter,
         item.resource_name_filter,
-        item.pattern_type_filter,
+        getattr(item, "pattern_type_filter", V0_PATTERN_TYPE),
         item.principal_filter,
         item.host_filter,
         item.operation,
@@ -56,7 +58,7 @@ def _acl_fields(acl: AclBinding) -> dict[str, Any]:
     }
 
 
-@handles(ApiKey.CREATE_ACLS, 1, 3)
+@handles(ApiKey.CREATE_ACLS, 0, 3)
 def create_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     results: list[tuple[ErrorCode, str | None]]
     if not state.authorizer.enabled:
@@ -69,7 +71,7 @@ def create_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 AclBinding(
                     _enum(AclResourceType, c.resource_type),
                     c.resource_name,
-                    _enum(PatternType, c.resource_pattern_type),
+                    _enum(PatternType, getattr(c, "resource_pattern_type", V0_PATTERN_TYPE)),
                     c.principal,
                     c.host,
                     _enum(AclOperation, c.operation),
@@ -88,7 +90,7 @@ def create_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     )
 
 
-@handles(ApiKey.DESCRIBE_ACLS, 1, 3)
+@handles(ApiKey.DESCRIBE_ACLS, 0, 3)
 def describe_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not state.authorizer.enabled:
         return ctx.respond(
@@ -117,7 +119,7 @@ def describe_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     )  # fmt: skip
 
 
-@handles(ApiKey.DELETE_ACLS, 1, 3)
+@handles(ApiKey.DELETE_ACLS, 0, 3)
 def delete_acls(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not state.authorizer.enabled:
         results = [

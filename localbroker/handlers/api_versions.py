@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..protocol.names import ApiKey
-from .registry import RequestContext, handles, supported_versions
+from .registry import RequestContext, handles
+from .versions import advertised_versions
 
 if TYPE_CHECKING:
     from ..state import BrokerState
@@ -27,7 +28,7 @@ def api_versions(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         error = ErrorCode.invalid_request
     table = [
         {"api_key": key, "min_version": low, "max_version": high}
-        for key, (low, high) in supported_versions().items()
+        for key, (low, high) in advertised_versions(state.config.api_versions_of).items()
     ]
     # a refused request gets no table, as Kafka answers (ApiVersionsRequest.getErrorResponse)
     api_keys = table if error == ErrorCode.none else []

@@ -47,10 +47,10 @@ def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> A
     return ctx.respond(response)
 
 
-@handles(ApiKey.DESCRIBE_LOG_DIRS, 1, 4)
+@handles(ApiKey.DESCRIBE_LOG_DIRS, 0, 4)
 def describe_log_dirs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not access.permits(state, ctx, AclResourceType.CLUSTER):
-        # v1-2 have no error code: Kafka answers them with no log directories
+        # v0-2 have no error code: Kafka answers them with no log directories
         refused = ErrorCode.cluster_authorization_failed
         return ctx.respond({"throttle_time": 0, "error_code": refused, "results": []})
     if request.topics is None:

@@ -121,7 +121,7 @@ def _check_access(state: BrokerState, ctx: RequestContext, resource: Any) -> Non
         raise access.refusal(protected_by)
 
 
-@handles(ApiKey.DESCRIBE_CONFIGS, 1, 4)
+@handles(ApiKey.DESCRIBE_CONFIGS, 0, 4)
 def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     include_synonyms = getattr(request, "include_synonyms", False)
     include_docs = getattr(request, "include_documentation", False)

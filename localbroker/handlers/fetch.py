@@ -3,7 +3,8 @@
 Fetch sessions (KIP-227) are answered sessionlessly, as a Kafka broker with no free session
 slots does: a request to open a session (id 0, epoch 0) gets session id 0 back, so the client
 keeps sending full requests; a request naming a session we never created gets
-FETCH_SESSION_ID_NOT_FOUND and the client starts over.
+FETCH_SESSION_ID_NOT_FOUND and the client starts over. v0-3 (Kafka 4.0 removed them) answer in
+message formats 0 and 1, down-converted from the stored batches as Kafka 3.9 did.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..errors import KafkaError
 from ..log.partition import PartitionLog
 from ..log.transactions import batches_below
 from ..protocol.names import AclResourceType, ApiKey, IsolationLevel
+from ..records.legacy import to_message_set
 from . import access
 from .leader import leader_epoch_error
 from .registry import RequestContext, handles
@@ -26,6 +28,11 @@ if TYPE_CHECKING:
 
 _INITIAL_EPOCH = 0
 _FINAL_EPOCH = -1
+FIRST_V2_FORMAT_VERSION = 4
+"""Fetch v4 answers with record batches (magic 2); v2-3 with magic 1 messages, v0-1 magic 0."""
+FIRST_MAGIC_1_VERSION = 2
+NO_RESPONSE_LIMIT = 2**31 - 1
+"""max_bytes before v3, which has none: Kafka reads it as Int.MaxValue."""
 
 
 class _Read:
@@ -37,7 +44,8 @@ class _Read:
         self.state = state
         self.ctx = ctx
         self.by_id = ctx.api_version >= 13
-        self.read_committed = request.isolation_level == IsolationLevel.READ_COMMITTED
+        isolation = getattr(request, "isolation_level", IsolationLevel.READ_UNCOMMITTED)  # v4+
+        self.read_committed = isolation == IsolationLevel.READ_COMMITTED
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0
@@ -124,6 +132,9 @@ class _Read:
                 if records
                 else []
             )
+        if self.ctx.api_version < FIRST_V2_FORMAT_VERSION:  # no read_committed before v4
+            magic = 1 if self.ctx.api_version >= FIRST_MAGIC_1_VERSION else 0
+            records = to_message_set(records, magic, partition.fetch_offset)
         entry["records"] = records
         entry["high_watermark"] = partition_log.high_watermark
         entry["last_stable_offset"] = last_stable_offset
@@ -165,7 +176,7 @@ async def _wait_for_data(logs: list[PartitionLog], timeout: float) -> None:
             partition_log.remove_listener(wake)
 
 
-@handles(ApiKey.FETCH, 4, 17)
+@handles(ApiKey.FETCH, 0, 17)
 async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     session_error = _session_error(ctx, request)
     if session_error is not None:
@@ -173,7 +184,8 @@ async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             {"throttle_time": 0, "error_code": session_error, "session_id": 0, "responses": []}
         )
     # The broker's fetch.max.bytes caps what a request may ask for, as in Kafka's KafkaApis.
-    max_bytes = min(request.max_bytes, state.config.int_value("fetch.max.bytes"))
+    requested = getattr(request, "max_bytes", NO_RESPONSE_LIMIT)  # v3+
+    max_bytes = min(requested, state.config.int_value("fetch.max.bytes"))
     min_bytes = min(request.min_bytes, max_bytes)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait.total_seconds()

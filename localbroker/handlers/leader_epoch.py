@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..state import BrokerState
 
 
-@handles(ApiKey.OFFSET_FOR_LEADER_EPOCH, 2, 4)
+@handles(ApiKey.OFFSET_FOR_LEADER_EPOCH, 0, 4)
 def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     topics = []
     for topic in request.topics:
@@ -32,7 +32,7 @@ def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: An
                 "end_offset": -1,
             }
             error = (
-                leader_epoch_error(partition.current_leader_epoch)
+                leader_epoch_error(getattr(partition, "current_leader_epoch", -1))  # v2+
                 if described
                 else ErrorCode.topic_authorization_failed
             )

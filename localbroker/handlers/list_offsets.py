@@ -1,7 +1,9 @@
-"""ListOffsets: earliest, latest, by timestamp, max timestamp, and the tiered-storage sentinels."""
+"""ListOffsets: earliest, latest, by timestamp, max timestamp, and the tiered-storage sentinels;
+v0's list of segment offsets for the clients that still send it (Kafka 4.0 removed v0)."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
@@ -42,6 +44,33 @@ def _lookup(partition_log: PartitionLog, timestamp: int, read_committed: bool) -
     return found.timestamp, found.offset
 
 
+def _legacy_offsets(
+    partition_log: PartitionLog, timestamp: int, max_num_offsets: int, now_ms: int
+) -> list[int]:
+    """ListOffsets v0's answer, as Kafka 3.9's UnifiedLog.legacyFetchOffsetsBefore gives it: the
+    base offsets of the segments last modified at or before `timestamp` (and the log end offset
+    as of now, after a non-empty last segment), newest first, at most `max_num_offsets`."""
+    points = [
+        (
+            max(segment.base_offset, partition_log.log_start_offset),
+            int(os.fstat(segment.fd).st_mtime * 1000),
+        )
+        for segment in partition_log.segments
+    ]
+    if partition_log.active.size > 0:
+        points.append((partition_log.high_watermark, now_ms))
+    if timestamp == ListOffsetsTimestamp.LATEST:
+        eligible = points
+    elif timestamp == ListOffsetsTimestamp.EARLIEST:
+        eligible = points[:1]
+    else:
+        last = max(
+            (i for i, (_, modified) in enumerate(points) if modified <= timestamp), default=-1
+        )
+        eligible = points[: last + 1]
+    return sorted((offset for offset, _ in eligible[::-1][: max(max_num_offsets, 0)]), reverse=True)
+
+
 _SPECIAL_SINCE: dict[int, int] = {
     ListOffsetsTimestamp.LATEST: 0,
     ListOffsetsTimestamp.EARLIEST: 0,
@@ -59,7 +88,7 @@ def _unsupported(timestamp: int, version: int) -> bool:
     return timestamp < 0 and _SPECIAL_SINCE.get(timestamp, version + 1) > version
 
 
-@handles(ApiKey.LIST_OFFSETS, 1, 10)
+@handles(ApiKey.LIST_OFFSETS, 0, 10)
 def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     """One answer per partition asked: a partition asked twice is refused once
     (INVALID_REQUEST), as Kafka answers from a map keyed by partition."""
@@ -92,6 +121,12 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 partition_log = state.partition_log(topic.name, index)
             except KafkaError as exc:
                 entry["error_code"] = exc.code
+                partitions[index] = entry
+                continue
+            if ctx.api_version == 0:
+                entry["old_style_offsets"] = _legacy_offsets(
+                    partition_log, partition.timestamp, partition.max_num_offsets, ctx.now_ms
+                )
                 partitions[index] = entry
                 continue
             timestamp, offset = _lookup(partition_log, partition.timestamp, read_committed)

@@ -26,6 +26,9 @@ NO_RETENTION = -1
 LAST_RETENTION_TIME_VERSION = 4
 TOP_LEVEL_ERROR_VERSION = 2
 """OffsetFetch answers a group's error at the top level from v2 on (per partition before)."""
+ZOOKEEPER_VERSION = 0
+"""OffsetCommit and OffsetFetch v0 kept offsets in ZooKeeper: Kafka 3.9 in KRaft mode accepts
+them and answers UNSUPPORTED_VERSION for every partition (KafkaApis, requireZkOrThrow)."""
 UNKNOWN_PARTITION = ErrorCode.unknown_topic_or_partition
 _Screened = tuple[Any, Any, ErrorCode | None]
 
@@ -60,10 +63,15 @@ def _by_topic(topics: Any, errors: Iterator[ErrorCode]) -> list[dict[str, Any]]:
     ]
 
 
-@handles(ApiKey.OFFSET_COMMIT, 2, 9)
+@handles(ApiKey.OFFSET_COMMIT, 0, 9)
 async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    refusal = None
     if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
-        refused = itertools.repeat(ErrorCode.group_authorization_failed)
+        refusal = ErrorCode.group_authorization_failed
+    elif ctx.api_version == ZOOKEEPER_VERSION:
+        refusal = ErrorCode.unsupported_version
+    if refusal is not None:
+        refused = itertools.repeat(refusal)
         return ctx.respond({"throttle_time": 0, "topics": _by_topic(request.topics, refused)})
     checked = _screened(state, ctx, request.topics)
     entries = [
@@ -73,6 +81,7 @@ async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -
             p.committed_offset,
             getattr(p, "committed_leader_epoch", -1),
             p.committed_metadata,
+            getattr(p, "commit_timestamp", -1),  # v1 only
         )
         for topic, p, error in checked
         if error is None
@@ -149,15 +158,18 @@ def _fetched_topics(
 def _group_offsets(
     state: BrokerState, ctx: RequestContext, group_id: str, topics: Any, require_stable: bool
 ) -> dict[str, Any]:
-    """One group's answer; a group the principal may not describe is refused as
+    """One group's answer; a group the principal may not describe (or v0) is refused as
     OffsetFetchResponse.groupError does: per partition before v2, for the group after."""
-    if access.permits(state, ctx, AclResourceType.GROUP, group_id):
+    if not access.permits(state, ctx, AclResourceType.GROUP, group_id):
+        refused = ErrorCode.group_authorization_failed
+    elif ctx.api_version == ZOOKEEPER_VERSION:
+        refused = ErrorCode.unsupported_version
+    else:
         return {
             "group_id": group_id,
             "error_code": ErrorCode.none,
             "topics": _fetched_topics(state, ctx, group_id, topics, require_stable),
         }
-    refused = ErrorCode.group_authorization_failed
     if ctx.api_version >= TOP_LEVEL_ERROR_VERSION:
         return {"group_id": group_id, "error_code": refused, "topics": []}
     return {
@@ -175,7 +187,7 @@ def _group_offsets(
     }
 
 
-@handles(ApiKey.OFFSET_FETCH, 1, 9)
+@handles(ApiKey.OFFSET_FETCH, 0, 9)
 def offset_fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     require_stable = getattr(request, "require_stable", False)
     if ctx.api_version >= 8:

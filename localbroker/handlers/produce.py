@@ -1,6 +1,7 @@
 """Produce: validate each partition's batch, append it, and answer once it is as durable as
 the flush policy requires (acks=0 gets no answer; an error then closes the connection, as in
-Kafka, so the producer notices)."""
+Kafka, so the producer notices). v0-2's message sets (magic 0 and 1) are converted to a v2
+batch first, as Kafka 3.9 converted them (Kafka 4.0 removed these versions)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..records.batch import (
     read_header,
     validate_produced,
 )
+from ..records.legacy import to_batch
 from . import access
 from .registry import RequestContext, handles
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 
 _Flush = tuple[PartitionLog, int, dict[str, Any]]
+FIRST_V2_FORMAT_VERSION = 3
+"""Produce v3 introduced record batches (magic 2); v0-2 carry message sets of magic 0 and 1."""
 
 _NO_APPEND_INFO = frozenset(
     {
@@ -130,6 +134,8 @@ def _append(
         records = partition.records
         if records is None:
             raise KafkaError(ErrorCode.invalid_record, "produce request carries no records")
+        if ctx.api_version < FIRST_V2_FORMAT_VERSION:
+            records = to_batch(records, ctx.now_ms)
         header = validate_produced(records, partition_log.config.max_message_bytes)
         if header.compression == ZSTD and ctx.api_version < _ZSTD_SINCE:
             raise MalformedRecordSet(
@@ -211,9 +217,6 @@ def _refuse_all(request: Any, error: ErrorCode) -> list[dict[str, Any]]:
     ]
 
 
-# Produce v0-2 (the pre-2017 message formats) are refused as in Kafka 4: kio has no schema for
-# them, so such a request closes the connection. v0 is still advertised because librdkafka
-# before 2.10 turns off compression without it (KAFKA-18659).
 @handles(ApiKey.PRODUCE, 0, 12)
 async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks

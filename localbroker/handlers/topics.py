@@ -150,7 +150,7 @@ def _added_partitions(state: BrokerState, topics: Any) -> int:
     return sum(max(t.count - existing[t.name], 0) for t in topics if t.name in existing)
 
 
-@handles(ApiKey.CREATE_TOPICS, 2, 7)
+@handles(ApiKey.CREATE_TOPICS, 0, 7)
 def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if _requested_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
         refused = {"topic_id": None, "configs": None, **_error(_TOO_MANY)}
@@ -171,7 +171,7 @@ def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 _partition_count(state, topic),
                 1 if topic.assignments else topic.replication_factor,
                 {c.name: c.value for c in topic.configs},
-                validate_only=request.validate_only,
+                validate_only=getattr(request, "validate_only", False),  # v1+
             )
             describable = access.permits(
                 state, ctx, _TOPIC, record.name, AclOperation.DESCRIBE_CONFIGS, quiet=True
@@ -190,7 +190,7 @@ def _may_describe(state: BrokerState, ctx: RequestContext, name: str) -> bool:
     return access.permits(state, ctx, _TOPIC, name, AclOperation.DESCRIBE)
 
 
-@handles(ApiKey.DELETE_TOPICS, 1, 6)
+@handles(ApiKey.DELETE_TOPICS, 0, 6)
 def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if ctx.api_version >= 6:
         wanted = [(t.name, t.topic_id) for t in request.topics]

@@ -16,13 +16,16 @@ from kio.index import UnknownAPIKey, UnknownEntity, load_request_schema, load_re
 from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
 from kio.serial import entity_reader, entity_writer
+from kio.static.constants import EntityType
 
 from .chunks import ChunkWriter
 from .guard import EncodingError, check_request
+from .kio_removed import load_schema
 from .names import KNOWN_API_KEYS, ApiKey, api_name
 
 _PREFIX = struct.Struct(">hhi")
 _INT32 = struct.Struct(">i")
+_INT16 = struct.Struct(">h")
 _EMPTY_TAGGED_FIELDS = b"\x00"
 
 
@@ -67,11 +70,12 @@ class Request:
 
 @cache
 def request_schema(api_key: int, api_version: int) -> Any:
-    """kio's request class for this API version, or None when kio has no schema for it."""
+    """kio's request class for this API version (from kio_removed for a version Kafka 4.0
+    removed), or None when there is no schema for it."""
     try:
         return load_request_schema(api_key, api_version)
     except (UnknownAPIKey, UnknownEntity):
-        return None
+        return load_schema(api_key, api_version, EntityType.request)
 
 
 @cache
@@ -79,7 +83,7 @@ def response_schema(api_key: int, api_version: int) -> Any:
     try:
         return load_response_schema(api_key, api_version)
     except (UnknownAPIKey, UnknownEntity):
-        return None
+        return load_schema(api_key, api_version, EntityType.response)
 
 
 @cache
@@ -97,6 +101,18 @@ def peek_header(frame: bytes | bytearray) -> tuple[int, int, int]:
     if len(frame) < _PREFIX.size:
         raise MalformedRequest(f"request of {len(frame)} bytes is shorter than a request header")
     return _PREFIX.unpack_from(frame)
+
+
+def peek_client_id(frame: bytes | bytearray) -> str | None:
+    """The header's client_id, read without the body's schema (request headers v1 and v2 both
+    carry it as a classic nullable string); None when absent or cut short."""
+    start = _PREFIX.size + _INT16.size
+    if len(frame) < start:
+        return None
+    (length,) = _INT16.unpack_from(frame, _PREFIX.size)
+    if length < 0 or len(frame) < start + length:
+        return None
+    return bytes(frame[start : start + length]).decode("utf-8", errors="replace")
 
 
 def decode_request(frame: bytes | bytearray, supported: dict[int, tuple[int, int]]) -> Request:

@@ -21,6 +21,27 @@ NEWEST = (
     " only (KIP-516's last step), which kio's schemas do not have yet"
 )
 
+OLDER_CLIENTS = (
+    "localbroker serves by default every request version Kafka 3.9 served, the ones KIP-896"
+    " removed in 4.0 included, so that older clients (Sarama 1.22's OffsetCommit v1) keep"
+    " working; localbroker.api.versions.of=4.1 advertises exactly Kafka 4.1's oldest versions"
+    " (test_reference_kafka.py checks that)"
+)
+_REMOVED_BY_KIP_896 = (
+    "Fetch",
+    "ListOffsets",
+    "OffsetCommit",
+    "OffsetFetch",
+    "CreateTopics",
+    "DeleteTopics",
+    "OffsetForLeaderEpoch",
+    "DescribeAcls",
+    "CreateAcls",
+    "DeleteAcls",
+    "DescribeConfigs",
+    "DescribeLogDirs",
+)
+
 NOT_SERVED = (
     "APIs of features localbroker does not have: KIP-848 consumer and share groups, quotas,"
     " delegation tokens, replica reassignment, the KRaft quorum, the brokers' own APIs"
@@ -53,6 +74,7 @@ INTENDED: dict[str, dict[str, str]] = {
         ".api_keys.TxnOffsetCommit[1]": TRANSACTION_V1,
         ".api_keys.ListTransactions[1]": LIST_TRANSACTIONS_V2,
         ".not_served": NOT_SERVED,
+        **{f".api_keys.{name}[0]": OLDER_CLIENTS for name in _REMOVED_BY_KIP_896},
     },
     "api-versions-table[highest]": {
         ".features.supported": FEATURES,

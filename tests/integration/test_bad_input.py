@@ -54,18 +54,18 @@ DEFAULT_MAX_REQUEST_BYTES = 104857600  # socket.request.max.bytes
 
 # What ApiVersions must advertise: exactly the implemented APIs, as {api key: (min, max)}.
 EXPECTED_APIS = {
-    **{0: (0, 12), 1: (4, 17), 2: (1, 10), 3: (0, 13)},  # Produce Fetch ListOffsets Metadata
-    **{18: (0, 4), 19: (2, 7), 20: (1, 6)},  # ApiVersions CreateTopics DeleteTopics
-    **{21: (0, 2), 22: (0, 5), 23: (2, 4)},  # DeleteRecords InitProducerId OffsetForLeaderEpoch
-    **{32: (1, 4), 33: (0, 2), 35: (1, 4)},  # DescribeConfigs AlterConfigs DescribeLogDirs
+    **{0: (0, 12), 1: (0, 17), 2: (0, 10), 3: (0, 13)},  # Produce Fetch ListOffsets Metadata
+    **{18: (0, 4), 19: (0, 7), 20: (0, 6)},  # ApiVersions CreateTopics DeleteTopics
+    **{21: (0, 2), 22: (0, 5), 23: (0, 4)},  # DeleteRecords InitProducerId OffsetForLeaderEpoch
+    **{32: (0, 4), 33: (0, 2), 35: (0, 4)},  # DescribeConfigs AlterConfigs DescribeLogDirs
     **{37: (0, 3), 44: (0, 1)},  # CreatePartitions IncrementalAlterConfigs
     **{60: (0, 2), 75: (0, 0)},  # DescribeCluster DescribeTopicPartitions
-    **{8: (2, 9), 9: (1, 9), 10: (0, 6)},  # OffsetCommit OffsetFetch FindCoordinator
+    **{8: (0, 9), 9: (0, 9), 10: (0, 6)},  # OffsetCommit OffsetFetch FindCoordinator
     **{11: (0, 9), 12: (0, 4), 13: (0, 5), 14: (0, 5)},  # Join Heartbeat Leave SyncGroup
     **{15: (0, 6), 16: (0, 5), 42: (0, 2), 47: (0, 0)},  # Describe/List/DeleteGroups OffsetDelete
     **{17: (0, 1), 36: (0, 2)},  # SaslHandshake SaslAuthenticate
     **{50: (0, 0), 51: (0, 0)},  # Describe/AlterUserScramCredentials
-    **{29: (1, 3), 30: (1, 3), 31: (1, 3)},  # DescribeAcls CreateAcls DeleteAcls
+    **{29: (0, 3), 30: (0, 3), 31: (0, 3)},  # DescribeAcls CreateAcls DeleteAcls
     **{24: (0, 5), 25: (0, 4)},  # AddPartitionsToTxn AddOffsetsToTxn
     **{26: (0, 4), 28: (0, 4)},  # EndTxn TxnOffsetCommit
     **{61: (0, 0), 65: (0, 0), 66: (0, 1)},  # DescribeProducers Describe/ListTransactions
@@ -258,9 +258,7 @@ def test_unknown_api_key_closes_the_connection(broker: Any) -> None:
     assert_serves(broker.bootstrap)
 
 
-@pytest.mark.parametrize(
-    ("api_key", "version"), [(FETCH, 1), (PRODUCE, 2), (PRODUCE, 13), (INIT_PRODUCER_ID, 6)]
-)
+@pytest.mark.parametrize(("api_key", "version"), [(PRODUCE, 13), (INIT_PRODUCER_ID, 6)])
 def test_unserved_version_without_error_field_closes(
     broker: Any, api_key: int, version: int
 ) -> None:

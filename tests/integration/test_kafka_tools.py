@@ -265,11 +265,15 @@ def test_configs_of_topics_and_brokers(
 
 def newest_records(bootstrap: str, topic: str, ends: dict[int, int]) -> dict[int, int]:
     """Per partition, the offset of the first record with the partition's newest timestamp
-    (what ListOffsets answers for MAX_TIMESTAMP, -3), found by reading every record."""
+    (what ListOffsets answers for MAX_TIMESTAMP, -3), found by reading every record. An empty
+    partition has none: ListOffsets answers -1 and kafka-get-offsets prints no line for it
+    (the perf test's sticky partitioner leaves one of two partitions empty now and then)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "newest-records"})
     newest = {}
     try:
         for partition, end in ends.items():
+            if end == 0:
+                continue
             consumer.assign([TopicPartition(topic, partition, 0)])
             stamps: list[tuple[int, int]] = []
             while len(stamps) < end:

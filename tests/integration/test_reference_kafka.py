@@ -3,11 +3,12 @@ Kafka's own tools (tests/reference_kafka.py obtains them from Maven Central)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import Producer
 from reference_kafka import ReferenceKafka
-from wire import RawClient
+from wire import RawClient, request_body
 
 from localbroker.protocol.names import ApiKey, api_name
 from tui.embedded import EmbeddedBroker
@@ -41,6 +42,36 @@ def test_localbroker_advertises_only_versions_apache_kafka_has(
         if high > kafka[key][1]
     }
     assert not newer, f"advertised beyond Apache Kafka's newest version (ours, Kafka's): {newer}"
+
+
+def test_kafka_41_rules_are_apache_kafka_41s(
+    reference_kafka: ReferenceKafka, start_broker: Callable[..., EmbeddedBroker]
+) -> None:
+    """With localbroker.api.versions.of=4.1, every API localbroker serves starts at Kafka 4.1's
+    oldest version (none newer than its newest), and a removed version (OffsetCommit v1, which
+    Sarama 1.22 sends) closes the connection on both brokers."""
+    broker = start_broker({"localbroker.api.versions.of": "4.1"})
+    kafka = api_versions(reference_kafka.bootstrap)
+    ours = api_versions(broker.bootstrap)
+    different = {
+        api_name(key): ((low, high), kafka[key])
+        for key, (low, high) in ours.items()
+        if low != kafka[key][0] or high > kafka[key][1]
+    }
+    assert not different, f"(ours, Kafka's): {different}"
+    commit = {
+        "group_id": "old-client",
+        "generation_id_or_member_epoch": -1,
+        "member_id": "",
+        "topics": [{"name": "t", "partitions": [
+            {"partition_index": 0, "committed_offset": 1, "commit_timestamp": -1,
+             "committed_metadata": None}
+        ]}],
+    }  # fmt: skip
+    for bootstrap in (reference_kafka.bootstrap, broker.bootstrap):
+        with RawClient(bootstrap) as client:
+            client.send(request_body(ApiKey.OFFSET_COMMIT, 1, commit))
+            client.expect_closed()
 
 
 def produce_a_mixture(bootstrap: str, topic: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from brokers import running_broker
+from workbench_pilot import Cluster, external_app, workbench_app
 
 from tui.embedded import EmbeddedBroker
 
@@ -30,3 +31,15 @@ def other_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A second cluster to switch to."""
     with running_broker(tmp_path / "other") as broker:
         yield broker
+
+
+@pytest.fixture(params=["localbroker", "kafka"])
+def cluster(request: pytest.FixtureRequest) -> Cluster:
+    """For tests that run unchanged on both brokers: the app as `kwb` opens it on the
+    embedded localbroker, or as `kwb --bootstrap-server` opens it on the session's Apache
+    Kafka (shared: such a test's topic and group names must be its own)."""
+    if request.param == "localbroker":
+        embedded: EmbeddedBroker = request.getfixturevalue("embedded")
+        return Cluster(embedded.bootstrap, lambda: workbench_app(embedded))
+    kafka = request.getfixturevalue("reference_kafka")
+    return Cluster(kafka.bootstrap, lambda: external_app(kafka.bootstrap))

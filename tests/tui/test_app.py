@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent
 from workbench_pilot import (
     SIZE,
     port_of,
@@ -23,6 +23,7 @@ from workbench_pilot import (
 )
 
 from tui.embedded import EmbeddedBroker
+from tui.launch import open_workbench, parser
 from tui.profiles import Profile, config_home, config_path, load_profiles, save_profiles
 from tui.screens.help import HelpScreen
 from tui.screens.profiles import AddProfileScreen, ProfilesScreen
@@ -77,7 +78,10 @@ async def test_launch_shows_the_embedded_broker(embedded: EmbeddedBroker) -> Non
         await wait_focused(pilot, "config-filter")  # the focus moves a moment after the key
         await pilot.press(*"num.partitions")
         await wait_until(pilot, lambda: configs.row_count < 10, "the config filter")
-        rows = dict(configs.get_row_at(i)[:2] for i in range(configs.row_count))
+        rows = {
+            str(name): str(value)
+            for name, value, *_ in map(configs.get_row_at, range(configs.row_count))
+        }
         assert all("num.partitions" in name for name in rows)
         assert rows["num.partitions"] == "1"
 
@@ -197,6 +201,68 @@ async def test_palette_switches_theme_and_help_opens(embedded: EmbeddedBroker) -
         assert [key.description for key in footer.query(FooterKey)] == ["Close"]
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+
+
+async def palette_hits(pilot: Pilot[None], query: str) -> list[str]:
+    """The palette opened and `query` typed: its hits, as text."""
+    app = pilot.app
+    await press_until(
+        pilot, "ctrl+p", lambda: isinstance(app.focused, CommandInput), "the palette's input"
+    )
+    await pilot.press(*query)
+    hits = app.screen.query_one(CommandList)
+    await wait_until(pilot, lambda: hits.option_count > 0, f"the palette's hits for {query}")
+    return [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+
+
+async def test_one_palette_entry_per_theme_and_a_screenshot_that_says_where(
+    embedded: EmbeddedBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, point 6: Textual's own "Theme" entry sat beside the workbench's, and its
+    screenshot went to ~/Downloads, failing where there is none. A home without Downloads:
+    the screenshot lands in the working directory and the notification says so."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        themes = await palette_hits(pilot, "theme")
+        assert themes and all(hit.startswith("Theme: ") for hit in themes), themes
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.focused, CommandInput), "closed")
+        shots = await palette_hits(pilot, "screenshot")
+        assert shots[0].startswith("Screenshot")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: list(work.glob("*.svg")), "the screenshot file")
+        (saved,) = work.glob("*.svg")
+        await wait_until(
+            pilot,
+            lambda: any(str(saved) in n.message for n in app._notifications),
+            "the notification naming the file",
+        )
+        assert not (home / "Downloads").exists()
+
+
+async def test_the_theme_cluster_and_pane_last_used_are_kept(embedded: EmbeddedBroker) -> None:
+    """Issue 14, point 6: the theme, the cluster and the pane were forgotten on restart."""
+    save_profiles({"other": Profile("other", embedded.bootstrap, "red")})
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        app.switch_theme("light")
+        await pilot.press("5")
+        panes = app.query_one("#panes", TabbedContent)
+        await wait_until(pilot, lambda: panes.active == "groups", "the Groups pane")
+        app._switch_profile("other")
+        await wait_until(pilot, lambda: app.preferences.profile == "other", "the switch done")
+    again = workbench_app(embedded)
+    async with again.run_test(size=SIZE) as pilot:
+        panes = again.query_one("#panes", TabbedContent)
+        await wait_until(pilot, lambda: panes.active == "groups", "the Groups pane again")
+        assert again.theme == "light"
+    assert open_workbench(parser().parse_args([])).profile.name == "other"
 
 
 def footer(app: object) -> tuple[list[str], list[str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
-from workbench_pilot import press_until, wait_connected, wait_until, workbench_app
+from workbench_pilot import Cluster, press_until, wait_connected, wait_until, workbench_app
 
 from tui.embedded import EmbeddedBroker
 from tui.panes import panes
@@ -20,8 +20,10 @@ from tui.screens.help import help_sections
 pytestmark = pytest.mark.timeout(90)
 
 
-async def test_configs_keep_the_cursor_while_snapshots_arrive(embedded: EmbeddedBroker) -> None:
-    app = workbench_app(embedded)
+async def test_configs_keep_the_cursor_while_snapshots_arrive(cluster: Cluster) -> None:
+    """On Apache Kafka too, whose broker (node 1, broker and KRaft controller at once) has
+    hundreds of configs from more sources than localbroker's."""
+    app = cluster.app()
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_connected(pilot, app)
         configs = app.query_one("#broker-configs", DataTable)
@@ -43,7 +45,32 @@ async def test_configs_keep_the_cursor_while_snapshots_arrive(embedded: Embedded
         assert configs.get_row_at(configs.cursor_row)[0] == chosen
         assert str(doc.render()).startswith(str(chosen))
         count = str(app.query_one("#configs-count", Static).render())
-        assert count == f"broker 0 · {configs.row_count} of {configs.row_count} configs"
+        (node,) = app.snapshot.cluster.brokers
+        total = configs.row_count
+        assert count == f"broker {node.node_id} · {total} of {total} configs"
+
+
+async def test_broker_configs_read_long_max_as_topic_configs_do(embedded: EmbeddedBroker) -> None:
+    """Issue 14, point 6: log.flush.interval.messages showed 9223372036854775807 where the
+    topic's flush.messages read "no limit"; the broker's values now read as the topic's."""
+    app = workbench_app(embedded)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_connected(pilot, app)
+        configs = app.query_one("#broker-configs", DataTable)
+        await wait_until(pilot, lambda: configs.row_count > 50, "the broker configs")
+        values = {
+            name: str(configs.get_cell(name, configs.ordered_columns[1].key))
+            for name in (
+                "log.flush.interval.messages",
+                "log.retention.bytes",
+                "log.retention.check.interval.ms",
+            )
+        }
+        assert values == {
+            "log.flush.interval.messages": f"{2**63 - 1}  no limit",
+            "log.retention.bytes": "-1  no limit",
+            "log.retention.check.interval.ms": "300000  5 min",
+        }
 
 
 async def test_v_swaps_configs_and_api_versions_at_80_columns(embedded: EmbeddedBroker) -> None:

@@ -369,12 +369,13 @@ async def test_on_another_cluster_the_demo_runs_on_client_side_events(
             from_properties(other.bootstrap, {}),
             broker,
         )
-        await run_on_another_cluster(WorkbenchApp(workbench, watch_theme_files=False))
+        await run_on_another_cluster(WorkbenchApp(workbench, watch_theme_files=False), settings())
 
 
-async def run_on_another_cluster(app: WorkbenchApp) -> None:
+async def run_on_another_cluster(app: WorkbenchApp, demo: DemoSettings) -> None:
+    """Start the demo, add a consumer, kill one: the takeover shown from client-side events."""
     async with app.run_test(size=SIZE) as pilot:
-        pane = await start_demo(pilot, app, settings())
+        pane = await start_demo(pilot, app, demo)
         assert pane.engine is not None and pane.engine.source == "client"
         assert "client-side events" in facts(app)
         await pilot.press("a")
@@ -386,10 +387,31 @@ async def run_on_another_cluster(app: WorkbenchApp) -> None:
             pilot,
             lambda: all_owned_by_running(app, 3),
             "the takeover",
-            timeout=SESSION_MS / 1000 + 10,
+            timeout=demo.session_timeout_ms / 1000 + 10,
         )
         shown = timeline(app)
         assert "consumer-1 expired" in shown
         assert re.search(r"generation \d+ stable \(leader consumer-\d\)", shown)
         assert "takes over" in shown and "from consumer-1" in shown
         assert pane.engine.skipped == 0
+
+
+async def test_plus_makes_a_consumer_faster_as_it_makes_a_generator_faster(
+    broker: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 6: `+` meant slower here and faster in the Generator pane."""
+    app = workbench_app(broker)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_demo(pilot, app, settings(processing_delay_ms=100))
+        await select(pilot, app, "consumer-1")
+        table = app.query_one("#demo-consumers", DataTable)
+
+        def delay() -> str:
+            return str(table.get_cell_at((table.cursor_row, 4))).strip()
+
+        await wait_until(pilot, lambda: delay() == "100 ms", "the delay shown")
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: delay() != "100 ms", "the delay changed")
+        assert delay() == "50 ms"
+        await pilot.press("minus", "minus")
+        await wait_until(pilot, lambda: delay() == "150 ms", "slower twice")

@@ -2,7 +2,8 @@
 
 The broker is a separate `python -m localbroker` process, reached only through its address,
 the way a developer's staging cluster would be: the app is built by the same code `kwb`
-runs for `--bootstrap-server` (tui.launch), so no embedded broker exists anywhere. A topic
+runs for `--bootstrap-server` (tui.launch), so no embedded broker exists anywhere. The same
+test runs on Apache Kafka (the reference broker of the session). A topic
 made in the Topics pane's dialog, a record sent from the Produce pane and seen in the Tail
 pane, then quitting: the cluster keeps running, because the workbench stops only what it
 started.
@@ -11,14 +12,13 @@ started.
 from __future__ import annotations
 
 import socket
+import subprocess
+from typing import Any, Protocol
 
 import pytest
-from brokers import BrokerProcess
 from textual.widgets import DataTable, Input, Select, Static, TextArea
-from workbench_pilot import SIZE, wait_connected, wait_until
+from workbench_pilot import SIZE, external_app, wait_connected, wait_until
 
-from tui.app import WorkbenchApp
-from tui.launch import open_workbench, parser
 from tui.widgets.cluster_bar import ClusterBar
 from tui.widgets.produce_pane import ProducePane
 from tui.widgets.tail_pane import TailPane
@@ -26,12 +26,6 @@ from tui.widgets.tail_pane import TailPane
 pytestmark = pytest.mark.timeout(120)
 
 TOPIC = "staging-orders"
-
-
-def external_app(bootstrap: str) -> WorkbenchApp:
-    """The app exactly as `kwb --bootstrap-server BOOTSTRAP` builds it."""
-    workbench = open_workbench(parser().parse_args(["--bootstrap-server", bootstrap]))
-    return WorkbenchApp(workbench, watch_theme_files=False)
 
 
 def listening(bootstrap: str) -> bool:
@@ -43,14 +37,31 @@ def listening(bootstrap: str) -> bool:
         return False
 
 
-async def test_external_cluster(broker_process: BrokerProcess) -> None:
-    bootstrap = broker_process.bootstrap
+class BrokerElsewhere(Protocol):
+    """A broker in a process of its own: localbroker's BrokerProcess or ReferenceKafka."""
+
+    bootstrap: str
+    port: int
+
+    @property
+    def process(self) -> subprocess.Popen[Any] | None: ...
+
+
+@pytest.fixture(params=["localbroker", "kafka"])
+def elsewhere(request: pytest.FixtureRequest) -> BrokerElsewhere:
+    fixture = {"localbroker": "broker_process", "kafka": "reference_kafka"}[request.param]
+    started: BrokerElsewhere = request.getfixturevalue(fixture)
+    return started
+
+
+async def test_external_cluster(elsewhere: BrokerElsewhere) -> None:
+    bootstrap = elsewhere.bootstrap
     app = external_app(bootstrap)
     assert app.workbench.embedded is None
     async with app.run_test(size=SIZE) as pilot:
         await wait_connected(pilot, app)
         assert app.snapshot is not None
-        assert [b.port for b in app.snapshot.cluster.brokers] == [broker_process.port]
+        assert [b.port for b in app.snapshot.cluster.brokers] == [elsewhere.port]
         label = app.query_one(ClusterBar).query_one("#cluster-label", Static)
         assert str(label.render()) == bootstrap
         configs = app.query_one("#broker-configs", DataTable)
@@ -105,5 +116,5 @@ async def test_external_cluster(broker_process: BrokerProcess) -> None:
 
         await pilot.press("q")
     # The workbench stops what it started: a cluster it only connected to keeps running.
-    assert broker_process.process is not None and broker_process.process.poll() is None
+    assert elsewhere.process is not None and elsewhere.process.poll() is None
     assert listening(bootstrap)

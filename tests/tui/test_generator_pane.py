@@ -15,10 +15,9 @@ import time
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from workbench_pilot import SIZE, screen_after, wait_connected, wait_until, workbench_app
+from workbench_pilot import SIZE, burst, screen_after, wait_connected, wait_until, workbench_app
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -290,8 +289,7 @@ async def test_typing_on_the_empty_form_fills_the_topic(embedded: EmbeddedBroker
         await open_pane(pilot, app, ("typed", 1))
         start = app.query_one("#gen-start")
         await wait_until(pilot, lambda: start.has_focus, "Start focused, as the pane is shown")
-        for character in "typed":  # a burst, as a terminal delivers a paste
-            app.post_message(events.Key(character, character))
+        burst(app, "typed")  # as a terminal delivers a paste
         topic = app.query_one("#gen-topic", Input)
         await wait_until(pilot, lambda: topic.value == "typed", "the topic typed")
         await pilot.press("ctrl+s")

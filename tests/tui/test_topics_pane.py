@@ -13,7 +13,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent, TextArea
 from workbench_pilot import (
     press_until,
     screen_after,
@@ -666,3 +666,79 @@ async def test_actions_without_a_topic_say_so(embedded: EmbeddedBroker) -> None:
         for count, keys in enumerate((["d"], ["e"], ["p"], ["enter", "d"]), start=1):
             await press_until(pilot, keys, lambda c=count: warnings() == c, f"{keys} handled")
             assert app.screen is app.screen_stack[0], f"{keys} opened a dialog with no topic"
+
+
+async def test_k9s_habits_j_k_g_G_y_and_colon_jumps(embedded: EmbeddedBroker) -> None:
+    """Issue 14, point 6: j/k/g/G move in the lists, y copies the name under the cursor,
+    `:` jumps to a pane (`:groups orders` with its filter set), as k9s and kaskade do."""
+    names = ["audit", "orders", "payments", "shipments"]
+    for name in names:
+        create(embedded, name)
+    app = workbench_app(embedded)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, *names)
+        topics = table(app)
+        rows = shown(app)
+        for key, row in (("G", len(rows) - 1), ("k", len(rows) - 2), ("g", 0), ("j", 1)):
+            await pilot.press(key)
+            await wait_until(pilot, lambda row=row: topics.cursor_row == row, f"{key}: row {row}")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(copied), "y: the name copied")
+        assert copied == [rows[1]]
+        await pilot.press("colon", *"groups orders", "enter")
+        groups_filter = app.query_one("#group-filter", Input)
+        await wait_until(
+            pilot,
+            lambda: (
+                app.query_one("#panes", TabbedContent).active == "groups"
+                and groups_filter.value == "orders"
+            ),
+            ":groups orders",
+        )
+        await pilot.press("colon", *"top", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.query_one("#panes", TabbedContent).active == "topics" and app.focused is topics
+            ),
+            ":top(ics)",
+        )
+
+
+async def test_the_topic_detail_names_the_groups_that_read_it_with_their_lag(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 7: from a topic, the groups that consume it and their lag, without
+    switching to the Groups pane."""
+    create(embedded, "trades")
+    await produced(embedded, "trades", 10)
+
+    def commit(group: str, offset: int) -> None:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": embedded.bootstrap,
+                "group.id": group,
+                "enable.auto.commit": False,
+            }
+        )
+        try:
+            consumer.commit(offsets=[TopicPartition("trades", 0, offset)], asynchronous=False)
+        finally:
+            consumer.close()
+
+    await asyncio.to_thread(commit, "billing", 10)
+    await asyncio.to_thread(commit, "audit", 4)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "trades")
+        await screen_after(pilot, "enter", TopicDetailScreen, "the detail")
+        await wait_until(
+            pilot,
+            lambda: (
+                status_text(app.screen, "#detail-consumers")
+                == "consumed by audit (lag 6), billing (lag 0)"
+            ),
+            "the groups reading it",
+        )

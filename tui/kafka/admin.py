@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -43,6 +44,7 @@ from .models import (
     TopicInfo,
     TopicPartition,
 )
+from .not_ready import LEADER_NOT_READY, until_ready
 from .requests import KioRequest
 
 
@@ -64,6 +66,11 @@ def _config_source(value: int) -> ConfigSource:
         return ConfigSource(value)
     except ValueError:
         return ConfigSource.UNKNOWN
+
+
+def _offset_fetch_groups(response: Any) -> list[Any]:
+    """OffsetFetch answers per group from v8, for the one group before."""
+    return list(response.groups) if hasattr(response, "groups") else [response]
 
 
 def raise_for_topic(topic: Any) -> None:
@@ -329,9 +336,10 @@ class KafkaAdmin:
 
     # -- offsets ------------------------------------------------------------------------
 
-    async def _leaders(
+    async def leaders(
         self, partitions: Iterable[TopicPartition]
     ) -> dict[int, list[TopicPartition]]:
+        """The partitions by the node that leads them (where to fetch or list offsets)."""
         wanted = list(partitions)
         topics = {t.name: t for t in await self.topics(sorted({t for t, _ in wanted}))}
         by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
@@ -341,6 +349,23 @@ class KafkaAdmin:
                 raise KafkaToolError(f"topic {topic} has no partition {partition}")
             by_leader[known[partition].leader].append((topic, partition))
         return by_leader
+
+    async def _at_leaders(
+        self,
+        partitions: list[TopicPartition],
+        ask: Callable[[int, list[TopicPartition]], Awaitable[None]],
+    ) -> None:
+        """`ask(leader, its partitions)` of each leader, all again with the leaders looked up
+        afresh while one answers that it is not the leader yet (a topic just created on
+        Kafka: not_ready.py)."""
+
+        async def attempt() -> None:
+            leaders = await self.leaders(partitions)
+            await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+
+        await until_ready(
+            attempt, lambda _: (), self._timeout_ms / 1000, retriable=LEADER_NOT_READY
+        )
 
     async def list_offsets(
         self, partitions: Iterable[TopicPartition], timestamp: int
@@ -379,8 +404,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     results[(topic.name, p.partition_index)] = (p.offset, p.timestamp)
 
-        leaders = await self._leaders(partitions)
-        await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+        await self._at_leaders(list(partitions), ask)
         return results
 
     async def delete_records(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
@@ -411,8 +435,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     moved[(topic.name, p.partition_index)] = p.low_watermark
 
-        leaders = await self._leaders(offsets)
-        await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+        await self._at_leaders(list(offsets), ask)
         return moved
 
     async def log_dir_sizes(self) -> dict[TopicPartition, int]:
@@ -432,6 +455,12 @@ class KafkaAdmin:
     # -- groups ---------------------------------------------------------------------------
 
     async def coordinator(self, group_id: str) -> int:
+        """The group's coordinator, once the cluster has one ready (not_ready.py)."""
+        return await until_ready(
+            lambda: self._find_coordinator(group_id), lambda _: (), self._timeout_ms / 1000
+        )
+
+    async def _find_coordinator(self, group_id: str) -> int:
         response = await self.send(
             ApiKey.FIND_COORDINATOR,
             {
@@ -444,13 +473,33 @@ class KafkaAdmin:
         raise_for(entry.error_code, entry.error_message, f"group {group_id}")
         return int(entry.node_id)
 
+    async def _at_coordinator(
+        self,
+        group_id: str,
+        api_key: ApiKey,
+        data: dict[str, Any],
+        errors_of: Callable[[Any], Iterable[int]],
+    ) -> Any:
+        """Send a request to the group's coordinator, again while the coordinator is not ready
+        (`errors_of` the answer names one of not_ready's errors), as Kafka's admin
+        client does."""
+
+        async def attempt() -> Any:
+            return await self.send(api_key, data, node=await self._find_coordinator(group_id))
+
+        return await until_ready(attempt, errors_of, self._timeout_ms / 1000)
+
     async def list_groups(self, states: list[str] | None = None) -> list[GroupListing]:
         listed: dict[str, GroupListing] = {}
         for broker in (await self.cluster()).brokers:
-            response = await self.send(
+            request = partial(
+                self.send,
                 ApiKey.LIST_GROUPS,
                 {"states_filter": states or [], "types_filter": []},
                 node=broker.node_id,
+            )
+            response = await until_ready(
+                request, lambda answer: (answer.error_code,), self._timeout_ms / 1000
             )
             raise_for(response.error_code, None, "listing groups")
             for g in response.groups:
@@ -463,10 +512,11 @@ class KafkaAdmin:
         return sorted(listed.values(), key=lambda g: g.group_id)
 
     async def describe_group(self, group_id: str) -> GroupInfo:
-        response = await self.send(
+        response = await self._at_coordinator(
+            group_id,
             ApiKey.DESCRIBE_GROUPS,
             {"groups": [group_id], "include_authorized_operations": False},
-            node=await self.coordinator(group_id),
+            lambda answer: (g.error_code for g in answer.groups),
         )
         (group,) = response.groups
         raise_for(group.error_code, getattr(group, "error_message", None), f"group {group_id}")
@@ -488,7 +538,8 @@ class KafkaAdmin:
         )
 
     async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
-        response = await self.send(
+        response = await self._at_coordinator(
+            group_id,
             ApiKey.OFFSET_FETCH,
             {
                 "group_id": group_id,
@@ -496,9 +547,9 @@ class KafkaAdmin:
                 "require_stable": False,
                 "groups": [{"group_id": group_id, "topics": None}],
             },
-            node=await self.coordinator(group_id),
+            lambda answer: (getattr(g, "error_code", 0) for g in _offset_fetch_groups(answer)),
         )
-        groups = response.groups if hasattr(response, "groups") else [response]
+        groups = _offset_fetch_groups(response)
         offsets: dict[TopicPartition, CommittedOffset] = {}
         for group in groups:
             raise_for(getattr(group, "error_code", 0), None, f"group {group_id}")
@@ -517,7 +568,8 @@ class KafkaAdmin:
         by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for (topic, partition), offset in sorted(offsets.items()):
             by_topic[topic].append((partition, offset))
-        response = await self.send(
+        response = await self._at_coordinator(
+            group_id,
             ApiKey.OFFSET_COMMIT,
             {
                 "group_id": group_id,
@@ -541,7 +593,7 @@ class KafkaAdmin:
                     for t, ps in by_topic.items()
                 ],
             },
-            node=await self.coordinator(group_id),
+            lambda answer: (p.error_code for t in answer.topics for p in t.partitions),
         )
         for topic in response.topics:
             for p in topic.partitions:
@@ -551,10 +603,11 @@ class KafkaAdmin:
         """Delete groups, each at its coordinator; the error code per group (NONE: deleted)."""
         outcome: dict[str, ErrorCode] = {}
         for group_id in group_ids:
-            response = await self.send(
+            response = await self._at_coordinator(
+                group_id,
                 ApiKey.DELETE_GROUPS,
                 {"groups_names": [group_id]},
-                node=await self.coordinator(group_id),
+                lambda answer: (r.error_code for r in answer.results),
             )
             for result in response.results:
                 outcome[result.group_id] = ErrorCode(result.error_code)

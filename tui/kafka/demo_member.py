@@ -43,8 +43,9 @@ from .connection import Connection
 from .demo_assignor import assign, assignment, partitions_of, read_subscription
 from .demo_assignor import subscription as encode_subscription
 from .demo_status import MemberStatus
-from .demo_wire import COORDINATOR_ERRORS, FETCH_WAIT_MS, GroupClient
+from .demo_wire import FETCH_WAIT_MS, GroupClient
 from .errors import KafkaToolError, raise_for
+from .not_ready import COORDINATOR_NOT_READY
 
 _RETRY_S = 0.5
 _ROUND_MS = 500
@@ -252,7 +253,7 @@ class DemoMember:
         if error == ErrorCode.unknown_member_id:
             self.member_id = ""
             return
-        if error in COORDINATOR_ERRORS:
+        if error in COORDINATOR_NOT_READY:
             self._wire.coordinator = None
             await asyncio.sleep(_RETRY_S)
             return
@@ -307,7 +308,7 @@ class DemoMember:
                 continue
             if error == ErrorCode.none:
                 continue
-            if error in COORDINATOR_ERRORS:
+            if error in COORDINATOR_NOT_READY:
                 self._wire.coordinator = None
                 continue
             if error == ErrorCode.unknown_member_id:

@@ -10,6 +10,7 @@ name topics by id are avoided (the member knows topic names only).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaClient, TopicPartition
@@ -27,6 +28,7 @@ from localbroker.public import (
 
 from .connection import Connection
 from .errors import KafkaToolError, raise_for
+from .not_ready import until_ready
 from .requests import KioRequest
 
 _NAMES_UP_TO = {
@@ -36,7 +38,11 @@ _NAMES_UP_TO = {
 }  # later versions use topic ids
 FETCH_WAIT_MS = 250
 _PARTITION_FETCH_BYTES = 64 * 1024
-COORDINATOR_ERRORS = (ErrorCode.not_coordinator, ErrorCode.coordinator_not_available)
+
+
+def _groups(offset_fetch: Any) -> list[Any]:
+    """OffsetFetch answers per group from v8, for the one group before."""
+    return list(offset_fetch.groups) if hasattr(offset_fetch, "groups") else [offset_fetch]
 
 
 class GroupClient:
@@ -48,6 +54,7 @@ class GroupClient:
         self.group_id = group_id
         self.topic = topic
         self.coordinator: int | None = None
+        self._timeout_s = connection.request_timeout_ms / 1000
         self._client = AIOKafkaClient(**args)
 
     async def bootstrap(self) -> None:
@@ -68,6 +75,10 @@ class GroupClient:
         return await self._client.send(target, request, group=group or ConnectionGroup.DEFAULT)
 
     async def _find_coordinator(self) -> int:
+        """The group's coordinator, once the cluster has one ready (not_ready.py)."""
+        return await until_ready(self._find_coordinator_once, lambda _: (), self._timeout_s)
+
+    async def _find_coordinator_once(self) -> int:
         response = await self._send(
             ApiKey.FIND_COORDINATOR,
             {
@@ -165,7 +176,12 @@ class GroupClient:
     async def committed(self, partitions: list[int]) -> dict[int, int]:
         """The group's committed offsets (partitions without one are left out)."""
         wanted = [{"name": self.topic, "partition_indexes": partitions}]
-        response = await self._to_coordinator(
+
+        def forget_coordinator() -> None:
+            self.coordinator = None
+
+        request = partial(
+            self._to_coordinator,
             ApiKey.OFFSET_FETCH,
             {
                 "group_id": self.group_id,
@@ -181,7 +197,13 @@ class GroupClient:
                 ],
             },
         )
-        groups = response.groups if hasattr(response, "groups") else [response]
+        response = await until_ready(
+            request,
+            lambda answer: (getattr(g, "error_code", 0) for g in _groups(answer)),
+            self._timeout_s,
+            forget_coordinator,
+        )
+        groups = _groups(response)
         found: dict[int, int] = {}
         for group in groups:
             raise_for(getattr(group, "error_code", 0), None, f"offsets of group {self.group_id}")

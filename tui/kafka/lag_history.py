@@ -87,6 +87,22 @@ class GroupsSample:
     def group(self, group_id: str) -> GroupLag | None:
         return next((g for g in self.groups if g.group_id == group_id), None)
 
+    def consumers_of(self, topic: str) -> list[tuple[str, int | None]]:
+        """The groups with partitions of `topic` (committed or assigned), each with its
+        lag on it (None where none is known), biggest lag first."""
+        found = []
+        for group in self.groups:
+            mine = [p for p in group.partitions if p.topic == topic]
+            if mine:
+                lags = [p.lag for p in mine if p.lag is not None]
+                found.append((group.group_id, sum(lags) if lags else None))
+        return sorted(found, key=lambda g: (-(g[1] if g[1] is not None else -1), g[0]))
+
+    def with_group(self, fresh: GroupLag, taken_at: float) -> GroupsSample:
+        """This sample with one group read again at `taken_at` (after an action on it)."""
+        groups = tuple(fresh if g.group_id == fresh.group_id else g for g in self.groups)
+        return GroupsSample(taken_at, groups)
+
 
 async def describe_lag(admin: KafkaAdmin, listing: GroupListing) -> GroupLag:
     """One group's description and partition lags; a failure is kept as the group's error."""

@@ -203,6 +203,10 @@ class RecordFilter:
         """Where the filter matches in text as a list shows it (start, end), to mark them."""
         return [m.span() for m in self._shown.finditer(shown) if m.end() > m.start()]
 
+    def matches_bytes(self, data: bytes | None) -> bool:
+        """Whether one key, value or header value matches (a search's key: or value:)."""
+        return data is not None and bool(self._bytes_match(data))
+
     def matches(self, record: RawRecord) -> bool:
         """Whether the filter keeps `record` (a TailRecord or the ring's plain tuple)."""
         match = self._bytes_match

@@ -48,6 +48,7 @@ _NO_HEADERS: Headers = ()
 _TOPIC = r"[A-Za-z0-9._-]+"
 _PARTS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
 _ENTRY = re.compile(rf"[\s,]*(?P<topic>{_TOPIC})(?::(?P<parts>{_PARTS}))?[\s,]*")
+_TOPICS_CHARACTER = re.compile(r"[A-Za-z0-9._\-,:\s]")
 _RELATIVE = re.compile(r"^-?\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)(?:\s+ago)?$", re.IGNORECASE)
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -77,6 +78,13 @@ def _partition_list(text: str) -> list[int]:
             raise ValueError(f"partition range {part} runs backwards")
         found.extend(range(first, last + 1))
     return found
+
+
+def in_topics_syntax(character: str) -> bool:
+    """Whether `character` can be part of what `parse_topics` reads (a topic name, a
+    partition list, a separator): `/` or `?` never are, so a field of topics need not take
+    them from the keys bound to them."""
+    return _TOPICS_CHARACTER.fullmatch(character) is not None
 
 
 def parse_topics(text: str) -> list[TopicSelection]:

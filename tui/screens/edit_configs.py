@@ -78,14 +78,16 @@ def human_duration_ms(ms: int) -> str:
 
 def reading(name: str, value: str | None) -> str:
     """How a person reads a config's value, where it is not plain: retention.ms=604800000
-    is '7 d', segment.bytes=1073741824 is '1.0 GiB', retention.bytes=-1 is 'no limit'."""
+    is '7 d', segment.bytes=1073741824 is '1.0 GiB', retention.bytes=-1 is 'no limit'. The
+    broker's log.* configs read as the topic's they are defaults of."""
     if value is None:
         return ""
     try:
         number = int(value)
     except ValueError:
         return ""
-    if number == _LONG_MAX or (number == -1 and name in ("retention.ms", "retention.bytes")):
+    retention = name.removeprefix("log.") in ("retention.ms", "retention.bytes")
+    if number == _LONG_MAX or (number == -1 and retention):
         return "no limit"
     if number == -2 and name.startswith("local.retention."):
         return f"as {name.removeprefix('local.')}"
@@ -105,11 +107,15 @@ def shown_value(config: ConfigInfo) -> str:
 
 
 def config_cells(config: ConfigInfo, name_width: int, value_width: int) -> tuple[Text | str, ...]:
-    """One config's row: set-on-the-topic in bold, values with how a person reads them."""
+    """One config's row: set-on-the-topic in bold, values with how a person reads them (only
+    that, where both do not fit: the broker's line under its table, or enter here, shows
+    the value itself)."""
     style = "bold" if config.source == OVERRIDE else ""
     value = Text.styled(shown_value(config), style)
     readable = "" if config.sensitive else reading(config.name, config.value)
-    if readable:
+    if readable and value_width and value.cell_len + 2 + len(readable) > value_width:
+        value = Text.styled(readable, style)  # the reading says more than a cut number
+    elif readable:
         value.append(f"  {readable}", style="dim")
     if value_width and value.cell_len > value_width:
         value.truncate(value_width - 1)

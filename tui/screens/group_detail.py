@@ -138,6 +138,7 @@ class GroupDetailScreen(ModalScreen[None]):
         partitions.focus()
         self._show(self.source.sample)
         self.watch(self.source, "sample", self._show, init=False)
+        self.watch(self.source, "updating", lambda: self._show(self.source.sample), init=False)
 
     @on(LagTable.Resized)
     def _table_resized(self) -> None:
@@ -163,7 +164,8 @@ class GroupDetailScreen(ModalScreen[None]):
             sync_table(self.query_one("#group-partitions", DataTable), [])
             sync_table(self.query_one("#group-members", DataTable), [])
             return
-        summary.update(self._summary(group))
+        updating = self.source.updating
+        summary.update(self._summary(group) + (f" · {updating}" if updating else ""))
         self._show_partitions(group)
         self._show_members(group)
         self._show_chart(group, sample)

@@ -30,6 +30,8 @@ EVERYWHERE = (
     ("q  ctrl+q", "quit (stops the embedded broker)"),
     ("tab  shift+tab", "move focus"),
     ("enter", "open the row under the cursor"),
+    ("j k  g G", "down, up, first, last in a list"),
+    (":", "jump to a pane: :topics, :groups orders"),
     ("esc", "close a dialog, leave a text field"),
 )
 

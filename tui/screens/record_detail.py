@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ..host import host_of
+from ..kafka.record_command import kcat_command
 from ..kafka.record_filter import RecordFilter, is_text, record_json, text_of
 from ..kafka.tail import TIMESTAMP_TYPES, TailRecord
 from ..widgets.footer import WorkbenchFooter
@@ -102,6 +104,7 @@ class RecordDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back"),
         Binding("y", "copy_record", "Copy JSON"),
+        Binding("c", "copy_kcat", "Copy as kcat"),
         Binding("h", "toggle_hex", "Hex/text"),
         Binding("n", "step(1)", "Next"),
         Binding("p", "step(-1)", "Previous"),
@@ -223,6 +226,20 @@ class RecordDetailScreen(Screen[None]):
 
     def action_toggle_hex(self) -> None:
         self.value_as_hex = not self.value_as_hex
+
+    def action_copy_kcat(self) -> None:
+        """The kcat command that produces this record again (tui/kafka/record_command.py)."""
+        workbench = host_of(self).workbench
+        if workbench is None:
+            self.notify("no cluster to name in the command", title="Copy", severity="warning")
+            return
+        try:
+            command = kcat_command(self.record, workbench.connection)
+        except ValueError as exc:
+            self.notify(f"not as a kcat command: {exc}", title="Copy", severity="warning")
+            return
+        self.app.copy_to_clipboard(command)
+        self.notify(f"copied as a kcat command: {command}", title="Copy")
 
     def action_copy_record(self) -> None:
         self.app.copy_to_clipboard(json.dumps(record_json(self.record), ensure_ascii=False))

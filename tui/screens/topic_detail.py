@@ -7,6 +7,8 @@ append, so the screen follows the app's snapshot rather than showing a stale cop
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -14,9 +16,13 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from ..kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
+from ..kafka.lag_history import GroupsSample
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.table_sync import sync_table
 from ..widgets.topic_rows import human_bytes, human_rate
+
+if TYPE_CHECKING:
+    from ..widgets.groups_pane import GroupsPane
 
 PARTITION_COLUMNS = (
     ("partition", "partition"),
@@ -85,19 +91,25 @@ class TopicDetailScreen(ModalScreen[None]):
     TopicDetailScreen #detail-title { text-style: bold; color: $primary; }
     TopicDetailScreen #detail-summary { color: $kwb-muted; }
     TopicDetailScreen #detail-traffic { color: $kwb-muted; }
+    TopicDetailScreen #detail-consumers { color: $kwb-muted; }
     TopicDetailScreen #detail-partitions { height: 1fr; margin-top: 1; }
     """
 
-    def __init__(self, topic: str, snapshot: ClusterSnapshot | None) -> None:
+    def __init__(
+        self, topic: str, snapshot: ClusterSnapshot | None, groups: GroupsPane | None = None
+    ) -> None:
         super().__init__()
         self.topic = topic
         self._initial = snapshot
+        self.groups = groups
+        """Where the groups' lag comes from (the Groups pane samples it); None: not shown."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"Topic {self.topic}", id="detail-title")
             yield Static("", id="detail-summary")
             yield Static("", id="detail-traffic")
+            yield Static("", id="detail-consumers")
             yield DataTable(id="detail-partitions", cursor_type="row", zebra_stripes=True)
         yield WorkbenchFooter()
 
@@ -109,6 +121,20 @@ class TopicDetailScreen(ModalScreen[None]):
         if self._initial is not None:
             self.show(self._initial)
         self.watch(self.app, "snapshot", self._snapshot_changed, init=False)
+        consumers = self.query_one("#detail-consumers", Static)
+        consumers.display = self.groups is not None
+        if self.groups is not None:
+            self.watch(self.groups, "sample", self._show_consumers)
+
+    def _show_consumers(self, sample: GroupsSample | None) -> None:
+        """Which groups read the topic and how far behind they are, without leaving it."""
+        if sample is None:
+            text = "consumer groups: sampling…"
+        else:
+            groups = sample.consumers_of(self.topic)
+            shown = [f"{g} (lag {'-' if lag is None else f'{lag:,}'})" for g, lag in groups]
+            text = "consumed by " + ", ".join(shown) if shown else "no consumer group reads it"
+        self.query_one("#detail-consumers", Static).update(text)
 
     def _snapshot_changed(self, snapshot: ClusterSnapshot | None) -> None:
         if snapshot is not None:

@@ -22,10 +22,9 @@ from localbroker.public import ConfigResourceType, api_name
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
-from ..screens.edit_configs import source_label
+from ..screens.edit_configs import config_cells, reading, shown_value, source_label
 from .pane import Pane
 from .table_sync import cursor_key, sync_table
-from .topic_rows import shorten
 
 _MIN_VALUE_WIDTH = 12
 _MIN_NAME_WIDTH = 20
@@ -208,7 +207,9 @@ class BrokersPane(Pane):
         needle = self.query_one("#config-filter", Input).value.strip().lower()
         shown = []
         for config in self._configs:
-            value = "(sensitive)" if config.sensitive else (config.value or "")
+            value = shown_value(config)
+            readable = "" if config.sensitive else reading(config.name, config.value)
+            value = f"{value}  {readable}" if readable else value
             if needle and needle not in config.name.lower() and needle not in value.lower():
                 continue
             shown.append((config, value))
@@ -224,13 +225,11 @@ class BrokersPane(Pane):
                 (
                     config.name,
                     (
-                        shorten(config.name, name_width),
-                        shorten(value, value_width),
-                        source_label(config.source),
+                        *config_cells(config, name_width, value_width),
                         "yes" if config.read_only else "",
                     ),
                 )
-                for config, value in shown
+                for config, _ in shown
             ],
         )
         if self._configs_node is not None and self._configs:
@@ -271,7 +270,7 @@ class BrokersPane(Pane):
         if config is None:
             doc.update("")
             return
-        value = "(sensitive)" if config.sensitive else (config.value or "")
+        value = shown_value(config)
         text = Text.assemble(
             (config.name, "bold"),
             f" = {value}" if value else " has no value",

@@ -99,8 +99,8 @@ class DemoPane(Pane):
         ("g", "stop_consumer", "Leave"),
         ("k", "kill", "Kill"),
         ("p", "pause", "Pause"),
-        ("minus", "faster", "Faster"),
-        ("plus", "slower", "Slower"),
+        ("plus", "faster", "Faster"),
+        ("minus", "slower", "Slower"),
         ("f", "feeder", "Producer"),
     ]
 
@@ -193,7 +193,8 @@ class DemoPane(Pane):
             f" (session.timeout.ms {s.session_timeout_ms}, so a killed consumer is noticed"
             f" within {s.session_timeout_ms / 1000:g} s).\n"
             "Then: a adds a consumer, g stops the one under the cursor gracefully, k kills it"
-            " without a goodbye, p pauses it, -/+ change its processing delay,"
+            " without a goodbye, p pauses it, + makes it faster and - slower (its processing"
+            " delay),"
             " f stops or restarts the producer."
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
 
 from kio.schema.errors import ErrorCode
@@ -28,7 +29,7 @@ from textual.widgets import DataTable, Static
 from localbroker.public import GroupState
 
 from ..kafka.errors import KafkaToolError, raise_for
-from ..kafka.lag_history import GroupLag, GroupsSample, LagHistory, sample_groups
+from ..kafka.lag_history import GroupLag, GroupsSample, LagHistory, describe_lag, sample_groups
 from ..kafka.reset_preview import ResetPreview
 from ..screens.confirm import ConfirmScreen
 from ..screens.group_detail import GroupDetailScreen
@@ -115,6 +116,9 @@ class GroupsPane(OrderedListPane[GroupLag]):
 
     sample: reactive[GroupsSample | None] = reactive(None, always_update=True, init=False)
     """The latest sample of every group; the detail screen watches it."""
+    updating: reactive[str] = reactive("", init=False)
+    """What the pane is reading after an action ("" when nothing): said in the facts line
+    and the group's detail until they show the action's effect."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -123,6 +127,8 @@ class GroupsPane(OrderedListPane[GroupLag]):
         self.history = LagHistory()
         self.error: str | None = None
         self._wake = asyncio.Event()
+        self._changes = 0
+        """Actions taken on groups so far: a sample begun before one is not shown."""
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="groups-facts")
@@ -149,21 +155,37 @@ class GroupsPane(OrderedListPane[GroupLag]):
             self._wake.clear()  # a wake-up during the sample below means: sample again
             admin = self.current_admin()
             if admin is not None:
-                generation = self.host.generation
+                generation, changes = self.host.generation, self._changes
                 try:
                     sample = await sample_groups(admin)
                 except Exception as exc:  # any failure is a line in the pane, never a traceback
                     self._failed(exc)
                 else:
-                    if generation == self.host.generation:
+                    if (generation, changes) == (self.host.generation, self._changes):
                         self.take(sample)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._wake.wait()
 
     def refresh_groups(self) -> None:
-        """Sample now (after a change made from the UI) rather than within a second."""
+        """Sample now (after a change made from the UI) rather than within a second; a
+        sample begun before the change would show the groups as they were: it is dropped."""
+        self._changes += 1
         self._wake.set()
+
+    async def reread_group(self, group_id: str) -> None:
+        """After an action on `group_id`: read that group now and show it (a sample of
+        every group takes longer), then sample them all."""
+        self.refresh_groups()
+        admin, group = self.current_admin(), self.sample and self.sample.group(group_id)
+        if admin is None or not group:
+            return
+        fresh = await describe_lag(admin, group.listing)
+        if self.sample is not None:
+            self.take(self.sample.with_group(fresh, time.monotonic()))
+
+    def watch_updating(self) -> None:
+        self._show_facts()
 
     def take(self, sample: GroupsSample) -> None:
         """Record a sample and show it (the poller's, or fixed data in snapshot tests)."""
@@ -268,6 +290,7 @@ class GroupsPane(OrderedListPane[GroupLag]):
             return
         shown = self.shown_groups
         parts = [
+            *([self.updating] if self.updating else []),
             self.order.counted(len(shown), len(self.sample.groups), "group"),
             self.order.sorted_as,
             f"total lag {sum(g.total_lag or 0 for g in shown):,}",
@@ -333,14 +356,23 @@ class GroupsPane(OrderedListPane[GroupLag]):
 
         def closed(result: ResetPreview | None) -> None:
             if result is not None and result.executed:
-                self.notify(
-                    f"committed new offsets for {len(result.rows)} partition(s)"
-                    f" of group {group_id}",
-                    title="Reset offsets",
-                )
-                self.refresh_groups()
+                self._announce_reset(result)
 
         self.app.push_screen(ResetOffsetsScreen(self.current_admin, group_id, topics), closed)
+
+    @work(group="group-admin")
+    async def _announce_reset(self, result: ResetPreview) -> None:
+        """Say the offsets are committed once the views show them (issue 14: the toast came
+        while the detail still showed the old offsets)."""
+        self.updating = f"reading group {result.group_id} again…"
+        try:
+            await self.reread_group(result.group_id)  # a failure is kept as the group's error
+        finally:
+            self.updating = ""
+        self.notify(
+            f"committed new offsets for {len(result.rows)} partition(s) of group {result.group_id}",
+            title="Reset offsets",
+        )
 
     def delete_group(self, group_id: str) -> None:
         """Ask, then delete `group_id` (type its name on a cluster that is not the local one)."""

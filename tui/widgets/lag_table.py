@@ -13,9 +13,13 @@ from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
 
+from .list_keys import LIST_KEYS
+
 
 class LagTable(DataTable[Text]):
     """Posts `LagTable.Resized` whenever its size changes."""
+
+    BINDINGS = LIST_KEYS
 
     class Resized(Message):
         """The table's size changed: column widths that depend on it need working out."""

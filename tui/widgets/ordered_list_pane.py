@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input
 
 from .list_order import ListOrder
 from .pane import Pane
+from .table_sync import cursor_key
 
 T = TypeVar("T")
 
@@ -27,6 +28,7 @@ ORDER_BINDINGS = [
     Binding("s", "cycle_sort", "Sort"),
     Binding("S", "reverse_sort", "Reverse sort", show=False),
     Binding("escape", "leave_filter", "Back to list", show=False),
+    Binding("y", "copy_name", "Copy name", show=False),
 ]
 _FILTER_CLASS = "-list-filter"
 
@@ -92,6 +94,19 @@ class OrderedListPane(Pane, Generic[T]):
         key = event.column_key.value
         if event.data_table.id == self.list_id and key is not None and self.order.sorts_by(key):
             self.change_order(self.order.sort_by(key))
+
+    def jump(self, argument: str) -> None:
+        """`:topics orders`: the list filtered by the argument."""
+        self.query_one(f".{_FILTER_CLASS}", Input).value = argument
+
+    def action_copy_name(self) -> None:
+        """The name under the cursor to the clipboard (`y`, as in k9s)."""
+        name = cursor_key(self.ordered_table)
+        if name is None:
+            self.notify("nothing under the cursor to copy", title="Copy", severity="warning")
+            return
+        self.app.copy_to_clipboard(name)
+        self.notify(f"copied {name}", title="Copy")
 
     def action_focus_filter(self) -> None:
         self.query_one(f".{_FILTER_CLASS}", Input).focus()

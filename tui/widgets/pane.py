@@ -14,6 +14,7 @@ from textual import on
 from textual.containers import Vertical
 from textual.events import Mount
 from textual.message import Message
+from textual.widget import Widget
 
 from ..host import Host, host_of
 from ..kafka.admin import KafkaAdmin
@@ -27,6 +28,20 @@ class Pane(Vertical):
     class ClusterChanged(Message):
         """The pane changed the cluster (created, deleted or grew a topic): the host takes a
         fresh snapshot now rather than at its next poll."""
+
+    class BringForward(Message):
+        """The pane asks to be shown (another pane handed it work: "search the broker" from
+        the Tail pane); the host brings its tab forward with the focus on `focus` (where the
+        pane's tab puts it when None)."""
+
+        def __init__(self, pane: Pane, focus: Widget | None = None) -> None:
+            super().__init__()
+            self.pane = pane
+            self.focus = focus
+
+    def jump(self, argument: str) -> None:
+        """`:name argument` brought this pane forward: what the argument means here (a
+        list's filter); nothing by default."""
 
     @property
     def host(self) -> Host:

@@ -13,6 +13,7 @@ moved up (or scrolled with the mouse), it stays put.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, tzinfo
 from typing import NamedTuple
 
@@ -26,7 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..kafka.record_filter import RecordFilter, RecordView, preview
+from ..kafka.record_filter import RecordFilter, RecordView, preview, record_json
 from ..kafka.tail import TailRecord
 
 WIDE = 110
@@ -218,6 +219,17 @@ class RecordLog(ScrollView, can_focus=True):
         row = self.cursor_row
         return None if row is None else self.view.record_at(row)
 
+    def copy_cursor_record(self) -> None:
+        """The record under the cursor to the clipboard, as one JSON object (`y`)."""
+        record = self.cursor_record
+        if record is None:
+            self.notify("no record to copy", title="Copy", severity="warning")
+            return
+        self.app.copy_to_clipboard(json.dumps(record_json(record), ensure_ascii=False))
+        self.notify(
+            f"copied {record.topic}/{record.partition}@{record.offset} as JSON", title="Copy"
+        )
+
     def move_cursor(self, row: int) -> None:
         rows = len(self.view)
         if rows == 0:
@@ -303,12 +315,13 @@ class RecordLog(ScrollView, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Forget the cursor and follow the tail (a new tail started)."""
+    def reset(self, follow: bool = True) -> None:
+        """Forget the cursor; follow the newest record (a new tail started), or, with
+        `follow` False, put the cursor on the first (a search's matches, read from the top)."""
         self._cursor_seq = None
         self._top_seq = None
         self._key_cells = 0
-        self.following = True
+        self.following = follow
 
     def data_changed(self) -> None:
         """The view's rows changed (records arrived or fell off, the filter changed)."""
@@ -320,6 +333,9 @@ class RecordLog(ScrollView, can_focus=True):
             self._scrolling = False
         if rows == 0:
             self._scroll_rows(0)  # the cursor's record is kept: a refilter may bring it back
+        elif self._cursor_seq is None and not self.following:
+            self._cursor_seq = self.view.seq_at(0)
+            self._scroll_rows(0)
         elif self.following or self._cursor_seq is None:
             self._cursor_seq = self.view.seq_at(rows - 1)
             self.following = True

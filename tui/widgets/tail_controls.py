@@ -8,6 +8,7 @@ start; `read()` turns the fields into a TailRequest or says, in one sentence, wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual import events, on
@@ -19,7 +20,7 @@ from textual.widgets import Input, Label, Select
 
 from ..kafka.models import TopicSelection
 from ..kafka.record_ring import DEFAULT_CAPACITY
-from ..kafka.tail import StartMode, StartPosition, parse_start, parse_topics
+from ..kafka.tail import StartMode, StartPosition, in_topics_syntax, parse_start, parse_topics
 
 MIN_CAPACITY = 100
 MAX_CAPACITY = 10_000_000
@@ -30,7 +31,7 @@ _START_MODES = [
     ("at time", StartMode.TIMESTAMP.value),
     ("last N", StartMode.LAST.value),
 ]
-_VALUE_HINTS = {
+VALUE_HINTS = {
     StartMode.OFFSET.value: "offset",
     StartMode.TIMESTAMP.value: "ms, ISO, -5m",
     StartMode.LAST.value: "N per partition",
@@ -39,19 +40,29 @@ _VALUE_HINTS = {
 
 class TopicsInput(Input):
     """The topics field. The pane puts the focus here while there is nothing to tail, so a
-    newcomer can type at once; but then the pane keys (1-9) must still switch panes, or a
-    visit to Tail traps them: while the field is empty, a digit the app binds goes to the app.
+    newcomer can type at once; but then the pane's and the app's keys must still work, or a
+    visit to Tail traps them. A key the field cannot hold (`/`, `?`: no topic has them) keeps
+    its binding; while the field is empty, so does a digit, unless a topic of the cluster
+    starts with it (then it is the start of that topic's name).
     """
 
+    topic_names: Sequence[str] = ()
+    """The cluster's topics (TailControls.offer_topics)."""
+
     def check_consume_key(self, key: str, character: str | None) -> bool:
-        """An Input hides the app's bindings of printable keys; not an empty field's digits."""
-        if not self.value and key.isdigit():
+        """An Input hides the bindings of the printable keys it takes; not those it leaves."""
+        return self._takes(key, character) and super().check_consume_key(key, character)
+
+    def _takes(self, key: str, character: str | None) -> bool:
+        if character is not None and character.isprintable() and not in_topics_syntax(character):
             return False
-        return super().check_consume_key(key, character)
+        if not self.value and key.isdigit():
+            return any(name.startswith(key) for name in self.topic_names)
+        return True
 
     async def _on_key(self, event: events.Key) -> None:
-        if not self.value and event.key.isdigit() and event.key in self.screen.active_bindings:
-            event.prevent_default()  # not typed here; it bubbles up to the app's pane keys
+        if not self._takes(event.key, event.character) and event.key in self.screen.active_bindings:
+            event.prevent_default()  # not typed here; it bubbles up to the binding
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +127,9 @@ class TailControls(Horizontal):
         """Complete the topics field from these names."""
         if names != self._topic_names:
             self._topic_names = names
-            self.topics.suggester = SuggestFromList(names)
+            topics = self.query_one("#tail-topics", TopicsInput)
+            topics.suggester = SuggestFromList(names)
+            topics.topic_names = names
 
     def fill(self, topics: str, mode: StartMode = StartMode.END, value: str = "") -> None:
         self.topics.value = topics
@@ -149,7 +162,7 @@ class TailControls(Horizontal):
     def _start_mode_changed(self, event: Select.Changed) -> None:
         """Show the value field only for a mode that takes a value, and go there."""
         value = self.query_one("#tail-start-value", Input)
-        hint = _VALUE_HINTS.get(str(event.value), "")
+        hint = VALUE_HINTS.get(str(event.value), "")
         value.placeholder = hint
         value.set_class(bool(hint), "-needed")
         if hint and event.select.has_focus:

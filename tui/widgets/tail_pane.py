@@ -13,8 +13,8 @@ The pane is three rows and the list: what to tail (TailControls), the filter, th
 from __future__ import annotations
 
 import asyncio
-import json
 import re
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
@@ -38,7 +38,6 @@ from ..kafka.record_filter import (
     RecordView,
     RefilterJob,
     export_json_lines,
-    record_json,
 )
 from ..kafka.record_ring import DEFAULT_CAPACITY, RecordRing
 from ..kafka.tail import (
@@ -48,10 +47,12 @@ from ..kafka.tail import (
     StartPosition,
     TailRecord,
     TailSession,
+    parse_topics,
 )
 from ..screens.record_detail import RecordDetailScreen
 from .pane import Pane
 from .record_log import RecordLog, format_timestamp
+from .search_pane import SearchPane
 from .tail_controls import TailControls
 from .tail_status import TailFigures, TailState, TailStatus
 
@@ -67,6 +68,7 @@ class TailPane(Pane):
         Binding("space", "toggle_pause", "Pause"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("ctrl+r", "toggle_regex", "Regex"),
+        Binding("ctrl+f", "search_broker", "Search all"),
         Binding("ctrl+t", "toggle_case", "Case"),
         Binding("y", "copy_record", "Copy"),
         Binding("x", "export", "Export"),
@@ -85,6 +87,8 @@ class TailPane(Pane):
             text-wrap: nowrap;
             text-overflow: ellipsis; }
         #tail-filter-mode.-invalid { color: $error; }
+        /* that records left the buffer must be read in full, at 80 columns too */
+        #tail-filter-mode.-partial { color: $warning; max-width: 75%; }
         #tail-log { height: 1fr; }
     }
     """
@@ -121,6 +125,7 @@ class TailPane(Pane):
         """The file the last export wrote."""
         self._worker: Worker[None] | None = None
         self._filter_error = ""
+        self._filter_mode_text = ""
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -208,10 +213,22 @@ class TailPane(Pane):
             )
         )
         self.log_widget.empty_text = self._empty_text()
+        self._show_filter_mode()
+
+    @property
+    def left_buffer(self) -> int:
+        """Records received that the buffer no longer holds (the filter cannot see them)."""
+        return self.ring.total - len(self.ring)
 
     def _empty_text(self) -> str:
         """Why the list is empty, and what to do about it."""
         if self.view.filter is not None and len(self.ring):
+            if self.left_buffer:
+                return (
+                    f"no record of the {len(self.ring):,} in the buffer matches the filter;"
+                    f" {self.left_buffer:,} older records have left it (it keeps"
+                    f" {self.ring.capacity:,}) · ctrl+f searches the whole topic on the broker"
+                )
             return "no record matches the filter (ctrl+u in the filter clears it)"
         if self.session is None:
             return "no records · t: topics to tail, enter starts · s starts again"
@@ -365,13 +382,21 @@ class TailPane(Pane):
             self._show_status()
 
     def _show_filter_mode(self) -> None:
+        """How the filter matches; or, plainly, that it does not see every record received."""
         mode = self.query_one("#tail-filter-mode", Static)
+        partial = self.view.filter is not None and self.left_buffer > 0
         if self._filter_error:
-            mode.update(Content(self._filter_error))
+            text = self._filter_error
+        elif partial:
+            text = f"{self.left_buffer:,} left the buffer · ^f searches all"
         else:
             kind = "regex" if self.regex else "substring"
             case = "any case" if self.ignore_case else "match case"
-            mode.update(Content(f"{kind} ^r · {case} ^t"))
+            text = f"{kind} ^r · {case} ^t"
+        if text != self._filter_mode_text:
+            self._filter_mode_text = text
+            mode.update(Content(text))
+        mode.set_class(partial and not self._filter_error, "-partial")
         mode.set_class(bool(self._filter_error), "-invalid")
         self.query_one("#tail-filter", Input).set_class(bool(self._filter_error), "-invalid")
 
@@ -391,15 +416,26 @@ class TailPane(Pane):
         log, marked = self.log_widget, self.view.filter
         self.app.push_screen(RecordDetailScreen(event.record, self.tz, log.step, marked))
 
-    def action_copy_record(self) -> None:
-        record = self.log_widget.cursor_record
-        if record is None:
-            self.notify("no record to copy", title="Copy", severity="warning")
+    def action_search_broker(self) -> None:
+        """Search the tailed topic on the broker for what the filter looks for: the filter
+        sees only the records the buffer holds."""
+        searches = self.app.query(SearchPane)
+        try:
+            selection = parse_topics(self.controls.topics.value)
+        except ValueError:
+            selection = []
+        if not searches or not selection:
+            self.notify("name a topic to search first (t)", title="Search", severity="warning")
             return
-        self.app.copy_to_clipboard(json.dumps(record_json(record), ensure_ascii=False))
-        self.notify(
-            f"copied {record.topic}/{record.partition}@{record.offset} as JSON", title="Copy"
-        )
+        text = self.query_one("#tail-filter", Input).value
+        if self.regex and text:
+            query = f"/{text}/"
+        else:
+            query = shlex.quote(text) if text and text != shlex.quote(text) else text
+        searches.first().search_topic(selection[0].topic, query)
+
+    def action_copy_record(self) -> None:
+        self.log_widget.copy_cursor_record()
 
     def action_export(self) -> None:
         records = self.view.records()

@@ -24,8 +24,11 @@ from ..screens.confirm import ConfirmScreen
 from ..screens.create_topic import CreateTopicScreen
 from ..screens.edit_configs import EditConfigsScreen
 from ..screens.topic_detail import TopicDetailScreen
+from .groups_pane import GroupsPane
+from .list_keys import LIST_KEYS
 from .list_order import NameFilter
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
+from .search_pane import SearchPane
 from .table_sync import cursor_key, select_row, sync_table
 from .topic_rows import COLUMNS, cells, shorten_middle, topic_order
 
@@ -35,7 +38,7 @@ _MIN_NAME_WIDTH = 16
 class TopicTable(DataTable[Text]):
     """The topic list; `enter` (select the row) opens the partition detail, so say so."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
+    BINDINGS = [Binding("enter", "select_cursor", "Detail"), *LIST_KEYS]
 
 
 class TopicsPane(OrderedListPane[TopicStats]):
@@ -49,6 +52,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
         Binding("p", "add_partitions", "Add partitions"),
         *ORDER_BINDINGS,
         Binding("i", "toggle_internal", "Internal"),
+        Binding("f", "search", "Search"),
     ]
 
     DEFAULT_CSS = """
@@ -258,8 +262,17 @@ class TopicsPane(OrderedListPane[TopicStats]):
             AddPartitionsScreen(self.current_admin, topic.name, len(topic.partitions)), closed
         )
 
+    def action_search(self) -> None:
+        """Search the topic under the cursor on the broker (the Search pane)."""
+        topic = self._require_topic()
+        searches = self.app.query(SearchPane)
+        if topic is not None and searches:
+            searches.first().ask_about(topic.name)
+
     def action_detail(self) -> None:
         topic = self._require_topic()
         if topic is None:
             return
-        self.app.push_screen(TopicDetailScreen(topic.name, self.snapshot))
+        groups = self.app.query(GroupsPane)
+        detail = TopicDetailScreen(topic.name, self.snapshot, groups.first() if groups else None)
+        self.app.push_screen(detail)

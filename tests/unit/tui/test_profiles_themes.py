@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from tui.kafka.connection import SettingsError
-from tui.profiles import LOCAL_PROFILE, Profile, load_profiles, save_profiles
+from tui.profiles import (
+    LOCAL_PROFILE,
+    Preferences,
+    Profile,
+    load_preferences,
+    load_profiles,
+    save_preferences,
+    save_profiles,
+)
 from tui.themes import ThemeError, available_themes, load_theme, parse_theme
 
 
@@ -32,6 +40,22 @@ def test_profiles_round_trip_and_are_private(tmp_path: Path) -> None:
     assert loaded["staging"].properties == staging.properties
     assert loaded[LOCAL_PROFILE].embedded and not loaded["staging"].embedded
     assert 'p\\"w' not in repr(loaded["staging"]), "properties must not show in reprs"
+
+
+def test_preferences_and_profiles_keep_each_other(tmp_path: Path) -> None:
+    """Issue 14, point 6: the theme, cluster and pane last used are kept in the config file,
+    and writing profiles (ctrl+o, a) keeps them, as remembering them keeps the profiles."""
+    path = tmp_path / "config.toml"
+    assert load_preferences(path) == Preferences()
+    staging = Profile("staging", "kafka-1:9093", "red")
+    save_profiles({LOCAL_PROFILE: Profile(LOCAL_PROFILE), "staging": staging}, path)
+    remembered = Preferences(theme="light", profile="staging", pane="groups")
+    save_preferences(remembered, path)
+    assert load_profiles(path)["staging"] == staging
+    save_profiles({"staging": staging, "prod": Profile("prod", "kafka-9:9093")}, path)
+    assert load_preferences(path) == remembered
+    assert set(load_profiles(path)) == {LOCAL_PROFILE, "staging", "prod"}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_profiles_without_a_file_offer_the_embedded_broker(tmp_path: Path) -> None:

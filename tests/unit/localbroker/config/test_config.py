@@ -104,6 +104,15 @@ def test_flush_scheduler_interval_is_capped_at_a_second() -> None:
     assert config.log_flush_scheduler_interval_ms == 200
 
 
+def test_api_versions_of_names_a_kafka_release() -> None:
+    assert BrokerConfig({}).api_versions_of is None
+    assert BrokerConfig({"localbroker.api.versions.of": "4.0"}).api_versions_of == "4.0"
+    with pytest.raises(KafkaError) as refused:
+        _ = BrokerConfig({"localbroker.api.versions.of": "2.8"}).api_versions_of
+    assert refused.value.code == ErrorCode.invalid_config
+    assert "String must be one of: 3.9, 4.0, 4.1" in str(refused.value)
+
+
 def test_dynamic_configs_take_precedence() -> None:
     """Per-broker dynamic beats the cluster-wide dynamic default, which beats the file."""
     config = BrokerConfig({"log.retention.ms": "3000"})

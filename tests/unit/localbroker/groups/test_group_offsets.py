@@ -105,3 +105,14 @@ def test_a_commit_that_cannot_be_stored_is_not_committed() -> None:
     assert group_offsets.fetch("g", None) == {}
     assert not [e for e in events if isinstance(e, OffsetCommitted)]
     group_offsets.forget_topic("a")  # tombstones are best effort: no exception
+
+
+def test_a_commit_keeps_the_clients_own_commit_timestamp() -> None:
+    """OffsetCommit v1 carries one per partition; Kafka 3.9 stores it (-1: the broker's now)."""
+    group_offsets, registry, _, _ = offsets()
+    entries = [CommitEntry("a", 0, 5, -1, None, 1234), CommitEntry("a", 1, 6, -1, None)]
+    assert group_offsets.commit("g", -1, "", None, entries, NOW, 1) == [ErrorCode.none] * 2
+    group = registry.get("g")
+    assert group is not None
+    assert group.offsets[("a", 0)].commit_timestamp == 1234
+    assert group.offsets[("a", 1)].commit_timestamp == NOW

@@ -145,9 +145,8 @@ def test_decoding_with_the_broker_table() -> None:
     table = supported_versions()
     assert table[18] == (0, 4)
     assert decode_request(request_frame(metadata_v12()), table).body == metadata_v12()
-    # Produce v0-2 carry magic 0/1 message sets; kio has no schema, so they are unsupported.
-    with pytest.raises(UnsupportedApiVersion):
-        decode_request(struct.pack(">hhi", 0, 2, 1) + b"\x00" * 16, table)
+    # Produce v2 (magic 1 message sets) is served, converted as Kafka 3.9 converted it.
+    assert decode_request(struct.pack(">hhih", 0, 2, 1, -1) + b"\x00" * 10, table).body.acks == 0
 
 
 def test_unknown_api_key() -> None:
@@ -161,7 +160,7 @@ def test_unknown_api_key() -> None:
 @pytest.mark.parametrize(
     ("api_key", "version", "name"),
     [
-        (0, 2, "Produce v2"),  # below the window (magic < 2 produce is refused)
+        (0, 2, "Produce v2"),  # below the window
         (0, 13, "Produce v13"),  # above the window, though kio knows it
         (3, 14, "Metadata v14"),  # no schema at all
         (18, 5, "ApiVersions v5"),
