@@ -108,7 +108,11 @@ class WorkbenchApp(KeysInOrderApp[None]):
         return self.monitor.admin
 
     def compose(self) -> ComposeResult:
-        yield ClusterBar(self.workbench.label, self.workbench.profile.colour)
+        # Bound, not set by query: the monitor may report a status while the app shuts down,
+        # when the bar has already left the screen.
+        yield ClusterBar(self.workbench.label, self.workbench.profile.colour).data_bind(
+            WorkbenchApp.status
+        )
         with PaneTabs(id="panes"):
             for spec in self.pane_specs:
                 with TabPane(f"{spec.key} {spec.title}", id=spec.pane_id):
@@ -144,7 +148,6 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     def _set_status(self, status: ConnectionStatus) -> None:
         self.status = status
-        self.query_one(ClusterBar).status = status
 
     @on(Pane.ClusterChanged)
     def refresh_cluster(self) -> None:
