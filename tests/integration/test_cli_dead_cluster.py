@@ -35,6 +35,20 @@ COMMAND_LINES = {
         ["--group", "g", "--delete"],
     ],
     "consumer-perf": [["--topic", "t", "--messages", "10"]],
+    "acls": [
+        ["--list"],
+        ["--add", "--allow-principal", "User:alice", "--operation", "Read", "--topic", "t"],
+        [
+            "--remove",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Read",
+            "--topic",
+            "t",
+            "--force",
+        ],
+    ],
 }
 RUNS_ITS_OWN_BROKER = {"demo"}
 
