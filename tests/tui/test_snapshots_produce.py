@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import pytest
 from snapshot_host import SIZE_IDS, SIZES, SMALL, PaneHost, snap_pane
+from textual.app import App
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -49,9 +50,14 @@ def snap(
     size: tuple[int, int],
     prepare: Callable[[Widget], None] | None = None,
     keys: Iterable[str] = (),
+    until: Callable[[App[None]], bool] | None = None,
 ) -> bool:
     return snap_pane(
-        snap_compare, lambda: PaneHost(ProducePane(), focus="#send", prepare=prepare), size, keys
+        snap_compare,
+        lambda: PaneHost(ProducePane(), focus="#send", prepare=prepare),
+        size,
+        keys,
+        until,
     )
 
 
@@ -69,5 +75,12 @@ def test_produce_pane_filled_in(snap_compare: Callable[..., bool], size: tuple[i
 
 
 def test_produce_pane_refuses_invalid_json(snap_compare: Callable[..., bool]) -> None:
-    """ctrl+s with a missing comma: the line and column, what to do, and the cursor there."""
-    assert snap(snap_compare, SMALL, filled(BAD_VALUE), ["ctrl+s"])
+    """ctrl+s with a missing comma: the line and column, what to do, and the cursor there.
+    The picture waits for the value to have the focus: the cursor is drawn only then, and on a
+    loaded machine the focus could arrive after the rest had settled (a picture without it)."""
+
+    def at_the_error(app: App[None]) -> bool:
+        value = app.query_one("#value", TextArea)
+        return value.has_focus and value.cursor_location == (2, 2)
+
+    assert snap(snap_compare, SMALL, filled(BAD_VALUE), ["ctrl+s"], at_the_error)
