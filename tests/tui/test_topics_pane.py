@@ -7,11 +7,12 @@ the broker's own loop), and produces with confluent-kafka where records are need
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent, TextArea
 from workbench_pilot import (
@@ -32,6 +33,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.create_topic import CreateTopicScreen
 from tui.screens.edit_configs import EditConfigsScreen
 from tui.screens.profiles import ProfilesScreen
+from tui.screens.record_detail import RecordDetailScreen
 from tui.screens.topic_detail import TopicDetailScreen
 from tui.widgets.table_sync import cursor_key
 from tui.workbench import Workbench
@@ -742,3 +744,53 @@ async def test_the_topic_detail_names_the_groups_that_read_it_with_their_lag(
             ),
             "the groups reading it",
         )
+
+
+async def test_the_topic_detail_shows_its_configs_and_newest_records(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 7: from a topic, the configs set on it and a sample of its newest
+    records across partitions, and a record opened from there, without switching panes."""
+    create(embedded, "trades", 2)
+
+    def produce_timed() -> None:
+        now = int(time.time() * 1000)  # within retention.ms, set below
+        producer = Producer({"bootstrap.servers": embedded.bootstrap, "linger.ms": 0})
+        for i in range(8):  # newer than partition 1's, though read before them
+            producer.produce(
+                "trades", value=f"p0-{i}".encode(), partition=0, timestamp=now + 100 + i
+            )
+        for i in range(7):  # older: only the last two are among the newest ten
+            producer.produce("trades", value=f"p1-{i}".encode(), partition=1, timestamp=now + i)
+        assert producer.flush(15) == 0, "records were not acknowledged"
+        admin = AdminClient({"bootstrap.servers": embedded.bootstrap})
+        resource = ConfigResource(
+            "topic",
+            "trades",
+            incremental_configs=[
+                ConfigEntry("retention.ms", "86400000", incremental_operation=AlterConfigOpType.SET)
+            ],
+        )
+        admin.incremental_alter_configs([resource])[resource].result(15)
+
+    await asyncio.to_thread(produce_timed)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "trades")
+        detail = await screen_after(pilot, "enter", TopicDetailScreen, "the detail")
+        await wait_until(
+            pilot,
+            lambda: "retention.ms=86400000 (1 d)" in status_text(detail, "#detail-configs"),
+            "the config set on the topic",
+        )
+        assert "cleanup.policy" not in status_text(detail, "#detail-configs")
+        await wait_until(
+            pilot,
+            lambda: len(detail.sample) == 10,
+            "ten records",
+        )
+        places = [(r.partition, r.offset) for r in detail.sample.records()]
+        assert places == [(1, 5), (1, 6), *((0, o) for o in range(8))]
+        detail.sample_log.focus()
+        record = await screen_after(pilot, "enter", RecordDetailScreen, "the record")
+        assert (record.record.partition, record.record.offset) == (1, 5)
