@@ -144,7 +144,8 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     def _set_status(self, status: ConnectionStatus) -> None:
         self.status = status
-        self.query_one(ClusterBar).status = status
+        for bar in self.query(ClusterBar):  # none once the app is closing: the monitor may
+            bar.status = status  # report after the widgets are gone and before it is cancelled
 
     @on(Pane.ClusterChanged)
     def refresh_cluster(self) -> None:

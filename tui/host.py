@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterSnapshot
 from .kafka.generator import GeneratorFleet
+from .profiles import Preferences
 from .workbench import Workbench
 
 
@@ -47,6 +48,14 @@ class Host(Protocol):
     @property
     def generators(self) -> GeneratorFleet | None:
         """The traffic generators, which outlive their pane; None in a host without them."""
+
+    @property
+    def preferences(self) -> Preferences:
+        """What the last run used (tui/profiles.py): a pane starts from its topics."""
+
+    def remember(self, **changes: str) -> None:
+        """Keep preferences for the next run (tail_topics=, produce_topic=, ...); a host
+        without a config file keeps nothing."""
 
 
 def host_of(node: DOMNode) -> Host:
