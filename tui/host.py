@@ -11,6 +11,7 @@ so to the user rather than guessing.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol, cast, runtime_checkable
 
 from textual.dom import DOMNode
@@ -52,6 +53,10 @@ class Host(Protocol):
     @property
     def preferences(self) -> Preferences:
         """What the last run used (tui/profiles.py): a pane starts from its topics."""
+
+    def busy(self, what: str) -> AbstractContextManager[None]:
+        """Show that `what` is under way ("deleting topic orders") until the block ends: an
+        action that waits for the cluster says so at once, however long the answer takes."""
 
     def remember(self, **changes: str) -> None:
         """Keep preferences for the next run (tail_topics=, produce_topic=, ...); a host

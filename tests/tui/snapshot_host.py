@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -142,6 +143,10 @@ class PaneHost(App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **self._theme.variables}
+
+    def busy(self, what: str) -> AbstractContextManager[None]:
+        """Nothing shown: the pane is drawn alone, without the top line."""
+        return nullcontext()
 
     def remember(self, **changes: str) -> None:
         """Nothing is kept: a snapshot must not depend on, or change, a config file."""

@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent, TextArea
 from workbench_pilot import (
+    busy_said,
     press_until,
     screen_after,
     wait_connected,
@@ -452,6 +453,37 @@ async def test_set_a_config_by_name(embedded: EmbeddedBroker) -> None:
         await pilot.press("ctrl+a", "ctrl+k", *"retention.ms=7200000", "enter")
         await wait_until(pilot, lambda: "retention.ms = 7200000" in str(status.render()), "done")
         assert topic_configs(embedded, "logs") == {"retention.ms": "7200000"}
+
+
+async def test_actions_that_wait_for_the_cluster_say_so_at_once(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 5: an action gave no sign it was under way until it was done. Each one
+    that calls the cluster shows what it waits for in the top line, and clears it after;
+    the views it changed show the change without waiting for the next poll."""
+    create(embedded, "grow")
+    create(embedded, "scratch")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "grow", "scratch")
+        said = busy_said(app)
+        dialog, _ = await open_configs(pilot, app)
+        status = dialog.query_one("#configs-status", Static)
+        value = dialog.query_one("#configs-value", Input)
+        await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
+        await pilot.press(*"retention.ms=7200000", "enter")
+        await wait_until(pilot, lambda: "retention.ms = 7200000" in str(status.render()), "set")
+        assert said == ["altering the configs of grow", ""]
+        await press_until(pilot, "escape", lambda: app.screen is not dialog, "closed")
+        await screen_after(pilot, "p", AddPartitionsScreen, "the add-partitions dialog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: cell(app, "grow", "partitions") == "2", "2 partitions")
+        assert said[2:] == ["adding partitions to grow", ""]
+        await select(pilot, app, "scratch")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "scratch" not in shown(app), "the topic to go")
+        assert said[4:] == ["deleting topic scratch", ""]
 
 
 async def test_add_partitions_and_the_refused_decrease(embedded: EmbeddedBroker) -> None:

@@ -76,5 +76,6 @@ class AddPartitionsScreen(AdminDialog[int]):
 
     @work(group="add-partitions")
     async def _set_count(self, count: int) -> None:
-        if await self.send(lambda admin: admin.create_partitions(self.topic, count)):
+        adding = f"adding partitions to {self.topic}"
+        if await self.send(lambda admin: admin.create_partitions(self.topic, count), adding):
             self.dismiss(count)

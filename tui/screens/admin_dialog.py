@@ -17,6 +17,7 @@ from textual import on
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..host import host_of
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
 
@@ -60,14 +61,15 @@ class RequestDialog(ModalScreen[T | None]):
         error.update(Text(message))
         error.set_class(not message, "-hidden")
 
-    async def attempt(self, request: Awaitable[R]) -> R | None:
-        """Await `request` with the OK button disabled; None (with the reason shown) when it
-        is refused."""
+    async def attempt(self, request: Awaitable[R], what: str) -> R | None:
+        """Await `request` with the OK button disabled and `what` it does said as under way
+        (Host.busy); None (with the reason shown) when it is refused."""
         button = self.query_one(f"#{self.PREFIX}-ok", Button)
         button.disabled = True
         self.show_error("")
         try:
-            return await request
+            with host_of(self).busy(what):
+                return await request
         except KafkaToolError as exc:
             self.show_error(str(exc))
             return None
@@ -93,7 +95,7 @@ class AdminDialog(RequestDialog[T]):
         super().__init__()
         self._admin = admin
 
-    async def send(self, request: Callable[[KafkaAdmin], Awaitable[object]]) -> bool:
+    async def send(self, request: Callable[[KafkaAdmin], Awaitable[object]], what: str) -> bool:
         """Run `request`; False (with the reason shown) when there's no cluster or it refuses."""
         admin = self._admin()
         if admin is None:
@@ -104,4 +106,4 @@ class AdminDialog(RequestDialog[T]):
             await request(admin)
             return True
 
-        return await self.attempt(answered()) is not None
+        return await self.attempt(answered(), what) is not None

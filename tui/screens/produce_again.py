@@ -83,6 +83,6 @@ class ProduceAgainScreen(RequestDialog[Acknowledgement]):
         if self._produce is None:
             self.not_connected()
             return
-        acknowledgement = await self.attempt(self._produce(topic))
+        acknowledgement = await self.attempt(self._produce(topic), f"producing to {topic}")
         if acknowledgement is not None:
             self.dismiss(acknowledgement)

@@ -234,7 +234,8 @@ class TopicsPane(OrderedListPane[TopicStats]):
             self.notify("not connected to the cluster", title="Topics", severity="error")
             return
         try:
-            await admin.delete_topic(name)
+            with self.host.busy(f"deleting topic {name}"):
+                await admin.delete_topic(name)
         except KafkaToolError as exc:
             self.notify(str(exc), title="Delete topic", severity="error", markup=False)
             return
