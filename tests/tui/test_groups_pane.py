@@ -432,9 +432,11 @@ async def test_delete_is_refused_with_members_and_works_once_empty(
         table = group_table(app)
         await wait_until(pilot, lambda: cell(table, GROUP, "state") == "Empty", "an empty group")
         await screen_after(pilot, "d", ConfirmScreen, "the question")
+        said = busy_said(app)  # issue 14, point 5: under way, said at once
         await pilot.press("y")
         await wait_until(pilot, lambda: GROUP not in table.rows, "the group gone from the list")
         assert notified(app, f"deleted group {GROUP}")
+        assert said == [f"deleting group {GROUP}", ""]
         assert pane(app).history.group(GROUP) == [], "its history is forgotten"
     assert await asyncio.to_thread(committed, embedded.bootstrap, GROUP) == {}
 

@@ -113,6 +113,18 @@ async def open_configs(
     return dialog, configs
 
 
+async def set_by_name(
+    pilot: Pilot[None], app: WorkbenchApp, line: str
+) -> tuple[EditConfigsScreen, Static]:
+    """`e`, then `a` and `line` typed with enter: the dialog and its status line."""
+    dialog, _ = await open_configs(pilot, app)
+    status = dialog.query_one("#configs-status", Static)
+    value = dialog.query_one("#configs-value", Input)
+    await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
+    await pilot.press(*line, "enter")
+    return dialog, status
+
+
 async def select(pilot: Pilot[None], app: WorkbenchApp, topic: str) -> None:
     """Move the topic list's cursor onto `topic` with the arrow keys."""
     await select_row(pilot, table(app), topic)
@@ -443,11 +455,7 @@ async def test_set_a_config_by_name(embedded: EmbeddedBroker) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "logs")
-        dialog, _ = await open_configs(pilot, app)
-        status = dialog.query_one("#configs-status", Static)
-        value = dialog.query_one("#configs-value", Input)
-        await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
-        await pilot.press(*"retention.ms", "enter")
+        _, status = await set_by_name(pilot, app, "retention.ms")
         await wait_until(pilot, lambda: "name=value" in str(status.render()), "the hint")
         assert status.has_class("-error")
         await pilot.press("ctrl+a", "ctrl+k", *"retention.ms=7200000", "enter")
@@ -467,11 +475,7 @@ async def test_actions_that_wait_for_the_cluster_say_so_at_once(
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "grow", "scratch")
         said = busy_said(app)
-        dialog, _ = await open_configs(pilot, app)
-        status = dialog.query_one("#configs-status", Static)
-        value = dialog.query_one("#configs-value", Input)
-        await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
-        await pilot.press(*"retention.ms=7200000", "enter")
+        dialog, status = await set_by_name(pilot, app, "retention.ms=7200000")
         await wait_until(pilot, lambda: "retention.ms = 7200000" in str(status.render()), "set")
         assert said == ["altering the configs of grow", ""]
         await press_until(pilot, "escape", lambda: app.screen is not dialog, "closed")
