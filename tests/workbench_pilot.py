@@ -22,6 +22,7 @@ from tui.embedded import EmbeddedBroker
 from tui.kafka.connection import from_properties
 from tui.launch import open_workbench, parser
 from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
+from tui.widgets.cluster_bar import ClusterBar
 from tui.workbench import Workbench
 
 SIZE = (120, 36)
@@ -51,6 +52,18 @@ class Cluster:
 
     bootstrap: str
     app: Callable[[], WorkbenchApp]
+
+
+def busy_said(app: WorkbenchApp) -> list[str]:
+    """Every busy text the top line shows from now on, "" when it clears (Host.busy): an
+    action shows it for as long as the cluster takes, which may be less than a poll."""
+    said: list[str] = []
+
+    def shown(busy: str) -> None:
+        said.append(busy)
+
+    app.watch(app.query_one(ClusterBar), "busy", shown, init=False)
+    return said
 
 
 def port_of(embedded: EmbeddedBroker) -> int:

@@ -9,7 +9,8 @@ watch its `snapshot` and `generation` and post messages up; it does not reach in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,6 +80,8 @@ class WorkbenchApp(KeysInOrderApp[None]):
         self._watch_theme_files = watch_theme_files
         self.theme_names: list[str] = []
         self._preferences_failed = False
+        self._busy: list[str] = []
+        """What the actions under way wait for, the latest last (see `busy`)."""
         self._remembering = False
         """Set once mounted: the theme set while starting is not a change to keep."""
         for spec in self.pane_specs:
@@ -145,6 +148,22 @@ class WorkbenchApp(KeysInOrderApp[None]):
 
     def _set_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
+
+    @contextmanager
+    def busy(self, what: str) -> Iterator[None]:
+        """Say in the top line that `what` is under way until the block ends (actions that
+        wait for the cluster: create, delete, alter configs, delete records, reset)."""
+        self._busy.append(what)
+        self._show_busy()
+        try:
+            yield
+        finally:
+            self._busy.remove(what)
+            self._show_busy()
+
+    def _show_busy(self) -> None:
+        for bar in self.query(ClusterBar):  # none once the app is closing
+            bar.busy = self._busy[-1] if self._busy else ""
 
     def _set_status(self, status: ConnectionStatus) -> None:
         self.status = status

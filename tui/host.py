@@ -11,6 +11,7 @@ so to the user rather than guessing.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol, cast, runtime_checkable
 
 from textual.dom import DOMNode
@@ -18,6 +19,7 @@ from textual.dom import DOMNode
 from .kafka.admin import KafkaAdmin
 from .kafka.cluster import ClusterSnapshot
 from .kafka.generator import GeneratorFleet
+from .profiles import Preferences
 from .workbench import Workbench
 
 
@@ -47,6 +49,18 @@ class Host(Protocol):
     @property
     def generators(self) -> GeneratorFleet | None:
         """The traffic generators, which outlive their pane; None in a host without them."""
+
+    @property
+    def preferences(self) -> Preferences:
+        """What the last run used (tui/profiles.py): a pane starts from its topics."""
+
+    def busy(self, what: str) -> AbstractContextManager[None]:
+        """Show that `what` is under way ("deleting topic orders") until the block ends: an
+        action that waits for the cluster says so at once, however long the answer takes."""
+
+    def remember(self, **changes: str) -> None:
+        """Keep preferences for the next run (tail_topics=, produce_topic=, ...); a host
+        without a config file keeps nothing."""
 
 
 def host_of(node: DOMNode) -> Host:

@@ -4,18 +4,19 @@
 A profile names a cluster (bootstrap servers plus Kafka client properties) and gives it a
 colour, so a production cluster never looks like the local one. The file may hold
 credentials, so it is written with mode 0600. Its [preferences] table holds the theme, the
-profile and the pane last used (k9s users expect them kept); each writer keeps what the
-other wrote.
+profile, the pane and the topics last used (k9s users expect them kept); each writer keeps
+what the other wrote.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .kafka.connection import Connection, SettingsError, from_properties
+from .kafka.tail import parse_topics
 
 LOCAL_PROFILE = "local"
 DEFAULT_COLOURS = {"local": "green"}
@@ -58,6 +59,23 @@ class Preferences:
     theme: str | None = None
     profile: str | None = None
     pane: str | None = None
+    tail_topics: str | None = None
+    """What the Tail pane last tailed, as typed (`orders, audit:0,1`)."""
+    produce_topic: str | None = None
+    """The topic the Produce pane last sent to."""
+
+    @property
+    def topic_to_produce(self) -> str:
+        """The topic last produced to, or else the first one last tailed ("" for neither)."""
+        if self.produce_topic:
+            return self.produce_topic
+        try:
+            return parse_topics(self.tail_topics or "")[0].topic
+        except ValueError:
+            return ""
+
+
+PREFERENCE_NAMES = tuple(f.name for f in fields(Preferences))
 
 
 def _document(path: Path) -> dict[str, object]:
@@ -77,9 +95,7 @@ def load_preferences(path: Path | None = None) -> Preferences:
         return Preferences()
     if not isinstance(table, dict):
         return Preferences()
-    return Preferences(
-        *(str(table[k]) if k in table else None for k in ("theme", "profile", "pane"))
-    )
+    return Preferences(*(str(table[k]) if k in table else None for k in PREFERENCE_NAMES))
 
 
 def save_preferences(preferences: Preferences, path: Path | None = None) -> None:
@@ -120,7 +136,7 @@ def _write(path: Path, profiles: dict[str, Profile], preferences: Preferences) -
     lines = ["# kafka-workbench connection profiles", ""]
     remembered = [
         f"{name} = {_quote(value)}"
-        for name in ("theme", "profile", "pane")
+        for name in PREFERENCE_NAMES
         if (value := getattr(preferences, name)) is not None
     ]
     if remembered:

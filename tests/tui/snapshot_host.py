@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -21,6 +22,7 @@ from tui.kafka.admin import KafkaAdmin
 from tui.kafka.cluster import ClusterSnapshot, PartitionStats, TopicStats
 from tui.kafka.generator import GeneratorFleet
 from tui.kafka.models import BrokerNode, ClusterInfo
+from tui.profiles import Preferences
 from tui.themes import DEFAULT_THEME, available_themes, load_theme
 from tui.widgets.footer import WorkbenchFooter
 from tui.widgets.pane import Pane
@@ -133,6 +135,7 @@ class PaneHost(App[None]):
         self.admin: KafkaAdmin | None = None
         self.workbench: Workbench | None = None
         self.generators: GeneratorFleet | None = None
+        self.preferences = Preferences()
         self._pane = pane
         self._focus = focus
         self._initial = snapshot if snapshot is not None else fixed_snapshot()
@@ -140,6 +143,13 @@ class PaneHost(App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **self._theme.variables}
+
+    def busy(self, what: str) -> AbstractContextManager[None]:
+        """Nothing shown: the pane is drawn alone, without the top line."""
+        return nullcontext()
+
+    def remember(self, **changes: str) -> None:
+        """Nothing is kept: a snapshot must not depend on, or change, a config file."""
 
     def compose(self) -> ComposeResult:
         self._pane.add_class("-hosted-pane")

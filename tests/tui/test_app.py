@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent
@@ -29,6 +30,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.profiles import AddProfileScreen, ProfilesScreen
 from tui.textual_private import EDGE_KEY_CLASS, FooterKey
 from tui.widgets.cluster_bar import ClusterBar
+from tui.widgets.tail_pane import TailPane
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -263,6 +265,39 @@ async def test_the_theme_cluster_and_pane_last_used_are_kept(embedded: EmbeddedB
         await wait_until(pilot, lambda: panes.active == "groups", "the Groups pane again")
         assert again.theme == "light"
     assert open_workbench(parser().parse_args([])).profile.name == "other"
+
+
+async def test_the_topics_last_used_are_kept(embedded: EmbeddedBroker) -> None:
+    """Issue 14, point 6: the last tailed topics come back in the Tail pane's field, ready for
+    enter, and the Produce pane starts on the topic last produced to (the first one tailed
+    when nothing was produced yet)."""
+    embedded.call(lambda: embedded.state.create_topic("orders", 2))
+    embedded.call(lambda: embedded.state.create_topic("audit", 1))
+
+    def topics_field(app: App[None], selector: str) -> Input:
+        return app.query_one(selector, Input)
+
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        app.query_one(TailPane).tail("orders:1, audit")
+        await wait_until(pilot, lambda: app.preferences.tail_topics == "orders:1, audit", "kept")
+    again = workbench_app(embedded)
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, again)
+        assert topics_field(again, "#tail-topics").value == "orders:1, audit"
+        topic = topics_field(again, "#topic")
+        assert topic.value == "orders"
+        topic.value = "audit"
+        await pilot.press("4")
+        await press_until(
+            pilot, "ctrl+s", lambda: again.preferences.produce_topic == "audit", "a record sent"
+        )
+    third = workbench_app(embedded)
+    async with third.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, third)
+        assert topics_field(third, "#topic").value == "audit"
+        assert topics_field(third, "#tail-topics").value == "orders:1, audit"
 
 
 def footer(app: object) -> tuple[list[str], list[str]]:

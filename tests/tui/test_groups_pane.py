@@ -22,6 +22,7 @@ from group_members import Member, admin_offsets, commit, start_members
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 from workbench_pilot import (
+    busy_said,
     screen_after,
     wait_connected,
     wait_until,
@@ -355,7 +356,8 @@ async def test_the_detail_shows_the_new_offsets_when_the_reset_is_announced(
     embedded: EmbeddedBroker,
 ) -> None:
     """Issue 14, point 5: the toast said "committed new offsets" while the group's detail
-    kept the old ones until the next sample of every group (seconds on a loaded machine).
+    kept the old ones until the next sample of every group (seconds on a loaded machine),
+    and the dry run and the commit gave no sign they were under way.
     The group is read again before the toast, a sample begun before the reset is not shown,
     and the detail says it is updating meanwhile."""
     embedded.call(lambda: embedded.state.create_topic(TOPIC, 3))
@@ -368,9 +370,11 @@ async def test_the_detail_shows_the_new_offsets_when_the_reset_is_announced(
         partitions = detail.query_one("#group-partitions", DataTable)
         await wait_until(pilot, lambda: partitions.row_count == 3, "its partitions")
         dialog = await screen_after(pilot, "r", ResetOffsetsScreen, "the reset dialog")
+        said = busy_said(app)  # the dry run and the commit say they are under way
         await pilot.press("ctrl+r")
         preview = dialog.query_one("#reset-preview", DataTable)
         await wait_until(pilot, lambda: preview.row_count == 3, "the dry run")
+        assert said == [f"working out the new offsets of {GROUP}", ""]
         seen: list[list[str]] = []
         notify = app.notify
 
@@ -385,6 +389,7 @@ async def test_the_detail_shows_the_new_offsets_when_the_reset_is_announced(
         await wait_until(pilot, lambda: bool(seen), "the reset announced")
         assert seen == [["0", "0", "0"]]
         assert app.screen is detail
+        assert said[2:] == [f"committing the offsets of {GROUP}", ""]
 
 
 async def test_a_bad_value_is_explained_before_anything_is_sent(
@@ -427,9 +432,11 @@ async def test_delete_is_refused_with_members_and_works_once_empty(
         table = group_table(app)
         await wait_until(pilot, lambda: cell(table, GROUP, "state") == "Empty", "an empty group")
         await screen_after(pilot, "d", ConfirmScreen, "the question")
+        said = busy_said(app)  # issue 14, point 5: under way, said at once
         await pilot.press("y")
         await wait_until(pilot, lambda: GROUP not in table.rows, "the group gone from the list")
         assert notified(app, f"deleted group {GROUP}")
+        assert said == [f"deleting group {GROUP}", ""]
         assert pane(app).history.group(GROUP) == [], "its history is forgotten"
     assert await asyncio.to_thread(committed, embedded.bootstrap, GROUP) == {}
 

@@ -172,6 +172,11 @@ def test_record_detail_binary(snap_compare: Callable[..., bool]) -> None:
     assert snap(snap_compare, SMALL, ["k", "enter"])
 
 
+def test_produce_again_dialog(snap_compare: Callable[..., bool]) -> None:
+    """`r` in the newest record's detail: the topic to produce it to, its own to start with."""
+    assert snap(snap_compare, SMALL, ["enter", "r"])
+
+
 def test_start_mode_needing_a_value(snap_compare: Callable[..., bool]) -> None:
     """Start "at time" chosen: its value field appears with a hint; the row fits 80 columns."""
     assert snap(snap_compare, SMALL, ["t", "tab", "enter", "down", "down", "down", "enter"])

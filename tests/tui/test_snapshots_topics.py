@@ -15,6 +15,7 @@ then look at the SVGs under __snapshots__ before committing them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC
 
 import pytest
 from snapshot_host import SIZE_IDS, SIZES, PaneHost, snap_pane, steady
@@ -22,9 +23,11 @@ from textual.pilot import Pilot
 
 from localbroker.public import ConfigSource
 from tui.kafka.models import ConfigInfo
+from tui.kafka.tail import RawRecord
 from tui.screens.add_partitions import AddPartitionsScreen
 from tui.screens.create_topic import CreateTopicScreen
 from tui.screens.edit_configs import EditConfigsScreen
+from tui.screens.topic_detail import TopicDetailScreen
 from tui.widgets.topics_pane import TopicsPane
 
 LONG_MAX = str(2**63 - 1)
@@ -62,8 +65,37 @@ DECREASE_REFUSED = (
 )
 
 
+ORDERS_NEWEST: list[RawRecord] = [
+    (
+        "orders",
+        partition,
+        offset,
+        1_767_225_600_000 + 250 * index,  # 2026-01-01 00:00:00 UTC on
+        0,
+        f"order-{offset}".encode(),
+        f'{{"order":{offset},"status":"{status}","amount":{offset % 97}.5}}'.encode(),
+        ((("source", b"web"),) if index % 3 == 0 else ()),
+    )
+    for index, (partition, offset, status) in enumerate(
+        [
+            (2, 208_331, "PAID"),
+            (0, 176_540, "NEW"),
+            (5, 301_002, "FAILED"),
+            (1, 198_770, "PAID"),
+            (4, 250_118, "NEW"),
+            (3, 222_905, "SHIPPED"),
+            (2, 208_332, "NEW"),
+            (0, 176_541, "PAID"),
+            (5, 301_003, "NEW"),
+            (1, 198_771, "FAILED"),
+        ]
+    )
+]
+"""The newest records of `orders` as the topic detail reads them, oldest first."""
+
+
 def host() -> PaneHost:
-    return PaneHost(TopicsPane(), focus="#topic-list")
+    return PaneHost(TopicsPane(tz=UTC), focus="#topic-list")
 
 
 def snap(
@@ -106,8 +138,17 @@ def test_topics_pane_filtered_sorted_with_internal(
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_partition_detail(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
-    """`orders` (the fourth row) opened: its log start offset moved past 0 on partition 0."""
-    assert snap(snap_compare, size, ["down", "down", "down", "enter"])
+    """`orders` (the fourth row) opened: its log start offset moved past 0 on partition 0,
+    retention.ms set on it, its newest ten records across partitions below."""
+
+    def answer(pilot: Pilot[None]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, TopicDetailScreen)
+        screen.show_configs(TOPIC_CONFIGS)
+        screen.show_sample(ORDERS_NEWEST)
+
+    keys = ["down", "down", "down", "enter"]
+    assert snap_compare(host(), terminal_size=size, run_before=then(keys, answer))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)

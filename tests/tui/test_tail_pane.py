@@ -28,6 +28,7 @@ from workbench_pilot import press_until, screen_after, wait_connected, wait_unti
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
 from tui.kafka.tail import TailRecord
+from tui.screens.produce_again import ProduceAgainScreen
 from tui.screens.record_detail import RecordDetailScreen, hex_dump
 from tui.widgets.record_log import RecordLog
 from tui.widgets.search_pane import SearchPane
@@ -442,6 +443,47 @@ async def test_detail_view_shows_pretty_json_hex_and_copies(embedded: EmbeddedBr
         await wait_until(pilot, lambda: not isinstance(app.screen, RecordDetailScreen), "back 2")
         assert pane.log_widget.cursor_record is not None
         assert pane.log_widget.cursor_record.offset == 0
+
+
+async def test_a_tailed_record_produced_again_and_copied_as_kwb_produce(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 7: act on a tailed record. `r` sends its key, value and headers to a
+    topic chosen in a dialog (a missing one is refused there, the dialog stays); `C` copies
+    it as a `kwb produce` command (tests/integration/test_record_command.py runs one)."""
+    await in_thread(create_topic, embedded.bootstrap, "replay", 1)
+    await in_thread(create_topic, embedded.bootstrap, "replay-copy", 1)
+    headers = [("source", b"web"), ("trace", b"t-1")]
+    await in_thread(
+        produce,
+        embedded.bootstrap,
+        "replay",
+        [{"key": b"order-7", "value": b'{"order": 7}', "headers": headers}],
+    )
+    async with workbench(embedded) as (app, pilot):
+        pane = await start_tail(pilot, app, "replay", "beginning")
+        await wait_received(pilot, pane, 1)
+        await screen_after(pilot, "enter", RecordDetailScreen, "the record's detail")
+        await press_until(pilot, "C", lambda: "kwb produce" in app.clipboard, "the kwb command")
+        assert app.clipboard.startswith("printf '%s\\n' 'source:web,trace:t-1\torder-7\t")
+        dialog = await screen_after(pilot, "r", ProduceAgainScreen, "the produce-again dialog")
+        field = dialog.query_one("#again-topic", Input)
+        assert field.value == "replay"
+        error = dialog.query_one("#again-error", Static)
+        field.value = "nowhere"
+        await press_until(pilot, "enter", lambda: "does not exist" in str(error.render()), "no")
+        assert app.screen is dialog
+        field.value = "replay-copy"
+        await press_until(
+            pilot, "enter", lambda: said(app, "again as replay-copy/0@0"), "produced again"
+        )
+        assert isinstance(app.screen, RecordDetailScreen)
+        await pilot.press("escape", "escape")
+        # The copy, read by the same tail: key, value and headers as they were.
+        pane = await start_tail(pilot, app, "replay-copy", "beginning")
+        await wait_received(pilot, pane, 1)
+        (copy,) = pane.ring.records()
+        assert (copy.key, copy.value, list(copy.headers)) == (b"order-7", b'{"order": 7}', headers)
 
 
 async def test_export_writes_the_shown_records_as_json_lines(

@@ -7,14 +7,16 @@ the broker's own loop), and produces with confluent-kafka where records are need
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent, TextArea
 from workbench_pilot import (
+    busy_said,
     press_until,
     screen_after,
     wait_connected,
@@ -32,6 +34,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.create_topic import CreateTopicScreen
 from tui.screens.edit_configs import EditConfigsScreen
 from tui.screens.profiles import ProfilesScreen
+from tui.screens.record_detail import RecordDetailScreen
 from tui.screens.topic_detail import TopicDetailScreen
 from tui.widgets.table_sync import cursor_key
 from tui.workbench import Workbench
@@ -108,6 +111,18 @@ async def open_configs(
     configs = dialog.query_one("#configs-table", DataTable)
     await wait_until(pilot, lambda: configs.row_count > 20, "the topic's configs")
     return dialog, configs
+
+
+async def set_by_name(
+    pilot: Pilot[None], app: WorkbenchApp, line: str
+) -> tuple[EditConfigsScreen, Static]:
+    """`e`, then `a` and `line` typed with enter: the dialog and its status line."""
+    dialog, _ = await open_configs(pilot, app)
+    status = dialog.query_one("#configs-status", Static)
+    value = dialog.query_one("#configs-value", Input)
+    await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
+    await pilot.press(*line, "enter")
+    return dialog, status
 
 
 async def select(pilot: Pilot[None], app: WorkbenchApp, topic: str) -> None:
@@ -440,16 +455,39 @@ async def test_set_a_config_by_name(embedded: EmbeddedBroker) -> None:
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "logs")
-        dialog, _ = await open_configs(pilot, app)
-        status = dialog.query_one("#configs-status", Static)
-        value = dialog.query_one("#configs-value", Input)
-        await press_until(pilot, "a", lambda: app.focused is value, "the name=value field")
-        await pilot.press(*"retention.ms", "enter")
+        _, status = await set_by_name(pilot, app, "retention.ms")
         await wait_until(pilot, lambda: "name=value" in str(status.render()), "the hint")
         assert status.has_class("-error")
         await pilot.press("ctrl+a", "ctrl+k", *"retention.ms=7200000", "enter")
         await wait_until(pilot, lambda: "retention.ms = 7200000" in str(status.render()), "done")
         assert topic_configs(embedded, "logs") == {"retention.ms": "7200000"}
+
+
+async def test_actions_that_wait_for_the_cluster_say_so_at_once(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 5: an action gave no sign it was under way until it was done. Each one
+    that calls the cluster shows what it waits for in the top line, and clears it after;
+    the views it changed show the change without waiting for the next poll."""
+    create(embedded, "grow")
+    create(embedded, "scratch")
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "grow", "scratch")
+        said = busy_said(app)
+        dialog, status = await set_by_name(pilot, app, "retention.ms=7200000")
+        await wait_until(pilot, lambda: "retention.ms = 7200000" in str(status.render()), "set")
+        assert said == ["altering the configs of grow", ""]
+        await press_until(pilot, "escape", lambda: app.screen is not dialog, "closed")
+        await screen_after(pilot, "p", AddPartitionsScreen, "the add-partitions dialog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: cell(app, "grow", "partitions") == "2", "2 partitions")
+        assert said[2:] == ["adding partitions to grow", ""]
+        await select(pilot, app, "scratch")
+        await screen_after(pilot, "d", ConfirmScreen, "the question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "scratch" not in shown(app), "the topic to go")
+        assert said[4:] == ["deleting topic scratch", ""]
 
 
 async def test_add_partitions_and_the_refused_decrease(embedded: EmbeddedBroker) -> None:
@@ -742,3 +780,53 @@ async def test_the_topic_detail_names_the_groups_that_read_it_with_their_lag(
             ),
             "the groups reading it",
         )
+
+
+async def test_the_topic_detail_shows_its_configs_and_newest_records(
+    embedded: EmbeddedBroker,
+) -> None:
+    """Issue 14, point 7: from a topic, the configs set on it and a sample of its newest
+    records across partitions, and a record opened from there, without switching panes."""
+    create(embedded, "trades", 2)
+
+    def produce_timed() -> None:
+        now = int(time.time() * 1000)  # within retention.ms, set below
+        producer = Producer({"bootstrap.servers": embedded.bootstrap, "linger.ms": 0})
+        for i in range(8):  # newer than partition 1's, though read before them
+            producer.produce(
+                "trades", value=f"p0-{i}".encode(), partition=0, timestamp=now + 100 + i
+            )
+        for i in range(7):  # older: only the last two are among the newest ten
+            producer.produce("trades", value=f"p1-{i}".encode(), partition=1, timestamp=now + i)
+        assert producer.flush(15) == 0, "records were not acknowledged"
+        admin = AdminClient({"bootstrap.servers": embedded.bootstrap})
+        resource = ConfigResource(
+            "topic",
+            "trades",
+            incremental_configs=[
+                ConfigEntry("retention.ms", "86400000", incremental_operation=AlterConfigOpType.SET)
+            ],
+        )
+        admin.incremental_alter_configs([resource])[resource].result(15)
+
+    await asyncio.to_thread(produce_timed)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "trades")
+        detail = await screen_after(pilot, "enter", TopicDetailScreen, "the detail")
+        await wait_until(
+            pilot,
+            lambda: "retention.ms=86400000 (1 d)" in status_text(detail, "#detail-configs"),
+            "the config set on the topic",
+        )
+        assert "cleanup.policy" not in status_text(detail, "#detail-configs")
+        await wait_until(
+            pilot,
+            lambda: len(detail.sample) == 10,
+            "ten records",
+        )
+        places = [(r.partition, r.offset) for r in detail.sample.records()]
+        assert places == [(1, 5), (1, 6), *((0, o) for o in range(8))]
+        detail.sample_log.focus()
+        record = await screen_after(pilot, "enter", RecordDetailScreen, "the record")
+        assert (record.record.partition, record.record.offset) == (1, 5)

@@ -361,3 +361,12 @@ async def followed_records(
         progress.bytes_read += sum(len(line) + 1 for line in lines)
         yield _parsed(lines, number, file_format)
         number += len(lines)
+
+
+async def produce_once(
+    connection: Connection, topic: str, record: OutgoingRecord
+) -> Acknowledgement:
+    """One record sent with a producer of its own (a record produced again from its detail):
+    KafkaToolError when the topic is missing or the cluster refuses it."""
+    async with RecordProducer(connection) as producer:
+        return await producer.send(topic, record)

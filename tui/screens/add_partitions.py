@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ..kafka.admin import KafkaAdmin
 from ..widgets.footer import WorkbenchFooter
-from .admin_dialog import AdminDialog
+from .admin_dialog import AdminDialog, one_field_css
 
 
 class AddPartitionsScreen(AdminDialog[int]):
@@ -26,22 +26,7 @@ class AddPartitionsScreen(AdminDialog[int]):
     BINDINGS = [("escape", "cancel", "Cancel")]
     PREFIX = "partitions"
 
-    DEFAULT_CSS = """
-    AddPartitionsScreen { align: center middle; }
-    AddPartitionsScreen > Vertical {
-        width: 64; max-width: 95%; height: auto;
-        border: round $primary; background: $surface; padding: 0 1;
-    }
-    AddPartitionsScreen #partitions-title { text-style: bold; color: $primary; }
-    AddPartitionsScreen #partitions-note { color: $kwb-muted; margin: 1 0; }
-    AddPartitionsScreen #partitions-error { color: $error; height: auto; margin-top: 1; }
-    AddPartitionsScreen #partitions-error.-hidden { display: none; }
-    AddPartitionsScreen #partitions-field { height: 1; }
-    AddPartitionsScreen #partitions-field Label { color: $kwb-muted; padding-right: 1; }
-    AddPartitionsScreen #partitions-count { width: 1fr; background: $panel; }
-    AddPartitionsScreen #partitions-buttons { height: 1; align-horizontal: right; margin-top: 1; }
-    AddPartitionsScreen Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = one_field_css("AddPartitionsScreen", "partitions", "partitions-count")
 
     def __init__(self, admin: Callable[[], KafkaAdmin | None], topic: str, current: int) -> None:
         super().__init__(admin)
@@ -91,5 +76,6 @@ class AddPartitionsScreen(AdminDialog[int]):
 
     @work(group="add-partitions")
     async def _set_count(self, count: int) -> None:
-        if await self.send(lambda admin: admin.create_partitions(self.topic, count)):
+        adding = f"adding partitions to {self.topic}"
+        if await self.send(lambda admin: admin.create_partitions(self.topic, count), adding):
             self.dismiss(count)

@@ -147,5 +147,5 @@ class CreateTopicScreen(AdminDialog[str]):
         def create(admin: KafkaAdmin) -> Awaitable[None]:
             return admin.create_topic(name, partitions, replication, configs)
 
-        if await self.send(create):
+        if await self.send(create, f"creating topic {name}"):
             self.dismiss(name)

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from localbroker.public import ConfigResourceType, ConfigSource
 
+from ..host import host_of
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
@@ -361,10 +362,11 @@ class EditConfigsScreen(ModalScreen[bool]):
             self.show_status("not connected to the cluster; try again when it is back", True)
             return
         try:
-            await admin.alter_configs(
-                ConfigResourceType.TOPIC, self.topic, set_=set_, delete=delete or ()
-            )
-            configs = await admin.describe_configs(ConfigResourceType.TOPIC, self.topic)
+            with host_of(self).busy(f"altering the configs of {self.topic}"):
+                await admin.alter_configs(
+                    ConfigResourceType.TOPIC, self.topic, set_=set_, delete=delete or ()
+                )
+                configs = await admin.describe_configs(ConfigResourceType.TOPIC, self.topic)
         except KafkaToolError as exc:
             self.show_status(str(exc), True)
             return

@@ -236,7 +236,8 @@ class OffsetsScreen(ModalScreen[None]):
             return
         where = (topic, partition.partition)
         try:
-            moved = await admin.delete_records({where: offset})
+            with host_of(self).busy(f"deleting records of {topic}-{partition.partition}"):
+                moved = await admin.delete_records({where: offset})
         except KafkaToolError as exc:
             self.notify(str(exc), title="Delete records", severity="error")
             return

@@ -6,12 +6,14 @@ text value to hex too). Very large values are cut for display; `y` copies the wh
 `n` and `p` step to the next and previous record of the tail's list (as filtered), moving
 the tail's cursor along, so escape goes back to where the reading stopped. What the tail's
 filter matches is marked, as in the list: in a long value it is often past what the list shows.
+A record can be acted on from here: `c`/`C` copy it as the kcat or `kwb produce` command that
+writes it again, `r` produces it again to its topic or another (produce_again.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import tzinfo
 
 from textual.app import ComposeResult
@@ -24,17 +26,26 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..host import host_of
-from ..kafka.record_command import kcat_command
+from ..kafka.connection import Connection
+from ..kafka.outgoing import OutgoingRecord
+from ..kafka.producing import Acknowledgement, produce_once
+from ..kafka.record_command import kcat_command, kwb_produce_command
 from ..kafka.record_filter import RecordFilter, is_text, record_json, text_of
 from ..kafka.tail import TIMESTAMP_TYPES, TailRecord
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.record_log import format_timestamp
+from .produce_again import ProduceAgainScreen
 
 SHOWN_BYTES = 256 * 1024
 """More than this of a value is not drawn (it would take seconds); copy or export it."""
 HIGHLIGHTED_CHARS = 100_000
 """Longer JSON is shown pretty-printed but not coloured (highlighting it is slow)."""
 _HEX_WIDTH = 16
+COMMANDS: dict[str, tuple[str, Callable[[TailRecord, Connection], str]]] = {
+    "kcat": ("kcat", kcat_command),
+    "kwb": ("kwb produce", kwb_produce_command),
+}
+"""The commands a record can be copied as (`c`, `C`): the name said, how it is built."""
 
 
 def hex_dump(data: bytes, limit: int = SHOWN_BYTES, per_line: int = 16) -> str:
@@ -93,6 +104,10 @@ def describe_bytes(
     return f"text · {size}", Content(text_of(data))
 
 
+def _name(record: TailRecord) -> str:
+    return f"{record.topic}/{record.partition}@{record.offset}"
+
+
 def _place(record: TailRecord) -> tuple[str, int, int]:
     """Where a record is: the list hands out a new TailRecord each time it is asked."""
     return record.topic, record.partition, record.offset
@@ -104,7 +119,9 @@ class RecordDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back"),
         Binding("y", "copy_record", "Copy JSON"),
-        Binding("c", "copy_kcat", "Copy as kcat"),
+        Binding("c", "copy_command('kcat')", "kcat"),
+        Binding("C", "copy_command('kwb')", "kwb"),
+        Binding("r", "produce_again", "Produce again"),
         Binding("h", "toggle_hex", "Hex/text"),
         Binding("n", "step(1)", "Next"),
         Binding("p", "step(-1)", "Previous"),
@@ -227,23 +244,50 @@ class RecordDetailScreen(Screen[None]):
     def action_toggle_hex(self) -> None:
         self.value_as_hex = not self.value_as_hex
 
-    def action_copy_kcat(self) -> None:
-        """The kcat command that produces this record again (tui/kafka/record_command.py)."""
+    def action_copy_command(self, tool: str) -> None:
+        """The shell command that produces this record again (tui/kafka/record_command.py)."""
         workbench = host_of(self).workbench
         if workbench is None:
             self.notify("no cluster to name in the command", title="Copy", severity="warning")
             return
+        name, command_of = COMMANDS[tool]
         try:
-            command = kcat_command(self.record, workbench.connection)
+            command = command_of(self.record, workbench.connection)
         except ValueError as exc:
-            self.notify(f"not as a kcat command: {exc}", title="Copy", severity="warning")
+            self.notify(f"not as a {name} command: {exc}", title="Copy", severity="warning")
             return
         self.app.copy_to_clipboard(command)
-        self.notify(f"copied as a kcat command: {command}", title="Copy")
+        self.notify(f"copied as a {name} command: {command}", title="Copy")
+
+    def action_produce_again(self) -> None:
+        """Send the record's key, value and headers again, to its topic or another."""
+        record = self.record
+        workbench = host_of(self).workbench
+        outgoing = OutgoingRecord(record.key, record.value, record.headers)
+
+        def topics() -> list[str]:
+            snapshot = host_of(self).snapshot
+            return [] if snapshot is None else [t.name for t in snapshot.topics]
+
+        def produced(ack: Acknowledgement | None) -> None:
+            if ack is not None:
+                where = f"{ack.topic}/{ack.partition}@{ack.offset}"
+                self.notify(f"produced {_name(record)} again as {where}", title="Produce")
+
+        produce = None
+        if workbench is not None:
+            connection = workbench.connection
+
+            def produce(topic: str) -> Awaitable[Acknowledgement]:
+                return produce_once(connection, topic, outgoing)
+
+        self.app.push_screen(
+            ProduceAgainScreen(_name(record), record.topic, topics, produce), produced
+        )
 
     def action_copy_record(self) -> None:
         self.app.copy_to_clipboard(json.dumps(record_json(self.record), ensure_ascii=False))
         self.notify(
-            f"copied {self.record.topic}/{self.record.partition}@{self.record.offset} as JSON",
+            f"copied {_name(self.record)} as JSON",
             title="Copy",
         )

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from ..host import host_of
 from ..kafka.admin import KafkaAdmin
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import TopicSelection
@@ -277,7 +278,8 @@ class ResetOffsetsScreen(ModalScreen[ResetPreview | None]):
             self._status("not connected to the cluster", "error")
             return
         try:
-            preview = await preview_reset(admin, self.group_id, target, scope)
+            with host_of(self).busy(f"working out the new offsets of {self.group_id}"):
+                preview = await preview_reset(admin, self.group_id, target, scope)
         except KafkaToolError as exc:
             self._status(str(exc), "error")
             return
@@ -347,7 +349,8 @@ class ResetOffsetsScreen(ModalScreen[ResetPreview | None]):
             self._status("not connected to the cluster", "error")
             return
         try:
-            result = await execute_reset(admin, preview)
+            with host_of(self).busy(f"committing the offsets of {self.group_id}"):
+                result = await execute_reset(admin, preview)
         except KafkaToolError as exc:
             self._status(str(exc), "error")
             return

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
 
 from kio.schema.errors import ErrorCode
 from rich.style import Style
@@ -26,8 +25,6 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from localbroker.public import GroupState
-
 from ..kafka.errors import KafkaToolError, raise_for
 from ..kafka.lag_history import GroupLag, GroupsSample, LagHistory, describe_lag, sample_groups
 from ..kafka.reset_preview import ResetPreview
@@ -35,43 +32,16 @@ from ..screens.confirm import ConfirmScreen
 from ..screens.group_detail import GroupDetailScreen
 from ..screens.offsets_view import OffsetsScreen
 from ..screens.reset_offsets import ResetOffsetsScreen
+from .group_rows import COLUMNS, TREND_LABEL, column_widths, group_cells
 from .lag_chart import LagChart
-from .lag_sparkline import lag_sparkline
 from .lag_table import LagTable
-from .list_order import Column, ListOrder, NameFilter, fit_facts
+from .list_order import ListOrder, NameFilter, fit_facts
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .table_sync import cursor_key, sync_table
-from .topic_rows import shorten
 
 POLL_SECONDS = 1.0
 CHART_GROUPS = 8
 """Lines in the pane's chart at most: the shown groups with most lag (and the one selected)."""
-TREND_LABEL = "lag trend"
-_MIN_TREND, _MAX_TREND = len(TREND_LABEL), 60
-_MIN_NAME = 12
-COLUMNS: tuple[Column[GroupLag], ...] = (
-    Column("group", "group", False, lambda g: g.group_id),
-    Column("state", "state", False, lambda g: g.state),
-    Column("protocol", "protocol", False, lambda g: g.protocol),
-    Column("members", "members", True, lambda g: g.member_count),
-    Column("lag", "lag", True, lambda g: -1 if g.total_lag is None else g.total_lag),
-)
-"""The columns the list sorts by; the trend column after them is drawn, not sorted."""
-STATE_CLASSES = {
-    GroupState.STABLE: "groups--stable",
-    GroupState.EMPTY: "groups--empty",
-    GroupState.PREPARING_REBALANCE: "groups--rebalancing",
-    GroupState.COMPLETING_REBALANCE: "groups--rebalancing",
-    GroupState.DEAD: "groups--dead",
-}
-
-
-def lag_text(lag: int | None) -> str:
-    return "-" if lag is None else f"{lag:,}"
-
-
-def _header_width(key: str) -> int:
-    return next(c.header_width for c in COLUMNS if c.key == key)
 
 
 class GroupTable(LagTable):
@@ -225,57 +195,11 @@ class GroupsPane(OrderedListPane[GroupLag]):
     def show_rows(self) -> None:
         table = self.ordered_table
         shown = self.shown_groups
-        widths = self._widths(table, shown)
-        sync_table(table, [(g.group_id, self._cells(g, *widths)) for g in shown])
+        widths = column_widths(table, shown)
+        rows = [(g.group_id, group_cells(g, widths, self._style, self.history)) for g in shown]
+        sync_table(table, rows)
         self._show_facts()
         self._show_chart()
-
-    @staticmethod
-    def _widths(table: DataTable[Text], groups: Iterable[GroupLag]) -> tuple[int, int, int]:
-        """Widths for group names, protocols and the trend once the other columns have theirs:
-        each gets its least, then names, protocols and the trend in turn get what they want."""
-        shown = list(groups)
-        protocol = _header_width("protocol")
-        wanted = (
-            max([_MIN_NAME, *(len(g.group_id) for g in shown)]),
-            max([protocol, *(len(g.protocol) for g in shown)]),
-            _MAX_TREND,
-        )
-        width = table.scrollable_content_region.width
-        if width <= 0:
-            return wanted[0], wanted[1], _MIN_TREND
-        fixed = [
-            max([_header_width("state"), *(len(g.state) for g in shown)]),
-            _header_width("members"),
-            max([_header_width("lag"), *(len(lag_text(g.total_lag)) for g in shown)]),
-        ]
-        spare = width - sum(fixed) - 2 * table.cell_padding * len(table.columns)
-        least = (_MIN_NAME, protocol, _MIN_TREND)
-        given = list(least)
-        spare -= sum(least)
-        for index, want in enumerate(wanted):
-            extra = max(min(want - given[index], spare), 0)
-            given[index] += extra
-            spare -= extra
-        return given[0], given[1], given[2]
-
-    def _cells(
-        self, group: GroupLag, name_width: int, protocol_width: int, trend_width: int
-    ) -> tuple[Text, ...]:
-        lag = group.total_lag
-        lag_style = "groups--no-lag" if not lag else "groups--lag"
-        if lag is None:
-            lag_style = "groups--empty"
-        state_style = STATE_CLASSES.get(group.state, "groups--rebalancing")
-        trend = lag_sparkline(self.history.group(group.group_id), trend_width)
-        return (
-            Text(shorten(group.group_id, name_width)),
-            Text.styled(group.state or "-", self._style(state_style)),
-            Text(shorten(group.protocol or "-", protocol_width)),
-            Text(str(group.member_count), justify="right"),
-            Text.styled(lag_text(lag), self._style(lag_style), justify="right"),
-            Text.styled(trend, self._style("groups--trend")),
-        )
 
     def _show_facts(self) -> None:
         facts = self.query_one("#groups-facts", Static)
@@ -403,7 +327,8 @@ class GroupsPane(OrderedListPane[GroupLag]):
             self.notify("not connected to the cluster", title="Groups", severity="error")
             return
         try:
-            outcome = await admin.delete_groups([group_id])
+            with self.host.busy(f"deleting group {group_id}"):
+                outcome = await admin.delete_groups([group_id])
             raise_for(outcome.get(group_id, ErrorCode.none), None, f"group {group_id}")
         except KafkaToolError as exc:
             self.notify(str(exc), title="Delete group", severity="error")

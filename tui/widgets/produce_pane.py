@@ -174,6 +174,9 @@ class ProducePane(Pane):
                 yield Static("", id="file-status")
 
     def on_mount(self) -> None:
+        topic = self.query_one("#topic", Input)
+        if not topic.value:
+            topic.value = self.host.preferences.topic_to_produce
         table = self.query_one("#acks", DataTable)
         table.add_columns("partition", "offset", "latency", "topic")
         self.set_interval(REFRESH_SECONDS, self._refresh_runs)
@@ -243,6 +246,7 @@ class ProducePane(Pane):
             self._say(str(exc), error=True)
             self.query_one(exc.field).focus()
             return
+        self.host.remember(produce_topic=topic)
         self._say(f"sending to {topic}…")
         self._send(topic, record, repeat)
 

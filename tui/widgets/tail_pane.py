@@ -138,6 +138,8 @@ class TailPane(Pane):
         yield RecordLog(self.view, tz=self.tz, id="tail-log")
 
     def on_mount(self) -> None:
+        if not self.controls.topics.value:  # what was tailed last time, ready for enter
+            self.controls.topics.value = self.host.preferences.tail_topics or ""
         self._show_filter_mode()
         self._draw(force=True)
         self.set_interval(1 / REFRESH_PER_SECOND, self._draw)
@@ -266,6 +268,7 @@ class TailPane(Pane):
             return
         if request.capacity != self.ring.capacity:
             self.ring.resize(request.capacity)
+        self.host.remember(tail_topics=self.controls.topics.value.strip())
         self.run_session(TailSession(workbench.connection, request.selection, request.position))
         self.log_widget.focus()
 

@@ -11,6 +11,8 @@ at once instead of up to a second later.
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -62,8 +64,10 @@ class TopicsPane(OrderedListPane[TopicStats]):
     TopicsPane #topic-list { height: 1fr; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, tz: tzinfo | None = None) -> None:
         super().__init__(topic_order(), "topic-list", id="topics-pane")
+        self.tz = tz
+        """The timezone the topic detail's records are shown in (None: the local one)."""
         self.show_internal = False
         self.snapshot: ClusterSnapshot | None = None
         self._select_after: str | None = None
@@ -230,7 +234,8 @@ class TopicsPane(OrderedListPane[TopicStats]):
             self.notify("not connected to the cluster", title="Topics", severity="error")
             return
         try:
-            await admin.delete_topic(name)
+            with self.host.busy(f"deleting topic {name}"):
+                await admin.delete_topic(name)
         except KafkaToolError as exc:
             self.notify(str(exc), title="Delete topic", severity="error", markup=False)
             return
@@ -274,5 +279,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
         if topic is None:
             return
         groups = self.app.query(GroupsPane)
-        detail = TopicDetailScreen(topic.name, self.snapshot, groups.first() if groups else None)
+        detail = TopicDetailScreen(
+            topic.name, self.snapshot, groups.first() if groups else None, tz=self.tz
+        )
         self.app.push_screen(detail)

@@ -43,13 +43,19 @@ def test_profiles_round_trip_and_are_private(tmp_path: Path) -> None:
 
 
 def test_preferences_and_profiles_keep_each_other(tmp_path: Path) -> None:
-    """Issue 14, point 6: the theme, cluster and pane last used are kept in the config file,
+    """Issue 14, point 6: the theme, cluster, pane and topics last used are kept in the config file,
     and writing profiles (ctrl+o, a) keeps them, as remembering them keeps the profiles."""
     path = tmp_path / "config.toml"
     assert load_preferences(path) == Preferences()
     staging = Profile("staging", "kafka-1:9093", "red")
     save_profiles({LOCAL_PROFILE: Profile(LOCAL_PROFILE), "staging": staging}, path)
-    remembered = Preferences(theme="light", profile="staging", pane="groups")
+    remembered = Preferences(
+        theme="light",
+        profile="staging",
+        pane="groups",
+        tail_topics='orders:0,1, "audit"',
+        produce_topic="payments",
+    )
     save_preferences(remembered, path)
     assert load_profiles(path)["staging"] == staging
     save_profiles({"staging": staging, "prod": Profile("prod", "kafka-9:9093")}, path)
