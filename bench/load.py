@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peers import localbroker_process
+from peers import apache_kafka_process, localbroker_process
 
 TIMEOUT = 60.0
 CLIENTS_PER_WORKER = 10
@@ -412,15 +412,8 @@ def broker(name: str) -> Iterator[tuple[str, int]]:
         with localbroker_process() as (bootstrap, process):
             yield bootstrap, process.pid
     else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from reference_kafka import reference_kafka
-
-        with (
-            tempfile.TemporaryDirectory(prefix="apache-kafka-") as directory,
-            reference_kafka(Path(directory)) as kafka,
-        ):
-            assert kafka.process is not None
-            yield kafka.bootstrap, kafka.process.pid
+        with apache_kafka_process() as running:
+            yield running
 
 
 def main() -> None:

@@ -154,12 +154,20 @@ def tansu() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def apache_kafka() -> Iterator[str]:
+def apache_kafka_process() -> Iterator[tuple[str, int]]:
+    """Apache Kafka's bootstrap and process id (to watch its memory)."""
     with (
         tempfile.TemporaryDirectory(prefix="kafka-bench-") as directory,
         reference_kafka(Path(directory)) as kafka,
     ):
-        yield kafka.bootstrap
+        assert kafka.process is not None
+        yield kafka.bootstrap, kafka.process.pid
+
+
+@contextlib.contextmanager
+def apache_kafka() -> Iterator[str]:
+    with apache_kafka_process() as (bootstrap, _):
+        yield bootstrap
 
 
 BROKERS: dict[str, Callable[[], AbstractContextManager[str]]] = {
