@@ -1,0 +1,127 @@
+"""Where the transaction coordinator keeps its state: `__transaction_state`, in Kafka's record
+format, in the partition Kafka's hash of the transactional id picks. Kafka's own
+DumpLogSegments decodes it, and a data directory of earlier localbroker versions (a JSON file
+of the state) starts and has its state moved into the topic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Producer
+from reference_kafka import KafkaTool
+from restarts import Launch, create_topic, restart
+from transaction_state import stored_transactions
+from wire import RawClient
+
+from localbroker.groups.records import offsets_partition
+from localbroker.protocol.names import TRANSACTION_STATE_TOPIC, ApiKey, TransactionState
+from localbroker.transactions.store import LEGACY_FILE_NAME
+from tui.embedded import EmbeddedBroker
+
+TIMEOUT = 20.0
+PARTITIONS = 50
+"""transaction.state.log.num.partitions: Kafka's default, kept."""
+
+
+def commit_one(bootstrap: str, transactional_id: str, topic: str) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id})
+    producer.init_transactions(TIMEOUT)
+    producer.begin_transaction()
+    producer.produce(topic, value=b"v", partition=0)
+    producer.commit_transaction(TIMEOUT)
+
+
+def test_kafkas_dump_log_decodes_the_transaction_log(
+    start_broker: Callable[..., EmbeddedBroker], kafka_tool: KafkaTool, tmp_path: Path
+) -> None:
+    """Each change of the transaction is one record in the id's partition (Kafka's
+    `abs(hashCode) % 50`), which kafka-dump-log.sh --transaction-log-decoder reads as Kafka's
+    own: Empty (no partitions: null) after InitProducerId, Ongoing and PrepareCommit with the
+    partition, CompleteCommit with none."""
+    data_dir = tmp_path / "data"
+    broker = start_broker(data_dir=data_dir)
+    broker.call(lambda: broker.state.create_topic("out", 1))
+    commit_one(broker.bootstrap, "dumped", "out")
+    broker.stop()
+    partition = offsets_partition("dumped", PARTITIONS)
+    assert len(list(data_dir.glob(f"{TRANSACTION_STATE_TOPIC}-*"))) == PARTITIONS
+    segments = sorted((data_dir / f"{TRANSACTION_STATE_TOPIC}-{partition}").glob("*.log"))
+    dumped = kafka_tool(
+        "kafka.tools.DumpLogSegments",
+        ["--transaction-log-decoder", "--files", ",".join(map(str, segments))],
+    )
+    assert dumped.returncode == 0 and "Exception" not in dumped.stderr, dumped.stderr
+    decoded = [
+        [json.loads(part) for part in line.split(" key: ", 1)[1].split(" payload: ")]
+        for line in dumped.stdout.splitlines()
+        if line.startswith("| offset:")
+    ]
+    assert all(key == {"type": "0", "data": {"transactionalId": "dumped"}} for key, _ in decoded)
+    values = [value["data"] for _, value in decoded]
+    assert [v["transactionStatus"] for v in values] == [0, 1, 2, 4], dumped.stdout  # Kafka's ids
+    assert [v["transactionPartitions"] for v in values] == [
+        None,
+        [{"topic": "out", "partitionIds": [0]}],
+        [{"topic": "out", "partitionIds": [0]}],
+        [],
+    ]
+    assert {(v["producerEpoch"], v["transactionTimeoutMs"]) for v in values} == {(0, 60000)}
+
+
+def describe(bootstrap: str, transactional_id: str) -> Any:
+    with RawClient(bootstrap) as client:
+        response = client.call(
+            ApiKey.DESCRIBE_TRANSACTIONS, 0, {"transactional_ids": [transactional_id]}
+        )
+    return response.transaction_states[0]
+
+
+def test_a_data_dir_with_the_json_state_starts_and_moves_it_to_the_topic(
+    launch: Launch, tmp_path: Path
+) -> None:
+    """A data directory written by earlier localbroker versions: the JSON file is read once,
+    its state written to `__transaction_state` and the file removed; the state (here a
+    commit decided before a crash, so the restart finishes it) survives later restarts."""
+    broker = launch(tmp_path / "data")
+    create_topic(broker.bootstrap, "legacy-out", 2)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "legacy"})
+    producer.init_transactions(TIMEOUT)
+    producer.begin_transaction()
+    for partition in (0, 1):
+        producer.produce("legacy-out", value=f"v{partition}".encode(), partition=partition)
+    producer.flush(TIMEOUT)
+    broker.kill()
+    # What the earlier version's file held at this moment, had it decided to commit:
+    ongoing = stored_transactions(broker.data_dir)["legacy"]
+    for directory in broker.data_dir.glob(f"{TRANSACTION_STATE_TOPIC}-*"):
+        for segment in directory.iterdir():
+            segment.unlink()  # the earlier version had no records here
+    legacy = {
+        "transactional_id": "legacy",
+        "producer_id": ongoing.producer_id,
+        "producer_epoch": ongoing.producer_epoch,
+        "last_producer_epoch": -1,
+        "previous_producer_id": -1,
+        "timeout_ms": ongoing.timeout_ms,
+        "state": "PrepareCommit",
+        "partitions": [["legacy-out", 0], ["legacy-out", 1]],
+        "offsets": {},
+        "start_ms": ongoing.start_ms,
+        "last_update_ms": ongoing.last_update_ms,
+    }
+    legacy_file = broker.data_dir / LEGACY_FILE_NAME
+    legacy_file.write_text(json.dumps({"version": 1, "transactions": [legacy]}))
+    broker = restart(launch, broker)
+    assert not legacy_file.exists()
+    assert describe(broker.bootstrap, "legacy").transaction_state == "CompleteCommit"
+    broker.kill()
+    broker = restart(launch, broker)
+    described = describe(broker.bootstrap, "legacy")
+    assert (described.transaction_state, described.producer_id) == (
+        "CompleteCommit",
+        ongoing.producer_id,
+    )
+    assert stored_transactions(broker.data_dir)["legacy"].state == TransactionState.COMPLETE_COMMIT
