@@ -13,7 +13,7 @@ from typing import Any
 from confluent_kafka import Producer
 from reference_kafka import KafkaTool
 from restarts import Launch, create_topic, restart
-from transaction_state import stored_transactions
+from transaction_state import read_values, stored_transactions
 from wire import RawClient
 
 from localbroker.groups.records import offsets_partition
@@ -125,3 +125,38 @@ def test_a_data_dir_with_the_json_state_starts_and_moves_it_to_the_topic(
         ongoing.producer_id,
     )
     assert stored_transactions(broker.data_dir)["legacy"].state == TransactionState.COMPLETE_COMMIT
+
+
+def test_aborted_transactions_are_indexed_and_survive_a_restart(
+    start_broker: Callable[..., EmbeddedBroker], kafka_tool: KafkaTool, tmp_path: Path
+) -> None:
+    """An abort is written to the segment's .txnindex, which kafka-dump-log.sh reads as
+    Kafka's; after a clean restart (the broker then reads the indexes and the producer
+    state snapshot, not the batches) read_committed consumers still skip the aborted records
+    and stop at the transaction left open."""
+    data_dir = tmp_path / "data"
+    broker = start_broker(data_dir=data_dir)
+    broker.call(lambda: broker.state.create_topic("aborts", 1))
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "aborter"})
+    producer.init_transactions(TIMEOUT)
+    for values, commit in ((["c0"], True), (["a0", "a1"], False), (["c1"], True), (["o0"], None)):
+        producer.begin_transaction()
+        for value in values:
+            producer.produce("aborts", value=value.encode(), partition=0)
+        producer.flush(TIMEOUT)
+        if commit is not None:
+            (producer.commit_transaction if commit else producer.abort_transaction)(TIMEOUT)
+    broker.stop()
+    # c0 at 0, its marker at 1; a0, a1 at 2-3, the ABORT marker at 4; c1 at 5, marker at 6
+    [index] = (data_dir / "aborts-0").glob("*.txnindex")
+    dumped = kafka_tool("kafka.tools.DumpLogSegments", ["--files", str(index)])
+    assert dumped.returncode == 0 and "Exception" not in dumped.stderr, dumped.stderr
+    entries = [line for line in dumped.stdout.splitlines() if "producerId" in line]
+    assert len(entries) == 1, dumped.stdout
+    assert all(f" {field}" in entries[0] for field in ("firstOffset: 2", "lastOffset: 4")), entries
+    assert "lastStableOffset: 5" in entries[0] and "version: 0" in entries[0], entries
+
+    broker = start_broker(data_dir=data_dir)
+    assert read_values(broker.bootstrap, "read_committed", "aborts", 1) == ["c0", "c1"]
+    uncommitted = read_values(broker.bootstrap, "read_uncommitted", "aborts", 1)
+    assert uncommitted == ["c0", "a0", "a1", "c1", "o0"]

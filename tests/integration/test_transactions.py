@@ -24,7 +24,7 @@ from differential.transactions import (
     transactional_batch,
 )
 from restarts import Launch, create_topic, restart
-from transaction_state import stored_transactions, transaction_log
+from transaction_state import read_values, stored_transactions, transaction_log
 from waiting import wait_until
 from wire import RawClient
 
@@ -52,39 +52,7 @@ def send(producer: Producer, values: list[str], topic: str = TOPIC) -> None:
 
 
 def read_all(bootstrap: str, isolation: str, topic: str = TOPIC) -> list[str]:
-    """Every value a consumer of `isolation` reads from the start to the end of each partition
-    (the last stable offset for read_committed), partition by partition in offset order."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{isolation}",
-            "isolation.level": isolation,
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 50,
-        }
-    )
-    try:
-        consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
-        by_partition: dict[int, list[str]] = {p: [] for p in range(PARTITIONS)}
-        at_end: set[int] = set()
-
-        def all_read() -> bool:
-            message = consumer.poll(0.2)
-            if message is None:
-                return False
-            error = message.error()
-            if error is not None:
-                assert error.code() == KafkaError._PARTITION_EOF, error
-                at_end.add(message.partition())
-            else:
-                by_partition[message.partition()].append(message.value().decode())
-            return len(at_end) == PARTITIONS
-
-        wait_until(all_read, f"a {isolation} consumer reading {topic} to its end", TIMEOUT)
-        return [value for p in range(PARTITIONS) for value in by_partition[p]]
-    finally:
-        consumer.close()
+    return read_values(bootstrap, isolation, topic, PARTITIONS)
 
 
 def in_log_order(values: list[str]) -> list[str]:
