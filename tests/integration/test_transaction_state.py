@@ -130,10 +130,10 @@ def test_a_data_dir_with_the_json_state_starts_and_moves_it_to_the_topic(
 def test_aborted_transactions_are_indexed_and_survive_a_restart(
     start_broker: Callable[..., EmbeddedBroker], kafka_tool: KafkaTool, tmp_path: Path
 ) -> None:
-    """An abort is written to the segment's .txnindex, which kafka-dump-log.sh reads as
-    Kafka's; after a clean restart (the broker then reads the indexes and the producer
-    state snapshot, not the batches) read_committed consumers still skip the aborted records
-    and stop at the transaction left open."""
+    """An abort is written to the segment's .txnindex, and the open transaction to the
+    producer state snapshot, which kafka-dump-log.sh reads as Kafka's; after a clean restart
+    (the broker then reads the indexes and the snapshot, not the batches) read_committed
+    consumers still skip the aborted records and stop at the transaction left open."""
     data_dir = tmp_path / "data"
     broker = start_broker(data_dir=data_dir)
     broker.call(lambda: broker.state.create_topic("aborts", 1))
@@ -155,6 +155,10 @@ def test_aborted_transactions_are_indexed_and_survive_a_restart(
     assert len(entries) == 1, dumped.stdout
     assert all(f" {field}" in entries[0] for field in ("firstOffset: 2", "lastOffset: 4")), entries
     assert "lastStableOffset: 5" in entries[0] and "version: 0" in entries[0], entries
+    # o0 at 7, left open: the snapshot of the clean stop (at the log end, 8) says so
+    snapshot = data_dir / "aborts-0" / "00000000000000000008.snapshot"
+    dumped = kafka_tool("kafka.tools.DumpLogSegments", ["--files", str(snapshot)])
+    assert "currentTxnFirstOffset: OptionalLong[7]" in dumped.stdout, dumped.stdout + dumped.stderr
 
     broker = start_broker(data_dir=data_dir)
     assert read_values(broker.bootstrap, "read_committed", "aborts", 1) == ["c0", "c1"]
