@@ -33,8 +33,8 @@ _RECORDS_PER_BATCH = 1000
 
 
 @cache
-def _partition_of(group_id: str, partitions: int) -> int:
-    return offsets_partition(group_id, partitions)
+def _partition_of(key: str, partitions: int) -> int:
+    return offsets_partition(key, partitions)
 
 
 def live_records(group: ClassicGroup) -> Records:
@@ -64,25 +64,28 @@ class CoordinatorTopic:
         partitions: Callable[[], int],
         partition_log: Callable[[int], PartitionLog | None],
         needs_flush: Callable[[PartitionLog, int], None],
+        *,
+        flush_every_append: bool = False,
     ) -> None:
+        """`needs_flush(log, upto)` is told of appends the flush policy wants fsynced (every
+        append with `flush_every_append`, including a compaction's snapshot)."""
         self._partitions = partitions
         self._partition_log = partition_log
         self._needs_flush = needs_flush
+        self._flush_every_append = flush_every_append
 
-    def partition_of(self, group_id: str) -> int:
-        return _partition_of(group_id, self._partitions())
+    def partition_of(self, key: str) -> int:
+        return _partition_of(key, self._partitions())
 
-    def append(self, partition: int, records: Records, now_ms: int) -> PartitionLog:
-        """Append `records` (key, value) in batches; the log they went to."""
+    def append(self, partition: int, records: Records, now_ms: int) -> None:
         partition_log = self._partition_log(partition)
         assert partition_log is not None, f"partition {partition} of a coordinator topic is missing"
         for start in range(0, len(records), _RECORDS_PER_BATCH):
             chunk = records[start : start + _RECORDS_PER_BATCH]
             batch = build_batch([NewRecord(value, key=key) for key, value in chunk], now_ms=now_ms)
             result = partition_log.append(read_header(batch), batch, now_ms)
-            if partition_log.flush_pending:
+            if partition_log.flush_pending or self._flush_every_append:
                 self._needs_flush(partition_log, result.last_offset + 1)
-        return partition_log
 
     def replay(self) -> Iterator[tuple[bytes | None, bytes | None]]:
         """Every record of every partition, oldest first within a partition (a damaged

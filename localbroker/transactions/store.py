@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..files import fsync_path
+from ..files import fsync, fsync_path
 from ..groups.storage import CoordinatorTopic, Records
 from ..internal_topics import COMPACTION_BYTES
 from ..log.partition import PartitionLog
@@ -39,8 +39,8 @@ def flush_now(partition_log: PartitionLog, now_ms: int) -> None:
     """fsync what was appended to `partition_log`, on the caller's thread."""
     job = partition_log.flush_job()
     try:
-        if job is None:  # a worker thread is flushing older data: fsync this too
-            partition_log.active.flush()
+        if job is None:  # a worker thread is flushing older data: fsync the new records too
+            fsync(partition_log.active.fd)
             return
         job.run()
     except OSError as exc:
@@ -65,7 +65,12 @@ class TransactionLog:
     ) -> None:
         self._ensure_topic = ensure_topic
         self._clock = clock
-        self.topic = CoordinatorTopic(partitions, partition_log, lambda _log, _upto: None)
+        self.topic = CoordinatorTopic(
+            partitions,
+            partition_log,
+            lambda log_, _upto: flush_now(log_, clock()),
+            flush_every_append=True,
+        )
 
     def write(self, metadata: TransactionMetadata) -> None:
         self._append([(metadata.transactional_id, encode_value(metadata))])
@@ -81,7 +86,7 @@ class TransactionLog:
             by_partition.setdefault(partition, []).append((encode_key(transactional_id), value))
         now_ms = self._clock()
         for partition, records in by_partition.items():
-            flush_now(self.topic.append(partition, records, now_ms), now_ms)
+            self.topic.append(partition, records, now_ms)
 
     def replay(self) -> list[TransactionMetadata]:
         """The latest state of every transactional id the topic holds (a record that cannot

@@ -106,6 +106,8 @@ def test_compaction_keeps_the_live_state_and_drops_history(harness: Harness) -> 
     assert harness.store.compact(live, threshold_bytes=1000) >= 1
     assert harness.logs[partition].size_bytes < before / 5
     assert harness.ids_in(partition).count("busy") == 1
+    compacted = harness.logs[partition]
+    assert compacted.recovery_point == compacted.log_end_offset  # the snapshot is fsynced
     assert harness.store.replay() == live
 
 
