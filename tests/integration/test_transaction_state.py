@@ -13,10 +13,12 @@ from typing import Any
 from confluent_kafka import Producer
 from reference_kafka import KafkaTool
 from restarts import Launch, create_topic, restart
-from transaction_state import read_values, stored_transactions
+from transaction_state import read_values, stored_transactions, transaction_log
 from wire import RawClient
 
 from localbroker.groups.records import offsets_partition
+from localbroker.log.log_config import LogConfig
+from localbroker.log.partition import PartitionLog
 from localbroker.protocol.names import TRANSACTION_STATE_TOPIC, ApiKey, TransactionState
 from localbroker.transactions.store import LEGACY_FILE_NAME
 from tui.embedded import EmbeddedBroker
@@ -164,3 +166,33 @@ def test_aborted_transactions_are_indexed_and_survive_a_restart(
     assert read_values(broker.bootstrap, "read_committed", "aborts", 1) == ["c0", "c1"]
     uncommitted = read_values(broker.bootstrap, "read_uncommitted", "aborts", 1)
     assert uncommitted == ["c0", "a0", "a1", "c1", "o0"]
+
+
+def test_a_commit_killed_between_its_markers_ends_committed_everywhere(
+    launch: Launch, tmp_path: Path
+) -> None:
+    """kill -9 after PrepareCommit was stored and the COMMIT marker reached one partition of
+    two (both made by hand while the broker is down): the restart writes the missing marker,
+    so read_committed consumers see the whole transaction, never half of it."""
+    broker = launch(tmp_path / "data")
+    create_topic(broker.bootstrap, "halves", 2)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "halves"})
+    producer.init_transactions(TIMEOUT)
+    producer.begin_transaction()
+    for partition in (0, 1):
+        producer.produce("halves", value=f"h{partition}".encode(), partition=partition)
+    producer.flush(TIMEOUT)
+    broker.kill()
+    with transaction_log(broker.data_dir) as stored:
+        decided = {m.transactional_id: m for m in stored.replay()}["halves"]
+        decided.state = TransactionState.PREPARE_COMMIT
+        stored.write(decided)
+    first = PartitionLog(
+        broker.data_dir / "halves-0", "halves", 0, LogConfig(), clean_shutdown=False
+    )
+    first.append_marker(decided.producer_id, decided.producer_epoch, True, decided.start_ms)
+    first.close()
+    broker = restart(launch, broker)
+    assert read_values(broker.bootstrap, "read_committed", "halves", 2) == ["h0", "h1"]
+    broker.kill()
+    assert stored_transactions(broker.data_dir)["halves"].state == TransactionState.COMPLETE_COMMIT
