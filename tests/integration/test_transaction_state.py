@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from brokers import BrokerProcess
 from confluent_kafka import Producer
 from reference_kafka import KafkaTool
 from restarts import Launch, create_topic, restart
@@ -73,6 +74,25 @@ def test_kafkas_dump_log_decodes_the_transaction_log(
     assert {(v["producerEpoch"], v["transactionTimeoutMs"]) for v in values} == {(0, 60000)}
 
 
+def killed_with_a_transaction_open(
+    launch: Launch, tmp_path: Path, topic: str, transactional_id: str
+) -> BrokerProcess:
+    """A broker killed (-9) while `transactional_id` has a record in each of the two
+    partitions of `topic` (`{topic}-0` and `{topic}-1` as values) and has not ended."""
+    broker = launch(tmp_path / "data")
+    create_topic(broker.bootstrap, topic, 2)
+    producer = Producer(
+        {"bootstrap.servers": broker.bootstrap, "transactional.id": transactional_id}
+    )
+    producer.init_transactions(TIMEOUT)
+    producer.begin_transaction()
+    for partition in (0, 1):
+        producer.produce(topic, value=f"{topic}-{partition}".encode(), partition=partition)
+    producer.flush(TIMEOUT)
+    broker.kill()
+    return broker
+
+
 def describe(bootstrap: str, transactional_id: str) -> Any:
     with RawClient(bootstrap) as client:
         response = client.call(
@@ -87,15 +107,7 @@ def test_a_data_dir_with_the_json_state_starts_and_moves_it_to_the_topic(
     """A data directory written by earlier localbroker versions: the JSON file is read once,
     its state written to `__transaction_state` and the file removed; the state (here a
     commit decided before a crash, so the restart finishes it) survives later restarts."""
-    broker = launch(tmp_path / "data")
-    create_topic(broker.bootstrap, "legacy-out", 2)
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "legacy"})
-    producer.init_transactions(TIMEOUT)
-    producer.begin_transaction()
-    for partition in (0, 1):
-        producer.produce("legacy-out", value=f"v{partition}".encode(), partition=partition)
-    producer.flush(TIMEOUT)
-    broker.kill()
+    broker = killed_with_a_transaction_open(launch, tmp_path, "legacy-out", "legacy")
     # What the earlier version's file held at this moment, had it decided to commit:
     ongoing = stored_transactions(broker.data_dir)["legacy"]
     for directory in broker.data_dir.glob(f"{TRANSACTION_STATE_TOPIC}-*"):
@@ -174,15 +186,7 @@ def test_a_commit_killed_between_its_markers_ends_committed_everywhere(
     """kill -9 after PrepareCommit was stored and the COMMIT marker reached one partition of
     two (both made by hand while the broker is down): the restart writes the missing marker,
     so read_committed consumers see the whole transaction, never half of it."""
-    broker = launch(tmp_path / "data")
-    create_topic(broker.bootstrap, "halves", 2)
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "halves"})
-    producer.init_transactions(TIMEOUT)
-    producer.begin_transaction()
-    for partition in (0, 1):
-        producer.produce("halves", value=f"h{partition}".encode(), partition=partition)
-    producer.flush(TIMEOUT)
-    broker.kill()
+    broker = killed_with_a_transaction_open(launch, tmp_path, "halves", "halves")
     with transaction_log(broker.data_dir) as stored:
         decided = {m.transactional_id: m for m in stored.replay()}["halves"]
         decided.state = TransactionState.PREPARE_COMMIT
@@ -193,6 +197,6 @@ def test_a_commit_killed_between_its_markers_ends_committed_everywhere(
     first.append_marker(decided.producer_id, decided.producer_epoch, True, decided.start_ms)
     first.close()
     broker = restart(launch, broker)
-    assert read_values(broker.bootstrap, "read_committed", "halves", 2) == ["h0", "h1"]
+    assert read_values(broker.bootstrap, "read_committed", "halves", 2) == ["halves-0", "halves-1"]
     broker.kill()
     assert stored_transactions(broker.data_dir)["halves"].state == TransactionState.COMPLETE_COMMIT
