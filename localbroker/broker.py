@@ -200,7 +200,7 @@ class LocalBroker:
     def _retention(self) -> None:
         assert self.state is not None
         self.state.enforce_retention()
-        self.state.compact_offsets_topic()
+        self.state.compact_internal_topics()
 
     async def _flush_due(self) -> None:
         """Flush what flush.ms or a roll made due, then checkpoint the recovery points at

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -25,18 +26,19 @@ from .groups.coordinator import GroupConfig, GroupCoordinator
 from .groups.events import GroupEvent
 from .groups.group import ClassicGroup
 from .groups.records import OffsetValue
-from .groups.storage import OffsetsTopic
+from .groups.storage import CoordinatorTopic, group_records
+from .internal_topics import COMPACTION_BYTES, topic_settings
 from .log.log_config import LogConfig
 from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
-from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC
+from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC
 from .security.listeners import Endpoint
 from .security.settings import authorizer
 from .security.store import SecurityStore
 from .transaction_ends import TransactionEnds
-from .transactions import store as transaction_store
 from .transactions.coordinator import Completion, TransactionCoordinator
+from .transactions.store import TransactionLog
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,6 @@ T = TypeVar("T")
 MAX_TOPIC_NAME_LENGTH = 249
 _LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 BROKER_COUNT = 1
-# A __consumer_offsets partition larger than this is rewritten as a snapshot of the live state,
-# so replaying it at start-up stays quick.
-OFFSETS_COMPACTION_BYTES = 4 * 1024 * 1024
 
 
 def now_ms() -> int:
@@ -92,18 +91,22 @@ class BrokerState:
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}
         self._coordinator = GroupCoordinator(self._group_config(), self)
-        self.offsets_topic = OffsetsTopic(
+        self.offsets_topic = CoordinatorTopic(
             lambda: self.store.topics[OFFSETS_TOPIC].partitions,
             lambda partition: self.logs.get(OFFSETS_TOPIC, partition),
             self._group_write_needs_flush,
         )
         self.groups_changed = asyncio.Event()
+        self.transaction_log = TransactionLog(
+            lambda: self._partition_count(TRANSACTION_STATE_TOPIC),
+            lambda: self.ensure_internal_topic(TRANSACTION_STATE_TOPIC),
+            lambda partition: self.logs.get(TRANSACTION_STATE_TOPIC, partition),
+            now_ms,
+        )
         self.transactions = TransactionCoordinator(
             config.int_value("transaction.max.timeout.ms"),
             self.next_producer_id,
-            lambda entries: self._write_metadata(
-                lambda: transaction_store.write(self.data_dir, entries)
-            ),
+            self.transaction_log,
         )
         """Handlers read and change transactions directly: every change is stored before it
         returns, and ends are carried out by `end_transaction`."""
@@ -122,7 +125,8 @@ class BrokerState:
             self.logs.load(partitions, now_ms())
             if OFFSETS_TOPIC in self.store.topics:
                 self._coordinator.load(self.offsets_topic.replay(), now_ms())
-            self.transactions.load(transaction_store.read(self.data_dir))
+            self.transaction_log.migrate(self.data_dir)
+            self.transactions.load(self.transaction_log.replay())
             self._transaction_ends.finish_decided(self._coordinator, now_ms())
         except Exception:
             self.logs.abandon()
@@ -430,21 +434,19 @@ class BrokerState:
         return record is not None and 0 <= partition < record.partitions
 
     def ensure_offsets_topic(self) -> TopicRecord:
-        """`__consumer_offsets`, created on first use as Kafka's coordinator does."""
-        topic = self.store.topics.get(OFFSETS_TOPIC)
+        return self.ensure_internal_topic(OFFSETS_TOPIC)
+
+    def ensure_internal_topic(self, name: str) -> TopicRecord:
+        """A coordinator's topic, created on first use as Kafka's coordinators do."""
+        topic = self.store.topics.get(name)
         if topic is not None:
             return topic
-        return self.create_topic(
-            OFFSETS_TOPIC,
-            self.config.int_value("offsets.topic.num.partitions"),
-            1,
-            {
-                "cleanup.policy": "compact",
-                "segment.bytes": self.config.value("offsets.topic.segment.bytes") or "104857600",
-                "compression.type": "producer",
-            },
-            internal=True,
-        )
+        partitions, configs = topic_settings(self.config, name)
+        return self.create_topic(name, partitions, 1, configs, internal=True)
+
+    def _partition_count(self, name: str) -> int:
+        topic = self.store.topics.get(name)
+        return 0 if topic is None else topic.partitions
 
     def write_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> None:
         """GroupStorage: append the coordinator's records to the group's offsets partition."""
@@ -467,13 +469,13 @@ class BrokerState:
             if self._unsettled_group_writes.get(partition_log) == upto:
                 del self._unsettled_group_writes[partition_log]
 
-    def compact_offsets_topic(self) -> int:
-        """Shrink `__consumer_offsets` partitions that outgrew the compaction threshold."""
+    def compact_internal_topics(self) -> int:
+        """Shrink coordinator topic partitions that outgrew the compaction threshold."""
+        compacted = self.transaction_log.compact(self.transactions.transactions.values())
         if OFFSETS_TOPIC not in self.store.topics:
-            return 0
-        return self.offsets_topic.compact(
-            self._coordinator.groups, OFFSETS_COMPACTION_BYTES, now_ms()
-        )
+            return compacted
+        live = partial(group_records, self._coordinator.groups)
+        return compacted + self.offsets_topic.compact(live, COMPACTION_BYTES, now_ms())
 
     def enforce_retention(self) -> int:
         moment = now_ms()

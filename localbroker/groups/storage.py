@@ -1,15 +1,17 @@
-"""`__consumer_offsets` on disk: appending the coordinator's records, replaying them at
-start-up, and keeping the topic small.
+"""A coordinator's topic on disk (`__consumer_offsets`, `__transaction_state`): appending
+the coordinator's records, replaying them at start-up, and keeping the topic small.
 
-The topic is compacted the simple way a single coordinator allows: the coordinator holds the
-latest value of every key in memory, so a partition that has grown past a threshold gets a
-fresh segment holding exactly that state, and everything before it is dropped. A crash in
-between leaves the old records followed by the snapshot, which replays to the same state.
+Both topics place a key (group id, transactional id) on a partition the same way
+(`offsets_partition`, Kafka's `partitionFor` in both coordinators). A topic is compacted the
+simple way a single coordinator allows: the coordinator holds the latest value of every key
+in memory, so a partition that has grown past a threshold gets a fresh segment holding
+exactly that state, and everything before it is dropped. A crash in between leaves the old
+records followed by the snapshot, which replays to the same state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
 from ..log.partition import PartitionLog
@@ -31,8 +33,8 @@ _RECORDS_PER_BATCH = 1000
 
 
 @cache
-def _partition_of(group_id: str, partitions: int) -> int:
-    return offsets_partition(group_id, partitions)
+def _partition_of(key: str, partitions: int) -> int:
+    return offsets_partition(key, partitions)
 
 
 def live_records(group: ClassicGroup) -> Records:
@@ -48,30 +50,41 @@ def live_records(group: ClassicGroup) -> Records:
     return records
 
 
-class OffsetsTopic:
-    """Reads and writes the partitions of `__consumer_offsets` through a partition lookup."""
+def group_records(groups: dict[str, ClassicGroup]) -> Iterator[tuple[str, Records]]:
+    """Every group's live records, by group id (what compaction keeps of the offsets topic)."""
+    for group in groups.values():
+        yield group.group_id, live_records(group)
+
+
+class CoordinatorTopic:
+    """Reads and writes the partitions of a coordinator's topic through a partition lookup."""
 
     def __init__(
         self,
         partitions: Callable[[], int],
         partition_log: Callable[[int], PartitionLog | None],
         needs_flush: Callable[[PartitionLog, int], None],
+        *,
+        flush_every_append: bool = False,
     ) -> None:
+        """`needs_flush(log, upto)` is told of appends the flush policy wants fsynced (every
+        append with `flush_every_append`, including a compaction's snapshot)."""
         self._partitions = partitions
         self._partition_log = partition_log
         self._needs_flush = needs_flush
+        self._flush_every_append = flush_every_append
 
-    def partition_of(self, group_id: str) -> int:
-        return _partition_of(group_id, self._partitions())
+    def partition_of(self, key: str) -> int:
+        return _partition_of(key, self._partitions())
 
     def append(self, partition: int, records: Records, now_ms: int) -> None:
         partition_log = self._partition_log(partition)
-        assert partition_log is not None, f"__consumer_offsets-{partition} is missing"
+        assert partition_log is not None, f"partition {partition} of a coordinator topic is missing"
         for start in range(0, len(records), _RECORDS_PER_BATCH):
             chunk = records[start : start + _RECORDS_PER_BATCH]
             batch = build_batch([NewRecord(value, key=key) for key, value in chunk], now_ms=now_ms)
             result = partition_log.append(read_header(batch), batch, now_ms)
-            if partition_log.flush_pending:
+            if partition_log.flush_pending or self._flush_every_append:
                 self._needs_flush(partition_log, result.last_offset + 1)
 
     def replay(self) -> Iterator[tuple[bytes | None, bytes | None]]:
@@ -86,9 +99,14 @@ class OffsetsTopic:
                     if record.offset >= partition_log.log_start_offset:
                         yield record.key, record.value
 
-    def compact(self, groups: dict[str, ClassicGroup], threshold_bytes: int, now_ms: int) -> int:
-        """Rewrite partitions larger than `threshold_bytes` as a snapshot of the live state;
-        returns how many partitions were compacted."""
+    def compact(
+        self,
+        live: Callable[[], Iterable[tuple[str, Records]]],
+        threshold_bytes: int,
+        now_ms: int,
+    ) -> int:
+        """Rewrite partitions larger than `threshold_bytes` as a snapshot of the live state,
+        `live()` giving each key's records; returns how many partitions were compacted."""
         compacted = 0
         for partition in range(self._partitions()):
             partition_log = self._partition_log(partition)
@@ -98,9 +116,9 @@ class OffsetsTopic:
                 continue  # an fsync is still pending; try again next time
             records = [
                 record
-                for group in groups.values()
-                if self.partition_of(group.group_id) == partition
-                for record in live_records(group)
+                for key, key_records in live()
+                if self.partition_of(key) == partition
+                for record in key_records
             ]
             snapshot_start = partition_log.roll(now_ms).base_offset
             if records:

@@ -14,7 +14,14 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..groups.coordinator import JoinRequest
 from ..groups.group import JoinResult, SyncResult
-from ..protocol.names import AclResourceType, ApiKey, CoordinatorType, GroupState
+from ..protocol.names import (
+    OFFSETS_TOPIC,
+    TRANSACTION_STATE_TOPIC,
+    AclResourceType,
+    ApiKey,
+    CoordinatorType,
+    GroupState,
+)
 from . import access
 from .registry import RequestContext, handles
 
@@ -28,6 +35,10 @@ PROTOCOL_IN_SYNC_VERSION = 5
 _KEY_RESOURCES: dict[int, AclResourceType] = {
     CoordinatorType.GROUP: AclResourceType.GROUP,
     CoordinatorType.TRANSACTION: AclResourceType.TRANSACTIONAL_ID,
+}
+_KEY_TOPICS: dict[int, str] = {
+    CoordinatorType.GROUP: OFFSETS_TOPIC,
+    CoordinatorType.TRANSACTION: TRANSACTION_STATE_TOPIC,
 }
 
 
@@ -46,14 +57,12 @@ def _coordinator_entry(
     state: BrokerState, ctx: RequestContext, key: str, key_type: int
 ) -> dict[str, Any]:
     """One coordinator answer: this broker, for groups and transactional ids. Like Kafka, the
-    key itself is not validated (an empty group id is a group like any other);
-    `__consumer_offsets` is created on first use. Transaction state is kept in a file, not in
-    `__transaction_state` (see transactions/store.py), so no topic is created for it."""
+    key itself is not validated (an empty group id is a group like any other); the
+    coordinator's topic (`__consumer_offsets`, `__transaction_state`) is created on first use."""
     resource_type = _KEY_RESOURCES[key_type]
     if not access.permits(state, ctx, resource_type, key):
         return _no_coordinator(key, access.refusal(resource_type))
-    if key_type == CoordinatorType.GROUP:
-        state.ensure_offsets_topic()
+    state.ensure_internal_topic(_KEY_TOPICS[key_type])
     return {
         "key": key,
         "node_id": state.node_id,

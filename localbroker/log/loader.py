@@ -27,7 +27,7 @@ from .segment import Segment, segment_name
 log = logging.getLogger(__name__)
 
 _LEFTOVER_SUFFIXES = (".deleted", ".cleaned", ".swap", ".tmp")
-_INDEX_SUFFIXES = (".index", ".timeindex")
+_INDEX_SUFFIXES = (".index", ".timeindex", ".txnindex")
 
 
 @dataclass(slots=True)

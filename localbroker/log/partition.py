@@ -36,7 +36,8 @@ from .segment import CorruptSegment, Segment
 from .segments import LogSegments
 from .timestamp_bounds import check_create_times
 from .timestamps import TimestampAndOffset
-from .transactions import AbortedTransaction, PartitionTransactions
+from .transactions import PartitionTransactions
+from .txn_index import AbortedTransaction
 
 log = logging.getLogger(__name__)
 
@@ -154,24 +155,29 @@ class PartitionLog:
         self._load_producer_state()
 
     def _load_producer_state(self) -> None:
+        """Producers and transactions from the latest snapshot and the batches after it; a
+        snapshot past the recovery point of an unclean stop is not trusted for transactions
+        (the indexes of what it covers may have been lost)."""
         snapshot = self.producers.load_latest_snapshot(self.log_end_offset)
         start = self.log_start_offset if snapshot is None else snapshot
         if start < self.log_end_offset:
-            self.producers.replay(self._headers_from(start))
+            self.producers.replay(header for header, _ in self._batches_from(start))
         self.producers.remove_before(self.log_start_offset)
-        self.transactions.replay(
-            (header, partial(segment.read, header.position, header.size))
-            for segment in list(self.segments)
-            for header, _ in self.segments.walk(segment)
-            if header.last_offset >= self.log_start_offset
+        trusted = snapshot is not None and snapshot <= self.recovery_point
+        self.transactions.load(
+            list(self.segments),
+            self._batches_from,
+            (start, self.producers.snapshot_transactions) if trusted else None,
+            self.log_start_offset,
         )
 
-    def _headers_from(self, offset: int) -> Iterator[BatchHeader]:
+    def _batches_from(self, offset: int) -> Iterator[tuple[BatchHeader, Callable[[], bytes]]]:
+        """Stored batches from `offset`, each with a function reading its bytes."""
         for segment in self.segments.from_offset(offset):
             start = segment.index.lookup(offset) if segment.base_offset <= offset else 0
             for header, _ in self.segments.walk(segment, start):
                 if header.last_offset >= offset:
-                    yield header
+                    yield header, partial(segment.read, header.position, header.size)
 
     # -- appending ----------------------------------------------------------------------
 
@@ -210,7 +216,12 @@ class PartitionLog:
         header = read_header(records)
         log_append_time = now_ms if self.config.message_timestamp_type == "LogAppendTime" else -1
         result = self._write(header, records, now_ms, log_append_time)
-        self.transactions.ended(producer_id, result.base_offset, commit)
+        aborted = self.transactions.ended(producer_id, result.base_offset, commit)
+        if aborted is not None:
+            try:
+                self.active.txn_index.append(aborted)
+            except OSError as exc:
+                raise self.status.failed(f"Error while indexing {self.name}", exc) from exc
         self._notify()  # the last stable offset may have moved
         return result
 
@@ -269,7 +280,7 @@ class PartitionLog:
         segment.next_offset = self.log_end_offset
         self.segments.append(segment)
         try:
-            self.producers.write_snapshot(segment.base_offset)
+            self.producers.write_snapshot(segment.base_offset, self.transactions.ongoing)
         except OSError as exc:  # an optimisation only: recovery replays the batches instead
             log.warning(
                 "%s: no producer state snapshot at %d: %s", self.name, segment.base_offset, exc
@@ -477,7 +488,7 @@ class PartitionLog:
         """
         for segment in self.segments:
             segment.flush()
-        self.producers.write_snapshot(self.log_end_offset)
+        self.producers.write_snapshot(self.log_end_offset, self.transactions.ongoing)
         self.recovery_point = self.log_end_offset
         for segment in self.segments:
             segment.close()

@@ -10,13 +10,15 @@ Kafka, a snapshot keeps each producer's last batch only, so after a restart a re
 recognised as a duplicate if it repeats that batch or one written after the snapshot.
 A snapshot that cannot be read (damaged, or the JSON that localbroker wrote before it wrote
 Kafka's format) is deleted and the state rebuilt from the log instead, as Kafka does.
+Snapshots also carry each producer's open transaction (its first offset, Kafka's
+CurrentTxnFirstOffset), so the last stable offset is right at once after a restart.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +89,8 @@ class ProducerState:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.entries: dict[int, ProducerEntry] = {}
+        self.snapshot_transactions: dict[int, int] = {}
+        """The open transactions of the snapshot loaded last: producer id, first offset."""
 
     def check(self, header: BatchHeader, offset_hint: int) -> BatchMetadata | None:
         """The original batch if `header` repeats one, None if it may be appended; raises if not."""
@@ -171,8 +175,18 @@ class ProducerState:
     def _path(self, offset: int) -> Path:
         return self.directory / f"{offset:020d}{SNAPSHOT_SUFFIX}"
 
-    def write_snapshot(self, offset: int) -> None:
-        entries = [_snapshot_entry(entry) for entry in self.entries.values()]
+    def write_snapshot(self, offset: int, transactions: Mapping[int, int] | None = None) -> None:
+        """Snapshot at `offset`, with `transactions` open (producer id: first offset)."""
+        transactions = transactions or {}
+        entries = [
+            _snapshot_entry(entry, transactions.get(pid, NO_OFFSET))
+            for pid, entry in self.entries.items()
+        ]
+        entries += [  # producers whose last write went, their transaction still open
+            SnapshotEntry(pid, NO_PRODUCER_EPOCH, NO_SEQUENCE, NO_OFFSET, 0, -1, -1, first)
+            for pid, first in transactions.items()
+            if pid not in self.entries
+        ]
         write_atomically(self._path(offset), encode(entries))
         for old in self.snapshot_offsets()[:-2]:
             self._path(old).unlink(missing_ok=True)
@@ -195,8 +209,14 @@ class ProducerState:
                 path.unlink(missing_ok=True)
                 continue
             self.entries = {e.producer_id: _producer_entry(e) for e in entries}
+            self.snapshot_transactions = {
+                e.producer_id: e.current_txn_first_offset
+                for e in entries
+                if e.current_txn_first_offset != NO_OFFSET
+            }
             return offset
         self.entries = {}
+        self.snapshot_transactions = {}
         return None
 
     def delete_snapshots(self) -> None:
@@ -204,7 +224,7 @@ class ProducerState:
             self._path(offset).unlink(missing_ok=True)
 
 
-def _snapshot_entry(entry: ProducerEntry) -> SnapshotEntry:
+def _snapshot_entry(entry: ProducerEntry, current_txn_first_offset: int) -> SnapshotEntry:
     last = entry.batches[-1] if entry.batches else None
     return SnapshotEntry(
         entry.producer_id,
@@ -213,6 +233,7 @@ def _snapshot_entry(entry: ProducerEntry) -> SnapshotEntry:
         entry.last_offset,
         0 if last is None else last.last_offset - last.first_offset,
         entry.last_timestamp,
+        current_txn_first_offset=current_txn_first_offset,
     )
 
 

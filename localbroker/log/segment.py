@@ -28,6 +28,8 @@ from ..records.batch import (
 from .damage import MAX_RELATIVE_OFFSET as _MAX_RELATIVE_OFFSET
 from .damage import Damage, find_next_batch, plausible
 from .index import OffsetIndex, TimeIndex
+from .txn_index import SUFFIX as TXN_INDEX_SUFFIX
+from .txn_index import TransactionIndex
 
 _SCAN_BLOCK = 1 << 20
 _FIND_BLOCK = 16 << 10
@@ -58,6 +60,9 @@ class Segment:
         self.index = OffsetIndex(directory / f"{segment_name(base_offset)}.index", base_offset)
         self.time_index = TimeIndex(
             directory / f"{segment_name(base_offset)}.timeindex", base_offset
+        )
+        self.txn_index = TransactionIndex(
+            directory / f"{segment_name(base_offset)}{TXN_INDEX_SUFFIX}", create=self.size == 0
         )
         self.index_interval_bytes = index_interval_bytes
         self.next_offset = base_offset
@@ -132,6 +137,7 @@ class Segment:
         fsync(self.fd)
         self.index.flush(fsync=True)
         self.time_index.flush(fsync=True)
+        self.txn_index.flush()
 
     def write_indexes(self) -> None:
         self.index.flush()
@@ -371,3 +377,4 @@ class Segment:
         self.path.unlink(missing_ok=True)
         self.index.delete()
         self.time_index.delete()
+        self.txn_index.delete()

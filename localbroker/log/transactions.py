@@ -7,27 +7,33 @@ aborted range (producer id, first offset, marker offset), which Fetch hands to
 read_committed consumers so they drop that producer's records in the range. The first
 offset of the oldest open transaction bounds the last stable offset.
 
-Kafka keeps the aborted ranges in each segment's `.txnindex`; here they are kept in memory
-and rebuilt at load from the batch headers (and the control batches' one record) of the
-whole log, so they can never disagree with the log.
+Aborted ranges are kept in memory and in each segment's `.txnindex` (txn_index.py), the one
+the marker is in; open transactions in the producer state snapshot (its
+CurrentTxnFirstOffset). Opening a log reads both and replays only the batches after the
+snapshot, as Kafka's recovery does. Without a usable snapshot, or with an index missing or
+damaged, or a snapshot past what was fsynced before an unclean stop, everything is rebuilt
+from the batch headers (and the control batches' one record) of the whole log, and the
+indexes rewritten.
 """
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..records.batch import LOG_OVERHEAD, BatchHeader, crc_matches, peek_offsets, read_header
 from ..records.control import ControlRecordType, marker_type
+from .txn_index import AbortedTransaction
 
+if TYPE_CHECKING:
+    from .segment import Segment
 
-@dataclass(frozen=True, slots=True)
-class AbortedTransaction:
-    producer_id: int
-    first_offset: int
-    last_offset: int
-    """The offset of the ABORT marker."""
+log = logging.getLogger(__name__)
+
+Batches = Iterable[tuple[BatchHeader, Callable[[], bytes]]]
+"""Stored batches in offset order, each with a function reading its bytes."""
 
 
 class PartitionTransactions:
@@ -43,17 +49,64 @@ class PartitionTransactions:
         if header.is_transactional and not header.is_control:
             self.ongoing.setdefault(header.producer_id, base_offset)
 
-    def ended(self, producer_id: int, marker_offset: int, commit: bool) -> None:
-        """A marker was appended; a marker for no open transaction changes nothing (a marker
-        written again after a restart)."""
+    def ended(
+        self, producer_id: int, marker_offset: int, commit: bool
+    ) -> AbortedTransaction | None:
+        """A marker was appended: the transaction it aborted, for the segment's index. A
+        marker for no open transaction changes nothing (a marker written again after a
+        restart)."""
         first = self.ongoing.pop(producer_id, None)
-        if first is not None and not commit:
-            self.aborted.append(AbortedTransaction(producer_id, first, marker_offset))
-            self._last_offsets.append(marker_offset)
+        if first is None or commit:
+            return None
+        # Kafka's ProducerStateManager.lastStableOffset(completedTxn)
+        stable = min(self.ongoing.values(), default=marker_offset + 1)
+        aborted = AbortedTransaction(producer_id, first, marker_offset, stable)
+        self._add(aborted)
+        return aborted
 
-    def replay(self, batches: Iterable[tuple[BatchHeader, Callable[[], bytes]]]) -> None:
-        """Rebuild from stored batches in offset order; each comes with a function reading
-        its bytes, called for control batches only (one small record each)."""
+    def _add(self, aborted: AbortedTransaction) -> None:
+        self.aborted.append(aborted)
+        self._last_offsets.append(aborted.last_offset)
+
+    def load(
+        self,
+        segments: Sequence[Segment],
+        batches_from: Callable[[int], Batches],
+        snapshot: tuple[int, Mapping[int, int]] | None,
+        log_start_offset: int,
+    ) -> None:
+        """Open: `snapshot` is the offset of a producer state snapshot that may be trusted
+        and the open transactions it holds (producer id: first offset), or None."""
+        indexed = None if snapshot is None else _read_indexes(segments)
+        if snapshot is None or indexed is None:
+            self.replay(batches_from(log_start_offset))
+            rewrite_from = -1
+        else:
+            rewrite_from, ongoing = snapshot
+            self.ongoing = dict(ongoing)
+            for aborted in indexed:
+                if aborted.last_offset < rewrite_from:
+                    self._add(aborted)
+            self.replay(batches_from(rewrite_from))
+        self._write_indexes(segments, rewrite_from)
+        self.remove_before(log_start_offset)
+
+    def _write_indexes(self, segments: Sequence[Segment], after: int) -> None:
+        """Rewrite the indexes of segments ending after offset `after` that do not hold
+        exactly the aborted transactions whose markers are in them."""
+        for i, segment in enumerate(segments):
+            end = segments[i + 1].base_offset if i + 1 < len(segments) else segment.next_offset
+            if end <= after:
+                continue
+            low = bisect_left(self._last_offsets, segment.base_offset)
+            high = bisect_left(self._last_offsets, end)
+            entries = self.aborted[low:high]
+            if segment.txn_index.read(segment.base_offset, end) != entries:
+                segment.txn_index.rewrite(entries)
+
+    def replay(self, batches: Batches) -> None:
+        """Rebuild from stored batches in offset order; the bytes of control batches only are
+        read (one small record each)."""
         for header, read in batches:
             if not header.is_transactional or not header.has_producer_id:
                 continue
@@ -92,3 +145,16 @@ def batches_below(data: bytes, limit: int) -> bytes:
             return data[:position]
         position += size
     return data
+
+
+def _read_indexes(segments: Sequence[Segment]) -> list[AbortedTransaction] | None:
+    """Every segment's index entries in order; None if one is missing or damaged."""
+    entries: list[AbortedTransaction] = []
+    for i, segment in enumerate(segments):
+        end = segments[i + 1].base_offset if i + 1 < len(segments) else segment.next_offset
+        indexed = segment.txn_index.read(segment.base_offset, end)
+        if indexed is None:
+            log.warning("%s is missing or damaged: rebuilding it", segment.txn_index.path)
+            return None
+        entries += indexed
+    return entries

@@ -23,6 +23,7 @@ __all__ = [
     "KNOWN_API_KEYS",
     "OFFSETS_TOPIC",
     "SUPPORTED_OPERATIONS",
+    "TRANSACTION_STATE_TOPIC",
     "WILDCARD_RESOURCE",
     "AclOperation",
     "AclPermissionType",
@@ -274,8 +275,9 @@ CONSUMER_PROTOCOL_TYPE = "consumer"
 assignments as consumer_protocol.py encodes them)."""
 
 OFFSETS_TOPIC = "__consumer_offsets"
+TRANSACTION_STATE_TOPIC = "__transaction_state"
 CLUSTER_METADATA_TOPIC = "__cluster_metadata"
-INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC})
+INTERNAL_TOPICS = frozenset({CLUSTER_METADATA_TOPIC, OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC})
 
 
 class SecurityProtocol(IntEnum):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Protocol
 
 from kio.schema.errors import ErrorCode
 
@@ -31,6 +31,14 @@ from .metadata import (
 
 _S = TransactionState
 _COMPLETE = (_S.EMPTY, _S.COMPLETE_COMMIT, _S.COMPLETE_ABORT)
+
+
+class TransactionStore(Protocol):
+    """Where every change goes before it takes effect (store.py); raising leaves it out."""
+
+    def write(self, metadata: TransactionMetadata) -> None: ...
+
+    def remove(self, transactional_ids: list[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +77,7 @@ class TransactionCoordinator:
         self,
         max_timeout_ms: int,
         allocate_producer_id: Callable[[], int],
-        store: Callable[[list[dict[str, Any]]], None],
+        store: TransactionStore,
     ) -> None:
         self.max_timeout_ms = max_timeout_ms
         """transaction.max.timeout.ms"""
@@ -77,18 +85,15 @@ class TransactionCoordinator:
         self._store = store
         self.transactions: dict[str, TransactionMetadata] = {}
 
-    def load(self, stored: Iterable[dict[str, Any]]) -> None:
-        self.transactions = {}
-        for data in stored:
-            metadata = TransactionMetadata.from_json(data)
-            self.transactions[metadata.transactional_id] = metadata
+    def load(self, stored: Iterable[TransactionMetadata]) -> None:
+        self.transactions = {metadata.transactional_id: metadata for metadata in stored}
 
     def _commit(self, new: TransactionMetadata) -> None:
         """Make `new` the id's state once it is stored; unchanged if storing fails."""
         old = self.transactions.get(new.transactional_id)
         self.transactions[new.transactional_id] = new
         try:
-            self._store([m.to_json() for m in self.transactions.values()])
+            self._store.write(new)
         except BaseException:
             if old is None:
                 del self.transactions[new.transactional_id]
@@ -349,7 +354,7 @@ class TransactionCoordinator:
         ]
         if expired:
             kept = {t: m for t, m in self.transactions.items() if t not in expired}
-            self._store([m.to_json() for m in kept.values()])
+            self._store.remove(expired)
             self.transactions = kept
         return expired
 

@@ -1,9 +1,10 @@
-"""One transactional id's state, as Kafka's TransactionMetadata holds it, and its durable form.
+"""One transactional id's state, as Kafka's TransactionMetadata holds it.
 
-The durable form is a plain dict (see `TransactionStore`): everything the coordinator needs
-to finish a transaction whose end was decided before a crash, including the offsets a
+Its durable form is a `__transaction_state` record (records.py): everything the coordinator
+needs to finish a transaction whose end was decided before a crash, including the offsets a
 consume-transform-produce loop committed inside it (Kafka keeps those in the group
-coordinator; here they stay with the transaction until it commits).
+coordinator; here they stay with the transaction until it commits). `from_json` reads the
+JSON file localbroker kept before, once, to move it into the topic (store.py).
 """
 
 from __future__ import annotations
@@ -54,27 +55,6 @@ class TransactionMetadata:
     def in_doubt(self) -> bool:
         """Decided but not yet written everywhere: the markers are still to be written."""
         return self.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "transactional_id": self.transactional_id,
-            "producer_id": self.producer_id,
-            "producer_epoch": self.producer_epoch,
-            "last_producer_epoch": self.last_producer_epoch,
-            "previous_producer_id": self.previous_producer_id,
-            "timeout_ms": self.timeout_ms,
-            "state": str(self.state),
-            "partitions": sorted([topic, partition] for topic, partition in self.partitions),
-            "offsets": {
-                group: [
-                    [topic, partition, o.offset, o.leader_epoch, o.metadata]
-                    for (topic, partition), o in sorted(offsets.items())
-                ]
-                for group, offsets in self.offsets.items()
-            },
-            "start_ms": self.start_ms,
-            "last_update_ms": self.last_update_ms,
-        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TransactionMetadata:

@@ -6,7 +6,6 @@ offsets committed in the transaction, and a broker killed mid-transaction."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,11 @@ from differential.transactions import (
     transactional_batch,
 )
 from restarts import Launch, create_topic, restart
+from transaction_state import read_values, stored_transactions, transaction_log
 from waiting import wait_until
 from wire import RawClient
 
-from localbroker.protocol.names import ApiKey
-from localbroker.transactions.store import FILE_NAME
+from localbroker.protocol.names import ApiKey, TransactionState
 from tui.embedded import EmbeddedBroker
 
 TIMEOUT = 20.0
@@ -53,39 +52,7 @@ def send(producer: Producer, values: list[str], topic: str = TOPIC) -> None:
 
 
 def read_all(bootstrap: str, isolation: str, topic: str = TOPIC) -> list[str]:
-    """Every value a consumer of `isolation` reads from the start to the end of each partition
-    (the last stable offset for read_committed), partition by partition in offset order."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{isolation}",
-            "isolation.level": isolation,
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 50,
-        }
-    )
-    try:
-        consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
-        by_partition: dict[int, list[str]] = {p: [] for p in range(PARTITIONS)}
-        at_end: set[int] = set()
-
-        def all_read() -> bool:
-            message = consumer.poll(0.2)
-            if message is None:
-                return False
-            error = message.error()
-            if error is not None:
-                assert error.code() == KafkaError._PARTITION_EOF, error
-                at_end.add(message.partition())
-            else:
-                by_partition[message.partition()].append(message.value().decode())
-            return len(at_end) == PARTITIONS
-
-        wait_until(all_read, f"a {isolation} consumer reading {topic} to its end", TIMEOUT)
-        return [value for p in range(PARTITIONS) for value in by_partition[p]]
-    finally:
-        consumer.close()
+    return read_values(bootstrap, isolation, topic, PARTITIONS)
 
 
 def in_log_order(values: list[str]) -> list[str]:
@@ -278,11 +245,6 @@ def test_offsets_pending_in_a_transaction_are_unstable(
         consumer.close()
 
 
-def _stored_transactions(data_dir: Path) -> dict[str, dict[str, Any]]:
-    document = json.loads((data_dir / FILE_NAME).read_text())
-    return {t["transactional_id"]: t for t in document["transactions"]}
-
-
 def test_a_transaction_survives_a_broker_killed_in_its_middle(
     launch: Launch, tmp_path: Path
 ) -> None:
@@ -314,14 +276,15 @@ def test_a_decided_end_is_finished_after_a_crash(launch: Launch, tmp_path: Path)
     producer.begin_transaction()
     send(producer, ["d0", "d1"])
     broker.kill()
-    stored = _stored_transactions(broker.data_dir)
-    assert stored["decided"]["state"] == "Ongoing"
-    stored["decided"]["state"] = "PrepareCommit"
-    document = {"version": 1, "transactions": list(stored.values())}
-    (broker.data_dir / FILE_NAME).write_text(json.dumps(document))
+    with transaction_log(broker.data_dir) as stored:
+        decided = {m.transactional_id: m for m in stored.replay()}["decided"]
+        assert decided.state == TransactionState.ONGOING
+        decided.state = TransactionState.PREPARE_COMMIT
+        stored.write(decided)
     broker = restart(launch, broker)
     assert read_all(broker.bootstrap, "read_committed") == ["d0", "d1"]
-    assert _stored_transactions(broker.data_dir)["decided"]["state"] == "CompleteCommit"
+    broker.kill()
+    assert stored_transactions(broker.data_dir)["decided"].state == TransactionState.COMPLETE_COMMIT
 
 
 async def _aiokafka_transactions(bootstrap: str) -> None:

@@ -3,13 +3,14 @@ exactly the live state while dropping history."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from kio.schema.errors import ErrorCode
 
 from localbroker.groups.coordinator import GroupConfig, GroupCoordinator
 from localbroker.groups.offsets import CommitEntry
-from localbroker.groups.storage import OffsetsTopic
+from localbroker.groups.storage import CoordinatorTopic, group_records
 from localbroker.log.log_config import LogConfig
 from localbroker.log.partition import PartitionLog
 
@@ -32,7 +33,7 @@ class Harness:
             )
             for p in range(PARTITIONS)
         }
-        self.topic = OffsetsTopic(lambda: PARTITIONS, self.logs.get, lambda log, upto: None)
+        self.topic = CoordinatorTopic(lambda: PARTITIONS, self.logs.get, lambda log, upto: None)
         self.coordinator = GroupCoordinator(GroupConfig(), self)
 
     def write_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> None:
@@ -82,7 +83,9 @@ def test_compaction_keeps_live_state_and_drops_history(tmp_path: Path) -> None:
             harness.commit("beta", offset, partition=1)
         assert harness.coordinator.delete_group("beta", NOW) == ErrorCode.none
         before = {p: log.size_bytes for p, log in harness.logs.items()}
-        compacted = harness.topic.compact(harness.coordinator.groups, 1000, NOW)
+        compacted = harness.topic.compact(
+            partial(group_records, harness.coordinator.groups), 1000, NOW
+        )
         assert compacted == sum(1 for size in before.values() if size > 1000)
         after = {p: log.size_bytes for p, log in harness.logs.items()}
         assert all(after[p] < before[p] for p in before if before[p] > 1000)
@@ -98,7 +101,7 @@ def test_compaction_survives_a_reopen(tmp_path: Path) -> None:
     harness = Harness(tmp_path)
     for offset in range(200):
         harness.commit("alpha", offset)
-    harness.topic.compact(harness.coordinator.groups, 100, NOW)
+    harness.topic.compact(partial(group_records, harness.coordinator.groups), 100, NOW)
     harness.close()
     reopened = Harness(tmp_path)
     try:

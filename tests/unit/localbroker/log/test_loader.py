@@ -270,7 +270,7 @@ def test_deleted_index_files_are_rebuilt(make_log: MakeLog) -> None:
     before = snapshot_of(log)
     log.close()
     index_bytes = {p.name: p.read_bytes() for p in log.directory.glob("*index")}
-    assert len(index_bytes) == 6  # .index and .timeindex for 3 segments
+    assert len(index_bytes) == 9  # .index, .timeindex and .txnindex for 3 segments
     for path in log.directory.glob("*index"):
         path.unlink()
     (log.directory / "00000000000000000006.log.deleted").write_bytes(b"leftover")

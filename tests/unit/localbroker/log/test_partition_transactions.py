@@ -52,7 +52,7 @@ def test_an_abort_is_recorded_with_its_range(make_log: MakeLog) -> None:
     assert log.last_stable_offset == first_b  # B still open
     log.append_marker(TXN_B, 0, True, NOW)
     assert log.aborted_transactions(0, log.high_watermark) == [
-        AbortedTransaction(TXN_A, first_a, abort_a)
+        AbortedTransaction(TXN_A, first_a, abort_a, first_b)
     ]
     assert log.aborted_transactions(abort_a + 1, log.high_watermark) == []
 
@@ -77,7 +77,7 @@ def test_a_marker_for_no_open_transaction_changes_nothing(make_log: MakeLog) -> 
     abort = log.append_marker(TXN_A, 0, False, NOW).base_offset
     log.append_marker(TXN_A, 0, False, NOW)
     assert log.aborted_transactions(0, log.high_watermark) == [
-        AbortedTransaction(TXN_A, first, abort)
+        AbortedTransaction(TXN_A, first, abort, abort + 1)
     ]
 
 
@@ -89,7 +89,7 @@ def test_state_is_rebuilt_when_the_log_is_opened_again(make_log: MakeLog) -> Non
     log.close()
     again = make_log()
     assert again.aborted_transactions(0, again.high_watermark) == [
-        AbortedTransaction(TXN_A, first_a, abort_a)
+        AbortedTransaction(TXN_A, first_a, abort_a, abort_a + 1)
     ]
     assert again.last_stable_offset == first_b
     # the producer may go on after the restart: its marker still ends its transaction
@@ -155,7 +155,8 @@ def test_the_last_stable_offset_never_falls_below_the_log_start(make_log: MakeLo
 
 
 def test_a_damaged_marker_is_not_trusted_when_the_log_is_opened(make_log: MakeLog) -> None:
-    """A marker whose bytes no longer match its CRC ends nothing (and stops nothing)."""
+    """After an unclean stop the batches past the recovery point are read again: a marker
+    whose bytes no longer match its CRC ends nothing (and stops nothing)."""
     log = make_log()
     first = produce(log, TXN_A, 0)
     marker = log.append_marker(TXN_A, 0, False, NOW).base_offset
@@ -164,6 +165,6 @@ def test_a_damaged_marker_is_not_trusted_when_the_log_is_opened(make_log: MakeLo
     data = bytearray(segment_file.read_bytes())
     data[-1] ^= 0x01  # the marker's last byte: its coordinator epoch
     segment_file.write_bytes(bytes(data))
-    again = make_log()
+    again = make_log(clean_shutdown=False)
     assert again.aborted_transactions(0, marker + 1) == []
     assert again.last_stable_offset == first

@@ -11,7 +11,12 @@ from kio.schema.errors import ErrorCode
 from localbroker.errors import KafkaError
 from localbroker.protocol.names import TransactionState
 from localbroker.transactions.coordinator import TransactionCoordinator
-from localbroker.transactions.metadata import MAX_PRODUCER_EPOCH, PendingOffset
+from localbroker.transactions.metadata import (
+    MAX_PRODUCER_EPOCH,
+    PendingOffset,
+    TransactionMetadata,
+)
+from localbroker.transactions.records import decode_key, decode_value, encode_key, encode_value
 
 MAX_TIMEOUT = 900_000
 TIMEOUT = 60_000
@@ -21,16 +26,34 @@ TP = ("t", 0)
 
 
 class Stored:
-    """The durable state as the coordinator hands it over; `fail` makes the next write fail."""
+    """The durable state as the coordinator hands it over, kept as `__transaction_state`
+    records in Kafka's format; `fail` makes the next write fail."""
 
     def __init__(self) -> None:
-        self.versions: list[list[dict[str, Any]]] = []
+        self.records: list[tuple[bytes, bytes | None]] = []
         self.fail = False
 
-    def __call__(self, entries: list[dict[str, Any]]) -> None:
+    def _check(self) -> None:
         if self.fail:
             raise KafkaError(ErrorCode.kafka_storage_error)
-        self.versions.append(entries)
+
+    def write(self, metadata: TransactionMetadata) -> None:
+        self._check()
+        self.records.append((encode_key(metadata.transactional_id), encode_value(metadata)))
+
+    def remove(self, transactional_ids: list[str]) -> None:
+        self._check()
+        self.records += [(encode_key(t), None) for t in transactional_ids]
+
+    def latest(self) -> dict[str, TransactionMetadata]:
+        """Each id's state as a replay of the records restores it."""
+        latest: dict[str, TransactionMetadata] = {}
+        for key, value in self.records:
+            transactional_id = decode_key(key)
+            latest.pop(transactional_id, None)
+            if value is not None:
+                latest[transactional_id] = decode_value(transactional_id, value)
+        return latest
 
 
 @pytest.fixture
@@ -193,7 +216,7 @@ def test_the_stored_state_restores_a_decided_end(
     coordinator.stage_offsets(TID, pid, epoch, "g", {TP: PendingOffset(9, 2, "m")}, NOW)
     _, decided = coordinator.end(TID, pid, epoch, False, NOW)
     restarted = TransactionCoordinator(MAX_TIMEOUT, lambda: 0, stored)
-    restarted.load(stored.versions[-1])
+    restarted.load(stored.latest().values())
     assert restarted.in_doubt() == [decided]
 
 
@@ -219,6 +242,6 @@ def test_idle_ids_without_a_transaction_expire(
     assert coordinator.expire(NOW + 99, 100) == []
     assert coordinator.expire(NOW + 100, 100) == [TID]  # an open transaction never expires
     assert set(coordinator.transactions) == {"busy"}
-    assert [t["transactional_id"] for t in stored.versions[-1]] == ["busy"]
+    assert list(stored.latest()) == ["busy"]
     again = init(coordinator)
     assert again.producer_id != producer.producer_id and again.producer_epoch == 0
