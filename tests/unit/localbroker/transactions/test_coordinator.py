@@ -10,7 +10,7 @@ from kio.schema.errors import ErrorCode
 
 from localbroker.errors import KafkaError
 from localbroker.protocol.names import TransactionState
-from localbroker.transactions.coordinator import TransactionCoordinator
+from localbroker.transactions.coordinator import EndResult, TransactionCoordinator
 from localbroker.transactions.metadata import MAX_PRODUCER_EPOCH, PendingOffset
 
 MAX_TIMEOUT = 900_000
@@ -79,9 +79,8 @@ def test_the_old_epoch_is_fenced_everywhere(coordinator: TransactionCoordinator)
     assert coordinator.add_partitions(TID, pid, old.producer_epoch, [TP], NOW) == (
         ErrorCode.producer_fenced
     )
-    assert coordinator.end(TID, pid, old.producer_epoch, True, NOW) == (
-        ErrorCode.producer_fenced,
-        None,
+    assert coordinator.end(TID, pid, old.producer_epoch, True, NOW) == EndResult(
+        ErrorCode.producer_fenced
     )
     assert coordinator.verify(TID, pid, old.producer_epoch, TP) == ErrorCode.producer_fenced
     assert coordinator.add_partitions(TID, pid, new.producer_epoch, [TP], NOW) == ErrorCode.none
@@ -96,19 +95,22 @@ def test_commit_is_decided_then_completed(coordinator: TransactionCoordinator) -
     assert coordinator.verify(TID, pid, epoch, TP) == ErrorCode.transaction_abortable
     coordinator.add_partitions(TID, pid, epoch, [TP, ("t", 1)], NOW)
     assert coordinator.verify(TID, pid, epoch, TP) == ErrorCode.none
-    error, completion = coordinator.end(TID, pid, epoch, True, NOW)
-    assert error == ErrorCode.none and completion is not None
+    ended = coordinator.end(TID, pid, epoch, True, NOW)
+    completion = ended.completion
+    assert ended.error == ErrorCode.none and completion is not None
     assert completion.commit and completion.partitions == {TP, ("t", 1)}
     assert coordinator.transactions[TID].state == TransactionState.PREPARE_COMMIT
     assert coordinator.in_doubt() == [completion]
     # while the markers are written, the producer must wait
-    assert coordinator.end(TID, pid, epoch, True, NOW) == (ErrorCode.concurrent_transactions, None)
+    assert coordinator.end(TID, pid, epoch, True, NOW) == EndResult(
+        ErrorCode.concurrent_transactions
+    )
     assert init(coordinator).error == ErrorCode.concurrent_transactions
     coordinator.completed(completion, NOW)
     assert coordinator.transactions[TID].state == TransactionState.COMPLETE_COMMIT
     assert coordinator.transactions[TID].partitions == set()
-    assert coordinator.end(TID, pid, epoch, True, NOW) == (ErrorCode.none, None)  # a retry
-    assert coordinator.end(TID, pid, epoch, False, NOW) == (ErrorCode.invalid_txn_state, None)
+    assert coordinator.end(TID, pid, epoch, True, NOW) == EndResult(ErrorCode.none)  # a retry
+    assert coordinator.end(TID, pid, epoch, False, NOW) == EndResult(ErrorCode.invalid_txn_state)
 
 
 def test_ending_without_a_transaction_is_an_invalid_state(
@@ -116,8 +118,7 @@ def test_ending_without_a_transaction_is_an_invalid_state(
 ) -> None:
     producer = init(coordinator)
     assert coordinator.end(TID, producer.producer_id, producer.producer_epoch, False, NOW) == (
-        ErrorCode.invalid_txn_state,
-        None,
+        EndResult(ErrorCode.invalid_txn_state)
     )
 
 
@@ -166,7 +167,7 @@ def test_offsets_are_staged_for_added_groups_only(coordinator: TransactionCoordi
     assert coordinator.stage_offsets(TID, pid, epoch, "g", offset, NOW) == ErrorCode.none
     assert coordinator.has_pending_offset("g", TP)
     assert not coordinator.has_pending_offset("other", TP)
-    _, completion = coordinator.end(TID, pid, epoch, True, NOW)
+    completion = coordinator.end(TID, pid, epoch, True, NOW).completion
     assert completion is not None and completion.offsets == {"g": offset}
     coordinator.completed(completion, NOW)
     assert not coordinator.has_pending_offset("g", TP)
@@ -191,7 +192,7 @@ def test_the_stored_state_restores_a_decided_end(
     coordinator.add_partitions(TID, pid, epoch, [TP], NOW)
     coordinator.add_offsets(TID, pid, epoch, "g", NOW)
     coordinator.stage_offsets(TID, pid, epoch, "g", {TP: PendingOffset(9, 2, "m")}, NOW)
-    _, decided = coordinator.end(TID, pid, epoch, False, NOW)
+    decided = coordinator.end(TID, pid, epoch, False, NOW).completion
     restarted = TransactionCoordinator(MAX_TIMEOUT, lambda: 0, stored)
     restarted.load(stored.versions[-1])
     assert restarted.in_doubt() == [decided]
@@ -207,7 +208,7 @@ def test_a_transaction_past_its_timeout_is_aborted_and_fenced(
     (abort,) = coordinator.timed_out(NOW + TIMEOUT + 1)
     assert not abort.commit and abort.producer_epoch == epoch + 1
     coordinator.completed(abort, NOW)
-    assert coordinator.end(TID, pid, epoch, True, NOW)[0] == ErrorCode.producer_fenced
+    assert coordinator.end(TID, pid, epoch, True, NOW).error == ErrorCode.producer_fenced
 
 
 def test_idle_ids_without_a_transaction_expire(
