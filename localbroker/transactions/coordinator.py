@@ -21,9 +21,8 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from ..protocol.names import TransactionState
-from .epoch_bump import EPOCH_BUMP_VERSION, answered, decide_end, prepared_end
+from .epoch_bump import answered, decide_end, fencing_abort
 from .metadata import (
-    MAX_PRODUCER_EPOCH,
     NO_PRODUCER_EPOCH,
     NO_PRODUCER_ID,
     PendingOffset,
@@ -312,17 +311,7 @@ class TransactionCoordinator:
         return EndResult(ErrorCode.invalid_txn_state)
 
     def _fence(self, metadata: TransactionMetadata, now_ms: int) -> Completion:
-        """Abort `metadata`'s ongoing transaction with the producer's epoch bumped, so that it
-        is fenced: as an end of version 2 under that level (the last epoch kept), else with
-        the last epoch forgotten (prepareFenceProducerEpoch)."""
-        if self.transaction_version >= EPOCH_BUMP_VERSION:
-            return self._decide(prepared_end(metadata, False, now_ms, NO_PRODUCER_ID, False), False)
-        new = metadata.copy()
-        if metadata.producer_epoch < MAX_PRODUCER_EPOCH:
-            new.producer_epoch = metadata.producer_epoch + 1
-        new.last_producer_epoch = NO_PRODUCER_EPOCH
-        new.last_update_ms = now_ms
-        return self._decide(new, False)
+        return self._decide(fencing_abort(metadata, now_ms, self.transaction_version), False)
 
     def _decide(self, new: TransactionMetadata, commit: bool) -> Completion:
         new.state = _S.PREPARE_COMMIT if commit else _S.PREPARE_ABORT

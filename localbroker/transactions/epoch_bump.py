@@ -67,6 +67,24 @@ def prepared_end(
     return new
 
 
+def fencing_abort(
+    metadata: TransactionMetadata, now_ms: int, transaction_version: int
+) -> TransactionMetadata:
+    """PrepareAbort of an ongoing transaction the coordinator ends itself (InitProducerId of
+    its id, a timeout), with the epoch bumped so that its producer is fenced. Kafka ends it at
+    its finalized level: as a version 2 end (the epoch before kept as the last one), else
+    with the last epoch forgotten (prepareFenceProducerEpoch)."""
+    if transaction_version >= EPOCH_BUMP_VERSION:
+        return prepared_end(metadata, False, now_ms, NO_PRODUCER_ID, False)
+    new = metadata.copy()
+    new.state = _S.PREPARE_ABORT
+    if metadata.producer_epoch < MAX_PRODUCER_EPOCH:
+        new.producer_epoch = metadata.producer_epoch + 1
+    new.last_producer_epoch = NO_PRODUCER_EPOCH
+    new.last_update_ms = now_ms
+    return new
+
+
 def decide_end(
     metadata: TransactionMetadata | None,
     producer_id: int,
