@@ -37,7 +37,7 @@ from .security.store import SecurityStore
 from .transaction_ends import TransactionEnds
 from .transactions import store as transaction_store
 from .transactions.coordinator import Completion, TransactionCoordinator
-from .transactions.epoch_bump import TRANSACTION_VERSION
+from .transactions.epoch_bump import finalized_level
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class BrokerState:
             lambda entries: self._write_metadata(
                 lambda: transaction_store.write(self.data_dir, entries)
             ),
-            TRANSACTION_VERSION,
+            finalized_level(config.api_versions_of),
         )
         """Handlers read and change transactions directly: every change is stored before it
         returns, and ends are carried out by `end_transaction`."""

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from kio.schema.errors import ErrorCode
 
-from ..protocol.names import TransactionState
+from ..protocol.kafka_releases import release_window
+from ..protocol.names import ApiKey, TransactionState
 from .metadata import (
     MAX_PRODUCER_EPOCH,
     NO_PRODUCER_EPOCH,
@@ -30,9 +31,26 @@ _S = TransactionState
 EPOCH_BUMP_VERSION = 2
 """The transaction version that bumps the epoch per transaction (TransactionVersion.TV_2)."""
 TRANSACTION_VERSION = EPOCH_BUMP_VERSION
-"""The transaction.version level localbroker finalizes: Kafka 4.1's default (StorageTool
-format finalizes TV_2, TransactionVersion.LATEST_PRODUCTION), so that the Java client 4.x,
-which reads it from ApiVersions, speaks version 2 here as it does with Kafka."""
+"""The highest transaction.version localbroker supports, and the level it finalizes: Kafka
+4.1's default (StorageTool format finalizes TV_2, TransactionVersion.LATEST_PRODUCTION), so
+that the Java client 4.x, which reads it from ApiVersions, speaks version 2 here as it does
+with Kafka."""
+_VERSION_2_REQUESTS = {ApiKey.END_TXN: 5, ApiKey.TXN_OFFSET_COMMIT: 5, ApiKey.PRODUCE: 12}
+"""The request versions a client of transaction version 2 needs the broker to serve."""
+
+
+def finalized_level(release: str | None) -> int:
+    """The transaction.version to finalize when serving Kafka `release`'s request versions
+    (`localbroker.api.versions.of`; None: all of localbroker's): 0 if that release lacks the
+    requests of version 2 (3.9), since a client told version 2 would then send neither
+    AddPartitionsToTxn nor the Produce v12 that replaces it."""
+    if release is None:
+        return TRANSACTION_VERSION
+    for api_key, needed in _VERSION_2_REQUESTS.items():
+        window = release_window(release, api_key)
+        if window is not None and window[1] < needed:
+            return 0
+    return TRANSACTION_VERSION
 
 
 @dataclass(frozen=True, slots=True)
