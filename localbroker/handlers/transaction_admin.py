@@ -144,7 +144,7 @@ def _producers(state: BrokerState, ctx: RequestContext, topic: str, index: int) 
             "producer_epoch": p.epoch,
             "last_sequence": p.last_sequence,
             "last_timestamp": p.last_timestamp,
-            "coordinator_epoch": -1,
+            "coordinator_epoch": p.coordinator_epoch,
             "current_txn_start_offset": ongoing.get(p.producer_id, -1),
         }
         for p in partition_log.producers.entries.values()

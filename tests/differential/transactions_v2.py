@@ -120,8 +120,9 @@ def produce_adds_the_partition(peer: Peer, version: int) -> Any:
 @scenario(ApiKey.TXN_OFFSET_COMMIT, since=5)
 def txn_offset_commit_adds_the_group(peer: Peer, version: int) -> Any:
     """TxnOffsetCommit v5 without AddOffsetsToTxn: the group's offsets partition joins the
-    transaction; the offset is unstable until EndTxn v5 commits it. A fenced epoch and another
-    producer id are refused."""
+    transaction (before the member is checked: a refused member leaves it joined); the offset
+    is unstable until EndTxn v5 commits it. A fenced epoch and another producer id are
+    refused."""
     group = peer.name("group")
     peer.coordinator_ready(group)
     topic, tid, pid, epoch = started(peer)
@@ -130,9 +131,16 @@ def txn_offset_commit_adds_the_group(peer: Peer, version: int) -> Any:
         request = txn_offset_request(tid, group, (producer_id, producer_epoch), (topic, 0), offset)
         return peer.call(ApiKey.TXN_OFFSET_COMMIT, version, request)["topics"]
 
+    def as_member(generation: int, member: str) -> Any:
+        request = txn_offset_request(tid, group, (pid, epoch), (topic, 0), 4)
+        request.update(generation_id=generation, member_id=member)
+        return peer.call(ApiKey.TXN_OFFSET_COMMIT, version, request)["topics"]
+
     answers: dict[str, Any] = {
         "fenced": commit(pid, epoch + 1, 3),
         "other-producer": commit(pid + 1, epoch, 3),
+        "unknown-member": as_member(3, "nobody"),
+        "after-refusal": described(peer, tid),
         "committed": commit(pid, epoch, 5),
         "pending": stable_offset(peer, group, topic),
         "described": described(peer, tid),
@@ -165,6 +173,31 @@ def init_producer_id_fences_a_v2_transaction(peer: Peer, version: int) -> Any:
     settled(peer, topic)
     answers["read_uncommitted"] = readable(fetch(peer, topic, 0))
     return with_pids(answers, {pid: "<pid>"})
+
+
+@scenario(ApiKey.DESCRIBE_PRODUCERS)
+def describe_producers_after_v2_ends(peer: Peer, version: int) -> Any:
+    """The partition's producer after version 2 ends: its epoch is the last marker's."""
+    topic, tid, pid, epoch = started(peer)
+    produce_in(peer, tid, topic, transactional_batch(pid, epoch, 0), version=PRODUCE_V2)
+    end_v2(peer, tid, pid, epoch, True)
+    second = transactional_batch(pid, epoch + 1, 0, start=2)
+    produce_in(peer, tid, topic, second, version=PRODUCE_V2)
+    answers = {"open": producers(peer, version, topic)}
+    end_v2(peer, tid, pid, epoch + 1, False)
+    answers["ended"] = producers(peer, version, topic)
+    return with_pids(answers, {pid: "<pid>"})
+
+
+def producers(peer: Peer, version: int, topic: str) -> Any:
+    """Partition 0's producers, their last write's time (a marker's: the broker's clock)
+    hidden."""
+    request = {"topics": [{"name": topic, "partition_indexes": [0]}]}
+    answer = peer.call(ApiKey.DESCRIBE_PRODUCERS, version, request)
+    partition = answer["topics"][0]["partitions"][0]
+    for producer in partition["active_producers"]:
+        producer["last_timestamp"] = "<time>"
+    return partition
 
 
 @scenario(ApiKey.LIST_TRANSACTIONS, since=2)
