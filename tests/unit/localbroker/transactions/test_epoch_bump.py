@@ -111,3 +111,26 @@ def test_a_timed_out_transaction_is_aborted_as_a_version_2_end(
     (abort,) = coordinator.timed_out(NOW + TIMEOUT + 1)
     assert abort.producer_epoch == epoch + 1
     assert coordinator.transactions[TID].last_producer_epoch == epoch
+
+
+def test_a_decided_end_that_ran_out_of_epochs_survives_a_restart() -> None:
+    """The new producer id is stored with the decision, so an end finished after a crash
+    still moves to it."""
+    stored: list[Any] = []
+    ids = iter(range(1000, 2000))
+    allocate = lambda: next(ids)  # noqa: E731
+    coordinator = TransactionCoordinator(900_000, allocate, stored.append, EPOCH_BUMP_VERSION)
+    pid, _ = started(coordinator)
+    coordinator.transactions[TID].producer_epoch = MAX_PRODUCER_EPOCH - 1
+    decided = coordinator.end(TID, pid, MAX_PRODUCER_EPOCH - 1, True, NOW, epoch_bump=True)
+    assert decided.completion is not None
+    restarted = TransactionCoordinator(900_000, lambda: 0, stored.append, EPOCH_BUMP_VERSION)
+    restarted.load(stored[-1])
+    (completion,) = restarted.in_doubt()
+    restarted.completed(completion, NOW)
+    metadata = restarted.transactions[TID]
+    assert (metadata.producer_id, metadata.producer_epoch, metadata.previous_producer_id) == (
+        1001,
+        0,
+        pid,
+    )
