@@ -92,7 +92,7 @@ def fencing_abort(
     its id, a timeout), with the epoch bumped so that its producer is fenced. Kafka ends it at
     its finalized level: as a version 2 end (the epoch before kept as the last one), else
     with the last epoch forgotten (prepareFenceProducerEpoch)."""
-    if transaction_version >= EPOCH_BUMP_VERSION:
+    if transaction_version >= EPOCH_BUMP_VERSION and metadata.producer_epoch < MAX_PRODUCER_EPOCH:
         return prepared_end(metadata, False, now_ms, NO_PRODUCER_ID, False)
     new = metadata.copy()
     new.state = _S.PREPARE_ABORT

@@ -134,3 +134,14 @@ def test_a_decided_end_that_ran_out_of_epochs_survives_a_restart() -> None:
         0,
         pid,
     )
+
+
+def test_a_fence_at_the_highest_epoch_does_not_overflow(
+    coordinator: TransactionCoordinator,
+) -> None:
+    """An epoch already at Short.MaxValue stays there (the next InitProducerId moves to a
+    new producer id); bumping it would not fit the batches' 16 bits."""
+    started(coordinator)
+    coordinator.transactions[TID].producer_epoch = MAX_PRODUCER_EPOCH
+    (abort,) = coordinator.timed_out(NOW + TIMEOUT + 1)
+    assert abort.producer_epoch == MAX_PRODUCER_EPOCH
