@@ -7,7 +7,8 @@ ended transaction is fenced in every partition. An epoch that would pass Short.M
 takes a new producer id, with epoch 0, once the markers are written. Since the epoch of a
 retried EndTxn is then one below the current one, retries are recognised by that, not by the
 state alone. The rules, their order and their errors are TransactionCoordinator.endTransaction's
-for transaction version 2; nothing here does I/O.
+for transaction version 2; nothing here does I/O. Also here: the level localbroker finalizes
+in ApiVersions, and the aborts the coordinator starts itself, which Kafka ends at that level.
 """
 
 from __future__ import annotations
