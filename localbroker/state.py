@@ -38,6 +38,7 @@ from .security.settings import authorizer
 from .security.store import SecurityStore
 from .transaction_ends import TransactionEnds
 from .transactions.coordinator import Completion, TransactionCoordinator
+from .transactions.epoch_bump import finalized_level
 from .transactions.store import TransactionLog
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class BrokerState:
             config.int_value("transaction.max.timeout.ms"),
             self.next_producer_id,
             self.transaction_log,
+            finalized_level(config.api_versions_of),
         )
         """Handlers read and change transactions directly: every change is stored before it
         returns, and ends are carried out by `end_transaction`."""

@@ -23,6 +23,7 @@ from ..records.batch import (
     validate_produced,
 )
 from ..records.legacy import to_batch
+from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from . import access
 from .registry import RequestContext, handles
 
@@ -61,8 +62,8 @@ _TRANSACTION_ABORTABLE_SINCE = 11
 """Produce v11 is the first to know TRANSACTION_ABORTABLE; older clients get
 INVALID_TXN_STATE (KafkaApis' transactionSupportedOperation)."""
 _ADDS_PARTITIONS_SINCE = 12
-"""From Produce v12 (KIP-890 part 2) the broker adds the partition to the transaction itself,
-as Kafka 4.1 does, instead of refusing the batch."""
+"""From Produce v12 (KIP-890 part 2, transaction version 2) the broker adds the partition to
+the transaction itself, as Kafka 4.1 does, instead of refusing the batch."""
 _RETRIABLE_VERIFICATION = frozenset({ErrorCode.concurrent_transactions})
 
 
@@ -76,13 +77,14 @@ def _verify(
     """Refuse a transactional batch unless its partition is in the producer's transaction (or
     added now, from v12), with the errors ReplicaManager and AddPartitionsToTxnManager
     translate verification to."""
-    error = state.transactions.verify(
-        transactional_id, header.producer_id, header.producer_epoch, partition
-    )
-    if error == ErrorCode.transaction_abortable and ctx.api_version >= _ADDS_PARTITIONS_SINCE:
-        error = state.transactions.add_partitions(
-            transactional_id, header.producer_id, header.producer_epoch, [partition], ctx.now_ms
+    transactions = state.transactions
+    pid, epoch = header.producer_id, header.producer_epoch
+    if ctx.api_version >= _ADDS_PARTITIONS_SINCE:
+        error = transactions.add_partitions(
+            transactional_id, pid, epoch, [partition], ctx.now_ms, EPOCH_BUMP_VERSION
         )
+    else:
+        error = transactions.verify(transactional_id, pid, epoch, partition)
     if error == ErrorCode.none:
         return
     if error == ErrorCode.producer_fenced:

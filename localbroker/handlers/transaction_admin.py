@@ -3,6 +3,7 @@ ListTransactions and DescribeProducers, authorized and answered as KafkaApis ans
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
@@ -67,14 +68,43 @@ def describe_transactions(state: BrokerState, ctx: RequestContext, request: Any)
     )
 
 
-@handles(ApiKey.LIST_TRANSACTIONS, 0, 1)
+def _id_pattern(request: Any) -> re.Pattern[str] | None:
+    """v2's transactional id pattern (KIP-1152), a Java regular expression in Kafka; Python's
+    accepts the usual ones alike. None or empty: no filter."""
+    pattern = getattr(request, "transactional_id_pattern", None)
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise KafkaError(
+            ErrorCode.invalid_regular_expression,
+            f"Transaction ID pattern `{pattern}` is not a valid regular expression: {exc}.",
+        ) from exc
+
+
+@handles(ApiKey.LIST_TRANSACTIONS, 0, 2)
 def list_transactions(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    """The ids the principal may describe (the others are left out), filtered."""
+    """The ids the principal may describe (the others are left out), filtered; a pattern
+    that is no regular expression is answered INVALID_REGULAR_EXPRESSION, with nothing
+    listed."""
+    try:
+        pattern = _id_pattern(request)
+    except KafkaError as exc:
+        return ctx.respond(
+            {
+                "throttle_time": 0,
+                "error_code": exc.code,
+                "unknown_state_filters": [],
+                "transaction_states": [],
+            }
+        )
     unknown, listed = state.transactions.listed(
         set(request.producer_id_filters),
         set(request.state_filters),
         getattr(request, "duration_filter", -1),
         ctx.now_ms,
+        pattern,
     )
     return ctx.respond(
         {
@@ -114,7 +144,7 @@ def _producers(state: BrokerState, ctx: RequestContext, topic: str, index: int) 
             "producer_epoch": p.epoch,
             "last_sequence": p.last_sequence,
             "last_timestamp": p.last_timestamp,
-            "coordinator_epoch": -1,
+            "coordinator_epoch": p.coordinator_epoch,
             "current_txn_start_offset": ongoing.get(p.producer_id, -1),
         }
         for p in partition_log.producers.entries.values()

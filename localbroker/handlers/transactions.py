@@ -1,5 +1,11 @@
 """The transactional producer's APIs: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and
-EndTxn (InitProducerId is in producer_ids.py), for clients of transaction version 1.
+EndTxn (InitProducerId is in producer_ids.py).
+
+Which transaction version a request speaks goes by its version, as in Kafka
+(TransactionVersion.transactionVersionForEndTxn and ...ForAddPartitionsToTxn): EndTxn v5 and
+TxnOffsetCommit v5 are version 2 (KIP-890 part 2: an epoch bump per transaction, offsets
+partitions added by TxnOffsetCommit itself), AddPartitionsToTxn v4+ comes from brokers adding
+partitions for Produce v12, and the older versions are version 0.
 
 Authorization and the checks before the coordinator are KafkaApis'; the coordinator's
 answers are translated for old versions as KafkaApis translates them (PRODUCER_FENCED, new in
@@ -15,6 +21,7 @@ from kio.schema.errors import ErrorCode
 
 from ..groups.coordinator import GroupCoordinator
 from ..protocol.names import AclResourceType, ApiKey
+from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from ..transactions.metadata import PendingOffset, TopicPartition
 from . import access
 from .registry import RequestContext, handles
@@ -37,7 +44,10 @@ def fenced_for(version: int, error: ErrorCode, since: int = PRODUCER_FENCED_SINC
 
 BATCHED_SINCE = 4
 """AddPartitionsToTxn v4 on: several transactions per request, sent by brokers (which may
-also only ask whether partitions are in a transaction: KIP-890's verification)."""
+also only ask whether partitions are in a transaction: KIP-890's verification), of
+transaction version 2."""
+EPOCH_BUMP_SINCE = 5
+"""EndTxn's and TxnOffsetCommit's first version of transaction version 2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +86,9 @@ def _added(state: BrokerState, ctx: RequestContext, adding: _Adding) -> dict[Top
             tp: transactions.verify(tid, adding.producer_id, adding.producer_epoch, tp)
             for tp in asked
         }
+    version = EPOCH_BUMP_VERSION if not from_client else 0
     error = transactions.add_partitions(
-        tid, adding.producer_id, adding.producer_epoch, asked, ctx.now_ms
+        tid, adding.producer_id, adding.producer_epoch, asked, ctx.now_ms, version
     )
     return dict.fromkeys(asked, fenced_for(ctx.api_version, error))
 
@@ -135,29 +146,45 @@ def add_offsets_to_txn(state: BrokerState, ctx: RequestContext, request: Any) ->
     access.require(state, ctx, AclResourceType.TRANSACTIONAL_ID, request.transactional_id)
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
     state.ensure_offsets_topic()
-    error = state.transactions.add_offsets(
+    error = _add_offsets(state, ctx, request, 0)
+    return ctx.respond({"throttle_time": 0, "error_code": fenced_for(ctx.api_version, error)})
+
+
+def _add_offsets(state: BrokerState, ctx: RequestContext, request: Any, version: int) -> ErrorCode:
+    """The group's offsets into the transaction: by AddOffsetsToTxn (transaction version 0)
+    or by TxnOffsetCommit v5 itself (version 2)."""
+    return state.transactions.add_offsets(
         request.transactional_id,
         request.producer_id,
         request.producer_epoch,
         request.group_id,
         ctx.now_ms,
+        version,
     )
-    return ctx.respond({"throttle_time": 0, "error_code": fenced_for(ctx.api_version, error)})
 
 
-@handles(ApiKey.END_TXN, 0, 4)
+@handles(ApiKey.END_TXN, 0, 5)
 async def end_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    """v5 answers the producer id and epoch to go on with (-1 with an error)."""
     access.require(state, ctx, AclResourceType.TRANSACTIONAL_ID, request.transactional_id)
-    error, completion = state.transactions.end(
+    result = state.transactions.end(
         request.transactional_id,
         request.producer_id,
         request.producer_epoch,
         request.committed,
         ctx.now_ms,
+        epoch_bump=ctx.api_version >= EPOCH_BUMP_SINCE,
     )
-    if completion is not None:
-        await state.end_transaction(completion)
-    return ctx.respond({"throttle_time": 0, "error_code": fenced_for(ctx.api_version, error)})
+    if result.completion is not None:
+        await state.end_transaction(result.completion)
+    return ctx.respond(
+        {
+            "throttle_time": 0,
+            "error_code": fenced_for(ctx.api_version, result.error),
+            "producer_id": result.producer_id,
+            "producer_epoch": result.producer_epoch,
+        }
+    )
 
 
 def _staged(
@@ -167,7 +194,12 @@ def _staged(
     groups: GroupCoordinator,
     offsets: dict[tuple[str, int], PendingOffset],
 ) -> ErrorCode:
-    """Check the member (v3+ name one) and stage the offsets in the transaction."""
+    """Add the group's offsets to the transaction (v5, as AddOffsetsToTxn would), check the
+    member (v3+ name one) and stage the offsets in the transaction."""
+    if ctx.api_version >= EPOCH_BUMP_SINCE:
+        added = _add_offsets(state, ctx, request, EPOCH_BUMP_VERSION)
+        if added != ErrorCode.none:
+            return _as_verification(ctx, added)
     error = groups.offsets.transactional_commit_error(
         request.group_id,
         getattr(request, "generation_id", -1),
@@ -176,7 +208,7 @@ def _staged(
     )
     if error is not None:
         return error
-    error = state.transactions.stage_offsets(
+    staged = state.transactions.stage_offsets(
         request.transactional_id,
         request.producer_id,
         request.producer_epoch,
@@ -184,7 +216,12 @@ def _staged(
         offsets,
         ctx.now_ms,
     )
-    # As Kafka's transaction verification answers older clients (AddPartitionsToTxnManager).
+    return _as_verification(ctx, staged)
+
+
+def _as_verification(ctx: RequestContext, error: ErrorCode) -> ErrorCode:
+    """The coordinator's answer as Kafka's transaction verification gives it to TxnOffsetCommit
+    (AddPartitionsToTxnManager)."""
     if error == ErrorCode.producer_fenced:
         return ErrorCode.invalid_producer_epoch
     if error == ErrorCode.transaction_abortable and ctx.api_version < TRANSACTION_ABORTABLE_SINCE:
@@ -192,7 +229,7 @@ def _staged(
     return error
 
 
-@handles(ApiKey.TXN_OFFSET_COMMIT, 0, 4)
+@handles(ApiKey.TXN_OFFSET_COMMIT, 0, 5)
 async def txn_offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     """Partitions of topics the principal may not read, or that do not exist, are refused
     each; the others are staged together (KafkaApis.handleTxnOffsetCommitRequest)."""

@@ -24,7 +24,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..files import fsync_path
 from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
-from ..records.control import build_marker
+from ..records.control import COORDINATOR_EPOCH, build_marker
 from . import retention, timestamps
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
@@ -212,7 +212,7 @@ class PartitionLog:
         """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here."""
         if self.status.offline:
             raise self.status.refusal(f"Partition {self.name}")
-        records = build_marker(producer_id, producer_epoch, commit, 0, now_ms)
+        records = build_marker(producer_id, producer_epoch, commit, COORDINATOR_EPOCH, now_ms)
         header = read_header(records)
         log_append_time = now_ms if self.config.message_timestamp_type == "LogAppendTime" else -1
         result = self._write(header, records, now_ms, log_append_time)

@@ -27,6 +27,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..files import write_atomically
 from ..records.batch import NO_SEQUENCE, BatchHeader
+from ..records.control import COORDINATOR_EPOCH
 from .producer_snapshot import NO_OFFSET, CorruptSnapshot, SnapshotEntry, decode, encode
 
 MAX_CACHED_BATCHES = 5
@@ -56,6 +57,9 @@ class ProducerEntry:
     epoch: int = NO_PRODUCER_EPOCH
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=MAX_CACHED_BATCHES))
     last_timestamp: int = -1
+    coordinator_epoch: int = -1
+    """The coordinator epoch of the producer's last marker here (-1 before any), as
+    DescribeProducers reports it."""
 
     @property
     def last_sequence(self) -> int:
@@ -130,7 +134,8 @@ class ProducerState:
             entry.epoch = header.producer_epoch
             entry.batches.clear()
         entry.last_timestamp = header.max_timestamp
-        if header.is_control:  # a transaction marker: the epoch only (appendEndTxnMarker)
+        if header.is_control:  # a transaction marker (appendEndTxnMarker)
+            entry.coordinator_epoch = COORDINATOR_EPOCH
             return
         entry.batches.append(
             BatchMetadata(
@@ -233,14 +238,20 @@ def _snapshot_entry(entry: ProducerEntry, current_txn_first_offset: int) -> Snap
         entry.last_offset,
         0 if last is None else last.last_offset - last.first_offset,
         entry.last_timestamp,
-        current_txn_first_offset=current_txn_first_offset,
+        entry.coordinator_epoch,
+        current_txn_first_offset,
     )
 
 
 def _producer_entry(stored: SnapshotEntry) -> ProducerEntry:
     """A producer as a snapshot restores it: its last batch, if it has one (as Kafka's
     readSnapshot restores a ProducerStateEntry)."""
-    entry = ProducerEntry(stored.producer_id, stored.epoch, last_timestamp=stored.timestamp)
+    entry = ProducerEntry(
+        stored.producer_id,
+        stored.epoch,
+        last_timestamp=stored.timestamp,
+        coordinator_epoch=stored.coordinator_epoch,
+    )
     if stored.last_offset != NO_OFFSET:
         first_sequence = stored.last_sequence - stored.offset_delta
         if first_sequence < 0:  # the batch spans the wrap after 2**31-1

@@ -256,6 +256,12 @@ class GroupState(StrEnum):
     UNKNOWN = "Unknown"
 
 
+class Feature(StrEnum):
+    """Feature names of ApiVersions' SupportedFeatures and FinalizedFeatures (KIP-584)."""
+
+    TRANSACTION_VERSION = "transaction.version"
+
+
 class TransactionState(StrEnum):
     """A transactional id's states, spelled as DescribeTransactions and ListTransactions report
     them (org.apache.kafka.coordinator.transaction.TransactionState)."""

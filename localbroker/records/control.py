@@ -27,6 +27,9 @@ class ControlRecordType(IntEnum):
 _KEY = struct.Struct(">hh")
 _VALUE = struct.Struct(">hi")
 CONTROL_ATTRIBUTES = TRANSACTIONAL_BIT | CONTROL_BIT
+COORDINATOR_EPOCH = 0
+"""The coordinator epoch of localbroker's markers: its one transaction coordinator never
+moves, as a single Kafka broker's is 0 (the epoch of its __transaction_state partition)."""
 
 
 def build_marker(

@@ -1,8 +1,9 @@
 """The transaction coordinator as a state machine: requests and the clock in, decisions out.
 
 Nothing here does I/O. The rules, their order and their error codes are those of Kafka's
-TransactionCoordinator and TransactionMetadata for clients of transaction version 1 (the
-epoch is bumped by InitProducerId, never by EndTxn). Every change is handed to `store` before
+TransactionCoordinator and TransactionMetadata. Clients of transaction version 1 (EndTxn up
+to v4) have the epoch bumped by InitProducerId only; EndTxn v5 (version 2, epoch_bump.py)
+bumps it with every end. Every change is handed to `store` before
 it is answered (the durable transaction state); a store that fails leaves the state as it
 was. Ending a transaction is two steps, as in Kafka: `end` decides (PrepareCommit or
 PrepareAbort, stored) and returns a `Completion`, the markers the broker must write to each
@@ -12,15 +13,16 @@ the two leaves the decision stored, and `in_doubt` gives it back to finish after
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from kio.schema.errors import ErrorCode
 
 from ..protocol.names import TransactionState
+from .epoch_bump import answered, decide_end, fencing_abort
 from .metadata import (
-    MAX_PRODUCER_EPOCH,
     NO_PRODUCER_EPOCH,
     NO_PRODUCER_ID,
     PendingOffset,
@@ -55,6 +57,16 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class EndResult:
+    """EndTxn's answer (the producer id and epoch are v5's) and the end to carry out."""
+
+    error: ErrorCode
+    completion: Completion | None = None
+    producer_id: int = NO_PRODUCER_ID
+    producer_epoch: int = NO_PRODUCER_EPOCH
+
+
+@dataclass(frozen=True, slots=True)
 class InitResult:
     error: ErrorCode
     producer_id: int = NO_PRODUCER_ID
@@ -64,23 +76,19 @@ class InitResult:
     client, answered CONCURRENT_TRANSACTIONS, retries and gets the epoch bumped again."""
 
 
-def _copy(metadata: TransactionMetadata) -> TransactionMetadata:
-    return replace(
-        metadata,
-        partitions=set(metadata.partitions),
-        offsets={group: dict(offsets) for group, offsets in metadata.offsets.items()},
-    )
-
-
 class TransactionCoordinator:
     def __init__(
         self,
         max_timeout_ms: int,
         allocate_producer_id: Callable[[], int],
         store: TransactionStore,
+        transaction_version: int = 0,
     ) -> None:
         self.max_timeout_ms = max_timeout_ms
         """transaction.max.timeout.ms"""
+        self.transaction_version = transaction_version
+        """The finalized transaction.version: how the coordinator ends the transactions it
+        aborts itself (fencing, timeouts), as Kafka uses its own level for those."""
         self._allocate = allocate_producer_id
         self._store = store
         self.transactions: dict[str, TransactionMetadata] = {}
@@ -126,15 +134,12 @@ class TransactionCoordinator:
             return InitResult(ErrorCode.producer_fenced)
         if current.in_doubt:
             return InitResult(ErrorCode.concurrent_transactions)
-        new = _copy(current)
+        new = current.copy()
         new.timeout_ms = timeout_ms
         new.last_update_ms = now_ms
         if current.state == _S.ONGOING:
             # Fence the producer (an epoch never returned to anyone) and abort its transaction.
-            if current.producer_epoch < MAX_PRODUCER_EPOCH:
-                new.producer_epoch = current.producer_epoch + 1
-            new.last_producer_epoch = NO_PRODUCER_EPOCH
-            return InitResult(ErrorCode.concurrent_transactions, abort=self._decide(new, False))
+            return InitResult(ErrorCode.concurrent_transactions, abort=self._fence(new, now_ms))
         if epoch_exhausted(current.producer_epoch) and (
             expected is None or expected[1] == current.producer_epoch
         ):
@@ -176,8 +181,11 @@ class TransactionCoordinator:
             return ErrorCode.concurrent_transactions
         return metadata
 
-    def _begin(self, metadata: TransactionMetadata, now_ms: int) -> TransactionMetadata:
-        new = _copy(metadata)
+    def _begin(
+        self, metadata: TransactionMetadata, now_ms: int, transaction_version: int
+    ) -> TransactionMetadata:
+        new = metadata.copy()
+        new.client_transaction_version = transaction_version
         if metadata.state != _S.ONGOING:
             new.state = _S.ONGOING
             new.start_ms = now_ms
@@ -191,27 +199,38 @@ class TransactionCoordinator:
         epoch: int,
         partitions: Iterable[TopicPartition],
         now_ms: int,
+        transaction_version: int = 0,
     ) -> ErrorCode:
+        """`transaction_version` is the adding request's: 2 from a broker's AddPartitionsToTxn
+        (v4+) or Produce v12, 0 from a client's AddPartitionsToTxn (v0-3)."""
         metadata = self._current(transactional_id, producer_id, epoch)
         if isinstance(metadata, ErrorCode):
             return metadata
         wanted = set(partitions)
         if metadata.state == _S.ONGOING and wanted <= metadata.partitions:
             return ErrorCode.none
-        new = self._begin(metadata, now_ms)
+        new = self._begin(metadata, now_ms, transaction_version)
         new.partitions |= wanted
         self._commit(new)
         return ErrorCode.none
 
     def add_offsets(
-        self, transactional_id: str, producer_id: int, epoch: int, group_id: str, now_ms: int
+        self,
+        transactional_id: str,
+        producer_id: int,
+        epoch: int,
+        group_id: str,
+        now_ms: int,
+        transaction_version: int = 0,
     ) -> ErrorCode:
+        """AddOffsetsToTxn (version 0), or TxnOffsetCommit v5 adding the group's offsets
+        partition itself (version 2)."""
         metadata = self._current(transactional_id, producer_id, epoch)
         if isinstance(metadata, ErrorCode):
             return metadata
         if metadata.state == _S.ONGOING and group_id in metadata.offsets:
             return ErrorCode.none
-        new = self._begin(metadata, now_ms)
+        new = self._begin(metadata, now_ms, transaction_version)
         new.offsets.setdefault(group_id, {})
         self._commit(new)
         return ErrorCode.none
@@ -243,7 +262,7 @@ class TransactionCoordinator:
             return metadata
         if metadata.state != _S.ONGOING or group_id not in metadata.offsets:
             return ErrorCode.transaction_abortable  # the group was never added
-        new = _copy(metadata)
+        new = metadata.copy()
         new.offsets[group_id].update(offsets)
         new.last_update_ms = now_ms
         self._commit(new)
@@ -261,27 +280,43 @@ class TransactionCoordinator:
     # -- ending -------------------------------------------------------------------------
 
     def end(
-        self, transactional_id: str, producer_id: int, epoch: int, commit: bool, now_ms: int
-    ) -> tuple[ErrorCode, Completion | None]:
-        """EndTxn from the client: the error to answer, and the completion to carry out."""
+        self,
+        transactional_id: str,
+        producer_id: int,
+        epoch: int,
+        commit: bool,
+        now_ms: int,
+        epoch_bump: bool = False,
+    ) -> EndResult:
+        """EndTxn from the client, of transaction version 2 (`epoch_bump`, v5) or before."""
         if not transactional_id:
-            return ErrorCode.invalid_request, None
+            return EndResult(ErrorCode.invalid_request)
         metadata = self.transactions.get(transactional_id)
+        if epoch_bump:
+            decision = decide_end(metadata, producer_id, epoch, commit, now_ms, self._allocate)
+            if decision.prepared is None:
+                pid, bumped = decision.producer_id, decision.producer_epoch
+                return EndResult(decision.error, None, pid, bumped)
+            completion = self._decide(decision.prepared, commit)
+            return EndResult(ErrorCode.none, completion, *answered(decision.prepared))
         if metadata is None or metadata.producer_id != producer_id:
-            return ErrorCode.invalid_producer_id_mapping, None
+            return EndResult(ErrorCode.invalid_producer_id_mapping)
         if epoch != metadata.producer_epoch:
-            return ErrorCode.producer_fenced, None
+            return EndResult(ErrorCode.producer_fenced)
         wanted = _S.COMPLETE_COMMIT if commit else _S.COMPLETE_ABORT
         preparing = _S.PREPARE_COMMIT if commit else _S.PREPARE_ABORT
         if metadata.state == _S.ONGOING:
-            new = _copy(metadata)
+            new = metadata.copy()
             new.last_update_ms = now_ms
-            return ErrorCode.none, self._decide(new, commit)
+            return EndResult(ErrorCode.none, self._decide(new, commit))
         if metadata.state == wanted:
-            return ErrorCode.none, None  # a retry of an end already done
+            return EndResult(ErrorCode.none)  # a retry of an end already done
         if metadata.state == preparing:
-            return ErrorCode.concurrent_transactions, None
-        return ErrorCode.invalid_txn_state, None
+            return EndResult(ErrorCode.concurrent_transactions)
+        return EndResult(ErrorCode.invalid_txn_state)
+
+    def _fence(self, metadata: TransactionMetadata, now_ms: int) -> Completion:
+        return self._decide(fencing_abort(metadata, now_ms, self.transaction_version), False)
 
     def _decide(self, new: TransactionMetadata, commit: bool) -> Completion:
         new.state = _S.PREPARE_COMMIT if commit else _S.PREPARE_ABORT
@@ -304,8 +339,13 @@ class TransactionCoordinator:
         metadata = self.transactions.get(completion.transactional_id)
         if metadata is None or not metadata.in_doubt:
             return
-        new = _copy(metadata)
+        new = metadata.copy()
         new.state = _S.COMPLETE_COMMIT if completion.commit else _S.COMPLETE_ABORT
+        if metadata.next_producer_id != NO_PRODUCER_ID:  # the epoch ran out (version 2)
+            new.previous_producer_id = metadata.producer_id
+            new.producer_id = metadata.next_producer_id
+            new.producer_epoch = 0
+            new.next_producer_id = NO_PRODUCER_ID
         new.partitions = set()
         new.offsets = {}
         new.last_update_ms = now_ms
@@ -327,10 +367,16 @@ class TransactionCoordinator:
         return metadata
 
     def listed(
-        self, producer_ids: set[int], states: set[str], duration_ms: int, now_ms: int
+        self,
+        producer_ids: set[int],
+        states: set[str],
+        duration_ms: int,
+        now_ms: int,
+        pattern: re.Pattern[str] | None = None,
     ) -> tuple[list[str], list[TransactionMetadata]]:
         """ListTransactions: the state names it does not know, and the ids that pass every
-        filter given (TransactionStateManager.listTransactionStates)."""
+        filter given, the pattern matching the whole id (TransactionStateManager's
+        listTransactionStates)."""
         known = {str(state) for state in TransactionState}
         unknown = sorted(states - known)
         listed = [
@@ -340,6 +386,7 @@ class TransactionCoordinator:
             and (not producer_ids or m.producer_id in producer_ids)
             and (not states or str(m.state) in states)
             and not (duration_ms >= 0 and now_ms - m.start_ms <= duration_ms)
+            and (pattern is None or pattern.fullmatch(m.transactional_id) is not None)
         ]
         return unknown, listed
 
@@ -364,10 +411,5 @@ class TransactionCoordinator:
         aborts = []
         for metadata in list(self.transactions.values()):
             if metadata.state == _S.ONGOING and now_ms - metadata.start_ms > metadata.timeout_ms:
-                new = _copy(metadata)
-                if metadata.producer_epoch < MAX_PRODUCER_EPOCH:
-                    new.producer_epoch = metadata.producer_epoch + 1
-                new.last_producer_epoch = NO_PRODUCER_EPOCH
-                new.last_update_ms = now_ms
-                aborts.append(self._decide(new, False))
+                aborts.append(self._fence(metadata, now_ms))
         return aborts

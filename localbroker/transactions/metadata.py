@@ -9,7 +9,7 @@ JSON file localbroker kept before, once, to move it into the topic (store.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..protocol.names import TransactionState
@@ -50,11 +50,26 @@ class TransactionMetadata:
     """Offsets per group id: AddOffsetsToTxn adds the group, TxnOffsetCommit its offsets."""
     start_ms: int = -1
     last_update_ms: int = -1
+    next_producer_id: int = NO_PRODUCER_ID
+    """Under transaction version 2, the producer id an end that exhausted the epoch moves
+    to once its markers are written (Kafka's nextProducerId)."""
+    client_transaction_version: int = 0
+    """The transaction version of the request that last changed the transaction (Kafka's
+    clientTransactionVersion): 2 once EndTxn v5, Produce v12, TxnOffsetCommit v5 or a
+    broker's AddPartitionsToTxn (v4+) acted on it; 0 for the older client requests."""
 
     @property
     def in_doubt(self) -> bool:
         """Decided but not yet written everywhere: the markers are still to be written."""
         return self.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT)
+
+    def copy(self) -> TransactionMetadata:
+        """A copy to change: a change is made on a copy and kept only once it is stored."""
+        return replace(
+            self,
+            partitions=set(self.partitions),
+            offsets={group: dict(offsets) for group, offsets in self.offsets.items()},
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TransactionMetadata:
@@ -76,4 +91,6 @@ class TransactionMetadata:
             },
             start_ms=data["start_ms"],
             last_update_ms=data["last_update_ms"],
+            next_producer_id=data.get("next_producer_id", NO_PRODUCER_ID),
+            client_transaction_version=data.get("client_transaction_version", 0),
         )

@@ -6,6 +6,9 @@ writes once transaction.version 1 is enabled, as this coordinator behaves), or a
 (a tombstone) when the id expires. Version 0 values are read too. Writing the same bytes lets
 `kafka-dump-log.sh --transaction-log-decoder` read the topic.
 
+The tagged fields PreviousProducerId, NextProducerId and ClientTransactionVersion (0-2) are
+written when they differ from their defaults, as Kafka's generated writer does.
+
 Kafka's value has no room for two things this coordinator keeps with the transaction: Kafka
 keeps offsets committed inside a transaction in `__consumer_offsets` (as transactional
 records, ended by the markers), and forgets the last producer epoch at a restart. The offsets
@@ -29,6 +32,8 @@ from .metadata import PendingOffset, TransactionMetadata
 KEY_VERSION = 0
 VALUE_VERSION = 1
 PREVIOUS_PRODUCER_ID_TAG = 0
+NEXT_PRODUCER_ID_TAG = 1
+CLIENT_TRANSACTION_VERSION_TAG = 2
 PENDING_OFFSETS_TAG = 10_000
 
 _S = TransactionState
@@ -115,6 +120,12 @@ def encode_value(metadata: TransactionMetadata) -> bytes:
     if metadata.previous_producer_id != -1:
         previous = i64(metadata.previous_producer_id)
         tagged.append((PREVIOUS_PRODUCER_ID_TAG, lambda b: w.write_int64(b, previous)))
+    if metadata.next_producer_id != -1:
+        following = i64(metadata.next_producer_id)
+        tagged.append((NEXT_PRODUCER_ID_TAG, lambda b: w.write_int64(b, following)))
+    if metadata.client_transaction_version != 0:
+        version = i16(metadata.client_transaction_version)
+        tagged.append((CLIENT_TRANSACTION_VERSION_TAG, lambda b: w.write_int16(b, version)))
     if metadata.offsets:
         tagged.append((PENDING_OFFSETS_TAG, lambda b: _write_offsets(b, metadata.offsets)))
     w.write_unsigned_varint(buffer, uvarint(len(tagged)))
@@ -213,6 +224,10 @@ def _decode_value(transactional_id: str, data: bytes) -> TransactionMetadata:
             end = cursor.take(r.read_unsigned_varint) + cursor.at
             if tag == PREVIOUS_PRODUCER_ID_TAG:
                 metadata.previous_producer_id = r.read_int64(data, cursor.at)[0]
+            elif tag == NEXT_PRODUCER_ID_TAG:
+                metadata.next_producer_id = r.read_int64(data, cursor.at)[0]
+            elif tag == CLIENT_TRANSACTION_VERSION_TAG:
+                metadata.client_transaction_version = r.read_int16(data, cursor.at)[0]
             elif tag == PENDING_OFFSETS_TAG:
                 metadata.offsets = _read_offsets(_Cursor(data, cursor.at))
             cursor.at = end

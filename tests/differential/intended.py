@@ -48,15 +48,10 @@ NOT_SERVED = (
     " (WriteTxnMarkers ...); it does not advertise them, so clients do not try"
 )
 FEATURES = (
-    "localbroker has no KRaft quorum and no feature levels; clients read them to turn on"
-    " KIP-848 groups and KIP-890 part 2 transactions, which localbroker does not implement"
-)
-LIST_TRANSACTIONS_V2 = (
-    "ListTransactions v2 filters by a transactional id pattern (KIP-1152), not implemented"
-)
-TRANSACTION_V1 = (
-    "localbroker serves transaction version 1: EndTxn v5 and TxnOffsetCommit v5 (KIP-890"
-    " part 2, an epoch bump per transaction) are not served"
+    "localbroker advertises transaction.version alone (supported 0-2, finalized 2, as Kafka"
+    " 4.1 has it: api-versions-features compares it); it has no KRaft quorum (metadata.version,"
+    " kraft.version), KIP-848 or share groups (group.version, share.version) nor eligible"
+    " leader replicas, and clients turn those on from their levels"
 )
 
 SESSIONS = (
@@ -70,15 +65,14 @@ INTENDED: dict[str, dict[str, str]] = {
     "api-versions-table": {
         ".api_keys.Produce[1]": NEWEST,
         ".api_keys.Fetch[1]": NEWEST,
-        ".api_keys.EndTxn[1]": TRANSACTION_V1,
-        ".api_keys.TxnOffsetCommit[1]": TRANSACTION_V1,
-        ".api_keys.ListTransactions[1]": LIST_TRANSACTIONS_V2,
         ".not_served": NOT_SERVED,
         **{f".api_keys.{name}[0]": OLDER_CLIENTS for name in _REMOVED_BY_KIP_896},
     },
     "api-versions-table[highest]": {
         ".features.supported": FEATURES,
+        ".features.supported[0]": FEATURES,
         ".features.finalized": FEATURES,
+        ".features.finalized[0]": FEATURES,
     },
     "metadata-auto-creates": {".first": AUTO_CREATE},
     "describe-topic-and-broker-configs": {

@@ -348,6 +348,34 @@ def stable_offset(peer: Peer, group: str, topic: str) -> Any:
     return peer.call(ApiKey.OFFSET_FETCH, 7, request)["topics"][0]["partitions"][0]
 
 
+def txn_offset_request(
+    tid: str, group: str, producer: tuple[int, int], partition: tuple[str, int], offset: int
+) -> Any:
+    """A TxnOffsetCommit of one offset (metadata "m") outside any group generation."""
+    return {
+        "transactional_id": tid,
+        "group_id": group,
+        "producer_id": producer[0],
+        "producer_epoch": producer[1],
+        "generation_id": -1,
+        "member_id": "",
+        "group_instance_id": None,
+        "topics": [
+            {
+                "name": partition[0],
+                "partitions": [
+                    {
+                        "partition_index": partition[1],
+                        "committed_offset": offset,
+                        "committed_leader_epoch": -1,
+                        "committed_metadata": "m",
+                    }
+                ],
+            }
+        ],
+    }
+
+
 @scenario(ApiKey.TXN_OFFSET_COMMIT)
 def txn_offset_commit(peer: Peer, version: int) -> Any:
     """Offsets committed in a transaction: unstable while it is open, the group's once it
@@ -358,28 +386,7 @@ def txn_offset_commit(peer: Peer, version: int) -> Any:
     topic, tid, pid, epoch = started(peer)
 
     def commit(group_id: str, offset: int, partition: int = 0) -> Any:
-        request = {
-            "transactional_id": tid,
-            "group_id": group_id,
-            "producer_id": pid,
-            "producer_epoch": epoch,
-            "generation_id": -1,
-            "member_id": "",
-            "group_instance_id": None,
-            "topics": [
-                {
-                    "name": topic,
-                    "partitions": [
-                        {
-                            "partition_index": partition,
-                            "committed_offset": offset,
-                            "committed_leader_epoch": -1,
-                            "committed_metadata": "m",
-                        }
-                    ],
-                }
-            ],
-        }
+        request = txn_offset_request(tid, group_id, (pid, epoch), (topic, partition), offset)
         return peer.call(ApiKey.TXN_OFFSET_COMMIT, version, request)["topics"]
 
     add = {

@@ -14,6 +14,7 @@ from differential import (
     security,
     transaction_admin,
     transactions,
+    transactions_v2,
 )
 from differential.intended import INTENDED
 from differential.scenario import SCENARIOS, Case, cases, check
@@ -23,7 +24,17 @@ from localbroker.handlers import supported_versions
 from localbroker.protocol.names import api_name
 from tui.embedded import EmbeddedBroker
 
-FAMILIES = [produce, reads, admin, configs, groups, security, transactions, transaction_admin]
+FAMILIES = [
+    produce,
+    reads,
+    admin,
+    configs,
+    groups,
+    security,
+    transactions,
+    transactions_v2,
+    transaction_admin,
+]
 
 
 @pytest.mark.parametrize("case", [c for f in FAMILIES for c in cases(f.__name__)], ids=str)

@@ -38,6 +38,18 @@ def test_each_consumer_reads_what_its_isolation_level_allows(
     assert (events["committed"]["offset"], events["committed"]["metadata"]) == (2, "in-txn")
 
 
+def test_the_java_producer_speaks_transaction_version_2(
+    on_localbroker: list[dict[str, Any]],
+) -> None:
+    """localbroker finalizes transaction.version 2 as Kafka 4.1 does, so the Java producer
+    bumps its epoch with every end (EndTxn v5): init 0, commit 1, abort 2; the successor's
+    InitProducerId fences with 3 and gets 4, and its commit makes 5, the markers' epoch too.
+    (Under version 1 only the InitProducerIds bump it: 2.)"""
+    described = {line["event"]: line for line in on_localbroker}["described"]
+    assert (described["state"], described["producer_epoch"]) == ("CompleteCommit", 5)
+    assert described["partition_producer_epochs"] == [5]
+
+
 def test_java_transactions_see_what_they_see_on_apache_kafka(
     on_localbroker: list[dict[str, Any]], java: JavaPrograms, reference_kafka: ReferenceKafka
 ) -> None:

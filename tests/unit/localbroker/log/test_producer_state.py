@@ -22,6 +22,7 @@ from localbroker.log.producer_state import (
 )
 from localbroker.records.batch import BatchHeader, read_header
 from localbroker.records.builder import NewRecord, build_batch
+from localbroker.records.control import COORDINATOR_EPOCH, build_marker
 
 NOW = 1_700_000_000_000
 PID = 4000
@@ -224,6 +225,25 @@ def test_snapshot_round_trip(tmp_path: Path, log: Log) -> None:
     assert restored.append(header(0, pid=99, epoch=3, count=2)) == BatchMetadata(0, 1, 7, 8, NOW)
     assert refused(restored, header(8)).code == ErrorCode.out_of_order_sequence_number
     assert restored.append(header(7)) is None
+
+
+def test_a_marker_sets_the_coordinator_epoch_which_a_snapshot_keeps(
+    tmp_path: Path, log: Log
+) -> None:
+    """DescribeProducers reports the coordinator epoch of the producer's last marker (-1
+    before one), as Kafka's ProducerStateEntry keeps it; a marker of transaction version 2
+    carries the bumped epoch, which the producer's next batch starts again from 0 with."""
+    log.append(header(0))
+    assert log.state.entries[PID].coordinator_epoch == -1
+    marker = build_marker(PID, 1, True, COORDINATOR_EPOCH, NOW)
+    log.state.update(read_header(marker), log.end)
+    log.end += 1
+    assert (log.state.entries[PID].coordinator_epoch, log.state.entries[PID].epoch) == (0, 1)
+    assert log.append(header(0, epoch=1)) is None
+    log.state.write_snapshot(log.end)
+    loaded = ProducerState(tmp_path)
+    loaded.load_latest_snapshot(log.end)
+    assert loaded.entries[PID].coordinator_epoch == COORDINATOR_EPOCH
 
 
 def test_snapshot_of_a_batch_spanning_the_sequence_wrap(tmp_path: Path, log: Log) -> None:

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 from kio.schema.errors import ErrorCode
+from transaction_records import RecordedStore
 
 from localbroker.errors import KafkaError
 from localbroker.protocol.names import TransactionState
-from localbroker.transactions.coordinator import TransactionCoordinator
+from localbroker.transactions.coordinator import EndResult, TransactionCoordinator
 from localbroker.transactions.metadata import (
     MAX_PRODUCER_EPOCH,
     PendingOffset,
-    TransactionMetadata,
 )
-from localbroker.transactions.records import decode_key, decode_value, encode_key, encode_value
 
 MAX_TIMEOUT = 900_000
 TIMEOUT = 60_000
@@ -25,44 +24,13 @@ TID = "tx"
 TP = ("t", 0)
 
 
-class Stored:
-    """The durable state as the coordinator hands it over, kept as `__transaction_state`
-    records in Kafka's format; `fail` makes the next write fail."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[bytes, bytes | None]] = []
-        self.fail = False
-
-    def _check(self) -> None:
-        if self.fail:
-            raise KafkaError(ErrorCode.kafka_storage_error)
-
-    def write(self, metadata: TransactionMetadata) -> None:
-        self._check()
-        self.records.append((encode_key(metadata.transactional_id), encode_value(metadata)))
-
-    def remove(self, transactional_ids: list[str]) -> None:
-        self._check()
-        self.records += [(encode_key(t), None) for t in transactional_ids]
-
-    def latest(self) -> dict[str, TransactionMetadata]:
-        """Each id's state as a replay of the records restores it."""
-        latest: dict[str, TransactionMetadata] = {}
-        for key, value in self.records:
-            transactional_id = decode_key(key)
-            latest.pop(transactional_id, None)
-            if value is not None:
-                latest[transactional_id] = decode_value(transactional_id, value)
-        return latest
+@pytest.fixture
+def stored() -> RecordedStore:
+    return RecordedStore()
 
 
 @pytest.fixture
-def stored() -> Stored:
-    return Stored()
-
-
-@pytest.fixture
-def coordinator(stored: Stored) -> TransactionCoordinator:
+def coordinator(stored: RecordedStore) -> TransactionCoordinator:
     ids = iter(range(1000, 2000))
     return TransactionCoordinator(MAX_TIMEOUT, lambda: next(ids), stored)
 
@@ -102,9 +70,8 @@ def test_the_old_epoch_is_fenced_everywhere(coordinator: TransactionCoordinator)
     assert coordinator.add_partitions(TID, pid, old.producer_epoch, [TP], NOW) == (
         ErrorCode.producer_fenced
     )
-    assert coordinator.end(TID, pid, old.producer_epoch, True, NOW) == (
-        ErrorCode.producer_fenced,
-        None,
+    assert coordinator.end(TID, pid, old.producer_epoch, True, NOW) == EndResult(
+        ErrorCode.producer_fenced
     )
     assert coordinator.verify(TID, pid, old.producer_epoch, TP) == ErrorCode.producer_fenced
     assert coordinator.add_partitions(TID, pid, new.producer_epoch, [TP], NOW) == ErrorCode.none
@@ -119,19 +86,22 @@ def test_commit_is_decided_then_completed(coordinator: TransactionCoordinator) -
     assert coordinator.verify(TID, pid, epoch, TP) == ErrorCode.transaction_abortable
     coordinator.add_partitions(TID, pid, epoch, [TP, ("t", 1)], NOW)
     assert coordinator.verify(TID, pid, epoch, TP) == ErrorCode.none
-    error, completion = coordinator.end(TID, pid, epoch, True, NOW)
-    assert error == ErrorCode.none and completion is not None
+    ended = coordinator.end(TID, pid, epoch, True, NOW)
+    completion = ended.completion
+    assert ended.error == ErrorCode.none and completion is not None
     assert completion.commit and completion.partitions == {TP, ("t", 1)}
     assert coordinator.transactions[TID].state == TransactionState.PREPARE_COMMIT
     assert coordinator.in_doubt() == [completion]
     # while the markers are written, the producer must wait
-    assert coordinator.end(TID, pid, epoch, True, NOW) == (ErrorCode.concurrent_transactions, None)
+    assert coordinator.end(TID, pid, epoch, True, NOW) == EndResult(
+        ErrorCode.concurrent_transactions
+    )
     assert init(coordinator).error == ErrorCode.concurrent_transactions
     coordinator.completed(completion, NOW)
     assert coordinator.transactions[TID].state == TransactionState.COMPLETE_COMMIT
     assert coordinator.transactions[TID].partitions == set()
-    assert coordinator.end(TID, pid, epoch, True, NOW) == (ErrorCode.none, None)  # a retry
-    assert coordinator.end(TID, pid, epoch, False, NOW) == (ErrorCode.invalid_txn_state, None)
+    assert coordinator.end(TID, pid, epoch, True, NOW) == EndResult(ErrorCode.none)  # a retry
+    assert coordinator.end(TID, pid, epoch, False, NOW) == EndResult(ErrorCode.invalid_txn_state)
 
 
 def test_ending_without_a_transaction_is_an_invalid_state(
@@ -139,8 +109,7 @@ def test_ending_without_a_transaction_is_an_invalid_state(
 ) -> None:
     producer = init(coordinator)
     assert coordinator.end(TID, producer.producer_id, producer.producer_epoch, False, NOW) == (
-        ErrorCode.invalid_txn_state,
-        None,
+        EndResult(ErrorCode.invalid_txn_state)
     )
 
 
@@ -189,14 +158,14 @@ def test_offsets_are_staged_for_added_groups_only(coordinator: TransactionCoordi
     assert coordinator.stage_offsets(TID, pid, epoch, "g", offset, NOW) == ErrorCode.none
     assert coordinator.has_pending_offset("g", TP)
     assert not coordinator.has_pending_offset("other", TP)
-    _, completion = coordinator.end(TID, pid, epoch, True, NOW)
+    completion = coordinator.end(TID, pid, epoch, True, NOW).completion
     assert completion is not None and completion.offsets == {"g": offset}
     coordinator.completed(completion, NOW)
     assert not coordinator.has_pending_offset("g", TP)
 
 
 def test_a_change_that_cannot_be_stored_is_not_made(
-    coordinator: TransactionCoordinator, stored: Stored
+    coordinator: TransactionCoordinator, stored: RecordedStore
 ) -> None:
     producer = init(coordinator)
     stored.fail = True
@@ -207,14 +176,14 @@ def test_a_change_that_cannot_be_stored_is_not_made(
 
 
 def test_the_stored_state_restores_a_decided_end(
-    coordinator: TransactionCoordinator, stored: Stored
+    coordinator: TransactionCoordinator, stored: RecordedStore
 ) -> None:
     producer = init(coordinator)
     pid, epoch = producer.producer_id, producer.producer_epoch
     coordinator.add_partitions(TID, pid, epoch, [TP], NOW)
     coordinator.add_offsets(TID, pid, epoch, "g", NOW)
     coordinator.stage_offsets(TID, pid, epoch, "g", {TP: PendingOffset(9, 2, "m")}, NOW)
-    _, decided = coordinator.end(TID, pid, epoch, False, NOW)
+    decided = coordinator.end(TID, pid, epoch, False, NOW).completion
     restarted = TransactionCoordinator(MAX_TIMEOUT, lambda: 0, stored)
     restarted.load(stored.latest().values())
     assert restarted.in_doubt() == [decided]
@@ -230,11 +199,11 @@ def test_a_transaction_past_its_timeout_is_aborted_and_fenced(
     (abort,) = coordinator.timed_out(NOW + TIMEOUT + 1)
     assert not abort.commit and abort.producer_epoch == epoch + 1
     coordinator.completed(abort, NOW)
-    assert coordinator.end(TID, pid, epoch, True, NOW)[0] == ErrorCode.producer_fenced
+    assert coordinator.end(TID, pid, epoch, True, NOW).error == ErrorCode.producer_fenced
 
 
 def test_idle_ids_without_a_transaction_expire(
-    coordinator: TransactionCoordinator, stored: Stored
+    coordinator: TransactionCoordinator, stored: RecordedStore
 ) -> None:
     producer = init(coordinator)
     busy = coordinator.init_producer_id("busy", TIMEOUT, None, NOW)

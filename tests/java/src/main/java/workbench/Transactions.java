@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,6 +26,9 @@ import org.apache.kafka.common.errors.ProducerFencedException;
  * producer on the same transactional id fences the first (whose commit must fail), and commits
  * its own. Prints what read_committed and read_uncommitted consumers read, the group's committed
  * offset and how the fenced producer failed, one JSON line each ("scenario": "transactions").
+ * Last, the transactional id's state and epoch and the partition's producer epochs as Admin
+ * describes them: with transaction version 2 (KIP-890) each end bumps the epoch, so they show
+ * which version the producer spoke.
  */
 public final class Transactions {
     private static final Duration POLL = Duration.ofMillis(100);
@@ -78,6 +83,19 @@ public final class Transactions {
             OffsetAndMetadata committed = consumer.committed(Set.of(partition)).get(partition);
             Json.emit("scenario", "transactions", "event", "committed",
                     "offset", committed.offset(), "metadata", committed.metadata());
+        }
+        try (Admin admin = Admin.create(properties(bootstrap))) {
+            String transactionalId = prefix + "-tx";
+            TransactionDescription described = admin.describeTransactions(List.of(transactionalId))
+                    .description(transactionalId).get();
+            List<Integer> epochs = new ArrayList<>();
+            for (ProducerState producer : admin.describeProducers(List.of(partition))
+                    .partitionResult(partition).get().activeProducers()) {
+                epochs.add(producer.producerEpoch());
+            }
+            Json.emit("scenario", "transactions", "event", "described",
+                    "state", described.state().toString(), "producer_epoch", described.producerEpoch(),
+                    "partition_producer_epochs", epochs);
         }
     }
 
