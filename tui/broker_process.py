@@ -177,6 +177,8 @@ class ChildBroker:
             else:
                 self._notice(f"the broker is back (pid {process.pid}) on {bootstrap}")
             status = process.wait()
+            if process.stdin is not None:
+                process.stdin.close()  # its lifeline, no longer needed
             if self._stopping:
                 return
             now = time.monotonic()
@@ -225,6 +227,13 @@ class ChildBroker:
             process.wait(STOP_WAIT_S)
 
     def _read_messages(self, stream: IO[bytes], ready: Future[str]) -> None:
+        with stream:
+            self._read_each_message(stream, ready)
+        if not ready.done():
+            last = self._logs[-1] if self._logs else "nothing in its log"
+            ready.set_exception(BrokerFailed(f"the broker ended before it was up: {last}"))
+
+    def _read_each_message(self, stream: IO[bytes], ready: Future[str]) -> None:
         for line in stream:
             try:
                 message = json.loads(line)
@@ -238,13 +247,11 @@ class ChildBroker:
                     ready.set_exception(BrokerFailed(str(message["failed"])))
             except (ValueError, KeyError, TypeError) as exc:
                 self._log(f"kwb: unreadable message from the broker ({exc}): {line!r}")
-        if not ready.done():
-            last = self._logs[-1] if self._logs else "nothing in its log"
-            ready.set_exception(BrokerFailed(f"the broker ended before it was up: {last}"))
 
     def _read_log(self, stream: IO[bytes], ready: Future[str]) -> None:
-        for line in stream:
-            self._log(line.decode(errors="replace").rstrip("\n"))
+        with stream:
+            for line in stream:
+                self._log(line.decode(errors="replace").rstrip("\n"))
 
     def _log(self, line: str) -> None:
         with self._lock:  # one order for every follower, the backlog included
