@@ -23,6 +23,7 @@ from .groups.events import (
     OffsetCommitted,
     RebalanceCompleted,
     RebalanceStarted,
+    event_from_json,
 )
 from .protocol.build import build
 from .protocol.consumer_protocol import (
@@ -102,6 +103,7 @@ __all__ = [
     "encode_assignment",
     "encode_subscription",
     "entity_check",
+    "event_from_json",
     "iter_records",
     "kafka_uuid_string",
     "load_properties",

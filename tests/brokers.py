@@ -14,6 +14,7 @@ import os
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +27,16 @@ from tui.embedded import EmbeddedBroker
 
 START_TIMEOUT = 20.0
 _READY = re.compile(r"localbroker listening on [^:]+:(\d+)")
+
+
+def listening(bootstrap: str) -> bool:
+    """Whether something accepts connections at `host:port` now."""
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 from waiting import wait_until
 from wire import RawClient
 
+from localbroker.lifeline import die_with_parent
 from localbroker.protocol.names import ApiKey
 
 POM = Path(__file__).resolve().parent / "reference" / "pom.xml"
@@ -344,6 +345,10 @@ class ReferenceKafka:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A pytest killed by SIGTERM runs no fixture teardown: without this the JVM
+                # outlived it, holding its ports and a gigabyte (the thread that starts it
+                # must live as long as the broker: the main thread, in the session fixture).
+                preexec_fn=die_with_parent,
             )
         try:
             wait_until(self._serves_metadata, "Apache Kafka to answer Metadata", START_TIMEOUT)

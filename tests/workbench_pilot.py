@@ -18,7 +18,7 @@ from textual.widget import Widget
 from waiting import polling
 
 from tui.app import WorkbenchApp
-from tui.embedded import EmbeddedBroker
+from tui.embedded import OwnBroker
 from tui.kafka.connection import from_properties
 from tui.launch import open_workbench, parser
 from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
@@ -29,7 +29,7 @@ SIZE = (120, 36)
 S = TypeVar("S", bound=Screen)
 
 
-def workbench_app(embedded: EmbeddedBroker) -> WorkbenchApp:
+def workbench_app(embedded: OwnBroker) -> WorkbenchApp:
     """The app as `kwb` starts it with its embedded broker (theme files not watched)."""
     workbench = Workbench(
         Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE]),
@@ -66,7 +66,7 @@ def busy_said(app: WorkbenchApp) -> list[str]:
     return said
 
 
-def port_of(embedded: EmbeddedBroker) -> int:
+def port_of(embedded: OwnBroker) -> int:
     return int(embedded.bootstrap.rpartition(":")[2])
 
 

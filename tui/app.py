@@ -9,9 +9,10 @@ watch its `snapshot` and `generation` and post messages up; it does not reach in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -31,6 +32,7 @@ from .kafka.generator import GeneratorFleet
 from .key_order import KeysInOrderApp
 from .panes import PaneSpec, pane_named, panes
 from .profiles import load_preferences, load_profiles, save_preferences
+from .screens.broker_log import BrokerLogScreen
 from .screens.help import HelpScreen
 from .screens.jump import JumpScreen
 from .screens.profiles import ProfilesScreen
@@ -51,6 +53,7 @@ class WorkbenchApp(KeysInOrderApp[None]):
         ("ctrl+o", "profiles", "Clusters"),
         Binding("colon", "jump", "Jump", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("ctrl+l", "broker_log", "Broker log", show=False),
     ]
     CSS = """
     #panes { height: 1fr; }
@@ -84,6 +87,7 @@ class WorkbenchApp(KeysInOrderApp[None]):
         """What the actions under way wait for, the latest last (see `busy`)."""
         self._remembering = False
         """Set once mounted: the theme set while starting is not a change to keep."""
+        self._stop_notices: Callable[[], None] | None = None
         for spec in self.pane_specs:
             self.bind(spec.key, f"show_pane('{spec.pane_id}')", description=spec.title, show=False)
         # Themes before the first frame: setting one later restyles every widget again
@@ -131,11 +135,14 @@ class WorkbenchApp(KeysInOrderApp[None]):
         # What this start shows counts as remembered: the file is written on a change only.
         self.preferences = replace(self.preferences, theme=self.theme, pane=pane)
         self._remembering = True
+        self._follow_broker_notices()
         self._monitor_cluster()
         if self._watch_theme_files:
             self._reload_themes_on_change()
 
     async def on_unmount(self) -> None:
+        if self._stop_notices is not None:
+            self._stop_notices()
         # The panes are gone by now: no more snapshots for them while generators stop.
         self.workers.cancel_group(self, "cluster-monitor")
         await self.generators.stop_all()
@@ -145,6 +152,25 @@ class WorkbenchApp(KeysInOrderApp[None]):
     @work(exclusive=True, group="cluster-monitor")
     async def _monitor_cluster(self) -> None:
         await self.monitor.run(self._set_snapshot, self._set_status)
+
+    def _follow_broker_notices(self) -> None:
+        """Show what the supervisor of the workbench's own broker says (it died and was
+        restarted, or not); it says it on its own thread."""
+        if self._stop_notices is not None:
+            self._stop_notices()
+            self._stop_notices = None
+        broker = self.workbench.embedded
+        if broker is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def notice(text: str) -> None:
+            with suppress(RuntimeError):  # a closed loop: the app has quit
+                loop.call_soon_threadsafe(
+                    partial(self.notify, text, title="Broker", severity="warning", timeout=10)
+                )
+
+        self._stop_notices = broker.follow_notices(notice)
 
     def _set_snapshot(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
@@ -218,6 +244,7 @@ class WorkbenchApp(KeysInOrderApp[None]):
         self.snapshot = None
         self.query_one(ClusterBar).set_cluster(self.workbench.label, profile.colour)
         self.generation += 1
+        self._follow_broker_notices()
         self._monitor_cluster()
         self.remember(profile=name)
 
@@ -286,6 +313,10 @@ class WorkbenchApp(KeysInOrderApp[None]):
         target = next((w for w in inside if not isinstance(w, Input | TextArea)), None)
         if target is not None:
             target.focus()
+
+    def action_broker_log(self) -> None:
+        if not isinstance(self.screen, BrokerLogScreen):
+            self.push_screen(BrokerLogScreen())
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.pane_specs))

@@ -1,9 +1,10 @@
-"""The broker the workbench runs for itself: a LocalBroker on its own event loop in a thread.
+"""The broker the workbench runs for itself, and where it keeps its data.
 
-The broker lives in-process so the workbench can watch its group coordinator's events
-directly, and on its own loop so a burst of traffic through the broker never stalls the
-TUI's loop. Data goes under the user's XDG data directory; the port is 9092 or the next
-free one.
+`kwb` runs it as a child process (tui/broker_process.py: ChildBroker), so that the broker and
+the screen do not share one interpreter lock. EmbeddedBroker runs a LocalBroker on its own
+event loop in a thread of this process instead: the tests use it to reach into the broker's
+state. Both are an `OwnBroker` to the app: an address, the group coordinator's events, the
+log. Data goes under the user's XDG data directory; the port is 9092 or the next free one.
 
 One broker serves a data directory at a time (it holds a lock on it). A second `kwb` used to
 die there with a 25-line traceback ending in DataDirInUse; now the workbench that runs the
@@ -11,13 +12,16 @@ broker writes where it listens into the data directory (RUNNING_FILE), and the s
 that broker as a client (`open_local`). The lock is the kernel's (flock): it goes with the
 process that held it, so a workbench killed with -9 leaves nothing stale behind it, and the
 next `kwb` recovers the log as after any unclean stop. A record left by a dead process is
-ignored.
+ignored. The child holds that lock; the record names the workbench (whose death ends the
+child) and the child's pid.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import logging
 import os
 import socket
 import threading
@@ -26,16 +30,19 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from localbroker import DataDirInUse, LocalBroker
-from localbroker.state import BrokerState
+from localbroker.groups.events import GroupEvent
+
+from .broker_process import RUNNING_FILE, ChildBroker, DataDirHeld, write_record
+
+if TYPE_CHECKING:
+    from localbroker import LocalBroker
+    from localbroker.state import BrokerState
 
 FIRST_PORT = 9092
 PORTS_TO_TRY = 100
 _TIMEOUT = 30.0
-RUNNING_FILE = "kwb-running.json"
-"""In the data directory while a workbench's broker serves it: the process and its address."""
 RECORD_PATIENCE_S = 5.0
 """How long a second workbench waits for the first, which took the lock a moment ago, to say
 where it listens (it writes that once its broker is up)."""
@@ -48,6 +55,29 @@ class RunningBroker:
 
     pid: int
     bootstrap: str
+
+
+class OwnBroker(Protocol):
+    """The broker the workbench runs, as the app and its panes see it (in-process or child)."""
+
+    @property
+    def bootstrap(self) -> str:
+        """`host:port` its clients use."""
+
+    def subscribe_groups(self, listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
+        """Call `listener`, maybe on another thread, with each of the group coordinator's
+        events; returns the function that unsubscribes."""
+
+    def follow_logs(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener`, maybe on another thread, with the broker's log lines: those kept
+        so far, then each as it comes; returns the function that stops."""
+
+    def follow_notices(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener`, maybe on another thread, with what the user must hear of (the
+        broker died and was restarted); returns the function that stops."""
+
+    def stop(self) -> None:
+        """Stop it cleanly."""
 
 
 class BrokerInUse(Exception):
@@ -109,6 +139,8 @@ class EmbeddedBroker:
         return self._broker.state
 
     def start(self) -> EmbeddedBroker:
+        from localbroker import LocalBroker  # the broker's modules, for this process only
+
         port = self.port if self.port is not None else free_port(self.host)
         self._broker = LocalBroker(self.data_dir, host=self.host, port=port, config=self.config)
         self._thread.start()
@@ -118,7 +150,7 @@ class EmbeddedBroker:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._broker = None
             raise
-        _write_record(self.data_dir, RunningBroker(os.getpid(), self.bootstrap))
+        write_record(self.data_dir, self.bootstrap, os.getpid())
         return self
 
     def call(self, function: Callable[[], T]) -> T:
@@ -138,6 +170,22 @@ class EmbeddedBroker:
         """Run `function` on the broker's loop without waiting for it."""
         self._loop.call_soon_threadsafe(function)
 
+    def subscribe_groups(self, listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
+        """Call `listener` on the broker's loop with each of the coordinator's events."""
+        unsubscribe: list[Callable[[], None]] = []
+        self.call_soon(lambda: unsubscribe.append(self.state.subscribe_groups(listener)))
+        return lambda: self.call_soon(lambda: [done() for done in unsubscribe])
+
+    def follow_logs(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Each line `localbroker`'s loggers write from now on (nothing kept before)."""
+        handler = _LineHandler(listener)
+        logging.getLogger("localbroker").addHandler(handler)
+        return lambda: logging.getLogger("localbroker").removeHandler(handler)
+
+    def follow_notices(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """An in-process broker is never restarted: it has nothing to tell."""
+        return lambda: None
+
     def stop(self) -> None:
         """Flush and stop the broker (a clean shutdown), then end its thread."""
         if self._broker is None:
@@ -155,27 +203,64 @@ class EmbeddedBroker:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(_TIMEOUT)
 
 
+class _LineHandler(logging.Handler):
+    def __init__(self, listener: Callable[[str], None]) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self._listener = listener
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._listener(self.format(record))
+
+
 def open_local(
     data_dir: Path,
     host: str = "127.0.0.1",
     port: int | None = None,
     patience: float = RECORD_PATIENCE_S,
-) -> EmbeddedBroker | RunningBroker:
-    """Start the embedded broker on `data_dir`, or, when another workbench runs it, that
-    workbench's broker to join. BrokerInUse when something else holds the data directory."""
-    try:
-        return EmbeddedBroker(data_dir, host, port).start()
-    except DataDirInUse:
-        pass
+) -> ChildBroker | RunningBroker:
+    """Start the workbench's broker (a child process) on `data_dir`, or, when another
+    workbench runs it, that workbench's broker to join. BrokerInUse when something else
+    holds the data directory.
+
+    A directory held with no record may be on its way to free: the broker of a workbench
+    killed a moment ago stops by itself (lifeline.py) and lets go of the lock as it ends. So
+    until `patience` runs out, a lock found free is tried again."""
     deadline = time.monotonic() + patience
-    while (running := running_broker(data_dir)) is None and time.monotonic() < deadline:
-        time.sleep(0.1)  # the other workbench is starting: it writes its record once up
-    if running is None:
-        raise BrokerInUse(
-            f"{data_dir} is in use by another broker that no running workbench serves;"
-            " stop it, or give kwb another --data-dir"
-        )
-    return running
+    while True:
+        try:
+            broker = ChildBroker(data_dir, host, port if port is not None else free_port(host))
+            broker.start()
+        except DataDirHeld:
+            pass
+        else:
+            return broker
+        while not _lock_free(data_dir):
+            if (running := running_broker(data_dir)) is not None:
+                return running
+            if time.monotonic() > deadline:
+                raise BrokerInUse(
+                    f"{data_dir} is in use by another broker that no running workbench"
+                    " serves; stop it, or give kwb another --data-dir"
+                )
+            time.sleep(0.1)  # the other workbench is starting: it writes its record once up
+
+
+def _lock_free(data_dir: Path) -> bool:
+    """Whether no process holds the data directory's lock now (taken and let go at once)."""
+    from localbroker.log.manager import LOCK_FILE  # loads the log's modules: only when held
+
+    try:
+        fd = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing lets go of a lock taken
+    return True
 
 
 def running_broker(data_dir: Path) -> RunningBroker | None:
@@ -189,14 +274,6 @@ def running_broker(data_dir: Path) -> RunningBroker | None:
     if not _alive(running.pid) or not _answers(running.bootstrap):
         return None
     return running
-
-
-def _write_record(data_dir: Path, running: RunningBroker) -> None:
-    """Replace the record whole (write aside, rename) so that a reader never sees half."""
-    record = data_dir / RUNNING_FILE
-    aside = record.with_suffix(".tmp")
-    aside.write_text(json.dumps({"pid": running.pid, "bootstrap": running.bootstrap}))
-    aside.replace(record)
 
 
 def _alive(pid: int) -> bool:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import sys
+import threading
 from pathlib import Path
 
 from .embedded import BrokerInUse, data_home, open_local
@@ -72,10 +74,16 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
 
 def main(argv: list[str]) -> None:
     args = parser().parse_args(argv)
+    # The app's modules (Textual and the panes, most of a second) load on a thread while
+    # this one waits for the broker, a process of its own starting on the other core.
+    loading = threading.Thread(target=importlib.import_module, args=(f"{__package__}.app",))
+    loading.start()
     try:
         workbench = open_workbench(args)
     except (SettingsError, OSError, BrokerInUse) as exc:
         sys.exit(f"kwb: cannot start: {exc}")
+    finally:
+        loading.join()
     from .app import WorkbenchApp
 
     app = WorkbenchApp(workbench, args.theme)

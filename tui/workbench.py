@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .embedded import EmbeddedBroker, RunningBroker
+from .embedded import OwnBroker, RunningBroker
 from .kafka.connection import Connection, from_properties
 from .profiles import Profile
 
@@ -14,13 +14,13 @@ from .profiles import Profile
 class Workbench:
     profile: Profile
     connection: Connection
-    embedded: EmbeddedBroker | None = None
+    embedded: OwnBroker | None = None
     joined: RunningBroker | None = None
     """The local broker another workbench runs, joined as a client (it stays up when this
     one quits)."""
 
     @classmethod
-    def local(cls, profile: Profile, broker: EmbeddedBroker | RunningBroker) -> Workbench:
+    def local(cls, profile: Profile, broker: OwnBroker | RunningBroker) -> Workbench:
         """On its own embedded broker, or on another workbench's that it joined."""
         connection = from_properties(broker.bootstrap, {})
         if isinstance(broker, RunningBroker):

@@ -1,14 +1,17 @@
-"""What the coordinator tells in-process observers (the workbench) as groups change.
+"""What the coordinator tells observers (the workbench) as groups change.
 
 Events are delivered synchronously on the broker's loop, in the order things happened, so a
-view built from them never has to poll the wire.
+view built from them never has to poll the wire. An observer in another process (the
+workbench runs its broker as a child) gets them as JSON lines: `event_to_json` and
+`event_from_json`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +108,32 @@ GroupEvent: TypeAlias = (
     | OffsetCommitted
     | GroupDeleted
 )
+
+
+_KINDS: dict[str, type[GroupEvent]] = {
+    kind.__name__: kind
+    for kind in (
+        MemberJoined,
+        MemberLeft,
+        RebalanceStarted,
+        RebalanceCompleted,
+        GroupEmptied,
+        OffsetCommitted,
+        GroupDeleted,
+    )
+}
+
+
+def event_to_json(event: GroupEvent) -> dict[str, Any]:
+    """`event` as a JSON object, for an observer in another process (the workbench, whose
+    broker runs as its child): its type's name under "event", then its fields."""
+    return {"event": type(event).__name__, **asdict(event)}
+
+
+def event_from_json(record: Mapping[str, Any]) -> GroupEvent:
+    """The event `event_to_json` wrote; KeyError or ValueError for anything else."""
+    kind = _KINDS[record["event"]]
+    values = {f.name: record[f.name] for f in fields(kind)}
+    if kind is MemberLeft:
+        values["reason"] = LeaveReason(values["reason"])
+    return kind(**values)

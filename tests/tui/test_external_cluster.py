@@ -11,11 +11,11 @@ started.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from typing import Any, Protocol
 
 import pytest
+from brokers import listening
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 from workbench_pilot import SIZE, external_app, wait_connected, wait_until
 
@@ -26,15 +26,6 @@ from tui.widgets.tail_pane import TailPane
 pytestmark = pytest.mark.timeout(120)
 
 TOPIC = "staging-orders"
-
-
-def listening(bootstrap: str) -> bool:
-    host, _, port = bootstrap.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 class BrokerElsewhere(Protocol):

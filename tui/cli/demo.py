@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..embedded import EmbeddedBroker
+from ..broker_process import ChildBroker
 from ..kafka.connection import from_properties
 from ..kafka.demo_group import DemoSettings
 from ..profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> None:
     home = Path(tempfile.mkdtemp(prefix="kwb-demo-"))
     config = {"group.min.session.timeout.ms": str(min(args.session_timeout_ms, 6000))}
     try:
-        embedded = EmbeddedBroker(home / "broker", port=args.port, config=config).start()
+        embedded = ChildBroker(home / "broker", port=args.port, config=config).start()
     except OSError as exc:
         shutil.rmtree(home, ignore_errors=True)
         hint = "; choose another --port" if args.port else ""

@@ -11,9 +11,6 @@ other panes are shown, and leaves the group cleanly when the app closes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -32,11 +29,6 @@ from .demo_style import DemoStyles
 from .demo_timeline import DemoTimeline
 from .pane import Pane
 from .table_sync import cursor_key, sync_table
-
-if TYPE_CHECKING:
-    from localbroker.public import GroupEvent
-
-    from ..embedded import EmbeddedBroker
 
 REFRESH_S = 0.25
 DELAY_STEP_MS = 50
@@ -72,21 +64,6 @@ _STATUS = {
     MemberStatus.EXTERNAL: ("other client", "kwb-muted"),
 }
 """How the consumer table writes each status, and in which theme colour."""
-
-
-def broker_tap(embedded: EmbeddedBroker) -> EventTap:
-    """Subscribe to the embedded broker's group events, on the broker's own loop."""
-
-    def tap(listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
-        unsubscribe: list[Callable[[], None]] = []
-        embedded.call_soon(lambda: unsubscribe.append(embedded.state.subscribe_groups(listener)))
-
-        def untap() -> None:
-            embedded.call_soon(lambda: [done() for done in unsubscribe])
-
-        return untap
-
-    return tap
 
 
 class DemoPane(Pane):
@@ -269,7 +246,7 @@ class DemoPane(Pane):
         workbench = self.host.workbench
         if workbench is None or workbench.embedded is None or not workbench.profile.embedded:
             return None
-        return broker_tap(workbench.embedded)
+        return workbench.embedded.subscribe_groups
 
     async def begin(self) -> DemoGroup | None:
         """Start the demo with `self.settings`; the engine, or None if it could not start."""
