@@ -368,10 +368,13 @@ class KafkaAdmin:
         )
 
     async def list_offsets(
-        self, partitions: Iterable[TopicPartition], timestamp: int
+        self,
+        partitions: Iterable[TopicPartition],
+        timestamp: int,
+        isolation_level: IsolationLevel = IsolationLevel.READ_UNCOMMITTED,
     ) -> dict[TopicPartition, tuple[int, int]]:
         """(offset, timestamp) per partition for `timestamp` (one of ListOffsetsTimestamp, or
-        epoch ms)."""
+        epoch ms); LATEST under READ_COMMITTED is the last stable offset."""
         results: dict[TopicPartition, tuple[int, int]] = {}
 
         async def ask(leader: int, wanted: list[TopicPartition]) -> None:
@@ -380,7 +383,7 @@ class KafkaAdmin:
                 ApiKey.LIST_OFFSETS,
                 {
                     "replica_id": -1,
-                    "isolation_level": IsolationLevel.READ_UNCOMMITTED,
+                    "isolation_level": isolation_level,
                     "timeout": self._timeout_ms,
                     "topics": [
                         {
