@@ -540,30 +540,45 @@ class KafkaAdmin:
             ),
         )
 
-    async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
+    async def _offset_fetch(self, group_id: str, require_stable: bool) -> list[Any]:
+        """OffsetFetch of every partition of the group: the answer's topics."""
         response = await self._at_coordinator(
             group_id,
             ApiKey.OFFSET_FETCH,
             {
                 "group_id": group_id,
                 "topics": None,
-                "require_stable": False,
+                "require_stable": require_stable,
                 "groups": [{"group_id": group_id, "topics": None}],
             },
             lambda answer: (getattr(g, "error_code", 0) for g in _offset_fetch_groups(answer)),
         )
-        groups = _offset_fetch_groups(response)
-        offsets: dict[TopicPartition, CommittedOffset] = {}
-        for group in groups:
+        topics = []
+        for group in _offset_fetch_groups(response):
             raise_for(getattr(group, "error_code", 0), None, f"group {group_id}")
-            for topic in group.topics:
-                for p in topic.partitions:
-                    if p.committed_offset >= 0:
-                        offsets[(topic.name, p.partition_index)] = CommittedOffset(
-                            p.committed_offset,
-                            p.metadata or "",
-                            getattr(p, "committed_leader_epoch", -1),
-                        )
+            topics += group.topics
+        return topics
+
+    async def pending_offsets(self, group_id: str) -> set[TopicPartition]:
+        """The partitions whose offsets an open transaction will commit (TxnOffsetCommit):
+        OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for them."""
+        return {
+            (topic.name, p.partition_index)
+            for topic in await self._offset_fetch(group_id, require_stable=True)
+            for p in topic.partitions
+            if p.error_code == ErrorCode.unstable_offset_commit
+        }
+
+    async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
+        offsets: dict[TopicPartition, CommittedOffset] = {}
+        for topic in await self._offset_fetch(group_id, require_stable=False):
+            for p in topic.partitions:
+                if p.committed_offset >= 0:
+                    offsets[(topic.name, p.partition_index)] = CommittedOffset(
+                        p.committed_offset,
+                        p.metadata or "",
+                        getattr(p, "committed_leader_epoch", -1),
+                    )
         return offsets
 
     async def commit_group_offsets(self, group_id: str, offsets: dict[TopicPartition, int]) -> None:
