@@ -132,14 +132,17 @@ class KafkaAdmin:
         *,
         node: int | None = None,
         max_version: int | None = None,
+        ms_times: bool = False,
     ) -> Any:
-        """Send one request (to `node`, or any broker) and return kio's response."""
+        """Send one request (to `node`, or any broker) and return kio's response (with
+        timestamps as int ms when `ms_times`: requests.times_as_ms)."""
         client = client_of(self._admin)
         target = node if node is not None else client.get_random_node()
         if target is None:
             raise KafkaToolError(f"no broker of {self.connection.bootstrap_servers} is reachable")
         try:
-            return await client.send(target, KioRequest(api_key, data, max_version=max_version))
+            request = KioRequest(api_key, data, max_version=max_version, ms_times=ms_times)
+            return await client.send(target, request)
         except AIOKafkaError as exc:
             raise KafkaToolError(f"request to broker {target} failed: {exc}") from None
 
@@ -464,16 +467,17 @@ class KafkaAdmin:
         )
 
     async def _find_coordinator(self, group_id: str) -> int:
+        return await self.find_coordinator(group_id, CoordinatorType.GROUP)
+
+    async def find_coordinator(self, key: str, key_type: CoordinatorType) -> int:
+        """The node coordinating a group or (TRANSACTION) a transactional id; asked once."""
         response = await self.send(
             ApiKey.FIND_COORDINATOR,
-            {
-                "key": group_id,
-                "key_type": CoordinatorType.GROUP,
-                "coordinator_keys": [group_id],
-            },
+            {"key": key, "key_type": key_type, "coordinator_keys": [key]},
         )
         entry = response.coordinators[0] if hasattr(response, "coordinators") else response
-        raise_for(entry.error_code, entry.error_message, f"group {group_id}")
+        what = "group" if key_type == CoordinatorType.GROUP else "transactional id"
+        raise_for(entry.error_code, entry.error_message, f"{what} {key}")
         return int(entry.node_id)
 
     async def _at_coordinator(

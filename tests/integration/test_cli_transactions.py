@@ -1,0 +1,94 @@
+"""`kwb transactions` (kafka-transactions.sh) and Apache Kafka's own TransactionsCommand, run
+with the same arguments against the same localbroker holding an open transaction, print the
+same: tables exactly (a transaction's duration, which moves between the two runs, aside) and
+failures word for word. (A partition that does not exist is left out: Kafka's admin retries
+it for a minute before failing, where kwb says so at once.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from subprocess import CompletedProcess
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaException, Producer
+from reference_kafka import KafkaTool
+
+from tui.embedded import EmbeddedBroker
+
+TRANSACTIONS = "org.apache.kafka.tools.TransactionsCommand"
+TOPIC = "payments"
+
+
+@pytest.fixture
+def open_transaction(broker: EmbeddedBroker) -> Iterator[Producer]:
+    """A transaction of producer `payer` left open on partitions 0 and 1 of TOPIC."""
+    broker.call(lambda: broker.state.create_topic(TOPIC, 2))
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "payer"})
+    producer.init_transactions(15)
+    producer.begin_transaction()
+    for partition in (0, 1, 1):
+        producer.produce(TOPIC, b"v", partition=partition)
+    assert producer.flush(15) == 0
+    yield producer
+    with contextlib.suppress(KafkaException):  # abort may have ended it (or timed out)
+        producer.abort_transaction(15)
+
+
+def without_duration(text: str) -> str:
+    """describe's TransactionDurationMs (now minus the start) as DURATION."""
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[0].startswith("CoordinatorId"):
+        cells = lines[1].split("\t")
+        cells[7] = "DURATION".ljust(len(cells[7]))
+        lines[1] = "\t".join(cells)
+    return "\n".join(lines)
+
+
+def test_kwb_prints_what_kafkas_transactions_command_prints(
+    broker: EmbeddedBroker, open_transaction: Producer, kwb: Any, kafka_tool: KafkaTool
+) -> None:
+    b = ["--bootstrap-server", broker.bootstrap]
+    commands = [
+        ["list"],
+        ["list", "--duration-filter", "3600000"],
+        ["describe", "--transactional-id", "payer"],
+        ["describe", "--transactional-id", "nobody"],
+        ["describe-producers", "--topic", TOPIC, "--partition", "1"],
+        ["find-hanging", "--topic", TOPIC, "--max-transaction-timeout", "0"],
+        ["find-hanging", "--broker-id", "0"],
+        ["find-hanging", "--partition", "0"],
+        ["abort", "--topic", TOPIC, "--partition", "0"],
+        ["abort", "--topic", TOPIC, "--partition", "0", "--start-offset", "5"],
+    ]
+    seen: dict[str, str] = {}
+    for command in commands:
+        mine: CompletedProcess[str] = kwb("transactions", *b, *command)
+        kafka: CompletedProcess[str] = kafka_tool(TRANSACTIONS, [*b, *command])
+        assert mine.returncode == kafka.returncode, (command, mine.stderr, kafka.stderr)
+        assert without_duration(mine.stdout) == without_duration(kafka.stdout), command
+        assert mine.stderr == kafka.stderr, command
+        seen[" ".join(command)] = mine.stdout or mine.stderr
+    listed = seen["list"].splitlines()
+    assert listed[1].split("\t")[0].strip() == "payer" and "Ongoing" in listed[1]
+    described = seen["describe --transactional-id payer"]
+    assert f"{TOPIC}-0,{TOPIC}-1" in described
+    producers = seen[f"describe-producers --topic {TOPIC} --partition 1"].splitlines()
+    assert [c.strip() for c in producers[1].split("\t")][3] == "1"  # last sequence: 2 records
+    assert producers[1].split("\t")[5].strip() == "0"  # the transaction starts at offset 0
+    assert "could not be found" in seen["describe --transactional-id nobody"]
+
+
+def test_abort_a_hanging_transaction_by_start_offset(
+    broker: EmbeddedBroker, open_transaction: Producer, kwb: Callable[..., CompletedProcess[str]]
+) -> None:
+    """What localbroker does with the marker: WriteTxnMarkers is a broker-to-broker API it
+    does not serve, so `abort` fails as Kafka's tool does against such a broker."""
+    b = ["--bootstrap-server", broker.bootstrap]
+    done = kwb("transactions", *b, "abort", "--topic", TOPIC, "--partition", "0",
+               "--start-offset", "0")  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("Failed to abort transaction AbortTransactionSpec(topicPartition="
+                                  f"{TOPIC}-0, producerId=")  # fmt: skip
