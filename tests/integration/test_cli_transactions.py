@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from confluent_kafka import KafkaException, Producer
-from reference_kafka import KafkaTool
+from confluent_kafka.admin import AdminClient, NewTopic
+from reference_kafka import KafkaTool, ReferenceKafka
 
 from tui.embedded import EmbeddedBroker
 
@@ -92,3 +93,37 @@ def test_abort_a_hanging_transaction_by_start_offset(
     assert done.returncode == 1
     assert done.stderr.startswith("Failed to abort transaction AbortTransactionSpec(topicPartition="
                                   f"{TOPIC}-0, producerId=")  # fmt: skip
+
+
+def hanging_transaction(bootstrap: str, topic: str) -> Producer:
+    """`topic` (one partition) with a transaction of producer `{topic}-txn` open from offset 0."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"{topic}-txn"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    producer.produce(topic, b"v", partition=0)
+    assert producer.flush(30) == 0
+    return producer
+
+
+def test_abort_on_apache_kafka(
+    reference_kafka: ReferenceKafka, kwb: Any, kafka_tool: KafkaTool
+) -> None:
+    """Abort writes the ABORT marker (WriteTxnMarkers) where Kafka's tool writes it: after it,
+    the partition has no open transaction, whichever tool aborted."""
+    b = ["--bootstrap-server", reference_kafka.bootstrap]
+    for tool, topic in ((kafka_tool, "ka-abort"), (kwb, "kw-abort")):
+        producer = hanging_transaction(reference_kafka.bootstrap, topic)
+        where = ["--topic", topic, "--partition", "0"]
+        if tool is kwb:
+            done = kwb("transactions", *b, "abort", *where, "--start-offset", "0")
+            after = kwb("transactions", *b, "describe-producers", *where)
+        else:
+            done = kafka_tool(TRANSACTIONS, [*b, "abort", *where, "--start-offset", "0"])
+            after = kafka_tool(TRANSACTIONS, [*b, "describe-producers", *where])
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), done.stderr
+        (row,) = after.stdout.splitlines()[1:]
+        assert row.split("\t")[5].strip() == "None", row
+        with contextlib.suppress(KafkaException):  # its transaction was aborted under it
+            producer.abort_transaction(10)
