@@ -48,6 +48,22 @@ def without_duration(text: str) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(
+    kwb: Any, kafka_tool: KafkaTool, bootstrap: list[str], commands: list[list[str]]
+) -> dict[str, str]:
+    """Each command with kwb and with Kafka's tool: the same exit code, stdout and stderr.
+    Returns what kwb printed, by command line."""
+    seen: dict[str, str] = {}
+    for command in commands:
+        mine: CompletedProcess[str] = kwb("transactions", *bootstrap, *command)
+        kafka: CompletedProcess[str] = kafka_tool(TRANSACTIONS, [*bootstrap, *command])
+        assert mine.returncode == kafka.returncode, (command, mine.stderr, kafka.stderr)
+        assert without_duration(mine.stdout) == without_duration(kafka.stdout), command
+        assert mine.stderr == kafka.stderr, command
+        seen[" ".join(command)] = mine.stdout or mine.stderr
+    return seen
+
+
 def test_kwb_prints_what_kafkas_transactions_command_prints(
     broker: EmbeddedBroker, open_transaction: Producer, kwb: Any, kafka_tool: KafkaTool
 ) -> None:
@@ -64,14 +80,7 @@ def test_kwb_prints_what_kafkas_transactions_command_prints(
         ["abort", "--topic", TOPIC, "--partition", "0"],
         ["abort", "--topic", TOPIC, "--partition", "0", "--start-offset", "5"],
     ]
-    seen: dict[str, str] = {}
-    for command in commands:
-        mine: CompletedProcess[str] = kwb("transactions", *b, *command)
-        kafka: CompletedProcess[str] = kafka_tool(TRANSACTIONS, [*b, *command])
-        assert mine.returncode == kafka.returncode, (command, mine.stderr, kafka.stderr)
-        assert without_duration(mine.stdout) == without_duration(kafka.stdout), command
-        assert mine.stderr == kafka.stderr, command
-        seen[" ".join(command)] = mine.stdout or mine.stderr
+    seen = side_by_side(kwb, kafka_tool, b, commands)
     listed = seen["list"].splitlines()
     assert listed[1].split("\t")[0].strip() == "payer" and "Ongoing" in listed[1]
     described = seen["describe --transactional-id payer"]
@@ -127,3 +136,27 @@ def test_abort_on_apache_kafka(
         assert row.split("\t")[5].strip() == "None", row
         with contextlib.suppress(KafkaException):  # its transaction was aborted under it
             producer.abort_transaction(10)
+
+
+def test_describe_on_apache_kafka(
+    reference_kafka: ReferenceKafka, kwb: Any, kafka_tool: KafkaTool
+) -> None:
+    """What Apache Kafka answers, read as Kafka's tool reads it: an id with no transaction yet
+    (Empty, its start time -1, which kio cannot read as a timestamp) and an open one."""
+    bootstrap = reference_kafka.bootstrap
+    empty = Producer({"bootstrap.servers": bootstrap, "transactional.id": "kw-empty"})
+    empty.init_transactions(30)
+    producer = hanging_transaction(bootstrap, "kw-describe")
+    seen = side_by_side(
+        kwb,
+        kafka_tool,
+        ["--bootstrap-server", bootstrap],
+        [
+            ["describe", "--transactional-id", "kw-empty"],
+            ["describe", "--transactional-id", "kw-describe-txn"],
+            ["describe-producers", "--topic", "kw-describe", "--partition", "0"],
+        ],
+    )
+    assert "\tEmpty " in seen["describe --transactional-id kw-empty"]
+    assert "\tOngoing " in seen["describe --transactional-id kw-describe-txn"]
+    producer.abort_transaction(30)
