@@ -48,6 +48,7 @@ def _partitions(count: int, records: int, size: int, start: int = 0) -> tuple[Pa
             start if i == 0 else 0,
             (start if i == 0 else 0) + records * w // total,
             size * w // total,
+            (start if i == 0 else 0) + records * w // total,
         )
         for i, w in enumerate(weights)
     )

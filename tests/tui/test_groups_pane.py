@@ -195,6 +195,58 @@ async def test_list_and_detail_show_lag_members_and_trend(
         )
 
 
+def transaction_with_offsets(bootstrap: str, offsets: dict[int, int]) -> Producer:
+    """A transactional producer left open with `offsets` of TOPIC for GROUP in it
+    (TxnOffsetCommit: pending until the transaction ends)."""
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": "orders-txn"})
+    producer.init_transactions(15)
+    producer.begin_transaction()
+    group = Consumer({"bootstrap.servers": bootstrap, "group.id": GROUP})
+    try:
+        producer.send_offsets_to_transaction(
+            [TopicPartition(TOPIC, p, o) for p, o in offsets.items()],
+            group.consumer_group_metadata(),
+            15,
+        )
+    finally:
+        group.close()
+    return producer
+
+
+async def test_pending_transactional_offsets_are_marked(embedded: EmbeddedBroker) -> None:
+    """Offsets sent to an open transaction show as "pending transaction" in the group's detail
+    and in the offsets view, until the commit makes them the committed offsets (issue 15)."""
+    embedded.call(lambda: embedded.state.create_topic(TOPIC, len(RECORDS)))
+    await asyncio.to_thread(produce, embedded.bootstrap, TOPIC, RECORDS)
+    await asyncio.to_thread(commit_as, embedded.bootstrap, GROUP, {0: 2, 1: 5, 2: 5})
+    producer = await asyncio.to_thread(transaction_with_offsets, embedded.bootstrap, {0: 7})
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_groups(pilot, app, "48")
+        detail = await screen_after(pilot, "enter", GroupDetailScreen, "the detail")
+        partitions = detail.query_one("#group-partitions", DataTable)
+        pending = "2 · pending transaction"
+        await wait_until(
+            pilot, lambda: cell(partitions, f"{TOPIC}-0", "committed") == pending, "pending"
+        )
+        assert cell(partitions, f"{TOPIC}-1", "committed") == "5"
+        assert "1 partition(s) with a pending transaction" in text_of(detail, "#group-summary")
+        await pilot.press("escape")
+        view = await screen_after(pilot, "o", OffsetsScreen, "the view")
+        await wait_until(
+            pilot,
+            lambda: "committed 2 · lag 8 · pending transaction" in text_of(view, "#offsets-legend"),
+            "the pending mark in the legend",
+        )
+        await pilot.press("escape")
+        await asyncio.to_thread(producer.commit_transaction, 15)
+        detail = await screen_after(pilot, "enter", GroupDetailScreen, "the detail")
+        partitions = detail.query_one("#group-partitions", DataTable)
+        await wait_until(
+            pilot, lambda: cell(partitions, f"{TOPIC}-0", "committed") == "7", "the commit"
+        )
+
+
 # -- filtering and sorting the list ---------------------------------------------------------
 
 

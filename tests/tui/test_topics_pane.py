@@ -536,18 +536,46 @@ async def test_partition_detail_shows_offsets(embedded: EmbeddedBroker) -> None:
 
         await wait_until(pilot, lambda: partitions.row_count == 2, "two partitions")
         await wait_until(pilot, lambda: row(0)[4] == "2", "log start offset 2")
-        # partition, leader, replicas, ISR, log start, end offset, records
-        assert row(0)[:7] == ["0", "0", "0", "0", "2", "7", "5"]
-        assert row(1)[:7] == ["1", "0", "0", "0", "0", "3", "3"]
-        assert row(0)[7].endswith("B") and row(0)[7] != "0 B"
+        # partition, leader, replicas, ISR, log start, end offset, LSO, records
+        assert row(0)[:8] == ["0", "0", "0", "0", "2", "7", "7", "5"]
+        assert row(1)[:8] == ["1", "0", "0", "0", "0", "3", "3", "3"]
+        assert row(0)[8].endswith("B") and row(0)[8] != "0 B"
         assert "2 partitions · replication factor 1" in status_text(app.screen, "#detail-summary")
         assert "8 records" in status_text(app.screen, "#detail-traffic")
         # The detail follows the snapshots while open.
         await produced(embedded, "trades", 4, partition=1)
         await wait_until(pilot, lambda: row(1)[5] == "7", "the new end offset")
-        assert row(1)[6] == "7"
+        assert row(1)[7] == "7"
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, TopicDetailScreen), "close")
+
+
+async def test_partition_detail_shows_the_last_stable_offset(embedded: EmbeddedBroker) -> None:
+    """An open transaction holds the LSO at its first record while the end offset moves on;
+    its commit releases it (issue 15, point 4)."""
+    create(embedded, "payments", 1)
+    await produced(embedded, "payments", 2, partition=0)
+    producer = Producer({"bootstrap.servers": embedded.bootstrap, "transactional.id": "pay"})
+    await asyncio.to_thread(producer.init_transactions, 15)
+    producer.begin_transaction()
+    for n in range(3):
+        producer.produce("payments", f"in-txn-{n}".encode(), partition=0)
+    await asyncio.to_thread(producer.flush, 15)
+    app = workbench_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_topics(pilot, app, "payments")
+        await screen_after(pilot, "enter", TopicDetailScreen, "the detail")
+        partitions = app.screen.query_one("#detail-partitions", DataTable)
+
+        def end_and_stable() -> list[str]:
+            if partitions.row_count == 0:
+                return []
+            return [str(c) for c in partitions.get_row("0")][5:7]
+
+        await wait_until(pilot, lambda: end_and_stable() == ["5", "2"], "LSO before the txn")
+        await asyncio.to_thread(producer.commit_transaction, 15)
+        # the commit marker takes an offset too
+        await wait_until(pilot, lambda: end_and_stable() == ["6", "6"], "LSO after commit")
 
 
 async def fill_create_dialog(

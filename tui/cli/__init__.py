@@ -4,6 +4,7 @@ kwb                      the workbench on its embedded broker
 kwb topics ...           like kafka-topics.sh
 kwb configs ...          like kafka-configs.sh
 kwb acls ...             like kafka-acls.sh
+kwb transactions ...     like kafka-transactions.sh
 kwb produce ...          like kafka-console-producer.sh
 kwb consume ...          like kafka-console-consumer.sh
 kwb groups ...           like kafka-consumer-groups.sh
@@ -21,6 +22,7 @@ COMMANDS = {
     "topics": "topics",
     "configs": "configs",
     "acls": "acls",
+    "transactions": "transactions",
     "produce": "produce",
     "consume": "consume",
     "groups": "groups",

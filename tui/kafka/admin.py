@@ -132,14 +132,17 @@ class KafkaAdmin:
         *,
         node: int | None = None,
         max_version: int | None = None,
+        ms_times: bool = False,
     ) -> Any:
-        """Send one request (to `node`, or any broker) and return kio's response."""
+        """Send one request (to `node`, or any broker) and return kio's response (with
+        timestamps as int ms when `ms_times`: requests.times_as_ms)."""
         client = client_of(self._admin)
         target = node if node is not None else client.get_random_node()
         if target is None:
             raise KafkaToolError(f"no broker of {self.connection.bootstrap_servers} is reachable")
         try:
-            return await client.send(target, KioRequest(api_key, data, max_version=max_version))
+            request = KioRequest(api_key, data, max_version=max_version, ms_times=ms_times)
+            return await client.send(target, request)
         except AIOKafkaError as exc:
             raise KafkaToolError(f"request to broker {target} failed: {exc}") from None
 
@@ -368,10 +371,13 @@ class KafkaAdmin:
         )
 
     async def list_offsets(
-        self, partitions: Iterable[TopicPartition], timestamp: int
+        self,
+        partitions: Iterable[TopicPartition],
+        timestamp: int,
+        isolation_level: IsolationLevel = IsolationLevel.READ_UNCOMMITTED,
     ) -> dict[TopicPartition, tuple[int, int]]:
         """(offset, timestamp) per partition for `timestamp` (one of ListOffsetsTimestamp, or
-        epoch ms)."""
+        epoch ms); LATEST under READ_COMMITTED is the last stable offset."""
         results: dict[TopicPartition, tuple[int, int]] = {}
 
         async def ask(leader: int, wanted: list[TopicPartition]) -> None:
@@ -380,7 +386,7 @@ class KafkaAdmin:
                 ApiKey.LIST_OFFSETS,
                 {
                     "replica_id": -1,
-                    "isolation_level": IsolationLevel.READ_UNCOMMITTED,
+                    "isolation_level": isolation_level,
                     "timeout": self._timeout_ms,
                     "topics": [
                         {
@@ -461,16 +467,17 @@ class KafkaAdmin:
         )
 
     async def _find_coordinator(self, group_id: str) -> int:
+        return await self.find_coordinator(group_id, CoordinatorType.GROUP)
+
+    async def find_coordinator(self, key: str, key_type: CoordinatorType) -> int:
+        """The node coordinating a group or (TRANSACTION) a transactional id; asked once."""
         response = await self.send(
             ApiKey.FIND_COORDINATOR,
-            {
-                "key": group_id,
-                "key_type": CoordinatorType.GROUP,
-                "coordinator_keys": [group_id],
-            },
+            {"key": key, "key_type": key_type, "coordinator_keys": [key]},
         )
         entry = response.coordinators[0] if hasattr(response, "coordinators") else response
-        raise_for(entry.error_code, entry.error_message, f"group {group_id}")
+        what = "group" if key_type == CoordinatorType.GROUP else "transactional id"
+        raise_for(entry.error_code, entry.error_message, f"{what} {key}")
         return int(entry.node_id)
 
     async def _at_coordinator(
@@ -537,30 +544,45 @@ class KafkaAdmin:
             ),
         )
 
-    async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
+    async def _offset_fetch(self, group_id: str, require_stable: bool) -> list[Any]:
+        """OffsetFetch of every partition of the group: the answer's topics."""
         response = await self._at_coordinator(
             group_id,
             ApiKey.OFFSET_FETCH,
             {
                 "group_id": group_id,
                 "topics": None,
-                "require_stable": False,
+                "require_stable": require_stable,
                 "groups": [{"group_id": group_id, "topics": None}],
             },
             lambda answer: (getattr(g, "error_code", 0) for g in _offset_fetch_groups(answer)),
         )
-        groups = _offset_fetch_groups(response)
-        offsets: dict[TopicPartition, CommittedOffset] = {}
-        for group in groups:
+        topics = []
+        for group in _offset_fetch_groups(response):
             raise_for(getattr(group, "error_code", 0), None, f"group {group_id}")
-            for topic in group.topics:
-                for p in topic.partitions:
-                    if p.committed_offset >= 0:
-                        offsets[(topic.name, p.partition_index)] = CommittedOffset(
-                            p.committed_offset,
-                            p.metadata or "",
-                            getattr(p, "committed_leader_epoch", -1),
-                        )
+            topics += group.topics
+        return topics
+
+    async def pending_offsets(self, group_id: str) -> set[TopicPartition]:
+        """The partitions whose offsets an open transaction will commit (TxnOffsetCommit):
+        OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for them."""
+        return {
+            (topic.name, p.partition_index)
+            for topic in await self._offset_fetch(group_id, require_stable=True)
+            for p in topic.partitions
+            if p.error_code == ErrorCode.unstable_offset_commit
+        }
+
+    async def group_offsets(self, group_id: str) -> dict[TopicPartition, CommittedOffset]:
+        offsets: dict[TopicPartition, CommittedOffset] = {}
+        for topic in await self._offset_fetch(group_id, require_stable=False):
+            for p in topic.partitions:
+                if p.committed_offset >= 0:
+                    offsets[(topic.name, p.partition_index)] = CommittedOffset(
+                        p.committed_offset,
+                        p.metadata or "",
+                        getattr(p, "committed_leader_epoch", -1),
+                    )
         return offsets
 
     async def commit_group_offsets(self, group_id: str, offsets: dict[TopicPartition, int]) -> None:

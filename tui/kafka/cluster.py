@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from localbroker.public import ListOffsetsTimestamp
+from localbroker.public import IsolationLevel, ListOffsetsTimestamp
 
 from .admin import KafkaAdmin
 from .connection import Connection
@@ -33,6 +33,9 @@ class PartitionStats:
     earliest: int
     latest: int
     size_bytes: int | None
+    stable: int = -1
+    """The last stable offset: below it every transaction has ended (read_committed
+    consumers read up to here); `latest` while none is open, -1 when unknown."""
 
     @property
     def records(self) -> int:
@@ -87,9 +90,10 @@ async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> 
     # A partition without a leader (a broker down on a multi-broker cluster) has no offsets
     # to ask for; asking node -1 would fail the whole snapshot, so it shows no records.
     partitions = [(t.name, p.partition) for t in topics for p in t.partitions if p.leader >= 0]
-    earliest, latest = await asyncio.gather(
+    earliest, latest, stable = await asyncio.gather(
         admin.list_offsets(partitions, ListOffsetsTimestamp.EARLIEST),
         admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST),
+        admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST, IsolationLevel.READ_COMMITTED),
     )
     try:
         sizes: dict[tuple[str, int], int] | None = await admin.log_dir_sizes()
@@ -108,6 +112,7 @@ async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> 
                 earliest.get((topic.name, p.partition), (0, -1))[0],
                 latest.get((topic.name, p.partition), (0, -1))[0],
                 None if sizes is None else sizes.get((topic.name, p.partition), 0),
+                stable.get((topic.name, p.partition), (-1, -1))[0],
             )
             for p in topic.partitions
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from .admin import KafkaAdmin
 from .clients import ACKS, CODECS, PRODUCER_DEFAULTS, integer, new_producer, producer_args, start
 from .connection import Connection, SettingsError
 from .errors import KafkaToolError
+from .generator_transactions import TransactionalSends, TransactionSettings, parse_transactions
 from .outgoing import RecordError, parse_headers
 from .perf.producer import (
     ProducerLoad,
@@ -72,6 +74,8 @@ class GeneratorSpec:
     headers: tuple[Header, ...] = ()
     compression: str = "none"
     acks: str = "all"
+    transactions: TransactionSettings | None = None
+    """Send in transactions (generator_transactions.py); None: no transactions."""
 
     def load(self) -> ProducerLoad:
         return ProducerLoad(
@@ -93,6 +97,8 @@ class GeneratorSpec:
         request may be is refused here rather than by the first send."""
         if not self.topic:
             raise SpecError("a topic is needed: type its name", "topic")
+        if self.transactions is not None and self.acks != "all":
+            raise SpecError(f"acks={self.acks}: a transactional producer needs acks=all", "acks")
         _check_rate(self.rate)
         if self.record_size < 1:
             raise SpecError(f"record size {self.record_size} is less than 1 byte", "record_size")
@@ -124,6 +130,8 @@ class GeneratorSpec:
         headers = f" · {len(self.headers)} header(s)" if self.headers else ""
         compression = "uncompressed" if self.compression == "none" else self.compression
         producer = f"{compression} · acks={self.acks}"
+        if self.transactions is not None:
+            producer += f" · {self.transactions.describe()}"
         return f"{rate} · {self.template}{size} · {keys}{headers} · {producer}"
 
 
@@ -138,8 +146,14 @@ def parse_spec(
     headers: str,
     compression: str,
     acks: str,
+    transaction_records: str = "",
+    abort_percent: str = "0",
 ) -> GeneratorSpec:
     """A spec from a form's text fields; what cannot be read is a SettingsError saying why."""
+    try:
+        transactions = parse_transactions(transaction_records, abort_percent)
+    except SettingsError as exc:
+        raise SpecError(str(exc), "transactions") from None
     spec = GeneratorSpec(
         topic=topic.strip(),
         rate=_rate(rate),
@@ -152,6 +166,7 @@ def parse_spec(
         headers=_headers(headers),
         compression=_one_of(compression, CODECS, "compression.type", "compression"),
         acks=_one_of(acks, tuple(ACKS), "acks", "acks"),
+        transactions=transactions,
     )
     spec.check()
     return spec
@@ -232,6 +247,8 @@ class GeneratorView:
     errors: int = 0
     error: str | None = None
     """Why it failed, or the first record that failed while it kept running."""
+    transactions: tuple[int, int] = (0, 0)
+    """Transactions committed and aborted (a generator with TransactionSettings)."""
 
     @property
     def running(self) -> bool:
@@ -240,6 +257,9 @@ class GeneratorView:
     def summary(self) -> str:
         """The run as ProducerPerformance's summary line puts it, failed records added."""
         line = total_line(self.totals)
+        if self.spec.transactions is not None:
+            committed, aborted = self.transactions
+            line += f" {committed} transactions committed, {aborted} aborted."
         return f"{line} {self.errors} failed." if self.errors else line
 
 
@@ -256,6 +276,7 @@ class Generator:
         self._stop = asyncio.Event()
         self._ended_at: float | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sends: TransactionalSends | None = None
         self._throttler = ThroughputThrottler(spec.load().throughput, now_ms())
 
     @property
@@ -276,9 +297,12 @@ class Generator:
             self.totals,
             self.stats.errors,
             self.error or self.stats.first_error,
+            (self._sends.committed, self._sends.aborted) if self._sends else (0, 0),
         )
 
     def launch(self, producer: Any) -> None:
+        if self.spec.transactions is not None:
+            producer = self._sends = TransactionalSends(producer, self.spec.transactions)
         self._task = asyncio.create_task(
             self._run(producer), name=f"generator-{self.number}-{self.spec.topic}"
         )
@@ -376,6 +400,8 @@ class GeneratorFleet:
         await check_topic(admin, spec.topic)
         number = next(self._numbers)
         kwargs, _ignored = producer_args(connection, properties)
+        if spec.transactions is not None:
+            kwargs["transactional_id"] = f"kwb-generator-{number}-{uuid.uuid4().hex[:8]}"
         producer = await start(
             new_producer(kwargs, client_id=f"kwb-generator-{number}"), connection
         )

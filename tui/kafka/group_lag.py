@@ -86,6 +86,9 @@ class PartitionLag:
     log_end: int | None
     leader_epoch: int | None
     owner: MemberInfo | None
+    pending: bool = False
+    """An open transaction carries offsets for this partition (TxnOffsetCommit): `committed`
+    changes when it commits."""
 
     @property
     def lag(self) -> int | None:
@@ -94,10 +97,15 @@ class PartitionLag:
         return self.log_end - self.committed
 
 
-async def partition_lags(admin: KafkaAdmin, info: GroupInfo) -> list[PartitionLag]:
+async def partition_lags(
+    admin: KafkaAdmin, info: GroupInfo, *, with_pending: bool = False
+) -> list[PartitionLag]:
     """One entry per assigned partition (members with most partitions first), then the
-    partitions with committed offsets but no consumer, as ConsumerGroupCommand lists them."""
+    partitions with committed offsets but no consumer, as ConsumerGroupCommand lists them;
+    `with_pending` marks the partitions an open transaction has offsets for (one OffsetFetch
+    more, which ConsumerGroupCommand does not make)."""
     committed = await admin.group_offsets(info.group_id)
+    pending = await admin.pending_offsets(info.group_id) if with_pending else set()
     owners: list[tuple[TopicPartition, MemberInfo | None]] = []
     members = sorted(
         (m for m in info.members if any(m.assignment.values())),
@@ -107,7 +115,7 @@ async def partition_lags(admin: KafkaAdmin, info: GroupInfo) -> list[PartitionLa
         owned = sorted((t, p) for t, ps in member.assignment.items() for p in ps)
         owners += [(tp, member) for tp in owned]
     assigned = {tp for tp, _ in owners}
-    owners += [(tp, None) for tp in sorted(committed) if tp not in assigned]
+    owners += [(tp, None) for tp in sorted(committed.keys() | pending) if tp not in assigned]
     log_ends = await log_offsets(admin, (tp for tp, _ in owners), ListOffsetsTimestamp.LATEST)
     lags = []
     for tp, owner in owners:
@@ -115,6 +123,8 @@ async def partition_lags(admin: KafkaAdmin, info: GroupInfo) -> list[PartitionLa
         epoch = commit.leader_epoch if commit and commit.leader_epoch >= 0 else None
         offset = commit.offset if commit else None
         lags.append(
-            PartitionLag(info.group_id, tp[0], tp[1], offset, log_ends.get(tp), epoch, owner)
+            PartitionLag(
+                info.group_id, tp[0], tp[1], offset, log_ends.get(tp), epoch, owner, tp in pending
+            )
         )
     return lags

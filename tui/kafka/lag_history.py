@@ -108,7 +108,7 @@ async def describe_lag(admin: KafkaAdmin, listing: GroupListing) -> GroupLag:
     """One group's description and partition lags; a failure is kept as the group's error."""
     try:
         info = await admin.describe_group(listing.group_id)
-        lags = await partition_lags(admin, info)
+        lags = await partition_lags(admin, info, with_pending=True)
     except KafkaToolError as exc:
         return GroupLag(listing, None, (), str(exc))
     return GroupLag(listing, info, tuple(lags))

@@ -9,8 +9,10 @@ Responses are described as plain dicts of Kafka field names via the broker's own
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import struct
+import typing
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -65,14 +67,44 @@ class _ResponseType:
         return value
 
 
+_SCHEMA_CLASS_VARS = ("__version__", "__flexible__", "__api_key__", "__header_schema__", "__type__")
+
+
+@cache
+def times_as_ms(schema: Any) -> Any:
+    """`schema` with its timestamps (kio's datetime_i64) read as plain int64 milliseconds.
+
+    kio refuses to read a negative timestamp, but Kafka answers -1 where there is none (a
+    DescribeTransactions of an id with no transaction); the schema is copied, not changed."""
+    fields = []
+    changed = False
+    for field in dataclasses.fields(schema):
+        metadata, kind = dict(field.metadata), field.type
+        element: Any = typing.get_args(kind)[0] if typing.get_origin(kind) is tuple else None
+        if metadata.get("kafka_type") == "datetime_i64":
+            metadata["kafka_type"], kind, changed = "int64", int, True
+        elif isinstance(element, type) and dataclasses.is_dataclass(element):
+            inner = times_as_ms(element)
+            if inner is not element:
+                kind, changed = tuple.__class_getitem__((inner, ...)), True
+        fields.append((field.name, kind, dataclasses.field(metadata=metadata, kw_only=True)))
+    if not changed:
+        return schema
+    namespace = {k: getattr(schema, k) for k in _SCHEMA_CLASS_VARS if hasattr(schema, k)}
+    return dataclasses.make_dataclass(
+        schema.__name__, fields, namespace=namespace, frozen=True, slots=True
+    )
+
+
 class _Prepared:
     """The negotiated request, in the shape aiokafka's connection expects."""
 
-    def __init__(self, body: Any) -> None:
+    def __init__(self, body: Any, ms_times: bool = False) -> None:
         self.body = body
         self.API_KEY = body.__api_key__
         self.API_VERSION = body.__version__
-        self.RESPONSE_TYPE = _ResponseType(load_response_schema(self.API_KEY, self.API_VERSION))
+        schema = load_response_schema(self.API_KEY, self.API_VERSION)
+        self.RESPONSE_TYPE = _ResponseType(times_as_ms(schema) if ms_times else schema)
         self.FLEXIBLE_VERSION = body.__flexible__
 
     def build_request_header(self, correlation_id: int, client_id: str) -> _Encoded:
@@ -108,7 +140,8 @@ class KioRequest:
     """A request built from Kafka field names, at the best version the broker serves.
 
     `max_version` caps the version where a caller relies on fields that later versions
-    change (e.g. topic names replaced by ids).
+    change (e.g. topic names replaced by ids); `ms_times` reads the response's timestamps
+    as int milliseconds (`times_as_ms`).
     """
 
     def __init__(
@@ -118,11 +151,13 @@ class KioRequest:
         *,
         max_version: int | None = None,
         min_version: int = 0,
+        ms_times: bool = False,
     ) -> None:
         self.api_key = api_key
         self.data = data
         self.max_version = max_version
         self.min_version = min_version
+        self.ms_times = ms_times
 
     def prepare(self, versions: dict[int, tuple[int, int]]) -> _Prepared:
         broker = versions.get(self.api_key)
@@ -143,4 +178,4 @@ class KioRequest:
                 f" broker ({low}-{high}) and this client support"
             )
         schema = load_request_schema(self.api_key, max(candidates))
-        return _Prepared(build(schema, self.data))
+        return _Prepared(build(schema, self.data), self.ms_times)

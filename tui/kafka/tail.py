@@ -25,11 +25,12 @@ from typing import Any, Final, NamedTuple
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError as AIOKafkaError
 
-from localbroker.public import ListOffsetsTimestamp
+from localbroker.public import IsolationLevel, ListOffsetsTimestamp
 
 from .admin import KafkaAdmin
 from .clients import new_consumer, start
 from .connection import Connection
+from .control_records import ControlRecords
 from .errors import KafkaToolError
 from .models import TopicSelection
 
@@ -224,6 +225,9 @@ class TailSession:
     `open()` resolves partitions and offsets and starts the consumer; `batches()` yields
     lists of records as they arrive. `pause()` stops fetching (the broker keeps what comes
     meanwhile; `resume()` continues at the next offset): no batch is yielded while paused.
+    Under READ_COMMITTED the consumer stops at the last stable offset and skips aborted
+    transactions; with `control_records` the transaction markers come too, in offset order
+    (control_records.py reads them where the consumer's offsets jump).
     """
 
     def __init__(
@@ -234,15 +238,23 @@ class TailSession:
         *,
         max_records: int = MAX_RECORDS_PER_BATCH,
         poll_ms: int = POLL_MS,
+        isolation: IsolationLevel = IsolationLevel.READ_UNCOMMITTED,
+        control_records: bool = False,
     ) -> None:
         self.connection = connection
         self.selection = tuple(selection)
         self.position = position
+        self.isolation = isolation
+        self.control_records = control_records
         self.max_records = max_records
         self.poll_ms = poll_ms
         self.offsets: dict[tuple[str, int], int] = {}
         """Where each partition started (after `open`)."""
         self._consumer: Any = None
+        self._markers: tuple[KafkaAdmin, ControlRecords] | None = None
+        self._next: dict[TopicPartition, int] = {}
+        """Where each partition's next record is expected: a jump is a control batch, or
+        an aborted transaction under READ_COMMITTED."""
         self._running = asyncio.Event()
         self._running.set()
         self._closed = False
@@ -266,6 +278,7 @@ class TailSession:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            isolation_level=self.isolation.name.lower(),
         )
         self._consumer = consumer  # from here on, close() stops it, even mid-start
         await start(consumer, self.connection)
@@ -275,6 +288,10 @@ class TailSession:
             consumer.seek(tp, offsets[(tp.topic, tp.partition)])
         if self.paused:
             consumer.pause(*assignment)
+        if self.control_records:
+            admin = await KafkaAdmin(self.connection).__aenter__()
+            self._markers = (admin, ControlRecords(admin))
+            self._next = {TopicPartition(t, p): o for (t, p), o in offsets.items()}
         self.offsets = offsets
         return offsets
 
@@ -317,15 +334,42 @@ class TailSession:
                 for records in fetched.values()
                 for r in records
             ]
+            if self._markers is not None:
+                batch = await self._with_markers(self._markers[1], batch)
             if batch:
                 await self._running.wait()  # paused while fetching: hold the batch
                 yield batch
+
+    async def _with_markers(
+        self, markers: ControlRecords, batch: list[RawRecord]
+    ) -> list[RawRecord]:
+        """`batch` with the control records in the offsets it (or the consumer's position)
+        skipped, each partition in offset order."""
+        by_partition: dict[TopicPartition, list[RawRecord]] = {tp: [] for tp in self._next}
+        for record in batch:
+            by_partition[TopicPartition(record[0], record[1])].append(record)
+        merged: list[RawRecord] = []
+        for tp, records in by_partition.items():
+            expected, found = self._next[tp], []
+            for record in records:
+                if record[2] > expected:
+                    found += await markers.between(tp.topic, tp.partition, expected, record[2])
+                expected = record[2] + 1
+            position = await self._consumer.position(tp)
+            if position > expected:
+                found += await markers.between(tp.topic, tp.partition, expected, position)
+            self._next[tp] = max(position, expected)
+            merged += sorted(records + found, key=lambda r: r[2]) if found else records
+        return merged
 
     async def close(self) -> None:
         """Stop fetching and release the connection (safe to call more than once)."""
         self._closed = True
         self._running.set()
         consumer, self._consumer = self._consumer, None
+        markers, self._markers = self._markers, None
+        if markers is not None:
+            await markers[0].__aexit__(None, None, None)
         if consumer is not None:
             with contextlib.suppress(TimeoutError, AIOKafkaError):
                 await asyncio.wait_for(consumer.stop(), _CLOSE_TIMEOUT_S)

@@ -26,6 +26,8 @@ class GroupMark:
 
     group_id: str
     offset: int
+    pending: bool = False
+    """An open transaction carries offsets of the group for this partition."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,11 @@ class PartitionRange:
     def records(self) -> int:
         return max(self.high_watermark - self.log_start, 0)
 
+    @property
+    def committed_marks(self) -> tuple[GroupMark, ...]:
+        """The marks with a committed offset (not only a pending transaction's)."""
+        return tuple(m for m in self.marks if m.offset >= 0)
+
 
 @dataclass(frozen=True, slots=True)
 class TopicOffsets:
@@ -54,13 +61,25 @@ class TopicOffsets:
         return next((p for p in self.partitions if p.partition == index), None)
 
 
-async def _committed_on(admin: KafkaAdmin, group_id: str, topic: str) -> tuple[str, dict[int, int]]:
-    """A group's committed offsets on `topic` by partition; none if the group went away."""
+async def _committed_on(
+    admin: KafkaAdmin, group_id: str, topic: str
+) -> tuple[str, dict[int, GroupMark]]:
+    """A group's committed offsets on `topic` by partition (-1 where only an open transaction
+    has one); none if the group went away."""
     try:
         offsets = await admin.group_offsets(group_id)
+        pending = await admin.pending_offsets(group_id)
     except KafkaToolError:
         return group_id, {}
-    return group_id, {p: c.offset for (t, p), c in offsets.items() if t == topic}
+    partitions = {p for t, p in offsets.keys() | pending if t == topic}
+    return group_id, {
+        p: GroupMark(
+            group_id,
+            offsets[(topic, p)].offset if (topic, p) in offsets else -1,
+            (topic, p) in pending,
+        )
+        for p in partitions
+    }
 
 
 async def topic_offsets(
@@ -85,9 +104,7 @@ async def topic_offsets(
             p,
             starts[(topic, p)][0],
             ends[(topic, p)][0],
-            tuple(
-                GroupMark(g, offsets[p]) for g, offsets in sorted(by_group.items()) if p in offsets
-            ),
+            tuple(offsets[p] for _, offsets in sorted(by_group.items()) if p in offsets),
         )
         for _, p in partitions
     )

@@ -59,6 +59,14 @@ def offset_text(offset: int | None) -> str:
     return "-" if offset is None or offset < 0 else f"{offset:,}"
 
 
+PENDING = "pending transaction"
+
+
+def committed_text(lag: PartitionLag) -> str:
+    """The committed offset, and whether an open transaction will replace it on commit."""
+    return offset_text(lag.committed) + (f" · {PENDING}" if lag.pending else "")
+
+
 def assignment_text(assignment: dict[str, list[int]]) -> str:
     """`orders 0,1,2 · audit 1`: topics in order, partitions numerically."""
     parts = [
@@ -181,6 +189,9 @@ class GroupDetailScreen(ModalScreen[None]):
             f"{group.member_count} member(s)",
             f"total lag {'-' if lag is None else f'{lag:,}'}",
         ]
+        pending = sum(p.pending for p in group.partitions)
+        if pending:
+            parts.append(f"{pending} partition(s) with a {PENDING}")
         return " · ".join(parts)
 
     def _show_partitions(self, group: GroupLag) -> None:
@@ -201,7 +212,7 @@ class GroupDetailScreen(ModalScreen[None]):
                     (
                         Text(shorten_middle(lag.topic, topic_width)),
                         Text(str(lag.partition), justify="right"),
-                        Text(offset_text(lag.committed), justify="right"),
+                        Text(committed_text(lag), justify="right"),
                         Text(offset_text(lag.log_end), justify="right"),
                         Text(offset_text(lag.lag), style=self._style(lag_style), justify="right"),
                         Text(
@@ -221,7 +232,7 @@ class GroupDetailScreen(ModalScreen[None]):
         topic = max([len("topic"), *(len(p.topic) for p in parts)])
         others = [
             len("partition"),
-            max([len("committed"), *(len(offset_text(p.committed)) for p in parts)]),
+            max([len("committed"), *(len(committed_text(p)) for p in parts)]),
             max([len("log end"), *(len(offset_text(p.log_end)) for p in parts)]),
             max([len("lag"), *(len(offset_text(p.lag)) for p in parts)]),
             max([len("consumer"), *(len(p.owner.client_id) for p in parts if p.owner)]),

@@ -29,6 +29,7 @@ from ..kafka.topic_offsets import PartitionRange, TopicOffsets, topic_offsets
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.offsets_bar import OffsetsBars, group_letter
 from .delete_records import HIGH_WATERMARK, DeleteRecordsScreen
+from .group_detail import PENDING
 
 POLL_SECONDS = 1.0
 
@@ -169,13 +170,14 @@ class OffsetsScreen(ModalScreen[None]):
             f" {partition.high_watermark:,} · {partition.records:,} records",
             style="bold",
         )
-        committed = {m.group_id: m.offset for m in partition.marks}
+        marks = {m.group_id: m for m in partition.marks}
         single = len(self.offsets.groups) == 1
         for index, group in enumerate(self.offsets.groups):
             text.append("\n")
             text.append("▲" if single else group_letter(index), style=bars.group_style(index))
             text.append(f" {group}  ")
-            offset = committed.get(group)
+            mark = marks.get(group)
+            offset = mark.offset if mark is not None and mark.offset >= 0 else None
             if offset is None:
                 text.append("no committed offset here")
             else:
@@ -186,6 +188,8 @@ class OffsetsScreen(ModalScreen[None]):
                         " · before the log start: records it never read were deleted",
                         style=bars.group_style(index),
                     )
+            if mark is not None and mark.pending:
+                text.append(f" · {PENDING}", style="bold")
         if not self.offsets.groups:
             text.append("\nno group has committed offsets on this topic")
         legend.update(text)
@@ -211,7 +215,9 @@ class OffsetsScreen(ModalScreen[None]):
         partition = self.query_one(OffsetsBars).current
         if partition is None:
             return
-        suggested = min((m.offset for m in partition.marks), default=partition.high_watermark)
+        suggested = min(
+            (m.offset for m in partition.committed_marks), default=partition.high_watermark
+        )
         topic = self.topic
 
         def chosen(offset: int | None) -> None:

@@ -1,5 +1,6 @@
 """One topic seen whole, without switching panes (issue 14, point 7): per partition its
-leader, replicas, in-sync replicas, log start and end offsets, records and size; the groups
+leader, replicas, in-sync replicas, log start, end and last stable offsets (LSO: where
+read_committed consumers stop while a transaction is open), records and size; the groups
 that read it with their lag; the configs that are not Kafka's defaults; its newest records.
 
 The log start offset moves with retention and DeleteRecords and the end offset with every
@@ -50,6 +51,7 @@ PARTITION_COLUMNS = (
     ("isr", "ISR"),
     ("log-start", "log start"),
     ("end", "end offset"),
+    ("stable", "LSO"),
     ("records", "records"),
     ("size", "size"),
 )
@@ -68,6 +70,7 @@ def partition_cells(partition: PartitionStats) -> tuple[Text, ...]:
         _nodes(partition.isr),
         f"{partition.earliest:,}",
         f"{partition.latest:,}",
+        f"{partition.stable:,}" if partition.stable >= 0 else "-",
         f"{partition.records:,}",
         human_bytes(partition.size_bytes),
     )

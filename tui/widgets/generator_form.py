@@ -1,5 +1,6 @@
 """The form of a new traffic generator: topic, rate, record size, keys, value template,
-headers, compression and acks, in three rows that fit 80 columns, with Start at the end.
+headers, compression and acks, and transactions (records in each, the share aborted; empty:
+none), in four rows that fit 80 columns, with Start at the end.
 
 It only reads its fields: GeneratorSpec's parser (tui/kafka/generator.py) says what is wrong
 with them, and the pane starts the generator.
@@ -32,6 +33,7 @@ FIELD_WIDGETS = {
     "headers": "gen-headers",
     "compression": "gen-compression",
     "acks": "gen-acks",
+    "transactions": "gen-txn-records",
 }
 """The form's widget for each GeneratorSpec field."""
 
@@ -53,6 +55,8 @@ class GeneratorForm(Vertical):
     GeneratorForm #gen-template { width: 14; }
     GeneratorForm #gen-compression { width: 12; }
     GeneratorForm #gen-acks { width: 9; }
+    GeneratorForm #gen-txn-records { width: 8; }
+    GeneratorForm #gen-txn-abort { width: 5; }
     GeneratorForm #gen-start { width: auto; min-width: 9; margin-left: 1; }
     """
 
@@ -81,6 +85,17 @@ class GeneratorForm(Vertical):
             yield Input(placeholder="name=value, name=value", id="gen-headers", compact=True)
             yield Label("compression", classes="-after")
             yield _select(CODECS, "none", "gen-compression")
+        with Horizontal(classes="form-row"):
+            yield Label("txn")
+            yield Input(
+                placeholder="off",
+                id="gen-txn-records",
+                compact=True,
+                tooltip="records in each transaction (empty: no transactions)",
+            )
+            yield Label("records each · abort", classes="-after")
+            yield Input("0", id="gen-txn-abort", compact=True, tooltip="% of transactions")
+            yield Label("%", classes="-after")
             yield Button("Start", id="gen-start", variant="primary", compact=True)
 
     def on_mount(self) -> None:
@@ -122,6 +137,8 @@ class GeneratorForm(Vertical):
             headers=text("gen-headers"),
             compression=chosen("gen-compression"),
             acks=chosen("gen-acks"),
+            transaction_records=text("gen-txn-records"),
+            abort_percent=text("gen-txn-abort"),
         )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -213,7 +213,7 @@ class OffsetsBars(Widget, can_focus=True):
         top: int,
     ) -> Text:
         cells: dict[int, list[int]] = {}
-        for mark in partition.marks:
+        for mark in partition.committed_marks:
             column = self._position(mark.offset, bar_width, top)
             cells.setdefault(column, []).append(groups.index(mark.group_id))
         text = Text(" " * (label_width + 1))

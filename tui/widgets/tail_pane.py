@@ -8,6 +8,9 @@ frames and keys, while new records are filtered as they come. bench/tail.py meas
 
 The pane is three rows and the list: what to tail (TailControls), the filter, the status
 (TailStatus), then the records (RecordLog); enter on a record opens RecordDetailScreen.
+`i` switches between read_uncommitted and read_committed (aborted transactions' records
+vanish, and records stop at the last stable offset), `m` shows the transaction markers
+(COMMIT / ABORT control records) among the records; either restarts a running tail.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Input, Static
 from textual.worker import Worker
+
+from localbroker.public import IsolationLevel
 
 from ..kafka.cluster import ClusterSnapshot
 from ..kafka.connection import SettingsError
@@ -73,6 +78,8 @@ class TailPane(Pane):
         Binding("y", "copy_record", "Copy"),
         Binding("x", "export", "Export"),
         Binding("t", "focus_topics", "Topics"),
+        Binding("i", "toggle_isolation", "Isolation"),
+        Binding("m", "toggle_markers", "Markers"),
         Binding("escape", "focus_log", "List", show=False),
     ]
 
@@ -119,6 +126,9 @@ class TailPane(Pane):
         self.rate = RateMeter()
         self.regex = False
         self.ignore_case = True
+        self.isolation = IsolationLevel.READ_UNCOMMITTED
+        self.control_records = False
+        """Show transaction markers (control records) among the records."""
         self.drawn_total = 0
         """Records received when the list last took them in (`ring.total` at the last draw)."""
         self.last_export: Path | None = None
@@ -212,6 +222,8 @@ class TailPane(Pane):
                 following=self.log_widget.following,
                 filtering=self.view.refiltering,
                 failure=self.failure,
+                read_committed=self.isolation is IsolationLevel.READ_COMMITTED,
+                control_records=self.control_records,
             )
         )
         self.log_widget.empty_text = self._empty_text()
@@ -269,7 +281,15 @@ class TailPane(Pane):
         if request.capacity != self.ring.capacity:
             self.ring.resize(request.capacity)
         self.host.remember(tail_topics=self.controls.topics.value.strip())
-        self.run_session(TailSession(workbench.connection, request.selection, request.position))
+        self.run_session(
+            TailSession(
+                workbench.connection,
+                request.selection,
+                request.position,
+                isolation=self.isolation,
+                control_records=self.control_records,
+            )
+        )
         self.log_widget.focus()
 
     def run_session(self, session: TailSession) -> None:
@@ -320,6 +340,22 @@ class TailPane(Pane):
         self.notify(reason, title="Tail", severity="error")
         if self.session is session:
             self.failure = reason
+
+    def action_toggle_isolation(self) -> None:
+        committed = self.isolation is IsolationLevel.READ_COMMITTED
+        self.isolation = IsolationLevel(not committed)
+        self._reading_changed()
+
+    def action_toggle_markers(self) -> None:
+        self.control_records = not self.control_records
+        self._reading_changed()
+
+    def _reading_changed(self) -> None:
+        """Read again from the fields' start with the new setting (a running tail's records
+        were read the other way)."""
+        if self.session is not None:
+            self.start_tail()
+        self._show_status()
 
     def action_toggle_pause(self) -> None:
         session = self.session

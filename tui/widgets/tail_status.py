@@ -1,4 +1,5 @@
-"""The Tail pane's status line: what the tail is doing, how fast records come, how many.
+"""The Tail pane's status line: what the tail is doing, how it reads (read_committed or
+read_uncommitted, transaction markers or not), how fast records come, how many.
 
 Updated a dozen times a second while records pour in, so it only touches a label whose text
 changed (an update costs a refresh) and says the state first: at 80 columns the end of the
@@ -42,6 +43,14 @@ class TailFigures:
     filtering: bool
     failure: str = ""
     """Why the last tail stopped by itself (kept until the next starts; toasts go away)."""
+    read_committed: bool = False
+    control_records: bool = False
+
+
+def reading_text(figures: TailFigures) -> str:
+    """The isolation level the tail reads with (key i), and whether markers show (key m)."""
+    isolation = "read_committed" if figures.read_committed else "read_uncommitted"
+    return isolation + (" · markers" if figures.control_records else "")
 
 
 def state_text(figures: TailFigures) -> str:
@@ -78,6 +87,8 @@ class TailStatus(Horizontal):
         #tail-state.-tailing { color: $success; }
         #tail-state.-paused { color: $warning; }
         #tail-state.-failed { color: $error; }
+        #tail-reading { width: auto; padding: 0 1; color: $kwb-muted; }
+        #tail-reading.-committed { color: $accent; }
         #tail-rate { width: auto; padding: 0 1; color: $kwb-rate; text-style: bold; }
         #tail-counts { width: auto; padding: 0 1; color: $kwb-muted; }
     }
@@ -89,6 +100,7 @@ class TailStatus(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="tail-state")
+        yield Static(id="tail-reading")
         yield Static(id="tail-rate")
         yield Static(id="tail-counts")
 
@@ -104,6 +116,8 @@ class TailStatus(Horizontal):
         state.set_class(figures.state is TailState.TAILING, "-tailing")
         state.set_class(figures.state is TailState.PAUSED, "-paused")
         state.set_class(figures.state is TailState.STOPPED and bool(figures.failure), "-failed")
+        reading = self._set("tail-reading", reading_text(figures))
+        reading.set_class(figures.read_committed, "-committed")
         running = figures.state is not TailState.STOPPED
         self._set("tail-rate", f"{figures.rate:,.0f} rec/s" if running else "")
         counts = f"received {figures.received:,} · shown {figures.shown:,}"
