@@ -50,8 +50,13 @@ def rewritten(data: bytes, **fields: int) -> bytes:
 
 
 def batches(records: bytes | None) -> list[dict[str, Any]]:
-    """Fetched bytes as batches (header fields) with their records, for field-by-field diffs."""
+    """Fetched bytes as batches (header fields) with their records, for field-by-field diffs.
+
+    Producer ids are each broker's own numbering (Kafka's counter also moves with every other
+    test that uses the session's reference broker), so they are named by first appearance,
+    `-1` kept; a CRC, which covers the producer id, is compared by being right."""
     out: list[dict[str, Any]] = []
+    names: dict[int, str] = {}
     position = 0
     data = records or b""
     while position + HEADER_SIZE <= len(data):
@@ -59,6 +64,10 @@ def batches(records: bytes | None) -> list[dict[str, Any]]:
         one = data[position : position + header.size]
         fields = dataclasses.asdict(header)
         del fields["position"]
+        if header.producer_id >= 0:
+            fields["producer_id"] = names.setdefault(header.producer_id, f"<pid {len(names)}>")
+        if crc32c(one[CRC_START:]) == header.crc:
+            fields["crc"] = "<right>"
         fields["records"] = [dataclasses.asdict(r) for r in iter_records(one)]
         out.append(fields)
         position += header.size
