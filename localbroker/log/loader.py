@@ -22,11 +22,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cleaner_swap import complete_swaps
 from .segment import Segment, segment_name
 
 log = logging.getLogger(__name__)
 
-_LEFTOVER_SUFFIXES = (".deleted", ".cleaned", ".swap", ".tmp")
+_LEFTOVER_SUFFIXES = (".tmp",)
 _INDEX_SUFFIXES = (".index", ".timeindex")
 
 
@@ -93,7 +94,9 @@ class SegmentLoader:
 
     def _segment_bases(self) -> list[int]:
         """Base offsets of the `.log` files, after removing leftovers of interrupted
-        operations and index files whose log is gone (as Kafka's LogLoader does)."""
+        operations and index files whose log is gone, and completing interrupted swaps of
+        cleaned segments (as Kafka's LogLoader does)."""
+        complete_swaps(self.directory, self.name)
         for path in self.directory.iterdir():
             if path.name.endswith(_LEFTOVER_SUFFIXES):
                 path.unlink(missing_ok=True)

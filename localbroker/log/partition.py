@@ -34,7 +34,7 @@ from .log_config import LogConfig
 from .producer_state import ProducerState
 from .segment import CorruptSegment, Segment
 from .segments import LogSegments
-from .timestamp_bounds import check_create_times
+from .timestamp_bounds import check_create_times, check_keys
 from .timestamps import TimestampAndOffset
 from .transactions import AbortedTransaction, PartitionTransactions
 
@@ -190,6 +190,8 @@ class PartitionLog:
                 now_ms - config.message_timestamp_before_max_ms,
                 now_ms + config.message_timestamp_after_max_ms,
             )
+        if config.compacts:
+            check_keys(records, self.name)
         if header.has_producer_id:
             duplicate = self.producers.check(header, self.log_end_offset)
             if duplicate is not None:
