@@ -69,7 +69,8 @@ class FlushJob:
         for segment in self.segments:
             try:
                 segment.flush()
-            except OSError as exc:  # a segment deleted by retention meanwhile needs no fsync
+            except (OSError, ValueError) as exc:  # a segment deleted (by retention or the
+                # cleaner's swap) meanwhile needs no fsync; fsync(-1) is a ValueError
                 if segment.fd >= 0:
                     raise
                 log.debug("skipped flushing deleted segment %s: %s", segment.path, exc)
