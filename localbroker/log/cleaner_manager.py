@@ -39,18 +39,6 @@ class CleanerSettings:
     io_max_bytes_per_second: float = 1.7976931348623157e308
 
 
-@dataclass(frozen=True, slots=True)
-class CleaningStats:
-    """What LogCleaner.recordStats logs about one round."""
-
-    name: str
-    first_dirty: int
-    end: int
-    bytes_read: int
-    bytes_written: int
-    seconds: float
-
-
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -75,7 +63,6 @@ class LogCleaner:
         self.checkpoints = read_checkpoint(self.path, "resetting to the log start offsets")
         self.abort = threading.Event()
         self.uncleanable: set[tuple[str, int]] = set()
-        self.last_stats: CleaningStats | None = None
 
     async def run(self) -> None:
         while not self.abort.is_set():
@@ -158,21 +145,17 @@ class LogCleaner:
                     raise CleaningAborted
         finally:
             cleaning.close()
-        self.last_stats = CleaningStats(
-            partition_log.name,
-            target.first_dirty,
-            end,
-            cleaning.bytes_read,
-            cleaning.bytes_written,
-            time.monotonic() - started,
-        )
+        seconds = time.monotonic() - started
         log.info(
-            "Log cleaner cleaned log %s (dirty section = [%d, %d]): %d bytes read, %d written",
+            "Log cleaner cleaned log %s (dirty section = [%d, %d]): %.1f MB of log processed"
+            " in %.1f seconds (%.1f MB/sec), %.1f MB written",
             partition_log.name,
             target.first_dirty,
             end,
-            cleaning.bytes_read,
-            cleaning.bytes_written,
+            cleaning.bytes_read / 1e6,
+            seconds,
+            cleaning.bytes_read / 1e6 / max(seconds, 1e-9),
+            cleaning.bytes_written / 1e6,
         )
         return end
 

@@ -63,8 +63,7 @@ def write(bootstrap: str, topic: str) -> None:
     probe = Consumer({"bootstrap.servers": bootstrap, "group.id": "compaction-probe"})
     try:
         wait_until(
-            lambda: probe.get_watermark_offsets(TopicPartition(topic, 0), 10)[1]
-            == len(writes) + 2,
+            lambda: probe.get_watermark_offsets(TopicPartition(topic, 0), 10)[1] == len(writes) + 2,
             "the ABORT marker is written",
         )
     finally:
@@ -170,7 +169,7 @@ def test_a_record_without_a_key_is_refused_as_kafka_refuses_it(
         create(bootstrap, topic, TOPIC_CONFIGS)
         producer = Producer({"bootstrap.servers": bootstrap, "retries": 0})
         reports: list[KafkaError | None] = []
-        producer.produce(topic, b"no key", on_delivery=lambda err, _msg: reports.append(err))
+        producer.produce(topic, b"no key", on_delivery=lambda err, _msg, r=reports: r.append(err))
         producer.flush(10)
         assert len(reports) == 1 and reports[0] is not None
         errors.append((reports[0].code(), reports[0].str()))

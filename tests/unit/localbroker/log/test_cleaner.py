@@ -18,7 +18,7 @@ from localbroker.log.log_config import LogConfig
 from localbroker.log.manager import LogManager
 from localbroker.log.partition import PartitionLog
 from localbroker.log.segment import Segment
-from localbroker.records.batch import validate_produced
+from localbroker.records.batch import read_header, validate_produced
 from localbroker.records.builder import NewRecord, build_batch
 from localbroker.records.reader import iter_records
 
@@ -174,3 +174,15 @@ def test_min_compaction_lag_and_dirty_ratio_hold_a_log_back(tmp_path: Path) -> N
     assert not clean(logs, NOW + 1000)  # every record is younger than the lag
     assert clean(logs, NOW + 61_000)
     logs.close()
+
+
+def test_a_rewritten_batch_keeps_its_offsets_and_producer_fields(manager: LogManager) -> None:
+    log = manager.logs[("t", 0)]
+    put(log, [(b"a", b"1"), (b"b", b"1")], producer_id=3, producer_epoch=0, base_sequence=0)
+    put(log, [(b"b", b"2")], producer_id=3, producer_epoch=0, base_sequence=2)
+    fill(log)
+    assert clean(manager)
+    first = read_header(next(log.stored_batches()))
+    assert (first.base_offset, first.last_offset_delta, first.record_count) == (0, 1, 1)
+    assert (first.producer_id, first.base_sequence) == (3, 0)
+    assert contents(log)[0] == (0, b"a", b"1")
