@@ -186,3 +186,22 @@ def test_a_rewritten_batch_keeps_its_offsets_and_producer_fields(manager: LogMan
     assert (first.base_offset, first.last_offset_delta, first.record_count) == (0, 1, 1)
     assert (first.producer_id, first.base_sequence) == (3, 0)
     assert contents(log)[0] == (0, b"a", b"1")
+
+
+def test_max_compaction_lag_cleans_a_log_below_the_dirty_ratio(tmp_path: Path) -> None:
+    never_by_ratio = LogConfig(
+        segment_bytes=400,
+        cleanup_policy=("compact",),
+        min_cleanable_dirty_ratio=1.0,
+        max_compaction_lag_ms=60_000,
+    )
+    logs = LogManager(tmp_path / "data")
+    logs.load([("t", 0, never_by_ratio)], NOW)
+    log = logs.logs[("t", 0)]
+    fill(log)
+    assert not clean(logs, NOW + 1000)
+    assert clean(logs, NOW + 61_000)  # the first dirty record is older than the lag
+    checkpoint = (tmp_path / "data" / "cleaner-offset-checkpoint").read_text()
+    # Kafka's format; the next round starts after the last offset mapped, below the active
+    assert checkpoint.splitlines() == ["0", "1", f"t 0 {log.active.base_offset}"]
+    logs.close()
