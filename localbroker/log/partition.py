@@ -143,7 +143,9 @@ class PartitionLog:
     # -- loading and recovery -----------------------------------------------------------
 
     def _load(self, log_start_offset: int, recovery_point: int, clean_shutdown: bool) -> None:
-        loader = SegmentLoader(self.directory, self.name, self.config.index_interval_bytes)
+        loader = SegmentLoader(
+            self.directory, self.name, self.config.index_interval_bytes, self.config.compacts
+        )
         loaded = loader.load(log_start_offset, recovery_point, clean_shutdown)
         for segment in loaded.segments:
             self.segments.append(segment)
