@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -134,19 +134,26 @@ def group_segments(
 class Throttler:
     """Kafka's Throttler: sleep so that the bytes read and written average at most `rate`."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.rate = rate
-        self._start = time.monotonic()
+        self.clock = clock
+        self.sleep = sleep
+        self._start = clock()
         self._bytes = 0
 
     def throttle(self, count: int) -> None:
         self._bytes += count
-        if self.rate <= 0 or self.rate >= 1e300:
+        if self.rate <= 0 or self.rate >= 1e300:  # Kafka's default is Double.MAX_VALUE
             return
-        elapsed = time.monotonic() - self._start
+        elapsed = self.clock() - self._start
         wanted = self._bytes / self.rate
         if wanted > elapsed:
-            time.sleep(wanted - elapsed)
+            self.sleep(wanted - elapsed)
 
 
 @dataclass(slots=True)

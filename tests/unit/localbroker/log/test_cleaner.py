@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from kio.schema.errors import ErrorCode
 
+from localbroker.log.cleaner import Throttler
 from localbroker.log.cleaner_manager import CleanerSettings, LogCleaner
 from localbroker.log.cleaner_swap import swap_steps
 from localbroker.log.errors import InvalidRecords
@@ -228,3 +229,19 @@ def test_offsets_compacted_away_are_no_damage_after_a_restart(tmp_path: Path) ->
             log.read(offset, 1 << 20)  # no CORRUPT_MESSAGE
     finally:
         reopened.close()
+
+
+def test_the_throttler_keeps_the_cleaners_io_to_its_rate() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    throttler = Throttler(1000.0, clock=lambda: now[0], sleep=sleep)
+    throttler.throttle(500)
+    now[0] += 0.2
+    throttler.throttle(500)
+    assert slept == [0.5, pytest.approx(0.3)]  # 1000 bytes take a second at 1000 B/s
+    assert now[0] == pytest.approx(1.0)
