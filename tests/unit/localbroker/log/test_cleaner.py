@@ -245,3 +245,35 @@ def test_the_throttler_keeps_the_cleaners_io_to_its_rate() -> None:
     throttler.throttle(500)
     assert slept == [0.5, pytest.approx(0.3)]  # 1000 bytes take a second at 1000 B/s
     assert now[0] == pytest.approx(1.0)
+
+
+def test_a_cleaned_segment_with_gaps_is_trusted_after_a_clean_restart(tmp_path: Path) -> None:
+    """Gaps inside a cleaned segment are no reason to scan it again (its indexes fit), and
+    reads of its unverified bytes accept base offsets that jump."""
+    sparse_index = LogConfig(
+        segment_bytes=400,
+        index_interval_bytes=1 << 20,
+        cleanup_policy=("compact",),
+        min_cleanable_dirty_ratio=0.01,
+    )
+    logs = LogManager(tmp_path / "data")
+    logs.load([("t", 0, sparse_index)], NOW)
+    log = logs.logs[("t", 0)]
+    put(log, [(b"a", b"1")])
+    put(log, [(b"b", b"1")])
+    put(log, [(b"c", b"1")])
+    put(log, [(b"b", b"2")])  # the batch at offset 1 goes whole: a gap
+    fill(log)
+    assert clean(logs)
+    before = contents(log)
+    logs.close()
+    reopened = LogManager(tmp_path / "data")
+    reopened.load([("t", 0, sparse_index)], NOW)
+    log = reopened.logs[("t", 0)]
+    try:
+        assert log.segments[0].unverified  # loaded from its indexes, not scanned
+        first_segment = [o for o, _, _ in before if o < log.segments[1].base_offset]
+        assert [r.offset for r in iter_records(log.read(0, 1 << 20))] == first_segment
+        assert contents(log) == before
+    finally:
+        reopened.close()
