@@ -174,6 +174,8 @@ class Source:
                 raise CleaningAborted
             block = os.pread(self.fd, min(_IO_BUFFER, self.size - position), position)
             throttler.throttle(len(block))
+            if len(block) < HEADER_SIZE:
+                raise CorruptForCleaning(f"{self.segment.path} ends in a cut batch")
             offset = 0
             while offset + HEADER_SIZE <= len(block):
                 header = read_header(block, offset)

@@ -144,7 +144,11 @@ class LogCleaner:
                     cleaned.delete()
                     raise CleaningAborted
         finally:
-            cleaning.close()
+            # A round cancelled by the broker's stop may still be reading in its thread
+            # (it stops at the next batch, seeing `abort`): its descriptors stay open
+            # rather than be closed, and perhaps reused, under it.
+            if not self.abort.is_set():
+                cleaning.close()
         seconds = time.monotonic() - started
         log.info(
             "Log cleaner cleaned log %s (dirty section = [%d, %d]): %.1f MB of log processed"
