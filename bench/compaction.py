@@ -10,7 +10,8 @@ finished its first round: its `cleaner-offset-checkpoint` (which both brokers wr
 same format) names the topic with an offset at or past the segment that was active when the
 lag was lifted. Reported: MB of log cleaned per second (the bytes of the segments below it
 over that time, the cleaner's backoff included), their size after cleaning, and the MB/s the
-producer (paced at --produce-mb-s) reached meanwhile, each beside Apache Kafka's.
+producer (paced at --produce-mb-s) reached meanwhile with its p99 and worst delivery latency
+(does cleaning stall produce?), each beside Apache Kafka's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import (
@@ -50,6 +52,8 @@ class Result:
     seconds: float
     left_mb: float
     produce_mb_s: float
+    produce_p99_ms: float
+    produce_max_ms: float
 
     @property
     def mb_s(self) -> float:
@@ -121,9 +125,17 @@ def run(bootstrap: str, log_dir: Path, mb: int, keys: int, value_bytes: int, rat
     preloaded = sum(p.stat().st_size for p in partition.glob("*.log") if int(p.stem) < active)
     stop = threading.Event()
     produced = [0]
+    latencies: list[float] = []
+
+    def delivered(error: object, message: Any) -> None:
+        if error is None:
+            latencies.append(message.latency())
+
+    extra = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    extra.produce(topic, value, b"warm-up")  # connected, metadata known: latencies are
+    extra.flush(TIMEOUT)  # the broker's
 
     def keep_producing() -> None:
-        extra = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
         n = 0
         begun = time.monotonic()
         while not stop.is_set():
@@ -132,7 +144,7 @@ def run(bootstrap: str, log_dir: Path, mb: int, keys: int, value_bytes: int, rat
                 extra.poll(min(ahead, 0.05))
                 continue
             try:
-                extra.produce(topic, value, b"new-%d" % n)
+                extra.produce(topic, value, b"new-%d" % n, on_delivery=delivered)
                 n += 1
                 produced[0] += len(value)
             except BufferError:
@@ -155,7 +167,15 @@ def run(bootstrap: str, log_dir: Path, mb: int, keys: int, value_bytes: int, rat
     stop.set()
     background.join(TIMEOUT)
     left = sum(p.stat().st_size for p in partition.glob("*.log") if int(p.stem) < active)
-    return Result(preloaded / 1e6, seconds, left / 1e6, produced[0] / 1e6 / seconds)
+    latencies.sort()
+    return Result(
+        preloaded / 1e6,
+        seconds,
+        left / 1e6,
+        produced[0] / 1e6 / seconds,
+        latencies[int(len(latencies) * 0.99)] * 1000,
+        latencies[-1] * 1000,
+    )
 
 
 def main() -> None:
@@ -173,7 +193,8 @@ def main() -> None:
                 bootstrap, log_dir, args.mb, args.keys, args.value_bytes, args.produce_mb_s
             )
     table = Table(title=f"Compaction of {args.mb} MB, {args.keys} keys ({machine_load()})")
-    for column in ("broker", "cleaned MB", "seconds", "MB/s", "left MB", "produce MB/s"):
+    columns = ("broker", "cleaned MB", "seconds", "MB/s", "left MB", "produce MB/s", "p99 ms")
+    for column in (*columns, "max ms"):
         table.add_column(column, justify="right")
     for name, result in results.items():
         table.add_row(
@@ -183,6 +204,8 @@ def main() -> None:
             f"{result.mb_s:.1f}",
             f"{result.left_mb:.1f}",
             f"{result.produce_mb_s:.1f}",
+            f"{result.produce_p99_ms:.0f}",
+            f"{result.produce_max_ms:.0f}",
         )
     Console().print(table)
 
