@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _IO_BUFFER = 1 << 20
 _INDEX_ENTRY = 8
+_TIME_INDEX_ENTRY = 12
 
 
 class CleaningAborted(Exception):
@@ -112,21 +113,21 @@ def group_segments(
         group = [rest.pop(0)]
         size = group[0].size
         index_size = len(group[0].index) * _INDEX_ENTRY
-        time_index_size = len(group[0].time_index) * 12
+        time_index_size = len(group[0].time_index) * _TIME_INDEX_ENTRY
         while rest:
             nxt = rest[0]
             last_offset = (rest[1].base_offset if len(rest) > 1 else first_uncleanable) - 1
             if not (
                 size + nxt.size <= max_size
                 and index_size + len(nxt.index) * _INDEX_ENTRY <= max_index_size
-                and time_index_size + len(nxt.time_index) * 12 <= max_index_size
+                and time_index_size + len(nxt.time_index) * _TIME_INDEX_ENTRY <= max_index_size
                 and (nxt.size == 0 or last_offset - group[-1].base_offset <= MAX_RELATIVE_OFFSET)
             ):
                 break
             group.append(rest.pop(0))
             size += nxt.size
             index_size += len(nxt.index) * _INDEX_ENTRY
-            time_index_size += len(nxt.time_index) * 12
+            time_index_size += len(nxt.time_index) * _TIME_INDEX_ENTRY
         groups.append(group)
     return groups
 

@@ -18,7 +18,6 @@ import heapq
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 
 from crc32c import crc32c
 
@@ -51,9 +50,6 @@ class OffsetMap:
         self.capacity = max(int(buffer_bytes // OFFSET_MAP_ENTRY_BYTES * load_factor), 1)
         self.offsets: dict[bytes, int] = {}
         self.latest_offset = -1
-
-    def __len__(self) -> int:
-        return len(self.offsets)
 
     @property
     def full(self) -> bool:
@@ -136,12 +132,6 @@ class LastRecord:
     producer_epoch: int
 
 
-class Retention(Enum):
-    DELETE = 0
-    DELETE_EMPTY = 1
-    RETAIN_EMPTY = 2
-
-
 @dataclass(slots=True)
 class BatchFilter:
     """The cleaner's RecordFilter for one cleaning round."""
@@ -153,8 +143,6 @@ class BatchFilter:
     active_producers: dict[int, LastRecord]
     upper_bound: int
     """The first offset the round does not clean."""
-    records_read: int = 0
-    records_kept: int = 0
 
     def filter(self, data: bytes) -> bytes | None:
         """What of the stored batch `data` stays: the same bytes, a rewritten batch, an empty
@@ -167,22 +155,20 @@ class BatchFilter:
         else:
             can_discard = self.txns.on_data(header)
             discard_records = can_discard
-        if header.has_producer_id and self._last_of_producer(header):
-            retention = Retention.RETAIN_EMPTY
-        elif header.next_offset == self.upper_bound:
-            retention = Retention.RETAIN_EMPTY  # keeps the round's last offset
-        elif discard_records:
+        # Kafka's BatchRetention: RETAIN_EMPTY for an active producer's last batch and for
+        # the round's last batch (its offsets must stay known), DELETE when every record may
+        # go, DELETE_EMPTY otherwise.
+        retain_empty = (
+            header.has_producer_id and self._last_of_producer(header)
+        ) or header.next_offset == self.upper_bound
+        if discard_records and not retain_empty:
             return None
-        else:
-            retention = Retention.DELETE_EMPTY
         records = list(iter_records(data))
-        self.records_read += len(records)
         kept = [
             r
             for r in records
             if not discard_records and (header.is_control or self._keeps(r, horizon))
         ]
-        self.records_kept += len(kept)
         if kept:
             tombstones = any(r.value is None for r in kept)
             needs_horizon = (tombstones or (can_discard and header.is_control)) and horizon is None
@@ -191,9 +177,7 @@ class BatchFilter:
             if needs_horizon:
                 horizon = self.now_ms + self.delete_retention_ms
             return rewrite(header, data, kept, horizon)
-        if retention is Retention.RETAIN_EMPTY:
-            return empty_batch(header)
-        return None
+        return empty_batch(header) if retain_empty else None
 
     def _last_of_producer(self, header: BatchHeader) -> bool:
         last = self.active_producers.get(header.producer_id)

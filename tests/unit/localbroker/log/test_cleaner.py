@@ -63,7 +63,7 @@ def test_a_round_keeps_the_latest_record_of_each_key_at_its_offset(
     manager: LogManager,
 ) -> None:
     log = manager.logs[("t", 0)]
-    fill(log)
+    fill(log, 12)
     active_before = log.active
     assert clean(manager)
     survivors = contents(log)
@@ -72,9 +72,9 @@ def test_a_round_keeps_the_latest_record_of_each_key_at_its_offset(
     assert len(keys) == len(set(keys)), survivors  # one record per key below the active one
     latest = {key: (offset, value) for offset, key, value in survivors}
     assert latest == {
-        b"k%d" % j: (15 + j, b"v5-%d" % j) for j in range(3)
+        b"k%d" % j: (33 + j, b"v11-%d" % j) for j in range(3)
     }  # the newest of each key, at the offset it was written at
-    assert log.active is active_before and log.log_end_offset == 18
+    assert log.active is active_before and log.log_end_offset == 36
 
 
 def test_a_tombstone_stays_for_delete_retention_ms_then_goes(manager: LogManager) -> None:
@@ -277,3 +277,13 @@ def test_a_cleaned_segment_with_gaps_is_trusted_after_a_clean_restart(tmp_path: 
         assert contents(log) == before
     finally:
         reopened.close()
+
+
+def test_cleaned_segments_that_fit_in_one_are_merged_next_round(manager: LogManager) -> None:
+    log = manager.logs[("t", 0)]
+    fill(log, 12)
+    assert clean(manager)
+    cleaned = len(log.segments)
+    fill(log, 4)
+    assert clean(manager)  # groupSegmentsBySize: the small cleaned segments share one
+    assert len(log.segments) < cleaned
