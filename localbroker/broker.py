@@ -19,7 +19,9 @@ from pathlib import Path
 from types import TracebackType
 
 from .config.broker import BrokerConfig
+from .log.cleaner_manager import CleanerSettings, LogCleaner
 from .log.dir_status import PROBE_INTERVAL_MS
+from .protocol.names import OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC
 from .security.listeners import Endpoint
 from .security.settings import check_supported, resolve, warn_if_open
 from .server import KafkaServer
@@ -61,6 +63,7 @@ class LocalBroker:
         self.state: BrokerState | None = None
         self._server: KafkaServer | None = None
         self._timers: list[asyncio.Task[None]] = []
+        self._cleaner: LogCleaner | None = None
         self.startup_seconds = 0.0
 
     @property
@@ -98,7 +101,11 @@ class LocalBroker:
         for endpoint in self._bound:
             warn_if_open(endpoint, properties)
         self.state, self._server = state, server
+        self._cleaner = LogCleaner(
+            state.logs, self._cleaner_settings, (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC)
+        )
         self._timers = [
+            asyncio.create_task(self._cleaner.run()),
             asyncio.create_task(
                 self._every(self.config.log_retention_check_interval_ms, self._retention)
             ),
@@ -142,6 +149,8 @@ class LocalBroker:
 
     async def stop(self) -> None:
         """Stop serving, flush all logs and leave the data directory cleanly shut down."""
+        if self._cleaner is not None:
+            self._cleaner.abort.set()
         for timer in self._timers:
             timer.cancel()
         if self._timers:
@@ -196,6 +205,14 @@ class LocalBroker:
                 await state.coordinate(lambda groups: groups.poll(now_ms()))
             except Exception:
                 log.exception("the group coordinator's timer failed")
+
+    def _cleaner_settings(self) -> CleanerSettings:
+        """The log cleaner's settings, read at each use (Kafka lets them change at runtime)."""
+        return CleanerSettings(
+            self.config.int_value("log.cleaner.backoff.ms"),
+            self.config.int_value("log.cleaner.dedupe.buffer.size"),
+            float(self.config.value("log.cleaner.io.max.bytes.per.second") or "inf"),
+        )
 
     def _retention(self) -> None:
         assert self.state is not None

@@ -317,6 +317,10 @@ class BrokerConfig:
             message_timestamp_after_max_ms=number("message.timestamp.after.max.ms"),
             cleanup_policy=tuple(text("cleanup.policy").split(",")),
             file_delete_delay_ms=number("file.delete.delay.ms"),
+            min_cleanable_dirty_ratio=float(text("min.cleanable.dirty.ratio") or 0.5),
+            min_compaction_lag_ms=number("min.compaction.lag.ms"),
+            max_compaction_lag_ms=number("max.compaction.lag.ms"),
+            delete_retention_ms=number("delete.retention.ms"),
         )
 
     def validate_topic_configs(self, configs: Mapping[str, str | None]) -> dict[str, str]:

@@ -363,6 +363,26 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         "Listener List - Comma-separated list of URIs we will listen on and the listener names.",
     ),
     ConfigDef(
+        "log.cleaner.backoff.ms",
+        ConfigType.LONG,
+        "15000",
+        "The amount of time to sleep when there are no logs to clean",
+        valid="[0,...]",
+    ),
+    ConfigDef(
+        "log.cleaner.dedupe.buffer.size",
+        ConfigType.LONG,
+        "134217728",
+        "The total memory used for log deduplication across all cleaner threads",
+    ),
+    ConfigDef(
+        "log.cleaner.io.max.bytes.per.second",
+        ConfigType.DOUBLE,
+        "1.7976931348623157E308",
+        "The log cleaner will be throttled so that the sum of its read and write i/o will be"
+        " less than this value on average",
+    ),
+    ConfigDef(
         "log.cleaner.delete.retention.ms",
         ConfigType.LONG,
         "86400000",

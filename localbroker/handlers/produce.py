@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
-from ..log.errors import InvalidTimestamps
+from ..log.errors import RecordValidation
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey
 from ..records.batch import (
@@ -104,11 +104,12 @@ def _verify(
 
 def _record_errors(exc: KafkaError) -> dict[str, Any]:
     """Kafka sends a message, and names the records, only with a RecordValidationException
-    (invalid timestamps here) or an error it words itself (a failed transaction
-    verification); every other partition error goes without either."""
+    (invalid timestamps, records without a key on a compacted topic) or an error it words
+    itself (a failed transaction verification); every other partition error goes without
+    either."""
     if isinstance(exc, VerificationFailed):
         return {"error_message": exc.message or None}
-    if not isinstance(exc, InvalidTimestamps):
+    if not isinstance(exc, RecordValidation):
         return {"error_message": None}
     return {
         "error_message": exc.message,

@@ -63,17 +63,15 @@ class Damage:
         )
 
 
-def plausible(
-    header: BatchHeader, expected: int, limit: int | None, segment_base: int, exact: bool
-) -> bool:
+def plausible(header: BatchHeader, expected: int, limit: int | None, segment_base: int) -> bool:
     """Whether a parsed header can be the next batch of this segment: magic 2, a sane length,
-    offsets that start at `expected` (or after it, when resynchronising) and stay below `limit`
-    and within the segment's 32-bit relative offsets."""
+    offsets that start at `expected` or after it (compaction leaves gaps) and stay below
+    `limit` and within the segment's 32-bit relative offsets."""
     return (
         header.magic == 2
         and header.batch_length >= HEADER_SIZE - LOG_OVERHEAD
         and header.last_offset_delta >= 0
-        and (header.base_offset == expected if exact else header.base_offset >= expected)
+        and header.base_offset >= expected
         and (limit is None or header.last_offset < limit)
         and header.last_offset - segment_base <= MAX_RELATIVE_OFFSET
     )
@@ -99,7 +97,7 @@ def find_next_batch(
                 break
             header = read_header(block, candidate)
             size = header.size
-            if plausible(header, expected, limit, segment_base, exact=False) and (
+            if plausible(header, expected, limit, segment_base) and (
                 position + candidate + size <= end
             ):
                 data = read(position + candidate, size)

@@ -8,9 +8,10 @@ indexes are missing or do not fit, is re-read batch by batch (length, magic, CRC
 What a scan finds is handled by where it is, never by deleting healthy data:
 - damage at the very end of the last segment is a torn write: it is cut off, with a line
   naming the file, the offset and the bytes dropped;
-- damage anywhere else, and offsets missing between segments, stay on disk as they are, are
-  reported with a line naming the file, the byte and offset range and what is done, and
-  reads of those offsets answer CORRUPT_MESSAGE. Later segments are kept;
+- damage anywhere else, and offsets missing between segments (except in compacted logs,
+  whose cleaned segments may end early), stay on disk as they are, are reported with a
+  line naming the file, the byte and offset range and what is done, and reads of those
+  offsets answer CORRUPT_MESSAGE. Later segments are kept;
 - if the last segment lost offsets below the recovery point (they were acknowledged and
   fsynced), the log continues at the recovery point, so no offset is ever given to two
   different records.
@@ -22,11 +23,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cleaner_swap import complete_swaps
 from .segment import Segment, segment_name
 
 log = logging.getLogger(__name__)
 
-_LEFTOVER_SUFFIXES = (".deleted", ".cleaned", ".swap", ".tmp")
+_LEFTOVER_SUFFIXES = (".tmp",)
 _INDEX_SUFFIXES = (".index", ".timeindex", ".txnindex")
 
 
@@ -40,10 +42,15 @@ class LoadedSegments:
 class SegmentLoader:
     """Loads the segments of one partition directory (see the module docstring)."""
 
-    def __init__(self, directory: Path, name: str, index_interval_bytes: int) -> None:
+    def __init__(
+        self, directory: Path, name: str, index_interval_bytes: int, compacted: bool = False
+    ) -> None:
+        """A `compacted` log's segments may end before the next one starts (the cleaner
+        removed their last records): such offsets are gaps, not lost data."""
         self.directory = directory
         self.name = name
         self.index_interval_bytes = index_interval_bytes
+        self.compacted = compacted
         self._orphaned_bases: list[int] = []
 
     def load(
@@ -62,7 +69,7 @@ class SegmentLoader:
                     torn = self._cut_torn_tail(segment)
                     suspect_end = torn or not unflushed
                 segment.write_indexes()
-            if next_base is not None:
+            if next_base is not None and not self.compacted:
                 segment.note_missing_offsets(next_base)
             for damage in segment.damages:
                 log.error("%s: %s", self.name, damage.describe(str(segment.path)))
@@ -93,7 +100,9 @@ class SegmentLoader:
 
     def _segment_bases(self) -> list[int]:
         """Base offsets of the `.log` files, after removing leftovers of interrupted
-        operations and index files whose log is gone (as Kafka's LogLoader does)."""
+        operations and index files whose log is gone, and completing interrupted swaps of
+        cleaned segments (as Kafka's LogLoader does)."""
+        complete_swaps(self.directory, self.name)
         for path in self.directory.iterdir():
             if path.name.endswith(_LEFTOVER_SUFFIXES):
                 path.unlink(missing_ok=True)

@@ -23,11 +23,20 @@ class LogConfig:
     message_timestamp_after_max_ms: int = 3600000
     cleanup_policy: tuple[str, ...] = ("delete",)
     file_delete_delay_ms: int = 60000
+    min_cleanable_dirty_ratio: float = 0.5
+    min_compaction_lag_ms: int = 0
+    max_compaction_lag_ms: int = LONG_MAX
+    delete_retention_ms: int = 86400000
 
     @property
     def deletes(self) -> bool:
         """Whether time and size retention apply (cleanup.policy includes delete)."""
         return "delete" in self.cleanup_policy
+
+    @property
+    def compacts(self) -> bool:
+        """Whether the log cleaner compacts this log (cleanup.policy includes compact)."""
+        return "compact" in self.cleanup_policy
 
     @property
     def max_index_entries(self) -> int:

@@ -34,7 +34,7 @@ from .log_config import LogConfig
 from .producer_state import ProducerState
 from .segment import CorruptSegment, Segment
 from .segments import LogSegments
-from .timestamp_bounds import check_create_times
+from .timestamp_bounds import check_create_times, check_keys
 from .timestamps import TimestampAndOffset
 from .transactions import PartitionTransactions
 from .txn_index import AbortedTransaction
@@ -70,7 +70,8 @@ class FlushJob:
         for segment in self.segments:
             try:
                 segment.flush()
-            except OSError as exc:  # a segment deleted by retention meanwhile needs no fsync
+            except (OSError, ValueError) as exc:  # a segment deleted (by retention or the
+                # cleaner's swap) meanwhile needs no fsync; fsync(-1) is a ValueError
                 if segment.fd >= 0:
                     raise
                 log.debug("skipped flushing deleted segment %s: %s", segment.path, exc)
@@ -143,7 +144,9 @@ class PartitionLog:
     # -- loading and recovery -----------------------------------------------------------
 
     def _load(self, log_start_offset: int, recovery_point: int, clean_shutdown: bool) -> None:
-        loader = SegmentLoader(self.directory, self.name, self.config.index_interval_bytes)
+        loader = SegmentLoader(
+            self.directory, self.name, self.config.index_interval_bytes, self.config.compacts
+        )
         loaded = loader.load(log_start_offset, recovery_point, clean_shutdown)
         for segment in loaded.segments:
             self.segments.append(segment)
@@ -196,6 +199,8 @@ class PartitionLog:
                 now_ms - config.message_timestamp_before_max_ms,
                 now_ms + config.message_timestamp_after_max_ms,
             )
+        if config.compacts:
+            check_keys(records, self.name)
         if header.has_producer_id:
             duplicate = self.producers.check(header, self.log_end_offset)
             if duplicate is not None:

@@ -52,17 +52,20 @@ class CorruptSegment(Exception):
 class Segment:
     """A segment's file, its indexes and the facts about it the log needs without reading it."""
 
-    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int) -> None:
+    def __init__(
+        self, directory: Path, base_offset: int, index_interval_bytes: int, suffix: str = ""
+    ) -> None:
+        """`suffix` names a segment built beside the log (the cleaner's `.cleaned`)."""
         self.base_offset = base_offset
-        self.path = directory / f"{segment_name(base_offset)}.log"
+        self.suffix = suffix
+        name = str(directory / segment_name(base_offset))
+        self.path = Path(f"{name}.log{suffix}")
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         self.size = os.fstat(self.fd).st_size
-        self.index = OffsetIndex(directory / f"{segment_name(base_offset)}.index", base_offset)
-        self.time_index = TimeIndex(
-            directory / f"{segment_name(base_offset)}.timeindex", base_offset
-        )
+        self.index = OffsetIndex(Path(f"{name}.index{suffix}"), base_offset)
+        self.time_index = TimeIndex(Path(f"{name}.timeindex{suffix}"), base_offset)
         self.txn_index = TransactionIndex(
-            directory / f"{segment_name(base_offset)}{TXN_INDEX_SUFFIX}", create=self.size == 0
+            Path(f"{name}{TXN_INDEX_SUFFIX}{suffix}"), create=self.size == 0
         )
         self.index_interval_bytes = index_interval_bytes
         self.next_offset = base_offset
@@ -232,14 +235,16 @@ class Segment:
         if end <= self.verified_prefix or position >= self.unverified_end:
             return len(data)
         offset = 0
-        expected: int | None = None  # the base offset is outside the CRC: check it runs on
+        # The base offset is outside the CRC: check it moves on (gaps are compaction's).
+        expected: int | None = None
         while offset + HEADER_SIZE <= len(data) and position + offset < self.unverified_end:
             header = read_header(data, offset)
             if header.magic != 2 or header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
                 return offset
             if offset + header.size > len(data):
                 break  # a read may end inside a batch; clients drop the part
-            if not crc_matches(data, header) or expected not in (None, header.base_offset):
+            behind = expected is not None and header.base_offset < expected
+            if behind or not crc_matches(data, header):
                 return offset
             expected = header.next_offset
             offset += header.size
@@ -251,7 +256,7 @@ class Segment:
         """Re-read every batch, checking length, magic, CRC and offsets; rebuild the indexes,
         record each damaged region with the offsets it costs, and return them.
 
-        Offsets must run on from the base offset without gaps and stay below `limit` (the
+        Offsets must grow from the base offset (gaps are compaction's) and stay below `limit` (the
         next segment's base offset, or the log end offset a running log already gave out).
         A damaged region ends at the next batch that fits; one that reaches the end of the
         file covers the offsets up to `limit`, if known. `next_offset` becomes the first
@@ -270,7 +275,7 @@ class Segment:
         while position < self.size:
             try:
                 for header in self.headers(position, verify=True):
-                    if not plausible(header, expected, limit, self.base_offset, exact=True):
+                    if not plausible(header, expected, limit, self.base_offset):
                         raise CorruptSegment(header.position, "unexpected offsets")
                     self._track(
                         header.max_timestamp, header.last_offset, header.position, header.size
@@ -345,14 +350,15 @@ class Segment:
 
     def _continues(self, tail: list[BatchHeader], last_entry: tuple[int, int] | None) -> bool:
         """Whether the batches after the last index entry have the offsets they must have:
-        the first is the indexed batch, each continues the one before, and all fit the
-        index's 32-bit relative offsets (the base offset is outside the CRC)."""
+        the first is the indexed batch, each starts after the one before (compaction leaves
+        gaps), and all fit the index's 32-bit relative offsets (the base offset is outside the
+        CRC)."""
         expected = self.base_offset
         for i, header in enumerate(tail):
             if i == 0 and last_entry is not None:
                 if header.last_offset != last_entry[0]:
                     return False
-            elif header.base_offset != expected:
+            elif header.base_offset < expected:
                 return False
             if header.last_offset - self.base_offset > _MAX_RELATIVE_OFFSET:
                 return False
@@ -371,6 +377,21 @@ class Segment:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+    def rename_files(self, suffix: str) -> None:
+        """Give the log and index files `suffix` instead of the current one, the log first,
+        as Kafka's changeFileSuffixes does (the loader's swap recovery relies on it)."""
+
+        def renamed(path: Path) -> Path:
+            return Path(str(path).removesuffix(self.suffix) + suffix)
+
+        path = renamed(self.path)
+        os.replace(self.path, path)
+        self.path = path
+        self.index.rename(renamed(self.index.path))
+        self.time_index.rename(renamed(self.time_index.path))
+        self.txn_index.rename(renamed(self.txn_index.path))
+        self.suffix = suffix
 
     def delete(self) -> None:
         self.close()

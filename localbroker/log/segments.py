@@ -51,6 +51,12 @@ class LogSegments(Sequence[Segment]):
         self._segments.remove(segment)
         self._bases.remove(segment.base_offset)
 
+    def replace(self, old: list[Segment], new: Segment) -> None:
+        """Put `new` where the consecutive segments `old` were (a cleaned segment)."""
+        start = self._segments.index(old[0])
+        self._segments[start : start + len(old)] = [new]
+        self._bases[start : start + len(old)] = [new.base_offset]
+
     def floor(self, offset: int) -> int:
         """Index of the segment that holds `offset` (the first one when none starts before)."""
         return max(bisect_right(self._bases, offset) - 1, 0)

@@ -1,12 +1,13 @@
-"""Produced records' create times against the topic's bounds, as Kafka's LogValidator checks
-them: each record within [now - message.timestamp.before.max.ms,
-now + message.timestamp.after.max.ms], and every record outside named in the refusal."""
+"""The per-record checks of Kafka's LogValidator on produced batches: create times against
+the topic's bounds (each record within [now - message.timestamp.before.max.ms,
+now + message.timestamp.after.max.ms]) and keys on compacted topics; every record refused
+is named in the refusal."""
 
 from __future__ import annotations
 
 from ..records.batch import BatchHeader
 from ..records.reader import iter_records
-from .errors import InvalidTimestamps
+from .errors import InvalidRecords, InvalidTimestamps
 from .segment import NO_TIMESTAMP
 
 _LONG = 1 << 64
@@ -37,3 +38,18 @@ def check_create_times(header: BatchHeader, records: bytes, earliest: int, lates
     ]
     if errors:
         raise InvalidTimestamps(errors)
+
+
+def check_keys(records: bytes, partition: str) -> None:
+    """Refuse the batch if a record has no key: a compacted topic keeps records by key
+    (LogValidator.validateKey); this reads every record, for compacted topics only."""
+    errors = [
+        (
+            index,
+            f"Compacted topic cannot accept message without key in topic partition {partition}.",
+        )
+        for index, record in enumerate(iter_records(records))
+        if record.key is None
+    ]
+    if errors:
+        raise InvalidRecords(errors)

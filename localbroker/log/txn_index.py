@@ -92,5 +92,11 @@ class TransactionIndex:
     def rewrite(self, entries: Sequence[AbortedTransaction]) -> None:
         write_atomically(self.path, _encode(entries))
 
+    def rename(self, path: Path) -> None:
+        """Move the file (the cleaner's swap gives segments' files a suffix and takes it away)."""
+        if self.path.exists():
+            os.replace(self.path, path)
+        self.path = path
+
     def delete(self) -> None:
         self.path.unlink(missing_ok=True)

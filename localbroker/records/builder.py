@@ -40,7 +40,7 @@ def _bytes_field(data: bytes | None) -> bytes:
     return _varint(len(data)) + data
 
 
-def _encode_record(record: NewRecord, offset_delta: int, timestamp_delta: int) -> bytes:
+def encode_record(record: NewRecord, offset_delta: int, timestamp_delta: int) -> bytes:
     body = bytearray(b"\x00")
     body += _varint(timestamp_delta)
     body += _varint(offset_delta)
@@ -71,7 +71,7 @@ def build_batch(
     timestamps = [now_ms if r.timestamp is None else r.timestamp for r in records]
     base_timestamp = timestamps[0]
     body = b"".join(
-        _encode_record(record, delta, timestamp - base_timestamp)
+        encode_record(record, delta, timestamp - base_timestamp)
         for delta, (record, timestamp) in enumerate(zip(records, timestamps, strict=True))
     )
     payload = compress(compression, body)

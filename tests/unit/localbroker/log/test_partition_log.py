@@ -271,15 +271,14 @@ def test_retention_never_deletes_past_the_high_watermark(make_log: MakeLog) -> N
 
 
 def test_compacted_topics_are_not_deleted_by_retention(make_log: MakeLog) -> None:
-    log = make_log(
-        LogConfig(
-            segment_bytes=SMALL.segment_bytes,
-            retention_ms=0,
-            retention_bytes=0,
-            cleanup_policy=("compact",),
-        )
+    log = make_log()
+    produce_batches(log, 5, [T] * 5)  # keyless, so written before the topic turns compacted
+    log.config = LogConfig(
+        segment_bytes=SMALL.segment_bytes,
+        retention_ms=0,
+        retention_bytes=0,
+        cleanup_policy=("compact",),
     )
-    produce_batches(log, 5, [T] * 5)
     assert log.enforce_retention(T + 10_000) == 0
     assert len(log.segments) == 3
 
