@@ -154,19 +154,20 @@ def tansu() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def apache_kafka_process() -> Iterator[tuple[str, int]]:
-    """Apache Kafka's bootstrap and process id (to watch its memory)."""
+def apache_kafka_process(overrides: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Apache Kafka's bootstrap and process id (to watch its memory), with `overrides` as
+    server properties."""
     with (
         tempfile.TemporaryDirectory(prefix="kafka-bench-") as directory,
-        reference_kafka(Path(directory)) as kafka,
+        reference_kafka(Path(directory), overrides) as kafka,
     ):
         assert kafka.process is not None
         yield kafka.bootstrap, kafka.process.pid
 
 
 @contextlib.contextmanager
-def apache_kafka() -> Iterator[str]:
-    with apache_kafka_process() as (bootstrap, _):
+def apache_kafka(overrides: dict[str, str] | None = None) -> Iterator[str]:
+    with apache_kafka_process(overrides) as (bootstrap, _):
         yield bootstrap
 
 
