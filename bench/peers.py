@@ -67,19 +67,7 @@ def run_process(
     try:
         wait_for_port(port, process, START_TIMEOUT)
         if profile is not None:
-            spy = subprocess.Popen(
-                [
-                    py_spy(),
-                    "record",
-                    "--pid",
-                    str(process.pid),
-                    "--format",
-                    "raw",
-                    "-o",
-                    str(profile),
-                ],
-                stdout=subprocess.DEVNULL,
-            )
+            spy = sample(process.pid, profile)
         yield f"127.0.0.1:{port}", process
     finally:
         process.terminate()
@@ -90,6 +78,15 @@ def run_process(
             process.wait()
         if spy is not None:
             spy.wait(START_TIMEOUT)
+
+
+def sample(pid: int, profile: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling `pid` until it exits (or is stopped with SIGINT), writing collapsed
+    stacks to `profile` (bench/hot_frames.py reads them)."""
+    return subprocess.Popen(
+        [py_spy(), "record", "--pid", str(pid), "--format", "raw", "-o", str(profile)],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def py_spy() -> str:
@@ -154,19 +151,20 @@ def tansu() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def apache_kafka_process() -> Iterator[tuple[str, int]]:
-    """Apache Kafka's bootstrap and process id (to watch its memory)."""
+def apache_kafka_process(overrides: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Apache Kafka's bootstrap and process id (to watch its memory), with `overrides` as
+    server properties."""
     with (
         tempfile.TemporaryDirectory(prefix="kafka-bench-") as directory,
-        reference_kafka(Path(directory)) as kafka,
+        reference_kafka(Path(directory), overrides) as kafka,
     ):
         assert kafka.process is not None
         yield kafka.bootstrap, kafka.process.pid
 
 
 @contextlib.contextmanager
-def apache_kafka() -> Iterator[str]:
-    with apache_kafka_process() as (bootstrap, _):
+def apache_kafka(overrides: dict[str, str] | None = None) -> Iterator[str]:
+    with apache_kafka_process(overrides) as (bootstrap, _):
         yield bootstrap
 
 

@@ -71,13 +71,7 @@ def produce(bootstrap: str, topic: str, count: int, size: int) -> float:
         }
     )
     payload = os.urandom(size)
-    failures = 0
-
-    def delivered(error: object, _message: object) -> None:
-        nonlocal failures
-        if error is not None:
-            failures += 1
-
+    delivered = Deliveries()
     started = time.perf_counter()
     for i in range(count):
         while True:
@@ -88,11 +82,25 @@ def produce(bootstrap: str, topic: str, count: int, size: int) -> float:
                 producer.poll(0.01)
         if i % 10_000 == 0:
             producer.poll(0)
-    left = producer.flush(TIMEOUT)
-    elapsed = time.perf_counter() - started
-    if failures or left:
-        raise RuntimeError(f"{failures} delivery failures, {left} undelivered")
-    return elapsed
+    delivered.flush(producer)
+    return time.perf_counter() - started
+
+
+class Deliveries:
+    """A producer's delivery callback that counts failures, and the flush that checks them."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def __call__(self, error: object, _message: object) -> None:
+        if error is not None:
+            self.failures += 1
+
+    def flush(self, producer: Producer) -> None:
+        """Wait for every record to be delivered; raise if one was not."""
+        left = producer.flush(TIMEOUT)
+        if self.failures or left:
+            raise RuntimeError(f"{self.failures} delivery failures, {left} undelivered")
 
 
 def consume(bootstrap: str, topic: str, partitions: int, count: int) -> float:

@@ -27,6 +27,8 @@ import socket
 import ssl
 import struct
 import time
+from asyncio import FIRST_COMPLETED
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
@@ -67,6 +69,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CLOSE = object()
+MAX_PRODUCES_IN_FLIGHT = 32
+"""Produce requests of one connection whose answers may wait together (for an fsync)."""
 _TOKEN_SIZE = struct.Struct(">i")
 
 
@@ -218,32 +222,35 @@ class Connection(asyncio.BufferedProtocol):
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
+        in_flight: deque[asyncio.Task[Any]] = deque()
         try:
             while True:
+                while in_flight and in_flight[0].done():
+                    if not await self._send(in_flight.popleft().result()):
+                        return
                 frame = self._decoder.next_frame()
                 if frame is None:
                     if self._reading_paused and self._transport:
                         self._transport.resume_reading()
                         self._reading_paused = False
                     self._waiter = loop.create_future()
-                    await self._waiter
+                    oldest = (in_flight[0],) if in_flight else ()
+                    await asyncio.wait((self._waiter, *oldest), return_when=FIRST_COMPLETED)
+                    self._waiter.cancel()
                     self._waiter = None
                     continue
-                response = await self._server.dispatch(frame, self)
-                if self._transport is None or self._transport.is_closing():
+                if self._overlaps(frame) and len(in_flight) < MAX_PRODUCES_IN_FLIGHT:
+                    # It appends before the next request is read; only its wait for an fsync
+                    # (log.flush.interval.messages) overlaps the requests behind it, which join
+                    # the next fsync round (BrokerState.flush) instead of each waiting a round.
+                    in_flight.append(loop.create_task(self._server.dispatch(frame, self)))
+                    await asyncio.sleep(0)
+                    continue
+                while in_flight:  # every earlier answer goes out first
+                    if not await self._send(await in_flight.popleft()):
+                        return
+                if not await self._send(await self._server.dispatch(frame, self)):
                     return
-                if response is _CLOSE:
-                    self.close()
-                    return
-                if isinstance(response, _Last):
-                    self._transport.writelines(response.response)
-                    self.close()
-                    return
-                if response is not None:
-                    self._transport.writelines(response)
-                    self._active()
-                    if not self._writable.is_set():
-                        await self._writable.wait()
                 if self._decoder.pending_frames:
                     await asyncio.sleep(0)  # the other connections' turn
         except asyncio.CancelledError:
@@ -251,6 +258,38 @@ class Connection(asyncio.BufferedProtocol):
         except Exception:
             log.exception("connection from %s:%d failed; closing it", *self.peer)
             self.close()
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    def _overlaps(self, frame: bytes | bytearray) -> bool:
+        """Whether `frame` is a Produce request, the one kind whose handling may overlap the
+        requests after it on the connection (their answers still go back in order)."""
+        session = self.session
+        return (
+            session is not None
+            and not session.raw_tokens
+            and len(frame) >= 2
+            and int.from_bytes(frame[:2], "big") == ApiKey.PRODUCE
+        )
+
+    async def _send(self, response: Any) -> bool:
+        """Write `response` (a dispatch result); False when the connection is done."""
+        if self._transport is None or self._transport.is_closing():
+            return False
+        if response is _CLOSE:
+            self.close()
+            return False
+        if isinstance(response, _Last):
+            self._transport.writelines(response.response)
+            self.close()
+            return False
+        if response is not None:
+            self._transport.writelines(response)
+            self._active()
+            if not self._writable.is_set():
+                await self._writable.wait()
+        return True
 
 
 class KafkaServer:

@@ -22,6 +22,8 @@ from file_damage import lose_power, sizes_of
 from kio.schema.errors import ErrorCode
 from restarts import (
     CLIENT_TIMEOUT,
+    PRODUCE,
+    PRODUCE_VERSION,
     READ_TIMEOUT,
     Launch,
     create_topic,
@@ -31,7 +33,7 @@ from restarts import (
     restart,
 )
 from waiting import wait_until
-from wire import RawClient
+from wire import RawClient, request_body
 
 from localbroker.files import FSYNC_JOURNAL_ENV, observe_fsyncs
 from localbroker.records.builder import NewRecord, build_batch
@@ -145,6 +147,49 @@ def test_an_unflushed_record_is_invisible_until_its_fsync_completes(
             assert latest(client, "gated") == 2
     finally:
         consumer.close()
+
+
+def test_pipelined_produces_share_an_fsync_round_and_are_answered_in_order(
+    start_broker: Callable[..., EmbeddedBroker], gate: Callable[[Path], FsyncGate]
+) -> None:
+    """A client keeps several produce requests in flight on one connection (librdkafka at
+    linger.ms=0): while the first waits for its fsync, the ones behind it are appended, so
+    they share the next fsync round instead of waiting one round each; the answers still go
+    back in request order."""
+    broker = start_broker(FLUSH_EVERY_RECORD)
+    create_topic(broker.bootstrap, "pipelined", 1)
+    held = gate(broker.data_dir / "pipelined-0")
+    held.open.clear()
+    batches = [build_batch([NewRecord(b"%d" % i)], now_ms=0) for i in range(5)]
+    segment = broker.data_dir / "pipelined-0" / "00000000000000000000.log"
+    with RawClient(broker.bootstrap) as producing:
+        sent = [
+            producing.send(
+                request_body(
+                    PRODUCE,
+                    PRODUCE_VERSION,
+                    {
+                        "acks": -1,
+                        "timeout": 5000,
+                        "topic_data": [
+                            {"name": "pipelined", "partition_data": [{"index": 0, "records": b}]}
+                        ],
+                    },
+                )
+            )
+            for b in batches
+        ]
+        try:
+            assert held.waiting.wait(CLIENT_TIMEOUT), "the first append never reached its fsync"
+            total = sum(len(b) for b in batches)
+            wait_until(lambda: segment.stat().st_size == total, "all five appended", 5)
+        finally:
+            held.open.set()
+        answers = [producing.recv(PRODUCE, PRODUCE_VERSION, i) for i in sent]
+    partitions = [answer.responses[0].partition_responses[0] for answer in answers]
+    assert [(p.error_code, p.base_offset) for p in partitions] == [
+        (ErrorCode.none, i) for i in range(5)
+    ]
 
 
 POWER_CYCLES = 4

@@ -1,0 +1,43 @@
+"""sync_table on a bare DataTable: rows, order and the cursor's row after a change.
+
+A filter over 1,000 topics removes hundreds of rows at once; past REMOVED_ONE_BY_ONE the table
+is refilled (DataTable.remove_row renumbers every row, seconds a key), and what it shows must
+be the same as removing them one by one: the wanted rows in order, the cursor on its row.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from tui.widgets.table_sync import REMOVED_ONE_BY_ONE, cursor_key, sync_table
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable[str](cursor_type="row")
+
+
+def rows(keys: list[int]) -> list[tuple[str, tuple[str, str]]]:
+    return [(f"k{i:03d}", (f"k{i:03d}", str(i))) for i in keys]
+
+
+@pytest.mark.parametrize("removed", [REMOVED_ONE_BY_ONE, REMOVED_ONE_BY_ONE + 1, 150])
+async def test_removing_rows_keeps_the_rest_in_order_and_the_cursor_on_its_row(
+    removed: int,
+) -> None:
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table: DataTable[str] = app.query_one(DataTable)
+        table.add_columns("name", "value")
+        sync_table(table, rows(list(range(200))))
+        table.move_cursor(row=180)
+        await pilot.pause()
+        kept = sorted(set(range(removed, 200)) | {180})
+        sync_table(table, rows(list(reversed(kept))))
+        assert [row.key.value for row in table.ordered_rows] == [
+            f"k{i:03d}" for i in reversed(kept)
+        ]
+        assert table.get_row("k180") == ["k180", "180"]
+        assert cursor_key(table) == "k180"
