@@ -103,7 +103,8 @@ def java_tool(main: str, args: list[str]) -> str:
 
 def run(command: list[str], env: dict[str, str] | None = None, profile: Path | None = None) -> str:
     if profile is not None:
-        command = [py_spy(), "record", "--format", "raw", "-o", str(profile), "--", *command]
+        spy = [py_spy(), "record", "--subprocesses", "--format", "raw", "-o", str(profile)]
+        command = [*spy, "--", *command]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=TIMEOUT_S, env=env, check=False
     )
@@ -130,9 +131,11 @@ def perf_args(topic: str, records: int, size: int, acks: str, bootstrap: str) ->
 
 
 def total_rate(output: str) -> float:
-    found = TOTAL.search(output.strip().splitlines()[-1])
-    assert found is not None, output
-    return float(found.group(2))
+    """The summary line's records/s: the last line that reads like one (py-spy, profiling,
+    writes lines of its own after it)."""
+    found = TOTAL.findall(output)
+    assert found, output
+    return float(found[-1][1])
 
 
 def producer_performance(bootstrap: str, topic: str, records: int, size: int, acks: str) -> float:
