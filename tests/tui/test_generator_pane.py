@@ -21,6 +21,7 @@ from workbench_pilot import SIZE, burst, screen_after, wait_connected, wait_unti
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
+from tui.kafka.perf.producer import now_ms
 from tui.profiles import Profile, save_profiles
 from tui.screens.profiles import ProfilesScreen
 
@@ -221,17 +222,16 @@ async def test_plus_and_minus_change_a_running_generators_rate(embedded: Embedde
         await wait_until(pilot, lambda: "200/s" in summary(), "the doubled rate shown")
         await pilot.press("minus")
         await wait_until(pilot, lambda: "100/s" in summary(), "the rate halved")
-        asked_ms = time.time() * 1000
         await pilot.press("minus")
         await wait_until(pilot, lambda: "50/s" in summary(), "the rate halved twice")
         assert generator.spec.rate == 50 and generator.running
-        # The records sent at the new rate, on their own clock. Each value is the record's
-        # number in the run (the sequence template). The throttler counts afresh from the
-        # change; its rule sends the k-th record after it no earlier than (k - 2) / 50 s after
-        # the change, which was after `asked_ms`. The throttler paces in the generator's
-        # producing process, which hears of the change a moment later: until then a few more
-        # go at 100/s (4 allowed). Only this ceiling is the throttle's doing: a machine may go
-        # slower.
+        # When the UI's throttler was retargeted, on the records' clock (CreateTime).
+        changed_ms = time.time() * 1000 - (now_ms() - generator._throttler.start_ms)
+        # The records sent at the new rate, on their own clock. The throttler counts afresh
+        # from the change; its rule sends the k-th record after it no earlier than (k - 2) / 50
+        # s after the change. The throttler paces in the generator's producing process, which
+        # hears of the change a moment later: until then a few more go at 100/s (4 allowed).
+        # Only this ceiling is the throttle's doing: a machine may go slower.
         sent = generator.totals.records_sent
         await wait_until(
             pilot,
@@ -239,10 +239,10 @@ async def test_plus_and_minus_change_a_running_generators_rate(embedded: Embedde
             "60 more records acknowledged at the new rate",
         )
         records = await asyncio.to_thread(read_records, embedded.bootstrap, "paced", 1, sent + 60)
-        after = [r.timestamp()[1] for r in records if r.timestamp()[1] >= asked_ms]
+        after = [r.timestamp()[1] for r in records if r.timestamp()[1] >= changed_ms]
         assert len(after) >= 50
         for k, stamp_ms in enumerate(after):
-            assert k <= 50 * (stamp_ms + 1 - asked_ms) / 1000 + 6, (k, stamp_ms - asked_ms)
+            assert k <= 50 * (stamp_ms + 1 - changed_ms) / 1000 + 6, (k, stamp_ms - changed_ms)
         await fill(pilot, app, topic="paced", rate="")  # a second one, unlimited
         await wait_until(pilot, lambda: len(rows(app)) == 2, "the unlimited generator")
         await pilot.press("plus")
