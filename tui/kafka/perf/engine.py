@@ -220,6 +220,8 @@ class LibrdkafkaEngine:
             if now_ms() - handed >= HAND_OFF_MS:
                 hand(tally.take())
                 handed = now_ms()
+            if not paced:
+                throttler.amount = sent  # a retarget then paces from here
             if stopped():
                 break
         while producer.flush(HAND_OFF_MS / 1000) > 0 and not self._abandoned.is_set():

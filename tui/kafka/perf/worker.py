@@ -36,6 +36,7 @@ READY = "ready"
 LOAD = "load"
 STOP = "stop"
 RATE = "rate"
+BASED = "based"
 TALLY = "tally"
 DONE = "done"
 FAILED = "failed"
@@ -97,7 +98,7 @@ class WorkerEngine:
         _tell(ours, LOAD, (load, target))
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[int] = loop.create_future()
-        loop.add_reader(ours.fileno(), _receive, ours, stats, finished, process)
+        loop.add_reader(ours.fileno(), _receive, ours, stats, throttler, finished, process)
         stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
         if throttler is not None:
             throttler.on_retarget = functools.partial(_tell, ours, RATE)
@@ -137,8 +138,15 @@ def _tell(pipe: Pipe, kind: str, value: Any) -> None:
         pipe.send((kind, value))
 
 
-def _receive(pipe: Pipe, stats: Stats, finished: asyncio.Future[int], process: Any) -> None:
-    """What the child sent: tallies for the stats, then how many it sent, or why it failed."""
+def _receive(
+    pipe: Pipe,
+    stats: Stats,
+    throttler: ThroughputThrottler | None,
+    finished: asyncio.Future[int],
+    process: Any,
+) -> None:
+    """What the child sent: tallies for the stats, where its throttler counts from after a
+    rate change (the UI's throttler shows it), then how many it sent, or why it failed."""
     if finished.done():
         return
     try:
@@ -150,6 +158,10 @@ def _receive(pipe: Pipe, stats: Stats, finished: asyncio.Future[int], process: A
         return
     if kind == TALLY:
         stats.absorb(value)
+    elif kind == BASED:
+        target, base_amount, start_ms = value
+        if throttler is not None and throttler.target == target:  # not an older change's
+            throttler.base_amount, throttler.start_ms = base_amount, start_ms
     elif kind == DONE:
         finished.set_result(value)
     else:
@@ -184,7 +196,8 @@ def produce(pipe: Pipe) -> None:
             if kind == STOP:
                 stopping = True
             elif kind == RATE:
-                throttler.retarget(value, now_ms())
+                throttler.retarget(value, now_ms())  # monotonic: one clock for both processes
+                pipe.send((BASED, (value, throttler.base_amount, throttler.start_ms)))
         return stopping
 
     try:
