@@ -183,16 +183,17 @@ async def test_two_generators_at_once_and_stop_all(embedded: EmbeddedBroker) -> 
             pilot, app, topic="payments", rate="200", template="sequence", keys="round-robin"
         )
         await wait_until(pilot, lambda: len(rows(app)) == 2, "the second generator")
+        # A second's window may be empty while the unlimited one floods the embedded broker:
+        # wait for one that is not, for both.
         await wait_until(
             pilot,
-            lambda: all(row["rate"] != "-" for row in rows(app)),
+            lambda: all(row["rate"] != "-" and number(row["rate"]) > 0 for row in rows(app)),
             "a rate for both",
         )
         unlimited, throttled = rows(app)
         assert (unlimited["topic"], throttled["topic"]) == ("clicks", "payments")
         # Only the ceiling is the throttle's doing; how fast either goes depends on the machine.
         # The average since the start: one second's window may catch up after a stall.
-        assert number(throttled["rate"]) > 0, throttled
         assert 0 < app.generators.generators[1].totals.records_per_sec <= 220
         # the table's cursor is on the generator started last: its summary is shown
         assert "payments" in str(app.query_one("#gen-summary", Static).render())
