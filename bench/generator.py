@@ -36,6 +36,7 @@ from pathlib import Path
 from peers import localbroker
 from rich.console import Console
 from rich.table import Table
+from textual.pilot import Pilot
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
@@ -74,26 +75,37 @@ def cli_rate(bootstrap: str, records: int, size: int) -> float:
     return float(found.group(2))
 
 
-async def tui_rate(
-    bootstrap: str, embedded: EmbeddedBroker | None, records: int, size: int
-) -> float:
-    """Start a generator from the app, as the pane does, and let it send `records`."""
+def workbench_app(bootstrap: str, embedded: EmbeddedBroker | None) -> WorkbenchApp:
+    """The workbench's app on `bootstrap`, as `kwb` makes it (for run_test)."""
     workbench = Workbench(
         Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE]),
         from_properties(bootstrap, {}),
         embedded,
     )
-    app = WorkbenchApp(workbench, watch_theme_files=False)
+    return WorkbenchApp(workbench, watch_theme_files=False)
+
+
+async def connected(app: WorkbenchApp, pilot: Pilot[None]) -> None:
+    """Wait until the app has its admin client and a first snapshot of the cluster."""
+    deadline = time.monotonic() + 30
+    while app.admin is None or app.snapshot is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app never connected")
+        await pilot.pause(0.05)
+
+
+async def tui_rate(
+    bootstrap: str, embedded: EmbeddedBroker | None, records: int, size: int
+) -> float:
+    """Start a generator from the app, as the pane does, and let it send `records`."""
+    app = workbench_app(bootstrap, embedded)
     async with app.run_test(size=(120, 36)) as pilot:
-        deadline = time.monotonic() + 30
-        while app.admin is None or app.snapshot is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the app never connected")
-            await pilot.pause(0.05)
+        await connected(app, pilot)
+        assert app.admin is not None
         await app.admin.create_topic(TOPIC, 1, 1)
         await pilot.press("6")
         spec = GeneratorSpec(TOPIC, None, size, "random", "none")
-        generator = await app.generators.start(workbench.connection, app.admin, spec)
+        generator = await app.generators.start(app.workbench.connection, app.admin, spec)
         deadline = time.monotonic() + TIMEOUT_S
         while generator.stats.count < records:
             if time.monotonic() > deadline or not generator.running:

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 NUM = r"\d+\.\d"
@@ -309,3 +310,30 @@ def test_missing_topic_fails_fast(start_broker, kwb) -> None:
         "kwb perf: error: topic nosuch: UNKNOWN_TOPIC_OR_PARTITION: This server does not host"
         " this topic-partition. (check the topic name with `kwb topics --list`)\n"
     )
+
+
+@pytest.mark.parametrize("engine", ["librdkafka", "aiokafka"])
+def test_perf_on_each_engine_sends_what_it_reports(broker, kwb, monkeypatch, engine) -> None:
+    """librdkafka, the engine when installed, and aiokafka, the fallback (forced by
+    KWB_PRODUCER_ENGINE): each sends N records of the size asked, all of them acknowledged,
+    and prints ProducerPerformance's summary line; a property it cannot apply is named in a
+    warning that names the engine, which shows which one ran."""
+    b = broker.bootstrap
+    create_topic(kwb, b, "engine")
+    monkeypatch.setenv("KWB_PRODUCER_ENGINE", engine)
+    perf = kwb(
+        "perf", "--topic", "engine", "--num-records", "3000", "--throughput", "-1",
+        "--record-size", "150", "--producer-props", f"bootstrap.servers={b}", "acks=1",
+        "buffer.memory=33554432",
+    )  # fmt: skip
+    assert perf.returncode == 0, perf.stderr
+    assert perf.stderr == (
+        "kwb perf: warning: ignoring producer properties"
+        f" {engine} has no equivalent for: buffer.memory\n"
+    )
+    *windows, total = perf.stdout.splitlines()
+    assert all(WINDOW.fullmatch(w) for w in windows), windows
+    assert TOTAL.fullmatch(total).group(1) == "3000", total
+    values = read_values(b, "engine", 3000)
+    assert len(values) == 3000 and {len(v) for v in values} == {150}
+    assert all(re.fullmatch(rb"[A-Z]{150}", v) for v in values)

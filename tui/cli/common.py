@@ -119,12 +119,12 @@ def error(prog: str, message: object) -> None:
     sys.stderr.write(f"{prog}: error: {message}\n")
 
 
-def warn_ignored(prog: str, what: str, names: Iterable[str]) -> None:
-    """One warning line naming the properties a command accepts but cannot apply."""
+def warn_ignored(prog: str, what: str, names: Iterable[str], client: str = "aiokafka") -> None:
+    """One warning line naming the properties a command accepts but its client cannot apply."""
     names = sorted(names)
     if names:
         sys.stderr.write(
-            f"{prog}: warning: ignoring {what} aiokafka has no equivalent for: {', '.join(names)}\n"
+            f"{prog}: warning: ignoring {what} {client} has no equivalent for: {', '.join(names)}\n"
         )
 
 

@@ -4,11 +4,12 @@ The output is ProducerPerformance's, line for line, so results compare with Kafk
 and scripts that parse them keep working: a window line every five seconds and one summary
 with latency percentiles; `--print-metrics` adds a metrics table in ToolsUtils' layout.
 
-The engine (throttling, latencies, windows: tui.kafka.perf.producer; payloads: .records) and
-the window and summary lines (.report) are shared with the workbench's traffic generator; this
-module holds Kafka's flags, the metrics table and the JSON output.
-aiokafka has no metrics registry, so `--print-metrics` reports what the engine measures
-itself: the records and their acknowledgements, and every produce request as it goes out.
+The engine (librdkafka when installed, else aiokafka: tui.kafka.perf.engine; throttling,
+latencies, windows: .producer; payloads: .records) and the window and summary lines (.report)
+are shared with the workbench's traffic generator; this module holds Kafka's flags, the
+metrics table and the JSON output. `--print-metrics` reports what the engine measures itself:
+the records and their acknowledgements, and every produce request as it goes out, which only
+aiokafka's engine lets it watch; so `--print-metrics` runs on aiokafka.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 from localbroker.public import ApiKey
 
 from ..kafka.admin import KafkaAdmin
-from ..kafka.clients import new_producer, partitions_for, producer_args, start
+from ..kafka.clients import partitions_for
 from ..kafka.errors import KafkaToolError
+from ..kafka.perf.engine import AiokafkaEngine, start_engine
 from ..kafka.perf.metrics import ProduceRequestMetrics, ratio, time_requests
-from ..kafka.perf.producer import ProducerLoad, Stats, Window, now_ms, produce_load
+from ..kafka.perf.producer import ProducerLoad, Stats, Window, now_ms
 from ..kafka.perf.report import total_line, window_line
 from .common import (
     KwbParser,
@@ -210,16 +212,16 @@ async def execute(args: argparse.Namespace) -> int:
     connection = connection_from(args, config.properties, {"client.id": CLIENT_ID})
     if "transactional.id" in connection.extra:
         raise UsageError("transactional.id is not supported: kwb perf does not use transactions")
-    kwargs, unknown = producer_args(connection, connection.extra)
-    warn_ignored(PROG, "producer properties", unknown)
     text = args.output == "text"
     terminal = text and sys.stdout.isatty()
     async with KafkaAdmin(connection) as admin:  # fail fast on a topic that will not be created
         await partitions_for(admin, load.topic)
-    producer = await start(new_producer(kwargs), connection)
+    wanted = "aiokafka" if args.print_metrics else None
+    engine, unknown = await start_engine(connection, connection.extra, wanted=wanted)
+    warn_ignored(PROG, "producer properties", unknown, engine.name)
     requests = ProduceRequestMetrics()
-    if args.print_metrics:
-        time_requests(producer.client, ApiKey.PRODUCE, requests.observe)
+    if isinstance(engine, AiokafkaEngine) and args.print_metrics:
+        time_requests(engine.producer.client, ApiKey.PRODUCE, requests.observe)
 
     def print_window(window: Window) -> None:
         print(window_line(window), flush=True)
@@ -234,9 +236,9 @@ async def execute(args: argparse.Namespace) -> int:
             terminal, "records sent", load.num_records, lambda: stats.count, rate, "records/sec"
         )
         async with bar:
-            await produce_load(producer, load, stats)
+            await engine.run(load, stats)
     finally:
-        await producer.stop()
+        await engine.close()
     total = stats.totals()
     client_id = connection.client_id or CLIENT_ID  # an empty client.id in the file
     table = (

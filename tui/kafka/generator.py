@@ -1,8 +1,10 @@
 """Traffic generators: producer loads that run until stopped, for the workbench's Generator pane.
 
-A generator is `kwb perf`'s engine (perf/producer.py) without a record count: the same send
+A generator is `kwb perf`'s engine (perf/engine.py) without a record count: the same send
 loop, throttle and stats, with keys, value templates and headers (perf/records.py), on a
-producer of its own. Generators run as tasks on the caller's event loop and belong to a
+producer of its own. With librdkafka the sends run in a child process (perf/worker.py), so
+the UI's process only adds up the counts it hands over; with aiokafka (the fallback) they share
+the caller's event loop. Generators are driven by tasks on the caller's event loop and belong to a
 GeneratorFleet that the app owns, not to a widget, so they keep sending while another pane is
 shown; the app stops them all when it quits or connects to another cluster. Every second a
 generator closes a window of its stats and keeps it as a Point for the charts; its totals are
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,11 +24,17 @@ from typing import Any, Literal
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from .admin import KafkaAdmin
-from .clients import ACKS, CODECS, PRODUCER_DEFAULTS, integer, new_producer, producer_args, start
+from .clients import ACKS, CODECS, PRODUCER_DEFAULTS, integer
 from .connection import Connection, SettingsError
 from .errors import KafkaToolError
-from .generator_transactions import TransactionalSends, TransactionSettings, parse_transactions
+from .generator_transactions import (
+    TransactionalSends,
+    TransactionSettings,
+    parse_transactions,
+    start_transactional,
+)
 from .outgoing import RecordError, parse_headers
+from .perf.engine import ProducerEngine, start_engine
 from .perf.producer import (
     ProducerLoad,
     ProducerTotals,
@@ -35,7 +42,6 @@ from .perf.producer import (
     ThroughputThrottler,
     Window,
     now_ms,
-    produce_load,
 )
 from .perf.records import KEY_STRATEGIES, VALUE_TEMPLATES, Header, KeyStrategy, ValueTemplate
 from .perf.report import total_line
@@ -300,11 +306,12 @@ class Generator:
             (self._sends.committed, self._sends.aborted) if self._sends else (0, 0),
         )
 
-    def launch(self, producer: Any) -> None:
-        if self.spec.transactions is not None:
-            producer = self._sends = TransactionalSends(producer, self.spec.transactions)
+    def launch(self, engine: ProducerEngine, sends: TransactionalSends | None = None) -> None:
+        """Run `engine`; `sends` is the transactional producer in front of it, if any (its
+        counts of committed and aborted transactions are shown)."""
+        self._sends = sends
         self._task = asyncio.create_task(
-            self._run(producer), name=f"generator-{self.number}-{self.spec.topic}"
+            self._run(engine), name=f"generator-{self.number}-{self.spec.topic}"
         )
 
     def set_rate(self, rate: float | None) -> None:
@@ -340,10 +347,10 @@ class Generator:
             await asyncio.sleep(self.stats.reporting_interval_ms / 4000)
             self.stats.roll()
 
-    async def _run(self, producer: Any) -> None:
+    async def _run(self, engine: ProducerEngine) -> None:
         ticker = asyncio.create_task(self._tick())
         try:
-            await produce_load(producer, self.spec.load(), self.stats, self._stop, self._throttler)
+            await engine.run(self.spec.load(), self.stats, self._stop, self._throttler)
         except KafkaToolError as exc:
             self.error = str(exc)
         except asyncio.CancelledError:
@@ -354,7 +361,7 @@ class Generator:
             self._ended_at = now_ms()
             ticker.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(producer.stop(), STOP_TIMEOUT_S)
+                await asyncio.wait_for(engine.close(), STOP_TIMEOUT_S)
             self.state = "failed" if self.error else "stopped"
 
 
@@ -399,14 +406,18 @@ class GeneratorFleet:
             raise KafkaToolError("not connected to the cluster: wait for the status to say so")
         await check_topic(admin, spec.topic)
         number = next(self._numbers)
-        kwargs, _ignored = producer_args(connection, properties)
-        if spec.transactions is not None:
-            kwargs["transactional_id"] = f"kwb-generator-{number}-{uuid.uuid4().hex[:8]}"
-        producer = await start(
-            new_producer(kwargs, client_id=f"kwb-generator-{number}"), connection
-        )
+        client_id = f"kwb-generator-{number}"
+        sends = None
+        if spec.transactions is None:
+            engine, _ignored = await start_engine(
+                connection, properties, client_id=client_id, process=True
+            )
+        else:  # aiokafka's transactional producer, on the loop (generator_transactions.py)
+            engine, sends = await start_transactional(
+                connection, properties, client_id, spec.transactions
+            )
         generator = Generator(number, spec, window_ms)
-        generator.launch(producer)
+        generator.launch(engine, sends)
         self._generators[number] = generator
         return generator
 

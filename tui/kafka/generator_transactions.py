@@ -13,11 +13,14 @@ and each one is counted as sent.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .connection import SettingsError
+from .clients import new_producer, producer_args, start
+from .connection import Connection, SettingsError
+from .perf.engine import AiokafkaEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +101,19 @@ class TransactionalSends:
 
     async def stop(self) -> None:
         await self.producer.stop()
+
+
+async def start_transactional(
+    connection: Connection,
+    properties: Mapping[str, str],
+    client_id: str,
+    settings: TransactionSettings,
+) -> tuple[AiokafkaEngine, TransactionalSends]:
+    """aiokafka's transactional producer (a transactional id of its own) behind
+    `TransactionalSends`, as an engine: the librdkafka engine's worker process does not do
+    transactions, and a learner's transactional generator needs no load-test rate."""
+    kwargs, _ignored = producer_args(connection, properties)
+    kwargs["transactional_id"] = f"{client_id}-{uuid.uuid4().hex[:8]}"
+    producer = await start(new_producer(kwargs, client_id=client_id), connection)
+    sends = TransactionalSends(producer, settings)
+    return AiokafkaEngine(sends), sends

@@ -11,12 +11,13 @@ import itertools
 import json
 import random
 import re
+from dataclasses import replace
 
 import pytest
 
 from tui.kafka.connection import SettingsError
 from tui.kafka.generator import GeneratorSpec, parse_spec
-from tui.kafka.perf.producer import Stats, ThroughputThrottler, Window, percentiles
+from tui.kafka.perf.producer import Stats, Tally, ThroughputThrottler, Window, percentiles
 from tui.kafka.perf.records import keys, values
 
 
@@ -99,6 +100,24 @@ def test_stats_without_a_count_are_done_once_the_records_sent_are_answered() -> 
     assert stats.done.is_set()
     totals = stats.totals(stats.start + 1000)
     assert (totals.records_sent, totals.records_per_sec, totals.p50_ms) == (3, 3.0, 7)
+
+
+def test_tallies_absorbed_count_as_records_recorded_one_by_one() -> None:
+    """librdkafka's engine counts acknowledgements in a Tally and hands it over in bulk: the
+    totals, the window and the percentiles are those of the same records one by one."""
+    one_by_one, bulk = Stats(None), Stats(None)
+    tally = Tally()
+    for latency, size in [(3, 10), (5, 20), (5, 30), (40, 40)]:
+        one_by_one.record(latency, size, one_by_one.start)
+        tally.delivered(latency, size)
+    tally.failed("NOT_LEADER_OR_FOLLOWER: no leader")
+    tally.failed("a second failure")
+    bulk.absorb(tally.take())
+    assert tally.take() == Tally()  # taken: counting starts afresh
+    end = one_by_one.start + 1000
+    assert bulk.totals(bulk.start + 1000) == one_by_one.totals(end)
+    assert replace(bulk.window(), elapsed_ms=0) == replace(one_by_one.window(), elapsed_ms=0)
+    assert (bulk.errors, bulk.first_error) == (2, "NOT_LEADER_OR_FOLLOWER: no leader")
 
 
 def form(**fields: str) -> dict[str, str]:

@@ -3,26 +3,23 @@
 A port of Kafka's ProducerPerformance engine: ThroughputThrottler paces the sends, Stats keeps
 totals, a window that closes every five seconds and a sample of latencies for percentiles.
 Latency is, as in Kafka, the time from handing a record to the producer until its
-acknowledgement arrives. Records are sent without waiting for each acknowledgement; aiokafka's
-accumulator bounds how many are pending (a batch being filled plus the ones in flight).
+acknowledgement arrives. The send loops are the engines' (engine.py: librdkafka or aiokafka).
 
-`kwb perf` sends N records; the workbench's traffic generator drives the same loop without a
-count until it is told to stop, with keys, value templates and headers (records.py), and
-closes windows every second (`Stats.roll`) to chart them.
+`kwb perf` sends N records; the workbench's traffic generator drives the same engines without
+a count until it is told to stop, with keys, value templates and headers (records.py), and
+closes windows every second (`Stats.roll`) to chart them. Stats may be fed from an engine's
+thread while the UI's thread rolls and reads them; closing a window takes a lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.errors import KafkaError as AIOKafkaError
-
-from ..errors import KafkaToolError
 from .metrics import MB, ratio
 from .records import Header, KeyStrategy, ValueTemplate, keys, values
 
@@ -53,6 +50,12 @@ class ProducerLoad:
     keys: KeyStrategy = "none"
     key_count: int = 1
     headers: tuple[Header, ...] = ()
+
+    def streams(self) -> tuple[Iterator[bytes], Iterator[bytes | None]]:
+        """The values and the keys to send, in order."""
+        return values(self.template, self.record_size, self.payloads), keys(
+            self.keys, self.key_count
+        )
 
 
 def percentiles(histogram: dict[int, int], *quantiles: float) -> list[int]:
@@ -91,6 +94,8 @@ class ThroughputThrottler:
         """Records sent before `start_ms` (a retarget starts the pacing afresh)."""
         self.amount = 0
         """Records sent so far, as the last `should_throttle` was told."""
+        self.on_retarget: Callable[[float], None] | None = None
+        """Told each new target: an engine whose sends pace elsewhere passes it on."""
 
     def should_throttle(self, amount_so_far: int, send_start_ms: float) -> bool:
         self.amount = amount_so_far
@@ -107,6 +112,8 @@ class ThroughputThrottler:
         self.sleep_deficit_ns = 0
         self.start_ms = now
         self.base_amount = self.amount
+        if self.on_retarget is not None:
+            self.on_retarget(target_throughput)
 
     async def throttle(self) -> None:
         self.sleep_deficit_ns += self.sleep_time_ns
@@ -114,6 +121,13 @@ class ThroughputThrottler:
             started = time.monotonic_ns()
             while (remaining := self.sleep_deficit_ns - (time.monotonic_ns() - started)) > 0:
                 await asyncio.sleep(remaining / 1e9)
+            self.sleep_deficit_ns = 0
+
+    def throttle_blocking(self) -> None:
+        """`throttle` for a send loop in a thread of its own."""
+        self.sleep_deficit_ns += self.sleep_time_ns
+        if self.sleep_deficit_ns >= self.MIN_SLEEP_NS:
+            time.sleep(self.sleep_deficit_ns / 1e9)
             self.sleep_deficit_ns = 0
 
 
@@ -158,6 +172,50 @@ class ProducerTotals:
     elapsed_ms: float
 
 
+@dataclass(slots=True)
+class Tally:
+    """Acknowledgements counted where they arrive (librdkafka's delivery callbacks, in the
+    engine's thread or process) and handed to Stats in bulk a few times a second: a Stats
+    update per record would contend with the UI for the interpreter lock, or cross processes."""
+
+    count: int = 0
+    bytes: int = 0
+    total_latency: int = 0
+    max_latency: int = 0
+    latencies: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    first_error: str | None = None
+
+    def delivered(self, latency: int, size: int) -> None:
+        self.count += 1
+        self.bytes += size
+        self.total_latency += latency
+        if latency > self.max_latency:
+            self.max_latency = latency
+        latencies = self.latencies
+        latencies[latency] = latencies.get(latency, 0) + 1
+
+    def failed(self, description: str) -> None:
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = description
+
+    def take(self) -> Tally:
+        """What was counted since the last take, leaving this one empty."""
+        taken = Tally(
+            self.count,
+            self.bytes,
+            self.total_latency,
+            self.max_latency,
+            self.latencies,
+            self.errors,
+            self.first_error,
+        )
+        self.count = self.bytes = self.total_latency = self.max_latency = self.errors = 0
+        self.latencies, self.first_error = {}, None
+        return taken
+
+
 @dataclass
 class Stats:
     """ProducerPerformance.Stats: totals, a 5-second window and sampled latencies (ms).
@@ -187,6 +245,7 @@ class Stats:
     latencies: dict[int, int] = field(default_factory=dict)
     window_latencies: dict[int, int] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    window_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         total = self.num_records
@@ -196,15 +255,19 @@ class Stats:
     def completed(self, start: float, size: int, future: asyncio.Future[Any]) -> None:
         """The send callback: count an acknowledged record, or remember why it failed."""
         if future.cancelled() or future.exception() is not None:
-            self.errors += 1
-            if self.first_error is None:
-                error = "cancelled" if future.cancelled() else future.exception()
-                self.first_error = f"{type(error).__name__}: {error}".rstrip(": ")
+            error = "cancelled" if future.cancelled() else future.exception()
+            self.failed(f"{type(error).__name__}: {error}".rstrip(": "))
         else:
             now = now_ms()
             self.record(int(now - start), size, now)
         if self.expected is not None and self.count + self.errors >= self.expected:
             self.done.set()
+
+    def failed(self, description: str) -> None:
+        """A record that failed: counted, and the first failure kept to say why."""
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = description
 
     def expect(self, sent: int) -> None:
         """The load stopped after `sent` records: done once those are answered."""
@@ -229,6 +292,25 @@ class Stats:
         if now - self.window_start >= self.reporting_interval_ms:
             self.close_window()
 
+    def absorb(self, tally: Tally) -> None:
+        """Count a Tally's acknowledgements and failures, as `record` and `failed` would one
+        by one (every latency kept: a histogram is small whatever the count)."""
+        self.count += tally.count
+        self.bytes += tally.bytes
+        self.total_latency += tally.total_latency
+        self.max_latency = max(self.max_latency, tally.max_latency)
+        self.window_count += tally.count
+        self.window_bytes += tally.bytes
+        self.window_total_latency += tally.total_latency
+        self.window_max_latency = max(self.window_max_latency, tally.max_latency)
+        for histogram in (self.latencies, self.window_latencies):
+            for latency, times in tally.latencies.items():
+                histogram[latency] = histogram.get(latency, 0) + times
+        self.errors += tally.errors
+        if self.first_error is None:
+            self.first_error = tally.first_error
+        self.roll()
+
     def roll(self) -> None:
         """Close the window if its interval is over, acknowledgements or not: a generator
         that stalls reports windows with 0 records instead of none."""
@@ -236,12 +318,15 @@ class Stats:
             self.close_window()
 
     def close_window(self) -> None:
-        if self.on_window is not None:
-            self.on_window(self.window())
-        self.window_start = now_ms()
-        self.window_count = self.window_bytes = 0
-        self.window_total_latency = self.window_max_latency = 0
-        self.window_latencies = {}
+        with self.window_lock:
+            if now_ms() - self.window_start < self.reporting_interval_ms:
+                return  # the other thread closed it first
+            if self.on_window is not None:
+                self.on_window(self.window())
+            self.window_start = now_ms()
+            self.window_count = self.window_bytes = 0
+            self.window_total_latency = self.window_max_latency = 0
+            self.window_latencies = {}
 
     def window(self) -> Window:
         """The window so far."""
@@ -272,54 +357,3 @@ class Stats:
             p999_ms=p999,
             elapsed_ms=elapsed,
         )
-
-
-async def send_all(
-    producer: Any,
-    load: ProducerLoad,
-    stats: Stats,
-    stop: asyncio.Event | None = None,
-    throttler: ThroughputThrottler | None = None,
-) -> int:
-    """ProducerPerformance's loop: send, register the callback, throttle when ahead; until
-    `load.num_records` are sent or `stop` is set. Returns how many records were sent.
-    A caller that wants to change the rate while it runs passes its own `throttler`."""
-    if throttler is None:
-        throttler = ThroughputThrottler(load.throughput, now_ms())
-    source = values(load.template, load.record_size, load.payloads)
-    key_source = keys(load.keys, load.key_count)
-    headers = list(load.headers) or None
-    stopped = stop.is_set if stop is not None else lambda: False
-    send, topic, completed = producer.send, load.topic, stats.completed
-    limit = load.num_records
-    sent = 0
-    try:
-        while (limit is None or sent < limit) and not stopped():
-            payload = next(source)
-            send_start = now_ms()
-            future = await send(topic, payload, next(key_source), headers=headers)
-            future.add_done_callback(functools.partial(completed, send_start, len(payload)))
-            if throttler.should_throttle(sent, send_start):
-                await throttler.throttle()
-            elif sent % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            sent += 1
-    finally:
-        stats.expect(sent)
-    return sent
-
-
-async def produce_load(
-    producer: Any,
-    load: ProducerLoad,
-    stats: Stats,
-    stop: asyncio.Event | None = None,
-    throttler: ThroughputThrottler | None = None,
-) -> None:
-    """Send the load and wait until every record sent is acknowledged or has failed."""
-    try:
-        await send_all(producer, load, stats, stop, throttler)
-        await producer.flush()
-        await stats.done.wait()
-    except AIOKafkaError as exc:
-        raise KafkaToolError(f"sending to {load.topic} failed: {exc}") from None
