@@ -110,6 +110,17 @@ def config_resources(names: Names, topic: Any, broker: Any) -> list[dict[str, An
     ]
 
 
+def abort_marker(names: Names) -> dict[str, Any]:
+    """An ABORT of a producer id with nothing open on t: written (NONE) once authorized."""
+    return {"markers": [{"producer_id": 4242, "producer_epoch": 0, "transaction_result": False,
+                         "topics": [{"name": names.t, "partition_indexes": [0]}],
+                         "coordinator_epoch": 0}]}  # fmt: skip
+
+
+def marker_partitions(response: Any) -> list[Any]:
+    return [code for marker in response.markers for code in partitions(marker.topics)]
+
+
 NO_AUTO_CREATE = {"allow_auto_topic_creation": False, "include_topic_authorized_operations": False}
 RETENTION = {"configs": [{"name": "retention.ms", "value": "86400000"}]}
 LOG_RETENTION = {"configs": [{"name": "log.retention.ms", "value": "86400000"}]}
@@ -365,6 +376,11 @@ ROWS = [
         lambda r: [r.error_code, r.cluster_authorized_operations], [NONE, 0],
         [NONE, 1 << AclOperation.DESCRIBE | 1 << AclOperation.ALTER],
         [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.ALTER)]),
+    # WriteTxnMarkers: ALTER on the cluster, else CLUSTER_ACTION, every partition refused
+    Row(ApiKey.WRITE_TXN_MARKERS, 1, abort_marker, marker_partitions, [CAF], [NONE],
+        [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.CLUSTER_ACTION)]),
+    Row(ApiKey.WRITE_TXN_MARKERS, 1, abort_marker, marker_partitions, [CAF], [NONE],
+        [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.ALTER)], "-alter"),
     Row(ApiKey.DESCRIBE_ACLS, 3,
         lambda n: {**acl_filter(n)}, top_level, [CAF], [NONE],
         [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.DESCRIBE)]),

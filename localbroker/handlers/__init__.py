@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (imported to register their handlers)
     topics,
     transaction_admin,
     transactions,
+    txn_markers,
 )
 from .registry import HANDLERS, Handler, RequestContext, handles, supported_versions
 

@@ -106,6 +106,7 @@ RULES: dict[ApiKey, tuple[Rule, ...]] = {
     ApiKey.DESCRIBE_TRANSACTIONS: (Rule(_Op.DESCRIBE, _X, _E), Rule(_Op.DESCRIBE, _T, _L)),
     ApiKey.LIST_TRANSACTIONS: (Rule(_Op.DESCRIBE, _X, _L),),
     ApiKey.DESCRIBE_PRODUCERS: (Rule(_Op.READ, _T, _E),),
+    ApiKey.WRITE_TXN_MARKERS: (Rule(_Op.CLUSTER_ACTION, _C, _R, _Op.ALTER),),
     ApiKey.OFFSET_FOR_LEADER_EPOCH: (Rule(_Op.DESCRIBE, _T, _E, _Op.CLUSTER_ACTION),),
     ApiKey.DESCRIBE_ACLS: (Rule(_Op.DESCRIBE, _C, _R),),
     ApiKey.CREATE_ACLS: (Rule(_Op.ALTER, _C, _R),),  # answered per creation

@@ -24,7 +24,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..files import fsync_path
 from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
-from ..records.control import COORDINATOR_EPOCH, build_marker
+from ..records.control import COORDINATOR_EPOCH, NO_COORDINATOR_EPOCH, build_marker
 from . import retention, timestamps
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
@@ -164,7 +164,7 @@ class PartitionLog:
         snapshot = self.producers.load_latest_snapshot(self.log_end_offset)
         start = self.log_start_offset if snapshot is None else snapshot
         if start < self.log_end_offset:
-            self.producers.replay(header for header, _ in self._batches_from(start))
+            self.producers.replay(self._batches_from(start))
         self.producers.remove_before(self.log_start_offset)
         trusted = snapshot is not None and snapshot <= self.recovery_point
         self.transactions.load(
@@ -212,15 +212,26 @@ class PartitionLog:
         return self._write(header, records, now_ms, log_append_time)
 
     def append_marker(
-        self, producer_id: int, producer_epoch: int, commit: bool, now_ms: int
+        self,
+        producer_id: int,
+        producer_epoch: int,
+        commit: bool,
+        now_ms: int,
+        coordinator_epoch: int = COORDINATOR_EPOCH,
     ) -> AppendResult:
-        """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here."""
+        """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here (if it
+        has one open: a marker without one is written all the same and ends nothing, as in
+        Kafka). Raises INVALID_PRODUCER_EPOCH or TRANSACTION_COORDINATOR_FENCED as Kafka's
+        log does for a marker older than the producer's last write or marker."""
         if self.status.offline:
             raise self.status.refusal(f"Partition {self.name}")
-        records = build_marker(producer_id, producer_epoch, commit, COORDINATOR_EPOCH, now_ms)
+        self.producers.check_marker(
+            producer_id, producer_epoch, coordinator_epoch, self.log_end_offset
+        )
+        records = build_marker(producer_id, producer_epoch, commit, coordinator_epoch, now_ms)
         header = read_header(records)
         log_append_time = now_ms if self.config.message_timestamp_type == "LogAppendTime" else -1
-        result = self._write(header, records, now_ms, log_append_time)
+        result = self._write(header, records, now_ms, log_append_time, coordinator_epoch)
         aborted = self.transactions.ended(producer_id, result.base_offset, commit)
         if aborted is not None:
             try:
@@ -231,7 +242,12 @@ class PartitionLog:
         return result
 
     def _write(
-        self, header: BatchHeader, records: bytes, now_ms: int, log_append_time: int
+        self,
+        header: BatchHeader,
+        records: bytes,
+        now_ms: int,
+        log_append_time: int,
+        coordinator_epoch: int = NO_COORDINATOR_EPOCH,
     ) -> AppendResult:
         config = self.config
         base_offset = self.log_end_offset
@@ -250,7 +266,7 @@ class PartitionLog:
             what = f"Error while appending records to {self.name} in dir {self.directory.parent}"
             raise self.status.failed(what, exc) from exc
         if header.has_producer_id:
-            self.producers.update(header, base_offset)
+            self.producers.update(header, base_offset, coordinator_epoch)
             self.transactions.appended(header, base_offset)
         self.unflushed_messages += header.record_count
         if self.unflushed_messages >= config.flush_messages:

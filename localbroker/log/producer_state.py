@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..files import write_atomically
 from ..records.batch import NO_SEQUENCE, BatchHeader
-from ..records.control import COORDINATOR_EPOCH
+from ..records.control import NO_COORDINATOR_EPOCH, marker_coordinator_epoch
 from .producer_snapshot import NO_OFFSET, CorruptSnapshot, SnapshotEntry, decode, encode
 
 MAX_CACHED_BATCHES = 5
@@ -57,9 +57,9 @@ class ProducerEntry:
     epoch: int = NO_PRODUCER_EPOCH
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=MAX_CACHED_BATCHES))
     last_timestamp: int = -1
-    coordinator_epoch: int = -1
+    coordinator_epoch: int = NO_COORDINATOR_EPOCH
     """The coordinator epoch of the producer's last marker here (-1 before any), as
-    DescribeProducers reports it."""
+    DescribeProducers reports it and as a marker's is checked against."""
 
     @property
     def last_sequence(self) -> int:
@@ -126,7 +126,31 @@ class ProducerState:
             )
         return None
 
-    def update(self, header: BatchHeader, first_offset: int) -> None:
+    def check_marker(
+        self, producer_id: int, epoch: int, coordinator_epoch: int, offset_hint: int
+    ) -> None:
+        """Kafka's checks of a marker (ProducerAppendInfo.appendEndTxnMarker): not from an
+        older producer epoch, nor from a coordinator older than the last marker's."""
+        entry = self.entries.get(producer_id)
+        if entry is None:
+            return
+        where = f"producer {producer_id} at offset {offset_hint}"
+        if epoch < entry.epoch:
+            raise ProducerStateError(
+                ErrorCode.invalid_producer_epoch,
+                f"epoch of {where} is {epoch}, smaller than the last seen epoch {entry.epoch}",
+            )
+        if coordinator_epoch < entry.coordinator_epoch:
+            raise ProducerStateError(
+                ErrorCode.transaction_coordinator_fenced,
+                f"invalid coordinator epoch for {where}: {coordinator_epoch} (zombie),"
+                f" {entry.coordinator_epoch} (current)",
+            )
+
+    def update(
+        self, header: BatchHeader, first_offset: int, coordinator_epoch: int = NO_COORDINATOR_EPOCH
+    ) -> None:
+        """Record an appended batch; a marker's `coordinator_epoch` with it."""
         entry = self.entries.get(header.producer_id)
         if entry is None:
             entry = self.entries[header.producer_id] = ProducerEntry(header.producer_id)
@@ -135,7 +159,7 @@ class ProducerState:
             entry.batches.clear()
         entry.last_timestamp = header.max_timestamp
         if header.is_control:  # a transaction marker (appendEndTxnMarker)
-            entry.coordinator_epoch = COORDINATOR_EPOCH
+            entry.coordinator_epoch = coordinator_epoch
             return
         entry.batches.append(
             BatchMetadata(
@@ -147,11 +171,16 @@ class ProducerState:
             )
         )
 
-    def replay(self, headers: Iterable[BatchHeader]) -> None:
-        """Rebuild state from batches already in the log (recovery), without checks."""
-        for header in headers:
-            if header.has_producer_id:
-                self.update(header, header.base_offset)
+    def replay(self, batches: Iterable[tuple[BatchHeader, Callable[[], bytes]]]) -> None:
+        """Rebuild state from batches already in the log (recovery), without checks; the
+        bytes of markers only are read, for their coordinator epoch."""
+        for header, read in batches:
+            if not header.has_producer_id:
+                continue
+            epoch = NO_COORDINATOR_EPOCH
+            if header.is_control:
+                epoch = marker_coordinator_epoch(read())
+            self.update(header, header.base_offset, epoch)
 
     def remove_before(self, log_start_offset: int) -> None:
         """Forget producers whose last write was deleted by retention or DeleteRecords."""

@@ -65,6 +65,7 @@ _VERSIONS: dict[int, tuple[Window, Window, Window]] = {
     ApiKey.DESCRIBE_PRODUCERS: ((0, 0), (0, 0), (0, 0)),
     ApiKey.DESCRIBE_TRANSACTIONS: ((0, 0), (0, 0), (0, 0)),
     ApiKey.LIST_TRANSACTIONS: ((0, 1), (0, 1), (0, 2)),
+    ApiKey.WRITE_TXN_MARKERS: ((0, 1), (1, 1), (1, 1)),
 }
 
 ADVERTISED_PRODUCE_OLDEST = 0

@@ -30,6 +30,9 @@ CONTROL_ATTRIBUTES = TRANSACTIONAL_BIT | CONTROL_BIT
 COORDINATOR_EPOCH = 0
 """The coordinator epoch of localbroker's markers: its one transaction coordinator never
 moves, as a single Kafka broker's is 0 (the epoch of its __transaction_state partition)."""
+NO_COORDINATOR_EPOCH = -1
+"""A producer's coordinator epoch before any marker of it (RecordBatch.NO_PARTITION_LEADER_EPOCH
+in Kafka's ProducerStateEntry)."""
 
 
 def build_marker(
@@ -44,6 +47,15 @@ def build_marker(
         producer_id=producer_id,
         producer_epoch=producer_epoch,
     )
+
+
+def marker_coordinator_epoch(batch: bytes) -> int:
+    """The coordinator epoch a stored marker carries (-1 for a control record without one)."""
+    for record in iter_records(batch):
+        if record.value is None or len(record.value) < _VALUE.size:
+            return NO_COORDINATOR_EPOCH
+        return int(_VALUE.unpack_from(record.value)[1])
+    return NO_COORDINATOR_EPOCH
 
 
 def marker_type(batch: bytes) -> ControlRecordType | None:

@@ -44,8 +44,8 @@ _REMOVED_BY_KIP_896 = (
 
 NOT_SERVED = (
     "APIs of features localbroker does not have: KIP-848 consumer and share groups, quotas,"
-    " delegation tokens, replica reassignment, the KRaft quorum, the brokers' own APIs"
-    " (WriteTxnMarkers ...); it does not advertise them, so clients do not try"
+    " delegation tokens, replica reassignment, the KRaft quorum and the controller's APIs;"
+    " it does not advertise them, so clients do not try"
 )
 FEATURES = (
     "localbroker advertises transaction.version alone (supported 0-2, finalized 2, as Kafka"

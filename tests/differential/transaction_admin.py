@@ -12,7 +12,10 @@ from .scenario import Peer, scenario
 from .transactions import (
     add_partitions,
     end,
+    fetch,
     produce_in,
+    readable,
+    settled,
     started,
     transactional_batch,
     with_pids,
@@ -88,3 +91,48 @@ def describe_producers(peer: Peer, version: int) -> Any:
         partition["active_producers"].sort(key=lambda p: p["producer_id"] != pid)
     end(peer, 3, tid, pid, epoch, False)
     return with_pids(without_clock(answer), {pid: "<pid>", idempotent: "<idempotent pid>"})
+
+
+def _sorted_markers(answer: Any) -> Any:
+    """Kafka answers from hash maps: markers, topics and partitions compared in order."""
+    for marker in answer["markers"]:
+        marker["topics"].sort(key=lambda t: t["name"])
+        for topic in marker["topics"]:
+            topic["partitions"].sort(key=lambda p: p["partition_index"])
+    return answer
+
+
+@scenario(ApiKey.WRITE_TXN_MARKERS)
+def write_txn_markers(peer: Peer, version: int) -> Any:
+    """What `kafka-transactions.sh abort` sends: an ABORT for an open transaction (coordinator
+    epoch -1, as DescribeProducers reports it before any marker), with a partition and a topic
+    that do not exist; then markers of a producer with no transaction open here: a COMMIT,
+    then one from an older coordinator epoch and one from an older producer epoch; none at
+    all. Then what each isolation level reads."""
+    topic, tid, pid, epoch = started(peer)
+    add_partitions(peer, 3, tid, pid, epoch, {topic: [0]})
+    produce_in(peer, tid, topic, transactional_batch(pid, epoch, 0))
+    other, other_epoch = peer.producer_id()
+
+    def write(producer: int, producer_epoch: int, coordinator_epoch: int, **where: Any) -> Any:
+        marker = {
+            "producer_id": producer,
+            "producer_epoch": producer_epoch,
+            "transaction_result": where.pop("commit", False),
+            "topics": [{"name": t, "partition_indexes": ps} for t, ps in where["topics"].items()],
+            "coordinator_epoch": coordinator_epoch,
+        }
+        answer = peer.call(ApiKey.WRITE_TXN_MARKERS, version, {"markers": [marker]})
+        return _sorted_markers(answer)
+
+    answers = {
+        "abort": write(pid, epoch, -1, topics={topic: [0, 4], peer.name("missing"): [0]}),
+        "nothing-open": write(other, other_epoch + 1, 5, topics={topic: [0]}, commit=True),
+        "older-coordinator": write(other, other_epoch + 1, 3, topics={topic: [0]}),
+        "older-epoch": write(other, other_epoch, 5, topics={topic: [0]}),
+        "none": peer.call(ApiKey.WRITE_TXN_MARKERS, version, {"markers": []}),
+        "read_committed": readable(settled(peer, topic)),
+        "read_uncommitted": readable(fetch(peer, topic, 0)),
+    }
+    end(peer, 3, tid, pid, epoch, False)
+    return with_pids(answers, {pid: "<pid>", other: "<other pid>"})

@@ -171,14 +171,15 @@ def fetch_once(peer: Peer, topic: str, isolation: int, offset: int) -> Any:
 def fetch(peer: Peer, topic: str, isolation: int) -> Any:
     """Partition 0 read from offset 0 as a consumer reads it, fetch after fetch up to what it
     may read (Kafka may answer one batch at a time after markers were written); the last
-    answer with every fetch's records and aborted transactions."""
+    answer with every fetch's records and aborted transactions (each once)."""
     records = b""
     aborted: list[Any] | None = None
     offset = 0
     while True:
         answer = fetch_once(peer, topic, isolation, offset)
-        if answer["aborted_transactions"] is not None:
-            aborted = [*(aborted or []), *answer["aborted_transactions"]]
+        if answer["aborted_transactions"] is not None:  # each fetch tells those it meets
+            aborted = aborted or []
+            aborted += [a for a in answer["aborted_transactions"] if a not in aborted]
         got = batches(answer["records"])
         records += answer["records"] or b""
         limit = answer["last_stable_offset"] if isolation else answer["high_watermark"]

@@ -67,7 +67,7 @@ EXPECTED_APIS = {
     **{50: (0, 0), 51: (0, 0)},  # Describe/AlterUserScramCredentials
     **{29: (0, 3), 30: (0, 3), 31: (0, 3)},  # DescribeAcls CreateAcls DeleteAcls
     **{24: (0, 5), 25: (0, 4)},  # AddPartitionsToTxn AddOffsetsToTxn
-    **{26: (0, 5), 28: (0, 5)},  # EndTxn TxnOffsetCommit
+    **{26: (0, 5), 27: (1, 1), 28: (0, 5)},  # EndTxn WriteTxnMarkers TxnOffsetCommit
     **{61: (0, 0), 65: (0, 0), 66: (0, 2)},  # DescribeProducers Describe/ListTransactions
 }
 

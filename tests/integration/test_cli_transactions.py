@@ -8,7 +8,7 @@ it for a minute before failing, where kwb says so at once.)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from subprocess import CompletedProcess
 from typing import Any
 
@@ -91,19 +91,6 @@ def test_kwb_prints_what_kafkas_transactions_command_prints(
     assert "could not be found" in seen["describe --transactional-id nobody"]
 
 
-def test_abort_a_hanging_transaction_by_start_offset(
-    broker: EmbeddedBroker, open_transaction: Producer, kwb: Callable[..., CompletedProcess[str]]
-) -> None:
-    """What localbroker does with the marker: WriteTxnMarkers is a broker-to-broker API it
-    does not serve, so `abort` fails as Kafka's tool does against such a broker."""
-    b = ["--bootstrap-server", broker.bootstrap]
-    done = kwb("transactions", *b, "abort", "--topic", TOPIC, "--partition", "0",
-               "--start-offset", "0")  # fmt: skip
-    assert done.returncode == 1
-    assert done.stderr.startswith("Failed to abort transaction AbortTransactionSpec(topicPartition="
-                                  f"{TOPIC}-0, producerId=")  # fmt: skip
-
-
 def hanging_transaction(bootstrap: str, topic: str) -> Producer:
     """`topic` (one partition) with a transaction of producer `{topic}-txn` open from offset 0."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -116,14 +103,22 @@ def hanging_transaction(bootstrap: str, topic: str) -> Producer:
     return producer
 
 
-def test_abort_on_apache_kafka(
-    reference_kafka: ReferenceKafka, kwb: Any, kafka_tool: KafkaTool
-) -> None:
+@pytest.fixture(params=["localbroker", "kafka"])
+def either_broker(request: pytest.FixtureRequest) -> str:
+    """The bootstrap address of localbroker, then of Apache Kafka."""
+    if request.param == "kafka":
+        reference: ReferenceKafka = request.getfixturevalue("reference_kafka")
+        return reference.bootstrap
+    embedded: EmbeddedBroker = request.getfixturevalue("broker")
+    return embedded.bootstrap
+
+
+def test_abort_a_hanging_transaction(either_broker: str, kwb: Any, kafka_tool: KafkaTool) -> None:
     """Abort writes the ABORT marker (WriteTxnMarkers) where Kafka's tool writes it: after it,
-    the partition has no open transaction, whichever tool aborted."""
-    b = ["--bootstrap-server", reference_kafka.bootstrap]
+    the partition has no open transaction, whichever tool aborted, on either broker."""
+    b = ["--bootstrap-server", either_broker]
     for tool, topic in ((kafka_tool, "ka-abort"), (kwb, "kw-abort")):
-        producer = hanging_transaction(reference_kafka.bootstrap, topic)
+        producer = hanging_transaction(either_broker, topic)
         where = ["--topic", topic, "--partition", "0"]
         if tool is kwb:
             done = kwb("transactions", *b, "abort", *where, "--start-offset", "0")

@@ -115,6 +115,28 @@ def test_the_epoch_of_a_fencing_marker_refuses_the_old_producer(make_log: MakeLo
     assert refused.value.code == ErrorCode.invalid_producer_epoch
 
 
+def test_a_marker_older_than_the_last_is_refused(make_log: MakeLog) -> None:
+    """Kafka's checks of a marker written by WriteTxnMarkers: a coordinator epoch below the
+    producer's last marker's (kept across a reopen) is TRANSACTION_COORDINATOR_FENCED, a
+    producer epoch below its last write's INVALID_PRODUCER_EPOCH; neither is written."""
+    log = make_log()
+    produce(log, TXN_A, 0)
+    log.append_marker(TXN_A, 0, False, NOW, coordinator_epoch=5)
+    log.close()
+    log = make_log()
+
+    def refused(epoch: int, coordinator_epoch: int) -> ErrorCode:
+        end = log.log_end_offset
+        with pytest.raises(ProducerStateError) as refusal:
+            log.append_marker(TXN_A, epoch, True, NOW, coordinator_epoch=coordinator_epoch)
+        assert log.log_end_offset == end
+        return refusal.value.code
+
+    assert refused(0, 4) == ErrorCode.transaction_coordinator_fenced
+    log.append_marker(TXN_A, 1, True, NOW, coordinator_epoch=5)
+    assert refused(0, 5) == ErrorCode.invalid_producer_epoch
+
+
 def test_retention_forgets_aborted_ranges_it_deleted(make_log: MakeLog) -> None:
     log = make_log()
     produce(log, TXN_A, 0)

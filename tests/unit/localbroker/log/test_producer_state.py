@@ -8,6 +8,7 @@ here are the ones a producer retrying over a flaky connection meets.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -191,9 +192,9 @@ def test_replay_rebuilds_without_checks(tmp_path: Path) -> None:
             producer_epoch=0,
             base_sequence=sequence,
         )
-        batches.append(read_header(data))
-    plain = read_header(build_batch([NewRecord(b"no pid")], now_ms=NOW, base_offset=3))
-    state.replay([*batches, plain])
+        batches.append((read_header(data), partial(bytes, data)))
+    plain = build_batch([NewRecord(b"no pid")], now_ms=NOW, base_offset=3)
+    state.replay([*batches, (read_header(plain), partial(bytes, plain))])
     assert set(state.entries) == {PID}
     assert state.entries[PID].last_sequence == 7
     assert state.entries[PID].last_offset == 2
@@ -236,7 +237,7 @@ def test_a_marker_sets_the_coordinator_epoch_which_a_snapshot_keeps(
     log.append(header(0))
     assert log.state.entries[PID].coordinator_epoch == -1
     marker = build_marker(PID, 1, True, COORDINATOR_EPOCH, NOW)
-    log.state.update(read_header(marker), log.end)
+    log.state.update(read_header(marker), log.end, COORDINATOR_EPOCH)
     log.end += 1
     assert (log.state.entries[PID].coordinator_epoch, log.state.entries[PID].epoch) == (0, 1)
     assert log.append(header(0, epoch=1)) is None
