@@ -14,11 +14,12 @@ import subprocess
 import sys
 import textwrap
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from waiting import wait_until
 
 from tui.kafka.admin import KafkaAdmin
 from tui.kafka.connection import from_properties
+from tui.kafka.partitioner import StickyPartitioner
 from tui.kafka.perf.engine import start_engine
 from tui.kafka.perf.producer import ProducerLoad, Stats
 from tui.kafka.perf.worker import WorkerEngine
@@ -26,9 +27,9 @@ from tui.kafka.perf.worker import WorkerEngine
 RUN_TIMEOUT_S = 60
 
 
-async def create(bootstrap: str, topic: str) -> None:
+async def create(bootstrap: str, topic: str, partitions: int = 1) -> None:
     async with KafkaAdmin(from_properties(bootstrap, {})) as admin:
-        await admin.create_topic(topic, 1, 1)
+        await admin.create_topic(topic, partitions, 1)
 
 
 def high_watermark(bootstrap: str, topic: str) -> int:
@@ -125,3 +126,38 @@ def alive(pid: int) -> bool:
             return stat.read().split(") ")[-1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def partitions_of_keys(bootstrap: str, topic: str, partitions: int, count: int) -> set[tuple]:
+    """(key, partition) of the first `count` records of `topic`."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "check", "log_level": 0})
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+    seen: list[tuple] = []
+
+    def read() -> bool:
+        message = consumer.poll(0.2)
+        if message is not None and message.error() is None:
+            seen.append((message.key(), message.partition()))
+        return len(seen) >= count
+
+    try:
+        wait_until(read, f"{count} records of {topic}", RUN_TIMEOUT_S)
+    finally:
+        consumer.close()
+    return set(seen)
+
+
+async def test_keyed_records_go_where_the_java_client_puts_them(broker) -> None:
+    """librdkafka's default partitioner hashes keys with CRC32; Kafka's uses murmur2."""
+    await create(broker.bootstrap, "keyed", 3)
+    connection = from_properties(broker.bootstrap, {})
+    engine, _ = await start_engine(connection, {"acks": "1"}, process=True)
+    load = ProducerLoad("keyed", 300, -1, 50, keys="round-robin", key_count=30)
+    try:
+        await asyncio.wait_for(engine.run(load, Stats(300)), RUN_TIMEOUT_S)
+    finally:
+        await engine.close()
+    java = StickyPartitioner(1)
+    placed = partitions_of_keys(broker.bootstrap, "keyed", 3, 300)
+    assert placed == {(k, java(k, [0, 1, 2], [0, 1, 2])) for k, _ in placed}
+    assert len(placed) == 30

@@ -252,7 +252,8 @@ def librdkafka_config(
     connection: Connection, props: Mapping[str, str], client_id: str | None
 ) -> tuple[dict[str, Any], list[str]]:
     """librdkafka's configuration for a connection and Kafka producer properties, with Kafka's
-    defaults where librdkafka's differ (batch.size, idempotence with acks=all), and the
+    defaults where librdkafka's differ (batch.size, idempotence with acks=all, the murmur2
+    partitioner rather than librdkafka's CRC32 one), and the
     properties it has no equivalent for. Its log goes to Python logging, never the screen."""
     acks = choice({"acks": "all", **props}, "acks", tuple(ACKS))
     choice({"compression.type": "none", **props}, "compression.type", CODECS)
@@ -262,6 +263,7 @@ def librdkafka_config(
         "batch.size": PRODUCER_DEFAULTS["batch.size"],
         "linger.ms": PRODUCER_DEFAULTS["linger.ms"],
         "enable.idempotence": ACKS[acks] == -1,
+        "partitioner": "murmur2_random",  # keyed records go where Java clients put them
         "logger": LOG,
     }
     ignored = []
