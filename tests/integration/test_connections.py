@@ -202,10 +202,17 @@ def test_out_of_descriptors_refuses_connections_and_says_so(
                 if client.recv_frame() is None:
                     refused += 1
             assert refused > 100
-        with RawClient(broker.bootstrap) as client:
-            answered(client)
+
+        def served() -> bool:
+            """The broker frees a descriptor once it has seen its connection close, which a
+            loaded machine may take a moment to get to."""
+            with RawClient(broker.bootstrap) as client:
+                client.send(request_body(API_VERSIONS, 0, {}))
+                return client.recv_frame() is not None
+
+        wait_until(served, "a connection served once the others left", 30)
         warnings = [line for line in capfd.readouterr().err.splitlines() if "Refused" in line]
-        assert len(warnings) == 1, warnings
+        assert 1 <= len(warnings) <= 3, warnings  # a count every 10 s, never one per connection
         assert "Too many open files" in warnings[0] and "may open 200 file" in warnings[0]
     finally:
         broker.kill()
