@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
+from ..protocol.build import build
+from ..protocol.codec import response_schema
 from ..protocol.names import AclOperation, AclResourceType, ApiKey
+from ..protocol.spliced import Spliced, element_schema, encode_entity
 from . import access
 from .registry import RequestContext, handles
+from .topic_entries import encoded_topics
 
 if TYPE_CHECKING:
     from ..state import BrokerState
@@ -114,9 +120,10 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             _error_entry(ErrorCode.invalid_request, t.name or "", t.topic_id) for t in requested
         ]
         return ctx.respond({"throttle_time": 0, "brokers": [], "topics": refused})
+    topics: list[TopicRecord | dict[str, Any]]
     if requested is None or (ctx.api_version == 0 and not requested):
         topics = [
-            topic_entry(state, topic)
+            topic
             for topic in state.topics.values()
             if _describable(state, ctx, topic.name, quiet=True)
         ]
@@ -125,23 +132,66 @@ def metadata(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     else:
         auto_create = getattr(request, "allow_auto_topic_creation", True)
         topics = [_by_name(state, ctx, item.name, auto_create) for item in requested]
-    if getattr(request, "include_topic_authorized_operations", False):
-        for topic in topics:
-            if topic["error_code"] != ErrorCode.topic_authorization_failed and topic["name"]:
-                topic["topic_authorized_operations"] = access.authorized_operations(
-                    state, ctx, AclResourceType.TOPIC, topic["name"]
-                )
+    with_operations = getattr(request, "include_topic_authorized_operations", False)
     response = {
         "throttle_time": 0,
         "brokers": broker_entries(state, ctx),
         "cluster_id": state.store.cluster_id,
         "controller_id": state.node_id,
-        "topics": topics,
+        "topics": [],
         "error_code": ErrorCode.none,
     }
     if getattr(request, "include_cluster_authorized_operations", False):
         response["cluster_authorized_operations"] = access.cluster_operations(state, ctx)
-    return ctx.respond(response)
+    elements = _encoded(state, ctx, topics, with_operations)
+    return Spliced(ctx.respond(response), "topics", elements)
+
+
+def _encoded(
+    state: BrokerState,
+    ctx: RequestContext,
+    topics: list[TopicRecord | dict[str, Any]],
+    with_operations: bool,
+) -> list[bytes]:
+    """Each topic's entry as encoded in this request's version: an existing topic's kept in
+    `encoded_topics` under its stamp, an error entry's encoded each time."""
+    schema = element_schema(response_schema(ApiKey.METADATA, ctx.api_version), "topics")
+    kept = encoded_topics(state)
+    kept.retain(state.topics)
+    elements = []
+    for topic in topics:
+        name = topic.name if isinstance(topic, TopicRecord) else topic["name"]
+        operations = None
+        if with_operations and name and not _refused(topic):
+            operations = access.authorized_operations(state, ctx, AclResourceType.TOPIC, name)
+        if isinstance(topic, TopicRecord):
+            encode = partial(_encode_topic, state, schema, topic, operations)
+            stamp = _stamp(state, topic)
+            elements.append(kept.entry(name, stamp, (ctx.api_version, operations), encode))
+        else:
+            elements.append(_encode_entry(schema, topic, operations))
+    return elements
+
+
+def _refused(topic: TopicRecord | dict[str, Any]) -> bool:
+    return isinstance(topic, dict) and topic["error_code"] == ErrorCode.topic_authorization_failed
+
+
+def _stamp(state: BrokerState, topic: TopicRecord) -> Hashable:
+    """Everything `topic_entry` says about a topic besides its name."""
+    return (topic.topic_id, topic.partitions, topic.internal, state.node_id, LEADER_EPOCH)
+
+
+def _encode_topic(
+    state: BrokerState, schema: type, topic: TopicRecord, operations: int | None
+) -> bytes:
+    return _encode_entry(schema, topic_entry(state, topic), operations)
+
+
+def _encode_entry(schema: type, entry: dict[str, Any], operations: int | None) -> bytes:
+    if operations is not None:
+        entry = {**entry, "topic_authorized_operations": operations}
+    return encode_entity(build(schema, entry))
 
 
 def _has_id(requested: Any) -> bool:

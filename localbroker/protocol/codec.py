@@ -22,6 +22,7 @@ from .chunks import ChunkWriter
 from .guard import EncodingError, check_request
 from .kio_removed import load_schema
 from .names import KNOWN_API_KEYS, ApiKey, api_name
+from .spliced import Spliced, write_spliced
 
 _PREFIX = struct.Struct(">hhi")
 _INT32 = struct.Struct(">i")
@@ -150,18 +151,23 @@ def decode_request(frame: bytes | bytearray, supported: dict[int, tuple[int, int
 def encode_response(
     correlation_id: int, body: Any, *, flexible_header: bool | None = None
 ) -> list[bytes | bytearray | memoryview]:
-    """Length-prefixed response frame as a list of chunks ready for `writelines`.
+    """Length-prefixed response frame as a list of chunks ready for `writelines`; `body` is a
+    kio response or a `Spliced` one.
 
     The response header is flexible (v1) exactly when the body's version is flexible,
     except for ApiVersions, whose response header is always v0 so that a client that
     sent a version we reject can still read our answer.
     """
+    schema = type(body.body if isinstance(body, Spliced) else body)
     if flexible_header is None:
-        flexible_header = body.__flexible__ and body.__api_key__ != ApiKey.API_VERSIONS
+        flexible_header = schema.__flexible__ and schema.__api_key__ != ApiKey.API_VERSIONS
     out = ChunkWriter()
     out.write(b"\x00\x00\x00\x00")
     out.write(_INT32.pack(correlation_id))
     if flexible_header:
         out.write(_EMPTY_TAGGED_FIELDS)
-    entity_writer(type(body))(cast(IO[bytes], out), body)
+    if isinstance(body, Spliced):
+        write_spliced(cast(IO[bytes], out), body)
+    else:
+        entity_writer(schema)(cast(IO[bytes], out), body)
     return out.finish_frame()

@@ -108,12 +108,17 @@ def _primitive(kafka_type: str, flexible: bool, nullable: bool) -> Step:
     raise NotImplementedError(f"no bounds check for kafka type {kafka_type!r}")
 
 
-def _array(element: Step, flexible: bool, element_size: int, nullable: bool) -> Step:
+def _array(element: Step | None, flexible: bool, element_size: int, nullable: bool) -> Step:
+    """An array; `element` None when every element is `element_size` bytes, all of which one
+    comparison checks (10,000 partitions' offsets are not walked one by one)."""
+
     def step(data: memoryview, offset: int) -> int:
         count, offset = _length(data, offset, flexible, wide=True)
         if count < 0:
             return _null(nullable, offset)
-        _need(data, offset, count * element_size)
+        end = _need(data, offset, count * element_size)
+        if element is None:
+            return end
         for _ in range(count):
             offset = element(data, offset)
         return offset
@@ -142,34 +147,64 @@ def _nullable(step: Step) -> Step:
 @cache
 def entity_check(schema: type) -> Step:
     """The bounds check for one encoded `schema` entity (a request or a nested struct)."""
+    return _entity(schema)[1]
+
+
+@cache
+def _entity(schema: type) -> tuple[int | None, Step]:
+    """The size of every `schema` entity when it is fixed (None when not), and its check; runs
+    of fixed-size fields are checked at once."""
     flexible: bool = schema.__flexible__  # type: ignore[attr-defined]
-    steps: list[Step] = []
+    steps: list[tuple[int | None, Step]] = []
     for shape in field_shapes(schema):
         if shape.tagged:
             continue
         kafka_type = shape.kafka_type
         if shape.kind is FieldKind.PRIMITIVE:
-            steps.append(_primitive(kafka_type, flexible, shape.optional))
+            fixed = _FIXED_SIZES.get(kafka_type)
+            steps.append((fixed, _primitive(kafka_type, flexible, shape.optional)))
         elif shape.kind is FieldKind.PRIMITIVE_ARRAY:
-            size = _FIXED_SIZES.get(kafka_type, 1)
-            element = _primitive(kafka_type, flexible, nullable=False)
-            steps.append(_array(element, flexible, size, shape.optional))
+            fixed = _FIXED_SIZES.get(kafka_type)
+            element = None if fixed else _primitive(kafka_type, flexible, nullable=False)
+            steps.append((None, _array(element, flexible, fixed or 1, shape.optional)))
         else:
             assert shape.entity is not None
-            nested = entity_check(shape.entity)
+            fixed, nested = _entity(shape.entity)
             if shape.kind is FieldKind.ENTITY_ARRAY:
-                steps.append(_array(nested, flexible, 1, shape.optional))
+                element = None if fixed else nested
+                steps.append((None, _array(element, flexible, fixed or 1, shape.optional)))
+            elif shape.optional:
+                steps.append((None, _nullable(nested)))
             else:
-                steps.append(_nullable(nested) if shape.optional else nested)
+                steps.append((fixed, nested))
     if flexible:
-        steps.append(_tagged_fields)
+        steps.append((None, _tagged_fields))
+    sizes = [size for size, _ in steps if size is not None]
+    merged = _merged(steps)
 
     def check(data: memoryview, offset: int) -> int:
-        for step in steps:
+        for step in merged:
             offset = step(data, offset)
         return offset
 
-    return check
+    return (sum(sizes) if len(sizes) == len(steps) else None), check
+
+
+def _merged(steps: list[tuple[int | None, Step]]) -> list[Step]:
+    """`steps` with each run of fixed-size ones made one."""
+    merged: list[Step] = []
+    run = 0
+    for size, step in steps:
+        if size is not None:
+            run += size
+            continue
+        if run:
+            merged.append(_fixed(run))
+            run = 0
+        merged.append(step)
+    if run:
+        merged.append(_fixed(run))
+    return merged
 
 
 def check_request(schema: Any, frame: bytes | bytearray | memoryview) -> None:

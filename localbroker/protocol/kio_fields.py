@@ -1,20 +1,22 @@
-"""What a kio schema field is, read through kio's private introspection module.
+"""What a kio schema field is and how kio writes it, read through kio's private modules.
 
 kio describes each message as a dataclass whose fields carry Kafka's type in their metadata;
 whether a field is a primitive, an entity or an array of either, whether it is nullable and
-whether it is a tagged field, only `kio.serial._introspect` tells. build.py (messages from
-Kafka's field names) and guard.py (bounds checks of untrusted bytes) both need it, so the
-private import lives here alone, checked against kio 0.6.5, and tests/unit checks this module
+whether it is a tagged field, only `kio.serial._introspect` tells, and the writer of one field
+only `kio.serial._serialize`. build.py (messages from Kafka's field names), guard.py (bounds
+checks of untrusted bytes) and spliced.py (responses with pre-encoded elements) need them, so
+the private imports live here alone, checked against kio 0.6.5, and tests/unit checks this module
 against the installed kio: an upgrade that changes the private API fails there, by name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import IO, Any
 
 from kio.serial._introspect import (
     EntityField,
@@ -25,6 +27,7 @@ from kio.serial._introspect import (
     get_field_tag,
     is_optional,
 )
+from kio.serial._serialize import get_field_writer
 
 CHECKED_AGAINST = "0.6.5"
 
@@ -81,3 +84,16 @@ def field_shapes(schema: type) -> tuple[FieldShape, ...]:
             )
         )
     return tuple(shapes)
+
+
+@cache
+def field_writer(schema: type, name: str) -> Callable[[IO[bytes], Any], None]:
+    """The writer kio's entity writer uses for the untagged field `name` of a response
+    `schema`: the same bytes as when kio encodes the whole entity."""
+    (field,) = (f for f in dataclasses.fields(schema) if f.name == name)
+    assert get_field_tag(field) is None, f"{name} is a tagged field"
+    flexible: bool = schema.__flexible__  # type: ignore[attr-defined]
+    writer: Callable[[IO[bytes], Any], None] = get_field_writer(
+        field, flexible=flexible, is_request_header=False, is_tag=False
+    )
+    return writer
