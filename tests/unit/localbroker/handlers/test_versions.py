@@ -18,8 +18,8 @@ from localbroker.protocol.kafka_releases import KAFKA_RELEASES, release_window
 from localbroker.protocol.names import ApiKey
 
 OLDEST_NOT_SERVED = {ApiKey.WRITE_TXN_MARKERS: 1}
-"""3.9 also served WriteTxnMarkers v0, a request of the controller's own that no client or
-tool sends; neither kio nor kio_removed has its schema, so localbroker starts at v1."""
+"""3.9 also served WriteTxnMarkers v0, a transaction coordinator's request to brokers that no
+client sends (the admin abort sends v1); neither kio nor kio_removed has its schema."""
 
 
 def oldest_served(release: str, api_key: int) -> int | None:
