@@ -117,7 +117,7 @@ def test_abort_a_hanging_transaction(either_broker: str, kwb: Any, kafka_tool: K
     """Abort writes the ABORT marker (WriteTxnMarkers) where Kafka's tool writes it: after it,
     the partition has no open transaction, whichever tool aborted, on either broker."""
     b = ["--bootstrap-server", either_broker]
-    for tool, topic in ((kafka_tool, "ka-abort"), (kwb, "kw-abort")):
+    for tool, topic in ((kafka_tool, "txn-abort-by-kafka"), (kwb, "txn-abort-by-kwb")):
         producer = hanging_transaction(either_broker, topic)
         where = ["--topic", topic, "--partition", "0"]
         if tool is kwb:
@@ -139,19 +139,19 @@ def test_describe_on_apache_kafka(
     """What Apache Kafka answers, read as Kafka's tool reads it: an id with no transaction yet
     (Empty, its start time -1, which kio cannot read as a timestamp) and an open one."""
     bootstrap = reference_kafka.bootstrap
-    empty = Producer({"bootstrap.servers": bootstrap, "transactional.id": "kw-empty"})
+    empty = Producer({"bootstrap.servers": bootstrap, "transactional.id": "txn-empty"})
     empty.init_transactions(30)
-    producer = hanging_transaction(bootstrap, "kw-describe")
+    producer = hanging_transaction(bootstrap, "txn-describe")
     seen = side_by_side(
         kwb,
         kafka_tool,
         ["--bootstrap-server", bootstrap],
         [
-            ["describe", "--transactional-id", "kw-empty"],
-            ["describe", "--transactional-id", "kw-describe-txn"],
-            ["describe-producers", "--topic", "kw-describe", "--partition", "0"],
+            ["describe", "--transactional-id", "txn-empty"],
+            ["describe", "--transactional-id", "txn-describe-txn"],
+            ["describe-producers", "--topic", "txn-describe", "--partition", "0"],
         ],
     )
-    assert "\tEmpty " in seen["describe --transactional-id kw-empty"]
-    assert "\tOngoing " in seen["describe --transactional-id kw-describe-txn"]
+    assert "\tEmpty " in seen["describe --transactional-id txn-empty"]
+    assert "\tOngoing " in seen["describe --transactional-id txn-describe-txn"]
     producer.abort_transaction(30)

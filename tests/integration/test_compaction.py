@@ -145,12 +145,23 @@ def test_compacted_logs_match_apache_kafkas(
     assert [offset for offset, _, _ in ours] != list(range(len(ours)))  # gaps, no renumbering
 
     def batches(directory: Path) -> list[str]:
+        """The dump's batches and records; producer ids named by first appearance (each
+        broker numbers its own, and the session's Kafka has served other tests)."""
         files = sorted(str(p) for p in directory.glob("*.log"))
         done = kafka_tool("kafka-dump-log", ["--files", ",".join(files), "--print-data-log"])
         assert done.returncode == 0, done.stderr
         assert "isvalid: false" not in done.stdout
+        names: dict[str, str] = {}
+
+        def named(match: re.Match[str]) -> str:
+            return f"producerId: {names.setdefault(match[1], f'<pid {len(names)}>')}"
+
         return [
-            re.sub(r" (deleteHorizonMs|position|CreateTime|size|crc): \S+", "", line)
+            re.sub(
+                r"producerId: (\d+)",
+                named,
+                re.sub(r" (deleteHorizonMs|position|CreateTime|size|crc): \S+", "", line),
+            )
             for line in done.stdout.splitlines()
             if line.startswith(("baseOffset", "| offset"))
         ]

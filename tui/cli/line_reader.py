@@ -177,10 +177,12 @@ class StdinChunks:
                 item = os.read(self._fd, _CHUNK)
             except (OSError, ValueError) as exc:
                 item = exc
+            put = self._queue.put(item)
             try:
-                asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop).result()
-            except RuntimeError:
-                return  # the loop is gone
+                asyncio.run_coroutine_threadsafe(put, self._loop).result()
+            except RuntimeError:  # the loop is gone: the put was never scheduled, and an
+                put.close()  # unawaited coroutine would print a RuntimeWarning at exit
+                return
             if not isinstance(item, bytes) or not item:
                 return
 
