@@ -18,9 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .clients import new_producer, producer_args, start
 from .connection import Connection, SettingsError
-from .perf.engine import AiokafkaEngine
+from .perf.engine import AiokafkaEngine, start_aiokafka_producer
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +111,9 @@ async def start_transactional(
     """aiokafka's transactional producer (a transactional id of its own) behind
     `TransactionalSends`, as an engine: the librdkafka engine's worker process does not do
     transactions, and a learner's transactional generator needs no load-test rate."""
-    kwargs, _ignored = producer_args(connection, properties)
-    kwargs["transactional_id"] = f"{client_id}-{uuid.uuid4().hex[:8]}"
-    producer = await start(new_producer(kwargs, client_id=client_id), connection)
+    transactional_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
+    producer, _ignored = await start_aiokafka_producer(
+        connection, properties, client_id, transactional_id=transactional_id
+    )
     sends = TransactionalSends(producer, settings)
     return AiokafkaEngine(sends), sends

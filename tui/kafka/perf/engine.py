@@ -333,7 +333,18 @@ async def start_engine(
             await worker.start()
             return worker, ignored
         return LibrdkafkaEngine(config), ignored
-    kwargs, ignored = producer_args(connection, props)
-    extra = {"client_id": client_id} if client_id else {}
-    producer = await start(new_producer(kwargs, **extra), connection)
+    producer, ignored = await start_aiokafka_producer(connection, props, client_id)
     return AiokafkaEngine(producer), ignored
+
+
+async def start_aiokafka_producer(
+    connection: Connection,
+    props: Mapping[str, str],
+    client_id: str | None = None,
+    **extra: Any,
+) -> tuple[Any, list[str]]:
+    """A started aiokafka producer for a connection and producer properties (`extra` are
+    aiokafka keywords on top, e.g. a transactional id), and the properties it ignores."""
+    kwargs, ignored = producer_args(connection, props)
+    named = {"client_id": client_id} if client_id else {}
+    return await start(new_producer(kwargs, **named, **extra), connection), ignored
