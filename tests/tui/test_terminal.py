@@ -41,15 +41,25 @@ def press(term: Terminal, *keys: str) -> None:
 
 def write(term: Terminal, text: str, timeout: float = 15.0) -> None:
     """Text typed into the focused field, apart from the keys before and after it; returns
-    once the screen shows `text` once more than before (the field has it), so the next key
-    cannot overtake it, and a text typed where it does not show fails here, saying so."""
+    once a line of the screen shows `text` more often than that line did before (the field
+    has it), so the next key cannot overtake it, and a text typed where it does not show
+    fails here, saying so. Lines, not the whole screen: a notification naming `text` (Topics'
+    "created topic ...") may leave the screen while the text is typed."""
     time.sleep(GAP)
-    before = term.screen().count(text)
+    before = term.screen().splitlines()
     term.type(text)
     pauses = polling(f"{text!r}, typed, on the screen", timeout, showing=term.screen)
-    while term.screen().count(text) <= before:
+    while not shows_more(before, term.screen().splitlines(), text):
         time.sleep(next(pauses))
     time.sleep(GAP)
+
+
+def shows_more(before: list[str], after: list[str], text: str) -> bool:
+    """Some line of `after` holds `text` more often than the same line of `before`."""
+    return any(
+        line.count(text) > (before[row].count(text) if row < len(before) else 0)
+        for row, line in enumerate(after)
+    )
 
 
 def free_port() -> int:
