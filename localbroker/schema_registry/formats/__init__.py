@@ -1,0 +1,14 @@
+"""The schema formats the registry serves, by `schemaType`.
+
+One module per format, each with one module-level instance; a type missing here is refused
+as Confluent refuses an unknown one ("Invalid schema type X", 42201) and is not listed by
+GET /schemas/types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..schema_format import SchemaFormat, SchemaType
+
+FORMATS: Mapping[SchemaType, SchemaFormat] = {}
