@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         help="set a server property, overriding the file (repeatable)",
     )
     parser.add_argument(
+        "--schema-registry",
+        metavar="PORT",
+        type=int,
+        default=None,
+        help="also serve a Confluent-compatible Schema Registry on PORT (0: any free port),"
+        " storing its schemas in the _schemas topic",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     return parser
@@ -65,8 +73,14 @@ def properties_from_args(args: argparse.Namespace) -> dict[str, str]:
     return properties
 
 
-async def serve(properties: dict[str, str], host: str | None, port: int | None) -> None:
+async def serve(
+    properties: dict[str, str],
+    host: str | None,
+    port: int | None,
+    registry_port: int | None = None,
+) -> None:
     from .broker import LocalBroker
+    from .schema_registry.service import SchemaRegistry
 
     broker = LocalBroker(config=properties, host=host, port=port)
     stop = asyncio.Event()
@@ -80,9 +94,22 @@ async def serve(properties: dict[str, str], host: str | None, port: int | None) 
         f" (advertised {broker.bootstrap}, data in {broker.config.data_dir})",
         flush=True,
     )
+    registry: SchemaRegistry | None = None
     try:
+        if registry_port is not None:
+            assert broker.state is not None
+            registry = SchemaRegistry(
+                broker.bootstrap,
+                host=host or "127.0.0.1",
+                port=registry_port,
+                kafka_cluster_id=broker.state.store.cluster_id,
+            )
+            await registry.start()
+            print(f"schema registry listening on {registry.url}", flush=True)
         await stop.wait()
     finally:
+        if registry is not None:
+            await registry.stop()
         await broker.stop()
 
 
@@ -107,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"localbroker: cannot read {args.config}: {exc.strerror}")
     journal_fsyncs_if_asked()
     try:
-        run(serve(properties, args.host, args.port))
+        run(serve(properties, args.host, args.port, args.schema_registry))
     except (DataDirError, KafkaError) as exc:
         sys.exit(f"localbroker: {exc}")
     except OSError as exc:
