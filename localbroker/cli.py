@@ -79,7 +79,10 @@ async def serve(
     port: int | None,
     registry_port: int | None = None,
 ) -> None:
+    from aiokafka.errors import KafkaError as ClientError
+
     from .broker import LocalBroker
+    from .schema_registry.errors import RegistryError
     from .schema_registry.service import SchemaRegistry
 
     broker = LocalBroker(config=properties, host=host, port=port)
@@ -104,7 +107,10 @@ async def serve(
                 port=registry_port,
                 kafka_cluster_id=broker.state.store.cluster_id,
             )
-            await registry.start()
+            try:
+                await registry.start()
+            except (RegistryError, ClientError, OSError) as exc:
+                raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
             print(f"schema registry listening on {registry.url}", flush=True)
         await stop.wait()
     finally:
