@@ -220,10 +220,9 @@ class Registry:
         )
         return Written(tuple(records), {"id": schema_id, "version": version})
 
-    def lookup(
-        self, subject: str, request: SchemaRequest, normalize: bool, deleted: bool
-    ) -> dict[str, object]:
-        """POST /subjects/{subject}: the version of `subject` holding this schema."""
+    def lookup(self, subject: str, request: SchemaRequest, deleted: bool) -> dict[str, object]:
+        """POST /subjects/{subject}: the version of `subject` holding this schema, registered
+        canonical or normalized (so `?normalize` changes nothing here)."""
         schema_format, parsed = self.parse(request)
         contents = self._contents(schema_format, parsed, request)
         for record in reversed(self.state.versions(subject, deleted=deleted)):

@@ -248,9 +248,7 @@ class RegistryApi:
     async def lookup(self, request: web.Request) -> web.Response:
         subject = request.match_info["subject"]
         schema = _schema_request(await _body(request))
-        normalize = _flag(request, "normalize") or self.state.normalize(subject)
-        answer = self.registry.lookup(subject, schema, normalize, _flag(request, "deleted"))
-        return _answer(answer)
+        return _answer(self.registry.lookup(subject, schema, _flag(request, "deleted")))
 
     async def delete_version(self, request: web.Request) -> web.Response:
         subject = request.match_info["subject"]
