@@ -9,10 +9,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config.properties import load_properties
 from .errors import KafkaError
 from .files import DataDirError, journal_fsyncs_if_asked
+
+if TYPE_CHECKING:
+    from .broker import LocalBroker
+    from .schema_registry.service import SchemaRegistry
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,17 +78,36 @@ def properties_from_args(args: argparse.Namespace) -> dict[str, str]:
     return properties
 
 
+async def start_registry(broker: LocalBroker, host: str | None, port: int) -> SchemaRegistry:
+    """The Schema Registry beside `broker`, storing in its `_schemas` topic; its modules
+    (aiohttp, the formats' parsers) are imported only when it is asked for."""
+    from aiokafka.errors import KafkaError as ClientError
+
+    from .schema_registry.errors import RegistryError
+    from .schema_registry.service import SchemaRegistry
+
+    assert broker.state is not None
+    registry = SchemaRegistry(
+        broker.bootstrap,
+        host=host or "127.0.0.1",
+        port=port,
+        kafka_cluster_id=broker.state.store.cluster_id,
+    )
+    try:
+        await registry.start()
+    except (RegistryError, ClientError, OSError) as exc:
+        raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
+    print(f"schema registry listening on {registry.url}", flush=True)
+    return registry
+
+
 async def serve(
     properties: dict[str, str],
     host: str | None,
     port: int | None,
     registry_port: int | None = None,
 ) -> None:
-    from aiokafka.errors import KafkaError as ClientError
-
     from .broker import LocalBroker
-    from .schema_registry.errors import RegistryError
-    from .schema_registry.service import SchemaRegistry
 
     broker = LocalBroker(config=properties, host=host, port=port)
     stop = asyncio.Event()
@@ -100,18 +124,7 @@ async def serve(
     registry: SchemaRegistry | None = None
     try:
         if registry_port is not None:
-            assert broker.state is not None
-            registry = SchemaRegistry(
-                broker.bootstrap,
-                host=host or "127.0.0.1",
-                port=registry_port,
-                kafka_cluster_id=broker.state.store.cluster_id,
-            )
-            try:
-                await registry.start()
-            except (RegistryError, ClientError, OSError) as exc:
-                raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
-            print(f"schema registry listening on {registry.url}", flush=True)
+            registry = await start_registry(broker, host, registry_port)
         await stop.wait()
     finally:
         if registry is not None:
