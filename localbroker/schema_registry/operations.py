@@ -174,11 +174,11 @@ class Registry:
         live = [record for record in every_version if not record.deleted]
         schema_id = request.schema_id
         known_id = self.state.id_of(content)
-        if known_id is not None and schema_id in (-1, known_id):
+        if known_id is not None and (schema_id < 0 or schema_id == known_id):
             schema_id = known_id
         if request.version == 0:
             for record in reversed(live):
-                if schema_id in (-1, record.schema_id) and content_of(record) in (
+                if (schema_id < 0 or schema_id == record.schema_id) and content_of(record) in (
                     canonical,
                     normalized,
                 ):
