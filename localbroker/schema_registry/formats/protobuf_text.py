@@ -5,9 +5,13 @@ Confluent turns every Protobuf schema into Square Wire's `ProtoFileElement` and 
 `normalize=true`, `toNormalizedString`. The schemas confluent-kafka's Python serializer
 registers arrive as a serialized FileDescriptorProto, which Confluent converts with
 `ProtobufSchema.toProtoFile(FileDescriptorProto)`; this module prints what that conversion and
-those printers give: fully-qualified type names with a leading dot, map fields as their
-`repeated` entry message (a `map<K, V>` only when normalized), proto3 labels left out, the
-synthetic oneofs of proto3 `optional` fields dropped, messages before enums.
+those printers give: fully-qualified type names with a leading dot, proto3 labels left out,
+the synthetic oneofs of proto3 `optional` fields dropped, messages before enums.
+
+One departure: a map field prints as `map<K, V>` in both forms, as Confluent prints it for
+schemas registered as text, where its descriptor conversion would print the `repeated` entry
+message with `option map_entry = true`. The registry stores this text and compiles it again
+(a reference's text, a restart), and protoc refuses an explicit `map_entry`.
 
 Left out, as too rare for the cost: custom options, extensions and `extend` blocks, groups,
 editions features, service and method options.
@@ -54,7 +58,7 @@ _FILE_OPTIONS = (
     "ruby_package",
 )
 """The file options Confluent's conversion keeps, in the order it prints them."""
-_MESSAGE_OPTIONS = ("no_standard_descriptor_accessor", "deprecated", "map_entry")
+_MESSAGE_OPTIONS = ("no_standard_descriptor_accessor", "deprecated")
 _FIELD_OPTIONS = ("ctype", "packed", "jstype", "deprecated", "debug_redact")
 _ENUM_OPTIONS = ("allow_alias", "deprecated")
 _ENUM_VALUE_OPTIONS = ("deprecated", "debug_redact")
@@ -135,8 +139,8 @@ def _range(start: int, end_inclusive: int) -> str:
 
 
 class _Printer:
-    """One file's printing; holds the map entry messages, which the normalized form replaces
-    by `map<K, V>` field types."""
+    """One file's printing; holds the map entry messages, which print as `map<K, V>` field
+    types."""
 
     def __init__(self, file: FileDescriptorProto, normalize: bool) -> None:
         self._file = file
@@ -192,7 +196,7 @@ class _Printer:
     def _types(
         self, messages: Iterable[DescriptorProto], enums: Iterable[EnumDescriptorProto]
     ) -> list[str]:
-        kept = [m for m in messages if not (self._normalize and m.options.map_entry)]
+        kept = [m for m in messages if not m.options.map_entry]
         return [self._message(m) for m in kept] + [self._enum(e) for e in enums]
 
     def _message(self, message: DescriptorProto) -> str:
@@ -242,7 +246,7 @@ class _Printer:
     def _field(self, field: FieldDescriptorProto, in_oneof: bool) -> str:
         field_label = label(self._file.syntax, field, in_oneof)
         field_type = type_name(field)
-        entry = self._map_entries.get(field.type_name) if self._normalize else None
+        entry = self._map_entries.get(field.type_name)
         if entry is not None:
             key, value = sorted(entry.field, key=lambda f: f.number)
             field_type, field_label = f"map<{type_name(key)}, {type_name(value)}>", None

@@ -277,7 +277,8 @@ enum Kind { A = 0; B = 1; }
 
 def test_canonical_text_is_confluents_print_of_the_descriptor() -> None:
     """ProtobufSchemaUtils.toString of toProtoFile(FileDescriptorProto): what Confluent stores
-    for the serialized schemas confluent-kafka's Python serializer registers."""
+    for the serialized schemas confluent-kafka's Python serializer registers (but for maps,
+    printed as Confluent prints them from text, so that the text compiles again)."""
     assert _parse(SAMPLE).canonical() == (
         'syntax = "proto3";\n'
         "package demo;\n"
@@ -293,7 +294,7 @@ def test_canonical_text_is_confluents_print_of_the_descriptor() -> None:
         "  int64 id = 2;\n"
         "  string name = 1;\n"
         "  .google.protobuf.Timestamp at = 3;\n"
-        "  repeated .demo.User.TagsEntry tags = 4;\n"
+        "  map<string, .demo.User.Inner> tags = 4;\n"
         "  optional int32 score = 7 [deprecated = true];\n"
         "\n"
         "  oneof contact {\n"
@@ -301,12 +302,6 @@ def test_canonical_text_is_confluents_print_of_the_descriptor() -> None:
         "    string email = 5;\n"
         "  }\n"
         "\n"
-        "  message TagsEntry {\n"
-        "    option map_entry = true;\n"
-        "  \n"
-        "    string key = 1;\n"
-        "    .demo.User.Inner value = 2;\n"
-        "  }\n"
         "  message Inner {\n"
         "    double d = 1;\n"
         "  }\n"
@@ -322,12 +317,22 @@ def test_normalized_text_sorts_and_writes_maps() -> None:
     """ProtobufSchemaUtils.toNormalizedString: fields and oneofs by number, reserved ranges
     split and sorted, map entries as map<K, V>."""
     normalized = _parse(SAMPLE).normalized()
+    assert normalized.startswith('syntax = "proto3";\npackage demo;\n')
     assert "  reserved 9;\n  reserved 12 to 15;\n" in normalized
     assert "  string name = 1;\n  int64 id = 2;\n" in normalized
     assert "  map<string, .demo.User.Inner> tags = 4;\n" in normalized
     assert "    string email = 5;\n    string phone = 6;\n" in normalized
     assert "TagsEntry" not in normalized
     assert _parse(normalized).normalized() == normalized
+
+
+def test_the_canonical_text_compiles_to_the_same_schema() -> None:
+    """The registry stores the canonical text and compiles it again for a reference or after
+    a restart."""
+    for text in (SAMPLE, USES_OTHER, TWO_MESSAGES, "message A { map<int32, string> m = 1; }"):
+        references = {"acme/address.proto": OTHER}
+        canonical = _parse(text, references).canonical()
+        assert _parse(canonical, references).canonical() == canonical
 
 
 def test_a_serialized_file_descriptor_is_the_same_schema() -> None:
