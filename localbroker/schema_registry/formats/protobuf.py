@@ -2,9 +2,10 @@
 
 Python's `protobuf` package builds descriptors but cannot parse .proto text, so the text goes
 through protoc itself as `grpcio-tools` packages it (an extension module, no separate binary):
-its in-process compiler reports errors as file:line:column, resolves imports from the schema's
-references and finds the well-known types (`google/protobuf/timestamp.proto`...) in the copies
-it ships. The compiled files become FileDescriptorProtos in a private DescriptorPool per schema,
+its in-process compiler reports errors as file:line:column and resolves imports from the
+schema's references, or, for the files Confluent knows without one, from the copies that
+grpcio-tools (`google/protobuf/*.proto`) and googleapis-common-protos (`google/type/*.proto`)
+ship. The compiled files become FileDescriptorProtos in a private DescriptorPool per schema,
 so two subjects may define the same message name without clashing.
 
 A schema may also arrive as a base64 serialized FileDescriptorProto: that is what
@@ -165,7 +166,7 @@ class _Compiler:
         self.files: dict[str, FileDescriptorProto] = dict(given)
 
     def compile(self, name: str) -> dict[str, FileDescriptorProto]:
-        includes = [str(self._root).encode(), str(_well_known_folder()).encode()]
+        includes = [str(self._root).encode(), *_known_dependency_folders()]
         try:
             generated = _protoc_compiler.get_protos(name.encode(), includes)
         except _protoc_compiler.ProtocErrors as e:
@@ -218,9 +219,14 @@ def _write(root: Path, name: str, text: str) -> None:
 
 
 @cache
-def _well_known_folder() -> Path:
-    """The .proto files of Google's well-known types that grpcio-tools ships."""
-    return Path(str(resources.files("grpc_tools") / "_proto"))
+def _known_dependency_folders() -> tuple[bytes, ...]:
+    """Where protoc finds the files Confluent knows without a reference (its
+    KNOWN_DEPENDENCIES, which confluent-kafka's serializers never register): Google's
+    well-known types from the copies grpcio-tools ships, and google/type/*.proto (dates, money,
+    lat-lng...) from googleapis-common-protos, whose folder holds them beside its modules."""
+    well_known = resources.files("grpc_tools") / "_proto"
+    google_type = Path(str(resources.files("google.type") / "date.proto")).parents[2]
+    return (str(well_known).encode(), str(google_type).encode())
 
 
 def _protoc_message(error: _protoc_compiler.ProtocError) -> str:

@@ -248,13 +248,16 @@ def test_an_import_path_cannot_leave_the_schemas_folder() -> None:
         _parse(USES_OTHER, {"../escape.proto": OTHER})
 
 
-def test_well_known_types_need_no_reference() -> None:
+def test_known_dependencies_need_no_reference() -> None:
+    """Confluent's KNOWN_DEPENDENCIES: the well-known types and google/type/*.proto, which
+    confluent-kafka's serializers never register (skip.known.types)."""
     schema = _parse(
         'syntax = "proto3";\nimport "google/protobuf/timestamp.proto";\n'
-        "message Event { google.protobuf.Timestamp at = 1; }"
+        'import "google/type/date.proto";\n'
+        "message Event { google.protobuf.Timestamp at = 1; google.type.Date day = 2; }"
     )
-    body = schema.encode({"at": "2024-05-01T10:00:00Z"})
-    assert schema.decode(body) == {"at": "2024-05-01T10:00:00Z"}
+    value = {"at": "2024-05-01T10:00:00Z", "day": {"year": 2024, "month": 5, "day": 1}}
+    assert schema.decode(schema.encode(value)) == value
 
 
 SAMPLE = """syntax = "proto3";
