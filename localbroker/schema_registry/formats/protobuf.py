@@ -128,8 +128,8 @@ class ProtobufFormat:
         return SchemaType.PROTOBUF
 
     def parse(self, text: str, references: Mapping[str, str]) -> ProtobufSchema:
-        serialized = {name: _serialized(body) for name, body in references.items()}
-        main = _serialized(text)
+        serialized = {name: _serialized(body, name) for name, body in references.items()}
+        main = _serialized(text, MAIN_FILE)
         with tempfile.TemporaryDirectory(prefix="schema-") as folder:
             root = Path(folder)
             for name, body in references.items():
@@ -140,8 +140,6 @@ class ProtobufFormat:
             compiled = _Compiler(root, {n: p for n, p in serialized.items() if p is not None})
             if main is None:
                 main = compiled.compile(MAIN_FILE)[MAIN_FILE]
-            else:
-                main.name = MAIN_FILE
             pool = DescriptorPool()
             imports = compiled.add_to(pool, main)
         try:
@@ -199,15 +197,19 @@ class _Compiler:
         return added
 
 
-def _serialized(text: str) -> FileDescriptorProto | None:
-    """The FileDescriptorProto `text` encodes in base64, or None when it is .proto text (which
-    always has a space or a semicolon, never only base64's alphabet)."""
+def _serialized(text: str, name: str) -> FileDescriptorProto | None:
+    """The FileDescriptorProto `text` encodes in base64, named `name` (its own name is the
+    serializing client's, as confluent-kafka's `_str_to_proto` also treats it), or None when
+    it is .proto text (which always has a space or a semicolon, never only base64's
+    alphabet)."""
     if not _BASE64.fullmatch(text):
         return None
     try:
-        return FileDescriptorProto.FromString(base64.b64decode(text, validate=True))
+        proto = FileDescriptorProto.FromString(base64.b64decode(text, validate=True))
     except (binascii.Error, DecodeError):
         return None
+    proto.name = name
+    return proto
 
 
 def _write(root: Path, name: str, text: str) -> None:

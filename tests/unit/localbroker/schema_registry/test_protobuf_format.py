@@ -338,6 +338,22 @@ def test_the_canonical_text_compiles_to_the_same_schema() -> None:
         assert _parse(canonical, references).canonical() == canonical
 
 
+@pytest.mark.parametrize(
+    ("main_form", "import_form"),
+    [("serialized", "canonical"), ("canonical", "serialized"), ("serialized", "serialized")],
+)
+def test_serialized_and_text_files_import_each_other(main_form: str, import_form: str) -> None:
+    """confluent-kafka's Python serializer registers the import, then the schema, both
+    serialized; the registry hands back each reference's stored (canonical) text."""
+    imported = _parse(OTHER)
+    main = _parse(USES_OTHER, {"acme/address.proto": OTHER})
+    again = _parse(
+        getattr(main, main_form)(), {"acme/address.proto": getattr(imported, import_form)()}
+    )
+    assert again.canonical() == main.canonical()
+    assert PROTOBUF.incompatibilities(again, main) == []
+
+
 def test_a_serialized_file_descriptor_is_the_same_schema() -> None:
     """confluent-kafka's Python serializer registers base64 FileDescriptorProtos; Confluent's
     `?format=serialized` gives them back."""
