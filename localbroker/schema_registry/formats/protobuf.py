@@ -83,6 +83,8 @@ class ProtobufSchema:
 
     def message(self, indexes: Sequence[int]) -> Descriptor:
         """The message the indexes name: a top-level message, then nested ones."""
+        if min(indexes) < 0:
+            raise UndecodableRecord(f"No message at indexes {list(indexes)}")
         try:
             descriptor = list(self.file.message_types_by_name.values())[indexes[0]]
             for index in indexes[1:]:

@@ -416,8 +416,8 @@ def test_decode_shows_every_field_by_its_proto_name() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"\x02\x08", b"\x02\x0a", b"\x00\xff\xff"],
-    ids=["empty", "no such message", "truncated indexes", "bad message"],
+    [b"", b"\x02\x08", b"\x02\x01\x08\x01", b"\x02\x0a", b"\x00\xff\xff"],
+    ids=["empty", "no such message", "negative index", "truncated indexes", "bad message"],
 )
 def test_an_undecodable_body_is_refused(body: bytes) -> None:
     with pytest.raises(UndecodableRecord):
