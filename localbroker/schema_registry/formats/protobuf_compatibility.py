@@ -55,31 +55,31 @@ COMPATIBLE_CHANGES = frozenset(
 """`SchemaDiff.COMPATIBLE_CHANGES`."""
 
 _DESCRIPTIONS = {
-    "PACKAGE_CHANGED": "The package at '{path}' in the {0} schema does not match the package "
-    "in the {1} schema",
-    "MESSAGE_REMOVED": "The {0} schema is missing a MESSAGE type at path '{path}' in the {1} "
-    "schema",
-    "FIELD_KIND_CHANGED": "The type of a field at path '{path}' in the {0} schema does not "
-    "match the {1} schema",
-    "FIELD_SCALAR_KIND_CHANGED": "The kind of a SCALAR field at path '{path}' in the {0} "
-    "schema does not match its kind in the {1} schema",
-    "FIELD_NAMED_TYPE_CHANGED": "The type of a MESSAGE field at path '{path}' in the {0} schema "
-    "does not match its type in the {1} schema",
-    "FIELD_NUMERIC_LABEL_CHANGED": "The label for a NUMERIC field at path '{path}' in the {0} "
-    "schema does not match its label in the {1} schema",
-    "REQUIRED_FIELD_ADDED": "A required field  at path '{path}' in the {0} schema is missing "
-    "in the {1} schema",
-    "REQUIRED_FIELD_REMOVED": "The {0} schema is missing a required field at path: '{path}' "
-    "in the {1} schema",
-    "ONEOF_FIELD_REMOVED": "The {0} schema is missing a oneof field at path '{path}' in the "
-    "{1} schema",
-    "MULTIPLE_FIELDS_MOVED_TO_ONEOF": "Multiple fields in the oneof at path '{path}' in the {0} "
-    "schema are outside a oneof in the {1} schema",
-    "FIELD_MOVED_TO_EXISTING_ONEOF": "A field in the oneof at path '{path}' in the {0} schema "
-    "is outside an existing oneof in the {1} schema",
+    "PACKAGE_CHANGED": "The package at '{path}' in the %s schema does not match the package "
+    "in the %s schema",
+    "MESSAGE_REMOVED": "The %s schema is missing a MESSAGE type at path '{path}' in the %s schema",
+    "FIELD_KIND_CHANGED": "The type of a field at path '{path}' in the %s schema does not "
+    "match the %s schema",
+    "FIELD_SCALAR_KIND_CHANGED": "The kind of a SCALAR field at path '{path}' in the %s "
+    "schema does not match its kind in the %s schema",
+    "FIELD_NAMED_TYPE_CHANGED": "The type of a MESSAGE field at path '{path}' in the %s schema "
+    "does not match its type in the %s schema",
+    "FIELD_NUMERIC_LABEL_CHANGED": "The label for a NUMERIC field at path '{path}' in the %s "
+    "schema does not match its label in the %s schema",
+    "REQUIRED_FIELD_ADDED": "A required field  at path '{path}' in the %s schema is missing "
+    "in the %s schema",
+    "REQUIRED_FIELD_REMOVED": "The %s schema is missing a required field at path: '{path}' "
+    "in the %s schema",
+    "ONEOF_FIELD_REMOVED": "The %s schema is missing a oneof field at path '{path}' in the "
+    "%s schema",
+    "MULTIPLE_FIELDS_MOVED_TO_ONEOF": "Multiple fields in the oneof at path '{path}' in the %s "
+    "schema are outside a oneof in the %s schema",
+    "FIELD_MOVED_TO_EXISTING_ONEOF": "A field in the oneof at path '{path}' in the %s schema "
+    "is outside an existing oneof in the %s schema",
 }
-"""`Difference.error()`: the first blank is the reader's schema, the second the writer's
-(Confluent's validator fills them with "new" and "old" as the level requires)."""
+"""`Difference.error()`, with Confluent's two `%s` slots kept: the reader's role, then the
+writer's, which the registry fills with "new" and "old" as the level requires (Confluent's
+SchemaValidatorBuilder)."""
 
 _SCALAR_KINDS = {
     **dict.fromkeys(("int32", "int64", "uint32", "uint64", "bool", "enum"), "GENERAL_NUMBER"),
@@ -101,9 +101,7 @@ def differences(original: Schema, update: Schema) -> list[str]:
     context = _Context(_types(original), _types(update))
     _compare_files(context, original[0], update[0])
     return [
-        f'{{errorType:"{kind}", description:"'
-        + _DESCRIPTIONS[kind].format("reader", "writer", path=path)
-        + '"}'
+        f'{{errorType:"{kind}", description:"' + _DESCRIPTIONS[kind].format(path=path) + '"}'
         for kind, path in context.differences
         if kind not in COMPATIBLE_CHANGES
     ]

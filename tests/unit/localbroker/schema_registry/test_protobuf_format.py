@@ -178,10 +178,12 @@ def test_evolution_verdicts_follow_confluent(
 
 
 def test_an_incompatibility_reads_as_confluents_difference() -> None:
+    """Difference.toString, its two %s slots (reader, writer) left for the registry to fill
+    with "new" and "old" as Confluent's SchemaValidatorBuilder does."""
     reader = _parse(_evolved("int32 age", "string age"))
     assert PROTOBUF.incompatibilities(reader, _parse(BASE)) == [
         '{errorType:"FIELD_SCALAR_KIND_CHANGED", description:"The kind of a SCALAR field at '
-        "path '#/User/2' in the reader schema does not match its kind in the writer schema\"}"
+        "path '#/User/2' in the %s schema does not match its kind in the %s schema\"}"
     ]
 
 
