@@ -96,13 +96,19 @@ _FieldType = str | tuple[str, str]
 """A scalar's name, a message or enum's full name (leading dot), or a map's key and value."""
 
 
-def differences(original: Schema, update: Schema) -> list[str]:
-    """Why data written with `original` cannot be read with `update`, in Confluent's words."""
+def changes(original: Schema, update: Schema) -> list[tuple[str, str]]:
+    """Every Difference `SchemaDiff.compare(original, update)` finds, compatible ones too, as
+    (type, path) pairs."""
     context = _Context(_types(original), _types(update))
     _compare_files(context, original[0], update[0])
+    return context.differences
+
+
+def differences(original: Schema, update: Schema) -> list[str]:
+    """Why data written with `original` cannot be read with `update`, in Confluent's words."""
     return [
         f'{{errorType:"{kind}", description:"' + _DESCRIPTIONS[kind].format(path=path) + '"}'
-        for kind, path in context.differences
+        for kind, path in changes(original, update)
         if kind not in COMPATIBLE_CHANGES
     ]
 

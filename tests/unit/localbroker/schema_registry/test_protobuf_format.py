@@ -3,13 +3,17 @@ and its compatibility rules (protobuf-provider's diff package)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from google.protobuf import json_format
 from google.protobuf.message_factory import GetMessageClass
 
 from localbroker.schema_registry.formats.protobuf import PROTOBUF, ProtobufSchema
+from localbroker.schema_registry.formats.protobuf_compatibility import COMPATIBLE_CHANGES, changes
 from localbroker.schema_registry.schema_format import InvalidSchema, UndecodableRecord
 
 BASE = """syntax = "proto3";
@@ -175,6 +179,35 @@ def test_evolution_verdicts_follow_confluent(
 ) -> None:
     assert _error_types(reader=new, writer=old) == backward
     assert _error_types(reader=old, writer=new) == forward
+
+
+def _confluents_examples() -> list[dict[str, object]]:
+    """protobuf-provider's own SchemaDiffTest cases (diff-schema-examples.json), read from a
+    checkout of confluentinc/schema-registry named by CONFLUENT_SCHEMA_REGISTRY_SRC: they are
+    under the Confluent Community License, so they are not copied here."""
+    source = os.environ.get("CONFLUENT_SCHEMA_REGISTRY_SRC")
+    if not source:
+        return []
+    path = Path(source, "protobuf-provider/src/test/resources/diff-schema-examples.json")
+    return list(json.loads(path.read_text()))
+
+
+@pytest.mark.skipif(not _confluents_examples(), reason="CONFLUENT_SCHEMA_REGISTRY_SRC not set")
+def test_confluents_own_diff_examples() -> None:
+    """Every case gives Confluent's verdict and exactly its list of changes with their paths."""
+    for case in _confluents_examples():
+
+        def parse(side: str, case: dict[str, object] = case) -> ProtobufSchema:
+            dependencies = case.get(f"{side}_dependencies") or []
+            assert isinstance(dependencies, list)
+            references = {d["name"]: d["dependency"] for d in dependencies}
+            return _parse(str(case[f"{side}_schema"]), references)
+
+        original, update = parse("original"), parse("update")
+        found = changes((original.proto, original.imports), (update.proto, update.imports))
+        assert sorted(f"{kind} {path}" for kind, path in found) == sorted(case["changes"]), case
+        compatible = all(kind in COMPATIBLE_CHANGES for kind, _ in found)
+        assert compatible == case["compatible"], case
 
 
 def test_an_incompatibility_reads_as_confluents_difference() -> None:
