@@ -364,6 +364,17 @@ def test_normalized_text_sorts_and_writes_maps() -> None:
     assert _parse(normalized).normalized() == normalized
 
 
+def test_normalization_matches_confluents_test() -> None:
+    """ProtobufSchemaTest.testNormalization (protobuf-provider): options, reserved ranges,
+    fields, oneofs and enum constants sorted, names fully qualified, maps as map<K, V>, enum
+    reserved ranges before options. Adapted where Confluent's lenient parser accepts what
+    protoc refuses (reserved numbers in use, jstype on an int32, proto3 enums not starting at
+    zero) and without the confluent/*.proto parts and the service options left out here."""
+    folder = Path(__file__).parent / "protobuf"
+    schema = _parse((folder / "normalization.proto").read_text())
+    assert schema.normalized() == (folder / "normalization.normalized.proto").read_text()
+
+
 def test_the_canonical_text_compiles_to_the_same_schema() -> None:
     """The registry stores the canonical text and compiles it again for a reference or after
     a restart."""
