@@ -14,7 +14,7 @@ message with `option map_entry = true`. The registry stores this text and compil
 (a reference's text, a restart), and protoc refuses an explicit `map_entry`.
 
 Left out, as too rare for the cost: custom options, extensions and `extend` blocks, groups,
-editions features, service and method options.
+editions features.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ _MESSAGE_OPTIONS = ("no_standard_descriptor_accessor", "deprecated")
 _FIELD_OPTIONS = ("ctype", "packed", "jstype", "deprecated", "debug_redact")
 _ENUM_OPTIONS = ("allow_alias", "deprecated")
 _ENUM_VALUE_OPTIONS = ("deprecated", "debug_redact")
+_SERVICE_OPTIONS = ("deprecated",)
+_METHOD_OPTIONS = ("deprecated", "idempotency_level")
 
 _ESCAPES = {
     "\a": "\\a",
@@ -282,6 +284,10 @@ class _Printer:
 
     def _service(self, service: ServiceDescriptorProto) -> str:
         out = [f"service {service.name} {{"]
+        options = self._options(service.options, _SERVICE_OPTIONS)
+        if options:
+            out.append("\n")
+            out.extend(_indented(f"option {name} = {value};\n") for name, value in options)
         if service.method:
             out.append("\n")
         for method in service.method:
@@ -290,7 +296,12 @@ class _Printer:
             )
             response = method.output_type
             response = f"stream {response}" if method.server_streaming else response
-            out.append(_indented(f"rpc {method.name} ({request}) returns ({response});\n"))
+            rpc = f"rpc {method.name} ({request}) returns ({response})"
+            options = self._options(method.options, _METHOD_OPTIONS)
+            if options:
+                lines = "".join(_indented(f"option {n} = {v};\n") for n, v in options)
+                rpc += f" {{\n{lines}}}"
+            out.append(_indented(f"{rpc};\n"))
         out.append("}\n")
         return "".join(out)
 

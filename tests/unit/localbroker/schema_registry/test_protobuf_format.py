@@ -369,7 +369,7 @@ def test_normalization_matches_confluents_test() -> None:
     fields, oneofs and enum constants sorted, names fully qualified, maps as map<K, V>, enum
     reserved ranges before options. Adapted where Confluent's lenient parser accepts what
     protoc refuses (reserved numbers in use, jstype on an int32, proto3 enums not starting at
-    zero) and without the confluent/*.proto parts and the service options left out here."""
+    zero) and without its confluent/*.proto parts."""
     folder = Path(__file__).parent / "protobuf"
     schema = _parse((folder / "normalization.proto").read_text())
     assert schema.normalized() == (folder / "normalization.normalized.proto").read_text()
