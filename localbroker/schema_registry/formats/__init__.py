@@ -1,4 +1,4 @@
-"""The schema formats the registry serves, by `schemaType`.
+"""The schema formats the registry serves, by `schemaType` (Avro, Protobuf, JSON Schema).
 
 One module per format, each with one module-level instance; a type missing here is refused
 as Confluent refuses an unknown one ("Invalid schema type X", 42201) and is not listed by
