@@ -10,5 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..schema_format import SchemaFormat, SchemaType
+from .protobuf import PROTOBUF
 
-FORMATS: Mapping[SchemaType, SchemaFormat] = {}
+FORMATS: Mapping[SchemaType, SchemaFormat] = {SchemaType.PROTOBUF: PROTOBUF}
