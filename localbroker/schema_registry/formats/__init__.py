@@ -1,0 +1,1 @@
+"""The schema formats the registry knows, one module each (avro.py, ...)."""
