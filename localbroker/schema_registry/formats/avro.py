@@ -236,7 +236,7 @@ class AvroSchema:
         return SchemaType.AVRO
 
     def canonical(self) -> str:
-        return java_to_string(self.resolved, set(self._ref_names), None)
+        return java_to_string(self.resolved, self.named, set(self._ref_names), None)
 
     def normalized(self) -> str:
         """Confluent's `normalize()` builds the normalized text and parses it again, so the

@@ -32,14 +32,20 @@ def space_of(full_name: str) -> str | None:
     return full_name.rpartition(".")[0] or None
 
 
-def java_to_string(node: Json, known: set[str], space: str | None) -> str:
+def java_to_string(
+    node: Json, named: Mapping[str, Json], known: set[str], space: str | None
+) -> str:
     """`node` as Avro's Java `Schema.toString()` prints it: fixed key order, namespaces only
-    where they change, a named type spelled out once and named afterwards."""
+        where they change, a named type spelled out once and named afterwards. `known` starts with
+    the full names of the references themselves (not of the types nested in them, which Java
+    therefore spells out where the schema uses them)."""
     if isinstance(node, list):
-        return "[" + ",".join(java_to_string(b, known, space) for b in node) + "]"
+        return "[" + ",".join(java_to_string(b, named, known, space) for b in node) + "]"
     if isinstance(node, str):
         if node in PRIMITIVES:
             return dumps(node)
+        if node not in known:  # defined in a reference, so not yet written here
+            return java_to_string(named[node], named, known, space)
         return dumps(_qualified(node, space))
     kind = node["type"]
     props = [f"{dumps(k)}:{dumps(v)}" for k, v in node.items() if k not in _SCHEMA_RESERVED]
@@ -47,7 +53,7 @@ def java_to_string(node: Json, known: set[str], space: str | None) -> str:
         return "{" + ",".join([f'"type":{dumps(kind)}', *props]) + "}"
     if kind in ("array", "map"):
         key = "items" if kind == "array" else "values"
-        inner = java_to_string(node[key], known, space)
+        inner = java_to_string(node[key], named, known, space)
         return "{" + ",".join([f'"type":"{kind}","{key}":{inner}', *props]) + "}"
     full = node["name"]
     if full in known:
@@ -60,7 +66,7 @@ def java_to_string(node: Json, known: set[str], space: str | None) -> str:
     if "doc" in node:
         parts.append(f'"doc":{dumps(node["doc"])}')
     if kind in ("record", "error"):
-        fields = ",".join(_field_json(f, known, own_space) for f in node["fields"])
+        fields = ",".join(_field_json(f, named, known, own_space) for f in node["fields"])
         parts.append(f'"fields":[{fields}]')
     elif kind == "enum":
         parts.append(f'"symbols":{dumps(node["symbols"])}')
@@ -75,10 +81,12 @@ def java_to_string(node: Json, known: set[str], space: str | None) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _field_json(field: dict[str, Json], known: set[str], space: str | None) -> str:
+def _field_json(
+    field: dict[str, Json], named: Mapping[str, Json], known: set[str], space: str | None
+) -> str:
     parts = [
         f'"name":{dumps(field["name"])}',
-        f'"type":{java_to_string(field["type"], known, space)}',
+        f'"type":{java_to_string(field["type"], named, known, space)}',
     ]
     if "doc" in field:
         parts.append(f'"doc":{dumps(field["doc"])}')

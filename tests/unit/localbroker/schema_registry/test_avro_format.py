@@ -122,20 +122,20 @@ def test_invalid_schemas_are_refused(text: str, words: str) -> None:
 
 
 def test_references_define_named_types() -> None:
-    ref = json.dumps({**NESTED, "namespace": "lib"})
-    text = record(field("n", "lib.In"), field("m", "lib.In"))
+    ref = json.dumps({**NESTED, "namespace": "lib", "fields": [field("e", enum("A"))]})
+    text = record(field("n", "lib.In"), field("m", "lib.In"), field("e", "lib.E"))
     with pytest.raises(InvalidSchema):
         AVRO.parse(text, {})
     schema = AVRO.parse(text, {"lib.In": ref})
-    # Java's toString(referencedSchemas) names a referenced type instead of spelling it out.
+    # Java's toString(referencedSchemas) names a referenced type instead of spelling it out,
+    # but knows only the references' own names: an enum nested in one is spelled out.
     assert schema.canonical() == (
         '{"type":"record","name":"R","fields":[{"name":"n","type":"lib.In"},'
-        '{"name":"m","type":"lib.In"}]}'
+        '{"name":"m","type":"lib.In"},{"name":"e","type":{"type":"enum","name":"E",'
+        '"namespace":"lib","symbols":["A"]}}]}'
     )
-    assert schema.decode(schema.encode({"n": {"a": 1}, "m": {"a": 2}})) == {
-        "n": {"a": 1},
-        "m": {"a": 2},
-    }
+    value = {"n": {"e": "A"}, "m": {"e": "A"}, "e": "A"}
+    assert schema.decode(schema.encode(value)) == value
 
 
 def test_canonical_text_is_avro_java_to_string() -> None:
