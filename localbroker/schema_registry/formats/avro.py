@@ -94,7 +94,8 @@ class _Resolver:
         if not isinstance(name, str) or not name:
             raise InvalidSchema(f"No name in schema: {dumps(node)}")
         own_space = space_of(name) if "." in name else node.get("namespace", space) or None
-        full = f"{own_space}.{name.rpartition('.')[2]}" if own_space else name.rpartition(".")[2]
+        short = _valid_name(name.rpartition(".")[2])
+        full = f"{own_space}.{short}" if own_space else short
         if full in self.named:
             raise InvalidSchema(f"Can't redefine: {full}")
         out = {k: v for k, v in node.items() if k != "namespace"} | {"name": full}
@@ -103,6 +104,8 @@ class _Resolver:
                 a if "." in a or own_space is None else f"{own_space}.{a}" for a in node["aliases"]
             ]
         self.named[full] = out
+        for symbol in node.get("symbols", ()) if kind == "enum" else ():
+            _valid_name(symbol)
         if kind in ("record", "error"):
             fields = node.get("fields")
             if not isinstance(fields, list):
@@ -112,13 +115,25 @@ class _Resolver:
             for field in fields:
                 if not isinstance(field, dict) or not isinstance(field.get("name"), str):
                     raise InvalidSchema(f"No field name: {dumps(field)}")
-                if field["name"] in names:
+                if _valid_name(field["name"]) in names:
                     raise InvalidSchema(f"Duplicate field {field['name']} in record {full}")
                 names.add(field["name"])
                 if "type" not in field:
                     raise InvalidSchema(f"No field type: {dumps(field)}")
                 out["fields"].append({**field, "type": self.resolve(field["type"], own_space)})
         return out
+
+
+def _valid_name(name: object) -> str:
+    """Avro's `NameValidator.STRICT_VALIDATOR`, which Confluent applies to names and enum
+    symbols: a letter or `_`, then letters, digits and `_`."""
+    if not isinstance(name, str) or not name:
+        raise InvalidSchema(f"Empty name: {dumps(name)}")
+    if not (name[0].isascii() and (name[0].isalpha() or name[0] == "_")):
+        raise InvalidSchema(f"Illegal initial character: {name}")
+    if not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+        raise InvalidSchema(f"Illegal character in: {name}")
+    return name
 
 
 def _wire_form(node: Json) -> Json:

@@ -114,6 +114,9 @@ def test_incompatibility_is_worded_as_confluent_words_it() -> None:
         (record(A_INT, A_INT), "Duplicate field a in record R"),
         (record(field("n", NESTED), field("m", NESTED)), "Can't redefine: In"),
         (record(field("e", enum("A", "A"))), "unique"),
+        (record(field("a-b", "int")), "Illegal character in: a-b"),
+        (record(A_INT, name="1R"), "Illegal initial character: 1R"),
+        (record(field("e", enum("A", "B C"))), "Illegal character in: B C"),
     ],
 )
 def test_invalid_schemas_are_refused(text: str, words: str) -> None:
