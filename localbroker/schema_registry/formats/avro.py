@@ -136,6 +136,73 @@ def _valid_name(name: object) -> str:
     return name
 
 
+def _check_default(field: dict[str, Json], named: Mapping[str, Json]) -> None:
+    """Avro's `Schema.validateDefault`, on for schemas Confluent registers."""
+    default = field.get("default")
+    if "default" in field and not _valid_default(field["type"], default, named):
+        shown = java_to_string(field["type"], named, set(), None)
+        raise InvalidSchema(
+            f"Invalid default for field {field['name']}: {dumps(default)} not a {shown}"
+        )
+
+
+# Java's Double.parseDouble takes these spellings, and a float's default may be a string.
+_JAVA_DOUBLE_WORDS = {"NaN", "Infinity", "-Infinity", "+Infinity"}
+
+
+def _valid_default(node: Json, value: Json, named: Mapping[str, Json]) -> bool:
+    """Avro's `Schema.isValidDefault`: the JSON's kind, not its exact value (an enum default
+    need only be a string, as Java checks it)."""
+    node = named.get(node, node) if isinstance(node, str) else node
+    if isinstance(node, list):  # a union's default may match any branch (Avro 1.12)
+        return any(_valid_default(branch, value, named) for branch in node)
+    kind = node if isinstance(node, str) else node["type"]
+    integral = isinstance(value, int) and not isinstance(value, bool)
+    if kind in ("string", "bytes", "enum", "fixed"):
+        return isinstance(value, str)
+    if kind == "int":
+        return integral and -(2**31) <= value < 2**31
+    if kind == "long":
+        return integral and -(2**63) <= value < 2**63
+    if kind in ("float", "double"):
+        if isinstance(value, str):
+            return value in _JAVA_DOUBLE_WORDS or _parses_as_float(value)
+        return integral or isinstance(value, float)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "null":
+        return value is None
+    if kind == "array":
+        items = node["items"]
+        return isinstance(value, list) and all(_valid_default(items, v, named) for v in value)
+    if kind == "map":
+        values = node["values"]
+        return isinstance(value, dict) and all(
+            _valid_default(values, v, named) for v in value.values()
+        )
+    if not isinstance(value, dict):
+        return False
+    # A record's default gives each field, or leaves it to that field's own default.
+    given = [
+        (f["type"], value[f["name"]] if f["name"] in value else f.get("default", _ABSENT))
+        for f in node["fields"]
+    ]
+    return all(v is not _ABSENT and _valid_default(t, v, named) for t, v in given)
+
+
+_ABSENT = object()
+
+
+def _parses_as_float(text: str) -> bool:
+    if any(word in text.lower() for word in ("nan", "inf")):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _wire_form(node: Json) -> Json:
     """`node` without logical types, so fastavro reads and writes the underlying values (a
     date as its int, a decimal as its bytes), as Avro's JSON encoding shows them."""
@@ -238,11 +305,19 @@ class AvroSchema:
         self._references = references
         # Java's `toString(referencedSchemas)` knows only each reference's own full name.
         self._ref_names = [r if isinstance(r, str) else r.get("name", r["type"]) for r in refs]
+        for record in (n for n in resolver.named.values() if n["type"] in ("record", "error")):
+            for field in record["fields"]:
+                _check_default(field, resolver.named)
         fastavro_named: dict[str, Json] = {}
         try:
+            # Defaults are Avro's to judge (above): fastavro's check differs from Java's.
             for ref in refs:
-                parse_schema(_wire_form(ref), named_schemas=fastavro_named)
-            self._wire = parse_schema(_wire_form(self.resolved), named_schemas=fastavro_named)
+                parse_schema(
+                    _wire_form(ref), named_schemas=fastavro_named, _ignore_default_error=True
+                )
+            self._wire = parse_schema(
+                _wire_form(self.resolved), named_schemas=fastavro_named, _ignore_default_error=True
+            )
         except (SchemaParseException, UnknownType) as e:
             raise InvalidSchema(str(e)) from None
 

@@ -110,7 +110,9 @@ def test_incompatibility_is_worded_as_confluent_words_it() -> None:
         ('{"type": "record", "name": "R", "fields": [', "Invalid JSON"),
         (json.dumps({"type": "nope"}), "nope"),
         (record(field("a", "Missing")), "Undefined name"),
-        (record(field("a", "int", default="x")), "Default value <x> must match schema type: int"),
+        (record(field("a", "int", default="x")), 'Invalid default for field a: "x" not a "int"'),
+        (record(field("a", "int", default=2**31)), "Invalid default for field a"),
+        (record(field("n", NESTED, default={})), "Invalid default for field n"),
         (record(A_INT, A_INT), "Duplicate field a in record R"),
         (record(field("n", NESTED), field("m", NESTED)), "Can't redefine: In"),
         (record(field("e", enum("A", "A"))), "unique"),
@@ -122,6 +124,22 @@ def test_incompatibility_is_worded_as_confluent_words_it() -> None:
 def test_invalid_schemas_are_refused(text: str, words: str) -> None:
     with pytest.raises(InvalidSchema, match=words):
         AVRO.parse(text, {})
+
+
+def test_defaults_are_judged_as_avro_judges_them() -> None:
+    """Avro 1.12's isValidDefault (checked against its Java parser): a union's default may
+    match any branch, an enum's need only be a string, a record's may leave out fields that
+    have defaults, a float's may be NaN."""
+    nested_with_default = {**NESTED, "fields": [field("a", "int", default=1)]}
+    AVRO.parse(
+        record(
+            field("u", ["null", "string"], default="x"),
+            field("e", enum("A"), default="B"),
+            field("n", nested_with_default, default={}),
+            field("f", "float", default="NaN"),
+        ),
+        {},
+    )
 
 
 def test_references_define_named_types() -> None:
