@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from localbroker.schema_registry.formats.avro_text import PRIMITIVES, Json
+from localbroker.schema_registry.formats.avro_text import PRIMITIVES, Json, java_to_string
 
 # Avro's allowed promotions, writer type -> the reader types that read it.
 _PROMOTIONS = {
@@ -89,8 +89,7 @@ class _Checker:
         self._memo: dict[tuple[str, str], list[Incompatibility] | None] = {}
 
     def check(self, reader: Json, writer: Json, location: list[str]) -> list[Incompatibility]:
-        reader = self._reader_named.get(reader, reader) if isinstance(reader, str) else reader
-        writer = self._writer_named.get(writer, writer) if isinstance(writer, str) else writer
+        reader, writer = _named(reader, self._reader_named), _named(writer, self._writer_named)
         key = _named_key(reader, writer)
         if key is None:
             return self._calculate(reader, writer, location)
@@ -149,8 +148,7 @@ class _Checker:
         return [Incompatibility("TYPE_MISMATCH", info, _path(loc))]
 
     def _writer_type(self, schema: Json) -> str:
-        resolved = self._writer_named.get(schema, schema) if isinstance(schema, str) else schema
-        return _type_name(_kind(resolved))
+        return _type_name(_kind(_named(schema, self._writer_named)))
 
     def _fields(self, reader: Json, writer: Json, loc: list[str]) -> list[Incompatibility]:
         result: list[Incompatibility] = []
@@ -160,20 +158,27 @@ class _Checker:
             names = [field["name"], *field.get("aliases", ())]
             matches = [by_name[n] for n in names if n in by_name]
             if len(matches) > 1:
+                field_type = _type_name(_kind(_named(field["type"], self._reader_named)))
+                shown = java_to_string(writer, self._writer_named, set(), None)
                 raise _Ambiguous(
-                    f"Reader record field {field['name']} matches multiple fields in writer "
-                    f"record schema {writer['name']}"
+                    f"Reader record field {field['name']} type:{field_type} pos:{pos} matches "
+                    f"multiple fields in writer record schema {shown}"
                 )
             if matches:
                 result += self._at("type", field["type"], matches[0]["type"], at)
             elif "default" not in field:
-                field_type = self._reader_named.get(field["type"], field["type"])
+                field_type = _named(field["type"], self._reader_named)
                 if _kind(field_type) == "enum" and "default" in field_type:
                     result += self._at("type", field_type, writer, at)
                 else:
                     error = "READER_FIELD_MISSING_DEFAULT_VALUE"
                     result.append(Incompatibility(error, field["name"], _path(at)))
         return result
+
+
+def _named(schema: Json, named: Mapping[str, Json]) -> Json:
+    """The definition a full name stands for; any other schema as it is."""
+    return named.get(schema, schema) if isinstance(schema, str) else schema
 
 
 def _kind(schema: Json) -> str:
