@@ -120,7 +120,7 @@ def confluent_normalized(node: Json, env: dict[str, str], named: Mapping[str, Js
         return env.get(node) or confluent_normalized(named[node], env, named)
     kind = node["type"]
     reserved = _SCHEMA_RESERVED | ({"default"} if kind == "enum" else set())
-    props = [f"{dumps(k)}:{dumps(node[k])}" for k in sorted(node) if k not in reserved]
+    props = [f"{dumps(k)}:{_sorted(node[k])}" for k in sorted(node) if k not in reserved]
     logical = _logical_props(node)
     if kind in ("array", "map"):
         key = "items" if kind == "array" else "values"
@@ -163,8 +163,9 @@ def _normalized_field(
     if field.get("aliases"):
         parts.append(f'"aliases":{dumps(sorted(set(field["aliases"])))}')
     if "default" in field:
-        parts.append(f'"default":{dumps(field["default"])}')
-    parts += [f"{dumps(k)}:{dumps(field[k])}" for k in sorted(field) if k not in _FIELD_RESERVED]
+        default = _default_value(field["default"], field["type"], named)
+        parts.append(f'"default":{_sorted(default)}')
+    parts += [f"{dumps(k)}:{_sorted(field[k])}" for k in sorted(field) if k not in _FIELD_RESERVED]
     return "{" + ",".join(parts) + "}"
 
 
@@ -180,3 +181,36 @@ def _logical_props(node: dict[str, Json]) -> list[str]:
         if node.get("scale", 0) != 0:
             parts.append(f'"scale":{dumps(node["scale"])}')
     return parts
+
+
+def _sorted(value: Json) -> str:
+    """JSON as Confluent's `toJsonNode` writes a property or default: objects' keys sorted
+    (its SortingNodeFactory)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def _default_value(value: Json, node: Json, named: Mapping[str, Json]) -> Json:
+    """Avro's `Field.defaultVal()` (JacksonUtils.toObject) as Confluent writes it back: an
+    integral default of a float or double field becomes a float (`1` -> `1.0`), a union's
+    default takes the first non-null branch it converts to."""
+    node = named.get(node, node) if isinstance(node, str) else node
+    if value is None:
+        return None
+    if isinstance(node, list):
+        for branch in node:
+            if branch != "null" and _default_value(value, branch, named) is not None:
+                return _default_value(value, branch, named)
+        return None
+    kind = node if isinstance(node, str) else node["type"]
+    if isinstance(value, int) and not isinstance(value, bool) and kind in ("float", "double"):
+        return float(value)
+    if isinstance(value, list) and kind == "array":
+        return [_default_value(v, node["items"], named) for v in value]
+    if isinstance(value, dict) and kind == "map":
+        return {k: _default_value(v, node["values"], named) for k, v in value.items()}
+    if isinstance(value, dict) and kind in ("record", "error"):
+        types = {f["name"]: f["type"] for f in node["fields"]}
+        return {
+            k: _default_value(v, types[k], named) if k in types else v for k, v in value.items()
+        }
+    return value

@@ -190,19 +190,25 @@ def test_canonical_text_is_avro_java_to_string() -> None:
 
 
 def test_normalized_text_is_confluents() -> None:
-    """AvroSchemaUtils.build: full names, sorted aliases and properties; then parsed and
-    printed again as AvroSchema.normalize() does."""
+    """AvroSchemaUtils.build: full names, sorted aliases and properties (nested keys too),
+    defaults as Field.defaultVal() gives them back; then parsed and printed again as
+    AvroSchema.normalize() does."""
     text = record(
         field("b", {"type": "int", "logicalType": "date"}, aliases=["z", "y"]),
+        field("d", "double", default=1),
+        field("m", {"type": "map", "values": "int"}, default={"y": 1, "x": 2}),
         name="R",
         namespace="ns",
         doc="",
-        zprop=1,
+        zprop={"z": 1, "a": 2},
         aprop=2,
     )
     assert AVRO.parse(text, {}).normalized() == (
         '{"type":"record","name":"R","namespace":"ns","fields":[{"name":"b","type":'
-        '{"type":"int","logicalType":"date"},"aliases":["y","z"]}],"aprop":2,"zprop":1}'
+        '{"type":"int","logicalType":"date"},"aliases":["y","z"]},'
+        '{"name":"d","type":"double","default":1.0},'
+        '{"name":"m","type":{"type":"map","values":"int"},"default":{"x":2,"y":1}}],'
+        '"aprop":2,"zprop":{"a":2,"z":1}}'
     )
 
 
