@@ -25,6 +25,7 @@ from localbroker.schema_registry.formats.avro_compatibility import incompatibili
 from localbroker.schema_registry.formats.avro_text import (
     NAMED,
     PRIMITIVES,
+    SCHEMA_RESERVED,
     Json,
     confluent_normalized,
     dumps,
@@ -64,8 +65,9 @@ class _Resolver:
             return {**node, "items": self.resolve(node.get("items"), space)}
         if kind == "map":
             return {**node, "values": self.resolve(node.get("values"), space)}
-        if kind in PRIMITIVES:
-            return node if len(node) > 1 else kind
+        if kind in PRIMITIVES:  # with properties, or its bare name
+            props = {k: v for k, v in node.items() if k not in SCHEMA_RESERVED}
+            return {"type": kind, **props} if props else kind
         return self._reference(kind, space)
 
     def _reference(self, name: str, space: str | None) -> str:
@@ -101,11 +103,15 @@ class _Resolver:
         out = {k: v for k, v in node.items() if k != "namespace"} | {"name": full}
         if "aliases" in node:
             out["aliases"] = [
-                a if "." in a or own_space is None else f"{own_space}.{a}" for a in node["aliases"]
+                a if "." in a or own_space is None else f"{own_space}.{a}"
+                for a in _strings(node["aliases"], "aliases not an array of strings", node)
             ]
         self.named[full] = out
-        for symbol in node.get("symbols", ()) if kind == "enum" else ():
-            _valid_name(symbol)
+        if kind == "enum":
+            for symbol in _strings(node.get("symbols"), "Enum has no symbols", node):
+                _valid_name(symbol)
+        if kind == "fixed" and (type(node.get("size")) is not int or node["size"] < 0):
+            raise InvalidSchema(f"Invalid or no size: {dumps(node)}")
         if kind in ("record", "error"):
             fields = node.get("fields")
             if not isinstance(fields, list):
@@ -120,8 +126,20 @@ class _Resolver:
                 names.add(field["name"])
                 if "type" not in field:
                     raise InvalidSchema(f"No field type: {dumps(field)}")
+                _strings(field.get("aliases", []), "aliases not an array of strings", field)
+                if str(field.get("order", "ascending")).upper() not in _ORDERS:
+                    raise InvalidSchema(f"Invalid order: {dumps(field['order'])}")
                 out["fields"].append({**field, "type": self.resolve(field["type"], own_space)})
         return out
+
+
+_ORDERS = ("ASCENDING", "DESCENDING", "IGNORE")
+
+
+def _strings(value: Json, problem: str, node: Json) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidSchema(f"{problem}: {dumps(node)}")
+    return value
 
 
 def _valid_name(name: object) -> str:
@@ -211,10 +229,11 @@ def _wire_form(node: Json) -> Json:
     if not isinstance(node, dict):
         return node
     out = {k: v for k, v in node.items() if k != "logicalType"}
-    for key in ("items", "values"):
-        if key in out:
-            out[key] = _wire_form(out[key])
-    if "fields" in out:
+    kind = out["type"]
+    if kind in ("array", "map"):
+        key = "items" if kind == "array" else "values"
+        out[key] = _wire_form(out[key])
+    if kind in ("record", "error"):
         out["fields"] = [{**f, "type": _wire_form(f["type"])} for f in out["fields"]]
     return out
 

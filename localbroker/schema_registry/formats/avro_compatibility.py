@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from localbroker.schema_registry.formats.avro_text import PRIMITIVES, Json, java_to_string
+from localbroker.schema_registry.formats.avro_text import NAMED, PRIMITIVES, Json, java_to_string
 
 # Avro's allowed promotions, writer type -> the reader types that read it.
 _PROMOTIONS = {
@@ -190,12 +190,7 @@ def _kind(schema: Json) -> str:
 def _named_key(reader: Json, writer: Json) -> tuple[str, str] | None:
     """Named types are compared once per pair (Avro memoizes by identity, and the parser makes
     one object per named type); everything else is compared where it stands."""
-    if (
-        isinstance(reader, dict)
-        and isinstance(writer, dict)
-        and "name" in reader
-        and "name" in writer
-    ):
+    if _kind(reader) in NAMED and _kind(writer) in NAMED:
         return reader["name"], writer["name"]
     return None
 

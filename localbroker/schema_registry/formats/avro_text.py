@@ -18,8 +18,8 @@ PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "by
 NAMED = ("record", "error", "enum", "fixed")
 # Avro's Schema.SCHEMA_RESERVED and Field's FIELD_RESERVED: every other key is a property,
 # kept in the order written (Java's props are a LinkedHashMap).
-_SCHEMA_RESERVED = {"doc", "fields", "items", "name", "namespace", "size", "symbols", "values"}
-_SCHEMA_RESERVED |= {"type", "aliases"}
+SCHEMA_RESERVED = {"doc", "fields", "items", "name", "namespace", "size", "symbols", "values"}
+SCHEMA_RESERVED |= {"type", "aliases"}
 _FIELD_RESERVED = {"default", "doc", "name", "order", "type", "aliases"}
 
 
@@ -48,7 +48,7 @@ def java_to_string(
             return java_to_string(named[node], named, known, space)
         return dumps(_qualified(node, space))
     kind = node["type"]
-    props = [f"{dumps(k)}:{dumps(v)}" for k, v in node.items() if k not in _SCHEMA_RESERVED]
+    props = [f"{dumps(k)}:{dumps(v)}" for k, v in node.items() if k not in SCHEMA_RESERVED]
     if kind in PRIMITIVES:
         return "{" + ",".join([f'"type":{dumps(kind)}', *props]) + "}"
     if kind in ("array", "map"):
@@ -119,7 +119,7 @@ def confluent_normalized(node: Json, env: dict[str, str], named: Mapping[str, Js
             return dumps(node)
         return env.get(node) or confluent_normalized(named[node], env, named)
     kind = node["type"]
-    reserved = _SCHEMA_RESERVED | ({"default"} if kind == "enum" else set())
+    reserved = SCHEMA_RESERVED | ({"default"} if kind == "enum" else set())
     props = [f"{dumps(k)}:{_sorted(node[k])}" for k in sorted(node) if k not in reserved]
     logical = _logical_props(node)
     if kind in ("array", "map"):

@@ -121,6 +121,11 @@ def test_incompatibility_is_worded_as_confluent_words_it() -> None:
         (record(field("n", NESTED), field("m", NESTED)), "Can't redefine: In"),
         (record(field("e", enum("A", "A"))), "unique"),
         (record(field("a-b", "int")), "Illegal character in: a-b"),
+        # Shapes Java's parser refuses, answered as invalid rather than failing on the way.
+        (record(A_INT, aliases="A"), "aliases not an array of strings"),
+        (record(field("f", {"type": "fixed", "name": "F"})), "Invalid or no size"),
+        (record(field("e", {"type": "enum", "name": "E", "symbols": "A"})), "Enum has no symbols"),
+        (record(field("a", "int", order="up")), "Invalid order"),
         (record(A_INT, name="1R"), "Illegal initial character: 1R"),
         (record(field("e", enum("A", "B C"))), "Illegal character in: B C"),
     ],
@@ -128,6 +133,14 @@ def test_incompatibility_is_worded_as_confluent_words_it() -> None:
 def test_invalid_schemas_are_refused(text: str, words: str) -> None:
     with pytest.raises(InvalidSchema, match=words):
         AVRO.parse(text, {})
+
+
+def test_reserved_words_on_other_types_are_ignored_as_java_ignores_them() -> None:
+    """`fields` on a primitive or `name` on an array are no properties in Avro (its reserved
+    words), so neither decides how the schema is read or compared."""
+    odd = AVRO.parse(record(field("a", {"type": "int", "fields": [], "name": ["x"]})), {})
+    assert odd.canonical() == '{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}'
+    assert AVRO.incompatibilities(odd, AVRO.parse(record(A_INT), {})) == []
 
 
 def test_defaults_are_judged_as_avro_judges_them() -> None:
