@@ -1,1 +1,1 @@
-"""The schema formats the registry knows, one module each (avro.py, ...)."""
+"""The schema formats the registry knows (Avro, Protobuf, JSON Schema), one module each."""
