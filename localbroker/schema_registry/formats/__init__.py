@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..schema_format import SchemaFormat, SchemaType
+from .avro import AVRO
 from .protobuf import PROTOBUF
 
-FORMATS: Mapping[SchemaType, SchemaFormat] = {SchemaType.PROTOBUF: PROTOBUF}
+FORMATS: Mapping[SchemaType, SchemaFormat] = {
+    SchemaType.AVRO: AVRO,
+    SchemaType.PROTOBUF: PROTOBUF,
+}
