@@ -205,10 +205,15 @@ def test_register_lookup_and_versions(client: SchemaRegistryClient) -> None:
     assert json.loads(client.get_schema(first_id).schema_str) == json.loads(first.schema_str)
     assert sorted(client.get_subjects_by_schema_id(first_id)) == sorted([subject, other])
     assert subject in client.get_subjects()
-    status, versions = call(
-        f"{client._rest_client.base_urls[0]}/schemas/ids/{first_id}/versions", "GET"
-    )
+    url = client._rest_client.base_urls[0]
+    status, versions = call(f"{url}/schemas/ids/{first_id}/versions", "GET")
     assert status == 200 and {"subject": other, "version": 1} in versions  # type: ignore[operator]
+    assert call(f"{url}/subjects?subjectPrefix={subject}", "GET") == (200, [subject])
+    status, by_id = call(f"{url}/schemas/ids/{first_id}?fetchMaxId=true", "GET")
+    assert status == 200 and by_id["maxId"] >= second_id  # type: ignore[index,operator]
+    status, by_id = call(f"{url}/schemas/ids/{second_id}?subject={other}", "GET")
+    assert (status, by_id["error_code"]) == (404, 40403)  # type: ignore[index]
+    assert {"AVRO", "PROTOBUF"} <= set(client.get_schema_types())
 
 
 def test_concurrent_registrations_get_one_version_each(client: SchemaRegistryClient) -> None:
