@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from brokers import BrokerProcess, localbroker_command
+from brokers import BrokerProcess, localbroker_command, running_broker
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 from confluent_kafka.schema_registry import (
     AsyncSchemaRegistryClient,
     Schema,
@@ -38,6 +38,7 @@ from google.protobuf.message_factory import GetMessageClass
 from reference_kafka import ReferenceKafka
 from waiting import wait_until
 
+from localbroker.schema_registry.errors import RegistryError
 from localbroker.schema_registry.service import SchemaRegistry
 
 pytestmark = pytest.mark.timeout(120)
@@ -494,3 +495,24 @@ def test_a_registry_that_cannot_start_ends_the_broker_with_its_reason(tmp_path: 
     assert ended.stderr.strip().endswith("address already in use"), ended.stderr
     assert "the schema registry cannot start" in ended.stderr
     assert "Traceback" not in ended.stderr
+
+
+@pytest.mark.parametrize(
+    ("partitions", "policy", "refusal"),
+    [
+        (1, "delete", "Expected cleanup.policy to be 'compact' but it is delete"),
+        (2, "compact", "should have only 1 partition but has 2"),
+    ],
+)
+async def test_a_schemas_topic_that_could_lose_schemas_is_refused(
+    tmp_path: Path, partitions: int, policy: str, refusal: str
+) -> None:
+    """As Confluent's KafkaStore refuses to start: retention would delete schemas, and more
+    than one partition has no single order of writes."""
+    with running_broker(tmp_path / "data") as broker:
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        topic = NewTopic("_schemas", partitions, 1, config={"cleanup.policy": policy})
+        admin.create_topics([topic])["_schemas"].result(10)
+        with pytest.raises(RegistryError) as refused:
+            await SchemaRegistry(broker.bootstrap).start()
+        assert refusal in refused.value.message
