@@ -131,24 +131,37 @@ def through_the_broker(served: BrokerProcess, topic: str, bodies: list[bytes]) -
 
 
 def order_message_class() -> type[Message]:
-    """A Protobuf message class built at test time from a descriptor, as confluent-kafka's own
-    tests build theirs: `package shop; message Order { string id = 1; repeated Line lines = 2;
-    message Line { string sku = 1; int32 quantity = 2; } }`."""
-    file = descriptor_pb2.FileDescriptorProto(name=f"{unique('order')}.proto", package="shop")
-    file.syntax = "proto3"
+    """A Protobuf message class built at test time from descriptors, as confluent-kafka's own
+    tests build theirs: `package shop; import "<address>.proto"; message Order { string id = 1;
+    repeated Line lines = 2; Address ship_to = 3; message Line { string sku = 1; int32
+    quantity = 2; } }`, with `message Address { string city = 1; }` in the imported file, which
+    the serializer registers as a reference."""
+    kind = descriptor_pb2.FieldDescriptorProto
+    address_file = descriptor_pb2.FileDescriptorProto(
+        name=f"{unique('address')}.proto", package="shop", syntax="proto3"
+    )
+    address_file.message_type.add(name="Address").field.add(
+        name="city", number=1, type=kind.TYPE_STRING
+    )
+    file = descriptor_pb2.FileDescriptorProto(
+        name=f"{unique('order')}.proto", package="shop", syntax="proto3"
+    )
+    file.dependency.append(address_file.name)
     order = file.message_type.add(name="Order")
-    order.field.add(name="id", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING)
+    order.field.add(name="id", number=1, type=kind.TYPE_STRING)
     order.field.add(
         name="lines",
         number=2,
-        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
-        label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
+        type=kind.TYPE_MESSAGE,
+        label=kind.LABEL_REPEATED,
         type_name=".shop.Order.Line",
     )
+    order.field.add(name="ship_to", number=3, type=kind.TYPE_MESSAGE, type_name=".shop.Address")
     line = order.nested_type.add(name="Line")
-    line.field.add(name="sku", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING)
-    line.field.add(name="quantity", number=2, type=descriptor_pb2.FieldDescriptorProto.TYPE_INT32)
+    line.field.add(name="sku", number=1, type=kind.TYPE_STRING)
+    line.field.add(name="quantity", number=2, type=kind.TYPE_INT32)
     pool = descriptor_pool.DescriptorPool()
+    pool.Add(address_file)
     pool.Add(file)
     return GetMessageClass(pool.FindMessageTypeByName("shop.Order"))
 
@@ -159,7 +172,10 @@ def test_protobuf_records_round_trip_through_the_broker(
     topic, order_class = unique("orders"), order_message_class()
     serializer = ProtobufSerializer(order_class, client, {"use.deprecated.format": False})
     context = SerializationContext(topic, MessageField.VALUE)
-    orders = [order_class(id=f"o{n}", lines=[{"sku": "tea", "quantity": n}]) for n in range(3)]
+    orders = [
+        order_class(id=f"o{n}", lines=[{"sku": "tea", "quantity": n}], ship_to={"city": "Oslo"})
+        for n in range(3)
+    ]
     bodies = through_the_broker(served, topic, [serializer(order, context) for order in orders])
     deserializer = ProtobufDeserializer(order_class, {"use.deprecated.format": False})
     assert [deserializer(body, context) for body in bodies] == orders
@@ -167,6 +183,9 @@ def test_protobuf_records_round_trip_through_the_broker(
     stored = reader.get_schema(int.from_bytes(bodies[0][1:5], "big"))
     assert stored.schema_type == "PROTOBUF"
     assert "message Order" in stored.schema_str and "message Line" in stored.schema_str
+    (reference,) = stored.references
+    imported = reader.get_latest_version(reference.subject)
+    assert reference.name == reference.subject and "message Address" in imported.schema.schema_str
 
 
 def test_avro_records_round_trip_through_the_broker(
