@@ -155,21 +155,19 @@ class Registry:
         return mode
 
     @staticmethod
-    def _contents(
-        schema_format: SchemaFormat, parsed: ParsedSchema, request: SchemaRequest
-    ) -> tuple[Content, Content]:
-        """The request's content canonical and normalized: a version registered either way
-        matches it (Confluent's `canLookup`)."""
-        return (
-            Content(schema_format.schema_type, parsed.canonical(), request.references),
-            Content(schema_format.schema_type, parsed.normalized(), request.references),
-        )
+    def _content(
+        schema_format: SchemaFormat, parsed: ParsedSchema, request: SchemaRequest, normalize: bool
+    ) -> Content:
+        """What the request registers or looks up: its canonical text, or with `normalize` its
+        normalized one (Confluent's canonicalizeSchema); versions match it only exactly."""
+        text = parsed.normalized() if normalize else parsed.canonical()
+        return Content(schema_format.schema_type, text, request.references)
 
     def register(self, subject: str, request: SchemaRequest, normalize: bool) -> Written:
         mode = self._check_register_mode(subject, request.schema_id)
         schema_format, parsed = self.parse(request)
-        canonical, normalized = self._contents(schema_format, parsed, request)
-        content = normalized if normalize or self.state.normalize(subject) else canonical
+        normalize = normalize or self.state.normalize(subject)
+        content = self._content(schema_format, parsed, request, normalize)
         every_version = self.state.versions(subject, deleted=True)
         live = [record for record in every_version if not record.deleted]
         schema_id = request.schema_id
@@ -178,10 +176,9 @@ class Registry:
             schema_id = known_id
         if request.version == 0:
             for record in reversed(live):
-                if (schema_id < 0 or schema_id == record.schema_id) and content_of(record) in (
-                    canonical,
-                    normalized,
-                ):
+                if (schema_id < 0 or schema_id == record.schema_id) and content_of(
+                    record
+                ) == content:
                     return Written((), {"id": record.schema_id, "version": record.version})
         if mode is not Mode.IMPORT:
             messages = self._incompatibilities(subject, schema_format, parsed, live)
@@ -220,13 +217,15 @@ class Registry:
         )
         return Written(tuple(records), {"id": schema_id, "version": version})
 
-    def lookup(self, subject: str, request: SchemaRequest, deleted: bool) -> dict[str, object]:
-        """POST /subjects/{subject}: the version of `subject` holding this schema, registered
-        canonical or normalized (so `?normalize` changes nothing here)."""
+    def lookup(
+        self, subject: str, request: SchemaRequest, normalize: bool, deleted: bool
+    ) -> dict[str, object]:
+        """POST /subjects/{subject}: the version of `subject` holding this schema."""
         schema_format, parsed = self.parse(request)
-        contents = self._contents(schema_format, parsed, request)
+        normalize = normalize or self.state.normalize(subject)
+        content = self._content(schema_format, parsed, request, normalize)
         for record in reversed(self.state.versions(subject, deleted=deleted)):
-            if content_of(record) in contents:
+            if content_of(record) == content:
                 return schema_view(record)
         if not self.state.has_subject(subject, deleted=deleted):
             raise errors.subject_not_found(subject)

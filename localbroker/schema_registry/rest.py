@@ -248,7 +248,8 @@ class RegistryApi:
     async def lookup(self, request: web.Request) -> web.Response:
         subject = request.match_info["subject"]
         schema = _schema_request(await _body(request))
-        return _answer(self.registry.lookup(subject, schema, _flag(request, "deleted")))
+        normalize, deleted = _flag(request, "normalize"), _flag(request, "deleted")
+        return _answer(self.registry.lookup(subject, schema, normalize, deleted))
 
     async def delete_version(self, request: web.Request) -> web.Response:
         subject = request.match_info["subject"]

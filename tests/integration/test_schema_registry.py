@@ -236,6 +236,23 @@ def test_register_lookup_and_versions(client: SchemaRegistryClient) -> None:
     assert {"AVRO", "PROTOBUF"} <= set(client.get_schema_types())
 
 
+def test_normalize_makes_equivalent_spellings_one_schema(client: SchemaRegistryClient) -> None:
+    """Without `normalize` a schema is its canonical text; with it, its normalized text
+    (for Protobuf, fields in number order), so two spellings share an id."""
+    first, second = unique("plain-value"), unique("normalized-value")
+    message = 'syntax = "proto3";\npackage n;\nmessage M {\n  %s\n  %s\n}\n'
+    in_order = Schema(message % ("string a = 1;", "int32 b = 2;"), "PROTOBUF")
+    swapped = Schema(message % ("int32 b = 2;", "string a = 1;"), "PROTOBUF")
+    in_order_id = client.register_schema(first, in_order)
+    assert client.register_schema(first, swapped) != in_order_id
+    assert client.register_schema(second, swapped, normalize_schemas=True) == in_order_id
+    assert client.lookup_schema(first, swapped).version == 2
+    url = client._rest_client.base_urls[0]  # the client caches lookups whatever `normalize`
+    body = json.dumps({"schema": swapped.schema_str, "schemaType": "PROTOBUF"}).encode()
+    status, found = call(f"{url}/subjects/{first}?normalize=true", "POST", body)
+    assert (status, found["version"]) == (200, 1)  # type: ignore[index]
+
+
 def test_concurrent_registrations_get_one_version_each(client: SchemaRegistryClient) -> None:
     """Writes are planned one at a time, each against the state the previous one left."""
     subject = unique("concurrent-value")
