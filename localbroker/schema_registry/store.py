@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from .errors import ErrorCode, RegistryError
@@ -78,6 +79,7 @@ class KafkaStore:
         await admin.start()
         try:
             if self.topic in await admin.list_topics():
+                await self._verify_topic(admin)
                 return
             log.info("Creating schemas topic %s", self.topic)
             topic = NewTopic(self.topic, 1, 1, topic_configs={"cleanup.policy": "compact"})
@@ -91,6 +93,34 @@ class KafkaStore:
                         )
         finally:
             await admin.close()
+
+    async def _verify_topic(self, admin: AIOKafkaAdminClient) -> None:
+        """An existing topic must have one partition (one order of records) and be compacted
+        (or retention deletes the schemas); Confluent refuses to start otherwise."""
+        (described,) = await admin.describe_topics([self.topic])
+        partitions = len(described["partitions"])
+        if partitions != 1:
+            raise RegistryError(
+                ErrorCode.STORE_ERROR,
+                f"The schema topic {self.topic} should have only 1 partition but has {partitions}",
+            )
+        resource = ConfigResource(ConfigResourceType.TOPIC, self.topic, {"cleanup.policy": None})
+        (answer,) = await admin.describe_configs([resource])
+        entries = answer.to_object()["resources"][0]["config_entries"]
+        policy = next(
+            (
+                entry["config_value"]
+                for entry in entries
+                if entry["config_names"] == "cleanup.policy"
+            ),
+            None,
+        )
+        if policy != "compact":
+            raise RegistryError(
+                ErrorCode.STORE_ERROR,
+                f"The retention policy of the schema topic {self.topic} is incorrect. "
+                f"Expected cleanup.policy to be 'compact' but it is {policy}",
+            )
 
     async def _read(self) -> None:
         assert self._consumer is not None
