@@ -12,12 +12,10 @@ from enum import IntEnum
 
 
 class ErrorCode(IntEnum):
-    """Confluent's error codes; the first three digits are the HTTP status."""
+    """Confluent's error codes; the first three digits are the HTTP status (a bare HTTP status
+    is the code of a body Jackson cannot read, as in Confluent)."""
 
     BAD_REQUEST = 400
-    NOT_FOUND = 404
-    METHOD_NOT_ALLOWED = 405
-    UNSUPPORTED_MEDIA_TYPE = 415
     UNPROCESSABLE_ENTITY = 422
     SUBJECT_NOT_FOUND = 40401
     VERSION_NOT_FOUND = 40402

@@ -45,8 +45,7 @@ def _answer(document: object, status: int = 200) -> web.Response:
     )
 
 
-def _error(code: int, message: str) -> web.Response:
-    status = code if code < 1000 else code // 100
+def _error(status: int, code: int, message: str) -> web.Response:
     return _answer({"error_code": code, "message": message}, status)
 
 
@@ -55,14 +54,15 @@ async def confluent_errors(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except RegistryError as exc:
-        return _error(exc.code, exc.message)
+        return _error(exc.code.http_status, exc.code, exc.message)
     except web.HTTPException as exc:
-        return _error(exc.status, f"HTTP {exc.status} {exc.reason}")
+        return _error(exc.status, exc.status, f"HTTP {exc.status} {exc.reason}")
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("schema registry: %s %s failed", request.method, request.path)
-        return _error(ErrorCode.STORE_ERROR, "Error in the backend data store")
+        code = ErrorCode.STORE_ERROR
+        return _error(code.http_status, code, "Error in the backend data store")
 
 
 def _flag(request: web.Request, name: str) -> bool:
