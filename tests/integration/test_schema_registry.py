@@ -107,6 +107,7 @@ def through_the_broker(served: BrokerProcess, topic: str, bodies: list[bytes]) -
     for body in bodies:
         producer.produce(topic, body)
     assert producer.flush(10) == 0
+    del producer  # closed now, not when collected after the module's broker has stopped
     consumer = Consumer(
         {
             "bootstrap.servers": served.bootstrap,
@@ -573,6 +574,7 @@ async def test_a_schemas_topic_that_could_lose_schemas_is_refused(
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})
         topic = NewTopic("_schemas", partitions, 1, config={"cleanup.policy": policy})
         admin.create_topics([topic])["_schemas"].result(10)
+        del admin  # closed while the broker runs
         with pytest.raises(RegistryError) as refused:
             await SchemaRegistry(broker.bootstrap).start()
         assert refusal in refused.value.message
