@@ -5,8 +5,9 @@ whether the new schema reads what the old one wrote: Confluent's SchemaDiff comp
 original=old with update=new; FORWARD the reverse. Each row names the Difference.Type found and
 whether it makes the change incompatible under the registry's default STRICT policy, from
 json-schema-provider's diff/ObjectSchemaDiff.java, StringSchemaDiff.java, NumberSchemaDiff.java,
-EnumSchemaDiff.java, CombinedSchemaDiff.java and SchemaDiff.COMPATIBLE_CHANGES_STRICT; where Confluent's own test
-corpus (src/test/resources/diff-schema-examples.json) has the case, its description is quoted.
+EnumSchemaDiff.java, CombinedSchemaDiff.java and SchemaDiff.COMPATIBLE_CHANGES_STRICT; where
+Confluent's own test corpus (src/test/resources/diff-schema-examples.json) has the case, its
+description is quoted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ import json
 from typing import Any
 
 import pytest
+from confluent_kafka.schema_registry._sync.mock_schema_registry_client import (
+    MockSchemaRegistryClient,
+)
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from localbroker.schema_registry.formats.json_schema import JSON_SCHEMA, JsonSchema
 from localbroker.schema_registry.formats.json_schema_compatibility import differences
@@ -340,3 +346,19 @@ def test_decode_shows_a_value_that_breaks_its_schema_and_refuses_bytes_that_are_
         schema.decode(b"\x00\x01")
     with pytest.raises(UndecodableRecord, match="Not a JSON record"):
         schema.decode(b'{"n":')
+
+
+def test_encode_writes_the_bytes_confluents_serializer_writes_and_its_deserializer_reads() -> None:
+    """confluent_kafka's JSONSerializer, with its in-memory registry client for the schema id,
+    writes the same body after the 5-byte header; its JSONDeserializer reads ours back."""
+    schema = json.dumps(record({"name": STRING, "n": {"type": "number"}, "tags": {}}))
+    value = {"name": 'Zoë "q" / \\ \n\u2028', "n": 1.5e300, "tags": [1, 2.5, None, 1e-7, 10**20]}
+    client = MockSchemaRegistryClient({"url": "mock://registry"})
+    context = SerializationContext("orders", MessageField.VALUE)
+    framed = JSONSerializer(schema, client)(value, context)
+    assert framed is not None
+    body = JSON_SCHEMA.parse(schema, {}).encode(value)
+    assert framed[5:] == body
+    assert JSONDeserializer(schema, schema_registry_client=client)(framed[:5] + body, context) == (
+        value
+    )
