@@ -179,7 +179,9 @@ def _compare_with_union(context: Context, original: Node, update: Node) -> bool:
 
 
 def _common(node: Node, keyword: str) -> object:
-    if not node.common:
+    """Title, description, default, `$id` (draft 4's `id`) of the outermost schema; json-sKema
+    takes a 2019-09 or 2020-12 `$id` as the resource's base URI, never as a difference."""
+    if not node.common or (keyword == "$id" and node.modern):
         return None
     if keyword == "$id" and "$id" not in node.raw:
         return node.raw.get("id")
@@ -187,7 +189,10 @@ def _common(node: Node, keyword: str) -> object:
 
 
 def _bound(node: Node, keyword: str) -> Any:
-    """A numeric keyword; draft 4's boolean exclusiveMaximum is no limit of its own."""
+    """A numeric keyword; draft 4's boolean exclusiveMaximum is no limit of its own, and
+    json-sKema gives `contains` a minContains of 1 when none is written."""
+    if keyword == "minContains" and node.modern and "contains" in node.raw:
+        return node.raw.get(keyword, 1)
     value = node.raw.get(keyword)
     return None if isinstance(value, bool) else value
 

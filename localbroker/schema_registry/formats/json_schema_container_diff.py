@@ -26,7 +26,8 @@ def object_diff(context: Context, original: Node, update: Node) -> None:
                 _property(context, original, update, name)
     _dependencies(context, original, update)
     with context.enter("additionalProperties"):
-        _additional(context, original, update, "additionalProperties", "ADDITIONAL_PROPERTIES")
+        _additional(context, original, update, "ADDITIONAL_PROPERTIES")
+    _unevaluated(context, original, update, "unevaluatedProperties")
     context.bounds(original, update, ("maxProperties", "minProperties"))
 
 
@@ -36,7 +37,7 @@ def _property(context: Context, original: Node, update: Node, name: str) -> None
         assert before is not None
         _removed(context, before, update, _covering(update, name), "PROPERTY")
     elif before is None:
-        if _open(original, "additionalProperties"):
+        if _open(original):
             if after.is_empty:
                 context.add("PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL")
             elif name in update.raw.get("required", ()):
@@ -61,8 +62,7 @@ def _removed(
     context: Context, before: Node, update: Node, covering: Node | None, what: str
 ) -> None:
     """A property or item of the original that the update no longer declares."""
-    keyword = "additionalProperties" if what == "PROPERTY" else "additionalItems"
-    if _open(update, keyword):
+    if _open(update):
         context.add(f"{what}_REMOVED_FROM_OPEN_CONTENT_MODEL")
     elif covering is not None:
         _covered(context, before, covering, f"{what}_REMOVED")
@@ -80,18 +80,27 @@ def _covered(context: Context, original: Node, update: Node, change: str) -> Non
     context.add(f"{change}_{covered}_BY_PARTIALLY_OPEN_CONTENT_MODEL")
 
 
-def _open(node: Node, keyword: str) -> bool:
-    """isOpenContentModel: `keyword` absent or true, and (for objects) no patternProperties."""
-    return node.raw.get(keyword, True) is True and not node.pattern_properties
+def _open(node: Node) -> bool:
+    """isOpenContentModel: additionalProperties / additionalItems absent or true, no
+    patternProperties, and unevaluatedProperties / unevaluatedItems absent or true."""
+    if not node.permits_additional or node.additional is not None or node.pattern_properties:
+        return False
+    return node.unevaluated is None or node.unevaluated.is_empty
 
 
-def _covering(node: Node, name: str) -> Node | None:
-    """schemaFromPartiallyOpenContentModel: the patternProperties entry matching `name`, or
-    the schema of additionalProperties."""
+def _covering(node: Node, name: str | None) -> Node | None:
+    """schemaFromPartiallyOpenContentModel: the patternProperties entry matching the property
+    `name`, else the schema of additionalProperties / additionalItems, else (those absent) a
+    schema of unevaluatedProperties / unevaluatedItems."""
     for pattern, schema in node.pattern_properties:
-        if re.search(pattern, name):
+        if name is not None and re.search(pattern, name):
             return schema
-    return node.additional
+    if node.additional is not None:
+        return node.additional
+    unevaluated = node.unevaluated
+    if node.permits_additional and unevaluated is not None and unevaluated.kind is not Kind.FALSE:
+        return None if unevaluated.is_empty else unevaluated
+    return None
 
 
 def _required(context: Context, original: Node, update: Node) -> None:
@@ -108,12 +117,10 @@ def _required(context: Context, original: Node, update: Node) -> None:
 
 
 def _dependencies(context: Context, original: Node, update: Node) -> None:
-    before, after = original.raw.get("dependencies", {}), update.raw.get("dependencies", {})
+    before, after = original.dependencies, update.dependencies
     with context.enter("dependencies"):
         for name in dict.fromkeys([*before, *after]):
-            old, new = before.get(name), after.get(name)
-            if isinstance(old, list) or isinstance(new, list):
-                _dependency_array(context, name, old, new)
+            _dependency_array(context, name, before.get(name), after.get(name))
         for name in dict.fromkeys([*original.schema_dependencies, *update.schema_dependencies]):
             with context.enter(name):
                 if name not in update.schema_dependencies:
@@ -140,12 +147,10 @@ def _dependency_array(context: Context, name: str, old: object, new: object) -> 
             context.add("DEPENDENCY_ARRAY_CHANGED", name)
 
 
-def _additional(context: Context, original: Node, update: Node, keyword: str, stem: str) -> None:
+def _additional(context: Context, original: Node, update: Node, stem: str) -> None:
     """compareAdditionalProperties / compareAdditionalItems (the path already entered)."""
-    permitted_before = original.raw.get(keyword) is not False
-    permitted_after = update.raw.get(keyword) is not False
-    if permitted_before != permitted_after:
-        context.add(f"{stem}_ADDED" if permitted_after else f"{stem}_REMOVED")
+    if original.permits_additional != update.permits_additional:
+        context.add(f"{stem}_ADDED" if update.permits_additional else f"{stem}_REMOVED")
     elif original.additional is None and update.additional is not None:
         context.add(f"{stem}_NARROWED")
     elif update.additional is None and original.additional is not None:
@@ -163,18 +168,19 @@ def array_diff(context: Context, original: Node, update: Node) -> None:
             if index < len(before) and index < len(after):
                 context.compare(before[index], after[index])
             elif index < len(before):
-                _removed(context, before[index], update, update.additional, "ITEM")
-            elif _open(original, "additionalItems"):
+                _removed(context, before[index], update, _covering(update, None), "ITEM")
+            elif _open(original):
                 empty = after[index].is_empty
                 context.add(
                     f"ITEM{'_WITH_EMPTY_SCHEMA' if empty else ''}_ADDED_TO_OPEN_CONTENT_MODEL"
                 )
-            elif original.additional is not None:
-                _covered(context, original.additional, after[index], "ITEM_ADDED")
+            elif (covering := _covering(original, None)) is not None:
+                _covered(context, covering, after[index], "ITEM_ADDED")
             else:
                 context.add("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL")
     with context.enter("additionalItems"):
-        _additional(context, original, update, "additionalItems", "ADDITIONAL_ITEMS")
+        _additional(context, original, update, "ADDITIONAL_ITEMS")
+    _unevaluated(context, original, update, "unevaluatedItems")
     context.bounds(original, update, ("maxItems", "minItems"))
     unique_before = original.raw.get("uniqueItems") is True
     unique_after = update.raw.get("uniqueItems") is True
@@ -182,3 +188,23 @@ def array_diff(context: Context, original: Node, update: Node) -> None:
         context.add(
             "UNIQUE_ITEMS_REMOVED" if unique_before else "UNIQUE_ITEMS_ADDED", "uniqueItems"
         )
+    context.bounds(original, update, ("maxContains", "minContains"))
+
+
+def _unevaluated(context: Context, original: Node, update: Node, keyword: str) -> None:
+    """compareUnevaluatedProperties / compareUnevaluatedItems: absent and true both admit
+    anything, false nothing, a schema what it matches."""
+    before, after = original.unevaluated, update.unevaluated
+    if before is None and after is None:
+        return
+    stem = "UNEVALUATED_PROPERTIES" if keyword == "unevaluatedProperties" else "UNEVALUATED_ITEMS"
+    closed_before = before is not None and before.kind is Kind.FALSE
+    closed_after = after is not None and after.kind is Kind.FALSE
+    with context.enter(keyword):
+        if closed_before != closed_after:
+            context.add(f"{stem}_REMOVED" if closed_after else f"{stem}_ADDED")
+        elif before is None or after is None or before.is_empty != after.is_empty:
+            opened = after is None or after.is_empty
+            context.add(f"{stem}_EXTENDED" if opened else f"{stem}_NARROWED")
+        else:
+            context.compare(before, after)

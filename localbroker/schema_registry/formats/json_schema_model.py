@@ -17,7 +17,7 @@ references become cycles in the graph, which the comparison detects by identity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -59,27 +59,34 @@ _TYPE_KINDS = {
     "array": Kind.ARRAY,
 }
 
-# Everit's PropertySnifferSchemaExtractor: without `type`, these keywords imply a kind.
-_SNIFFED_KEYWORDS = (
+# Everit's PropertySnifferSchemaExtractor: without `type`, these keywords imply a kind; the
+# second group only in 2019-09 and 2020-12, which Confluent loads with json-sKema.
+_SNIFFED_KEYWORDS: tuple[tuple[Kind, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         Kind.OBJECT,
         (
-            "properties",
-            "required",
-            "additionalProperties",
-            "patternProperties",
-            "minProperties",
-            "maxProperties",
-            "dependencies",
-            "propertyNames",
+            *("properties", "required", "additionalProperties", "patternProperties"),
+            *("minProperties", "maxProperties", "dependencies", "propertyNames"),
         ),
+        ("dependentSchemas", "dependentRequired", "unevaluatedProperties"),
     ),
-    (Kind.ARRAY, ("items", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains")),
-    (Kind.NUMBER, ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")),
-    (Kind.STRING, ("minLength", "maxLength", "pattern", "format")),
+    (
+        Kind.ARRAY,
+        ("items", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains"),
+        ("prefixItems", "unevaluatedItems", "minContains", "maxContains"),
+    ),
+    (
+        Kind.NUMBER,
+        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+        (),
+    ),
+    (Kind.STRING, ("minLength", "maxLength", "pattern", "format"), ()),
 )
 
 COMBINATIONS = ("allOf", "anyOf", "oneOf")
+
+_MODERN = frozenset({"draft2019-09", "draft2020-12"})
+"""Dialects Confluent loads with json-sKema and translates to Everit's model."""
 
 
 @dataclass(eq=False)
@@ -97,12 +104,20 @@ class Node:
     integer: bool = False
     properties: dict[str, Node] = field(default_factory=dict)
     pattern_properties: list[tuple[str, Node]] = field(default_factory=list)
+    permits_additional: bool = True
+    """additionalProperties / additionalItems is not false."""
     additional: Node | None = None
     """The schema of additionalProperties / additionalItems when it is an object."""
+    unevaluated: Node | None = None
+    """unevaluatedProperties / unevaluatedItems (2019-09 on)."""
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Property dependencies: draft 7's array `dependencies`, 2019-09's dependentRequired."""
     schema_dependencies: dict[str, Node] = field(default_factory=dict)
     items: Node | None = None
     item_list: list[Node] = field(default_factory=list)
     negated: Node | None = None
+    modern: bool = False
+    """From a 2019-09 or 2020-12 schema, whose keywords json-sKema reads a little differently."""
 
     @property
     def is_empty(self) -> bool:
@@ -118,6 +133,7 @@ class SchemaLoader:
 
     def __init__(self, specification: Specification[Any]) -> None:
         self._specification = specification
+        self._modern = specification.name in _MODERN
         self._nodes: dict[int, Node] = {}
         self._following: set[int] = set()
 
@@ -136,6 +152,7 @@ class SchemaLoader:
         facets = self._facets(raw, where)
         node = facets[0] if len(facets) == 1 else Node(Kind.COMBINED, raw, criterion="allOf")
         node.common = True
+        node.modern = self._modern
         self._nodes[id(raw)] = node
         if len(facets) > 1:
             node.subschemas = facets
@@ -161,8 +178,7 @@ class SchemaLoader:
         self._nodes[id(raw)] = node
         return node
 
-    @staticmethod
-    def _facets(raw: Mapping[str, Any], where: str) -> list[Node]:
+    def _facets(self, raw: Mapping[str, Any], where: str) -> list[Node]:
         """One node per Everit extractor that finds its keywords in `raw`, in their order."""
         facets: list[Node] = []
         if "enum" in raw:
@@ -185,14 +201,15 @@ class SchemaLoader:
         elif declared is None:
             facets.extend(
                 Node(kind, raw)
-                for kind, keywords in _SNIFFED_KEYWORDS
-                if any(keyword in raw for keyword in keywords)
+                for kind, keywords, modern in _SNIFFED_KEYWORDS
+                if any(k in raw for k in (*keywords, *(modern if self._modern else ())))
             )
         return facets or [Node(Kind.EMPTY, raw)]
 
     def _fill(self, node: Node, resolver: Resolver[Any], where: str) -> None:
         """Loads the child schemas the diff of `node`'s kind looks at."""
         raw = node.raw
+        node.modern = self._modern
 
         def child(value: object, *steps: str | int) -> Node:
             return self.load(value, resolver, "/".join((where, *map(str, steps))))
@@ -215,21 +232,42 @@ class SchemaLoader:
                 (pattern, child(sub, "patternProperties", pattern))
                 for pattern, sub in raw.get("patternProperties", {}).items()
             ]
+            dependencies = {**raw.get("dependencies", {})}
+            if self._modern:
+                dependencies |= raw.get("dependentRequired", {}) | raw.get("dependentSchemas", {})
+            node.dependencies = {n: d for n, d in dependencies.items() if isinstance(d, list)}
             node.schema_dependencies = {
                 name: child(sub, "dependencies", name)
-                for name, sub in raw.get("dependencies", {}).items()
+                for name, sub in dependencies.items()
                 if not isinstance(sub, list)
             }
-            if isinstance(raw.get("additionalProperties"), Mapping):
-                node.additional = child(raw["additionalProperties"], "additionalProperties")
+            self._fill_additional(node, "additionalProperties", child)
+            self._fill_unevaluated(node, "unevaluatedProperties", child)
         elif node.kind is Kind.ARRAY:
-            items = raw.get("items")
+            # 2020-12 spells draft 7's tuple `items` as prefixItems, its additionalItems as items.
+            tuple_items = self._modern and "prefixItems" in raw
+            listed, rest = ("prefixItems", "items") if tuple_items else ("items", "additionalItems")
+            self._fill_additional(node, rest, child)
+            items = raw.get(listed)
             if isinstance(items, list):
-                node.item_list = [child(sub, "items", i) for i, sub in enumerate(items)]
+                node.item_list = [child(sub, listed, i) for i, sub in enumerate(items)]
+            elif self._modern and isinstance(items, bool):
+                # json-sKema: `items: false` admits no items at all, `items: true` says nothing.
+                node.permits_additional = node.permits_additional and items
             elif items is not None:
-                node.items = child(items, "items")
-            if isinstance(raw.get("additionalItems"), Mapping):
-                node.additional = child(raw["additionalItems"], "additionalItems")
+                node.items = child(items, listed)
+            self._fill_unevaluated(node, "unevaluatedItems", child)
+
+    @staticmethod
+    def _fill_additional(node: Node, keyword: str, child: Callable[..., Node]) -> None:
+        value = node.raw.get(keyword)
+        node.permits_additional = value is not False
+        if isinstance(value, Mapping):
+            node.additional = child(value, keyword)
+
+    def _fill_unevaluated(self, node: Node, keyword: str, child: Callable[..., Node]) -> None:
+        if self._modern and keyword in node.raw:
+            node.unevaluated = child(node.raw[keyword], keyword)
 
 
 def _typed(name: object, raw: Mapping[str, Any], where: str) -> Node:

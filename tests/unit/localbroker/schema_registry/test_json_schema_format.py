@@ -233,6 +233,38 @@ def test_evolutions_are_judged_as_confluent_judges_them(
     assert judged(reader=old, writer=new) == [forward]
 
 
+DRAFT_2020_12 = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "backward"),
+    [
+        pytest.param(
+            record({"a": STRING, "b": STRING}, unevaluatedProperties=False),
+            record({"a": STRING}, unevaluatedProperties=False),
+            ["!PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"],
+            id="unevaluatedProperties false closes the content model",
+        ),
+        pytest.param(
+            {"type": "array", "prefixItems": [STRING], "items": False},
+            {"type": "array", "prefixItems": [STRING, STRING], "items": False},
+            ["ITEM_ADDED_TO_CLOSED_CONTENT_MODEL"],
+            id="prefixItems are draft 7's tuple items, items false closes them",
+        ),
+        pytest.param(
+            {"type": "array", "contains": STRING},
+            {"type": "array", "contains": STRING, "minContains": 2},
+            ["!MIN_CONTAINS_INCREASED"],
+            id="contains has a minContains of 1 unless written",
+        ),
+    ],
+)
+def test_2020_12_keywords_map_onto_draft_7s_as_confluent_translates_them(
+    old: dict[str, Any], new: dict[str, Any], backward: list[str]
+) -> None:
+    assert judged(reader=DRAFT_2020_12 | new, writer=DRAFT_2020_12 | old) == backward
+
+
 def test_an_incompatibility_is_worded_as_confluent_words_it() -> None:
     (line,) = JSON_SCHEMA.incompatibilities(
         parse(record({"v": {"type": "integer"}})), parse(record({"v": STRING}))
