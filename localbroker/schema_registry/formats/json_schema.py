@@ -96,12 +96,14 @@ class JsonSchemaFormat:
         except SchemaError as error:
             raise InvalidSchema(f"Invalid schema at {error.json_path}: {error.message}") from None
         specification = _specification(contents)
+        contents = _bridge_definitions(contents)
         root = Resource.from_contents(contents, default_specification=specification)
         base = root.id() or ""
         resources = []
         for name, referenced in references.items():
             resource = Resource.from_contents(
-                _load_json(referenced, f"reference {name!r}"), default_specification=specification
+                _bridge_definitions(_load_json(referenced, f"reference {name!r}")),
+                default_specification=specification,
             )
             resources += [(name, resource), (urljoin(base, name), resource)]
         registry: Registry[Any] = Registry().with_resources(resources).with_resource(base, root)
@@ -122,6 +124,17 @@ def _load_json(text: str, what: str) -> Any:
         raise InvalidSchema(
             f"Invalid JSON in {what} at line {error.lineno} column {error.colno}: {error.msg}"
         ) from None
+
+
+def _bridge_definitions(contents: Any) -> Any:
+    """Confluent's `mergeDefBuckets`: top-level `definitions` copied into `$defs` (which wins on
+    a clash), so `#/$defs/X` finds X whichever bucket draft 7 or 2019-09 authors put it in."""
+    if not isinstance(contents, dict) or not isinstance(contents.get("definitions"), dict):
+        return contents
+    defs = contents.get("$defs", {})
+    if not contents["definitions"] or not isinstance(defs, dict):
+        return contents
+    return {**contents, "$defs": {**contents["definitions"], **defs}}
 
 
 def _specification(contents: object) -> Specification[Any]:

@@ -166,9 +166,9 @@ class SchemaLoader:
             raise InvalidSchema(f"Invalid schema at {where}: $ref {reference!r} refers to itself")
         try:
             resolved = resolver.lookup(reference)
-        except Unresolvable as error:
+        except Unresolvable:
             raise InvalidSchema(
-                f"Invalid schema at {where}: cannot resolve $ref {reference!r} ({error})"
+                f"Invalid schema at {where}: cannot resolve $ref {reference!r}"
             ) from None
         self._following.add(id(raw))
         try:

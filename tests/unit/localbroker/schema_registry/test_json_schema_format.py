@@ -347,6 +347,21 @@ def test_references_resolve_against_the_root_id_as_confluent_registers_them() ->
         order.encode({"id": 1, "customer": {"name": 1}})
 
 
+def test_a_ref_to_defs_finds_a_body_under_definitions_as_confluent_bridges_them() -> None:
+    """Confluent's JsonSchema.mergeDefBuckets copies top-level `definitions` into `$defs`, in the
+    schema and in each reference, so `#/$defs/X` resolves whichever bucket holds X."""
+    shared = {"definitions": {"name": STRING}}
+    schema = parse(
+        record({"a": {"$ref": "#/$defs/id"}, "b": {"$ref": "shared.json#/$defs/name"}})
+        | {"definitions": {"id": {"type": "integer"}}},
+        {"shared.json": json.dumps(shared)},
+    )
+    with pytest.raises(UndecodableRecord, match=r"\$\.a: 'x' is not of type 'integer'"):
+        schema.encode({"a": "x"})
+    with pytest.raises(UndecodableRecord, match=r"\$\.b: 1 is not of type 'string'"):
+        schema.encode({"b": 1})
+
+
 def test_a_change_inside_a_referenced_schema_is_an_incompatibility() -> None:
     widened = record({"name": {"type": ["string", "null"]}}, required=["name"])
     old = parse(ORDER, {"customer.json": json.dumps(widened)})
