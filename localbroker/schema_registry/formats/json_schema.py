@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 from jsonschema import Draft7Validator, validators
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.protocols import Validator
+from jsonschema_specifications import REGISTRY
 from referencing import Registry, Resource, Specification
 from referencing.jsonschema import DRAFT7, specification_with
 
@@ -36,6 +37,10 @@ from localbroker.schema_registry.schema_format import (
 )
 
 _DEFAULT_VALIDATOR: Final = Draft7Validator
+
+METASCHEMAS: Final[Registry[Any]] = REGISTRY
+"""Every draft's metaschema, so a `$ref` to one resolves without the network, as Confluent
+registers them with its loader."""
 
 
 class JsonSchema:
@@ -106,7 +111,7 @@ class JsonSchemaFormat:
                 default_specification=specification,
             )
             resources += [(name, resource), (urljoin(base, name), resource)]
-        registry: Registry[Any] = Registry().with_resources(resources).with_resource(base, root)
+        registry = METASCHEMAS.with_resources(resources).with_resource(base, root)
         model = SchemaLoader(specification).load(contents, registry.resolver(base), "#")
         validator = validator_class(contents, registry=registry)
         return JsonSchema(text, validator, model)

@@ -362,6 +362,14 @@ def test_a_ref_to_defs_finds_a_body_under_definitions_as_confluent_bridges_them(
         schema.encode({"b": 1})
 
 
+def test_a_ref_to_a_metaschema_resolves_without_the_network() -> None:
+    """Confluent registers the draft metaschemas with its loader; so does jsonschema's registry."""
+    schema = parse({"$ref": "http://json-schema.org/draft-07/schema#"})
+    assert schema.encode({"type": "string"}) == b'{"type":"string"}'
+    with pytest.raises(UndecodableRecord, match=r"^\$\.type: 5 is not valid"):
+        schema.encode({"type": 5})
+
+
 def test_a_change_inside_a_referenced_schema_is_an_incompatibility() -> None:
     widened = record({"name": {"type": ["string", "null"]}}, required=["name"])
     old = parse(ORDER, {"customer.json": json.dumps(widened)})
