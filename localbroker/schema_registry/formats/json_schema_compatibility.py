@@ -188,13 +188,13 @@ def _common(node: Node, keyword: str) -> object:
     return node.raw.get(keyword)
 
 
-def _bound(node: Node, keyword: str) -> Any:
-    """A numeric keyword; draft 4's boolean exclusiveMaximum is no limit of its own, and
-    json-sKema gives `contains` a minContains of 1 when none is written."""
-    if keyword == "minContains" and node.modern and "contains" in node.raw:
-        return node.raw.get(keyword, 1)
-    value = node.raw.get(keyword)
-    return None if isinstance(value, bool) else value
+def _bound(node: Node, keyword: str) -> int | float | None:
+    """A numeric keyword when it holds a number (draft 4's boolean exclusiveMaximum is no limit
+    of its own, and keywords a metaschema does not know may hold anything); json-sKema gives
+    `contains` a minContains of 1 when none is written."""
+    implied = keyword == "minContains" and node.modern and "contains" in node.raw
+    value = node.raw.get(keyword, 1 if implied else None)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _string_diff(context: Context, original: Node, update: Node) -> None:

@@ -265,6 +265,14 @@ def test_2020_12_keywords_map_onto_draft_7s_as_confluent_translates_them(
     assert judged(reader=DRAFT_2020_12 | new, writer=DRAFT_2020_12 | old) == backward
 
 
+def test_a_bound_that_is_not_a_number_is_no_bound() -> None:
+    """Draft 7's metaschema does not know minContains, so any value passes it; Confluent reads
+    the keyword only when it holds a number."""
+    assert judged(
+        reader={"type": "array", "minContains": 3}, writer={"type": "array", "minContains": "x"}
+    ) == ["!MIN_CONTAINS_ADDED"]
+
+
 def test_an_incompatibility_is_worded_as_confluent_words_it() -> None:
     (line,) = JSON_SCHEMA.incompatibilities(
         parse(record({"v": {"type": "integer"}})), parse(record({"v": STRING}))
