@@ -166,7 +166,9 @@ class SchemaLoader:
             raise InvalidSchema(f"Invalid schema at {where}: $ref {reference!r} refers to itself")
         try:
             resolved = resolver.lookup(reference)
-        except Unresolvable:
+        except (Unresolvable, TypeError):
+            # referencing crawls every subschema for the lookup and raises TypeError on a
+            # boolean one under a nested draft 4 `$schema`, where booleans are no schemas.
             raise InvalidSchema(
                 f"Invalid schema at {where}: cannot resolve $ref {reference!r}"
             ) from None
