@@ -166,9 +166,10 @@ class SchemaLoader:
             raise InvalidSchema(f"Invalid schema at {where}: $ref {reference!r} refers to itself")
         try:
             resolved = resolver.lookup(reference)
-        except (Unresolvable, TypeError):
-            # referencing crawls every subschema for the lookup and raises TypeError on a
-            # boolean one under a nested draft 4 `$schema`, where booleans are no schemas.
+        except (Unresolvable, TypeError, AttributeError):
+            # referencing crawls every subschema for the lookup, and one that is no schema in the
+            # dialect of a nested `$schema` (a boolean in draft 4, a list of items in 2020-12)
+            # makes it raise TypeError or AttributeError.
             raise InvalidSchema(
                 f"Invalid schema at {where}: cannot resolve $ref {reference!r}"
             ) from None

@@ -298,11 +298,16 @@ def test_a_recursive_schema_is_compared_through_its_cycle() -> None:
         ('{"type": "strin"}', "Invalid schema at $.type: 'strin' is not valid"),
         ('{"properties": {"a": {"maxLength": -1}}}', "Invalid schema at $.properties.a.maxLength"),
         ('{"$ref": "missing.json"}', "cannot resolve $ref 'missing.json'"),
-        # Looking the reference up crawls every subschema, and a boolean one under a nested
-        # draft 4 `$schema` (where booleans are no schemas) threw TypeError there.
+        # Looking the reference up crawls every subschema, and one that is no schema under a
+        # nested `$schema` (a boolean in draft 4, a list of items in 2020-12) threw there.
         (
             '{"definitions": {"a": {"$schema": "http://json-schema.org/draft-04/schema#",'
             ' "properties": {"x": true}}}, "items": {"$ref": "http://example.com/b.json"}}',
+            "cannot resolve $ref 'http://example.com/b.json'",
+        ),
+        (
+            '{"definitions": {"a": {"$schema": "https://json-schema.org/draft/2020-12/schema",'
+            ' "items": [{}]}}, "items": {"$ref": "http://example.com/b.json"}}',
             "cannot resolve $ref 'http://example.com/b.json'",
         ),
         # Draft 4 has exclusiveMaximum as a boolean, Draft 7 (the default) as a number.
