@@ -25,6 +25,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.protocols import Validator
 from jsonschema_specifications import REGISTRY
 from referencing import Registry, Resource, Specification
+from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT7, specification_with
 
 from localbroker.schema_registry.formats import json_schema_compatibility
@@ -84,7 +85,18 @@ class JsonSchema:
 
     def errors(self, value: object) -> str | None:
         """Why `value` does not match the schema, at which path (`$.a.b`); None when it does."""
-        error = best_match(self._validator.iter_errors(cast(Any, value)))
+        try:
+            error = best_match(self._validator.iter_errors(cast(Any, value)))
+        except RecursionError:
+            return "$: the schema refers to itself without end (a $ref cycle that reads nothing)"
+        except Unresolvable as error:
+            # Only where Everit loads nothing (parse resolved every $ref it loads): a keyword of
+            # another type, such as additionalProperties beside "type": "boolean".
+            return f"$: cannot resolve a $ref of the schema ({error})"
+        except (TypeError, AttributeError) as error:
+            # jsonschema (and referencing) read a subschema by the dialect of a nested $schema
+            # and fail on one that is no schema there, e.g. draft 7's tuple items in 2020-12.
+            return f"$: the schema cannot be applied ({type(error).__name__}: {error})"
         return None if error is None else f"{error.json_path}: {error.message}"
 
 

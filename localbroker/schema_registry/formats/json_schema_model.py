@@ -85,6 +85,9 @@ _SNIFFED_KEYWORDS: tuple[tuple[Kind, tuple[str, ...], tuple[str, ...]], ...] = (
 
 COMBINATIONS = ("allOf", "anyOf", "oneOf")
 
+_UNCOMPARED = ("contains", "propertyNames", "if", "then", "else")
+"""Subschemas Everit loads (so their `$ref`s must resolve) that Confluent's diff never compares."""
+
 _MODERN = frozenset({"draft2019-09", "draft2020-12"})
 """Dialects Confluent loads with json-sKema and translates to Everit's model."""
 
@@ -158,6 +161,9 @@ class SchemaLoader:
             node.subschemas = facets
         for facet in facets:
             self._fill(facet, resolver, where)
+        for keyword in _UNCOMPARED:
+            if keyword in raw:
+                self.load(raw[keyword], resolver, f"{where}/{keyword}")
         return node
 
     def _follow(self, raw: Mapping[str, Any], resolver: Resolver[Any], where: str) -> Node:

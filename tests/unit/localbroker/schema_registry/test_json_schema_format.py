@@ -298,6 +298,9 @@ def test_a_recursive_schema_is_compared_through_its_cycle() -> None:
         ('{"type": "strin"}', "Invalid schema at $.type: 'strin' is not valid"),
         ('{"properties": {"a": {"maxLength": -1}}}', "Invalid schema at $.properties.a.maxLength"),
         ('{"$ref": "missing.json"}', "cannot resolve $ref 'missing.json'"),
+        # Everit loads contains, propertyNames and if/then/else too, so their refs must resolve.
+        ('{"contains": {"$ref": "#/properties/a"}}', "at #/contains: cannot resolve $ref"),
+        ('{"if": {"$ref": "#/nope"}, "then": {}}', "at #/if: cannot resolve $ref '#/nope'"),
         # Looking the reference up crawls every subschema, and one that is no schema under a
         # nested `$schema` (a boolean in draft 4, a list of items in 2020-12) threw there.
         (
@@ -412,6 +415,28 @@ def test_encode_refuses_a_value_the_schema_refuses_naming_the_path() -> None:
         schema.encode({"tags": [1, "x"]})
     with pytest.raises(UndecodableRecord, match="Not a JSON value"):
         parse({"type": "number"}).encode(float("nan"))
+
+
+def test_a_schema_that_refers_to_itself_without_end_refuses_values_instead_of_crashing() -> None:
+    schema = parse({"allOf": [{"$ref": "#"}]})
+    with pytest.raises(UndecodableRecord, match="refers to itself without end"):
+        schema.encode(1)
+
+
+def test_a_ref_confluent_never_loads_refuses_the_values_that_reach_it() -> None:
+    """Everit ignores additionalProperties beside `"type": "boolean"`, so Confluent registers
+    this schema; jsonschema still applies the keyword to an object and meets the bad $ref."""
+    schema = parse({"type": "boolean", "additionalProperties": {"$ref": "#/definitions/a"}})
+    with pytest.raises(UndecodableRecord, match=r"^\$: cannot resolve a \$ref"):
+        schema.encode({"x": 1})
+
+
+def test_a_subschema_jsonschema_cannot_read_in_its_nested_dialect_refuses_values() -> None:
+    """Draft 7's tuple items under a nested 2020-12 `$schema` pass draft 7's metaschema, but
+    jsonschema's 2020-12 reading of them fails: the value is refused, nothing crashes."""
+    nested = {"$schema": "https://json-schema.org/draft/2020-12/schema", "items": [{}]}
+    with pytest.raises(UndecodableRecord, match=r"^\$: the schema cannot be applied"):
+        parse({"allOf": [nested]}).encode([1])
 
 
 def test_decode_shows_a_value_that_breaks_its_schema_and_refuses_bytes_that_are_not_json() -> None:
