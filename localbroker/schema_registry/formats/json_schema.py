@@ -49,10 +49,11 @@ class JsonSchema:
 
     schema_type = SchemaType.JSON
 
-    def __init__(self, text: str, validator: Validator, model: Node) -> None:
+    def __init__(self, text: str, validator: Validator, model: Node, endless: bool) -> None:
         self._text = text
         self._validator = validator
         self.model = model
+        self._endless = endless
 
     def canonical(self) -> str:
         """Confluent's `canonicalString()`: Jackson's compact writing of the parsed text, keys in
@@ -85,10 +86,10 @@ class JsonSchema:
 
     def errors(self, value: object) -> str | None:
         """Why `value` does not match the schema, at which path (`$.a.b`); None when it does."""
+        if self._endless:
+            return "$: the schema applies itself to the same value without end (a $ref cycle)"
         try:
             error = best_match(self._validator.iter_errors(cast(Any, value)))
-        except RecursionError:
-            return "$: the schema refers to itself without end (a $ref cycle that reads nothing)"
         except Unresolvable as error:
             # Only where Everit loads nothing (parse resolved every $ref it loads): a keyword of
             # another type, such as additionalProperties beside "type": "boolean".
@@ -124,9 +125,10 @@ class JsonSchemaFormat:
             )
             resources += [(name, resource), (urljoin(base, name), resource)]
         registry = METASCHEMAS.with_resources(resources).with_resource(base, root)
-        model = SchemaLoader(specification).load(contents, registry.resolver(base), "#")
+        loader = SchemaLoader(specification)
+        model = loader.load(contents, registry.resolver(base), "#")
         validator = validator_class(contents, registry=registry)
-        return JsonSchema(text, validator, model)
+        return JsonSchema(text, validator, model, loader.endless())
 
     def incompatibilities(self, reader: ParsedSchema, writer: ParsedSchema) -> Sequence[str]:
         if not isinstance(reader, JsonSchema) or not isinstance(writer, JsonSchema):

@@ -85,8 +85,9 @@ _SNIFFED_KEYWORDS: tuple[tuple[Kind, tuple[str, ...], tuple[str, ...]], ...] = (
 
 COMBINATIONS = ("allOf", "anyOf", "oneOf")
 
-_UNCOMPARED = ("contains", "propertyNames", "if", "then", "else")
-"""Subschemas Everit loads (so their `$ref`s must resolve) that Confluent's diff never compares."""
+_UNCOMPARED = ("contains", "propertyNames")
+"""Subschemas Everit loads (so their `$ref`s must resolve) that Confluent's diff never compares;
+if/then/else too, loaded with the subschemas applied in place (`_in_place`)."""
 
 _MODERN = frozenset({"draft2019-09", "draft2020-12"})
 """Dialects Confluent loads with json-sKema and translates to Everit's model."""
@@ -119,6 +120,9 @@ class Node:
     items: Node | None = None
     item_list: list[Node] = field(default_factory=list)
     negated: Node | None = None
+    in_place: list[Node] = field(default_factory=list)
+    """Every subschema applied to the same value as this one (allOf/anyOf/oneOf, not,
+    if/then/else, schema dependencies), whichever type it sits beside."""
     modern: bool = False
     """From a 2019-09 or 2020-12 schema, whose keywords json-sKema reads a little differently."""
 
@@ -164,7 +168,31 @@ class SchemaLoader:
         for keyword in _UNCOMPARED:
             if keyword in raw:
                 self.load(raw[keyword], resolver, f"{where}/{keyword}")
+        node.in_place = [
+            self.load(sub, resolver, f"{where}/{path}") for path, sub in _in_place(raw)
+        ]
         return node
+
+    def endless(self) -> bool:
+        """Whether some schema loaded applies itself to the very value it is applying to, as
+        `{"allOf": [{"$ref": "#"}]}` or `{"not": {"$ref": "#"}}` do: validating any value then
+        never ends, in jsonschema (whose recursion panics in referencing's Rust core) as in
+        Everit. Checked on the keywords, whichever type they sit beside."""
+        visiting: set[int] = set()
+        done: set[int] = set()
+
+        def cycles(node: Node) -> bool:
+            if id(node) in done:
+                return False
+            if id(node) in visiting:
+                return True
+            visiting.add(id(node))
+            found = any(cycles(applied) for applied in node.in_place)
+            visiting.discard(id(node))
+            done.add(id(node))
+            return found
+
+        return any(cycles(node) for node in list(self._nodes.values()))
 
     def _follow(self, raw: Mapping[str, Any], resolver: Resolver[Any], where: str) -> Node:
         reference = raw["$ref"]
@@ -277,6 +305,27 @@ class SchemaLoader:
     def _fill_unevaluated(self, node: Node, keyword: str, child: Callable[..., Node]) -> None:
         if self._modern and keyword in node.raw:
             node.unevaluated = child(node.raw[keyword], keyword)
+
+
+def _in_place(raw: Mapping[str, Any]) -> list[tuple[str, object]]:
+    """The subschemas of `raw` applied to the same value as `raw`, with their paths."""
+    found: list[tuple[str, object]] = []
+    for keyword in COMBINATIONS:
+        branches = raw.get(keyword)
+        if isinstance(branches, list):
+            found += [(f"{keyword}/{i}", branch) for i, branch in enumerate(branches)]
+    found += [
+        (keyword, raw[keyword]) for keyword in ("not", "if", "then", "else") if keyword in raw
+    ]
+    for keyword in ("dependencies", "dependentSchemas"):
+        dependencies = raw.get(keyword)
+        if isinstance(dependencies, Mapping):
+            found += [
+                (f"{keyword}/{name}", sub)
+                for name, sub in dependencies.items()
+                if not isinstance(sub, list)
+            ]
+    return found
 
 
 def _typed(name: object, raw: Mapping[str, Any], where: str) -> Node:

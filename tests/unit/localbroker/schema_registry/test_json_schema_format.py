@@ -418,9 +418,16 @@ def test_encode_refuses_a_value_the_schema_refuses_naming_the_path() -> None:
 
 
 def test_a_schema_that_refers_to_itself_without_end_refuses_values_instead_of_crashing() -> None:
-    schema = parse({"allOf": [{"$ref": "#"}]})
-    with pytest.raises(UndecodableRecord, match="refers to itself without end"):
-        schema.encode(1)
+    for endless in (
+        {"allOf": [{"$ref": "#"}]},
+        {"not": {"$ref": "#"}},  # jsonschema's recursion panicked in referencing's Rust core
+        {"properties": {"a": {"if": {"$ref": "#/properties/a"}}}},
+        # jsonschema applies dependencies to an object whatever `type` says.
+        {"type": "number", "dependencies": {"a": {"$ref": "#"}}},
+    ):
+        with pytest.raises(UndecodableRecord, match="applies itself to the same value"):
+            parse(endless).encode({"a": 1})
+    assert parse({"properties": {"a": {"$ref": "#"}}}).encode({"a": {}}) == b'{"a":{}}'
 
 
 def test_a_ref_confluent_never_loads_refuses_the_values_that_reach_it() -> None:
