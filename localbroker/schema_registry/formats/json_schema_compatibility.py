@@ -7,13 +7,15 @@ registry's default compatibility policy). The types, paths, and the
 `{errorType:"...", description:"..."}` lines are Confluent's, from json-schema-provider's
 `diff/` package (SchemaDiff, ObjectSchemaDiff, ArraySchemaDiff, StringSchemaDiff,
 NumberSchemaDiff, EnumSchemaDiff, ConstSchemaDiff, CombinedSchemaDiff, NotSchemaDiff, Context,
-Difference); where a description names "the %s schema", the reader fills the first blank and
-the writer the second, as Confluent's SchemaValidatorBuilder does with "new" and "old".
+Difference). A description keeps Confluent's two `%s` slots, which the registry fills as
+Confluent's SchemaValidatorBuilder does: the reader's role first, the writer's second ("new" and
+"old", as the level has them).
 
-Not followed: unevaluatedProperties / unevaluatedItems and min/maxContains (2019-09 keywords
-Confluent reads through its json-sKema translation), the LENIENT policy, and the fixpoint
-re-run Confluent makes after a cycle was assumed compatible (a cycle here is always assumed
-compatible, the first pass of Confluent's iteration).
+2019-09 and 2020-12 schemas are read as Confluent's json-sKema translation reads them (see
+json_schema_model). Not followed: the LENIENT policy; the fixpoint re-run Confluent makes after
+a cycle was assumed compatible (a cycle here is always assumed compatible, the first pass of
+Confluent's iteration); and json-sKema's reading of a 2020-12 schema whose only object keyword
+is an empty `properties` as an empty schema (3 of the 131 cases of Confluent's 2020-12 corpus).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Copied from json-schema-provider's diff/SchemaDiff.java (COMPATIBLE_CHANGES_STRICT, the set the
 registry uses under its default STRICT compatibility policy) and diff/Difference.java (the
-description of each type). Confluent leaves two `%s` blanks in a description, filled with "new"
-and "old" by the reader and writer roles; the registry asks a format about a reader and a
-writer, so they are filled with "reader" and "writer".
+description of each type). A description keeps Confluent's two `%s` slots for the reader's
+and the writer's roles; the registry fills them with "new" and "old" as the level has them, as
+Confluent's SchemaValidatorBuilder does.
 """
 
 from __future__ import annotations
@@ -128,10 +128,8 @@ _ADDED_TO_OPEN = frozenset(
 
 
 def describe(kind: str, path: str) -> str:
-    """Confluent's `Difference.toString()`, its blanks filled with reader and writer."""
-    template = _description(kind, path).replace("%s", "{}")
-    text = template.format("reader", "writer")
-    return f'{{errorType:"{kind}", description:"{text}\'}}'
+    """Confluent's `Difference.toString()`, its two `%s` slots left for the registry."""
+    return f'{{errorType:"{kind}", description:"{_description(kind, path)}\'}}'
 
 
 def _description(kind: str, path: str) -> str:

@@ -279,7 +279,7 @@ def test_an_incompatibility_is_worded_as_confluent_words_it() -> None:
     )
     assert line == (
         '{errorType:"TYPE_CHANGED", description:"A type at path \'#/properties/v\' is different'
-        " between the reader schema and the writer schema'}"
+        " between the %s schema and the %s schema'}"
     )
 
 
