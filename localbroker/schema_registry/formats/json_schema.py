@@ -45,7 +45,7 @@ registers them with its loader."""
 
 
 class JsonSchema:
-    """One parsed JSON schema: its text as Jackson wrote it, a validator, and Everit's model."""
+    """One parsed JSON schema: its text as registered, a validator, and Everit's model."""
 
     schema_type = SchemaType.JSON
 
