@@ -11,9 +11,11 @@ from collections.abc import Mapping
 
 from ..schema_format import SchemaFormat, SchemaType
 from .avro import AVRO
+from .json_schema import JSON_SCHEMA
 from .protobuf import PROTOBUF
 
 FORMATS: Mapping[SchemaType, SchemaFormat] = {
     SchemaType.AVRO: AVRO,
     SchemaType.PROTOBUF: PROTOBUF,
+    SchemaType.JSON: JSON_SCHEMA,
 }
