@@ -30,6 +30,7 @@ from confluent_kafka.schema_registry import (
     SchemaRegistryError,
 )
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import descriptor_pb2, descriptor_pool
@@ -189,6 +190,37 @@ def test_protobuf_records_round_trip_through_the_broker(
     assert reference.name == reference.subject and "message Address" in imported.schema.schema_str
 
 
+ORDER_JSON = json.dumps(
+    {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Order",
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "total": {"type": "number"}},
+        "required": ["id"],
+        "additionalProperties": False,
+    }
+)
+
+
+def test_json_records_round_trip_through_the_broker(
+    served: BrokerProcess, client: SchemaRegistryClient
+) -> None:
+    topic = unique("payments")
+    serializer = JSONSerializer(ORDER_JSON, client)
+    context = SerializationContext(topic, MessageField.VALUE)
+    values = [{"id": f"p{n}", "total": n * 1.5} for n in range(3)]
+    bodies = through_the_broker(served, topic, [serializer(value, context) for value in values])
+    # No schema of its own: the deserializer fetches the one each record's id names.
+    reader = SchemaRegistryClient({"url": served.registry_url})
+    deserializer = JSONDeserializer(None, schema_registry_client=reader)
+    assert [deserializer(body, context) for body in bodies] == values
+    assert client.get_latest_version(f"{topic}-value").schema.schema_type == "JSON"
+    refused(
+        42201,
+        lambda: client.register_schema(unique("bad-json"), Schema('{"type": 12}', "JSON")),
+    )
+
+
 def test_avro_records_round_trip_through_the_broker(
     served: BrokerProcess, client: SchemaRegistryClient
 ) -> None:
@@ -234,7 +266,7 @@ def test_register_lookup_and_versions(client: SchemaRegistryClient) -> None:
     assert status == 200 and by_id["maxId"] >= second_id  # type: ignore[index,operator]
     status, by_id = call(f"{url}/schemas/ids/{second_id}?subject={other}", "GET")
     assert (status, by_id["error_code"]) == (404, 40403)  # type: ignore[index]
-    assert {"AVRO", "PROTOBUF"} <= set(client.get_schema_types())
+    assert sorted(client.get_schema_types()) == ["AVRO", "JSON", "PROTOBUF"]
 
 
 def test_normalize_makes_equivalent_spellings_one_schema(client: SchemaRegistryClient) -> None:
