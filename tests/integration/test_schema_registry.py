@@ -32,7 +32,7 @@ from confluent_kafka.schema_registry import (
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
@@ -219,6 +219,38 @@ def test_json_records_round_trip_through_the_broker(
         42201,
         lambda: client.register_schema(unique("bad-json"), Schema('{"type": 12}', "JSON")),
     )
+
+
+def test_a_json_schema_refers_to_another_subject(client: SchemaRegistryClient) -> None:
+    """The `$ref` names the reference; the serializer validates with the referenced schema
+    the registry hands it, and a reader resolves it the same way."""
+    address_subject, topic = unique("address-json"), unique("shipments")
+    address = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    }
+    client.register_schema(address_subject, Schema(json.dumps(address), "JSON"))
+    order = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "ship_to": {"$ref": "address.json"}},
+    }
+    references = [SchemaReference("address.json", address_subject, 1)]
+    client.register_schema(f"{topic}-value", Schema(json.dumps(order), "JSON", references))
+    serializer = JSONSerializer(
+        Schema(json.dumps(order), "JSON", references),
+        client,
+        conf={"auto.register.schemas": False, "use.latest.version": True},
+    )
+    context = SerializationContext(topic, MessageField.VALUE)
+    value = {"id": "s1", "ship_to": {"city": "Oslo"}}
+    reader = SchemaRegistryClient({"url": client._rest_client.base_urls[0]})
+    deserializer = JSONDeserializer(None, schema_registry_client=reader)
+    assert deserializer(serializer(value, context), context) == value
+    with pytest.raises(SerializationError, match="'city' is a required property"):
+        serializer({"id": "s2", "ship_to": {"town": "Oslo"}}, context)
 
 
 def test_avro_records_round_trip_through_the_broker(
