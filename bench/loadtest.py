@@ -17,9 +17,9 @@ partition, a fresh topic per run, runs interleaved:
   started as the pane starts it, until it has sent as many records; meanwhile a key is pressed
   every 200 ms (down/up in the generator list) and the time until the app has handled it and
   is idle again (Pilot.press) is its keypress latency;
-- ConsumerPerformance and `kwb consumer-perf` (aiokafka, its default, and librdkafka)
-  reading those records back in a fresh group; `--consumers-only` runs only
-  ProducerPerformance, to write them, and the consumers.
+- ConsumerPerformance and `kwb consumer-perf` (librdkafka when installed; with `--aiokafka`
+  also on aiokafka) reading those records back in a fresh group; `--consumers-only` runs
+  only ProducerPerformance, to write them, and the consumers.
 
 Records per run: RECORDS by size, times `--scale`.
 Rates are records/s as each tool prints them (from its first send to its last
@@ -68,7 +68,7 @@ RECORDS = {100: 1_000_000, 1000: 300_000}
 """Records per run: enough for the JVM's compilers to be done early (ProducerPerformance
 takes a second or two to reach its pace), a few seconds at Kafka's tool's rate here."""
 PRODUCERS = ("ProducerPerformance", "kwb perf", "kwb perf (aiokafka)", "TUI generator")
-CONSUMERS = ("ConsumerPerformance", "kwb consumer-perf", "kwb consumer-perf (librdkafka)")
+CONSUMERS = ("ConsumerPerformance", "kwb consumer-perf", "kwb consumer-perf (aiokafka)")
 
 
 @dataclass
@@ -233,10 +233,11 @@ def measure(
         producers(bootstrap, (size, acks, records), figures, args)
     figures.add("ConsumerPerformance", consumer_performance(bootstrap, reference_topic, records))
     figures.add("kwb consumer-perf", kwb_consumer_perf(bootstrap, reference_topic, records))
-    figures.add(
-        "kwb consumer-perf (librdkafka)",
-        kwb_consumer_perf(bootstrap, reference_topic, records, "librdkafka"),
-    )
+    if args.aiokafka:
+        figures.add(
+            "kwb consumer-perf (aiokafka)",
+            kwb_consumer_perf(bootstrap, reference_topic, records, "aiokafka"),
+        )
     log(
         f"{size}B-acks{acks}: "
         + ", ".join(f"{tool} {rates[-1]:,.0f}" for tool, rates in figures.rates.items())

@@ -344,7 +344,7 @@ def test_perf_on_each_engine_sends_what_it_reports(broker, kwb, monkeypatch, eng
 def test_consumer_perf_on_each_engine_counts_what_was_sent(
     broker, kwb, monkeypatch, engine
 ) -> None:
-    """consumer-perf on aiokafka (its default) and on librdkafka (KWB_PRODUCER_ENGINE):
+    """consumer-perf on librdkafka (its engine when installed) and aiokafka (the fallback):
     each reads the N records in its group and counts their keys' and values' bytes.
     Mutation check: with librdkafka's _sizes counting values only, this fails."""
     b = broker.bootstrap

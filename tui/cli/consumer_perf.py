@@ -11,7 +11,6 @@ tui.kafka.perf.consumer, which the workbench shares; this module holds flags and
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ from ..kafka.perf.consumer import (
     consumer_totals,
     wall_ms,
 )
-from ..kafka.perf.engine import ENGINE_VARIABLE, engine_name
+from ..kafka.perf.engine import engine_name
 from ..kafka.perf.librdkafka_consumer import consume_with_librdkafka, librdkafka_consumer_config
 from ..kafka.perf.metrics import MB, FetchMetrics, ratio, time_requests
 from .common import (
@@ -217,10 +216,8 @@ async def execute(args: argparse.Namespace) -> int:
     date = date_formatter(args.date_format)
     connection = connection_from(args, defaults={"client.id": CLIENT_ID})
     properties = consumer_properties(args, connection.extra)
-    # aiokafka unless $KWB_PRODUCER_ENGINE asks for librdkafka (librdkafka_consumer.py says
-    # why); --print-metrics times aiokafka's fetches.
-    wanted = engine_name(os.environ.get(ENGINE_VARIABLE) or "aiokafka")
-    librdkafka = wanted == "librdkafka" and not args.print_metrics
+    # librdkafka when installed, as kwb perf; --print-metrics times aiokafka's fetches.
+    librdkafka = engine_name() == "librdkafka" and not args.print_metrics
     if librdkafka:
         config, unknown = librdkafka_consumer_config(
             connection, properties, connection.client_id or CLIENT_ID

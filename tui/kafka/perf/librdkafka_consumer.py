@@ -1,12 +1,11 @@
 """`kwb consumer-perf` on librdkafka: ConsumerPerformance's loop over confluent-kafka's Consumer.
 
-Chosen with KWB_PRODUCER_ENGINE=librdkafka; aiokafka stays the default because it measured
-as fast or faster here (bench/loadtest.py --consumers-only --aiokafka, and 500,000 records
-of 100 B read back by each, medians of 3 under load 6-7: ConsumerPerformance 142,000/s,
-librdkafka 244,000/s, aiokafka 390,000/s; at 1 KB 72,000, 185,000 and 188,000): librdkafka
-fetches in its own threads, but confluent-kafka builds a Python Message for every record in
-consume(), about 2 us each, which costs more than aiokafka's C record reader. Both are above
-Kafka's tool (issue 16's goal: 0.9x).
+The engine when confluent-kafka is installed, as for `kwb perf` (KWB_PRODUCER_ENGINE=aiokafka
+forces aiokafka). Measured on one localbroker, one partition, interleaved runs, medians of
+5 under load 6: 500,000 records of 100 B, librdkafka 195,000/s and aiokafka 181,000/s;
+200,000 of 1 KB, 143,000/s and 77,000/s. librdkafka fetches and decodes in its own threads;
+what remains in Python is a Message object per record that confluent-kafka's consume()
+builds (about 2 us each), which is why the gain is small at 100 B.
 
 The loop runs in a thread of its own (the caller's event loop shows progress) and keeps
 ConsumerPerformance's bookkeeping (consumer.Progress): subscribed in a group, so the join is
@@ -22,7 +21,7 @@ from typing import Any
 
 from ..clients import CONNECTION_KEYS, CONNECTION_PREFIXES
 from ..connection import Connection
-from ..errors import KafkaToolError
+from ..errors import KafkaToolError, unreachable
 from .consumer import ConsumerLoad, Counts, Interval, Progress, Rebalances
 from .engine import librdkafka_connection
 
@@ -115,6 +114,10 @@ def _consume(
     except KafkaException as exc:
         raise KafkaToolError(f"cannot start a consumer: {exc.args[0].str()}") from None
     try:
+        try:  # as aiokafka's start(): a cluster that does not answer is one line, at once
+            consumer.list_topics(load.topic, timeout=load.timeout_ms / 1000)
+        except KafkaException as exc:
+            raise unreachable(config["bootstrap.servers"], exc.args[0].str()) from None
         consumer.subscribe(
             [load.topic],
             on_assign=lambda _, partitions: rebalances.assigned(partitions),
