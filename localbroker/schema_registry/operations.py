@@ -117,17 +117,21 @@ class Registry:
             f"Invalid schema of type {request.schema_type}, details: {detail}"
         )
 
-    def parsed(self, record: SchemaRecord) -> ParsedSchema:
-        """A stored version parsed, once per content."""
-        content = content_of(record)
+    def parsed(self, content: Content) -> ParsedSchema:
+        """A stored schema parsed with its references, once per content."""
         parsed = self._parsed.get(content)
         if parsed is None:
-            request = SchemaRequest(record.schema, record.schema_type.value, record.references)
+            request = SchemaRequest(content.schema, content.schema_type.value, content.references)
             parsed = self._parsed[content] = self.parse(request)[1]
         return parsed
 
+    def formatted(self, content: Content, fmt: str) -> str:
+        """The text a read answers with `?format=fmt`: as stored without one, else (as
+        Confluent's reads do) the schema parsed with its references and written in that form."""
+        return self.parsed(content).formatted(fmt) if fmt.strip() else content.schema
+
     def _existing(self, record: SchemaRecord, schema_type: SchemaType) -> Existing:
-        parsed = self.parsed(record) if record.schema_type == schema_type else None
+        parsed = self.parsed(content_of(record)) if record.schema_type == schema_type else None
         return Existing(record.version, record.schema_type, record.schema, parsed)
 
     def _incompatibilities(
@@ -218,15 +222,16 @@ class Registry:
         return Written(tuple(records), {"id": schema_id, "version": version})
 
     def lookup(
-        self, subject: str, request: SchemaRequest, normalize: bool, deleted: bool
+        self, subject: str, request: SchemaRequest, normalize: bool, deleted: bool, fmt: str
     ) -> dict[str, object]:
-        """POST /subjects/{subject}: the version of `subject` holding this schema."""
+        """POST /subjects/{subject}: the version of `subject` holding this schema, its text in
+        the form `fmt` asks for."""
         schema_format, parsed = self.parse(request)
         normalize = normalize or self.state.normalize(subject)
         content = self._content(schema_format, parsed, request, normalize)
         for record in reversed(self.state.versions(subject, deleted=deleted)):
             if content_of(record) == content:
-                return schema_view(record)
+                return schema_view(record, self.formatted(content, fmt))
         if not self.state.has_subject(subject, deleted=deleted):
             raise errors.subject_not_found(subject)
         raise errors.schema_not_found()

@@ -22,6 +22,7 @@ from .errors import INVALID_COMPATIBILITY, INVALID_MODE, ErrorCode, RegistryErro
 from .operations import Registry, SchemaRequest, Written
 from .records import Mode, SchemaRecord, reference_from_json
 from .schema_format import CompatibilityLevel
+from .state import content_of
 from .store import KafkaStore
 
 log = logging.getLogger(__name__)
@@ -192,15 +193,20 @@ class RegistryApi:
     async def schema_types(self, request: web.Request) -> web.Response:
         return _answer(sorted(schema_type.value for schema_type in self.registry.formats))
 
+    def _formatter(self, request: web.Request) -> views.Formatter:
+        """`?format=`: a form of the schema its type defines (Confluent's `formattedString`)."""
+        fmt = request.query.get("format", "")
+        return lambda content: self.registry.formatted(content, fmt)
+
     async def schema_by_id(self, request: web.Request) -> web.Response:
-        subject = request.query.get("subject")
+        subject, formatter = request.query.get("subject"), self._formatter(request)
         answer = views.schema_by_id(
-            self.state, _schema_id(request), subject, _flag(request, "fetchMaxId")
+            self.state, _schema_id(request), subject, _flag(request, "fetchMaxId"), formatter
         )
         return _answer(answer)
 
     async def schema_text(self, request: web.Request) -> web.Response:
-        text = views.schema_text(self.state, _schema_id(request))
+        text = views.schema_text(self.state, _schema_id(request), self._formatter(request))
         return web.Response(text=text, content_type=CONTENT_TYPE, charset=None)
 
     async def id_subjects(self, request: web.Request) -> web.Response:
@@ -228,10 +234,12 @@ class RegistryApi:
         return views.version_of(self.state, subject, version, deleted)
 
     async def version(self, request: web.Request) -> web.Response:
-        return _answer(views.schema_view(self._version(request)))
+        record = self._version(request)
+        text = self._formatter(request)(content_of(record))
+        return _answer(views.schema_view(record, text))
 
     async def version_schema(self, request: web.Request) -> web.Response:
-        text = self._version(request).schema
+        text = self._formatter(request)(content_of(self._version(request)))
         return web.Response(text=text, content_type=CONTENT_TYPE, charset=None)
 
     async def referenced_by(self, request: web.Request) -> web.Response:
@@ -249,7 +257,8 @@ class RegistryApi:
         subject = request.match_info["subject"]
         schema = _schema_request(await _body(request))
         normalize, deleted = _flag(request, "normalize"), _flag(request, "deleted")
-        return _answer(self.registry.lookup(subject, schema, normalize, deleted))
+        fmt = request.query.get("format", "")
+        return _answer(self.registry.lookup(subject, schema, normalize, deleted, fmt))
 
     async def delete_version(self, request: web.Request) -> web.Response:
         subject = request.match_info["subject"]

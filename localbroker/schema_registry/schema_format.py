@@ -93,6 +93,14 @@ class ParsedSchema(Protocol):
         keys), so equivalent spellings share an id when a client asks for it."""
         ...
 
+    def formatted(self, fmt: str) -> str:
+        """The text for `?format=fmt` on a schema read (Confluent's `formattedString`): a
+        type's own forms (Protobuf `serialized`, a base64 FileDescriptorProto, which
+        confluent-kafka's Python deserializer asks for; Avro `resolved`, references inlined);
+        `default` or a form the type does not know gives `canonical()`, as Confluent answers
+        unknown forms rather than refuse them. Names are matched in any case."""
+        ...
+
     def decode(self, body: bytes) -> object:
         """A record body (after the 5-byte header) as JSON-compatible Python values, as
         Confluent's JSON rendering of the format shows them."""

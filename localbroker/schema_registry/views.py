@@ -6,11 +6,16 @@ entities' NON_EMPTY inclusion and Avro default), and clients default them the sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import errors
 from .errors import ErrorCode, RegistryError
 from .records import SchemaRecord, reference_json
 from .schema_format import SchemaReference, SchemaType
-from .state import LATEST, RegistryState
+from .state import LATEST, Content, RegistryState
+
+Formatter = Callable[[Content], str]
+"""A schema's text in the form a read asks for (`?format=`, Registry.formatted)."""
 
 _MAX_VERSION = 2**31 - 1
 
@@ -42,14 +47,15 @@ def _typed(
     return document
 
 
-def schema_view(record: SchemaRecord) -> dict[str, object]:
-    """A subject version as GET /subjects/{s}/versions/{v} shows it."""
+def schema_view(record: SchemaRecord, schema: str) -> dict[str, object]:
+    """A subject version as GET /subjects/{s}/versions/{v} shows it, with `schema` as its text
+    (the stored one, or another form of it)."""
     document: dict[str, object] = {
         "subject": record.subject,
         "version": record.version,
         "id": record.schema_id,
     }
-    return _typed(document, record.schema_type, record.references, record.schema)
+    return _typed(document, record.schema_type, record.references, schema)
 
 
 def version_of(state: RegistryState, subject: str, version: int, deleted: bool) -> SchemaRecord:
@@ -75,24 +81,28 @@ def referenced_by(state: RegistryState, subject: str, version: int, deleted: boo
 
 
 def schema_by_id(
-    state: RegistryState, schema_id: int, subject: str | None, fetch_max_id: bool
+    state: RegistryState,
+    schema_id: int,
+    subject: str | None,
+    fetch_max_id: bool,
+    formatted: Formatter,
 ) -> dict[str, object]:
     """GET /schemas/ids/{id}; with `subject`, the schema must be registered under it."""
     content = state.content(schema_id)
     uses = state.uses_of(schema_id, deleted=True)
     if content is None or (subject is not None and all(use.subject != subject for use in uses)):
         raise errors.schema_not_found(schema_id)
-    document = _typed({}, content.schema_type, content.references, content.schema)
+    document = _typed({}, content.schema_type, content.references, formatted(content))
     if fetch_max_id:
         document["maxId"] = state.max_id
     return document
 
 
-def schema_text(state: RegistryState, schema_id: int) -> str:
+def schema_text(state: RegistryState, schema_id: int, formatted: Formatter) -> str:
     content = state.content(schema_id)
     if content is None:
         raise errors.schema_not_found(schema_id)
-    return content.schema
+    return formatted(content)
 
 
 def id_subjects(state: RegistryState, schema_id: int, deleted: bool) -> list[str]:

@@ -8,6 +8,7 @@ references, error codes and statuses, compatibility levels, and the `_schemas` t
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -188,6 +189,46 @@ def test_protobuf_records_round_trip_through_the_broker(
     (reference,) = stored.references
     imported = reader.get_latest_version(reference.subject)
     assert reference.name == reference.subject and "message Address" in imported.schema.schema_str
+
+
+def served_text(url: str) -> str:
+    """A raw GET answered with text that need not be JSON (a `/schema` endpoint)."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode("utf-8"))
+
+
+def test_a_protobuf_reader_fetches_the_writer_schema_serialized(
+    served: BrokerProcess, client: SchemaRegistryClient
+) -> None:
+    """confluent-kafka's ProtobufDeserializer, given the registry, fetches the writer schema
+    and each reference with `?format=serialized` and base64-decodes them into its pool."""
+    topic, order_class = unique("parcels"), order_message_class()
+    serializer = ProtobufSerializer(order_class, client, {"use.deprecated.format": False})
+    context = SerializationContext(topic, MessageField.VALUE)
+    orders = [order_class(id=f"o{n}", ship_to={"city": "Bergen"}) for n in range(2)]
+    bodies = [serializer(order, context) for order in orders]
+    for conf in ({}, {"use.latest.version": True}):
+        reader = SchemaRegistryClient({"url": served.registry_url})
+        deserializer = ProtobufDeserializer(
+            order_class, {"use.deprecated.format": False, **conf}, reader
+        )
+        assert [deserializer(body, context) for body in bodies] == orders
+    url, schema_id = served.registry_url, int.from_bytes(bodies[0][1:5], "big")
+    status, answer = call(f"{url}/schemas/ids/{schema_id}?format=SERIALIZED", "GET")
+    assert status == 200 and isinstance(answer, dict)
+    file = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(answer["schema"]))
+    (reference,) = answer["references"]
+    assert [m.name for m in file.message_type] == ["Order"]
+    assert list(file.dependency) == [reference["name"]]
+    imported = served_text(
+        f"{url}/subjects/{reference['subject']}/versions/1/schema?format=serialized"
+    )
+    address = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(imported))
+    assert [m.name for m in address.message_type] == ["Address"]
+    # A form Protobuf does not know gives the canonical text, as Confluent answers.
+    text = served_text(f"{url}/schemas/ids/{schema_id}/schema")
+    assert served_text(f"{url}/schemas/ids/{schema_id}/schema?format=nope") == text
+    assert "message Order" in text
 
 
 ORDER_JSON = json.dumps(
@@ -475,6 +516,19 @@ def test_references_to_another_subjects_named_type(
     assert AvroDeserializer(client)(serializer(value, context), context) == value
     missing = [SchemaReference("com.example.Address", unique("nowhere"), 1)]
     refused(42201, lambda: client.register_schema(unique("broken"), avro(person, missing)))
+    # `format=resolved`: Avro's own text of the schema, the referenced record inlined.
+    inlined = json.loads(address)
+    for path in (f"subjects/{topic}-value/versions/1", f"schemas/ids/{person_id}"):
+        status, answer = call(f"{url}/{path}?format=resolved", "GET")
+        assert status == 200 and isinstance(answer, dict), answer
+        assert json.loads(answer["schema"])["fields"][1]["type"] == inlined
+        assert answer["schema"] != registered.schema.schema_str
+    resolved = json.loads(served_text(f"{url}/schemas/ids/{person_id}/schema?format=Resolved"))
+    assert resolved["fields"][1]["type"] == inlined
+    lookup = json.dumps({"schema": person, "references": [ref.to_dict() for ref in references]})
+    status, found = call(f"{url}/subjects/{topic}-value?format=resolved", "POST", lookup.encode())
+    assert status == 200 and isinstance(found, dict)
+    assert json.loads(str(found["schema"]))["fields"][1]["type"] == inlined
 
 
 V1 = record("C", field("a"))

@@ -347,6 +347,12 @@ class AvroSchema:
     def canonical(self) -> str:
         return java_to_string(self.resolved, self.named, set(self._ref_names), None)
 
+    def formatted(self, fmt: str) -> str:
+        """`resolved`: Avro's `Schema.toString()`, the references' named types inlined."""
+        if fmt.lower() != "resolved":
+            return self.canonical()
+        return java_to_string(self.resolved, self.named, set(), None)
+
     def normalized(self) -> str:
         """Confluent's `normalize()` builds the normalized text and parses it again, so the
         stored text is that schema's `canonicalString()`."""

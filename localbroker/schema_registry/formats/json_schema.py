@@ -65,6 +65,11 @@ class JsonSchema:
         sorted (its SortingNodeFactory), so key order no longer makes two schemas differ."""
         return _jackson(json.loads(self._text, parse_float=Decimal), sort_keys=True)
 
+    def formatted(self, fmt: str) -> str:
+        """Confluent's JsonSchema knows no format of its own: every one gives the canonical
+        text."""
+        return self.canonical()
+
     def decode(self, body: bytes) -> object:
         try:
             return json.loads(body.decode("utf-8"))

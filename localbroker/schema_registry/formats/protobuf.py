@@ -81,6 +81,11 @@ class ProtobufSchema:
         confluent-kafka's Python deserializer asks for."""
         return base64.standard_b64encode(self.proto.SerializeToString()).decode("ascii")
 
+    def formatted(self, fmt: str) -> str:
+        """`serialized` as above; Confluent's `ignore_extensions` is the canonical text, which
+        leaves extensions and custom options out already (protobuf_text.py)."""
+        return self.serialized() if fmt.lower() == "serialized" else self.canonical()
+
     def message(self, indexes: Sequence[int]) -> Descriptor:
         """The message the indexes name: a top-level message, then nested ones."""
         if min(indexes) < 0:

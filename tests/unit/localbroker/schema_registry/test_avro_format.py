@@ -174,6 +174,14 @@ def test_references_define_named_types() -> None:
     )
     value = {"n": {"e": "A"}, "m": {"e": "A"}, "e": "A"}
     assert schema.decode(schema.encode(value)) == value
+    # `?format=resolved` is Java's plain toString(): each named type, referenced ones too,
+    # spelled out where first used and named afterwards; other forms are the canonical text.
+    assert schema.formatted("RESOLVED") == (
+        '{"type":"record","name":"R","fields":[{"name":"n","type":{"type":"record","name":"In",'
+        '"namespace":"lib","fields":[{"name":"e","type":{"type":"enum","name":"E",'
+        '"symbols":["A"]}}]}},{"name":"m","type":"lib.In"},{"name":"e","type":"lib.E"}]}'
+    )
+    assert schema.formatted("default") == schema.formatted("nope") == schema.canonical()
 
 
 def test_canonical_text_is_avro_java_to_string() -> None:
