@@ -233,8 +233,13 @@ async def execute(args: argparse.Namespace) -> int:
     fetches = FetchMetrics()
     if consumer is not None and args.print_metrics:
         time_requests(client_of(consumer), ApiKey.FETCH, fetches.observe)
-    if text and not args.hide_header:
-        print(DETAILED_HEADER if args.show_detailed_stats else SUMMARY_HEADER)
+
+    def header() -> None:
+        if text and not args.hide_header:
+            print(DETAILED_HEADER if args.show_detailed_stats else SUMMARY_HEADER, flush=True)
+
+    if consumer is not None:
+        header()
     counts = Counts()
 
     def print_interval(interval: Interval) -> None:
@@ -250,7 +255,7 @@ async def execute(args: argparse.Namespace) -> int:
             shown, "messages consumed", load.messages, lambda: counts.messages, rate, "nMsg/sec"
         ):
             if consumer is None:
-                await consume_with_librdkafka(config, load, counts, rebalances, detailed)
+                await consume_with_librdkafka(config, load, counts, rebalances, header, detailed)
             else:
                 await consume_load(
                     consumer, load, counts, rebalances, kwargs["max_poll_records"], detailed

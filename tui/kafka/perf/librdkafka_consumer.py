@@ -88,13 +88,18 @@ async def consume_with_librdkafka(
     load: ConsumerLoad,
     counts: Counts,
     rebalances: Rebalances,
+    connected: Callable[[], None],
     on_interval: Callable[[Interval], None] | None = None,
 ) -> None:
     """Subscribe and consume until the load is read or times out (then `counts.timed_out`);
-    the consumer is closed (leaving its group) before this returns, cancelled or not."""
+    `connected` is called (from the consuming thread) once the cluster has answered, so the
+    tool's header is printed only when there is a run to head, as after aiokafka's start().
+    The consumer is closed (leaving its group) before this returns, cancelled or not."""
     stop = threading.Event()
     try:
-        await asyncio.to_thread(_consume, config, load, counts, rebalances, on_interval, stop)
+        await asyncio.to_thread(
+            _consume, config, load, counts, rebalances, connected, on_interval, stop
+        )
     finally:
         stop.set()
 
@@ -104,6 +109,7 @@ def _consume(
     load: ConsumerLoad,
     counts: Counts,
     rebalances: Rebalances,
+    connected: Callable[[], None],
     on_interval: Callable[[Interval], None] | None,
     stop: threading.Event,
 ) -> None:
@@ -118,6 +124,7 @@ def _consume(
             consumer.list_topics(load.topic, timeout=load.timeout_ms / 1000)
         except KafkaException as exc:
             raise unreachable(config["bootstrap.servers"], exc.args[0].str()) from None
+        connected()
         consumer.subscribe(
             [load.topic],
             on_assign=lambda _, partitions: rebalances.assigned(partitions),
