@@ -108,7 +108,7 @@ def kafka_classpath() -> str:
         if all(Path(jar).exists() for jar in classpath.split(os.pathsep)):
             return classpath
     CACHE.mkdir(parents=True, exist_ok=True)
-    output = cached.with_suffix(".tmp")
+    output = cached.with_suffix(f".{os.getpid()}.tmp")  # test workers may resolve at once
     failure = "Maven could not fetch Apache Kafka from Maven Central"
     maven(POM, "dependency:build-classpath", f"-Dmdep.outputFile={output}", failure=failure)
     if not output.exists():
