@@ -209,6 +209,9 @@ def server_properties(
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # The log cleaner sleeps this long whenever it finds nothing to clean (15 s by
+        # default), so a topic made compactable just then waited that long in a test.
+        "log.cleaner.backoff.ms": "500",
         **overrides,
     }
 
