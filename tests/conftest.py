@@ -22,6 +22,17 @@ from reference_kafka import (
 from tui.embedded import EmbeddedBroker
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """CI runs the suite on every core (`pytest -n auto --dist loadgroup`, .ci/run); a module
+    goes whole to one worker, so a module-scoped fixture (a JVM program's run, a secured
+    broker) is still made once. Modules that say otherwise (the real terminals' group) keep
+    their own group: its tests run one at a time, as before."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.partition("::")[0]))
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A running localbroker (in a thread) on a free port with a fresh data directory."""

@@ -108,7 +108,7 @@ def kafka_classpath() -> str:
         if all(Path(jar).exists() for jar in classpath.split(os.pathsep)):
             return classpath
     CACHE.mkdir(parents=True, exist_ok=True)
-    output = cached.with_suffix(".tmp")
+    output = cached.with_suffix(f".{os.getpid()}.tmp")  # test workers may resolve at once
     failure = "Maven could not fetch Apache Kafka from Maven Central"
     maven(POM, "dependency:build-classpath", f"-Dmdep.outputFile={output}", failure=failure)
     if not output.exists():
@@ -209,6 +209,9 @@ def server_properties(
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # The log cleaner sleeps this long whenever it finds nothing to clean (15 s by
+        # default), so a topic made compactable just then waited that long in a test.
+        "log.cleaner.backoff.ms": "500",
         **overrides,
     }
 

@@ -22,7 +22,10 @@ from tui.kafka.demo_group import DemoSettings
 from tui.screens.broker_log import BrokerLogScreen
 from tui.widgets.demo_pane import DemoPane
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.xdist_group("terminal"),  # one real terminal at a time (tests/conftest.py)
+]
 
 
 @pytest.fixture

@@ -22,7 +22,11 @@ from waiting import wait_until
 
 from tui.embedded import RUNNING_FILE, data_home
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON)]
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON),
+    pytest.mark.xdist_group("terminal"),  # one real terminal at a time (tests/conftest.py)
+]
 
 
 def running_pid(env: dict[str, str]) -> int:

@@ -22,7 +22,11 @@ import pytest
 from terminal import KWB, TMUX_REASON, Terminal, no_traceback, tmux_missing, workbench_env
 from waiting import polling, wait_until
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON)]
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON),
+    pytest.mark.xdist_group("terminal"),  # one real terminal at a time (tests/conftest.py)
+]
 TOPIC = "e2e-orders"
 SIZE = (120, 36)
 SETTLE = 0.5

@@ -31,7 +31,11 @@ from terminal import (
 )
 from waiting import polling
 
-pytestmark = [pytest.mark.timeout(300), pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON)]
+pytestmark = [
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(tmux_missing(), reason=TMUX_REASON),
+    pytest.mark.xdist_group("terminal"),  # one real terminal at a time (tests/conftest.py)
+]
 
 FIRST = "FAILED"
 WORDS = ("abcdef", FIRST, "abcdef")
