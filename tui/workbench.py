@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .embedded import OwnBroker, RunningBroker
 from .kafka.connection import Connection, from_properties
+from .kafka.schema_registry.settings import RegistrySettings, registry_settings
 from .profiles import Profile
 
 
@@ -37,6 +38,12 @@ class Workbench:
         if self.profile.name == where:  # `kwb --bootstrap-server`: no profile name to show
             return where
         return f"{self.profile.name} · {where}"
+
+    @property
+    def registry(self) -> RegistrySettings | None:
+        """The Schema Registry of this cluster: the profile's `schema.registry.url` and
+        basic-auth properties (None without one; SettingsError when they cannot work)."""
+        return registry_settings(self.connection.extra)
 
     def close(self) -> None:
         """Stop the embedded broker cleanly (a no-op for an external cluster)."""
