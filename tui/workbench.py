@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .embedded import OwnBroker, RunningBroker
 from .kafka.connection import Connection, from_properties
+from .kafka.schema_registry.settings import URL as REGISTRY_URL
 from .kafka.schema_registry.settings import RegistrySettings, registry_settings
 from .profiles import Profile
 
@@ -23,7 +24,10 @@ class Workbench:
     @classmethod
     def local(cls, profile: Profile, broker: OwnBroker | RunningBroker) -> Workbench:
         """On its own embedded broker, or on another workbench's that it joined."""
-        connection = from_properties(broker.bootstrap, {})
+        registry = broker.schema_registry_url
+        connection = from_properties(
+            broker.bootstrap, {} if registry is None else {REGISTRY_URL: registry}
+        )
         if isinstance(broker, RunningBroker):
             return cls(profile, connection, joined=broker)
         return cls(profile, connection, broker)
@@ -31,6 +35,9 @@ class Workbench:
     @property
     def label(self) -> str:
         where = self.connection.bootstrap_servers
+        registry = self.connection.extra.get(REGISTRY_URL)
+        if registry is not None and self.profile.embedded:
+            where += f" · schema registry {registry}"
         if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
         if self.profile.embedded and self.joined is not None:
