@@ -165,8 +165,10 @@ def formatter_from(args: argparse.Namespace) -> DefaultMessageFormatter:
     registry (--schema-registry, or one of Confluent's formatter classes)."""
     schema_formatter = args.formatter in SCHEMA_FORMATTERS or args.schema_registry is not None
     if args.formatter is not None and args.formatter not in FORMATTERS and not schema_formatter:
-        known = ", ".join((FORMATTERS[0], *SCHEMA_FORMATTERS))
-        raise UsageError(f"--formatter {args.formatter} is not available; kwb has {known}")
+        raise UsageError(
+            f"--formatter {args.formatter} is not available; kwb has only {FORMATTERS[0]}"
+            f" and Confluent's {', '.join(SCHEMA_FORMATTERS)}"
+        )
     props = read_properties(args.formatter_config)
     if args.key_deserializer:
         props["key.deserializer"] = args.key_deserializer

@@ -292,8 +292,10 @@ def reader_from(args: argparse.Namespace) -> tuple[LineMessageReader, dict[str, 
     """Kafka's LineMessageReader and the properties it was made from (Confluent's readers
     parse lines with the same rules)."""
     if args.line_reader is not None and args.line_reader not in (*LINE_READERS, *READERS):
-        known = ", ".join((LINE_READERS[0], *READERS))
-        raise UsageError(f"--line-reader {args.line_reader} is not available; kwb has {known}")
+        raise UsageError(
+            f"--line-reader {args.line_reader} is not available; kwb has only"
+            f" {LINE_READERS[0]} and Confluent's {', '.join(READERS)}"
+        )
     props = read_properties(args.reader_config)
     props.update(parse_key_values(args.property, "--property", literal=True))
     return LineMessageReader(props), props
