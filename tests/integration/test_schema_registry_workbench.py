@@ -19,7 +19,13 @@ from waiting import TIMEOUT
 from tui.embedded import EmbeddedBroker
 from tui.kafka.schema_registry.client import SCHEMA_NOT_FOUND, RegistryClient, RegistryError
 from tui.kafka.schema_registry.settings import registry_settings
-from tui.kafka.schema_registry.wire import Decoded, SchemaDecoder, Undecodable, framed
+from tui.kafka.schema_registry.wire import (
+    RETRY_UNREACHABLE_S,
+    Decoded,
+    SchemaDecoder,
+    Undecodable,
+    framed,
+)
 
 ORDER = {
     "type": "record",
@@ -186,3 +192,21 @@ def test_produce_refuses_a_line_that_does_not_fit_the_schema(
     )  # fmt: skip
     assert run.returncode == 1
     assert "Error serializing line 1" in run.stderr
+
+
+async def test_an_unreachable_registry_is_asked_again_later_and_says_why() -> None:
+    """Nothing listens on port 1: the id is not learnt as unknown (the registry never said
+    so), the reason is kept for the CLI to print, and the id is asked again after
+    RETRY_UNREACHABLE_S, not at every batch."""
+    now = [0.0]
+    decoder = SchemaDecoder(clock=lambda: now[0])
+    settings = registry_settings({}, "http://127.0.0.1:1")
+    assert settings is not None
+    data = framed(5, b"\x02")
+    async with RegistryClient(settings) as client:
+        await decoder.learn(client, decoder.to_learn([data]))
+    assert decoder.decode(data) is None
+    assert decoder.unreachable is not None and "unreachable" in str(decoder.unreachable)
+    assert decoder.to_learn([data]) == set()
+    now[0] += RETRY_UNREACHABLE_S
+    assert decoder.to_learn([data]) == {5}
