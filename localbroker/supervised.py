@@ -28,7 +28,7 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cli import run
 from .errors import KafkaError
@@ -36,6 +36,9 @@ from .files import DataDirError
 from .groups.events import GroupEvent, event_to_json
 from .lifeline import die_with_parent
 from .log.manager import DataDirInUse
+
+if TYPE_CHECKING:
+    from .schema_registry.service import SchemaRegistry
 
 IN_USE_STATUS = 3
 """Exit status when another broker holds the data directory (the parent joins that one)."""
@@ -82,7 +85,6 @@ async def serve(
     registry_port: int | None = None,
 ) -> None:
     from .broker import LocalBroker
-    from .schema_registry.service import SchemaRegistry
 
     broker = LocalBroker(data_dir, host=host, port=port, config=config)
     stop = asyncio.Event()
@@ -99,10 +101,12 @@ async def serve(
     await broker.start()
     assert broker.state is not None
     unsubscribe = broker.state.subscribe_groups(_group_event)
-    registry = None
+    registry: SchemaRegistry | None = None
     try:
         ready: dict[str, Any] = {"ready": broker.bootstrap, "pid": os.getpid()}
-        if registry_port is not None:
+        if registry_port is not None:  # its modules (protoc's among them) only when asked
+            from .schema_registry.service import SchemaRegistry
+
             registry = SchemaRegistry(broker.bootstrap, host=host, port=registry_port)
             await registry.start()
             ready["schema_registry"] = registry.url
