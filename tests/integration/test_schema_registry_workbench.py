@@ -210,3 +210,30 @@ async def test_an_unreachable_registry_is_asked_again_later_and_says_why() -> No
     assert decoder.to_learn([data]) == set()
     now[0] += RETRY_UNREACHABLE_S
     assert decoder.to_learn([data]) == {5}
+
+
+def test_protobuf_lines_round_trip_through_confluents_reader_and_formatter_names(
+    cluster: EmbeddedBroker, kwb: Any
+) -> None:
+    """Confluent's class names pick the format: ProtobufMessageReader registers a .proto
+    under orders-value, ProtobufMessageFormatter prints it back as JSON."""
+    proto = 'syntax = "proto3"; package shop; message Order { string item = 1; int32 count = 2; }'
+    url = url_of(cluster)
+    wrote = kwb(
+        "produce", "--bootstrap-server", cluster.bootstrap, "--topic", "pb",
+        "--line-reader", "io.confluent.kafka.formatter.protobuf.ProtobufMessageReader",
+        "--property", f"schema.registry.url={url}", "--property", f"value.schema={proto}",
+        input='{"item": "tea", "count": 2}\n',
+    )  # fmt: skip
+    assert wrote.returncode == 0, wrote.stderr
+    assert SchemaRegistryClient({"url": url}).get_latest_version("pb-value").schema.schema_type == (
+        "PROTOBUF"
+    )
+    read = kwb(
+        "consume", "--bootstrap-server", cluster.bootstrap, "--topic", "pb",
+        "--from-beginning", "--max-messages", "1",
+        "--formatter", "io.confluent.kafka.formatter.protobuf.ProtobufMessageFormatter",
+        "--property", f"schema.registry.url={url}",
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout) == {"item": "tea", "count": 2}
