@@ -196,20 +196,22 @@ def test_produce_refuses_a_line_that_does_not_fit_the_schema(
 
 async def test_an_unreachable_registry_is_asked_again_later_and_says_why() -> None:
     """Nothing listens on port 1: the id is not learnt as unknown (the registry never said
-    so), the reason is kept for the CLI to print, and the id is asked again after
-    RETRY_UNREACHABLE_S, not at every batch."""
+    so), the reason is said once (the Tail pane notifies it, the CLI prints it), and the id
+    is asked again after RETRY_UNREACHABLE_S, not at every batch."""
     now = [0.0]
     decoder = SchemaDecoder(clock=lambda: now[0])
     settings = registry_settings({}, "http://127.0.0.1:1")
     assert settings is not None
     data = framed(5, b"\x02")
     async with RegistryClient(settings) as client:
-        await decoder.learn(client, decoder.to_learn([data]))
-    assert decoder.decode(data) is None
-    assert decoder.unreachable is not None and "unreachable" in str(decoder.unreachable)
-    assert decoder.to_learn([data]) == set()
-    now[0] += RETRY_UNREACHABLE_S
-    assert decoder.to_learn([data]) == {5}
+        said = await decoder.learn(client, decoder.to_learn([data]))
+        assert decoder.decode(data) is None
+        assert said is not None and said is decoder.unreachable
+        assert "unreachable" in str(said)
+        assert decoder.to_learn([data]) == set()
+        now[0] += RETRY_UNREACHABLE_S
+        assert decoder.to_learn([data]) == {5}
+        assert await decoder.learn(client, [5]) is None  # said once, not at every batch
 
 
 def test_protobuf_lines_round_trip_through_confluents_reader_and_formatter_names(

@@ -339,8 +339,8 @@ class TailPane(Pane):
             await session.open()
             self._show_status()
             async for batch in session.batches():
-                if schemas is not None:
-                    await schemas.learn_records(batch)
+                if schemas is not None and (silent := await schemas.learn_records(batch)):
+                    self.notify(f"records stay undecoded: {silent}", title="Schema Registry")
                 self.ring.extend(batch)
         except (KafkaToolError, SettingsError) as exc:
             self._failed(session, str(exc))

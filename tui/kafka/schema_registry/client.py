@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -42,6 +42,7 @@ INVALID_SCHEMA = 42201
 UNPARSEABLE_ERROR = 50005
 """What Confluent's RestService calls an error response it cannot read (JSON_PARSE_ERROR_CODE)."""
 _MAX_REFERENCE_DEPTH = 64
+T = TypeVar("T")
 
 
 class RegistryError(Exception):
@@ -155,7 +156,7 @@ class RegistryClient:
         known = self._by_id.get(schema_id)
         if known is None:
             body = await self.request("GET", f"/schemas/ids/{schema_id}")
-            known = RegisteredSchema.from_answer(schema_id, body)
+            known = _shaped(lambda: RegisteredSchema.from_answer(schema_id, body), body)
             self._by_id[schema_id] = known
         return known
 
@@ -163,7 +164,9 @@ class RegistryClient:
         """GET /schemas/ids/{id}/versions: where the id is registered (possibly nowhere
         live any more: a soft-deleted version keeps its id)."""
         body = await self.request("GET", f"/schemas/ids/{schema_id}/versions")
-        return [SubjectVersion(str(v["subject"]), int(v["version"])) for v in body]
+        return _shaped(
+            lambda: [SubjectVersion(str(v["subject"]), int(v["version"])) for v in body], body
+        )
 
     async def parsed(self, schema_id: int) -> ParsedSchema:
         """The schema of `schema_id` parsed by its format with its references resolved
@@ -227,6 +230,17 @@ class RegistryClient:
             "POST", f"/subjects/{quote(subject, safe='')}{query}", _payload(schema)
         )
         return int(body["id"])
+
+
+def _shaped(build: Callable[[], T], body: object) -> T:
+    """What `build` reads from an answer; RegistryError when the answer lacks it (a
+    registry speaking another dialect, or a schemaType newer than this client)."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RegistryError(
+            f"unexpected answer from the registry ({exc!r}): {str(body)[:200]}", UNPARSEABLE_ERROR
+        ) from None
 
 
 def _payload(schema: RegisteredSchema) -> dict[str, Any]:

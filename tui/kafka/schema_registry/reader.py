@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..tail import KEY, VALUE, RawRecord
-from .client import RegistryClient
+from .client import RegistryClient, RegistryError
 from .settings import RegistrySettings
 from .wire import SchemaDecoder
 
@@ -25,17 +25,19 @@ class SchemaReader:
         self.decoder = SchemaDecoder()
         self._client: RegistryClient | None = None
 
-    async def learn(self, datas: Iterable[bytes | None]) -> None:
-        """Learn the schemas of the framed keys and values among `datas` not known yet."""
+    async def learn(self, datas: Iterable[bytes | None]) -> RegistryError | None:
+        """Learn the schemas of the framed keys and values among `datas` not known yet;
+        why the registry stopped answering, if it just did (to say once, not per batch)."""
         wanted = self.decoder.to_learn(datas)
-        if wanted:
-            if self._client is None:
-                self._client = RegistryClient(self.settings)
-            await self.decoder.learn(self._client, sorted(wanted))
+        if not wanted:
+            return None
+        if self._client is None:
+            self._client = RegistryClient(self.settings)
+        return await self.decoder.learn(self._client, sorted(wanted))
 
-    async def learn_records(self, records: Sequence[RawRecord]) -> None:
+    async def learn_records(self, records: Sequence[RawRecord]) -> RegistryError | None:
         """`learn` for the keys and values of tailed records."""
-        await self.learn(_keys_and_values(records))
+        return await self.learn(_keys_and_values(records))
 
     async def close(self) -> None:
         """End the HTTP session (learning again opens another)."""

@@ -129,10 +129,12 @@ class SchemaDecoder:
             wanted.add(schema_id)
         return wanted
 
-    async def learn(self, client: RegistryClient, ids: Iterable[int]) -> None:
+    async def learn(self, client: RegistryClient, ids: Iterable[int]) -> RegistryError | None:
         """Fetch and parse the schemas of `ids`, and where each is registered. An id the
         registry does not know, or a schema that cannot be parsed, is learnt as a failure;
-        one the registry could not be asked about is left to ask again later."""
+        one the registry could not be asked about is left to ask again later. Returns why
+        the registry did not answer, when it stopped answering during this call."""
+        answering = self.unreachable is None
         for schema_id in ids:
             try:
                 info = await _fetch(client, schema_id)
@@ -150,6 +152,7 @@ class SchemaDecoder:
             self._retry_at.pop(schema_id, None)
             self._known[schema_id] = info
             self.unreachable = None
+        return self.unreachable if answering else None
 
     def decode(self, data: bytes) -> Reading | None:
         """`data` decoded, or the marker saying why it cannot be; None when the bytes are
@@ -196,6 +199,9 @@ async def _fetch(client: RegistryClient, schema_id: int) -> SchemaInfo:
         parsed = await client.parsed(schema_id)
     except InvalidSchema as exc:
         return SchemaInfo(schema_id, schema.schema_type, failure=f"schema unreadable: {exc}")
+    except LookupError:  # no format for the type (schema_format's mapping lacks it)
+        failure = f"{schema.schema_type} schemas cannot be read here"
+        return SchemaInfo(schema_id, schema.schema_type, failure=failure)
     try:
         versions = await client.subject_versions(schema_id)
     except RegistryError as exc:
