@@ -214,27 +214,45 @@ async def test_an_unreachable_registry_is_asked_again_later_and_says_why() -> No
         assert await decoder.learn(client, [5]) is None  # said once, not at every batch
 
 
-def test_protobuf_lines_round_trip_through_confluents_reader_and_formatter_names(
-    cluster: EmbeddedBroker, kwb: Any
+@pytest.mark.parametrize(
+    ("kind", "package", "schema"),
+    [
+        (
+            "PROTOBUF",
+            "protobuf.Protobuf",
+            'syntax = "proto3"; package shop; message Order { string item = 1; int32 count = 2; }',
+        ),
+        (
+            "JSON",
+            "json.JsonSchema",
+            json.dumps(
+                {
+                    "type": "object",
+                    "properties": {"item": {"type": "string"}, "count": {"type": "integer"}},
+                }
+            ),
+        ),
+    ],
+)
+def test_lines_round_trip_through_confluents_reader_and_formatter_names(
+    cluster: EmbeddedBroker, kwb: Any, kind: str, package: str, schema: str
 ) -> None:
-    """Confluent's class names pick the format: ProtobufMessageReader registers a .proto
-    under orders-value, ProtobufMessageFormatter prints it back as JSON."""
-    proto = 'syntax = "proto3"; package shop; message Order { string item = 1; int32 count = 2; }'
-    url = url_of(cluster)
+    """Confluent's class names pick the format: the MessageReader registers the schema
+    under <topic>-value with its type, the MessageFormatter prints the record back as JSON."""
+    url, topic = url_of(cluster), kind.lower()
     wrote = kwb(
-        "produce", "--bootstrap-server", cluster.bootstrap, "--topic", "pb",
-        "--line-reader", "io.confluent.kafka.formatter.protobuf.ProtobufMessageReader",
-        "--property", f"schema.registry.url={url}", "--property", f"value.schema={proto}",
+        "produce", "--bootstrap-server", cluster.bootstrap, "--topic", topic,
+        "--line-reader", f"io.confluent.kafka.formatter.{package}MessageReader",
+        "--property", f"schema.registry.url={url}", "--property", f"value.schema={schema}",
         input='{"item": "tea", "count": 2}\n',
     )  # fmt: skip
     assert wrote.returncode == 0, wrote.stderr
-    assert SchemaRegistryClient({"url": url}).get_latest_version("pb-value").schema.schema_type == (
-        "PROTOBUF"
-    )
+    registered = SchemaRegistryClient({"url": url}).get_latest_version(f"{topic}-value")
+    assert registered.schema.schema_type == kind
     read = kwb(
-        "consume", "--bootstrap-server", cluster.bootstrap, "--topic", "pb",
+        "consume", "--bootstrap-server", cluster.bootstrap, "--topic", topic,
         "--from-beginning", "--max-messages", "1",
-        "--formatter", "io.confluent.kafka.formatter.protobuf.ProtobufMessageFormatter",
+        "--formatter", f"io.confluent.kafka.formatter.{package}MessageFormatter",
         "--property", f"schema.registry.url={url}",
     )  # fmt: skip
     assert read.returncode == 0, read.stderr
