@@ -37,7 +37,7 @@ class Workbench:
         where = self.connection.bootstrap_servers
         registry = self.connection.extra.get(REGISTRY_URL)
         if registry is not None and self.profile.embedded:
-            where += f" · schema registry {registry}"
+            where += f" · registry {registry}"
         if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
         if self.profile.embedded and self.joined is not None:

@@ -140,6 +140,6 @@ async def test_the_child_serves_a_schema_registry_and_the_header_names_it(tmp_pa
         async with app.run_test(size=SIZE) as pilot:
             await wait_connected(pilot, app)
             header = str(app.query_one("#cluster-label", Static).render())
-            assert f"schema registry {url}" in header
+            assert f"registry {url}" in header
     finally:
         broker.stop()
