@@ -5,8 +5,9 @@ import-linter contract checks.
 All of it is Kafka's, not the broker's: the names of the protocol (protocol/names.py), the
 consumer protocol's bytes, building kio messages from Kafka's field names and reading
 untrusted ones safely, record batches, `.properties` files, JAAS strings, SCRAM's salted
-passwords, and the events a group coordinator
-tells its observers (which the workbench's rebalance demo also derives from the client side).
+passwords, the events a group coordinator tells its observers (which the workbench's
+rebalance demo also derives from the client side), and the Schema Registry's formats (the
+workbench decodes Confluent-framed records with the very code the registry checks them with).
 How the broker stores, schedules or answers stays behind this line, free to change.
 """
 
@@ -61,8 +62,25 @@ from .protocol.names import (
 from .records.batch import HEADER_SIZE, BatchHeader, read_header
 from .records.codecs import decompress
 from .records.reader import iter_records
+from .schema_registry.schema_format import (
+    InvalidSchema,
+    ParsedSchema,
+    SchemaFormat,
+    SchemaReference,
+    SchemaType,
+    UndecodableRecord,
+)
 from .security.jaas import parse_jaas
 from .security.scram import salted_password
+
+
+def schema_format(schema_type: SchemaType) -> SchemaFormat:
+    """The format that parses, decodes and encodes schemas of `schema_type` (the registry's
+    own, so that the workbench reads records exactly as the broker's registry checks them)."""
+    from .schema_registry.formats import FORMATS
+
+    return FORMATS[schema_type]
+
 
 __all__ = [
     "CLUSTER_RESOURCE_NAME",
@@ -86,16 +104,22 @@ __all__ = [
     "GroupEmptied",
     "GroupEvent",
     "GroupState",
+    "InvalidSchema",
     "IsolationLevel",
     "LeaveReason",
     "ListOffsetsTimestamp",
     "MemberJoined",
     "MemberLeft",
     "OffsetCommitted",
+    "ParsedSchema",
     "PatternType",
     "RebalanceCompleted",
     "RebalanceStarted",
+    "SchemaFormat",
+    "SchemaReference",
+    "SchemaType",
     "ScramMechanism",
+    "UndecodableRecord",
     "api_name",
     "assigned_partitions",
     "build",
@@ -111,5 +135,6 @@ __all__ = [
     "parse_jaas",
     "read_header",
     "salted_password",
+    "schema_format",
     "subscribed_topics",
 ]

@@ -6,8 +6,10 @@ events for its rebalance demo, and the broker's log for its Logs view. This entr
 them over pipes, pushed as they happen:
 
 - stdout: JSON lines. First `{"ready": "host:port", "pid": N}` once the broker accepts
-  connections (or `{"in_use": message}` when another broker holds the data directory, exit
-  status IN_USE_STATUS; `{"failed": message}` for any other reason not to start), then one
+  connections (with `--schema-registry PORT` also `"schema_registry": "http://host:port"`,
+  once the registry has replayed `_schemas` and listens too), or `{"in_use": message}` when
+  another broker holds the data directory (exit status IN_USE_STATUS), or `{"failed":
+  message}` for any other reason not to start; then one
   `{"group": {...}}` per GroupEvent (groups/events.py's `event_to_json`).
 - stderr: the broker's log lines, as `localbroker` writes them.
 - stdin: the lifeline. The parent never writes to it; at EOF (the parent is gone, however it
@@ -26,7 +28,7 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cli import run
 from .errors import KafkaError
@@ -34,6 +36,9 @@ from .files import DataDirError
 from .groups.events import GroupEvent, event_to_json
 from .lifeline import die_with_parent
 from .log.manager import DataDirInUse
+
+if TYPE_CHECKING:
+    from .schema_registry.service import SchemaRegistry
 
 IN_USE_STATUS = 3
 """Exit status when another broker holds the data directory (the parent joins that one)."""
@@ -53,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--override", metavar="KEY=VALUE", action="append", default=[], help="a server property"
     )
+    parser.add_argument(
+        "--schema-registry",
+        type=int,
+        metavar="PORT",
+        help="also serve a Schema Registry on this port (0: any free one)",
+    )
     return parser
 
 
@@ -66,7 +77,13 @@ def _group_event(event: GroupEvent) -> None:
     say({"group": event_to_json(event)})
 
 
-async def serve(data_dir: str, host: str, port: int, config: dict[str, str]) -> None:
+async def serve(
+    data_dir: str,
+    host: str,
+    port: int,
+    config: dict[str, str],
+    registry_port: int | None = None,
+) -> None:
     from .broker import LocalBroker
 
     broker = LocalBroker(data_dir, host=host, port=port, config=config)
@@ -84,11 +101,21 @@ async def serve(data_dir: str, host: str, port: int, config: dict[str, str]) -> 
     await broker.start()
     assert broker.state is not None
     unsubscribe = broker.state.subscribe_groups(_group_event)
-    say({"ready": broker.bootstrap, "pid": os.getpid()})
+    registry: SchemaRegistry | None = None
     try:
+        ready: dict[str, Any] = {"ready": broker.bootstrap, "pid": os.getpid()}
+        if registry_port is not None:  # its modules (protoc's among them) only when asked
+            from .schema_registry.service import SchemaRegistry
+
+            registry = SchemaRegistry(broker.bootstrap, host=host, port=registry_port)
+            await registry.start()
+            ready["schema_registry"] = registry.url
+        say(ready)
         await stop.wait()
     finally:
         unsubscribe()
+        if registry is not None:
+            await registry.stop()
         await broker.stop()
 
 
@@ -102,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     config = dict(item.partition("=")[::2] for item in args.override)
     try:
-        run(serve(args.data_dir, args.host, args.port, config))
+        run(serve(args.data_dir, args.host, args.port, config, args.schema_registry))
     except DataDirInUse as exc:
         say({"in_use": str(exc)})
         sys.exit(IN_USE_STATUS)

@@ -82,11 +82,16 @@ class ChildBroker:
         host: str = "127.0.0.1",
         port: int = 0,
         config: dict[str, str] | None = None,
+        schema_registry_port: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.host = host
         self.port = port
         self.config = config or {}
+        self.schema_registry_port = schema_registry_port
+        """Serve a Schema Registry beside the broker on this port (0: any; None: none)."""
+        self.schema_registry_url: str | None = None
+        """The registry's URL once started (None without one)."""
         self._bootstrap: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._supervisor: threading.Thread | None = None
@@ -171,10 +176,12 @@ class ChildBroker:
                 elif not self._stopping:  # a restart cut short by stop() is no news
                     self._notice(f"the broker could not be restarted: {exc}")
                 return
-            write_record(self.data_dir, bootstrap, process.pid)
+            write_record(self.data_dir, bootstrap, process.pid, self.schema_registry_url)
             if not up.done():
                 up.set_result(bootstrap)
                 port = int(bootstrap.rpartition(":")[2])
+                if self.schema_registry_url is not None:  # a restart serves it there again
+                    self.schema_registry_port = int(self.schema_registry_url.rpartition(":")[2])
             else:
                 self._notice(f"the broker is back (pid {process.pid}) on {bootstrap}")
             status = process.wait()
@@ -201,6 +208,8 @@ class ChildBroker:
             "--parent", str(os.getpid()),
             *(f"--override={key}={value}" for key, value in self.config.items()),
         ]  # fmt: skip
+        if self.schema_registry_port is not None:
+            command += ["--schema-registry", str(self.schema_registry_port)]
         with self._lock:
             if self._stopping:
                 raise BrokerFailed("the broker is being stopped")
@@ -243,6 +252,8 @@ class ChildBroker:
                 if "group" in message:
                     self._group_listeners.tell(event_from_json(message["group"]))
                 elif "ready" in message:
+                    registry = message.get("schema_registry")
+                    self.schema_registry_url = None if registry is None else str(registry)
                     ready.set_result(str(message["ready"]))
                 elif "in_use" in message:
                     ready.set_exception(DataDirHeld(str(message["in_use"])))
@@ -266,12 +277,18 @@ class ChildBroker:
         self._notice_listeners.tell(text)
 
 
-def write_record(data_dir: Path, bootstrap: str, broker_pid: int) -> None:
-    """Say in `data_dir` that this workbench serves it at `bootstrap` (RUNNING_FILE), whole:
-    written aside and renamed, so that a reader never sees half."""
+def write_record(
+    data_dir: Path, bootstrap: str, broker_pid: int, schema_registry: str | None = None
+) -> None:
+    """Say in `data_dir` that this workbench serves it at `bootstrap` (RUNNING_FILE), and its
+    Schema Registry's URL if it serves one, whole: written aside and renamed, so that a
+    reader never sees half."""
     record = data_dir / RUNNING_FILE
     aside = record.with_suffix(".tmp")
-    fields = {"pid": os.getpid(), "bootstrap": bootstrap, "broker_pid": broker_pid}
+    fields: dict[str, object] = {"pid": os.getpid(), "bootstrap": bootstrap}
+    fields["broker_pid"] = broker_pid
+    if schema_registry is not None:
+        fields["schema_registry"] = schema_registry
     aside.write_text(json.dumps(fields))
     aside.replace(record)
 

@@ -38,9 +38,13 @@ from .broker_process import RUNNING_FILE, ChildBroker, DataDirHeld, write_record
 
 if TYPE_CHECKING:
     from localbroker import LocalBroker
+    from localbroker.schema_registry.service import SchemaRegistry
     from localbroker.state import BrokerState
 
 FIRST_PORT = 9092
+SCHEMA_REGISTRY_PORT = 8081
+"""Where the embedded broker's Schema Registry listens (or the next free port): Confluent's
+default, which its serializers' examples and tools assume."""
 PORTS_TO_TRY = 100
 _TIMEOUT = 30.0
 RECORD_PATIENCE_S = 5.0
@@ -55,6 +59,7 @@ class RunningBroker:
 
     pid: int
     bootstrap: str
+    schema_registry_url: str | None = None
 
 
 class OwnBroker(Protocol):
@@ -63,6 +68,10 @@ class OwnBroker(Protocol):
     @property
     def bootstrap(self) -> str:
         """`host:port` its clients use."""
+
+    @property
+    def schema_registry_url(self) -> str | None:
+        """The Schema Registry served beside it (None: none)."""
 
     def subscribe_groups(self, listener: Callable[[GroupEvent], None]) -> Callable[[], None]:
         """Call `listener`, maybe on another thread, with each of the group coordinator's
@@ -112,11 +121,16 @@ class EmbeddedBroker:
         host: str = "127.0.0.1",
         port: int | None = None,
         config: dict[str, str] | None = None,
+        schema_registry_port: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.host = host
         self.port = port
         self.config = config or {}
+        self.schema_registry_port = schema_registry_port
+        """Serve a Schema Registry beside the broker on this port (0: any; None: none)."""
+        self.schema_registry_url: str | None = None
+        self._registry: SchemaRegistry | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="embedded-localbroker", daemon=True
@@ -146,11 +160,18 @@ class EmbeddedBroker:
         self._thread.start()
         try:
             self._run(self._broker.start())
+            if self.schema_registry_port is not None:
+                from localbroker.schema_registry.service import SchemaRegistry
+
+                registry = SchemaRegistry(
+                    self.bootstrap, host=self.host, port=self.schema_registry_port
+                )
+                self._registry = self._run(registry.start())
+                self.schema_registry_url = registry.url
         except BaseException:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._broker = None
+            self.stop()
             raise
-        write_record(self.data_dir, self.bootstrap, os.getpid())
+        write_record(self.data_dir, self.bootstrap, os.getpid(), self.schema_registry_url)
         return self
 
     def call(self, function: Callable[[], T]) -> T:
@@ -191,7 +212,10 @@ class EmbeddedBroker:
         if self._broker is None:
             return
         (self.data_dir / RUNNING_FILE).unlink(missing_ok=True)
+        registry, self._registry = self._registry, None
         try:
+            if registry is not None:
+                self._run(registry.stop())
             if self._broker.state is not None:
                 self._run(self._broker.stop())
         finally:
@@ -229,7 +253,12 @@ def open_local(
     deadline = time.monotonic() + patience
     while True:
         try:
-            broker = ChildBroker(data_dir, host, port if port is not None else free_port(host))
+            broker = ChildBroker(
+                data_dir,
+                host,
+                port if port is not None else free_port(host),
+                schema_registry_port=free_port(host, SCHEMA_REGISTRY_PORT),
+            )
             broker.start()
         except DataDirHeld:
             pass
@@ -268,7 +297,12 @@ def running_broker(data_dir: Path) -> RunningBroker | None:
     None for no record, a dead process's record, or an address nobody answers on."""
     try:
         record = json.loads((data_dir / RUNNING_FILE).read_text())
-        running = RunningBroker(int(record["pid"]), str(record["bootstrap"]))
+        registry = record.get("schema_registry")
+        running = RunningBroker(
+            int(record["pid"]),
+            str(record["bootstrap"]),
+            None if registry is None else str(registry),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _alive(running.pid) or not _answers(running.bootstrap):

@@ -3,11 +3,15 @@
 kwb                                   embedded localbroker (9092 or the next free port)
 kwb --bootstrap-server host:9092 [--command-config client.properties]
 kwb --profile staging                 a profile from ~/.config/kafka-workbench/config.toml
+kwb --bootstrap-server host:9092 --schema-registry http://host:8081
+                                      records in Confluent's wire format decoded through it
+                                      (or schema.registry.url in the profile's properties)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import importlib
 import sys
@@ -16,6 +20,7 @@ from pathlib import Path
 
 from .embedded import BrokerInUse, data_home, open_local
 from .kafka.connection import SettingsError, load_connection
+from .kafka.schema_registry.settings import URL as REGISTRY_URL
 from .profiles import DEFAULT_THEME, LOCAL_PROFILE, Profile, load_preferences, load_profiles
 from .workbench import Workbench
 
@@ -37,6 +42,12 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="client properties (security.protocol, sasl.*, ssl.* ...)",
+    )
+    p.add_argument(
+        "--schema-registry",
+        metavar="URL",
+        help="the cluster's Schema Registry (schema.registry.url; basic.auth.user.info and"
+        " basic.auth.credentials.source=USER_INFO from --command-config)",
     )
     p.add_argument("--profile", help="a named profile from config.toml (default: the last used)")
     p.add_argument(
@@ -67,6 +78,9 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
             if args.command_config
             else profile.connection(args.bootstrap_server)
         )
+        if args.schema_registry:
+            extra = {**connection.extra, REGISTRY_URL: args.schema_registry}
+            connection = dataclasses.replace(connection, extra=extra)
         return Workbench(profile, connection)
     return Workbench.local(profile, open_local(args.data_dir or data_home(), args.host, args.port))
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from .embedded import OwnBroker, RunningBroker
 from .kafka.connection import Connection, from_properties
+from .kafka.schema_registry.settings import URL as REGISTRY_URL
+from .kafka.schema_registry.settings import RegistrySettings, registry_settings
 from .profiles import Profile
 
 
@@ -22,7 +24,10 @@ class Workbench:
     @classmethod
     def local(cls, profile: Profile, broker: OwnBroker | RunningBroker) -> Workbench:
         """On its own embedded broker, or on another workbench's that it joined."""
-        connection = from_properties(broker.bootstrap, {})
+        registry = broker.schema_registry_url
+        connection = from_properties(
+            broker.bootstrap, {} if registry is None else {REGISTRY_URL: registry}
+        )
         if isinstance(broker, RunningBroker):
             return cls(profile, connection, joined=broker)
         return cls(profile, connection, broker)
@@ -30,6 +35,9 @@ class Workbench:
     @property
     def label(self) -> str:
         where = self.connection.bootstrap_servers
+        registry = self.connection.extra.get(REGISTRY_URL)
+        if registry is not None and self.profile.embedded:
+            where += f" · registry {registry}"
         if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
         if self.profile.embedded and self.joined is not None:
@@ -37,6 +45,12 @@ class Workbench:
         if self.profile.name == where:  # `kwb --bootstrap-server`: no profile name to show
             return where
         return f"{self.profile.name} · {where}"
+
+    @property
+    def registry(self) -> RegistrySettings | None:
+        """The Schema Registry of this cluster: the profile's `schema.registry.url` and
+        basic-auth properties (None without one; SettingsError when they cannot work)."""
+        return registry_settings(self.connection.extra)
 
     def close(self) -> None:
         """Stop the embedded broker cleanly (a no-op for an external cluster)."""

@@ -362,7 +362,10 @@ CONSUME_USAGE = {
     ),
     ("--formatter", "kafka.tools.LoggingMessageFormatter"): (
         "--formatter kafka.tools.LoggingMessageFormatter is not available; kwb has only"
-        " org.apache.kafka.tools.consumer.DefaultMessageFormatter"
+        " org.apache.kafka.tools.consumer.DefaultMessageFormatter and Confluent's"
+        " io.confluent.kafka.formatter.AvroMessageFormatter,"
+        " io.confluent.kafka.formatter.protobuf.ProtobufMessageFormatter,"
+        " io.confluent.kafka.formatter.json.JsonSchemaMessageFormatter"
     ),
     ("--isolation-level", "dirty"): (
         "Invalid value dirty for configuration isolation.level: String must be one of:"

@@ -7,20 +7,25 @@ from __future__ import annotations
 import json
 import os
 import signal
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from brokers import listening
 from terminal import KWB, TMUX_REASON, Terminal, tmux_missing, workbench_env
+from textual.widgets import Static
 from waiting import wait_until as wait_blocking
 from workbench_pilot import SIZE, wait_connected, wait_until, workbench_app
 
+from tui.app import WorkbenchApp
 from tui.broker_process import RUNNING_FILE, ChildBroker
 from tui.embedded import data_home
 from tui.kafka.demo_group import DemoSettings
+from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.screens.broker_log import BrokerLogScreen
 from tui.widgets.demo_pane import DemoPane
+from tui.workbench import Workbench
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -120,3 +125,24 @@ def test_kill_9_of_kwb_leaves_no_broker(tmp_path: Path, unused_tcp_port: int) ->
     finally:
         if broker_pid is not None and not gone(broker_pid):
             os.kill(broker_pid, signal.SIGKILL)
+
+
+async def test_the_child_serves_a_schema_registry_and_the_header_names_it(tmp_path: Path) -> None:
+    """Mutation check: without `--schema-registry` passed to the child, it says no registry
+    URL and none answers: this fails."""
+    broker = ChildBroker(tmp_path / "broker", schema_registry_port=0).start()
+    try:
+        url = broker.schema_registry_url
+        assert url is not None and url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{url}/subjects", timeout=10) as answer:
+            assert json.load(answer) == []
+        record = json.loads((tmp_path / "broker" / RUNNING_FILE).read_text())
+        assert record["schema_registry"] == url  # a second kwb joining finds it too
+        profile = Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE])
+        app = WorkbenchApp(Workbench.local(profile, broker), watch_theme_files=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_connected(pilot, app)
+            header = str(app.query_one("#cluster-label", Static).render())
+            assert f"registry {url}" in header
+    finally:
+        broker.stop()

@@ -5,7 +5,10 @@ Options, defaults and checks are ConsoleConsumerOptions': without --group a thro
 second run continues where the first stopped; --partition/--offset read one partition
 without a group. Records are printed by a port of DefaultMessageFormatter (print.key,
 print.timestamp, print.partition, print.offset, print.headers, separators, null.literal; see
-message_formatter.py).
+message_formatter.py). With --schema-registry URL (or Confluent's formatters:
+`--formatter io.confluent.kafka.formatter.AvroMessageFormatter --property
+schema.registry.url=URL`), keys and values are decoded as kafka-avro-console-consumer prints
+them (schema_console.py), print.schema.ids and schema.id.separator included.
 At the end, however it comes (--max-messages, --timeout-ms, Ctrl-C, an error), the consumer
 commits, leaves its group and "Processed a total of N messages" goes to stderr, as in Kafka
 (which first logs a TimeoutException as an error when --timeout-ms runs out; kwb too).
@@ -34,6 +37,7 @@ from ..kafka.admin import KafkaAdmin
 from ..kafka.clients import consumer_args, new_consumer, partitions_for, start
 from ..kafka.connection import Connection, read_properties
 from ..kafka.errors import KafkaToolError
+from ..kafka.schema_registry.reader import SchemaReader
 from .common import (
     KwbParser,
     UsageError,
@@ -46,6 +50,8 @@ from .common import (
 )
 from .interrupts import Interrupted, Interrupts
 from .message_formatter import DefaultMessageFormatter, FormatError, record_json
+from .schema_console import FORMATTERS as SCHEMA_FORMATTERS
+from .schema_console import SchemaMessageFormatter, settings_from
 
 PROG = "kwb consume"
 FORMATTERS = (
@@ -155,9 +161,13 @@ def options_from(args: argparse.Namespace) -> ConsumerOptions:
 
 
 def formatter_from(args: argparse.Namespace) -> DefaultMessageFormatter:
-    if args.formatter is not None and args.formatter not in FORMATTERS:
+    """Kafka's DefaultMessageFormatter, or Confluent's SchemaMessageFormatter with a
+    registry (--schema-registry, or one of Confluent's formatter classes)."""
+    schema_formatter = args.formatter in SCHEMA_FORMATTERS or args.schema_registry is not None
+    if args.formatter is not None and args.formatter not in FORMATTERS and not schema_formatter:
         raise UsageError(
             f"--formatter {args.formatter} is not available; kwb has only {FORMATTERS[0]}"
+            f" and Confluent's {', '.join(SCHEMA_FORMATTERS)}"
         )
     props = read_properties(args.formatter_config)
     if args.key_deserializer:
@@ -165,6 +175,9 @@ def formatter_from(args: argparse.Namespace) -> DefaultMessageFormatter:
     if args.value_deserializer:
         props["value.deserializer"] = args.value_deserializer
     props.update(parse_key_values(args.property, "--property", literal=True))
+    if schema_formatter:
+        reader = SchemaReader(settings_from(args.schema_registry, props))
+        return SchemaMessageFormatter(props, reader)
     return DefaultMessageFormatter(props)
 
 
@@ -202,7 +215,16 @@ def parser() -> KwbParser:
         help="skip a record that cannot be printed instead of stopping",
     )
     p.add_argument(
-        "--formatter", metavar="CLASS", help="only Kafka's DefaultMessageFormatter is available"
+        "--formatter",
+        metavar="CLASS",
+        help="Kafka's DefaultMessageFormatter, or Confluent's AvroMessageFormatter,"
+        " protobuf.ProtobufMessageFormatter, json.JsonSchemaMessageFormatter",
+    )
+    p.add_argument(
+        "--schema-registry",
+        metavar="URL",
+        help="decode Confluent-framed keys and values through this Schema Registry, as"
+        " kafka-avro-console-consumer does (schema.registry.url)",
     )
     p.add_argument(
         "--property",
@@ -210,7 +232,9 @@ def parser() -> KwbParser:
         metavar="KEY=VALUE",
         help="formatter settings: print.key, print.value, print.timestamp, print.partition,"
         " print.offset, print.headers, print.delivery, print.epoch, key.separator,"
-        " line.separator, headers.separator, null.literal, key/value/headers.deserializer",
+        " line.separator, headers.separator, null.literal, key/value/headers.deserializer;"
+        " with a registry print.schema.ids, schema.id.separator, basic.auth.user.info,"
+        " basic.auth.credentials.source",
     )
     p.add_argument("--formatter-config", type=Path, metavar="FILE", help="formatter properties")
     p.add_argument("--key-deserializer", metavar="CLASS", help="deserializer for keys")
@@ -270,6 +294,10 @@ class ConsoleConsumer:
                 self.consumer.getmany(timeout_ms=wait_ms, max_records=remaining)
             )
             records = [r for batch in fetched.values() for r in batch]
+            if records and isinstance(self.formatter, SchemaMessageFormatter):
+                await self.formatter.reader.learn(
+                    data for r in records for data in (r.key, r.value)
+                )
             if records:
                 self.write(records)
                 if timeout is not None:
@@ -371,6 +399,8 @@ async def consume(
             error(PROG, "could not commit and leave the group in time")
             code = 1
         finally:
+            if isinstance(console.formatter, SchemaMessageFormatter):
+                await console.formatter.reader.close()
             if as_json:
                 print_json({"processed": console.count, "records": console.collected})
             sys.stderr.write(f"Processed a total of {console.count} messages\n")

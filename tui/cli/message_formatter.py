@@ -114,7 +114,9 @@ class DefaultMessageFormatter:
             for key, value in record.headers
         )
 
-    def format(self, record: ConsumerRecord[bytes, bytes]) -> bytes:
+    def _place_columns(self, record: ConsumerRecord[bytes, bytes]) -> list[bytes]:
+        """Timestamp, partition and offset, as far as asked for (Confluent's formatters
+        print them the same way)."""
         columns: list[bytes] = []
         if self.print_timestamp:
             kind = TIMESTAMP_TYPES.get(record.timestamp_type)
@@ -123,6 +125,10 @@ class DefaultMessageFormatter:
             columns.append(b"Partition:%d" % record.partition)
         if self.print_offset:
             columns.append(b"Offset:%d" % record.offset)
+        return columns
+
+    def format(self, record: ConsumerRecord[bytes, bytes]) -> bytes:
+        columns = self._place_columns(record)
         if self.print_delivery:
             columns.append(b"Delivery:NOT_PRESENT")
         if self.print_epoch:

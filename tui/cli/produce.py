@@ -3,7 +3,10 @@
 Lines end where Java's BufferedReader ends them (tui/kafka/lines.py) and are parsed exactly
 as Kafka's LineMessageReader parses them (parse.key, parse.headers, their separators,
 ignore.error, null.marker; see line_reader.py), and the producer is
-configured the way ConsoleProducer configures it: acks=-1, linger.ms=1000, batch.size=16384,
+configured the way ConsoleProducer configures it (with --schema-registry URL, or Confluent's
+`--line-reader io.confluent.kafka.formatter.AvroMessageReader --property schema.registry.url=`,
+each line's key and value are JSON encoded as kafka-avro-console-producer encodes them:
+schema_console.py): acks=-1, linger.ms=1000, batch.size=16384,
 client.id console-producer, a flag given explicitly beating --producer-property beating
 --producer.config beating the flag's default.
 
@@ -27,6 +30,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError as AIOKafkaError
 from aiokafka.errors import KafkaTimeoutError
 
+from localbroker.public import SchemaType
+
 from ..kafka.admin import KafkaAdmin
 from ..kafka.clients import CODECS, new_producer, partitions_for, producer_args, start
 from ..kafka.connection import read_properties
@@ -35,6 +40,7 @@ from ..kafka.lines import line_batches
 from ..kafka.outgoing import OutgoingRecord
 from ..kafka.partitioner import StickyPartitioner
 from ..kafka.producing import describe
+from ..kafka.schema_registry.client import RegistryClient
 from .common import (
     KwbParser,
     UsageError,
@@ -46,6 +52,7 @@ from .common import (
 )
 from .interrupts import Interrupted, Interrupts
 from .line_reader import LineMessageReader, ReaderError, StdinChunks
+from .schema_console import READERS, SchemaMessageReader, settings_from
 
 PROG = "kwb produce"
 LINE_READERS = ("org.apache.kafka.tools.LineMessageReader", "kafka.tools.LineMessageReader")
@@ -251,7 +258,14 @@ def parser() -> KwbParser:
     p.add_argument(
         "--line-reader",
         metavar="CLASS",
-        help="only Kafka's LineMessageReader (the default) is available",
+        help="Kafka's LineMessageReader (the default), or Confluent's AvroMessageReader,"
+        " protobuf.ProtobufMessageReader, json.JsonSchemaMessageReader",
+    )
+    p.add_argument(
+        "--schema-registry",
+        metavar="URL",
+        help="encode each line's JSON key and value with key.schema/value.schema through"
+        " this Schema Registry, as kafka-avro-console-producer does (schema.registry.url)",
     )
     p.add_argument(
         "--property",
@@ -259,7 +273,9 @@ def parser() -> KwbParser:
         metavar="KEY=VALUE",
         help="line reader settings: parse.key, key.separator, parse.headers,"
         " headers.delimiter, headers.separator, headers.key.separator, ignore.error,"
-        " null.marker",
+        " null.marker; with a registry value.schema, value.schema.id, value.schema.file,"
+        " key.schema, key.schema.id, key.schema.file, auto.register, use.latest.version,"
+        " basic.auth.user.info, basic.auth.credentials.source",
     )
     p.add_argument("--reader-config", type=Path, metavar="FILE", help="line reader properties")
     p.add_argument(
@@ -272,20 +288,35 @@ def parser() -> KwbParser:
     return p
 
 
-def reader_from(args: argparse.Namespace) -> LineMessageReader:
-    if args.line_reader is not None and args.line_reader not in LINE_READERS:
+def reader_from(args: argparse.Namespace) -> tuple[LineMessageReader, dict[str, str]]:
+    """Kafka's LineMessageReader and the properties it was made from (Confluent's readers
+    parse lines with the same rules)."""
+    if args.line_reader is not None and args.line_reader not in (*LINE_READERS, *READERS):
         raise UsageError(
-            f"--line-reader {args.line_reader} is not available; kwb has only {LINE_READERS[0]}"
+            f"--line-reader {args.line_reader} is not available; kwb has only"
+            f" {LINE_READERS[0]} and Confluent's {', '.join(READERS)}"
         )
     props = read_properties(args.reader_config)
     props.update(parse_key_values(args.property, "--property", literal=True))
-    return LineMessageReader(props)
+    return LineMessageReader(props), props
+
+
+async def schema_reader(
+    args: argparse.Namespace, lines: LineMessageReader, props: dict[str, str]
+) -> LineMessageReader | SchemaMessageReader:
+    """With a registry, Confluent's SchemaMessageReader, its schemas found (or registered)
+    before the first line; else the line reader as it is."""
+    if args.line_reader not in READERS and args.schema_registry is None:
+        return lines
+    kind = READERS.get(args.line_reader or "", SchemaType.AVRO)
+    async with RegistryClient(settings_from(args.schema_registry, props)) as client:
+        return await SchemaMessageReader.open(client, lines, props, args.topic, kind)
 
 
 async def execute(args: argparse.Namespace) -> int:
     interrupts = Interrupts()  # first: a Ctrl-C while connecting still ends cleanly
     interrupts.install()
-    reader = reader_from(args)
+    lines, reader_properties = reader_from(args)
     properties = read_properties(args.client_config)
     properties.update(parse_key_values(args.producer_property, "--producer-property", literal=True))
     props = merged_producer_props(args, properties)
@@ -295,6 +326,7 @@ async def execute(args: argparse.Namespace) -> int:
         kwargs["linger_ms"] = 0
     async with KafkaAdmin(connection) as admin:
         await partitions_for(admin, args.topic, explain_missing=True)
+    reader = await schema_reader(args, lines, reader_properties)
     partitioner = StickyPartitioner(kwargs["max_batch_size"])
     producer = await start(new_producer(kwargs, partitioner=partitioner), connection)
     console = ConsoleProducer(
@@ -319,7 +351,11 @@ async def execute(args: argparse.Namespace) -> int:
     return 1 if deliveries.failed else 0
 
 
-async def pump(console: ConsoleProducer, reader: LineMessageReader, interrupts: Interrupts) -> None:
+async def pump(
+    console: ConsoleProducer,
+    reader: LineMessageReader | SchemaMessageReader,
+    interrupts: Interrupts,
+) -> None:
     """Lines to records to sends, until EOF or a signal; Kafka's '>' prompt on a terminal."""
     prompt = sys.stdin.isatty() and sys.stdout.isatty()
     chunks = StdinChunks(sys.stdin.fileno())

@@ -153,14 +153,34 @@ class RecordFilter:
     them (about 1 µs a record instead of 2-3). Bytes that are not text are searched as hex,
     which only a needle of hex digits can match. A needle with non-ASCII letters and any
     regular expression are matched on decoded text.
+
+    With `schema_text` (a registry's decoder, schema_registry/wire.py), a key or value in
+    Confluent's wire format is searched as the JSON it decodes to (or the marker saying why
+    it does not decode): the filter finds fields and values, not the Avro bytes.
     """
 
-    __slots__ = ("_bytes_match", "_name_match", "_shown", "ignore_case", "regex", "text")
+    __slots__ = (
+        "_bytes_match",
+        "_name_match",
+        "_schema_text",
+        "_shown",
+        "ignore_case",
+        "regex",
+        "text",
+    )
 
-    def __init__(self, text: str, *, regex: bool = False, ignore_case: bool = True) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        regex: bool = False,
+        ignore_case: bool = True,
+        schema_text: Callable[[bytes], str | None] | None = None,
+    ) -> None:
         self.text = text
         self.regex = regex
         self.ignore_case = ignore_case
+        self._schema_text = schema_text
         self._name_match: Callable[[str], object]
         self._bytes_match: Callable[[bytes], object]
         flags = re.IGNORECASE if ignore_case else 0
@@ -207,13 +227,21 @@ class RecordFilter:
         """Whether one key, value or header value matches (a search's key: or value:)."""
         return data is not None and bool(self._bytes_match(data))
 
+    def _matches_field(self, data: bytes) -> bool:
+        """A key or value: as decoded through its schema when it has one, else its bytes."""
+        if self._schema_text is not None and data[:1] == b"\x00":
+            decoded = self._schema_text(data)
+            if decoded is not None:
+                return bool(self._name_match(decoded))
+        return bool(self._bytes_match(data))
+
     def matches(self, record: RawRecord) -> bool:
         """Whether the filter keeps `record` (a TailRecord or the ring's plain tuple)."""
         match = self._bytes_match
         key, value = record[KEY], record[VALUE]
-        if key is not None and match(key):
+        if key is not None and self._matches_field(key):
             return True
-        if value is not None and match(value):
+        if value is not None and self._matches_field(value):
             return True
         for name, header in record[HEADERS]:
             if self._name_match(name) or (header is not None and match(header)):

@@ -1,6 +1,8 @@
 """One tailed record in full: where it is, its key, headers and value, readable.
 
-A value is shown the way it is most likely meant: pretty-printed and highlighted when it is
+A value is shown the way it is most likely meant: decoded through the Schema Registry when it
+is in Confluent's wire format (its type, subject, version and schema id in the title),
+pretty-printed and highlighted when it is
 a JSON object or array, as text when it is printable UTF-8, as a hex dump otherwise (`h` switches a
 text value to hex too). Very large values are cut for display; `y` copies the whole record.
 `n` and `p` step to the next and previous record of the tail's list (as filtered), moving
@@ -31,6 +33,7 @@ from ..kafka.outgoing import OutgoingRecord
 from ..kafka.producing import Acknowledgement, produce_once
 from ..kafka.record_command import kcat_command, kwb_produce_command
 from ..kafka.record_filter import RecordFilter, is_text, record_json, text_of
+from ..kafka.schema_registry.wire import Decoded, Reading, SchemaDecoder
 from ..kafka.tail import TIMESTAMP_TYPES, TailRecord
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.record_log import format_timestamp
@@ -104,6 +107,25 @@ def describe_bytes(
     return f"text · {size}", Content(text_of(data))
 
 
+def describe_reading(reading: Reading, per_line: int = 16) -> tuple[str, Content]:
+    """A framed key or value: "AVRO · orders-value v1 · schema id 1" and the
+    decoded JSON, highlighted; or why it does not decode, and its bytes."""
+    if isinstance(reading, Decoded):
+        schema = reading.schema
+        document = json.dumps(reading.value, indent=2, ensure_ascii=False)
+        shown = (
+            highlight(document, language="json")
+            if len(document) <= HIGHLIGHTED_CHARS
+            else Content(document)
+        )
+        return f"{schema.schema_type} · {schema.where}", shown
+    dump = hex_dump(reading.data, per_line=per_line)
+    return (
+        f"schema id {reading.schema_id} {reading.reason} · {len(reading.data):,} bytes · hex",
+        Content(f"⚠ schema id {reading.schema_id}: {reading.reason}\n{dump}"),
+    )
+
+
 def _name(record: TailRecord) -> str:
     return f"{record.topic}/{record.partition}@{record.offset}"
 
@@ -149,14 +171,17 @@ class RecordDetailScreen(Screen[None]):
         tz: tzinfo | None = None,
         step: Callable[[int], TailRecord | None] | None = None,
         marked: RecordFilter | None = None,
+        decoder: SchemaDecoder | None = None,
     ) -> None:
         """`step(n)` moves the tail's cursor n records on and gives the record there;
-        `marked` is the tail's filter."""
+        `marked` is the tail's filter; `decoder` reads keys and values in Confluent's wire
+        format (None: no registry)."""
         super().__init__()
         self.record = record
         self.tz = tz
         self._step = step
         self._marked = marked
+        self._decoder = decoder
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -179,7 +204,7 @@ class RecordDetailScreen(Screen[None]):
         title = f"{record.topic} · partition {record.partition} · offset {record.offset}"
         self.query_one("#detail-title", Static).update(Content(title))
         self.query_one("#detail-facts", Static).update(self._facts())
-        key_kind, key = describe_bytes(record.key)
+        key_kind, key = self._describe(record.key)
         self.query_one("#detail-key-title", Static).update(Content(f"key · {key_kind}"))
         self.query_one("#detail-key", Static).update(self._mark(key))
         headers = Content(f"headers · {len(record.headers)}")
@@ -226,9 +251,19 @@ class RecordDetailScreen(Screen[None]):
         per_line = hex_bytes_per_line(
             self.query_one("#detail-body").scrollable_content_region.width
         )
-        kind, value = describe_bytes(self.record.value, self.value_as_hex, per_line)
+        kind, value = self._describe(self.record.value, self.value_as_hex, per_line)
         self.query_one("#detail-value-title", Static).update(Content(f"value · {kind}"))
         self.query_one("#detail-value", Static).update(self._mark(value))
+
+    def _describe(
+        self, data: bytes | None, as_hex: bool = False, per_line: int = 16
+    ) -> tuple[str, Content]:
+        decoder = self._decoder
+        if data is not None and decoder is not None and not as_hex:
+            reading = decoder.decode(data)
+            if reading is not None:
+                return describe_reading(reading, per_line)
+        return describe_bytes(data, as_hex, per_line)
 
     def _mark(self, content: Content) -> Content:
         if self._marked is None:

@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..kafka.record_filter import RecordFilter, RecordView, preview, record_json
+from ..kafka.schema_registry.wire import Decoded, SchemaDecoder
 from ..kafka.tail import TailRecord
 
 WIDE = 110
@@ -37,7 +38,15 @@ _ELLIPSIS = "…"
 _NULL = "null"
 _BASE = "base"
 _MATCH = "record-log--match"
-_SEARCHED = frozenset({"record-log--key", "record-log--value", "record-log--binary"})
+_SEARCHED = frozenset(
+    {
+        "record-log--key",
+        "record-log--value",
+        "record-log--binary",
+        "record-log--decoded",
+        "record-log--undecodable",
+    }
+)
 """The cells whose text the filter's matches are marked in."""
 _MIN_KEY = 6
 _MAX_KEY_MEASURE = 60
@@ -128,6 +137,8 @@ class RecordLog(ScrollView, can_focus=True):
         "record-log--value",
         "record-log--headers",
         "record-log--binary",
+        "record-log--decoded",
+        "record-log--undecodable",
         "record-log--null",
         "record-log--empty",
         "record-log--match",
@@ -157,6 +168,8 @@ class RecordLog(ScrollView, can_focus=True):
         & > .record-log--value { color: $foreground; }
         & > .record-log--headers { color: $kwb-muted; }
         & > .record-log--binary { color: $kwb-muted; }
+        & > .record-log--decoded { color: $success; }
+        & > .record-log--undecodable { color: $warning; }
         & > .record-log--null { color: $kwb-muted; text-style: italic; }
         & > .record-log--empty { color: $kwb-muted; text-style: italic; }
         & > .record-log--match { text-style: reverse; }
@@ -185,6 +198,8 @@ class RecordLog(ScrollView, can_focus=True):
         """Show the topic column (when tailing more than one topic)."""
         self.following = True
         """Keep the cursor on the newest record as records arrive."""
+        self.decoder: SchemaDecoder | None = None
+        """Decodes keys and values in Confluent's wire format (None: no registry)."""
         self._empty_text = "no records"
         self._columns: Columns | None = None
         self._key_cells = 0
@@ -384,7 +399,7 @@ class RecordLog(ScrollView, can_focus=True):
         longest = self._key_cells
         for row in range(top, min(top + self._body_height, rows)):
             key = self.view.record_at(row).key
-            shown = _NULL if key is None else preview(key, _MAX_KEY_MEASURE).text
+            shown = self._bytes_cell(key, _MAX_KEY_MEASURE, "record-log--key")[0].rstrip()
             longest = max(longest, cell_len(shown))
         self._key_cells = longest
 
@@ -417,9 +432,16 @@ class RecordLog(ScrollView, can_focus=True):
         return Strip([Segment(_fit(text, width), self._style("record-log--header"))], width)
 
     def _bytes_cell(self, data: bytes | None, width: int, component: str) -> tuple[str, str]:
-        """A key or value cell: the text, hex in a quieter colour, or null in italics."""
+        """A key or value cell: the text, hex in a quieter colour, or null in italics; a
+        record in Confluent's wire format as the JSON it decodes to, or the marker saying
+        why it does not."""
         if data is None:
             return _fit(_NULL, width), "record-log--null"
+        if self.decoder is not None and (reading := self.decoder.decode(data)) is not None:
+            component = (
+                "record-log--decoded" if isinstance(reading, Decoded) else "record-log--undecodable"
+            )
+            return _fit(reading.text[: width + 1], width), component  # one line: JSON escapes
         text, binary = preview(data, width + 1)
         return _fit(text, width), "record-log--binary" if binary else component
 

@@ -11,6 +11,11 @@ The pane is three rows and the list: what to tail (TailControls), the filter, th
 `i` switches between read_uncommitted and read_committed (aborted transactions' records
 vanish, and records stop at the last stable offset), `m` shows the transaction markers
 (COMMIT / ABORT control records) among the records; either restarts a running tail.
+
+When the cluster has a Schema Registry (the embedded broker's, or a profile's
+`schema.registry.url`), keys and values in Confluent's wire format are shown and filtered as
+the JSON they decode to (tui/kafka/schema_registry): each batch's new schema ids are learnt
+before the batch is drawn, so drawing never waits on the registry.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from ..kafka.record_filter import (
     export_json_lines,
 )
 from ..kafka.record_ring import DEFAULT_CAPACITY, RecordRing
+from ..kafka.schema_registry.reader import SchemaReader, reader_for
 from ..kafka.tail import (
     RateMeter,
     RawRecord,
@@ -133,6 +139,9 @@ class TailPane(Pane):
         """Records received when the list last took them in (`ring.total` at the last draw)."""
         self.last_export: Path | None = None
         """The file the last export wrote."""
+        self.schemas: SchemaReader | None = None
+        """Decodes records in Confluent's wire format through the cluster's registry (None
+        without one)."""
         self._worker: Worker[None] | None = None
         self._filter_error = ""
         self._filter_mode_text = ""
@@ -278,6 +287,11 @@ class TailPane(Pane):
         except ValueError as exc:
             self.notify(str(exc), title="Tail", severity="error")
             return
+        try:
+            self.schemas = reader_for(self.schemas, workbench.registry)
+        except SettingsError as exc:
+            self.schemas = None
+            self.notify(f"records are not decoded: {exc}", title="Schema Registry")
         if request.capacity != self.ring.capacity:
             self.ring.resize(request.capacity)
         self.host.remember(tail_topics=self.controls.topics.value.strip())
@@ -303,12 +317,13 @@ class TailPane(Pane):
         self._start_refilter(self.view.reset())
         self.log_widget.reset()
         self.log_widget.show_topic = len(session.selection) > 1
+        self.log_widget.decoder = None if self.schemas is None else self.schemas.decoder
         self.description = describe_tail(list(session.selection), session.position, self.tz)
         self.session = session
         self.failure = ""
         self.rate.reset()
         self.rate.sample(self.clock(), 0)
-        self._worker = self._tail(session)
+        self._worker = self._tail(session, self.schemas)
         self._show_status()
 
     def stop_tail(self) -> None:
@@ -319,11 +334,13 @@ class TailPane(Pane):
         self._show_status()
 
     @work(exclusive=True, group="tail", exit_on_error=False)
-    async def _tail(self, session: TailSession) -> None:
+    async def _tail(self, session: TailSession, schemas: SchemaReader | None) -> None:
         try:
             await session.open()
             self._show_status()
             async for batch in session.batches():
+                if schemas is not None and (silent := await schemas.learn_records(batch)):
+                    self.notify(f"records stay undecoded: {silent}", title="Schema Registry")
                 self.ring.extend(batch)
         except (KafkaToolError, SettingsError) as exc:
             self._failed(session, str(exc))
@@ -331,6 +348,8 @@ class TailPane(Pane):
             self._failed(session, repr(exc))
         finally:
             await session.close()
+            if schemas is not None:
+                await schemas.close()
             if self.session is session:
                 self.session = None
                 self._show_status()
@@ -392,7 +411,12 @@ class TailPane(Pane):
         self._filter_error = ""
         if text:
             try:
-                record_filter = RecordFilter(text, regex=self.regex, ignore_case=self.ignore_case)
+                record_filter = RecordFilter(
+                    text,
+                    regex=self.regex,
+                    ignore_case=self.ignore_case,
+                    schema_text=self._schema_text,
+                )
             except FilterError as exc:
                 self._filter_error = str(exc)
         self._show_filter_mode()
@@ -401,6 +425,11 @@ class TailPane(Pane):
         self._start_refilter(self.view.set_filter(record_filter))
         self.log_widget.data_changed()
         self._show_status()
+
+    def _schema_text(self, data: bytes) -> str | None:
+        """What the filter searches for a framed key or value: the JSON it decodes to, read
+        through the registry of the tail that brought it (None: read its bytes)."""
+        return None if self.schemas is None else self.schemas.decoder.searchable(data)
 
     def _start_refilter(self, job: RefilterJob | None) -> None:
         if job is not None:
@@ -453,7 +482,9 @@ class TailPane(Pane):
     @on(RecordLog.Selected)
     def _open_record(self, event: RecordLog.Selected) -> None:
         log, marked = self.log_widget, self.view.filter
-        self.app.push_screen(RecordDetailScreen(event.record, self.tz, log.step, marked))
+        self.app.push_screen(
+            RecordDetailScreen(event.record, self.tz, log.step, marked, log.decoder)
+        )
 
     def action_search_broker(self) -> None:
         """Search the tailed topic on the broker for what the filter looks for: the filter

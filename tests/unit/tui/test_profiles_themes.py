@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.kafka.connection import SettingsError
+from tui.launch import open_workbench, parser
 from tui.profiles import (
     LOCAL_PROFILE,
     Preferences,
@@ -18,6 +19,7 @@ from tui.profiles import (
     save_profiles,
 )
 from tui.themes import ThemeError, available_themes, load_theme, parse_theme
+from tui.workbench import Workbench
 
 
 def test_profiles_round_trip_and_are_private(tmp_path: Path) -> None:
@@ -95,3 +97,34 @@ def test_theme_file_syntax() -> None:
     assert theme.variables == {"kwb-rate": "red"}
     with pytest.raises(ThemeError, match=r"\$primary"):
         parse_theme("broken", "$background: #000;")
+
+
+def test_a_profiles_registry_and_kwb_schema_registry_reach_the_workbench(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile's schema.registry.url and basic-auth properties, or `kwb --schema-registry`,
+    are the registry the panes decode through (Workbench.registry)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    staging = Profile(
+        "staging",
+        "kafka-1:9093",
+        "red",
+        {
+            "schema.registry.url": "https://sr.example.com",
+            "basic.auth.credentials.source": "USER_INFO",
+            "basic.auth.user.info": "alice:pw",
+        },
+    )
+    registry = Workbench(staging, staging.connection()).registry
+    assert registry is not None
+    assert (registry.url, registry.username, registry.password) == (
+        "https://sr.example.com",
+        "alice",
+        "pw",
+    )
+    args = parser().parse_args(
+        ["--bootstrap-server", "h:9092", "--schema-registry", "http://sr:8081"]
+    )
+    named = open_workbench(args).registry
+    assert named is not None and named.urls == ("http://sr:8081",)
+    assert open_workbench(parser().parse_args(["--bootstrap-server", "h:9092"])).registry is None
