@@ -1,0 +1,1 @@
+"""The schema formats the registry knows (Avro, Protobuf, JSON Schema), one module each."""
