@@ -3,7 +3,8 @@ ProducerPerformance (kafka-producer-perf-test), `kwb consumer-perf` against Cons
 on the same broker, and the TUI's keypress latency while its generator runs at full rate.
 
     python bench/loadtest.py [--repeat 1] [--sizes 100,1000] [--acks 1,all] [--scale 1.0]
-                             [--brokers localbroker] [--aiokafka] [--profile PREFIX]
+                             [--brokers localbroker] [--aiokafka] [--consumers-only]
+                             [--profile PREFIX]
 
 For each record size and acks, on one broker (in its own process), at unlimited rate, one
 partition, a fresh topic per run, runs interleaved:
@@ -16,7 +17,9 @@ partition, a fresh topic per run, runs interleaved:
   started as the pane starts it, until it has sent as many records; meanwhile a key is pressed
   every 200 ms (down/up in the generator list) and the time until the app has handled it and
   is idle again (Pilot.press) is its keypress latency;
-- ConsumerPerformance and `kwb consumer-perf` reading those records back in a fresh group.
+- ConsumerPerformance and `kwb consumer-perf` (librdkafka when installed; with `--aiokafka`
+  also on aiokafka) reading those records back in a fresh group; `--consumers-only` runs
+  only ProducerPerformance, to write them, and the consumers.
 
 Records per run: RECORDS by size, times `--scale`.
 Rates are records/s as each tool prints them (from its first send to its last
@@ -65,7 +68,7 @@ RECORDS = {100: 1_000_000, 1000: 300_000}
 """Records per run: enough for the JVM's compilers to be done early (ProducerPerformance
 takes a second or two to reach its pace), a few seconds at Kafka's tool's rate here."""
 PRODUCERS = ("ProducerPerformance", "kwb perf", "kwb perf (aiokafka)", "TUI generator")
-CONSUMERS = ("ConsumerPerformance", "kwb consumer-perf")
+CONSUMERS = ("ConsumerPerformance", "kwb consumer-perf", "kwb consumer-perf (aiokafka)")
 
 
 @dataclass
@@ -167,9 +170,10 @@ def consumer_performance(bootstrap: str, topic: str, records: int) -> float:
     return consumer_rate(java_tool("ConsumerPerformance", args))
 
 
-def kwb_consumer_perf(bootstrap: str, topic: str, records: int) -> float:
+def kwb_consumer_perf(bootstrap: str, topic: str, records: int, engine: str | None = None) -> float:
     args = ["--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(records)]
-    return consumer_rate(run([kwb(), "consumer-perf", *args]))
+    env = {**os.environ, "KWB_PRODUCER_ENGINE": engine} if engine else None
+    return consumer_rate(run([kwb(), "consumer-perf", *args], env))
 
 
 async def press(pilot: Pilot[None], keys_ms: list[float]) -> None:
@@ -218,14 +222,36 @@ def measure(
     args: argparse.Namespace,
     log: Callable[[str], None],
 ) -> None:
-    """One round: each producer tool into a topic of its own, then both consumers read the
-    records ProducerPerformance wrote."""
-    tag = f"{size}B-acks{acks}"
+    """One round: each producer tool into a topic of its own (ProducerPerformance alone with
+    `--consumers-only`), then the consumers read the records ProducerPerformance wrote."""
     reference_topic = create_topic(bootstrap)
     figures.add(
         "ProducerPerformance",
         producer_performance(bootstrap, reference_topic, records, size, acks),
     )
+    if not args.consumers_only:
+        producers(bootstrap, (size, acks, records), figures, args)
+    figures.add("ConsumerPerformance", consumer_performance(bootstrap, reference_topic, records))
+    figures.add("kwb consumer-perf", kwb_consumer_perf(bootstrap, reference_topic, records))
+    if args.aiokafka:
+        figures.add(
+            "kwb consumer-perf (aiokafka)",
+            kwb_consumer_perf(bootstrap, reference_topic, records, "aiokafka"),
+        )
+    log(
+        f"{size}B-acks{acks}: "
+        + ", ".join(f"{tool} {rates[-1]:,.0f}" for tool, rates in figures.rates.items())
+        + f"; {machine_load()}"
+    )
+
+
+def producers(
+    bootstrap: str, run: tuple[int, str, int], figures: Figures, args: argparse.Namespace
+) -> None:
+    """kwb perf (on each engine asked for) and the TUI's generator, each into a new topic;
+    `run` is the record size, acks and record count."""
+    size, acks, records = run
+    tag = f"{size}B-acks{acks}"
     profile = (lambda tool: Path(f"{args.profile}-{tool}-{tag}.txt")) if args.profile else None
     figures.add(
         "kwb perf",
@@ -246,13 +272,6 @@ def measure(
     else:
         rate = asyncio.run(tui_generator(bootstrap, topic, records, size, acks, figures))
         figures.add("TUI generator", rate)
-    figures.add("ConsumerPerformance", consumer_performance(bootstrap, reference_topic, records))
-    figures.add("kwb consumer-perf", kwb_consumer_perf(bootstrap, reference_topic, records))
-    log(
-        f"{tag}: "
-        + ", ".join(f"{tool} {rates[-1]:,.0f}" for tool, rates in figures.rates.items())
-        + f"; {machine_load()}"
-    )
 
 
 def percentile(values: list[float], quantile: float) -> float:
@@ -308,6 +327,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="times RECORDS per run")
     parser.add_argument("--brokers", default="localbroker")
     parser.add_argument("--aiokafka", action="store_true", help="also kwb perf on aiokafka")
+    parser.add_argument(
+        "--consumers-only",
+        action="store_true",
+        help="only ProducerPerformance (to write the records) and the consumers",
+    )
     parser.add_argument("--profile", metavar="PREFIX", help="py-spy kwb perf and the TUI")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="kwb-bench-home-")

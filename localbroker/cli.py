@@ -9,10 +9,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config.properties import load_properties
 from .errors import KafkaError
 from .files import DataDirError, journal_fsyncs_if_asked
+
+if TYPE_CHECKING:
+    from .broker import LocalBroker
+    from .schema_registry.service import SchemaRegistry
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
         help="set a server property, overriding the file (repeatable)",
     )
     parser.add_argument(
+        "--schema-registry",
+        metavar="PORT",
+        type=int,
+        default=None,
+        help="also serve a Confluent-compatible Schema Registry on PORT (0: any free port),"
+        " storing its schemas in the _schemas topic",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     return parser
@@ -65,7 +78,35 @@ def properties_from_args(args: argparse.Namespace) -> dict[str, str]:
     return properties
 
 
-async def serve(properties: dict[str, str], host: str | None, port: int | None) -> None:
+async def start_registry(broker: LocalBroker, host: str | None, port: int) -> SchemaRegistry:
+    """The Schema Registry beside `broker`, storing in its `_schemas` topic; its modules
+    (aiohttp, the formats' parsers) are imported only when it is asked for."""
+    from aiokafka.errors import KafkaError as ClientError
+
+    from .schema_registry.errors import RegistryError
+    from .schema_registry.service import SchemaRegistry
+
+    assert broker.state is not None
+    registry = SchemaRegistry(
+        broker.bootstrap,
+        host=host or "127.0.0.1",
+        port=port,
+        kafka_cluster_id=broker.state.store.cluster_id,
+    )
+    try:
+        await registry.start()
+    except (RegistryError, ClientError, OSError) as exc:
+        raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
+    print(f"schema registry listening on {registry.url}", flush=True)
+    return registry
+
+
+async def serve(
+    properties: dict[str, str],
+    host: str | None,
+    port: int | None,
+    registry_port: int | None = None,
+) -> None:
     from .broker import LocalBroker
 
     broker = LocalBroker(config=properties, host=host, port=port)
@@ -80,9 +121,14 @@ async def serve(properties: dict[str, str], host: str | None, port: int | None) 
         f" (advertised {broker.bootstrap}, data in {broker.config.data_dir})",
         flush=True,
     )
+    registry: SchemaRegistry | None = None
     try:
+        if registry_port is not None:
+            registry = await start_registry(broker, host, registry_port)
         await stop.wait()
     finally:
+        if registry is not None:
+            await registry.stop()
         await broker.stop()
 
 
@@ -107,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"localbroker: cannot read {args.config}: {exc.strerror}")
     journal_fsyncs_if_asked()
     try:
-        run(serve(properties, args.host, args.port))
+        run(serve(properties, args.host, args.port, args.schema_registry))
     except (DataDirError, KafkaError) as exc:
         sys.exit(f"localbroker: {exc}")
     except OSError as exc:

@@ -27,6 +27,7 @@ from tui.embedded import EmbeddedBroker
 
 START_TIMEOUT = 20.0
 _READY = re.compile(r"localbroker listening on [^:]+:(\d+)")
+_REGISTRY_READY = re.compile(r"schema registry listening on (\S+)")
 
 
 def listening(bootstrap: str) -> bool:
@@ -88,8 +89,12 @@ class BrokerProcess:
         env: Mapping[str, str] | None = None,
         *,
         descriptor_limit: int | None = None,
+        schema_registry: bool = False,
     ) -> None:
         self.data_dir = data_dir
+        self.schema_registry = schema_registry
+        """Also serve the Schema Registry (`--schema-registry 0`); `registry_url` once started."""
+        self.registry_url = ""
         self.overrides = dict(overrides or {})
         self.port = port
         self.descriptor_limit = descriptor_limit
@@ -110,8 +115,11 @@ class BrokerProcess:
                 if self.log_path is not None
                 else None
             )
+            command = localbroker_command(self.data_dir, self.port, self.overrides)
+            if self.schema_registry:
+                command += ["--schema-registry", "0"]
             self.process = subprocess.Popen(
-                localbroker_command(self.data_dir, self.port, self.overrides),
+                command,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 text=True,
@@ -119,19 +127,26 @@ class BrokerProcess:
                 preexec_fn=self._limit_descriptors if self.descriptor_limit else None,
             )
         ready: Future[int] = Future()
+        registry_ready: Future[str] = Future()
 
-        def read_ready_line() -> None:
+        def read_ready_lines() -> None:
             assert self.process is not None and self.process.stdout is not None
             for line in self.process.stdout:
                 match = _READY.search(line)
                 if match and not ready.done():
                     ready.set_result(int(match.group(1)))
-            if not ready.done():
-                ready.set_exception(RuntimeError("localbroker exited before it was ready"))
+                match = _REGISTRY_READY.search(line)
+                if match and not registry_ready.done():
+                    registry_ready.set_result(match.group(1))
+            for future in (ready, registry_ready):
+                if not future.done():
+                    future.set_exception(RuntimeError("localbroker exited before it was ready"))
 
-        threading.Thread(target=read_ready_line, daemon=True).start()
+        threading.Thread(target=read_ready_lines, daemon=True).start()
         try:
             self.port = ready.result(START_TIMEOUT)
+            if self.schema_registry:
+                self.registry_url = registry_ready.result(START_TIMEOUT)
         except BaseException:
             self.kill()
             raise

@@ -34,9 +34,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
-from localbroker.public import GroupEvent, event_from_json
+if TYPE_CHECKING:  # the protocol's modules load on the reading thread, after the child starts
+    from localbroker.public import GroupEvent
 
 RESTARTS = 3
 RESTART_WINDOW_S = 60.0
@@ -234,6 +235,8 @@ class ChildBroker:
             ready.set_exception(BrokerFailed(f"the broker ended before it was up: {last}"))
 
     def _read_each_message(self, stream: IO[bytes], ready: Future[str]) -> None:
+        from localbroker.public import event_from_json
+
         for line in stream:
             try:
                 message = json.loads(line)

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from .embedded import BrokerInUse, data_home, open_local
 from .kafka.connection import SettingsError, load_connection
-from .profiles import LOCAL_PROFILE, Profile, load_preferences, load_profiles
-from .themes import DEFAULT_THEME
+from .profiles import DEFAULT_THEME, LOCAL_PROFILE, Profile, load_preferences, load_profiles
 from .workbench import Workbench
 
 

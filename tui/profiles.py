@@ -16,9 +16,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .kafka.connection import Connection, SettingsError, from_properties
-from .kafka.tail import parse_topics
 
 LOCAL_PROFILE = "local"
+DEFAULT_THEME = "dark"
+"""The theme when none is asked for or remembered (here, not in tui/themes.py, so that `kwb`
+names it in its help without loading Textual before its broker starts)."""
 DEFAULT_COLOURS = {"local": "green"}
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -69,6 +71,8 @@ class Preferences:
         """The topic last produced to, or else the first one last tailed ("" for neither)."""
         if self.produce_topic:
             return self.produce_topic
+        from .kafka.tail import parse_topics  # aiokafka's modules: not before kwb's broker starts
+
         try:
             return parse_topics(self.tail_topics or "")[0].topic
         except ValueError:

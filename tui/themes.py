@@ -16,9 +16,9 @@ from pathlib import Path
 
 from textual.theme import Theme
 
+from .profiles import DEFAULT_THEME as DEFAULT_THEME  # its home before; importers still find it
 from .profiles import config_home
 
-DEFAULT_THEME = "dark"
 _DECLARATION = re.compile(r"^\s*\$([\w-]+)\s*:\s*([^;]+?)\s*;", re.MULTILINE)
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _COLOUR_FIELDS = (

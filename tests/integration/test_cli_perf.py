@@ -6,6 +6,7 @@ report are counted and read back with another client.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -337,3 +338,25 @@ def test_perf_on_each_engine_sends_what_it_reports(broker, kwb, monkeypatch, eng
     values = read_values(b, "engine", 3000)
     assert len(values) == 3000 and {len(v) for v in values} == {150}
     assert all(re.fullmatch(rb"[A-Z]{150}", v) for v in values)
+
+
+@pytest.mark.parametrize("engine", ["librdkafka", "aiokafka"])
+def test_consumer_perf_on_each_engine_counts_what_was_sent(
+    broker, kwb, monkeypatch, engine
+) -> None:
+    """consumer-perf on librdkafka (its engine when installed) and aiokafka (the fallback):
+    each reads the N records in its group and counts their keys' and values' bytes.
+    Mutation check: with librdkafka's _sizes counting values only, this fails."""
+    b = broker.bootstrap
+    create_topic(kwb, b, "read-back")
+    produce = kwb("produce", "--bootstrap-server", b, "--topic", "read-back",
+                  "--property", "parse.key=true", "--property", "key.separator=:",
+                  input="k1:v1\nk2:v2\nk3:value3\n")  # fmt: skip
+    assert produce.returncode == 0, produce.stderr
+    monkeypatch.setenv("KWB_PRODUCER_ENGINE", engine)
+    consumed = kwb("consumer-perf", "--bootstrap-server", b, "--topic", "read-back",
+                   "--messages", "3", "--output", "json")  # fmt: skip
+    assert consumed.returncode == 0, consumed.stderr
+    total = json.loads(consumed.stdout)
+    assert total["data.consumed.in.nMsg"] == 3
+    assert round(total["data.consumed.in.MB"] * 1024 * 1024) == 3 * 2 + 2 + 2 + 6

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent
 from workbench_pilot import (
     SIZE,
+    external_app,
     port_of,
     press_until,
     screen_after,
@@ -23,6 +24,7 @@ from workbench_pilot import (
     workbench_app,
 )
 
+from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
 from tui.launch import open_workbench, parser
 from tui.profiles import Profile, config_home, config_path, load_profiles, save_profiles
@@ -30,6 +32,8 @@ from tui.screens.help import HelpScreen
 from tui.screens.profiles import AddProfileScreen, ProfilesScreen
 from tui.textual_private import EDGE_KEY_CLASS, FooterKey
 from tui.widgets.cluster_bar import ClusterBar
+from tui.widgets.pane import Pane
+from tui.widgets.search_pane import SearchPane
 from tui.widgets.tail_pane import TailPane
 
 pytestmark = pytest.mark.timeout(90)
@@ -372,3 +376,26 @@ async def test_theme_files_reload_when_edited(embedded: EmbeddedBroker) -> None:
             timeout=20,
         )
         assert app.current_theme.primary == "#00aa00", "a broken edit keeps the last good theme"
+
+
+class PanesAtMount(WorkbenchApp):
+    """Counts the panes there when the app mounts, before its first frame."""
+
+    panes_at_mount = -1
+
+    def on_mount(self) -> None:
+        self.panes_at_mount = len(self.query(Pane))
+        super().on_mount()
+
+
+async def test_the_first_frame_builds_only_the_pane_it_shows() -> None:
+    """Issue 16: composing all eight panes was 0.6 s of CPU before the first frame. The
+    others are built after it, and a pane shown before its turn at once. Mutation check:
+    with compose yielding every pane again, 8 panes are there at mount and this fails."""
+    app = PanesAtMount(external_app("127.0.0.1:1").workbench, watch_theme_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.panes_at_mount == 1
+        app.show_pane("search")
+        assert len(app.query(SearchPane)) == 1
+        await wait_until(pilot, lambda: len(app.query(Pane)) == len(app.pane_specs), "built")
+        await wait_until(pilot, lambda: app.status is not None, "the cluster followed")

@@ -30,6 +30,8 @@ from ..kafka.perf.consumer import (
     consumer_totals,
     wall_ms,
 )
+from ..kafka.perf.engine import engine_name
+from ..kafka.perf.librdkafka_consumer import consume_with_librdkafka, librdkafka_consumer_config
 from ..kafka.perf.metrics import MB, FetchMetrics, ratio, time_requests
 from .common import (
     KwbParser,
@@ -191,7 +193,7 @@ def consumer_metrics(
         (fetch, "fetch-total"): fetches.latency.count,
         (fetch, "records-consumed-rate"): ratio(counts.messages, seconds),
         (fetch, "records-consumed-total"): counts.messages,
-        (coordinator, "assigned-partitions"): rebalances.assigned,
+        (coordinator, "assigned-partitions"): rebalances.assigned_count,
         (coordinator, "rebalance-latency-avg"): rebalances.latency.avg,
         (coordinator, "rebalance-latency-max"): rebalances.latency.max,
         (coordinator, "rebalance-latency-total"): rebalances.latency.total,
@@ -213,15 +215,23 @@ async def execute(args: argparse.Namespace) -> int:
         raise UsageError("Reporting interval must be greater than 0.")
     date = date_formatter(args.date_format)
     connection = connection_from(args, defaults={"client.id": CLIENT_ID})
-    kwargs, unknown = consumer_args(connection, consumer_properties(args, connection.extra))
+    properties = consumer_properties(args, connection.extra)
+    # librdkafka when installed, as kwb perf; --print-metrics times aiokafka's fetches.
+    librdkafka = engine_name() == "librdkafka" and not args.print_metrics
+    if librdkafka:
+        config, unknown = librdkafka_consumer_config(
+            connection, properties, connection.client_id or CLIENT_ID
+        )
+    else:
+        kwargs, unknown = consumer_args(connection, properties)
     warn_ignored(PROG, "consumer properties", unknown)
     text = args.output == "text"
     load = ConsumerLoad(args.topic, args.messages, args.timeout, args.reporting_interval)
     start_ms = wall_ms()
     rebalances = Rebalances(start_ms)
-    consumer = await start(new_consumer(kwargs), connection)
+    consumer = None if librdkafka else await start(new_consumer(kwargs), connection)
     fetches = FetchMetrics()
-    if args.print_metrics:
+    if consumer is not None and args.print_metrics:
         time_requests(client_of(consumer), ApiKey.FETCH, fetches.observe)
     if text and not args.hide_header:
         print(DETAILED_HEADER if args.show_detailed_stats else SUMMARY_HEADER)
@@ -239,9 +249,12 @@ async def execute(args: argparse.Namespace) -> int:
         async with progress_bar(
             shown, "messages consumed", load.messages, lambda: counts.messages, rate, "nMsg/sec"
         ):
-            await consume_load(
-                consumer, load, counts, rebalances, kwargs["max_poll_records"], detailed
-            )
+            if consumer is None:
+                await consume_with_librdkafka(config, load, counts, rebalances, detailed)
+            else:
+                await consume_load(
+                    consumer, load, counts, rebalances, kwargs["max_poll_records"], detailed
+                )
             if counts.timed_out and text:
                 print(
                     f"WARNING: Exiting before consuming the expected number of messages: timeout"
@@ -250,7 +263,8 @@ async def execute(args: argparse.Namespace) -> int:
                 )
             end_ms = wall_ms()
     finally:
-        await consumer.stop()
+        if consumer is not None:
+            await consumer.stop()
     total = totals(consumer_totals(start_ms, end_ms, counts, rebalances.join_time_ms), date)
     table = (
         consumer_metrics(

@@ -4,6 +4,10 @@ Kafka's tools take `--command-config client.properties` (and `--producer.config`
 `--consumer.config`) with Java property names; the same file must work here unchanged, so
 this module maps security.protocol, sasl.mechanism, sasl.jaas.config and ssl.* onto
 aiokafka's arguments. Secrets stay out of reprs and error messages.
+
+`kwb` reads its profiles before it starts its broker, so this module loads no more than the
+standard library: what it needs of localbroker (the Kafka protocol's modules, a tenth of a
+second) is imported where used.
 """
 
 from __future__ import annotations
@@ -13,9 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from localbroker.public import load_properties
-from localbroker.public import parse_jaas as parse_jaas_entry
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -89,6 +90,8 @@ class Connection:
 
 def parse_jaas(text: str) -> tuple[str, dict[str, str]]:
     """The login module family (PLAIN or SCRAM) and options of a sasl.jaas.config value."""
+    from localbroker.public import parse_jaas as parse_jaas_entry
+
     module, options = parse_jaas_entry(text)
     family = _LOGIN_MODULES.get(module)
     if family is None:
@@ -180,6 +183,8 @@ def read_properties(path: Path | None) -> dict[str, str]:
     """A Java properties file ({} without one); one line that says why when it is unreadable."""
     if path is None:
         return {}
+    from localbroker.public import load_properties
+
     try:
         return load_properties(path)
     except OSError as exc:

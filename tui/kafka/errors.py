@@ -60,8 +60,9 @@ def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
     raise KafkaToolError(f"{line} ({hint})" if hint else line, error, text)
 
 
-def unreachable(bootstrap_servers: str, error: BaseException) -> KafkaToolError:
-    """The one line for a client (admin, producer or consumer) that could not connect."""
+def unreachable(bootstrap_servers: str, error: object) -> KafkaToolError:
+    """The one line for a client (admin, producer or consumer) that could not connect, with
+    what the client said (an exception, or librdkafka's error text)."""
     return KafkaToolError(
         f"cannot connect to {bootstrap_servers}: {error}"
         " (is the broker running and the address right?)"

@@ -9,7 +9,7 @@ them as dates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,22 +54,29 @@ class Rebalances:
     join_time_ms: int = 0
     join_time_in_round_ms: int = 0
     latency: Summary = field(default_factory=Summary)
-    assigned: int = 0
+    assigned_count: int = 0
+
+    def revoked(self, partitions: object) -> None:
+        if partitions:
+            self.join_start_ms = wall_ms()
+
+    def assigned(self, partitions: list[Any]) -> None:
+        elapsed = wall_ms() - self.join_start_ms
+        self.join_time_ms += elapsed
+        self.join_time_in_round_ms += elapsed
+        self.latency.record(elapsed)
+        self.assigned_count = len(partitions)
 
     def listener(self) -> Any:
+        """An aiokafka ConsumerRebalanceListener telling this."""
         rebalances = self
 
         class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
             def on_partitions_revoked(self, revoked: Any) -> None:
-                if revoked:
-                    rebalances.join_start_ms = wall_ms()
+                rebalances.revoked(revoked)
 
             def on_partitions_assigned(self, assigned: Any) -> None:
-                elapsed = wall_ms() - rebalances.join_start_ms
-                rebalances.join_time_ms += elapsed
-                rebalances.join_time_in_round_ms += elapsed
-                rebalances.latency.record(elapsed)
-                rebalances.assigned = len(assigned)
+                rebalances.assigned(list(assigned))
 
         return Listener()
 
@@ -168,31 +175,72 @@ async def _poll(
     on_interval: Callable[[Interval], None] | None,
 ) -> None:
     """ConsumerPerformance.consume: poll until N messages or the timeout without any."""
-    current = last_report = last_consumed = wall_ms()
-    last_bytes = last_messages = 0
-    while counts.messages < load.messages and current - last_consumed <= load.timeout_ms:
+    progress = Progress(load, counts, rebalances, on_interval)
+    while progress.wanted():
         batches = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=max_records)
-        current = wall_ms()
-        if batches:
-            last_consumed = current
-        for records in batches.values():
-            for record in records:
-                counts.messages += 1
-                counts.bytes += len(record.key or b"") + len(record.value or b"")
-                if current - last_report >= load.reporting_interval_ms:
-                    if on_interval is not None:
-                        on_interval(
-                            Interval(
-                                last_report,
-                                current,
-                                counts.bytes,
-                                last_bytes,
-                                counts.messages,
-                                last_messages,
-                                rebalances.join_time_in_round_ms,
-                            )
-                        )
-                    rebalances.join_time_in_round_ms = 0
-                    last_report = current
-                    last_messages, last_bytes = counts.messages, counts.bytes
+        progress.add(
+            [
+                len(record.key or b"") + len(record.value or b"")
+                for records in batches.values()
+                for record in records
+            ]
+        )
     counts.timed_out = counts.messages < load.messages
+
+
+class Progress:
+    """ConsumerPerformance.consume's bookkeeping, for any client's poll loop: the counts,
+    the reporting intervals, and whether to poll again (N messages not yet read, and the
+    last came less than the timeout ago)."""
+
+    def __init__(
+        self,
+        load: ConsumerLoad,
+        counts: Counts,
+        rebalances: Rebalances,
+        on_interval: Callable[[Interval], None] | None,
+    ) -> None:
+        self.load, self.counts, self.rebalances = load, counts, rebalances
+        self.on_interval = on_interval
+        self.current = self.last_report = self.last_consumed = wall_ms()
+        self.last_bytes = self.last_messages = 0
+
+    def wanted(self) -> bool:
+        return (
+            self.counts.messages < self.load.messages
+            and self.current - self.last_consumed <= self.load.timeout_ms
+        )
+
+    def add(self, sizes: Sequence[int]) -> None:
+        """One poll's records, by their key and value bytes. The interval check is the
+        Java tool's, made for each record against the time of the poll: only the first
+        record of a poll can close an interval, so the rest are summed at once."""
+        if not sizes:
+            self.current = wall_ms()
+            return
+        counts = self.counts
+        current = self.current = self.last_consumed = wall_ms()
+        counts.messages += 1
+        counts.bytes += sizes[0]
+        if current - self.last_report >= self.load.reporting_interval_ms:
+            self._report(current)
+        counts.messages += len(sizes) - 1
+        counts.bytes += sum(sizes) - sizes[0]
+
+    def _report(self, current: int) -> None:
+        counts, rebalances = self.counts, self.rebalances
+        if self.on_interval is not None:
+            self.on_interval(
+                Interval(
+                    self.last_report,
+                    current,
+                    counts.bytes,
+                    self.last_bytes,
+                    counts.messages,
+                    self.last_messages,
+                    rebalances.join_time_in_round_ms,
+                )
+            )
+        rebalances.join_time_in_round_ms = 0
+        self.last_report = current
+        self.last_messages, self.last_bytes = counts.messages, counts.bytes

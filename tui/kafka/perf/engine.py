@@ -258,13 +258,10 @@ def librdkafka_config(
     acks = choice({"acks": "all", **props}, "acks", tuple(ACKS))
     choice({"compression.type": "none", **props}, "compression.type", CODECS)
     config: dict[str, Any] = {
-        "bootstrap.servers": connection.bootstrap_servers,
-        "security.protocol": connection.security_protocol,
         "batch.size": PRODUCER_DEFAULTS["batch.size"],
         "linger.ms": PRODUCER_DEFAULTS["linger.ms"],
         "enable.idempotence": ACKS[acks] == -1,
         "partitioner": "murmur2_random",  # keyed records go where Java clients put them
-        "logger": LOG,
     }
     ignored = []
     for name, value in props.items():
@@ -272,6 +269,18 @@ def librdkafka_config(
             config[LIBRDKAFKA_PROPERTIES[name]] = value
         elif not name.startswith(CONNECTION_PREFIXES) and name not in (*CONNECTION_KEYS, *IGNORED):
             ignored.append(name)
+    config.update(librdkafka_connection(connection, client_id))
+    return config, sorted(ignored)
+
+
+def librdkafka_connection(connection: Connection, client_id: str | None) -> dict[str, Any]:
+    """librdkafka's settings for reaching the cluster (a producer's or a consumer's): the
+    bootstrap servers, security, the client id, and its log into Python logging."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": connection.bootstrap_servers,
+        "security.protocol": connection.security_protocol,
+        "logger": LOG,
+    }
     if connection.uses_sasl:
         config["sasl.mechanisms"] = connection.sasl_mechanism or "PLAIN"
         config["sasl.username"] = connection.sasl_username
@@ -290,7 +299,7 @@ def librdkafka_config(
         )
     if client_id or connection.client_id:
         config["client.id"] = client_id or connection.client_id
-    return config, sorted(ignored)
+    return config
 
 
 def librdkafka_installed() -> bool:

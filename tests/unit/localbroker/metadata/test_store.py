@@ -1,7 +1,8 @@
 """The metadata store: changes written before they are visible, and files it cannot read.
 
-Write failures are real ones: the temp file's name is taken by a directory, so the write of
-the document fails the way a full disk makes it fail, before anything is renamed.
+Write failures are real ones: the journal's name is taken by a directory, so appending a
+change fails the way a full disk makes it fail (tests/unit/localbroker/metadata/
+test_journal.py covers the journal's own failures and crashes).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 from localbroker.files import DataDirError
 from localbroker.metadata.store import (
+    JOURNAL_FILE,
     META_PROPERTIES,
     METADATA_FILE,
     MetadataStore,
@@ -39,12 +41,14 @@ def refusal(data_dir: Path, name: str, content: bytes) -> str:
 
 
 def break_writes(data_dir: Path) -> None:
-    (data_dir / f"{METADATA_FILE}.tmp").mkdir()
+    """The journal's name taken by a directory: an append fails as a full disk fails it."""
+    (data_dir / JOURNAL_FILE).unlink(missing_ok=True)
+    (data_dir / JOURNAL_FILE).mkdir()
 
 
 def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
-    store = MetadataStore(tmp_path, 0)
-    store.add_topic(topic("kept", 2))
+    MetadataStore(tmp_path, 0).add_topic(topic("kept", 2))
+    store = MetadataStore(tmp_path, 0)  # the start wrote it into the document
     before = stored(tmp_path)
     broker_configs = store.broker_configs
     break_writes(tmp_path)

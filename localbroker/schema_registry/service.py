@@ -1,0 +1,69 @@
+"""`SchemaRegistry`: the store, the state and the REST server started and stopped together.
+
+registry = SchemaRegistry(broker.bootstrap, port=8081)
+await registry.start()   # replays _schemas, then listens
+print(registry.url)      # "http://127.0.0.1:8081"
+await registry.stop()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from .formats import FORMATS
+from .operations import Registry
+from .rest import RegistryApi
+from .schema_format import SchemaFormat, SchemaType
+from .state import RegistryState
+from .store import KafkaStore
+
+
+class SchemaRegistry:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        kafka_cluster_id: str = "",
+        formats: Mapping[SchemaType, SchemaFormat] = FORMATS,
+    ) -> None:
+        self.host = host
+        self.port = port
+        """The port asked for (0: any free one); the bound one once started."""
+        self.state = RegistryState()
+        self.store = KafkaStore(bootstrap, self.state)
+        self._api = RegistryApi(Registry(self.state, formats), self.store, kafka_cluster_id)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> SchemaRegistry:
+        """Replay `_schemas` (creating it if missing), then listen: the first request is
+        answered from the whole topic."""
+        await self.store.start()
+        runner = web.AppRunner(self._api.application(), access_log=None)
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            await self.store.stop()
+            raise
+        self._runner = runner
+        server = site._server
+        if self.port == 0 and server is not None:
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.store.stop()
