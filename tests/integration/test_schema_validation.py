@@ -1,16 +1,20 @@
 """Broker-side schema id validation (Confluent Server's `confluent.value.schema.validation` and
 `confluent.key.schema.validation`): a topic that asks for it refuses a produced batch with a
 record whose value (or key) does not carry a schema id registered under the topic's subject,
-with INVALID_RECORD and the record named, and appends nothing of that batch."""
+with INVALID_RECORD and the record named, and appends nothing of that batch.
+
+One `localbroker --schema-registry 0` process serves the module (each test its own topics and
+subjects); confluent-kafka's AvroSerializer registers schemas in it and writes the records."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from brokers import running_broker
+from brokers import BrokerProcess, running_broker
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
@@ -20,6 +24,9 @@ from confluent_kafka.admin import (
     ConfigSource,
     NewTopic,
 )
+from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from wire import RawClient, request_body
 
 from localbroker.protocol.names import ApiKey, ErrorCode
@@ -29,36 +36,42 @@ from tui.embedded import EmbeddedBroker
 TIMEOUT = 20.0
 VALIDATE_VALUES = {"confluent.value.schema.validation": "true"}
 VALIDATE_KEYS = {"confluent.key.schema.validation": "true"}
+RECORD_STRATEGY = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
+TOPIC_STRATEGY = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
 NO_ID = (
     "has no schema id: it does not start with magic byte 0 and a 4-byte schema id"
     " (Confluent's wire format)"
 )
+ORDER = """{"type": "record", "name": "Order", "namespace": "com.acme",
+ "fields": [{"name": "id", "type": "long"}]}"""
+NAMES = itertools.count()
 
 
-class Ids:
-    """The ids registered under each subject, as the registry's state answers for them."""
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    process = BrokerProcess(tmp_path_factory.mktemp("broker"), schema_registry=True).start()
+    try:
+        yield process
+    finally:
+        process.kill()
 
-    def __init__(self, subjects: dict[str, set[int]]) -> None:
-        self.subjects = subjects
 
-    def registered(self, subject: str, schema_id: int) -> bool:
-        return schema_id in self.subjects.get(subject, set())
+@pytest.fixture
+def topic(served: BrokerProcess) -> str:
+    return f"orders{next(NAMES)}"
 
-    def record_name(self, schema_id: int) -> str | None:
-        return None
+
+def serializer(served: BrokerProcess, **conf: Any) -> AvroSerializer:
+    client = SchemaRegistryClient({"url": served.registry_url})
+    return AvroSerializer(client, ORDER, conf=conf)
+
+
+def avro(write: AvroSerializer, topic: str, order_id: int, field: str = MessageField.VALUE) -> Any:
+    return write({"id": order_id}, SerializationContext(topic, field))
 
 
 def framed(schema_id: int, body: bytes = b"\x02") -> bytes:
     return b"\x00" + schema_id.to_bytes(4, "big") + body
-
-
-@pytest.fixture
-def validating(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A broker whose registry holds ids 1 and 2 under `orders-value`, 7 under `orders-key`."""
-    with running_broker(tmp_path / "broker") as broker:
-        ids = Ids({"orders-value": {1, 2}, "orders-key": {7}})
-        broker.call(lambda: setattr(broker.state, "schema_ids", ids))
-        yield broker
 
 
 def create(bootstrap: str, topic: str, configs: dict[str, str]) -> None:
@@ -104,54 +117,93 @@ def log_end(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
-def test_records_with_registered_ids_are_appended_and_others_refuse_the_batch(
-    validating: EmbeddedBroker,
+def test_serialized_records_are_appended_and_others_refuse_the_batch(
+    served: BrokerProcess, topic: str
 ) -> None:
-    bootstrap = validating.bootstrap
-    create(bootstrap, "orders", VALIDATE_VALUES)
-    assert produce(bootstrap, "orders", [(None, framed(1)), (b"plain", framed(2))]) == [None, None]
+    bootstrap = served.bootstrap
+    create(bootstrap, topic, VALIDATE_VALUES)
+    write = serializer(served)
+    first, second = avro(write, topic, 1), avro(write, topic, 2)
+    assert produce(bootstrap, topic, [(None, first), (b"plain key", second)]) == [None, None]
 
+    unregistered = framed(int.from_bytes(first[1:5], "big") + 1000)
     # librdkafka (KIP-467) gives the refused records INVALID_RECORD and the others of their
     # batch _INVALID_DIFFERENT_RECORD; confluent-kafka 2.16 shows not the broker's messages.
-    batch = [(None, framed(1)), (None, b"plain"), (None, framed(9)), (None, None)]
+    batch = [(None, first), (None, b"plain"), (None, unregistered), (None, None)]
     different, invalid = KafkaError._INVALID_DIFFERENT_RECORD, KafkaError.INVALID_RECORD
-    assert produce(bootstrap, "orders", batch) == [different, invalid, invalid, different]
-    assert log_end(bootstrap, "orders") == 2
+    assert produce(bootstrap, topic, batch) == [different, invalid, invalid, different]
+    assert log_end(bootstrap, topic) == 2
 
 
-def test_the_refusal_names_each_record_in_record_errors(validating: EmbeddedBroker) -> None:
-    bootstrap = validating.bootstrap
-    create(bootstrap, "orders", VALIDATE_VALUES)
-    records = [NewRecord(framed(1)), NewRecord(b"plain"), NewRecord(framed(17)), NewRecord(None)]
-    answer = produce_raw(bootstrap, "orders", records)
+def test_the_refusal_names_each_record_in_record_errors(served: BrokerProcess, topic: str) -> None:
+    bootstrap = served.bootstrap
+    create(bootstrap, topic, VALIDATE_VALUES)
+    valid = avro(serializer(served), topic, 1)
+    other_subject = avro(serializer(served), f"{topic}-other", 1)  # same schema, same id
+    unknown = int.from_bytes(valid[1:5], "big") + 1000
+    records = [NewRecord(valid), NewRecord(b"plain"), NewRecord(framed(unknown)), NewRecord(None)]
+    answer = produce_raw(bootstrap, topic, [*records, NewRecord(other_subject)])
     assert answer.error_code == ErrorCode.invalid_record
     assert [(e.batch_index, e.batch_index_error_message) for e in answer.record_errors] == [
         (1, "record 1 of the batch: value " + NO_ID),
         (
             2,
-            "record 2 of the batch: value schema id 17 is not registered under subject"
-            " 'orders-value'",
+            f"record 2 of the batch: value schema id {unknown} is not registered under subject"
+            f" '{topic}-value'",
         ),
     ]
     assert answer.error_message.startswith(
         "One or more records have been rejected due to 2 record errors in total"
     )
-    assert log_end(bootstrap, "orders") == 0
+    assert log_end(bootstrap, topic) == 0
 
 
-def test_keys_are_validated_against_the_key_subject(validating: EmbeddedBroker) -> None:
-    bootstrap = validating.bootstrap
-    create(bootstrap, "orders", VALIDATE_KEYS)
-    assert produce(bootstrap, "orders", [(framed(7), b"any"), (None, b"any")]) == [None, None]
-    assert produce(bootstrap, "orders", [(framed(1), b"any")]) == [KafkaError.INVALID_RECORD]
-    [answer] = produce_raw(bootstrap, "orders", [NewRecord(b"any", key=framed(2))]).record_errors
+def test_an_id_registered_only_under_another_topics_subject_is_refused(
+    served: BrokerProcess, topic: str
+) -> None:
+    bootstrap = served.bootstrap
+    create(bootstrap, topic, VALIDATE_VALUES)
+    elsewhere = avro(serializer(served), f"{topic}-elsewhere", 1)
+    schema_id = int.from_bytes(elsewhere[1:5], "big")
+    [answer] = produce_raw(bootstrap, topic, [NewRecord(elsewhere)]).record_errors
     assert answer.batch_index_error_message == (
-        "record 0 of the batch: key schema id 2 is not registered under subject 'orders-key'"
+        f"record 0 of the batch: value schema id {schema_id} is not registered under subject"
+        f" '{topic}-value'"
     )
 
 
-def test_topics_without_the_config_take_anything(validating: EmbeddedBroker) -> None:
-    assert produce(validating.bootstrap, "plain", [(b"k", b"v")]) == [None]
+def test_keys_are_validated_against_the_key_subject(served: BrokerProcess, topic: str) -> None:
+    bootstrap = served.bootstrap
+    create(bootstrap, topic, VALIDATE_KEYS)
+    write = serializer(served)
+    key = avro(write, topic, 1, MessageField.KEY)
+    assert produce(bootstrap, topic, [(key, b"any"), (None, b"any")]) == [None, None]
+    value = avro(write, topic, 1)  # the same schema, but registered under the value subject
+    assert produce(bootstrap, topic, [(value, b"any")]) == [None]  # same id: registered as key
+    assert produce(bootstrap, topic, [(b"plain", b"any")]) == [KafkaError.INVALID_RECORD]
+
+
+def test_record_name_strategy_takes_the_subject_from_the_schema(
+    served: BrokerProcess, topic: str
+) -> None:
+    bootstrap = served.bootstrap
+    create(
+        bootstrap,
+        topic,
+        {**VALIDATE_VALUES, "confluent.value.subject.name.strategy": RECORD_STRATEGY},
+    )
+    by_record = serializer(served, **{"subject.name.strategy": record_subject_name_strategy})
+    assert produce(bootstrap, topic, [(None, avro(by_record, topic, 1))]) == [None]
+    client = SchemaRegistryClient({"url": served.registry_url})
+    assert "com.acme.Order" in client.get_subjects()
+    renamed = AvroSerializer(client, ORDER.replace('"id"', '"order_id"'))  # <topic>-value
+    registered_elsewhere = renamed({"order_id": 1}, SerializationContext(topic, MessageField.VALUE))
+    [answer] = produce_raw(bootstrap, topic, [NewRecord(registered_elsewhere)]).record_errors
+    schema_id = int.from_bytes(registered_elsewhere[1:5], "big")
+    assert answer.batch_index_error_message == (
+        f"record 0 of the batch: value schema id {schema_id} is not registered under subject"
+        " 'com.acme.Order'"
+    )
 
 
 def described(bootstrap: str, topic: str) -> dict[str, tuple[str | None, str]]:
@@ -163,24 +215,22 @@ def described(bootstrap: str, topic: str) -> dict[str, tuple[str | None, str]]:
 
 
 def test_the_configs_are_described_with_defaults_and_altered_by_admin_and_kwb(
-    validating: EmbeddedBroker, kwb: Any
+    served: BrokerProcess, topic: str, kwb: Any
 ) -> None:
-    bootstrap = validating.bootstrap
-    create(bootstrap, "orders", {})
-    topic_strategy = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
-    record_strategy = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
-    shown = described(bootstrap, "orders")
+    bootstrap = served.bootstrap
+    create(bootstrap, topic, {})
+    shown = described(bootstrap, topic)
     assert {name: shown[name] for name in shown if name.startswith("confluent.")} == {
         "confluent.key.schema.validation": ("false", "DEFAULT_CONFIG"),
-        "confluent.key.subject.name.strategy": (topic_strategy, "DEFAULT_CONFIG"),
+        "confluent.key.subject.name.strategy": (TOPIC_STRATEGY, "DEFAULT_CONFIG"),
         "confluent.value.schema.validation": ("false", "DEFAULT_CONFIG"),
-        "confluent.value.subject.name.strategy": (topic_strategy, "DEFAULT_CONFIG"),
+        "confluent.value.subject.name.strategy": (TOPIC_STRATEGY, "DEFAULT_CONFIG"),
     }
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     resource = ConfigResource(
         "topic",
-        "orders",
+        topic,
         incremental_configs=[
             ConfigEntry(
                 "confluent.value.schema.validation",
@@ -190,28 +240,41 @@ def test_the_configs_are_described_with_defaults_and_altered_by_admin_and_kwb(
         ],
     )
     admin.incremental_alter_configs([resource])[resource].result(TIMEOUT)
-    assert produce(bootstrap, "orders", [(None, b"plain")]) == [KafkaError.INVALID_RECORD]
+    assert produce(bootstrap, topic, [(None, b"plain")]) == [KafkaError.INVALID_RECORD]
 
     keys = (
         "confluent.key.schema.validation=true,"
-        f"confluent.key.subject.name.strategy={record_strategy}"
+        f"confluent.key.subject.name.strategy={RECORD_STRATEGY}"
     )
     altered = kwb(
-        "configs", "--bootstrap-server", bootstrap, "--topic", "orders", "--alter",
+        "configs", "--bootstrap-server", bootstrap, "--topic", topic, "--alter",
         "--add-config", keys,
     )  # fmt: skip
     assert altered.returncode == 0, altered.stderr
-    shown = described(bootstrap, "orders")
+    shown = described(bootstrap, topic)
     assert shown["confluent.value.schema.validation"] == ("true", "DYNAMIC_TOPIC_CONFIG")
-    assert shown["confluent.key.subject.name.strategy"] == (record_strategy, "DYNAMIC_TOPIC_CONFIG")
+    assert shown["confluent.key.subject.name.strategy"] == (RECORD_STRATEGY, "DYNAMIC_TOPIC_CONFIG")
 
-    wrong = kwb(
-        "configs", "--bootstrap-server", bootstrap, "--topic", "orders", "--alter",
-        "--add-config", "confluent.value.subject.name.strategy=MyStrategy",
-    )  # fmt: skip
-    assert wrong.returncode != 0
-    assert "Invalid value MyStrategy for configuration confluent.value.subject.name.strategy" in (
-        wrong.stderr
+    wrong = ConfigResource(
+        "topic",
+        topic,
+        incremental_configs=[
+            ConfigEntry(
+                "confluent.value.subject.name.strategy",
+                "MyStrategy",
+                incremental_operation=AlterConfigOpType.SET,
+            )
+        ],
+    )
+    with pytest.raises(KafkaException) as refused:
+        admin.incremental_alter_configs([wrong])[wrong].result(TIMEOUT)
+    assert (
+        refused.value.args[0]
+        .str()
+        .startswith(
+            "Invalid value MyStrategy for configuration confluent.value.subject.name.strategy:"
+            " String must be one of: io.confluent.kafka.serializers.subject.TopicNameStrategy, "
+        )
     )
 
 
@@ -232,16 +295,21 @@ def test_a_broker_without_a_registry_refuses_the_configs_and_does_not_describe_t
     )
     create(bootstrap, "orders", {})
     assert not [name for name in described(bootstrap, "orders") if name.startswith("confluent.")]
+    assert produce(bootstrap, "orders", [(b"k", b"v")]) == [None]
 
 
-def test_a_validating_topic_refuses_every_batch_once_the_registry_is_gone(
-    validating: EmbeddedBroker,
+def test_a_validating_topic_refuses_every_batch_after_a_restart_without_registry(
+    tmp_path: Path,
 ) -> None:
-    """As after a restart without --schema-registry: validation is not silently dropped."""
-    bootstrap = validating.bootstrap
-    create(bootstrap, "orders", VALIDATE_VALUES)
-    validating.call(lambda: setattr(validating.state, "schema_ids", None))
-    answer = produce_raw(bootstrap, "orders", [NewRecord(framed(1))])
+    """Validation is not dropped silently when the registry is not there."""
+    process = BrokerProcess(tmp_path / "data", schema_registry=True).start()
+    try:
+        create(process.bootstrap, "orders", VALIDATE_VALUES)
+        assert process.terminate() == 0
+    finally:
+        process.kill()
+    with running_broker(tmp_path / "data") as broker:
+        answer = produce_raw(broker.bootstrap, "orders", [NewRecord(framed(1))])
     assert answer.error_code == ErrorCode.invalid_record
     assert answer.error_message == (
         "Topic orders validates record schema ids (confluent.*.schema.validation) but this"
