@@ -24,8 +24,13 @@ from confluent_kafka.admin import (
     ConfigSource,
     NewTopic,
 )
-from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
+from confluent_kafka.schema_registry import (
+    SchemaRegistryClient,
+    record_subject_name_strategy,
+    topic_record_subject_name_strategy,
+)
 from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from wire import RawClient, request_body
 
@@ -203,6 +208,27 @@ def test_record_name_strategy_takes_the_subject_from_the_schema(
     assert answer.batch_index_error_message == (
         f"record 0 of the batch: value schema id {schema_id} is not registered under subject"
         " 'com.acme.Order'"
+    )
+
+
+def test_topic_record_name_strategy_takes_a_json_schemas_title(
+    served: BrokerProcess, topic: str
+) -> None:
+    bootstrap = served.bootstrap
+    strategy = "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
+    create(bootstrap, topic, {**VALIDATE_VALUES, "confluent.value.subject.name.strategy": strategy})
+    client = SchemaRegistryClient({"url": served.registry_url})
+    shipment = '{"title": "Shipment", "type": "object", "properties": {"id": {"type": "integer"}}}'
+    write = JSONSerializer(
+        shipment, client, conf={"subject.name.strategy": topic_record_subject_name_strategy}
+    )
+    value = write({"id": 1}, SerializationContext(topic, MessageField.VALUE))
+    assert produce(bootstrap, topic, [(None, value)]) == [None]
+    assert f"{topic}-Shipment" in client.get_subjects()
+    by_topic = avro(serializer(served), topic, 1)  # registered under <topic>-value
+    [answer] = produce_raw(bootstrap, topic, [NewRecord(by_topic)]).record_errors
+    assert answer.batch_index_error_message.endswith(
+        f"is not registered under subject '{topic}-com.acme.Order'"
     )
 
 
