@@ -84,6 +84,7 @@ async def start_registry(broker: LocalBroker, host: str | None, port: int) -> Sc
     from aiokafka.errors import KafkaError as ClientError
 
     from .schema_registry.errors import RegistryError
+    from .schema_registry.registered_ids import RegisteredIds
     from .schema_registry.service import SchemaRegistry
 
     assert broker.state is not None
@@ -97,6 +98,8 @@ async def start_registry(broker: LocalBroker, host: str | None, port: int) -> Sc
         await registry.start()
     except (RegistryError, ClientError, OSError) as exc:
         raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
+    # Topics with confluent.*.schema.validation check produced records against it from now on.
+    broker.state.schema_ids = RegisteredIds(registry.state)
     print(f"schema registry listening on {registry.url}", flush=True)
     return registry
 

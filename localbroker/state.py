@@ -33,6 +33,7 @@ from .log.manager import LogManager
 from .log.partition import FlushJob, PartitionLog
 from .metadata.store import MetadataStore, TopicRecord, new_topic_id
 from .protocol.names import INTERNAL_TOPICS, OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC
+from .schema_registry.validation import SchemaIds, require_registry
 from .security.listeners import Endpoint
 from .security.settings import authorizer
 from .security.store import SecurityStore
@@ -113,6 +114,10 @@ class BrokerState:
         """Handlers read and change transactions directly: every change is stored before it
         returns, and ends are carried out by `end_transaction`."""
         self._transaction_ends = TransactionEnds(self)
+        self.schema_ids: SchemaIds | None = None
+        """The schema registry this broker runs (`--schema-registry`), which topics with
+        Confluent's schema validation configs check produced records against; None without
+        one, and then those configs cannot be set."""
 
     # -- start and stop -----------------------------------------------------------------
 
@@ -208,7 +213,7 @@ class BrokerState:
                 f" replication factor of {replication_factor} cannot be reached because only"
                 f" {BROKER_COUNT} broker(s) are registered.",
             )
-        overrides = self.config.validate_topic_configs(configs or {})
+        overrides = self.validate_topic_configs(configs or {}, {})
         record = TopicRecord(name, new_topic_id(), partitions, overrides, internal=internal)
         if not internal:  # the broker's own topics may use the headroom kept for it
             descriptors.check_room_for(partitions)
@@ -283,6 +288,16 @@ class BrokerState:
             lambda: self.store.change_topic(name, partitions=count),
         )
         self.logs.write_checkpoints()
+
+    def validate_topic_configs(
+        self, configs: Mapping[str, str | None], current: Mapping[str, str]
+    ) -> dict[str, str]:
+        """Normalized topic overrides replacing `current`, or INVALID_CONFIG with Kafka's
+        message; changing a schema validation config needs a schema registry here."""
+        overrides = self.config.validate_topic_configs(configs)
+        if self.schema_ids is None:
+            require_registry(overrides, current)
+        return overrides
 
     def set_topic_configs(self, name: str, overrides: dict[str, str]) -> None:
         """Replace a topic's config overrides and apply them to its logs at once."""

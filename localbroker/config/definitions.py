@@ -253,6 +253,45 @@ TOPIC_CONFIGS: tuple[ConfigDef, ...] = (
     ),
 )
 
+_STRATEGIES = (
+    "[io.confluent.kafka.serializers.subject.TopicNameStrategy,"
+    " io.confluent.kafka.serializers.subject.RecordNameStrategy,"
+    " io.confluent.kafka.serializers.subject.TopicRecordNameStrategy]"
+)
+SCHEMA_VALIDATION_CONFIGS: tuple[ConfigDef, ...] = (
+    ConfigDef(
+        "confluent.key.schema.validation",
+        ConfigType.BOOLEAN,
+        "false",
+        "True if schema validation at record key is enabled for this topic.",
+    ),
+    ConfigDef(
+        "confluent.key.subject.name.strategy",
+        ConfigType.STRING,
+        "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+        "Determines how to construct the subject name under which the key schema is"
+        " registered with the schema registry.",
+        valid=_STRATEGIES,
+    ),
+    ConfigDef(
+        "confluent.value.schema.validation",
+        ConfigType.BOOLEAN,
+        "false",
+        "True if schema validation at record value is enabled for this topic.",
+    ),
+    ConfigDef(
+        "confluent.value.subject.name.strategy",
+        ConfigType.STRING,
+        "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+        "Determines how to construct the subject name under which the value schema is"
+        " registered with the schema registry.",
+        valid=_STRATEGIES,
+    ),
+)
+"""Confluent Server's topic configs for broker-side schema id validation (not Apache Kafka's):
+a topic takes them, and DescribeConfigs lists them, only when localbroker runs a schema registry
+(`--schema-registry PORT`), so without one it describes topics exactly as Kafka does."""
+
 BROKER_CONFIGS: tuple[ConfigDef, ...] = (
     ConfigDef(
         "advertised.listeners",
@@ -867,7 +906,9 @@ SYNONYM_TO_MS: dict[str, int] = {
     "log.retention.hours": 3_600_000,
 }
 
-TOPIC_CONFIGS_BY_NAME: dict[str, ConfigDef] = {c.name: c for c in TOPIC_CONFIGS}
+TOPIC_CONFIGS_BY_NAME: dict[str, ConfigDef] = {
+    c.name: c for c in (*TOPIC_CONFIGS, *SCHEMA_VALIDATION_CONFIGS)
+}
 TOPIC_CONFIGS_IN_KAFKAS_ORDER: tuple[ConfigDef, ...] = tuple(
     TOPIC_CONFIGS_BY_NAME[name]
     for name in (

@@ -15,6 +15,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..protocol.names import ConfigSource
 from .definitions import (
+    SCHEMA_VALIDATION_CONFIGS,
     SYNONYM_TO_MS,
     TOPIC_CONFIG_SYNONYMS,
     TOPIC_CONFIGS_BY_NAME,
@@ -66,12 +67,20 @@ def resolve_topic_value(
 
 
 def describe_topic(
-    config: BrokerConfig, overrides: Mapping[str, str], names: list[str] | None = None
+    config: BrokerConfig,
+    overrides: Mapping[str, str],
+    names: list[str] | None = None,
+    *,
+    schema_validation: bool = False,
 ) -> list[ConfigEntry]:
     """DescribeConfigs entries for a topic, with Kafka's sources and synonym lists, in the
-    order Kafka lists them."""
+    order Kafka lists them; then, on a broker that runs a schema registry
+    (`schema_validation`), Confluent Server's schema validation configs."""
     entries = []
-    for definition in TOPIC_CONFIGS_IN_KAFKAS_ORDER:
+    definitions = TOPIC_CONFIGS_IN_KAFKAS_ORDER
+    if schema_validation:
+        definitions += SCHEMA_VALIDATION_CONFIGS
+    for definition in definitions:
         if names is not None and definition.name not in names:
             continue
         value, _ = resolve_topic_value(config, definition.name, overrides)

@@ -84,7 +84,9 @@ def _describe_one(
         topic = state.topics.get(resource.resource_name)
         if topic is None:
             raise KafkaError(ErrorCode.unknown_topic_or_partition, "")
-        entries = describe_topic(state.config, topic.configs, keys)
+        entries = describe_topic(
+            state.config, topic.configs, keys, schema_validation=state.schema_ids is not None
+        )
         return [_entry(e, include_synonyms, include_docs, True) for e in entries]
     if resource.resource_type == ConfigResourceType.BROKER:
         if _broker_scope(state, resource.resource_name):
@@ -219,7 +221,7 @@ def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only:
     validate_topic_name(name)
     topic = state.topics.get(name)
     current = topic.configs if topic is not None else {}
-    overrides = state.config.validate_topic_configs(changes(current))
+    overrides = state.validate_topic_configs(changes(current), current)
     if topic is None:
         raise KafkaError(
             ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."

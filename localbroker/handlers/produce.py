@@ -6,12 +6,13 @@ batch first, as Kafka 3.9 converted them (Kafka 4.0 removed these versions)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
-from ..log.errors import RecordValidation
+from ..log.errors import InvalidRecords, RecordValidation
 from ..log.partition import PartitionLog
 from ..protocol.names import AclResourceType, ApiKey
 from ..records.batch import (
@@ -23,6 +24,8 @@ from ..records.batch import (
     validate_produced,
 )
 from ..records.legacy import to_batch
+from ..records.reader import iter_records
+from ..schema_registry.validation import SchemaValidation, refused_records
 from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from . import access
 from .registry import RequestContext, handles
@@ -30,6 +33,8 @@ from .registry import RequestContext, handles
 if TYPE_CHECKING:
     from ..state import BrokerState
 
+
+log = logging.getLogger(__name__)
 
 _Flush = tuple[PartitionLog, int, dict[str, Any]]
 FIRST_V2_FORMAT_VERSION = 3
@@ -102,6 +107,39 @@ def _verify(
     raise VerificationFailed(error)
 
 
+def _check_schema_ids(state: BrokerState, ctx: RequestContext, topic: str, records: bytes) -> None:
+    """Confluent Server's broker-side schema id validation, for a topic that asks for it
+    (schema_registry/validation.py): records are read only then, so other topics pay two
+    lookups per batch. A topic that asks for it on a broker now running without a registry
+    (it had one when the config was set) refuses every batch rather than let it through.
+    A refusal is logged too, as Confluent Server logs it: not every client shows the broker's
+    message (confluent-kafka shows only the error code)."""
+    validation = SchemaValidation.of(topic, state.topics[topic].configs)
+    if validation is None:
+        return
+    if state.schema_ids is None:
+        raise RecordValidation(
+            ErrorCode.invalid_record,
+            f"Topic {topic} validates record schema ids (confluent.*.schema.validation) but"
+            " this broker runs no schema registry; start localbroker with --schema-registry"
+            " PORT",
+            [],
+        )
+    refused = refused_records(
+        ((record.key, record.value) for record in iter_records(records)),
+        validation,
+        state.schema_ids,
+    )
+    if refused:
+        log.info(
+            "refused a batch for %s from client %s: %s",
+            topic,
+            ctx.header.client_id,
+            "; ".join(message for _, message in refused[:3]),
+        )
+        raise InvalidRecords(refused)
+
+
 def _record_errors(exc: KafkaError) -> dict[str, Any]:
     """Kafka sends a message, and names the records, only with a RecordValidationException
     (invalid timestamps, records without a key on a compacted topic) or an error it words
@@ -148,6 +186,7 @@ def _append(
             )
         if header.is_transactional and transactional_id is not None:
             _verify(state, ctx, transactional_id, header, (topic, index))
+        _check_schema_ids(state, ctx, topic, records)
         result = partition_log.append(header, records, ctx.now_ms)
     except KafkaError as exc:
         log_start_offset = -1

@@ -113,7 +113,9 @@ def _created(state: BrokerState, record: TopicRecord, describable: bool) -> dict
     }
     if not describable:
         return {**result, "topic_config_error_code": ErrorCode.topic_authorization_failed}
-    entries = describe_topic(state.config, record.configs)
+    entries = describe_topic(
+        state.config, record.configs, schema_validation=state.schema_ids is not None
+    )
     return {
         **result,
         "num_partitions": record.partitions,
