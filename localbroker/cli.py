@@ -84,22 +84,12 @@ async def start_registry(broker: LocalBroker, host: str | None, port: int) -> Sc
     from aiokafka.errors import KafkaError as ClientError
 
     from .schema_registry.errors import RegistryError
-    from .schema_registry.registered_ids import RegisteredIds
-    from .schema_registry.service import SchemaRegistry
+    from .schema_registry.service import serve_beside
 
-    assert broker.state is not None
-    registry = SchemaRegistry(
-        broker.bootstrap,
-        host=host or "127.0.0.1",
-        port=port,
-        kafka_cluster_id=broker.state.store.cluster_id,
-    )
     try:
-        await registry.start()
+        registry = await serve_beside(broker, host or "127.0.0.1", port)
     except (RegistryError, ClientError, OSError) as exc:
         raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
-    # Topics with confluent.*.schema.validation check produced records against it from now on.
-    broker.state.schema_ids = RegisteredIds(registry.state)
     print(f"schema registry listening on {registry.url}", flush=True)
     return registry
 

@@ -105,10 +105,9 @@ async def serve(
     try:
         ready: dict[str, Any] = {"ready": broker.bootstrap, "pid": os.getpid()}
         if registry_port is not None:  # its modules (protoc's among them) only when asked
-            from .schema_registry.service import SchemaRegistry
+            from .schema_registry.service import serve_beside
 
-            registry = SchemaRegistry(broker.bootstrap, host=host, port=registry_port)
-            await registry.start()
+            registry = await serve_beside(broker, host, registry_port)
             ready["schema_registry"] = registry.url
         say(ready)
         await stop.wait()

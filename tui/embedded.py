@@ -161,13 +161,11 @@ class EmbeddedBroker:
         try:
             self._run(self._broker.start())
             if self.schema_registry_port is not None:
-                from localbroker.schema_registry.service import SchemaRegistry
+                from localbroker.schema_registry.service import serve_beside
 
-                registry = SchemaRegistry(
-                    self.bootstrap, host=self.host, port=self.schema_registry_port
-                )
-                self._registry = self._run(registry.start())
-                self.schema_registry_url = registry.url
+                registry = serve_beside(self._broker, self.host, self.schema_registry_port)
+                self._registry = self._run(registry)
+                self.schema_registry_url = self._registry.url
         except BaseException:
             self.stop()
             raise

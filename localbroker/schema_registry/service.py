@@ -9,15 +9,20 @@ await registry.stop()
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .formats import FORMATS
 from .operations import Registry
+from .registered_ids import RegisteredIds
 from .rest import RegistryApi
 from .schema_format import SchemaFormat, SchemaType
 from .state import RegistryState
 from .store import KafkaStore
+
+if TYPE_CHECKING:
+    from ..broker import LocalBroker
 
 
 class SchemaRegistry:
@@ -67,3 +72,18 @@ class SchemaRegistry:
             await self._runner.cleanup()
             self._runner = None
         await self.store.stop()
+
+
+async def serve_beside(broker: LocalBroker, host: str, port: int) -> SchemaRegistry:
+    """The registry beside a started broker, in its process and on its event loop: stored in
+    the broker's `_schemas` topic, answering the broker's cluster id, and consulted by the
+    broker's produce path for topics with `confluent.*.schema.validation` (so every place
+    that starts a broker with a registry, the CLI, kwb's child and the in-process embedded
+    broker, gets the same registry)."""
+    assert broker.state is not None
+    registry = SchemaRegistry(
+        broker.bootstrap, host=host, port=port, kafka_cluster_id=broker.state.store.cluster_id
+    )
+    await registry.start()
+    broker.state.schema_ids = RegisteredIds(registry.state)
+    return registry

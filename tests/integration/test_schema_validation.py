@@ -36,6 +36,7 @@ from wire import RawClient, request_body
 
 from localbroker.protocol.names import ApiKey, ErrorCode
 from localbroker.records.builder import NewRecord, build_batch
+from tui.broker_process import ChildBroker
 from tui.embedded import EmbeddedBroker
 
 TIMEOUT = 20.0
@@ -341,3 +342,24 @@ def test_a_validating_topic_refuses_every_batch_after_a_restart_without_registry
         "Topic orders validates record schema ids (confluent.*.schema.validation) but this"
         " broker runs no schema registry; start localbroker with --schema-registry PORT"
     )
+
+
+@pytest.mark.parametrize("start", ["embedded", "child"])
+def test_the_workbenchs_brokers_validate_against_their_registry(tmp_path: Path, start: str) -> None:
+    """kwb's broker, in its own process (ChildBroker) or in the app's (EmbeddedBroker), starts
+    its registry through the same serve_beside as `localbroker --schema-registry`, so its
+    topics validate too. Mutation check: serve_beside without wiring `schema_ids` makes the
+    topic's creation fail here with the no-registry refusal."""
+    broker = (
+        EmbeddedBroker(tmp_path / "broker", port=0, schema_registry_port=0)
+        if start == "embedded"
+        else ChildBroker(tmp_path / "broker", schema_registry_port=0)
+    ).start()
+    try:
+        create(broker.bootstrap, "orders", VALIDATE_VALUES)
+        assert produce(broker.bootstrap, "orders", [(None, b"plain")]) == [
+            KafkaError.INVALID_RECORD
+        ]
+        assert log_end(broker.bootstrap, "orders") == 0
+    finally:
+        broker.stop()
