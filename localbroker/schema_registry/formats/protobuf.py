@@ -106,7 +106,13 @@ class ProtobufSchema:
         except DecodeError as e:
             name = message_class.DESCRIPTOR.full_name
             raise UndecodableRecord(f"Not a {name} at indexes {indexes}: {e}") from None
-        return render(message)
+        try:
+            return render(message)
+        except (TypeError, ValueError, json_format.Error) as e:
+            # It parses, but its JSON form refuses it: an Any of a type no pool here knows, a
+            # Timestamp out of range, a NaN google.protobuf.Value...
+            name = message_class.DESCRIPTOR.full_name
+            raise UndecodableRecord(f"A {name} that cannot be shown as JSON: {e}") from None
 
     def _reader(self, indexes: list[int]) -> tuple[type[Message], Render]:
         """The message class and renderer (protobuf_json.py) of the message at `indexes`, built
