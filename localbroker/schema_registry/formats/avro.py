@@ -22,6 +22,7 @@ from fastavro.schema import SchemaParseException, UnknownType, parse_schema
 from fastavro.validation import ValidationError, validate
 
 from localbroker.schema_registry.formats.avro_compatibility import incompatibilities
+from localbroker.schema_registry.formats.avro_json import json_view
 from localbroker.schema_registry.formats.avro_text import (
     NAMED,
     PRIMITIVES,
@@ -238,21 +239,8 @@ def _wire_form(node: Json) -> Json:
     return out
 
 
-def _to_json(value: object) -> object:
-    """A decoded value with bytes and fixed as Avro's JSON encoding writes them: one
-    character per byte (ISO-8859-1). Nothing else decodes to bytes once logical types are
-    gone, so no schema is needed to find them, even inside unions."""
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, dict):
-        return {k: _to_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_json(v) for v in value]
-    return value
-
-
 def _from_json(value: object, node: Json, named: Mapping[str, Json]) -> object:
-    """`value` (JSON, as `_to_json` gives it) with strings turned back into bytes where the
+    """`value` (JSON, as `json_view` gives it) with strings turned back into bytes where the
     schema has bytes or fixed; a union takes the first branch the value fits, as fastavro's
     writer then does."""
     node = named.get(node, node) if isinstance(node, str) else node
@@ -339,6 +327,7 @@ class AvroSchema:
             )
         except (SchemaParseException, UnknownType) as e:
             raise InvalidSchema(str(e)) from None
+        self._json_view = json_view(self.resolved, self.named)
 
     @property
     def schema_type(self) -> SchemaType:
@@ -370,7 +359,7 @@ class AvroSchema:
             raise UndecodableRecord(
                 f"Not Avro of this schema: {len(body) - buffer.tell()} bytes left after the record"
             )
-        return _to_json(value)
+        return value if self._json_view is None else self._json_view(value)
 
     def encode(self, value: object) -> bytes:
         datum = _from_json(value, self.resolved, self.named)

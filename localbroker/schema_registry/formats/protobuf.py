@@ -34,11 +34,12 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FileDescriptor
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
 from google.protobuf.descriptor_pool import DescriptorPool
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 from grpc_tools import _protoc_compiler  # type: ignore[import-untyped]
 
 from localbroker.schema_registry.formats.protobuf_compatibility import differences
+from localbroker.schema_registry.formats.protobuf_json import Render, Renderers
 from localbroker.schema_registry.formats.protobuf_text import print_file
 from localbroker.schema_registry.schema_format import (
     InvalidSchema,
@@ -62,6 +63,10 @@ class ProtobufSchema:
     proto: FileDescriptorProto
     imports: Mapping[str, FileDescriptorProto]
     _canonical: str = field(init=False, compare=False)
+    _renderers: Renderers = field(init=False, compare=False, default_factory=Renderers)
+    _readers: dict[tuple[int, ...], tuple[type[Message], Render]] = field(
+        init=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_canonical", print_file(self.proto, normalize=False))
@@ -100,15 +105,32 @@ class ProtobufSchema:
 
     def decode(self, body: bytes) -> object:
         indexes, offset = read_message_indexes(body)
-        message = GetMessageClass(self.message(indexes))()
+        message_class, render = self._reader(indexes)
         try:
-            message.ParseFromString(body[offset:])
+            message = message_class.FromString(body[offset:])
         except DecodeError as e:
-            name = message.DESCRIPTOR.full_name
+            name = message_class.DESCRIPTOR.full_name
             raise UndecodableRecord(f"Not a {name} at indexes {indexes}: {e}") from None
-        return json_format.MessageToDict(
-            message, always_print_fields_with_no_presence=True, preserving_proto_field_name=True
-        )
+        try:
+            return render(message)
+        except (TypeError, ValueError, json_format.Error) as e:
+            # It parses, but its JSON form refuses it: an Any of a type no pool here knows, a
+            # Timestamp out of range, a NaN google.protobuf.Value...
+            name = message_class.DESCRIPTOR.full_name
+            raise UndecodableRecord(f"A {name} that cannot be shown as JSON: {e}") from None
+
+    def _reader(self, indexes: list[int]) -> tuple[type[Message], Render]:
+        """The message class and renderer (protobuf_json.py) of the message at `indexes`, built
+        on its first record: the Tail decodes thousands of records a second with each."""
+        key = tuple(indexes)
+        reader = self._readers.get(key)
+        if reader is None:
+            descriptor = self.message(indexes)
+            reader = self._readers[key] = (
+                GetMessageClass(descriptor),
+                self._renderers.of(descriptor),
+            )
+        return reader
 
     def encode(self, value: object) -> bytes:
         """`value` as the first message of the file, which is what Confluent's serializer

@@ -475,3 +475,32 @@ def test_a_value_that_does_not_fit_is_refused() -> None:
         _parse(TWO_MESSAGES).encode({"nope": 1})
     with pytest.raises(UndecodableRecord):
         _parse(TWO_MESSAGES).encode({"x": "not a number"})
+
+
+WELL_KNOWN_FIELDS = """syntax = "proto3";
+import "google/protobuf/any.proto";
+import "google/protobuf/struct.proto";
+import "google/protobuf/timestamp.proto";
+message A { google.protobuf.Any packed = 1; google.protobuf.Timestamp at = 2;
+  google.protobuf.Value v = 3; }
+"""
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        'packed { type_url: "type.googleapis.com/acme.Unknown" }',
+        "at { seconds: 4611686018427387904 }",
+        "v { number_value: nan }",
+    ],
+    ids=["Any of an unknown type", "Timestamp out of range", "Value NaN"],
+)
+def test_a_record_json_cannot_show_is_undecodable_not_a_crash(field: str) -> None:
+    """Such a record parses, but its JSON rendering refuses it: the Tail shows why instead of
+    failing on a TypeError or ValueError."""
+    from google.protobuf import text_format
+
+    schema = _parse(WELL_KNOWN_FIELDS)
+    message = text_format.Parse(field, GetMessageClass(schema.message([0]))())
+    with pytest.raises(UndecodableRecord, match="as JSON"):
+        schema.decode(b"\x00" + message.SerializeToString())
