@@ -63,6 +63,7 @@ from .records.batch import HEADER_SIZE, BatchHeader, read_header
 from .records.codecs import decompress
 from .records.reader import iter_records
 from .schema_registry.schema_format import (
+    CompatibilityLevel,
     InvalidSchema,
     ParsedSchema,
     SchemaFormat,
@@ -96,6 +97,7 @@ __all__ = [
     "AlterConfigOp",
     "ApiKey",
     "BatchHeader",
+    "CompatibilityLevel",
     "ConfigResourceType",
     "ConfigSource",
     "CoordinatorType",

@@ -8,6 +8,7 @@ from .widgets.generator_pane import GeneratorPane
 from .widgets.groups_pane import GroupsPane
 from .widgets.pane import PaneSpec
 from .widgets.produce_pane import ProducePane
+from .widgets.schemas_pane import SchemasPane
 from .widgets.search_pane import SearchPane
 from .widgets.tail_pane import TailPane
 from .widgets.topics_pane import TopicsPane
@@ -23,6 +24,7 @@ def panes() -> list[PaneSpec]:
         PaneSpec("generator", "Generator", "6", GeneratorPane),
         PaneSpec("demo", "Demo", "7", DemoPane),
         PaneSpec("search", "Search", "8", SearchPane),
+        PaneSpec("schemas", "Schemas", "9", SchemasPane),
     ]
 
 

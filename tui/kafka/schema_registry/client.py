@@ -24,6 +24,7 @@ from urllib.parse import quote
 import aiohttp
 
 from localbroker.public import (
+    CompatibilityLevel,
     ParsedSchema,
     SchemaReference,
     SchemaType,
@@ -38,6 +39,7 @@ CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 SCHEMA_NOT_FOUND = 40403
 SUBJECT_NOT_FOUND = 40401
 VERSION_NOT_FOUND = 40402
+SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED = 40408
 INVALID_SCHEMA = 42201
 UNPARSEABLE_ERROR = 50005
 """What Confluent's RestService calls an error response it cannot read (JSON_PARSE_ERROR_CODE)."""
@@ -156,7 +158,7 @@ class RegistryClient:
         known = self._by_id.get(schema_id)
         if known is None:
             body = await self.request("GET", f"/schemas/ids/{schema_id}")
-            known = _shaped(lambda: RegisteredSchema.from_answer(schema_id, body), body)
+            known = shaped(lambda: RegisteredSchema.from_answer(schema_id, body), body)
             self._by_id[schema_id] = known
         return known
 
@@ -164,7 +166,7 @@ class RegistryClient:
         """GET /schemas/ids/{id}/versions: where the id is registered (possibly nowhere
         live any more: a soft-deleted version keeps its id)."""
         body = await self.request("GET", f"/schemas/ids/{schema_id}/versions")
-        return _shaped(
+        return shaped(
             lambda: [SubjectVersion(str(v["subject"]), int(v["version"])) for v in body], body
         )
 
@@ -220,6 +222,48 @@ class RegistryClient:
         )
         return int(body["id"])
 
+    async def subjects(self) -> list[str]:
+        """GET /subjects: the live subjects, sorted as the registry lists them."""
+        body = await self.request("GET", "/subjects")
+        return shaped(lambda: [str(s) for s in body], body)
+
+    async def versions(self, subject: str) -> list[int]:
+        """GET /subjects/{subject}/versions: its live versions, oldest first."""
+        body = await self.request("GET", f"/subjects/{quote(subject, safe='')}/versions")
+        return shaped(lambda: sorted(int(v) for v in body), body)
+
+    async def compatibility(self, subject: str | None) -> CompatibilityLevel | None:
+        """GET /config[/{subject}]: the subject's own compatibility level (None when it has
+        none and follows the global one), or the global level with no subject."""
+        path = "/config" if subject is None else f"/config/{quote(subject, safe='')}"
+        try:
+            body = await self.request("GET", path)
+        except RegistryError as exc:
+            if exc.error_code == SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED:
+                return None
+            raise
+        return shaped(lambda: CompatibilityLevel(body["compatibilityLevel"]), body)
+
+    async def set_compatibility(self, subject: str, level: CompatibilityLevel) -> None:
+        """PUT /config/{subject}: the subject's own compatibility level."""
+        await self.request(
+            "PUT", f"/config/{quote(subject, safe='')}", {"compatibility": level.value}
+        )
+
+    async def incompatibilities(self, subject: str, schema: RegisteredSchema) -> list[str]:
+        """POST /compatibility/subjects/{subject}/versions/latest?verbose=true: why
+        registering `schema` under `subject` would be refused (nothing when it would not).
+        Confluent answers without messages when it says no reason; one is made up then."""
+        body = await self.request(
+            "POST",
+            f"/compatibility/subjects/{quote(subject, safe='')}/versions/latest?verbose=true",
+            _payload(schema),
+        )
+        if shaped(lambda: bool(body["is_compatible"]), body):
+            return []
+        messages = [str(m) for m in body.get("messages") or ()]
+        return messages or [f"the schema is incompatible with the latest of {subject}"]
+
     async def lookup(
         self, subject: str, schema: RegisteredSchema, *, normalize: bool = False
     ) -> int:
@@ -232,7 +276,7 @@ class RegistryClient:
         return int(body["id"])
 
 
-def _shaped(build: Callable[[], T], body: object) -> T:
+def shaped(build: Callable[[], T], body: object) -> T:
     """What `build` reads from an answer; RegistryError when the answer lacks it (a
     registry speaking another dialect, or a schemaType newer than this client)."""
     try:
