@@ -160,10 +160,13 @@ class SchemasPane(Pane):
     # -- the registry -------------------------------------------------------------------------
 
     def _settings(self) -> RegistrySettings | None:
-        """The cluster's registry; None (and the pane says why) without one."""
+        """The cluster's registry; None (and the pane says why) without one, or in a host
+        without a cluster (whose fixed data stays)."""
         workbench = self.host.workbench
+        if workbench is None:
+            return None
         try:
-            settings = None if workbench is None else workbench.registry
+            settings = workbench.registry
         except SettingsError as exc:
             self._facts(f"Schema Registry: {exc}")
             return None
