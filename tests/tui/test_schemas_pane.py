@@ -43,11 +43,13 @@ ITEM = {"name": "item", "type": "string", "default": ""}
 NOTE_WITHOUT_DEFAULT = {"name": "note", "type": "string"}
 NOTE = {"name": "note", "type": "string", "default": "-"}
 EVENT = json.dumps({"type": "object", "properties": {"kind": {"type": "string"}}})
+PAYMENT = 'syntax = "proto3";\npackage shop;\n\nmessage Payment {\n  string id = 1;\n}\n'
 
 
 @pytest.fixture(scope="module")
 def with_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """orders-value v1 and v2 (Avro) and events-value (JSON Schema), as a client registers them."""
+    """orders-value v1 and v2 (Avro), events-value (JSON Schema) and payments-value
+    (Protobuf), as a client registers them."""
     broker = EmbeddedBroker(
         tmp_path_factory.mktemp("schemas") / "broker", port=0, schema_registry_port=0
     ).start()
@@ -57,6 +59,7 @@ def with_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
         client.register_schema("orders-value", Schema(order(), "AVRO"))
         client.register_schema("orders-value", Schema(order(ITEM), "AVRO"))
         client.register_schema("events-value", Schema(EVENT, "JSON"))
+        client.register_schema("payments-value", Schema(PAYMENT, "PROTOBUF"))
         yield broker
     finally:
         broker.stop()
@@ -76,7 +79,7 @@ async def open_pane(pilot: object, app: WorkbenchApp) -> SchemasPane:
     await wait_connected(pilot, app)  # type: ignore[arg-type]
     await press_until(pilot, "9", lambda: app.query(SchemasPane), "the Schemas pane")  # type: ignore[arg-type]
     pane = app.query_one(SchemasPane)
-    await wait_until(pilot, lambda: len(pane.summaries) == 2, "the subjects listed")  # type: ignore[arg-type]
+    await wait_until(pilot, lambda: len(pane.summaries) == 3, "the subjects listed")  # type: ignore[arg-type]
     table = pane.query_one("#subject-list", DataTable)
     assert select_row(table, "orders-value")
     table.focus()
@@ -100,8 +103,12 @@ async def test_subjects_listed_shown_diffed_and_their_level_set(
             "AVRO",
             "global BACKWARD",
         )
-        events = next(s for s in pane.summaries if s.subject == "events-value")
-        assert events.schema_type.value == "JSON"
+        types = {s.subject: s.schema_type.value for s in pane.summaries}
+        assert types == {
+            "orders-value": "AVRO",
+            "events-value": "JSON",
+            "payments-value": "PROTOBUF",
+        }
 
         await press_until(pilot, "enter", lambda: pane.shown is not None, "v2 shown")
         assert pane.shown is not None and pane.shown.version == 2
@@ -132,6 +139,14 @@ async def test_subjects_listed_shown_diffed_and_their_level_set(
             lambda: any(s.compatibility == "FULL" for s in pane.summaries),
             "the level listed",
         )
+
+        table = pane.query_one("#subject-list", DataTable)
+        assert select_row(table, "payments-value")
+        await press_until(
+            pilot, "enter", lambda: pane.shown.subject == "payments-value", "the Protobuf shown"
+        )
+        assert "message Payment {" in shown_text(pane)
+        assert pane.shown_title.startswith("payments-value v1 · PROTOBUF · id ")
 
 
 async def test_a_new_version_registered_once_compatible(with_registry: EmbeddedBroker) -> None:
