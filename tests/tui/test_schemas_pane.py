@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from reference_kafka import free_port
 from textual.widgets import DataTable, OptionList, Static, TextArea
 from workbench_pilot import (
     SIZE,
@@ -23,6 +24,8 @@ from workbench_pilot import (
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
+from tui.kafka.connection import from_properties
+from tui.kafka.schema_registry.settings import URL as REGISTRY_URL
 from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
 from tui.screens.compatibility_level import CompatibilityLevelScreen
 from tui.screens.register_schema import RegisterSchemaScreen
@@ -186,3 +189,28 @@ async def test_without_a_registry_the_pane_says_how_to_name_one(
         facts = app.query_one("#schemas-facts", Static)
         await wait_until(pilot, lambda: str(facts.render()) == NO_REGISTRY, "the advice")
         assert "schema.registry.url" in NO_REGISTRY and "--schema-registry URL" in NO_REGISTRY
+
+
+async def test_an_unreachable_registry_is_said_and_its_actions_refused(
+    embedded: EmbeddedBroker,
+) -> None:
+    """A registry no one answers at: the pane says so, and the keys say why they do nothing
+    (no traceback)."""
+    registry = f"http://127.0.0.1:{free_port()}"
+    profile = Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE])
+    connection = from_properties(embedded.bootstrap, {REGISTRY_URL: registry})
+    app = WorkbenchApp(Workbench(profile, connection, embedded), watch_theme_files=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_connected(pilot, app)
+        await press_until(pilot, "9", lambda: app.query(SchemasPane), "the Schemas pane")
+        facts = app.query_one("#schemas-facts", Static)
+        await wait_until(pilot, lambda: "unreachable" in str(facts.render()), "the failure")
+        assert str(facts.render()).startswith(f"Schema Registry {registry}: schema registry")
+        for key in ("d", "n", "c", "right_square_bracket"):
+            await pilot.press(key)
+        await wait_until(
+            pilot,
+            lambda: sum(n.message == "no subject selected" for n in app._notifications) == 4,
+            "each key refused",
+        )
+        assert app.is_running and len(app.screen_stack) == 1
