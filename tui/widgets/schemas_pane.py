@@ -268,14 +268,24 @@ class SchemasPane(Pane):
         diff = unified_diff(before, old_text, after, new_text) or "(the same schema)"
         self.show_schema(after, title, new_text, diff, "diff")
 
-    def action_register(self) -> None:
+    @work(exclusive=True, group="schemas-show")
+    async def action_register(self) -> None:
+        """The editor of a new version, starting from the version shown (the latest when
+        none of this subject is)."""
         chosen = self._require_subject()
         if chosen is None:
             return
         settings, subject = chosen
-        shown = self.shown if self.shown and self.shown.subject == subject.subject else None
         schema_type = subject.schema_type
-        text = self.shown_text if shown is not None else ""
+        text = self.shown_text
+        if self.shown is None or self.shown.subject != subject.subject:
+            try:
+                async with RegistryClient(settings) as client:
+                    latest = await schema_version(client, subject.subject, "latest")
+                    text = await canonical_text(client, latest.schema)
+            except RegistryError as exc:
+                self._failed("New version", exc)
+                return
 
         async def submit(text: str) -> str | int:
             return await self._register(settings, subject, text)
@@ -303,9 +313,12 @@ class SchemasPane(Pane):
                     return "incompatible: " + "\n".join(refused)
                 schema_id = await client.register(subject.subject, schema)
                 where = await client.subject_versions(schema_id)
+                versions = [v.version for v in where if v.subject == subject.subject]
+                if not versions:  # a registry that lists ids lazily: its latest is this one
+                    versions = [(await schema_version(client, subject.subject, "latest")).version]
         except RegistryError as exc:
             return failure(exc)
-        return max(v.version for v in where if v.subject == subject.subject)
+        return max(versions)
 
     def action_compatibility(self) -> None:
         chosen = self._require_subject()
