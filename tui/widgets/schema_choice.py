@@ -14,18 +14,18 @@ from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
-from ..kafka.schema_registry.client import RegistryClient, RegistryError
+from ..kafka.schema_registry.client import RegistryError
 from ..kafka.schema_registry.encoding import (
     EncodingError,
     SchemaEncoder,
     encoder_at,
     subject_for,
 )
-from ..kafka.schema_registry.settings import RegistrySettings
+from .registry_subjects import RegistrySubjects
 
 NONE_PROMPT = "none: as typed"
 FIELDS = ("value", "key")
@@ -40,12 +40,10 @@ class Chosen:
     problem: str = ""
 
 
-class SchemaChoice(Vertical):
+class SchemaChoice(RegistrySubjects):
     """A subject and a version (blank: latest) for the value and for the key."""
 
     DEFAULT_CSS = """
-    SchemaChoice { height: auto; display: none; }
-    SchemaChoice.-registry { display: block; }
     SchemaChoice .schema-version { width: 9; margin-left: 1; }
     """
 
@@ -53,10 +51,7 @@ class SchemaChoice(Vertical):
         """A field's schema was chosen, fetched, or failed to be."""
 
     def __init__(self) -> None:
-        super().__init__(id="schema-choice")
-        self._settings: RegistrySettings | None = None
-        self._client: RegistryClient | None = None
-        self._subjects: list[str] = []
+        super().__init__("schema-choice", "Produce")
         self._topic = ""
         self._auto_pick: str | None = None
         """The value subject picked from the topic (replaced when the topic changes, unless
@@ -67,7 +62,9 @@ class SchemaChoice(Vertical):
         for name in FIELDS:
             with Horizontal(classes="field-row"):
                 yield Label(f"{name} schema", classes="field-label")
-                yield Select[str]([], prompt=NONE_PROMPT, id=f"{name}-subject", compact=True)
+                yield Select[str](
+                    [], prompt=NONE_PROMPT, id=f"{name}-subject", compact=True, classes="subject"
+                )
                 yield Input(
                     placeholder="latest",
                     id=f"{name}-version",
@@ -76,26 +73,11 @@ class SchemaChoice(Vertical):
                     classes="schema-version",
                 )
 
-    async def on_unmount(self) -> None:
-        await self._close()
-
-    async def _close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
-
     # -- what the form asks -------------------------------------------------------------------
 
-    def connect(self, settings: RegistrySettings | None) -> None:
-        """The cluster's registry (None: no rows, records are sent as typed)."""
-        if settings == self._settings and (settings is None or self._client is not None):
-            return
-        self._settings = settings
-        self.set_class(settings is not None, "-registry")
-        for name in FIELDS:
-            self.query_one(f"#{name}-subject", Select).clear()
-        self._subjects, self._auto_pick = [], None
-        self._reconnect(settings)
+    def subjects_shown(self) -> None:
+        self._auto_pick = None
+        self.topic_changed(self._topic)
 
     def topic_changed(self, topic: str) -> None:
         """Pick `<topic>-value` when the registry has it, unless a subject was chosen by hand."""
@@ -105,7 +87,7 @@ class SchemaChoice(Vertical):
         if current is not None and current != self._auto_pick:
             return
         wanted = subject_for(topic, is_key=False)
-        self._auto_pick = wanted if wanted in self._subjects else None
+        self._auto_pick = wanted if wanted in self.subjects else None
         if self._auto_pick != current:
             if self._auto_pick is None:
                 select.clear()
@@ -147,22 +129,6 @@ class SchemaChoice(Vertical):
 
     # -- the registry -------------------------------------------------------------------------
 
-    @work(group="schema-subjects", exclusive=True)
-    async def _reconnect(self, settings: RegistrySettings | None) -> None:
-        await self._close()
-        if settings is None:
-            return
-        self._client = RegistryClient(settings)
-        try:
-            self._subjects = await self._client.subjects()
-        except RegistryError as exc:
-            self.notify(f"schema registry: {exc}", title="Produce", severity="warning")
-            return
-        options = [(s, s) for s in self._subjects]
-        for name in FIELDS:
-            self.query_one(f"#{name}-subject", Select).set_options(options)
-        self.topic_changed(self._topic)
-
     @on(Select.Changed)
     @on(Input.Changed)
     def _choice_changed(self, event: Select.Changed | Input.Changed) -> None:
@@ -180,7 +146,7 @@ class SchemaChoice(Vertical):
     @work(group="schema-fetch", exclusive=False)
     async def _fetch(self, name: str, subject: str, version: str) -> None:
         chosen = self.chosen[name]
-        client = self._client
+        client = self._link.client
         if client is None:
             chosen.problem = "no registry"
         else:

@@ -60,12 +60,19 @@ async def encoder_by_id(client: RegistryClient, schema_id: int) -> SchemaEncoder
     return SchemaEncoder(schema_id, await client.parsed(schema_id))
 
 
-async def encoder_at(client: RegistryClient, subject: str, version: int | str) -> SchemaEncoder:
-    """The schema of a subject's version (`latest` allowed: use.latest.version)."""
+async def registered_at(
+    client: RegistryClient, subject: str, version: int | str
+) -> tuple[RegisteredSchema, int]:
+    """The schema of a subject's version (`latest` allowed) and that version's number."""
     body = await client.version(subject, version)
-    registered = RegisteredSchema.from_answer(int(body["id"]), body)
+    return RegisteredSchema.from_answer(int(body["id"]), body), int(body["version"])
+
+
+async def encoder_at(client: RegistryClient, subject: str, version: int | str) -> SchemaEncoder:
+    """The encoder of a subject's version (`latest` allowed: use.latest.version)."""
+    registered, number = await registered_at(client, subject, version)
     parsed = await client.parse(registered)
-    return SchemaEncoder(registered.schema_id, parsed, subject, int(body["version"]))
+    return SchemaEncoder(registered.schema_id, parsed, subject, number)
 
 
 async def encoder_for(
