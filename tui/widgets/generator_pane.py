@@ -140,7 +140,8 @@ class GeneratorPane(Pane):
             self._topics = topics
             self.query_one(GeneratorForm).set_topics(topics)
         workbench = self.host.workbench
-        self.query_one(GeneratorSchema).connect(None if workbench is None else workbench.registry)
+        for schema_row in self.query(GeneratorSchema):  # none while the app is closing
+            schema_row.connect(None if workbench is None else workbench.registry)
 
     # -- drawing ----------------------------------------------------------------------------
 

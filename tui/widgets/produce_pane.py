@@ -41,6 +41,7 @@ from ..kafka.producing import (
 )
 from .pane import Pane
 from .record_form import FormError, RecordForm
+from .schema_choice import SchemaChoice
 from .suggesters import PathSuggester
 
 RESULTS_LIMIT = 200
@@ -197,7 +198,8 @@ class ProducePane(Pane):
         if self.query(RecordForm):  # not while the app is closing and the form is gone
             self.form.show_topics({t.name: len(t.partitions) for t in snapshot.topics})
             workbench = self.host.workbench
-            self.form.schemas.connect(None if workbench is None else workbench.registry)
+            for choice in self.query(SchemaChoice):
+                choice.connect(None if workbench is None else workbench.registry)
 
     # -- the cluster ----------------------------------------------------------------------
 

@@ -50,6 +50,8 @@ class RegistrySubjects(Vertical):
         except RegistryError as exc:
             self.notify(f"schema registry: {exc}", title=self._title, severity="warning")
             return
+        if not self.is_attached:  # the form went while the registry answered
+            return
         for select in self.query(".subject").results(Select):
             select.set_options([(s, s) for s in self.subjects])
         self.subjects_shown()
