@@ -13,6 +13,8 @@ How the broker stores, schedules or answers stays behind this line, free to chan
 
 from __future__ import annotations
 
+from random import Random
+
 from .config.properties import load_properties
 from .groups.events import (
     GroupDeleted,
@@ -83,6 +85,14 @@ def schema_format(schema_type: SchemaType) -> SchemaFormat:
     return FORMATS[schema_type]
 
 
+def example_value(parsed: ParsedSchema, rng: Random) -> object:
+    """A plausible value of `parsed` drawn with `rng`, in the JSON form its `encode` takes
+    (the workbench's generator; formats/examples.py says how each format draws one)."""
+    from .schema_registry.formats.examples import example_value as drawn
+
+    return drawn(parsed, rng)
+
+
 __all__ = [
     "CLUSTER_RESOURCE_NAME",
     "CONSUMER_PROTOCOL_TYPE",
@@ -130,6 +140,7 @@ __all__ = [
     "encode_subscription",
     "entity_check",
     "event_from_json",
+    "example_value",
     "iter_records",
     "kafka_uuid_string",
     "load_properties",

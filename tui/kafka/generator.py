@@ -45,6 +45,7 @@ from .perf.producer import (
 )
 from .perf.records import KEY_STRATEGIES, VALUE_TEMPLATES, Header, KeyStrategy, ValueTemplate
 from .perf.report import total_line
+from .schema_records import SchemaRecords
 
 GeneratorState = Literal["running", "stopping", "stopped", "failed"]
 WINDOW_MS = 1000
@@ -82,6 +83,8 @@ class GeneratorSpec:
     acks: str = "all"
     transactions: TransactionSettings | None = None
     """Send in transactions (generator_transactions.py); None: no transactions."""
+    schema: SchemaRecords | None = None
+    """Values of a registered schema instead of the template (schema_records.py)."""
 
     def load(self) -> ProducerLoad:
         return ProducerLoad(
@@ -93,6 +96,7 @@ class GeneratorSpec:
             keys=self.keys,
             key_count=self.key_count,
             headers=self.headers,
+            schema=self.schema,
         )
 
     def properties(self) -> dict[str, str]:
@@ -138,7 +142,12 @@ class GeneratorSpec:
         producer = f"{compression} · acks={self.acks}"
         if self.transactions is not None:
             producer += f" · {self.transactions.describe()}"
-        return f"{rate} · {self.template}{size} · {keys}{headers} · {producer}"
+        value = f"{self.template}{size}"
+        if self.schema is not None:
+            value = f"{self.schema.label} (schema id {self.schema.schema_id})"
+            if self.schema.key_field is not None:
+                keys = f"keys from {self.schema.key_field}"
+        return f"{rate} · {value} · {keys}{headers} · {producer}"
 
 
 def parse_spec(

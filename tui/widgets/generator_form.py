@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select
 from ..kafka.clients import ACKS, CODECS
 from ..kafka.generator import GeneratorSpec, parse_spec
 from ..kafka.perf.records import KEY_STRATEGIES, VALUE_TEMPLATES
+from .generator_schema import GeneratorSchema
 from .type_ahead import type_ahead
 
 COUNTED_KEYS = ("round-robin", "distinct")
@@ -97,6 +98,7 @@ class GeneratorForm(Vertical):
             yield Input("0", id="gen-txn-abort", compact=True, tooltip="% of transactions")
             yield Label("%", classes="-after")
             yield Button("Start", id="gen-start", variant="primary", compact=True)
+        yield GeneratorSchema()
 
     def on_mount(self) -> None:
         self._key_strategy_changed()

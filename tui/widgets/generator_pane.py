@@ -10,6 +10,8 @@ connects to another cluster. This pane only reads the fleet once a second and dr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,8 +24,10 @@ from ..kafka.cluster import ClusterSnapshot
 from ..kafka.connection import SettingsError
 from ..kafka.errors import KafkaToolError
 from ..kafka.generator import GeneratorFleet, GeneratorSpec, GeneratorView, SpecError
+from ..kafka.schema_registry.client import RegistryError
 from .generator_chart import GeneratorChart, reading
 from .generator_form import GeneratorForm
+from .generator_schema import GeneratorSchema
 from .pane import Pane
 from .table_sync import cursor_key, sync_table
 
@@ -135,6 +139,9 @@ class GeneratorPane(Pane):
         if topics != self._topics:
             self._topics = topics
             self.query_one(GeneratorForm).set_topics(topics)
+        workbench = self.host.workbench
+        for schema_row in self.query(GeneratorSchema):  # none while the app is closing
+            schema_row.connect(None if workbench is None else workbench.registry)
 
     # -- drawing ----------------------------------------------------------------------------
 
@@ -256,6 +263,12 @@ class GeneratorPane(Pane):
         if fleet is None or workbench is None:
             return
         try:
+            schema = await self.query_one(GeneratorSchema).records()
+        except (RegistryError, ValueError) as exc:
+            self.notify(str(exc), title="Generator", severity="error")
+            return
+        try:
+            spec = replace(spec, schema=schema)
             generator = await fleet.start(workbench.connection, self.host.admin, spec)
         except (SettingsError, KafkaToolError) as exc:
             self._refused(exc)

@@ -41,6 +41,7 @@ from ..kafka.producing import (
 )
 from .pane import Pane
 from .record_form import FormError, RecordForm
+from .schema_choice import SchemaChoice
 from .suggesters import PathSuggester
 
 RESULTS_LIMIT = 200
@@ -127,7 +128,8 @@ class ProducePane(Pane):
 
     def __init__(self) -> None:
         super().__init__(id="produce-pane")
-        self._acks: deque[Acknowledgement] = deque(maxlen=RESULTS_LIMIT)
+        self._acks: deque[tuple[Acknowledgement, str]] = deque(maxlen=RESULTS_LIMIT)
+        """Each with the schema ids its record was written with ("" for none)."""
         self._acks_changed = False
         self._acks_cut = False
         """The table shows only the latest of the kept acknowledgements (during a run)."""
@@ -195,6 +197,9 @@ class ProducePane(Pane):
         """The topics go to the form (names for completion, partition counts for the hint)."""
         if self.query(RecordForm):  # not while the app is closing and the form is gone
             self.form.show_topics({t.name: len(t.partitions) for t in snapshot.topics})
+            workbench = self.host.workbench
+            for choice in self.query(SchemaChoice):
+                choice.connect(None if workbench is None else workbench.registry)
 
     # -- the cluster ----------------------------------------------------------------------
 
@@ -248,7 +253,7 @@ class ProducePane(Pane):
             return
         self.host.remember(produce_topic=topic)
         self._say(f"sending to {topic}…")
-        self._send(topic, record, repeat)
+        self._send(topic, record, repeat, self.form.schemas.note())
 
     @on(Button.Pressed, "#send")
     @on(Input.Submitted, "#topic, #key, #partition, #repeat")
@@ -257,24 +262,26 @@ class ProducePane(Pane):
         self.action_send()
 
     @work(group="produce-send")
-    async def _send(self, topic: str, record: OutgoingRecord, repeat: int) -> None:
+    async def _send(self, topic: str, record: OutgoingRecord, repeat: int, schemas: str) -> None:
         run = ProduceProgress()
+
+        def acknowledged(ack: Acknowledgement) -> None:
+            self.record_acknowledgement(ack, schemas)
+
         try:
             producer = await self._ready_producer()
             if repeat == 1:
                 ack = await producer.send(topic, record)
-                self.record_acknowledgement(ack)
+                acknowledged(ack)
                 self.draw_acknowledgements()
                 self._say(
                     f"✓ {topic} · partition {ack.partition} · offset {offset_text(ack)}"
-                    f" · {ack.latency_ms:.1f} ms",
+                    f" · {ack.latency_ms:.1f} ms" + (f" · {schemas}" if schemas else ""),
                     ok=True,
                 )
                 return
             self._send_run = (topic, run)
-            await producer.produce(
-                topic, repeated(record, repeat), run, self.record_acknowledgement
-            )
+            await producer.produce(topic, repeated(record, repeat), run, acknowledged)
         except Exception as exc:  # every failure is a message, never a traceback
             self._say(readable(exc), error=True)
             if missing_topic(exc):  # out of the text fields, so that 2 goes to Topics
@@ -300,10 +307,10 @@ class ProducePane(Pane):
 
     # -- acknowledgements -----------------------------------------------------------------
 
-    def record_acknowledgement(self, ack: Acknowledgement) -> None:
+    def record_acknowledgement(self, ack: Acknowledgement, schemas: str = "") -> None:
         """Keep an acknowledgement for the table (drawn on the next tick, so that a hundred
         thousand of them cost ten redraws a second, not a hundred thousand)."""
-        self._acks.append(ack)
+        self._acks.append((ack, schemas))
         self._acks_changed = True
 
     def draw_acknowledgements(self, visible_only: bool = False) -> None:
@@ -316,9 +323,10 @@ class ProducePane(Pane):
         count = max(table.size.height - 1, 1) if visible_only else len(self._acks)
         self._acks_changed, self._acks_cut = False, count < len(self._acks)
         table.clear()
-        for ack in islice(reversed(self._acks), count):
+        for ack, schemas in islice(reversed(self._acks), count):
             latency = f"{ack.latency_ms:.1f} ms"
-            table.add_row(str(ack.partition), offset_text(ack), latency, ack.topic)
+            where = f"{ack.topic} · {schemas}" if schemas else ack.topic
+            table.add_row(str(ack.partition), offset_text(ack), latency, where)
 
     def _refresh_runs(self) -> None:
         """Ten times a second: new acknowledgements, and the counts of the runs under way."""

@@ -22,6 +22,8 @@ from ..kafka.outgoing import (
     parse_headers,
 )
 from ..kafka.producing import ProducerSettings
+from ..kafka.schema_registry.encoding import EncodingError
+from .schema_choice import SchemaChoice
 from .suggesters import TopicSuggester
 from .type_ahead import type_ahead
 
@@ -69,6 +71,12 @@ class RecordForm(Vertical):
     RecordForm #json-status.-valid { color: $success; }
     RecordForm #json-status.-invalid { color: $error; }
     RecordForm #value { height: 2fr; min-height: 3; }
+    RecordForm #schema-status {
+        height: 1; display: none; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    RecordForm #schema-status.-shown { display: block; }
+    RecordForm #schema-status.-valid { color: $success; }
+    RecordForm #schema-status.-invalid { color: $error; }
     RecordForm #headers-label { margin-top: 1; }
     RecordForm #headers { height: 1fr; min-height: 2; max-height: 8; }
     """
@@ -110,6 +118,7 @@ class RecordForm(Vertical):
             yield Select(
                 ACKS_CHOICES, value="all", allow_blank=False, id="acks-choice", compact=True
             )
+        yield SchemaChoice()
         with Horizontal(classes="field-row"):
             yield Label("value", classes="field-label section")
             yield Select(
@@ -125,6 +134,7 @@ class RecordForm(Vertical):
         yield TextArea(
             id="value", soft_wrap=True, compact=True, placeholder='text, or JSON such as {"id": 1}'
         )
+        yield Static("", id="schema-status")
         yield Label("headers · name=value, one a line", id="headers-label", classes="section")
         yield TextArea(id="headers", soft_wrap=True, compact=True, placeholder="e.g. source=kwb")
 
@@ -161,12 +171,31 @@ class RecordForm(Vertical):
         for select in ("#compression", "#acks-choice"):
             self.query_one(select, Select).disabled = locked
 
+    @property
+    def schemas(self) -> SchemaChoice:
+        return self.query_one(SchemaChoice)
+
     def record(self) -> tuple[str, OutgoingRecord, int]:
         """The topic, the record and the repeat count the form describes (FormError if the
-        form cannot be sent as it is; for a JSON mistake the cursor is put on it)."""
+        form cannot be sent as it is; for a JSON mistake the cursor is put on it). With a
+        schema chosen, the value (or key) is that schema's encoding of the JSON typed."""
         topic = self.topic
         value = self.query_one("#value", TextArea)
-        if self._checked_as_json(value.text):
+        key = self.query_one("#key", Input).value
+        try:
+            value_encoder, key_encoder = self.schemas.encoder("value"), self.schemas.encoder("key")
+            value_bytes = value.text.encode() if value_encoder is None else None
+            if value_encoder is not None:
+                value_bytes = value_encoder.encode(value.text)
+        except EncodingError as exc:
+            raise FormError(f"✗ value not sent: {exc}", "#value") from None
+        try:
+            key_bytes = key.encode() if key else None
+            if key_encoder is not None:
+                key_bytes = key_encoder.encode(key)
+        except EncodingError as exc:
+            raise FormError(f"✗ key not sent: {exc}", "#key") from None
+        if value_encoder is None and self._checked_as_json(value.text):
             if not value.text.strip():
                 raise FormError("the value is empty, and JSON was asked for", "#value")
             problem = json_problem(value.text)
@@ -177,7 +206,6 @@ class RecordForm(Vertical):
                     " there), or set the value format to text",
                     "#value",
                 )
-        key = self.query_one("#key", Input).value
         partition = self.query_one("#partition", Input).value.strip()
         repeat = int(self.query_one("#repeat", Input).value.strip() or "1")
         if not 1 <= repeat <= MAX_REPEAT:
@@ -187,8 +215,8 @@ class RecordForm(Vertical):
         except RecordError as exc:
             raise FormError(str(exc), "#headers") from None
         record = OutgoingRecord(
-            key.encode() if key else None,
-            value.text.encode(),
+            key_bytes,
+            value_bytes,
             headers,
             int(partition) if partition else None,
         )
@@ -206,6 +234,7 @@ class RecordForm(Vertical):
         count = self._topics.get(self.query_one("#topic", Input).value.strip())
         field = self.query_one("#partition", Input)
         field.placeholder = f"auto (0-{count - 1})" if count else "auto"
+        self.schemas.topic_changed(self.query_one("#topic", Input).value.strip())
 
     @on(TextArea.Changed, "#value")
     @on(Select.Changed, "#value-format")
@@ -227,3 +256,14 @@ class RecordForm(Vertical):
         status.update(message)
         status.set_class(problem is not None, "-invalid")
         status.set_class(checked and problem is None, "-valid")
+        self._show_schema_status()
+
+    @on(SchemaChoice.Changed)
+    def _show_schema_status(self) -> None:
+        """Under the value: valid for the chosen schema, or its first problem (the field)."""
+        said = self.schemas.status(self.query_one("#value", TextArea).text)
+        status = self.query_one("#schema-status", Static)
+        status.update("" if said is None else said[0])
+        status.set_class(said is not None, "-shown")
+        status.set_class(said is not None and said[1], "-valid")
+        status.set_class(said is not None and not said[1], "-invalid")

@@ -18,10 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .metrics import MB, ratio
 from .records import Header, KeyStrategy, ValueTemplate, keys, values
+
+if TYPE_CHECKING:
+    from ..schema_records import SchemaRecords
 
 REPORTING_INTERVAL_MS = 5000
 MAX_LATENCY_SAMPLES = 500_000
@@ -50,9 +53,14 @@ class ProducerLoad:
     keys: KeyStrategy = "none"
     key_count: int = 1
     headers: tuple[Header, ...] = ()
+    schema: SchemaRecords | None = None
+    """Values of a registered schema (and keys from one of their fields) instead."""
 
     def streams(self) -> tuple[Iterator[bytes], Iterator[bytes | None]]:
         """The values and the keys to send, in order."""
+        if self.schema is not None:
+            schema_values, schema_keys = self.schema.streams()
+            return schema_values, schema_keys or keys(self.keys, self.key_count)
         return values(self.template, self.record_size, self.payloads), keys(
             self.keys, self.key_count
         )

@@ -1,14 +1,14 @@
 """An asyncio client for Confluent's Schema Registry REST API (and the registries that copy it).
 
 Only what reading and writing records needs: a schema by id with its references resolved,
-the subject versions an id is registered under, a subject's version, registering and looking
-up a schema. Schemas by id never change (an id names one schema for good), so they are kept
-once fetched: a tail of a million records fetches each schema once. Errors are one type,
-RegistryError, carrying Confluent's `error_code` (40403 schema not found, 40401 subject not
-found, 42201 invalid schema, 409 incompatible ...) and message, or no code at all when the
-registry could not be reached; every request is bounded by REQUEST_TIMEOUT_S. With several
-URLs (`schema.registry.url=a,b`) the next is tried when one cannot be reached, as Confluent's
-RestService does.
+the subject versions an id is registered under, the subjects (to choose one to write with), a
+subject's version, registering and looking up a schema. Schemas by id never change (an id
+names one schema for good), so they are kept once fetched: a tail of a million records
+fetches each schema once. Errors are one type, RegistryError, carrying Confluent's
+`error_code` (40403 schema not found, 40401 subject not found, 42201 invalid schema, 409
+incompatible ...) and message, or no code at all when the registry could not be reached;
+every request is bounded by REQUEST_TIMEOUT_S. With several URLs (`schema.registry.url=a,b`)
+the next is tried when one cannot be reached, as Confluent's RestService does.
 """
 
 from __future__ import annotations

@@ -33,6 +33,16 @@ class SchemaEncoder:
 
     schema_id: int
     parsed: ParsedSchema
+    subject: str | None = None
+    version: int | None = None
+    """Where the schema was chosen (None when by id alone)."""
+
+    @property
+    def label(self) -> str:
+        """`orders-value v2` (`schema id 7` when chosen by id)."""
+        if self.subject is None:
+            return f"schema id {self.schema_id}"
+        return f"{self.subject} v{self.version}"
 
     def encode(self, text: str) -> bytes:
         try:
@@ -50,6 +60,21 @@ async def encoder_by_id(client: RegistryClient, schema_id: int) -> SchemaEncoder
     return SchemaEncoder(schema_id, await client.parsed(schema_id))
 
 
+async def registered_at(
+    client: RegistryClient, subject: str, version: int | str
+) -> tuple[RegisteredSchema, int]:
+    """The schema of a subject's version (`latest` allowed) and that version's number."""
+    body = await client.version(subject, version)
+    return RegisteredSchema.from_answer(int(body["id"]), body), int(body["version"])
+
+
+async def encoder_at(client: RegistryClient, subject: str, version: int | str) -> SchemaEncoder:
+    """The encoder of a subject's version (`latest` allowed: use.latest.version)."""
+    registered, number = await registered_at(client, subject, version)
+    parsed = await client.parse(registered)
+    return SchemaEncoder(registered.schema_id, parsed, subject, number)
+
+
 async def encoder_for(
     client: RegistryClient,
     subject: str,
@@ -63,9 +88,7 @@ async def encoder_for(
     latest version (use.latest.version), or looked up. The text is parsed first, so a schema
     that is not one fails here with the format's own message."""
     if use_latest:
-        body = await client.version(subject, "latest")
-        latest = RegisteredSchema.from_answer(int(body["id"]), body)
-        return SchemaEncoder(latest.schema_id, await client.parse(latest))
+        return await encoder_at(client, subject, "latest")
     parsed = await client.parse(schema)
     if auto_register:
         schema_id = await client.register(subject, schema, normalize=normalize)
