@@ -175,6 +175,7 @@ DIFFERENT_BROKER_CONFIGS = {
     "advertised.listeners",  # the reference sets it; localbroker advertises where it listens
     "listeners",  # addresses and ports, and the reference's controller listener
     "log.dirs",
+    "log.cleaner.backoff.ms",  # the reference's 500 ms (tests/reference_kafka.py), not 15 s
     "max.incremental.fetch.session.cache.slots",  # 0: localbroker keeps no fetch sessions
     "min.insync.replicas",  # the reference's cluster-wide default (KRaft with ELR sets it)
 }

@@ -21,6 +21,7 @@ from workbench_pilot import SIZE, burst, screen_after, wait_connected, wait_unti
 
 from tui.app import WorkbenchApp
 from tui.embedded import EmbeddedBroker
+from tui.kafka.generator import STOP_TIMEOUT_S
 from tui.kafka.perf.producer import now_ms
 from tui.profiles import Profile, save_profiles
 from tui.screens.profiles import ProfilesScreen
@@ -199,8 +200,14 @@ async def test_two_generators_at_once_and_stop_all(embedded: EmbeddedBroker) -> 
         assert "payments" in str(app.query_one("#gen-summary", Static).render())
 
         await pilot.press("X")
+        # A stopping generator has STOP_TIMEOUT_S to have its queued records answered and as
+        # long again to close its producer; the unlimited one's queue into the in-process
+        # broker may need both on a loaded machine (a 15 s wait failed so once).
         await wait_until(
-            pilot, lambda: [r["state"] for r in rows(app)] == ["stopped", "stopped"], "both"
+            pilot,
+            lambda: [r["state"] for r in rows(app)] == ["stopped", "stopped"],
+            "both",
+            timeout=2 * STOP_TIMEOUT_S + 5,
         )
         payments = await asyncio.to_thread(read_records, embedded.bootstrap, "payments", 1, 50)
         values = [int(r.value()) for r in payments]  # type: ignore[attr-defined]
