@@ -1,11 +1,15 @@
 """How the Tail pane keeps up with a fast topic: records/s shown, key latency, memory.
 
     python bench/tail.py [--rate 25000] [--records 1000000] [--presses 50] [--partitions 3]
+                         [--format json|avro|protobuf]
 
 The real app (WorkbenchApp, driven headless by Textual's Pilot at 160x48) tails a topic of
 its embedded localbroker, which runs in the app's process as `kwb` runs it, while a
 confluent-kafka producer in another process writes `--records` records at `--rate`
-records/s. Measured while the records flow:
+records/s. With `--format avro` or `protobuf` the values are ~1 KB orders (bench/
+schema_decode.py's nested order) written by confluent-kafka's AvroSerializer or
+ProtobufSerializer through the embedded broker's Schema Registry, which the app is given as
+`kwb` gives it, so the pane decodes every record it draws. Measured while the records flow:
 
 - the rates: acknowledged by the broker to the producer, received by the pane (its ring),
   drawn (taken into the list at a redraw), and frames composed per second;
@@ -72,9 +76,42 @@ def payloads(count: int = 1000) -> list[bytes]:
     return out
 
 
-def produce(bootstrap: str, topic: str, rate: float, count: int, partitions: int) -> None:
-    """Write `count` records at `rate` per second (in steps of 2 ms), then print what was
-    acknowledged and how long it took, as JSON."""
+def schema_payloads(kind: str, registry: str, count: int = 1000) -> list[bytes]:
+    """~1 KB orders (schema_decode.py's nested one, each with its own id) as Confluent's
+    serializer for `kind` writes them, the schema registered under `<TOPIC>-value`."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.serialization import MessageField, SerializationContext
+    from schema_decode import AVSC, PROTO, SIZES, order
+
+    client = SchemaRegistryClient({"url": registry})
+    context = SerializationContext(TOPIC, MessageField.VALUE)
+    plain = order(*SIZES["~1 KB nested"])
+    if kind == "avro":
+        from confluent_kafka.schema_registry.avro import AvroSerializer
+
+        avro = AvroSerializer(client, AVSC)
+        value = {**plain, "placed_at": "2024-12-06T15:46:40.123Z", "checksum": b"\xde\xad"}
+        return [avro({**value, "id": f"order-{i:09d}"}, context) for i in range(count)]
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+    from google.protobuf.json_format import ParseDict
+    from google.protobuf.message_factory import GetMessageClass
+
+    from localbroker.schema_registry.formats.protobuf import PROTOBUF
+
+    message = GetMessageClass(PROTOBUF.parse(PROTO, {}).message([0]))  # type: ignore[attr-defined]
+    protobuf = ProtobufSerializer(message, client)
+    value = {**plain, "placed_at": "2024-12-06T15:46:40.123Z", "checksum": "3q2+7w=="}
+    return [
+        protobuf(ParseDict({**value, "id": f"order-{i:09d}"}, message()), context)
+        for i in range(count)
+    ]
+
+
+def produce(
+    bootstrap: str, topic: str, rate: float, count: int, partitions: int, values: list[bytes]
+) -> None:
+    """Write `count` records of `values` at `rate` per second (in steps of 2 ms), then print
+    what was acknowledged and how long it took, as JSON."""
     producer = Producer(
         {
             "bootstrap.servers": bootstrap,
@@ -83,7 +120,6 @@ def produce(bootstrap: str, topic: str, rate: float, count: int, partitions: int
             "queue.buffering.max.messages": 1_000_000,
         }
     )
-    values = payloads()
     headers = [("source", b"bench")]
     started = time.perf_counter()
     sent = 0
@@ -177,10 +213,17 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
     from textual.widgets import Input
     from workbench_pilot import wait_connected, wait_until, workbench_app
 
+    from tui.app import WorkbenchApp
     from tui.widgets.record_log import RecordLog
     from tui.widgets.tail_pane import TailPane
 
     app = workbench_app(embedded)
+    if args.format != "json":  # the registry, as kwb gives its embedded broker's to the app
+        from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
+        from tui.workbench import Workbench
+
+        profile = Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE])
+        app = WorkbenchApp(Workbench.local(profile, embedded), watch_theme_files=False)
     gc.freeze()  # as kwb does before it runs the app (tui/launch.py)
     frames = Frames()
     result: dict[str, Any] = {}
@@ -215,6 +258,7 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
 
         command = [sys.executable, __file__, "--produce", bootstrap, "--rate", str(args.rate)]
         command += ["--records", str(args.records), "--partitions", str(args.partitions)]
+        command += ["--format", args.format, "--registry", str(embedded.schema_registry_url)]
         producer = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         result["produce_started"] = time.perf_counter()
         lags: list[tuple[float, float]] = []
@@ -331,7 +375,9 @@ def report_table(args: argparse.Namespace, result: dict[str, Any]) -> None:
     frames = [t for t in result["frames"] if first.at <= t <= last_new.at]
     shown = [s.shown_rate for s in samples if first.at <= s.at <= last_new.at and s.shown_rate]
 
-    table = Table(title=f"Tail pane under load: {args.records:,} records at {args.rate:,.0f}/s")
+    table = Table(
+        title=f"Tail pane under load: {args.records:,} {args.format} records at {args.rate:,.0f}/s"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("note")
@@ -402,10 +448,15 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=50, help="cursor key presses")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="every latency, in ms")
+    parser.add_argument("--format", choices=("json", "avro", "protobuf"), default="json")
     parser.add_argument("--produce", metavar="BOOTSTRAP", help=argparse.SUPPRESS)
+    parser.add_argument("--registry", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.produce:
-        produce(args.produce, TOPIC, args.rate, args.records, args.partitions)
+        values = (
+            payloads() if args.format == "json" else schema_payloads(args.format, args.registry)
+        )
+        produce(args.produce, TOPIC, args.rate, args.records, args.partitions, values)
         return
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -414,7 +465,9 @@ def main() -> None:
         os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
         from tui.embedded import EmbeddedBroker
 
-        embedded = EmbeddedBroker(Path(home) / "broker", port=0).start()
+        registry = None if args.format == "json" else 0
+        embedded = EmbeddedBroker(Path(home) / "broker", port=0, schema_registry_port=registry)
+        embedded.start()
         try:
             create_topic(embedded.bootstrap, args.partitions)
             result = asyncio.run(measure(args, embedded.bootstrap, embedded))
