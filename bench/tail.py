@@ -8,8 +8,9 @@ its embedded localbroker, which runs in the app's process as `kwb` runs it, whil
 confluent-kafka producer in another process writes `--records` records at `--rate`
 records/s. With `--format avro` or `protobuf` the values are ~1 KB orders (bench/
 schema_decode.py's nested order) written by confluent-kafka's AvroSerializer or
-ProtobufSerializer through the embedded broker's Schema Registry, which the app is given as
-`kwb` gives it, so the pane decodes every record it draws. Measured while the records flow:
+ProtobufSerializer through the embedded broker's Schema Registry, each with its own id;
+the app is given that registry as `kwb` gives it, so the pane decodes every record it draws
+and every record a filter reads. Measured while the records flow:
 
 - the rates: acknowledged by the broker to the producer, received by the pane (its ring),
   drawn (taken into the list at a redraw), and frames composed per second;
@@ -76,22 +77,26 @@ def payloads(count: int = 1000) -> list[bytes]:
     return out
 
 
-def schema_payloads(kind: str, registry: str, count: int = 1000) -> list[bytes]:
-    """~1 KB orders (schema_decode.py's nested one, each with its own id) as Confluent's
-    serializer for `kind` writes them, the schema registered under `<TOPIC>-value`."""
+ID_MARK = b"order-#########"
+"""The order id the serializer is given; each record gets its own number in its place, so no
+two values are alike (the pane's decoded-value cache never spares it a decode)."""
+
+
+def schema_payload(kind: str, registry: str) -> bytes:
+    """A ~1 KB order (schema_decode.py's nested one, its id ID_MARK) as Confluent's serializer
+    for `kind` writes it, the schema registered under `<TOPIC>-value`."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.serialization import MessageField, SerializationContext
     from schema_decode import AVSC, PROTO, SIZES, order
 
     client = SchemaRegistryClient({"url": registry})
     context = SerializationContext(TOPIC, MessageField.VALUE)
-    plain = order(*SIZES["~1 KB nested"])
+    value = {**order(*SIZES["~1 KB nested"]), "id": ID_MARK.decode()}
+    value["placed_at"] = "2024-12-06T15:46:40.123Z"
     if kind == "avro":
         from confluent_kafka.schema_registry.avro import AvroSerializer
 
-        avro = AvroSerializer(client, AVSC)
-        value = {**plain, "placed_at": "2024-12-06T15:46:40.123Z", "checksum": b"\xde\xad"}
-        return [avro({**value, "id": f"order-{i:09d}"}, context) for i in range(count)]
+        return AvroSerializer(client, AVSC)({**value, "checksum": b"\xde\xad"}, context)
     from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
     from google.protobuf.json_format import ParseDict
     from google.protobuf.message_factory import GetMessageClass
@@ -99,19 +104,31 @@ def schema_payloads(kind: str, registry: str, count: int = 1000) -> list[bytes]:
     from localbroker.schema_registry.formats.protobuf import PROTOBUF
 
     message = GetMessageClass(PROTOBUF.parse(PROTO, {}).message([0]))  # type: ignore[attr-defined]
-    protobuf = ProtobufSerializer(message, client)
-    value = {**plain, "placed_at": "2024-12-06T15:46:40.123Z", "checksum": "3q2+7w=="}
-    return [
-        protobuf(ParseDict({**value, "id": f"order-{i:09d}"}, message()), context)
-        for i in range(count)
-    ]
+    serialize = ProtobufSerializer(message, client)
+    return serialize(ParseDict({**value, "checksum": "3q2+7w=="}, message()), context)
+
+
+def value_maker(kind: str, registry: str) -> Callable[[int], bytes]:
+    """The value of record number `n`: the JSON payloads in turn, or a schema payload with
+    `n` as its id."""
+    if kind == "json":
+        values = payloads()
+        return lambda n: values[n % len(values)]
+    template = schema_payload(kind, registry)
+    assert template.count(ID_MARK) == 1
+    return lambda n: template.replace(ID_MARK, b"order-%09d" % n)
 
 
 def produce(
-    bootstrap: str, topic: str, rate: float, count: int, partitions: int, values: list[bytes]
+    bootstrap: str,
+    topic: str,
+    rate: float,
+    count: int,
+    partitions: int,
+    value_of: Callable[[int], bytes],
 ) -> None:
-    """Write `count` records of `values` at `rate` per second (in steps of 2 ms), then print
-    what was acknowledged and how long it took, as JSON."""
+    """Write `count` records (record n's value is `value_of(n)`) at `rate` per second (in
+    steps of 2 ms), then print what was acknowledged and how long it took, as JSON."""
     producer = Producer(
         {
             "bootstrap.servers": bootstrap,
@@ -129,7 +146,7 @@ def produce(
             try:
                 producer.produce(
                     topic,
-                    values[sent % len(values)],
+                    value_of(sent),
                     key=f"order-{sent}".encode(),
                     partition=sent % partitions,
                     headers=headers if sent % 4 == 0 else None,
@@ -296,6 +313,7 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
             result["cursor"] = cursor
             result["cursor_during"] = pane.rate.rate
 
+            result["filter_from"] = time.perf_counter()
             await pilot.press("G", "slash")
             field_ = pane.query_one("#tail-filter", Input)
             typing: list[float] = []
@@ -392,6 +410,14 @@ def report_table(args: argparse.Namespace, result: dict[str, Any]) -> None:
         f"mean; per 0.25 s: median {statistics.median(received_each):,.0f}, "
         f"min {min(received_each):,.0f}",
     )
+    unfiltered = [s for s in samples if first.at <= s.at <= min(result["filter_from"], last_new.at)]
+    if len(unfiltered) > 1:
+        a, b = unfiltered[0], unfiltered[-1]
+        table.add_row(
+            "received, no filter yet",
+            f"{(b.received - a.received) / (b.at - a.at):,.0f} rec/s",
+            "mean until the filter is typed (only the rows drawn are decoded)",
+        )
     table.add_row(
         "drawn into the list", f"{drawn_avg:,.0f} rec/s", "taken in at each redraw (12/s)"
     )
@@ -453,10 +479,8 @@ def main() -> None:
     parser.add_argument("--registry", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.produce:
-        values = (
-            payloads() if args.format == "json" else schema_payloads(args.format, args.registry)
-        )
-        produce(args.produce, TOPIC, args.rate, args.records, args.partitions, values)
+        value_of = value_maker(args.format, args.registry)
+        produce(args.produce, TOPIC, args.rate, args.records, args.partitions, value_of)
         return
 
     sys.path.insert(0, str(ROOT / "tests"))
