@@ -1,11 +1,16 @@
 """How the Tail pane keeps up with a fast topic: records/s shown, key latency, memory.
 
     python bench/tail.py [--rate 25000] [--records 1000000] [--presses 50] [--partitions 3]
+                         [--format json|avro|protobuf]
 
 The real app (WorkbenchApp, driven headless by Textual's Pilot at 160x48) tails a topic of
 its embedded localbroker, which runs in the app's process as `kwb` runs it, while a
 confluent-kafka producer in another process writes `--records` records at `--rate`
-records/s. Measured while the records flow:
+records/s. With `--format avro` or `protobuf` the values are ~1 KB orders (bench/
+schema_decode.py's nested order) written by confluent-kafka's AvroSerializer or
+ProtobufSerializer through the embedded broker's Schema Registry, each with its own id;
+the app is given that registry as `kwb` gives it, so the pane decodes every record it draws
+and every record a filter reads. Measured while the records flow:
 
 - the rates: acknowledged by the broker to the producer, received by the pane (its ring),
   drawn (taken into the list at a redraw), and frames composed per second;
@@ -72,9 +77,58 @@ def payloads(count: int = 1000) -> list[bytes]:
     return out
 
 
-def produce(bootstrap: str, topic: str, rate: float, count: int, partitions: int) -> None:
-    """Write `count` records at `rate` per second (in steps of 2 ms), then print what was
-    acknowledged and how long it took, as JSON."""
+ID_MARK = b"order-#########"
+"""The order id the serializer is given; each record gets its own number in its place, so no
+two values are alike (the pane's decoded-value cache never spares it a decode)."""
+
+
+def schema_payload(kind: str, registry: str) -> bytes:
+    """A ~1 KB order (schema_decode.py's nested one, its id ID_MARK) as Confluent's serializer
+    for `kind` writes it, the schema registered under `<TOPIC>-value`."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.serialization import MessageField, SerializationContext
+    from schema_decode import AVSC, PROTO, SIZES, order
+
+    client = SchemaRegistryClient({"url": registry})
+    context = SerializationContext(TOPIC, MessageField.VALUE)
+    value = {**order(*SIZES["~1 KB nested"]), "id": ID_MARK.decode()}
+    value["placed_at"] = "2024-12-06T15:46:40.123Z"
+    if kind == "avro":
+        from confluent_kafka.schema_registry.avro import AvroSerializer
+
+        return AvroSerializer(client, AVSC)({**value, "checksum": b"\xde\xad"}, context)
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+    from google.protobuf.json_format import ParseDict
+    from google.protobuf.message_factory import GetMessageClass
+
+    from localbroker.schema_registry.formats.protobuf import PROTOBUF
+
+    message = GetMessageClass(PROTOBUF.parse(PROTO, {}).message([0]))  # type: ignore[attr-defined]
+    serialize = ProtobufSerializer(message, client)
+    return serialize(ParseDict({**value, "checksum": "3q2+7w=="}, message()), context)
+
+
+def value_maker(kind: str, registry: str) -> Callable[[int], bytes]:
+    """The value of record number `n`: the JSON payloads in turn, or a schema payload with
+    `n` as its id."""
+    if kind == "json":
+        values = payloads()
+        return lambda n: values[n % len(values)]
+    template = schema_payload(kind, registry)
+    assert template.count(ID_MARK) == 1
+    return lambda n: template.replace(ID_MARK, b"order-%09d" % n)
+
+
+def produce(
+    bootstrap: str,
+    topic: str,
+    rate: float,
+    count: int,
+    partitions: int,
+    value_of: Callable[[int], bytes],
+) -> None:
+    """Write `count` records (record n's value is `value_of(n)`) at `rate` per second (in
+    steps of 2 ms), then print what was acknowledged and how long it took, as JSON."""
     producer = Producer(
         {
             "bootstrap.servers": bootstrap,
@@ -83,7 +137,6 @@ def produce(bootstrap: str, topic: str, rate: float, count: int, partitions: int
             "queue.buffering.max.messages": 1_000_000,
         }
     )
-    values = payloads()
     headers = [("source", b"bench")]
     started = time.perf_counter()
     sent = 0
@@ -93,7 +146,7 @@ def produce(bootstrap: str, topic: str, rate: float, count: int, partitions: int
             try:
                 producer.produce(
                     topic,
-                    values[sent % len(values)],
+                    value_of(sent),
                     key=f"order-{sent}".encode(),
                     partition=sent % partitions,
                     headers=headers if sent % 4 == 0 else None,
@@ -177,10 +230,17 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
     from textual.widgets import Input
     from workbench_pilot import wait_connected, wait_until, workbench_app
 
+    from tui.app import WorkbenchApp
     from tui.widgets.record_log import RecordLog
     from tui.widgets.tail_pane import TailPane
 
     app = workbench_app(embedded)
+    if args.format != "json":  # the registry, as kwb gives its embedded broker's to the app
+        from tui.profiles import DEFAULT_COLOURS, LOCAL_PROFILE, Profile
+        from tui.workbench import Workbench
+
+        profile = Profile(LOCAL_PROFILE, None, DEFAULT_COLOURS[LOCAL_PROFILE])
+        app = WorkbenchApp(Workbench.local(profile, embedded), watch_theme_files=False)
     gc.freeze()  # as kwb does before it runs the app (tui/launch.py)
     frames = Frames()
     result: dict[str, Any] = {}
@@ -215,6 +275,7 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
 
         command = [sys.executable, __file__, "--produce", bootstrap, "--rate", str(args.rate)]
         command += ["--records", str(args.records), "--partitions", str(args.partitions)]
+        command += ["--format", args.format, "--registry", str(embedded.schema_registry_url)]
         producer = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         result["produce_started"] = time.perf_counter()
         lags: list[tuple[float, float]] = []
@@ -252,6 +313,7 @@ async def measure(args: argparse.Namespace, bootstrap: str, embedded: Any) -> di
             result["cursor"] = cursor
             result["cursor_during"] = pane.rate.rate
 
+            result["filter_from"] = time.perf_counter()
             await pilot.press("G", "slash")
             field_ = pane.query_one("#tail-filter", Input)
             typing: list[float] = []
@@ -331,7 +393,9 @@ def report_table(args: argparse.Namespace, result: dict[str, Any]) -> None:
     frames = [t for t in result["frames"] if first.at <= t <= last_new.at]
     shown = [s.shown_rate for s in samples if first.at <= s.at <= last_new.at and s.shown_rate]
 
-    table = Table(title=f"Tail pane under load: {args.records:,} records at {args.rate:,.0f}/s")
+    table = Table(
+        title=f"Tail pane under load: {args.records:,} {args.format} records at {args.rate:,.0f}/s"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("note")
@@ -346,6 +410,14 @@ def report_table(args: argparse.Namespace, result: dict[str, Any]) -> None:
         f"mean; per 0.25 s: median {statistics.median(received_each):,.0f}, "
         f"min {min(received_each):,.0f}",
     )
+    unfiltered = [s for s in samples if first.at <= s.at <= min(result["filter_from"], last_new.at)]
+    if len(unfiltered) > 1:
+        a, b = unfiltered[0], unfiltered[-1]
+        table.add_row(
+            "received, no filter yet",
+            f"{(b.received - a.received) / (b.at - a.at):,.0f} rec/s",
+            "mean until the filter is typed (only the rows drawn are decoded)",
+        )
     table.add_row(
         "drawn into the list", f"{drawn_avg:,.0f} rec/s", "taken in at each redraw (12/s)"
     )
@@ -402,10 +474,13 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=50, help="cursor key presses")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="every latency, in ms")
+    parser.add_argument("--format", choices=("json", "avro", "protobuf"), default="json")
     parser.add_argument("--produce", metavar="BOOTSTRAP", help=argparse.SUPPRESS)
+    parser.add_argument("--registry", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.produce:
-        produce(args.produce, TOPIC, args.rate, args.records, args.partitions)
+        value_of = value_maker(args.format, args.registry)
+        produce(args.produce, TOPIC, args.rate, args.records, args.partitions, value_of)
         return
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -414,7 +489,9 @@ def main() -> None:
         os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
         from tui.embedded import EmbeddedBroker
 
-        embedded = EmbeddedBroker(Path(home) / "broker", port=0).start()
+        registry = None if args.format == "json" else 0
+        embedded = EmbeddedBroker(Path(home) / "broker", port=0, schema_registry_port=registry)
+        embedded.start()
         try:
             create_topic(embedded.bootstrap, args.partitions)
             result = asyncio.run(measure(args, embedded.bootstrap, embedded))

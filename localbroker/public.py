@@ -14,6 +14,7 @@ How the broker stores, schedules or answers stays behind this line, free to chan
 from __future__ import annotations
 
 from random import Random
+from typing import Protocol
 
 from .config.properties import load_properties
 from .groups.events import (
@@ -77,6 +78,23 @@ from .security.jaas import parse_jaas
 from .security.scram import salted_password
 
 
+class ValueCodec(Protocol):
+    """Record bodies to JSON values and back (a ParsedSchema is one)."""
+
+    def decode(self, body: bytes) -> object: ...
+
+    def encode(self, value: object) -> bytes: ...
+
+
+def console_codec(parsed: ParsedSchema) -> ValueCodec:
+    """`parsed`'s values as Confluent's console consumer prints them and its producer reads
+    them: for Avro, Avro's JSON encoding (a union's value wrapped by its branch's name, as
+    Java's JsonEncoder writes it); for the other formats, their one JSON form."""
+    from .schema_registry.formats.avro import AvroSchema
+
+    return parsed.avro_json if isinstance(parsed, AvroSchema) else parsed
+
+
 def schema_format(schema_type: SchemaType) -> SchemaFormat:
     """The format that parses, decodes and encodes schemas of `schema_type` (the registry's
     own, so that the workbench reads records exactly as the broker's registry checks them)."""
@@ -132,9 +150,11 @@ __all__ = [
     "SchemaType",
     "ScramMechanism",
     "UndecodableRecord",
+    "ValueCodec",
     "api_name",
     "assigned_partitions",
     "build",
+    "console_codec",
     "decompress",
     "encode_assignment",
     "encode_subscription",

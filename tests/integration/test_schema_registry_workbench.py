@@ -68,6 +68,16 @@ def produce(cluster: EmbeddedBroker, topic: str, records: list[tuple[bytes | Non
     assert producer.flush(TIMEOUT) == 0, "records left unsent"
 
 
+def consumed(cluster: EmbeddedBroker, topic: str, count: int) -> list[Any]:
+    """The first `count` records of partition 0 of `topic`, as confluent-kafka reads them."""
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": "check"})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    try:
+        return consumer.consume(count, TIMEOUT)
+    finally:
+        consumer.close()
+
+
 def value_bytes(cluster: EmbeddedBroker, topic: str, values: list[dict[str, Any]]) -> list[bytes]:
     serialize = serializer(cluster, ORDER)
     context = SerializationContext(topic, MessageField.VALUE)
@@ -154,7 +164,7 @@ def test_produce_encodes_as_kafka_avro_console_producer(cluster: EmbeddedBroker,
         "--property", f"value.schema={json.dumps(ORDER)}",
         "--property", "parse.key=true", "--property", 'key.schema="string"',
         input='"k1"\t{"id": 1, "item": "tea", "note": null}\n'
-        '"k2"\t{"id": 2, "item": "cake", "note": "for two"}\n',
+        '"k2"\t{"id": 2, "item": "cake", "note": {"string": "for two"}}\n',
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     confluent = SchemaRegistryClient({"url": url_of(cluster)})
@@ -162,12 +172,7 @@ def test_produce_encodes_as_kafka_avro_console_producer(cluster: EmbeddedBroker,
     assert confluent.get_latest_version("orders-key").version == 1
     read_value = AvroDeserializer(confluent)
     read_key = AvroDeserializer(confluent)
-    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": "check"})
-    consumer.assign([TopicPartition("orders", 0, 0)])
-    try:
-        messages = consumer.consume(2, TIMEOUT)
-    finally:
-        consumer.close()
+    messages = consumed(cluster, "orders", 2)
     got = [
         (
             read_key(m.key(), SerializationContext("orders", MessageField.KEY)),
@@ -179,6 +184,58 @@ def test_produce_encodes_as_kafka_avro_console_producer(cluster: EmbeddedBroker,
         ("k1", {"id": 1, "item": "tea", "note": None}),
         ("k2", {"id": 2, "item": "cake", "note": "for two"}),
     ]
+
+
+PAYMENT = {
+    "type": "record",
+    "name": "Payment",
+    "namespace": "shop",
+    "fields": [
+        {"name": "note", "type": ["null", "string"]},
+        {
+            "name": "by",
+            "type": [
+                {"type": "record", "name": "Card", "fields": [{"name": "last4", "type": "string"}]},
+                {"type": "record", "name": "Cash", "namespace": "till", "fields": []},
+            ],
+        },
+        {"name": "tags", "type": {"type": "map", "values": ["null", "int"]}},
+        {"name": "receipt", "type": ["null", "bytes"]},
+    ],
+}
+
+
+def test_avro_json_encoding_round_trips_as_confluents_console_tools(
+    cluster: EmbeddedBroker, kwb: Any
+) -> None:
+    """kafka-avro-console-producer reads, and its consumer prints, Avro's JSON encoding: a
+    union's value wrapped in its branch's name (a record by its full name), bytes as
+    characters 0-255; what Confluent's AvroDeserializer reads is the plain value."""
+    lines = [
+        '{"note":{"string":"gift"},"by":{"shop.Card":{"last4":"4242"}},'
+        '"tags":{"rush":{"int":1},"gift":null},"receipt":{"bytes":"\\u0000ÿ"}}',
+        '{"note":null,"by":{"till.Cash":{}},"tags":{},"receipt":null}',
+    ]
+    wrote = kwb(
+        "produce", "--bootstrap-server", cluster.bootstrap, "--topic", "payments",
+        "--schema-registry", url_of(cluster), "--property", f"value.schema={json.dumps(PAYMENT)}",
+        input="".join(line + "\n" for line in lines),
+    )  # fmt: skip
+    assert wrote.returncode == 0, wrote.stderr
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": url_of(cluster)}))
+    messages = consumed(cluster, "payments", 2)
+    context = SerializationContext("payments", MessageField.VALUE)
+    assert [deserialize(m.value(), context) for m in messages] == [
+        {"note": "gift", "by": {"last4": "4242"}, "tags": {"rush": 1, "gift": None},
+         "receipt": b"\x00\xff"},
+        {"note": None, "by": {}, "tags": {}, "receipt": None},
+    ]  # fmt: skip
+    read = kwb(
+        "consume", "--bootstrap-server", cluster.bootstrap, "--topic", "payments",
+        "--from-beginning", "--max-messages", "2", "--schema-registry", url_of(cluster),
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.splitlines() == lines
 
 
 def test_produce_refuses_a_line_that_does_not_fit_the_schema(

@@ -176,7 +176,7 @@ def formatter_from(args: argparse.Namespace) -> DefaultMessageFormatter:
         props["value.deserializer"] = args.value_deserializer
     props.update(parse_key_values(args.property, "--property", literal=True))
     if schema_formatter:
-        reader = SchemaReader(settings_from(args.schema_registry, props))
+        reader = SchemaReader(settings_from(args.schema_registry, props), console=True)
         return SchemaMessageFormatter(props, reader)
     return DefaultMessageFormatter(props)
 

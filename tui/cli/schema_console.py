@@ -7,6 +7,8 @@ is kafka-console-producer with AvroMessageReader (SchemaMessageReader): each lin
 value are JSON, encoded with `key.schema`/`value.schema` (or `.id`, `.file`) registered under
 the topic's subjects. The same names work here: `--formatter io.confluent.kafka.formatter.
 AvroMessageFormatter --property schema.registry.url=URL`, or kwb's `--schema-registry URL`.
+Avro keys and values are in Avro's JSON encoding both ways, as Confluent's tools have them
+(Java's JsonEncoder/JsonDecoder): a union's value wrapped as `{"string": "x"}`.
 """
 
 from __future__ import annotations

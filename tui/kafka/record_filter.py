@@ -22,6 +22,7 @@ import asyncio
 import base64
 import json
 import re
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,8 +37,13 @@ _UTF8_MAX_BYTES = 4
 _HEX_DIGITS = re.compile(r"[0-9a-f]+")
 EXPORT_STEP = 1000
 """Records an export step encodes (a few milliseconds)."""
-REFILTER_STEP = 2000
-"""Records a refilter step reads: a few milliseconds, so a step never holds up a frame."""
+REFILTER_STEP = 100
+"""Records read between looks at the clock: well under a millisecond raw, a few when each is
+a ~1 KB schema record to decode first (~50 µs each)."""
+REFILTER_SLICE_S = 0.005
+"""How long a refilter holds the event loop at a time. A count alone cannot bound it: a
+schema record costs fifty raw ones, and 2,000 of them held the loop ~100 ms a step, which
+every hop of a key press (key, input, filter, frame) waited for in turn."""
 
 
 def is_text(data: bytes | None) -> bool:
@@ -278,6 +284,16 @@ class RefilterJob:
         self.found += matching(self.records[start:stop], self.record_filter, self.first_seq + start)
         self._done = stop
         return self.finished
+
+    def step_for(
+        self, seconds: float = REFILTER_SLICE_S, clock: Callable[[], float] = time.perf_counter
+    ) -> bool:
+        """Filter in steps for about `seconds`; True once every record has been filtered."""
+        ends = clock() + seconds
+        while not self.step():
+            if clock() >= ends:
+                return False
+        return True
 
     def run(self) -> list[int]:
         """Every step at once (for tests and callers off the UI)."""

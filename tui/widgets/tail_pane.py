@@ -440,7 +440,7 @@ class TailPane(Pane):
         """Refilter the records held in steps of a few milliseconds between frames and
         keys (a thread would be worse: it takes the GIL from the event loop for up to 5 ms
         at each of its many hand-overs, which froze typing for a quarter of a second)."""
-        while not job.step():
+        while not job.step_for():
             await asyncio.sleep(0)
         self._merge(job)
 

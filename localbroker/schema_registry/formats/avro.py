@@ -16,13 +16,15 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import SchemaParseException, UnknownType, parse_schema
 from fastavro.validation import ValidationError, validate
 
 from localbroker.schema_registry.formats.avro_compatibility import incompatibilities
-from localbroker.schema_registry.formats.avro_json import json_view
+from localbroker.schema_registry.formats.avro_json import from_json, json_view
 from localbroker.schema_registry.formats.avro_text import (
     NAMED,
     PRIMITIVES,
@@ -39,6 +41,9 @@ from localbroker.schema_registry.schema_format import (
     SchemaType,
     UndecodableRecord,
 )
+
+if TYPE_CHECKING:
+    from localbroker.schema_registry.formats.avro_json_encoding import AvroJsonEncoding
 
 
 class _Resolver:
@@ -222,76 +227,21 @@ def _parses_as_float(text: str) -> bool:
     return True
 
 
-def _wire_form(node: Json) -> Json:
+def wire_form(node: Json) -> Json:
     """`node` without logical types, so fastavro reads and writes the underlying values (a
     date as its int, a decimal as its bytes), as Avro's JSON encoding shows them."""
     if isinstance(node, list):
-        return [_wire_form(branch) for branch in node]
+        return [wire_form(branch) for branch in node]
     if not isinstance(node, dict):
         return node
     out = {k: v for k, v in node.items() if k != "logicalType"}
     kind = out["type"]
     if kind in ("array", "map"):
         key = "items" if kind == "array" else "values"
-        out[key] = _wire_form(out[key])
+        out[key] = wire_form(out[key])
     if kind in ("record", "error"):
-        out["fields"] = [{**f, "type": _wire_form(f["type"])} for f in out["fields"]]
+        out["fields"] = [{**f, "type": wire_form(f["type"])} for f in out["fields"]]
     return out
-
-
-def _from_json(value: object, node: Json, named: Mapping[str, Json]) -> object:
-    """`value` (JSON, as `json_view` gives it) with strings turned back into bytes where the
-    schema has bytes or fixed; a union takes the first branch the value fits, as fastavro's
-    writer then does."""
-    node = named.get(node, node) if isinstance(node, str) else node
-    if isinstance(node, list):
-        branch = next((b for b in node if _fits(value, b, named)), None)
-        return value if branch is None else _from_json(value, branch, named)
-    kind = node if isinstance(node, str) else node["type"]
-    if kind in ("bytes", "fixed") and isinstance(value, str):
-        try:
-            return value.encode("latin-1")
-        except UnicodeEncodeError:
-            return value  # left for fastavro's validation to name
-    if kind in ("record", "error") and isinstance(value, dict):
-        fields = {f["name"]: f["type"] for f in node["fields"]}
-        return {k: _from_json(v, fields[k], named) if k in fields else v for k, v in value.items()}
-    if kind == "array" and isinstance(value, list):
-        return [_from_json(v, node["items"], named) for v in value]
-    if kind == "map" and isinstance(value, dict):
-        return {k: _from_json(v, node["values"], named) for k, v in value.items()}
-    return value
-
-
-_FITS: dict[str, type | tuple[type, ...]] = {
-    "boolean": bool,
-    "int": int,
-    "long": int,
-    "float": (int, float),
-    "double": (int, float),
-    "string": str,
-    "bytes": (str, bytes),
-    "fixed": (str, bytes),
-    "enum": str,
-    "array": list,
-    "map": dict,
-    "record": dict,
-    "error": dict,
-}
-
-
-def _fits(value: object, node: Json, named: Mapping[str, Json]) -> bool:
-    node = named.get(node, node) if isinstance(node, str) else node
-    kind = node if isinstance(node, str) else node["type"]
-    if kind == "null":
-        return value is None
-    if isinstance(value, bool) and kind != "boolean":
-        return False
-    if kind == "enum":
-        return isinstance(value, str) and value in node["symbols"]
-    if kind == "fixed" and isinstance(value, str | bytes):
-        return len(value) == int(node["size"])
-    return isinstance(value, _FITS[kind])
 
 
 def _load(text: str) -> Json:
@@ -312,6 +262,7 @@ class AvroSchema:
         self._references = references
         # Java's `toString(referencedSchemas)` knows only each reference's own full name.
         self._ref_names = [r if isinstance(r, str) else r.get("name", r["type"]) for r in refs]
+        self.resolved_references = refs
         for record in (n for n in resolver.named.values() if n["type"] in ("record", "error")):
             for field in record["fields"]:
                 _check_default(field, resolver.named)
@@ -320,10 +271,10 @@ class AvroSchema:
             # Defaults are Avro's to judge (above): fastavro's check differs from Java's.
             for ref in refs:
                 parse_schema(
-                    _wire_form(ref), named_schemas=fastavro_named, _ignore_default_error=True
+                    wire_form(ref), named_schemas=fastavro_named, _ignore_default_error=True
                 )
             self._wire = parse_schema(
-                _wire_form(self.resolved), named_schemas=fastavro_named, _ignore_default_error=True
+                wire_form(self.resolved), named_schemas=fastavro_named, _ignore_default_error=True
             )
         except (SchemaParseException, UnknownType) as e:
             raise InvalidSchema(str(e)) from None
@@ -350,26 +301,43 @@ class AvroSchema:
         return AvroSchema(text, self._references).canonical()
 
     def decode(self, body: bytes) -> object:
-        buffer = io.BytesIO(body)
-        try:
-            value = schemaless_reader(buffer, self._wire, None)
-        except (EOFError, IndexError, ValueError, OverflowError) as e:
-            raise UndecodableRecord(f"Not Avro of this schema: {type(e).__name__}: {e}") from None
-        if buffer.tell() != len(body):
-            raise UndecodableRecord(
-                f"Not Avro of this schema: {len(body) - buffer.tell()} bytes left after the record"
-            )
+        value = read_body(self._wire, body)
         return value if self._json_view is None else self._json_view(value)
 
     def encode(self, value: object) -> bytes:
-        datum = _from_json(value, self.resolved, self.named)
-        try:
-            validate(datum, self._wire, raise_errors=True)
-        except ValidationError as e:
-            raise UndecodableRecord("; ".join(map(str, e.errors))) from None
-        buffer = io.BytesIO()
-        schemaless_writer(buffer, self._wire, datum)
-        return buffer.getvalue()
+        return write_body(self._wire, from_json(value, self.resolved, self.named))
+
+    @cached_property
+    def avro_json(self) -> AvroJsonEncoding:
+        """Its values in Avro's JSON encoding (unions wrapped), built when first asked for."""
+        from localbroker.schema_registry.formats.avro_json_encoding import AvroJsonEncoding
+
+        return AvroJsonEncoding(self)
+
+
+def read_body(wire: Json, body: bytes) -> object:
+    """A record body decoded by fastavro with the parsed schema `wire`, all of it."""
+    buffer = io.BytesIO(body)
+    try:
+        value = schemaless_reader(buffer, wire, None)
+    except (EOFError, IndexError, ValueError, OverflowError) as e:
+        raise UndecodableRecord(f"Not Avro of this schema: {type(e).__name__}: {e}") from None
+    if buffer.tell() != len(body):
+        raise UndecodableRecord(
+            f"Not Avro of this schema: {len(body) - buffer.tell()} bytes left after the record"
+        )
+    return value
+
+
+def write_body(wire: Json, datum: object) -> bytes:
+    """`datum` (bytes where the schema has them) encoded with the parsed schema `wire`."""
+    try:
+        validate(datum, wire, raise_errors=True)
+    except ValidationError as e:
+        raise UndecodableRecord("; ".join(map(str, e.errors))) from None
+    buffer = io.BytesIO()
+    schemaless_writer(buffer, wire, datum)
+    return buffer.getvalue()
 
 
 class AvroFormat:

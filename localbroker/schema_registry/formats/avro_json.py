@@ -7,6 +7,7 @@ places where bytes can be: nothing at all for a schema without bytes or fixed, t
 of a record that has them. A union holding bytes, or a named type inside itself, falls back to
 the whole walk below that point (`to_json`), which needs no schema: once logical types are gone
 (avro.py decodes their underlying values) nothing but bytes and fixed decode to `bytes`.
+`from_json` goes the other way, for encoding.
 """
 
 from __future__ import annotations
@@ -79,3 +80,62 @@ def _record_view(views: list[tuple[str, View]]) -> View | None:
 def _latin1(value: object) -> object:
     assert isinstance(value, bytes)
     return value.decode("latin-1")
+
+
+def from_json(value: object, node: Json, named: Mapping[str, Json]) -> object:
+    """`value` (JSON, as `json_view` gives it) with strings turned back into bytes where the
+    schema has bytes or fixed; a union takes the first branch the value fits, as fastavro's
+    writer then does."""
+    node = named.get(node, node) if isinstance(node, str) else node
+    if isinstance(node, list):
+        branch = next((b for b in node if _fits(value, b, named)), None)
+        return value if branch is None else from_json(value, branch, named)
+    kind = node if isinstance(node, str) else node["type"]
+    if kind in ("bytes", "fixed") and isinstance(value, str):
+        try:
+            return value.encode("latin-1")
+        except UnicodeEncodeError:
+            return value  # left for fastavro's validation to name
+    if kind in ("record", "error") and isinstance(value, dict):
+        fields = {f["name"]: f["type"] for f in node["fields"]}
+        return {k: from_json(v, fields[k], named) if k in fields else v for k, v in value.items()}
+    if kind == "array" and isinstance(value, list):
+        return [from_json(v, node["items"], named) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: from_json(v, node["values"], named) for k, v in value.items()}
+    return value
+
+
+_FITS: dict[str, type | tuple[type, ...]] = {
+    "boolean": bool,
+    "int": int,
+    "long": int,
+    "float": (int, float),
+    "double": (int, float),
+    "string": str,
+    "bytes": (str, bytes),
+    "fixed": (str, bytes),
+    "enum": str,
+    "array": list,
+    "map": dict,
+    "record": dict,
+    "error": dict,
+}
+
+
+def _fits(value: object, node: Json, named: Mapping[str, Json]) -> bool:
+    node = named.get(node, node) if isinstance(node, str) else node
+    kind = node if isinstance(node, str) else node["type"]
+    if kind == "null":
+        return value is None
+    if isinstance(value, bool) and kind != "boolean":
+        return False
+    if kind == "enum":
+        return isinstance(value, str) and value in node["symbols"]
+    if kind == "fixed" and isinstance(value, str | bytes):
+        return len(value) == int(node["size"])
+    if kind in ("record", "error") and isinstance(value, dict):
+        # Only fields of its own: in Avro's JSON encoding a union's branches are records of
+        # one field each (avro_json_encoding.py), told apart by that field's name.
+        return value.keys() <= {f["name"] for f in node["fields"]}
+    return isinstance(value, _FITS[kind])

@@ -220,6 +220,21 @@ def test_filter_spans_mark_what_it_matches_in_shown_text(
     assert RecordFilter(text, regex=regex, ignore_case=ignore_case).spans(shown) == spans
 
 
+def test_a_refilter_slice_ends_when_its_time_is_up() -> None:
+    """However slow each record is to read (a schema record is decoded first), a slice
+    stops at its time, never after a fixed count (the clock here moves 1 s per look)."""
+    ring = RecordRing(1000)
+    ring.extend([record(i) for i in range(1000)])
+    job = RecordView(ring).set_filter(RecordFilter("x"))
+    assert job is not None
+    ticks = iter(range(10_000))
+    assert job.step_for(2.5, clock=lambda: float(next(ticks))) is False
+    assert not job.finished and next(ticks) == 4  # the start, then a look after each of 3 steps
+    while not job.step_for(2.5, clock=lambda: float(next(ticks))):
+        pass
+    assert job.finished
+
+
 def test_the_view_refilters_in_steps_while_the_ring_wraps() -> None:
     """A refilter copies what is held when the filter changes; records that arrive meanwhile
     are filtered as they come, and the ones that fell off the front are dropped at merge."""

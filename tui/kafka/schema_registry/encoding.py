@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from localbroker.public import ParsedSchema, UndecodableRecord
+from localbroker.public import ParsedSchema, UndecodableRecord, console_codec
 
 from .client import RegisteredSchema, RegistryClient
 from .wire import framed
@@ -29,7 +29,8 @@ class EncodingError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SchemaEncoder:
-    """Encodes JSON text with one schema, framed with its id."""
+    """Encodes JSON text with one schema, framed with its id; the JSON as Confluent's
+    console producer reads it (for Avro, Avro's JSON encoding: see console_codec)."""
 
     schema_id: int
     parsed: ParsedSchema
@@ -50,7 +51,7 @@ class SchemaEncoder:
         except ValueError as exc:
             raise EncodingError(f"not JSON: {exc}") from None
         try:
-            return framed(self.schema_id, self.parsed.encode(value))
+            return framed(self.schema_id, console_codec(self.parsed).encode(value))
         except UndecodableRecord as exc:
             raise EncodingError(str(exc)) from None
 

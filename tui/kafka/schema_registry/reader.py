@@ -20,9 +20,10 @@ from .wire import SchemaDecoder
 class SchemaReader:
     """What `settings`' registry says about the schema ids of the records read."""
 
-    def __init__(self, settings: RegistrySettings) -> None:
+    def __init__(self, settings: RegistrySettings, *, console: bool = False) -> None:
+        """`console`: decode as Confluent's console consumer prints (SchemaDecoder)."""
         self.settings = settings
-        self.decoder = SchemaDecoder()
+        self.decoder = SchemaDecoder(console=console)
         self._client: RegistryClient | None = None
 
     async def learn(self, datas: Iterable[bytes | None]) -> RegistryError | None:

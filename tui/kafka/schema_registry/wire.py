@@ -21,7 +21,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from localbroker.public import InvalidSchema, ParsedSchema, SchemaType, UndecodableRecord
+from localbroker.public import (
+    InvalidSchema,
+    ParsedSchema,
+    SchemaType,
+    UndecodableRecord,
+    console_codec,
+)
 
 from .client import SCHEMA_NOT_FOUND, RegistryClient, RegistryError
 
@@ -101,8 +107,13 @@ Reading = Decoded | Undecodable
 class SchemaDecoder:
     """Decodes framed records with the schemas of the ids it has learnt from a registry."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, console: bool = False
+    ) -> None:
         self.clock = clock
+        self.console = console
+        """Decode as Confluent's console consumer prints (Avro's JSON encoding, unions
+        wrapped), not as the readable JSON the Tail pane shows."""
         self._known: dict[int, SchemaInfo] = {}
         self._retry_at: dict[int, float] = {}
         self._decoded: OrderedDict[bytes, Reading] = OrderedDict()
@@ -169,7 +180,7 @@ class SchemaDecoder:
         if kept is not None:
             self._decoded.move_to_end(data)
             return kept
-        reading = decode_with(info, data)
+        reading = decode_with(info, data, console=self.console)
         self._decoded[data] = reading
         if len(self._decoded) > DECODED_KEPT:
             self._decoded.popitem(last=False)
@@ -182,12 +193,13 @@ class SchemaDecoder:
         return None if reading is None else reading.text
 
 
-def decode_with(info: SchemaInfo, data: bytes) -> Reading:
+def decode_with(info: SchemaInfo, data: bytes, *, console: bool = False) -> Reading:
     """`data` decoded with the schema `info` holds (an Undecodable when the body does not
-    match it)."""
+    match it); with `console`, as Confluent's console consumer prints it (console_codec)."""
     assert info.parsed is not None
+    codec = console_codec(info.parsed) if console else info.parsed
     try:
-        value = info.parsed.decode(data[HEADER_SIZE:])
+        value = codec.decode(data[HEADER_SIZE:])
     except UndecodableRecord as exc:
         return Undecodable(info.schema_id, f"does not match its schema: {exc}", data)
     return Decoded(info, value, compact_json(value))
