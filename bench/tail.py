@@ -410,8 +410,10 @@ def report_table(args: argparse.Namespace, result: dict[str, Any]) -> None:
         f"mean; per 0.25 s: median {statistics.median(received_each):,.0f}, "
         f"min {min(received_each):,.0f}",
     )
-    unfiltered = [s for s in samples if first.at <= s.at <= min(result["filter_from"], last_new.at)]
-    if len(unfiltered) > 1:
+    # Only when the filter was typed while records still arrived: otherwise this span is the
+    # whole run and the row would repeat "received by the pane".
+    unfiltered = [s for s in samples if first.at <= s.at <= result["filter_from"]]
+    if result["filter_from"] < last_new.at and len(unfiltered) > 1:
         a, b = unfiltered[0], unfiltered[-1]
         table.add_row(
             "received, no filter yet",
