@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         " storing its schemas in the _schemas topic",
     )
     parser.add_argument(
+        "--schema-registry-user",
+        metavar="USER:PASSWORD",
+        default=None,
+        help="answer only Schema Registry requests with these HTTP basic credentials"
+        " (Confluent's authentication.method=BASIC; 401 otherwise)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     return parser
@@ -78,16 +85,24 @@ def properties_from_args(args: argparse.Namespace) -> dict[str, str]:
     return properties
 
 
-async def start_registry(broker: LocalBroker, host: str | None, port: int) -> SchemaRegistry:
-    """The Schema Registry beside `broker`, storing in its `_schemas` topic; its modules
-    (aiohttp, the formats' parsers) are imported only when it is asked for."""
+async def start_registry(
+    broker: LocalBroker, host: str | None, port: int, user_info: str | None = None
+) -> SchemaRegistry:
+    """The Schema Registry beside `broker`, storing in its `_schemas` topic, answering only
+    `user_info`'s requests when given; its modules (aiohttp, the formats' parsers) are
+    imported only when it is asked for."""
     from aiokafka.errors import KafkaError as ClientError
 
     from .schema_registry.errors import RegistryError
+    from .schema_registry.rest import BasicLogin
     from .schema_registry.service import serve_beside
 
     try:
-        registry = await serve_beside(broker, host or "127.0.0.1", port)
+        login = BasicLogin.parse(user_info) if user_info is not None else None
+    except ValueError as exc:
+        raise SystemExit(f"localbroker: --schema-registry-user: {exc}") from None
+    try:
+        registry = await serve_beside(broker, host or "127.0.0.1", port, login)
     except (RegistryError, ClientError, OSError) as exc:
         raise SystemExit(f"localbroker: the schema registry cannot start: {exc}") from None
     print(f"schema registry listening on {registry.url}", flush=True)
@@ -99,6 +114,7 @@ async def serve(
     host: str | None,
     port: int | None,
     registry_port: int | None = None,
+    registry_user: str | None = None,
 ) -> None:
     from .broker import LocalBroker
 
@@ -117,7 +133,7 @@ async def serve(
     registry: SchemaRegistry | None = None
     try:
         if registry_port is not None:
-            registry = await start_registry(broker, host, registry_port)
+            registry = await start_registry(broker, host, registry_port, registry_user)
         await stop.wait()
     finally:
         if registry is not None:
@@ -144,9 +160,13 @@ def main(argv: list[str] | None = None) -> None:
         properties = properties_from_args(args)
     except OSError as exc:
         sys.exit(f"localbroker: cannot read {args.config}: {exc.strerror}")
+    if args.schema_registry_user is not None and args.schema_registry is None:
+        sys.exit("localbroker: --schema-registry-user needs --schema-registry PORT")
     journal_fsyncs_if_asked()
     try:
-        run(serve(properties, args.host, args.port, args.schema_registry))
+        run(
+            serve(properties, args.host, args.port, args.schema_registry, args.schema_registry_user)
+        )
     except (DataDirError, KafkaError) as exc:
         sys.exit(f"localbroker: {exc}")
     except OSError as exc:

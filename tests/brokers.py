@@ -90,10 +90,13 @@ class BrokerProcess:
         *,
         descriptor_limit: int | None = None,
         schema_registry: bool = False,
+        registry_user: str | None = None,
     ) -> None:
         self.data_dir = data_dir
-        self.schema_registry = schema_registry
+        self.schema_registry = schema_registry or registry_user is not None
         """Also serve the Schema Registry (`--schema-registry 0`); `registry_url` once started."""
+        self.registry_user = registry_user
+        """USER:PASSWORD the registry requires (`--schema-registry-user`)."""
         self.registry_url = ""
         self.overrides = dict(overrides or {})
         self.port = port
@@ -118,6 +121,8 @@ class BrokerProcess:
             command = localbroker_command(self.data_dir, self.port, self.overrides)
             if self.schema_registry:
                 command += ["--schema-registry", "0"]
+            if self.registry_user is not None:
+                command += ["--schema-registry-user", self.registry_user]
             self.process = subprocess.Popen(
                 command,
                 stdout=subprocess.PIPE,

@@ -10,12 +10,16 @@ with a traceback: it is logged here and answered with error code 50001.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from . import views
 from .errors import INVALID_COMPATIBILITY, INVALID_MODE, ErrorCode, RegistryError
@@ -64,6 +68,49 @@ async def confluent_errors(request: web.Request, handler: Handler) -> web.Stream
         log.exception("schema registry: %s %s failed", request.method, request.path)
         code = ErrorCode.STORE_ERROR
         return _error(code.http_status, code, "Error in the backend data store")
+
+
+REALM = "SchemaRegistry"
+"""The `authentication.realm` Confluent's documentation configures for the registry."""
+
+
+@dataclass(frozen=True, slots=True)
+class BasicLogin:
+    """The one user:password the registry accepts (`--schema-registry-user`); the password
+    is kept out of every repr and message."""
+
+    username: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def parse(cls, user_info: str) -> BasicLogin:
+        username, colon, password = user_info.partition(":")
+        if not colon or not username:
+            raise ValueError("the schema registry user must be given as USER:PASSWORD")
+        return cls(username, password)
+
+
+def basic_auth(login: BasicLogin) -> Middleware:
+    """Refuse requests without `login`'s HTTP basic credentials, before any route (so an
+    unknown path is 401 too), as rest-utils' Jetty BasicAuthenticator does with
+    `authentication.method=BASIC`: 401, `WWW-Authenticate: basic realm=...` and its JSON error
+    handler's body. The comparison takes the same time whatever the client sent."""
+    expected = f"{login.username}:{login.password}".encode()
+
+    @web.middleware
+    async def authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        try:
+            given = base64.b64decode(encoded.strip(), validate=True)
+        except ValueError:  # binascii.Error included
+            given = b""
+        if scheme.lower() == "basic" and hmac.compare_digest(given, expected):
+            return await handler(request)
+        refusal = _error(401, 401, "Unauthorized")
+        refusal.headers["WWW-Authenticate"] = f'basic realm="{REALM}"'
+        return refusal
+
+    return authenticated
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -131,8 +178,16 @@ def _subject_or_global(request: web.Request) -> str | None:
 class RegistryApi:
     """The routes; reads answer from the state, writes go through the store one at a time."""
 
-    def __init__(self, registry: Registry, store: KafkaStore, kafka_cluster_id: str) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        store: KafkaStore,
+        kafka_cluster_id: str,
+        login: BasicLogin | None = None,
+    ) -> None:
         self.registry = registry
+        self.login = login
+        """Without it every request is answered (Confluent's authentication.method=NONE)."""
         self.state = registry.state
         self.store = store
         self.kafka_cluster_id = kafka_cluster_id
@@ -146,7 +201,10 @@ class RegistryApi:
         return _answer(written.answer)
 
     def application(self) -> web.Application:
-        app = web.Application(middlewares=[confluent_errors], client_max_size=16 * 1024 * 1024)
+        middlewares: list[Middleware] = [confluent_errors]
+        if self.login is not None:
+            middlewares.insert(0, basic_auth(self.login))
+        app = web.Application(middlewares=middlewares, client_max_size=16 * 1024 * 1024)
         get, post, put, delete = web.get, web.post, web.put, web.delete
         versions = "/subjects/{subject}/versions"
         app.add_routes(

@@ -16,7 +16,7 @@ from aiohttp import web
 from .formats import FORMATS
 from .operations import Registry
 from .registered_ids import RegisteredIds
-from .rest import RegistryApi
+from .rest import BasicLogin, RegistryApi
 from .schema_format import SchemaFormat, SchemaType
 from .state import RegistryState
 from .store import KafkaStore
@@ -34,13 +34,15 @@ class SchemaRegistry:
         port: int = 0,
         kafka_cluster_id: str = "",
         formats: Mapping[SchemaType, SchemaFormat] = FORMATS,
+        login: BasicLogin | None = None,
     ) -> None:
         self.host = host
         self.port = port
         """The port asked for (0: any free one); the bound one once started."""
         self.state = RegistryState()
         self.store = KafkaStore(bootstrap, self.state)
-        self._api = RegistryApi(Registry(self.state, formats), self.store, kafka_cluster_id)
+        registry = Registry(self.state, formats)
+        self._api = RegistryApi(registry, self.store, kafka_cluster_id, login)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -74,15 +76,21 @@ class SchemaRegistry:
         await self.store.stop()
 
 
-async def serve_beside(broker: LocalBroker, host: str, port: int) -> SchemaRegistry:
+async def serve_beside(
+    broker: LocalBroker, host: str, port: int, login: BasicLogin | None = None
+) -> SchemaRegistry:
     """The registry beside a started broker, in its process and on its event loop: stored in
     the broker's `_schemas` topic, answering the broker's cluster id, and consulted by the
     broker's produce path for topics with `confluent.*.schema.validation` (so every place
     that starts a broker with a registry, the CLI, kwb's child and the in-process embedded
-    broker, gets the same registry)."""
+    broker, gets the same registry). With `login`, only requests carrying it are answered."""
     assert broker.state is not None
     registry = SchemaRegistry(
-        broker.bootstrap, host=host, port=port, kafka_cluster_id=broker.state.store.cluster_id
+        broker.bootstrap,
+        host=host,
+        port=port,
+        kafka_cluster_id=broker.state.store.cluster_id,
+        login=login,
     )
     await registry.start()
     broker.state.schema_ids = RegisteredIds(registry.state)
