@@ -67,7 +67,9 @@ FIELDS = (
     Field("tail filter", ("/",), ("C-u", "Escape"), "s Start/stop"),
     Field("produce topic (typed on Send)", ("4",), ("C-u",)),
     Field("produce key", ("Tab", "Tab"), ("C-u",)),
-    Field("produce value (text area)", ("Tab",) * 6, ("C-u", "BTab")),
+    # partition, repeat, compression, acks, the value's and the key's schema and version
+    # (kwb's broker serves a registry, so the schema rows are shown), the value's format
+    Field("produce value (text area)", ("Tab",) * 10, ("C-u", "BTab")),
     Field("groups filter", ("5", "/"), ("C-u", "Escape"), "r Reset offsets"),
     Field(
         "reset-offsets dialog",

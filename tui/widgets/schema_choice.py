@@ -45,6 +45,7 @@ class SchemaChoice(RegistrySubjects):
 
     DEFAULT_CSS = """
     SchemaChoice .schema-version { width: 9; margin-left: 1; }
+    SchemaChoice .field-label { width: 13; }
     """
 
     class Changed(Message):
