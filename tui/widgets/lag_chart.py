@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.text import Text
+from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
@@ -52,6 +54,16 @@ class LagChart(PlotextPlot):
         self._now = now
         self._title = title
         self._draw()
+
+    def render(self) -> RenderResult:
+        """plotext's picture, or a line saying it could not be drawn: plotext's legend code
+        indexes a series' markers and raised IndexError once in CI (a group's detail screen
+        on Apache Kafka, the app ended with a traceback). A chart is an aid; the screen must
+        stay up and say so."""
+        try:
+            return super().render()
+        except (IndexError, ValueError, ZeroDivisionError) as exc:
+            return Text(f"lag chart unavailable: plotext could not draw it ({exc!r})")
 
     def on_resize(self) -> None:
         self._draw()
