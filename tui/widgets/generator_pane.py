@@ -152,7 +152,9 @@ class GeneratorPane(Pane):
         if fleet is None:
             return
         views = [generator.view() for generator in fleet.generators]
-        if self.is_on_screen:
+        # display turns False as soon as the app starts removing the pane: a stop worker
+        # that finishes while the pane's children are already gone must not draw them.
+        if self.is_on_screen and self.display:
             self.show_generators(views)
         else:
             self._report_failures(views)
