@@ -30,6 +30,7 @@ from .groups.events import (
     event_from_json,
 )
 from .protocol.build import build
+from .protocol.client_codec import encode, request_header
 from .protocol.consumer_protocol import (
     assigned_partitions,
     encode_assignment,
@@ -156,6 +157,7 @@ __all__ = [
     "build",
     "console_codec",
     "decompress",
+    "encode",
     "encode_assignment",
     "encode_subscription",
     "entity_check",
@@ -167,6 +169,7 @@ __all__ = [
     "owned_partitions",
     "parse_jaas",
     "read_header",
+    "request_header",
     "salted_password",
     "schema_format",
     "subscribed_topics",

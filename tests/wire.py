@@ -8,18 +8,19 @@ deadline: the socket's timeout.
 
 from __future__ import annotations
 
-import io
 import socket
 import struct
 from typing import Any
 
-from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
-from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
-from kio.schema.response_header.v1.header import ResponseHeader as ResponseHeaderV1
-from kio.serial import entity_reader, entity_writer
+from localbroker.protocol.client_codec import (
+    encode,
+    framed,
+    parse_response,
+    request_body,
+)
+from localbroker.protocol.client_codec import request_bytes as _request_bytes
 
-from localbroker.protocol.build import build
-from localbroker.protocol.codec import request_schema, response_schema
+__all__ = ["API_VERSIONS", "RawClient", "encode", "framed", "parse_response", "request_body"]
 
 API_VERSIONS = 18
 CLIENT_ID = "raw-test"
@@ -27,46 +28,9 @@ TIMEOUT = 30.0
 """Seconds a read may wait for what should take moments: generous, CI's machine is slow."""
 
 
-def encode(entity: Any) -> bytes:
-    out = io.BytesIO()
-    entity_writer(type(entity))(out, entity)
-    return out.getvalue()
-
-
-def request_body(api_key: int, version: int, data: dict[str, Any]) -> Any:
-    """kio's request entity of this API version (one Kafka 4.0 removed too), built from Kafka
-    field names."""
-    return build(request_schema(api_key, version), data)
-
-
 def request_bytes(body: Any, correlation_id: int, client_id: str = CLIENT_ID) -> bytes:
     """Header and body of one request, unframed (header v2 for flexible bodies, else v1)."""
-    header_class = RequestHeaderV2 if body.__flexible__ else RequestHeaderV1
-    header = header_class(
-        request_api_key=body.__api_key__,
-        request_api_version=body.__version__,
-        correlation_id=correlation_id,
-        client_id=client_id,
-    )
-    return encode(header) + encode(body)
-
-
-def framed(payload: bytes) -> bytes:
-    return struct.pack(">i", len(payload)) + payload
-
-
-def parse_response(frame: bytes, api_key: int, version: int) -> tuple[int, Any]:
-    """Correlation id and body of a response; the body must use up the frame exactly."""
-    schema = response_schema(api_key, version)
-    if schema.__flexible__ and api_key != API_VERSIONS:  # ApiVersions always answers header v0
-        header, position = entity_reader(ResponseHeaderV1)(frame, 0)
-        correlation_id = header.correlation_id
-    else:
-        (correlation_id,), position = struct.unpack_from(">i", frame), 4
-    body, size = entity_reader(schema)(frame, position)
-    unread = len(frame) - position - size
-    assert unread == 0, f"{unread} unread bytes after the response body"
-    return correlation_id, body
+    return _request_bytes(body, correlation_id, client_id)
 
 
 class RawClient:

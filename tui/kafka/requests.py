@@ -19,12 +19,9 @@ from typing import Any
 
 from aiokafka.errors import IncompatibleBrokerVersion
 from kio.index import UnknownEntity, load_request_schema, load_response_schema
-from kio.schema.request_header.v1.header import RequestHeader as HeaderV1
-from kio.schema.request_header.v2.header import RequestHeader as HeaderV2
-from kio.serial import entity_reader, entity_writer
-from kio.static.primitive import i32
+from kio.serial import entity_reader
 
-from localbroker.public import ApiKey, api_name, build, entity_check
+from localbroker.public import ApiKey, api_name, build, encode, entity_check, request_header
 
 _CORRELATION = struct.Struct(">i")
 _KIO_VERSION_LIMIT = 64
@@ -40,12 +37,6 @@ def kio_versions(api_key: int) -> tuple[int, ...]:
             continue
         versions.append(version)
     return tuple(versions)
-
-
-def _encode(entity: Any) -> bytes:
-    out = io.BytesIO()
-    entity_writer(type(entity))(out, entity)
-    return out.getvalue()
 
 
 class _Encoded:
@@ -108,17 +99,10 @@ class _Prepared:
         self.FLEXIBLE_VERSION = body.__flexible__
 
     def build_request_header(self, correlation_id: int, client_id: str) -> _Encoded:
-        header_type = HeaderV2 if self.FLEXIBLE_VERSION else HeaderV1
-        header = header_type(
-            request_api_key=self.API_KEY,
-            request_api_version=self.API_VERSION,
-            correlation_id=i32(correlation_id),
-            client_id=client_id,
-        )
-        return _Encoded(_encode(header))
+        return _Encoded(request_header(self.body, correlation_id, client_id))
 
     def encode(self) -> bytes:
-        return _encode(self.body)
+        return encode(self.body)
 
     def parse_response_header(self, buffer: io.BytesIO) -> Any:
         (correlation_id,) = _CORRELATION.unpack(buffer.read(4))

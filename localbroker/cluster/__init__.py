@@ -1,0 +1,1 @@
+"""Cluster mode: several localbrokers replicating partitions under a controller quorum."""
