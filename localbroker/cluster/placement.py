@@ -15,7 +15,7 @@ name exact placements.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Sequence
 from typing import NoReturn
 
 from ..errors import KafkaError
@@ -89,6 +89,43 @@ def place_replicas(
         placements.append(tuple(replicas))
         epoch += 1
     return placements
+
+
+def check_manual_assignment(
+    replicas: Sequence[int], registered: Container[int], replication_factor: int | None
+) -> None:
+    """A replica list given by the client, checked as Kafka's controller does
+    (ReplicationControlManager.validateManualPartitionAssignment).
+
+    `replication_factor` is that of the topic's other partitions, None for the first; the
+    single-node handlers can check against their one broker id with it too.
+    """
+    if not replicas:
+        raise KafkaError(
+            ErrorCode.invalid_replica_assignment,
+            "The manual partition assignment includes an empty replica list.",
+        )
+    previous = None
+    for broker_id in sorted(replicas):
+        if broker_id not in registered:
+            raise KafkaError(
+                ErrorCode.invalid_replica_assignment,
+                f"The manual partition assignment includes broker {broker_id}, "
+                "but no such broker is registered.",
+            )
+        if broker_id == previous:
+            raise KafkaError(
+                ErrorCode.invalid_replica_assignment,
+                f"The manual partition assignment includes the broker {broker_id} more than once.",
+            )
+        previous = broker_id
+    if replication_factor is not None and len(replicas) != replication_factor:
+        raise KafkaError(
+            ErrorCode.invalid_replica_assignment,
+            f"The manual partition assignment includes a partition with {len(replicas)} "
+            "replica(s), but this is not consistent with previous partitions, which have "
+            f"{replication_factor} replica(s).",
+        )
 
 
 def _refuse(replication_factor: int, reason: str) -> NoReturn:
