@@ -20,20 +20,29 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..errors import KafkaError
+from ..metadata.store import PRODUCER_ID_BLOCK
 from ..protocol.names import ErrorCode
 from ..security.listeners import Endpoint
 from .image import MetadataImage
-from .partition_change import Election, build_change, merge
-from .partitions import NO_LEADER, BrokerRegistration, PartitionRegistration
+from .partition_change import Election
+from .partition_control import (
+    IsrUpdate,
+    PartitionResult,
+    alter_partition,
+    elect_leaders,
+    leader_and_isr_updates,
+)
+from .partitions import NO_LEADER, BrokerRegistration
 from .records import (
     BrokerRegistrationChangeRecord,
     FencingChange,
     MetadataRecord,
+    ProducerIdsRecord,
     RegisterBrokerRecord,
 )
 from .topic_control import (
@@ -76,28 +85,6 @@ class BrokerHeartbeatReply:
     is_caught_up: bool
     is_fenced: bool
     should_shut_down: bool
-
-
-@dataclass(frozen=True, slots=True)
-class IsrUpdate:
-    """One partition of an AlterPartition request, from its leader."""
-
-    topic_id: uuid.UUID
-    partition: int
-    leader_epoch: int
-    partition_epoch: int
-    new_isr: tuple[int, ...]
-    broker_epochs: tuple[int, ...] = ()
-    """Each new ISR member's broker epoch (AlterPartition v3+), -1 or none for unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionResult:
-    topic_id: uuid.UUID
-    partition: int
-    error: ErrorCode = ErrorCode.none
-    registration: PartitionRegistration | None = None
-    """The registration once the records commit (None on error)."""
 
 
 class ControllerLogic:
@@ -209,7 +196,10 @@ class ControllerLogic:
         return self._last_contact.get(broker_id, self._activated_ms)
 
     def _has_valid_session(self, broker_id: int, now_ms: int) -> bool:
-        return now_ms <= self._contact(broker_id) + self.session_timeout_ms
+        """BrokerHeartbeatManager.hasValidSession: a fenced broker has none."""
+        return self.image.is_active(broker_id) and (
+            now_ms <= self._contact(broker_id) + self.session_timeout_ms
+        )
 
     def _check_broker_epoch(self, broker_id: int, broker_epoch: int) -> BrokerRegistration:
         broker = self.image.brokers.get(broker_id)
@@ -225,16 +215,32 @@ class ControllerLogic:
             )
         return broker
 
-    # -- leadership -----------------------------------------------------------------------
+    def allocate_producer_ids(
+        self, broker_id: int, broker_epoch: int
+    ) -> ControllerResult[tuple[int, int]]:
+        """AllocateProducerIds: the next block of producer ids, as (first id, length)
+        (ProducerIdControlManager.generateNextProducerId)."""
+        self._check_broker_epoch(broker_id, broker_epoch)
+        first = self.image.next_producer_id
+        if first > 2**63 - 1 - PRODUCER_ID_BLOCK:
+            raise KafkaError(
+                ErrorCode.unknown_server_error,
+                "Exhausted all producerIds as the next block's end producerId has exceeded "
+                "the int64 type limit",
+            )
+        record = ProducerIdsRecord(broker_id, broker_epoch, first + PRODUCER_ID_BLOCK)
+        return ControllerResult([record], (first, PRODUCER_ID_BLOCK))
+
+    # -- fencing ---------------------------------------------------------------------------
 
     def _fence(self, broker_id: int) -> list[MetadataRecord]:
         """handleBrokerFenced: out of every ISR, new leaders where it led, then the fence."""
-        records: list[MetadataRecord] = list(
-            self._changes(
-                lambda p: broker_id in p.isr,
-                lambda r: r != broker_id and self._is_active(r),
-                lambda p: tuple(r for r in p.isr if r != broker_id),
-            )
+        records = leader_and_isr_updates(
+            self.image,
+            lambda p: broker_id in p.isr,
+            lambda r: r != broker_id and self.image.is_active(r),
+            self.unclean_leader_election,
+            target_isr=lambda p: tuple(r for r in p.isr if r != broker_id),
         )
         epoch = self.image.brokers[broker_id].broker_epoch
         records.append(BrokerRegistrationChangeRecord(broker_id, epoch, FencingChange.FENCE))
@@ -247,42 +253,14 @@ class ControllerLogic:
             BrokerRegistrationChangeRecord(broker_id, epoch, FencingChange.UNFENCE)
         ]
         records.extend(
-            self._changes(
+            leader_and_isr_updates(
+                self.image,
                 lambda p: p.leader == NO_LEADER,
-                lambda r: r == broker_id or self._is_active(r),
+                lambda r: r == broker_id or self.image.is_active(r),
+                self.unclean_leader_election,
             )
         )
         return records
-
-    def _changes(
-        self,
-        which: Callable[[PartitionRegistration], bool],
-        is_acceptable_leader: Callable[[int], bool],
-        target_isr: Callable[[PartitionRegistration], tuple[int, ...]] | None = None,
-    ) -> Iterable[MetadataRecord]:
-        """ReplicationControlManager.generateLeaderAndIsrUpdates over the chosen partitions."""
-        for topic, index, registration in self.image.partitions_of():
-            if not which(registration):
-                continue
-            change = build_change(
-                topic.topic_id,
-                index,
-                registration,
-                is_acceptable_leader,
-                target_isr=None if target_isr is None else target_isr(registration),
-                election=self._election(topic.name),
-            )
-            if change is not None:
-                yield change
-
-    def _election(self, topic: str) -> Election:
-        setting = self.image.topic_config(topic).get("unclean.leader.election.enable")
-        unclean = self.unclean_leader_election if setting is None else setting == "true"
-        return Election.UNCLEAN if unclean else Election.ONLINE
-
-    def _is_active(self, broker_id: int) -> bool:
-        broker = self.image.brokers.get(broker_id)
-        return broker is not None and not broker.fenced
 
     # -- topics ---------------------------------------------------------------------------
 
@@ -302,102 +280,20 @@ class ControllerLogic:
         records, results = delete_topics(self.image, names)
         return ControllerResult(records, results)
 
-    # -- AlterPartition and ElectLeaders -----------------------------------------------
+    # -- leaders and ISRs ---------------------------------------------------------------
 
     def alter_partition(
         self, broker_id: int, broker_epoch: int, updates: Sequence[IsrUpdate]
     ) -> ControllerResult[list[PartitionResult]]:
-        """ReplicationControlManager.alterPartition: an ISR change proposed by the leader."""
+        """AlterPartition: ISR changes proposed by their partitions' leader."""
         self._check_broker_epoch(broker_id, broker_epoch)
-        records: list[MetadataRecord] = []
-        results: list[PartitionResult] = []
-        for update in updates:
-            error = self._check_isr_update(broker_id, update)
-            if error is not ErrorCode.none:
-                results.append(PartitionResult(update.topic_id, update.partition, error))
-                continue
-            current = self.image.topics_by_id[update.topic_id].partitions[update.partition]
-            change = build_change(
-                update.topic_id,
-                update.partition,
-                current,
-                self._is_active,
-                target_isr=update.new_isr,
-                election=self._election(self.image.topics_by_id[update.topic_id].name),
-            )
-            if change is not None:
-                records.append(change)
-                current = merge(current, change)
-            results.append(PartitionResult(update.topic_id, update.partition, registration=current))
+        records, results = alter_partition(
+            self.image, broker_id, updates, self.unclean_leader_election
+        )
         return ControllerResult(records, results)
-
-    def _check_isr_update(self, broker_id: int, update: IsrUpdate) -> ErrorCode:
-        """validateAlterPartitionData, in Kafka's order of checks."""
-        topic = self.image.topics_by_id.get(update.topic_id)
-        if topic is None:
-            return ErrorCode.unknown_topic_id
-        current = topic.partitions.get(update.partition)
-        if current is None:
-            return ErrorCode.unknown_topic_or_partition
-        if (
-            update.leader_epoch > current.leader_epoch
-            or update.partition_epoch > current.partition_epoch
-        ):
-            return ErrorCode.not_controller  # the leader has seen a newer controller's work
-        if update.leader_epoch < current.leader_epoch:
-            return ErrorCode.fenced_leader_epoch
-        if broker_id != current.leader:
-            return ErrorCode.invalid_request
-        if update.partition_epoch < current.partition_epoch:
-            return ErrorCode.invalid_update_version
-        new_isr = update.new_isr
-        if len(set(new_isr)) != len(new_isr) or not set(new_isr) <= set(current.replicas):
-            return ErrorCode.invalid_request
-        if current.leader not in new_isr:
-            return ErrorCode.invalid_request
-        epochs = update.broker_epochs or (-1,) * len(new_isr)
-        for member, epoch in zip(new_isr, epochs, strict=True):
-            broker = self.image.brokers.get(member)
-            if broker is None or broker.fenced or epoch not in (-1, broker.broker_epoch):
-                return ErrorCode.ineligible_replica
-        return ErrorCode.none
 
     def elect_leaders(
         self, election: Election, partitions: Iterable[tuple[str, int]]
     ) -> ControllerResult[dict[tuple[str, int], KafkaError | None]]:
-        """ElectLeaders, PREFERRED or UNCLEAN (ReplicationControlManager.electLeader).
-
-        Each partition's answer is None on success. As Kafka, a PREFERRED election that
-        changes the leader to another ISR member than the preferred one (the current
-        leader being gone) succeeds too.
-        """
-        records: list[MetadataRecord] = []
-        results: dict[tuple[str, int], KafkaError | None] = {}
-        for name, index in partitions:
-            topic = self.image.topics.get(name)
-            current = None if topic is None else topic.partitions.get(index)
-            if topic is None or current is None:
-                missing = f"topic as {name}" if topic is None else f"partition as {name}-{index}"
-                results[name, index] = KafkaError(
-                    ErrorCode.unknown_topic_or_partition, f"No such {missing}"
-                )
-                continue
-            preferred = election is Election.PREFERRED
-            if (preferred and current.leader == current.replicas[0]) or (
-                not preferred and current.leader != NO_LEADER
-            ):
-                results[name, index] = KafkaError(ErrorCode.election_not_needed)
-                continue
-            change = build_change(
-                topic.topic_id, index, current, self._is_active, election=election
-            )
-            if change is None:
-                results[name, index] = KafkaError(
-                    ErrorCode.preferred_leader_not_available
-                    if preferred
-                    else ErrorCode.eligible_leaders_not_available
-                )
-                continue
-            records.append(change)
-            results[name, index] = None
+        records, results = elect_leaders(self.image, election, partitions)
         return ControllerResult(records, results)

@@ -103,6 +103,11 @@ class MetadataImage:
 
     # -- reading, for the controller ----------------------------------------------------
 
+    def is_active(self, broker_id: int) -> bool:
+        """Registered and unfenced: may lead and be in an ISR (Kafka's isActive)."""
+        broker = self.brokers.get(broker_id)
+        return broker is not None and not broker.fenced
+
     def topic_config(self, topic: str) -> Mapping[str, str]:
         return self.configs.get((ConfigResourceType.TOPIC, topic), {})
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import KafkaError
+from ..metadata.store import new_topic_id
 from ..protocol.names import ConfigResourceType, ErrorCode
 from .image import MetadataImage
 from .placement import check_manual_assignment, place_replicas
@@ -57,7 +58,6 @@ def create_topics(
     topics: Sequence[NewTopic],
     defaults: TopicDefaults,
     rng: random.Random,
-    new_topic_id: Callable[[], uuid.UUID] = uuid.uuid4,
 ) -> tuple[list[MetadataRecord], list[TopicResult]]:
     """Records creating each topic that can be created, and an answer for every topic."""
     records: list[MetadataRecord] = []

@@ -8,13 +8,9 @@ from typing import Any
 
 import pytest
 
-from localbroker.cluster.controller import (
-    BrokerHeartbeatReply,
-    BrokerHeartbeatRequest,
-    IsrUpdate,
-    PartitionResult,
-)
+from localbroker.cluster.controller import BrokerHeartbeatReply, BrokerHeartbeatRequest
 from localbroker.cluster.partition_change import Election
+from localbroker.cluster.partition_control import IsrUpdate, PartitionResult
 from localbroker.cluster.partitions import NO_LEADER, PartitionRegistration
 from localbroker.cluster.records import BrokerRegistrationChangeRecord, FencingChange
 from localbroker.errors import KafkaError
@@ -67,6 +63,13 @@ def test_another_process_cannot_take_a_broker_id_whose_session_is_alive(cluster_
     assert refused.value.message == "Another broker is registered with that broker id."
     cluster.register(1)  # the same incarnation
     cluster.now += cluster.controller.session_timeout_ms + 1
+    assert cluster.register(1, incarnation=99) == cluster.image.last_offset
+
+
+def test_a_fenced_broker_has_no_session_to_defend(cluster_of: Make) -> None:
+    """BrokerHeartbeatManager.hasValidSession is false for a fenced broker."""
+    cluster = cluster_of(2)
+    cluster.heartbeat(1, want_fence=True)
     assert cluster.register(1, incarnation=99) == cluster.image.last_offset
 
 
@@ -215,6 +218,16 @@ def test_an_isr_change_kafka_would_refuse_is_refused(
     assert cluster.part("orders") == before
 
 
+def test_an_isr_change_from_a_stale_broker_epoch_is_refused_whole(cluster_of: Make) -> None:
+    """alterPartition starts with clusterControl.checkBrokerEpoch."""
+    cluster = cluster_of(2)
+    topic_id = cluster.create("orders", (0, 1))
+    update = IsrUpdate(topic_id, 0, 0, 0, (0,))
+    with pytest.raises(KafkaError) as refused:
+        cluster.controller.alter_partition(0, cluster.epochs[1], [update])
+    assert refused.value.code is ErrorCode.stale_broker_epoch
+
+
 def test_the_preferred_replica_leads_again_once_it_is_back_in_the_isr(cluster_of: Make) -> None:
     cluster = cluster_of(2)
     cluster.create("orders", (0, 1))
@@ -264,3 +277,21 @@ def test_fencing_writes_the_partition_changes_before_the_fence(cluster_of: Make)
         0, cluster.epochs[0], FencingChange.FENCE
     )
     assert len(result.records) == 2
+
+
+def test_producer_ids_are_handed_out_in_blocks_of_a_thousand(cluster_of: Make) -> None:
+    """ProducerIdControlManager.generateNextProducerId: the block starts at the image's
+    next producer id, and the ProducerIdsRecord moves it on by PRODUCER_ID_BLOCK_SIZE."""
+    cluster = cluster_of(2)
+    assert cluster.commit(cluster.controller.allocate_producer_ids(1, cluster.epochs[1])) == (
+        0,
+        1000,
+    )
+    assert cluster.commit(cluster.controller.allocate_producer_ids(0, cluster.epochs[0])) == (
+        1000,
+        1000,
+    )
+    assert cluster.image.next_producer_id == 2000
+    with pytest.raises(KafkaError) as refused:
+        cluster.controller.allocate_producer_ids(0, cluster.epochs[1])
+    assert refused.value.code is ErrorCode.stale_broker_epoch
