@@ -35,6 +35,8 @@ class Cluster:
         self.now = 0
         self.controller = ControllerLogic(self.image, now_ms=0, rng=random.Random(1), **controller)
         self.epochs: dict[int, int] = {}
+        self.incarnations: dict[int, int] = {}
+        """Each broker's process: a restart with another registers as another incarnation."""
         for broker_id in range(size):
             self.join(broker_id)
 
@@ -44,11 +46,13 @@ class Cluster:
 
     def register(self, broker_id: int, incarnation: int | None = None) -> int:
         listener = Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "127.0.0.1", 9092 + broker_id)
-        request = BrokerRegistrationRequest(
-            broker_id, uuid.UUID(int=broker_id if incarnation is None else incarnation), (listener,)
+        process = (
+            self.incarnations.get(broker_id, broker_id) if incarnation is None else incarnation
         )
+        request = BrokerRegistrationRequest(broker_id, uuid.UUID(int=process), (listener,))
         result = self.controller.register_broker(request, self.image.last_offset + 1, self.now)
         self.epochs[broker_id] = self.commit(result)
+        self.incarnations[broker_id] = process
         return self.epochs[broker_id]
 
     def heartbeat(self, broker_id: int, **fields: Any) -> Any:
