@@ -66,6 +66,7 @@ class ControllerResult(Generic[_R]):
 @dataclass(frozen=True, slots=True)
 class BrokerRegistrationRequest:
     broker_id: int
+    cluster_id: str
     incarnation_id: uuid.UUID
     listeners: tuple[Endpoint, ...]
     rack: str | None = None
@@ -91,6 +92,7 @@ class ControllerLogic:
     def __init__(
         self,
         image: MetadataImage,
+        cluster_id: str,
         now_ms: int,
         session_timeout_ms: int = 9000,
         unclean_leader_election: bool = False,
@@ -98,6 +100,7 @@ class ControllerLogic:
         rng: random.Random | None = None,
     ) -> None:
         self.image = image
+        self.cluster_id = cluster_id
         self.topic_defaults = topic_defaults or TopicDefaults()
         self.session_timeout_ms = session_timeout_ms
         """broker.session.timeout.ms"""
@@ -117,10 +120,16 @@ class ControllerLogic:
         """The records registering a broker (fenced) and its broker epoch.
 
         `next_offset` is where the quorum will write the first record; the broker epoch
-        is the offset of the RegisterBrokerRecord. A registration from another process
+        is the offset of the RegisterBrokerRecord. A broker of another cluster is refused
+        (INCONSISTENT_CLUSTER_ID), and so is a registration from another process
         while the registered one still heartbeats is refused; a new registration of a
         broker that was unfenced fences its old incarnation first.
         """
+        if request.cluster_id != self.cluster_id:
+            raise KafkaError(
+                ErrorCode.inconsistent_cluster_id,
+                f"Expected cluster ID {self.cluster_id}, but got cluster ID {request.cluster_id}",
+            )
         existing = self.image.brokers.get(request.broker_id)
         records: list[MetadataRecord] = []
         if existing is not None:

@@ -27,13 +27,16 @@ from localbroker.protocol.names import SecurityProtocol
 from localbroker.security.listeners import Endpoint
 
 _R = TypeVar("_R")
+CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg"
 
 
 class Cluster:
     def __init__(self, size: int, **controller: Any) -> None:
         self.image = MetadataImage()
         self.now = 0
-        self.controller = ControllerLogic(self.image, now_ms=0, rng=random.Random(1), **controller)
+        self.controller = ControllerLogic(
+            self.image, CLUSTER_ID, now_ms=0, rng=random.Random(1), **controller
+        )
         self.epochs: dict[int, int] = {}
         self.incarnations: dict[int, int] = {}
         """Each broker's process: a restart with another registers as another incarnation."""
@@ -44,12 +47,16 @@ class Cluster:
         self.image.apply(self.image.last_offset + 1, result.records)
         return result.response
 
-    def register(self, broker_id: int, incarnation: int | None = None) -> int:
+    def register(
+        self, broker_id: int, incarnation: int | None = None, cluster_id: str = CLUSTER_ID
+    ) -> int:
         listener = Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "127.0.0.1", 9092 + broker_id)
         process = (
             self.incarnations.get(broker_id, broker_id) if incarnation is None else incarnation
         )
-        request = BrokerRegistrationRequest(broker_id, uuid.UUID(int=process), (listener,))
+        request = BrokerRegistrationRequest(
+            broker_id, cluster_id, uuid.UUID(int=process), (listener,)
+        )
         result = self.controller.register_broker(request, self.image.last_offset + 1, self.now)
         self.epochs[broker_id] = self.commit(result)
         self.incarnations[broker_id] = process

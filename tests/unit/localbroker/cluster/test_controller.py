@@ -66,6 +66,18 @@ def test_another_process_cannot_take_a_broker_id_whose_session_is_alive(cluster_
     assert cluster.register(1, incarnation=99) == cluster.image.last_offset
 
 
+def test_a_broker_of_another_cluster_is_refused(cluster_of: Make) -> None:
+    """ClusterControlManager.registerBroker checks the cluster id first."""
+    cluster = cluster_of(1)
+    with pytest.raises(KafkaError) as refused:
+        cluster.register(1, cluster_id="other")
+    assert refused.value.code is ErrorCode.inconsistent_cluster_id
+    assert refused.value.message == (
+        f"Expected cluster ID {cluster.controller.cluster_id}, but got cluster ID other"
+    )
+    assert 1 not in cluster.image.brokers
+
+
 def test_a_fenced_broker_has_no_session_to_defend(cluster_of: Make) -> None:
     """BrokerHeartbeatManager.hasValidSession is false for a fenced broker."""
     cluster = cluster_of(2)
