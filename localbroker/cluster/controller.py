@@ -117,13 +117,20 @@ class ControllerLogic:
     def register_broker(
         self, request: BrokerRegistrationRequest, next_offset: int, now_ms: int
     ) -> ControllerResult[int]:
-        """The records registering a broker (fenced) and its broker epoch.
+        """The records registering a broker and its broker epoch.
 
-        `next_offset` is where the quorum will write the first record; the broker epoch
-        is the offset of the RegisterBrokerRecord. A broker of another cluster is refused
-        (INCONSISTENT_CLUSTER_ID), and so is a registration from another process
-        while the registered one still heartbeats is refused; a new registration of a
-        broker that was unfenced fences its old incarnation first.
+        `next_offset` is where the quorum will write the first record. As Kafka's
+        ClusterControlManager.registerBroker: a broker of another cluster is refused
+        (INCONSISTENT_CLUSTER_ID), and so is another process while the registered one has a
+        valid session (DUPLICATE_BROKER_REGISTRATION); the same process registering again
+        (a retry) amends its registration and keeps its epoch and fencing; a new process
+        registers fenced, in the epoch of its RegisterBrokerRecord's offset.
+
+        Where a new process replaces one still unfenced (its session ran out but `poll`
+        has not fenced it yet), the old one is fenced first: out of every ISR, its
+        partitions led by others. Kafka 4.1 does the like only with eligible leader
+        replicas (handleBrokerUncleanShutdown); without them a restarted broker could lead
+        records it lost.
         """
         if request.cluster_id != self.cluster_id:
             raise KafkaError(
@@ -132,16 +139,21 @@ class ControllerLogic:
             )
         existing = self.image.brokers.get(request.broker_id)
         records: list[MetadataRecord] = []
-        if existing is not None:
-            same_process = self.image.incarnations[request.broker_id] == request.incarnation_id
-            if self._has_valid_session(request.broker_id, now_ms) and not same_process:
+        same_process = existing is not None and (
+            self.image.incarnations[request.broker_id] == request.incarnation_id
+        )
+        if existing is not None and not same_process:
+            if self._has_valid_session(request.broker_id, now_ms):
                 raise KafkaError(
                     ErrorCode.duplicate_broker_registration,
                     "Another broker is registered with that broker id.",
                 )
             if not existing.fenced:
                 records.extend(self._fence(request.broker_id))
-        broker_epoch = next_offset + len(records)
+        if existing is not None and same_process:
+            broker_epoch, fenced = existing.broker_epoch, existing.fenced
+        else:
+            broker_epoch, fenced = next_offset + len(records), True
         records.append(
             RegisterBrokerRecord(
                 broker_id=request.broker_id,
@@ -149,6 +161,7 @@ class ControllerLogic:
                 broker_epoch=broker_epoch,
                 end_points=request.listeners,
                 rack=request.rack,
+                fenced=fenced,
             )
         )
         self._last_contact[request.broker_id] = now_ms
@@ -159,13 +172,15 @@ class ControllerLogic:
     ) -> ControllerResult[BrokerHeartbeatReply]:
         """BrokerHeartbeatManager.calculateNextBrokerState without controlled shutdown.
 
-        A fenced broker is unfenced once its metadata offset reaches its own registration
-        record (the broker epoch): from then on its image has everything the controller
-        decided about it.
+        A fenced broker is unfenced once its metadata offset reaches its latest
+        RegisterBrokerRecord: from then on its image has everything the controller decided
+        about it.
         """
         broker = self._check_broker_epoch(request.broker_id, request.broker_epoch)
         self._last_contact[broker.broker_id] = now_ms
-        caught_up = request.current_metadata_offset >= broker.broker_epoch
+        caught_up = (
+            request.current_metadata_offset >= self.image.registration_offsets[broker.broker_id]
+        )
         records: list[MetadataRecord] = []
         fenced = broker.fenced
         if request.want_shut_down or request.want_fence:

@@ -82,6 +82,9 @@ class MetadataImage:
         self.brokers: dict[int, BrokerRegistration] = {}
         self.incarnations: dict[int, uuid.UUID] = {}
         """Each registered broker's incarnation id, for the controller's duplicate check."""
+        self.registration_offsets: dict[int, int] = {}
+        """The offset of each broker's latest RegisterBrokerRecord: a broker is caught up,
+        and may be unfenced, once its metadata reaches it."""
         self.topics: dict[str, TopicImage] = {}
         self.topics_by_id: dict[uuid.UUID, TopicImage] = {}
         self.configs: dict[tuple[ConfigResourceType, str], dict[str, str]] = {}
@@ -128,6 +131,8 @@ class MetadataImage:
                     f"record at offset {base_offset + i} is not after {self.last_offset}"
                 )
             self._apply_one(record, delta)
+            if isinstance(record, RegisterBrokerRecord):
+                self.registration_offsets[record.broker_id] = base_offset + i
             self.last_offset = base_offset + i
         return delta
 
@@ -151,6 +156,7 @@ class MetadataImage:
                 self._broker(record.broker_id, record.broker_epoch)
                 del self.brokers[record.broker_id]
                 del self.incarnations[record.broker_id]
+                del self.registration_offsets[record.broker_id]
             case TopicRecord():
                 if record.name in self.topics or record.topic_id in self.topics_by_id:
                     raise MetadataRecordError(f"topic {record.name} is already in the image")

@@ -61,7 +61,6 @@ def test_another_process_cannot_take_a_broker_id_whose_session_is_alive(cluster_
         cluster.register(1, incarnation=99)
     assert refused.value.code is ErrorCode.duplicate_broker_registration
     assert refused.value.message == "Another broker is registered with that broker id."
-    cluster.register(1)  # the same incarnation
     cluster.now += cluster.controller.session_timeout_ms + 1
     assert cluster.register(1, incarnation=99) == cluster.image.last_offset
 
@@ -85,14 +84,37 @@ def test_a_fenced_broker_has_no_session_to_defend(cluster_of: Make) -> None:
     assert cluster.register(1, incarnation=99) == cluster.image.last_offset
 
 
-def test_registering_an_unfenced_broker_again_fences_its_old_incarnation(cluster_of: Make) -> None:
+def test_a_new_process_replacing_an_unfenced_broker_fences_the_old_one_first(
+    cluster_of: Make,
+) -> None:
+    """Its session has run out but poll has not fenced it yet: the old incarnation leaves
+    every ISR before the new one registers, fenced, in a new epoch."""
     cluster = cluster_of(2)
     cluster.create("orders", (1, 0))
     old_epoch = cluster.epochs[1]
-    epoch = cluster.register(1)
+    cluster.now += cluster.controller.session_timeout_ms + 1
+    cluster.heartbeat(0)
+    epoch = cluster.register(1, incarnation=99)
     assert epoch > old_epoch
     assert cluster.image.brokers[1].fenced and cluster.image.brokers[1].broker_epoch == epoch
     assert cluster.part("orders") == PartitionRegistration((1, 0), (0,), 0, 1, 1)
+
+
+def test_the_same_process_registering_again_amends_its_registration(cluster_of: Make) -> None:
+    """ClusterControlManager.registerBroker with the same incarnation id: "Amending
+    registration ... Broker epoch remains" and so does its fencing."""
+    cluster = cluster_of(2)
+    cluster.create("orders", (1, 0))
+    epoch = cluster.epochs[1]
+    before = cluster.part("orders")
+    assert cluster.register(1) == epoch
+    assert not cluster.image.brokers[1].fenced and cluster.part("orders") == before
+    fenced_epoch = cluster.register(5)
+    assert cluster.register(5) == fenced_epoch
+    reply = cluster.heartbeat(5, current_metadata_offset=fenced_epoch)
+    assert (reply.is_caught_up, reply.is_fenced) == (False, True)  # not yet at the amendment
+    reply = cluster.heartbeat(5, current_metadata_offset=cluster.image.last_offset)
+    assert (reply.is_caught_up, reply.is_fenced) == (True, False)
 
 
 def test_an_expired_session_fences_the_broker_and_moves_its_leaderships(cluster_of: Make) -> None:
