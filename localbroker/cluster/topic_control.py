@@ -59,7 +59,11 @@ def create_topics(
     defaults: TopicDefaults,
     rng: random.Random,
 ) -> tuple[list[MetadataRecord], list[TopicResult]]:
-    """Records creating each topic that can be created, and an answer for every topic."""
+    """Records creating each topic that can be created, and an answer for every topic.
+
+    Names are checked by the handlers (Topic.validate); here only against the topics
+    that exist, as ReplicationControlManager.createTopics does.
+    """
     records: list[MetadataRecord] = []
     results: list[TopicResult] = []
     for topic in topics:
@@ -69,6 +73,16 @@ def create_topics(
                     topic.name,
                     ErrorCode.topic_already_exists,
                     f"Topic '{topic.name}' already exists.",
+                )
+            )
+            continue
+        collision = _colliding(image, topic.name)
+        if collision is not None:
+            results.append(
+                TopicResult(
+                    topic.name,
+                    ErrorCode.invalid_topic_exception,
+                    f"Topic '{topic.name}' collides with existing topic: {collision}",
                 )
             )
             continue
@@ -157,6 +171,13 @@ def delete_topics(
         records.append(RemoveTopicRecord(topic.topic_id))
         results.append(TopicResult(name, topic_id=topic.topic_id))
     return records, results
+
+
+def _colliding(image: MetadataImage, name: str) -> str | None:
+    """An existing topic whose name differs only by '.' for '_' (Kafka's
+    Topic.unifyCollisionChars): their metric names would be the same."""
+    unified = name.replace(".", "_")
+    return next((t for t in sorted(image.topics) if t.replace(".", "_") == unified), None)
 
 
 def _new_assignment(

@@ -57,6 +57,11 @@ def test_placed_partitions_lead_on_every_broker_and_defaults_fill_in(cluster_of:
     [
         (NewTopic("taken"), ErrorCode.topic_already_exists, "Topic 'taken' already exists."),
         (
+            NewTopic("my.topic"),
+            ErrorCode.invalid_topic_exception,
+            "Topic 'my.topic' collides with existing topic: my_topic",
+        ),
+        (
             NewTopic("t", replication_factor=0),
             ErrorCode.invalid_replication_factor,
             "Replication factor must be larger than 0, or -1 to use the default value.",
@@ -124,6 +129,7 @@ def test_a_topic_kafka_would_not_create_is_answered_as_kafka_does(
     validateManualPartitionAssignment; the other topics of the request are still created."""
     cluster = cluster_of(3)
     cluster.create("taken", (0,))
+    cluster.create("my_topic", (0,))
     cluster.heartbeat(2, want_fence=True)
     result = cluster.controller.create_topics([topic, NewTopic("fine", num_partitions=1)])
     refused, created = result.response
