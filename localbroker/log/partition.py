@@ -96,7 +96,11 @@ class PartitionLog:
         clean_shutdown: bool = True,
         now_ms: int = 0,
         status: LogDirStatus | None = None,
+        leader_epoch: int | None = LEADER_EPOCH,
     ) -> None:
+        """`leader_epoch` is the epoch this broker leads the partition in from the start: its
+        start is the log end offset, as when Kafka makes a replica leader (a single broker
+        leads every partition at epoch 0); None leaves that to the replica manager."""
         self.directory = directory
         self.topic = topic
         self.partition = partition
@@ -119,6 +123,8 @@ class PartitionLog:
         """How many times `truncate_to` cut the log: a flush job from before covers bytes
         that may no longer be there."""
         self._load(log_start_offset, recovery_point, clean_shutdown)
+        if leader_epoch is not None:
+            self.epochs.assign(leader_epoch, self.log_end_offset)
 
     # -- state --------------------------------------------------------------------------
 
