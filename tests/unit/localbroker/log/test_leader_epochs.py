@@ -135,3 +135,25 @@ def test_a_follower_log_writes_no_empty_checkpoint(tmp_path: Path) -> None:
     epochs.load(lambda: iter(()))
     assert epochs.latest() is None
     assert not (tmp_path / CHECKPOINT_FILE).exists()
+
+
+def test_deleting_records_moves_the_first_epochs_start(make_log: MakeLog) -> None:
+    """DeleteRecords and retention move the log start offset; the cache drops what went
+    before it and starts the first remaining epoch there (Kafka's truncateFromStart), in
+    the file too, so the log opens again with it."""
+    log = make_log(leader_epoch=None)
+    produce_batches(log, 2)
+    log.append_marker(7, 0, True, NOW, leader_epoch=2)  # offset 6
+    log.delete_records_before(3, NOW)  # inside the first segment: no segment goes
+    assert log.epochs.entries() == [(0, 3), (2, 6)]
+    log.close()
+    again = make_log(leader_epoch=None, log_start_offset=3)
+    assert again.epochs.entries() == [(0, 3), (2, 6)]
+
+
+def test_retention_moves_the_first_epochs_start(make_log: MakeLog) -> None:
+    log = make_log(leader_epoch=None)
+    produce_batches(log, 5)  # segments 0, 6, 12
+    assert log.enforce_retention(NOW + 10 * 24 * 3600 * 1000) == 3  # rolled, all go
+    assert log.log_start_offset == 15
+    assert log.epochs.entries() == [(0, 15)]
