@@ -69,11 +69,6 @@ class LeaderEpochCache:
             return epoch, self._starts[0]
         return self._epochs[higher - 1], self._starts[higher]
 
-    def epoch_for_offset(self, offset: int) -> int | None:
-        """The epoch the record at `offset` was written in, if known (Kafka's epochForOffset)."""
-        slot = bisect_right(self._starts, offset) - 1
-        return self._epochs[slot] if slot >= 0 else None
-
     # -- changing ---------------------------------------------------------------------------
 
     def assign(self, epoch: int, start_offset: int, *, write: bool = True) -> None:
