@@ -19,23 +19,20 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from kio.schema.errors import ErrorCode
-
 from ..errors import KafkaError
 from ..files import fsync_path
 from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
 from ..records.control import COORDINATOR_EPOCH, NO_COORDINATOR_EPOCH, build_marker
-from . import replica, retention, timestamps
+from . import reads, replica, retention, timestamps
 from .append_result import AppendResult
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
-from .errors import LogError
 from .high_watermark import HighWatermark
 from .leader_epochs import LeaderEpochCache
 from .loader import SegmentLoader
 from .log_config import LogConfig
 from .producer_state import ProducerState
-from .segment import CorruptSegment, Segment
+from .segment import Segment
 from .segments import LogSegments
 from .timestamp_bounds import check_create_times, check_keys
 from .timestamps import TimestampAndOffset
@@ -446,58 +443,7 @@ class PartitionLog:
         may be cut short, as Kafka does; clients drop a partial trailing batch. A read
         stops before damaged bytes; an offset in a damaged range is CORRUPT_MESSAGE.
         """
-        if offset < self.log_start_offset or offset > self.log_end_offset:
-            raise LogError(
-                ErrorCode.offset_out_of_range,
-                f"offset {offset} is outside {self.log_start_offset}..{self.log_end_offset}"
-                f" of {self.name}",
-            )
-        if offset >= self.hw.offset:
-            return b""
-        try:
-            for segment in self.segments.from_offset(offset):
-                try:
-                    data = self._read_segment(segment, offset, max_bytes, min_one_batch)
-                except CorruptSegment as exc:
-                    again = partial(self._read_segment, segment, offset, max_bytes, min_one_batch)
-                    data = self.segments.rescanned(segment, again, exc)
-                if data is not None:
-                    return data
-                if segment is self.hw.segment:
-                    break
-        except OSError as exc:
-            raise KafkaError(
-                ErrorCode.kafka_storage_error, f"Error while reading {self.name}: {exc}"
-            ) from exc
-        return b""
-
-    def _read_segment(
-        self, segment: Segment, offset: int, max_bytes: int, min_one_batch: bool
-    ) -> bytes | None:
-        damaged = bool(segment.damages)
-        if damaged:
-            self.segments.check_damage(segment, offset)
-        limit = self.hw.read_limit(segment)
-        header = segment.find_batch(offset, limit)
-        if header is None:
-            return None
-        position = header.position
-        if header.base_offset > offset and segment.unverified:
-            raise CorruptSegment(position, f"no batch holds offset {offset}")
-        available = (segment.readable_end(position, limit) if damaged else limit) - position
-        if min_one_batch:
-            size = min(available, max(max_bytes, header.size))
-        elif max_bytes < header.size:
-            return b""
-        else:
-            size = min(available, max_bytes)
-        data = segment.read(position, size)
-        if position < segment.unverified_end:  # bytes loaded unchecked: check them now
-            good = segment.check_read(data, position)
-            if good == 0:
-                raise CorruptSegment(position, "CRC mismatch")
-            return data if good == len(data) else data[:good]
-        return data
+        return reads.read(self, offset, max_bytes, min_one_batch)
 
     def stored_batches(self) -> Iterator[bytes]:
         """Every readable batch from the log start, each checked whole (length, magic, CRC):
