@@ -19,20 +19,20 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from kio.schema.errors import ErrorCode
-
 from ..errors import KafkaError
 from ..files import fsync_path
 from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
 from ..records.control import COORDINATOR_EPOCH, NO_COORDINATOR_EPOCH, build_marker
-from . import retention, timestamps
+from . import reads, replica, retention, timestamps
+from .append_result import AppendResult
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
-from .errors import LogError
+from .high_watermark import HighWatermark
+from .leader_epochs import LeaderEpochCache
 from .loader import SegmentLoader
 from .log_config import LogConfig
 from .producer_state import ProducerState
-from .segment import CorruptSegment, Segment
+from .segment import Segment
 from .segments import LogSegments
 from .timestamp_bounds import check_create_times, check_keys
 from .timestamps import TimestampAndOffset
@@ -46,14 +46,6 @@ T = TypeVar("T")
 
 
 @dataclass(slots=True)
-class AppendResult:
-    base_offset: int
-    last_offset: int
-    log_append_time: int
-    duplicate: bool = False
-
-
-@dataclass(slots=True)
 class FlushJob:
     """What one fsync round covers: done off the loop, then `PartitionLog.flushed`."""
 
@@ -62,6 +54,7 @@ class FlushJob:
     segment: Segment
     position: int
     messages: int
+    truncations: int
     segments: list[Segment] = field(default_factory=list)
 
     new_segments: bool = False
@@ -94,7 +87,11 @@ class PartitionLog:
         clean_shutdown: bool = True,
         now_ms: int = 0,
         status: LogDirStatus | None = None,
+        leader_epoch: int | None = LEADER_EPOCH,
     ) -> None:
+        """`leader_epoch` is the epoch this broker leads the partition in from the start: its
+        start is the log end offset, as when Kafka makes a replica leader (a single broker
+        leads every partition at epoch 0); None leaves that to the replica manager."""
         self.directory = directory
         self.topic = topic
         self.partition = partition
@@ -104,12 +101,18 @@ class PartitionLog:
         self.producers = ProducerState(directory)
         self.transactions = PartitionTransactions()
         self.segments = LogSegments(self.name)
+        self.epochs = LeaderEpochCache(directory, self.name, lambda: self.log_end_offset)
         self._listeners: list[Callable[[], None]] = []
         self.unflushed_messages = 0
         self.last_flush_ms = now_ms
         self.flush_pending = False
         self._flushing = False
+        self._truncations = 0
+        """How many times `truncate_to` cut the log: a flush job from before covers bytes
+        that may no longer be there."""
         self._load(log_start_offset, recovery_point, clean_shutdown)
+        if leader_epoch is not None:
+            self.epochs.assign(leader_epoch, self.log_end_offset)
 
     # -- state --------------------------------------------------------------------------
 
@@ -152,12 +155,20 @@ class PartitionLog:
             self.segments.append(segment)
         self.log_start_offset = loaded.log_start_offset
         self.recovery_point = loaded.recovery_point
-        self._hw_offset = self.log_end_offset
-        self._hw_segment = self.active
-        self._hw_position = self.active.size
-        self._load_producer_state()
+        self.hw = HighWatermark(self.segments, self._notify)
+        self.load_producer_state()
+        self._load_epochs()
 
-    def _load_producer_state(self) -> None:
+    def _load_epochs(self) -> None:
+        """The leader-epoch cache, cut to the log as recovered (an epoch whose batches a
+        crash lost, or that retention deleted, goes: Kafka's LogLoader does the same)."""
+        self.epochs.load(
+            lambda: (header for header, _ in self._batches_from(self.log_start_offset))
+        )
+        self.epochs.truncate_from_end(self.log_end_offset)
+        self.epochs.truncate_from_start(self.log_start_offset)
+
+    def load_producer_state(self) -> None:
         """Producers and transactions from the latest snapshot and the batches after it; a
         snapshot past the recovery point of an unclean stop is not trusted for transactions
         (the indexes of what it covers may have been lost)."""
@@ -184,8 +195,11 @@ class PartitionLog:
 
     # -- appending ----------------------------------------------------------------------
 
-    def append(self, header: BatchHeader, records: bytes, now_ms: int) -> AppendResult:
-        """Append one validated batch as received, stamped with its offset and epoch."""
+    def append(
+        self, header: BatchHeader, records: bytes, now_ms: int, leader_epoch: int = LEADER_EPOCH
+    ) -> AppendResult:
+        """Append one validated batch as received, stamped with its offset and the leader's
+        epoch (a new epoch's start offset goes into the leader-epoch cache)."""
         config = self.config
         if self.status.offline:
             raise self.status.refusal(f"Partition {self.name}")
@@ -209,7 +223,7 @@ class PartitionLog:
                 return AppendResult(
                     duplicate.first_offset, duplicate.last_offset, duplicate.timestamp, True
                 )
-        return self._write(header, records, now_ms, log_append_time)
+        return self._write(header, records, now_ms, log_append_time, leader_epoch)
 
     def append_marker(
         self,
@@ -218,6 +232,7 @@ class PartitionLog:
         commit: bool,
         now_ms: int,
         coordinator_epoch: int = COORDINATOR_EPOCH,
+        leader_epoch: int = LEADER_EPOCH,
     ) -> AppendResult:
         """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here (if it
         has one open: a marker without one is written all the same and ends nothing, as in
@@ -231,15 +246,39 @@ class PartitionLog:
         records = build_marker(producer_id, producer_epoch, commit, coordinator_epoch, now_ms)
         header = read_header(records)
         log_append_time = now_ms if self.config.message_timestamp_type == "LogAppendTime" else -1
-        result = self._write(header, records, now_ms, log_append_time, coordinator_epoch)
-        aborted = self.transactions.ended(producer_id, result.base_offset, commit)
+        result = self._write(
+            header, records, now_ms, log_append_time, leader_epoch, coordinator_epoch
+        )
+        self.marker_written(producer_id, result.base_offset, commit)
+        return result
+
+    def marker_written(self, producer_id: int, offset: int, commit: bool) -> None:
+        """A marker now at `offset` ended `producer_id`'s transaction: index an abort."""
+        aborted = self.transactions.ended(producer_id, offset, commit)
         if aborted is not None:
             try:
                 self.active.txn_index.append(aborted)
             except OSError as exc:
                 raise self.status.failed(f"Error while indexing {self.name}", exc) from exc
         self._notify()  # the last stable offset may have moved
-        return result
+
+    def append_as_follower(self, batches: bytes, now_ms: int) -> AppendResult:
+        """Append batches exactly as the leader wrote them (offsets, epochs, producer
+        state and markers kept), as Kafka's appendAsFollower: see replica.py."""
+        return replica.append_as_follower(self, batches, now_ms)
+
+    def truncate_to(self, offset: int) -> bool:
+        """Drop every batch holding `offset` or later (a follower's log diverged from its
+        leader's); True if anything went. See replica.py."""
+        return replica.truncate_to(self, offset)
+
+    def truncated(self) -> None:
+        """After `truncate_to`: the high watermark (and the limit replication set) come
+        down to the new log end offset if they were past it."""
+        self._truncations += 1
+        self.unflushed_messages = 0
+        self.flush_pending = False
+        self.hw.truncated()
 
     def _write(
         self,
@@ -247,11 +286,11 @@ class PartitionLog:
         records: bytes,
         now_ms: int,
         log_append_time: int,
+        leader_epoch: int,
         coordinator_epoch: int = NO_COORDINATOR_EPOCH,
     ) -> AppendResult:
-        config = self.config
         base_offset = self.log_end_offset
-        prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
+        prefix = stamp_prefix(header, base_offset, leader_epoch)
         if log_append_time >= 0:
             header.max_timestamp = log_append_time
             stamped = bytearray(prefix) + memoryview(records)[len(prefix) :]
@@ -259,23 +298,38 @@ class PartitionLog:
             chunks: list[bytes | bytearray | memoryview] = [stamped]
         else:
             chunks = [prefix, memoryview(records)[len(prefix) :]]
+        self.store(header, chunks, base_offset, now_ms, leader_epoch)
+        if header.has_producer_id:
+            self.producers.update(header, base_offset, coordinator_epoch)
+            self.transactions.appended(header, base_offset)
+        return AppendResult(base_offset, base_offset + header.last_offset_delta, log_append_time)
+
+    def store(
+        self,
+        header: BatchHeader,
+        chunks: list[bytes | bytearray | memoryview],
+        base_offset: int,
+        now_ms: int,
+        leader_epoch: int,
+    ) -> None:
+        """Write one stamped batch at `base_offset` (rolling first if due), its epoch into
+        the cache first (so the checkpoint never lacks an epoch the log holds), and move the
+        high watermark if nothing else holds it back."""
+        if leader_epoch >= 0:
+            self.epochs.assign(leader_epoch, base_offset)
         try:
-            segment = self._maybe_roll(header, now_ms)
+            segment = self._maybe_roll(header, base_offset, now_ms)
             segment.append(chunks, header, base_offset, header.size)
         except OSError as exc:
             what = f"Error while appending records to {self.name} in dir {self.directory.parent}"
             raise self.status.failed(what, exc) from exc
-        if header.has_producer_id:
-            self.producers.update(header, base_offset, coordinator_epoch)
-            self.transactions.appended(header, base_offset)
         self.unflushed_messages += header.record_count
-        if self.unflushed_messages >= config.flush_messages:
+        if self.unflushed_messages >= self.config.flush_messages:
             self.flush_pending = True
         if not self.flush_pending:
-            self._set_high_watermark(self.log_end_offset, segment, segment.size)
-        return AppendResult(base_offset, base_offset + header.last_offset_delta, log_append_time)
+            self.hw.advance(self.log_end_offset, segment, segment.size)
 
-    def _maybe_roll(self, header: BatchHeader, now_ms: int) -> Segment:
+    def _maybe_roll(self, header: BatchHeader, base_offset: int, now_ms: int) -> Segment:
         segment = self.active
         if segment.size == 0:
             return segment
@@ -284,8 +338,7 @@ class PartitionLog:
             segment.size + header.size > config.segment_bytes
             or now_ms - segment.created_ms > config.segment_ms
             or len(segment.index) >= config.max_index_entries
-            or self.log_end_offset + header.last_offset_delta - segment.base_offset
-            > MAX_RELATIVE_OFFSET
+            or base_offset + header.last_offset_delta - segment.base_offset > MAX_RELATIVE_OFFSET
         ):
             return self.roll(now_ms)
         return segment
@@ -308,16 +361,19 @@ class PartitionLog:
             )
         return segment
 
-    def _set_high_watermark(self, offset: int, segment: Segment, position: int) -> None:
-        if offset > self._hw_offset or segment is not self._hw_segment:
-            self._hw_offset = offset
-            self._hw_segment = segment
-            self._hw_position = position
-            self._notify()
+    def set_high_watermark(self, offset: int) -> None:
+        """The high watermark replication allows: what a follower's leader told it, or what
+        a leader computed from its in-sync replicas. The HW moves there, bounded by the log
+        end offset and by what the flush policy has made durable, and never back (except by
+        truncation). The first call makes the log replicated: the HW is set exactly (it was
+        the log end offset since opening), and from then on only these calls raise it,
+        where on a single broker it follows the log end offset."""
+        durable = self.recovery_point if self.flush_pending else self.log_end_offset
+        self.hw.replicate(offset, durable)
 
     @property
     def high_watermark(self) -> int:
-        return self._hw_offset
+        return self.hw.offset
 
     @property
     def last_stable_offset(self) -> int:
@@ -326,8 +382,8 @@ class PartitionLog:
         have moved it, as Kafka's updateFirstUnstableOffset does), or the high watermark."""
         first_unstable = self.transactions.first_unstable_offset()
         if first_unstable is None:
-            return self._hw_offset
-        return min(max(first_unstable, self.log_start_offset), self._hw_offset)
+            return self.hw.offset
+        return min(max(first_unstable, self.log_start_offset), self.hw.offset)
 
     def aborted_transactions(self, start: int, end: int) -> list[AbortedTransaction]:
         return self.transactions.aborted_between(start, end)
@@ -347,6 +403,7 @@ class PartitionLog:
             self.active,
             self.active.size,
             self.unflushed_messages,
+            self._truncations,
             self.segments.from_offset(self.recovery_point),
             self.active.base_offset >= self.recovery_point,
         )
@@ -360,14 +417,16 @@ class PartitionLog:
     def flushed(self, job: FlushJob, now_ms: int) -> None:
         """Record that `job` completed: data up to `job.offset` is durable and may be read."""
         self._flushing = False
+        if job.truncations != self._truncations:
+            return  # what it flushed was cut meanwhile: the next job covers the rest
         self.unflushed_messages -= job.messages
         self.recovery_point = max(self.recovery_point, job.offset)
         self.last_flush_ms = now_ms
         self.flush_pending = self.unflushed_messages >= self.config.flush_messages
-        if job.offset > self._hw_offset and job.segment in self.segments:
-            self._set_high_watermark(job.offset, job.segment, job.position)
+        if job.offset > self.hw.offset and job.segment in self.segments:
+            self.hw.advance(job.offset, job.segment, job.position)
         if not self.flush_pending:
-            self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
+            self.hw.advance(self.log_end_offset, self.active, self.active.size)
 
     def flush_failed(self, exc: Exception) -> KafkaError:
         """A flush job failed: the directory goes offline; the error to answer with."""
@@ -384,58 +443,7 @@ class PartitionLog:
         may be cut short, as Kafka does; clients drop a partial trailing batch. A read
         stops before damaged bytes; an offset in a damaged range is CORRUPT_MESSAGE.
         """
-        if offset < self.log_start_offset or offset > self.log_end_offset:
-            raise LogError(
-                ErrorCode.offset_out_of_range,
-                f"offset {offset} is outside {self.log_start_offset}..{self.log_end_offset}"
-                f" of {self.name}",
-            )
-        if offset >= self._hw_offset:
-            return b""
-        try:
-            for segment in self.segments.from_offset(offset):
-                try:
-                    data = self._read_segment(segment, offset, max_bytes, min_one_batch)
-                except CorruptSegment as exc:
-                    again = partial(self._read_segment, segment, offset, max_bytes, min_one_batch)
-                    data = self.segments.rescanned(segment, again, exc)
-                if data is not None:
-                    return data
-                if segment is self._hw_segment:
-                    break
-        except OSError as exc:
-            raise KafkaError(
-                ErrorCode.kafka_storage_error, f"Error while reading {self.name}: {exc}"
-            ) from exc
-        return b""
-
-    def _read_segment(
-        self, segment: Segment, offset: int, max_bytes: int, min_one_batch: bool
-    ) -> bytes | None:
-        damaged = bool(segment.damages)
-        if damaged:
-            self.segments.check_damage(segment, offset)
-        limit = self._hw_position if segment is self._hw_segment else segment.size
-        header = segment.find_batch(offset, limit)
-        if header is None:
-            return None
-        position = header.position
-        if header.base_offset > offset and segment.unverified:
-            raise CorruptSegment(position, f"no batch holds offset {offset}")
-        available = (segment.readable_end(position, limit) if damaged else limit) - position
-        if min_one_batch:
-            size = min(available, max(max_bytes, header.size))
-        elif max_bytes < header.size:
-            return b""
-        else:
-            size = min(available, max_bytes)
-        data = segment.read(position, size)
-        if position < segment.unverified_end:  # bytes loaded unchecked: check them now
-            good = segment.check_read(data, position)
-            if good == 0:
-                raise CorruptSegment(position, "CRC mismatch")
-            return data if good == len(data) else data[:good]
-        return data
+        return reads.read(self, offset, max_bytes, min_one_batch)
 
     def stored_batches(self) -> Iterator[bytes]:
         """Every readable batch from the log start, each checked whole (length, magic, CRC):
@@ -455,11 +463,11 @@ class PartitionLog:
 
     def readable_segments(self) -> list[Segment]:
         """The segments up to the one the high watermark is in."""
-        return self.segments[: self.segments.index(self._hw_segment) + 1]
+        return self.segments[: self.segments.index(self.hw.segment) + 1]
 
     def read_limit(self, segment: Segment) -> int:
         """Where reads of `segment` stop: the high watermark's position in its segment."""
-        return self._hw_position if segment is self._hw_segment else segment.size
+        return self.hw.read_limit(segment)
 
     # -- deleting -----------------------------------------------------------------------
 
@@ -483,7 +491,7 @@ class PartitionLog:
                 log.warning("%s: keeping the active segment, rolling failed: %s", self.name, exc)
                 doomed = doomed[:-1]
             else:
-                self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
+                self.hw.advance(self.log_end_offset, self.active, self.active.size)
         if not doomed:
             return 0
         for segment in doomed:
@@ -492,6 +500,7 @@ class PartitionLog:
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self.producers.remove_before(self.log_start_offset)
         self.transactions.remove_before(self.log_start_offset)
+        self.epochs.truncate_from_start(self.log_start_offset)
         log.info(
             "%s: deleted %d segment(s), log start offset now %d",
             self.name,

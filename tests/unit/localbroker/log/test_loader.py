@@ -30,8 +30,9 @@ from partition_logs import (
     value,
 )
 
+from localbroker.log.errors import LogError
 from localbroker.log.log_config import LogConfig
-from localbroker.log.partition import LogError, PartitionLog
+from localbroker.log.partition import PartitionLog
 from localbroker.log.producer_state import ProducerStateError
 from localbroker.records.reader import iter_records
 

@@ -26,9 +26,9 @@ from partition_logs import (
     value,
 )
 
-from localbroker.log.errors import InvalidTimestamps
+from localbroker.log.errors import InvalidTimestamps, LogError
 from localbroker.log.log_config import LogConfig
-from localbroker.log.partition import LogError, TimestampAndOffset
+from localbroker.log.partition import TimestampAndOffset
 from localbroker.records.batch import read_header
 from localbroker.records.reader import iter_records
 
