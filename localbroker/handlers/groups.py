@@ -23,12 +23,16 @@ from ..protocol.names import (
     GroupState,
 )
 from . import access
+from .brokers import live_node
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
 CLASSIC = "classic"
+NOT_AVAILABLE = "The coordinator is not available."
+"""COORDINATOR_NOT_AVAILABLE's message (Errors.COORDINATOR_NOT_AVAILABLE), which Kafka sends
+before v4, when it answers with the error's exception."""
 PROTOCOL_IN_SYNC_VERSION = 5
 
 
@@ -56,21 +60,33 @@ def _no_coordinator(key: str, error: KafkaError) -> dict[str, Any]:
 def _coordinator_entry(
     state: BrokerState, ctx: RequestContext, key: str, key_type: int
 ) -> dict[str, Any]:
-    """One coordinator answer: this broker, for groups and transactional ids. Like Kafka, the
-    key itself is not validated (an empty group id is a group like any other); the
-    coordinator's topic (`__consumer_offsets`, `__transaction_state`) is created on first use."""
+    """One coordinator answer: the leader of the key's partition of the coordinator's topic
+    (`__consumer_offsets`, `__transaction_state`), created on first use, or
+    COORDINATOR_NOT_AVAILABLE while that partition has no leader live on the client's listener
+    (KafkaApis.getCoordinator). Like Kafka, the key itself is not validated (an empty group id
+    is a group like any other)."""
     resource_type = _KEY_RESOURCES[key_type]
     if not access.permits(state, ctx, resource_type, key):
         return _no_coordinator(key, access.refusal(resource_type))
-    state.ensure_internal_topic(_KEY_TOPICS[key_type])
+    topic = state.ensure_internal_topic(_KEY_TOPICS[key_type]).name
+    registration = state.cluster.partition(topic, _coordinator_partition(state, key_type, key))
+    node = None if registration is None else live_node(state, registration.leader, ctx.listener)
+    if node is None:
+        return _no_coordinator(key, KafkaError(ErrorCode.coordinator_not_available, NOT_AVAILABLE))
     return {
         "key": key,
-        "node_id": state.node_id,
-        "host": state.advertised[ctx.listener].host,
-        "port": state.advertised[ctx.listener].port,
+        "node_id": node["node_id"],
+        "host": node["host"],
+        "port": node["port"],
         "error_code": ErrorCode.none,
         "error_message": "",
     }
+
+
+def _coordinator_partition(state: BrokerState, key_type: int, key: str) -> int:
+    if key_type == CoordinatorType.GROUP:
+        return state.offsets_topic.partition_of(key)
+    return state.transaction_log.topic.partition_of(key)
 
 
 @handles(ApiKey.FIND_COORDINATOR, 0, 6)
