@@ -24,6 +24,7 @@ from ..protocol.names import (
 )
 from . import access
 from .brokers import live_node
+from .leader import coordinates, require_coordinator
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -111,6 +112,8 @@ def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> A
 async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
         return _joined(ctx, JoinResult(error=ErrorCode.group_authorization_failed))
+    if not coordinates(state, request.group_id):
+        return _joined(ctx, JoinResult(error=ErrorCode.not_coordinator))
     session_timeout = int(request.session_timeout.total_seconds() * 1000)
     rebalance = getattr(request, "rebalance_timeout", None)
     join = JoinRequest(
@@ -163,6 +166,8 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
         return _synced(ctx, SyncResult(error=ErrorCode.inconsistent_group_protocol))
     if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
         return _synced(ctx, SyncResult(error=ErrorCode.group_authorization_failed))
+    if not coordinates(state, request.group_id):
+        return _synced(ctx, SyncResult(error=ErrorCode.not_coordinator))
     assignments = {a.member_id: a.assignment for a in request.assignments}
     result: SyncResult = await state.coordinate_parked(
         lambda groups, done: groups.sync(
@@ -195,6 +200,7 @@ def _synced(ctx: RequestContext, result: SyncResult) -> Any:
 @handles(ApiKey.HEARTBEAT, 0, 4)
 async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    require_coordinator(state, request.group_id)
     error = await state.coordinate(
         lambda groups: groups.heartbeat(
             request.group_id,
@@ -210,6 +216,7 @@ async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> An
 @handles(ApiKey.LEAVE_GROUP, 0, 5)
 async def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    require_coordinator(state, request.group_id)
     if ctx.api_version >= 3:
         members = [(m.member_id, m.group_instance_id) for m in request.members]
     else:
@@ -275,7 +282,10 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
     for group_id in request.groups:
         group = state.groups.get(group_id)
         if not access.permits(state, ctx, AclResourceType.GROUP, group_id):
-            described.append(_group_refused(group_id))
+            described.append(_group_refused(group_id, ErrorCode.group_authorization_failed))
+            continue
+        if not coordinates(state, group_id):
+            described.append(_group_refused(group_id, ErrorCode.not_coordinator))
             continue
         if group is None:
             missing = ctx.api_version >= 6
@@ -310,10 +320,10 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
     return ctx.respond({"throttle_time": 0, "groups": described})
 
 
-def _group_refused(group_id: str) -> dict[str, Any]:
+def _group_refused(group_id: str, error: ErrorCode) -> dict[str, Any]:
     """DescribeGroupsResponse.groupError: no state, protocol or members."""
     return {
-        "error_code": ErrorCode.group_authorization_failed,
+        "error_code": error,
         "group_id": group_id,
         "group_state": "",
         "protocol_type": "",
@@ -325,8 +335,8 @@ def _group_refused(group_id: str) -> dict[str, Any]:
 @handles(ApiKey.DELETE_GROUPS, 0, 2)
 async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     names = list(request.groups_names)
-    permitted = [access.permits(state, ctx, AclResourceType.GROUP, name) for name in names]
-    deletable = [name for name, allowed in zip(names, permitted, strict=True) if allowed]
+    refusals = [_deletion_refused(state, ctx, name) for name in names]
+    deletable = [name for name, refused in zip(names, refusals, strict=True) if refused is None]
     deleted = iter(
         await state.coordinate(
             lambda groups: [groups.delete_group(group_id, ctx.now_ms) for group_id in deletable]
@@ -337,8 +347,16 @@ async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -
     results = [
         {
             "group_id": group_id,
-            "error_code": next(deleted) if allowed else ErrorCode.group_authorization_failed,
+            "error_code": next(deleted) if refused is None else refused,
         }
-        for group_id, allowed in zip(names, permitted, strict=True)
+        for group_id, refused in zip(names, refusals, strict=True)
     ]
     return ctx.respond({"throttle_time": 0, "results": results})
+
+
+def _deletion_refused(state: BrokerState, ctx: RequestContext, group_id: str) -> ErrorCode | None:
+    if not access.permits(state, ctx, AclResourceType.GROUP, group_id):
+        return ErrorCode.group_authorization_failed
+    if not coordinates(state, group_id):
+        return ErrorCode.not_coordinator
+    return None

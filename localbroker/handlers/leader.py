@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..cluster.partitions import NO_LEADER
+from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
+from ..protocol.names import OFFSETS_TOPIC
 from .brokers import live_node
 
 if TYPE_CHECKING:
@@ -81,3 +83,21 @@ class LeaderHints:
     @property
     def node_endpoints(self) -> list[dict[str, Any]]:
         return list(self._nodes.values())
+
+
+def coordinates(state: BrokerState, group_id: str) -> bool:
+    """Whether this broker is the group's coordinator: the leader of its `__consumer_offsets`
+    partition. Kafka's coordinator runtime answers NOT_COORDINATOR for a group whose partition
+    it has not loaded as leader. Before the offsets topic exists every group is this broker's:
+    the topic is created on first use, here, as a single broker creates it."""
+    if OFFSETS_TOPIC not in state.topics:
+        return True
+    partition = state.offsets_topic.partition_of(group_id)
+    registration = state.cluster.partition(OFFSETS_TOPIC, partition)
+    return registration is not None and registration.leader == state.node_id
+
+
+def require_coordinator(state: BrokerState, group_id: str) -> None:
+    """NOT_COORDINATOR for the whole request, for APIs answered by a top-level error alone."""
+    if not coordinates(state, group_id):
+        raise KafkaError(ErrorCode.not_coordinator)

@@ -49,6 +49,7 @@ OFFLINE = 2
 NEWER = 3
 """orders-3: led here at epoch 2."""
 TIMEOUT = 30.0
+GROUP = "g"
 METADATA_OF_TOPIC = {
     "topics": [{"name": TOPIC}],
     "allow_auto_topic_creation": False,
@@ -243,19 +244,26 @@ def test_list_offsets_is_the_leaders_to_answer(cluster: Cluster) -> None:
     assert ask(NEWER, 4) == ErrorCode.unknown_leader_epoch
 
 
-def test_the_coordinator_is_the_leader_of_the_groups_offsets_partition(cluster: Cluster) -> None:
+def offsets_led_by_broker_1(cluster: Cluster) -> tuple[uuid.UUID, int]:
+    """Every `__consumer_offsets` partition led by broker 1: its topic id in the image and
+    group g's partition."""
     state: BrokerState = cluster.broker.state
     count = cluster.broker.call(lambda: state.ensure_offsets_topic().partitions)
-    group_partition = cluster.broker.call(lambda: state.offsets_topic.partition_of("g"))
+    group_partition = cluster.broker.call(lambda: state.offsets_topic.partition_of(GROUP))
     offsets_id = uuid.uuid4()
     cluster.apply(
         TopicRecord(OFFSETS_TOPIC, offsets_id),
         *(PartitionRecord(i, offsets_id, (1, 0), (1, 0), 1, 0, 0) for i in range(count)),
     )
+    return offsets_id, group_partition
+
+
+def test_the_coordinator_is_the_leader_of_the_groups_offsets_partition(cluster: Cluster) -> None:
+    offsets_id, group_partition = offsets_led_by_broker_1(cluster)
 
     def coordinator() -> Any:
         with RawClient(cluster.broker.bootstrap) as client:
-            request = {"key_type": 0, "coordinator_keys": ["g"]}
+            request = {"key_type": 0, "coordinator_keys": [GROUP]}
             return client.call(ApiKey.FIND_COORDINATOR, 4, request).coordinators[0]
 
     found = coordinator()
@@ -317,3 +325,45 @@ def test_a_producer_follows_the_leader_to_another_broker(
     send(b"to node 1")
     assert errors == [None, None]
     assert (log_end_offset(first.broker), log_end_offset(second.broker)) == (1, 1)
+
+
+def test_group_apis_answer_not_coordinator_for_a_group_led_elsewhere(cluster: Cluster) -> None:
+    """Kafka's coordinator runtime refuses a group whose offsets partition it does not lead."""
+    offsets_led_by_broker_1(cluster)
+    member = {"group_id": GROUP, "generation_id": 1, "member_id": "m"}
+    offsets = [{"name": TOPIC, "partitions": [{"partition_index": 0, "committed_offset": 1}]}]
+    with RawClient(cluster.broker.bootstrap) as client:
+        joined = client.call(
+            ApiKey.JOIN_GROUP,
+            9,
+            {
+                "group_id": GROUP,
+                "session_timeout": 10_000,
+                "rebalance_timeout": 10_000,
+                "member_id": "",
+                "protocol_type": "consumer",
+                "protocols": [{"name": "range", "metadata": b""}],
+            },
+        )
+        heartbeat = client.call(ApiKey.HEARTBEAT, 4, member)
+        committed = client.call(
+            ApiKey.OFFSET_COMMIT,
+            9,
+            {
+                "group_id": GROUP,
+                "generation_id_or_member_epoch": -1,
+                "member_id": "",
+                "topics": offsets,
+            },
+        )
+        fetched = client.call(ApiKey.OFFSET_FETCH, 9, {"groups": [{"group_id": GROUP}]})
+        described = client.call(
+            ApiKey.DESCRIBE_GROUPS, 5, {"groups": [GROUP], "include_authorized_operations": False}
+        )
+        deleted = client.call(ApiKey.DELETE_GROUPS, 2, {"groups_names": [GROUP]})
+    assert joined.error_code == ErrorCode.not_coordinator
+    assert heartbeat.error_code == ErrorCode.not_coordinator
+    assert committed.topics[0].partitions[0].error_code == ErrorCode.not_coordinator
+    assert fetched.groups[0].error_code == ErrorCode.not_coordinator
+    assert described.groups[0].error_code == ErrorCode.not_coordinator
+    assert deleted.results[0].error_code == ErrorCode.not_coordinator
