@@ -20,6 +20,8 @@ from typing import TypeVar
 from kio.schema.errors import ErrorCode
 
 from . import descriptors
+from .cluster.single_node import SingleNodeView
+from .cluster.view import ClusterView
 from .config.broker import BrokerConfig
 from .errors import KafkaError
 from .groups.coordinator import GroupConfig, GroupCoordinator
@@ -89,6 +91,11 @@ class BrokerState:
         self.authorizer = authorizer(config.static, self.security)
         self.advertised: dict[str, Endpoint] = {e.name: e for e in config.listeners}
         """Each listener's endpoint as Metadata tells its clients (set once bound)."""
+        self.cluster: ClusterView = SingleNodeView(
+            self.node_id, lambda: self.advertised, self.store.topics
+        )
+        """What handlers ask about brokers, the controller and partition leadership: this
+        broker alone, until cluster mode puts its metadata image here."""
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}

@@ -9,6 +9,7 @@ from kio.schema.errors import ErrorCode
 
 from ..protocol.names import AclResourceType, ApiKey
 from . import access
+from .brokers import client_controller_id, live_nodes
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -19,20 +20,22 @@ BROKERS_ENDPOINT = 1
 
 @handles(ApiKey.DESCRIBE_CLUSTER, 0, 2)
 def describe_cluster(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    nodes = live_nodes(state, ctx.listener)
     response: dict[str, Any] = {
         "throttle_time": 0,
         "error_code": ErrorCode.none,
         "endpoint_type": BROKERS_ENDPOINT,
         "cluster_id": state.store.cluster_id,
-        "controller_id": state.node_id,
+        "controller_id": client_controller_id(state, nodes),
         "brokers": [
             {
-                "broker_id": state.node_id,
-                "host": state.advertised[ctx.listener].host,
-                "port": state.advertised[ctx.listener].port,
-                "rack": None,
+                "broker_id": node["node_id"],
+                "host": node["host"],
+                "port": node["port"],
+                "rack": node["rack"],
                 "is_fenced": False,
             }
+            for node in nodes.values()
         ],
     }
     if request.include_cluster_authorized_operations:

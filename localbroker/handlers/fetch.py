@@ -20,7 +20,7 @@ from ..log.transactions import batches_below
 from ..protocol.names import AclResourceType, ApiKey, IsolationLevel
 from ..records.legacy import to_message_set
 from . import access
-from .leader import leader_epoch_error
+from .leader import NO_EPOCH, LeaderHints, partition_error
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -35,6 +35,22 @@ NO_RESPONSE_LIMIT = 2**31 - 1
 """max_bytes before v3, which has none: Kafka reads it as Int.MaxValue."""
 
 
+FOLLOWER_READ_VERSION = 11
+"""From Fetch v11 (KIP-392) a consumer may read from a follower, up to the high watermark."""
+LEADER_HINTS_VERSION = 16
+"""Fetch v16 is the first Kafka answers KIP-951's `current_leader` and `node_endpoints` in."""
+CONSUMER_REPLICA_ID = -1
+_LEADER_HINT_ERRORS = frozenset({ErrorCode.not_leader_or_follower, ErrorCode.fenced_leader_epoch})
+
+
+def _replica_id(request: Any) -> int:
+    """The fetching replica's broker id, -1 for a consumer (in `replica_state` from v15)."""
+    replica_state = getattr(request, "replica_state", None)
+    if replica_state is not None:
+        return int(replica_state.replica_id)
+    return int(getattr(request, "replica_id", CONSUMER_REPLICA_ID))
+
+
 class _Read:
     """One pass over the requested partitions; re-run when data arrives during a long poll."""
 
@@ -46,6 +62,9 @@ class _Read:
         self.by_id = ctx.api_version >= 13
         isolation = getattr(request, "isolation_level", IsolationLevel.READ_UNCOMMITTED)  # v4+
         self.read_committed = isolation == IsolationLevel.READ_COMMITTED
+        self.leader_only = ctx.api_version < FOLLOWER_READ_VERSION or _replica_id(request) >= 0
+        """Whether only the leader may answer: a follower answers consumers from v11 on, as
+        Kafka's FetchParams.fetchOnlyLeader has it; replicas fetch from the leader."""
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0
@@ -110,7 +129,13 @@ class _Read:
             # refused before any log is read, as Kafka's KafkaApis refuses: with an empty
             # (not a null) list of aborted transactions
             return self._failed({**entry, "aborted_transactions": []}, exc.code)
-        error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
+        error = partition_error(
+            self.state,
+            name,
+            partition.partition,
+            getattr(partition, "current_leader_epoch", NO_EPOCH),  # v9+
+            require_leader=self.leader_only,
+        )
         if error is not None:
             return self._failed(entry, error)
         self.logs.append(partition_log)
@@ -195,11 +220,18 @@ async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         if read.total >= min_bytes or read.errors or remaining <= 0 or not read.logs:
             break
         await _wait_for_data(read.logs, remaining)
-    return ctx.respond(
-        {
-            "throttle_time": 0,
-            "error_code": ErrorCode.none,
-            "session_id": 0,
-            "responses": read.responses,
-        }
-    )
+    response = {
+        "throttle_time": 0,
+        "error_code": ErrorCode.none,
+        "session_id": 0,
+        "responses": read.responses,
+    }
+    if ctx.api_version >= LEADER_HINTS_VERSION:
+        hints = LeaderHints(state, ctx.listener)
+        for topic in read.responses:
+            for entry in topic["partitions"]:
+                if entry["error_code"] in _LEADER_HINT_ERRORS:
+                    index = entry["partition_index"]
+                    entry["current_leader"] = hints.current_leader(topic["topic"], index)
+        response["node_endpoints"] = hints.node_endpoints
+    return ctx.respond(response)

@@ -23,12 +23,17 @@ from ..protocol.names import (
     GroupState,
 )
 from . import access
+from .brokers import live_node
+from .leader import coordinates, require_coordinator
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
 CLASSIC = "classic"
+NOT_AVAILABLE = "The coordinator is not available."
+"""COORDINATOR_NOT_AVAILABLE's message (Errors.COORDINATOR_NOT_AVAILABLE), which Kafka sends
+before v4, when it answers with the error's exception."""
 PROTOCOL_IN_SYNC_VERSION = 5
 
 
@@ -56,21 +61,33 @@ def _no_coordinator(key: str, error: KafkaError) -> dict[str, Any]:
 def _coordinator_entry(
     state: BrokerState, ctx: RequestContext, key: str, key_type: int
 ) -> dict[str, Any]:
-    """One coordinator answer: this broker, for groups and transactional ids. Like Kafka, the
-    key itself is not validated (an empty group id is a group like any other); the
-    coordinator's topic (`__consumer_offsets`, `__transaction_state`) is created on first use."""
+    """One coordinator answer: the leader of the key's partition of the coordinator's topic
+    (`__consumer_offsets`, `__transaction_state`), created on first use, or
+    COORDINATOR_NOT_AVAILABLE while that partition has no leader live on the client's listener
+    (KafkaApis.getCoordinator). Like Kafka, the key itself is not validated (an empty group id
+    is a group like any other)."""
     resource_type = _KEY_RESOURCES[key_type]
     if not access.permits(state, ctx, resource_type, key):
         return _no_coordinator(key, access.refusal(resource_type))
-    state.ensure_internal_topic(_KEY_TOPICS[key_type])
+    topic = state.ensure_internal_topic(_KEY_TOPICS[key_type]).name
+    registration = state.cluster.partition(topic, _coordinator_partition(state, key_type, key))
+    node = None if registration is None else live_node(state, registration.leader, ctx.listener)
+    if node is None:
+        return _no_coordinator(key, KafkaError(ErrorCode.coordinator_not_available, NOT_AVAILABLE))
     return {
         "key": key,
-        "node_id": state.node_id,
-        "host": state.advertised[ctx.listener].host,
-        "port": state.advertised[ctx.listener].port,
+        "node_id": node["node_id"],
+        "host": node["host"],
+        "port": node["port"],
         "error_code": ErrorCode.none,
         "error_message": "",
     }
+
+
+def _coordinator_partition(state: BrokerState, key_type: int, key: str) -> int:
+    if key_type == CoordinatorType.GROUP:
+        return state.offsets_topic.partition_of(key)
+    return state.transaction_log.topic.partition_of(key)
 
 
 @handles(ApiKey.FIND_COORDINATOR, 0, 6)
@@ -95,6 +112,8 @@ def find_coordinator(state: BrokerState, ctx: RequestContext, request: Any) -> A
 async def join_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
         return _joined(ctx, JoinResult(error=ErrorCode.group_authorization_failed))
+    if not coordinates(state, request.group_id):
+        return _joined(ctx, JoinResult(error=ErrorCode.not_coordinator))
     session_timeout = int(request.session_timeout.total_seconds() * 1000)
     rebalance = getattr(request, "rebalance_timeout", None)
     join = JoinRequest(
@@ -147,6 +166,8 @@ async def sync_group(state: BrokerState, ctx: RequestContext, request: Any) -> A
         return _synced(ctx, SyncResult(error=ErrorCode.inconsistent_group_protocol))
     if not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
         return _synced(ctx, SyncResult(error=ErrorCode.group_authorization_failed))
+    if not coordinates(state, request.group_id):
+        return _synced(ctx, SyncResult(error=ErrorCode.not_coordinator))
     assignments = {a.member_id: a.assignment for a in request.assignments}
     result: SyncResult = await state.coordinate_parked(
         lambda groups, done: groups.sync(
@@ -179,6 +200,7 @@ def _synced(ctx: RequestContext, result: SyncResult) -> Any:
 @handles(ApiKey.HEARTBEAT, 0, 4)
 async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    require_coordinator(state, request.group_id)
     error = await state.coordinate(
         lambda groups: groups.heartbeat(
             request.group_id,
@@ -194,6 +216,7 @@ async def heartbeat(state: BrokerState, ctx: RequestContext, request: Any) -> An
 @handles(ApiKey.LEAVE_GROUP, 0, 5)
 async def leave_group(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    require_coordinator(state, request.group_id)
     if ctx.api_version >= 3:
         members = [(m.member_id, m.group_instance_id) for m in request.members]
     else:
@@ -259,7 +282,10 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
     for group_id in request.groups:
         group = state.groups.get(group_id)
         if not access.permits(state, ctx, AclResourceType.GROUP, group_id):
-            described.append(_group_refused(group_id))
+            described.append(_group_refused(group_id, ErrorCode.group_authorization_failed))
+            continue
+        if not coordinates(state, group_id):
+            described.append(_group_refused(group_id, ErrorCode.not_coordinator))
             continue
         if group is None:
             missing = ctx.api_version >= 6
@@ -294,10 +320,10 @@ def describe_groups(state: BrokerState, ctx: RequestContext, request: Any) -> An
     return ctx.respond({"throttle_time": 0, "groups": described})
 
 
-def _group_refused(group_id: str) -> dict[str, Any]:
+def _group_refused(group_id: str, error: ErrorCode) -> dict[str, Any]:
     """DescribeGroupsResponse.groupError: no state, protocol or members."""
     return {
-        "error_code": ErrorCode.group_authorization_failed,
+        "error_code": error,
         "group_id": group_id,
         "group_state": "",
         "protocol_type": "",
@@ -309,8 +335,8 @@ def _group_refused(group_id: str) -> dict[str, Any]:
 @handles(ApiKey.DELETE_GROUPS, 0, 2)
 async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     names = list(request.groups_names)
-    permitted = [access.permits(state, ctx, AclResourceType.GROUP, name) for name in names]
-    deletable = [name for name, allowed in zip(names, permitted, strict=True) if allowed]
+    refusals = [_deletion_refused(state, ctx, name) for name in names]
+    deletable = [name for name, refused in zip(names, refusals, strict=True) if refused is None]
     deleted = iter(
         await state.coordinate(
             lambda groups: [groups.delete_group(group_id, ctx.now_ms) for group_id in deletable]
@@ -321,8 +347,16 @@ async def delete_groups(state: BrokerState, ctx: RequestContext, request: Any) -
     results = [
         {
             "group_id": group_id,
-            "error_code": next(deleted) if allowed else ErrorCode.group_authorization_failed,
+            "error_code": next(deleted) if refused is None else refused,
         }
-        for group_id, allowed in zip(names, permitted, strict=True)
+        for group_id, refused in zip(names, refusals, strict=True)
     ]
     return ctx.respond({"throttle_time": 0, "results": results})
+
+
+def _deletion_refused(state: BrokerState, ctx: RequestContext, group_id: str) -> ErrorCode | None:
+    if not access.permits(state, ctx, AclResourceType.GROUP, group_id):
+        return ErrorCode.group_authorization_failed
+    if not coordinates(state, group_id):
+        return ErrorCode.not_coordinator
+    return None

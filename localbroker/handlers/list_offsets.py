@@ -12,7 +12,7 @@ from ..errors import KafkaError
 from ..log.partition import LEADER_EPOCH
 from ..protocol.names import AclResourceType, ApiKey, IsolationLevel, ListOffsetsTimestamp
 from . import access
-from .leader import leader_epoch_error
+from .leader import NO_EPOCH, partition_error
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -71,6 +71,9 @@ def _legacy_offsets(
     return sorted((offset for offset, _ in eligible[::-1][: max(max_num_offsets, 0)]), reverse=True)
 
 
+DEBUGGING_REPLICA_ID = -2
+"""The replica id of a tool asking any replica, not only the leader (ListOffsetsRequest's)."""
+
 _SPECIAL_SINCE: dict[int, int] = {
     ListOffsetsTimestamp.LATEST: 0,
     ListOffsetsTimestamp.EARLIEST: 0,
@@ -110,15 +113,19 @@ def list_offsets(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                 entry["error_code"] = ErrorCode.topic_authorization_failed
                 partitions[index] = entry
                 continue
-            error = leader_epoch_error(getattr(partition, "current_leader_epoch", -1))
-            if error is None and _unsupported(partition.timestamp, ctx.api_version):
-                error = ErrorCode.unsupported_version
-            if error is not None:
-                entry["error_code"] = error
-                partitions[index] = entry
-                continue
             try:
+                if _unsupported(partition.timestamp, ctx.api_version):
+                    raise KafkaError(ErrorCode.unsupported_version)
                 partition_log = state.partition_log(topic.name, index)
+                error = partition_error(
+                    state,
+                    topic.name,
+                    index,
+                    getattr(partition, "current_leader_epoch", NO_EPOCH),  # v4+
+                    require_leader=request.replica_id != DEBUGGING_REPLICA_ID,
+                )
+                if error is not None:
+                    raise KafkaError(error)
             except KafkaError as exc:
                 entry["error_code"] = exc.code
                 partitions[index] = entry

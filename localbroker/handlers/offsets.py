@@ -16,6 +16,7 @@ from kio.schema.errors import ErrorCode
 from ..groups.offsets import CommitEntry
 from ..protocol.names import AclResourceType, ApiKey
 from . import access
+from .leader import coordinates, require_coordinator
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ async def offset_commit(state: BrokerState, ctx: RequestContext, request: Any) -
         refusal = ErrorCode.group_authorization_failed
     elif ctx.api_version == ZOOKEEPER_VERSION:
         refusal = ErrorCode.unsupported_version
+    elif not coordinates(state, request.group_id):
+        refusal = ErrorCode.not_coordinator
     if refusal is not None:
         refused = itertools.repeat(refusal)
         return ctx.respond({"throttle_time": 0, "topics": _by_topic(request.topics, refused)})
@@ -164,6 +167,8 @@ def _group_offsets(
         refused = ErrorCode.group_authorization_failed
     elif ctx.api_version == ZOOKEEPER_VERSION:
         refused = ErrorCode.unsupported_version
+    elif not coordinates(state, group_id):
+        refused = ErrorCode.not_coordinator
     else:
         return {
             "group_id": group_id,
@@ -202,6 +207,7 @@ def offset_fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 @handles(ApiKey.OFFSET_DELETE, 0, 0)
 async def offset_delete(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
+    require_coordinator(state, request.group_id)
     checked = _screened(state, ctx, request.topics)
     partitions = [(topic.name, p.partition_index) for topic, p, error in checked if error is None]
     error, deleted = await state.coordinate(

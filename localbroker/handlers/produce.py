@@ -28,6 +28,7 @@ from ..records.reader import iter_records
 from ..schema_registry.validation import SchemaValidation, refused_records
 from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from . import access
+from .leader import LeaderHints, partition_error
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -172,6 +173,9 @@ def _append(
         if not access.permits(state, ctx, AclResourceType.TOPIC, topic):
             raise KafkaError(ErrorCode.topic_authorization_failed)
         partition_log = state.partition_log(topic, index)
+        error = partition_error(state, topic, index)
+        if error is not None:
+            raise KafkaError(error)
         records = partition.records
         if records is None:
             raise KafkaError(ErrorCode.invalid_record, "produce request carries no records")
@@ -290,4 +294,11 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         ):
             ctx.close_connection = True
         return None
-    return ctx.respond({"responses": responses, "throttle_time": 0})
+    hints = LeaderHints(state, ctx.listener)
+    for topic in responses:
+        for entry in topic["partition_responses"]:
+            if entry["error_code"] == ErrorCode.not_leader_or_follower:
+                entry["current_leader"] = hints.current_leader(topic["name"], entry["index"])
+    return ctx.respond(
+        {"responses": responses, "throttle_time": 0, "node_endpoints": hints.node_endpoints}
+    )

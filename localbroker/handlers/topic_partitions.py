@@ -21,14 +21,16 @@ from ..errors import KafkaError
 from ..protocol.names import INTERNAL_TOPICS, AclOperation, AclResourceType, ApiKey
 from ..state import validate_topic_name
 from . import access
-from .metadata import topic_entry
+from .brokers import live_nodes
+from .metadata import registrations, topic_entry
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
 
 NO_ELR: dict[str, list[int]] = {"eligible_leader_replicas": [], "last_known_elr": []}
-"""One replica, always in sync: no partition ever has eligible leader replicas to list."""
+"""No partition has eligible leader replicas to list: the controller keeps none (KIP-966's
+ELR is not implemented)."""
 
 
 def _unknown(name: str) -> dict[str, Any]:
@@ -80,6 +82,7 @@ def describe_topic_partitions(state: BrokerState, ctx: RequestContext, request: 
     remaining = max(min(limit, request.response_partition_limit), 1)
     topics: list[dict[str, Any]] = []
     next_cursor = None
+    alive = live_nodes(state, ctx.listener).keys()
     for name in names:
         if remaining <= 0:
             next_cursor = {"topic_name": name, "partition_index": 0}
@@ -96,8 +99,12 @@ def describe_topic_partitions(state: BrokerState, ctx: RequestContext, request: 
             continue
         first = cursor.partition_index if cursor is not None and name == cursor.topic_name else 0
         last = min(topic.partitions, first + remaining)
-        entry = topic_entry(state, topic)
-        partitions = [{**p, **NO_ELR} for p in entry["partitions"][first:last]]
+        entry = topic_entry(topic, registrations(state, topic), alive)
+        # no error for a partition without a leader here, unlike Metadata (Kafka's
+        # getPartitionMetadataForDescribeTopicResponse sets none)
+        partitions = [
+            {**p, **NO_ELR, "error_code": ErrorCode.none} for p in entry["partitions"][first:last]
+        ]
         topics.append({**entry, "partitions": partitions})
         if last < topic.partitions:
             next_cursor = {"topic_name": name, "partition_index": last}

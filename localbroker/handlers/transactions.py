@@ -24,6 +24,7 @@ from ..protocol.names import AclResourceType, ApiKey
 from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from ..transactions.metadata import PendingOffset, TopicPartition
 from . import access
+from .leader import coordinates
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -238,6 +239,8 @@ async def txn_offset_commit(state: BrokerState, ctx: RequestContext, request: An
         refused = ErrorCode.transactional_id_authorization_failed
     elif not access.permits(state, ctx, AclResourceType.GROUP, request.group_id):
         refused = ErrorCode.group_authorization_failed
+    elif not coordinates(state, request.group_id):
+        refused = ErrorCode.not_coordinator
     errors: dict[tuple[str, int], ErrorCode] = {}
     offsets: dict[tuple[str, int], PendingOffset] = {}
     for topic in request.topics:

@@ -122,3 +122,23 @@ def test_metadata_answers_follow_every_change_to_a_topic(broker: EmbeddedBroker)
     assert after["orders"].partitions == 5 and "gone" not in after
     assert after["again"].topic_id != before["again"].topic_id
     assert after[OFFSETS_TOPIC].internal
+
+
+def test_every_answer_naming_this_broker_gives_the_port_it_listens_on(
+    broker: EmbeddedBroker,
+) -> None:
+    """The broker binds port 0 and learns its port once bound: Metadata, DescribeCluster and
+    FindCoordinator must name the bound port, which every client connects to next."""
+    host, _, port = broker.bootstrap.rpartition(":")
+    address = (host, int(port))
+    with RawClient(broker.bootstrap) as client:
+        (node,) = metadata(broker.bootstrap, [], version=12).brokers
+        assert (node.host, node.port) == address
+        cluster = client.call(
+            ApiKey.DESCRIBE_CLUSTER, 0, {"include_cluster_authorized_operations": False}
+        )
+        assert [(b.host, b.port) for b in cluster.brokers] == [address]
+        (found,) = client.call(
+            ApiKey.FIND_COORDINATOR, 4, {"key_type": 0, "coordinator_keys": ["a-group"]}
+        ).coordinators
+        assert (found.error_code, found.host, found.port) == (ErrorCode.none, *address)
