@@ -88,26 +88,25 @@ class BrokerConfig:
         """The listeners to bind: `listeners` without the controller's, the first one moved to
         `host` and `port` when given (the command line's --host and --port). An empty host
         binds the loopback address: localbroker is reachable from elsewhere only when asked."""
-        protocols = self.protocol_map
         controllers = _controller_listener_names(self.static)
         configured = [
             endpoint
             for endpoint in parse_endpoints(
-                "listeners",
-                self.static.get("listeners", ""),
-                {
-                    **protocols,
-                    **{
-                        name: SecurityProtocol.PLAINTEXT
-                        for name in controllers
-                        if name not in protocols
-                    },
-                },
+                "listeners", self.static.get("listeners", ""), self._protocols_with(controllers)
             )
             if endpoint.name not in controllers
         ] or [Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, DEFAULT_HOST, DEFAULT_PORT)]
         first = configured[0].at(host, port)
         return [endpoint.at(endpoint.host or DEFAULT_HOST) for endpoint in [first, *configured[1:]]]
+
+    def _protocols_with(self, controllers: set[str]) -> dict[str, SecurityProtocol]:
+        """The listener map, controller listeners it does not name mapped to PLAINTEXT (as
+        Kafka's effective map does), so they parse before they are left out."""
+        protocols = self.protocol_map
+        return {
+            **protocols,
+            **{name: SecurityProtocol.PLAINTEXT for name in controllers if name not in protocols},
+        }
 
     @property
     def protocol_map(self) -> dict[str, SecurityProtocol]:
@@ -117,11 +116,19 @@ class BrokerConfig:
 
     def advertised_listeners(self) -> list[Endpoint]:
         """What Metadata tells clients, per listener (KafkaConfig's effective advertised
-        listeners): `advertised.listeners`, each listener it does not name as bound, checked
-        as Kafka checks them. A port 0 stands for the port the listener was given."""
+        broker listeners): `advertised.listeners` without the controller's, each listener it
+        does not name as bound, checked as Kafka checks them. A port 0 stands for the port
+        the listener was given."""
         text = self.value("advertised.listeners")
+        controllers = _controller_listener_names(self.static)
         advertised = (
-            parse_endpoints("advertised.listeners", text, self.protocol_map)
+            [
+                endpoint
+                for endpoint in parse_endpoints(
+                    "advertised.listeners", text, self._protocols_with(controllers)
+                )
+                if endpoint.name not in controllers
+            ]
             if text
             else list(self.listeners)
         )

@@ -188,3 +188,18 @@ def test_a_controller_only_node_has_only_controller_listeners() -> None:
         "requirement failed: The listeners config must only contain KRaft controller listeners"
         " from controller.listener.names when process.roles=controller"
     )
+
+
+def test_an_advertised_controller_listener_is_not_a_broker_listener() -> None:
+    """Kafka's shipped KRaft server.properties advertises its CONTROLLER listener too; Kafka
+    leaves controller listeners out of what brokers advertise
+    (KafkaConfig.effectiveAdvertisedBrokerListeners), so the file starts a broker."""
+    config = BrokerConfig(
+        {
+            **COMBINED,
+            "advertised.listeners": "PLAINTEXT://localhost:9094,CONTROLLER://localhost:9095",
+        }
+    )
+    assert config.advertised_listeners() == [
+        Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, "localhost", 9094)
+    ]
