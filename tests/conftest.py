@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from brokers import BrokerProcess, running_broker
 from java_programs import JavaPrograms, java_programs
+from reference_cluster import ReferenceCluster, running_cluster
 from reference_kafka import (
     KafkaTool,
     ReferenceKafka,
@@ -102,6 +103,17 @@ def reference_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refere
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceCluster]:
+    """Apache Kafka as three KRaft nodes (each broker and controller) for the whole session,
+    stopped at its end. A test that stops or kills a node restarts it before it ends."""
+    try:
+        with running_cluster(tmp_path_factory.mktemp("apache-kafka-cluster")) as cluster:
+            yield cluster
+    except ReferenceUnavailable as exc:
+        unavailable(exc)
 
 
 @pytest.fixture(scope="session")

@@ -216,6 +216,22 @@ def server_properties(
     }
 
 
+def tool_output(classpath: str, main: str, *args: str) -> str:
+    """The standard output of one of Kafka's main classes (StorageTool ...), bounded;
+    ReferenceUnavailable with its errors if it fails."""
+    result = subprocess.run(
+        java(classpath, main, *args), capture_output=True, text=True, timeout=START_TIMEOUT
+    )
+    if result.returncode != 0:
+        raise ReferenceUnavailable(f"{main} {' '.join(args)} failed: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def random_cluster_id(classpath: str) -> str:
+    """A new cluster id, as `kafka-storage random-uuid` prints it."""
+    return tool_output(classpath, "kafka.tools.StorageTool", "random-uuid").split()[-1]
+
+
 def tools_log4j() -> Path:
     """The tools' log4j2 configuration, as a file the JVM can read."""
     path = CACHE / "tools-log4j2.properties"
@@ -271,19 +287,27 @@ def run_kafka_tool(
 class ReferenceKafka:
     """One Apache Kafka broker in its own JVM, on free loopback ports, in `directory`, with a
     PLAINTEXT listener and one more for each of `secured` (SASL_PLAINTEXT, SSL, SASL_SSL:
-    their settings go in `overrides`)."""
+    their settings go in `overrides`). A node of a cluster (tests/reference_cluster.py) is
+    given its controller's port and the cluster's id, and its node.id and voters in
+    `overrides`."""
 
     def __init__(
         self,
         directory: Path,
         overrides: Mapping[str, str] | None = None,
         secured: Sequence[str] = (),
+        *,
+        controller_port: int = 0,
+        cluster_id: str | None = None,
     ) -> None:
         self.directory = directory
         self.overrides = dict(overrides or {})
         self.secured = {name: 0 for name in secured}
         self.classpath = ""
         self.port = 0
+        self.controller_port = controller_port
+        self.cluster_id = cluster_id
+        self.node_id = int(self.overrides.get("node.id", "1"))
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -313,10 +337,11 @@ class ReferenceKafka:
         before the broker's own JVM (bench/startup.py times `launch` alone)."""
         self.classpath = kafka_classpath()
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.port, controller = free_port(), free_port()
+        self.port = free_port()
+        self.controller_port = self.controller_port or free_port()
         self.secured = {name: free_port() for name in self.secured}
         properties = server_properties(
-            self.directory, self.port, controller, self.overrides, self.secured
+            self.directory, self.port, self.controller_port, self.overrides, self.secured
         )
         self.config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
         self.log4j.write_text(
@@ -325,15 +350,32 @@ class ReferenceKafka:
             "appender.out.layout.type = PatternLayout\n"
             "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
         )
-        cluster_id = self._tool_output("kafka.tools.StorageTool", "random-uuid").split()[-1]
-        self._tool_output(
-            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config)
+        cluster_id = self.cluster_id or random_cluster_id(self.classpath)
+        tool_output(
+            self.classpath,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(self.config),
         )
         return self
 
     def launch(self) -> ReferenceKafka:
         """Start the broker on the formatted store (again, after `stop`, on the same ports and
         log) and wait until it answers Metadata."""
+        self.spawn()
+        try:
+            self.wait_until_serving()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def spawn(self) -> None:
+        """Start the broker's JVM on the formatted store without waiting for it: a node of a
+        cluster serves nothing until a majority of the quorum runs."""
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -353,37 +395,35 @@ class ReferenceKafka:
                 # must live as long as the broker: the main thread, in the session fixture).
                 preexec_fn=die_with_parent,
             )
-        try:
-            wait_until(self._serves_metadata, "Apache Kafka to answer Metadata", START_TIMEOUT)
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def _tool_output(self, main: str, *args: str) -> str:
-        result = subprocess.run(
-            java(self.classpath, main, *args),
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-        )
-        if result.returncode != 0:
-            raise ReferenceUnavailable(f"{main} {' '.join(args)} failed: {result.stderr[-2000:]}")
-        return result.stdout
+    def wait_until_serving(self, timeout: float = START_TIMEOUT) -> None:
+        """Until the broker answers Metadata naming itself; ReferenceUnavailable with its log's
+        tail if its JVM exits meanwhile."""
+        wait_until(self.serves_metadata, f"Apache Kafka node {self.node_id} to answer", timeout)
 
-    def _serves_metadata(self) -> bool:
+    def serves_metadata(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
             tail = self.log_file.read_text(errors="replace")[-3000:]
             raise ReferenceUnavailable(
                 f"Apache Kafka exited with {self.process.returncode}:\n{tail}"
             )
-        return 1 in answering_nodes(self.bootstrap)
+        return self.node_id in answering_nodes(self.bootstrap)
 
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is not None:
             stop_group(process)
+
+    def kill(self) -> None:
+        """SIGKILL to the broker's JVM, waited for: a crash of the process (no shutdown hooks,
+        no controlled shutdown; what it wrote stays in the page cache). `launch` starts it
+        again on the same data."""
+        process, self.process = self.process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(STOP_TIMEOUT)
 
     def run_tool(
         self, tool: str, args: Sequence[str], *, input: str | None = None, timeout: float = 120

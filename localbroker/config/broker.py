@@ -28,6 +28,7 @@ from ..security.listeners import (
 )
 from .definitions import BROKER_CONFIGS, BROKER_CONFIGS_BY_NAME
 from .entries import ConfigEntry, Synonym
+from .kraft import MISSING_NODE_ID, KRaftConfig, kraft_config
 from .topic import broker_synonyms, resolve_topic_value, validate_topic_configs
 from .values import normalize
 
@@ -44,6 +45,7 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "transaction.state.log.min.isr": "1",
     "group.initial.rebalance.delay.ms": "0",
     "process.roles": "broker,controller",
+    "controller.listener.names": "CONTROLLER",
     "max.incremental.fetch.session.cache.slots": "0",
 }
 
@@ -51,7 +53,7 @@ LOCAL_DEFAULTS: dict[str, str] = {
 def _controller_listener_names(static: Mapping[str, str]) -> set[str]:
     """Listeners of the KRaft controller, which a single localbroker does not run: Kafka's
     shipped server.properties lists one (CONTROLLER), so such a file works unchanged."""
-    names = static.get("controller.listener.names", "CONTROLLER")
+    names = static["controller.listener.names"]
     return {name.strip().upper() for name in names.split(",") if name.strip()}
 
 
@@ -64,6 +66,11 @@ class BrokerConfig:
             definition = BROKER_CONFIGS_BY_NAME.get(name)
             if definition is not None and value is not None:
                 self.static[name] = normalize(definition, value)
+        self.dynamic: dict[str, str] = {}
+        self.dynamic_default: dict[str, str] = {}
+        kraft = bool(static.get("process.roles", "").strip())
+        if kraft and "node.id" not in static and "broker.id" not in static:
+            raise config_error(MISSING_NODE_ID)
         if "broker.id" in self.static and "node.id" not in static:
             self.static["node.id"] = self.static["broker.id"]
         self.static.setdefault("node.id", "0")
@@ -71,33 +78,35 @@ class BrokerConfig:
         self.listeners = self._listeners(host, port)
         self.host, self.port = self.listeners[0].host, self.listeners[0].port
         self.static.setdefault("listeners", ",".join(map(str, self.listeners)))
-        self.dynamic: dict[str, str] = {}
-        self.dynamic_default: dict[str, str] = {}
+        self.kraft: KRaftConfig | None = (
+            kraft_config(self.value, self.protocol_map) if kraft else None
+        )
+        """The node's KRaft settings when `process.roles` is given (checked as Kafka checks
+        them); None for the single broker localbroker is without it."""
 
     def _listeners(self, host: str | None, port: int | None) -> list[Endpoint]:
         """The listeners to bind: `listeners` without the controller's, the first one moved to
         `host` and `port` when given (the command line's --host and --port). An empty host
         binds the loopback address: localbroker is reachable from elsewhere only when asked."""
-        protocols = self.protocol_map
         controllers = _controller_listener_names(self.static)
         configured = [
             endpoint
             for endpoint in parse_endpoints(
-                "listeners",
-                self.static.get("listeners", ""),
-                {
-                    **protocols,
-                    **{
-                        name: SecurityProtocol.PLAINTEXT
-                        for name in controllers
-                        if name not in protocols
-                    },
-                },
+                "listeners", self.static.get("listeners", ""), self._protocols_with(controllers)
             )
             if endpoint.name not in controllers
         ] or [Endpoint("PLAINTEXT", SecurityProtocol.PLAINTEXT, DEFAULT_HOST, DEFAULT_PORT)]
         first = configured[0].at(host, port)
         return [endpoint.at(endpoint.host or DEFAULT_HOST) for endpoint in [first, *configured[1:]]]
+
+    def _protocols_with(self, controllers: set[str]) -> dict[str, SecurityProtocol]:
+        """The listener map, controller listeners it does not name mapped to PLAINTEXT (as
+        Kafka's effective map does), so they parse before they are left out."""
+        protocols = self.protocol_map
+        return {
+            **protocols,
+            **{name: SecurityProtocol.PLAINTEXT for name in controllers if name not in protocols},
+        }
 
     @property
     def protocol_map(self) -> dict[str, SecurityProtocol]:
@@ -107,11 +116,19 @@ class BrokerConfig:
 
     def advertised_listeners(self) -> list[Endpoint]:
         """What Metadata tells clients, per listener (KafkaConfig's effective advertised
-        listeners): `advertised.listeners`, each listener it does not name as bound, checked
-        as Kafka checks them. A port 0 stands for the port the listener was given."""
+        broker listeners): `advertised.listeners` without the controller's, each listener it
+        does not name as bound, checked as Kafka checks them. A port 0 stands for the port
+        the listener was given."""
         text = self.value("advertised.listeners")
+        controllers = _controller_listener_names(self.static)
         advertised = (
-            parse_endpoints("advertised.listeners", text, self.protocol_map)
+            [
+                endpoint
+                for endpoint in parse_endpoints(
+                    "advertised.listeners", text, self._protocols_with(controllers)
+                )
+                if endpoint.name not in controllers
+            ]
             if text
             else list(self.listeners)
         )

@@ -39,6 +39,7 @@ __all__ = [
     "IsolationLevel",
     "ListOffsetsTimestamp",
     "PatternType",
+    "ProcessRole",
     "ScramMechanism",
     "SecurityProtocol",
     "TransactionState",
@@ -260,6 +261,14 @@ class Feature(StrEnum):
     """Feature names of ApiVersions' SupportedFeatures and FinalizedFeatures (KIP-584)."""
 
     TRANSACTION_VERSION = "transaction.version"
+
+
+class ProcessRole(StrEnum):
+    """The roles of a KRaft node, as `process.roles` spells them
+    (org.apache.kafka.server.ProcessRole)."""
+
+    BROKER = "broker"
+    CONTROLLER = "controller"
 
 
 class TransactionState(StrEnum):

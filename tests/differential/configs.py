@@ -25,7 +25,7 @@ BROKER_KEYS = [
     "compression.type",
     "no.such.config",
 ]
-"""Broker configs both brokers have (localbroker describes about 70 of Kafka's 317: README),
+"""Broker configs both brokers have (localbroker describes about 100 of Kafka's 317: README),
 one set in the reference's server.properties, and one that does not exist."""
 
 

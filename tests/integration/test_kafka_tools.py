@@ -173,6 +173,8 @@ def create_topic(bootstrap: str, name: str, partitions: int) -> None:
 
 DIFFERENT_BROKER_CONFIGS = {
     "advertised.listeners",  # the reference sets it; localbroker advertises where it listens
+    "controller.quorum.voters",  # the reference's controller; a single localbroker runs none
+    "inter.broker.listener.name",  # the reference names it; a single localbroker has no peers
     "listeners",  # addresses and ports, and the reference's controller listener
     "log.dirs",
     "log.cleaner.backoff.ms",  # the reference's 500 ms (tests/reference_kafka.py), not 15 s
