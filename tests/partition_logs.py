@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from localbroker.log.append_result import AppendResult
 from localbroker.log.log_config import LogConfig
-from localbroker.log.partition import AppendResult, PartitionLog
+from localbroker.log.partition import PartitionLog
 from localbroker.records.batch import validate_produced
 from localbroker.records.builder import NewRecord, build_batch
 from localbroker.records.reader import iter_records

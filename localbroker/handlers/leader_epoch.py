@@ -1,5 +1,6 @@
 """OffsetForLeaderEpoch (KIP-320): where each leader epoch ends, for consumers validating their
-position after a leader change. Every batch here was written in epoch 0."""
+position after a leader change and followers finding where their log diverged, answered
+from the partition's leader-epoch cache as Kafka's Partition.lastOffsetForLeaderEpoch does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from kio.schema.errors import ErrorCode
 
 from ..errors import KafkaError
-from ..log.partition import LEADER_EPOCH
 from ..protocol.names import AclResourceType, ApiKey
 from . import access
 from .leader import NO_EPOCH, leader_epoch_error
@@ -42,13 +42,8 @@ def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: An
                     partitions.append(entry)
                     continue
                 partition_log = state.partition_log(topic.topic, partition.partition)
-                if partition.leader_epoch == LEADER_EPOCH:
-                    entry.update(leader_epoch=LEADER_EPOCH, end_offset=partition_log.log_end_offset)
-                elif NO_EPOCH < partition.leader_epoch < LEADER_EPOCH:
-                    entry.update(
-                        leader_epoch=partition.leader_epoch,
-                        end_offset=partition_log.log_start_offset,
-                    )
+                epoch, end_offset = partition_log.epochs.end_offset_for(partition.leader_epoch)
+                entry.update(leader_epoch=epoch, end_offset=end_offset)
             except KafkaError as exc:
                 entry["error_code"] = exc.code
             partitions.append(entry)

@@ -141,7 +141,8 @@ class LeaderEpochCache:
             for header in batches():
                 if header.partition_leader_epoch >= 0:
                     self.assign(header.partition_leader_epoch, header.base_offset, write=False)
-            self.write()
+            if self._epochs or self.path.exists():  # a new log's first epoch writes it
+                self.write()
             return
         self._epochs = [epoch for epoch, _ in entries]
         self._starts = [start for _, start in entries]

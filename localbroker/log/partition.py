@@ -26,9 +26,11 @@ from ..files import fsync_path
 from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
 from ..records.control import COORDINATOR_EPOCH, NO_COORDINATOR_EPOCH, build_marker
 from . import replica, retention, timestamps
+from .append_result import AppendResult
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
 from .errors import LogError
+from .high_watermark import HighWatermark
 from .leader_epochs import LeaderEpochCache
 from .loader import SegmentLoader
 from .log_config import LogConfig
@@ -44,14 +46,6 @@ log = logging.getLogger(__name__)
 
 LEADER_EPOCH = 0
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class AppendResult:
-    base_offset: int
-    last_offset: int
-    log_append_time: int
-    duplicate: bool = False
 
 
 @dataclass(slots=True)
@@ -96,7 +90,11 @@ class PartitionLog:
         clean_shutdown: bool = True,
         now_ms: int = 0,
         status: LogDirStatus | None = None,
+        leader_epoch: int | None = LEADER_EPOCH,
     ) -> None:
+        """`leader_epoch` is the epoch this broker leads the partition in from the start: its
+        start is the log end offset, as when Kafka makes a replica leader (a single broker
+        leads every partition at epoch 0); None leaves that to the replica manager."""
         self.directory = directory
         self.topic = topic
         self.partition = partition
@@ -107,9 +105,6 @@ class PartitionLog:
         self.transactions = PartitionTransactions()
         self.segments = LogSegments(self.name)
         self.epochs = LeaderEpochCache(directory, self.name, lambda: self.log_end_offset)
-        self._hw_limit: int | None = None
-        """The high watermark replication allows (`set_high_watermark`); None on a single
-        broker, where it follows the log end offset."""
         self._listeners: list[Callable[[], None]] = []
         self.unflushed_messages = 0
         self.last_flush_ms = now_ms
@@ -119,6 +114,8 @@ class PartitionLog:
         """How many times `truncate_to` cut the log: a flush job from before covers bytes
         that may no longer be there."""
         self._load(log_start_offset, recovery_point, clean_shutdown)
+        if leader_epoch is not None:
+            self.epochs.assign(leader_epoch, self.log_end_offset)
 
     # -- state --------------------------------------------------------------------------
 
@@ -161,9 +158,7 @@ class PartitionLog:
             self.segments.append(segment)
         self.log_start_offset = loaded.log_start_offset
         self.recovery_point = loaded.recovery_point
-        self._hw_offset = self.log_end_offset
-        self._hw_segment = self.active
-        self._hw_position = self.active.size
+        self.hw = HighWatermark(self.segments, self._notify)
         self.load_producer_state()
         self._load_epochs()
 
@@ -286,16 +281,7 @@ class PartitionLog:
         self._truncations += 1
         self.unflushed_messages = 0
         self.flush_pending = False
-        end = self.log_end_offset
-        if self._hw_limit is not None:
-            self._hw_limit = min(self._hw_limit, end)
-        if self._hw_offset >= end or self._hw_segment not in self.segments:
-            self._hw_offset, self._hw_segment, self._hw_position = (
-                end,
-                self.active,
-                self.active.size,
-            )
-        self._notify()
+        self.hw.truncated()
 
     def _write(
         self,
@@ -344,7 +330,7 @@ class PartitionLog:
         if self.unflushed_messages >= self.config.flush_messages:
             self.flush_pending = True
         if not self.flush_pending:
-            self._advance_high_watermark(self.log_end_offset, segment, segment.size)
+            self.hw.advance(self.log_end_offset, segment, segment.size)
 
     def _maybe_roll(self, header: BatchHeader, base_offset: int, now_ms: int) -> Segment:
         segment = self.active
@@ -378,31 +364,6 @@ class PartitionLog:
             )
         return segment
 
-    def _set_high_watermark(self, offset: int, segment: Segment, position: int) -> None:
-        if offset > self._hw_offset or segment is not self._hw_segment:
-            self._hw_offset = offset
-            self._hw_segment = segment
-            self._hw_position = position
-            self._notify()
-
-    def _advance_high_watermark(self, durable: int, segment: Segment, position: int) -> None:
-        """Move the HW up to `durable` (at `position` in `segment`): data the flush policy
-        lets consumers see, or less, where replication set a lower limit."""
-        limit = self._hw_limit
-        if limit is not None and limit < durable:
-            durable = limit
-            segment, position = self._position_of(limit)
-        if durable >= self._hw_offset:
-            self._set_high_watermark(durable, segment, position)
-
-    def _position_of(self, offset: int) -> tuple[Segment, int]:
-        """The segment and file position where the batch holding `offset` starts."""
-        if offset >= self.log_end_offset:
-            return self.active, self.active.size
-        segment = self.segments[self.segments.floor(offset)]
-        header = segment.find_batch(offset, segment.size)
-        return segment, segment.size if header is None else header.position
-
     def set_high_watermark(self, offset: int) -> None:
         """The high watermark replication allows: what a follower's leader told it, or what
         a leader computed from its in-sync replicas. The HW moves there, bounded by the log
@@ -410,21 +371,12 @@ class PartitionLog:
         truncation). The first call makes the log replicated: the HW is set exactly (it was
         the log end offset since opening), and from then on only these calls raise it,
         where on a single broker it follows the log end offset."""
-        limit = self._hw_limit
-        first = limit is None
-        if limit is not None and offset <= limit:
-            return
-        self._hw_limit = offset
         durable = self.recovery_point if self.flush_pending else self.log_end_offset
-        target = min(offset, durable)
-        if first and target < self._hw_offset:
-            self._hw_offset = -1  # set exactly, once
-        segment, position = self._position_of(target)
-        self._set_high_watermark(target, segment, position)
+        self.hw.replicate(offset, durable)
 
     @property
     def high_watermark(self) -> int:
-        return self._hw_offset
+        return self.hw.offset
 
     @property
     def last_stable_offset(self) -> int:
@@ -433,8 +385,8 @@ class PartitionLog:
         have moved it, as Kafka's updateFirstUnstableOffset does), or the high watermark."""
         first_unstable = self.transactions.first_unstable_offset()
         if first_unstable is None:
-            return self._hw_offset
-        return min(max(first_unstable, self.log_start_offset), self._hw_offset)
+            return self.hw.offset
+        return min(max(first_unstable, self.log_start_offset), self.hw.offset)
 
     def aborted_transactions(self, start: int, end: int) -> list[AbortedTransaction]:
         return self.transactions.aborted_between(start, end)
@@ -474,10 +426,10 @@ class PartitionLog:
         self.recovery_point = max(self.recovery_point, job.offset)
         self.last_flush_ms = now_ms
         self.flush_pending = self.unflushed_messages >= self.config.flush_messages
-        if job.offset > self._hw_offset and job.segment in self.segments:
-            self._advance_high_watermark(job.offset, job.segment, job.position)
+        if job.offset > self.hw.offset and job.segment in self.segments:
+            self.hw.advance(job.offset, job.segment, job.position)
         if not self.flush_pending:
-            self._advance_high_watermark(self.log_end_offset, self.active, self.active.size)
+            self.hw.advance(self.log_end_offset, self.active, self.active.size)
 
     def flush_failed(self, exc: Exception) -> KafkaError:
         """A flush job failed: the directory goes offline; the error to answer with."""
@@ -500,7 +452,7 @@ class PartitionLog:
                 f"offset {offset} is outside {self.log_start_offset}..{self.log_end_offset}"
                 f" of {self.name}",
             )
-        if offset >= self._hw_offset:
+        if offset >= self.hw.offset:
             return b""
         try:
             for segment in self.segments.from_offset(offset):
@@ -511,7 +463,7 @@ class PartitionLog:
                     data = self.segments.rescanned(segment, again, exc)
                 if data is not None:
                     return data
-                if segment is self._hw_segment:
+                if segment is self.hw.segment:
                     break
         except OSError as exc:
             raise KafkaError(
@@ -525,7 +477,7 @@ class PartitionLog:
         damaged = bool(segment.damages)
         if damaged:
             self.segments.check_damage(segment, offset)
-        limit = self._hw_position if segment is self._hw_segment else segment.size
+        limit = self.hw.read_limit(segment)
         header = segment.find_batch(offset, limit)
         if header is None:
             return None
@@ -565,11 +517,11 @@ class PartitionLog:
 
     def readable_segments(self) -> list[Segment]:
         """The segments up to the one the high watermark is in."""
-        return self.segments[: self.segments.index(self._hw_segment) + 1]
+        return self.segments[: self.segments.index(self.hw.segment) + 1]
 
     def read_limit(self, segment: Segment) -> int:
         """Where reads of `segment` stop: the high watermark's position in its segment."""
-        return self._hw_position if segment is self._hw_segment else segment.size
+        return self.hw.read_limit(segment)
 
     # -- deleting -----------------------------------------------------------------------
 
@@ -593,7 +545,7 @@ class PartitionLog:
                 log.warning("%s: keeping the active segment, rolling failed: %s", self.name, exc)
                 doomed = doomed[:-1]
             else:
-                self._advance_high_watermark(self.log_end_offset, self.active, self.active.size)
+                self.hw.advance(self.log_end_offset, self.active, self.active.size)
         if not doomed:
             return 0
         for segment in doomed:

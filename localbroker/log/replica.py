@@ -27,13 +27,14 @@ from kio.schema.errors import ErrorCode
 
 from ..records.batch import HEADER_SIZE, LOG_OVERHEAD, BatchHeader, crc_matches, read_header
 from ..records.control import ControlRecordType, marker_type
+from .append_result import AppendResult
 from .errors import LogError
 from .producer_state import ProducerState
 from .segment import Segment
 from .transactions import PartitionTransactions
 
 if TYPE_CHECKING:
-    from .partition import AppendResult, PartitionLog
+    from .partition import PartitionLog
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,6 @@ def parse_batches(log: PartitionLog, data: bytes) -> list[BatchHeader]:
 
 
 def append_as_follower(log: PartitionLog, data: bytes, now_ms: int) -> AppendResult:
-    from .partition import AppendResult
-
     if log.status.offline:
         raise log.status.refusal(f"Partition {log.name}")
     headers = parse_batches(log, data)

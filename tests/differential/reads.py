@@ -221,3 +221,15 @@ def offset_for_leader_epoch(peer: Peer, version: int) -> Any:
         peer.call(ApiKey.OFFSET_FOR_LEADER_EPOCH, version, request),
         peer.call(ApiKey.OFFSET_FOR_LEADER_EPOCH, version, {**request, "topics": [missing]}),
     ]
+
+
+@scenario(ApiKey.OFFSET_FOR_LEADER_EPOCH)
+def offset_for_leader_epoch_of_an_empty_partition(peer: Peer, version: int) -> Any:
+    """A partition nothing was written to: its leader's epoch starts at offset 0 all the
+    same (Kafka records it when the replica becomes leader)."""
+    topic = topic_with_records(peer, 2)
+    partitions = [
+        {"partition": 1, "current_leader_epoch": -1, "leader_epoch": epoch} for epoch in (0, 1)
+    ]
+    request = {"replica_id": -1, "topics": [{"topic": topic, "partitions": partitions}]}
+    return peer.call(ApiKey.OFFSET_FOR_LEADER_EPOCH, version, request)

@@ -32,6 +32,7 @@ def make_log(tmp_path: Path, open_logs: list[PartitionLog]) -> MakeLog:
         log_start_offset: int = 0,
         recovery_point: int = 0,
         clean_shutdown: bool = True,
+        leader_epoch: int | None = 0,
     ) -> PartitionLog:
         log = PartitionLog(
             tmp_path / "t-0",
@@ -42,6 +43,7 @@ def make_log(tmp_path: Path, open_logs: list[PartitionLog]) -> MakeLog:
             recovery_point=recovery_point,
             clean_shutdown=clean_shutdown,
             now_ms=NOW,
+            leader_epoch=leader_epoch,
         )
         open_logs.append(log)
         return log

@@ -9,13 +9,19 @@ fetcher will feed it. Times are explicit `now_ms` values, never the clock.
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kio.schema.errors import ErrorCode
 from partition_logs import NOW, SMALL, files, read_all, value
 
+from localbroker import files as files_module
 from localbroker.log.errors import LogError
+from localbroker.log.log_config import LogConfig
 from localbroker.log.partition import PartitionLog
 from localbroker.log.replica import UnexpectedAppendOffset
 from localbroker.records.batch import TRANSACTIONAL_BIT, read_header
@@ -171,3 +177,112 @@ def test_truncation_inside_a_batch_drops_the_whole_batch(
     assert follower.truncate_to(14)
     assert follower.log_end_offset == 13
     assert not follower.truncate_to(20)
+
+
+FILE_STEPS = ("ftruncate", "truncate", "unlink", "replace", "rename")
+"""The calls that change a log's files: a truncation is killed before each in turn."""
+
+
+def truncate_until_killed(directory: Path, cut: int, kill_at: int) -> None:
+    """In a forked child: open the follower's log and truncate it at `cut`, dying by
+    SIGKILL before its `kill_at`-th change to a file (or fsync)."""
+    steps = 0
+
+    def step() -> None:
+        nonlocal steps
+        steps += 1
+        if steps == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def counted(call: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            step()
+            return call(*args, **kwargs)
+
+        return run
+
+    log = PartitionLog(directory, "t", 0, SMALL, now_ms=NOW, leader_epoch=None)
+    for name in FILE_STEPS:
+        setattr(os, name, counted(getattr(os, name)))
+    files_module.observe_fsyncs(lambda fd: step())
+    log.truncate_to(cut)
+    os._exit(0)
+
+
+def run_killed(directory: Path, cut: int, kill_at: int) -> bool:
+    """Whether the truncation was killed (False: it finished before its `kill_at`-th step)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            truncate_until_killed(directory, cut, kill_at)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) or os.WEXITSTATUS(status) == 0, "the child failed"
+    return os.WIFSIGNALED(status)
+
+
+@pytest.mark.parametrize("cut", [3, 14])
+def test_a_truncation_killed_at_any_step_recovers_to_a_prefix(
+    tmp_path: Path, leader: PartitionLog, open_logs: list[PartitionLog], cut: int
+) -> None:
+    """kill -9 before each file change of a truncation (segments deleted, one cut, indexes,
+    snapshots, the epoch checkpoint), then an unclean start with the recovery point of
+    before (the manager's checkpoint not yet written): the log is a prefix of the old one,
+    nothing reported lost, and replication from the leader makes it the leader's again.
+    Cut 3 deletes whole segments; 14 cuts one inside a batch of an open transaction."""
+    records = read_all(leader, 0)
+    kill_at = 0
+    killed = True
+    while killed:
+        kill_at += 1
+        directory = tmp_path / f"k{kill_at}" / "t-0"
+        follower = open_log(directory, open_logs, leader_epoch=None)
+        replicate(leader, follower)
+        follower.close()
+        killed = run_killed(directory, cut, kill_at)
+        again = open_log(
+            directory, open_logs, recovery_point=23, clean_shutdown=False, leader_epoch=None
+        )
+        assert not [s.damages for s in again.segments if s.damages], f"killed at {kill_at}"
+        end = again.log_end_offset
+        assert end in {0, 3, 6, 9, 10, 13, 16, 17, 20, 23}, f"killed at {kill_at}"
+        assert read_all(again, 0) == [(o, v) for o, v in records if o < end]
+        assert again.epochs.entries() == [e for e in [(0, 0), (2, 10)] if e[1] < end]
+        if not killed:
+            assert end == (13 if cut == 14 else cut)
+        again.truncate_to(min(end, cut))
+        replicate(leader, again)
+        assert segment_bytes(again) == segment_bytes(leader), f"killed at {kill_at}"
+        assert again.transactions.aborted == leader.transactions.aborted
+    assert kill_at > 5, "the truncation changed files in several steps"
+
+
+def test_the_replicated_high_watermark_waits_for_the_flush_policy(
+    tmp_path: Path, leader: PartitionLog, open_logs: list[PartitionLog]
+) -> None:
+    """With flush.messages=1 nothing is visible before its fsync, replicated or not: the
+    HW the leader allows is reached once a flush covers it, and a flush from before a
+    truncation moves neither the recovery point nor the HW."""
+    config = LogConfig(segment_bytes=SMALL.segment_bytes, flush_messages=1)
+    follower = PartitionLog(tmp_path / "f" / "t-0", "t", 0, config, now_ms=NOW, leader_epoch=None)
+    open_logs.append(follower)
+    follower.set_high_watermark(0)
+    replicate(leader, follower)
+    follower.set_high_watermark(10)
+    assert follower.high_watermark == 0
+    job = follower.flush_job()
+    assert job is not None
+    job.run()
+    follower.flushed(job, NOW)
+    assert (follower.recovery_point, follower.high_watermark) == (23, 10)
+    follower.set_high_watermark(23)
+    assert follower.high_watermark == 23
+    follower.truncate_to(17)
+    replicate(leader, follower)
+    stale = follower.flush_job()
+    assert stale is not None
+    follower.truncate_to(20)
+    stale.run()
+    follower.flushed(stale, NOW)
+    assert (follower.recovery_point, follower.high_watermark) == (17, 17)

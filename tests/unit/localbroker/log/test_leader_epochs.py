@@ -98,7 +98,7 @@ def test_a_log_records_each_new_epoch_where_it_starts(make_log: MakeLog) -> None
 def test_a_missing_or_unreadable_checkpoint_is_rebuilt_from_the_batches(
     make_log: MakeLog, damage: str
 ) -> None:
-    log = make_log()
+    log = make_log(leader_epoch=None)
     produce_batches(log, 2)
     log.append_marker(7, 0, True, NOW, leader_epoch=3)
     log.close()
@@ -107,7 +107,7 @@ def test_a_missing_or_unreadable_checkpoint_is_rebuilt_from_the_batches(
         path.unlink()
     else:
         path.write_text("0\n2\n0 0\n")  # a count the lines do not match
-    again = make_log()
+    again = make_log(leader_epoch=None)
     assert again.epochs.entries() == [(0, 0), (3, 6)]
     assert path.read_text() == "0\n2\n0 0\n3 6\n"
 
@@ -120,3 +120,18 @@ def test_an_epoch_the_log_lost_is_dropped_when_it_opens(make_log: MakeLog) -> No
     log.close()
     (log.directory / CHECKPOINT_FILE).write_text("0\n2\n0 0\n4 6\n")
     assert make_log().epochs.entries() == [(0, 0)]
+
+
+def test_a_new_log_led_from_the_start_knows_its_epoch(make_log: MakeLog) -> None:
+    """As Kafka's makeLeader: the epoch starts at the log end even before any batch, so
+    OffsetForLeaderEpoch answers (0, 0) for an empty partition; a follower's log (None)
+    knows no epoch until it gets batches, and writes no file for it."""
+    assert make_log().epochs.entries() == [(0, 0)]
+    assert (make_log().directory / CHECKPOINT_FILE).read_text() == "0\n1\n0 0\n"
+
+
+def test_a_follower_log_writes_no_empty_checkpoint(tmp_path: Path) -> None:
+    epochs = LeaderEpochCache(tmp_path, "t-0", lambda: 0)
+    epochs.load(lambda: iter(()))
+    assert epochs.latest() is None
+    assert not (tmp_path / CHECKPOINT_FILE).exists()
