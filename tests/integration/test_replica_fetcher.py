@@ -18,7 +18,11 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from localbroker.cluster.peer import PeerClient
-from localbroker.cluster.replication.fetcher import CONSUMER_REPLICA_ID, ReplicaFetcher
+from localbroker.cluster.replication.fetcher import (
+    CONSUMER_REPLICA_ID,
+    FetchState,
+    ReplicaFetcher,
+)
 from localbroker.cluster.replication.fetchers import ReplicaFetchers
 from localbroker.log.log_config import LogConfig
 from localbroker.log.partition import LEADER_EPOCH, PartitionLog
@@ -198,5 +202,32 @@ def test_a_partition_moves_to_its_new_leaders_fetcher_and_idle_fetchers_stop(
     try:
         asyncio.run(follow_two_leaders())
         assert follower.log_end_offset == 40
+    finally:
+        follower.close()
+
+
+def test_a_follower_ahead_of_the_leaders_epoch_waits_for_metadata(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """Told of leader epoch 1 by (future) metadata, the follower hears UNKNOWN_LEADER_EPOCH
+    from a leader still in epoch 0, backs off without appending, and follows once added in
+    the leader's epoch."""
+    topic_id = create_topic(broker)
+    produce(broker.bootstrap, 1)
+    follower = follower_log(tmp_path)
+
+    async def ahead_then_current() -> None:
+        async with following(broker, follower, topic_id) as fetcher:
+            fetcher.add(follower, topic_id, LEADER_EPOCH + 1)
+            for pause in polling("the fetcher to back off after UNKNOWN_LEADER_EPOCH"):
+                if fetcher.partitions[(TOPIC, 0)].state is FetchState.DELAYED:
+                    break
+                await asyncio.sleep(pause)
+            assert follower.log_end_offset == 0
+            fetcher.add(follower, topic_id, LEADER_EPOCH)
+            await caught_up(broker, follower)
+
+    try:
+        asyncio.run(ahead_then_current())
     finally:
         follower.close()

@@ -116,10 +116,14 @@ class ReplicaFetcher:
 
     def add(self, partition_log: PartitionLog, topic_id: uuid.UUID, leader_epoch: int) -> None:
         """Follow this partition's leader from now on; a partition already followed in the
-        same leader epoch keeps its state (Kafka's addPartitions)."""
+        same leader epoch keeps its state unless it FAILED (Kafka's addPartitions)."""
         key = (partition_log.topic, partition_log.partition)
         current = self.partitions.get(key)
-        if current is not None and current.leader_epoch == leader_epoch:
+        if (
+            current is not None
+            and current.leader_epoch == leader_epoch
+            and current.state is not FetchState.FAILED
+        ):
             return
         self.partitions[key] = FollowedPartition(partition_log, topic_id, leader_epoch)
         self._changed.set()
