@@ -12,7 +12,9 @@ decides three things, here as in Kafka's Partition.scala:
   offset the leader had at its previous fetch (Replica.updateFetchStateOrThrow);
 - which followers may rejoin: a log end offset at or past the high watermark and past the
   start of the current leader epoch, so a follower never joins holding less than a leader
-  of this epoch may already have acknowledged.
+  of this epoch may already have acknowledged; and, as KRaft adds, a registered unfenced
+  broker whose fetches carry its current broker epoch, so a broker that restarted (with
+  whatever its disk kept) rejoins only as its new registration.
 
 ISR changes are proposals (Kafka's AlterPartition to the controller): one at a time, and the
 ISR counts as its union with the proposal until the controller answers with a new
@@ -22,16 +24,19 @@ more careful.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kio.schema.errors import ErrorCode
 
 from ...errors import KafkaError
-from ..partitions import PartitionRegistration
+from ..partitions import BrokerRegistration, PartitionRegistration
 
 REPLICA_LAG_TIME_MAX_MS = 30_000
 """The default of Kafka's `replica.lag.time.max.ms`."""
 UNKNOWN_OFFSET = -1
+NO_BROKER_EPOCH = -1
+"""A fetch that carries no broker epoch: not checked (Kafka's replica_state default)."""
 ACKS_ALL = -1
 
 
@@ -45,6 +50,8 @@ class FollowerState:
     last_fetch_leader_log_end_offset: int = UNKNOWN_OFFSET
     last_fetch_time_ms: int = 0
     last_caught_up_time_ms: int = 0
+    broker_epoch: int | None = None
+    """The broker epoch its last fetch carried; None before it fetched in this epoch."""
 
     def caught_up(self, leader_end_offset: int, now_ms: int, max_lag_ms: int) -> bool:
         return (
@@ -72,6 +79,7 @@ class LeaderPartition:
         log_end_offset: int,
         high_watermark: int,
         min_insync_replicas: int,
+        brokers: Mapping[int, BrokerRegistration],
         now_ms: int,
         replica_lag_time_max_ms: int = REPLICA_LAG_TIME_MAX_MS,
     ) -> None:
@@ -80,8 +88,9 @@ class LeaderPartition:
         self.replica_lag_time_max_ms = replica_lag_time_max_ms
         self.high_watermark = high_watermark
         self.log_end_offset = log_end_offset
-        self.fenced: frozenset[int] = frozenset()
-        """Brokers the controller fenced: they may not join the ISR (Kafka's KRaft rule)."""
+        self.brokers = brokers
+        """The registered brokers, as the metadata image has them: replace it when it
+        changes. Only their unfenced followers may join the ISR."""
         self.pending: IsrProposal | None = None
         self.registration = registration
         self.followers: dict[int, FollowerState] = {}
@@ -212,12 +221,22 @@ class LeaderPartition:
         if (
             self.pending is not None
             or follower.broker_id in self.registration.isr
-            or follower.broker_id in self.fenced
+            or not self._eligible(follower)
             or follower.log_end_offset < self.high_watermark
             or follower.log_end_offset < self.epoch_start_offset
         ):
             return None
         return self._propose((*self.registration.isr, follower.broker_id))
+
+    def _eligible(self, follower: FollowerState) -> bool:
+        """Kafka's isReplicaIsrEligible under KRaft: registered, unfenced, and fetching with
+        its current broker epoch (or none)."""
+        registration = self.brokers.get(follower.broker_id)
+        return (
+            registration is not None
+            and not registration.fenced
+            and follower.broker_epoch in (NO_BROKER_EPOCH, registration.broker_epoch)
+        )
 
     def _follower(self, broker_id: int) -> FollowerState:
         return self.followers.get(broker_id) or FollowerState(broker_id)
@@ -225,17 +244,34 @@ class LeaderPartition:
     # -- fetches and appends --------------------------------------------------------------
 
     def follower_fetched(
-        self, broker_id: int, fetch_offset: int, log_start_offset: int, now_ms: int
+        self,
+        broker_id: int,
+        fetch_offset: int,
+        log_start_offset: int,
+        now_ms: int,
+        broker_epoch: int = NO_BROKER_EPOCH,
     ) -> tuple[bool, IsrProposal | None]:
         """Record a follower's fetch from `fetch_offset` (its log end offset); whether the
         high watermark moved, and the AlterPartition adding it to the ISR if it may join.
 
-        Raises NOT_LEADER_OR_FOLLOWER for a broker that holds no replica here."""
+        Raises NOT_LEADER_OR_FOLLOWER for a broker that holds no replica here, or whose
+        fetch carries a broker epoch older than its registration's."""
         follower = self.followers.get(broker_id)
         if follower is None:
             raise KafkaError(
                 ErrorCode.not_leader_or_follower,
                 f"Broker {broker_id} is not a replica of this partition",
+            )
+        registration = self.brokers.get(broker_id)
+        if (
+            registration is not None
+            and broker_epoch != NO_BROKER_EPOCH
+            and broker_epoch < registration.broker_epoch
+        ):
+            raise KafkaError(
+                ErrorCode.not_leader_or_follower,
+                f"Received stale fetch state update. broker epoch={broker_epoch}"
+                f" vs expected={registration.broker_epoch}",
             )
         previous_end = follower.log_end_offset
         if fetch_offset >= self.log_end_offset:
@@ -250,6 +286,7 @@ class LeaderPartition:
             self.log_end_offset, follower.last_fetch_leader_log_end_offset
         )
         follower.last_fetch_time_ms = now_ms
+        follower.broker_epoch = broker_epoch
         proposal = self._maybe_expand_isr(follower)
         moved = previous_end != fetch_offset and self._maybe_increment_high_watermark(now_ms)
         return moved, proposal
@@ -269,7 +306,7 @@ class LeaderPartition:
                 follower.broker_id in maximal
                 or (
                     follower.caught_up(self.log_end_offset, now_ms, self.replica_lag_time_max_ms)
-                    and follower.broker_id not in self.fenced
+                    and self._eligible(follower)
                 )
             ):
                 candidate = follower.log_end_offset

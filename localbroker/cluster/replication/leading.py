@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from kio.schema.errors import ErrorCode
 
 from ...log.partition import PartitionLog
-from ..partitions import PartitionRegistration
+from ..partitions import BrokerRegistration, PartitionRegistration
 from .delayed import DelayedProduces
 from .leader import IsrProposal, LeaderPartition
 
@@ -36,6 +36,7 @@ class LeaderReplica:
         *,
         min_insync_replicas: int,
         replica_lag_time_max_ms: int,
+        brokers: Mapping[int, BrokerRegistration],
         propose: Callable[[IsrProposal], None],
         now_ms: Callable[[], int] = _wall_clock_ms,
     ) -> None:
@@ -48,6 +49,7 @@ class LeaderReplica:
             log_end_offset=partition_log.log_end_offset,
             high_watermark=partition_log.high_watermark,
             min_insync_replicas=min_insync_replicas,
+            brokers=brokers,
             now_ms=now_ms(),
             replica_lag_time_max_ms=replica_lag_time_max_ms,
         )
@@ -63,11 +65,13 @@ class LeaderReplica:
         """The leader appended to its log (a produce, a transaction marker)."""
         self._moved(self.state.appended(self.log.log_end_offset, self.now_ms()))
 
-    def follower_fetched(self, broker_id: int, fetch_offset: int, log_start_offset: int) -> None:
+    def follower_fetched(
+        self, broker_id: int, fetch_offset: int, log_start_offset: int, broker_epoch: int
+    ) -> None:
         """A follower fetched from `fetch_offset`: it holds everything below. Raises
-        NOT_LEADER_OR_FOLLOWER for a broker with no replica here."""
+        NOT_LEADER_OR_FOLLOWER for a broker with no replica here or a stale broker epoch."""
         moved, proposal = self.state.follower_fetched(
-            broker_id, fetch_offset, log_start_offset, self.now_ms()
+            broker_id, fetch_offset, log_start_offset, self.now_ms(), broker_epoch
         )
         self._moved(moved)
         if proposal is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kio.schema.errors import ErrorCode
 
-from localbroker.cluster.partitions import PartitionRegistration
+from localbroker.cluster.partitions import BrokerRegistration, PartitionRegistration
 from localbroker.cluster.replication.delayed import Callback, DelayedProduces
 from localbroker.cluster.replication.leader import LeaderPartition
 
@@ -21,6 +21,7 @@ def waiting(
         log_end_offset=10,
         high_watermark=10,
         min_insync_replicas=min_isr,
+        brokers={b: BrokerRegistration(b, 1, (), None, False) for b in (0, 1, 2)},
         now_ms=T0,
     )
     return partition, DelayedProduces(partition), {}

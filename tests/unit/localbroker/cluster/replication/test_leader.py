@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kio.schema.errors import ErrorCode
 
-from localbroker.cluster.partitions import PartitionRegistration
+from localbroker.cluster.partitions import BrokerRegistration, PartitionRegistration
 from localbroker.cluster.replication.leader import (
     ACKS_ALL,
     IsrProposal,
@@ -14,6 +14,14 @@ from localbroker.cluster.replication.leader import (
 from localbroker.errors import KafkaError
 
 LAG_MS = 30_000
+BROKER_EPOCH = 50
+
+
+def brokers(*fenced: int) -> dict[int, BrokerRegistration]:
+    """Brokers 0, 1 and 2, registered in BROKER_EPOCH; `fenced` ones fenced."""
+    return {b: BrokerRegistration(b, BROKER_EPOCH, (), None, b in fenced) for b in (0, 1, 2)}
+
+
 T0 = 1_000_000
 """Leadership starts here: far enough from 0, the lag clock of a follower outside the ISR."""
 
@@ -41,6 +49,7 @@ def leader(
         log_end_offset=leo,
         high_watermark=hw,
         min_insync_replicas=min_isr,
+        brokers=brokers(),
         now_ms=T0,
         replica_lag_time_max_ms=LAG_MS,
     )
@@ -101,7 +110,7 @@ def test_a_caught_up_follower_outside_the_isr_holds_the_high_watermark() -> None
 
 def test_a_fenced_follower_outside_the_isr_does_not_hold_the_high_watermark() -> None:
     partition = leader((0, 1))
-    partition.fenced = frozenset({2})
+    partition.brokers = brokers(2)
     assert partition.follower_fetched(2, 10, 0, T0 + 100) == (False, None)
     partition.appended(20, T0 + 200)
     partition.follower_fetched(1, 20, 0, T0 + 300)
@@ -146,21 +155,28 @@ def test_followers_out_of_sync_after_replica_lag_time_max_ms(
 
 
 @pytest.mark.parametrize(
-    ("fetch_offset", "epoch_start", "fenced", "joins"),
+    ("fetch_offset", "epoch_start", "registered", "broker_epoch", "joins"),
     [
-        (10, 10, frozenset(), True),
-        (9, 9, frozenset(), False),  # below the high watermark
-        (10, 12, frozenset(), False),  # not past the start of this leader epoch
-        (10, 10, frozenset({2}), False),  # a fenced broker may not join
+        (10, 10, brokers(), BROKER_EPOCH, True),
+        (10, 10, brokers(), -1, True),  # a fetch without a broker epoch is not checked
+        (9, 9, brokers(), BROKER_EPOCH, False),  # below the high watermark
+        (10, 12, brokers(), BROKER_EPOCH, False),  # not past the start of this leader epoch
+        (10, 10, brokers(2), BROKER_EPOCH, False),  # a fenced broker may not join
+        (10, 10, brokers(), BROKER_EPOCH + 1, False),  # registered again since: wait for it
+        (10, 10, {0: brokers()[0], 1: brokers()[1]}, BROKER_EPOCH, False),  # unregistered
     ],
 )
 def test_a_follower_rejoins_when_caught_up_to_the_high_watermark_in_this_epoch(
-    fetch_offset: int, epoch_start: int, fenced: frozenset[int], joins: bool
+    fetch_offset: int,
+    epoch_start: int,
+    registered: dict[int, BrokerRegistration],
+    broker_epoch: int,
+    joins: bool,
 ) -> None:
     partition = leader((0, 1), leo=12, hw=10)
     partition.epoch_start_offset = epoch_start
-    partition.fenced = fenced
-    _, proposal = partition.follower_fetched(2, fetch_offset, 0, T0 + 100)
+    partition.brokers = registered
+    _, proposal = partition.follower_fetched(2, fetch_offset, 0, T0 + 100, broker_epoch)
     assert proposal == (IsrProposal((0, 1, 2), 3, 7) if joins else None)
 
 
@@ -196,6 +212,17 @@ def test_another_leader_is_not_leader_or_follower() -> None:
     with pytest.raises(KafkaError) as raised:
         partition.follower_fetched(7, 10, 0, T0 + 100)
     assert raised.value.code == ErrorCode.not_leader_or_follower
+
+
+def test_a_fetch_with_a_stale_broker_epoch_is_refused() -> None:
+    """A broker that registered again since (it restarted) must not update the state its
+    previous incarnation's fetches left."""
+    partition = leader()
+    with pytest.raises(KafkaError) as raised:
+        partition.follower_fetched(1, 10, 0, T0 + 100, BROKER_EPOCH - 1)
+    assert raised.value.code == ErrorCode.not_leader_or_follower
+    assert "broker epoch=49 vs expected=50" in str(raised.value)
+    assert partition.followers[1].log_end_offset == -1
 
 
 @pytest.mark.parametrize(

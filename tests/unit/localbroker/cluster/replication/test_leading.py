@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from kio.schema.errors import ErrorCode
 
-from localbroker.cluster.partitions import PartitionRegistration
+from localbroker.cluster.partitions import BrokerRegistration, PartitionRegistration
 from localbroker.cluster.replication.leader import IsrProposal
 from localbroker.cluster.replication.leading import LeaderReplica
 from localbroker.log.log_config import LogConfig
@@ -21,6 +21,7 @@ from tests.waiting import TIMEOUT
 NOW = 1_700_000_000_000
 LAG_MS = 30_000
 EPOCH = 4
+BROKER_EPOCH = 7
 
 
 class Clock:
@@ -50,6 +51,7 @@ def leading(
         PartitionRegistration((0, 1, 2), (0, 1), 0, EPOCH, 9),
         min_insync_replicas=2,
         replica_lag_time_max_ms=LAG_MS,
+        brokers={b: BrokerRegistration(b, BROKER_EPOCH, (), None, False) for b in (0, 1, 2)},
         propose=proposals.append,
         now_ms=clock,
     )
@@ -73,10 +75,10 @@ def test_acks_all_answers_once_the_isr_holds_the_batch(partition_log: PartitionL
         assert partition_log.read(0, 1 << 20) == b""
         waiting = asyncio.ensure_future(replica.acks_all(last_offset, 30_000))
         await asyncio.sleep(0)
-        replica.follower_fetched(1, 2, 0)  # holds 0..1 of 0..2
+        replica.follower_fetched(1, 2, 0, BROKER_EPOCH)  # holds 0..1 of 0..2
         await asyncio.sleep(0)
         assert not waiting.done() and partition_log.high_watermark == 2
-        replica.follower_fetched(1, 3, 0)
+        replica.follower_fetched(1, 3, 0, BROKER_EPOCH)
         async with asyncio.timeout(TIMEOUT):
             return await waiting
 
@@ -115,11 +117,11 @@ def test_a_lagging_follower_is_proposed_out_and_a_caught_up_one_in(
     clock, proposals = Clock(), list[IsrProposal]()
     replica = leading(partition_log, clock, proposals)
     produce(replica)
-    replica.follower_fetched(2, 3, 0)  # outside the ISR, caught up: proposed in
+    replica.follower_fetched(2, 3, 0, BROKER_EPOCH)  # outside the ISR, caught up: proposed in
     assert proposals == [IsrProposal((0, 1, 2), EPOCH, 9)]
     replica.update(PartitionRegistration((0, 1, 2), (0, 1, 2), 0, EPOCH, 10))
     clock.ms += LAG_MS + 1
-    replica.follower_fetched(2, 3, 0)
+    replica.follower_fetched(2, 3, 0, BROKER_EPOCH)
     replica.check_isr()  # follower 1 never fetched in this epoch
     assert proposals[-1] == IsrProposal((0, 2), EPOCH, 10)
     assert partition_log.high_watermark == 0  # follower 1 is still in the ISR
