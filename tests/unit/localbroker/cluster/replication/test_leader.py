@@ -108,6 +108,15 @@ def test_a_caught_up_follower_outside_the_isr_holds_the_high_watermark() -> None
     assert partition.high_watermark == 20
 
 
+def test_a_lagging_follower_outside_the_isr_does_not_hold_a_new_leaders_high_watermark() -> None:
+    """A new leader starts the lag clock of followers outside the ISR at 0 (Kafka's
+    resetReplicaState): one that fetches behind is not waited for."""
+    partition = leader((0, 1), leo=20, hw=10)
+    partition.follower_fetched(2, 5, 0, T0 + 100)
+    partition.follower_fetched(1, 20, 0, T0 + 100)
+    assert partition.high_watermark == 20
+
+
 def test_a_fenced_follower_outside_the_isr_does_not_hold_the_high_watermark() -> None:
     partition = leader((0, 1))
     partition.brokers = brokers(2)
