@@ -25,10 +25,11 @@ from ..errors import KafkaError
 from ..files import fsync_path
 from ..records.batch import BatchHeader, read_header, set_log_append_time, stamp_prefix
 from ..records.control import COORDINATOR_EPOCH, NO_COORDINATOR_EPOCH, build_marker
-from . import retention, timestamps
+from . import replica, retention, timestamps
 from .damage import MAX_RELATIVE_OFFSET
 from .dir_status import LogDirStatus
 from .errors import LogError
+from .leader_epochs import LeaderEpochCache
 from .loader import SegmentLoader
 from .log_config import LogConfig
 from .producer_state import ProducerState
@@ -62,6 +63,7 @@ class FlushJob:
     segment: Segment
     position: int
     messages: int
+    truncations: int
     segments: list[Segment] = field(default_factory=list)
 
     new_segments: bool = False
@@ -104,11 +106,18 @@ class PartitionLog:
         self.producers = ProducerState(directory)
         self.transactions = PartitionTransactions()
         self.segments = LogSegments(self.name)
+        self.epochs = LeaderEpochCache(directory, self.name, lambda: self.log_end_offset)
+        self._hw_limit: int | None = None
+        """The high watermark replication allows (`set_high_watermark`); None on a single
+        broker, where it follows the log end offset."""
         self._listeners: list[Callable[[], None]] = []
         self.unflushed_messages = 0
         self.last_flush_ms = now_ms
         self.flush_pending = False
         self._flushing = False
+        self._truncations = 0
+        """How many times `truncate_to` cut the log: a flush job from before covers bytes
+        that may no longer be there."""
         self._load(log_start_offset, recovery_point, clean_shutdown)
 
     # -- state --------------------------------------------------------------------------
@@ -155,9 +164,19 @@ class PartitionLog:
         self._hw_offset = self.log_end_offset
         self._hw_segment = self.active
         self._hw_position = self.active.size
-        self._load_producer_state()
+        self.load_producer_state()
+        self._load_epochs()
 
-    def _load_producer_state(self) -> None:
+    def _load_epochs(self) -> None:
+        """The leader-epoch cache, cut to the log as recovered (an epoch whose batches a
+        crash lost, or that retention deleted, goes: Kafka's LogLoader does the same)."""
+        self.epochs.load(
+            lambda: (header for header, _ in self._batches_from(self.log_start_offset))
+        )
+        self.epochs.truncate_from_end(self.log_end_offset)
+        self.epochs.truncate_from_start(self.log_start_offset)
+
+    def load_producer_state(self) -> None:
         """Producers and transactions from the latest snapshot and the batches after it; a
         snapshot past the recovery point of an unclean stop is not trusted for transactions
         (the indexes of what it covers may have been lost)."""
@@ -184,8 +203,11 @@ class PartitionLog:
 
     # -- appending ----------------------------------------------------------------------
 
-    def append(self, header: BatchHeader, records: bytes, now_ms: int) -> AppendResult:
-        """Append one validated batch as received, stamped with its offset and epoch."""
+    def append(
+        self, header: BatchHeader, records: bytes, now_ms: int, leader_epoch: int = LEADER_EPOCH
+    ) -> AppendResult:
+        """Append one validated batch as received, stamped with its offset and the leader's
+        epoch (a new epoch's start offset goes into the leader-epoch cache)."""
         config = self.config
         if self.status.offline:
             raise self.status.refusal(f"Partition {self.name}")
@@ -209,7 +231,7 @@ class PartitionLog:
                 return AppendResult(
                     duplicate.first_offset, duplicate.last_offset, duplicate.timestamp, True
                 )
-        return self._write(header, records, now_ms, log_append_time)
+        return self._write(header, records, now_ms, log_append_time, leader_epoch)
 
     def append_marker(
         self,
@@ -218,6 +240,7 @@ class PartitionLog:
         commit: bool,
         now_ms: int,
         coordinator_epoch: int = COORDINATOR_EPOCH,
+        leader_epoch: int = LEADER_EPOCH,
     ) -> AppendResult:
         """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here (if it
         has one open: a marker without one is written all the same and ends nothing, as in
@@ -231,15 +254,48 @@ class PartitionLog:
         records = build_marker(producer_id, producer_epoch, commit, coordinator_epoch, now_ms)
         header = read_header(records)
         log_append_time = now_ms if self.config.message_timestamp_type == "LogAppendTime" else -1
-        result = self._write(header, records, now_ms, log_append_time, coordinator_epoch)
-        aborted = self.transactions.ended(producer_id, result.base_offset, commit)
+        result = self._write(
+            header, records, now_ms, log_append_time, leader_epoch, coordinator_epoch
+        )
+        self.marker_written(producer_id, result.base_offset, commit)
+        return result
+
+    def marker_written(self, producer_id: int, offset: int, commit: bool) -> None:
+        """A marker now at `offset` ended `producer_id`'s transaction: index an abort."""
+        aborted = self.transactions.ended(producer_id, offset, commit)
         if aborted is not None:
             try:
                 self.active.txn_index.append(aborted)
             except OSError as exc:
                 raise self.status.failed(f"Error while indexing {self.name}", exc) from exc
         self._notify()  # the last stable offset may have moved
-        return result
+
+    def append_as_follower(self, batches: bytes, now_ms: int) -> AppendResult:
+        """Append batches exactly as the leader wrote them (offsets, epochs, producer
+        state and markers kept), as Kafka's appendAsFollower: see replica.py."""
+        return replica.append_as_follower(self, batches, now_ms)
+
+    def truncate_to(self, offset: int) -> bool:
+        """Drop every batch holding `offset` or later (a follower's log diverged from its
+        leader's); True if anything went. See replica.py."""
+        return replica.truncate_to(self, offset)
+
+    def truncated(self) -> None:
+        """After `truncate_to`: the high watermark (and the limit replication set) come
+        down to the new log end offset if they were past it."""
+        self._truncations += 1
+        self.unflushed_messages = 0
+        self.flush_pending = False
+        end = self.log_end_offset
+        if self._hw_limit is not None:
+            self._hw_limit = min(self._hw_limit, end)
+        if self._hw_offset >= end or self._hw_segment not in self.segments:
+            self._hw_offset, self._hw_segment, self._hw_position = (
+                end,
+                self.active,
+                self.active.size,
+            )
+        self._notify()
 
     def _write(
         self,
@@ -247,11 +303,11 @@ class PartitionLog:
         records: bytes,
         now_ms: int,
         log_append_time: int,
+        leader_epoch: int,
         coordinator_epoch: int = NO_COORDINATOR_EPOCH,
     ) -> AppendResult:
-        config = self.config
         base_offset = self.log_end_offset
-        prefix = stamp_prefix(header, base_offset, LEADER_EPOCH)
+        prefix = stamp_prefix(header, base_offset, leader_epoch)
         if log_append_time >= 0:
             header.max_timestamp = log_append_time
             stamped = bytearray(prefix) + memoryview(records)[len(prefix) :]
@@ -259,23 +315,38 @@ class PartitionLog:
             chunks: list[bytes | bytearray | memoryview] = [stamped]
         else:
             chunks = [prefix, memoryview(records)[len(prefix) :]]
+        self.store(header, chunks, base_offset, now_ms, leader_epoch)
+        if header.has_producer_id:
+            self.producers.update(header, base_offset, coordinator_epoch)
+            self.transactions.appended(header, base_offset)
+        return AppendResult(base_offset, base_offset + header.last_offset_delta, log_append_time)
+
+    def store(
+        self,
+        header: BatchHeader,
+        chunks: list[bytes | bytearray | memoryview],
+        base_offset: int,
+        now_ms: int,
+        leader_epoch: int,
+    ) -> None:
+        """Write one stamped batch at `base_offset` (rolling first if due), its epoch into
+        the cache first (so the checkpoint never lacks an epoch the log holds), and move the
+        high watermark if nothing else holds it back."""
+        if leader_epoch >= 0:
+            self.epochs.assign(leader_epoch, base_offset)
         try:
-            segment = self._maybe_roll(header, now_ms)
+            segment = self._maybe_roll(header, base_offset, now_ms)
             segment.append(chunks, header, base_offset, header.size)
         except OSError as exc:
             what = f"Error while appending records to {self.name} in dir {self.directory.parent}"
             raise self.status.failed(what, exc) from exc
-        if header.has_producer_id:
-            self.producers.update(header, base_offset, coordinator_epoch)
-            self.transactions.appended(header, base_offset)
         self.unflushed_messages += header.record_count
-        if self.unflushed_messages >= config.flush_messages:
+        if self.unflushed_messages >= self.config.flush_messages:
             self.flush_pending = True
         if not self.flush_pending:
-            self._set_high_watermark(self.log_end_offset, segment, segment.size)
-        return AppendResult(base_offset, base_offset + header.last_offset_delta, log_append_time)
+            self._advance_high_watermark(self.log_end_offset, segment, segment.size)
 
-    def _maybe_roll(self, header: BatchHeader, now_ms: int) -> Segment:
+    def _maybe_roll(self, header: BatchHeader, base_offset: int, now_ms: int) -> Segment:
         segment = self.active
         if segment.size == 0:
             return segment
@@ -284,8 +355,7 @@ class PartitionLog:
             segment.size + header.size > config.segment_bytes
             or now_ms - segment.created_ms > config.segment_ms
             or len(segment.index) >= config.max_index_entries
-            or self.log_end_offset + header.last_offset_delta - segment.base_offset
-            > MAX_RELATIVE_OFFSET
+            or base_offset + header.last_offset_delta - segment.base_offset > MAX_RELATIVE_OFFSET
         ):
             return self.roll(now_ms)
         return segment
@@ -314,6 +384,43 @@ class PartitionLog:
             self._hw_segment = segment
             self._hw_position = position
             self._notify()
+
+    def _advance_high_watermark(self, durable: int, segment: Segment, position: int) -> None:
+        """Move the HW up to `durable` (at `position` in `segment`): data the flush policy
+        lets consumers see, or less, where replication set a lower limit."""
+        limit = self._hw_limit
+        if limit is not None and limit < durable:
+            durable = limit
+            segment, position = self._position_of(limit)
+        if durable >= self._hw_offset:
+            self._set_high_watermark(durable, segment, position)
+
+    def _position_of(self, offset: int) -> tuple[Segment, int]:
+        """The segment and file position where the batch holding `offset` starts."""
+        if offset >= self.log_end_offset:
+            return self.active, self.active.size
+        segment = self.segments[self.segments.floor(offset)]
+        header = segment.find_batch(offset, segment.size)
+        return segment, segment.size if header is None else header.position
+
+    def set_high_watermark(self, offset: int) -> None:
+        """The high watermark replication allows: what a follower's leader told it, or what
+        a leader computed from its in-sync replicas. The HW moves there, bounded by the log
+        end offset and by what the flush policy has made durable, and never back (except by
+        truncation). The first call makes the log replicated: the HW is set exactly (it was
+        the log end offset since opening), and from then on only these calls raise it,
+        where on a single broker it follows the log end offset."""
+        limit = self._hw_limit
+        first = limit is None
+        if limit is not None and offset <= limit:
+            return
+        self._hw_limit = offset
+        durable = self.recovery_point if self.flush_pending else self.log_end_offset
+        target = min(offset, durable)
+        if first and target < self._hw_offset:
+            self._hw_offset = -1  # set exactly, once
+        segment, position = self._position_of(target)
+        self._set_high_watermark(target, segment, position)
 
     @property
     def high_watermark(self) -> int:
@@ -347,6 +454,7 @@ class PartitionLog:
             self.active,
             self.active.size,
             self.unflushed_messages,
+            self._truncations,
             self.segments.from_offset(self.recovery_point),
             self.active.base_offset >= self.recovery_point,
         )
@@ -360,14 +468,16 @@ class PartitionLog:
     def flushed(self, job: FlushJob, now_ms: int) -> None:
         """Record that `job` completed: data up to `job.offset` is durable and may be read."""
         self._flushing = False
+        if job.truncations != self._truncations:
+            return  # what it flushed was cut meanwhile: the next job covers the rest
         self.unflushed_messages -= job.messages
         self.recovery_point = max(self.recovery_point, job.offset)
         self.last_flush_ms = now_ms
         self.flush_pending = self.unflushed_messages >= self.config.flush_messages
         if job.offset > self._hw_offset and job.segment in self.segments:
-            self._set_high_watermark(job.offset, job.segment, job.position)
+            self._advance_high_watermark(job.offset, job.segment, job.position)
         if not self.flush_pending:
-            self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
+            self._advance_high_watermark(self.log_end_offset, self.active, self.active.size)
 
     def flush_failed(self, exc: Exception) -> KafkaError:
         """A flush job failed: the directory goes offline; the error to answer with."""
@@ -483,7 +593,7 @@ class PartitionLog:
                 log.warning("%s: keeping the active segment, rolling failed: %s", self.name, exc)
                 doomed = doomed[:-1]
             else:
-                self._set_high_watermark(self.log_end_offset, self.active, self.active.size)
+                self._advance_high_watermark(self.log_end_offset, self.active, self.active.size)
         if not doomed:
             return 0
         for segment in doomed:
@@ -492,6 +602,7 @@ class PartitionLog:
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self.producers.remove_before(self.log_start_offset)
         self.transactions.remove_before(self.log_start_offset)
+        self.epochs.truncate_from_start(self.log_start_offset)
         log.info(
             "%s: deleted %d segment(s), log start offset now %d",
             self.name,

@@ -225,6 +225,12 @@ class ProducerState:
         for old in self.snapshot_offsets()[:-2]:
             self._path(old).unlink(missing_ok=True)
 
+    def delete_snapshots_after(self, offset: int) -> None:
+        """Delete snapshots past `offset` (the log is being cut there)."""
+        for snapshot in self.snapshot_offsets():
+            if snapshot > offset:
+                self._path(snapshot).unlink(missing_ok=True)
+
     def load_latest_snapshot(self, log_end_offset: int) -> int | None:
         """Load the newest readable snapshot at or below the log end; its offset, or None.
 

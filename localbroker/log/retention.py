@@ -37,6 +37,7 @@ def delete_records_before(log: PartitionLog, offset: int, now_ms: int) -> int:
         delete_segments(log, lambda s, nxt: nxt <= log.log_start_offset, now_ms)
         log.producers.remove_before(log.log_start_offset)
         log.transactions.remove_before(log.log_start_offset)
+        log.epochs.truncate_from_start(log.log_start_offset)
     return log.log_start_offset
 
 

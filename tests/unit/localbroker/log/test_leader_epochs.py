@@ -1,0 +1,122 @@
+"""The leader-epoch cache: Kafka's endOffsetFor answers, its monotonic assignment and
+truncations, and the `leader-epoch-checkpoint` file in Kafka's format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from partition_logs import NOW, MakeLog, produce_batches
+
+from localbroker.log.leader_epochs import CHECKPOINT_FILE, LeaderEpochCache
+
+LOG_END = 25
+
+
+def cache(directory: Path, *entries: tuple[int, int]) -> LeaderEpochCache:
+    epochs = LeaderEpochCache(directory, "t-0", lambda: LOG_END)
+    for epoch, start in entries:
+        epochs.assign(epoch, start)
+    return epochs
+
+
+@pytest.mark.parametrize(
+    ("requested", "answer"),
+    [
+        (-1, (-1, -1)),  # UNDEFINED_EPOCH: a bootstrapping follower
+        (5, (5, LOG_END)),  # the latest epoch ends at the log end offset
+        (3, (3, 20)),  # an epoch ends where the next starts
+        (4, (3, 20)),  # an epoch nobody led: the one before it, up to the next
+        (2, (1, 10)),
+        (0, (0, 0)),  # older than all known: itself, up to the first known start
+        (6, (-1, -1)),  # later than all known
+    ],
+)
+def test_end_offset_for_answers_as_kafka(
+    tmp_path: Path, requested: int, answer: tuple[int, int]
+) -> None:
+    epochs = cache(tmp_path, (1, 0), (3, 10), (5, 20))
+    assert epochs.end_offset_for(requested) == answer
+
+
+def test_an_empty_cache_knows_no_epoch(tmp_path: Path) -> None:
+    epochs = cache(tmp_path)
+    assert epochs.latest() is None
+    assert epochs.end_offset_for(0) == (-1, -1)
+
+
+def test_the_checkpoint_is_kafkas_file_and_reads_back(tmp_path: Path) -> None:
+    cache(tmp_path, (1, 0), (3, 10), (5, 20))
+    assert (tmp_path / CHECKPOINT_FILE).read_text() == "0\n3\n1 0\n3 10\n5 20\n"
+    again = LeaderEpochCache(tmp_path, "t-0", lambda: LOG_END)
+    again.load(lambda: iter(()))
+    assert again.entries() == [(1, 0), (3, 10), (5, 20)]
+    assert again.latest() == (5, 20)
+
+
+def test_a_file_kafka_wrote_is_read(tmp_path: Path) -> None:
+    """Kafka's reader splits on any whitespace; the file may come from a real Kafka."""
+    (tmp_path / CHECKPOINT_FILE).write_text("0\n2\n0  0\n7\t42\n")
+    epochs = LeaderEpochCache(tmp_path, "t-0", lambda: LOG_END)
+    epochs.load(lambda: iter(()))
+    assert epochs.entries() == [(0, 0), (7, 42)]
+
+
+def test_assign_keeps_epochs_and_offsets_growing(tmp_path: Path) -> None:
+    epochs = cache(tmp_path, (1, 0), (3, 10), (5, 20))
+    epochs.assign(5, 22)  # the latest epoch again, later: nothing changes
+    assert epochs.entries() == [(1, 0), (3, 10), (5, 20)]
+    epochs.assign(4, 15)  # an older epoch at an earlier offset: later entries go
+    assert epochs.entries() == [(1, 0), (3, 10), (4, 15)]
+    epochs.assign(6, 10)  # a new epoch at an offset an older one started at
+    assert epochs.entries() == [(1, 0), (6, 10)]
+    assert (tmp_path / CHECKPOINT_FILE).read_text() == "0\n2\n1 0\n6 10\n"
+
+
+def test_truncation_from_the_end_and_from_the_start(tmp_path: Path) -> None:
+    epochs = cache(tmp_path, (1, 0), (3, 10), (5, 20))
+    epochs.truncate_from_start(12)
+    assert epochs.entries() == [(3, 12), (5, 20)]
+    epochs.truncate_from_start(20)
+    assert epochs.entries() == [(5, 20)]
+    epochs = cache(tmp_path, (1, 0), (3, 10), (5, 20))
+    epochs.truncate_from_end(20)
+    assert epochs.entries() == [(1, 0), (3, 10)]
+    epochs.truncate_from_end(5)
+    assert epochs.entries() == [(1, 0)]
+    assert (tmp_path / CHECKPOINT_FILE).read_text() == "0\n1\n1 0\n"
+
+
+def test_a_log_records_each_new_epoch_where_it_starts(make_log: MakeLog) -> None:
+    log = make_log()
+    produce_batches(log, 2)
+    assert log.epochs.entries() == [(0, 0)]
+    assert log.epochs.end_offset_for(0) == (0, 6)
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_missing_or_unreadable_checkpoint_is_rebuilt_from_the_batches(
+    make_log: MakeLog, damage: str
+) -> None:
+    log = make_log()
+    produce_batches(log, 2)
+    log.append_marker(7, 0, True, NOW, leader_epoch=3)
+    log.close()
+    path = log.directory / CHECKPOINT_FILE
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_text("0\n2\n0 0\n")  # a count the lines do not match
+    again = make_log()
+    assert again.epochs.entries() == [(0, 0), (3, 6)]
+    assert path.read_text() == "0\n2\n0 0\n3 6\n"
+
+
+def test_an_epoch_the_log_lost_is_dropped_when_it_opens(make_log: MakeLog) -> None:
+    """The entry is written before the batch: a crash in between leaves an epoch the log
+    never got, which opening drops (Kafka's LogLoader truncates the cache to the log)."""
+    log = make_log()
+    produce_batches(log, 2)
+    log.close()
+    (log.directory / CHECKPOINT_FILE).write_text("0\n2\n0 0\n4 6\n")
+    assert make_log().epochs.entries() == [(0, 0)]
