@@ -118,6 +118,7 @@ class Raft:
         self._candidacy: _Candidacy | None = None
         self._deadline_ms = 0
         self._backing_off = False
+        self._leader_resigned = False
         if self.state.leader_id == node_id:
             # A leader that restarts resigns; its old epoch's leadership cannot resume
             # without the followers' positions (Kafka: QuorumState.initialize).
@@ -175,6 +176,7 @@ class Raft:
         voted = self.state.voted_id if epoch == self.state.epoch else NOT_VOTED
         self._save(ElectionState(epoch, leader_id, voted))
         self.role, self._candidacy = Role.FOLLOWER, None
+        self._leader_resigned = False
         self._deadline_ms = now_ms + self.timeouts.fetch_ms
 
     def start_election(self, now_ms: int) -> bool:
@@ -289,6 +291,7 @@ class Raft:
         if not self.observe(epoch, leader_id, now_ms):
             return ErrorCode.fenced_leader_epoch
         if self.role is Role.FOLLOWER and self.state.leader_id == leader_id:
+            self._leader_resigned = True
             place = successors.index(self.node_id) if self.node_id in successors else None
             if place == 0:
                 self._deadline_ms = now_ms
@@ -342,8 +345,9 @@ class Raft:
     # -- the follower's side of Fetch -----------------------------------------------------
 
     def fetched(self, now_ms: int) -> None:
-        """A fetch from the leader succeeded: it is alive, no election for now."""
-        if self.role is Role.FOLLOWER:
+        """A fetch from the leader succeeded: it is alive, no election for now (unless it
+        has resigned: a fetch answered before EndQuorumEpoch may arrive after it)."""
+        if self.role is Role.FOLLOWER and not self._leader_resigned:
             self._deadline_ms = now_ms + self.timeouts.fetch_ms
 
     def truncation_offset(self, diverging_epoch: int, diverging_end: int) -> int:

@@ -148,8 +148,12 @@ class QuorumRpc:
             records = quorum.log.read(answer.read_from, partition.partition_max_bytes)
             if not records:
                 await self._park(request, answer.read_from)
-                if raft.is_leader:
-                    records = quorum.log.read(answer.read_from, partition.partition_max_bytes)
+                records = quorum.log.read(answer.read_from, partition.partition_max_bytes)
+        error = answer.error
+        if not raft.is_leader:
+            # Resigned while the fetch was parked: a success would tell the follower its
+            # leader is alive, and hold back the election EndQuorumEpoch asked for.
+            error, records = ErrorCode.not_leader_or_follower, b""
         diverging = answer.diverging or (-1, -1)
         return self._response(
             request,
@@ -161,7 +165,7 @@ class QuorumRpc:
                         "partitions": [
                             {
                                 "partition_index": METADATA_PARTITION,
-                                "error_code": answer.error,
+                                "error_code": error,
                                 "high_watermark": raft.high_watermark,
                                 "log_start_offset": 0,
                                 "diverging_epoch": {

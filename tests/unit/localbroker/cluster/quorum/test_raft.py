@@ -179,3 +179,13 @@ def test_a_leader_no_majority_fetches_from_resigns(tmp_path: Path) -> None:
     assert elect(leader, voter(tmp_path, 1))
     assert not leader.poll(leader.next_deadline())
     assert leader.role is Role.RESIGNED
+
+
+def test_a_resigned_leaders_late_fetch_answer_does_not_hold_back_the_election(
+    tmp_path: Path,
+) -> None:
+    follower = voter(tmp_path, 1)
+    assert follower.begin_epoch(0, 1, 0) == ErrorCode.none
+    assert follower.end_epoch(0, 1, [1, 2], 100) == ErrorCode.none
+    follower.fetched(100)  # answered by the leader just before it resigned
+    assert follower.poll(100)
