@@ -9,6 +9,7 @@ elected in time after a stop shows the resignation reached the followers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ CLUSTER_ID = "q7mR2kVdSEyZ5x3nYbWt0A"
 class Voters:
     directory: Path
     addresses: dict[int, tuple[str, int]]
+    timeouts: Timeouts = TIMEOUTS
     running: dict[int, MetadataQuorum] = field(default_factory=dict)
     committed: dict[int, list[CommittedRecord]] = field(default_factory=dict)
 
@@ -43,7 +45,7 @@ class Voters:
             self.directory / f"node-{node_id}",
             CLUSTER_ID,
             on_commit=self.committed[node_id].extend,
-            timeouts=TIMEOUTS,
+            timeouts=self.timeouts,
         )
         await quorum.start()
         self.running[node_id] = quorum
@@ -153,4 +155,28 @@ async def test_a_restarted_voter_replays_its_log_and_catches_up(voters: Voters) 
     await wait_until_async(
         lambda: voters.values(stopped) == [b"a", b"b", b"c"],
         "the restarted voter to apply its own records and those it missed",
+    )
+
+
+async def test_a_deposed_leaders_uncommitted_entry_is_truncated_away(voters: Voters) -> None:
+    old = await voters.elected()
+    await old.append([b"committed"])
+    others = [node for node in voters.running if node != old.node_id]
+    for node in others:
+        await voters.stop(node)
+    lost = asyncio.create_task(old.append([b"never committed"]))
+    await wait_until_async(lambda: old.raft.progress[old.node_id].end_offset > 2, "the flush")
+    await voters.stop(old.node_id)
+    with pytest.raises(NotLeader):
+        await lost
+    # With the old leader gone for good, its followers must time out to elect.
+    voters.timeouts = Timeouts(election_ms=300, fetch_ms=1000, election_backoff_max_ms=300)
+    for node in others:
+        await voters.start(node)
+    new = await voters.elected()
+    await new.append([b"next"])
+    await voters.start(old.node_id)
+    await wait_until_async(
+        lambda: voters.values(old.node_id) == [b"committed", b"next"],
+        "the old leader to drop its uncommitted entry and apply the new leader's",
     )
