@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from kio.schema.errors import ErrorCode
 from reference_kafka import free_port
 from waiting import wait_until_async
 
@@ -36,15 +37,18 @@ class Voters:
     timeouts: Timeouts = TIMEOUTS
     running: dict[int, MetadataQuorum] = field(default_factory=dict)
     committed: dict[int, list[CommittedRecord]] = field(default_factory=dict)
+    leaders: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     async def start(self, node_id: int) -> MetadataQuorum:
         self.committed[node_id] = []
+        leaders = self.leaders.setdefault(node_id, [])
         quorum = MetadataQuorum(
             node_id,
             self.addresses,
             self.directory / f"node-{node_id}",
             CLUSTER_ID,
             on_commit=self.committed[node_id].extend,
+            on_leader_change=lambda leader_id, epoch: leaders.append((leader_id, epoch)),
             timeouts=self.timeouts,
         )
         await quorum.start()
@@ -100,6 +104,8 @@ async def test_three_voters_elect_one_leader_and_commit_on_all(voters: Voters) -
             lambda node=node: voters.values(node) == [b"one", b"two", b"three"],
             f"node {node} to apply the committed records",
         )
+    for node in range(3):
+        assert voters.leaders[node][-1] == (leader.node_id, leader.epoch)
     offsets = [record.offset for record in voters.committed[0]]
     assert offsets == sorted(offsets) and offsets[1] == last_offset
     follower = next(q for q in voters.running.values() if not q.is_leader)
@@ -126,6 +132,13 @@ async def test_describe_quorum_reports_the_leader_and_every_voter(voters: Voters
     assert [v.replica_id for v in partition.current_voters] == [0, 1, 2]
     assert partition.high_watermark == leader.high_watermark
     assert [n.node_id for n in response.nodes] == [0, 1, 2]
+    follower = next(node for node in voters.running if node != leader.node_id)
+    client = PeerClient(*voters.addresses[follower], client_id="test")
+    try:
+        response = await client.call(ApiKey.DESCRIBE_QUORUM, 2, {"topics": topics})
+    finally:
+        await client.close()
+    assert response.topics[0].partitions[0].error_code == ErrorCode.not_leader_or_follower
 
 
 async def test_a_stopped_leader_is_replaced_and_committed_records_survive(

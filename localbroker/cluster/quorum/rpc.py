@@ -202,10 +202,18 @@ class QuorumRpc:
                 )
 
     async def describe_quorum(self, request: Request) -> Any:
+        """The leader's view of the voters; elsewhere a partition-level error, as Kafka's
+        singletonErrorResponse (UNKNOWN_TOPIC_OR_PARTITION for another partition)."""
         raft = self.quorum.raft
-        if not raft.is_leader:
-            error = ErrorCode.not_leader_or_follower
-            return self._response(request, {"error_code": error, "topics": []})
+        error = ErrorCode.not_leader_or_follower
+        if self._partition(request) is None:
+            error = ErrorCode.unknown_topic_or_partition
+        elif raft.is_leader:
+            error = ErrorCode.none
+        if error != ErrorCode.none:
+            unknown = {"leader_id": -1, "leader_epoch": -1, "high_watermark": -1}
+            topics = metadata_topics({"error_code": error, **unknown, "current_voters": []})
+            return self._response(request, {"error_code": ErrorCode.none, "topics": topics})
         voters = [
             {
                 "replica_id": voter,
