@@ -232,6 +232,15 @@ class CoordinatorType(IntEnum):
     SHARE = 2
 
 
+class EndpointType(IntEnum):
+    """DescribeCluster's endpoint types (org.apache.kafka.common.message.EndpointType): a
+    broker's listener answers BROKER, a controller's CONTROLLER (KIP-919)."""
+
+    UNKNOWN = 0
+    BROKER = 1
+    CONTROLLER = 2
+
+
 class IsolationLevel(IntEnum):
     """Fetch and ListOffsets isolation (org.apache.kafka.common.IsolationLevel)."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from kio.schema.errors import ErrorCode
-from reference_kafka import free_port
+from reference_kafka import ReferenceUnavailable, free_port, java, kafka_classpath, unavailable
 from waiting import wait_until_async
 
 from localbroker.cluster.peer import PeerClient
@@ -139,6 +139,77 @@ async def test_describe_quorum_reports_the_leader_and_every_voter(voters: Voters
     finally:
         await client.close()
     assert response.topics[0].partitions[0].error_code == ErrorCode.not_leader_or_follower
+
+
+async def test_describe_cluster_names_the_controllers_and_the_active_one(
+    voters: Voters,
+) -> None:
+    leader = await voters.elected()
+    client = PeerClient(*voters.addresses[0], client_id="test")
+    try:
+        controllers = await client.call(
+            ApiKey.DESCRIBE_CLUSTER,
+            2,
+            {
+                "include_cluster_authorized_operations": False,
+                "endpoint_type": 2,
+                "include_fenced_brokers": False,
+            },
+        )
+        brokers = await client.call(
+            ApiKey.DESCRIBE_CLUSTER,
+            2,
+            {
+                "include_cluster_authorized_operations": False,
+                "endpoint_type": 1,
+                "include_fenced_brokers": False,
+            },
+        )
+    finally:
+        await client.close()
+    assert (controllers.error_code, controllers.cluster_id) == (ErrorCode.none, CLUSTER_ID)
+    assert controllers.controller_id == leader.node_id
+    assert [(b.broker_id, b.port) for b in controllers.brokers] == [
+        (node, port) for node, (_, port) in sorted(voters.addresses.items())
+    ]
+    assert brokers.error_code == ErrorCode.mismatched_endpoint_type
+
+
+async def test_kafkas_metadata_quorum_tool_describes_the_quorum(voters: Voters) -> None:
+    """kafka-metadata-quorum --bootstrap-controller (Kafka's admin client: ApiVersions,
+    DescribeCluster, DescribeQuorum) reads this quorum as it reads Kafka's."""
+    try:
+        classpath = kafka_classpath()
+    except ReferenceUnavailable as exc:
+        unavailable(exc)
+    leader = await voters.elected()
+    await leader.append([b"x"])
+    bootstrap = ",".join(f"{host}:{port}" for host, port in voters.addresses.values())
+    command = java(
+        classpath,
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+        "--bootstrap-controller",
+        bootstrap,
+        "describe",
+        "--status",
+    )
+    tool = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        async with asyncio.timeout(60):
+            output, _ = await tool.communicate()
+    finally:
+        if tool.returncode is None:
+            tool.kill()
+            await tool.wait()
+    status = dict(line.split(":", 1) for line in output.decode().splitlines() if ":" in line)
+    assert tool.returncode == 0, output.decode()
+    assert status["ClusterId"].strip() == CLUSTER_ID
+    assert int(status["LeaderId"]) == leader.node_id
+    assert int(status["LeaderEpoch"]) == leader.epoch
+    assert int(status["HighWatermark"]) == leader.high_watermark
+    assert int(status["MaxFollowerLagTimeMs"]) >= 0
 
 
 async def test_a_stopped_leader_is_replaced_and_committed_records_survive(

@@ -362,6 +362,12 @@ class Raft:
         if offset > self.high_watermark:
             self.high_watermark = offset
 
-    def describe(self) -> Mapping[int, ReplicaProgress]:
-        """The voters' progress as the leader sees it (empty elsewhere)."""
-        return self.progress if self.role is Role.LEADER else {}
+    def describe(self, now_ms: int) -> Mapping[int, ReplicaProgress]:
+        """The voters' progress as the leader sees it (empty elsewhere). The leader is
+        caught up with itself now, as Kafka's LeaderState.describeQuorum reports it, so the
+        followers' lag in time is measured against now."""
+        if self.role is not Role.LEADER:
+            return {}
+        own = self.progress[self.node_id]
+        own.last_fetch_ms = own.last_caught_up_ms = now_ms
+        return self.progress

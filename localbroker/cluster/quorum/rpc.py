@@ -20,7 +20,7 @@ from kio.schema.errors import ErrorCode
 from ...protocol.build import build
 from ...protocol.codec import Request, response_schema
 from ...protocol.kafka_uuid import parse_kafka_uuid
-from ...protocol.names import ApiKey
+from ...protocol.names import ApiKey, EndpointType
 from .listener import ControllerListener
 from .metadata_log import METADATA_PARTITION, METADATA_TOPIC, now_ms
 
@@ -51,6 +51,7 @@ class QuorumRpc:
         listener.register(ApiKey.END_QUORUM_EPOCH, (0, 1), self.end_quorum_epoch)
         listener.register(ApiKey.FETCH, (13, 17), self.fetch)
         listener.register(ApiKey.DESCRIBE_QUORUM, (0, 2), self.describe_quorum)
+        listener.register(ApiKey.DESCRIBE_CLUSTER, (0, 2), self.describe_cluster)
 
     def _response(self, request: Request, data: dict[str, Any]) -> Any:
         header = request.header
@@ -222,7 +223,7 @@ class QuorumRpc:
                 "last_fetch_timestamp": progress.last_fetch_ms,
                 "last_caught_up_timestamp": progress.last_caught_up_ms,
             }
-            for voter, progress in sorted(raft.describe().items())
+            for voter, progress in sorted(raft.describe(now_ms()).items())
         ]
         nodes = [
             {"node_id": voter, "listeners": [{"name": "CONTROLLER", "host": host, "port": port}]}
@@ -243,5 +244,45 @@ class QuorumRpc:
                     }
                 ),
                 "nodes": nodes,
+            },
+        )
+
+    async def describe_cluster(self, request: Request) -> Any:
+        """The controllers and the active one (the quorum's leader), as a controller answers
+        DescribeCluster (KIP-919): how Kafka's admin client finds its way with
+        --bootstrap-controller. A request for BROKER endpoints is MISMATCHED_ENDPOINT_TYPE
+        (INVALID_REQUEST at v0, which cannot ask for controllers)."""
+        version = request.header.api_version
+        wanted = getattr(request.body, "endpoint_type", EndpointType.BROKER)
+        if wanted != EndpointType.CONTROLLER:
+            known = wanted in (EndpointType.BROKER, EndpointType.CONTROLLER)
+            if version == 0:
+                error = ErrorCode.invalid_request
+            elif known:
+                error = ErrorCode.mismatched_endpoint_type
+            else:
+                error = ErrorCode.unsupported_endpoint_type
+            message = (
+                "The request was sent to an endpoint of type CONTROLLER, but we wanted an"
+                f" endpoint of type {EndpointType(wanted).name}"
+                if known
+                else f"Unsupported endpoint type {wanted}"
+            )
+            refusal = {"error_code": error, "error_message": message, "cluster_id": ""}
+            return self._response(request, {**refusal, "brokers": []})
+        quorum = self.quorum
+        brokers = [
+            {"broker_id": node, "host": host, "port": port, "rack": None, "is_fenced": False}
+            for node, (host, port) in sorted(quorum.voters.items())
+        ]
+        leader_id = quorum.raft.leader_id
+        return self._response(
+            request,
+            {
+                "error_code": ErrorCode.none,
+                "endpoint_type": EndpointType.CONTROLLER,
+                "cluster_id": quorum.cluster_id,
+                "controller_id": leader_id if leader_id in quorum.voters else -1,
+                "brokers": brokers,
             },
         )

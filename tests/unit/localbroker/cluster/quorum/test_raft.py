@@ -189,3 +189,13 @@ def test_a_resigned_leaders_late_fetch_answer_does_not_hold_back_the_election(
     assert follower.end_epoch(0, 1, [1, 2], 100) == ErrorCode.none
     follower.fetched(100)  # answered by the leader just before it resigned
     assert follower.poll(100)
+
+
+def test_describe_reports_the_leader_caught_up_now_and_nothing_elsewhere(tmp_path: Path) -> None:
+    leader, follower = voter(tmp_path, 0), voter(tmp_path, 1)
+    assert elect(leader, follower)
+    leader.fetch_requested(1, 0, 0, leader.epoch, 40)
+    progress = leader.describe(50)
+    assert (progress[0].last_fetch_ms, progress[0].last_caught_up_ms) == (50, 50)
+    assert (progress[1].last_fetch_ms, progress[2].last_fetch_ms) == (40, -1)
+    assert follower.describe(50) == {}
