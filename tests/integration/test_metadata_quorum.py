@@ -24,7 +24,9 @@ from localbroker.cluster.peer import PeerClient
 from localbroker.cluster.quorum.metadata_log import CommittedRecord
 from localbroker.cluster.quorum.quorum import MetadataQuorum, NotLeader
 from localbroker.cluster.quorum.raft import Timeouts
+from localbroker.cluster.quorum.rpc import METADATA_TOPIC_ID
 from localbroker.protocol.names import ApiKey
+from localbroker.records.reader import iter_records
 
 TIMEOUTS = Timeouts(election_ms=300, fetch_ms=60_000, election_backoff_max_ms=300)
 CLUSTER_ID = "q7mR2kVdSEyZ5x3nYbWt0A"
@@ -210,6 +212,37 @@ async def test_kafkas_metadata_quorum_tool_describes_the_quorum(voters: Voters) 
     assert int(status["LeaderEpoch"]) == leader.epoch
     assert int(status["HighWatermark"]) == leader.high_watermark
     assert int(status["MaxFollowerLagTimeMs"]) >= 0
+
+
+@pytest.mark.parametrize("version", [13, 17])
+async def test_an_observer_fetches_the_committed_log(voters: Voters, version: int) -> None:
+    """A node that is not a voter (replica id -1 here) reads the log with Fetch, at the
+    first version with topic ids and at the last; it does not count towards commits."""
+    leader = await voters.elected()
+    await leader.append([b"seen"])
+    partition = {
+        "partition": 0,
+        "current_leader_epoch": leader.epoch,
+        "fetch_offset": 0,
+        "last_fetched_epoch": 0,
+        "partition_max_bytes": 1 << 20,
+    }
+    request = {
+        "replica_id": -1,
+        "max_wait": 0,
+        "min_bytes": 0,
+        "topics": [{"topic_id": METADATA_TOPIC_ID, "partitions": [partition]}],
+        "forgotten_topics_data": [],
+    }
+    client = PeerClient(*voters.addresses[leader.node_id], client_id="test")
+    try:
+        response = await client.call(ApiKey.FETCH, version, request)
+    finally:
+        await client.close()
+    answer = response.responses[0].partitions[0]
+    assert (answer.error_code, answer.high_watermark) == (ErrorCode.none, leader.high_watermark)
+    values = [record.value for record in iter_records(bytes(answer.records))]
+    assert b"seen" in values
 
 
 async def test_a_stopped_leader_is_replaced_and_committed_records_survive(

@@ -134,7 +134,8 @@ class QuorumRpc:
         if partition is None:
             return self._refusal(request)
         quorum, raft = self.quorum, self.quorum.raft
-        replica_id = request.body.replica_state.replica_id
+        state = getattr(request.body, "replica_state", None)  # v15+; replica_id before
+        replica_id = request.body.replica_id if state is None else state.replica_id
         answer = raft.fetch_requested(
             replica_id,
             partition.fetch_offset,
