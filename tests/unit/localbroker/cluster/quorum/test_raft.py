@@ -199,3 +199,13 @@ def test_describe_reports_the_leader_caught_up_now_and_nothing_elsewhere(tmp_pat
     assert (progress[0].last_fetch_ms, progress[0].last_caught_up_ms) == (50, 50)
     assert (progress[1].last_fetch_ms, progress[2].last_fetch_ms) == (40, -1)
     assert follower.describe(50) == {}
+
+
+def test_a_follower_that_hears_nothing_for_the_fetch_timeout_stands(tmp_path: Path) -> None:
+    follower = voter(tmp_path, 1)
+    assert follower.begin_epoch(0, 1, 0) == ErrorCode.none
+    follower.fetched(500)
+    assert not follower.poll(500 + TIMEOUTS.fetch_ms - 1)
+    assert follower.poll(500 + TIMEOUTS.fetch_ms)
+    assert not follower.start_election(500 + TIMEOUTS.fetch_ms)
+    assert (follower.role, follower.epoch, follower.state.voted_id) == (Role.CANDIDATE, 2, 1)
