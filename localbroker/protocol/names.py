@@ -34,6 +34,7 @@ __all__ = [
     "ConfigSource",
     "ConfigType",
     "CoordinatorType",
+    "EndpointType",
     "ErrorCode",
     "GroupState",
     "IsolationLevel",
