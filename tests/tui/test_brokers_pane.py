@@ -2,20 +2,24 @@
 
 test_app.py checks what the pane shows at launch (nodes, API versions, configs, the filter);
 these check that it keeps the user's place while snapshots arrive every second, that `v`
-swaps configs and API versions where both don't fit, and that the help screen is built from
-the panes' own bindings.
+swaps configs and API versions where both don't fit, that configs are cut for the width
+their table has, and that the help screen is built from the panes' own bindings.
 """
 
 from __future__ import annotations
 
 import pytest
+from snapshot_host import PaneHost
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from workbench_pilot import Cluster, press_until, wait_connected, wait_until, workbench_app
 
+from localbroker.public import ConfigSource
 from tui.embedded import EmbeddedBroker
+from tui.kafka.models import ConfigInfo
 from tui.panes import panes
 from tui.screens.help import help_sections
+from tui.widgets.brokers_pane import BrokersPane
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -86,6 +90,35 @@ async def test_v_swaps_configs_and_api_versions_at_80_columns(embedded: Embedded
         assert versions.display and not configs_side.display
         await press_until(pilot, "v", lambda: configs_side.display, "the configs back")
         assert configs_side.display and not versions.display
+
+
+async def test_configs_are_cut_again_when_their_table_widens() -> None:
+    """At 120 columns the API versions sit beside the configs, whose long names are cut to
+    fit; `v` hides them and the configs' table widens while the pane keeps its size. The
+    names were cut for the pane's resize only, so they stayed cut for the old width: the
+    mechanism of test_brokers_pane[80x24]'s flake, where the cut ran before the layout
+    that gave the table its width. They are now cut for the table's own width."""
+    name = "remote.log.manager.copier.thread.pool.size"
+    dirs = "/var/lib/kafka/data-1,/var/lib/kafka/data-2"
+    configs = [
+        ConfigInfo(name, "10", ConfigSource.DEFAULT_CONFIG, True),
+        ConfigInfo("log.dirs", dirs, ConfigSource.STATIC_BROKER_CONFIG, True),
+    ]
+    app = PaneHost(BrokersPane(), focus="#nodes", prepare=lambda p: show_configs(p, configs))
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one("#broker-configs", DataTable)
+
+        def shown_name() -> str:
+            return str(table.get_cell(name, "config")) if name in table.rows else ""
+
+        await wait_until(pilot, lambda: "…" in shown_name(), "the name cut beside the versions")
+        await pilot.press("v")
+        await wait_until(pilot, lambda: shown_name() == name, "the name in full")
+
+
+def show_configs(pane: object, configs: list[ConfigInfo]) -> None:
+    assert isinstance(pane, BrokersPane)
+    pane.show_configs("1", configs)
 
 
 def test_help_lists_each_panes_keys() -> None:

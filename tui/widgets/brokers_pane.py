@@ -23,6 +23,7 @@ from ..kafka.cluster import ClusterSnapshot
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
 from ..screens.edit_configs import config_cells, reading, shown_value, source_label
+from .lag_table import LagTable
 from .pane import Pane
 from .table_sync import cursor_key, sync_table
 
@@ -83,7 +84,7 @@ class BrokersPane(Pane):
                         compact=True,
                     )
                     yield Static("", id="configs-count")
-                yield DataTable(id="broker-configs", cursor_type="row", zebra_stripes=True)
+                yield LagTable(id="broker-configs", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="config-doc")
             yield DataTable(id="api-versions", cursor_type="row", zebra_stripes=True)
 
@@ -97,7 +98,15 @@ class BrokersPane(Pane):
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
         self._show_versions_or_configs()
-        self.call_after_refresh(self._show_configs)
+
+    @on(LagTable.Resized, "#broker-configs")
+    def _configs_resized(self) -> None:
+        """Cut names and values again for the table's new width. The table's own size, not
+        the pane's: it changes without the pane's (`v` hides the API versions beside it, the
+        `-narrow` rules apply a layout later), and work done after the refresh that follows
+        the pane's resize could run before that layout (the screen runs such callbacks on an
+        idle that comes before it), cutting for a width the table no longer has."""
+        self._show_configs()
 
     def _show_versions_or_configs(self) -> None:
         """Wide: configs and API versions side by side. Narrow: configs, or (`v`) the API

@@ -37,7 +37,14 @@ def nice_ticks(top: float, count: int = 4) -> list[int]:
 
 
 class LagChart(PlotextPlot):
-    """Draws `show(series, now)`; series with no known lag yet are left out."""
+    """Draws `show(series, now)`; series with no known lag yet are left out.
+
+    A negative lag is drawn at 0: Kafka accepts a committed offset past the log end (a
+    client may commit any offset) and the two are read by separate requests, so lag can
+    be below 0, and there is nothing left to read. The y axis starts at 0, and plotext drops
+    points outside its axes: a labelled series with every point dropped made its legend
+    code index an empty list (IndexError, the app ended on a group's detail screen).
+    """
 
     DEFAULT_CSS = """
     LagChart { height: 1fr; min-height: 5; }
@@ -58,8 +65,8 @@ class LagChart(PlotextPlot):
     def render(self) -> RenderResult:
         """plotext's picture, or a line saying it could not be drawn: plotext's legend code
         indexes a series' markers and raised IndexError once in CI (a group's detail screen
-        on Apache Kafka, the app ended with a traceback). A chart is an aid; the screen must
-        stay up and say so."""
+        on Apache Kafka, the app ended with a traceback; negative lags did it, no longer
+        plotted). A chart is an aid; the screen must stay up and say so."""
         try:
             return super().render()
         except (IndexError, ValueError, ZeroDivisionError) as exc:
@@ -103,7 +110,7 @@ class LagChart(PlotextPlot):
             if not known or now is None:
                 continue
             xs = [round(p.at - now, 1) for p in known]
-            ys = [int(p.lag or 0) for p in known]
+            ys = [max(p.lag or 0, 0) for p in known]
             top = max(top, *ys)
             label = name if len(self._series) > 1 else None
             plt.plot(xs, ys, marker="hd", color=self._colour(index), label=label)
