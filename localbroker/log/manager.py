@@ -138,6 +138,7 @@ class LogManager:
         then make them visible. If anything fails (a full disk), the directories made are
         removed and nothing changed: KAFKA_STORAGE_ERROR, and the directory goes offline."""
         made: list[PartitionLog] = []
+        directories: list[Path] = []
         try:
             for partition in partitions:
                 if self.status.offline:
@@ -145,6 +146,9 @@ class LogManager:
                 directory = self.data_dir / partition_dir_name(topic, partition)
                 if directory.exists():  # nobody's: set it aside rather than use or delete it
                     self._set_aside(directory, topic, partition)
+                # Listed before the log opens: opening writes (the leader-epoch checkpoint),
+                # and a full disk can refuse that after the directory exists.
+                directories.append(directory)
                 made.append(
                     PartitionLog(
                         directory, topic, partition, config, now_ms=now_ms, status=self.status
@@ -154,7 +158,8 @@ class LogManager:
         except OSError as exc:
             for partition_log in made:
                 _close(partition_log)
-                shutil.rmtree(partition_log.directory, ignore_errors=True)
+            for directory in directories:
+                shutil.rmtree(directory, ignore_errors=True)
             what = f"Error while creating logs of {topic} in dir {self.data_dir}"
             raise self.status.failed(what, exc) from exc
         for partition_log in made:
