@@ -115,7 +115,10 @@ class PartitionLog:
         self.leader_epoch = LEADER_EPOCH
         """The epoch this broker's own appends are stamped with (`become_leader`)."""
         if leader_epoch is not None:
-            self.become_leader(leader_epoch)
+            # a log replicated in later epochs keeps them: leading it "in epoch 0" would
+            # drop them from the cache (an epoch never goes back)
+            latest = self.epochs.latest()
+            self.become_leader(leader_epoch if latest is None else max(leader_epoch, latest[0]))
 
     def become_leader(self, leader_epoch: int) -> None:
         """Lead from here on in `leader_epoch`: it starts at the log end offset (Kafka's
