@@ -14,7 +14,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from localbroker.cluster.records import (
     PartitionChangeRecord,
     PartitionRecord,
     RegisterBrokerRecord,
+    RemoveTopicRecord,
     TopicRecord,
 )
 from localbroker.cluster.replica_manager import ReplicaManager
@@ -389,6 +390,27 @@ def test_a_new_leader_truncates_the_old_leaders_unacknowledged_tail(nodes: Nodes
     assert diverged.error_code == ErrorCode.none
     assert (diverged.diverging_epoch.epoch, diverged.diverging_epoch.end_offset) == (0, 10)
     assert diverged.records in (None, b"")
+
+
+def test_produces_waiting_on_a_leader_that_moves_fail_and_a_removed_topic_goes(
+    nodes: Nodes,
+) -> None:
+    nodes.stop_replicating(2)
+    with ThreadPoolExecutor(1) as background:
+        waiting = background.submit(produce_raw, nodes.bootstrap(0), -1, b"v", 10_000)
+        wait_until(lambda: nodes.ends()[0] == 1, "the acks=all record written on the leader")
+        nodes.call(lambda: nodes.commit([PartitionChangeRecord(0, nodes.topic_id, leader=1)]))
+        answer = waiting.result(TIMEOUT)
+    assert answer.error_code == ErrorCode.not_leader_or_follower
+    directories = [nodes.call(lambda n=n: nodes.log(n).directory) for n in NODES]
+
+    def remove_topic() -> None:
+        nodes.replicate_again(2)
+        nodes.commit([RemoveTopicRecord(nodes.topic_id)])
+
+    nodes.call(remove_topic)
+    assert nodes.call(lambda: [nodes.state(n).logs.get(TOPIC, 0) for n in NODES]) == [None] * 3
+    assert not any(directory.exists() for directory in directories)
 
 
 def replica_fetch(
