@@ -288,6 +288,11 @@ class PartitionLog:
         leader's); True if anything went. See replica.py."""
         return replica.truncate_to(self, offset)
 
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        """Drop the whole log and start it again, empty, at `offset` (a follower behind its
+        leader's log start offset). See replica.py."""
+        replica.truncate_fully_and_start_at(self, offset)
+
     def truncated(self) -> None:
         """After `truncate_to`: the high watermark (and the limit replication set) come
         down to the new log end offset if they were past it."""
