@@ -413,6 +413,30 @@ def test_produces_waiting_on_a_leader_that_moves_fail_and_a_removed_topic_goes(
     assert not any(directory.exists() for directory in directories)
 
 
+@pytest.mark.parametrize("nodes", [(1, SHORT_LAG_MAX_MS)], indirect=True)
+def test_a_follower_behind_the_leaders_log_start_starts_again_there(nodes: Nodes) -> None:
+    nodes.stop_replicating(2)
+    for _ in range(3):
+        assert produce_raw(nodes.bootstrap(0), acks=1).error_code == ErrorCode.none
+    wait_until(lambda: nodes.registration().isr == (0, 1), "node 2 leaving the ISR")
+    wait_until(lambda: consumer_high_watermark(nodes.bootstrap(0)) == 3, "the HW at 3")
+    with RawClient(nodes.bootstrap(0)) as client:
+        deleted = client.call(
+            ApiKey.DELETE_RECORDS,
+            2,
+            {
+                "topics": [{"name": TOPIC, "partitions": [{"partition_index": 0, "offset": 2}]}],
+                "timeout": 5000,
+            },
+        )
+    assert deleted.topics[0].partitions[0].error_code == ErrorCode.none
+    nodes.call(lambda: nodes.replicate_again(2))
+    wait_until(lambda: nodes.ends()[2] == 3, "node 2 replicating from the leader's log start")
+    assert nodes.call(lambda: nodes.log(2).log_start_offset) == 2
+    assert nodes.stored(2) == nodes.call(lambda: list(nodes.log(0).stored_batches()))
+    wait_until(lambda: nodes.registration().isr == (0, 1, 2), "node 2 back in the ISR")
+
+
 def replica_fetch(
     nodes: Nodes, leader: int, *, replica_id: int, fetch_offset: int, last_fetched_epoch: int
 ) -> Any:
