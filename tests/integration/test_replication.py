@@ -420,21 +420,35 @@ def test_a_follower_behind_the_leaders_log_start_starts_again_there(nodes: Nodes
         assert produce_raw(nodes.bootstrap(0), acks=1).error_code == ErrorCode.none
     wait_until(lambda: nodes.registration().isr == (0, 1), "node 2 leaving the ISR")
     wait_until(lambda: consumer_high_watermark(nodes.bootstrap(0)) == 3, "the HW at 3")
-    with RawClient(nodes.bootstrap(0)) as client:
-        deleted = client.call(
-            ApiKey.DELETE_RECORDS,
-            2,
-            {
-                "topics": [{"name": TOPIC, "partitions": [{"partition_index": 0, "offset": 2}]}],
-                "timeout": 5000,
-            },
-        )
-    assert deleted.topics[0].partitions[0].error_code == ErrorCode.none
+    delete_records_before(nodes.bootstrap(0), 2)
     nodes.call(lambda: nodes.replicate_again(2))
     wait_until(lambda: nodes.ends()[2] == 3, "node 2 replicating from the leader's log start")
     assert nodes.call(lambda: nodes.log(2).log_start_offset) == 2
     assert nodes.stored(2) == nodes.call(lambda: list(nodes.log(0).stored_batches()))
     wait_until(lambda: nodes.registration().isr == (0, 1, 2), "node 2 back in the ISR")
+    # the followers' log start follows the leader's, as the Fetch answers tell it
+    assert produce_raw(nodes.bootstrap(0), acks=-1).error_code == ErrorCode.none
+    delete_records_before(nodes.bootstrap(0), 4)
+    assert produce_raw(nodes.bootstrap(0), acks=-1).error_code == ErrorCode.none
+    wait_until(
+        lambda: nodes.call(lambda: [nodes.log(n).log_start_offset for n in NODES]) == [4] * 3,
+        "every replica's log starting at 4",
+    )
+
+
+def delete_records_before(bootstrap: str, offset: int) -> None:
+    with RawClient(bootstrap) as client:
+        deleted = client.call(
+            ApiKey.DELETE_RECORDS,
+            2,
+            {
+                "topics": [
+                    {"name": TOPIC, "partitions": [{"partition_index": 0, "offset": offset}]}
+                ],
+                "timeout": 5000,
+            },
+        )
+    assert deleted.topics[0].partitions[0].error_code == ErrorCode.none
 
 
 def replica_fetch(

@@ -3,8 +3,8 @@
 Kafka's ReplicaFetcherThread, on the event loop: one task per leader broker sends one Fetch
 for all the partitions this broker follows there, appends what comes back to each log
 unchanged (the leader's offsets, epochs and bytes; `PartitionLog.append_as_follower`) and
-moves each log's high watermark to the one the leader reports. A partition goes through the
-states Kafka's fetcher gives it:
+moves each log's high watermark and log start offset to the ones the leader reports. A
+partition goes through the states Kafka's fetcher gives it:
 
 - TRUNCATING, on becoming a follower: the follower's log may end with records the new
   leader never had. It asks the leader where its own latest epoch ends (OffsetForLeaderEpoch)
@@ -437,6 +437,11 @@ class ReplicaFetcher:
             if data.records:  # a partial batch at the end is left out, fetched again next
                 partition_log.append_as_follower(data.records, self.now_ms())
             partition_log.set_high_watermark(data.high_watermark)
+            if data.log_start_offset > partition_log.log_start_offset:
+                # the leader's retention or DeleteRecords moved its start: so does ours
+                # (Kafka's maybeIncrementLogStartOffset), never past what we hold
+                start = min(data.log_start_offset, partition_log.high_watermark)
+                partition_log.delete_records_before(start, self.now_ms())
         except KafkaError as exc:
             log.warning("%s: cannot append what the leader sent: %s", partition_log.name, exc)
             self._refused(followed, exc.code)
