@@ -106,10 +106,13 @@ class _Read:
         return record.name, topic.topic_id, self._read_refused(record.name)
 
     def _read_refused(self, name: str) -> ErrorCode | None:
-        """TOPIC_AUTHORIZATION_FAILED unless the principal may READ the topic."""
-        if access.permits(self.state, self.ctx, AclResourceType.TOPIC, name):
-            return None
-        return ErrorCode.topic_authorization_failed
+        """TOPIC_AUTHORIZATION_FAILED unless the principal may READ the topic, or for a
+        follower, unless it may CLUSTER_ACTION on the cluster (KafkaApis.handleFetchRequest)."""
+        if self.replica_id >= 0:
+            allowed = access.permits(self.state, self.ctx, AclResourceType.CLUSTER)
+        else:
+            allowed = access.permits(self.state, self.ctx, AclResourceType.TOPIC, name)
+        return None if allowed else ErrorCode.topic_authorization_failed
 
     def _read_partition(
         self,
