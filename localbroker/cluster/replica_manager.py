@@ -90,6 +90,10 @@ class ReplicaManager:
         self._image = image
         for leader in self.leaders.values():
             leader.state.brokers = image.brokers
+        # leaders refuse fetches in an older broker epoch: fetch in the one registered now
+        epoch = self._broker_epoch()
+        for fetcher in self.fetchers.fetchers.values():
+            fetcher.replica_epoch = epoch
         for (topic, partition), change in delta.partitions.items():
             if change.new is None or self.node_id not in change.new.replicas:
                 self._stop_replica(topic, partition)
@@ -197,16 +201,19 @@ class ReplicaManager:
 
     def _connect(self, leader_id: int) -> ReplicaFetcher:
         config = self.state.config
-        own = self._image.brokers.get(self.node_id)
         return ReplicaFetcher(
             self._peer_for_broker(leader_id),
             replica_id=self.node_id,
-            replica_epoch=NO_BROKER_EPOCH if own is None else own.broker_epoch,
+            replica_epoch=self._broker_epoch(),
             backoff_ms=config.int_value("replica.fetch.backoff.ms"),
             wait_max_ms=config.int_value("replica.fetch.wait.max.ms"),
             partition_max_bytes=config.int_value("replica.fetch.max.bytes"),
             now_ms=self.now_ms,
         )
+
+    def _broker_epoch(self) -> int:
+        own = self._image.brokers.get(self.node_id)
+        return NO_BROKER_EPOCH if own is None else own.broker_epoch
 
     async def stop(self) -> None:
         """Stop fetching and checking; waiting acks=all produces fail."""

@@ -58,9 +58,13 @@ class _Read:
     """One pass over the requested partitions; re-run when data arrives during a long poll."""
 
     def __init__(
-        self, state: BrokerState, ctx: RequestContext, request: Any, max_bytes: int
+        self, state: BrokerState, ctx: RequestContext, request: Any, max_bytes: int, first: bool
     ) -> None:
         self.state = state
+        self.first = first
+        """The request's first pass: only it tells a leader what the follower holds, as
+        Kafka updates a follower's state on arrival, not when a delayed fetch completes
+        (a fetch still waiting after the follower moved on, or went, says nothing new)."""
         self.ctx = ctx
         self.by_id = ctx.api_version >= 13
         isolation = getattr(request, "isolation_level", IsolationLevel.READ_UNCOMMITTED)  # v4+
@@ -208,9 +212,13 @@ class _Read:
             entry["diverging_epoch"] = {"epoch": diverging[0], "end_offset": diverging[1]}
             return b""
         records = partition_log.read(partition.fetch_offset, max_bytes, min_one, to_log_end=True)
-        leader.follower_fetched(
-            self.replica_id, partition.fetch_offset, partition.log_start_offset, self.replica_epoch
-        )
+        if self.first:
+            leader.follower_fetched(
+                self.replica_id,
+                partition.fetch_offset,
+                partition.log_start_offset,
+                self.replica_epoch,
+            )
         return records
 
     def _failed(self, entry: dict[str, Any], error: ErrorCode) -> dict[str, Any]:
@@ -263,8 +271,10 @@ async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     min_bytes = min(request.min_bytes, max_bytes)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait.total_seconds()
+    first = True
     while True:
-        read = _Read(state, ctx, request, max_bytes)
+        read = _Read(state, ctx, request, max_bytes, first)
+        first = False
         remaining = deadline - loop.time()
         if read.total >= min_bytes or read.errors or remaining <= 0 or not read.logs:
             break

@@ -40,7 +40,7 @@ from localbroker.cluster.records import (
     TopicRecord,
 )
 from localbroker.cluster.replica_manager import ReplicaManager
-from localbroker.cluster.replication.leader import IsrProposal
+from localbroker.cluster.replication.leader import FollowerState, IsrProposal
 from localbroker.log.partition import PartitionLog
 from localbroker.metadata.store import TopicRecord as StoredTopic
 from localbroker.protocol.names import ApiKey, ConfigResourceType
@@ -250,7 +250,8 @@ def produce_raw(bootstrap: str, acks: int, value: bytes = b"v", timeout_ms: int 
 
 
 def fetch_partition_0(bootstrap: str, version: int, topic: Any, partition: Any, **head: Any) -> Any:
-    """One Fetch of partition 0 that does not wait; its answer for the partition."""
+    """One Fetch of partition 0 (not waiting unless `head` sets max_wait); its answer for
+    the partition."""
     with RawClient(bootstrap) as client:
         answer = client.call(
             ApiKey.FETCH,
@@ -451,20 +452,73 @@ def delete_records_before(bootstrap: str, offset: int) -> None:
     assert deleted.topics[0].partitions[0].error_code == ErrorCode.none
 
 
+def test_a_follower_that_registers_again_fetches_in_its_new_broker_epoch(nodes: Nodes) -> None:
+    """A broker that registers again (a new broker epoch) keeps following; the leader
+    refuses fetches that carry the old epoch, so its fetchers must carry the new one."""
+
+    def register_node_1_again() -> None:
+        endpoints = nodes.image.brokers[1].endpoints
+        nodes.commit([RegisterBrokerRecord(1, uuid.uuid4(), 10, endpoints, None, fenced=False)])
+
+    nodes.call(register_node_1_again)
+    nodes.stop_replicating(2)
+    nodes.call(lambda: nodes.commit([PartitionChangeRecord(0, nodes.topic_id, isr=(0, 1))]))
+    answer = produce_raw(nodes.bootstrap(0), acks=-1, timeout_ms=10_000)
+    assert answer.error_code == ErrorCode.none
+
+
+def test_a_fetch_still_waiting_says_nothing_new_about_its_follower(nodes: Nodes) -> None:
+    """Kafka updates a follower's state when its fetch arrives, not when a delayed fetch
+    completes: a long poll left waiting after the follower was dropped from the ISR must not
+    bring it back when an append wakes it."""
+    assert produce_raw(nodes.bootstrap(0), acks=-1).error_code == ErrorCode.none
+    nodes.stop_replicating(1)
+    nodes.stop_replicating(2)
+    fetched_at = nodes.call(lambda: follower_2(nodes).last_fetch_time_ms)
+    with ThreadPoolExecutor(1) as background:
+        waiting = background.submit(
+            replica_fetch, nodes, 0, replica_id=2, fetch_offset=1, last_fetched_epoch=0,
+            current_leader_epoch=0, max_wait=10_000,
+        )  # fmt: skip
+        wait_until(
+            lambda: nodes.call(lambda: follower_2(nodes).last_fetch_time_ms) > fetched_at,
+            "the replica's fetch waiting on the leader",
+        )
+        nodes.call(lambda: nodes.commit([PartitionChangeRecord(0, nodes.topic_id, isr=(0,))]))
+        assert produce_raw(nodes.bootstrap(0), acks=1).error_code == ErrorCode.none
+        assert waiting.result(TIMEOUT).records
+    assert nodes.registration().isr == (0,)
+
+
+def follower_2(nodes: Nodes) -> FollowerState:
+    """On the loop: what node 0, the leader, knows of node 2."""
+    replicas = nodes.state(0).replicas
+    leader = replicas.leader_replica(TOPIC, 0)
+    return leader.state.followers[2]
+
+
 def replica_fetch(
-    nodes: Nodes, leader: int, *, replica_id: int, fetch_offset: int, last_fetched_epoch: int
+    nodes: Nodes,
+    leader: int,
+    *,
+    replica_id: int,
+    fetch_offset: int,
+    last_fetched_epoch: int,
+    current_leader_epoch: int = 1,
+    max_wait: int = 0,
 ) -> Any:
-    """A replica's Fetch v15, as a follower's fetcher sends it, without waiting."""
+    """A replica's Fetch v15, as a follower's fetcher sends it."""
     return fetch_partition_0(
         nodes.bootstrap(leader),
         15,
         {"topic_id": nodes.topic_id},
         {
-            "current_leader_epoch": 1,
+            "current_leader_epoch": current_leader_epoch,
             "fetch_offset": fetch_offset,
             "last_fetched_epoch": last_fetched_epoch,
             "log_start_offset": 0,
         },
         replica_state={"replica_id": replica_id, "replica_epoch": replica_id},
         min_bytes=1,
+        max_wait=max_wait,
     )
