@@ -159,6 +159,14 @@ ROWS = [
                                                       "partition_max_bytes": 1 << 20}]})},
         lambda r: partitions(r.responses), [TAF, TAF], [NONE, TAF],
         [(TOPIC, "t", AclOperation.READ)]),
+    # a follower's Fetch: CLUSTER_ACTION on the cluster, not READ on each topic
+    Row(ApiKey.FETCH, 12,
+        lambda n: {"replica_id": 0, "max_wait": 0, "min_bytes": 0, "max_bytes": 1 << 20,
+                   "session_epoch": -1, "topics": by_topic(n, lambda name: {
+                       "topic": name, "partitions": [{"partition": 0, "fetch_offset": 0,
+                                                      "partition_max_bytes": 1 << 20}]})},
+        lambda r: partitions(r.responses), [TAF, TAF], [NONE, NONE],
+        [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.CLUSTER_ACTION)], "-follower"),
     Row(ApiKey.LIST_OFFSETS, 7,
         lambda n: {"replica_id": -1, "isolation_level": 0, "topics": by_topic(n, lambda name: {
             "name": name, "partitions": [{"partition_index": 0, "timestamp": -1}]})},

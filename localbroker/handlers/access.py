@@ -64,7 +64,10 @@ _GROUP_MEMBER = (Rule(_Op.READ, _G, _R),)
 
 RULES: dict[ApiKey, tuple[Rule, ...]] = {
     ApiKey.PRODUCE: (Rule(_Op.WRITE, _X, _R), Rule(_Op.WRITE, _T, _E)),
-    ApiKey.FETCH: (Rule(_Op.READ, _T, _E),),
+    ApiKey.FETCH: (
+        Rule(_Op.READ, _T, _E),  # from consumers
+        Rule(_Op.CLUSTER_ACTION, _C, _R),  # from followers: every partition refused
+    ),
     ApiKey.LIST_OFFSETS: (Rule(_Op.DESCRIBE, _T, _E),),
     ApiKey.METADATA: (Rule(_Op.DESCRIBE, _T, _E), Rule(_Op.CREATE, _T, _E, _Op.CREATE)),
     ApiKey.OFFSET_COMMIT: (Rule(_Op.READ, _G, _R), Rule(_Op.READ, _T, _E)),

@@ -131,12 +131,28 @@ def truncate_to(log: PartitionLog, offset: int) -> bool:
         # nothing before losing leadership): Kafka drops it here too.
         log.epochs.truncate_from_end(log.log_end_offset)
         return False
-    log.producers.delete_snapshots_after(offset)
-    doomed = [segment for segment in log.segments if segment.base_offset >= offset]
+    _drop(log, offset, [s for s in log.segments if s.base_offset >= offset], fully=False)
+    return True
+
+
+def truncate_fully_and_start_at(log: PartitionLog, offset: int) -> None:
+    """Kafka's truncateFullyAndStartAt: every segment goes and the log starts again, empty,
+    at `offset`, which may be past its end (a follower behind its leader's log start).
+    Killed midway, the log opens as a prefix of the old one, or empty: the follower then
+    finds itself out of range again and starts over."""
+    _drop(log, offset, list(log.segments), fully=True)
+    log.log_start_offset = log.recovery_point = offset
+
+
+def _drop(log: PartitionLog, offset: int, doomed: list[Segment], *, fully: bool) -> None:
+    """Drop the producer snapshots and epochs past `offset` (all of them if `fully`), then
+    `doomed` (the last segments), and cut the log at `offset`, or start it again there if
+    no segment is left."""
+    log.producers.delete_snapshots_after(-1 if fully else offset)
     for segment in reversed(doomed):
         log.segments.remove(segment)
         _delete_index_first(segment)
-    if not log.segments:  # Kafka's truncateFullyAndStartAt: the log starts again at `offset`
+    if not log.segments:  # the log starts again at `offset`
         fresh = Segment(log.directory, offset, log.config.index_interval_bytes)
         fresh.next_offset = offset
         log.segments.append(fresh)
@@ -144,12 +160,11 @@ def truncate_to(log: PartitionLog, offset: int) -> bool:
         _cut(log.active, offset)
     log.log_start_offset = min(log.log_start_offset, log.log_end_offset)
     log.recovery_point = min(log.recovery_point, log.log_end_offset)
-    log.epochs.truncate_from_end(log.log_end_offset)
+    log.epochs.truncate_from_end(0 if fully else log.log_end_offset)
     log.producers = ProducerState(log.directory)
     log.transactions = PartitionTransactions()
     log.load_producer_state()
     log.truncated()
-    return True
 
 
 def _cut(segment: Segment, offset: int) -> None:

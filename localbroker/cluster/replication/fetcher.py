@@ -3,8 +3,8 @@
 Kafka's ReplicaFetcherThread, on the event loop: one task per leader broker sends one Fetch
 for all the partitions this broker follows there, appends what comes back to each log
 unchanged (the leader's offsets, epochs and bytes; `PartitionLog.append_as_follower`) and
-moves each log's high watermark to the one the leader reports. A partition goes through the
-states Kafka's fetcher gives it:
+moves each log's high watermark and log start offset to the ones the leader reports. A
+partition goes through the states Kafka's fetcher gives it:
 
 - TRUNCATING, on becoming a follower: the follower's log may end with records the new
   leader never had. It asks the leader where its own latest epoch ends (OffsetForLeaderEpoch)
@@ -13,6 +13,11 @@ states Kafka's fetcher gives it:
   same cut and also works against a leader that does not answer DivergingEpoch.
 - FETCHING: Fetch from the log end offset with the last fetched epoch; a DivergingEpoch in
   the answer truncates instead of appending, as AbstractFetcherThread does.
+- OUT_OF_RANGE when the leader answers OFFSET_OUT_OF_RANGE: the follower asks where the
+  leader's log starts (ListOffsets EARLIEST) and, if that is past its own end (retention or
+  DeleteRecords moved it while the follower was away), drops its log and starts again there
+  (Kafka's truncateFullyAndStartAt); otherwise it is past the leader's end and truncates
+  again by epochs (fetchOffsetAndTruncate).
 - DELAYED for `replica.fetch.backoff.ms` after an error the leader may get over
   (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, an unknown topic while it is being
   created, the leader unreachable): fetched again afterwards.
@@ -40,7 +45,7 @@ from kio.schema.errors import ErrorCode
 
 from ...errors import KafkaError
 from ...log.partition import PartitionLog
-from ...protocol.names import ApiKey, IsolationLevel
+from ...protocol.names import ApiKey, IsolationLevel, ListOffsetsTimestamp
 from ..peer import PeerClient, PeerUnavailable
 from .truncation import UNDEFINED_EPOCH, truncation_point
 
@@ -48,6 +53,7 @@ log = logging.getLogger(__name__)
 
 FETCH_VERSION = 15
 OFFSET_FOR_LEADER_EPOCH_VERSION = 4
+LIST_OFFSETS_VERSION = 7
 REPLICA_FETCH_BACKOFF_MS = 1_000
 """Kafka's `replica.fetch.backoff.ms` default."""
 REPLICA_FETCH_WAIT_MAX_MS = 500
@@ -66,6 +72,7 @@ _FENCED = frozenset({ErrorCode.fenced_leader_epoch, ErrorCode.kafka_storage_erro
 
 class FetchState(enum.Enum):
     TRUNCATING = "truncating"
+    OUT_OF_RANGE = "out of range"
     FETCHING = "fetching"
     DELAYED = "delayed"
     FAILED = "failed"
@@ -156,6 +163,10 @@ class ReplicaFetcher:
             if truncating:
                 await self._guarded(self._truncate, truncating)
                 continue
+            out_of_range = self._in(FetchState.OUT_OF_RANGE)
+            if out_of_range:
+                await self._guarded(self._start_again, out_of_range)
+                continue
             fetching = self._in(FetchState.FETCHING)
             if fetching:
                 await self._guarded(self._fetch, fetching)
@@ -219,43 +230,66 @@ class ReplicaFetcher:
                 asking.append(followed)
         if not asking:
             return
-        by_topic: dict[str, list[FollowedPartition]] = {}
-        for followed in asking:
-            by_topic.setdefault(followed.log.topic, []).append(followed)
-        response = await self.leader.call(
+        answers = await self._ask(
             ApiKey.OFFSET_FOR_LEADER_EPOCH,
             OFFSET_FOR_LEADER_EPOCH_VERSION,
+            {"replica_id": self.replica_id},
+            asking,
+            lambda f: {
+                "partition": f.log.partition,
+                "current_leader_epoch": f.leader_epoch,
+                "leader_epoch": f.last_fetched_epoch,
+            },
+            keys=("topic", "partition"),
+        )
+        for asked, answer in answers:
+            if self._truncate_to_leader(asked, answer.leader_epoch, answer.end_offset):
+                asked.state = FetchState.FETCHING
+
+    async def _ask(
+        self,
+        api_key: ApiKey,
+        version: int,
+        head: dict[str, Any],
+        partitions: list[FollowedPartition],
+        entry: Callable[[FollowedPartition], dict[str, Any]],
+        *,
+        keys: tuple[str, str],
+    ) -> list[tuple[FollowedPartition, Any]]:
+        """One request about `partitions` by topic name (`entry(f)` is each partition's
+        part; `keys` name the topic and partition fields): the error-free answers for those
+        still followed as they were. A refused partition is handled (`_refused`); one left
+        unanswered waits replica.fetch.backoff.ms, not to ask again at once, and again."""
+        topic_key, partition_key = keys
+        by_topic: dict[str, list[FollowedPartition]] = {}
+        for followed in partitions:
+            by_topic.setdefault(followed.log.topic, []).append(followed)
+        response = await self.leader.call(
+            api_key,
+            version,
             {
-                "replica_id": self.replica_id,
+                **head,
                 "topics": [
-                    {
-                        "topic": topic,
-                        "partitions": [
-                            {
-                                "partition": f.log.partition,
-                                "current_leader_epoch": f.leader_epoch,
-                                "leader_epoch": f.last_fetched_epoch,
-                            }
-                            for f in followed
-                        ],
-                    }
+                    {topic_key: topic, "partitions": [entry(f) for f in followed]}
                     for topic, followed in by_topic.items()
                 ],
             },
         )
-        unanswered = {id(f): f for f in asking}
+        unanswered = {id(f): f for f in partitions}
+        answers = []
         for topic in response.topics:
             for answer in topic.partitions:
-                asked = self.partitions.get((topic.topic, answer.partition))
+                key = (getattr(topic, topic_key), getattr(answer, partition_key))
+                asked = self.partitions.get(key)
                 if asked is None or unanswered.pop(id(asked), None) is None:
                     continue
                 if answer.error_code != ErrorCode.none:
                     self._refused(asked, answer.error_code)
-                    continue
-                if self._truncate_to_leader(asked, answer.leader_epoch, answer.end_offset):
-                    asked.state = FetchState.FETCHING
-        for followed in unanswered.values():  # not to ask again at once, and again
+                else:
+                    answers.append((asked, answer))
+        for followed in unanswered.values():
             self._delay(followed)
+        return answers
 
     def _truncate_to_leader(
         self, followed: FollowedPartition, leader_epoch: int, leader_end_offset: int
@@ -288,6 +322,41 @@ class ReplicaFetcher:
             followed.log.truncate_to(offset)
         except OSError as exc:
             log.error("%s: cannot truncate to %d: %s", followed.log.name, offset, exc)
+            followed.state = FetchState.FAILED
+            return False
+        return True
+
+    async def _start_again(self, partitions: list[FollowedPartition]) -> None:
+        answers = await self._ask(
+            ApiKey.LIST_OFFSETS,
+            LIST_OFFSETS_VERSION,
+            {"replica_id": self.replica_id, "isolation_level": IsolationLevel.READ_UNCOMMITTED},
+            partitions,
+            lambda f: {
+                "partition_index": f.log.partition,
+                "current_leader_epoch": f.leader_epoch,
+                "timestamp": ListOffsetsTimestamp.EARLIEST,
+            },
+            keys=("name", "partition_index"),
+        )
+        for asked, answer in answers:
+            if answer.offset <= asked.log.log_end_offset:
+                asked.state = FetchState.TRUNCATING  # past the leader's end
+            elif self._start_at(asked, answer.offset):
+                asked.state = FetchState.FETCHING
+
+    def _start_at(self, followed: FollowedPartition, offset: int) -> bool:
+        partition_log = followed.log
+        log.info(
+            "%s: the leader's log starts at %d, past this log's end %d: starting again there",
+            partition_log.name,
+            offset,
+            partition_log.log_end_offset,
+        )
+        try:
+            partition_log.truncate_fully_and_start_at(offset)
+        except OSError as exc:
+            log.error("%s: cannot start again at %d: %s", partition_log.name, offset, exc)
             followed.state = FetchState.FAILED
             return False
         return True
@@ -350,6 +419,9 @@ class ReplicaFetcher:
         }
 
     def _fetched(self, followed: FollowedPartition, data: Any) -> None:
+        if data.error_code == ErrorCode.offset_out_of_range:
+            followed.state = FetchState.OUT_OF_RANGE
+            return
         if data.error_code != ErrorCode.none:
             self._refused(followed, data.error_code)
             return
@@ -365,6 +437,11 @@ class ReplicaFetcher:
             if data.records:  # a partial batch at the end is left out, fetched again next
                 partition_log.append_as_follower(data.records, self.now_ms())
             partition_log.set_high_watermark(data.high_watermark)
+            if data.log_start_offset > partition_log.log_start_offset:
+                # the leader's retention or DeleteRecords moved its start: so does ours
+                # (Kafka's maybeIncrementLogStartOffset), never past what we hold
+                start = min(data.log_start_offset, partition_log.high_watermark)
+                partition_log.delete_records_before(start, self.now_ms())
         except KafkaError as exc:
             log.warning("%s: cannot append what the leader sent: %s", partition_log.name, exc)
             self._refused(followed, exc.code)

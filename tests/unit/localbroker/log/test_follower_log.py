@@ -286,3 +286,27 @@ def test_the_replicated_high_watermark_waits_for_the_flush_policy(
     stale.run()
     follower.flushed(stale, NOW)
     assert (follower.recovery_point, follower.high_watermark) == (17, 17)
+
+
+def test_a_follower_behind_the_leaders_log_start_starts_again_there(
+    tmp_path: Path, leader: PartitionLog, open_logs: list[PartitionLog]
+) -> None:
+    """Kafka's truncateFullyAndStartAt: nothing of the old log is left (segments, producer
+    state, epochs, an open transaction), and the leader's batches from there append."""
+    follower = open_log(tmp_path / "follower" / "t-0", open_logs)
+    follower.set_high_watermark(0)
+    replicate(leader, follower, max_bytes=1)  # one batch at a time
+    follower.truncate_to(16)
+    assert follower.transactions.first_unstable_offset() == 13
+    follower.truncate_fully_and_start_at(17)
+    assert (follower.log_start_offset, follower.log_end_offset) == (17, 17)
+    assert follower.high_watermark == 17
+    assert follower.epochs.latest() is None
+    assert follower.transactions.first_unstable_offset() is None
+    assert files(follower.directory, ".log") == ["00000000000000000017.log"]
+    replicate(leader, follower)
+    assert follower.epochs.entries() == [(2, 17)]
+    assert follower.log_end_offset == 23
+    follower.close()
+    again = open_log(follower.directory, open_logs, log_start_offset=17, leader_epoch=None)
+    assert (again.log_start_offset, again.log_end_offset) == (17, 23)
