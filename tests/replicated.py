@@ -14,7 +14,6 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +39,7 @@ from localbroker.log.partition import PartitionLog
 from localbroker.metadata.store import TopicRecord as StoredTopic
 from localbroker.protocol.names import ApiKey, ConfigResourceType
 from localbroker.records.builder import NewRecord, build_batch
+from tui.embedded import call_on_loop
 
 T = TypeVar("T")
 TOPIC = "replicated"
@@ -63,16 +63,7 @@ class Nodes:
         self.refused: list[ErrorCode] = []
 
     def call(self, function: Callable[[], T]) -> T:
-        future: Future[T] = Future()
-
-        def invoke() -> None:
-            try:
-                future.set_result(function())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        self.loop.call_soon_threadsafe(invoke)
-        return future.result(TIMEOUT)
+        return call_on_loop(self.loop, function, TIMEOUT)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(TIMEOUT)

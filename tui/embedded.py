@@ -112,6 +112,20 @@ def free_port(host: str, first: int = FIRST_PORT) -> int:
     raise OSError(f"no free port in {first}..{first + PORTS_TO_TRY - 1} on {host}")
 
 
+def call_on_loop(loop: asyncio.AbstractEventLoop, function: Callable[[], T], timeout: float) -> T:
+    """Run `function` on `loop`, running in another thread, and return what it returns."""
+    future: Future[T] = Future()
+
+    def invoke() -> None:
+        try:
+            future.set_result(function())
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    loop.call_soon_threadsafe(invoke)
+    return future.result(timeout)
+
+
 class EmbeddedBroker:
     """Start and stop a LocalBroker in a background thread; call into it safely."""
 
@@ -174,16 +188,7 @@ class EmbeddedBroker:
 
     def call(self, function: Callable[[], T]) -> T:
         """Run `function` on the broker's loop (where its state may be touched)."""
-        future: Future[T] = Future()
-
-        def invoke() -> None:
-            try:
-                future.set_result(function())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        self._loop.call_soon_threadsafe(invoke)
-        return future.result(_TIMEOUT)
+        return call_on_loop(self._loop, function, _TIMEOUT)
 
     def call_soon(self, function: Callable[[], Any]) -> None:
         """Run `function` on the broker's loop without waiting for it."""
