@@ -6,13 +6,15 @@ a loaded one. Every wait has a deadline and, when it passes, fails naming what n
 so a test never hangs and its failure says why.
 
 `polling` holds the one deadline-and-interval logic; `wait_until` drives it with blocking
-sleeps, and workbench_pilot.wait_until drives the same generator with the Pilot's pauses,
+sleeps, `wait_until_async` with the event loop's (for servers running in the test's own
+loop), and workbench_pilot.wait_until drives the same generator with the Pilot's pauses,
 which let the app run while the test waits. `in_background` bounds a client the test runs in
 a thread while it does something else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +52,15 @@ def wait_until(predicate: Callable[[], T], what: str, timeout: float = TIMEOUT) 
     pauses = polling(what, timeout)
     while not (result := predicate()):
         time.sleep(next(pauses))
+    return result
+
+
+async def wait_until_async(predicate: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
+    """`wait_until` for a test whose event loop runs what it waits for (asyncio servers in
+    the test's own loop): the pauses yield to the loop instead of blocking it."""
+    pauses = polling(what, timeout)
+    while not (result := predicate()):
+        await asyncio.sleep(next(pauses))
     return result
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "ConfigSource",
     "ConfigType",
     "CoordinatorType",
+    "EndpointType",
     "ErrorCode",
     "GroupState",
     "IsolationLevel",
@@ -231,6 +232,15 @@ class CoordinatorType(IntEnum):
     GROUP = 0
     TRANSACTION = 1
     SHARE = 2
+
+
+class EndpointType(IntEnum):
+    """DescribeCluster's endpoint types (org.apache.kafka.common.message.EndpointType): a
+    broker's listener answers BROKER, a controller's CONTROLLER (KIP-919)."""
+
+    UNKNOWN = 0
+    BROKER = 1
+    CONTROLLER = 2
 
 
 class IsolationLevel(IntEnum):

@@ -22,6 +22,8 @@ class ControlRecordType(IntEnum):
 
     ABORT = 0
     COMMIT = 1
+    LEADER_CHANGE = 2
+    """KRaft's first record in each epoch of the metadata log (a LeaderChangeMessage)."""
 
 
 _KEY = struct.Struct(">hh")
