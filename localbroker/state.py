@@ -226,9 +226,15 @@ class BrokerState:
             descriptors.check_room_for(partitions)
         if validate_only:
             return record
+        self.add_topic(record)
+        return record
+
+    def add_topic(self, record: TopicRecord) -> None:
+        """Make a decided topic's logs and name it in the metadata: after create_topic's
+        checks on one broker, or as the cluster's metadata log says in cluster mode."""
         self.logs.create(
-            name,
-            range(partitions),
+            record.name,
+            range(record.partitions),
             self.log_config(record),
             now_ms(),
             lambda: self.store.add_topic(record),
@@ -236,8 +242,7 @@ class BrokerState:
         # No checkpoint here (Kafka writes them on a timer): both files name every partition,
         # so writing them per topic made creating n topics cost n^2. A partition they do not
         # name is recovered from offset 0, all of it, which for a new one is nothing.
-        log.info("created topic %s with %d partition(s)", name, partitions)
-        return record
+        log.info("created topic %s with %d partition(s)", record.name, record.partitions)
 
     def ensure_topic(self, name: str) -> TopicRecord:
         """Auto-create on first use, as Kafka does when auto.create.topics.enable is true."""
@@ -287,6 +292,11 @@ class BrokerState:
         descriptors.check_room_for(count - topic.partitions)
         if validate_only:
             return
+        self.add_partitions(topic, count)
+
+    def add_partitions(self, topic: TopicRecord, count: int) -> None:
+        """Grow a topic to `count` partitions, its new logs made first."""
+        name = topic.name
         self.logs.create(
             name,
             range(topic.partitions, count),

@@ -1,0 +1,181 @@
+"""`ClusterNode`: a localbroker running as one node of a KRaft cluster (combined mode).
+
+A node with `process.roles=broker,controller` and more than one voter in
+`controller.quorum.voters` runs this beside its broker. With a single voter (Kafka's shipped
+single-node server.properties) it stays the single broker localbroker always was: a
+one-node cluster would answer every client exactly the same, so the quorum would only add
+a metadata log and start-up time. Broker-only and controller-only nodes are not run in
+cluster mode yet.
+
+What runs here:
+- the `MetadataQuorum`, serving the quorum's APIs on this node's CONTROLLER listener;
+- the `ActiveController` on whichever node leads the quorum, serving the controller's APIs
+  on the same listener (NOT_CONTROLLER elsewhere) and fencing expired brokers on a timer;
+- the broker's `BrokerLifecycle`: registration and heartbeats to the active controller;
+- on every committed batch: the records applied to the `MetadataImage`, the node's own
+  topics kept in step with it (local_topics.py), and the `ReplicaManager`, when one is
+  set, told what changed. The image is the broker's `ClusterView`: Metadata, Produce and
+  Fetch answer from it.
+
+The metadata log lives in the node's data directory as `__cluster_metadata-0`, as in Kafka
+(metadata.log.dir defaults to the first log directory); its records are localbroker's own
+JSON encoding (records.py), read by localbroker nodes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import KafkaError
+from ..security.listeners import Endpoint
+from .active_controller import ActiveController, ControllerSettings
+from .controller_rpc import ControllerRpc
+from .controller_topics import ControllerTopics
+from .image import MetadataDelta, MetadataImage
+from .lifecycle import BrokerLifecycle
+from .local_topics import follow_image
+from .quorum.metadata_log import CommittedRecord
+from .quorum.quorum import MetadataQuorum
+from .quorum.raft import Timeouts
+from .records import decode
+from .topic_control import TopicDefaults
+
+if TYPE_CHECKING:
+    from ..config.kraft import KRaftConfig
+    from ..state import BrokerState
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_S = 2.0
+"""How long a stopping node waits for the controller to fence it (controlled shutdown)."""
+
+
+class ReplicaManagerLike(Protocol):
+    """What the node asks of the replica manager (cl-leader's ReplicaManager)."""
+
+    def apply(self, delta: MetadataDelta, image: MetadataImage) -> None: ...
+
+
+def runs_cluster_mode(kraft: KRaftConfig | None) -> bool:
+    """Whether a node with these KRaft settings runs a ClusterNode (the module docstring)."""
+    return kraft is not None and kraft.is_broker and kraft.is_controller and len(kraft.voters) > 1
+
+
+class ClusterNode:
+    def __init__(self, state: BrokerState, kraft: KRaftConfig) -> None:
+        self.state = state
+        self.kraft = kraft
+        self.node_id = kraft.node_id
+        self.image = MetadataImage()
+        self.replica_manager: ReplicaManagerLike | None = None
+        """Set by whoever builds one; told every committed batch's delta."""
+        voters = {voter.node_id: (voter.host, voter.port) for voter in kraft.voters}
+        cluster_id = state.store.cluster_id
+        self.quorum = MetadataQuorum(
+            self.node_id,
+            voters,
+            state.data_dir,
+            cluster_id,
+            on_commit=self._committed,
+            on_leader_change=self._leader_changed,
+            timeouts=Timeouts(
+                kraft.election_timeout_ms, kraft.fetch_timeout_ms, kraft.election_backoff_max_ms
+            ),
+        )
+        config = state.config
+        self.controller = ActiveController(
+            self.quorum,
+            self.image,
+            cluster_id,
+            ControllerSettings(
+                session_timeout_ms=kraft.broker_session_timeout_ms,
+                unclean_leader_election=config.value("unclean.leader.election.enable") == "true",
+                topic_defaults=TopicDefaults(
+                    config.num_partitions, config.default_replication_factor
+                ),
+            ),
+        )
+        self.lifecycle = BrokerLifecycle(
+            self.node_id,
+            cluster_id,
+            voters,
+            lambda: self.quorum.leader_id,
+            lambda: self.image.last_offset,
+            self._broker_listeners,
+            kraft.broker_heartbeat_interval_ms,
+        )
+        self._caught_up_at = 0
+        self._caught_up = False
+        self._pending = MetadataDelta()
+        """Changes not yet handed to the replica manager (all of them until caught up)."""
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _broker_listeners(self) -> Sequence[Endpoint]:
+        names = set(self.kraft.controller_listener_names)
+        return [e for e in self.state.advertised.values() if e.name not in names]
+
+    async def start(self) -> None:
+        """Join the quorum and start registering; the broker serves from the image at once
+        (no brokers, no topics until the log says so)."""
+        self.state.cluster = self.image
+        ControllerRpc(self.controller).register(self.quorum.listener)
+        ControllerTopics(self.controller, self._check_topic).register(self.quorum.listener)
+        await self.quorum.start()
+        assert self.quorum.log is not None
+        self._caught_up_at = self.quorum.log.end_offset
+        self._tasks = [
+            asyncio.create_task(self.controller.run()),
+            asyncio.create_task(self.lifecycle.run()),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.lifecycle.shut_down(SHUTDOWN_TIMEOUT_S)
+        await self.quorum.stop()
+
+    def _check_topic(self, name: str, configs: Any) -> dict[str, str]:
+        from ..state import validate_topic_name
+
+        validate_topic_name(name)
+        return self.state.validate_topic_configs(configs, {})
+
+    # -- the quorum's callbacks --------------------------------------------------------------
+
+    def _leader_changed(self, leader_id: int, epoch: int) -> None:
+        self.image.controller_id = leader_id
+        self.controller.leader_changed(leader_id, epoch)
+        log.info("node %d: controller %d in epoch %d", self.node_id, leader_id, epoch)
+
+    def _committed(self, records: list[CommittedRecord]) -> None:
+        delta = self._pending
+        for record in records:
+            _merge(delta, self.image.apply(record.offset, [decode(record.value)]))
+        if not self._caught_up:
+            # Everything the log held at start-up must be in the image before the node's
+            # topics follow it: a half-replayed image would delete topics it has not seen.
+            self._caught_up = self.quorum.high_watermark >= self._caught_up_at
+            if not self._caught_up:
+                return
+        self._pending = MetadataDelta()
+        try:
+            follow_image(self.state, self.image)
+        except KafkaError as exc:  # the log directory is offline: the node cannot host them
+            log.error("node %d cannot follow the metadata: %s", self.node_id, exc)
+        if self.replica_manager is not None:
+            self.replica_manager.apply(delta, self.image)
+
+
+def _merge(into: MetadataDelta, delta: MetadataDelta) -> None:
+    for change in delta.partitions.values():
+        into.note(change.topic, change.partition, change.old, change.new)
+    into.created_topics.extend(delta.created_topics)
+    into.removed_topics.extend(delta.removed_topics)

@@ -1,0 +1,216 @@
+"""Cluster mode's node runtime: three KRaft combined nodes (LocalBrokers with
+process.roles=broker,controller) in one event loop, on free ports, talking over their
+CONTROLLER listeners; clients see them through Metadata on their PLAINTEXT listeners.
+
+A short election timeout keeps elections fast; the fetch timeout is long, so a follower
+stands for election only when its leader resigns or is gone for good (a stopped node here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kio.schema.errors import ErrorCode
+from reference_kafka import free_port
+from waiting import polling, wait_until_async
+
+from localbroker import LocalBroker
+from localbroker.cluster.launcher import ClusterLayout, format_node, node_dir
+from localbroker.cluster.peer import PeerClient
+from localbroker.protocol.kafka_uuid import kafka_uuid_string
+from localbroker.protocol.names import ApiKey
+
+FAST = {
+    "controller.quorum.election.timeout.ms": "300",
+    "controller.quorum.fetch.timeout.ms": "3000",
+    "controller.quorum.election.backoff.max.ms": "300",
+    "broker.heartbeat.interval.ms": "100",
+    "broker.session.timeout.ms": "1500",
+}
+
+
+@dataclass
+class Cluster:
+    directory: Path
+    layout: ClusterLayout
+    running: dict[int, LocalBroker] = field(default_factory=dict)
+
+    async def start(self, node_id: int) -> LocalBroker:
+        format_node(node_dir(self.directory, node_id), self.layout.cluster_id, node_id)
+        properties = {**self.layout.node_properties(node_id, self.directory), **FAST}
+        broker = await LocalBroker(config=properties).start()
+        self.running[node_id] = broker
+        return broker
+
+    async def stop(self, node_id: int) -> None:
+        await self.running.pop(node_id).stop()
+
+    def controller(self) -> int:
+        """The active controller every running node agrees on, or -1."""
+        ids = {b.node.image.controller_id for b in self.running.values() if b.node}
+        leader = ids.pop() if len(ids) == 1 else -1
+        active = self.running.get(leader)
+        ready = active is not None and active.node is not None and active.node.controller.is_active
+        return leader if ready else -1
+
+    def brokers_everywhere(self, wanted: set[int]) -> bool:
+        """Every running node's image lists `wanted` as its live brokers."""
+        return all(
+            b.node is not None and {r.broker_id for r in b.node.image.live_brokers()} == wanted
+            for b in self.running.values()
+        )
+
+    async def controller_call(self, api_key: int, version: int, body: dict[str, object]) -> object:
+        port = self.layout.controller_ports[self.controller()]
+        peer = PeerClient("127.0.0.1", port, client_id="test")
+        try:
+            return await peer.call(api_key, version, body)
+        finally:
+            await peer.close()
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    ports = [free_port() for _ in range(6)]
+    layout = ClusterLayout(kafka_uuid_string(uuid.uuid4()), tuple(ports[:3]), tuple(ports[3:]))
+    cluster = Cluster(tmp_path, layout)
+    try:
+        for node_id in range(3):
+            await cluster.start(node_id)
+        yield cluster
+    finally:
+        for node_id in list(cluster.running):
+            with contextlib.suppress(Exception):
+                await cluster.stop(node_id)
+
+
+async def metadata(port: int, topics: list[str] | None = None) -> Any:
+    peer = PeerClient("127.0.0.1", port, client_id="test")
+    try:
+        return await peer.call(
+            ApiKey.METADATA,
+            12,
+            {
+                "topics": None if topics is None else [{"name": t} for t in topics],
+                "allow_auto_topic_creation": False,
+                "include_topic_authorized_operations": False,
+            },
+        )
+    finally:
+        await peer.close()
+
+
+def layout_of(response: Any) -> dict[int, tuple[int, tuple[int, ...], tuple[int, ...]]]:
+    """Each partition's (leader, replicas, isr) in a Metadata answer's only topic."""
+    (topic,) = response.topics
+    assert topic.error_code == ErrorCode.none, topic.error_code
+    return {
+        p.partition_index: (p.leader_id, tuple(p.replica_nodes), tuple(p.isr_nodes))
+        for p in topic.partitions
+    }
+
+
+async def create_topic(cluster: Cluster, name: str, partitions: int = 3) -> Any:
+    response: Any = await cluster.controller_call(
+        ApiKey.CREATE_TOPICS,
+        7,
+        {
+            "topics": [
+                {
+                    "name": name,
+                    "num_partitions": partitions,
+                    "replication_factor": 3,
+                    "assignments": [],
+                    "configs": [],
+                }
+            ],
+            "timeout": 5000,
+            "validate_only": False,
+        },
+    )
+    (result,) = response.topics
+    assert result.error_code == ErrorCode.none, result.error_message
+    return result
+
+
+async def same_everywhere(cluster: Cluster, name: str) -> dict[int, Any]:
+    """The topic's partitions, once every running node's Metadata says the same of them."""
+
+    async def agreed() -> dict[int, Any] | None:
+        seen = []
+        for node_id in cluster.running:
+            response = await metadata(cluster.layout.client_ports[node_id], [name])
+            if response.topics[0].error_code != ErrorCode.none:
+                return None
+            seen.append(layout_of(response))
+        return seen[0] if all(s == seen[0] for s in seen) else None
+
+    pauses = polling(f"every node's Metadata to agree on {name}")
+    while (partitions := await agreed()) is None:
+        await asyncio.sleep(next(pauses))
+    return partitions
+
+
+async def test_a_controller_is_elected_and_every_node_lists_the_three_brokers(
+    cluster: Cluster,
+) -> None:
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    controller = cluster.controller()
+    assert controller in (0, 1, 2)
+    for port in cluster.layout.client_ports:
+        response = await metadata(port)
+        assert response.controller_id == controller
+        assert {(b.node_id, b.port) for b in response.brokers} == set(
+            enumerate(cluster.layout.client_ports)
+        )
+
+
+async def test_a_topic_created_on_the_controller_is_on_every_node(cluster: Cluster) -> None:
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    created = await create_topic(cluster, "replicated")
+    partitions = await same_everywhere(cluster, "replicated")
+    assert sorted(partitions) == [0, 1, 2]
+    for leader, replicas, isr in partitions.values():
+        assert sorted(replicas) == [0, 1, 2] and sorted(isr) == [0, 1, 2]
+        assert leader == replicas[0]
+    for broker in cluster.running.values():
+        assert broker.state is not None
+        assert broker.state.topics["replicated"].topic_id == created.topic_id
+        assert broker.state.logs.get("replicated", 2) is not None
+
+
+async def test_when_the_controller_stops_another_takes_over(cluster: Cluster) -> None:
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    first = cluster.controller()
+    await cluster.stop(first)
+    await wait_until_async(
+        lambda: cluster.controller() not in (-1, first), "a new active controller"
+    )
+    await create_topic(cluster, "after")
+    partitions = await same_everywhere(cluster, "after")
+    assert all(leader != first for leader, _, _ in partitions.values())
+
+
+async def test_a_broker_that_stops_is_fenced_and_its_partitions_get_new_leaders(
+    cluster: Cluster,
+) -> None:
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    await create_topic(cluster, "moving")
+    before = await same_everywhere(cluster, "moving")
+    controller = cluster.controller()
+    victim = next(node for node in range(3) if node != controller)
+    await cluster.stop(victim)
+    rest = {0, 1, 2} - {victim}
+    await wait_until_async(lambda: cluster.brokers_everywhere(rest), f"broker {victim} fenced")
+    after = await same_everywhere(cluster, "moving")
+    for index, (leader, replicas, isr) in after.items():
+        assert leader in rest and victim not in isr
+        assert replicas == before[index][1]
+        assert leader == before[index][0] or before[index][0] == victim
