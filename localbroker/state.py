@@ -20,6 +20,7 @@ from typing import TypeVar
 from kio.schema.errors import ErrorCode
 
 from . import descriptors
+from .cluster.forwarding import ControllerChannel
 from .cluster.single_node import SingleNodeView
 from .cluster.view import ClusterView
 from .config.broker import BrokerConfig
@@ -96,6 +97,9 @@ class BrokerState:
         )
         """What handlers ask about brokers, the controller and partition leadership: this
         broker alone, until cluster mode puts its metadata image here."""
+        self.controller_channel: ControllerChannel | None = None
+        """Where CreateTopics, DeleteTopics and CreatePartitions go in cluster mode (the
+        active controller decides them); None on a single broker, which decides itself."""
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}

@@ -34,8 +34,8 @@ class ControllerTopics:
         self.check_topic = check_topic
 
     def register(self, listener: ControllerListener) -> None:
-        listener.register(ApiKey.CREATE_TOPICS, (2, 7), self.create_topics)
-        listener.register(ApiKey.DELETE_TOPICS, (1, 6), self.delete_topics)
+        listener.register(ApiKey.CREATE_TOPICS, (0, 7), self.create_topics)
+        listener.register(ApiKey.DELETE_TOPICS, (0, 6), self.delete_topics)
         listener.register(ApiKey.CREATE_PARTITIONS, (0, 3), self.create_partitions)
 
     async def create_topics(self, request: Request) -> Any:
@@ -65,7 +65,8 @@ class ControllerTopics:
         if wanted:
             try:
                 results = await self.controller.decide(
-                    lambda c: c.create_topics(wanted), commit=not body.validate_only
+                    lambda c: c.create_topics(wanted),
+                    commit=not getattr(body, "validate_only", False),
                 )
             except KafkaError as exc:
                 results = [TopicResult(t.name, exc.code, exc.message) for t in wanted]

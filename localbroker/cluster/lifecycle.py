@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..protocol.client_codec import request_body
 from ..protocol.names import ApiKey, ErrorCode
 from ..security.listeners import Endpoint
 from .peer import PeerClient, PeerUnavailable
@@ -74,10 +75,15 @@ class BrokerLifecycle:
 
     async def call(self, api_key: int, version: int, request: dict[str, Any]) -> Any:
         """Call the active controller; PeerUnavailable while there is none to reach."""
+        return await self.send(request_body(api_key, version, request))
+
+    async def send(self, body: Any) -> Any:
+        """Send a kio request to the active controller; PeerUnavailable while there is none
+        to reach."""
         peer = self._peers.get(self._controller_id())
         if peer is None:
             raise PeerUnavailable("no active controller is known")
-        return await peer.call(api_key, version, request)
+        return await peer.send(body)
 
     async def run(self) -> None:
         while True:

@@ -35,6 +35,7 @@ from ..security.listeners import Endpoint
 from .active_controller import ActiveController, ControllerSettings
 from .controller_rpc import ControllerRpc
 from .controller_topics import ControllerTopics
+from .forwarding import ControllerChannel, ImageWatch
 from .image import MetadataDelta, MetadataImage
 from .lifecycle import BrokerLifecycle
 from .local_topics import follow_image
@@ -113,6 +114,7 @@ class ClusterNode:
         self._pending = MetadataDelta()
         """Changes not yet handed to the replica manager (all of them until caught up)."""
         self._tasks: list[asyncio.Task[None]] = []
+        self.watch = ImageWatch()
 
     def _broker_listeners(self) -> Sequence[Endpoint]:
         names = set(self.kraft.controller_listener_names)
@@ -122,6 +124,7 @@ class ClusterNode:
         """Join the quorum and start registering; the broker serves from the image at once
         (no brokers, no topics until the log says so)."""
         self.state.cluster = self.image
+        self.state.controller_channel = ControllerChannel(self.lifecycle, self.watch)
         ControllerRpc(self.controller).register(self.quorum.listener)
         ControllerTopics(self.controller, self._check_topic).register(self.quorum.listener)
         await self.quorum.start()
@@ -172,6 +175,7 @@ class ClusterNode:
             log.error("node %d cannot follow the metadata: %s", self.node_id, exc)
         if self.replica_manager is not None:
             self.replica_manager.apply(delta, self.image)
+        self.watch.moved()
 
 
 def _merge(into: MetadataDelta, delta: MetadataDelta) -> None:

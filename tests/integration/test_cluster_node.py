@@ -214,3 +214,67 @@ async def test_a_broker_that_stops_is_fenced_and_its_partitions_get_new_leaders(
         assert leader in rest and victim not in isr
         assert replicas == before[index][1]
         assert leader == before[index][0] or before[index][0] == victim
+
+
+def admin_call(bootstrap: str, action: str, name: str) -> None:
+    """confluent-kafka's AdminClient creates (3 partitions, 3 replicas) or deletes a topic."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    if action == "create":
+        futures = admin.create_topics([NewTopic(name, 3, 3)], request_timeout=15)
+    else:
+        futures = admin.delete_topics([name], request_timeout=15)
+    futures[name].result(timeout=20)
+
+
+async def client_call(port: int, api_key: int, version: int, body: dict[str, Any]) -> Any:
+    peer = PeerClient("127.0.0.1", port, client_id="test")
+    try:
+        return await peer.call(api_key, version, body)
+    finally:
+        await peer.close()
+
+
+async def test_a_broker_forwards_topic_changes_and_answers_once_it_shows_them(
+    cluster: Cluster,
+) -> None:
+    """CreateTopics, CreatePartitions and DeleteTopics sent to a broker that is not the
+    controller are forwarded to it, and answered once that broker's Metadata shows them."""
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    controller = cluster.controller()
+    port = cluster.layout.client_ports[next(n for n in range(3) if n != controller)]
+    topic = {"name": "forwarded", "num_partitions": 2, "replication_factor": 3}
+    created = await client_call(
+        port,
+        ApiKey.CREATE_TOPICS,
+        4,
+        {"topics": [{**topic, "assignments": [], "configs": []}], "timeout": 15000},
+    )
+    assert created.topics[0].error_code == ErrorCode.none
+    assert len(layout_of(await metadata(port, ["forwarded"]))) == 2
+    grown = await client_call(
+        port,
+        ApiKey.CREATE_PARTITIONS,
+        3,
+        {
+            "topics": [{"name": "forwarded", "count": 3, "assignments": None}],
+            "timeout": 15000,
+            "validate_only": False,
+        },
+    )
+    assert grown.results[0].error_code == ErrorCode.none
+    assert len(layout_of(await metadata(port, ["forwarded"]))) == 3
+    deleted = await client_call(
+        port, ApiKey.DELETE_TOPICS, 4, {"topic_names": ["forwarded"], "timeout": 15000}
+    )
+    assert deleted.responses[0].error_code == ErrorCode.none
+    gone = await metadata(port, ["forwarded"])
+    assert gone.topics[0].error_code == ErrorCode.unknown_topic_or_partition
+
+
+async def test_admin_client_creates_a_replicated_topic(cluster: Cluster) -> None:
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    await asyncio.to_thread(admin_call, cluster.layout.bootstrap, "create", "by-admin")
+    partitions = await same_everywhere(cluster, "by-admin")
+    assert all(sorted(replicas) == [0, 1, 2] for _, replicas, _ in partitions.values())
