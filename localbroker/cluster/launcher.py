@@ -8,13 +8,15 @@ data in DIR/node-N, formatted first with one cluster id as `kafka-storage.sh for
 so a restart finds the same cluster at the same addresses with its data.
 
 The launcher prints the bootstrap list and each node's command line (to start one node
-again by hand), and stops the nodes together: SIGTERM, then SIGKILL for one that does not
+again by hand, after it crashed or was killed: the others carry on), and stops the nodes
+together: SIGTERM, then SIGKILL for one that does not
 stop in time. The nodes die with the launcher (lifeline.py), even when it is killed -9.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -129,17 +131,16 @@ def node_command(layout: ClusterLayout, node_id: int, data_dir: Path) -> list[st
 
 
 def run_cluster(nodes: int, data_dir: Path, extra: Sequence[str] = ()) -> int:
-    """Start the nodes, wait until SIGINT/SIGTERM or a node exits, stop them all."""
+    """Start the nodes, wait until SIGINT/SIGTERM (or every node exited), stop them all."""
     layout = prepare(data_dir, nodes)
     print(f"bootstrap servers: {layout.bootstrap}", flush=True)
     parent = os.getpid()
     processes = []
     for node_id in range(nodes):
         command = [*node_command(layout, node_id, data_dir), *extra]
-        print(f"node {node_id}: {' '.join(command)}", flush=True)
-        processes.append(
-            subprocess.Popen(command, preexec_fn=lambda: die_with_parent(parent=parent))
-        )
+        process = subprocess.Popen(command, preexec_fn=lambda: die_with_parent(parent=parent))
+        processes.append(process)
+        print(f"node {node_id} (pid {process.pid}): {shlex.join(command)}", flush=True)
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -148,9 +149,16 @@ def run_cluster(nodes: int, data_dir: Path, extra: Sequence[str] = ()) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    running = dict(enumerate(processes))
     try:
-        while not stopping and all(p.poll() is None for p in processes):
+        while not stopping and running:
             time.sleep(0.2)
+            for node_id, process in list(running.items()):
+                if process.poll() is not None:
+                    # The others carry on: a cluster outlives a node (restart it by hand
+                    # with the command line printed above).
+                    print(f"node {node_id} exited with code {process.returncode}", flush=True)
+                    del running[node_id]
     finally:
         stop_all(processes)
     return 0 if stopping else 1
