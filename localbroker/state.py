@@ -21,6 +21,7 @@ from kio.schema.errors import ErrorCode
 
 from . import descriptors
 from .cluster.forwarding import ControllerChannel
+from .cluster.replica_manager import ReplicaManager
 from .cluster.single_node import SingleNodeView
 from .cluster.view import ClusterView
 from .config.broker import BrokerConfig
@@ -100,6 +101,9 @@ class BrokerState:
         self.controller_channel: ControllerChannel | None = None
         """Where CreateTopics, DeleteTopics and CreatePartitions go in cluster mode (the
         active controller decides them); None on a single broker, which decides itself."""
+        self.replicas: ReplicaManager | None = None
+        """Cluster mode's replication (leaders' ISRs and acks=all, followers' fetchers);
+        None on a single broker, whose handlers then check nothing else."""
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
+from ..cluster.replication.truncation import UNDEFINED_EPOCH, diverging_epoch
 from ..errors import KafkaError
 from ..log.partition import PartitionLog
 from ..log.transactions import batches_below
@@ -40,15 +41,17 @@ FOLLOWER_READ_VERSION = 11
 LEADER_HINTS_VERSION = 16
 """Fetch v16 is the first Kafka answers KIP-951's `current_leader` and `node_endpoints` in."""
 CONSUMER_REPLICA_ID = -1
+NO_BROKER_EPOCH = -1
 _LEADER_HINT_ERRORS = frozenset({ErrorCode.not_leader_or_follower, ErrorCode.fenced_leader_epoch})
 
 
-def _replica_id(request: Any) -> int:
-    """The fetching replica's broker id, -1 for a consumer (in `replica_state` from v15)."""
+def _replica(request: Any) -> tuple[int, int]:
+    """The fetching replica's broker id (-1 for a consumer) and broker epoch (-1 when not
+    sent): in `replica_state` from v15, the id in the body before."""
     replica_state = getattr(request, "replica_state", None)
     if replica_state is not None:
-        return int(replica_state.replica_id)
-    return int(getattr(request, "replica_id", CONSUMER_REPLICA_ID))
+        return int(replica_state.replica_id), int(replica_state.replica_epoch)
+    return int(getattr(request, "replica_id", CONSUMER_REPLICA_ID)), NO_BROKER_EPOCH
 
 
 class _Read:
@@ -62,9 +65,13 @@ class _Read:
         self.by_id = ctx.api_version >= 13
         isolation = getattr(request, "isolation_level", IsolationLevel.READ_UNCOMMITTED)  # v4+
         self.read_committed = isolation == IsolationLevel.READ_COMMITTED
-        self.leader_only = ctx.api_version < FOLLOWER_READ_VERSION or _replica_id(request) >= 0
+        self.replica_id, self.replica_epoch = _replica(request)
+        self.leader_only = ctx.api_version < FOLLOWER_READ_VERSION or self.replica_id >= 0
         """Whether only the leader may answer: a follower answers consumers from v11 on, as
         Kafka's FetchParams.fetchOnlyLeader has it; replicas fetch from the leader."""
+        self.replicating = self.replica_id >= 0 and state.replicas is not None
+        """A follower replicating from this leader: it reads to the log end offset, and its
+        fetch offset tells the leader what it holds."""
         self.logs: list[PartitionLog] = []
         self.errors = False
         self.total = 0
@@ -142,7 +149,10 @@ class _Read:
         max_bytes = min(partition.partition_max_bytes, remaining)
         last_stable_offset = partition_log.last_stable_offset
         try:
-            records = partition_log.read(partition.fetch_offset, max_bytes, min_one)
+            if self.replicating:
+                records = self._replicate(name, partition, partition_log, entry, max_bytes, min_one)
+            else:
+                records = partition_log.read(partition.fetch_offset, max_bytes, min_one)
         except KafkaError as exc:  # Kafka tells no offsets with a failed read
             return self._failed(entry, exc.code)
         if self.read_committed:
@@ -166,6 +176,40 @@ class _Read:
         entry["log_start_offset"] = partition_log.log_start_offset
         return entry
 
+    def _replicate(
+        self,
+        name: str,
+        partition: Any,
+        partition_log: PartitionLog,
+        entry: dict[str, Any],
+        max_bytes: int,
+        min_one: bool,
+    ) -> bytes:
+        """A follower's read (Partition.fetchRecords from a follower): nothing but the point
+        where its log diverges from this one (DivergingEpoch) if its last fetched epoch ends
+        earlier here; otherwise up to the log end offset, and its fetch offset is what it
+        holds, which may move the high watermark (read after this, so the answer has it)."""
+        assert self.state.replicas is not None
+        leader = self.state.replicas.leader_replica(name, partition.partition)
+        if leader is None:
+            raise KafkaError(ErrorCode.not_leader_or_follower)
+        diverging = diverging_epoch(
+            getattr(partition, "last_fetched_epoch", UNDEFINED_EPOCH),  # v12+
+            partition.fetch_offset,
+            end_offset_for=partition_log.epochs.end_offset_for,
+            log_start_offset=partition_log.log_start_offset,
+            log_end_offset=partition_log.log_end_offset,
+            partition=partition_log.name,
+        )
+        if diverging is not None:
+            entry["diverging_epoch"] = {"epoch": diverging[0], "end_offset": diverging[1]}
+            return b""
+        records = partition_log.read(partition.fetch_offset, max_bytes, min_one, to_log_end=True)
+        leader.follower_fetched(
+            self.replica_id, partition.fetch_offset, partition.log_start_offset, self.replica_epoch
+        )
+        return records
+
     def _failed(self, entry: dict[str, Any], error: ErrorCode) -> dict[str, Any]:
         self.errors = True
         entry["error_code"] = error
@@ -182,7 +226,9 @@ def _session_error(ctx: RequestContext, request: Any) -> ErrorCode | None:
     return None
 
 
-async def _wait_for_data(logs: list[PartitionLog], timeout: float) -> None:
+async def _wait_for_data(logs: list[PartitionLog], timeout: float, appends: bool) -> None:
+    """Until `timeout` passes or one of `logs` has more to read: its high watermark moved,
+    or (`appends`, for followers, which read to the log end) a batch was appended."""
     loop = asyncio.get_running_loop()
     woken: asyncio.Future[None] = loop.create_future()
 
@@ -192,7 +238,7 @@ async def _wait_for_data(logs: list[PartitionLog], timeout: float) -> None:
 
     timer = loop.call_later(timeout, wake)
     for partition_log in logs:
-        partition_log.add_listener(wake)
+        partition_log.add_listener(wake, appends=appends)
     try:
         await woken
     finally:
@@ -219,7 +265,7 @@ async def fetch(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         remaining = deadline - loop.time()
         if read.total >= min_bytes or read.errors or remaining <= 0 or not read.logs:
             break
-        await _wait_for_data(read.logs, remaining)
+        await _wait_for_data(read.logs, remaining, read.replicating)
     response = {
         "throttle_time": 0,
         "error_code": ErrorCode.none,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
+from ..cluster.replication.leader import ACKS_ALL
+from ..cluster.replication.leading import LeaderReplica
 from ..errors import KafkaError
 from ..log.errors import InvalidRecords, RecordValidation
 from ..log.partition import PartitionLog
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _Flush = tuple[PartitionLog, int, dict[str, Any]]
+_Replication = tuple[LeaderReplica, int, dict[str, Any]]
+"""An acks=all append waiting for the ISR: the leader, its last offset, its answer."""
 FIRST_V2_FORMAT_VERSION = 3
 """Produce v3 introduced record batches (magic 2); v0-2 carry message sets of magic 0 and 1."""
 
@@ -165,10 +169,13 @@ def _append(
     transactional_id: str | None,
     topic: str,
     partition: Any,
+    acks: int,
     flushes: list[_Flush],
+    replications: list[_Replication],
 ) -> dict[str, Any]:
     index = partition.index
     partition_log: PartitionLog | None = None
+    leader: LeaderReplica | None = None
     try:
         if not access.permits(state, ctx, AclResourceType.TOPIC, topic):
             raise KafkaError(ErrorCode.topic_authorization_failed)
@@ -191,6 +198,8 @@ def _append(
         if header.is_transactional and transactional_id is not None:
             _verify(state, ctx, transactional_id, header, (topic, index))
         _check_schema_ids(state, ctx, topic, records)
+        if state.replicas is not None:
+            leader = _leader(state, topic, index, acks)
         result = partition_log.append(header, records, ctx.now_ms)
     except KafkaError as exc:
         log_start_offset = -1
@@ -216,7 +225,33 @@ def _append(
     }
     if partition_log.flush_pending:
         flushes.append((partition_log, result.last_offset + 1, entry))
+    if leader is not None and acks == ACKS_ALL:
+        replications.append((leader, result.last_offset, entry))
     return entry
+
+
+def _leader(state: BrokerState, topic: str, index: int, acks: int) -> LeaderReplica:
+    """The partition's leader replica in cluster mode, once it may take the append: an
+    acks=all produce is refused before it is written while the ISR is smaller than
+    min.insync.replicas (NOT_ENOUGH_REPLICAS)."""
+    assert state.replicas is not None
+    leader = state.replicas.leader_replica(topic, index)
+    if leader is None:  # the image names this broker, the replica manager not yet
+        raise KafkaError(ErrorCode.not_leader_or_follower)
+    leader.state.check_append(acks)
+    return leader
+
+
+async def _await_replication(replications: list[_Replication], timeout_ms: int) -> None:
+    """Wait until the ISR holds every acks=all append (Kafka's DelayedProduce): the answer
+    keeps its offsets whatever the error (REQUEST_TIMED_OUT,
+    NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER), as Kafka's does."""
+    errors = await asyncio.gather(
+        *(leader.acks_all(last_offset, timeout_ms) for leader, last_offset, _ in replications)
+    )
+    for (_, _, entry), error in zip(replications, errors, strict=True):
+        if entry["error_code"] == ErrorCode.none:
+            entry["error_code"] = error
 
 
 async def _await_flushes(state: BrokerState, flushes: list[_Flush]) -> None:
@@ -267,6 +302,7 @@ def _refuse_all(request: Any, error: ErrorCode) -> list[dict[str, Any]]:
 async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     acks = request.acks
     flushes: list[_Flush] = []
+    replications: list[_Replication] = []
     transactional_id = getattr(request, "transactional_id", None)
     if (transactional_id is None and _carries_transactional_batches(request)) or (
         transactional_id is not None
@@ -280,13 +316,27 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
             {
                 "name": topic.name,
                 "partition_responses": [
-                    _append(state, ctx, transactional_id, topic.name, partition, flushes)
+                    _append(
+                        state,
+                        ctx,
+                        transactional_id,
+                        topic.name,
+                        partition,
+                        acks,
+                        flushes,
+                        replications,
+                    )
                     for partition in topic.partition_data
                 ],
             }
             for topic in request.topic_data
         ]
-    if flushes:
+    if replications:  # cluster mode's acks=all, alongside the flushes
+        timeout_ms = int(request.timeout.total_seconds() * 1000)
+        await asyncio.gather(
+            _await_flushes(state, flushes), _await_replication(replications, timeout_ms)
+        )
+    elif flushes:
         await _await_flushes(state, flushes)
     if acks == 0:
         if any(

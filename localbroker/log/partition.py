@@ -103,6 +103,7 @@ class PartitionLog:
         self.segments = LogSegments(self.name)
         self.epochs = LeaderEpochCache(directory, self.name, lambda: self.log_end_offset)
         self._listeners: list[Callable[[], None]] = []
+        self._append_listeners: list[Callable[[], None]] = []
         self.unflushed_messages = 0
         self.last_flush_ms = now_ms
         self.flush_pending = False
@@ -111,8 +112,19 @@ class PartitionLog:
         """How many times `truncate_to` cut the log: a flush job from before covers bytes
         that may no longer be there."""
         self._load(log_start_offset, recovery_point, clean_shutdown)
+        self.leader_epoch = LEADER_EPOCH
+        """The epoch this broker's own appends are stamped with (`become_leader`)."""
         if leader_epoch is not None:
-            self.epochs.assign(leader_epoch, self.log_end_offset)
+            # a log replicated in later epochs keeps them: leading it "in epoch 0" would
+            # drop them from the cache (an epoch never goes back)
+            latest = self.epochs.latest()
+            self.become_leader(leader_epoch if latest is None else max(leader_epoch, latest[0]))
+
+    def become_leader(self, leader_epoch: int) -> None:
+        """Lead from here on in `leader_epoch`: it starts at the log end offset (Kafka's
+        makeLeader), and every append and marker this broker writes is stamped with it."""
+        self.leader_epoch = leader_epoch
+        self.epochs.assign(leader_epoch, self.log_end_offset)
 
     # -- state --------------------------------------------------------------------------
 
@@ -132,13 +144,16 @@ class PartitionLog:
     def size_bytes(self) -> int:
         return sum(segment.size for segment in self.segments)
 
-    def add_listener(self, callback: Callable[[], None]) -> None:
-        """Call `callback` (on the loop) whenever the high watermark moves."""
-        self._listeners.append(callback)
+    def add_listener(self, callback: Callable[[], None], *, appends: bool = False) -> None:
+        """Call `callback` (on the loop) whenever the high watermark moves, or with
+        `appends` whenever a batch is appended: what a leader and its followers' long polls
+        wait for, where consumers wait for the high watermark."""
+        (self._append_listeners if appends else self._listeners).append(callback)
 
     def remove_listener(self, callback: Callable[[], None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(callback)
+        for listeners in (self._listeners, self._append_listeners):
+            with contextlib.suppress(ValueError):
+                listeners.remove(callback)
 
     def _notify(self) -> None:
         for callback in list(self._listeners):
@@ -196,10 +211,11 @@ class PartitionLog:
     # -- appending ----------------------------------------------------------------------
 
     def append(
-        self, header: BatchHeader, records: bytes, now_ms: int, leader_epoch: int = LEADER_EPOCH
+        self, header: BatchHeader, records: bytes, now_ms: int, leader_epoch: int | None = None
     ) -> AppendResult:
         """Append one validated batch as received, stamped with its offset and the leader's
-        epoch (a new epoch's start offset goes into the leader-epoch cache)."""
+        epoch (this broker's `leader_epoch` unless given; a new epoch's start offset goes
+        into the leader-epoch cache)."""
         config = self.config
         if self.status.offline:
             raise self.status.refusal(f"Partition {self.name}")
@@ -232,7 +248,7 @@ class PartitionLog:
         commit: bool,
         now_ms: int,
         coordinator_epoch: int = COORDINATOR_EPOCH,
-        leader_epoch: int = LEADER_EPOCH,
+        leader_epoch: int | None = None,
     ) -> AppendResult:
         """Write the COMMIT or ABORT marker that ends `producer_id`'s transaction here (if it
         has one open: a marker without one is written all the same and ends nothing, as in
@@ -286,10 +302,12 @@ class PartitionLog:
         records: bytes,
         now_ms: int,
         log_append_time: int,
-        leader_epoch: int,
+        leader_epoch: int | None,
         coordinator_epoch: int = NO_COORDINATOR_EPOCH,
     ) -> AppendResult:
         base_offset = self.log_end_offset
+        if leader_epoch is None:
+            leader_epoch = self.leader_epoch
         prefix = stamp_prefix(header, base_offset, leader_epoch)
         if log_append_time >= 0:
             header.max_timestamp = log_append_time
@@ -328,6 +346,8 @@ class PartitionLog:
             self.flush_pending = True
         if not self.flush_pending:
             self.hw.advance(self.log_end_offset, segment, segment.size)
+        for callback in list(self._append_listeners):
+            callback()
 
     def _maybe_roll(self, header: BatchHeader, base_offset: int, now_ms: int) -> Segment:
         segment = self.active
@@ -435,15 +455,18 @@ class PartitionLog:
 
     # -- reading ------------------------------------------------------------------------
 
-    def read(self, offset: int, max_bytes: int, min_one_batch: bool = True) -> bytes:
-        """Bytes of whole batches starting with the one containing `offset`, up to the HW.
+    def read(
+        self, offset: int, max_bytes: int, min_one_batch: bool = True, to_log_end: bool = False
+    ) -> bytes:
+        """Bytes of whole batches starting with the one containing `offset`, up to the HW
+        (up to the log end offset with `to_log_end`: what a follower fetches).
 
         At most `max_bytes`, except that the first batch is returned whole when
         `min_one_batch` is set (KIP-74), so a consumer always makes progress. The last batch
         may be cut short, as Kafka does; clients drop a partial trailing batch. A read
         stops before damaged bytes; an offset in a damaged range is CORRUPT_MESSAGE.
         """
-        return reads.read(self, offset, max_bytes, min_one_batch)
+        return reads.read(self, offset, max_bytes, min_one_batch, to_log_end)
 
     def stored_batches(self) -> Iterator[bytes]:
         """Every readable batch from the log start, each checked whole (length, magic, CRC):

@@ -1,5 +1,6 @@
 """Reading a partition log: whole batches from the one holding an offset, up to the high
-watermark, damage checked on the way (see damage.py and segments.py)."""
+watermark (a consumer) or the log end offset (a follower replicating it, as Kafka's
+FetchIsolation.LOG_END), damage checked on the way (see damage.py and segments.py)."""
 
 from __future__ import annotations
 
@@ -16,25 +17,31 @@ if TYPE_CHECKING:
     from .partition import PartitionLog
 
 
-def read(log: PartitionLog, offset: int, max_bytes: int, min_one_batch: bool) -> bytes:
+def read(
+    log: PartitionLog, offset: int, max_bytes: int, min_one_batch: bool, to_log_end: bool
+) -> bytes:
     if offset < log.log_start_offset or offset > log.log_end_offset:
         raise LogError(
             ErrorCode.offset_out_of_range,
             f"offset {offset} is outside {log.log_start_offset}..{log.log_end_offset}"
             f" of {log.name}",
         )
-    if offset >= log.hw.offset:
+    end = log.log_end_offset if to_log_end else log.hw.offset
+    if offset >= end:
         return b""
+    last = log.active if to_log_end else log.hw.segment
     try:
         for segment in log.segments.from_offset(offset):
             try:
-                data = _read_segment(log, segment, offset, max_bytes, min_one_batch)
+                data = _read_segment(log, segment, offset, max_bytes, min_one_batch, to_log_end)
             except CorruptSegment as exc:
-                again = partial(_read_segment, log, segment, offset, max_bytes, min_one_batch)
+                again = partial(
+                    _read_segment, log, segment, offset, max_bytes, min_one_batch, to_log_end
+                )
                 data = log.segments.rescanned(segment, again, exc)
             if data is not None:
                 return data
-            if segment is log.hw.segment:
+            if segment is last:
                 break
     except OSError as exc:
         raise KafkaError(
@@ -44,12 +51,17 @@ def read(log: PartitionLog, offset: int, max_bytes: int, min_one_batch: bool) ->
 
 
 def _read_segment(
-    log: PartitionLog, segment: Segment, offset: int, max_bytes: int, min_one_batch: bool
+    log: PartitionLog,
+    segment: Segment,
+    offset: int,
+    max_bytes: int,
+    min_one_batch: bool,
+    to_log_end: bool,
 ) -> bytes | None:
     damaged = bool(segment.damages)
     if damaged:
         log.segments.check_damage(segment, offset)
-    limit = log.hw.read_limit(segment)
+    limit = segment.size if to_log_end else log.hw.read_limit(segment)
     header = segment.find_batch(offset, limit)
     if header is None:
         return None

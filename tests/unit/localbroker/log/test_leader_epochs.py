@@ -130,6 +130,21 @@ def test_a_new_log_led_from_the_start_knows_its_epoch(make_log: MakeLog) -> None
     assert (make_log().directory / CHECKPOINT_FILE).read_text() == "0\n1\n0 0\n"
 
 
+def test_reopening_a_log_keeps_the_later_epochs_it_holds(make_log: MakeLog) -> None:
+    """A log replicated in cluster mode holds epochs past 0: opening it (as every log opens,
+    led in epoch 0 until the replica manager says otherwise) must not drop them, or a
+    restarted broker would answer OffsetForLeaderEpoch from a cache that lost its epochs."""
+    log = make_log()
+    produce_batches(log, 1)
+    log.become_leader(3)
+    produce_batches(log, 1)
+    log.close()
+    again = make_log()
+    assert again.epochs.entries() == [(0, 0), (3, 3)]
+    produce_batches(again, 1)
+    assert again.epochs.entries() == [(0, 0), (3, 3)]
+
+
 def test_a_follower_log_writes_no_empty_checkpoint(tmp_path: Path) -> None:
     epochs = LeaderEpochCache(tmp_path, "t-0", lambda: 0)
     epochs.load(lambda: iter(()))
