@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+import uuid
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import KafkaError
 from ..security.listeners import Endpoint
@@ -37,12 +38,16 @@ from .controller_rpc import ControllerRpc
 from .controller_topics import ControllerTopics
 from .forwarding import ControllerChannel, ImageWatch
 from .image import MetadataDelta, MetadataImage
+from .isr_proposals import send_proposal
 from .lifecycle import BrokerLifecycle
 from .local_topics import follow_image
+from .peer import PeerClient
 from .quorum.metadata_log import CommittedRecord
 from .quorum.quorum import MetadataQuorum
 from .quorum.raft import Timeouts
 from .records import decode
+from .replica_manager import ReplicaManager
+from .replication.leader import IsrProposal
 from .topic_control import TopicDefaults
 
 if TYPE_CHECKING:
@@ -53,12 +58,6 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 2.0
 """How long a stopping node waits for the controller to fence it (controlled shutdown)."""
-
-
-class ReplicaManagerLike(Protocol):
-    """What the node asks of the replica manager (cl-leader's ReplicaManager)."""
-
-    def apply(self, delta: MetadataDelta, image: MetadataImage) -> None: ...
 
 
 def runs_cluster_mode(kraft: KRaftConfig | None) -> bool:
@@ -72,8 +71,8 @@ class ClusterNode:
         self.kraft = kraft
         self.node_id = kraft.node_id
         self.image = MetadataImage()
-        self.replica_manager: ReplicaManagerLike | None = None
-        """Set by whoever builds one; told every committed batch's delta."""
+        self.replica_manager: ReplicaManager | None = None
+        """Told every committed batch's delta (the ReplicaManager, from start())."""
         voters = {voter.node_id: (voter.host, voter.port) for voter in kraft.voters}
         cluster_id = state.store.cluster_id
         self.quorum = MetadataQuorum(
@@ -114,16 +113,49 @@ class ClusterNode:
         self._pending = MetadataDelta()
         """Changes not yet handed to the replica manager (all of them until caught up)."""
         self._tasks: list[asyncio.Task[None]] = []
+        self._proposals: set[asyncio.Task[None]] = set()
         self.watch = ImageWatch()
 
     def _broker_listeners(self) -> Sequence[Endpoint]:
         names = set(self.kraft.controller_listener_names)
         return [e for e in self.state.advertised.values() if e.name not in names]
 
+    def _replica_manager(self) -> ReplicaManager:
+        """cl-leader's ReplicaManager, fetching from leaders on their inter-broker listener
+        and proposing ISR changes to the active controller."""
+        listener = self.kraft.inter_broker_listener_name
+
+        def peer_for_broker(broker_id: int) -> PeerClient:
+            broker = self.image.brokers[broker_id]
+            endpoint = next(e for e in broker.endpoints if e.name == listener)
+            return PeerClient(
+                endpoint.host, endpoint.port, client_id=f"replica-fetcher-{self.node_id}"
+            )
+
+        def propose(topic_id: uuid.UUID, partition: int, proposal: IsrProposal) -> None:
+            topic = self.image.topics_by_id.get(topic_id)
+
+            def failed() -> None:
+                if topic is not None:
+                    manager.proposal_failed(topic.name, partition)
+
+            self._spawn(
+                send_proposal(self.lifecycle, self.image, topic_id, partition, proposal, failed)
+            )
+
+        manager = ReplicaManager(self.state, self.node_id, peer_for_broker, propose)
+        return manager
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._proposals.add(task)
+        task.add_done_callback(self._proposals.discard)
+
     async def start(self) -> None:
         """Join the quorum and start registering; the broker serves from the image at once
         (no brokers, no topics until the log says so)."""
         self.state.cluster = self.image
+        self.replica_manager = self.state.replicas = self._replica_manager()
         self.state.controller_channel = ControllerChannel(self.lifecycle, self.watch)
         ControllerRpc(self.controller).register(self.quorum.listener)
         ControllerTopics(self.controller, self._check_topic).register(self.quorum.listener)
@@ -143,6 +175,11 @@ class ClusterNode:
                 await task
         self._tasks = []
         await self.lifecycle.shut_down(SHUTDOWN_TIMEOUT_S)
+        for proposal in list(self._proposals):
+            proposal.cancel()
+        if self.state.replicas is not None:
+            await self.state.replicas.stop()
+            self.state.replicas = None
         await self.quorum.stop()
 
     def _check_topic(self, name: str, configs: Any) -> dict[str, str]:

@@ -278,3 +278,37 @@ async def test_admin_client_creates_a_replicated_topic(cluster: Cluster) -> None
     await asyncio.to_thread(admin_call, cluster.layout.bootstrap, "create", "by-admin")
     partitions = await same_everywhere(cluster, "by-admin")
     assert all(sorted(replicas) == [0, 1, 2] for _, replicas, _ in partitions.values())
+
+
+def produce_all(bootstrap: str, topic: str, count: int) -> None:
+    """confluent-kafka produces `count` records with acks=all, every one acknowledged."""
+    from confluent_kafka import Producer
+
+    failures: list[object] = []
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    for i in range(count):
+        producer.produce(
+            topic, str(i).encode(), on_delivery=lambda err, _: err and failures.append(err)
+        )
+    assert producer.flush(20) == 0
+    assert not failures, failures
+
+
+async def test_records_produced_with_acks_all_are_on_every_replica(cluster: Cluster) -> None:
+    """The ReplicaManager (cl-leader's) wired in: followers fetch from the leaders and
+    every node's log of each partition ends at the same offset."""
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    await create_topic(cluster, "replicated-data")
+    await same_everywhere(cluster, "replicated-data")
+    await asyncio.to_thread(produce_all, cluster.layout.bootstrap, "replicated-data", 300)
+
+    def end_offsets(broker: LocalBroker) -> tuple[int, ...]:
+        assert broker.state is not None
+        logs = [broker.state.logs.get("replicated-data", p) for p in range(3)]
+        return tuple(-1 if log is None else log.log_end_offset for log in logs)
+
+    def replicated() -> bool:
+        ends = {end_offsets(broker) for broker in cluster.running.values()}
+        return len(ends) == 1 and sum(ends.pop()) == 300
+
+    await wait_until_async(replicated, "every replica holding the 300 records")
