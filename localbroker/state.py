@@ -262,6 +262,14 @@ class BrokerState:
                 ErrorCode.unknown_topic_or_partition,
                 f"Topic {name} does not exist and auto.create.topics.enable is false",
             )
+        if self.controller_channel is not None:  # cluster mode: the controller creates it
+            validate_topic_name(name)
+            config = self.config
+            channel = self.controller_channel
+            channel.create_in_background(
+                name, config.num_partitions, config.default_replication_factor
+            )
+            raise KafkaError(ErrorCode.leader_not_available, f"Topic {name} is being created")
         return self.create_topic(name)
 
     def delete_topic(self, name: str) -> TopicRecord:

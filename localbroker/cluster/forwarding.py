@@ -15,11 +15,14 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ..protocol.names import ErrorCode
+from ..protocol.client_codec import request_body
+from ..protocol.names import ApiKey, ErrorCode
 from .lifecycle import BrokerLifecycle
 from .peer import PeerUnavailable
 
 _RETRY_S = 0.1
+AUTO_CREATE_VERSION = 7
+AUTO_CREATE_TIMEOUT_MS = 30_000
 
 
 class ImageWatch:
@@ -46,6 +49,40 @@ class ControllerChannel:
     def __init__(self, lifecycle: BrokerLifecycle, watch: ImageWatch) -> None:
         self._lifecycle = lifecycle
         self.watch = watch
+        self._creating: dict[str, asyncio.Task[None]] = {}
+
+    def create_in_background(self, name: str, partitions: int, replication_factor: int) -> None:
+        """Ask the controller for a topic a client uses before it exists (auto.create.
+        topics.enable), once at a time per name, without waiting: Kafka's
+        AutoTopicCreationManager, whose Metadata answer meanwhile is LEADER_NOT_AVAILABLE."""
+        if name in self._creating:
+            return
+        topic = {
+            "name": name,
+            "num_partitions": partitions,
+            "replication_factor": replication_factor,
+            "assignments": [],
+            "configs": [],
+        }
+        body = request_body(
+            ApiKey.CREATE_TOPICS,
+            AUTO_CREATE_VERSION,
+            {"topics": [topic], "timeout": AUTO_CREATE_TIMEOUT_MS, "validate_only": False},
+        )
+
+        async def create() -> None:
+            try:
+                await self.forward(body, AUTO_CREATE_TIMEOUT_MS / 1000)
+            finally:
+                del self._creating[name]
+
+        self._creating[name] = asyncio.create_task(create())
+
+    async def close(self) -> None:
+        for task in list(self._creating.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def forward(self, body: Any, timeout_s: float) -> Any:
         """The active controller's answer to `body` (a kio request), following the

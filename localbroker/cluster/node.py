@@ -175,6 +175,8 @@ class ClusterNode:
                 await task
         self._tasks = []
         await self.lifecycle.shut_down(SHUTDOWN_TIMEOUT_S)
+        if self.state.controller_channel is not None:
+            await self.state.controller_channel.close()
         for proposal in list(self._proposals):
             proposal.cancel()
         if self.state.replicas is not None:

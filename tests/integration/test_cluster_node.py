@@ -312,3 +312,13 @@ async def test_records_produced_with_acks_all_are_on_every_replica(cluster: Clus
         return len(ends) == 1 and sum(ends.pop()) == 300
 
     await wait_until_async(replicated, "every replica holding the 300 records")
+
+
+async def test_a_topic_a_producer_uses_is_created_by_the_controller(cluster: Cluster) -> None:
+    """auto.create.topics.enable in cluster mode: the broker asks the controller, so the
+    topic exists on every node (a node creating it alone would have its own topic id)."""
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    await asyncio.to_thread(produce_all, cluster.layout.bootstrap, "auto-made", 10)
+    await same_everywhere(cluster, "auto-made")
+    ids = {b.state.topics["auto-made"].topic_id for b in cluster.running.values() if b.state}
+    assert len(ids) == 1
