@@ -21,6 +21,7 @@ from kio.schema.errors import ErrorCode
 
 from . import descriptors
 from .cluster.forwarding import ControllerChannel
+from .cluster.producer_ids import ProducerIdBlocks
 from .cluster.replica_manager import ReplicaManager
 from .cluster.single_node import SingleNodeView
 from .cluster.view import ClusterView
@@ -101,6 +102,9 @@ class BrokerState:
         self.controller_channel: ControllerChannel | None = None
         """Where CreateTopics, DeleteTopics and CreatePartitions go in cluster mode (the
         active controller decides them); None on a single broker, which decides itself."""
+        self.producer_id_blocks: ProducerIdBlocks | None = None
+        """Cluster mode's producer ids, in blocks from the controller; None on one broker,
+        whose MetadataStore hands them out."""
         self.replicas: ReplicaManager | None = None
         """Cluster mode's replication (leaders' ISRs and acks=all, followers' fetchers);
         None on a single broker, whose handlers then check nothing else."""
@@ -343,6 +347,8 @@ class BrokerState:
         self.reconfigure_logs(self.topics.values())
 
     def next_producer_id(self) -> int:
+        if self.producer_id_blocks is not None:  # cluster mode: unique in the cluster
+            return self.producer_id_blocks.next()
         return self._write_metadata(self.store.next_producer_id)
 
     def _write_metadata(self, write: Callable[[], T]) -> T:

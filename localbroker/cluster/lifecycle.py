@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..errors import KafkaError
 from ..protocol.client_codec import request_body
 from ..protocol.names import ApiKey, ErrorCode
 from ..security.listeners import Endpoint
@@ -84,6 +85,14 @@ class BrokerLifecycle:
         if peer is None:
             raise PeerUnavailable("no active controller is known")
         return await peer.send(body)
+
+    async def allocate_producer_ids(self) -> tuple[int, int]:
+        """A block of producer ids from the controller (first id, length), or KafkaError."""
+        request = {"broker_id": self.node_id, "broker_epoch": self.broker_epoch}
+        response = await self.call(ApiKey.ALLOCATE_PRODUCER_IDS, 0, request)
+        if response.error_code != ErrorCode.none:
+            raise KafkaError(response.error_code)
+        return response.producer_id_start, response.producer_id_len
 
     async def run(self) -> None:
         while True:

@@ -42,6 +42,7 @@ from .isr_proposals import send_proposal
 from .lifecycle import BrokerLifecycle
 from .local_topics import follow_image
 from .peer import PeerClient
+from .producer_ids import ProducerIdBlocks
 from .quorum.metadata_log import CommittedRecord
 from .quorum.quorum import MetadataQuorum
 from .quorum.raft import Timeouts
@@ -146,6 +147,10 @@ class ClusterNode:
         manager = ReplicaManager(self.state, self.node_id, peer_for_broker, propose)
         return manager
 
+    async def _allocate_producer_ids(self) -> tuple[int, int]:
+        await self.lifecycle.registered.wait()
+        return await self.lifecycle.allocate_producer_ids()
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self._proposals.add(task)
@@ -156,6 +161,7 @@ class ClusterNode:
         (no brokers, no topics until the log says so)."""
         self.state.cluster = self.image
         self.replica_manager = self.state.replicas = self._replica_manager()
+        self.state.producer_id_blocks = ProducerIdBlocks(self._allocate_producer_ids)
         self.state.controller_channel = ControllerChannel(self.lifecycle, self.watch)
         ControllerRpc(self.controller).register(self.quorum.listener)
         ControllerTopics(self.controller, self._check_topic).register(self.quorum.listener)
@@ -177,6 +183,8 @@ class ClusterNode:
         await self.lifecycle.shut_down(SHUTDOWN_TIMEOUT_S)
         if self.state.controller_channel is not None:
             await self.state.controller_channel.close()
+        if self.state.producer_id_blocks is not None:
+            await self.state.producer_id_blocks.close()
         for proposal in list(self._proposals):
             proposal.cancel()
         if self.state.replicas is not None:

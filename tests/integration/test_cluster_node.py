@@ -322,3 +322,27 @@ async def test_a_topic_a_producer_uses_is_created_by_the_controller(cluster: Clu
     await same_everywhere(cluster, "auto-made")
     ids = {b.state.topics["auto-made"].topic_id for b in cluster.running.values() if b.state}
     assert len(ids) == 1
+
+
+async def test_producer_ids_are_unique_across_the_cluster(cluster: Cluster) -> None:
+    """Each broker hands out producer ids from blocks the controller allocates, so idempotent
+    producers on different brokers never share one (each broker counting from 0 would)."""
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    request = {
+        "transactional_id": None,
+        "transaction_timeout": 60000,
+        "producer_id": -1,
+        "producer_epoch": -1,
+    }
+
+    async def producer_id(port: int) -> int:
+        pauses = polling("a producer id")
+        while True:
+            answer = await client_call(port, ApiKey.INIT_PRODUCER_ID, 4, request)
+            if answer.error_code == ErrorCode.none:
+                return int(answer.producer_id)
+            assert answer.error_code == ErrorCode.coordinator_load_in_progress
+            await asyncio.sleep(next(pauses))
+
+    ids = [await producer_id(port) for port in cluster.layout.client_ports for _ in range(2)]
+    assert len(set(ids)) == len(ids), ids
