@@ -11,7 +11,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,35 +27,52 @@ SESSION_MS = 3000
 OVERRIDES = {"broker.session.timeout.ms": SESSION_MS, "broker.heartbeat.interval.ms": 300}
 
 
-@pytest.fixture
-def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], list[str], list[int]]]:
-    """The launcher, each node's client address and pid, once it printed them."""
-    output = tmp_path / "launcher.out"
-    command = [sys.executable, "-m", "localbroker", "--cluster", "3"]
-    command += ["--data-dir", str(tmp_path / "data"), "--log-level", "WARNING"]
-    command += [f"--override={key}={value}" for key, value in OVERRIDES.items()]
-    with output.open("wb") as sink:
-        launcher = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    pids: list[int] = []
-    try:
+class Launched:
+    """A launcher process and what it printed: each node's client address and pid."""
+
+    def __init__(self, data_dir: Path, output: Path) -> None:
+        command = [sys.executable, "-m", "localbroker", "--cluster", "3"]
+        command += ["--data-dir", str(data_dir), "--log-level", "WARNING"]
+        command += [f"--override={key}={value}" for key, value in OVERRIDES.items()]
+        with output.open("wb") as sink:
+            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+        self.pids: list[int] = []
         text = wait_until(
             lambda: (t := output.read_text()).count("(pid ") == 3 and t, "the launcher's nodes"
         )
         bootstrap = re.search(r"bootstrap servers: (\S+)", text)
         assert bootstrap is not None
-        pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
-        yield launcher, bootstrap.group(1).split(","), pids
-    finally:
-        if launcher.poll() is None:
-            launcher.terminate()
+        self.addresses = bootstrap.group(1).split(",")
+        self.pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
             try:
-                launcher.wait(20)
+                self.process.wait(20)
             except subprocess.TimeoutExpired:
-                launcher.kill()
-                launcher.wait()
-        for pid in pids:
+                self.process.kill()
+                self.process.wait()
+        for pid in self.pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Callable[[], Launched]]:
+    """Start a launcher on tmp_path/data (again: the same data); every one stopped after."""
+    started: list[Launched] = []
+
+    def launch() -> Launched:
+        launched = Launched(tmp_path / "data", tmp_path / f"launcher-{len(started)}.out")
+        started.append(launched)
+        return launched
+
+    try:
+        yield launch
+    finally:
+        for launched in started:
+            launched.stop()
 
 
 def metadata(address: str, topics: list[str] | None = None) -> Any:
@@ -105,8 +122,11 @@ def create(bootstrap: list[str], name: str, replicas: int) -> None:
     admin.create_topics([NewTopic(name, 3, replicas)], request_timeout=15)[name].result(20)
 
 
-def test_the_cluster_survives_its_controller_killed(launched: Any) -> None:
-    launcher, addresses, pids = launched
+def test_the_cluster_survives_its_controller_killed_and_restarts(
+    launcher: Callable[[], Launched],
+) -> None:
+    first = launcher()
+    addresses, pids = first.addresses, first.pids
     controller, _ = wait_until(lambda: agreed(addresses, {0, 1, 2}), "three brokers")
     create(addresses, "before", 3)
     _, led = wait_until(lambda: agreed(addresses, {0, 1, 2}, "before"), "the topic everywhere")
@@ -125,8 +145,8 @@ def test_the_cluster_survives_its_controller_killed(launched: Any) -> None:
     create(rest, "after", 2)
     wait_until(lambda: agreed(rest, alive, "after"), "a topic created afterwards")
 
-    launcher.terminate()
-    assert launcher.wait(30) == 0
+    first.process.terminate()
+    assert first.process.wait(30) == 0
 
     def gone(pid: int) -> bool:
         try:
@@ -136,3 +156,8 @@ def test_the_cluster_survives_its_controller_killed(launched: Any) -> None:
         return False
 
     assert all(gone(pid) for pid in pids)
+
+    again = launcher()  # the same data directory: the same ports, brokers and topics
+    assert again.addresses == addresses
+    wait_until(lambda: agreed(addresses, {0, 1, 2}, "after"), "the cluster back", timeout=40)
+    wait_until(lambda: agreed(addresses, {0, 1, 2}, "before"), "the first topic back")
