@@ -346,3 +346,25 @@ async def test_producer_ids_are_unique_across_the_cluster(cluster: Cluster) -> N
 
     ids = [await producer_id(port) for port in cluster.layout.client_ports for _ in range(2)]
     assert len(set(ids)) == len(ids), ids
+
+
+async def test_kafka_topics_creates_and_describes_a_replicated_topic(
+    cluster: Cluster, kafka_tool: Any
+) -> None:
+    """Kafka's own kafka-topics.sh (the Java AdminClient) against the cluster."""
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    server = ["--bootstrap-server", cluster.layout.bootstrap]
+    create = ["--create", "--topic", "by-java", "--partitions", "3", "--replication-factor", "3"]
+    created = await asyncio.to_thread(kafka_tool, "kafka-topics", [*server, *create])
+    assert created.returncode == 0, created.stderr
+    partitions = await same_everywhere(cluster, "by-java")
+    described = await asyncio.to_thread(
+        kafka_tool, "kafka-topics", [*server, "--describe", "--topic", "by-java"]
+    )
+    assert described.returncode == 0, described.stderr
+    for index, (leader, replicas, isr) in partitions.items():
+        line = (
+            f"Partition: {index}\tLeader: {leader}\t"
+            f"Replicas: {','.join(map(str, replicas))}\tIsr: {','.join(map(str, isr))}"
+        )
+        assert line in described.stdout, described.stdout
