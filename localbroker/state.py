@@ -54,6 +54,11 @@ T = TypeVar("T")
 MAX_TOPIC_NAME_LENGTH = 249
 _LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 BROKER_COUNT = 1
+_REPLICATION_FACTOR_CONFIGS = {
+    OFFSETS_TOPIC: "offsets.topic.replication.factor",
+    TRANSACTION_STATE_TOPIC: "transaction.state.log.replication.factor",
+}
+"""The replication factor of each coordinator topic in cluster mode (one broker has one)."""
 
 
 def now_ms() -> int:
@@ -500,6 +505,14 @@ class BrokerState:
         if topic is not None:
             return topic
         partitions, configs = topic_settings(self.config, name)
+        if self.controller_channel is not None:  # cluster mode: the controller creates it
+            replication_factor = self.config.int_value(_REPLICATION_FACTOR_CONFIGS[name])
+            self.controller_channel.create_in_background(
+                name, partitions, replication_factor, configs
+            )
+            raise KafkaError(
+                ErrorCode.coordinator_not_available, f"The topic {name} is being created"
+            )
         return self.create_topic(name, partitions, 1, configs, internal=True)
 
     def _partition_count(self, name: str) -> int:

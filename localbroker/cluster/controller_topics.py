@@ -1,7 +1,8 @@
 """CreateTopics, DeleteTopics and CreatePartitions on the active controller's listener.
 
 Brokers forward their clients' requests here (Kafka's brokers forward these three to the
-active controller), after the checks that need the client (authorisation). The checks that
+active controller), after the checks that need the client (authorisation, and no client
+creating an internal topic), and ask for the coordinators' topics themselves. The checks that
 need the broker's configuration (topic names, config names and values) are made here with
 the node's own, since every node runs with the same; the rest is topic_control's, on the
 image. The answer leaves once the records committed, so a broker that waits until its own
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..errors import KafkaError
 from ..protocol.codec import Request
-from ..protocol.names import INTERNAL_TOPICS, ApiKey, ErrorCode
+from ..protocol.names import ApiKey, ErrorCode
 from .active_controller import ActiveController
 from .controller import ControllerLogic, ControllerResult
 from .controller_rpc import failure, respond
@@ -44,11 +45,6 @@ class ControllerTopics:
         wanted: list[NewTopic] = []
         for topic in body.topics:
             try:
-                if topic.name in INTERNAL_TOPICS:
-                    raise KafkaError(
-                        ErrorCode.invalid_request,
-                        f"Creation of internal topic {topic.name} is prohibited.",
-                    )
                 configs = self.check_topic(topic.name, {c.name: c.value for c in topic.configs})
             except KafkaError as exc:
                 answers[topic.name] = {"name": topic.name, "configs": [], **failure(exc)}

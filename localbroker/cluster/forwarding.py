@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..protocol.client_codec import request_body
@@ -51,10 +51,17 @@ class ControllerChannel:
         self.watch = watch
         self._creating: dict[str, asyncio.Task[None]] = {}
 
-    def create_in_background(self, name: str, partitions: int, replication_factor: int) -> None:
-        """Ask the controller for a topic a client uses before it exists (auto.create.
-        topics.enable), once at a time per name, without waiting: Kafka's
-        AutoTopicCreationManager, whose Metadata answer meanwhile is LEADER_NOT_AVAILABLE."""
+    def create_in_background(
+        self,
+        name: str,
+        partitions: int,
+        replication_factor: int,
+        configs: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Ask the controller for a topic used before it exists (auto.create.topics.enable,
+        or a coordinator's topic), once at a time per name, without waiting: Kafka's
+        AutoTopicCreationManager, whose answer meanwhile is LEADER_NOT_AVAILABLE (Metadata)
+        or COORDINATOR_NOT_AVAILABLE (FindCoordinator)."""
         if name in self._creating:
             return
         topic = {
@@ -62,7 +69,7 @@ class ControllerChannel:
             "num_partitions": partitions,
             "replication_factor": replication_factor,
             "assignments": [],
-            "configs": [],
+            "configs": [{"name": k, "value": v} for k, v in (configs or {}).items()],
         }
         body = request_body(
             ApiKey.CREATE_TOPICS,

@@ -10,10 +10,6 @@ removed (logs deleted). A topic is matched by id, so a topic deleted and created
 under its name is a new topic here too. The node calls this only once its image has
 caught up with the log it had at start-up: an image half replayed would delete topics it
 has not seen yet.
-
-Difference from Kafka, for now: the coordinators' internal topics (`__consumer_offsets`,
-`__transaction_state`) are still created by each node for itself, as on one broker, so a
-topic the image does not have is kept when the node made it internal.
 """
 
 from __future__ import annotations
@@ -35,8 +31,6 @@ def follow_image(state: BrokerState, image: MetadataImage) -> None:
     """Make `state`'s topics those of `image` (see the module docstring)."""
     for name, record in list(state.topics.items()):
         wanted = image.topics.get(name)
-        if wanted is None and record.internal:
-            continue
         if wanted is None or wanted.topic_id != record.topic_id:
             state.delete_topic(name)
     for name, topic in image.topics.items():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.names import AclOperation, AclResourceType, ErrorCode
+from ..protocol.names import INTERNAL_TOPICS, AclOperation, AclResourceType, ErrorCode
 from . import access
 from .registry import RequestContext
 
@@ -48,10 +48,26 @@ async def _settled(state: BrokerState, request: Any, shown: Any) -> None:
 
 
 async def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    internal = [t for t in request.topics if t.name in INTERNAL_TOPICS]
     kept = [
-        t for t in request.topics if access.permits(state, ctx, _TOPIC, t.name, AclOperation.CREATE)
+        t
+        for t in request.topics
+        if t not in internal and access.permits(state, ctx, _TOPIC, t.name, AclOperation.CREATE)
     ]
-    own = [{"name": t.name, "configs": [], **_REFUSED} for t in request.topics if t not in kept]
+    own = [
+        {"name": t.name, "configs": [], **_REFUSED}
+        for t in request.topics
+        if t not in kept and t not in internal
+    ]
+    own += [
+        {
+            "name": t.name,
+            "configs": [],
+            "error_code": ErrorCode.invalid_request,
+            "error_message": f"Creation of internal topic {t.name} is prohibited.",
+        }
+        for t in internal
+    ]
     answer = await _ask_controller(state, request, "topics", kept) if kept else None
     if answer is None:
         own += [{"name": t.name, "configs": [], **_TIMED_OUT} for t in kept]

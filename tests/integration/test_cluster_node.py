@@ -368,3 +368,44 @@ async def test_kafka_topics_creates_and_describes_a_replicated_topic(
             f"Replicas: {','.join(map(str, replicas))}\tIsr: {','.join(map(str, isr))}"
         )
         assert line in described.stdout, described.stdout
+
+
+def consume_in_group(bootstrap: str, topic: str, count: int) -> int:
+    """A confluent-kafka consumer in a group reads `count` records and commits; the offset
+    the group then has committed."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "cluster-group",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        consumer.subscribe([topic])
+        got = 0
+        for _ in polling(f"{count} records consumed", interval=0):
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                got += 1
+            if got == count:
+                break
+        consumer.commit(asynchronous=False)
+        (committed,) = consumer.committed([TopicPartition(topic, 0)], timeout=10)
+        return int(committed.offset)
+    finally:
+        consumer.close()
+
+
+async def test_a_consumer_group_commits_offsets_in_the_cluster(cluster: Cluster) -> None:
+    """The group's coordinator is the leader of its __consumer_offsets partition, a topic
+    the controller creates on the first FindCoordinator."""
+    await wait_until_async(lambda: cluster.brokers_everywhere({0, 1, 2}), "three brokers")
+    await create_topic(cluster, "grouped", partitions=1)
+    await same_everywhere(cluster, "grouped")
+    await asyncio.to_thread(produce_all, cluster.layout.bootstrap, "grouped", 10)
+    committed = await asyncio.to_thread(consume_in_group, cluster.layout.bootstrap, "grouped", 10)
+    assert committed == 10
+    await same_everywhere(cluster, "__consumer_offsets")
