@@ -4,8 +4,8 @@ In cluster mode the metadata log decides which topics exist, how many partitions
 and their config overrides; the request handlers, the group and transaction coordinators
 and the log manager still read the node's MetadataStore, as on one broker. After every
 committed batch this makes the store say what the image says: topics created (their logs
-made, whether or not this node is a replica: a follower needs the log to fetch into, and
-one the node does not replicate stays empty), partitions added, overrides changed, topics
+made for every partition; the ReplicaManager, told next, drops those this node does not
+replicate), partitions added, overrides changed, topics
 removed (logs deleted). A topic is matched by id, so a topic deleted and created again
 under its name is a new topic here too. The node calls this only once its image has
 caught up with the log it had at start-up: an image half replayed would delete topics it

@@ -11,11 +11,14 @@ What runs here:
 - the `MetadataQuorum`, serving the quorum's APIs on this node's CONTROLLER listener;
 - the `ActiveController` on whichever node leads the quorum, serving the controller's APIs
   on the same listener (NOT_CONTROLLER elsewhere) and fencing expired brokers on a timer;
-- the broker's `BrokerLifecycle`: registration and heartbeats to the active controller;
+- the broker's `BrokerLifecycle`: registration and heartbeats to the active controller,
+  and a `ControllerChannel` forwarding topic changes to it (forwarding.py); producer ids
+  come from it in blocks (producer_ids.py);
 - on every committed batch: the records applied to the `MetadataImage`, the node's own
-  topics kept in step with it (local_topics.py), and the `ReplicaManager`, when one is
-  set, told what changed. The image is the broker's `ClusterView`: Metadata, Produce and
-  Fetch answer from it.
+  topics kept in step with it (local_topics.py), and the `ReplicaManager` told what
+  changed (leaders' ISR proposals go back to the controller as AlterPartition,
+  isr_proposals.py). The image is the broker's `ClusterView`: Metadata, Produce and Fetch
+  answer from it.
 
 The metadata log lives in the node's data directory as `__cluster_metadata-0`, as in Kafka
 (metadata.log.dir defaults to the first log directory); its records are localbroker's own
