@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+from .cluster.node import ClusterNode, runs_cluster_mode
 from .config.broker import BrokerConfig
 from .log.cleaner_manager import CleanerSettings, LogCleaner
 from .log.dir_status import PROBE_INTERVAL_MS
@@ -64,6 +65,8 @@ class LocalBroker:
         self._server: KafkaServer | None = None
         self._timers: list[asyncio.Task[None]] = []
         self._cleaner: LogCleaner | None = None
+        self.node: ClusterNode | None = None
+        """This node's part of the cluster in cluster mode (see cluster/node.py), else None."""
         self.startup_seconds = 0.0
 
     @property
@@ -101,6 +104,14 @@ class LocalBroker:
         for endpoint in self._bound:
             warn_if_open(endpoint, properties)
         self.state, self._server = state, server
+        if runs_cluster_mode(self.config.kraft):
+            assert self.config.kraft is not None
+            self.node = ClusterNode(state, self.config.kraft)
+            try:
+                await self.node.start()
+            except BaseException:
+                await self.stop()
+                raise
         self._cleaner = LogCleaner(
             state.logs, self._cleaner_settings, (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC)
         )
@@ -158,6 +169,9 @@ class LocalBroker:
             if stuck:
                 log.warning("%d housekeeping task(s) ignored cancellation", len(stuck))
         self._timers = []
+        if self.node is not None:
+            await self.node.stop()
+            self.node = None
         if self._server is not None:
             await self._server.stop()
             self._server = None

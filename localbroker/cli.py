@@ -65,7 +65,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="N",
+        type=int,
+        default=None,
+        help="run a cluster of N KRaft nodes (broker and controller each) as N processes,"
+        " with data in DATA_DIR/node-N; --override settings apply to every node",
+    )
     return parser
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    """`--cluster N`: the launcher (cluster/launcher.py), in the foreground."""
+    from .cluster.launcher import run_cluster as launch
+
+    if args.cluster < 1:
+        sys.exit("localbroker: --cluster needs a number of nodes, 1 or more")
+    if args.config is not None or args.port is not None or args.node_id is not None:
+        sys.exit("localbroker: --cluster chooses each node's ports and node.id itself")
+    extra = [f"--override={item}" for item in args.override]
+    extra += ["--log-level", args.log_level]
+    return launch(args.cluster, Path(args.data_dir or "./localbroker-data"), extra)
 
 
 def properties_from_args(args: argparse.Namespace) -> dict[str, str]:
@@ -153,6 +174,8 @@ def run(coroutine: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.cluster is not None:
+        sys.exit(run_cluster(args))
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -20,6 +20,8 @@ from typing import TypeVar
 from kio.schema.errors import ErrorCode
 
 from . import descriptors
+from .cluster.forwarding import ControllerChannel
+from .cluster.producer_ids import ProducerIdBlocks
 from .cluster.replica_manager import ReplicaManager
 from .cluster.single_node import SingleNodeView
 from .cluster.view import ClusterView
@@ -52,6 +54,11 @@ T = TypeVar("T")
 MAX_TOPIC_NAME_LENGTH = 249
 _LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 BROKER_COUNT = 1
+_REPLICATION_FACTOR_CONFIGS = {
+    OFFSETS_TOPIC: "offsets.topic.replication.factor",
+    TRANSACTION_STATE_TOPIC: "transaction.state.log.replication.factor",
+}
+"""The replication factor of each coordinator topic in cluster mode (one broker has one)."""
 
 
 def now_ms() -> int:
@@ -97,6 +104,12 @@ class BrokerState:
         )
         """What handlers ask about brokers, the controller and partition leadership: this
         broker alone, until cluster mode puts its metadata image here."""
+        self.controller_channel: ControllerChannel | None = None
+        """Where CreateTopics, DeleteTopics and CreatePartitions go in cluster mode (the
+        active controller decides them); None on a single broker, which decides itself."""
+        self.producer_id_blocks: ProducerIdBlocks | None = None
+        """Cluster mode's producer ids, in blocks from the controller; None on one broker,
+        whose MetadataStore hands them out."""
         self.replicas: ReplicaManager | None = None
         """Cluster mode's replication (leaders' ISRs and acks=all, followers' fetchers);
         None on a single broker, whose handlers then check nothing else."""
@@ -230,9 +243,15 @@ class BrokerState:
             descriptors.check_room_for(partitions)
         if validate_only:
             return record
+        self.add_topic(record)
+        return record
+
+    def add_topic(self, record: TopicRecord) -> None:
+        """Make a decided topic's logs and name it in the metadata: after create_topic's
+        checks on one broker, or as the cluster's metadata log says in cluster mode."""
         self.logs.create(
-            name,
-            range(partitions),
+            record.name,
+            range(record.partitions),
             self.log_config(record),
             now_ms(),
             lambda: self.store.add_topic(record),
@@ -240,8 +259,7 @@ class BrokerState:
         # No checkpoint here (Kafka writes them on a timer): both files name every partition,
         # so writing them per topic made creating n topics cost n^2. A partition they do not
         # name is recovered from offset 0, all of it, which for a new one is nothing.
-        log.info("created topic %s with %d partition(s)", name, partitions)
-        return record
+        log.info("created topic %s with %d partition(s)", record.name, record.partitions)
 
     def ensure_topic(self, name: str) -> TopicRecord:
         """Auto-create on first use, as Kafka does when auto.create.topics.enable is true."""
@@ -253,6 +271,14 @@ class BrokerState:
                 ErrorCode.unknown_topic_or_partition,
                 f"Topic {name} does not exist and auto.create.topics.enable is false",
             )
+        if self.controller_channel is not None:  # cluster mode: the controller creates it
+            validate_topic_name(name)
+            config = self.config
+            channel = self.controller_channel
+            channel.create_in_background(
+                name, config.num_partitions, config.default_replication_factor
+            )
+            raise KafkaError(ErrorCode.leader_not_available, f"Topic {name} is being created")
         return self.create_topic(name)
 
     def delete_topic(self, name: str) -> TopicRecord:
@@ -291,6 +317,11 @@ class BrokerState:
         descriptors.check_room_for(count - topic.partitions)
         if validate_only:
             return
+        self.add_partitions(topic, count)
+
+    def add_partitions(self, topic: TopicRecord, count: int) -> None:
+        """Grow a topic to `count` partitions, its new logs made first."""
+        name = topic.name
         self.logs.create(
             name,
             range(topic.partitions, count),
@@ -321,6 +352,8 @@ class BrokerState:
         self.reconfigure_logs(self.topics.values())
 
     def next_producer_id(self) -> int:
+        if self.producer_id_blocks is not None:  # cluster mode: unique in the cluster
+            return self.producer_id_blocks.next()
         return self._write_metadata(self.store.next_producer_id)
 
     def _write_metadata(self, write: Callable[[], T]) -> T:
@@ -472,6 +505,14 @@ class BrokerState:
         if topic is not None:
             return topic
         partitions, configs = topic_settings(self.config, name)
+        if self.controller_channel is not None:  # cluster mode: the controller creates it
+            replication_factor = self.config.int_value(_REPLICATION_FACTOR_CONFIGS[name])
+            self.controller_channel.create_in_background(
+                name, partitions, replication_factor, configs
+            )
+            raise KafkaError(
+                ErrorCode.coordinator_not_available, f"The topic {name} is being created"
+            )
         return self.create_topic(name, partitions, 1, configs, internal=True)
 
     def _partition_count(self, name: str) -> int:

@@ -69,7 +69,10 @@ def _coordinator_entry(
     resource_type = _KEY_RESOURCES[key_type]
     if not access.permits(state, ctx, resource_type, key):
         return _no_coordinator(key, access.refusal(resource_type))
-    topic = state.ensure_internal_topic(_KEY_TOPICS[key_type]).name
+    try:
+        topic = state.ensure_internal_topic(_KEY_TOPICS[key_type]).name
+    except KafkaError as exc:  # cluster mode: the controller is creating it
+        return _no_coordinator(key, exc)
     registration = state.cluster.partition(topic, _coordinator_partition(state, key_type, key))
     node = None if registration is None else live_node(state, registration.leader, ctx.listener)
     if node is None:

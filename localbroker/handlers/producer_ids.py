@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
+from ..errors import KafkaError
 from ..protocol.names import AclResourceType, ApiKey
 from . import access
 from .registry import RequestContext, handles
@@ -60,15 +61,20 @@ async def init_producer_id(state: BrokerState, ctx: RequestContext, request: Any
     error = _refusal(state, ctx, transactional_id)
     if error is not None:
         return _answer(ctx, error, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
-    if transactional_id is None:
-        return _answer(ctx, ErrorCode.none, state.next_producer_id(), 0)
-    producer_id = getattr(request, "producer_id", NO_PRODUCER_ID)
-    epoch = getattr(request, "producer_epoch", NO_PRODUCER_EPOCH)
-    if (producer_id == NO_PRODUCER_ID) != (epoch == NO_PRODUCER_EPOCH):
-        return _answer(ctx, ErrorCode.invalid_request, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
-    expected = None if producer_id == NO_PRODUCER_ID else (producer_id, epoch)
-    timeout_ms = int(request.transaction_timeout.total_seconds() * 1000)
-    result = state.transactions.init_producer_id(transactional_id, timeout_ms, expected, ctx.now_ms)
+    try:  # in cluster mode a broker waiting for its next block of ids says so (KafkaError)
+        if transactional_id is None:
+            return _answer(ctx, ErrorCode.none, state.next_producer_id(), 0)
+        producer_id = getattr(request, "producer_id", NO_PRODUCER_ID)
+        epoch = getattr(request, "producer_epoch", NO_PRODUCER_EPOCH)
+        if (producer_id == NO_PRODUCER_ID) != (epoch == NO_PRODUCER_EPOCH):
+            return _answer(ctx, ErrorCode.invalid_request, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
+        expected = None if producer_id == NO_PRODUCER_ID else (producer_id, epoch)
+        timeout_ms = int(request.transaction_timeout.total_seconds() * 1000)
+        result = state.transactions.init_producer_id(
+            transactional_id, timeout_ms, expected, ctx.now_ms
+        )
+    except KafkaError as exc:
+        return _answer(ctx, exc.code, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
     if result.abort is not None:
         await state.end_transaction(result.abort)
     return _answer(ctx, result.error, result.producer_id, result.producer_epoch)

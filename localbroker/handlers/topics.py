@@ -11,7 +11,7 @@ from ..config.topic import describe_topic
 from ..errors import KafkaError
 from ..metadata.store import TopicRecord
 from ..protocol.names import CLUSTER_METADATA_TOPIC, AclOperation, AclResourceType, ApiKey
-from . import access
+from . import access, forwarded_topics
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -154,6 +154,8 @@ def _added_partitions(state: BrokerState, topics: Any) -> int:
 
 @handles(ApiKey.CREATE_TOPICS, 0, 7)
 def create_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if state.controller_channel is not None:  # cluster mode
+        return forwarded_topics.create_topics(state, ctx, request)
     if _requested_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
         refused = {"topic_id": None, "configs": None, **_error(_TOO_MANY)}
         results = [{"name": topic.name, **refused} for topic in request.topics]
@@ -194,6 +196,8 @@ def _may_describe(state: BrokerState, ctx: RequestContext, name: str) -> bool:
 
 @handles(ApiKey.DELETE_TOPICS, 0, 6)
 def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if state.controller_channel is not None:  # cluster mode
+        return forwarded_topics.delete_topics(state, ctx, request)
     if ctx.api_version >= 6:
         wanted = [(t.name, t.topic_id) for t in request.topics]
     else:
@@ -229,6 +233,8 @@ def delete_topics(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
 
 @handles(ApiKey.CREATE_PARTITIONS, 0, 3)
 def create_partitions(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+    if state.controller_channel is not None:  # cluster mode
+        return forwarded_topics.create_partitions(state, ctx, request)
     if _added_partitions(state, request.topics) > MAX_PARTITIONS_PER_BATCH:
         results = [{"name": topic.name, **_error(_TOO_MANY)} for topic in request.topics]
         return ctx.respond({"throttle_time": 0, "results": results})

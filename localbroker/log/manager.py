@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..files import DataDirError
+from ..protocol.names import CLUSTER_METADATA_TOPIC
 from .checkpoints import (
     LOG_START_OFFSET_FILE,
     RECOVERY_POINT_FILE,
@@ -115,7 +116,9 @@ class LogManager:
     def _set_aside_strays(self, known: set[str]) -> None:
         for path in sorted(self.data_dir.iterdir()):
             match = _PARTITION_DIR.match(path.name)
-            if match is not None and path.is_dir() and path.name not in known:
+            if match is None or match["topic"] == CLUSTER_METADATA_TOPIC:
+                continue  # the controller quorum's log is not the log manager's
+            if path.is_dir() and path.name not in known:
                 self._set_aside(path, match["topic"], int(match["partition"]))
 
     def _set_aside(self, path: Path, topic: str, partition: int) -> None:

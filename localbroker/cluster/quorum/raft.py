@@ -214,7 +214,12 @@ class Raft:
             return False
         if self.role is Role.LEADER:
             recent = now_ms - self._check_quorum_ms
-            fetched = sum(1 for p in self.progress.values() if p.last_fetch_ms >= recent)
+            # The leader counts itself, written lately or not (Kafka's LeaderState).
+            fetched = sum(
+                1
+                for voter, p in self.progress.items()
+                if voter == self.node_id or p.last_fetch_ms >= recent
+            )
             if fetched < self.majority:
                 self.resign(now_ms)
             else:

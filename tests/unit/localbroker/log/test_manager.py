@@ -40,6 +40,18 @@ def full_disk() -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def test_the_controller_quorums_log_is_not_a_stray(tmp_path: Path) -> None:
+    """`__cluster_metadata-0` belongs to the controller quorum, which keeps it in the same
+    directory (as Kafka's metadata.log.dir defaults to the first log directory)."""
+    (tmp_path / "__cluster_metadata-0").mkdir()
+    manager = LogManager(tmp_path)
+    try:
+        manager.load([], NOW)
+        assert (tmp_path / "__cluster_metadata-0").is_dir()
+    finally:
+        manager.close()
+
+
 def test_directories_no_topic_claims_are_set_aside_as_strays(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

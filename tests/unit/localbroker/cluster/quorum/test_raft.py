@@ -181,6 +181,21 @@ def test_a_leader_no_majority_fetches_from_resigns(tmp_path: Path) -> None:
     assert leader.role is Role.RESIGNED
 
 
+def test_a_leader_one_of_two_followers_fetches_from_stays_though_it_appends_nothing(
+    tmp_path: Path,
+) -> None:
+    """The leader counts itself in the majority whether or not it wrote lately (Kafka's
+    LeaderState: a majority of the *other* voters is voters / 2): a three-voter quorum
+    with one voter down keeps its leader while nothing is appended."""
+    leader = voter(tmp_path, 0)
+    assert elect(leader, voter(tmp_path, 1))
+    for _ in range(3):
+        now = leader.next_deadline()
+        leader.fetch_requested(1, 0, 0, leader.epoch, now - 1)
+        assert not leader.poll(now)
+        assert leader.role is Role.LEADER
+
+
 def test_a_resigned_leaders_late_fetch_answer_does_not_hold_back_the_election(
     tmp_path: Path,
 ) -> None:
