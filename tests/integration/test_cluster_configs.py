@@ -1,0 +1,196 @@
+"""Config changes in cluster mode (`localbroker --cluster 3`): a broker forwards
+AlterConfigs / IncrementalAlterConfigs to the active controller, which writes ConfigRecords;
+every node shows the change, it outlives later metadata batches and a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kio.schema.errors import ErrorCode
+from launched import Launched, agreed, create, launching
+from waiting import wait_until
+from wire import RawClient
+
+from localbroker.protocol.client_codec import request_body
+from localbroker.protocol.names import AlterConfigOp, ApiKey, ConfigResourceType, ConfigSource
+
+TOPIC = "configured"
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Callable[[], Launched]]:
+    with launching(tmp_path) as launch:
+        yield launch
+
+
+def admin(address: str) -> Any:
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": address})
+
+
+def alter(address: str, kind: str, name: str, config: str, value: str, *, validate: bool) -> None:
+    """confluent-kafka's incremental_alter_configs (SET) through the node at `address`."""
+    from confluent_kafka.admin import (
+        AlterConfigOpType,
+        ConfigEntry,
+        ConfigResource,
+        ResourceType,
+    )
+
+    entry = ConfigEntry(config, value, incremental_operation=AlterConfigOpType.SET)
+    resource = ConfigResource(ResourceType[kind], name, incremental_configs=[entry])
+    client = admin(address)  # kept until the answer: a destroyed handle fails its futures
+    futures = client.incremental_alter_configs(
+        [resource], request_timeout=20, validate_only=validate
+    )
+    for future in futures.values():
+        future.result(timeout=30)
+
+
+def described(address: str, kind: str, name: str, config: str) -> tuple[str | None, str]:
+    """(value, source name) of one config, as DescribeConfigs to that very node answers
+    (clients choose the node for a topic's configs themselves)."""
+    resource = {
+        "resource_type": ConfigResourceType[kind],
+        "resource_name": name,
+        "configuration_keys": [config],
+    }
+    body = request_body(
+        ApiKey.DESCRIBE_CONFIGS,
+        4,
+        {"resources": [resource], "include_synonyms": False, "include_documentation": False},
+    )
+    with RawClient(address, timeout=10) as client:
+        (result,) = client.recv(ApiKey.DESCRIBE_CONFIGS, 4, client.send(body)).results
+    assert result.error_code == ErrorCode.none, result.error_message
+    (entry,) = result.configs
+    return entry.value, ConfigSource(entry.config_source).name
+
+
+def alter_raw(address: str, config: str, value: str, *, validate: bool) -> None:
+    """IncrementalAlterConfigs (SET a topic config) sent to the node at `address` itself."""
+    change = {"name": config, "config_operation": AlterConfigOp.SET, "value": value}
+    resource = {
+        "resource_type": ConfigResourceType.TOPIC,
+        "resource_name": TOPIC,
+        "configs": [change],
+    }
+    body = request_body(
+        ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, {"resources": [resource], "validate_only": validate}
+    )
+    with RawClient(address, timeout=30) as client:
+        answer = client.recv(ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, client.send(body))
+    (response,) = answer.responses
+    assert response.error_code == ErrorCode.none, response.error_message
+
+
+def shown_everywhere(addresses: list[str], kind: str, name: str, config: str, value: str) -> bool:
+    return all(described(a, kind, name, config)[0] == value for a in addresses)
+
+
+def test_a_topic_config_altered_on_one_node_is_on_every_node_and_after_a_restart(
+    launcher: Callable[[], Launched],
+) -> None:
+    first = launcher()
+    addresses = first.addresses
+    controller, _ = wait_until(lambda: agreed(addresses, {0, 1, 2}), "three brokers")
+    create(addresses, TOPIC, 3)
+    wait_until(lambda: agreed(addresses, {0, 1, 2}, TOPIC), "the topic everywhere")
+    broker = next(a for node, a in enumerate(addresses) if node != controller)
+
+    alter_raw(broker, "retention.ms", "12345", validate=True)
+    assert described(broker, "TOPIC", TOPIC, "retention.ms")[0] == "604800000"
+    alter_raw(broker, "retention.ms", "12345", validate=False)
+    # the node asked answers once it shows the change; the others follow the log
+    assert described(broker, "TOPIC", TOPIC, "retention.ms") == ("12345", "DYNAMIC_TOPIC_CONFIG")
+    wait_until(
+        lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "12345"),
+        "the override on every node",
+    )
+    alter(broker, "TOPIC", TOPIC, "max.message.bytes", "65536", validate=False)
+    wait_until(
+        lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "max.message.bytes", "65536"),
+        "confluent-kafka's change on every node",
+    )
+    node = str(addresses.index(broker))  # a broker's own configs are altered through it
+    alter(broker, "BROKER", node, "log.retention.ms", "7654321", validate=False)
+    assert described(broker, "BROKER", node, "log.retention.ms") == (
+        "7654321",
+        "DYNAMIC_BROKER_CONFIG",
+    )
+    create(addresses, "later", 1)  # more metadata batches committed after the change
+    wait_until(lambda: agreed(addresses, {0, 1, 2}, "later"), "the later topic everywhere")
+    assert shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "12345")
+    assert shown_everywhere(addresses, "TOPIC", TOPIC, "max.message.bytes", "65536")
+
+    first.process.terminate()
+    assert first.process.wait(30) == 0
+    again = launcher()
+    wait_until(lambda: agreed(again.addresses, {0, 1, 2}, TOPIC), "the cluster back")
+    wait_until(
+        lambda: shown_everywhere(again.addresses, "TOPIC", TOPIC, "retention.ms", "12345"),
+        "the override after the restart",
+    )
+    assert described(broker, "BROKER", node, "log.retention.ms")[0] == "7654321"
+
+
+def test_kafka_configs_alters_on_one_node_and_describes_on_another(
+    launcher: Callable[[], Launched], kafka_tool: Any
+) -> None:
+    """Kafka's own kafka-configs.sh (the Java AdminClient's AlterConfigs path)."""
+    addresses = launcher().addresses
+    wait_until(lambda: agreed(addresses, {0, 1, 2}), "three brokers")
+    create(addresses, TOPIC, 3)
+    wait_until(lambda: agreed(addresses, {0, 1, 2}, TOPIC), "the topic everywhere")
+    entity = ["--entity-type", "topics", "--entity-name", TOPIC]
+    altered = kafka_tool(
+        "kafka-configs",
+        [
+            "--bootstrap-server",
+            addresses[0],
+            "--alter",
+            *entity,
+            "--add-config",
+            "retention.ms=777",
+        ],
+    )
+    assert altered.returncode == 0, altered.stderr
+    assert f"Completed updating config for topic {TOPIC}." in altered.stdout
+    wait_until(
+        lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "777"),
+        "the override on every node",
+    )
+    defaults = ["--entity-type", "brokers", "--entity-default"]
+    setting = "log.retention.ms=7654321"
+    altered = kafka_tool(
+        "kafka-configs",
+        ["--bootstrap-server", addresses[1], "--alter", *defaults, "--add-config", setting],
+    )
+    assert altered.returncode == 0, altered.stderr
+    wait_until(
+        lambda: all(
+            described(a, "BROKER", str(node), "log.retention.ms")
+            == ("7654321", "DYNAMIC_DEFAULT_BROKER_CONFIG")
+            for node, a in enumerate(addresses)
+        ),
+        "the cluster default on every node",
+    )
+    shown = kafka_tool(
+        "kafka-configs", ["--bootstrap-server", addresses[2], "--describe", *defaults]
+    )
+    assert (
+        "Default configs for brokers in the cluster are:\n"
+        "  log.retention.ms=7654321 sensitive=false"
+        " synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=7654321}"
+    ) in shown.stdout, shown.stdout
+    for address in addresses[1:]:
+        shown = kafka_tool("kafka-configs", ["--bootstrap-server", address, "--describe", *entity])
+        assert (
+            f"Dynamic configs for topic {TOPIC} are:\n"
+            "  retention.ms=777 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=777"
+        ) in shown.stdout, shown.stdout
