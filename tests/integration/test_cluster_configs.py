@@ -5,13 +5,11 @@ every node shows the change, it outlives later metadata batches and a restart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from kio.schema.errors import ErrorCode
-from launched import Launched, agreed, create, launching
+from launched import Launched, agreed, create
 from waiting import wait_until
 from wire import RawClient
 
@@ -19,12 +17,6 @@ from localbroker.protocol.client_codec import request_body
 from localbroker.protocol.names import AlterConfigOp, ApiKey, ConfigResourceType, ConfigSource
 
 TOPIC = "configured"
-
-
-@pytest.fixture
-def launcher(tmp_path: Path) -> Iterator[Callable[[], Launched]]:
-    with launching(tmp_path) as launch:
-        yield launch
 
 
 def admin(address: str) -> Any:

@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-from launched import Launched, agreed, create, launching
+from launched import Launched, agreed, create
 from waiting import wait_until
-
-
-@pytest.fixture
-def launcher(tmp_path: Path) -> Iterator[Callable[[], Launched]]:
-    with launching(tmp_path) as launch:
-        yield launch
 
 
 def test_the_cluster_survives_its_controller_killed_and_restarts(
