@@ -79,9 +79,13 @@ class ControllerConfigs:
     ) -> ControllerResult[None]:
         """The records changing one resource's configs from what the image holds."""
         image = self.controller.image
+        if resource.resource_type not in DEFINITIONS:
+            raise KafkaError(
+                ErrorCode.invalid_request, f"Unsupported resource type {resource.resource_type}"
+            )
         kind = ConfigResourceType(resource.resource_type)
         name = resource.resource_name
-        changes = changes_for(resource.configs, DEFINITIONS.get(kind, {}))
+        changes = changes_for(resource.configs, DEFINITIONS[kind])
         current = image.configs.get((kind, name), {})
         if kind == ConfigResourceType.TOPIC:
             wanted = self.check_topic(changes(current), current)
@@ -89,11 +93,9 @@ class ControllerConfigs:
                 raise KafkaError(
                     ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
                 )
-        elif kind == ConfigResourceType.BROKER:
+        else:
             checked = self.check_broker(changes(current))
             wanted = {k: v for k, v in checked.items() if v is not None}
-        else:
-            raise KafkaError(ErrorCode.invalid_request, f"Unsupported resource type {kind}")
         return ControllerResult(
             _config_records(ConfigResourceType(kind), name, current, wanted), None
         )

@@ -6,6 +6,7 @@ every node shows the change, it outlives later metadata batches and a restart.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kio.schema.errors import ErrorCode
@@ -13,10 +14,13 @@ from launched import Launched, agreed, create
 from waiting import wait_until
 from wire import RawClient
 
+from localbroker.cluster.launcher import LAYOUT_FILE
+from localbroker.config.properties import load_properties
 from localbroker.protocol.client_codec import request_body
 from localbroker.protocol.names import AlterConfigOp, ApiKey, ConfigResourceType, ConfigSource
 
 TOPIC = "configured"
+ACCEPTED = (ErrorCode.none, None)
 
 
 def admin(address: str) -> Any:
@@ -64,12 +68,15 @@ def described(address: str, kind: str, name: str, config: str) -> tuple[str | No
     return entry.value, ConfigSource(entry.config_source).name
 
 
-def alter_raw(address: str, config: str, value: str, *, validate: bool) -> None:
-    """IncrementalAlterConfigs (SET a topic config) sent to the node at `address` itself."""
+def alter_raw(
+    address: str, topic: str, config: str, value: str, *, validate: bool
+) -> tuple[int, str | None]:
+    """IncrementalAlterConfigs (SET a topic config) sent to the listener at `address` itself:
+    its (error code, message)."""
     change = {"name": config, "config_operation": AlterConfigOp.SET, "value": value}
     resource = {
         "resource_type": ConfigResourceType.TOPIC,
-        "resource_name": TOPIC,
+        "resource_name": topic,
         "configs": [change],
     }
     body = request_body(
@@ -78,7 +85,7 @@ def alter_raw(address: str, config: str, value: str, *, validate: bool) -> None:
     with RawClient(address, timeout=30) as client:
         answer = client.recv(ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, client.send(body))
     (response,) = answer.responses
-    assert response.error_code == ErrorCode.none, response.error_message
+    return response.error_code, response.error_message
 
 
 def shown_everywhere(addresses: list[str], kind: str, name: str, config: str, value: str) -> bool:
@@ -95,9 +102,9 @@ def test_a_topic_config_altered_on_one_node_is_on_every_node_and_after_a_restart
     wait_until(lambda: agreed(addresses, {0, 1, 2}, TOPIC), "the topic everywhere")
     broker = next(a for node, a in enumerate(addresses) if node != controller)
 
-    alter_raw(broker, "retention.ms", "12345", validate=True)
+    assert alter_raw(broker, TOPIC, "retention.ms", "12345", validate=True) == ACCEPTED
     assert described(broker, "TOPIC", TOPIC, "retention.ms")[0] == "604800000"
-    alter_raw(broker, "retention.ms", "12345", validate=False)
+    assert alter_raw(broker, TOPIC, "retention.ms", "12345", validate=False) == ACCEPTED
     # the node asked answers once it shows the change; the others follow the log
     assert described(broker, "TOPIC", TOPIC, "retention.ms") == ("12345", "DYNAMIC_TOPIC_CONFIG")
     wait_until(
@@ -186,3 +193,37 @@ def test_kafka_configs_alters_on_one_node_and_describes_on_another(
             f"Dynamic configs for topic {TOPIC} are:\n"
             "  retention.ms=777 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=777"
         ) in shown.stdout, shown.stdout
+
+
+def test_the_controller_checks_a_change_against_its_image(
+    launcher: Callable[[], Launched], tmp_path: Path
+) -> None:
+    """What reaches the active controller's listener is checked there again, with the
+    broker's own validation, against the metadata image (the truth every node follows)."""
+    addresses = launcher().addresses
+    controller, _ = wait_until(lambda: agreed(addresses, {0, 1, 2}), "three brokers")
+    create(addresses, TOPIC, 3)
+    wait_until(lambda: agreed(addresses, {0, 1, 2}, TOPIC), "the topic everywhere")
+    layout = load_properties(tmp_path / "data" / LAYOUT_FILE)
+    at = f"127.0.0.1:{layout['controller.ports'].split(',')[controller]}"
+
+    assert alter_raw(at, TOPIC, "retention.ms", "x", validate=False) == (
+        ErrorCode.invalid_config,
+        "Invalid value x for configuration retention.ms: Not a number of type LONG",
+    )
+    assert alter_raw(at, "nowhere", "retention.ms", "1000", validate=False) == (
+        ErrorCode.unknown_topic_or_partition,
+        "The topic 'nowhere' does not exist.",
+    )
+    assert alter_raw(at, TOPIC, "retention.ms", "1000", validate=True) == ACCEPTED
+    assert alter_raw(at, TOPIC, "max.message.bytes", "65536", validate=False) == ACCEPTED
+    wait_until(
+        lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "max.message.bytes", "65536"),
+        "a later change on every node",
+    )  # so the validate_only one, had it been written, would be there too
+    assert shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "604800000")
+    assert alter_raw(at, TOPIC, "retention.ms", "1000", validate=False) == ACCEPTED
+    wait_until(
+        lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "1000"),
+        "the controller's change on every node",
+    )
