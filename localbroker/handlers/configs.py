@@ -8,7 +8,7 @@ or the broker's retention settings change, and validate_only applies nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +155,16 @@ class ConfigChange:
     shown: Callable[[], bool]
 
 
-def _topic_change(state: BrokerState, name: str, changes: Changes) -> ConfigChange:
+def _shows(
+    current: Callable[[], Mapping[str, str] | None], wanted: Mapping[str, str], names: Any
+) -> bool:
+    """Whether `current()` has the values `wanted` gives the configs a request named: only
+    those, since a change made through another node meanwhile may have set others."""
+    now = current()
+    return now is not None and all(now.get(c.name) == wanted.get(c.name) for c in names)
+
+
+def _topic_change(state: BrokerState, name: str, changes: Changes, named: Any) -> ConfigChange:
     if name == "":
         raise KafkaError(ErrorCode.invalid_request, "Default topic resources are not allowed.")
     validate_topic_name(name)
@@ -167,19 +176,23 @@ def _topic_change(state: BrokerState, name: str, changes: Changes) -> ConfigChan
             ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
         )
 
-    def shown() -> bool:
-        return (now := state.topics.get(name)) is not None and now.configs == overrides
+    def stored() -> Mapping[str, str] | None:
+        return None if (now := state.topics.get(name)) is None else now.configs
 
-    return ConfigChange(lambda: state.set_topic_configs(name, overrides), shown)
+    return ConfigChange(
+        lambda: state.set_topic_configs(name, overrides),
+        lambda: _shows(stored, overrides, named),
+    )
 
 
-def _broker_change(state: BrokerState, name: str, changes: Changes) -> ConfigChange:
+def _broker_change(state: BrokerState, name: str, changes: Changes, named: Any) -> ConfigChange:
     """A broker's (or the cluster default's) change."""
     target = state.config.dynamic if _broker_scope(state, name) else state.config.dynamic_default
     checked = state.config.validate_dynamic(changes(target))
     updated = {k: v for k, v in checked.items() if v is not None}
     return ConfigChange(
-        lambda: state.replace_broker_configs(target, updated), lambda: target == updated
+        lambda: state.replace_broker_configs(target, updated),
+        lambda: _shows(lambda: target, updated, named),
     )
 
 
@@ -196,13 +209,13 @@ def _check_change(
     kind = resource.resource_type
     changes = changes_for(resource.configs, DEFINITIONS.get(kind, {}))
     broker = (
-        _broker_change(state, resource.resource_name, changes)
+        _broker_change(state, resource.resource_name, changes, resource.configs)
         if kind == ConfigResourceType.BROKER
         else None
     )
     _check_access(state, ctx, resource)
     if kind == ConfigResourceType.TOPIC:
-        return _topic_change(state, resource.resource_name, changes)
+        return _topic_change(state, resource.resource_name, changes, resource.configs)
     if broker is None:
         raise KafkaError(ErrorCode.invalid_request, f"Unsupported resource type {kind}")
     return broker
