@@ -74,16 +74,26 @@ def alter_raw(
     """IncrementalAlterConfigs (SET a topic config) sent to the listener at `address` itself:
     its (error code, message)."""
     change = {"name": config, "config_operation": AlterConfigOp.SET, "value": value}
-    resource = {
-        "resource_type": ConfigResourceType.TOPIC,
-        "resource_name": topic,
-        "configs": [change],
-    }
+    return _altered(address, ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, topic, [change], validate)
+
+
+def replace_raw(address: str, topic: str, configs: dict[str, str]) -> tuple[int, str | None]:
+    """AlterConfigs (legacy: the topic's overrides replaced) sent to `address` itself."""
+    entries = [{"name": name, "value": value} for name, value in configs.items()]
+    return _altered(address, ApiKey.ALTER_CONFIGS, 1, topic, entries, False)
+
+
+def _altered(
+    address: str, api_key: ApiKey, version: int, topic: str, configs: list[Any], validate: bool
+) -> tuple[int, str | None]:
+    resource = {"resource_type": ConfigResourceType.TOPIC, "resource_name": topic}
     body = request_body(
-        ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, {"resources": [resource], "validate_only": validate}
+        api_key,
+        version,
+        {"resources": [{**resource, "configs": configs}], "validate_only": validate},
     )
     with RawClient(address, timeout=30) as client:
-        answer = client.recv(ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, client.send(body))
+        answer = client.recv(api_key, version, client.send(body))
     (response,) = answer.responses
     return response.error_code, response.error_message
 
@@ -227,3 +237,13 @@ def test_the_controller_checks_a_change_against_its_image(
         lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "1000"),
         "the controller's change on every node",
     )
+    # the legacy AlterConfigs through a broker replaces the whole set of overrides
+    broker = next(a for node, a in enumerate(addresses) if node != controller)
+    assert replace_raw(broker, TOPIC, {"cleanup.policy": "compact"}) == ACCEPTED
+    assert described(broker, "TOPIC", TOPIC, "cleanup.policy")[0] == "compact"
+    wait_until(
+        lambda: shown_everywhere(addresses, "TOPIC", TOPIC, "cleanup.policy", "compact"),
+        "the replaced overrides on every node",
+    )
+    assert shown_everywhere(addresses, "TOPIC", TOPIC, "retention.ms", "604800000")
+    assert shown_everywhere(addresses, "TOPIC", TOPIC, "max.message.bytes", "1048588")
