@@ -2,7 +2,9 @@
 
 Topic values, sources and synonym lists follow Kafka (see config/topic.py); changes are
 validated in full before anything is applied, retention is enforced right after a topic's
-or the broker's retention settings change, and validate_only applies nothing.
+or the broker's retention settings change, and validate_only applies nothing. In cluster
+mode the checked changes are not applied here but forwarded to the active controller
+(forwarded_configs.py), since every node's configs follow the metadata log.
 """
 
 from __future__ import annotations
