@@ -3,13 +3,14 @@ from __future__ import annotations
 import functools
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from brokers import BrokerProcess, running_broker
 from java_programs import JavaPrograms, java_programs
+from launched import Launched, launching
 from reference_cluster import ReferenceCluster, running_cluster
 from reference_kafka import (
     KafkaTool,
@@ -49,6 +50,14 @@ def broker_process(tmp_path: Path) -> Iterator[BrokerProcess]:
         yield process
     finally:
         process.kill()
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Callable[[], Launched]]:
+    """Start `localbroker --cluster 3` on tmp_path/data (again: the same data, ports and
+    topics); every launcher and node stopped at the end."""
+    with launching(tmp_path) as launch:
+        yield launch
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KafkaError
 from ..security.listeners import Endpoint
 from .active_controller import ActiveController, ControllerSettings
+from .controller_configs import ControllerConfigs
 from .controller_rpc import ControllerRpc
 from .controller_topics import ControllerTopics
 from .forwarding import ControllerChannel, ImageWatch
@@ -168,6 +169,9 @@ class ClusterNode:
         self.state.controller_channel = ControllerChannel(self.lifecycle, self.watch)
         ControllerRpc(self.controller).register(self.quorum.listener)
         ControllerTopics(self.controller, self._check_topic).register(self.quorum.listener)
+        ControllerConfigs(
+            self.controller, self.state.validate_topic_configs, self.state.config.validate_dynamic
+        ).register(self.quorum.listener)
         await self.quorum.start()
         assert self.quorum.log is not None
         self._caught_up_at = self.quorum.log.end_offset

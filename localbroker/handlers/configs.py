@@ -2,38 +2,38 @@
 
 Topic values, sources and synonym lists follow Kafka (see config/topic.py); changes are
 validated in full before anything is applied, retention is enforced right after a topic's
-or the broker's retention settings change, and validate_only applies nothing.
+or the broker's retention settings change, and validate_only applies nothing. In cluster
+mode the checked changes are not applied here but forwarded to the active controller
+(forwarded_configs.py), since every node's configs follow the metadata log.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kio.schema.errors import ErrorCode
 
-from ..config.definitions import BROKER_CONFIGS_BY_NAME, TOPIC_CONFIGS_BY_NAME, ConfigDef
+from ..config.changes import DEFINITIONS, Changes, ChangesFor, incremental, replace
 from ..config.entries import ConfigEntry
 from ..config.topic import describe_topic
 from ..errors import KafkaError
 from ..protocol.names import (
     CLUSTER_RESOURCE_NAME,
     AclResourceType,
-    AlterConfigOp,
     ApiKey,
     ConfigResourceType,
     ConfigSource,
     ConfigType,
 )
 from ..state import validate_topic_name
-from . import access
+from . import access, forwarded_configs
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
     from ..state import BrokerState
-
-_LIST_OPERATIONS = (AlterConfigOp.APPEND, AlterConfigOp.SUBTRACT)
 
 
 def _entry(
@@ -147,75 +147,26 @@ def describe_configs(state: BrokerState, ctx: RequestContext, request: Any) -> A
 
 # -- altering ------------------------------------------------------------------------------
 
-Changes = Callable[[Mapping[str, str]], dict[str, str | None]]
-_DEFINITIONS = {
-    ConfigResourceType.TOPIC: TOPIC_CONFIGS_BY_NAME,
-    ConfigResourceType.BROKER: BROKER_CONFIGS_BY_NAME,
-}
+
+@dataclass(frozen=True, slots=True)
+class ConfigChange:
+    """One resource's change, checked in full: what applies it on one broker, and whether
+    this broker's store shows it (in cluster mode, once the controller's records are here)."""
+
+    apply: Callable[[], None]
+    shown: Callable[[], bool]
 
 
-def _list_value(current: Mapping[str, str], definition: ConfigDef) -> list[str]:
-    text = current.get(definition.name, definition.default or "")
-    return [item for item in text.split(",") if item]
+def _shows(
+    current: Callable[[], Mapping[str, str] | None], wanted: Mapping[str, str], names: Any
+) -> bool:
+    """Whether `current()` has the values `wanted` gives the configs a request named: only
+    those, since a change made through another node meanwhile may have set others."""
+    now = current()
+    return now is not None and all(now.get(c.name) == wanted.get(c.name) for c in names)
 
 
-def _incremental(configs: Any, definitions: Mapping[str, ConfigDef]) -> Changes:
-    """A function turning current overrides into the new ones, per IncrementalAlterConfigs."""
-    nulls = [
-        c.name for c in configs if c.config_operation != AlterConfigOp.DELETE and c.value is None
-    ]
-    if nulls:
-        raise KafkaError(
-            ErrorCode.invalid_request, f"Null value not supported for : {', '.join(nulls)}"
-        )
-    for config in configs:
-        if config.config_operation not in set(AlterConfigOp):
-            raise KafkaError(
-                ErrorCode.invalid_request,
-                f"Unknown alter config operation {config.config_operation}",
-            )
-        if config.config_operation in _LIST_OPERATIONS:
-            definition = definitions.get(config.name)
-            if definition is None or definition.type != ConfigType.LIST:
-                raise KafkaError(
-                    ErrorCode.invalid_config,
-                    f"Can't {AlterConfigOp(config.config_operation).name} to key {config.name}"
-                    " because its type is not LIST.",
-                )
-
-    def apply(current: Mapping[str, str]) -> dict[str, str | None]:
-        updated: dict[str, str | None] = dict(current)
-        for config in configs:
-            operation = config.config_operation
-            if operation == AlterConfigOp.SET:
-                updated[config.name] = config.value
-            elif operation == AlterConfigOp.DELETE:
-                updated.pop(config.name, None)
-            else:
-                definition = definitions[config.name]
-                items = _list_value({k: v for k, v in updated.items() if v is not None}, definition)
-                values = [v.strip() for v in config.value.split(",") if v.strip()]
-                if operation == AlterConfigOp.APPEND:
-                    items += [v for v in values if v not in items]
-                else:
-                    items = [item for item in items if item not in values]
-                updated[config.name] = ",".join(items)
-        return updated
-
-    return apply
-
-
-def _replace(configs: Any) -> Changes:
-    """AlterConfigs (legacy) replaces the whole set of overrides."""
-    nulls = [c.name for c in configs if c.value is None]
-    if nulls:
-        raise KafkaError(
-            ErrorCode.invalid_request, f"Null value not supported for : {', '.join(nulls)}"
-        )
-    return lambda current: {c.name: c.value for c in configs}
-
-
-def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only: bool) -> None:
+def _topic_change(state: BrokerState, name: str, changes: Changes, named: Any) -> ConfigChange:
     if name == "":
         raise KafkaError(ErrorCode.invalid_request, "Default topic resources are not allowed.")
     validate_topic_name(name)
@@ -226,68 +177,85 @@ def _alter_topic(state: BrokerState, name: str, changes: Changes, validate_only:
         raise KafkaError(
             ErrorCode.unknown_topic_or_partition, f"The topic '{name}' does not exist."
         )
-    if not validate_only:
-        state.set_topic_configs(name, overrides)
+
+    def stored() -> Mapping[str, str] | None:
+        return None if (now := state.topics.get(name)) is None else now.configs
+
+    return ConfigChange(
+        lambda: state.set_topic_configs(name, overrides),
+        lambda: _shows(stored, overrides, named),
+    )
 
 
-def _broker_change(state: BrokerState, name: str, changes: Changes) -> Callable[[], None]:
-    """Check a broker's (or the cluster default's) change; returns what applies it."""
+def _broker_change(state: BrokerState, name: str, changes: Changes, named: Any) -> ConfigChange:
+    """A broker's (or the cluster default's) change."""
     target = state.config.dynamic if _broker_scope(state, name) else state.config.dynamic_default
-    updated = state.config.validate_dynamic(changes(target))
+    checked = state.config.validate_dynamic(changes(target))
+    updated = {k: v for k, v in checked.items() if v is not None}
+    return ConfigChange(
+        lambda: state.replace_broker_configs(target, updated),
+        lambda: _shows(lambda: target, updated, named),
+    )
 
-    def apply() -> None:
-        state.replace_broker_configs(target, {k: v for k, v in updated.items() if v is not None})
 
-    return apply
+def _check_change(
+    state: BrokerState, ctx: RequestContext, resource: Any, changes_for: ChangesFor, once: bool
+) -> ConfigChange:
+    """Everything about one resource's change checked, or KafkaError."""
+    if not once:
+        raise KafkaError(ErrorCode.invalid_request, "Duplicate resource.")
+    if len({c.name for c in resource.configs}) != len(resource.configs):
+        raise KafkaError(ErrorCode.invalid_request, "Error due to duplicate config keys")
+    # As Kafka's broker does before the controller authorizes: the values checked, and
+    # a broker's whole change (its id too); a topic's after the authorizer.
+    kind = resource.resource_type
+    changes = changes_for(resource.configs, DEFINITIONS.get(kind, {}))
+    broker = (
+        _broker_change(state, resource.resource_name, changes, resource.configs)
+        if kind == ConfigResourceType.BROKER
+        else None
+    )
+    _check_access(state, ctx, resource)
+    if kind == ConfigResourceType.TOPIC:
+        return _topic_change(state, resource.resource_name, changes, resource.configs)
+    if broker is None:
+        raise KafkaError(ErrorCode.invalid_request, f"Unsupported resource type {kind}")
+    return broker
 
 
-def _alter(
-    state: BrokerState,
-    ctx: RequestContext,
-    request: Any,
-    changes_for: Callable[[Any, Mapping[str, ConfigDef]], Changes],
-) -> Any:
+def _alter(state: BrokerState, ctx: RequestContext, request: Any, changes_for: ChangesFor) -> Any:
     seen = Counter((r.resource_type, r.resource_name) for r in request.resources)
     responses = []
-    for resource in request.resources:
+    checked: dict[int, ConfigChange] = {}
+    for index, resource in enumerate(request.resources):
         response: dict[str, Any] = {
             "error_code": ErrorCode.none,
             "error_message": None,
             "resource_type": resource.resource_type,
             "resource_name": resource.resource_name,
         }
+        once = seen[(resource.resource_type, resource.resource_name)] == 1
         try:
-            if seen[(resource.resource_type, resource.resource_name)] > 1:
-                raise KafkaError(ErrorCode.invalid_request, "Duplicate resource.")
-            if len({c.name for c in resource.configs}) != len(resource.configs):
-                raise KafkaError(ErrorCode.invalid_request, "Error due to duplicate config keys")
-            # As Kafka's broker does before the controller authorizes: the values checked, and
-            # a broker's whole change (its id too); a topic's after the authorizer.
-            kind = resource.resource_type
-            changes = changes_for(resource.configs, _DEFINITIONS.get(kind, {}))
-            apply = (
-                _broker_change(state, resource.resource_name, changes)
-                if kind == ConfigResourceType.BROKER
-                else None
-            )
-            _check_access(state, ctx, resource)
-            if kind == ConfigResourceType.TOPIC:
-                _alter_topic(state, resource.resource_name, changes, request.validate_only)
-            elif apply is None:
-                raise KafkaError(ErrorCode.invalid_request, f"Unsupported resource type {kind}")
-            elif not request.validate_only:
-                apply()
+            checked[index] = _check_change(state, ctx, resource, changes_for, once)
         except KafkaError as exc:
             response.update(error_code=exc.code, error_message=exc.message or None)
         responses.append(response)
+    if state.controller_channel is not None:  # cluster mode
+        return forwarded_configs.alter(state, ctx, request, responses, checked)
+    if not request.validate_only:
+        for index, change in checked.items():
+            try:
+                change.apply()
+            except KafkaError as exc:  # the log directory went offline
+                responses[index].update(error_code=exc.code, error_message=exc.message or None)
     return ctx.respond({"throttle_time": 0, "responses": responses})
 
 
 @handles(ApiKey.ALTER_CONFIGS, 0, 2)
 def alter_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    return _alter(state, ctx, request, lambda configs, _definitions: _replace(configs))
+    return _alter(state, ctx, request, replace)
 
 
 @handles(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1)
 def incremental_alter_configs(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
-    return _alter(state, ctx, request, _incremental)
+    return _alter(state, ctx, request, incremental)
