@@ -5,18 +5,15 @@ expires and its partitions are led by ISR members; the launcher stops every node
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kio.schema.errors import ErrorCode
+from launched_cluster import Launched
 from waiting import wait_until
 from wire import RawClient
 
@@ -27,44 +24,14 @@ SESSION_MS = 3000
 OVERRIDES = {"broker.session.timeout.ms": SESSION_MS, "broker.heartbeat.interval.ms": 300}
 
 
-class Launched:
-    """A launcher process and what it printed: each node's client address and pid."""
-
-    def __init__(self, data_dir: Path, output: Path) -> None:
-        command = [sys.executable, "-m", "localbroker", "--cluster", "3"]
-        command += ["--data-dir", str(data_dir), "--log-level", "WARNING"]
-        command += [f"--override={key}={value}" for key, value in OVERRIDES.items()]
-        with output.open("wb") as sink:
-            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-        self.pids: list[int] = []
-        text = wait_until(
-            lambda: (t := output.read_text()).count("(pid ") == 3 and t, "the launcher's nodes"
-        )
-        bootstrap = re.search(r"bootstrap servers: (\S+)", text)
-        assert bootstrap is not None
-        self.addresses = bootstrap.group(1).split(",")
-        self.pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for pid in self.pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Callable[[], Launched]]:
     """Start a launcher on tmp_path/data (again: the same data); every one stopped after."""
     started: list[Launched] = []
 
     def launch() -> Launched:
-        launched = Launched(tmp_path / "data", tmp_path / f"launcher-{len(started)}.out")
+        output = tmp_path / f"launcher-{len(started)}.out"
+        launched = Launched(tmp_path / "data", output, OVERRIDES)
         started.append(launched)
         return launched
 
