@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from brokers import listening
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 from waiting import wait_until
 
 from localbroker.lifeline import die_with_parent
@@ -55,6 +57,18 @@ class Launched:
     @property
     def bootstrap(self) -> str:
         return ",".join(self.addresses)
+
+    def wait_registered(self) -> None:
+        """Until Metadata lists all three brokers (registered with the controller)."""
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+
+        def registered() -> int:
+            try:
+                return len(admin.list_topics(timeout=5).brokers)
+            except KafkaException:  # the nodes do not answer yet
+                return 0
+
+        wait_until(lambda: registered() == len(self.addresses), "every broker registered")
 
     def kill(self, node_id: int) -> None:
         """SIGKILL the node (no flush, no clean shutdown) and wait until it is gone."""
