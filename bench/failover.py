@@ -1,15 +1,17 @@
 """Failover times: a partition's leader killed under load, as clients see it.
 
-    python bench/failover.py [--rounds 3] [--override KEY=VALUE ...]
+    python bench/failover.py [--brokers localbroker,kafka] [--rounds 3] [--override KEY=VALUE ...]
     python bench/failover.py --bootstrap HOST:PORT,... --kill 'CMD {node}' --restart 'CMD {node}'
 
 Runs tests/failover.py's scenario (an RF=3, min.insync.replicas=2 topic, an idempotent
 acks=all librdkafka producer at 200 records/s and a consumer group; the leader killed with
 SIGKILL and restarted, `--rounds` times) and prints, per kill, the seconds until a record
 produced after the kill was acknowledged and consumed, with what the clients saw (errors,
-records lost, duplicates). Without `--bootstrap` it starts Apache Kafka's three-node KRaft
-reference cluster (tests/reference_cluster.py; `--override` sets a server property on every
-node, e.g. broker.session.timeout.ms); with it, `--kill` and `--restart` are shell commands
+records lost, duplicates). Without `--bootstrap` it starts each of `--brokers`: Apache Kafka's
+three-node KRaft reference cluster (tests/reference_cluster.py) and `localbroker --cluster 3`
+(tests/launched.py, with the reference cluster's internal-topic settings), one after
+the other (`--override` sets a server property on every node of both, e.g.
+broker.session.timeout.ms); with it, `--kill` and `--restart` are shell commands
 that kill node `{node}` and start it again (returning once it serves).
 """
 
@@ -24,8 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from failover import FailoverReport, run_failover
+from launched import launched_cluster
 from peers import machine_load
-from reference_cluster import running_cluster
+from reference_cluster import CLUSTER_SETTINGS, running_cluster
 from reference_kafka import ReferenceUnavailable, kafka_version
 from rich.console import Console
 from rich.table import Table
@@ -68,6 +71,11 @@ def show(title: str, report: FailoverReport) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="leaders to kill, one at a time")
+    parser.add_argument(
+        "--brokers",
+        default="localbroker,kafka",
+        help="the clusters to start, in order: localbroker and/or kafka",
+    )
     parser.add_argument("--bootstrap", help="a running cluster's bootstrap servers")
     parser.add_argument("--kill", help="shell command killing node {node} (with --bootstrap)")
     parser.add_argument("--restart", help="shell command restarting node {node}")
@@ -82,14 +90,22 @@ def main() -> int:
         show(args.bootstrap, run_failover(args.bootstrap, nodes, args.rounds))
         return 0
     overrides = dict(item.split("=", 1) for item in args.override)
-    with tempfile.TemporaryDirectory(prefix="apache-kafka-cluster-") as directory:
-        try:
-            with running_cluster(Path(directory), overrides=overrides) as cluster:
-                report = run_failover(cluster.bootstrap, cluster, args.rounds)
-        except ReferenceUnavailable as exc:
-            print(f"cannot run Apache Kafka: {exc}", file=sys.stderr)
-            return 1
-    show(f"Apache Kafka {kafka_version()}, 3 KRaft nodes", report)
+    for brokers in args.brokers.split(","):
+        with tempfile.TemporaryDirectory(prefix=f"{brokers}-cluster-") as directory:
+            if brokers == "localbroker":
+                settings = {**CLUSTER_SETTINGS, **overrides}
+                with launched_cluster(Path(directory), settings) as launched:
+                    launched.wait_registered()
+                    report = run_failover(launched.bootstrap, launched, args.rounds)
+                show("localbroker --cluster 3", report)
+                continue
+            try:
+                with running_cluster(Path(directory), overrides=overrides) as cluster:
+                    report = run_failover(cluster.bootstrap, cluster, args.rounds)
+            except ReferenceUnavailable as exc:
+                print(f"cannot run Apache Kafka: {exc}", file=sys.stderr)
+                return 1
+            show(f"Apache Kafka {kafka_version()}, 3 KRaft nodes", report)
     return 0
 
 

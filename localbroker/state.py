@@ -116,6 +116,9 @@ class BrokerState:
         self.started_ms = now_ms()
         self._flush_tasks: dict[PartitionLog, asyncio.Future[None]] = {}
         self._unsettled_group_writes: dict[PartitionLog, int] = {}
+        """Coordinator writes to fsync before answering: each log up to an offset."""
+        self._unreplicated_group_writes: dict[PartitionLog, int] = {}
+        """Cluster mode: coordinator writes the ISR must hold before answering."""
         self._coordinator = GroupCoordinator(self._group_config(), self)
         self.offsets_topic = CoordinatorTopic(
             lambda: self.store.topics[OFFSETS_TOPIC].partitions,
@@ -492,6 +495,31 @@ class BrokerState:
             offset_metadata_max_bytes=config.int_value("offset.metadata.max.bytes"),
         )
 
+    # -- coordinators moving with leadership (cluster mode) -----------------------------
+
+    def coordinator_elected(self, topic: str, partition: int) -> None:
+        """This broker now leads `partition` of a coordinator's topic: load what it holds
+        (Kafka's GroupCoordinator.onElection, TransactionStateManager.
+        loadTransactionsForTxnTopicPartition). The log is replayed on the loop, as a single
+        broker replays it at start-up, so no request sees a partly loaded partition (Kafka
+        answers COORDINATOR_LOAD_IN_PROGRESS while its loading thread reads)."""
+        self.coordinator_resigned(topic, partition)  # what a start-up load held is stale
+        if topic == OFFSETS_TOPIC:
+            self._coordinator.load(self.offsets_topic.replay([partition]), now_ms())
+            self.groups_changed.set()
+        elif topic == TRANSACTION_STATE_TOPIC:
+            self.transactions.load(self.transaction_log.replay([partition]))
+
+    def coordinator_resigned(self, topic: str, partition: int) -> None:
+        """This broker no longer leads `partition` of a coordinator's topic: forget its
+        groups or transactional ids (Kafka's onResignation), so their requests get
+        NOT_COORDINATOR and go to the new leader."""
+        if topic == OFFSETS_TOPIC and OFFSETS_TOPIC in self.store.topics:
+            self._coordinator.unload(lambda g: self.offsets_topic.partition_of(g) == partition)
+        elif topic == TRANSACTION_STATE_TOPIC and TRANSACTION_STATE_TOPIC in self.store.topics:
+            partition_of = self.transaction_log.topic.partition_of
+            self.transactions.unload(lambda t: partition_of(t) == partition)
+
     def partition_exists(self, topic: str, partition: int) -> bool:
         record = self.store.topics.get(topic)
         return record is not None and 0 <= partition < record.partitions
@@ -522,7 +550,11 @@ class BrokerState:
     def write_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> None:
         """GroupStorage: append the coordinator's records to the group's offsets partition."""
         self.ensure_offsets_topic()
-        self.offsets_topic.append(self.offsets_topic.partition_of(group_id), records, now_ms())
+        partition = self.offsets_topic.partition_of(group_id)
+        self.offsets_topic.append(partition, records, now_ms())
+        partition_log = self.logs.get(OFFSETS_TOPIC, partition)
+        if self.replicas is not None and partition_log is not None:  # the ISR must hold them
+            self._unreplicated_group_writes[partition_log] = partition_log.log_end_offset
 
     def _group_write_needs_flush(self, partition_log: PartitionLog, upto: int) -> None:
         known = self._unsettled_group_writes.get(partition_log, 0)
@@ -530,15 +562,24 @@ class BrokerState:
 
     async def _settle_group_writes(self) -> None:
         """Wait for the fsyncs the flush policy requires of every record the coordinator has
-        written so far. Every caller waits for all of them: a request that wrote records
-        must not be answered while another caller's fsync of them is still running."""
+        written so far, and in cluster mode for the ISR to hold them (acks=all). Every caller
+        waits for all of them: a request that wrote records must not be answered while
+        another caller's fsync of them is still running."""
         pending = list(self._unsettled_group_writes.items())
-        if not pending:
-            return
-        await asyncio.gather(*(self.flush(log_, upto) for log_, upto in pending))
-        for partition_log, upto in pending:
-            if self._unsettled_group_writes.get(partition_log) == upto:
-                del self._unsettled_group_writes[partition_log]
+        replicating = list(self._unreplicated_group_writes.items())
+        try:
+            await asyncio.gather(*(self.flush(log_, upto) for log_, upto in pending))
+            if replicating and self.replicas is not None:
+                timeout_ms = self.config.int_value("offsets.commit.timeout.ms")
+                await self.replicas.replicated(replicating, timeout_ms)
+        finally:
+            for writes, settled in (
+                (self._unsettled_group_writes, pending),
+                (self._unreplicated_group_writes, replicating),
+            ):
+                for partition_log, upto in settled:
+                    if writes.get(partition_log) == upto:
+                        del writes[partition_log]
 
     def compact_internal_topics(self) -> int:
         """Shrink coordinator topic partitions that outgrew the compaction threshold."""

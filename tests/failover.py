@@ -281,11 +281,14 @@ def _kill_leader(admin: AdminClient, topic: str, nodes: Nodes, clients: _Clients
                         timings[name] = after
             return len(timings) == 2
 
-        wait_until(
-            recovered,
-            f"a record acknowledged and consumed after killing node {leader}",
-            FAILOVER_TIMEOUT,
-        )
+        try:
+            wait_until(
+                recovered,
+                f"a record acknowledged and consumed after killing node {leader}",
+                FAILOVER_TIMEOUT,
+            )
+        except AssertionError as exc:  # say which of the two never came, and what clients saw
+            raise AssertionError(f"{exc}; came: {timings}; {clients.report.summary()}") from exc
     finally:
         nodes.restart(leader)
     wait_until(

@@ -14,6 +14,12 @@ followers, or neither:
   that lost leadership fail with NOT_LEADER_OR_FOLLOWER.
 - neither (the partition or its topic went): its log is deleted.
 
+The coordinators move with their topics' partitions (`__consumer_offsets`,
+`__transaction_state`): a broker that comes to lead one loads its groups or transactional
+ids from its replica of the log, and forgets them when it stops leading
+(`BrokerState.coordinator_elected` / `coordinator_resigned`, Kafka's onElection and
+onResignation); `replicated` makes a coordinator's writes wait for the ISR.
+
 A broker creates the log of a partition when it becomes one of its replicas. A log a
 follower has never written is marked replicated at once, so its high watermark is the
 leader's from the start, not its own log end offset.
@@ -33,7 +39,10 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from kio.schema.errors import ErrorCode
+
 from ..config.topic import resolve_topic_value
+from ..errors import KafkaError
 from ..log.partition import PartitionLog
 from .image import MetadataDelta, MetadataImage
 from .partitions import NO_LEADER, PartitionRegistration
@@ -83,6 +92,28 @@ class ReplicaManager:
         """The partition's leader replica if this broker leads it."""
         return self.leaders.get((topic, partition))
 
+    async def replicated(self, writes: list[tuple[PartitionLog, int]], timeout_ms: int) -> None:
+        """Wait until the ISR holds a coordinator's writes (each log up to an offset), as
+        Kafka's coordinators append with acks=all; the error a coordinator answers with
+        otherwise (CoordinatorRuntime's normalization): NOT_COORDINATOR once leadership
+        moved, COORDINATOR_NOT_AVAILABLE when the ISR is short or slow."""
+        errors = await asyncio.gather(
+            *(self._acks_all(log_, upto, timeout_ms) for log_, upto in writes)
+        )
+        error = next((e for e in errors if e != ErrorCode.none), None)
+        if error in (ErrorCode.not_leader_or_follower, ErrorCode.kafka_storage_error):
+            raise KafkaError(ErrorCode.not_coordinator, "This broker no longer leads the partition")
+        if error is not None:
+            raise KafkaError(
+                ErrorCode.coordinator_not_available, f"The write was not replicated: {error.name}"
+            )
+
+    async def _acks_all(self, partition_log: PartitionLog, upto: int, timeout_ms: int) -> ErrorCode:
+        leader = self.leader_replica(partition_log.topic, partition_log.partition)
+        if leader is None or leader.log is not partition_log:
+            return ErrorCode.not_leader_or_follower
+        return await leader.acks_all(upto - 1, timeout_ms)
+
     # -- what the metadata says ---------------------------------------------------------
 
     def apply(self, delta: MetadataDelta, image: MetadataImage) -> None:
@@ -126,6 +157,7 @@ class ReplicaManager:
         )
         partition_log.add_listener(leader.appended, appends=True)
         self.leaders[topic, partition] = leader
+        self.state.coordinator_elected(topic, partition)
         log.info(
             "%s: leader in epoch %d, ISR %s",
             partition_log.name,
@@ -152,10 +184,12 @@ class ReplicaManager:
             self.state.logs.delete(topic, [partition], lambda: None)
 
     def _resign(self, topic: str, partition: int) -> None:
+        """Not the leader (perhaps never was: a start-up's coordinator state is dropped too)."""
         leader = self.leaders.pop((topic, partition), None)
         if leader is not None:
             leader.log.remove_listener(leader.appended)
             leader.resign()
+        self.state.coordinator_resigned(topic, partition)
 
     def _log(self, topic: str, partition: int) -> PartitionLog:
         """The partition's log, created empty if this broker has none yet; replicated from

@@ -698,7 +698,10 @@ class GroupCoordinator:
         )
 
     def load(self, records: Iterable[tuple[bytes | None, bytes | None]], now_ms: int) -> None:
-        """Rebuild groups and offsets from `__consumer_offsets` records, oldest first."""
+        """Rebuild groups and offsets from `__consumer_offsets` records, oldest first (all
+        partitions' at a single broker's start, one partition's when this broker comes to
+        lead it); the groups of other partitions are left as they are."""
+        loaded: set[str] = set()
         for key_bytes, value_bytes in records:
             if key_bytes is None:
                 continue
@@ -708,12 +711,25 @@ class GroupCoordinator:
                     self.offsets.load(key, value_bytes)
                 else:
                     self._load_group(key.group_id, value_bytes, now_ms)
+                loaded.add(key.group_id)
             except RecordFormatError as exc:
                 log.warning("skipping an unreadable __consumer_offsets record: %s", exc)
-        for group in self.groups.values():
+        for group in [self.groups[g] for g in loaded if g in self.groups]:
             if group.members:
                 group.transition(GroupState.STABLE, group.state_timestamp_ms)
             group.subscribed = group.compute_subscribed_topics()
+
+    def unload(self, belongs: Callable[[str], bool]) -> None:
+        """Forget the groups `belongs` to a partition this broker no longer leads (Kafka's
+        removeGroupsForPartition): requests parked in a rebalance get NOT_COORDINATOR, so
+        their members find the new coordinator, which loads the groups from the log."""
+        for group_id in [g for g in self.groups if belongs(g)]:
+            group = self.groups.pop(group_id)
+            for member in group.members.values():
+                member.respond_join(
+                    JoinResult(error=ErrorCode.not_coordinator, member_id=member.member_id)
+                )
+                member.respond_sync(SyncResult(error=ErrorCode.not_coordinator))
 
     def _load_group(self, group_id: str, value_bytes: bytes | None, now_ms: int) -> None:
         if value_bytes is None:

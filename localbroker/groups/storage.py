@@ -87,10 +87,12 @@ class CoordinatorTopic:
             if partition_log.flush_pending or self._flush_every_append:
                 self._needs_flush(partition_log, result.last_offset + 1)
 
-    def replay(self) -> Iterator[tuple[bytes | None, bytes | None]]:
-        """Every record of every partition, oldest first within a partition (a damaged
-        batch is reported by the log and skipped)."""
-        for partition in range(self._partitions()):
+    def replay(
+        self, partitions: Iterable[int] | None = None
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """Every record of `partitions` (default: all), oldest first within a partition (a
+        damaged batch is reported by the log and skipped)."""
+        for partition in range(self._partitions()) if partitions is None else partitions:
             partition_log = self._partition_log(partition)
             if partition_log is None:
                 continue

@@ -11,7 +11,7 @@ from kio.schema.errors import ErrorCode
 from ..errors import KafkaError
 from ..protocol.names import AclResourceType, ApiKey
 from . import access
-from .leader import NO_EPOCH, leader_epoch_error
+from .leader import NO_EPOCH, partition_error
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -32,7 +32,14 @@ def offset_for_leader_epoch(state: BrokerState, ctx: RequestContext, request: An
                 "end_offset": -1,
             }
             error = (
-                leader_epoch_error(getattr(partition, "current_leader_epoch", -1))  # v2+
+                # v2+: the client's epoch against the registration's; only the leader
+                # answers (ReplicaManager.lastOffsetForLeaderEpoch: fetchOnlyFromLeader)
+                partition_error(
+                    state,
+                    topic.topic,
+                    partition.partition,
+                    getattr(partition, "current_leader_epoch", NO_EPOCH),
+                )
                 if described
                 else ErrorCode.topic_authorization_failed
             )

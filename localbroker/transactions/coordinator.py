@@ -94,7 +94,15 @@ class TransactionCoordinator:
         self.transactions: dict[str, TransactionMetadata] = {}
 
     def load(self, stored: Iterable[TransactionMetadata]) -> None:
-        self.transactions = {metadata.transactional_id: metadata for metadata in stored}
+        """Take on the stored state of transactional ids (all of them at a single broker's
+        start, one `__transaction_state` partition's when this broker comes to lead it)."""
+        self.transactions.update((metadata.transactional_id, metadata) for metadata in stored)
+
+    def unload(self, belongs: Callable[[str], bool]) -> None:
+        """Forget the ids `belongs` to a partition this broker no longer leads (Kafka's
+        removeTransactionsForTxnTopicPartition): their new leader answers for them now."""
+        for transactional_id in [t for t in self.transactions if belongs(t)]:
+            del self.transactions[transactional_id]
 
     def _commit(self, new: TransactionMetadata) -> None:
         """Make `new` the id's state once it is stored; unchanged if storing fails."""

@@ -88,11 +88,11 @@ class TransactionLog:
         for partition, records in by_partition.items():
             self.topic.append(partition, records, now_ms)
 
-    def replay(self) -> list[TransactionMetadata]:
-        """The latest state of every transactional id the topic holds (a record that cannot
-        be read is reported and skipped)."""
+    def replay(self, partitions: Iterable[int] | None = None) -> list[TransactionMetadata]:
+        """The latest state of every transactional id `partitions` (default: all) hold (a
+        record that cannot be read is reported and skipped)."""
         latest: dict[str, TransactionMetadata | None] = {}
-        for key, value in self.topic.replay():
+        for key, value in self.topic.replay(partitions):
             try:
                 if key is None:
                     raise TransactionRecordError("a record without a key")

@@ -27,6 +27,7 @@ from replicated import (
     replica_fetch,
 )
 from waiting import wait_until
+from wire import RawClient
 
 from localbroker.cluster.records import (
     PartitionChangeRecord,
@@ -34,6 +35,7 @@ from localbroker.cluster.records import (
     RemoveTopicRecord,
 )
 from localbroker.cluster.replication.leader import FollowerState
+from localbroker.protocol.names import ApiKey
 
 SHORT_LAG_MAX_MS = 1_500
 """replica.lag.time.max.ms for tests where a stopped follower is to leave the ISR soon; the
@@ -249,3 +251,39 @@ def follower_2(nodes: Nodes) -> FollowerState:
     replicas = nodes.state(0).replicas
     leader = replicas.leader_replica(TOPIC, 0)
     return leader.state.followers[2]
+
+
+def test_a_new_leader_answers_offset_for_leader_epoch_in_its_epoch(nodes: Nodes) -> None:
+    """A consumer validating its position after a leader change asks the new leader with the
+    epoch Metadata gave it (KIP-320); the leader checks it against the partition's epoch, not
+    a single broker's 0, and a follower refuses (only a leader answers, as in Kafka)."""
+    assert produce_acks_all(nodes.bootstrap(0), 3) == [None] * 3
+    nodes.call(
+        lambda: nodes.commit([PartitionChangeRecord(0, nodes.topic_id, isr=(1, 2), leader=1)])
+    )
+    assert nodes.registration().leader_epoch == 1
+    answers = {node: last_offset_for_epoch_0(nodes.bootstrap(node)) for node in (1, 2)}
+    assert answers[1] == (ErrorCode.none, 0, 3)
+    assert answers[2][0] == ErrorCode.not_leader_or_follower
+
+
+def last_offset_for_epoch_0(bootstrap: str) -> tuple[ErrorCode, int, int]:
+    """A consumer's OffsetForLeaderEpoch v4 for partition 0's epoch 0, in current epoch 1."""
+    with RawClient(bootstrap) as client:
+        answer = client.call(
+            ApiKey.OFFSET_FOR_LEADER_EPOCH,
+            4,
+            {
+                "replica_id": -1,
+                "topics": [
+                    {
+                        "topic": TOPIC,
+                        "partitions": [
+                            {"partition": 0, "current_leader_epoch": 1, "leader_epoch": 0}
+                        ],
+                    }
+                ],
+            },
+        )
+    (entry,) = answer.topics[0].partitions
+    return entry.error_code, entry.leader_epoch, entry.end_offset

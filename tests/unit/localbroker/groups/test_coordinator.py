@@ -1688,3 +1688,31 @@ def test_load_applies_tombstones_and_skips_unreadable_records() -> None:
     group = fresh.groups["s"]
     assert (group.state, group.protocol_type, group.state_timestamp_ms) == (EMPTY, None, T0)
     assert group.offsets == {("t", 1): OffsetValue(2, -1, "", T0 + 5)}
+
+
+def test_loading_one_partition_leaves_the_other_groups_as_they_are() -> None:
+    """Cluster mode loads one `__consumer_offsets` partition when this broker comes to lead
+    it: the groups it loads settle, a group of another partition mid-rebalance stays so."""
+    moved = Coord()
+    moved.stable("a", group_id="h")
+    c = Coord()
+    c.stable("x", group_id="other")
+    parked = c.add("y", group_id="other")  # waits for x to join again
+    assert not parked.done and c.group("other").state == PREPARING
+    c.coordinator.load(moved.storage.records, c.now)
+    assert c.group("h").state == STABLE
+    assert c.group("other").state == PREPARING and not parked.done
+
+
+def test_unloading_forgets_the_groups_and_sends_their_parked_members_away() -> None:
+    """Kafka's onResignation: the groups of a partition this broker no longer leads are
+    forgotten, and a JoinGroup parked in their rebalance gets NOT_COORDINATOR (its member
+    finds the new coordinator); other partitions' groups stay."""
+    c = Coord()
+    c.stable("a")
+    c.stable("x", group_id="other")
+    parked = c.add("y", group_id="other")  # waits for x to join again
+    assert not parked.done
+    c.coordinator.unload(lambda group_id: group_id == "other")
+    assert set(c.coordinator.groups) == {"g"}
+    assert parked.value.error == ErrorCode.not_coordinator

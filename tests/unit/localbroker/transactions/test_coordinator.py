@@ -214,3 +214,20 @@ def test_idle_ids_without_a_transaction_expire(
     assert list(stored.latest()) == ["busy"]
     again = init(coordinator)
     assert again.producer_id != producer.producer_id and again.producer_epoch == 0
+
+
+def test_ids_move_in_and_out_with_their_partition(
+    coordinator: TransactionCoordinator, stored: RecordedStore
+) -> None:
+    """Cluster mode: a broker that comes to lead a `__transaction_state` partition takes on
+    its ids beside those it holds (the same producer id and epoch, bumped by the next
+    InitProducerId), and forgets them when it stops leading."""
+    moved = TransactionCoordinator(MAX_TIMEOUT, lambda: 0, stored)
+    first = moved.init_producer_id("moved", TIMEOUT, None, NOW)
+    init(coordinator)
+    coordinator.load([stored.latest()["moved"]])
+    assert set(coordinator.transactions) == {TID, "moved"}
+    again = coordinator.init_producer_id("moved", TIMEOUT, None, NOW)
+    assert (again.producer_id, again.producer_epoch) == (first.producer_id, 1)
+    coordinator.unload(lambda transactional_id: transactional_id == "moved")
+    assert set(coordinator.transactions) == {TID}
