@@ -42,6 +42,8 @@ GAF = ErrorCode.group_authorization_failed
 CAF = ErrorCode.cluster_authorization_failed
 TIAF = ErrorCode.transactional_id_authorization_failed
 INVALID = ErrorCode.invalid_request
+NLF = ErrorCode.not_leader_or_follower
+"""A follower's Fetch from a broker that holds no replica of the partition."""
 TOPIC, GROUP, CLUSTER = AclResourceType.TOPIC, AclResourceType.GROUP, AclResourceType.CLUSTER
 TXN = AclResourceType.TRANSACTIONAL_ID
 
@@ -165,7 +167,7 @@ ROWS = [
                    "session_epoch": -1, "topics": by_topic(n, lambda name: {
                        "topic": name, "partitions": [{"partition": 0, "fetch_offset": 0,
                                                       "partition_max_bytes": 1 << 20}]})},
-        lambda r: partitions(r.responses), [TAF, TAF], [NONE, NONE],
+        lambda r: partitions(r.responses), [TAF, TAF], [NLF, NLF],
         [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.CLUSTER_ACTION)], "-follower"),
     Row(ApiKey.LIST_OFFSETS, 7,
         lambda n: {"replica_id": -1, "isolation_level": 0, "topics": by_topic(n, lambda name: {

@@ -73,7 +73,7 @@ class _Read:
         self.leader_only = ctx.api_version < FOLLOWER_READ_VERSION or self.replica_id >= 0
         """Whether only the leader may answer: a follower answers consumers from v11 on, as
         Kafka's FetchParams.fetchOnlyLeader has it; replicas fetch from the leader."""
-        self.replicating = self.replica_id >= 0 and state.replicas is not None
+        self.replicating = self.replica_id >= 0
         """A follower replicating from this leader: it reads to the log end offset, and its
         fetch offset tells the leader what it holds."""
         self.logs: list[PartitionLog] = []
@@ -196,8 +196,10 @@ class _Read:
         where its log diverges from this one (DivergingEpoch) if its last fetched epoch ends
         earlier here; otherwise up to the log end offset, and its fetch offset is what it
         holds, which may move the high watermark (read after this, so the answer has it)."""
-        assert self.state.replicas is not None
-        leader = self.state.replicas.leader_replica(name, partition.partition)
+        replicas = self.state.replicas
+        # a single broker has no followers: Kafka answers a fetch from a broker that holds
+        # no replica of the partition NOT_LEADER_OR_FOLLOWER, as a leader that is not one
+        leader = None if replicas is None else replicas.leader_replica(name, partition.partition)
         if leader is None:
             raise KafkaError(ErrorCode.not_leader_or_follower)
         diverging = diverging_epoch(

@@ -198,6 +198,26 @@ def rows_fit_width(table: DataTable[object]) -> bool:
     return total <= table.scrollable_content_region.width
 
 
+async def stop_blinking(pilot: Pilot[None]) -> None:
+    """Stop every cursor on the screen blinking, so that a picture never depends on timing.
+
+    A blink tick already under way when the blinking stops can still hide the cursor after it
+    (Textual's blink timer calls the toggle from its own task), and nothing shows it again: a
+    focused field was photographed without its cursor (CI, 2026-12-07). Once the timers are
+    paused, each cursor is shown exactly when its field has the focus, as stopping the blink
+    means to leave it (Textual's private `_cursor_visible`); a field focused later shows it
+    when the focus arrives."""
+    widgets = list(pilot.app.screen.query("Input, TextArea"))
+    for widget in widgets:
+        assert isinstance(widget, Input | TextArea)
+        widget.cursor_blink = False
+    await pilot.pause()
+    for widget in widgets:
+        assert isinstance(widget, Input | TextArea)
+        widget._cursor_visible = widget.has_focus
+    await pilot.pause()
+
+
 def steady(
     *keys: str, until: Callable[[App[None]], bool] | None = None
 ) -> Callable[[Pilot[None]], Awaitable[None]]:
@@ -209,10 +229,7 @@ def steady(
         await pilot.pause()
         await pilot.press(*keys)
         await pilot.pause()
-        for widget in pilot.app.screen.query("Input, TextArea"):
-            assert isinstance(widget, Input | TextArea)
-            widget.cursor_blink = False
-        await pilot.pause()
+        await stop_blinking(pilot)
         app = pilot.app
 
         def settled() -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 
 import pytest
-from snapshot_host import SIZE_IDS, SIZES, SMALL, PaneHost, steady
+from snapshot_host import SIZE_IDS, SIZES, SMALL, PaneHost, steady, stop_blinking
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Select
@@ -175,10 +175,7 @@ def then(
         await steady(*keys)(pilot)
         await act(pilot)
         await pilot.pause()
-        for widget in pilot.app.screen.query("Input"):
-            assert isinstance(widget, Input)
-            widget.cursor_blink = False
-        await pilot.pause()
+        await stop_blinking(pilot)
 
     return run
 
