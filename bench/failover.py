@@ -4,28 +4,33 @@
     python bench/failover.py --bootstrap HOST:PORT,... --kill 'CMD {node}' --restart 'CMD {node}'
 
 Runs tests/failover.py's scenario (an RF=3, min.insync.replicas=2 topic, an idempotent
-acks=all librdkafka producer at 200 records/s and a consumer group; the leader killed with
-SIGKILL and restarted, `--rounds` times) and prints, per kill, the seconds until a record
-produced after the kill was acknowledged and consumed, with what the clients saw (errors,
-records lost, duplicates). Without `--bootstrap` it starts each of `--brokers`: Apache Kafka's
-three-node KRaft reference cluster (tests/reference_cluster.py) and `localbroker --cluster 3`
-(tests/launched.py, with the reference cluster's internal-topic settings), one after
-the other (`--override` sets a server property on every node of both, e.g.
-broker.session.timeout.ms); with it, `--kill` and `--restart` are shell commands
-that kill node `{node}` and start it again (returning once it serves).
+acks=all producer at 200 records/s and a consumer group, librdkafka's or `--client`'s; the
+leader killed with SIGKILL and restarted, `--rounds` times) and prints, per kill, the seconds
+until a record produced after the kill was acknowledged and consumed, with what the clients
+saw (errors, records lost, duplicates). Without `--bootstrap` it starts each of `--brokers`:
+Apache Kafka's three-node KRaft reference cluster (tests/reference_cluster.py) and
+`localbroker --cluster 3` (tests/launched.py, with the reference cluster's internal-topic
+settings), one after the other (`--override` sets a server property on every node of both,
+e.g. broker.session.timeout.ms; `--keep DIR` keeps each cluster's data and localbroker's node
+logs, at `--log-level`, in DIR/<brokers>-N rather than a temporary directory); with it,
+`--kill` and `--restart` are shell commands that kill node `{node}` and start it again
+(returning once it serves).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from failover import FailoverReport, run_failover
+from failover_clients import CLIENTS
 from launched import launched_cluster
 from peers import machine_load
 from reference_cluster import CLUSTER_SETTINGS, running_cluster
@@ -68,6 +73,18 @@ def show(title: str, report: FailoverReport) -> None:
     console.print(report.summary())
 
 
+@contextlib.contextmanager
+def cluster_directory(brokers: str, keep: Path | None) -> Iterator[str]:
+    """A new directory for one cluster's run: under `keep` (kept), or temporary."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix=f"{brokers}-cluster-") as directory:
+            yield directory
+        return
+    keep.mkdir(parents=True, exist_ok=True)
+    yield tempfile.mkdtemp(prefix=f"{brokers}-", dir=keep)
+    print(f"{brokers}: data and logs kept in {keep}", file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="leaders to kill, one at a time")
@@ -82,26 +99,32 @@ def main() -> int:
     parser.add_argument(
         "--override", action="append", default=[], metavar="KEY=VALUE", help="a server property"
     )
+    parser.add_argument(
+        "--client", default="confluent-kafka", choices=sorted(CLIENTS), help="the client library"
+    )
+    parser.add_argument("--keep", type=Path, help="keep data and logs under this directory")
+    parser.add_argument("--log-level", default="WARNING", help="localbroker nodes' log level")
     args = parser.parse_args()
+    client = CLIENTS[args.client]
     if args.bootstrap:
         if not (args.kill and args.restart):
             parser.error("--bootstrap needs --kill and --restart")
         nodes = CommandNodes(args.kill, args.restart)
-        show(args.bootstrap, run_failover(args.bootstrap, nodes, args.rounds))
+        show(args.bootstrap, run_failover(args.bootstrap, nodes, args.rounds, client=client))
         return 0
     overrides = dict(item.split("=", 1) for item in args.override)
     for brokers in args.brokers.split(","):
-        with tempfile.TemporaryDirectory(prefix=f"{brokers}-cluster-") as directory:
+        with cluster_directory(brokers, args.keep) as directory:
             if brokers == "localbroker":
                 settings = {**CLUSTER_SETTINGS, **overrides}
-                with launched_cluster(Path(directory), settings) as launched:
+                with launched_cluster(Path(directory), settings, args.log_level) as launched:
                     launched.wait_registered()
-                    report = run_failover(launched.bootstrap, launched, args.rounds)
+                    report = run_failover(launched.bootstrap, launched, args.rounds, client=client)
                 show("localbroker --cluster 3", report)
                 continue
             try:
                 with running_cluster(Path(directory), overrides=overrides) as cluster:
-                    report = run_failover(cluster.bootstrap, cluster, args.rounds)
+                    report = run_failover(cluster.bootstrap, cluster, args.rounds, client=client)
             except ReferenceUnavailable as exc:
                 print(f"cannot run Apache Kafka: {exc}", file=sys.stderr)
                 return 1

@@ -18,16 +18,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from brokers import localbroker_command
+from launched import launched_cluster
+from reference_cluster import CLUSTER_SETTINGS, running_cluster
 from reference_kafka import reference_kafka
 
 START_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -144,9 +148,16 @@ def tansu_command(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def tansu() -> Iterator[str]:
+def tansu_process() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Tansu's bootstrap and process."""
     port = free_port()
-    with run_process(tansu_command(port), port) as (bootstrap, _):
+    with run_process(tansu_command(port), port) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def tansu() -> Iterator[str]:
+    with tansu_process() as (bootstrap, _):
         yield bootstrap
 
 
@@ -168,13 +179,43 @@ def apache_kafka(overrides: dict[str, str] | None = None) -> Iterator[str]:
         yield bootstrap
 
 
+@contextlib.contextmanager
+def localbroker_cluster() -> Iterator[str]:
+    """`localbroker --cluster 3` (tests/launched.py), its internal topics replicated as a
+    three-node cluster has them (the reference cluster's settings)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="lb-cluster-bench-") as directory,
+        launched_cluster(Path(directory), CLUSTER_SETTINGS) as cluster,
+    ):
+        cluster.wait_registered()
+        yield cluster.bootstrap
+
+
+@contextlib.contextmanager
+def apache_kafka_cluster() -> Iterator[str]:
+    """Apache Kafka as three KRaft nodes (tests/reference_cluster.py)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="kafka-cluster-bench-") as directory,
+        running_cluster(Path(directory)) as cluster,
+    ):
+        yield cluster.bootstrap
+
+
 BROKERS: dict[str, Callable[[], AbstractContextManager[str]]] = {
     "localbroker": localbroker,
     "kafka": apache_kafka,
     "tansu": tansu,
+    "localbroker-cluster": localbroker_cluster,
+    "kafka-cluster": apache_kafka_cluster,
 }
-"""The brokers each bench compares, in the order they run and are shown; `kafka` is the
-reference every ratio is taken against."""
+"""The brokers each bench compares, in the order they run and are shown; `kafka` (for the
+three-node clusters, `kafka-cluster`) is the reference every ratio is taken against."""
+REFERENCES = ("kafka", "kafka-cluster")
+
+
+def reference_of(figures: Mapping[str, T]) -> T | None:
+    """The reference broker's figure among a run's, if it ran."""
+    return next((figures[name] for name in REFERENCES if name in figures), None)
 
 
 def chosen(names: str) -> dict[str, Callable[[], AbstractContextManager[str]]]:

@@ -36,6 +36,11 @@ TIMEOUT = 300.0
 def produce(bootstrap: str, count: int, size: int) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(TOPIC, 1, 1)])[TOPIC].result(30)
+    write(bootstrap, TOPIC, count, size)
+
+
+def write(bootstrap: str, topic: str, count: int, size: int) -> None:
+    """`count` records of `size` bytes, acks=all, in batches of up to 1 MiB."""
     producer = Producer(
         {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "batch.size": 1 << 20}
     )
@@ -43,7 +48,7 @@ def produce(bootstrap: str, count: int, size: int) -> None:
     for _ in range(count):
         while True:
             try:
-                producer.produce(TOPIC, value)
+                producer.produce(topic, value)
                 break
             except BufferError:
                 producer.poll(0.1)

@@ -2,6 +2,7 @@
 
     python bench/scale.py [--topics 1000] [--partitions 10] [--gigabytes 100]
                           [--brokers localbroker,kafka] [--parts partitions,log,tui]
+                          [--presses 20] [--traffic 2000]
 
 - partitions: `--topics` topics of `--partitions` partitions each are created (CreateTopics,
   100 topics a request); then Metadata latency (every topic, and one topic: librdkafka's
@@ -17,18 +18,23 @@
   answers (the log really is there).
 - tui: the workbench (Textual's Pilot, headless) on localbroker with those topics: keypress
   to the first frame showing its effect in the Topics pane, for cursor moves and for letters
-  typed into its filter (the table re-filtered). The goal is under 100 ms.
+  typed into its filter (the table re-filtered), while another process produces `--traffic`
+  records/s round-robin over every topic (so every row changes at each snapshot; 0 for
+  none). The goal is under 100 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import multiprocessing
 import statistics
 import struct
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +196,44 @@ def end_offset(running: Broker, topic: str) -> int:
         consumer.close()
 
 
+def produce_everywhere(bootstrap: str, topics: int, rate: float, stop: Any) -> None:
+    """`rate` records a second of 100 B, round-robin over every topic, until `stop` is set
+    (in a process of its own: not sharing the app's interpreter lock)."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    names = [f"scale-{i:04d}" for i in range(topics)]
+    began, sent = time.monotonic(), 0
+    while not stop.is_set():
+        producer.produce(names[sent % topics], b"x" * 100)
+        sent += 1
+        producer.poll(0)
+        ahead = began + sent / rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    producer.flush(TIMEOUT)
+
+
+@contextlib.contextmanager
+def traffic(bootstrap: str, topics: int, rate: float) -> Iterator[None]:
+    """produce_everywhere in a child process while the block runs (nothing at rate 0)."""
+    if rate <= 0:
+        yield
+        return
+    stop = multiprocessing.Event()
+    child = multiprocessing.Process(
+        target=produce_everywhere, args=(bootstrap, topics, rate, stop), daemon=True
+    )
+    child.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        child.join(TIMEOUT)
+        if child.is_alive():
+            child.kill()
+
+
 async def topics_pane_keys(bootstrap: str, topics: int, presses: int) -> dict[str, list[float]]:
     """Seconds from each key to the frame showing its effect: cursor moves, filter letters."""
     from textual.widgets import DataTable, Input
@@ -239,6 +283,12 @@ def main() -> None:
     parser.add_argument("--brokers", default="localbroker,kafka")
     parser.add_argument("--parts", default="partitions,log,tui")
     parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument(
+        "--traffic",
+        type=float,
+        default=2000,
+        help="records/s produced round-robin over every topic during the tui part",
+    )
     args = parser.parse_args()
     names = args.brokers.split(",")
     parts = args.parts.split(",")
@@ -265,10 +315,12 @@ def main() -> None:
         with broker("localbroker") as running:
             running.start()
             create_topics(running.bootstrap, args.topics, args.partitions)
-            keys = asyncio.run(topics_pane_keys(running.bootstrap, args.topics, args.presses))
+            with traffic(running.bootstrap, args.topics, args.traffic):
+                keys = asyncio.run(topics_pane_keys(running.bootstrap, args.topics, args.presses))
         for what, seconds in keys.items():
             console.print(
-                f"Topics pane, {args.topics} topics, {what}: median"
+                f"Topics pane, {args.topics} topics, {args.traffic:g} records/s over all,"
+                f" {what}: median"
                 f" {statistics.median(seconds) * 1e3:.0f} ms, p90"
                 f" {percentile(seconds, 0.9) * 1e3:.0f} ms, max {max(seconds) * 1e3:.0f} ms;"
                 f" {machine_load()}"

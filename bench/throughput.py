@@ -2,9 +2,14 @@
 
     python bench/throughput.py [--repeat 3] [--sizes 100,1000,10000] [--partitions 1,8]
                                [--scale 1.0] [--brokers localbroker,kafka,tansu]
+    python bench/throughput.py --brokers localbroker-cluster,kafka-cluster
+                               --replication-factors 1,3
 
-For each record size and partition count, a confluent-kafka producer (acks=all) writes N
-records to a new topic, then a consumer reads them back with manual assignment. Runs
+For each record size, partition count and replication factor, a confluent-kafka producer
+(acks=all) writes N records to a new topic, then a consumer reads them back with manual
+assignment. The `-cluster` brokers are three-node clusters (`localbroker --cluster 3`, Apache
+Kafka's three KRaft nodes), where RF=3 with acks=all waits for both followers; the table
+then also shows each figure against the same broker's RF=1. Runs
 alternate between the brokers and the median of `--repeat` runs is reported, with each
 broker's ratio to Apache Kafka (ratios, because these machines are noisy). `--scale` shrinks
 or grows the bytes written per run (TARGET_BYTES). Each broker first serves one discarded run
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import os
 import statistics
@@ -26,7 +32,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
-from peers import chosen, localbroker, machine_load, ratio
+from peers import chosen, localbroker, machine_load, ratio, reference_of
 from rich.console import Console
 from rich.table import Table
 
@@ -46,10 +52,11 @@ def records_for(size: int, scale: float = 1.0) -> int:
     return max(int(TARGET_BYTES.get(size, 100_000_000) * scale) // size, 1000)
 
 
-def create_topic(bootstrap: str, partitions: int) -> str:
+def create_topic(bootstrap: str, partitions: int, replication_factor: int = 1) -> str:
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(TIMEOUT)
+    new = NewTopic(topic, partitions, replication_factor)
+    admin.create_topics([new])[topic].result(TIMEOUT)
     deadline = time.monotonic() + TIMEOUT
     while len(admin.list_topics(topic, timeout=10).topics[topic].partitions) < partitions:
         if time.monotonic() > deadline:
@@ -136,9 +143,11 @@ def consume(bootstrap: str, topic: str, partitions: int, count: int) -> float:
         consumer.close()
 
 
-def run_once(bootstrap: str, size: int, partitions: int, scale: float = 1.0) -> Result:
+def run_once(
+    bootstrap: str, size: int, partitions: int, scale: float = 1.0, replication_factor: int = 1
+) -> Result:
     count = records_for(size, scale)
-    topic = create_topic(bootstrap, partitions)
+    topic = create_topic(bootstrap, partitions, replication_factor)
     produce_s = produce(bootstrap, topic, count, size)
     consume_s = consume(bootstrap, topic, partitions, count)
     megabytes = count * size / 1e6
@@ -156,6 +165,16 @@ def median(results: list[Result]) -> Result:
     )
 
 
+def ratios(result: Result, against: Result | None) -> tuple[str, str]:
+    """Produce and consume records/s against another result's, blank without one."""
+    if against is None:
+        return "", ""
+    return (
+        ratio(result.produce_msgs_s, against.produce_msgs_s),
+        ratio(result.consume_msgs_s, against.consume_msgs_s),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -163,6 +182,7 @@ def main() -> None:
     parser.add_argument("--partitions", default="1,8")
     parser.add_argument("--scale", type=float, default=1.0, help="times TARGET_BYTES per run")
     parser.add_argument("--brokers", default="localbroker,kafka,tansu")
+    parser.add_argument("--replication-factors", default="1", help="e.g. 1,3 on the clusters")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
         "--profile",
@@ -172,9 +192,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     partition_counts = [int(p) for p in args.partitions.split(",")]
+    factors = [int(r) for r in args.replication_factors.split(",")]
     brokers = chosen(args.brokers)
     console = Console(width=140)
-    runs: dict[tuple[str, int, int], list[Result]] = {}
+    runs: dict[tuple[str, int, int, int], list[Result]] = {}
     loads = [machine_load()]
     for size in sizes:
         for partitions in partition_counts:
@@ -189,11 +210,11 @@ def main() -> None:
                 for name in brokers:
                     run_once(bootstrap[name], size, partitions, args.scale / 10)
                 for _ in range(args.repeat):
-                    for name in brokers:
-                        result = run_once(bootstrap[name], size, partitions, args.scale)
-                        runs.setdefault((name, size, partitions), []).append(result)
+                    for rf, name in itertools.product(factors, brokers):
+                        result = run_once(bootstrap[name], size, partitions, args.scale, rf)
+                        runs.setdefault((name, size, partitions, rf), []).append(result)
                         console.log(
-                            f"{name} {size} B x{partitions}: "
+                            f"{name} {size} B x{partitions} RF={rf}: "
                             f"produce {result.produce_mb_s:.1f} MB/s, "
                             f"consume {result.consume_mb_s:.1f} MB/s; {machine_load()}"
                         )
@@ -205,6 +226,7 @@ def main() -> None:
     for column in (
         "size",
         "partitions",
+        "RF",
         "broker",
         "produce msg/s",
         "produce MB/s",
@@ -212,33 +234,37 @@ def main() -> None:
         "consume MB/s",
         "produce / Kafka",
         "consume / Kafka",
+        "produce / RF=1",
+        "consume / RF=1",
     ):
         table.add_column(column, justify="right")
     summary = []
-    for size in sizes:
-        for partitions in partition_counts:
-            medians = {name: median(runs[(name, size, partitions)]) for name in brokers}
-            reference = medians.get("kafka")
-            for name, result in medians.items():
-                ratios = ("", "")
-                if reference is not None:
-                    ratios = (
-                        ratio(result.produce_msgs_s, reference.produce_msgs_s),
-                        ratio(result.consume_msgs_s, reference.consume_msgs_s),
-                    )
-                table.add_row(
-                    str(size),
-                    str(partitions),
-                    name,
-                    f"{result.produce_msgs_s:,.0f}",
-                    f"{result.produce_mb_s:,.1f}",
-                    f"{result.consume_msgs_s:,.0f}",
-                    f"{result.consume_mb_s:,.1f}",
-                    *ratios,
-                )
-                summary.append(
-                    {"size": size, "partitions": partitions, "broker": name, **asdict(result)}
-                )
+    for size, partitions, rf in itertools.product(sizes, partition_counts, factors):
+        medians = {name: median(runs[(name, size, partitions, rf)]) for name in brokers}
+        reference = reference_of(medians)
+        for name, result in medians.items():
+            single = median(runs[(name, size, partitions, 1)]) if 1 in factors else None
+            table.add_row(
+                str(size),
+                str(partitions),
+                str(rf),
+                name,
+                f"{result.produce_msgs_s:,.0f}",
+                f"{result.produce_mb_s:,.1f}",
+                f"{result.consume_msgs_s:,.0f}",
+                f"{result.consume_mb_s:,.1f}",
+                *ratios(result, reference),
+                *ratios(result, single),
+            )
+            summary.append(
+                {
+                    "size": size,
+                    "partitions": partitions,
+                    "replication_factor": rf,
+                    "broker": name,
+                    **asdict(result),
+                }
+            )
     console.print(table)
     if args.json:
         with open(args.json, "w") as file:

@@ -92,6 +92,8 @@ class LocalBroker:
         listeners = [resolve(properties, endpoint) for endpoint in self.config.listeners]
         advertised = self.config.advertised_listeners()
         state = BrokerState(self.config)
+        if runs_cluster_mode(self.config.kraft):
+            state.serving = asyncio.Event()  # before the listeners open: set by the node
         try:
             state.load()
             server = KafkaServer(state)
@@ -127,6 +129,12 @@ class LocalBroker:
                 self._every(
                     self.config.log_flush_offset_checkpoint_interval_ms,
                     state.logs.write_checkpoints,
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    self.config.int_value("replica.high.watermark.checkpoint.interval.ms"),
+                    state.logs.write_high_watermarks,
                 )
             ),
             asyncio.create_task(self._every(PROBE_INTERVAL_MS, state.logs.status.probe)),

@@ -28,8 +28,11 @@ _SETTINGS = {
 def topic_settings(config: BrokerConfig, name: str) -> tuple[int, dict[str, str | None]]:
     """The partition count and topic configs `name` is created with."""
     partitions_key, segment_key, configs = _SETTINGS[name]
-    return config.int_value(partitions_key), {
+    settings: dict[str, str | None] = {
         "cleanup.policy": "compact",
         "segment.bytes": config.value(segment_key) or "104857600",
         **configs,
     }
+    if name == TRANSACTION_STATE_TOPIC:  # its writes wait for this many replicas
+        settings["min.insync.replicas"] = config.value("transaction.state.log.min.isr")
+    return config.int_value(partitions_key), settings

@@ -6,8 +6,9 @@ All of it is Kafka's, not the broker's: the names of the protocol (protocol/name
 consumer protocol's bytes, building kio messages from Kafka's field names and reading
 untrusted ones safely, record batches, `.properties` files, JAAS strings, SCRAM's salted
 passwords, the events a group coordinator tells its observers (which the workbench's
-rebalance demo also derives from the client side), and the Schema Registry's formats (the
-workbench decodes Confluent-framed records with the very code the registry checks them with).
+rebalance demo also derives from the client side), the Schema Registry's formats (the
+workbench decodes Confluent-framed records with the very code the registry checks them with),
+and the launcher of `localbroker --cluster N` (the workbench runs its own cluster with it).
 How the broker stores, schedules or answers stays behind this line, free to change.
 """
 
@@ -16,6 +17,9 @@ from __future__ import annotations
 from random import Random
 from typing import Protocol
 
+from .cluster.launcher import HOST as CLUSTER_HOST
+from .cluster.launcher import ClusterLayout, spawn_node, stop_all
+from .cluster.launcher import prepare as prepare_cluster
 from .config.properties import load_properties
 from .groups.events import (
     GroupDeleted,
@@ -41,6 +45,7 @@ from .protocol.consumer_protocol import (
 from .protocol.guard import entity_check
 from .protocol.kafka_uuid import kafka_uuid_string
 from .protocol.names import (
+    CLUSTER_METADATA_TOPIC,
     CLUSTER_RESOURCE_NAME,
     CONSUMER_PROTOCOL_TYPE,
     INTERNAL_TOPICS,
@@ -55,6 +60,7 @@ from .protocol.names import (
     ConfigResourceType,
     ConfigSource,
     CoordinatorType,
+    ElectionType,
     ErrorCode,
     GroupState,
     IsolationLevel,
@@ -113,6 +119,8 @@ def example_value(parsed: ParsedSchema, rng: Random) -> object:
 
 
 __all__ = [
+    "CLUSTER_HOST",
+    "CLUSTER_METADATA_TOPIC",
     "CLUSTER_RESOURCE_NAME",
     "CONSUMER_PROTOCOL_TYPE",
     "HEADER_SIZE",
@@ -126,10 +134,12 @@ __all__ = [
     "AlterConfigOp",
     "ApiKey",
     "BatchHeader",
+    "ClusterLayout",
     "CompatibilityLevel",
     "ConfigResourceType",
     "ConfigSource",
     "CoordinatorType",
+    "ElectionType",
     "ErrorCode",
     "GroupDeleted",
     "GroupEmptied",
@@ -168,9 +178,12 @@ __all__ = [
     "load_properties",
     "owned_partitions",
     "parse_jaas",
+    "prepare_cluster",
     "read_header",
     "request_header",
     "salted_password",
     "schema_format",
+    "spawn_node",
+    "stop_all",
     "subscribed_topics",
 ]

@@ -115,6 +115,15 @@ def _api_versions_fallback(
     return encode_response(correlation_id, body)
 
 
+def _answered(in_flight: deque[asyncio.Task[Any]]) -> list[Any]:
+    """The dispatch results of the requests at the head of `in_flight` that are done, taken
+    off it in order (they go out before anything behind them)."""
+    answered = []
+    while in_flight and in_flight[0].done():
+        answered.append(in_flight.popleft().result())
+    return answered
+
+
 class Connection(asyncio.BufferedProtocol):
     """One client connection: frames in, responses out, strictly in order."""
 
@@ -225,9 +234,8 @@ class Connection(asyncio.BufferedProtocol):
         in_flight: deque[asyncio.Task[Any]] = deque()
         try:
             while True:
-                while in_flight and in_flight[0].done():
-                    if not await self._send(in_flight.popleft().result()):
-                        return
+                if not await self._send(_answered(in_flight)):
+                    return
                 frame = self._decoder.next_frame()
                 if frame is None:
                     if self._reading_paused and self._transport:
@@ -243,13 +251,16 @@ class Connection(asyncio.BufferedProtocol):
                     # It appends before the next request is read; only its wait for an fsync
                     # (log.flush.interval.messages) overlaps the requests behind it, which join
                     # the next fsync round (BrokerState.flush) instead of each waiting a round.
+                    # The produces pipelined behind it become tasks too before any runs, so
+                    # that their answers, ready together, leave in one write (below).
                     in_flight.append(loop.create_task(self._server.dispatch(frame, self)))
-                    await asyncio.sleep(0)
+                    if not self._decoder.pending_frames:
+                        await asyncio.sleep(0)
                     continue
                 while in_flight:  # every earlier answer goes out first
-                    if not await self._send(await in_flight.popleft()):
+                    if not await self._send([await in_flight.popleft()]):
                         return
-                if not await self._send(await self._server.dispatch(frame, self)):
+                if not await self._send([await self._server.dispatch(frame, self)]):
                     return
                 if self._decoder.pending_frames:
                     await asyncio.sleep(0)  # the other connections' turn
@@ -273,19 +284,34 @@ class Connection(asyncio.BufferedProtocol):
             and int.from_bytes(frame[:2], "big") == ApiKey.PRODUCE
         )
 
-    async def _send(self, response: Any) -> bool:
-        """Write `response` (a dispatch result); False when the connection is done."""
+    async def _send(self, responses: list[Any]) -> bool:
+        """Write `responses` (dispatch results, in order) in one write; False when the
+        connection is done.
+
+        One write, not one per response: each write to a local client wakes its thread, and
+        on a busy machine that thread often takes the broker's core there and then, so
+        pipelined produce answers written one by one cost the broker a wake-up (and often a
+        turn on the core) each."""
         if self._transport is None or self._transport.is_closing():
             return False
-        if response is _CLOSE:
+        chunks: list[bytes | bytearray | memoryview] = []
+        last = False
+        for response in responses:
+            if response is _CLOSE:
+                last = True
+                break
+            if isinstance(response, _Last):
+                chunks.extend(response.response)
+                last = True
+                break
+            if response is not None:
+                chunks.extend(response)
+        if chunks:
+            self._transport.writelines(chunks)
+        if last:
             self.close()
             return False
-        if isinstance(response, _Last):
-            self._transport.writelines(response.response)
-            self.close()
-            return False
-        if response is not None:
-            self._transport.writelines(response)
+        if chunks:
             self._active()
             if not self._writable.is_set():
                 await self._writable.wait()
@@ -394,6 +420,9 @@ class KafkaServer:
 
     async def dispatch(self, frame: bytes | bytearray, connection: Connection) -> Any:
         """The encoded response to `frame`, None when none is due, _CLOSE, or a _Last."""
+        serving = self.state.serving
+        if serving is not None and not serving.is_set():
+            await serving.wait()  # a cluster node not yet unfenced
         session = connection.session
         assert session is not None
         now = int(time.time() * 1000)

@@ -21,9 +21,12 @@ from kio.schema.errors import ErrorCode
 
 from . import descriptors
 from .cluster.forwarding import ControllerChannel
+from .cluster.node import runs_cluster_mode
 from .cluster.producer_ids import ProducerIdBlocks
 from .cluster.replica_manager import ReplicaManager
 from .cluster.single_node import SingleNodeView
+from .cluster.txn_markers import TransactionMarkerChannel
+from .cluster.txn_verification import TransactionVerifier
 from .cluster.view import ClusterView
 from .config.broker import BrokerConfig
 from .errors import KafkaError
@@ -104,6 +107,11 @@ class BrokerState:
         )
         """What handlers ask about brokers, the controller and partition leadership: this
         broker alone, until cluster mode puts its metadata image here."""
+        self.serving: asyncio.Event | None = None
+        """Cluster mode: set once this node's metadata shows the controller unfenced it (it
+        had caught up with the metadata log); until then requests wait, as Kafka's broker
+        enables request processing only then (BrokerServer.startup). A node still replaying
+        its metadata would answer Metadata with no brokers and no topics. None: at once."""
         self.controller_channel: ControllerChannel | None = None
         """Where CreateTopics, DeleteTopics and CreatePartitions go in cluster mode (the
         active controller decides them); None on a single broker, which decides itself."""
@@ -131,16 +139,24 @@ class BrokerState:
             lambda: self.ensure_internal_topic(TRANSACTION_STATE_TOPIC),
             lambda partition: self.logs.get(TRANSACTION_STATE_TOPIC, partition),
             now_ms,
+            self._transaction_state_written,
         )
+        self._unreplicated_transaction_writes: dict[PartitionLog, int] = {}
+        """Cluster mode: `__transaction_state` writes the ISR must hold before answering."""
         self.transactions = TransactionCoordinator(
             config.int_value("transaction.max.timeout.ms"),
             self.next_producer_id,
             self.transaction_log,
             finalized_level(config.api_versions_of),
+            owns=self.coordinates_transaction,
         )
         """Handlers read and change transactions directly: every change is stored before it
         returns, and ends are carried out by `end_transaction`."""
         self._transaction_ends = TransactionEnds(self)
+        self.transaction_markers: TransactionMarkerChannel | None = None
+        """Cluster mode: where a decided end's markers go (to each partition's leader)."""
+        self.transaction_verifier: TransactionVerifier | None = None
+        """Cluster mode: Produce's verification by a coordinator on another broker."""
         self.schema_ids: SchemaIds | None = None
         """The schema registry this broker runs (`--schema-registry`), which topics with
         Confluent's schema validation configs check produced records against; None without
@@ -156,12 +172,13 @@ class BrokerState:
             for partition in range(topic.partitions)
         ]
         try:
-            self.logs.load(partitions, now_ms())
+            self.logs.load(partitions, now_ms(), replicated=runs_cluster_mode(self.config.kraft))
             if OFFSETS_TOPIC in self.store.topics:
                 self._coordinator.load(self.offsets_topic.replay(), now_ms())
             self.transaction_log.migrate(self.data_dir)
             self.transactions.load(self.transaction_log.replay())
-            self._transaction_ends.finish_decided(self._coordinator, now_ms())
+            if not runs_cluster_mode(self.config.kraft):  # else the elected coordinator does
+                self._transaction_ends.finish_decided(self._coordinator, now_ms())
         except Exception:
             self.logs.abandon()
             raise
@@ -425,6 +442,35 @@ class BrokerState:
     async def transaction_housekeeping(self) -> None:
         await self._transaction_ends.housekeeping(now_ms())
 
+    def _transaction_state_written(self, partition_log: PartitionLog, upto: int) -> None:
+        if self.replicas is not None:
+            self._unreplicated_transaction_writes[partition_log] = upto
+
+    async def transaction_replicated(self, error: ErrorCode, transactional_id: str) -> ErrorCode:
+        """`error`, or when it is NONE, the coordinator's error if the ISR does not come to
+        hold what it wrote to `__transaction_state` (cluster mode): Kafka appends the
+        transaction state with acks=all, `transaction.state.log.min.isr` as the topic's
+        min.insync.replicas, within the transaction's timeout
+        (TransactionStateManager.appendTransactionToLog), and answers only then."""
+        pending = list(self._unreplicated_transaction_writes.items())
+        if error != ErrorCode.none or not pending or self.replicas is None:
+            return error
+        metadata = self.transactions.transactions.get(transactional_id)
+        timeout_ms = (
+            self.config.int_value("transaction.max.timeout.ms")
+            if metadata is None
+            else metadata.timeout_ms
+        )
+        try:
+            await self.replicas.replicated(pending, timeout_ms)
+        except KafkaError as exc:
+            return exc.code
+        finally:
+            for partition_log, upto in pending:
+                if self._unreplicated_transaction_writes.get(partition_log) == upto:
+                    del self._unreplicated_transaction_writes[partition_log]
+        return ErrorCode.none
+
     def expire_transactional_ids(self) -> list[str]:
         """transaction.remove.expired.transaction.cleanup.interval.ms: forget ids idle for
         transactional.id.expiration.ms."""
@@ -509,6 +555,7 @@ class BrokerState:
             self.groups_changed.set()
         elif topic == TRANSACTION_STATE_TOPIC:
             self.transactions.load(self.transaction_log.replay([partition]))
+            self._transaction_ends.finish_in_doubt_soon(now_ms())
 
     def coordinator_resigned(self, topic: str, partition: int) -> None:
         """This broker no longer leads `partition` of a coordinator's topic: forget its
@@ -519,6 +566,15 @@ class BrokerState:
         elif topic == TRANSACTION_STATE_TOPIC and TRANSACTION_STATE_TOPIC in self.store.topics:
             partition_of = self.transaction_log.topic.partition_of
             self.transactions.unload(lambda t: partition_of(t) == partition)
+
+    def coordinates_transaction(self, transactional_id: str) -> bool:
+        """Whether this broker leads the id's `__transaction_state` partition (a single broker
+        coordinates every id; so does any broker before the topic exists, which creates it)."""
+        if self.replicas is None or TRANSACTION_STATE_TOPIC not in self.store.topics:
+            return True
+        partition = self.transaction_log.topic.partition_of(transactional_id)
+        registration = self.cluster.partition(TRANSACTION_STATE_TOPIC, partition)
+        return registration is not None and registration.leader == self.node_id
 
     def partition_exists(self, topic: str, partition: int) -> bool:
         record = self.store.topics.get(topic)

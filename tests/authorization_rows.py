@@ -381,6 +381,13 @@ ROWS = [
     # -- the cluster ---------------------------------------------------------------------
     Row(ApiKey.DESCRIBE_LOG_DIRS, 4, lambda n: {"topics": None}, top_level, [CAF], [NONE],
         [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.DESCRIBE)]),
+    # ElectLeaders: ALTER on the cluster, else the whole request and every partition refused
+    Row(ApiKey.ELECT_LEADERS, 2,
+        lambda n: {"election_type": 0, "timeout": 30000, "topic_partitions": [
+            {"topic": n.t, "partitions": [0]}, {"topic": n.u, "partitions": [0]}]},
+        lambda r: [r.error_code, *partitions(r.replica_election_results, "partition_result")],
+        [CAF, CAF, CAF], [NONE, ErrorCode.election_not_needed, ErrorCode.election_not_needed],
+        [(CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.ALTER)]),
     Row(ApiKey.DESCRIBE_CLUSTER, 1,
         lambda n: {"include_cluster_authorized_operations": True},
         lambda r: [r.error_code, r.cluster_authorized_operations], [NONE, 0],

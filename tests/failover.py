@@ -2,8 +2,9 @@
 
 `run_failover(bootstrap, nodes)` runs against any cluster whose nodes it can kill and restart
 (`Nodes`: Apache Kafka's reference cluster now, localbroker's cluster next). A topic with
-three replicas and min.insync.replicas=2 gets numbered records from a confluent-kafka
-(librdkafka) producer with acks=all and idempotence, while a consumer in a group reads them.
+three replicas and min.insync.replicas=2 gets numbered records from a producer with acks=all
+and idempotence, while a consumer in a group reads them: confluent-kafka's (librdkafka) or
+another library's (tests/failover_clients.py).
 Each round finds the partition's leader from Metadata, kills it with SIGKILL, waits until a
 record produced after the kill is acknowledged and consumed, restarts the node and waits
 until it is back in the ISR (so the next round kills a leader of a whole ISR again).
@@ -24,26 +25,18 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from failover_clients import DRAIN_TIMEOUT, PARTITION, Client, Observed, confluent
 from waiting import wait_until
 
-PARTITION = 0
 REPLICATION_FACTOR = 3
 MIN_INSYNC_REPLICAS = 2
-SEND_INTERVAL = 0.005
-"""Seconds between two records: a steady 200 records a second, enough to time a failover to a
-few milliseconds without loading a two-core machine."""
 FAILOVER_TIMEOUT = 60.0
 """Seconds a kill may take to be survived (a new leader elected, a record acknowledged and
 consumed): Kafka fences a killed broker after broker.session.timeout.ms (9 s)."""
-DRAIN_TIMEOUT = 60.0
-"""Seconds for the producer's last records to be acknowledged once it stops."""
-CONSUMER_IDLE = 10.0
-"""Seconds the consumer goes on reading, once the producer has flushed, without being given a
-record: then what it has not read counts as lost (nothing was in flight any more)."""
 
 
 class Nodes(Protocol):
@@ -77,9 +70,16 @@ class FailoverReport:
     """Numbers stored at more than one offset."""
     redelivered: int = 0
     """Records the consumer was given again, at an offset it had been given before."""
+    committed: int = -1
+    """The group's committed offset once its consumer closed (-1 for none)."""
+    end_offset: int = -1
+    """The partition's end: what the group must have committed, having read everything."""
     delivery_errors: Counter[str] = field(default_factory=Counter)
     client_errors: Counter[str] = field(default_factory=Counter)
     consumer_errors: Counter[str] = field(default_factory=Counter)
+
+    def errors(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
+        return self.delivery_errors, self.client_errors, self.consumer_errors
 
     def summary(self) -> str:
         kills = ", ".join(
@@ -90,109 +90,11 @@ class FailoverReport:
         return (
             f"{self.produced} produced, {self.acknowledged} acknowledged, {self.consumed}"
             f" consumed, {len(self.lost)} lost, {self.duplicates} duplicates,"
-            f" {self.redelivered} re-delivered; kills: {kills}; delivery errors:"
+            f" {self.redelivered} re-delivered; committed {self.committed} of"
+            f" {self.end_offset}; kills: {kills}; delivery errors:"
             f" {dict(self.delivery_errors)}; producer client errors:"
             f" {dict(self.client_errors)}; consumer errors: {dict(self.consumer_errors)}"
         )
-
-
-class _Clients:
-    """The producer and consumer threads and what they saw, by record number."""
-
-    def __init__(self, bootstrap: str, topic: str, report: FailoverReport) -> None:
-        self.topic = topic
-        self.report = report
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.flushed = threading.Event()
-        self.sent_at: list[float] = []
-        self.acked_at: dict[int, float] = {}
-        self.consumed_at: dict[int, float] = {}
-        self.offsets: dict[int, set[int]] = {}
-        self.seen_offsets: set[int] = set()
-        self.producer = Producer(
-            {
-                "bootstrap.servers": bootstrap,
-                "acks": "all",
-                "enable.idempotence": True,
-                "linger.ms": 5,
-                "message.timeout.ms": int(FAILOVER_TIMEOUT * 2 * 1000),
-                "error_cb": self._client_error,
-            }
-        )
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"{topic}-readers",
-                "auto.offset.reset": "earliest",
-                "error_cb": lambda error: self._count(report.consumer_errors, error),
-            }
-        )
-
-    def _count(self, counter: Counter[str], error: KafkaError) -> None:
-        with self.lock:
-            counter[error.name()] += 1
-
-    def _client_error(self, error: KafkaError) -> None:
-        self._count(self.report.client_errors, error)
-
-    def _delivered(self, error: KafkaError | None, message: Any) -> None:
-        if error is not None:
-            self._count(self.report.delivery_errors, error)
-            return
-        with self.lock:
-            self.acked_at[int(message.value())] = time.monotonic()
-
-    def produce(self) -> None:
-        while not self.stopping.is_set():
-            with self.lock:
-                number = len(self.sent_at)
-                self.sent_at.append(time.monotonic())
-            self.producer.produce(
-                self.topic, str(number).encode(), partition=PARTITION, on_delivery=self._delivered
-            )
-            self.producer.poll(SEND_INTERVAL)
-        self.producer.flush(DRAIN_TIMEOUT)
-        self.flushed.set()
-
-    def consume(self) -> None:
-        self.consumer.subscribe([self.topic])
-        last_record = time.monotonic()
-        try:
-            while not self.drained():
-                if self.flushed.is_set() and time.monotonic() - last_record > CONSUMER_IDLE:
-                    break
-                message = self.consumer.poll(0.1)
-                if message is None:
-                    continue
-                last_record = time.monotonic()
-                if message.error() is not None:
-                    self._count(self.report.consumer_errors, message.error())
-                    continue
-                number, offset = int(message.value()), message.offset()
-                with self.lock:
-                    self.consumed_at.setdefault(number, time.monotonic())
-                    self.offsets.setdefault(number, set()).add(offset)
-                    if offset in self.seen_offsets:
-                        self.report.redelivered += 1
-                    self.seen_offsets.add(offset)
-        finally:
-            self.consumer.close()
-
-    def drained(self) -> bool:
-        """The producer stopped and flushed, and every record it had acknowledged consumed
-        (a lost record keeps the consumer reading until it gives up)."""
-        if not self.flushed.is_set():
-            return False
-        with self.lock:
-            return self.acked_at.keys() <= self.consumed_at.keys()
-
-    def first_after(self, seen: dict[int, float], moment: float) -> float | None:
-        """When the first record sent after `moment` was seen in `seen`, or None."""
-        with self.lock:
-            later = [number for number, sent in enumerate(self.sent_at) if sent >= moment]
-            times = [seen[number] for number in later if number in seen]
-        return min(times) - moment if times else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +131,10 @@ def run_failover(
     rounds: int = 2,
     topic: str | None = None,
     on_ready: Callable[[str], None] | None = None,
+    client: Client | None = None,
 ) -> FailoverReport:
-    """Kill the partition leader `rounds` times under load and report what clients saw.
+    """Kill the partition leader `rounds` times under load and report what `client`'s
+    producer and consumer (confluent-kafka's by default) saw.
 
     `on_ready(topic)` runs once the topic exists with its whole ISR (a caller captures
     `kafka-topics --describe` there). Every node killed is restarted, and both clients are
@@ -241,31 +145,61 @@ def run_failover(
     create_topic(admin, topic)
     if on_ready is not None:
         on_ready(topic)
-    clients = _Clients(bootstrap, topic, report)
+    clients = Observed()
     threads = [
-        threading.Thread(target=clients.produce, daemon=True),
-        threading.Thread(target=clients.consume, daemon=True),
+        threading.Thread(target=body, daemon=True)
+        for body in (client or confluent)(bootstrap, topic, clients)
     ]
     for thread in threads:
         thread.start()
     try:
-        wait_until(lambda: bool(clients.consumed_at), "the first record consumed", FAILOVER_TIMEOUT)
+        wait_until(
+            lambda: bool(clients.consumed_at),
+            "the first record consumed",
+            FAILOVER_TIMEOUT,
+            showing=lambda: observed_report(FailoverReport(topic), clients).summary(),
+        )
         for _ in range(rounds):
-            report.kills.append(_kill_leader(admin, topic, nodes, clients))
+            report.kills.append(_kill_leader(admin, topic, nodes, clients, report))
     finally:
         clients.stopping.set()
         for thread in threads:
             thread.join(DRAIN_TIMEOUT + FAILOVER_TIMEOUT)
-    with clients.lock:
-        report.produced = len(clients.sent_at)
-        report.acknowledged = len(clients.acked_at)
-        report.consumed = len(clients.consumed_at)
-        report.lost = sorted(clients.acked_at.keys() - clients.consumed_at.keys())
-        report.duplicates = sum(len(offsets) > 1 for offsets in clients.offsets.values())
+    report.committed, report.end_offset = committed_and_end(bootstrap, admin, topic)
+    return observed_report(report, clients)
+
+
+def committed_and_end(bootstrap: str, admin: AdminClient, topic: str) -> tuple[int, int]:
+    """The group's committed offset and the partition's end offset."""
+    group = f"{topic}-readers"
+    asked = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, PARTITION)])
+    offsets = admin.list_consumer_group_offsets([asked])[group].result(30)
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{group}-watermarks"})
+    try:
+        _, end = reader.get_watermark_offsets(TopicPartition(topic, PARTITION), timeout=30)
+    finally:
+        reader.close()
+    return offsets.topic_partitions[0].offset, end
+
+
+def observed_report(report: FailoverReport, observed: Observed) -> FailoverReport:
+    """`report` with what the clients observed so far."""
+    with observed.lock:
+        report.produced = len(observed.sent_at)
+        report.acknowledged = len(observed.acked_at)
+        report.consumed = len(observed.consumed_at)
+        report.lost = sorted(observed.acked_at.keys() - observed.consumed_at.keys())
+        report.duplicates = sum(len(offsets) > 1 for offsets in observed.offsets.values())
+        report.redelivered = observed.redelivered
+        for counter, seen in zip(report.errors(), observed.errors(), strict=True):
+            counter.clear()
+            counter.update(seen)
     return report
 
 
-def _kill_leader(admin: AdminClient, topic: str, nodes: Nodes, clients: _Clients) -> Kill:
+def _kill_leader(
+    admin: AdminClient, topic: str, nodes: Nodes, clients: Observed, report: FailoverReport
+) -> Kill:
     """One round: kill the leader, time the clients' recovery, restart it, await the ISR."""
     leader = wait_until(lambda: in_sync(admin, topic), f"{topic}'s replicas in sync").leader
     killed_at = time.monotonic()
@@ -288,7 +222,8 @@ def _kill_leader(admin: AdminClient, topic: str, nodes: Nodes, clients: _Clients
                 FAILOVER_TIMEOUT,
             )
         except AssertionError as exc:  # say which of the two never came, and what clients saw
-            raise AssertionError(f"{exc}; came: {timings}; {clients.report.summary()}") from exc
+            summary = observed_report(report, clients).summary()
+            raise AssertionError(f"{exc}; came: {timings}; {summary}") from exc
     finally:
         nodes.restart(leader)
     wait_until(

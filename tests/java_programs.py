@@ -89,7 +89,12 @@ class JavaPrograms:
 
     @contextlib.contextmanager
     def started(
-        self, main: str, *args: str, stdout: Any = subprocess.DEVNULL, log: Path | None = None
+        self,
+        main: str,
+        *args: str,
+        stdin: Any = None,
+        stdout: Any = subprocess.DEVNULL,
+        log: Path | None = None,
     ) -> Iterator[subprocess.Popen[str]]:
         """`main` running in a process group of its own, killed at the end whatever happens.
         Its stderr (Kafka's logs) goes to `log`, whose end a failing test then shows, or is
@@ -98,6 +103,7 @@ class JavaPrograms:
             stderr: Any = files.enter_context(log.open("w")) if log else subprocess.PIPE
             process = subprocess.Popen(
                 self.command(main, *args),
+                stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
                 text=True,
@@ -112,7 +118,7 @@ class JavaPrograms:
                 raise AssertionError(f"{failure}\n{main}'s log ends with:\n{tail}") from failure
             finally:
                 stop_group(process)
-                for stream in (process.stdout, process.stderr):
+                for stream in (process.stdin, process.stdout, process.stderr):
                     if stream is not None:
                         stream.close()
 

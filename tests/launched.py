@@ -43,13 +43,18 @@ class Launched:
     """A launcher process and what it printed: each node's client address, pid and command."""
 
     def __init__(
-        self, data_dir: Path, output: Path, overrides: Mapping[str, object] | None = None
+        self,
+        data_dir: Path,
+        output: Path,
+        overrides: Mapping[str, object] | None = None,
+        log_level: str = "WARNING",
     ) -> None:
         command = [sys.executable, "-m", "localbroker", "--cluster", "3"]
-        command += ["--data-dir", str(data_dir), "--log-level", "WARNING"]
+        command += ["--data-dir", str(data_dir), "--log-level", log_level]
         command += [f"--override={key}={value}" for key, value in (overrides or {}).items()]
         self.output = output
-        with output.open("wb") as sink:
+        self.data_dir = data_dir
+        with output.open("ab") as sink:  # appending, as the nodes restarted here do
             self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
         self.pids: list[int] = []
         self.restarted: dict[int, subprocess.Popen[bytes]] = {}
@@ -90,6 +95,20 @@ class Launched:
             process.kill()
             process.wait(STOP_TIMEOUT)
 
+    def pid(self, node_id: int) -> int:
+        process = self.restarted.get(node_id)
+        return self.pids[node_id] if process is None else process.pid
+
+    def pause(self, node_id: int) -> None:
+        """SIGSTOP: the node stays connected but does nothing (a stalled broker)."""
+        os.kill(self.pid(node_id), signal.SIGSTOP)
+
+    def resume(self, node_id: int) -> None:
+        os.kill(self.pid(node_id), signal.SIGCONT)
+
+    def partition_dir(self, node_id: int, topic: str, partition: int) -> Path:
+        return self.data_dir / f"node-{node_id}" / f"{topic}-{partition}"
+
     def restart(self, node_id: int) -> None:
         """Start the node again with its command line; return once it accepts clients."""
         with self.output.open("ab") as sink:
@@ -119,10 +138,11 @@ class Launched:
 
 @contextlib.contextmanager
 def launched_cluster(
-    directory: Path, overrides: Mapping[str, object] | None = None
+    directory: Path, overrides: Mapping[str, object] | None = None, log_level: str = "WARNING"
 ) -> Iterator[Launched]:
-    """A launcher over directory/data, its output in directory/launcher.out, stopped after."""
-    launched = Launched(directory / "data", directory / "launcher.out", overrides)
+    """A launcher over directory/data, its output (every node's log, from `log_level` up) in
+    directory/launcher.out, stopped after."""
+    launched = Launched(directory / "data", directory / "launcher.out", overrides, log_level)
     try:
         yield launched
     finally:

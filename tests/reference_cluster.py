@@ -106,6 +106,21 @@ class ReferenceCluster:
         """SIGKILL to one node (a crash); `restart` brings it back on its data."""
         self.node(node_id).kill()
 
+    def pause(self, node_id: int) -> None:
+        """SIGSTOP to one node's JVM: connected, doing nothing (a stalled broker)."""
+        self._signal(node_id, signal.SIGSTOP)
+
+    def resume(self, node_id: int) -> None:
+        self._signal(node_id, signal.SIGCONT)
+
+    def _signal(self, node_id: int, number: signal.Signals) -> None:
+        process = self.node(node_id).process
+        assert process is not None
+        os.killpg(process.pid, number)
+
+    def partition_dir(self, node_id: int, topic: str, partition: int) -> Path:
+        return self.node(node_id).directory / "logs" / f"{topic}-{partition}"
+
     def stop_node(self, node_id: int) -> None:
         """A controlled shutdown of one node (SIGTERM)."""
         self.node(node_id).stop()

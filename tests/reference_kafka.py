@@ -68,6 +68,8 @@ SCRIPTS = {
     "kafka-delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
     "kafka-log-dirs": "org.apache.kafka.tools.LogDirsCommand",
     "kafka-dump-log": "kafka.tools.DumpLogSegments",
+    "kafka-leader-election": "org.apache.kafka.tools.LeaderElectionCommand",
+    "kafka-reassign-partitions": "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
 }
 """The main class behind each of Kafka's scripts (bin/<name>.sh), as Kafka 4.1 has them."""
 

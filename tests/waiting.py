@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -46,10 +47,15 @@ def polling(
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{shown}")
 
 
-def wait_until(predicate: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    what: str,
+    timeout: float = TIMEOUT,
+    showing: Callable[[], str] | None = None,
+) -> T:
     """Look at `predicate()` until it returns something truthy, and return that; fail with
-    `what` after `timeout` seconds."""
-    pauses = polling(what, timeout)
+    `what` (and what `showing()` returns then) after `timeout` seconds."""
+    pauses = polling(what, timeout, showing=showing)
     while not (result := predicate()):
         time.sleep(next(pauses))
     return result
@@ -87,3 +93,12 @@ def in_background(
     assert not thread.is_alive(), "the background client never finished"
     if failures:
         raise failures[0]
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only its exit status left (a zombie nobody has reaped yet)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status

@@ -71,11 +71,16 @@ def port_of(embedded: OwnBroker) -> int:
 
 
 async def wait_until(
-    pilot: Pilot[object], condition: Callable[[], object], what: str, timeout: float = 15.0
+    pilot: Pilot[object],
+    condition: Callable[[], object],
+    what: str,
+    timeout: float = 15.0,
+    showing: Callable[[], str] | None = None,
 ) -> None:
-    """Let the app run until `condition()` is true, or fail saying what never happened: the
-    bounded wait of tests/waiting.py, pausing with the Pilot so the app goes on meanwhile."""
-    pauses = polling(what, timeout)
+    """Let the app run until `condition()` is true, or fail saying what never happened (and
+    what `showing()` returns then): the bounded wait of tests/waiting.py, pausing with the
+    Pilot so the app goes on meanwhile."""
+    pauses = polling(what, timeout, showing=showing)
     while not condition():
         await pilot.pause(next(pauses))
 

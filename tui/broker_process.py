@@ -72,7 +72,38 @@ class Listeners(list[Callable[[T], None]]):
             listener(item)
 
 
-class ChildBroker:
+class BrokerOutput:
+    """What broker processes tell the workbench, kept and passed on: their log lines (the
+    Logs view, even one opened late) and notices for the user (ChildBroker, LocalCluster)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._logs: deque[str] = deque(maxlen=LOG_LINES)
+        self._log_listeners: Listeners[str] = Listeners()
+        self._notice_listeners: Listeners[str] = Listeners()
+
+    def follow_logs(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """The log lines kept so far, then each new one as it comes (on a reader thread)."""
+        with self._lock:
+            for line in self._logs:
+                listener(line)
+            return self._log_listeners.add(listener)
+
+    def follow_notices(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """What a user must hear of: a broker died (and was restarted, or was not)."""
+        return self._notice_listeners.add(listener)
+
+    def _log(self, line: str) -> None:
+        with self._lock:  # one order for every follower, the backlog included
+            self._logs.append(line)
+            self._log_listeners.tell(line)
+
+    def _notice(self, text: str) -> None:
+        self._log(f"kwb: {text}")
+        self._notice_listeners.tell(text)
+
+
+class ChildBroker(BrokerOutput):
     """localbroker in a child process, supervised; the same face as the in-process
     EmbeddedBroker (`bootstrap`, `subscribe_groups`, `follow_logs`, `stop`)."""
 
@@ -84,6 +115,7 @@ class ChildBroker:
         config: dict[str, str] | None = None,
         schema_registry_port: int | None = None,
     ) -> None:
+        super().__init__()
         self.data_dir = data_dir
         self.host = host
         self.port = port
@@ -96,11 +128,7 @@ class ChildBroker:
         self._process: subprocess.Popen[bytes] | None = None
         self._supervisor: threading.Thread | None = None
         self._stopping = False
-        self._lock = threading.Lock()
-        self._logs: deque[str] = deque(maxlen=LOG_LINES)
         self._group_listeners: Listeners[GroupEvent] = Listeners()
-        self._log_listeners: Listeners[str] = Listeners()
-        self._notice_listeners: Listeners[str] = Listeners()
 
     @property
     def bootstrap(self) -> str:
@@ -150,17 +178,6 @@ class ChildBroker:
         """Call `listener` (on a reader thread) with each of the coordinator's events."""
         return self._group_listeners.add(listener)
 
-    def follow_logs(self, listener: Callable[[str], None]) -> Callable[[], None]:
-        """The log lines kept so far, then each new one as it comes (on a reader thread)."""
-        with self._lock:
-            for line in self._logs:
-                listener(line)
-            return self._log_listeners.add(listener)
-
-    def follow_notices(self, listener: Callable[[str], None]) -> Callable[[], None]:
-        """What a user must hear of: the broker died and was restarted, or was not."""
-        return self._notice_listeners.add(listener)
-
     # -- the supervising thread --------------------------------------------------------------
 
     def _supervise(self, up: Future[str]) -> None:
@@ -194,12 +211,12 @@ class ChildBroker:
                 exits.popleft()
             if len(exits) >= RESTARTS:
                 self._notice(
-                    f"the broker {_ended(status)} again: {RESTARTS} restarts within"
+                    f"the broker {how_it_ended(status)} again: {RESTARTS} restarts within"
                     f" {RESTART_WINDOW_S:g} s, not restarting it (see the Logs view, ctrl+l)"
                 )
                 return
             exits.append(now)
-            self._notice(f"the broker {_ended(status)}; restarting it")
+            self._notice(f"the broker {how_it_ended(status)}; restarting it")
 
     def _spawn(self, port: int) -> tuple[subprocess.Popen[bytes], Future[str]]:
         command = [
@@ -267,33 +284,30 @@ class ChildBroker:
             for line in stream:
                 self._log(line.decode(errors="replace").rstrip("\n"))
 
-    def _log(self, line: str) -> None:
-        with self._lock:  # one order for every follower, the backlog included
-            self._logs.append(line)
-            self._log_listeners.tell(line)
-
-    def _notice(self, text: str) -> None:
-        self._log(f"kwb: {text}")
-        self._notice_listeners.tell(text)
-
 
 def write_record(
-    data_dir: Path, bootstrap: str, broker_pid: int, schema_registry: str | None = None
+    data_dir: Path,
+    bootstrap: str,
+    broker_pid: int,
+    schema_registry: str | None = None,
+    brokers: int = 1,
 ) -> None:
-    """Say in `data_dir` that this workbench serves it at `bootstrap` (RUNNING_FILE), and its
-    Schema Registry's URL if it serves one, whole: written aside and renamed, so that a
-    reader never sees half."""
+    """Say in `data_dir` that this workbench serves it at `bootstrap` (RUNNING_FILE), its
+    Schema Registry's URL if it serves one and how many brokers (a cluster's, its first
+    node's pid), whole: written aside and renamed, so that a reader never sees half."""
     record = data_dir / RUNNING_FILE
     aside = record.with_suffix(".tmp")
     fields: dict[str, object] = {"pid": os.getpid(), "bootstrap": bootstrap}
     fields["broker_pid"] = broker_pid
     if schema_registry is not None:
         fields["schema_registry"] = schema_registry
+    if brokers != 1:
+        fields["brokers"] = brokers
     aside.write_text(json.dumps(fields))
     aside.replace(record)
 
 
-def _ended(status: int) -> str:
+def how_it_ended(status: int) -> str:
     if status < 0:
         return f"was killed by {signal.Signals(-status).name}"
     return f"exited with status {status}"

@@ -1,45 +1,25 @@
 """`kwb demo rebalance`: the workbench on its Demo pane, telling the story of a consumer group.
 
 Each step does one thing to the group (start consumers, add one, kill one, pause one, stop one
-gracefully), says in a caption what to watch and why, waits until the group has got there
-(bounded: a step that takes too long moves on rather than hanging a talk), then waits for
-space or enter, or with `--auto` for `step_delay` seconds. Written for someone who has never
-used Kafka: every caption names the thing on screen it is about.
+gracefully), says in a caption what to watch and why and waits until the group has got there;
+tui/story.py plays the steps. Written for someone who has never used Kafka: every caption
+names the thing on screen it is about.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
-from textual.binding import Binding
 
 from localbroker.public import GroupState
 
-from .app import WorkbenchApp
+from .demo_app import DemoApp
 from .kafka.demo_group import DemoGroup, DemoSettings
 from .kafka.demo_status import MemberStatus
-from .themes import DEFAULT_THEME
+from .story import Step
 from .widgets.demo_pane import DemoPane
-from .workbench import Workbench
 
 Action = Callable[[DemoGroup], Awaitable[None]]
 Condition = Callable[[DemoGroup], bool]
-STEP_TIMEOUT_S = 30.0
-
-
-async def _nothing(demo: DemoGroup) -> None:
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    caption: str
-    act: Action = _nothing
-    until: Condition | None = None
-    """What the group must show before the presenter may go on."""
 
 
 # -- conditions ---------------------------------------------------------------------------------
@@ -129,7 +109,7 @@ async def _stop_producer(demo: DemoGroup) -> None:
         await demo.toggle_feeder()
 
 
-def story(settings: DemoSettings) -> list[Step]:
+def story(settings: DemoSettings) -> list[Step[DemoGroup]]:
     seconds = f"{settings.session_timeout_ms / 1000:g}"
     commit = f"{settings.commit_interval_ms / 1000:g}"
     return [
@@ -201,70 +181,23 @@ def story(settings: DemoSettings) -> list[Step]:
     ]
 
 
-class RebalanceDemoApp(WorkbenchApp):
+class RebalanceDemoApp(DemoApp[DemoGroup, DemoSettings]):
     """The workbench that opens on the Demo pane and plays `story()`."""
 
-    BINDINGS = [
-        Binding("space", "advance", "Next step", priority=True),
-        Binding("enter", "advance", "Next step", show=False, priority=True),
-    ]
-
-    def __init__(
-        self,
-        workbench: Workbench,
-        settings: DemoSettings,
-        *,
-        auto: bool = False,
-        step_delay: float = 5.0,
-        theme_name: str = DEFAULT_THEME,
-        watch_theme_files: bool = True,
-    ) -> None:
-        super().__init__(workbench, theme_name, watch_theme_files)
-        self.demo_settings = settings
-        self.auto = auto
-        self.step_delay = step_delay
-        self.step = 0
-        self.finished = False
-        self._advance = asyncio.Event()
+    DEMO_PANE = "demo"
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.show_pane("demo")
         pane = self.query_one(DemoPane)
         pane.settings = self.demo_settings
         self.run_worker(self._play(pane), group="demo-story", exclusive=True)
 
-    def action_advance(self) -> None:
-        self._advance.set()
+    def show_caption(self, caption: str) -> None:
+        self.query_one(DemoPane).caption = caption
 
     async def _play(self, pane: DemoPane) -> None:
         demo = await pane.begin()
         if demo is None:
             pane.caption = "The demo could not start (see the message). Press q to quit."
             return
-        steps = story(self.demo_settings)
-        for number, step in enumerate(steps, 1):
-            self.step = number
-            last = number == len(steps)
-            caption = f"{number}/{len(steps)}  {step.caption}"
-            pane.caption = caption
-            await step.act(demo)
-            if step.until is not None:
-                await self._wait_for(demo, step.until)
-            if last:
-                break
-            if self.auto:
-                await asyncio.sleep(self.step_delay)
-            else:
-                pane.caption = f"{caption}   [space: next]"
-                self._advance.clear()
-                await self._advance.wait()
-        self.finished = True
-        if self.auto:
-            await asyncio.sleep(self.step_delay)
-            self.exit()
-
-    async def _wait_for(self, demo: DemoGroup, condition: Condition) -> None:
-        deadline = time.monotonic() + STEP_TIMEOUT_S
-        while not condition(demo) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await self.tell(demo, story(self.demo_settings))

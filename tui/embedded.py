@@ -60,6 +60,8 @@ class RunningBroker:
     pid: int
     bootstrap: str
     schema_registry_url: str | None = None
+    brokers: int = 1
+    """How many brokers it runs (`kwb --brokers N`)."""
 
 
 class OwnBroker(Protocol):
@@ -305,6 +307,7 @@ def running_broker(data_dir: Path) -> RunningBroker | None:
             int(record["pid"]),
             str(record["bootstrap"]),
             None if registry is None else str(registry),
+            int(record.get("brokers", 1)),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -324,9 +327,12 @@ def _alive(pid: int) -> bool:
 
 
 def _answers(bootstrap: str) -> bool:
-    host, _, port = bootstrap.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=2):
-            return True
-    except (OSError, ValueError):
-        return False
+    """Whether one of the addresses of `bootstrap` (a cluster's list) accepts connections."""
+    for address in bootstrap.split(","):
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=2):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False

@@ -1,6 +1,7 @@
 """`kwb` without a subcommand: open the workbench on its embedded broker or on a cluster.
 
 kwb                                   embedded localbroker (9092 or the next free port)
+kwb --brokers 3                       a local cluster of three localbroker nodes
 kwb --bootstrap-server host:9092 [--command-config client.properties]
 kwb --profile staging                 a profile from ~/.config/kafka-workbench/config.toml
 kwb --bootstrap-server host:9092 --schema-registry http://host:8081
@@ -11,6 +12,7 @@ kwb --bootstrap-server host:9092 --schema-registry http://host:8081
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import gc
 import importlib
@@ -21,6 +23,7 @@ from pathlib import Path
 from .embedded import BrokerInUse, data_home, open_local
 from .kafka.connection import SettingsError, load_connection
 from .kafka.schema_registry.settings import URL as REGISTRY_URL
+from .local_cluster import cluster_home, open_cluster
 from .profiles import DEFAULT_THEME, LOCAL_PROFILE, Profile, load_preferences, load_profiles
 from .workbench import Workbench
 
@@ -56,7 +59,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="embedded broker data directory")
     p.add_argument("--host", default="127.0.0.1", help="address the embedded broker binds")
     p.add_argument("--port", type=int, help="embedded broker port (default 9092 or next free)")
+    p.add_argument(
+        "--brokers",
+        type=_broker_count,
+        default=1,
+        metavar="N",
+        help="run a local cluster of N localbroker nodes (ports chosen and kept in its data"
+        " directory, by default cluster-N beside the embedded broker's)",
+    )
     return p
+
+
+def _broker_count(text: str) -> int:
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"a cluster has at least one broker, not {count}")
+    return count
 
 
 def open_workbench(args: argparse.Namespace) -> Workbench:
@@ -70,6 +88,11 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
     if args.bootstrap_server or args.command_config or remembered not in profiles:
         remembered = None  # a cluster named on the command line, or a profile since removed
     profile = profiles[args.profile or remembered or LOCAL_PROFILE]
+    if args.brokers > 1 and (args.bootstrap_server or args.command_config or args.port):
+        raise SettingsError(
+            "--brokers runs the workbench's own cluster: it does not go with"
+            " --bootstrap-server, --command-config or --port"
+        )
     if args.bootstrap_server or args.command_config or not profile.embedded:
         if args.bootstrap_server and profile.embedded:
             profile = Profile(args.bootstrap_server, args.bootstrap_server, "yellow")
@@ -82,6 +105,9 @@ def open_workbench(args: argparse.Namespace) -> Workbench:
             extra = {**connection.extra, REGISTRY_URL: args.schema_registry}
             connection = dataclasses.replace(connection, extra=extra)
         return Workbench(profile, connection)
+    if args.brokers > 1:
+        data_dir = args.data_dir or cluster_home(args.brokers)
+        return Workbench.local(profile, asyncio.run(open_cluster(data_dir, args.brokers)))
     return Workbench.local(profile, open_local(args.data_dir or data_home(), args.host, args.port))
 
 

@@ -9,6 +9,7 @@ from .embedded import OwnBroker, RunningBroker
 from .kafka.connection import Connection, from_properties
 from .kafka.schema_registry.settings import URL as REGISTRY_URL
 from .kafka.schema_registry.settings import RegistrySettings, registry_settings
+from .local_cluster import LocalCluster
 from .profiles import Profile
 
 
@@ -38,8 +39,16 @@ class Workbench:
         registry = self.connection.extra.get(REGISTRY_URL)
         if registry is not None and self.profile.embedded:
             where += f" · registry {registry}"
+        if self.profile.embedded and isinstance(self.embedded, LocalCluster):
+            count = len(self.embedded.node_ids)
+            return f"local · {count}-broker local cluster {_first(where)}"
         if self.profile.embedded and self.embedded is not None:
             return f"local · embedded localbroker {where}"
+        if self.profile.embedded and self.joined is not None and self.joined.brokers > 1:
+            return (
+                f"local · joined the {self.joined.brokers}-broker local cluster of kwb"
+                f" (pid {self.joined.pid}) at {_first(where)}"
+            )
         if self.profile.embedded and self.joined is not None:
             return f"local · joined the localbroker of kwb (pid {self.joined.pid}) at {where}"
         if self.profile.name == where:  # `kwb --bootstrap-server`: no profile name to show
@@ -57,3 +66,9 @@ class Workbench:
         if self.profile.embedded and self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
+
+
+def _first(bootstrap: str) -> str:
+    """A cluster's first address, and `…` for the others (the Brokers pane lists them)."""
+    first, _, others = bootstrap.partition(",")
+    return f"{first},…" if others else first

@@ -10,7 +10,8 @@ quorum's `on_commit` has applied them to the image, so decisions are made one at
 A new leader decides nothing until its image has everything committed before its epoch
 began (its own LeaderChangeMessage committed, Kafka's controller waits for the same), and
 starts a fresh ControllerLogic then, which gives every broker a whole session from that
-moment. `run` is the controller's clock: it fences brokers whose sessions expired.
+moment. `run` is the controller's clock: it fences brokers whose sessions expired and
+balances leaders (auto.leader.rebalance.enable).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class ControllerSettings:
     unclean_leader_election: bool
     """unclean.leader.election.enable"""
     topic_defaults: TopicDefaults
+    leader_imbalance_check_interval_ms: int | None = None
+    """leader.imbalance.check.interval.seconds in ms; None when auto.leader.rebalance.enable
+    is false."""
 
 
 class ActiveController:
@@ -88,6 +92,9 @@ class ActiveController:
                 session_timeout_ms=self.settings.session_timeout_ms,
                 unclean_leader_election=self.settings.unclean_leader_election,
                 topic_defaults=self.settings.topic_defaults,
+                leader_imbalance_check_interval_ms=(
+                    self.settings.leader_imbalance_check_interval_ms
+                ),
             )
         return self._logic
 
@@ -114,7 +121,8 @@ class ActiveController:
             return result.response
 
     async def run(self) -> None:
-        """Fence brokers as their sessions expire, one decision at a time."""
+        """Fence brokers as their sessions expire, then move leaders back to preferred
+        replicas when due, one decision at a time."""
         while True:
             delay = _IDLE_POLL_S
             logic = self._logic if self.is_active else None
@@ -129,5 +137,7 @@ class ActiveController:
             try:
                 while (fenced := await self.decide(lambda c: c.poll(now_ms()))) is not None:
                     log.info("broker %d fenced: its session expired", fenced)
+                while await self.decide(lambda c: c.balance_leaders(now_ms())):
+                    log.info("leaders moved back to preferred replicas")
             except KafkaError as exc:
                 log.info("the controller's timer stops for now: %s", exc)

@@ -1,7 +1,8 @@
 """The active controller's decisions about brokers and partition leadership (sans-IO).
 
 `ControllerLogic` reads the metadata image and answers BrokerRegistration, BrokerHeartbeat,
-AlterPartition and ElectLeaders, fences brokers whose sessions expire (`poll(now_ms)`), and
+AlterPartition and ElectLeaders, fences brokers whose sessions expire (`poll(now_ms)`),
+moves leadership back to preferred replicas (`balance_leaders(now_ms)`), and
 creates and deletes topics through topic_control. It writes nothing itself: each decision
 is the records to append to the metadata log plus the answer to send once they commit, and
 only applying the records to the image makes a decision true. The caller applies a
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -28,13 +29,16 @@ from ..errors import KafkaError
 from ..metadata.store import PRODUCER_ID_BLOCK
 from ..protocol.names import ErrorCode
 from ..security.listeners import Endpoint
+from .elections import ElectionResults, RequestedPartitions
 from .image import MetadataImage
 from .partition_change import Election
 from .partition_control import (
     IsrUpdate,
     PartitionResult,
     alter_partition,
+    balance_partition_leaders,
     elect_leaders,
+    imbalanced,
     leader_and_isr_updates,
 )
 from .partitions import NO_LEADER, BrokerRegistration
@@ -55,6 +59,10 @@ from .topic_control import (
 )
 
 _R = TypeVar("_R")
+MAX_ELECTIONS_PER_IMBALANCE = 1000
+"""Kafka's ReplicationControlManager.MAX_ELECTIONS_PER_IMBALANCE."""
+BALANCE_AGAIN_MS = 10
+"""How soon QuorumController balances again after a round that hit the maximum."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,7 @@ class ControllerLogic:
         unclean_leader_election: bool = False,
         topic_defaults: TopicDefaults | None = None,
         rng: random.Random | None = None,
+        leader_imbalance_check_interval_ms: int | None = None,
     ) -> None:
         self.image = image
         self.cluster_id = cluster_id
@@ -107,6 +116,11 @@ class ControllerLogic:
         self.unclean_leader_election = unclean_leader_election
         """The broker's unclean.leader.election.enable, which a topic's own setting overrides."""
         self.rng = rng or random.Random()
+        self.leader_imbalance_check_interval_ms = leader_imbalance_check_interval_ms
+        """leader.imbalance.check.interval.seconds in ms; None when
+        auto.leader.rebalance.enable is false."""
+        self._balance_at: int | None = None
+        self._balance_more = False
         self._activated_ms = now_ms
         self._last_contact: dict[int, int] = {}
         """Each broker's last heartbeat; one not heard from since this controller became
@@ -212,9 +226,13 @@ class ControllerLogic:
         return ControllerResult(self._fence(broker_id), broker_id)
 
     def next_deadline(self) -> int | None:
-        """When `poll` next has a session to expire (ms), None with no unfenced broker."""
+        """When `poll` next has a session to expire or `balance_leaders` elections to make
+        (ms); None with neither."""
         contacts = [self._contact(b.broker_id) for b in self.image.live_brokers()]
-        return min(contacts) + self.session_timeout_ms + 1 if contacts else None
+        deadlines = [min(contacts) + self.session_timeout_ms + 1] if contacts else []
+        if self._balance_at is not None:
+            deadlines.append(self._balance_at)
+        return min(deadlines, default=None)
 
     def _contact(self, broker_id: int) -> int:
         return self._last_contact.get(broker_id, self._activated_ms)
@@ -317,7 +335,32 @@ class ControllerLogic:
         return ControllerResult(records, results)
 
     def elect_leaders(
-        self, election: Election, partitions: Iterable[tuple[str, int]]
-    ) -> ControllerResult[dict[tuple[str, int], KafkaError | None]]:
-        records, results = elect_leaders(self.image, election, partitions)
+        self, election: Election, requested: RequestedPartitions
+    ) -> ControllerResult[ElectionResults]:
+        """ElectLeaders: the partitions asked for (None: all of them)."""
+        records, results = elect_leaders(self.image, election, requested)
         return ControllerResult(records, results)
+
+    def balance_leaders(self, now_ms: int) -> ControllerResult[bool]:
+        """auto.leader.rebalance.enable, as QuorumController's
+        maybeScheduleNextBalancePartitionLeaders and maybeBalancePartitionLeaders: once the
+        image shows a partition not led by its preferred replica, elect the preferred
+        replicas leader.imbalance.check.interval.seconds later (a new active controller
+        waits a whole interval too), at most MAX_ELECTIONS_PER_IMBALANCE at a time, again
+        shortly after when there were more. There is no threshold: Kafka 4 removed
+        leader.imbalance.per.broker.percentage with the ZooKeeper controller, the only one
+        that read it. The response: whether it elected any (call again once the records
+        are applied, to schedule the next round)."""
+        interval = self.leader_imbalance_check_interval_ms
+        if interval is None:
+            return ControllerResult([], False)
+        if self._balance_at is None:
+            if imbalanced(self.image):
+                self._balance_at = now_ms + (BALANCE_AGAIN_MS if self._balance_more else interval)
+            return ControllerResult([], False)
+        if now_ms < self._balance_at:
+            return ControllerResult([], False)
+        records = balance_partition_leaders(self.image, MAX_ELECTIONS_PER_IMBALANCE)
+        self._balance_at = None
+        self._balance_more = len(records) >= MAX_ELECTIONS_PER_IMBALANCE
+        return ControllerResult(records, bool(records))

@@ -1,9 +1,10 @@
 """The controller's APIs on the CONTROLLER listener, at the versions Kafka 4's controller
 serves them: BrokerRegistration 0-4, BrokerHeartbeat 0-1, AlterPartition 2-3 and
-AllocateProducerIds 0 from brokers; CreateTopics, DeleteTopics and CreatePartitions
-(controller_topics.py) forwarded by brokers for their clients. Each request becomes one
-`ActiveController.decide`; its KafkaError (NOT_CONTROLLER on a node that is not the
-active controller, STALE_BROKER_EPOCH, ...) is the answer's error code.
+AllocateProducerIds 0 from brokers; ElectLeaders 0-2, CreateTopics, DeleteTopics and
+CreatePartitions (controller_topics.py), the config changes (controller_configs.py) and the
+partition reassignments (controller_reassignments.py) forwarded by brokers for their clients. Each
+request becomes one `ActiveController.decide`; its KafkaError (NOT_CONTROLLER on a node
+that is not the active controller, STALE_BROKER_EPOCH, ...) is the answer's error code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..protocol.names import ApiKey, ErrorCode, SecurityProtocol
 from ..security.listeners import Endpoint
 from .active_controller import ActiveController
 from .controller import BrokerHeartbeatRequest, BrokerRegistrationRequest
+from .elections import election_answer, election_failure, election_of, requested_partitions
 from .partition_control import IsrUpdate, PartitionResult
 from .quorum.listener import ControllerListener
 from .quorum.metadata_log import now_ms
@@ -40,6 +42,7 @@ class ControllerRpc:
         listener.register(ApiKey.BROKER_HEARTBEAT, (0, 1), self.broker_heartbeat)
         listener.register(ApiKey.ALTER_PARTITION, (2, 3), self.alter_partition)
         listener.register(ApiKey.ALLOCATE_PRODUCER_IDS, (0, 0), self.allocate_producer_ids)
+        listener.register(ApiKey.ELECT_LEADERS, (0, 2), self.elect_leaders)
 
     async def broker_registration(self, request: Request) -> Any:
         body = request.body
@@ -125,6 +128,22 @@ class ControllerRpc:
             request,
             {"error_code": ErrorCode.none, "producer_id_start": first, "producer_id_len": length},
         )
+
+    async def elect_leaders(self, request: Request) -> Any:
+        """ElectLeaders forwarded by a broker (QuorumController.electLeaders: an empty list
+        of partitions is answered at once, without a decision)."""
+        body = request.body
+        requested = requested_partitions(body)
+        try:
+            election = election_of(body)
+            results = (
+                {}
+                if requested == {}
+                else await self.controller.decide(lambda c: c.elect_leaders(election, requested))
+            )
+        except KafkaError as exc:
+            return respond(request, election_failure(requested, exc))
+        return respond(request, election_answer(results))
 
 
 def _partition_answer(result: PartitionResult) -> dict[str, Any]:

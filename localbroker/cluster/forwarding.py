@@ -1,8 +1,9 @@
 """Requests a broker forwards to the active controller, and waiting for their effect here.
 
 In KRaft a broker does not create or delete topics itself: it forwards its clients'
-CreateTopics, DeleteTopics and CreatePartitions to the active controller, which answers
-once the records committed. The client then asks this broker for Metadata, so the answer
+CreateTopics, DeleteTopics and CreatePartitions (and AlterConfigs, AlterPartitionReassignments,
+ListPartitionReassignments) to the active controller, which answers once the records
+committed. The client then asks this broker for Metadata, so the answer
 waits until this node's image has applied those records too (`ImageWatch`), as Kafka's
 broker answers only what its own metadata already shows is bounded by the request's
 timeout.
@@ -110,7 +111,10 @@ class ControllerChannel:
 
 
 def _not_controller(answer: Any) -> bool:
-    """Whether the node asked was not (or stopped being) the active controller."""
+    """Whether the node asked was not (or stopped being) the active controller: the
+    answer's own error code says so, or one of its topics' (resources')."""
+    if getattr(answer, "error_code", None) == ErrorCode.not_controller:
+        return True
     results = getattr(answer, "topics", None) or getattr(answer, "responses", None) or ()
     results = results or getattr(answer, "results", None) or ()
-    return any(result.error_code == ErrorCode.not_controller for result in results)
+    return any(getattr(r, "error_code", None) == ErrorCode.not_controller for r in results)

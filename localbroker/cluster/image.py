@@ -172,6 +172,8 @@ class MetadataImage:
                     leader=record.leader,
                     leader_epoch=record.leader_epoch,
                     partition_epoch=record.partition_epoch,
+                    removing_replicas=record.removing_replicas,
+                    adding_replicas=record.adding_replicas,
                 )
                 topic.partitions[record.partition_id] = new
                 delta.note(topic.name, record.partition_id, old, new)

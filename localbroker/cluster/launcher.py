@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ..config.properties import load_properties
 from ..lifeline import die_with_parent
@@ -130,17 +131,40 @@ def node_command(layout: ClusterLayout, node_id: int, data_dir: Path) -> list[st
     return command
 
 
+def spawn_node(
+    layout: ClusterLayout,
+    node_id: int,
+    data_dir: Path,
+    extra: Sequence[str] = (),
+    stdout: int | None = None,
+    stderr: int | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start node `node_id` as a process that dies with this one: with the thread that calls
+    this, in fact (PR_SET_PDEATHSIG, lifeline.py), so call it from one that lives as long as
+    the node should (the main thread, or the event loop's). `new_session`: out of the
+    terminal's reach (no SIGINT from ctrl+c, no SIGHUP when the terminal goes), for a parent
+    that alone decides when the node stops."""
+    parent = os.getpid()
+    return subprocess.Popen(
+        [*node_command(layout, node_id, data_dir), *extra],
+        stdout=stdout,
+        stderr=stderr,
+        preexec_fn=lambda: die_with_parent(parent=parent),
+        start_new_session=new_session,
+    )
+
+
 def run_cluster(nodes: int, data_dir: Path, extra: Sequence[str] = ()) -> int:
     """Start the nodes, wait until SIGINT/SIGTERM (or every node exited), stop them all."""
     layout = prepare(data_dir, nodes)
     print(f"bootstrap servers: {layout.bootstrap}", flush=True)
-    parent = os.getpid()
     processes = []
     for node_id in range(nodes):
-        command = [*node_command(layout, node_id, data_dir), *extra]
-        process = subprocess.Popen(command, preexec_fn=lambda: die_with_parent(parent=parent))
+        process = spawn_node(layout, node_id, data_dir, extra)
         processes.append(process)
-        print(f"node {node_id} (pid {process.pid}): {shlex.join(command)}", flush=True)
+        command = shlex.join(cast(list[str], process.args))
+        print(f"node {node_id} (pid {process.pid}): {command}", flush=True)
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -164,14 +188,17 @@ def run_cluster(nodes: int, data_dir: Path, extra: Sequence[str] = ()) -> int:
     return 0 if stopping else 1
 
 
-def stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM every node, then SIGKILL those still running after STOP_TIMEOUT_S."""
+def stop_all(processes: Sequence[subprocess.Popen[bytes]], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM every node, wait for them all within one `timeout`, then SIGKILL those still
+    running. One bound for all, not one each: nodes that stop slowly would otherwise hold
+    the caller (the launcher, the workbench's exit) `timeout` times their number."""
     for process in processes:
         if process.poll() is None:
             process.terminate()
+    deadline = time.monotonic() + timeout
     for process in processes:
         try:
-            process.wait(STOP_TIMEOUT_S)
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

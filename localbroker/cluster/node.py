@@ -12,7 +12,8 @@ What runs here:
 - the `ActiveController` on whichever node leads the quorum, serving the controller's APIs
   on the same listener (NOT_CONTROLLER elsewhere) and fencing expired brokers on a timer;
 - the broker's `BrokerLifecycle`: registration and heartbeats to the active controller,
-  and a `ControllerChannel` forwarding topic changes to it (forwarding.py); producer ids
+  and a `ControllerChannel` forwarding topic changes and partition reassignments to it
+  (forwarding.py); producer ids
   come from it in blocks (producer_ids.py);
 - on every committed batch: the records applied to the `MetadataImage`, the node's own
   topics kept in step with it (local_topics.py), and the `ReplicaManager` told what
@@ -35,9 +36,12 @@ from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KafkaError
+from ..protocol.names import TRANSACTION_STATE_TOPIC
 from ..security.listeners import Endpoint
 from .active_controller import ActiveController, ControllerSettings
+from .broker_channels import BrokerChannels
 from .controller_configs import ControllerConfigs
+from .controller_reassignments import ControllerReassignments
 from .controller_rpc import ControllerRpc
 from .controller_topics import ControllerTopics
 from .forwarding import ControllerChannel, ImageWatch
@@ -45,6 +49,7 @@ from .image import MetadataDelta, MetadataImage
 from .isr_proposals import send_proposal
 from .lifecycle import BrokerLifecycle
 from .local_topics import follow_image
+from .partitions import PartitionRegistration
 from .peer import PeerClient
 from .producer_ids import ProducerIdBlocks
 from .quorum.metadata_log import CommittedRecord
@@ -54,6 +59,8 @@ from .records import decode
 from .replica_manager import ReplicaManager
 from .replication.leader import IsrProposal
 from .topic_control import TopicDefaults
+from .txn_markers import TransactionMarkerChannel
+from .txn_verification import TransactionVerifier
 
 if TYPE_CHECKING:
     from ..config.kraft import KRaftConfig
@@ -102,6 +109,11 @@ class ClusterNode:
                 topic_defaults=TopicDefaults(
                     config.num_partitions, config.default_replication_factor
                 ),
+                leader_imbalance_check_interval_ms=(
+                    config.int_value("leader.imbalance.check.interval.seconds") * 1000
+                    if config.bool_value("auto.leader.rebalance.enable")
+                    else None
+                ),
             ),
         )
         self.lifecycle = BrokerLifecycle(
@@ -120,6 +132,8 @@ class ClusterNode:
         self._tasks: list[asyncio.Task[None]] = []
         self._proposals: set[asyncio.Task[None]] = set()
         self.watch = ImageWatch()
+        self.channels: BrokerChannels | None = None
+        """Connections to the other brokers for transactions (from start())."""
 
     def _broker_listeners(self) -> Sequence[Endpoint]:
         names = set(self.kraft.controller_listener_names)
@@ -161,17 +175,19 @@ class ClusterNode:
         task.add_done_callback(self._proposals.discard)
 
     async def start(self) -> None:
-        """Join the quorum and start registering; the broker serves from the image at once
-        (no brokers, no topics until the log says so)."""
+        """Join the quorum and start registering; the broker's requests wait until its image
+        shows it unfenced (`_serve_once_unfenced`)."""
         self.state.cluster = self.image
         self.replica_manager = self.state.replicas = self._replica_manager()
         self.state.producer_id_blocks = ProducerIdBlocks(self._allocate_producer_ids)
         self.state.controller_channel = ControllerChannel(self.lifecycle, self.watch)
+        self._transactions_across_brokers()
         ControllerRpc(self.controller).register(self.quorum.listener)
         ControllerTopics(self.controller, self._check_topic).register(self.quorum.listener)
         ControllerConfigs(
             self.controller, self.state.validate_topic_configs, self.state.config.validate_dynamic
         ).register(self.quorum.listener)
+        ControllerReassignments(self.controller).register(self.quorum.listener)
         await self.quorum.start()
         assert self.quorum.log is not None
         self._caught_up_at = self.quorum.log.end_offset
@@ -179,6 +195,41 @@ class ClusterNode:
             asyncio.create_task(self.controller.run()),
             asyncio.create_task(self.lifecycle.run()),
         ]
+
+    def _transactions_across_brokers(self) -> None:
+        """The transaction coordinator's markers to partition leaders, and leaders' questions
+        to transaction coordinators, over the inter-broker listener."""
+        state, image = self.state, self.image
+
+        def leader_of(topic: str, partition: int) -> int | None:
+            registration = image.partition(topic, partition)
+            return None if registration is None else registration.leader
+
+        def coordinator_partition(transactional_id: str) -> PartitionRegistration | None:
+            if TRANSACTION_STATE_TOPIC not in image.topics:
+                return None
+            partition = state.transaction_log.topic.partition_of(transactional_id)
+            return image.partition(TRANSACTION_STATE_TOPIC, partition)
+
+        def coordinator_epoch_of(transactional_id: str) -> int | None:
+            registration = coordinator_partition(transactional_id)
+            if registration is None or registration.leader != self.node_id:
+                return None
+            return registration.leader_epoch
+
+        def coordinator_of(transactional_id: str) -> int:
+            registration = coordinator_partition(transactional_id)
+            return self.node_id if registration is None else registration.leader
+
+        self.channels = BrokerChannels(
+            self.node_id, lambda: image, self.kraft.inter_broker_listener_name
+        )
+        state.transaction_markers = TransactionMarkerChannel(
+            self.channels, leader_of, coordinator_epoch_of
+        )
+        state.transaction_verifier = TransactionVerifier(
+            self.node_id, self.channels, coordinator_of
+        )
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -197,6 +248,9 @@ class ClusterNode:
         if self.state.replicas is not None:
             await self.state.replicas.stop()
             self.state.replicas = None
+        self.state.transaction_markers = self.state.transaction_verifier = None
+        if self.channels is not None:
+            await self.channels.close()
         await self.quorum.stop()
 
     def _check_topic(self, name: str, configs: Any) -> dict[str, str]:
@@ -229,7 +283,21 @@ class ClusterNode:
             log.error("node %d cannot follow the metadata: %s", self.node_id, exc)
         if self.replica_manager is not None:
             self.replica_manager.apply(delta, self.image)
+        self._serve_once_unfenced()
         self.watch.moved()
+
+    def _serve_once_unfenced(self) -> None:
+        """Let the broker answer requests (`state.serving`) once this node's own image shows
+        this incarnation registered and unfenced, as Kafka's broker enables request
+        processing once unfenced. The image, not the heartbeat's answer: that can say
+        unfenced before the record reaches this node, whose Metadata would then leave this
+        broker out (CI, 2026-12-07: brokers {0, 1} from node 2)."""
+        serving = self.state.serving
+        if serving is None or serving.is_set():
+            return
+        current = self.image.incarnations.get(self.node_id) == self.lifecycle.incarnation_id
+        if current and self.image.is_active(self.node_id):
+            serving.set()
 
 
 def _merge(into: MetadataDelta, delta: MetadataDelta) -> None:

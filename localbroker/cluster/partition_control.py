@@ -11,15 +11,16 @@ setting overrides.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import KafkaError
 from ..protocol.names import ErrorCode
+from .elections import ElectionResults, RequestedPartitions, election_results
 from .image import MetadataImage
 from .partition_change import Election, build_change, merge
 from .partitions import NO_LEADER, PartitionRegistration
-from .records import MetadataRecord
+from .records import MetadataRecord, PartitionChangeRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,10 @@ def leader_and_isr_updates(
     is_acceptable_leader: Callable[[int], bool],
     unclean_default: bool,
     target_isr: Callable[[PartitionRegistration], tuple[int, ...]] | None = None,
+    election: Election | None = None,
 ) -> list[MetadataRecord]:
-    """generateLeaderAndIsrUpdates over the partitions `which` picks."""
+    """generateLeaderAndIsrUpdates over the partitions `which` picks, each elected as its
+    topic's unclean.leader.election.enable says unless `election` is given."""
     records: list[MetadataRecord] = []
     for topic, index, registration in image.partitions_of():
         if not which(registration):
@@ -68,7 +71,7 @@ def leader_and_isr_updates(
             registration,
             is_acceptable_leader,
             target_isr=None if target_isr is None else target_isr(registration),
-            election=election_for(image, topic.name, unclean_default),
+            election=election or election_for(image, topic.name, unclean_default),
         )
         if change is not None:
             records.append(change)
@@ -99,6 +102,11 @@ def alter_partition(
         if change is not None:
             records.append(change)
             current = merge(current, change)
+        if current.leader != broker_id:  # the ISR completed a reassignment that moved it
+            results.append(
+                PartitionResult(update.topic_id, update.partition, ErrorCode.new_leader_elected)
+            )
+            continue
         results.append(PartitionResult(update.topic_id, update.partition, registration=current))
     return records, results
 
@@ -135,40 +143,87 @@ def _check_isr_update(image: MetadataImage, broker_id: int, update: IsrUpdate) -
     return ErrorCode.none
 
 
-def elect_leaders(
-    image: MetadataImage, election: Election, partitions: Iterable[tuple[str, int]]
-) -> tuple[list[MetadataRecord], dict[tuple[str, int], KafkaError | None]]:
-    """ElectLeaders, PREFERRED or UNCLEAN (ReplicationControlManager.electLeader).
+def elect_leader(
+    name: str,
+    index: int,
+    topic_exists: bool,
+    current: PartitionRegistration | None,
+    election: Election,
+    change: Callable[[PartitionRegistration], PartitionChangeRecord | None],
+) -> PartitionChangeRecord | KafkaError:
+    """One partition of ElectLeaders, PREFERRED or UNCLEAN (ReplicationControlManager
+    .electLeader): the record `change` builds for it, or why there is none, with Kafka's
+    messages. As Kafka, a PREFERRED election that moves the leadership to another ISR member
+    than the preferred replica (the current leader being gone) succeeds too."""
+    if current is None:
+        missing = f"partition as {name}-{index}" if topic_exists else f"topic as {name}"
+        return KafkaError(ErrorCode.unknown_topic_or_partition, f"No such {missing}")
+    preferred = election is Election.PREFERRED
+    if (preferred and current.leader == current.replicas[0]) or (
+        not preferred and current.leader != NO_LEADER
+    ):
+        return KafkaError(
+            ErrorCode.election_not_needed, "Leader election not needed for topic partition."
+        )
+    record = change(current)
+    if record is not None:
+        return record
+    if preferred:
+        return KafkaError(
+            ErrorCode.preferred_leader_not_available, "The preferred leader was not available."
+        )
+    return KafkaError(
+        ErrorCode.eligible_leaders_not_available,
+        "Eligible topic partition leaders are not available.",
+    )
 
-    Each partition's answer is None on success. As Kafka, a PREFERRED election that
-    changes the leader to another ISR member than the preferred one (the current leader
-    being gone) succeeds too.
-    """
+
+def elect_leaders(
+    image: MetadataImage, election: Election, requested: RequestedPartitions
+) -> tuple[list[MetadataRecord], ElectionResults]:
+    """ElectLeaders on the controller: the records electing the partitions asked for (all
+    of them for None), and each one's answer."""
     records: list[MetadataRecord] = []
-    results: dict[tuple[str, int], KafkaError | None] = {}
-    for name, index in partitions:
+
+    def elect(name: str, index: int) -> KafkaError | None:
         topic = image.topics.get(name)
         current = None if topic is None else topic.partitions.get(index)
-        if topic is None or current is None:
-            missing = f"topic as {name}" if topic is None else f"partition as {name}-{index}"
-            results[name, index] = KafkaError(
-                ErrorCode.unknown_topic_or_partition, f"No such {missing}"
-            )
-            continue
-        preferred = election is Election.PREFERRED
-        if (preferred and current.leader == current.replicas[0]) or (
-            not preferred and current.leader != NO_LEADER
-        ):
-            results[name, index] = KafkaError(ErrorCode.election_not_needed)
-            continue
-        change = build_change(topic.topic_id, index, current, image.is_active, election=election)
-        if change is None:
-            results[name, index] = KafkaError(
-                ErrorCode.preferred_leader_not_available
-                if preferred
-                else ErrorCode.eligible_leaders_not_available
-            )
-            continue
-        records.append(change)
-        results[name, index] = None
-    return records, results
+        answer = elect_leader(
+            name,
+            index,
+            topic is not None,
+            current,
+            election,
+            lambda p: build_change(
+                image.topics[name].topic_id, index, p, image.is_active, election=election
+            ),
+        )
+        if isinstance(answer, KafkaError):
+            return answer
+        records.append(answer)
+        return None
+
+    def every_partition() -> dict[str, list[int]]:
+        return {topic.name: sorted(topic.partitions) for topic in image.topics.values()}
+
+    return records, election_results(requested, every_partition, elect)
+
+
+def imbalanced(image: MetadataImage) -> bool:
+    """Whether a partition is led by another replica than its preferred one, or by none
+    (ReplicationControlManager.arePartitionLeadersImbalanced)."""
+    return any(p.leader != p.replicas[0] for _, _, p in image.partitions_of())
+
+
+def balance_partition_leaders(image: MetadataImage, max_elections: int) -> list[MetadataRecord]:
+    """Preferred-replica elections for imbalanced partitions, at most `max_elections`
+    (maybeTriggerLeaderChangeForPartitionsWithoutPreferredLeader): the preferred replica
+    leads again where it is in the ISR and unfenced."""
+    records = leader_and_isr_updates(
+        image,
+        lambda p: p.leader != p.replicas[0],
+        image.is_active,
+        unclean_default=False,
+        election=Election.PREFERRED,
+    )
+    return records[:max_elections]

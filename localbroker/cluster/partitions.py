@@ -20,7 +20,8 @@ NO_LEADER = -1
 @dataclass(frozen=True, slots=True)
 class PartitionRegistration:
     replicas: tuple[int, ...]
-    """Every replica's broker id, the preferred leader first."""
+    """Every replica's broker id, the preferred leader first; during a reassignment the
+    target replicas, then those being removed (Kafka's PartitionRegistration.replicas)."""
     isr: tuple[int, ...]
     """The in-sync replicas: those that hold every record up to the high watermark."""
     leader: int
@@ -29,6 +30,15 @@ class PartitionRegistration:
     """Raised each time the leader changes; stamped on the batches the leader appends."""
     partition_epoch: int
     """Raised on every change of this registration (AlterPartition's optimistic lock)."""
+    removing_replicas: tuple[int, ...] = ()
+    """Replicas a reassignment under way takes away once the target replicas are in sync."""
+    adding_replicas: tuple[int, ...] = ()
+    """Replicas a reassignment under way adds: followers until they join the ISR."""
+
+    @property
+    def reassigning(self) -> bool:
+        """Whether a reassignment is under way (Kafka's isReassignmentInProgress)."""
+        return bool(self.removing_replicas or self.adding_replicas)
 
     @property
     def offline(self) -> bool:

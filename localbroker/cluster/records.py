@@ -5,9 +5,10 @@ Kafka writes these records to `__cluster_metadata-0` in its own binary schemas
 our log, so a record's value is JSON in the shape Kafka's own JSON converters print them
 (`kafka-dump-log --cluster-metadata-decoder`): `{"type": "TOPIC_RECORD", "version": 0,
 "data": {"name": ..., "topicId": ...}}`, field names camelCased from the schema, uuids in
-Kafka's base64. The fields are those cluster mode needs; reassignment (adding / removing
-replicas), directories, ELR, controlled shutdown and features are left out and the
-version written is 0 for each.
+Kafka's base64. The fields are those cluster mode needs; directories, ELR, controlled shutdown and
+features are left out and the version written is 0 for each. A field added later
+(reassignment's removing / adding replicas) has a default, so logs written before it read
+the same.
 
 `decode` checks every field's type: a record it cannot read raises `MetadataRecordError`,
 so a damaged log stops a node rather than building a wrong image.
@@ -85,6 +86,8 @@ class PartitionRecord:
     leader: int
     leader_epoch: int
     partition_epoch: int
+    removing_replicas: tuple[int, ...] = ()
+    adding_replicas: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class PartitionChangeRecord:
     isr: tuple[int, ...] | None = None
     leader: int = NO_LEADER_CHANGE
     replicas: tuple[int, ...] | None = None
+    removing_replicas: tuple[int, ...] | None = None
+    adding_replicas: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

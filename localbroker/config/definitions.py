@@ -313,7 +313,7 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         "auto.leader.rebalance.enable",
         ConfigType.BOOLEAN,
         "true",
-        "Enables auto leader balancing.",
+        "Enables auto leader balancing. A background thread checks the distribution of partition leaders at regular intervals, configurable by leader.imbalance.check.interval.seconds. If the leader is imbalanced, leader rebalance to the preferred leader for partitions is triggered.",
         read_only=True,
     ),
     ConfigDef(
@@ -891,6 +891,13 @@ BROKER_CONFIGS: tuple[ConfigDef, ...] = (
         ConfigType.INT,
         "500",
         "The maximum wait time for each fetcher request issued by follower replicas.",
+        read_only=True,
+    ),
+    ConfigDef(
+        "replica.high.watermark.checkpoint.interval.ms",
+        ConfigType.LONG,
+        "5000",
+        "The frequency with which the high watermark is saved out to disk",
         read_only=True,
     ),
     ConfigDef(

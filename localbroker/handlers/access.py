@@ -125,9 +125,12 @@ RULES: dict[ApiKey, tuple[Rule, ...]] = {
         Rule(_Op.ALTER_CONFIGS, _G, _E),
     ),
     ApiKey.DESCRIBE_LOG_DIRS: (Rule(_Op.DESCRIBE, _C, _R),),
+    ApiKey.ELECT_LEADERS: (Rule(_Op.ALTER, _C, _R),),  # every partition asked for refused
     ApiKey.CREATE_PARTITIONS: (Rule(_Op.ALTER, _T, _E),),
     ApiKey.DELETE_GROUPS: (Rule(_Op.DELETE, _G, _E),),
     ApiKey.OFFSET_DELETE: (Rule(_Op.DELETE, _G, _R), Rule(_Op.READ, _T, _E)),
+    ApiKey.ALTER_PARTITION_REASSIGNMENTS: (Rule(_Op.ALTER, _C, _R),),
+    ApiKey.LIST_PARTITION_REASSIGNMENTS: (Rule(_Op.DESCRIBE, _C, _R),),
     ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS: (Rule(_Op.DESCRIBE, _C, _R),),
     ApiKey.ALTER_USER_SCRAM_CREDENTIALS: (Rule(_Op.ALTER, _C, _R),),  # answered per user
     # Anyone may ask these; DescribeCluster tells the cluster's authorized operations only to

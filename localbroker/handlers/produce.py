@@ -20,7 +20,6 @@ from ..protocol.names import AclResourceType, ApiKey
 from ..records.batch import (
     HEADER_SIZE,
     ZSTD,
-    BatchHeader,
     MalformedRecordSet,
     read_header,
     validate_produced,
@@ -28,9 +27,9 @@ from ..records.batch import (
 from ..records.legacy import to_batch
 from ..records.reader import iter_records
 from ..schema_registry.validation import SchemaValidation, refused_records
-from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from . import access
 from .leader import LeaderHints, partition_error
+from .produce_verification import VerificationFailed, Verified, verified_remotely, verify
 from .registry import RequestContext, handles
 
 if TYPE_CHECKING:
@@ -60,56 +59,6 @@ appendToLocalLog gives them LogAppendInfo.UNKNOWN_LOG_APPEND_INFO); it reports t
 offset for every other refusal (sequence, epoch, record count, base offset)."""
 _ZSTD_SINCE = 7
 """Produce v7 is the first a client may send zstd batches in (KIP-110)."""
-
-
-class VerificationFailed(KafkaError):
-    """A transactional batch for a partition its transaction does not hold (KIP-890), or
-    from a producer the coordinator does not know as this one: refused before the log
-    sees it, so without the log start offset."""
-
-
-_TRANSACTION_ABORTABLE_SINCE = 11
-"""Produce v11 is the first to know TRANSACTION_ABORTABLE; older clients get
-INVALID_TXN_STATE (KafkaApis' transactionSupportedOperation)."""
-_ADDS_PARTITIONS_SINCE = 12
-"""From Produce v12 (KIP-890 part 2, transaction version 2) the broker adds the partition to
-the transaction itself, as Kafka 4.1 does, instead of refusing the batch."""
-_RETRIABLE_VERIFICATION = frozenset({ErrorCode.concurrent_transactions})
-
-
-def _verify(
-    state: BrokerState,
-    ctx: RequestContext,
-    transactional_id: str,
-    header: BatchHeader,
-    partition: tuple[str, int],
-) -> None:
-    """Refuse a transactional batch unless its partition is in the producer's transaction (or
-    added now, from v12), with the errors ReplicaManager and AddPartitionsToTxnManager
-    translate verification to."""
-    transactions = state.transactions
-    pid, epoch = header.producer_id, header.producer_epoch
-    if ctx.api_version >= _ADDS_PARTITIONS_SINCE:
-        error = transactions.add_partitions(
-            transactional_id, pid, epoch, [partition], ctx.now_ms, EPOCH_BUMP_VERSION
-        )
-    else:
-        error = transactions.verify(transactional_id, pid, epoch, partition)
-    if error == ErrorCode.none:
-        return
-    if error == ErrorCode.producer_fenced:
-        raise VerificationFailed(ErrorCode.invalid_producer_epoch)
-    if error == ErrorCode.transaction_abortable and ctx.api_version < _TRANSACTION_ABORTABLE_SINCE:
-        raise VerificationFailed(
-            ErrorCode.invalid_txn_state, "Partition was not added to the transaction"
-        )
-    if error in _RETRIABLE_VERIFICATION:
-        raise VerificationFailed(
-            ErrorCode.not_enough_replicas,
-            "Unable to verify the partition has been added to the transaction. Underlying"
-            f" error: {error.name.upper()}",
-        )
-    raise VerificationFailed(error)
 
 
 def _check_schema_ids(state: BrokerState, ctx: RequestContext, topic: str, records: bytes) -> None:
@@ -172,6 +121,7 @@ def _append(
     acks: int,
     flushes: list[_Flush],
     replications: list[_Replication],
+    verified: Verified,
 ) -> dict[str, Any]:
     index = partition.index
     partition_log: PartitionLog | None = None
@@ -196,7 +146,7 @@ def _append(
                 " ZStandard compression",
             )
         if header.is_transactional and transactional_id is not None:
-            _verify(state, ctx, transactional_id, header, (topic, index))
+            verify(state, ctx, transactional_id, header, (topic, index), verified)
         _check_schema_ids(state, ctx, topic, records)
         if state.replicas is not None:
             leader = _leader(state, topic, index, acks)
@@ -312,6 +262,7 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     elif acks not in (0, 1, -1):
         responses = _refuse_all(request, ErrorCode.invalid_required_acks)
     else:
+        verified = await verified_remotely(state, ctx, transactional_id, request)
         responses = [
             {
                 "name": topic.name,
@@ -325,6 +276,7 @@ async def produce(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
                         acks,
                         flushes,
                         replications,
+                        verified,
                     )
                     for partition in topic.partition_data
                 ],

@@ -75,6 +75,9 @@ async def init_producer_id(state: BrokerState, ctx: RequestContext, request: Any
         )
     except KafkaError as exc:
         return _answer(ctx, exc.code, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
+    error = await state.transaction_replicated(result.error, transactional_id)
     if result.abort is not None:
         await state.end_transaction(result.abort)
+    if error != result.error:
+        return _answer(ctx, error, NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
     return _answer(ctx, result.error, result.producer_id, result.producer_epoch)

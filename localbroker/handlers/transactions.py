@@ -21,6 +21,7 @@ from kio.schema.errors import ErrorCode
 
 from ..groups.coordinator import GroupCoordinator
 from ..protocol.names import AclResourceType, ApiKey
+from ..transactions.coordinator import EndResult
 from ..transactions.epoch_bump import EPOCH_BUMP_VERSION
 from ..transactions.metadata import PendingOffset, TopicPartition
 from . import access
@@ -60,7 +61,9 @@ class _Adding:
     partitions: list[tuple[str, int]]
 
 
-def _added(state: BrokerState, ctx: RequestContext, adding: _Adding) -> dict[TopicPartition, Any]:
+async def _added(
+    state: BrokerState, ctx: RequestContext, adding: _Adding
+) -> dict[TopicPartition, Any]:
     """Each partition's answer. Any partition refused (not authorized, unknown) fails the
     whole transaction's request: the others are answered OPERATION_NOT_ATTEMPTED, as Kafka
     does. Clients (v0-3) need WRITE on the id and the topics; brokers (v4+) are trusted."""
@@ -91,6 +94,7 @@ def _added(state: BrokerState, ctx: RequestContext, adding: _Adding) -> dict[Top
     error = transactions.add_partitions(
         tid, adding.producer_id, adding.producer_epoch, asked, ctx.now_ms, version
     )
+    error = await state.transaction_replicated(error, tid)
     return dict.fromkeys(asked, fenced_for(ctx.api_version, error))
 
 
@@ -105,7 +109,7 @@ def _by_topic(errors: dict[TopicPartition, Any]) -> list[dict[str, Any]]:
 
 
 @handles(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 5)
-def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+async def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     if ctx.api_version < BATCHED_SINCE:
         adding = _Adding(
             request.v3_and_below_transactional_id,
@@ -114,7 +118,7 @@ def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any)
             False,
             [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions],
         )
-        results = _by_topic(_added(state, ctx, adding))
+        results = _by_topic(await _added(state, ctx, adding))
         return ctx.respond({"throttle_time": 0, "results_by_topic_v3_and_below": results})
     access.require(state, ctx, AclResourceType.CLUSTER)
     transactions = [
@@ -134,7 +138,7 @@ def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any)
             "results_by_transaction": [
                 {
                     "transactional_id": adding.transactional_id,
-                    "topic_results": _by_topic(_added(state, ctx, adding)),
+                    "topic_results": _by_topic(await _added(state, ctx, adding)),
                 }
                 for adding in transactions
             ],
@@ -143,11 +147,12 @@ def add_partitions_to_txn(state: BrokerState, ctx: RequestContext, request: Any)
 
 
 @handles(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4)
-def add_offsets_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
+async def add_offsets_to_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
     access.require(state, ctx, AclResourceType.TRANSACTIONAL_ID, request.transactional_id)
     access.require(state, ctx, AclResourceType.GROUP, request.group_id)
     state.ensure_offsets_topic()
     error = _add_offsets(state, ctx, request, 0)
+    error = await state.transaction_replicated(error, request.transactional_id)
     return ctx.respond({"throttle_time": 0, "error_code": fenced_for(ctx.api_version, error)})
 
 
@@ -176,8 +181,13 @@ async def end_txn(state: BrokerState, ctx: RequestContext, request: Any) -> Any:
         ctx.now_ms,
         epoch_bump=ctx.api_version >= EPOCH_BUMP_SINCE,
     )
-    if result.completion is not None:
-        await state.end_transaction(result.completion)
+    completion = result.completion
+    if completion is not None:
+        replicated = await state.transaction_replicated(result.error, request.transactional_id)
+        if replicated != ErrorCode.none:  # decided all the same: its end is finished later
+            result = EndResult(replicated)
+        else:
+            await state.end_transaction(completion)
     return ctx.respond(
         {
             "throttle_time": 0,
@@ -261,6 +271,7 @@ async def txn_offset_commit(state: BrokerState, ctx: RequestContext, request: An
                 )
     if offsets:
         error = await state.coordinate(lambda groups: _staged(state, ctx, request, groups, offsets))
+        error = await state.transaction_replicated(error, request.transactional_id)
         errors.update(dict.fromkeys(offsets, error))
     return ctx.respond(
         {

@@ -1,4 +1,4 @@
-"""Kafka's offset checkpoint files: recovery points and log start offsets.
+"""Kafka's offset checkpoint files: recovery points, log start offsets and high watermarks.
 
 Format, as Kafka writes it: a version line (0), an entry count, then `topic partition offset`
 per line. Written to a temp file, fsynced and renamed, so a crash leaves the old or the new.
@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 RECOVERY_POINT_FILE = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_FILE = "log-start-offset-checkpoint"
+REPLICATION_OFFSET_FILE = "replication-offset-checkpoint"
+"""Each partition's high watermark (ReplicaManager.HighWatermarkFilename)."""
 
 
 def write_checkpoint(path: Path, offsets: dict[tuple[str, int], int]) -> None:

@@ -28,6 +28,7 @@ from ..protocol.names import CLUSTER_METADATA_TOPIC
 from .checkpoints import (
     LOG_START_OFFSET_FILE,
     RECOVERY_POINT_FILE,
+    REPLICATION_OFFSET_FILE,
     read_checkpoint,
     write_checkpoint,
 )
@@ -79,8 +80,19 @@ class LogManager:
             _PARTITION_DIR.match(path.name) for path in data_dir.iterdir() if path.is_dir()
         )
 
-    def load(self, partitions: Iterable[tuple[str, int, LogConfig]], now_ms: int) -> None:
-        """Open the logs of every known partition, recovering them after an unclean stop."""
+    def load(
+        self,
+        partitions: Iterable[tuple[str, int, LogConfig]],
+        now_ms: int,
+        *,
+        replicated: bool = False,
+    ) -> None:
+        """Open the logs of every known partition, recovering them after an unclean stop.
+
+        `replicated` (cluster mode): each log's high watermark is what it was checkpointed as
+        (0 without a checkpoint, within the log's offsets), as Kafka's
+        Partition.createLogIfNotExists sets it, and from then on only replication raises it;
+        a single broker's high watermark follows its log end offset instead."""
         partitions = list(partitions)
         for path in self.data_dir.iterdir():
             if path.is_dir() and path.name.endswith(DELETE_SUFFIX):
@@ -110,8 +122,19 @@ class LogManager:
                 now_ms=now_ms,
                 status=self.status,
             )
+        if replicated:
+            self._replicate_from_checkpoint()
         (self.data_dir / CLEAN_SHUTDOWN_FILE).unlink(missing_ok=True)
         self.write_checkpoints()
+
+    def _replicate_from_checkpoint(self) -> None:
+        high_watermarks = read_checkpoint(
+            self.data_dir / REPLICATION_OFFSET_FILE,
+            "resetting the high watermarks to 0",
+        )
+        for key, partition_log in self.logs.items():
+            checkpointed = max(high_watermarks.get(key, 0), partition_log.log_start_offset)
+            partition_log.set_high_watermark(checkpointed)
 
     def _set_aside_strays(self, known: set[str]) -> None:
         for path in sorted(self.data_dir.iterdir()):
@@ -197,8 +220,9 @@ class LogManager:
             shutil.rmtree(doomed, ignore_errors=True)
 
     def write_checkpoints(self) -> None:
-        """Write both checkpoints; a failure takes the directory offline (as in Kafka) but
+        """Write every checkpoint; a failure takes the directory offline (as in Kafka) but
         is not raised: the checkpoints only shorten the next recovery."""
+        self.write_high_watermarks()
         try:
             write_checkpoint(
                 self.data_dir / RECOVERY_POINT_FILE,
@@ -207,6 +231,18 @@ class LogManager:
             write_checkpoint(
                 self.data_dir / LOG_START_OFFSET_FILE,
                 {key: partition_log.log_start_offset for key, partition_log in self.logs.items()},
+            )
+        except OSError as exc:
+            self.status.failed(f"Error while writing checkpoints in dir {self.data_dir}", exc)
+
+    def write_high_watermarks(self) -> None:
+        """replica.high.watermark.checkpoint.interval.ms, and at start and clean shutdown: a
+        crash loses at most what the high watermark gained since (a restarted replica starts
+        lower, never above what the ISR held, and replication raises it again)."""
+        try:
+            write_checkpoint(
+                self.data_dir / REPLICATION_OFFSET_FILE,
+                {key: partition_log.high_watermark for key, partition_log in self.logs.items()},
             )
         except OSError as exc:
             self.status.failed(f"Error while writing checkpoints in dir {self.data_dir}", exc)

@@ -127,6 +127,8 @@ def _array(element: Step | None, flexible: bool, element_size: int, nullable: bo
 
 
 def _tagged_fields(data: memoryview, offset: int) -> int:
+    if offset < len(data) and data[offset] == 0:
+        return offset + 1  # none, nearly always: once per element of every flexible array
     count, offset = _uvarint(data, offset)
     _need(data, offset, count * 2)
     for _ in range(count):

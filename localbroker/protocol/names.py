@@ -234,6 +234,14 @@ class CoordinatorType(IntEnum):
     SHARE = 2
 
 
+class ElectionType(IntEnum):
+    """ElectLeaders' election types (org.apache.kafka.common.ElectionType, KIP-460): v0
+    requests have no field and mean PREFERRED."""
+
+    PREFERRED = 0
+    UNCLEAN = 1
+
+
 class EndpointType(IntEnum):
     """DescribeCluster's endpoint types (org.apache.kafka.common.message.EndpointType): a
     broker's listener answers BROKER, a controller's CONTROLLER (KIP-919)."""

@@ -83,7 +83,10 @@ class TransactionCoordinator:
         allocate_producer_id: Callable[[], int],
         store: TransactionStore,
         transaction_version: int = 0,
+        owns: Callable[[str], bool] = lambda _: True,
     ) -> None:
+        """`owns(transactional_id)`: whether this broker coordinates the id now (leads its
+        `__transaction_state` partition); a single broker owns every id."""
         self.max_timeout_ms = max_timeout_ms
         """transaction.max.timeout.ms"""
         self.transaction_version = transaction_version
@@ -91,6 +94,7 @@ class TransactionCoordinator:
         aborts itself (fencing, timeouts), as Kafka uses its own level for those."""
         self._allocate = allocate_producer_id
         self._store = store
+        self.owns = owns
         self.transactions: dict[str, TransactionMetadata] = {}
 
     def load(self, stored: Iterable[TransactionMetadata]) -> None:
@@ -129,6 +133,8 @@ class TransactionCoordinator:
         """`expected` is the (producer id, epoch) a client recovering with KIP-360 sends."""
         if not transactional_id:
             return InitResult(ErrorCode.invalid_request)
+        if not self.owns(transactional_id):
+            return InitResult(ErrorCode.not_coordinator)
         if not 0 < timeout_ms <= self.max_timeout_ms:
             return InitResult(ErrorCode.invalid_transaction_timeout)
         current = self.transactions.get(transactional_id)
@@ -180,6 +186,8 @@ class TransactionCoordinator:
         its order)."""
         if not transactional_id:
             return ErrorCode.invalid_request
+        if not self.owns(transactional_id):
+            return ErrorCode.not_coordinator
         metadata = self.transactions.get(transactional_id)
         if metadata is None or metadata.producer_id != producer_id:
             return ErrorCode.invalid_producer_id_mapping
@@ -299,6 +307,8 @@ class TransactionCoordinator:
         """EndTxn from the client, of transaction version 2 (`epoch_bump`, v5) or before."""
         if not transactional_id:
             return EndResult(ErrorCode.invalid_request)
+        if not self.owns(transactional_id):
+            return EndResult(ErrorCode.not_coordinator)
         metadata = self.transactions.get(transactional_id)
         if epoch_bump:
             decision = decide_end(metadata, producer_id, epoch, commit, now_ms, self._allocate)
@@ -369,6 +379,8 @@ class TransactionCoordinator:
         """DescribeTransactions: the id's state, or the error Kafka answers for it."""
         if not transactional_id:
             return ErrorCode.invalid_request
+        if not self.owns(transactional_id):
+            return ErrorCode.not_coordinator
         metadata = self.transactions.get(transactional_id)
         if metadata is None or metadata.state == _S.DEAD:
             return ErrorCode.transactional_id_not_found

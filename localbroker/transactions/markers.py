@@ -1,8 +1,10 @@
-"""Carrying out a decided transaction end: one marker per partition, in partition order.
+"""Carrying out a decided transaction end on a single broker: one marker per partition, in
+partition order.
 
-Kafka's coordinator sends WriteTxnMarkers to each partition leader; here every partition is
-local, so the markers are appended directly. A partition whose topic was deleted meanwhile
-has nothing left to end.
+Kafka's coordinator sends WriteTxnMarkers to each partition leader; a single broker leads
+every partition, so the markers are appended directly (a cluster sends them:
+cluster/txn_markers.py). A partition whose topic was deleted meanwhile has nothing left to
+end.
 """
 
 from __future__ import annotations

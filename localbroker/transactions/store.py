@@ -53,7 +53,8 @@ class TransactionLog:
 
     `partitions` is the topic's partition count (0 before it exists), `ensure_topic`
     creates it on first use (as FindCoordinator does in Kafka), `partition_log` finds a
-    partition's log.
+    partition's log; `written(log, upto)` is told of every append once fsynced (cluster mode
+    waits for the ISR to hold it too).
     """
 
     def __init__(
@@ -62,15 +63,18 @@ class TransactionLog:
         ensure_topic: Callable[[], object],
         partition_log: Callable[[int], PartitionLog | None],
         clock: Callable[[], int],
+        written: Callable[[PartitionLog, int], None] = lambda _log, _upto: None,
     ) -> None:
         self._ensure_topic = ensure_topic
         self._clock = clock
+        self._written = written
         self.topic = CoordinatorTopic(
-            partitions,
-            partition_log,
-            lambda log_, _upto: flush_now(log_, clock()),
-            flush_every_append=True,
+            partitions, partition_log, self._flushed, flush_every_append=True
         )
+
+    def _flushed(self, partition_log: PartitionLog, upto: int) -> None:
+        flush_now(partition_log, self._clock())
+        self._written(partition_log, upto)
 
     def write(self, metadata: TransactionMetadata) -> None:
         self._append([(metadata.transactional_id, encode_value(metadata))])

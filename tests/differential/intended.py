@@ -44,7 +44,7 @@ _REMOVED_BY_KIP_896 = (
 
 NOT_SERVED = (
     "APIs of features localbroker does not have: KIP-848 consumer and share groups, quotas,"
-    " delegation tokens, replica reassignment, the KRaft quorum and the controller's APIs;"
+    " delegation tokens, the KRaft quorum and the controller's APIs;"
     " it does not advertise them, so clients do not try"
 )
 FEATURES = (

@@ -58,7 +58,8 @@ EXPECTED_APIS = {
     **{18: (0, 4), 19: (0, 7), 20: (0, 6)},  # ApiVersions CreateTopics DeleteTopics
     **{21: (0, 2), 22: (0, 5), 23: (0, 4)},  # DeleteRecords InitProducerId OffsetForLeaderEpoch
     **{32: (0, 4), 33: (0, 2), 35: (0, 4)},  # DescribeConfigs AlterConfigs DescribeLogDirs
-    **{37: (0, 3), 44: (0, 1)},  # CreatePartitions IncrementalAlterConfigs
+    **{37: (0, 3), 43: (0, 2), 44: (0, 1)},  # CreatePartitions ElectLeaders IncrementalAlterConfigs
+    **{45: (0, 1), 46: (0, 0)},  # Alter/ListPartitionReassignments
     **{60: (0, 2), 75: (0, 0)},  # DescribeCluster DescribeTopicPartitions
     **{8: (0, 9), 9: (0, 9), 10: (0, 6)},  # OffsetCommit OffsetFetch FindCoordinator
     **{11: (0, 9), 12: (0, 4), 13: (0, 5), 14: (0, 5)},  # Join Heartbeat Leave SyncGroup

@@ -3,17 +3,21 @@
 tests/failover.py's scenario (an RF=3, min.insync.replicas=2 topic; an idempotent acks=all
 producer and a consumer group; the leader killed with SIGKILL and restarted, twice) runs
 against Apache Kafka's three-node KRaft cluster here: what Kafka's clients observe there is
-what localbroker's cluster mode must match. `bench/failover.py` prints the timings.
+what localbroker's cluster mode must match. On `localbroker --cluster 3` it runs with
+confluent-kafka twice as well, and once with each of the other clients (kafka-python,
+aiokafka, the Java client), all on one cluster for the module: each client's run is one
+kill, the cluster's start is paid once. `bench/failover.py` prints the timings.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from failover import FailoverReport, run_failover
-from launched import launched_cluster
+from failover_clients import CLIENTS, java
+from launched import Launched, launched_cluster
 from reference_cluster import CLUSTER_SETTINGS, ReferenceCluster
 
 DESCRIBED = re.compile(
@@ -49,7 +53,7 @@ def test_a_killed_leader_loses_no_acknowledged_record(
         reference_cluster.bootstrap, reference_cluster, rounds=2, on_ready=describe
     )
     print(described[0])
-    survived_twice(report)
+    survived(report, kills=2)
     match = DESCRIBED.fullmatch(described[0])
     assert match is not None, described[0]
     replicas = match["replicas"].split(",")
@@ -57,20 +61,41 @@ def test_a_killed_leader_loses_no_acknowledged_record(
     assert match["leader"] == replicas[0]  # the preferred replica leads a new topic
 
 
-def test_a_killed_leader_of_a_localbroker_cluster_loses_no_acknowledged_record(
-    tmp_path: Path,
-) -> None:
-    """The same scenario against `localbroker --cluster 3`, with the settings of Kafka's
-    run (its internal topics replicated as a three-node cluster has them; the default
-    broker.session.timeout.ms, 9 s, on both)."""
-    with launched_cluster(tmp_path, CLUSTER_SETTINGS) as cluster:
+@pytest.fixture(scope="module")
+def localbroker_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
+    """`localbroker --cluster 3` with the settings of Kafka's run (its internal topics
+    replicated as a three-node cluster has them; the default broker.session.timeout.ms,
+    9 s, on both), shared by the module's runs: each kills and restarts nodes and waits
+    for its topic's whole ISR, so the next finds the cluster whole again."""
+    with launched_cluster(tmp_path_factory.mktemp("cluster"), CLUSTER_SETTINGS) as cluster:
         cluster.wait_registered()
-        survived_twice(run_failover(cluster.bootstrap, cluster, rounds=2))
+        yield cluster
 
 
-def survived_twice(report: FailoverReport) -> None:
+def test_a_killed_leader_of_a_localbroker_cluster_loses_no_acknowledged_record(
+    localbroker_cluster: Launched,
+) -> None:
+    report = run_failover(localbroker_cluster.bootstrap, localbroker_cluster, rounds=2)
+    survived(report, kills=2)
+
+
+@pytest.mark.parametrize("client", ["kafka-python", "aiokafka", "java"])
+def test_each_client_survives_a_killed_leader_of_a_localbroker_cluster(
+    localbroker_cluster: Launched, client: str, request: pytest.FixtureRequest
+) -> None:
+    """One kill per client: its producer's acknowledged records all consumed by its group,
+    from the group's commits after the coordinator or the leader moved."""
+    chosen = java(request.getfixturevalue("java")) if client == "java" else CLIENTS[client]
+    report = run_failover(
+        localbroker_cluster.bootstrap, localbroker_cluster, rounds=1, client=chosen
+    )
+    survived(report, kills=1)
+
+
+def survived(report: FailoverReport, kills: int) -> None:
     print(report.summary())
     assert report.lost == [], report.summary()
     assert report.duplicates == 0, report.summary()
-    assert len(report.kills) == 2
+    assert len(report.kills) == kills
     assert report.consumed >= report.acknowledged > 0
+    assert report.committed == report.end_offset, report.summary()  # commits reached the end

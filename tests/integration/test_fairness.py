@@ -3,12 +3,15 @@ client that does not read its answers stops being read instead of filling the br
 
 Clients are raw sockets (tests/wire.py) against a broker process, so the test's own threads
 never share an interpreter lock with the broker they measure. Nothing here times anything:
-each test counts what happened before something else did.
+each test counts what happened before something else did (or, for the write path, how many
+segments carried the answers).
 """
 
 from __future__ import annotations
 
 import selectors
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -96,6 +99,37 @@ def test_a_pipelined_flood_does_not_starve_another_connection(
     assert answers_during_flood >= 200, (
         f"only {answers_during_flood} ApiVersions answers while 50,000 frames were handled"
     )
+
+
+TCPI_DATA_SEGS_IN = 152
+"""Offset of tcpi_data_segs_in (u32, Linux 4.6+) in Linux's struct tcp_info."""
+
+
+def data_segments_in(sock: socket.socket) -> int:
+    """Segments carrying data that `sock` has received (Linux's TCP_INFO)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return int(struct.unpack_from("=I", info, TCPI_DATA_SEGS_IN)[0])
+
+
+def test_produce_answers_ready_together_leave_in_one_write(
+    broker_process: BrokerProcess,
+) -> None:
+    """Five acks=1 produce requests pipelined in one send are answered in one write: the
+    client receives one segment carrying the five answers, in order. Written one by one
+    (as they were) they came in five segments, and each write woke the client's thread."""
+    bootstrap = broker_process.bootstrap
+    create_topic(bootstrap, "pipelined")
+    requests = [request_bytes(produce_request("pipelined", b"p", acks=1), i) for i in range(5)]
+    with RawClient(bootstrap) as client:
+        before = data_segments_in(client.sock)
+        client.send_raw(b"".join(framed(request) for request in requests))
+        frames = [client.recv_frame() for _ in requests]
+        segments = data_segments_in(client.sock) - before
+    answers = [parse_response(frame, PRODUCE, 9) for frame in frames if frame is not None]
+    assert [correlation_id for correlation_id, _ in answers] == list(range(5))
+    offsets = [body.responses[0].partition_responses[0].base_offset for _, body in answers]
+    assert offsets == list(range(5))
+    assert segments == 1
 
 
 def unread_bytes(broker_port: int, client_port: int) -> int:

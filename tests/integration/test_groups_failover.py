@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from group_members import (
 )
 from kafka import KafkaAdminClient
 from kio.schema.errors import ErrorCode
-from waiting import TIMEOUT, wait_until
+from waiting import TIMEOUT, polling, wait_until
 from wire import RawClient, request_body
 
 from localbroker.groups import events
@@ -62,9 +63,11 @@ from tui.embedded import EmbeddedBroker
 
 # A consumer in its own process. argv: client bootstrap group topic session_ms. It prints one
 # JSON line per record, assignment change and finished commit; stdin lines are commits to
-# make, as {"partition": offset} (synchronous, from the poll loop).
+# make, as {"partition": offset} (synchronous, from the poll loop). kafka-python logs its
+# connections, joins and assignments (INFO) to stderr, which a failed wait shows.
 VICTIM = r"""
-import json, sys, threading, queue
+import json, logging, sys, threading, queue
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(name)s %(message)s")
 kind, bootstrap, group, topic, session_ms = sys.argv[1:6]
 commands = queue.Queue()
 read = lambda: [commands.put(json.loads(line)) for line in sys.stdin]
@@ -102,6 +105,7 @@ else:
         auto_offset_reset="earliest", enable_auto_commit=False,
         partition_assignment_strategy=(RangePartitionAssignor,),
     )
+    consumer.partitions_for_topic(topic)  # first: group_members.KafkaPythonMember says why
     consumer.subscribe([topic])
     def poll():
         batches = consumer.poll(timeout_ms=100)
@@ -137,17 +141,43 @@ class Victim:
             [sys.executable, "-c", VICTIM, kind, bootstrap, group, topic, str(session_ms)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
         self._lock = threading.Lock()
         self.lines: list[dict[str, Any]] = []
+        self._log: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_log, daemon=True).start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             with self._lock:
                 self.lines.append(json.loads(line))
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self._lock:
+                self._log.append(line)
+
+    def story(self) -> str:
+        """The end of what the victim's client logged: where it got to, and what stopped it."""
+        with self._lock:
+            return "".join(self._log[-200:])
+
+    def wait_until(
+        self, predicate: Callable[[], object], what: str, timeout: float = TIMEOUT
+    ) -> None:
+        """`wait_until`, but failing at once if the victim has exited, and showing its log
+        when it fails: a victim that never gets there then says why (its start, its joins)."""
+        pauses = polling(what, timeout, showing=self.story)
+        while not predicate():
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise AssertionError(f"the victim exited ({code}) before {what}:\n{self.story()}")
+            time.sleep(next(pauses))
 
     def said(self, key: str) -> list[Any]:
         with self._lock:
@@ -171,7 +201,9 @@ class Victim:
         before = len(self.said("committed"))
         self.process.stdin.write(json.dumps(offsets) + "\n")
         self.process.stdin.flush()
-        wait_until(lambda: len(self.said("committed")) > before, f"the victim to commit {offsets}")
+        self.wait_until(
+            lambda: len(self.said("committed")) > before, f"the victim to commit {offsets}"
+        )
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -288,13 +320,13 @@ def test_killed_member_expires_and_the_survivor_resumes_from_its_commit(
     cleanup.append(victim.kill)
     # The victim is a new interpreter: its imports, connection and first join took over the
     # 20 s default once in CI, with two test workers on two cores.
-    wait_until(
+    victim.wait_until(
         lambda: victim.assignment == frozenset({0, 1}),
         "the victim to own both partitions",
         timeout=60,
     )
     survivor = members("kafka-python", "survivor", broker.bootstrap, group, [topic])
-    wait_until(
+    victim.wait_until(
         lambda: len(survivor.assignment) == 1 and len(victim.assignment) == 1,
         "one partition each",
     )
@@ -302,7 +334,7 @@ def test_killed_member_expires_and_the_survivor_resumes_from_its_commit(
     produce(broker.bootstrap, topic, range(2), 10)
     [kept] = survivor.assignment
     [lost] = victim.assignment
-    wait_until(lambda: len(victim.records()) == 10, "the victim to read its partition")
+    victim.wait_until(lambda: len(victim.records()) == 10, "the victim to read its partition")
     wait_until(lambda: len(survivor.records) == 10, "the survivor to read its partition")
     assert sorted(victim.records()) == [(lost, o) for o in range(10)]
     commit(survivor, topic, {kept: 10})

@@ -297,3 +297,31 @@ async def test_a_deposed_leaders_uncommitted_entry_is_truncated_away(voters: Vot
         lambda: voters.values(old.node_id) == [b"committed", b"next"],
         "the old leader to drop its uncommitted entry and apply the new leader's",
     )
+
+
+async def test_an_append_cancelled_while_it_flushes_leaves_the_leader_counting(
+    voters: Voters,
+) -> None:
+    """A controller request cancelled while its records flush (its connection closed as a
+    broker died) must not freeze the leader's own position in the majority: once a voter
+    is down, the leader and the other voter commit a later append. Frozen, the cluster
+    fenced no broker and elected no leader after a second leader kill (bench/failover.py)."""
+    leader = await voters.elected()
+    cancelled = asyncio.create_task(leader.append([b"cancelled"]))
+    await asyncio.sleep(0)  # appended: its flush runs in a worker thread
+    cancelled.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await cancelled
+    survivor, stopped = (node for node in sorted(voters.running) if node != leader.node_id)
+    await voters.stop(stopped)
+    await wait_until_async(
+        lambda: voters.values(survivor)[-1:] == [b"cancelled"], "the cancelled append committed"
+    )
+    later = asyncio.create_task(leader.append([b"later"]))
+    try:
+        await wait_until_async(later.done, "a later append to commit with a voter down")
+    finally:
+        later.cancel()
+    await wait_until_async(
+        lambda: voters.values(survivor)[-2:] == [b"cancelled", b"later"], "both records applied"
+    )

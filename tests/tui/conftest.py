@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from brokers import running_broker
+from launched import OVERRIDES
 from workbench_pilot import Cluster, external_app, workbench_app
 
 from tui.embedded import EmbeddedBroker
+from tui.local_cluster import LocalCluster
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +45,16 @@ def cluster(request: pytest.FixtureRequest) -> Cluster:
         return Cluster(embedded.bootstrap, lambda: workbench_app(embedded))
     kafka = request.getfixturevalue("reference_kafka")
     return Cluster(kafka.bootstrap, lambda: external_app(kafka.bootstrap))
+
+
+@pytest.fixture
+async def local_cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
+    """The workbench's own cluster of three nodes (`kwb --brokers 3`), fencing a dead broker
+    within seconds; every node stopped at the end."""
+    started = await LocalCluster.start(
+        tmp_path / "cluster", brokers=3, config={k: str(v) for k, v in OVERRIDES.items()}
+    )
+    try:
+        yield started
+    finally:
+        await started.close()

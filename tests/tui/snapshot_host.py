@@ -199,14 +199,19 @@ def rows_fit_width(table: DataTable[object]) -> bool:
 
 
 async def stop_blinking(pilot: Pilot[None]) -> None:
-    """Stop every cursor on the screen blinking, so that a picture never depends on timing.
+    """Stop every cursor on the screen blinking and draw each one again, so that a picture
+    never depends on timing: each cursor is then shown exactly when its field has the focus.
 
-    A blink tick already under way when the blinking stops can still hide the cursor after it
-    (Textual's blink timer calls the toggle from its own task), and nothing shows it again: a
-    focused field was photographed without its cursor (CI, 2026-12-07). Once the timers are
-    paused, each cursor is shown exactly when its field has the focus, as stopping the blink
-    means to leave it (Textual's private `_cursor_visible`); a field focused later shows it
-    when the focus arrives."""
+    Two ways a focused field was photographed without its cursor (CI, 2026-12-07, twice):
+    - a blink tick already under way when the blinking stops can still hide the cursor after
+      it (Textual's blink timer calls the toggle from its own task), and nothing shows it
+      again; so, once the timers are paused, each field's private `_cursor_visible` is set;
+    - a TextArea keeps the lines it drew in a cache whose key holds the cursor only while it
+      blinks and is visible, so a line drawn in a blink's hidden half has the same key as
+      that line drawn with blinking stopped: it was drawn again from the cache, without its
+      cursor. Reproduced with one second between ctrl+s and this call, as a loaded machine
+      gives; `notify_style_update()` (TextArea's own way to drop that cache) fixes it.
+    """
     widgets = list(pilot.app.screen.query("Input, TextArea"))
     for widget in widgets:
         assert isinstance(widget, Input | TextArea)
@@ -215,27 +220,30 @@ async def stop_blinking(pilot: Pilot[None]) -> None:
     for widget in widgets:
         assert isinstance(widget, Input | TextArea)
         widget._cursor_visible = widget.has_focus
+        if isinstance(widget, TextArea):
+            widget.notify_style_update()
+        widget.refresh()
     await pilot.pause()
 
 
 def steady(
     *keys: str, until: Callable[[App[None]], bool] | None = None
 ) -> Callable[[Pilot[None]], Awaitable[None]]:
-    """Press `keys`, then stop every cursor blinking so the picture never depends on timing;
-    then wait (bounded) `until` the app shows what the picture is of. Pauses only let time
-    pass: a pane that lays itself out after a refresh can still be mid-way after them."""
+    """Press `keys`, wait (bounded) `until` the app shows what the picture is of, then stop
+    every cursor blinking so the picture never depends on timing. Pauses only let time pass:
+    a pane that lays itself out after a refresh can still be mid-way after them."""
 
     async def run(pilot: Pilot[None]) -> None:
         await pilot.pause()
         await pilot.press(*keys)
         await pilot.pause()
-        await stop_blinking(pilot)
         app = pilot.app
 
         def settled() -> bool:
             return tables_measured(app) and (until is None or until(app))
 
         await wait_settled(pilot, settled)
+        await stop_blinking(pilot)  # last: a field given the focus meanwhile has it by now
 
     return run
 

@@ -15,6 +15,7 @@ import pytest
 from brokers import listening
 from terminal import KWB, TMUX_REASON, Terminal, tmux_missing, workbench_env
 from textual.widgets import Static
+from waiting import gone
 from waiting import wait_until as wait_blocking
 from workbench_pilot import SIZE, wait_connected, wait_until, workbench_app
 
@@ -41,15 +42,6 @@ def child(tmp_path: Path) -> Iterator[ChildBroker]:
         yield broker
     finally:
         broker.stop()
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only its exit status left (a zombie nobody has reaped yet)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-    return "\nState:\tZ" in status
 
 
 async def test_a_crashed_broker_is_said_restarted_and_logged(child: ChildBroker) -> None:

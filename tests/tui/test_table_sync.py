@@ -41,3 +41,39 @@ async def test_removing_rows_keeps_the_rest_in_order_and_the_cursor_on_its_row(
         ]
         assert table.get_row("k180") == ["k180", "180"]
         assert cursor_key(table) == "k180"
+
+
+async def test_columns_fit_their_widest_cell_when_sync_returns() -> None:
+    """A value widens in a row that is neither first nor last, the widest narrows, then a
+    wider row arrives: the column follows each time, already when sync_table returns, and
+    DataTable's own measure agrees once idle. Mutation checks: without _fit_columns for the
+    cells written, the column stays narrow; with update_width on every cell written,
+    DataTable is left one column scan per cell (300 here, a million a second over 1,000 busy
+    topics); with new rows' widths left to DataTable's idle, the new width is not there
+    when sync_table returns (a row drawn before the idle stayed cut: test_terminal's
+    `e2e-orde`)."""
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table: DataTable[str] = app.query_one(DataTable)
+        table.add_columns("name", "value")
+        sync_table(table, rows(list(range(300))))
+        value = table.ordered_columns[1]
+        assert value.content_width == len("value")
+
+        def valued(wide: dict[int, str]) -> list[tuple[str, tuple[str, str]]]:
+            return [
+                (key, (name, wide.get(i, "n")))
+                for i, (key, (name, _)) in enumerate(rows(list(range(300))))
+            ]
+
+        sync_table(table, valued({150: "x" * 12}))
+        assert len(table._updated_cells) <= 1  # DataTable's own measuring: one cell
+        assert value.content_width == 12
+        sync_table(table, valued({150: "x" * 7, 200: "y" * 9}))
+        assert value.content_width == 9
+        await pilot.pause()
+        assert value.content_width == 9
+        sync_table(table, [*valued({150: "x" * 7, 200: "y" * 9}), ("k999", ("k999", "z" * 15))])
+        assert value.content_width == 15
+        await pilot.pause()
+        assert value.content_width == 15

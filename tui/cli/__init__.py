@@ -11,6 +11,7 @@ kwb groups ...           like kafka-consumer-groups.sh
 kwb perf ...             like kafka-producer-perf-test.sh
 kwb consumer-perf ...    like kafka-consumer-perf-test.sh
 kwb demo rebalance       a scripted consumer-group demo in the workbench
+kwb demo failover        a partition leader killed on a local 3-broker cluster, nothing lost
 """
 
 from __future__ import annotations

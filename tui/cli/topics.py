@@ -101,15 +101,22 @@ def describe_lines(topic: TopicInfo, configs: list[ConfigInfo], only: str | None
             f"ReplicationFactor: {topic.replication_factor}\tConfigs: {non_defaults(configs)}"
         )
     for p in topic.partitions:
-        if only == "under-replicated" and len(p.isr) >= len(p.replicas):
+        if only == "under-replicated" and len(p.isr) >= p.replication_factor:
             continue
         if only == "unavailable" and p.leader >= 0:
             continue
+        moving = p.reassignment
         lines.append(
             f"\tTopic: {topic.name}\tPartition: {p.partition}\tLeader: "
             f"{p.leader if p.leader >= 0 else 'none'}\t"
             f"Replicas: {replicas(p.replicas)}\tIsr: {replicas(p.isr)}\t"
-            f"Elr: {replicas(p.elr)}\tLastKnownElr: {replicas(p.last_known_elr)}"
+            + (
+                ""
+                if moving is None
+                else f"Adding Replicas: {replicas(moving.adding)}\t"
+                f"Removing Replicas: {replicas(moving.removing)}\t"
+            )
+            + f"Elr: {replicas(p.elr)}\tLastKnownElr: {replicas(p.last_known_elr)}"
         )
     return lines
 

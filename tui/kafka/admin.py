@@ -8,14 +8,16 @@ SASL and TLS too. Failures raise KafkaToolError with one readable line.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from functools import partial
 from types import TracebackType
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError as AIOKafkaError
+from aiokafka.errors import NodeNotReadyError
 from kio.schema.errors import ErrorCode
 
 from localbroker.public import (
@@ -46,6 +48,9 @@ from .models import (
 )
 from .not_ready import LEADER_NOT_READY, until_ready
 from .requests import KioRequest
+
+_REPEATED_KEPT = 32
+"""ListOffsets requests kept (a snapshot sends three per leader)."""
 
 
 def _by_topic(partitions: Iterable[TopicPartition]) -> dict[str, list[int]]:
@@ -101,11 +106,47 @@ def partition_info(p: Any) -> PartitionInfo:
     )
 
 
+def _cluster_info(response: Any) -> ClusterInfo:
+    """The cluster a Metadata answer describes."""
+    return ClusterInfo(
+        response.cluster_id,
+        response.controller_id,
+        tuple(BrokerNode(b.node_id, b.host, b.port, b.rack) for b in response.brokers),
+    )
+
+
+def _topic_infos(
+    response: Any, names: list[str] | None, *, include_internal: bool
+) -> list[TopicInfo]:
+    """The topics of a Metadata answer by name; a topic named in `names` that the broker
+    refused raises, one it refused while listing all is left out."""
+    found = []
+    for topic in response.topics:
+        if names is not None:
+            raise_for_topic(topic)
+        elif topic.error_code != ErrorCode.none:
+            continue
+        if topic.is_internal and not include_internal and names is None:
+            continue
+        found.append(
+            TopicInfo(
+                topic.name,
+                kafka_uuid_string(topic.topic_id) if getattr(topic, "topic_id", None) else "",
+                topic.is_internal,
+                tuple(sorted(map(partition_info, topic.partitions), key=lambda p: p.partition)),
+            )
+        )
+    return sorted(found, key=lambda t: t.name)
+
+
 class KafkaAdmin:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._admin = AIOKafkaAdminClient(**connection.aiokafka_args())
         self._timeout_ms = connection.request_timeout_ms
+        self._repeated: dict[Hashable, KioRequest] = {}
+        """ListOffsets requests by what they ask, kept to send again as they are (built
+        and encoded once): the snapshots ask the same of every partition each second."""
 
     async def __aenter__(self) -> KafkaAdmin:
         try:
@@ -136,15 +177,38 @@ class KafkaAdmin:
     ) -> Any:
         """Send one request (to `node`, or any broker) and return kio's response (with
         timestamps as int ms when `ms_times`: requests.times_as_ms)."""
+        request = KioRequest(api_key, data, max_version=max_version, ms_times=ms_times)
+        return await self._send(request, node)
+
+    async def _send(self, request: KioRequest, node: int | None) -> Any:
+        """`request` to `node`, or to any broker that can be reached.
+
+        A broker that cannot be reached is skipped for the next one when any would do (the
+        request was not sent, so another may take it): a broker just killed stays in the
+        cluster's metadata until the controller fences it (broker.session.timeout.ms). A
+        named broker the client's metadata does not know yet (back from a restart since the
+        client last asked) is asked once that metadata is fresh."""
         client = client_of(self._admin)
-        target = node if node is not None else client.get_random_node()
-        if target is None:
-            raise KafkaToolError(f"no broker of {self.connection.bootstrap_servers} is reachable")
-        try:
-            request = KioRequest(api_key, data, max_version=max_version, ms_times=ms_times)
-            return await client.send(target, request)
-        except AIOKafkaError as exc:
-            raise KafkaToolError(f"request to broker {target} failed: {exc}") from None
+        if node is not None:
+            targets = [node]
+            if client.cluster.broker_metadata(node) is None:
+                await client.force_metadata_update()
+        else:
+            targets = [broker.nodeId for broker in client.cluster.brokers()]
+            random.shuffle(targets)
+        failure: AIOKafkaError | None = None
+        for target in targets:
+            try:
+                return await client.send(target, request)
+            except NodeNotReadyError as exc:
+                failure = exc
+            except AIOKafkaError as exc:
+                raise KafkaToolError(f"request to broker {target} failed: {exc}") from None
+        if node is not None:
+            raise KafkaToolError(f"request to broker {node} failed: {failure}")
+        servers = self.connection.bootstrap_servers
+        reason = "" if failure is None else f": {failure}"
+        raise KafkaToolError(f"no broker of {servers} is reachable{reason}")
 
     # -- cluster and topics ---------------------------------------------------------------
 
@@ -161,12 +225,13 @@ class KafkaAdmin:
         )
 
     async def cluster(self) -> ClusterInfo:
-        response = await self._metadata([])
-        return ClusterInfo(
-            response.cluster_id,
-            response.controller_id,
-            tuple(BrokerNode(b.node_id, b.host, b.port, b.rack) for b in response.brokers),
-        )
+        return _cluster_info(await self._metadata([]))
+
+    async def cluster_and_topics(self) -> tuple[ClusterInfo, list[TopicInfo]]:
+        """The cluster and every topic, internal ones too, from one Metadata request (the
+        workbench's snapshot: with 10,000 partitions each answer costs the UI loop)."""
+        response = await self._metadata(None)
+        return _cluster_info(response), _topic_infos(response, None, include_internal=True)
 
     async def api_versions(self, node: int | None = None) -> dict[int, tuple[int, int]]:
         """The API version ranges a broker advertises (api key -> (min, max))."""
@@ -182,24 +247,7 @@ class KafkaAdmin:
         self, names: list[str] | None = None, *, include_internal: bool = False
     ) -> list[TopicInfo]:
         """Topics with their partitions; named topics that don't exist raise."""
-        response = await self._metadata(names)
-        found = []
-        for topic in response.topics:
-            if names is not None:
-                raise_for_topic(topic)
-            elif topic.error_code != ErrorCode.none:
-                continue
-            if topic.is_internal and not include_internal and names is None:
-                continue
-            found.append(
-                TopicInfo(
-                    topic.name,
-                    kafka_uuid_string(topic.topic_id) if getattr(topic, "topic_id", None) else "",
-                    topic.is_internal,
-                    tuple(sorted(map(partition_info, topic.partitions), key=lambda p: p.partition)),
-                )
-            )
-        return sorted(found, key=lambda t: t.name)
+        return _topic_infos(await self._metadata(names), names, include_internal=include_internal)
 
     async def create_topic(
         self,
@@ -345,26 +393,36 @@ class KafkaAdmin:
         """The partitions by the node that leads them (where to fetch or list offsets)."""
         wanted = list(partitions)
         topics = {t.name: t for t in await self.topics(sorted({t for t, _ in wanted}))}
+        known = {(t.name, p.partition): p.leader for t in topics.values() for p in t.partitions}
         by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
         for topic, partition in wanted:
-            known = {p.partition: p for p in topics[topic].partitions}
-            if partition not in known:
+            if (topic, partition) not in known:
                 raise KafkaToolError(f"topic {topic} has no partition {partition}")
-            by_leader[known[partition].leader].append((topic, partition))
+            by_leader[known[(topic, partition)]].append((topic, partition))
         return by_leader
 
     async def _at_leaders(
         self,
         partitions: list[TopicPartition],
         ask: Callable[[int, list[TopicPartition]], Awaitable[None]],
+        leaders: Mapping[TopicPartition, int] | None,
     ) -> None:
         """`ask(leader, its partitions)` of each leader, all again with the leaders looked up
         afresh while one answers that it is not the leader yet (a topic just created on
-        Kafka: not_ready.py)."""
+        Kafka: not_ready.py). `leaders`, when the caller has just read them, saves the
+        first lookup (a Metadata request naming every topic)."""
+        given = leaders
 
         async def attempt() -> None:
-            leaders = await self.leaders(partitions)
-            await asyncio.gather(*(ask(leader, wanted) for leader, wanted in leaders.items()))
+            nonlocal given
+            if given is None:
+                by_leader = await self.leaders(partitions)
+            else:
+                by_leader = defaultdict(list)
+                for partition in partitions:
+                    by_leader[given[partition]].append(partition)
+                given = None  # a retry looks them up afresh
+            await asyncio.gather(*(ask(leader, wanted) for leader, wanted in by_leader.items()))
 
         await until_ready(
             attempt, lambda _: (), self._timeout_ms / 1000, retriable=LEADER_NOT_READY
@@ -375,42 +433,50 @@ class KafkaAdmin:
         partitions: Iterable[TopicPartition],
         timestamp: int,
         isolation_level: IsolationLevel = IsolationLevel.READ_UNCOMMITTED,
+        *,
+        leaders: Mapping[TopicPartition, int] | None = None,
     ) -> dict[TopicPartition, tuple[int, int]]:
         """(offset, timestamp) per partition for `timestamp` (one of ListOffsetsTimestamp, or
-        epoch ms); LATEST under READ_COMMITTED is the last stable offset."""
+        epoch ms); LATEST under READ_COMMITTED is the last stable offset. `leaders`: each
+        partition's leader as just read, if the caller has them (else they are looked up)."""
         results: dict[TopicPartition, tuple[int, int]] = {}
 
         async def ask(leader: int, wanted: list[TopicPartition]) -> None:
-            by_topic = _by_topic(wanted)
-            response = await self.send(
-                ApiKey.LIST_OFFSETS,
-                {
-                    "replica_id": -1,
-                    "isolation_level": isolation_level,
-                    "timeout": self._timeout_ms,
-                    "topics": [
-                        {
-                            "name": t,
-                            "partitions": [
-                                {
-                                    "partition_index": p,
-                                    "current_leader_epoch": -1,
-                                    "timestamp": timestamp,
-                                }
-                                for p in ps
-                            ],
-                        }
-                        for t, ps in by_topic.items()
-                    ],
-                },
-                node=leader,
-            )
+            kept = (leader, timestamp, isolation_level, tuple(wanted))
+            request = self._repeated.get(kept)
+            if request is None:
+                if len(self._repeated) >= _REPEATED_KEPT:
+                    self._repeated.clear()
+                request = self._repeated[kept] = KioRequest(
+                    ApiKey.LIST_OFFSETS,
+                    {
+                        "replica_id": -1,
+                        "isolation_level": isolation_level,
+                        "timeout": self._timeout_ms,
+                        "topics": [
+                            {
+                                "name": t,
+                                "partitions": [
+                                    {
+                                        "partition_index": p,
+                                        "current_leader_epoch": -1,
+                                        "timestamp": timestamp,
+                                    }
+                                    for p in ps
+                                ],
+                            }
+                            for t, ps in _by_topic(wanted).items()
+                        ],
+                    },
+                )
+            response = await self._send(request, leader)
             for topic in response.topics:
                 for p in topic.partitions:
-                    raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
+                    if p.error_code:
+                        raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     results[(topic.name, p.partition_index)] = (p.offset, p.timestamp)
 
-        await self._at_leaders(list(partitions), ask)
+        await self._at_leaders(list(partitions), ask, leaders)
         return results
 
     async def delete_records(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
@@ -441,7 +507,7 @@ class KafkaAdmin:
                     raise_for(p.error_code, None, f"{topic.name}-{p.partition_index}")
                     moved[(topic.name, p.partition_index)] = p.low_watermark
 
-        await self._at_leaders(list(offsets), ask)
+        await self._at_leaders(list(offsets), ask, None)
         return moved
 
     async def log_dir_sizes(self) -> dict[TopicPartition, int]:

@@ -1,27 +1,27 @@
-"""A live view of a cluster for the workbench: snapshots taken every second, with reconnects.
+"""A picture of a cluster for the workbench: topics, partitions, earliest and latest
+offsets, sizes on disk and produce rates (`take_snapshot`), as frozen data the UI reads.
 
-`ClusterMonitor.run` polls the cluster (topics, partitions, earliest and latest offsets,
-sizes on disk) and hands each `ClusterSnapshot` to a callback; when the cluster is
-unreachable it reports the status and retries with a growing pause, so a UI built on it
-shows "reconnecting" instead of failing. No Textual here: the TUI subscribes.
+cluster_monitor.py takes one every second; no Textual here: the TUI subscribes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from localbroker.public import IsolationLevel, ListOffsetsTimestamp
+from localbroker.public import (
+    CLUSTER_METADATA_TOPIC,
+    ApiKey,
+    IsolationLevel,
+    ListOffsetsTimestamp,
+)
 
 from .admin import KafkaAdmin
-from .connection import Connection
-from .errors import KafkaToolError
+from .errors import KafkaToolError, raise_for
 from .models import ClusterInfo
-
-POLL_SECONDS = 1.0
-BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +51,18 @@ class TopicStats:
     partitions: tuple[PartitionStats, ...]
     rate: float = 0.0
     """Records per second appended, from the last two snapshots."""
+    records: int = field(init=False, compare=False)
+    latest_total: int = field(init=False, compare=False)
+    size_bytes: int | None = field(init=False, compare=False)
+    """The sums over the partitions, added up once: the Topics pane sorts, filters and
+    draws by them at each key (10,000 partitions behind 1,000 rows)."""
 
-    @property
-    def records(self) -> int:
-        return sum(p.records for p in self.partitions)
-
-    @property
-    def latest_total(self) -> int:
-        return sum(p.latest for p in self.partitions)
-
-    @property
-    def size_bytes(self) -> int | None:
+    def __post_init__(self) -> None:
         sizes = [p.size_bytes for p in self.partitions]
-        return None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+        size = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+        object.__setattr__(self, "records", sum(p.records for p in self.partitions))
+        object.__setattr__(self, "latest_total", sum(p.latest for p in self.partitions))
+        object.__setattr__(self, "size_bytes", size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,34 +71,31 @@ class ClusterSnapshot:
     cluster: ClusterInfo
     topics: tuple[TopicStats, ...]
     api_versions: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _by_name: dict[str, TopicStats] = field(init=False, repr=False, compare=False)
+    """`topic`'s index: each snapshot looks up every topic of the one before (for rates),
+    which a scan would make quadratic (a million comparisons with 1,000 topics)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {t.name: t for t in self.topics})
 
     def topic(self, name: str) -> TopicStats | None:
-        return next((t for t in self.topics if t.name == name), None)
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStatus:
-    connected: bool
-    message: str
+        return self._by_name.get(name)
 
 
 async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> ClusterSnapshot:
     """One consistent-enough picture of the cluster (offsets, sizes, rates)."""
-    cluster = await admin.cluster()
-    topics = await admin.topics(include_internal=True)
-    # A partition without a leader (a broker down on a multi-broker cluster) has no offsets
-    # to ask for; asking node -1 would fail the whole snapshot, so it shows no records.
-    partitions = [(t.name, p.partition) for t in topics for p in t.partitions if p.leader >= 0]
-    earliest, latest, stable = await asyncio.gather(
-        admin.list_offsets(partitions, ListOffsetsTimestamp.EARLIEST),
-        admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST),
-        admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST, IsolationLevel.READ_COMMITTED),
-    )
+    cluster, topics = await admin.cluster_and_topics()
+    leaders = {(t.name, p.partition): p.leader for t in topics for p in t.partitions}
+    earliest, latest, stable = await _offsets(admin, leaders)
     try:
         sizes: dict[tuple[str, int], int] | None = await admin.log_dir_sizes()
     except KafkaToolError:
         sizes = None  # a cluster may refuse DescribeLogDirs (authorization)
     versions = previous.api_versions if previous is not None else await admin.api_versions()
+    if ApiKey.DESCRIBE_QUORUM in versions:
+        # Refused (it needs DESCRIBE on the cluster): Metadata's word stands.
+        with contextlib.suppress(KafkaToolError):
+            cluster = dataclasses.replace(cluster, controller_id=await active_controller(admin))
     taken_at = time.monotonic()
     stats = []
     for topic in topics:
@@ -123,58 +119,76 @@ async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> 
         elapsed = taken_at - previous.taken_at if previous is not None else 0.0
         if before is not None and elapsed > 0:
             appended = stat.latest_total - before.latest_total
-            stat = TopicStats(
-                stat.name,
-                stat.topic_id,
-                stat.internal,
-                stat.replication_factor,
-                stat.partitions,
-                max(appended, 0) / elapsed,
-            )
+            stat = dataclasses.replace(stat, rate=max(appended, 0) / elapsed)
         stats.append(stat)
     return ClusterSnapshot(taken_at, cluster, tuple(stats), versions)
 
 
-class ClusterMonitor:
-    """Polls a cluster until cancelled, reporting snapshots and connection status."""
+Offsets = dict[tuple[str, int], tuple[int, int]]
 
-    def __init__(self, connection: Connection, interval: float = POLL_SECONDS) -> None:
-        self.connection = connection
-        self.interval = interval
-        self.admin: KafkaAdmin | None = None
-        self._wake = asyncio.Event()
 
-    def refresh(self) -> None:
-        """Take the next snapshot now (after the user changed something)."""
-        self._wake.set()
+async def _offsets(
+    admin: KafkaAdmin, leaders: dict[tuple[str, int], int]
+) -> tuple[Offsets, Offsets, Offsets]:
+    """Each partition's earliest, latest and last stable offsets, asked of its leader.
 
-    async def run(
-        self,
-        on_snapshot: Callable[[ClusterSnapshot], None],
-        on_status: Callable[[ConnectionStatus], None],
-    ) -> None:
-        attempt = 0
-        while True:
-            try:
-                async with KafkaAdmin(self.connection) as admin:
-                    self.admin = admin
-                    attempt = 0
-                    on_status(
-                        ConnectionStatus(True, f"connected to {self.connection.bootstrap_servers}")
-                    )
-                    previous = None
-                    while True:
-                        previous = await take_snapshot(admin, previous)
-                        on_snapshot(previous)
-                        self._wake.clear()
-                        try:
-                            async with asyncio.timeout(self.interval):
-                                await self._wake.wait()
-                        except TimeoutError:
-                            pass
-            except (KafkaToolError, OSError) as exc:
-                self.admin = None
-                pause = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
-                attempt += 1
-                on_status(ConnectionStatus(False, f"{exc} — retrying in {pause:.0f}s"))
-                await asyncio.sleep(pause)
+    A partition without a leader (a broker down on a multi-broker cluster) has none to ask
+    for, and neither has one whose leader cannot be reached: a broker killed a moment ago is
+    still named leader until the controller fences it (broker.session.timeout.ms, 9 s on
+    Kafka). Their partitions show no records; the rest of the snapshot stands."""
+    by_leader: dict[int, list[tuple[str, int]]] = {}
+    for partition, leader in leaders.items():
+        if leader >= 0:
+            by_leader.setdefault(leader, []).append(partition)
+
+    async def of(partitions: list[tuple[str, int]]) -> tuple[Offsets, Offsets, Offsets]:
+        return await asyncio.gather(
+            admin.list_offsets(partitions, ListOffsetsTimestamp.EARLIEST, leaders=leaders),
+            admin.list_offsets(partitions, ListOffsetsTimestamp.LATEST, leaders=leaders),
+            admin.list_offsets(
+                partitions,
+                ListOffsetsTimestamp.LATEST,
+                IsolationLevel.READ_COMMITTED,
+                leaders=leaders,
+            ),
+        )
+
+    answers = await asyncio.gather(
+        *(of(partitions) for partitions in by_leader.values()), return_exceptions=True
+    )
+    earliest: Offsets = {}
+    latest: Offsets = {}
+    stable: Offsets = {}
+    for answer in answers:
+        if isinstance(answer, KafkaToolError):
+            continue  # its leader is out of reach
+        if isinstance(answer, BaseException):
+            raise answer
+        earliest.update(answer[0])
+        latest.update(answer[1])
+        stable.update(answer[2])
+    return earliest, latest, stable
+
+
+METADATA_PARTITION = {"partition_index": 0}
+"""KRaft's metadata log is the one partition of __cluster_metadata."""
+
+
+async def active_controller(admin: KafkaAdmin) -> int:
+    """The active controller, as `kafka-metadata-quorum.sh describe --status` names it: the
+    leader of the metadata quorum (DescribeQuorum, which a broker forwards to the
+    controllers). In KRaft, Metadata's and DescribeCluster's controller_id is no answer:
+    Kafka names a random live broker there (KafkaApis: getRandomAliveBrokerId), since
+    clients cannot reach the controllers; it would move at every snapshot."""
+    response = await admin.send(
+        ApiKey.DESCRIBE_QUORUM,
+        {
+            "topics": [
+                {"topic_name": CLUSTER_METADATA_TOPIC, "partitions": [{"partition_index": 0}]}
+            ]
+        },
+    )
+    raise_for(response.error_code, getattr(response, "error_message", None), "DescribeQuorum")
+    partition = response.topics[0].partitions[0]
+    raise_for(partition.error_code, getattr(partition, "error_message", None), "DescribeQuorum")
+    return int(partition.leader_id)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import deque
 from collections.abc import Callable
 
@@ -20,6 +19,7 @@ from .admin import KafkaAdmin
 from .clients import new_producer, producer_args, start
 from .connection import Connection
 from .errors import KafkaToolError
+from .pacing import Pacer
 
 LAG_HISTORY = 120
 """Lag samples kept per partition (one per watcher poll)."""
@@ -76,13 +76,9 @@ class Feeder:
 
     async def _feed(self) -> None:
         assert self._producer is not None
-        began, first, rate = time.monotonic(), self.sent, self.rate
+        pacer = Pacer()
         while True:
-            if self.rate != rate:  # a new rate counts from now
-                began, first, rate = time.monotonic(), self.sent, self.rate
-            delay = began + (self.sent - first) / max(rate, 0.1) - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await pacer.wait(self.sent, self.rate)
             partition = self.sent % self.partitions
             try:
                 await self._producer.send(

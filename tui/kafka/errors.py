@@ -47,6 +47,8 @@ def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
     A code newer than kio's table (a broker newer than the client) still makes one readable
     line, with the number, rather than a ValueError escaping into the UI.
     """
+    if code == 0:  # most answers, before an enum lookup (10,000 a second for the snapshots)
+        return
     try:
         error = ErrorCode(code)
     except ValueError:

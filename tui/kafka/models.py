@@ -44,6 +44,25 @@ class PartitionInfo:
     elr: tuple[int, ...] | None = None
     """Eligible leader replicas (KIP-966); None where the broker did not say (Metadata)."""
     last_known_elr: tuple[int, ...] | None = None
+    reassignment: Reassignment | None = None
+    """The move under way (ListPartitionReassignments); None when none is listed."""
+
+    @property
+    def replication_factor(self) -> int:
+        """As kafka-topics counts it: while a move is under way (one of the replicas is
+        being added or removed), the replicas less those being added."""
+        moving = self.reassignment
+        if moving is None or not set(self.replicas) & {*moving.adding, *moving.removing}:
+            return len(self.replicas)
+        return len(self.replicas) - len(moving.adding)
+
+
+@dataclass(frozen=True, slots=True)
+class Reassignment:
+    """A partition's replicas being added and removed by a reassignment."""
+
+    adding: tuple[int, ...]
+    removing: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +74,7 @@ class TopicInfo:
 
     @property
     def replication_factor(self) -> int:
-        return len(self.partitions[0].replicas) if self.partitions else 0
+        return self.partitions[0].replication_factor if self.partitions else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,7 @@ class _Prepared:
 
     def __init__(self, body: Any, ms_times: bool = False) -> None:
         self.body = body
+        self._encoded: bytes | None = None
         self.API_KEY = body.__api_key__
         self.API_VERSION = body.__version__
         schema = load_response_schema(self.API_KEY, self.API_VERSION)
@@ -102,7 +103,10 @@ class _Prepared:
         return _Encoded(request_header(self.body, correlation_id, client_id))
 
     def encode(self) -> bytes:
-        return encode(self.body)
+        """The body's bytes, encoded once (a request sent again is not encoded again)."""
+        if self._encoded is None:
+            self._encoded = encode(self.body)
+        return self._encoded
 
     def parse_response_header(self, buffer: io.BytesIO) -> Any:
         (correlation_id,) = _CORRELATION.unpack(buffer.read(4))
@@ -142,8 +146,19 @@ class KioRequest:
         self.max_version = max_version
         self.min_version = min_version
         self.ms_times = ms_times
+        self._prepared: tuple[dict[int, tuple[int, int]], _Prepared] | None = None
+        """The last `prepare`, for the versions it was prepared for: a request sent again
+        over the same connection (the snapshots' ListOffsets of every partition, each
+        second) is neither built nor encoded again."""
 
     def prepare(self, versions: dict[int, tuple[int, int]]) -> _Prepared:
+        if self._prepared is not None and self._prepared[0] is versions:
+            return self._prepared[1]
+        prepared = self._negotiate(versions)
+        self._prepared = (versions, prepared)
+        return prepared
+
+    def _negotiate(self, versions: dict[int, tuple[int, int]]) -> _Prepared:
         broker = versions.get(self.api_key)
         if broker is None:
             raise IncompatibleBrokerVersion(

@@ -1,9 +1,14 @@
-"""Brokers pane: the cluster's nodes, its controller and id, the API versions the broker
-advertises, and the configs of the broker under the cursor, filtered as you type.
+"""Brokers pane: the cluster's nodes with their state, its controller and id, then either
+each partition's leader, replicas and ISR with a timeline of what happened (a replicated
+cluster), or the API versions the broker advertises and the configs of the broker under the
+cursor, filtered as you type (`c` switches).
 
 The pane follows the app's snapshot every second without losing the user's place: the node
 list changes only when the brokers do, and configs are fetched once per broker (and on `r`),
-not every second, so a cluster that refuses DescribeConfigs says so once.
+not every second, so a cluster that refuses DescribeConfigs says so once. On the cluster the
+workbench runs (`kwb --brokers N`), `s`, `x` and `u` stop, kill -9 and restart the broker
+under the cursor; elsewhere they say why they cannot. `e` elects each partition's preferred
+replica leader again (any cluster): a broker back from a crash leads nothing until then.
 """
 
 from __future__ import annotations
@@ -20,9 +25,14 @@ from textual.widgets import DataTable, Input, Static
 from localbroker.public import ConfigResourceType, api_name
 
 from ..kafka.cluster import ClusterSnapshot
+from ..kafka.elections import elect_preferred_leaders, election_summary
 from ..kafka.errors import KafkaToolError
 from ..kafka.models import ConfigInfo
 from ..screens.edit_configs import config_cells, reading, shown_value, source_label
+from .broker_control import BrokerKeys, own_cluster
+from .broker_rows import COLOURS, BrokerStates, replication_counts
+from .cluster_view import ClusterView
+from .demo_style import DemoStyles
 from .lag_table import LagTable
 from .pane import Pane
 from .table_sync import cursor_key, sync_table
@@ -30,17 +40,23 @@ from .table_sync import cursor_key, sync_table
 _MIN_VALUE_WIDTH = 12
 _MIN_NAME_WIDTH = 20
 NARROW = 120
+_CONFIG_ACTIONS = ("reload_configs", "focus_filter", "toggle_versions")
 """Below this many columns the API versions take the configs' place instead of sitting
 beside them."""
 
 
-class BrokersPane(Pane):
+class BrokersPane(Pane, BrokerKeys):
     """What the cluster is made of; the configs shown are those of the highlighted node."""
 
     BINDINGS = [
         Binding("r", "reload_configs", "Reload configs"),
         Binding("slash", "focus_filter", "Filter configs"),
         Binding("v", "toggle_versions", "API versions"),
+        Binding("c", "toggle_cluster_view", "Partitions/configs"),
+        Binding("s", "stop_broker", "Stop broker"),
+        Binding("x", "kill_broker", "Kill -9"),
+        Binding("u", "restart_broker", "Restart broker"),
+        Binding("e", "elect_leaders", "Elect preferred"),
         Binding("escape", "leave_filter", "Back to list", show=False),
     ]
 
@@ -48,6 +64,7 @@ class BrokersPane(Pane):
     BrokersPane { height: 1fr; }
     BrokersPane #cluster-facts { height: 1; padding: 0 1; color: $kwb-muted; }
     BrokersPane #nodes { height: auto; max-height: 8; }
+    BrokersPane #cluster-view { margin-top: 1; }
     BrokersPane #brokers-bottom { height: 1fr; margin-top: 1; }
     BrokersPane #configs-side { width: 1fr; }
     BrokersPane #configs-bar { height: 1; }
@@ -71,10 +88,17 @@ class BrokersPane(Pane):
         self._shown_versions: dict[int, tuple[int, int]] | None = None
         self._versions_wanted: bool | None = None
         """The user's choice (`v`) to show API versions; None: whatever fits the width."""
+        self._cluster_view_wanted: bool | None = None
+        """The user's choice (`c`) of partitions over configs; None: partitions on a
+        replicated cluster or the workbench's own, configs otherwise."""
+        self._states = BrokerStates()
+        self._partitions_shown = False
+        self._snapshot: ClusterSnapshot | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="cluster-facts")
         yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
+        yield ClusterView(id="cluster-view")
         with Horizontal(id="brokers-bottom"):
             with Vertical(id="configs-side"):
                 with Horizontal(id="configs-bar"):
@@ -89,7 +113,10 @@ class BrokersPane(Pane):
             yield DataTable(id="api-versions", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#nodes", DataTable).add_columns("node", "host", "port", "rack", "role")
+        self.query_one("#nodes", DataTable).add_columns(
+            "node", "address", "state", "role", "leads", "rack"
+        )
+        self.query_one(ClusterView).display = self._partitions_shown
         self.query_one("#api-versions", DataTable).add_columns("api", "key", "min", "max")
         configs = self.query_one("#broker-configs", DataTable)
         for label in ("config", "value", "source", "r/o"):
@@ -127,31 +154,46 @@ class BrokersPane(Pane):
 
     # -- the cluster ----------------------------------------------------------------------
 
+    def follow(self, snapshot: ClusterSnapshot) -> None:
+        """The timeline misses nothing while another pane is in front."""
+        self.query_one(ClusterView).follow(snapshot)
+
     def show(self, snapshot: ClusterSnapshot) -> None:
         """The host's latest snapshot (each second, and after changes)."""
         cluster = snapshot.cluster
         self._cluster_id = cluster.cluster_id
-        self.query_one("#cluster-facts", Static).update(
+        self._snapshot = snapshot
+        own = own_cluster(self.host.workbench)
+        replicated = any(t.replication_factor > 1 for t in snapshot.topics)
+        wanted = self._cluster_view_wanted
+        partitions_shown = wanted if wanted is not None else replicated or not isinstance(own, str)
+        facts = (
             f"cluster id {cluster.cluster_id or '-'} · controller {cluster.controller_id}"
             f" · {len(cluster.brokers)} broker(s) · {len(snapshot.topics)} topic(s)"
         )
-        nodes = self.query_one("#nodes", DataTable)
-        sync_table(
-            nodes,
-            [
-                (
-                    str(broker.node_id),
-                    (
-                        str(broker.node_id),
-                        broker.host,
-                        str(broker.port),
-                        broker.rack or "-",
-                        "controller" if broker.node_id == cluster.controller_id else "",
-                    ),
-                )
-                for broker in cluster.brokers
-            ],
-        )
+        if partitions_shown:  # what matters first, the cluster's id (the longest) last
+            under, leaderless = replication_counts(snapshot)
+            facts = (
+                f"controller {cluster.controller_id} · {len(cluster.brokers)} broker(s) up"
+                f" · {under} under-replicated · {leaderless} leaderless"
+                f" · cluster id {cluster.cluster_id or '-'}"
+            )
+        self.query_one("#cluster-facts", Static).update(facts)
+        self._show_nodes()
+        view = self.query_one(ClusterView)
+        if partitions_shown:  # 10,000 rows cost the UI loop: none while the view is hidden
+            view.show(snapshot)
+        if self._partitions_shown != partitions_shown:
+            bottom = self.query_one("#brokers-bottom")
+            hiding = bottom if partitions_shown else view
+            focused = self.app.focused
+            self._partitions_shown = view.display = partitions_shown
+            bottom.display = not partitions_shown
+            self.refresh_bindings()
+            if focused is not None and hiding in focused.ancestors_with_self:
+                # Textual drops a focus left on a hidden widget, and the next keys would go
+                # nowhere: the brokers' table, shown either way, takes it.
+                self.query_one("#nodes", DataTable).focus()
         if snapshot.api_versions != self._shown_versions:
             self._shown_versions = snapshot.api_versions
             versions = self.query_one("#api-versions", DataTable)
@@ -160,9 +202,74 @@ class BrokersPane(Pane):
                 versions.add_row(api_name(key), str(key), str(low), str(high))
         self._follow_node()
 
+    def _show_nodes(self) -> None:
+        """The brokers with their state: after each snapshot, and at once after a key."""
+        if self._snapshot is None:
+            return
+        own = own_cluster(self.host.workbench)
+        styles = DemoStyles.of(self.app)
+        rows = self._states.rows(self._snapshot, None if isinstance(own, str) else own)
+        sync_table(
+            self.query_one("#nodes", DataTable),
+            [
+                (
+                    key,
+                    (
+                        cells[0],
+                        cells[1],
+                        Text(cells[2], styles.text(COLOURS[cells[2]])),
+                        *cells[3:],
+                    ),
+                )
+                for key, cells in rows
+            ],
+        )
+
     @on(DataTable.RowHighlighted, "#nodes")
     def _node_highlighted(self) -> None:
         self._follow_node()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The configs' keys only with the configs in view (the footer has room for the
+        brokers' keys at 80 columns then)."""
+        if action in _CONFIG_ACTIONS:
+            return not self._partitions_shown
+        return True
+
+    def action_toggle_cluster_view(self) -> None:
+        self._cluster_view_wanted = not self._partitions_shown
+        if self._snapshot is not None:
+            self.show(self._snapshot)
+
+    def _node_under_cursor(self) -> str | None:
+        return cursor_key(self.query_one("#nodes", DataTable))
+
+    def _record(self, text: str) -> None:
+        """Tell the timeline, show the brokers' states now, and ask for a snapshot."""
+        self.query_one(ClusterView).record(text)
+        self._show_nodes()
+        self.post_message(self.ClusterChanged())
+
+    def action_elect_leaders(self) -> None:
+        self._elect_leaders()
+
+    @work(exclusive=True, group="elect-leaders")
+    async def _elect_leaders(self) -> None:
+        """ElectLeaders PREFERRED on every partition; the outcome in the timeline."""
+        admin = self.current_admin()
+        if admin is None:
+            self.notify("not connected to a cluster", title="Brokers", severity="warning")
+            return
+        self._record("you asked for preferred leaders on every partition")
+        try:
+            results = await elect_preferred_leaders(admin)
+        except KafkaToolError as exc:
+            self._record(f"preferred leader election failed: {exc}")
+            self.notify(str(exc), title="Brokers", severity="error")
+            return
+        summary = election_summary(results)
+        self._record(summary)
+        self.notify(summary, title="Preferred leaders")
 
     def _follow_node(self) -> None:
         """Fetch the configs of the highlighted node, once (not with every snapshot)."""
@@ -198,7 +305,8 @@ class BrokersPane(Pane):
             self._say(f"broker {node} · configs refused (r retries)", error=True)
             self.notify(f"configs of broker {node}: {exc}", title="Brokers", severity="error")
             return
-        self.show_configs(node, configs)
+        if self.app.is_running:  # closing: the pane's tables are going (or gone)
+            self.show_configs(node, configs)
 
     def show_configs(self, node: str, configs: Sequence[ConfigInfo]) -> None:
         """Show `configs` as those of broker `node` (what a DescribeConfigs returned)."""

@@ -24,6 +24,7 @@ from ..kafka.demo_group import DemoGroup, DemoSettings, EventTap
 from ..kafka.demo_status import MemberStatus
 from ..kafka.demo_view import ConsumerRow, DemoView, idle_view
 from ..kafka.errors import KafkaToolError
+from .demo_caption import DemoCaption
 from .demo_partitions import PartitionMap
 from .demo_style import DemoStyles
 from .demo_timeline import DemoTimeline
@@ -83,11 +84,6 @@ class DemoPane(Pane):
 
     DEFAULT_CSS = """
     DemoPane { height: 1fr; }
-    DemoPane #demo-caption {
-        display: none; height: auto; padding: 0 1;
-        background: $accent; color: $background; text-style: bold;
-    }
-    DemoPane #demo-caption.-shown { display: block; }
     DemoPane.-wide #demo-caption { padding: 1 2; }
     DemoPane #demo-facts {
         height: 1; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis;
@@ -119,7 +115,7 @@ class DemoPane(Pane):
         self._last_view: DemoView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="demo-caption")
+        yield DemoCaption(id="demo-caption")
         yield Static("", id="demo-facts")
         yield Static(self._idle_text(), id="demo-idle")
         with Horizontal(id="demo-top"):
@@ -155,9 +151,7 @@ class DemoPane(Pane):
             self.show_view(self._last_view)
 
     def watch_caption(self, caption: str) -> None:
-        label = self.query_one("#demo-caption", Static)
-        label.update(caption)
-        label.set_class(bool(caption), "-shown")
+        self.query_one(DemoCaption).say(caption)
 
     # -- what the pane shows ----------------------------------------------------------------
 

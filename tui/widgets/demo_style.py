@@ -1,5 +1,5 @@
-"""The rebalance demo's colours, read from the theme: one per consumer ($kwb-consumer-1..8) and
-one per kind of event. Widgets that draw Rich text (the partition map, the timeline, table
+"""The demos' colours, read from the theme: one per consumer ($kwb-consumer-1..8) and one per
+kind of event. Widgets that draw Rich text (the partition map, the timeline, table
 cells) cannot use CSS variables directly, so they ask this for styles; changing the theme
 changes them all."""
 
@@ -22,6 +22,16 @@ _KIND_VARIABLES = {
     "empty": "kwb-muted",
     "action": "kwb-key",
     "resume": "kwb-rate",
+    "broker-left": "error",
+    "broker-joined": "success",
+    "controller": "primary",
+    "leader": "primary",
+    "isr-shrank": "warning",
+    "isr-expanded": "success",
+    "retry": "warning",
+    "error": "error",
+    "lost": "error",
+    "settled": "success",
 }
 
 

@@ -1,5 +1,8 @@
-"""The timeline of the demo group: joins, leaves, session expiries, rebalances with their
-generation and assignments, takeovers and what the presenter did, newest at the bottom.
+"""The timeline of a demo: for the rebalance demo the group's joins, leaves, session expiries,
+rebalances with their generation and assignments, takeovers; for the failover demo brokers
+leaving and joining, leaders moving, ISRs shrinking and growing, the producer's retries; for
+both what the presenter did. Newest at the bottom (the Brokers pane tells a cluster's changes
+in it too).
 
 Time is shown relative to the demo's start ("+12.3s"), which is what a presenter talks about
 and what stays the same between runs of a snapshot test."""
@@ -21,6 +24,16 @@ _MARKS = {
     "empty": "∅",
     "action": "▶",
     "resume": "→",
+    "broker-left": "✖",
+    "broker-joined": "+",
+    "controller": "♛",
+    "leader": "★",
+    "isr-shrank": "-",
+    "isr-expanded": "+",
+    "retry": "↻",
+    "error": "!",
+    "lost": "✖",
+    "settled": "✔",
 }
 
 
@@ -31,8 +44,11 @@ class DemoTimeline(Static):
     DemoTimeline { height: 1fr; padding: 0 1; border-top: solid $panel; }
     """
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(
+        self, id: str | None = None, placeholder: str = "group events appear here"
+    ) -> None:
         super().__init__("", id=id)
+        self._placeholder = placeholder
         self._entries: tuple[TimelineEntry, ...] = ()
         self._started_ms = 0
         self.text = Text()
@@ -64,7 +80,7 @@ class DemoTimeline(Static):
             lines[:0] = wrapped
         out = Text(no_wrap=True, overflow="ellipsis")
         if not lines:
-            out.append("group events appear here", styles.text("kwb-muted"))
+            out.append(self._placeholder, styles.text("kwb-muted"))
         out.append(Text("\n").join(lines[-height:]))
         return out
 
@@ -73,7 +89,7 @@ class DemoTimeline(Static):
         stamp = f"{seconds:>+7.1f}s "
         head = f"{stamp}{_MARKS.get(entry.kind, '·')} "
         body = Text(entry.text, styles.kind(entry.kind))
-        if entry.kind in ("expired", "stable"):
+        if entry.kind in ("expired", "stable", "leader", "lost", "settled"):
             body.stylize("bold")
         lines = body.wrap(self.app.console, max(width - len(head), 10))
         out = []

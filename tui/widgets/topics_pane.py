@@ -35,6 +35,8 @@ from .table_sync import cursor_key, select_row, sync_table
 from .topic_rows import COLUMNS, cells, shorten_middle, topic_order
 
 _MIN_NAME_WIDTH = 16
+_DRAWN_KEPT = 20_000
+"""Rows' cells kept for reuse before starting afresh (rates and offsets change often)."""
 
 
 class TopicTable(DataTable[Text]):
@@ -72,6 +74,14 @@ class TopicsPane(OrderedListPane[TopicStats]):
         self.snapshot: ClusterSnapshot | None = None
         self._select_after: str | None = None
         """A topic to put the cursor on as soon as it shows up (one just created)."""
+        self._values: dict[str, tuple[str, ...]] = {}
+        """Each topic's cell values as of `snapshot`, by name."""
+        self._numbers: dict[tuple[int, str], Text] = {}
+        """Number cells by column and text, shared by the rows of _drawn (see _number)."""
+        self._drawn: dict[tuple[bool, int, tuple[str, ...]], tuple[Text, ...]] = {}
+        """The cells of each row as last drawn, by what they show: a snapshot each second
+        and each filter key would otherwise build a Text per cell of every row (6,000 over
+        1,000 topics), and sync_table compares the same objects at once."""
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="topics-facts")
@@ -85,6 +95,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
     def _cluster_switched(self) -> None:
         """Another cluster: its topics are not these, and keys must not act on these."""
         self.snapshot = None
+        self._values.clear()
         self._select_after = None
         sync_table(self.query_one("#topic-list", DataTable), [])
         self.query_one("#topics-facts", Static).update("waiting for the cluster…")
@@ -97,6 +108,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
     def show(self, snapshot: ClusterSnapshot) -> None:
         """The host's latest snapshot (each second, and after changes)."""
         self.snapshot = snapshot
+        self._values.clear()
         self.show_rows()
 
     @property
@@ -112,12 +124,12 @@ class TopicsPane(OrderedListPane[TopicStats]):
         if self.snapshot is None:
             return
         shown = self.order.select(self.snapshot.topics, self._visible)
-        rows = [cells(t) for t in shown]
+        rows = [self._row_values(t) for t in shown]
         name_width = self._name_width(table, rows)
         sync_table(
             table,
             [
-                (t.name, self._styled(t, row, name_width))
+                (t.name, self._cells(t.internal, row, name_width))
                 for t, row in zip(shown, rows, strict=True)
             ],
         )
@@ -143,13 +155,36 @@ class TopicsPane(OrderedListPane[TopicStats]):
         header = COLUMNS[0].header_width
         return max(width - numbers - padding, _MIN_NAME_WIDTH, header)
 
-    @staticmethod
-    def _styled(topic: TopicStats, values: tuple[str, ...], name_width: int) -> tuple[Text, ...]:
-        name = shorten_middle(values[0], name_width)
-        return (
-            Text.styled(name, "italic" if topic.internal else ""),
-            *(Text(v, justify="right") for v in values[1:]),
-        )
+    def _row_values(self, topic: TopicStats) -> tuple[str, ...]:
+        """`cells(topic)`, worked out once per snapshot (each filter key shows them again)."""
+        values = self._values.get(topic.name)
+        if values is None:
+            values = self._values[topic.name] = cells(topic)
+        return values
+
+    def _cells(self, internal: bool, values: tuple[str, ...], name_width: int) -> tuple[Text, ...]:
+        """A row's cells, the ones drawn before when it shows the same (see _drawn)."""
+        key = (internal, name_width, values)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            if len(self._drawn) > _DRAWN_KEPT:
+                self._drawn.clear()
+                self._numbers.clear()
+            name = shorten_middle(values[0], name_width)
+            drawn = self._drawn[key] = (
+                Text.styled(name, "italic" if internal else ""),
+                *(self._number(column, v) for column, v in enumerate(values[1:], 1)),
+            )
+        return drawn
+
+    def _number(self, column: int, value: str) -> Text:
+        """A number's cell, the one drawn before in this column when it reads the same: with
+        traffic on every topic, a row changes its size, records and rate, not the rest."""
+        key = (column, value)
+        cell = self._numbers.get(key)
+        if cell is None:
+            cell = self._numbers[key] = Text(value, justify="right")
+        return cell
 
     def _visible(self, topic: TopicStats) -> bool:
         return self.show_internal or not topic.internal

@@ -94,7 +94,14 @@ class MetadataLog:
         self.log.truncate_to(offset)
 
     async def flush(self) -> int:
-        """Make everything appended durable; the offset durable up to."""
+        """Make everything appended durable; the offset durable up to.
+
+        Shielded from its caller's cancellation (a controller request whose connection
+        closed): a flush job abandoned while its thread runs is never marked done, the log
+        then refuses every later job, and the leader's own position stops counting."""
+        return await asyncio.shield(self._flush())
+
+    async def _flush(self) -> int:
         async with self._flushing:
             while (job := self.log.flush_job()) is not None:
                 await asyncio.to_thread(job.run)

@@ -151,7 +151,9 @@ class MetadataQuorum:
         last_offset = metadata_log.append_values(values, raft.epoch)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append((last_offset, raft.epoch, future))
-        await self._leader_flush()
+        # Counted as flushed even if the caller is cancelled meanwhile: the records are in
+        # the log and will commit; nothing else would count them until the next append.
+        await asyncio.shield(self._leader_flush())
         return await future
 
     # -- the leader -------------------------------------------------------------------------

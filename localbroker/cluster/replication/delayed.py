@@ -41,6 +41,8 @@ class DelayedProduces:
         self._by_offset: list[tuple[int, int, _Waiter]] = []
         self._by_deadline: list[_Waiter] = []
         self._sequence = itertools.count()
+        self._lost = False
+        """Leadership moved away: a produce that starts waiting now fails at once."""
 
     def __len__(self) -> int:
         return sum(1 for _, _, waiter in self._by_offset if not waiter.done)
@@ -50,7 +52,11 @@ class DelayedProduces:
         callback gets NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT or
         NOT_LEADER_OR_FOLLOWER. One whose offsets are already replicated completes now."""
         waiter = _Waiter(deadline_ms, next(self._sequence), last_offset + 1, callback)
-        error = self.partition.acks_reached(waiter.required_offset)
+        error = (
+            ErrorCode.not_leader_or_follower
+            if self._lost
+            else self.partition.acks_reached(waiter.required_offset)
+        )
         if error is not None:
             self._finish(waiter, error)
             return
@@ -85,7 +91,10 @@ class DelayedProduces:
 
     def leadership_lost(self) -> None:
         """NOT_LEADER_OR_FOLLOWER for everything waiting: another replica leads now, and
-        whether these records survive is up to what it holds."""
+        whether these records survive is up to what it holds. A produce appended while this
+        broker led may reach `add` only afterwards (its handler awaited other appends): it
+        fails there too, as Kafka's tryCompleteElseWatch finds no leader."""
+        self._lost = True
         waiting = [waiter for _, _, waiter in self._by_offset]
         self._by_offset.clear()
         self._by_deadline.clear()

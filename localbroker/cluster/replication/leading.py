@@ -54,6 +54,9 @@ class LeaderReplica:
             replica_lag_time_max_ms=replica_lag_time_max_ms,
         )
         self.delayed = DelayedProduces(self.state)
+        # what its ISR already allows (all of the log, when it is the ISR alone): a log
+        # reopened at its checkpointed high watermark moves up at once (Kafka's makeLeader)
+        self.state.appended(partition_log.log_end_offset, now_ms())
         # from here on the log's HW is the ISR's, no longer its own log end offset
         partition_log.set_high_watermark(self.state.high_watermark)
 

@@ -268,35 +268,73 @@ def test_the_preferred_replica_leads_again_once_it_is_back_in_the_isr(cluster_of
     cluster.expire(1)
     cluster.heartbeat(0)
     elect = cluster.controller.elect_leaders
-    assert cluster.commit(elect(Election.PREFERRED, [("orders", 0)]))[("orders", 0)].code is (
-        ErrorCode.preferred_leader_not_available
-    )
+    answers = cluster.commit(elect(Election.PREFERRED, {"orders": [0]}))
+    assert _errors(answers)["orders"][0][0] is ErrorCode.preferred_leader_not_available
     _alter(cluster, broker_id=1, new_isr=(1, 0))
-    assert cluster.commit(elect(Election.PREFERRED, [("orders", 0)])) == {("orders", 0): None}
+    assert cluster.commit(elect(Election.PREFERRED, {"orders": [0]})) == {"orders": {0: None}}
     assert cluster.part("orders") == PartitionRegistration((0, 1), (1, 0), 0, 2, 3)
-    answers = cluster.commit(elect(Election.PREFERRED, [("orders", 0), ("orders", 3), ("x", 0)]))
-    assert [(e.code, e.message) for e in answers.values()] == [
-        (ErrorCode.election_not_needed, ""),
-        (ErrorCode.unknown_topic_or_partition, "No such partition as orders-3"),
-        (ErrorCode.unknown_topic_or_partition, "No such topic as x"),
-    ]
+    answers = cluster.commit(elect(Election.PREFERRED, {"orders": [0, 3], "x": [0]}))
+    assert _errors(answers) == {
+        "orders": {
+            0: (ErrorCode.election_not_needed, "Leader election not needed for topic partition."),
+            3: (ErrorCode.unknown_topic_or_partition, "No such partition as orders-3"),
+        },
+        "x": {0: (ErrorCode.unknown_topic_or_partition, "No such topic as x")},
+    }
+
+
+def test_an_election_of_all_partitions_lists_every_topic_but_not_what_needed_none(
+    cluster_of: Make,
+) -> None:
+    """ReplicationControlManager.electLeaders with null topicPartitions: every topic, each
+    with only the partitions elected or failed (no ELECTION_NOT_NEEDED)."""
+    cluster = cluster_of(2)
+    cluster.create("orders", (0, 1), (1, 0))
+    cluster.create("calm", (1, 0))
+    cluster.create("quiet", (0, 1))
+    cluster.expire(1)
+    cluster.heartbeat(0)
+    unavailable = (
+        ErrorCode.preferred_leader_not_available,
+        "The preferred leader was not available.",
+    )
+    answers = cluster.commit(cluster.controller.elect_leaders(Election.PREFERRED, None))
+    assert _errors(answers) == {"calm": {}, "orders": {0: unavailable}, "quiet": {0: unavailable}}
+    _alter(cluster, broker_id=1, new_isr=(1, 0))
+    answers = cluster.commit(cluster.controller.elect_leaders(Election.PREFERRED, None))
+    assert _errors(answers) == {"calm": {}, "orders": {0: None}, "quiet": {0: unavailable}}
+    assert cluster.part("orders").leader == 0
 
 
 def test_an_unclean_election_on_request_needs_a_leaderless_partition(cluster_of: Make) -> None:
     cluster = cluster_of(2)
     cluster.create("orders", (0, 1))
     elect = cluster.controller.elect_leaders
-    assert cluster.commit(elect(Election.UNCLEAN, [("orders", 0)]))[("orders", 0)].code is (
-        ErrorCode.election_not_needed
-    )
+    answers = cluster.commit(elect(Election.UNCLEAN, {"orders": [0]}))
+    assert _errors(answers)["orders"][0][0] is ErrorCode.election_not_needed
     cluster.expire(0)
     cluster.expire(1)
-    assert cluster.commit(elect(Election.UNCLEAN, [("orders", 0)])) == {("orders", 0): None}
+    assert cluster.commit(elect(Election.UNCLEAN, {"orders": [0]})) == {"orders": {0: None}}
     assert cluster.part("orders") == PartitionRegistration((0, 1), (1,), 1, 2, 3)
     cluster.expire()
-    assert cluster.commit(elect(Election.UNCLEAN, [("orders", 0)]))[("orders", 0)].code is (
-        ErrorCode.eligible_leaders_not_available
-    )
+    assert _errors(cluster.commit(elect(Election.UNCLEAN, {"orders": [0]}))) == {
+        "orders": {
+            0: (
+                ErrorCode.eligible_leaders_not_available,
+                "Eligible topic partition leaders are not available.",
+            )
+        }
+    }
+
+
+def _errors(answers: dict[str, dict[int, KafkaError | None]]) -> dict[str, Any]:
+    return {
+        topic: {
+            index: None if error is None else (error.code, error.message)
+            for index, error in results.items()
+        }
+        for topic, results in answers.items()
+    }
 
 
 def test_fencing_writes_the_partition_changes_before_the_fence(cluster_of: Make) -> None:

@@ -1,11 +1,14 @@
 """Whatever brokers do, the controller keeps every partition's registration sound.
 
-Random runs of heartbeats, fencing, expired sessions, restarts, ISR changes from leaders and
-preferred elections, with and without unclean leader election; after each committed step
-every partition must hold the rules Kafka's controller keeps (ISR within the replicas and
-never empty, a leader only from the live ISR (any live replica when unclean), a leaderless
-partition only when no broker could lead it, epochs that never go back and a leader epoch
-that rises with every new leader).
+Random runs of heartbeats, fencing, expired sessions, restarts, ISR changes from leaders,
+preferred elections and reassignments (and their cancelling), with and without unclean
+leader election; after each committed step every partition must hold the rules Kafka's
+controller keeps (ISR within the replicas and never empty, a leader only from the live ISR
+(any live replica when unclean), a leaderless partition only when no broker could lead it,
+epochs that never go back and a leader epoch that rises with every new leader and whenever
+replicas go; replicas being added and removed among the replicas, never both, and a move
+completed by the first change whose ISR holds its target, except the ISR an unclean election
+sets, as in Kafka's PartitionChangeBuilder).
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from localbroker.cluster.controller import ControllerResult
 from localbroker.cluster.partition_change import Election
 from localbroker.cluster.partition_control import IsrUpdate
 from localbroker.cluster.partitions import NO_LEADER, PartitionRegistration
+from localbroker.cluster.reassignment import Assignment
+from localbroker.cluster.reassignment_control import ReassignmentTarget, alter_reassignments
 from localbroker.cluster.topic_control import NewTopic
 
 BROKERS = 4
@@ -34,6 +40,8 @@ actions = st.one_of(
     st.tuples(st.just("expire"), st.frozensets(broker_ids)),
     st.tuples(st.just("isr"), partitions, st.frozensets(broker_ids)),
     st.tuples(st.just("preferred"), partitions),
+    st.tuples(st.just("reassign"), partitions, st.lists(broker_ids, max_size=3, unique=True)),
+    st.tuples(st.just("cancel"), partitions),
 )
 
 
@@ -66,8 +74,16 @@ def _step(cluster: Any, action: tuple[Any, ...]) -> None:
                     current.leader, cluster.epochs[current.leader], [update]
                 )
             )
+    elif kind in ("reassign", "cancel"):
+        replicas = tuple(rest[0]) if kind == "reassign" else None
+        records, _ = alter_reassignments(
+            cluster.image,
+            [ReassignmentTarget("orders", arg, replicas)],
+            cluster.controller.unclean_leader_election,
+        )
+        cluster.commit(ControllerResult(records, None))
     else:
-        cluster.commit(cluster.controller.elect_leaders(Election.PREFERRED, [("orders", arg)]))
+        cluster.commit(cluster.controller.elect_leaders(Election.PREFERRED, {"orders": [arg]}))
 
 
 def _check(
@@ -77,7 +93,9 @@ def _check(
     assert after.isr and len(set(after.isr)) == len(after.isr)
     assert set(after.isr) <= set(after.replicas)
     if after.leader == NO_LEADER:
-        candidates = after.replicas if unclean else after.isr
+        # a move's new replicas lead only once in sync (a reassignment elects cleanly)
+        moved = [r for r in after.replicas if r not in after.adding_replicas]
+        candidates = moved if unclean else after.isr
         assert not any(image.is_active(r) for r in candidates), after
     else:
         assert image.is_active(after.leader), after
@@ -86,8 +104,13 @@ def _check(
         assert len(after.isr) == 1, after  # only a last member stays when fenced
     assert after.partition_epoch >= before.partition_epoch
     assert after.leader_epoch >= before.leader_epoch
-    if after.leader != before.leader:
+    if after.leader != before.leader or not set(before.replicas) <= set(after.replicas):
         assert after.leader_epoch > before.leader_epoch
+    adding, removing = set(after.adding_replicas), set(after.removing_replicas)
+    assert adding | removing <= set(after.replicas) and not adding & removing, after
+    assert set(after.replicas) - removing, after
+    if not unclean:  # Kafka completes before it elects: an unclean ISR waits for the next
+        assert Assignment.of(after).completed(after.isr) is None, after
 
 
 @settings(

@@ -57,6 +57,10 @@ RECORDS: list[MetadataRecord] = [
     PartitionRecord(0, TOPIC_ID, (1, 2, 0), (1, 2), 1, 3, 7),
     PartitionChangeRecord(0, TOPIC_ID),
     PartitionChangeRecord(0, TOPIC_ID, isr=(1,), leader=-1, replicas=(1, 0)),
+    PartitionRecord(
+        0, TOPIC_ID, (2, 0), (0,), 0, 0, 1, removing_replicas=(0,), adding_replicas=(2,)
+    ),
+    PartitionChangeRecord(0, TOPIC_ID, replicas=(2, 0), removing_replicas=(0,), adding_replicas=()),
     RemoveTopicRecord(TOPIC_ID),
     ConfigRecord(ConfigResourceType.TOPIC, "orders", "retention.ms", "1000"),
     ConfigRecord(ConfigResourceType.BROKER, "", "log.retention.ms", None),
@@ -82,6 +86,8 @@ def test_a_record_is_json_in_the_shape_kafka_dumps_it() -> None:
             "isr": [0, 1],
             "leader": -2,
             "replicas": None,
+            "removingReplicas": None,
+            "addingReplicas": None,
         },
     }
     endpoint = json.loads(encode(RECORDS[0]))["data"]["endPoints"][0]
@@ -97,6 +103,13 @@ def test_fields_left_out_take_the_schema_defaults() -> None:
     """PartitionChangeRecord's Leader defaults to -2 (no change), Fenced to 0 (no change)."""
     value = _value("PARTITION_CHANGE_RECORD", partitionId=1, topicId=TOPIC_B64)
     assert decode(value) == PartitionChangeRecord(1, TOPIC_ID)
+
+
+def test_a_partition_record_written_before_reassignment_has_no_replicas_moving() -> None:
+    """Logs written before removingReplicas / addingReplicas existed read the same."""
+    record = decode(_value("PARTITION_RECORD", **PARTITION))
+    assert isinstance(record, PartitionRecord)
+    assert (record.removing_replicas, record.adding_replicas) == ((), ())
 
 
 PARTITION = {

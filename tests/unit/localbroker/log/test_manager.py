@@ -16,7 +16,11 @@ from kio.schema.errors import ErrorCode
 from partition_logs import NOW, produce, produce_batches, read_all, value
 
 from localbroker.errors import KafkaError
-from localbroker.log.checkpoints import LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE
+from localbroker.log.checkpoints import (
+    LOG_START_OFFSET_FILE,
+    RECOVERY_POINT_FILE,
+    REPLICATION_OFFSET_FILE,
+)
 from localbroker.log.log_config import LogConfig
 from localbroker.log.manager import LogManager
 
@@ -155,3 +159,44 @@ def test_an_unreadable_checkpoint_is_reset_with_kafkas_warning(
         "Error occurred while reading log-start-offset-checkpoint file of directory"
         f" {tmp_path}, resetting to the base offset of the first segment" in caplog.text
     )
+
+
+def closed_log(tmp_path: Path, high_watermark: int | None) -> None:
+    """A log of 5 records whose high watermark replication held at `high_watermark` (None:
+    never replicated, a single broker's), checkpointed and closed cleanly."""
+    manager = LogManager(tmp_path)
+    manager.load([("t", 0, LogConfig())], NOW)
+    partition_log = manager.logs["t", 0]
+    produce(partition_log, [value(offset) for offset in range(5)])
+    if high_watermark is not None:
+        partition_log.set_high_watermark(high_watermark)
+    manager.close()
+
+
+def reopened_high_watermark(tmp_path: Path) -> int:
+    """The log's high watermark once opened again as a cluster node opens it."""
+    manager = LogManager(tmp_path)
+    try:
+        manager.load([("t", 0, LogConfig())], NOW, replicated=True)
+        return manager.logs["t", 0].high_watermark
+    finally:
+        manager.close()
+
+
+def test_a_replicated_log_reopens_at_its_checkpointed_high_watermark(tmp_path: Path) -> None:
+    """Kafka's replication-offset-checkpoint: a restarted replica must not offer consumers
+    records the ISR never held (up to its log end offset, 5), nor forget what it knew was
+    committed."""
+    closed_log(tmp_path, high_watermark=2)
+
+    assert (tmp_path / REPLICATION_OFFSET_FILE).read_text() == "0\n1\nt 0 2\n"
+    assert reopened_high_watermark(tmp_path) == 2
+
+
+def test_a_log_without_a_checkpointed_high_watermark_starts_from_zero(tmp_path: Path) -> None:
+    """As Kafka's Partition.createLogIfNotExists: no checkpoint entry, high watermark 0 (the
+    log start offset at least), raised again as replication confirms what the ISR holds."""
+    closed_log(tmp_path, high_watermark=None)
+    (tmp_path / REPLICATION_OFFSET_FILE).unlink()
+
+    assert reopened_high_watermark(tmp_path) == 0

@@ -231,3 +231,24 @@ def test_ids_move_in_and_out_with_their_partition(
     assert (again.producer_id, again.producer_epoch) == (first.producer_id, 1)
     coordinator.unload(lambda transactional_id: transactional_id == "moved")
     assert set(coordinator.transactions) == {TID}
+
+
+def test_an_id_another_broker_coordinates_is_not_coordinator(stored: RecordedStore) -> None:
+    """Cluster mode: a broker that does not lead the id's `__transaction_state` partition
+    answers NOT_COORDINATOR and stores nothing, so the client finds the coordinator again."""
+    owning = {"yes": True}
+    ids = iter(range(1000, 2000))
+    coordinator = TransactionCoordinator(
+        MAX_TIMEOUT, lambda: next(ids), stored, owns=lambda _: owning["yes"]
+    )
+    started = init(coordinator)
+    owning["yes"] = False
+    pid, epoch = started.producer_id, started.producer_epoch
+    written = len(stored.records)
+
+    assert init(coordinator).error == ErrorCode.not_coordinator
+    assert coordinator.add_partitions(TID, pid, epoch, [TP], NOW) == ErrorCode.not_coordinator
+    assert coordinator.add_offsets(TID, pid, epoch, "g", NOW) == ErrorCode.not_coordinator
+    assert coordinator.end(TID, pid, epoch, True, NOW).error == ErrorCode.not_coordinator
+    assert coordinator.describe(TID) == ErrorCode.not_coordinator
+    assert len(stored.records) == written

@@ -94,6 +94,19 @@ def test_losing_leadership_fails_every_waiting_produce() -> None:
     assert delayed.next_deadline() is None
 
 
+def test_a_produce_that_starts_waiting_after_leadership_was_lost_fails_at_once() -> None:
+    """A produce appended while this broker led may reach its wait only after the metadata
+    moved leadership (the handler awaited other partitions' appends meanwhile): it fails
+    now, as Kafka's DelayedProduce does when tryCompleteElseWatch finds no leader, instead
+    of waiting on a partition nobody completes until its timeout (a CI failure)."""
+    partition, delayed, answers = waiting()
+    partition.appended(20, T0)
+    delayed.leadership_lost()
+    delayed.add(12, T0 + 1_000, answer(answers, "late"))
+    assert answers == {"late": ErrorCode.not_leader_or_follower}
+    assert delayed.next_deadline() is None
+
+
 def test_a_completed_produce_does_not_time_out_later() -> None:
     partition, delayed, answers = waiting()
     partition.appended(20, T0)

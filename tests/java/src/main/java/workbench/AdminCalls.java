@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.DescribeConfigsOptions;
 import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
 import org.apache.kafka.clients.admin.DescribeReplicaLogDirsResult;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.ElectLeadersResult;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.LogDirDescription;
@@ -39,6 +40,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
@@ -217,6 +219,10 @@ public final class AdminCalls {
                 b, NewPartitions.increaseTo(1),
                 prefix + "-missing", NewPartitions.increaseTo(2))).values(), done -> "ok"));
         step("describeTopics after createPartitions", () -> described(admin.describeTopics(List.of(a)).topicNameValues()));
+        for (ElectionType type : ElectionType.values()) {
+            step("electLeaders " + type, () -> elections(admin.electLeaders(type, Set.of(
+                    new TopicPartition(a, 0), new TopicPartition(a, 9), new TopicPartition(prefix + "-missing", 0)))));
+        }
 
         // ---- records and offsets ----
         long base = 1_700_000_000_000L;
@@ -417,6 +423,14 @@ public final class AdminCalls {
             }
             return entries;
         });
+    }
+
+    /** Each partition's election: "elected", or the error (a single node never needs one). */
+    private static Map<String, Object> elections(ElectLeadersResult result) throws Exception {
+        Map<String, Object> results = new TreeMap<>();
+        get(result.partitions()).forEach((partition, error) ->
+                results.put(partition.toString(), error.<Object>map(Support::error).orElse("elected")));
+        return results;
     }
 
     /** The broker configs both brokers define with the same default: Kafka's has hundreds,
