@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kio.schema.errors import ErrorCode
@@ -214,35 +215,72 @@ async def test_kafkas_metadata_quorum_tool_describes_the_quorum(voters: Voters) 
     assert int(status["MaxFollowerLagTimeMs"]) >= 0
 
 
-@pytest.mark.parametrize("version", [13, 17])
+async def observer_fetch(
+    leader: MetadataQuorum,
+    address: tuple[str, int],
+    version: int,
+    *,
+    fetch_offset: int = 0,
+    max_wait: int = 0,
+    high_watermark: int | None = None,
+) -> Any:
+    """One Fetch of the metadata log as an observer (replica id -1) sends it; its partition.
+    `high_watermark` is the one the observer says it knows (v18)."""
+    partition = {
+        "partition": 0,
+        "current_leader_epoch": leader.epoch,
+        "fetch_offset": fetch_offset,
+        "last_fetched_epoch": leader.epoch if fetch_offset else 0,
+        "partition_max_bytes": 1 << 20,
+    }
+    if high_watermark is not None:
+        partition["high_watermark"] = high_watermark
+    request = {
+        "replica_id": -1,
+        "max_wait": max_wait,
+        "min_bytes": 0,
+        "topics": [{"topic_id": METADATA_TOPIC_ID, "partitions": [partition]}],
+        "forgotten_topics_data": [],
+    }
+    client = PeerClient(*address, client_id="test")
+    try:
+        response = await client.call(ApiKey.FETCH, version, request, timeout_s=90)
+    finally:
+        await client.close()
+    return response.responses[0].partitions[0]
+
+
+@pytest.mark.parametrize("version", [13, 17, 18])
 async def test_an_observer_fetches_the_committed_log(voters: Voters, version: int) -> None:
     """A node that is not a voter (replica id -1 here) reads the log with Fetch, at the
     first version with topic ids and at the last; it does not count towards commits."""
     leader = await voters.elected()
     await leader.append([b"seen"])
-    partition = {
-        "partition": 0,
-        "current_leader_epoch": leader.epoch,
-        "fetch_offset": 0,
-        "last_fetched_epoch": 0,
-        "partition_max_bytes": 1 << 20,
-    }
-    request = {
-        "replica_id": -1,
-        "max_wait": 0,
-        "min_bytes": 0,
-        "topics": [{"topic_id": METADATA_TOPIC_ID, "partitions": [partition]}],
-        "forgotten_topics_data": [],
-    }
-    client = PeerClient(*voters.addresses[leader.node_id], client_id="test")
-    try:
-        response = await client.call(ApiKey.FETCH, version, request)
-    finally:
-        await client.close()
-    answer = response.responses[0].partitions[0]
+    answer = await observer_fetch(leader, voters.addresses[leader.node_id], version)
     assert (answer.error_code, answer.high_watermark) == (ErrorCode.none, leader.high_watermark)
     values = [record.value for record in iter_records(bytes(answer.records))]
     assert b"seen" in values
+
+
+async def test_a_replica_behind_the_high_watermark_is_answered_at_once(voters: Voters) -> None:
+    """Fetch v18 says which high watermark the replica knows (KIP-1166): one that knows an
+    older one than the leader gets the new one at once, even with nothing to read, instead of
+    after max_wait (a minute here, longer than the wait allowed). Before Kafka 4.1, and here
+    before this, nodes learned of a new topic up to 500 ms apart, and clients asking the
+    node that knew it last were told it was being created."""
+    leader = await voters.elected()
+    await leader.append([b"seen"])
+    async with asyncio.timeout(20):
+        answer = await observer_fetch(
+            leader,
+            voters.addresses[leader.node_id],
+            18,
+            fetch_offset=leader.high_watermark,
+            max_wait=60_000,
+            high_watermark=leader.high_watermark - 1,
+        )
+    assert (answer.error_code, answer.high_watermark) == (ErrorCode.none, leader.high_watermark)
+    assert bytes(answer.records or b"") == b""
 
 
 async def test_a_stopped_leader_is_replaced_and_committed_records_survive(

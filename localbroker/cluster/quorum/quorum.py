@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 FETCH_MAX_WAIT_MS = 500
 FETCH_MAX_BYTES = 8 * 1024 * 1024
 VOTE_VERSION = 1
-FETCH_VERSION = 17
+FETCH_VERSION = 18
+"""v18 carries the follower's high watermark (KIP-1166), so the leader answers at once
+when it knows a newer one instead of parking the fetch."""
 
 
 class NotLeader(Exception):
@@ -307,6 +309,7 @@ class MetadataQuorum:
                             "current_leader_epoch": epoch,
                             "fetch_offset": metadata_log.end_offset,
                             "last_fetched_epoch": metadata_log.last_epoch,
+                            "high_watermark": raft.high_watermark,
                             "partition_max_bytes": FETCH_MAX_BYTES,
                         }
                     ],

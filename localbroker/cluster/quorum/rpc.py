@@ -41,6 +41,10 @@ def metadata_topics(partition: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+UNSUPPORTED_HIGH_WATERMARK = 2**63 - 1
+"""A Fetch partition's high_watermark when the replica does not send one (before v18)."""
+
+
 class QuorumRpc:
     def __init__(self, quorum: MetadataQuorum) -> None:
         self.quorum = quorum
@@ -49,7 +53,7 @@ class QuorumRpc:
         listener.register(ApiKey.VOTE, (0, 1), self.vote)
         listener.register(ApiKey.BEGIN_QUORUM_EPOCH, (0, 1), self.begin_quorum_epoch)
         listener.register(ApiKey.END_QUORUM_EPOCH, (0, 1), self.end_quorum_epoch)
-        listener.register(ApiKey.FETCH, (13, 17), self.fetch)
+        listener.register(ApiKey.FETCH, (13, 18), self.fetch)
         listener.register(ApiKey.DESCRIBE_QUORUM, (0, 2), self.describe_quorum)
         listener.register(ApiKey.DESCRIBE_CLUSTER, (0, 2), self.describe_cluster)
 
@@ -148,7 +152,11 @@ class QuorumRpc:
         if answer.read_from is not None:
             assert quorum.log is not None
             records = quorum.log.read(answer.read_from, partition.partition_max_bytes)
-            if not records:
+            # Parked only if the replica knows the high watermark already (v18 says which it
+            # knows; before v18 it is taken as known, as Kafka's default does): one that moved
+            # on this very fetch is sent at once, not after max_wait (KAFKA-14145, Kafka 4.1).
+            known = getattr(partition, "high_watermark", UNSUPPORTED_HIGH_WATERMARK)
+            if not records and known >= raft.high_watermark:
                 await self._park(request, answer.read_from)
                 records = quorum.log.read(answer.read_from, partition.partition_max_bytes)
         error = answer.error
