@@ -202,10 +202,10 @@ def kafka_python(bootstrap: str, topic: str, observed: Observed) -> list[Callabl
             group_id=f"{topic}-readers",
             auto_offset_reset="earliest",
         )
-        # The partitions first: kafka-python 3.0.12 can otherwise stall its first join for
-        # good (group_members.KafkaPythonMember says how); CI's first record never came.
-        consumer.partitions_for_topic(topic)
         consumer.subscribe([topic])
+        # Metadata before the first join: kafka-python 3.0.12 can otherwise stay "rebalancing"
+        # for good, fetching but never committing (group_members.KafkaPythonMember says how).
+        consumer.topics()
         try:
             while observed.consuming():
                 for records in consumer.poll(timeout_ms=100).values():

@@ -507,14 +507,17 @@ class KafkaPythonMember(Member):
     def _main(self) -> None:
         try:
             consumer = KafkaConsumer(**self.config)
-            # Learn the topics' partitions before joining. kafka-python 3.0.12 otherwise may
-            # lead its first generation without metadata, rejoin once it arrives, and drop that
-            # rejoin if a poll() times out mid-join (its join_group_async loop re-checks
-            # need_rejoin(), which the leader's own assignment has just made False): the
-            # member then never heartbeats again. A client bug, not the broker's.
-            for topic in self.topics:
-                consumer.partitions_for_topic(topic)
             consumer.subscribe(self.topics, listener=python_listener(KpListener, self))
+            # A metadata update after subscribing, before the first poll() joins: a kafka-python
+            # 3.0.12 bug. Its coordinator snapshots the subscribed topics' partitions only on a
+            # metadata update, so a leader that joins first assigns from an empty snapshot and
+            # rejoins when the update lands. If a poll() times out during that rejoin (a slow
+            # coordinator, or one that moved), its join loop re-checks need_rejoin(), which the
+            # leader's own assignment has just made False: the member stays "rebalancing" for
+            # good, still fetching but never heartbeating or committing (commit() raises
+            # RebalanceInProgressError). topics() always asks the cluster (partitions_for_topic()
+            # before subscribing did not: it reads the cache, under the empty subscription).
+            consumer.topics()
         except BaseException as exc:
             self._started.set_exception(exc)
             return

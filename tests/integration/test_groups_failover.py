@@ -105,8 +105,8 @@ else:
         auto_offset_reset="earliest", enable_auto_commit=False,
         partition_assignment_strategy=(RangePartitionAssignor,),
     )
-    consumer.partitions_for_topic(topic)  # first: group_members.KafkaPythonMember says why
     consumer.subscribe([topic])
+    consumer.topics()  # before the first join: group_members.KafkaPythonMember says why
     def poll():
         batches = consumer.poll(timeout_ms=100)
         return [(tp.partition, m.offset) for tp, ms in batches.items() for m in ms]
