@@ -54,6 +54,7 @@ from localbroker.log.checkpoints import (  # noqa: E402
     read_checkpoint,
     write_checkpoint,
 )
+from tui.kafka.pacing import Pacer  # noqa: E402
 
 SEGMENT_VALUE = 1_000_000_000
 SIZE = (160, 48)
@@ -203,12 +204,12 @@ def produce_everywhere(bootstrap: str, topics: int, rate: float, stop: Any) -> N
 
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     names = [f"scale-{i:04d}" for i in range(topics)]
-    began, sent = time.monotonic(), 0
+    pacer, sent = Pacer(), 0
     while not stop.is_set():
         producer.produce(names[sent % topics], b"x" * 100)
         sent += 1
         producer.poll(0)
-        ahead = began + sent / rate - time.monotonic()
+        ahead = pacer.due_in(sent, rate)
         if ahead > 0:
             time.sleep(ahead)
     producer.flush(TIMEOUT)

@@ -22,9 +22,14 @@ class Pacer:
         self._began = 0.0
         self._first = 0
 
-    async def wait(self, sent: int, rate: float) -> None:
+    def due_in(self, sent: int, rate: float) -> float:
+        """Seconds until `sent` records at `rate` a second are due (0 or less: now). For a
+        sender that sleeps its own way (a thread, a process)."""
         if rate != self._rate:
             self._rate, self._began, self._first = rate, time.monotonic(), sent
-        delay = self._began + (sent - self._first) / max(rate, SLOWEST) - time.monotonic()
+        return self._began + (sent - self._first) / max(rate, SLOWEST) - time.monotonic()
+
+    async def wait(self, sent: int, rate: float) -> None:
+        delay = self.due_in(sent, rate)
         if delay > 0:
             await asyncio.sleep(delay)
