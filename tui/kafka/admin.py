@@ -8,7 +8,6 @@ SASL and TLS too. Failures raise KafkaToolError with one readable line.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from functools import partial
@@ -48,6 +47,7 @@ from .models import (
 )
 from .not_ready import LEADER_NOT_READY, until_ready
 from .requests import KioRequest
+from .routing import send_to
 
 _REPEATED_KEPT = 32
 """ListOffsets requests kept (a snapshot sends three per leader)."""
@@ -181,34 +181,18 @@ class KafkaAdmin:
         return await self._send(request, node)
 
     async def _send(self, request: KioRequest, node: int | None) -> Any:
-        """`request` to `node`, or to any broker that can be reached.
-
-        A broker that cannot be reached is skipped for the next one when any would do (the
-        request was not sent, so another may take it): a broker just killed stays in the
-        cluster's metadata until the controller fences it (broker.session.timeout.ms). A
-        named broker the client's metadata does not know yet (back from a restart since the
-        client last asked) is asked once that metadata is fresh."""
-        client = client_of(self._admin)
-        if node is not None:
-            targets = [node]
-            if client.cluster.broker_metadata(node) is None:
-                await client.force_metadata_update()
-        else:
-            targets = [broker.nodeId for broker in client.cluster.brokers()]
-            random.shuffle(targets)
-        failure: AIOKafkaError | None = None
-        for target in targets:
-            try:
-                return await client.send(target, request)
-            except NodeNotReadyError as exc:
-                failure = exc
-            except AIOKafkaError as exc:
-                raise KafkaToolError(f"request to broker {target} failed: {exc}") from None
-        if node is not None:
-            raise KafkaToolError(f"request to broker {node} failed: {failure}")
-        servers = self.connection.bootstrap_servers
-        reason = "" if failure is None else f": {failure}"
-        raise KafkaToolError(f"no broker of {servers} is reachable{reason}")
+        """`request` to `node`, or to any broker that can be reached (routing.send_to); a
+        failure in words."""
+        try:
+            return await send_to(client_of(self._admin), request, node)
+        except NodeNotReadyError as exc:
+            if node is not None:
+                raise KafkaToolError(f"request to broker {node} failed: {exc}") from None
+            servers = self.connection.bootstrap_servers
+            raise KafkaToolError(f"no broker of {servers} is reachable: {exc}") from None
+        except AIOKafkaError as exc:
+            to = "a broker" if node is None else f"broker {node}"
+            raise KafkaToolError(f"request to {to} failed: {exc}") from None
 
     # -- cluster and topics ---------------------------------------------------------------
 

@@ -27,9 +27,10 @@ from localbroker.public import (
 )
 
 from .connection import Connection
-from .errors import KafkaToolError, raise_for
+from .errors import raise_for
 from .not_ready import until_ready
 from .requests import KioRequest
+from .routing import send_to
 
 _NAMES_UP_TO = {
     ApiKey.FETCH: 12,
@@ -68,11 +69,8 @@ class GroupClient:
     async def _send(
         self, api_key: ApiKey, data: dict[str, Any], node: int | None = None, *, group: Any = None
     ) -> Any:
-        target = node if node is not None else self._client.get_random_node()
-        if target is None:
-            raise KafkaToolError("no broker is reachable")
         request = KioRequest(api_key, data, max_version=_NAMES_UP_TO.get(api_key))
-        return await self._client.send(target, request, group=group or ConnectionGroup.DEFAULT)
+        return await send_to(self._client, request, node, group or ConnectionGroup.DEFAULT)
 
     async def _find_coordinator(self) -> int:
         """The group's coordinator, once the cluster has one ready (not_ready.py)."""
