@@ -120,19 +120,28 @@ def test_a_controller_killed_under_load_is_replaced_and_rejoins(
 def test_a_restarted_node_answers_once_it_knows_the_cluster(
     launcher: Callable[[], Launched],
 ) -> None:
-    """Kafka's broker enables request processing once the controller has unfenced it, after
-    it caught up with the metadata log (BrokerServer.startup): its first Metadata answer
-    lists every broker and topic. A restarted localbroker node answered from the image it
-    was still replaying: no brokers and no topics, which aiokafka ignored ("No broker
-    metadata found") and a client could take for a deleted topic. Mutation check: without
-    dispatch waiting for `serving`, the first answer lists no broker: this fails."""
+    """Kafka's broker takes requests once the controller has unfenced it, after it caught up
+    with the metadata log (BrokerServer.startup): a restarted Kafka 4.1 node refused
+    connections for 8 s here, and its first Metadata answer named every broker and topic. A
+    restarted localbroker node answered from the image it was still replaying: no brokers
+    and no topics, which aiokafka ignored ("No broker metadata found") and a client could
+    take for a deleted topic. localbroker takes the connection at once and holds the
+    request until the node serves (a difference: its launchers take an accepted connection
+    as "the node is up").
+
+    Node 2 comes back while nodes 0 and 1 are down: with no quorum it cannot be unfenced,
+    so the Metadata request sent then is answered only once node 1 is back. Mutation check:
+    without dispatch waiting for `serving`, the answer comes at once, naming no broker:
+    this fails. (Restarting one node beside two live ones no longer shows it: the node
+    catches up within milliseconds since the quorum answers Fetch v18 at once.)"""
     cluster = launcher()
     addresses = cluster.addresses
     wait_until(lambda: agreed(addresses, {0, 1, 2}), "three brokers")
     create(addresses, "kept", 3)
     wait_until(lambda: agreed(addresses, {0, 1, 2}, "kept"), "the topic everywhere")
 
-    cluster.kill(2)
+    for node in (0, 1, 2):
+        cluster.kill(node)
     cluster.restart(2)  # returns once the node accepts connections
     body = request_body(
         ApiKey.METADATA,
@@ -143,10 +152,12 @@ def test_a_restarted_node_answers_once_it_knows_the_cluster(
             "include_topic_authorized_operations": False,
         },
     )
-    with RawClient(addresses[2], timeout=40) as client:
-        answer = client.recv(ApiKey.METADATA, 12, client.send(body))
+    with RawClient(addresses[2], timeout=60) as client:
+        sent = client.send(body)
+        cluster.restart(1)
+        answer = client.recv(ApiKey.METADATA, 12, sent)
 
-    assert {broker.node_id for broker in answer.brokers} == {0, 1, 2}
+    assert 2 in {broker.node_id for broker in answer.brokers}  # node 1 may be fenced yet
     assert [(t.name, t.error_code, len(t.partitions)) for t in answer.topics] == [
         ("kept", ErrorCode.none, 3)
     ]
