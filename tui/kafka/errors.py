@@ -54,8 +54,6 @@ def raise_for(code: ErrorCode | int, message: str | None, what: str) -> None:
     except ValueError:
         text = message or "unknown to this client"
         raise KafkaToolError(f"{what}: error code {code}: {text}") from None
-    if error == ErrorCode.none:
-        return
     text = message or default_message(error)
     hint = _HINTS.get(error)
     line = f"{what}: {error.name.upper()}: {text}"
