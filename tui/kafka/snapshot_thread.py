@@ -3,10 +3,9 @@
 A snapshot of 10,000 partitions is three ListOffsets requests to send and five answers to
 read: about 210 ms of Python (380 before its requests were kept), in pieces of tens of ms. On
 the UI's event loop a key pressed during one of them waited for it (bench/scale.py --parts
-tui: 186 ms). Here the
-interpreter hands its lock between the two threads every few milliseconds
-(sys.getswitchinterval), so a key waits for a slice of the work, not for all of it. The
-snapshots are frozen dataclasses, only read once handed over.
+tui: 186 ms). Here the interpreter hands its lock between the two threads every few
+milliseconds (sys.getswitchinterval), so a key waits for a slice of the work, not for all of
+it. The snapshots are frozen dataclasses, only read once handed over.
 """
 
 from __future__ import annotations
