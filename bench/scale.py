@@ -237,8 +237,10 @@ def traffic(bootstrap: str, topics: int, rate: float) -> Iterator[None]:
 
 async def topics_pane_keys(bootstrap: str, topics: int, presses: int) -> dict[str, list[float]]:
     """Seconds from each key to the frame showing its effect: cursor moves, filter letters."""
-    from textual.widgets import DataTable, Input
+    from textual.widgets import Input
     from workbench_pilot import external_app, wait_until
+
+    from tui.widgets.list_table import ListTable
 
     app = external_app(bootstrap)
     frames = Frames()
@@ -246,7 +248,7 @@ async def topics_pane_keys(bootstrap: str, topics: int, presses: int) -> dict[st
     async with app.run_test(size=SIZE) as pilot:
         frames.watch(app)
         await pilot.press("2")
-        table: DataTable[Any] = app.query_one("#topic-list", DataTable)
+        table = app.query_one("#topic-list", ListTable)
         await wait_until(pilot, lambda: table.row_count >= topics, "every topic listed", 120)
         table.focus()
         await wait_until(pilot, lambda: table.has_focus, "the topic table focused")

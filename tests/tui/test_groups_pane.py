@@ -37,8 +37,8 @@ from tui.screens.group_detail import GroupDetailScreen
 from tui.screens.offsets_view import OffsetsScreen
 from tui.screens.reset_offsets import ResetOffsetsScreen
 from tui.widgets.groups_pane import GroupsPane
+from tui.widgets.list_table import ListTable
 from tui.widgets.offsets_bar import OffsetsBars
-from tui.widgets.table_sync import cursor_key
 
 pytestmark = pytest.mark.timeout(120)
 SIZE = (120, 36)
@@ -112,18 +112,20 @@ def pane(app: WorkbenchApp) -> GroupsPane:
     return app.query_one(GroupsPane)
 
 
-def group_table(app: WorkbenchApp) -> DataTable[object]:
-    return app.query_one("#group-list", DataTable)
+def group_table(app: WorkbenchApp) -> ListTable:
+    return app.query_one("#group-list", ListTable)
 
 
-def cell(table: DataTable[object], row: str, column: str) -> str:
+def cell(table: DataTable[object] | ListTable, row: str, column: str) -> str:
+    if isinstance(table, ListTable):
+        return str(table.cell(row, column) or "")
     if row not in table.rows:
         return ""
     return str(table.get_cell(row, column))
 
 
 def shown(app: WorkbenchApp) -> list[str]:
-    return [str(row.key.value) for row in group_table(app).ordered_rows]
+    return group_table(app).keys
 
 
 def text_of(screen: object, selector: str) -> str:
@@ -282,17 +284,17 @@ async def test_filter_as_you_type_and_sort_by_lag_keep_the_cursor(
             await wait_until(pilot, lambda: shown(app) == order, what)
 
         await pilot.press("down")
-        await wait_until(pilot, lambda: cursor_key(table) == "orders-app", "the cursor moved")
+        await wait_until(pilot, lambda: table.cursor_key == "orders-app", "the cursor moved")
 
         await pilot.press("s", "s", "s", "s")  # state, protocol, members, lag: biggest first
         by_lag = ["orders-replay", "shipping-orders", "orders-app", "billing"]
         await shows(by_lag, "sorted by lag, biggest first")
         assert "sorted by lag descending" in str(facts.render())
         assert "▼" in str(table.columns["lag"].label)  # type: ignore[index]
-        assert cursor_key(table) == "orders-app", "the cursor stays on its group"
+        assert table.cursor_key == "orders-app", "the cursor stays on its group"
         await pilot.press("S")
         await shows(by_lag[::-1], "sorted by lag, smallest first")
-        assert cursor_key(table) == "orders-app"
+        assert table.cursor_key == "orders-app"
         await pilot.press("S")
         await shows(by_lag, "sorted by lag, biggest first again")
 
@@ -300,18 +302,18 @@ async def test_filter_as_you_type_and_sort_by_lag_keep_the_cursor(
         await asyncio.to_thread(commit, member, TOPIC, {2: 0})  # lag 6 + 0 + 30
         await wait_until(pilot, lambda: cell(table, GROUP, "lag") == "36", "the new lag")
         await shows(["orders-replay", "orders-app", "shipping-orders", "billing"], "reordered")
-        assert cursor_key(table) == "orders-app"
+        assert table.cursor_key == "orders-app"
 
         # A click on a header sorts by it: members, most first, ties by name.
         x = 0
-        for column in table.ordered_columns:
-            if column.key.value == "members":
+        for column in table.columns.values():
+            if column.key == "members":
                 break
-            x += column.get_render_width(table)
+            x += column.width + 2 * table.cell_padding
         await pilot.click("#group-list", offset=(x + 2, 0))
         await shows(["orders-app", "billing", "orders-replay", "shipping-orders"], "by members")
         assert "sorted by members descending" in str(facts.render())
-        assert cursor_key(table) == "orders-app"
+        assert table.cursor_key == "orders-app"
 
         # Filter as you type: a case-insensitive substring, then a regex.
         await pilot.press("slash")
@@ -478,7 +480,7 @@ async def test_delete_is_refused_with_members_and_works_once_empty(
         await screen_after(pilot, "d", ConfirmScreen, "the question")
         await pilot.press("y")
         await wait_until(pilot, lambda: notified(app, "NON_EMPTY_GROUP"), "the refusal")
-        assert GROUP in group_table(app).rows
+        assert GROUP in group_table(app).keys
 
         await asyncio.to_thread(member.stop)
         table = group_table(app)
@@ -486,7 +488,7 @@ async def test_delete_is_refused_with_members_and_works_once_empty(
         await screen_after(pilot, "d", ConfirmScreen, "the question")
         said = busy_said(app)  # issue 14, point 5: under way, said at once
         await pilot.press("y")
-        await wait_until(pilot, lambda: GROUP not in table.rows, "the group gone from the list")
+        await wait_until(pilot, lambda: GROUP not in table.keys, "the group gone from the list")
         assert notified(app, f"deleted group {GROUP}")
         assert said == [f"deleting group {GROUP}", ""]
         assert pane(app).history.group(GROUP) == [], "its history is forgotten"

@@ -21,6 +21,7 @@ from tui.kafka.models import BrokerNode
 from tui.widgets.brokers_pane import BrokersPane
 from tui.widgets.cluster_view import ClusterView
 from tui.widgets.footer import WorkbenchFooter
+from tui.widgets.list_table import ListTable
 from tui.widgets.topics_pane import TopicsPane
 
 
@@ -56,7 +57,7 @@ async def test_a_pane_behind_draws_what_it_missed_when_it_comes_forward() -> Non
     `follow`, the timeline misses the broker that joined."""
     app = TwoTabs()
     async with app.run_test(size=(120, 36)) as pilot:
-        topics = app.query_one("#topic-list", DataTable)
+        topics = app.query_one("#topic-list", ListTable)
         await wait_until(pilot, lambda: topics.row_count > 0, "the topics in front")
         app.snapshot = with_a_second_broker(fixed_snapshot())
         nodes = app.brokers.query_one("#nodes", DataTable)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from confluent_kafka import Producer
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import Input, TabbedContent
 from workbench_pilot import (
     SIZE,
     burst,
@@ -23,6 +23,7 @@ from workbench_pilot import (
 
 from tui.embedded import EmbeddedBroker
 from tui.screens.record_detail import RecordDetailScreen
+from tui.widgets.list_table import ListTable
 from tui.widgets.search_pane import SearchPane
 
 pytestmark = pytest.mark.timeout(120)
@@ -48,7 +49,7 @@ async def test_search_a_topic_from_the_topics_pane(embedded: EmbeddedBroker) -> 
         await wait_connected(pilot, app)
         await wait_until(pilot, lambda: app.snapshot and app.snapshot.topic("orders"), "orders")
         burst(app, ["2", "slash", *"orders", "enter"])
-        topics = app.query_one("#topic-list", DataTable)
+        topics = app.query_one("#topic-list", ListTable)
         await wait_until(pilot, lambda: topics.row_count == 1, "orders alone in the list")
         burst(app, ["f"])
         await wait_focused(pilot, "search-query")

@@ -36,6 +36,7 @@ from tui.screens.edit_configs import EditConfigsScreen
 from tui.screens.profiles import ProfilesScreen
 from tui.screens.record_detail import RecordDetailScreen
 from tui.screens.topic_detail import TopicDetailScreen
+from tui.widgets.list_table import ListTable
 from tui.widgets.table_sync import cursor_key
 from tui.workbench import Workbench
 
@@ -70,16 +71,16 @@ async def produced(embedded: EmbeddedBroker, topic: str, count: int, partition: 
     await asyncio.to_thread(produce, embedded.bootstrap, topic, count, partition)
 
 
-def table(app: WorkbenchApp) -> DataTable[object]:
-    return app.query_one("#topic-list", DataTable)
+def table(app: WorkbenchApp) -> ListTable:
+    return app.query_one("#topic-list", ListTable)
 
 
 def shown(app: WorkbenchApp) -> list[str]:
-    return [str(row.key.value) for row in table(app).ordered_rows]
+    return table(app).keys
 
 
 def cell(app: WorkbenchApp, topic: str, column: str) -> str:
-    return str(table(app).get_cell(topic, column))
+    return str(table(app).cell(topic, column))
 
 
 def status_text(screen: object, selector: str) -> str:
@@ -130,19 +131,20 @@ async def select(pilot: Pilot[None], app: WorkbenchApp, topic: str) -> None:
     await select_row(pilot, table(app), topic)
 
 
-async def select_row(pilot: Pilot[None], rows: DataTable[object], key: str) -> None:
+async def select_row(pilot: Pilot[None], rows: DataTable[object] | ListTable, key: str) -> None:
     """Move a focused table's cursor onto the row `key` with the arrow keys, one row at a
     time: each key's move is waited for before the next key, else a key still on its way
     when the cursor is read would overshoot."""
+    lists = isinstance(rows, ListTable)
     for _ in range(rows.row_count):
-        target = rows.get_row_index(key)
+        target = rows.keys.index(key) if lists else rows.get_row_index(key)
         row = rows.cursor_row
         if row == target:
             break
         await press_until(
             pilot, "down" if row < target else "up", lambda r=row: rows.cursor_row != r, "a move"
         )
-    assert cursor_key(rows) == key
+    assert (rows.cursor_key if lists else cursor_key(rows)) == key
 
 
 async def type_into(pilot: Pilot[None], widget: Input, text: str) -> None:
@@ -183,7 +185,7 @@ async def test_create_topic_through_the_dialog(embedded: EmbeddedBroker) -> None
         await wait_until(pilot, lambda: not isinstance(app.screen, CreateTopicScreen), "closing")
         await wait_until(pilot, lambda: "orders" in shown(app), "the new topic in the list")
         assert shown(app) == ["aaa", "orders", "zzz"]
-        assert cursor_key(table(app)) == "orders", "the new topic is selected"
+        assert table(app).cursor_key == "orders", "the new topic is selected"
         assert cell(app, "orders", "partitions") == "3"
         assert cell(app, "orders", "replication") == "1"
     assert embedded.call(lambda: embedded.state.topics["orders"].partitions) == 3
@@ -277,7 +279,7 @@ async def test_sort_cycles_columns_and_reverses(embedded: EmbeddedBroker) -> Non
         # moment after press() returns.
         await press_until(pilot, "s", lambda: sorted_by("partitions descending"), "partitions")
         assert shown(app) == ["empty", "big", "small"]
-        assert "▼" in str(table(app).columns["partitions"].label)  # type: ignore[index]
+        assert "▼" in str(table(app).columns["partitions"].label)
         # replication, size, records
         await press_until(pilot, ["s"] * 3, lambda: sorted_by("records descending"), "records")
         assert shown(app) == ["big", "small", "empty"]
@@ -319,14 +321,15 @@ async def test_internal_topics_are_hidden_until_toggled(embedded: EmbeddedBroker
 
 
 async def test_updates_keep_the_cursor_and_the_rows(embedded: EmbeddedBroker) -> None:
-    """Snapshots every second write changed cells only; the cursor follows its topic."""
+    """Snapshots every second build only the cells that changed (a row showing the same
+    keeps its cells); the cursor follows its topic."""
     for name in ("a", "b", "c"):
         create(embedded, name)
     app = workbench_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         await open_topics(pilot, app, "a", "b", "c")
         await select(pilot, app, "b")
-        rows_before = {key.value: row for key, row in table(app).rows.items()}
+        rows_before = {name: table(app).row(name) for name in ("a", "c")}
         await produced(embedded, "b", 12)
         await wait_until(pilot, lambda: cell(app, "b", "records") == "12", "the new count")
         create(embedded, "aa")  # sorts between a and b: b moves down one row
@@ -334,11 +337,10 @@ async def test_updates_keep_the_cursor_and_the_rows(embedded: EmbeddedBroker) ->
         for _ in range(2):  # and another snapshot or two
             before = app.snapshot
             await wait_until(pilot, lambda b=before: app.snapshot is not b, "another snapshot")
-        assert cursor_key(table(app)) == "b"
+        assert table(app).cursor_key == "b"
         assert table(app).cursor_row == 2
-        rows_after = {key.value: row for key, row in table(app).rows.items()}
-        for name in ("a", "b", "c"):
-            assert rows_after[name] is rows_before[name], f"row {name} was rebuilt"
+        for name, before in rows_before.items():
+            assert table(app).row(name) is before, f"row {name} was rebuilt"
         # A sort that moves the selected row keeps it selected too.
         facts = app.query_one("#topics-facts", Static)
         await press_until(
@@ -347,7 +349,7 @@ async def test_updates_keep_the_cursor_and_the_rows(embedded: EmbeddedBroker) ->
             lambda: "sorted by records descending" in str(facts.render()),
             "the sort by records",
         )
-        assert shown(app)[0] == "b" and cursor_key(table(app)) == "b"
+        assert shown(app)[0] == "b" and table(app).cursor_key == "b"
 
 
 # -- changes -----------------------------------------------------------------------------------
@@ -374,7 +376,7 @@ async def test_delete_asks_first(embedded: EmbeddedBroker) -> None:
         await pilot.press("y")
         await wait_until(pilot, lambda: "scratch" not in shown(app), "the topic to go")
         assert shown(app) == ["keep"]
-        assert cursor_key(table(app)) == "keep"
+        assert table(app).cursor_key == "keep"
     assert topic_names(embedded) == {"keep"}
 
 
@@ -678,10 +680,10 @@ async def test_every_column_stays_in_view_at_80_columns(embedded: EmbeddedBroker
         await press_until(pilot, "slash", lambda: app.focused is field, "the filter focused")
         await pilot.press(*"orders", "enter")
         await wait_until(pilot, lambda: shown(app) == ["orders"], "the filter")
-        name_column = topics.columns["topic"]  # type: ignore[index]
+        name_column = topics.columns["topic"]
         await wait_until(
             pilot,
-            lambda: fits() and name_column.content_width == len("topic ▲"),
+            lambda: fits() and name_column.width == len("topic ▲"),
             "the name column narrowed to its header",
         )
         await pilot.resize_terminal(160, 40)

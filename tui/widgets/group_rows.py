@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
 
 from localbroker.public import GroupState
 
 from ..kafka.lag_history import GroupLag, LagHistory
 from .lag_sparkline import lag_sparkline
 from .list_order import Column
+from .list_table import ListTable
 from .topic_rows import shorten
 
 TREND_LABEL = "lag trend"
@@ -50,7 +50,7 @@ def _header_width(key: str) -> int:
     return next(c.header_width for c in COLUMNS if c.key == key)
 
 
-def column_widths(table: DataTable[Text], groups: Iterable[GroupLag]) -> Widths:
+def column_widths(table: ListTable, groups: Iterable[GroupLag]) -> Widths:
     """Widths for group names, protocols and the trend once the other columns have theirs:
     each gets its least, then names, protocols and the trend in turn get what they want."""
     shown = list(groups)

@@ -23,7 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ..kafka.errors import KafkaToolError, raise_for
 from ..kafka.lag_history import GroupLag, GroupsSample, LagHistory, describe_lag, sample_groups
@@ -34,17 +34,16 @@ from ..screens.offsets_view import OffsetsScreen
 from ..screens.reset_offsets import ResetOffsetsScreen
 from .group_rows import COLUMNS, TREND_LABEL, column_widths, group_cells
 from .lag_chart import LagChart
-from .lag_table import LagTable
 from .list_order import ListOrder, NameFilter, fit_facts
+from .list_table import ListTable
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
-from .table_sync import cursor_key, sync_table
 
 POLL_SECONDS = 1.0
 CHART_GROUPS = 8
 """Lines in the pane's chart at most: the shown groups with most lag (and the one selected)."""
 
 
-class GroupTable(LagTable):
+class GroupTable(ListTable):
     """The group list; `enter` opens the group's detail."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Detail")]
@@ -103,7 +102,7 @@ class GroupsPane(OrderedListPane[GroupLag]):
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="groups-facts")
         yield self.filter_input("/ filter groups (substring or regex)", "group-filter")
-        yield GroupTable(id="group-list", cursor_type="row", zebra_stripes=True)
+        yield GroupTable(id="group-list")
         yield LagChart(id="groups-chart")
 
     def on_mount(self) -> None:
@@ -112,10 +111,6 @@ class GroupsPane(OrderedListPane[GroupLag]):
         table.add_column(Text(TREND_LABEL), key="trend")
         self.watch(self.app, "generation", self._cluster_switched, init=False)
         self._poll()
-
-    @on(LagTable.Resized, "#group-list")
-    def _table_resized(self) -> None:
-        self.show_rows()
 
     # -- sampling -----------------------------------------------------------------------------
 
@@ -179,7 +174,7 @@ class GroupsPane(OrderedListPane[GroupLag]):
 
     @property
     def selected_group(self) -> GroupLag | None:
-        group_id = cursor_key(self.query_one("#group-list", DataTable))
+        group_id = self.ordered_table.cursor_key
         if group_id is None or self.sample is None:
             return None
         return self.sample.group(group_id)
@@ -197,7 +192,7 @@ class GroupsPane(OrderedListPane[GroupLag]):
         shown = self.shown_groups
         widths = column_widths(table, shown)
         rows = [(g.group_id, group_cells(g, widths, self._style, self.history)) for g in shown]
-        sync_table(table, rows)
+        table.show(rows)
         self._show_facts()
         self._show_chart()
 
@@ -243,7 +238,7 @@ class GroupsPane(OrderedListPane[GroupLag]):
 
     # -- acting on the group under the cursor -------------------------------------------------
 
-    @on(DataTable.RowSelected, "#group-list")
+    @on(ListTable.RowSelected, "#group-list")
     def _row_chosen(self) -> None:
         self.action_detail()
 

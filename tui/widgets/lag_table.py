@@ -1,10 +1,10 @@
 """A DataTable that says when its width changes, for tables whose columns fit the width.
 
-The Groups pane and the group detail size their trend column (and shorten names) to what
-the table's width leaves, the Brokers pane its configs' names and values; they can only do
-that once the table has a width, which comes after mount and changes with the terminal. This
-table posts `Resized` each time, so the columns are worked out again at the moment the width
-is known, not on a guess.
+The group detail sizes its trend column (and shortens names) to what the table's width
+leaves, the Brokers pane its configs' names and values; they can only do that once the table
+has a width, which comes after mount and changes with the terminal. This table posts
+`Resized` each time, so the columns are worked out again at the moment the width is known,
+not on a guess.
 """
 
 from __future__ import annotations

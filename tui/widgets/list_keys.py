@@ -1,5 +1,6 @@
 """The keys k9s and kaskade users move through lists with: j/k down and up, g/G first and
-last. The record lists (RecordLog) have them too; these are for the DataTable lists."""
+last. The lists drawn line by line (row_cursor.py) bind them themselves; these are for
+the DataTable lists."""
 
 from __future__ import annotations
 

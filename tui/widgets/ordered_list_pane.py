@@ -11,15 +11,15 @@ keys first) and shows its rows in `show_rows`, reading `self.order`.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from textual import on
 from textual.binding import Binding
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from .list_order import ListOrder
+from .list_table import ListTable
 from .pane import Pane
-from .table_sync import cursor_key
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ _FILTER_CLASS = "-list-filter"
 
 
 class OrderedListPane(Pane, Generic[T]):
-    """A pane whose list (the DataTable `#{list_id}`) follows `order`."""
+    """A pane whose list (the ListTable `#{list_id}`) follows `order`."""
 
     def __init__(self, order: ListOrder[T], list_id: str, *, id: str) -> None:
         super().__init__(id=id)
@@ -46,15 +46,15 @@ class OrderedListPane(Pane, Generic[T]):
         raise NotImplementedError
 
     @property
-    def ordered_table(self) -> DataTable[Any]:
-        return self.query_one(f"#{self.list_id}", DataTable)
+    def ordered_table(self) -> ListTable:
+        return self.query_one(f"#{self.list_id}", ListTable)
 
     @staticmethod
     def filter_input(placeholder: str, id: str) -> Input:
         """The filter field, for the subclass's compose."""
         return Input(placeholder=placeholder, id=id, classes=_FILTER_CLASS)
 
-    def add_order_columns(self, table: DataTable[Any]) -> None:
+    def add_order_columns(self, table: ListTable) -> None:
         for spec in self.order.columns:
             table.add_column(self.order.header(spec.key), key=spec.key)
 
@@ -63,6 +63,11 @@ class OrderedListPane(Pane, Generic[T]):
         focused = self.screen.focused
         if focused is None or self not in focused.ancestors:
             self.ordered_table.focus()
+
+    def on_resize(self) -> None:
+        """Names and trends take what the width leaves: work them out once the list has
+        its new size."""
+        self.call_after_refresh(self.show_rows)
 
     def change_order(self, order: ListOrder[T]) -> None:
         sort_changed = (order.sort_key, order.descending) != (
@@ -75,11 +80,9 @@ class OrderedListPane(Pane, Generic[T]):
         self.show_rows()
 
     def _show_headers(self) -> None:
-        table = self.ordered_table
-        for key, col in table.columns.items():
-            if key.value is not None and self.order.sorts_by(key.value):
-                col.label = self.order.header(key.value)
-        table.notify_style_update()
+        for key, column in self.ordered_table.columns.items():
+            if self.order.sorts_by(key):
+                column.label = self.order.header(key)
 
     @on(Input.Changed, f".{_FILTER_CLASS}")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -89,11 +92,10 @@ class OrderedListPane(Pane, Generic[T]):
     def _filter_submitted(self) -> None:
         self.ordered_table.focus()
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = event.column_key.value
-        if event.data_table.id == self.list_id and key is not None and self.order.sorts_by(key):
-            self.change_order(self.order.sort_by(key))
+    @on(ListTable.HeaderSelected)
+    def _header_clicked(self, event: ListTable.HeaderSelected) -> None:
+        if event.table.id == self.list_id and self.order.sorts_by(event.column):
+            self.change_order(self.order.sort_by(event.column))
 
     def jump(self, argument: str) -> None:
         """`:topics orders`: the list filtered by the argument."""
@@ -101,7 +103,7 @@ class OrderedListPane(Pane, Generic[T]):
 
     def action_copy_name(self) -> None:
         """The name under the cursor to the clipboard (`y`, as in k9s)."""
-        name = cursor_key(self.ordered_table)
+        name = self.ordered_table.cursor_key
         if name is None:
             self.notify("nothing under the cursor to copy", title="Copy", severity="warning")
             return

@@ -1,10 +1,10 @@
 """The tail's record list: a virtualized view over a RecordView, drawn line by line.
 
 A DataTable makes a row per record and would need 100,000 of them; this widget keeps no
-rows at all. It is a ScrollView using the Line API: `render_line` formats only the visible
-records, from their bytes, when Textual asks for them. The owner (the Tail pane) changes
-the data and then calls `data_changed()`, a few times a second at most, however fast the
-records arrive.
+rows at all. It is a ScrollView using the Line API (a RowCursor, row_cursor.py):
+`render_line` formats only the visible records, from their bytes, when Textual asks for
+them. The owner (the Tail pane) changes the data and then calls `data_changed()`, a few
+times a second at most, however fast the records arrive.
 
 The cursor sits on a record, not on a row number, so it stays on the same record while
 older ones fall off the front of the ring. At the last row the list follows the tail;
@@ -20,16 +20,15 @@ from typing import NamedTuple
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..kafka.record_filter import RecordFilter, RecordView, preview, record_json
 from ..kafka.schema_registry.wire import Decoded, SchemaDecoder
 from ..kafka.tail import TailRecord
+from .row_cursor import RowCursor
 
 WIDE = 110
 """From this width on, full timestamps and wider offsets."""
@@ -113,18 +112,10 @@ class Columns(NamedTuple):
         )
 
 
-class RecordLog(ScrollView, can_focus=True):
+class RecordLog(RowCursor):
     """Partition, offset, timestamp, key, value preview and header count of each record."""
 
-    BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
-        Binding("enter", "select", "Detail"),
-    ]
+    BINDINGS = [Binding("enter", "select", "Detail")]
 
     COMPONENT_CLASSES = {
         "record-log--header",
@@ -223,6 +214,10 @@ class RecordLog(ScrollView, can_focus=True):
     # -- the cursor ------------------------------------------------------------------------
 
     @property
+    def row_count(self) -> int:
+        return len(self.view)
+
+    @property
     def cursor_row(self) -> int | None:
         """The row of the record under the cursor (None: no records shown)."""
         if self._cursor_seq is None or len(self.view) == 0:
@@ -252,21 +247,10 @@ class RecordLog(ScrollView, can_focus=True):
         row = min(max(row, 0), rows - 1)
         self._cursor_seq = self.view.seq_at(row)
         self.following = row == rows - 1
-        self._show_row(row)
+        self.show_row(row)
         top = round(self.scroll_y)
         self._top_seq = self.view.seq_at(top) if top < rows else None
         self.refresh()
-
-    @property
-    def _body_height(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
-
-    def _show_row(self, row: int) -> None:
-        top = round(self.scroll_y)
-        if row < top:
-            self._scroll_rows(row)
-        elif row >= top + self._body_height:
-            self._scroll_rows(row - self._body_height + 1)
 
     def step(self, rows: int) -> TailRecord | None:
         """Move the cursor `rows` records on (back if negative) and give the record there."""
@@ -276,33 +260,14 @@ class RecordLog(ScrollView, can_focus=True):
         self.move_cursor(row + rows)
         return self.cursor_record
 
-    def action_cursor_up(self) -> None:
-        self.move_cursor((self.cursor_row or 0) - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor((self.cursor_row or 0) + 1)
-
-    def action_page_up(self) -> None:
-        self.move_cursor((self.cursor_row or 0) - self._body_height)
-
-    def action_page_down(self) -> None:
-        self.move_cursor((self.cursor_row or 0) + self._body_height)
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
     def action_last(self) -> None:
-        self.move_cursor(len(self.view) - 1)
+        super().action_last()
         self.following = True
 
     def action_select(self) -> None:
         record = self.cursor_record
         if record is not None:
             self.post_message(self.Selected(record))
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y >= 1:
-            self.move_cursor(round(self.scroll_y) + event.y - 1)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -311,7 +276,7 @@ class RecordLog(ScrollView, can_focus=True):
         rows = len(self.view)  # the user scrolled (wheel, scrollbar)
         top = round(new_value)
         self._top_seq = self.view.seq_at(top) if top < rows else None
-        if new_value < old_value and top + self._body_height < rows:
+        if new_value < old_value and top + self.rows_in_view < rows:
             self.following = False  # scrolled up, away from the tail: stay put
         self._measure_keys()
 
@@ -321,10 +286,10 @@ class RecordLog(ScrollView, can_focus=True):
         if shown:
             self.vertical_scrollbar.position = self.scroll_y
 
-    def _scroll_rows(self, top: int) -> None:
-        self._scrolling = True
+    def scroll_rows(self, top: int) -> None:
+        self._scrolling = True  # not the user's scroll (watch_scroll_y)
         try:
-            self.scroll_to(y=top, animate=False, force=True)
+            super().scroll_rows(top)
         finally:
             self._scrolling = False
 
@@ -347,18 +312,18 @@ class RecordLog(ScrollView, can_focus=True):
         finally:
             self._scrolling = False
         if rows == 0:
-            self._scroll_rows(0)  # the cursor's record is kept: a refilter may bring it back
+            self.scroll_rows(0)  # the cursor's record is kept: a refilter may bring it back
         elif self._cursor_seq is None and not self.following:
             self._cursor_seq = self.view.seq_at(0)
-            self._scroll_rows(0)
+            self.scroll_rows(0)
         elif self.following or self._cursor_seq is None:
             self._cursor_seq = self.view.seq_at(rows - 1)
             self.following = True
-            self._scroll_rows(max(rows + 1 - self.scrollable_content_region.height, 0))
+            self.scroll_rows(max(rows + 1 - self.scrollable_content_region.height, 0))
         elif self._top_seq is not None:  # the same records stay in view
-            self._scroll_rows(min(self.view.row_at_or_after(self._top_seq), rows - 1))
+            self.scroll_rows(min(self.view.row_at_or_after(self._top_seq), rows - 1))
         else:
-            self._show_row(min(self.view.row_at_or_after(self._cursor_seq), rows - 1))
+            self.show_row(min(self.view.row_at_or_after(self._cursor_seq), rows - 1))
         self._measure_keys()
         self.refresh()
 
@@ -397,7 +362,7 @@ class RecordLog(ScrollView, can_focus=True):
         rows = len(self.view)
         top = round(self.scroll_y)
         longest = self._key_cells
-        for row in range(top, min(top + self._body_height, rows)):
+        for row in range(top, min(top + self.rows_in_view, rows)):
             key = self.view.record_at(row).key
             shown = self._bytes_cell(key, _MAX_KEY_MEASURE, "record-log--key")[0].rstrip()
             longest = max(longest, cell_len(shown))

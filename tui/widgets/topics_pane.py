@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from ..kafka.cluster import ClusterSnapshot, TopicStats
 from ..kafka.errors import KafkaToolError
@@ -27,11 +27,10 @@ from ..screens.create_topic import CreateTopicScreen
 from ..screens.edit_configs import EditConfigsScreen
 from ..screens.topic_detail import TopicDetailScreen
 from .groups_pane import GroupsPane
-from .list_keys import LIST_KEYS
 from .list_order import NameFilter
+from .list_table import ListTable
 from .ordered_list_pane import ORDER_BINDINGS, OrderedListPane
 from .search_pane import SearchPane
-from .table_sync import cursor_key, select_row, sync_table
 from .topic_rows import COLUMNS, cells, shorten_middle, topic_order
 
 _MIN_NAME_WIDTH = 16
@@ -39,10 +38,10 @@ _DRAWN_KEPT = 20_000
 """Rows' cells kept for reuse before starting afresh (rates and offsets change often)."""
 
 
-class TopicTable(DataTable[Text]):
+class TopicTable(ListTable):
     """The topic list; `enter` (select the row) opens the partition detail, so say so."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Detail"), *LIST_KEYS]
+    BINDINGS = [Binding("enter", "select_cursor", "Detail")]
 
 
 class TopicsPane(OrderedListPane[TopicStats]):
@@ -81,12 +80,12 @@ class TopicsPane(OrderedListPane[TopicStats]):
         self._drawn: dict[tuple[bool, int, tuple[str, ...]], tuple[Text, ...]] = {}
         """The cells of each row as last drawn, by what they show: a snapshot each second
         and each filter key would otherwise build a Text per cell of every row (6,000 over
-        1,000 topics), and sync_table compares the same objects at once."""
+        1,000 topics)."""
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the cluster…", id="topics-facts")
         yield self.filter_input("/ filter topics (substring or regex)", "topic-filter")
-        yield TopicTable(id="topic-list", cursor_type="row", zebra_stripes=True)
+        yield TopicTable(id="topic-list")
 
     def on_mount(self) -> None:
         self.add_order_columns(self.ordered_table)
@@ -97,11 +96,8 @@ class TopicsPane(OrderedListPane[TopicStats]):
         self.snapshot = None
         self._values.clear()
         self._select_after = None
-        sync_table(self.query_one("#topic-list", DataTable), [])
+        self.ordered_table.show([])
         self.query_one("#topics-facts", Static).update("waiting for the cluster…")
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.show_rows)
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -114,31 +110,30 @@ class TopicsPane(OrderedListPane[TopicStats]):
     @property
     def selected_topic(self) -> TopicStats | None:
         """The topic under the cursor, as of the last snapshot."""
-        name = cursor_key(self.query_one("#topic-list", DataTable))
+        name = self.ordered_table.cursor_key
         if name is None or self.snapshot is None:
             return None
         return self.snapshot.topic(name)
 
     def show_rows(self) -> None:
-        table = self.query_one("#topic-list", DataTable)
+        table = self.ordered_table
         if self.snapshot is None:
             return
         shown = self.order.select(self.snapshot.topics, self._visible)
         rows = [self._row_values(t) for t in shown]
         name_width = self._name_width(table, rows)
-        sync_table(
-            table,
+        table.show(
             [
                 (t.name, self._cells(t.internal, row, name_width))
                 for t, row in zip(shown, rows, strict=True)
-            ],
+            ]
         )
-        if self._select_after is not None and select_row(table, self._select_after):
+        if self._select_after is not None and table.select(self._select_after):
             self._select_after = None
         self._show_facts(len(shown))
 
     @staticmethod
-    def _name_width(table: DataTable[Text], rows: list[tuple[str, ...]]) -> int:
+    def _name_width(table: ListTable, rows: list[tuple[str, ...]]) -> int:
         """Room left for topic names once the numbers have theirs, so every column stays
         in view without scrolling sideways; 0 (no limit) before the table has a size."""
         width = table.content_region.width
@@ -204,7 +199,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
 
     # -- list handling ------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#topic-list")
+    @on(ListTable.RowSelected, "#topic-list")
     def _row_chosen(self) -> None:
         self.action_detail()
 
@@ -234,7 +229,7 @@ class TopicsPane(OrderedListPane[TopicStats]):
         if not NameFilter(filter_input.value).matches(name):
             filter_input.value = ""
         self.notify(f"created topic {name}", title="Topics")
-        self.query_one("#topic-list", DataTable).focus()
+        self.ordered_table.focus()
         self._changed()
 
     def action_delete(self) -> None:
