@@ -332,6 +332,11 @@ async def test_updates_keep_the_cursor_and_the_rows(embedded: EmbeddedBroker) ->
         rows_before = {name: table(app).row(name) for name in ("a", "c")}
         await produced(embedded, "b", 12)
         await wait_until(pilot, lambda: cell(app, "b", "records") == "12", "the new count")
+        await wait_until(
+            pilot,
+            lambda: cell(app, "b", "size") not in ("0 B", "-") and cell(app, "a", "size") == "0 B",
+            "b's bytes on disk (DescribeLogDirs)",
+        )
         create(embedded, "aa")  # sorts between a and b: b moves down one row
         await wait_until(pilot, lambda: shown(app) == ["a", "aa", "b", "c"], "the new topic")
         for _ in range(2):  # and another snapshot or two

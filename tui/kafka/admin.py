@@ -500,13 +500,12 @@ class KafkaAdmin:
         await self._at_leaders(list(offsets), ask, None)
         return moved
 
-    async def log_dir_sizes(self) -> dict[TopicPartition, int]:
-        """Bytes on disk per partition, summed over the brokers (DescribeLogDirs)."""
+    async def log_dir_sizes(self, nodes: Iterable[int]) -> dict[TopicPartition, int]:
+        """Bytes on disk per partition, summed over the brokers `nodes` (DescribeLogDirs).
+        The caller names them from the Metadata it already holds (a snapshot's)."""
         sizes: dict[TopicPartition, int] = defaultdict(int)
-        for broker in (await self.cluster()).brokers:
-            response = await self.send(
-                ApiKey.DESCRIBE_LOG_DIRS, {"topics": None}, node=broker.node_id
-            )
+        for node in nodes:
+            response = await self.send(ApiKey.DESCRIBE_LOG_DIRS, {"topics": None}, node=node)
             for result in response.results:
                 for topic in result.topics:
                     for p in topic.partitions:

@@ -88,7 +88,9 @@ async def take_snapshot(admin: KafkaAdmin, previous: ClusterSnapshot | None) -> 
     leaders = {(t.name, p.partition): p.leader for t in topics for p in t.partitions}
     earliest, latest, stable = await _offsets(admin, leaders)
     try:
-        sizes: dict[tuple[str, int], int] | None = await admin.log_dir_sizes()
+        sizes: dict[tuple[str, int], int] | None = await admin.log_dir_sizes(
+            b.node_id for b in cluster.brokers
+        )
     except KafkaToolError:
         sizes = None  # a cluster may refuse DescribeLogDirs (authorization)
     versions = previous.api_versions if previous is not None else await admin.api_versions()
