@@ -176,12 +176,14 @@ class PartitionLog:
 
     def _load_epochs(self) -> None:
         """The leader-epoch cache, cut to the log as recovered (an epoch whose batches a
-        crash lost, or that retention deleted, goes: Kafka's LogLoader does the same)."""
+        crash lost, or that retention deleted, goes: Kafka's LogLoader does the same). Cut
+        in memory only: every load cuts the file's extra entries again, and the next change
+        writes the file whole (leader_epochs.py)."""
         self.epochs.load(
             lambda: (header for header, _ in self._batches_from(self.log_start_offset))
         )
-        self.epochs.truncate_from_end(self.log_end_offset)
-        self.epochs.truncate_from_start(self.log_start_offset)
+        self.epochs.truncate_from_end(self.log_end_offset, write=False)
+        self.epochs.truncate_from_start(self.log_start_offset, write=False)
 
     def load_producer_state(self) -> None:
         """Producers and transactions from the latest snapshot and the batches after it; a

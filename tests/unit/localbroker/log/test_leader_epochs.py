@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from partition_logs import NOW, MakeLog, produce_batches
 
+from localbroker.log import leader_epochs
 from localbroker.log.leader_epochs import CHECKPOINT_FILE, LeaderEpochCache
 
 LOG_END = 25
@@ -18,6 +19,19 @@ def cache(directory: Path, *entries: tuple[int, int]) -> LeaderEpochCache:
     for epoch, start in entries:
         epochs.assign(epoch, start)
     return epochs
+
+
+def count_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The checkpoint files written from now on."""
+    written: list[Path] = []
+    original = leader_epochs.write_atomically
+
+    def counted(target: Path, data: bytes) -> None:
+        written.append(target)
+        original(target, data)
+
+    monkeypatch.setattr(leader_epochs, "write_atomically", counted)
+    return written
 
 
 @pytest.mark.parametrize(
@@ -112,14 +126,43 @@ def test_a_missing_or_unreadable_checkpoint_is_rebuilt_from_the_batches(
     assert path.read_text() == "0\n2\n0 0\n3 6\n"
 
 
-def test_an_epoch_the_log_lost_is_dropped_when_it_opens(make_log: MakeLog) -> None:
+def test_an_epoch_the_log_lost_is_dropped_when_it_opens(
+    make_log: MakeLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The entry is written before the batch: a crash in between leaves an epoch the log
-    never got, which opening drops (Kafka's LogLoader truncates the cache to the log)."""
+    never got, which opening drops (Kafka's LogLoader truncates the cache to the log), in
+    memory: each open drops it again, and the next change writes the file without it."""
     log = make_log()
     produce_batches(log, 2)
     log.close()
-    (log.directory / CHECKPOINT_FILE).write_text("0\n2\n0 0\n4 6\n")
-    assert make_log().epochs.entries() == [(0, 0)]
+    path = log.directory / CHECKPOINT_FILE
+    path.write_text("0\n2\n0 0\n4 6\n")
+    written = count_writes(monkeypatch)
+    for _ in range(2):
+        again = make_log()
+        assert again.epochs.entries() == [(0, 0)]
+        again.close()
+    assert written == []
+    make_log().become_leader(5)
+    assert path.read_text() == "0\n2\n0 0\n5 6\n"
+    assert written == [path]
+
+
+@pytest.mark.parametrize("batches", [0, 2])
+def test_reopening_a_log_writes_no_checkpoint(
+    make_log: MakeLog, monkeypatch: pytest.MonkeyPatch, batches: int
+) -> None:
+    """A clean start of 10,000 partitions rewrote and fsynced every checkpoint twice, the
+    same bytes each time (an empty log's (0, 0) is cut at its end offset 0, then assigned
+    again on leading): 17 s of start-up. Mutation checks: the cut at open written, or a
+    write of the same entries not skipped, each fail this."""
+    log = make_log()
+    produce_batches(log, batches)
+    log.close()
+    written = count_writes(monkeypatch)
+    for _ in range(2):
+        make_log().close()
+    assert written == []
 
 
 def test_a_new_log_led_from_the_start_knows_its_epoch(make_log: MakeLog) -> None:
