@@ -54,6 +54,7 @@ from localbroker.log.checkpoints import (  # noqa: E402
     read_checkpoint,
     write_checkpoint,
 )
+from localbroker.varints import zigzag  # noqa: E402
 from tui.kafka.pacing import Pacer  # noqa: E402
 
 SEGMENT_VALUE = 1_000_000_000
@@ -112,24 +113,13 @@ def many_partitions(name: str, topics: int, partitions: int, console: Console) -
         return figures
 
 
-def varint(value: int) -> bytes:
-    """Kafka's zigzag varint."""
-    value = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def sparse_batch_prefix(timestamp: int) -> tuple[bytes, int]:
     """The bytes before the hole of a one-record batch with a SEGMENT_VALUE-byte zero value
     (base offset 0, patched per segment), and the batch's full length."""
-    body = b"\x00\x00\x00" + varint(-1) + varint(SEGMENT_VALUE)
+    body = b"\x00\x00\x00" + zigzag(-1) + zigzag(SEGMENT_VALUE)
     record_length = len(body) + SEGMENT_VALUE + 1  # + the headers count, 0
     after_crc = struct.pack(">hiqqqhii", 0, 0, timestamp, timestamp, -1, -1, -1, 1)
-    records_prefix = varint(record_length) + body
+    records_prefix = zigzag(record_length) + body
     crc = crc32c(after_crc + records_prefix)
     zeros = bytes(64 << 20)
     left = SEGMENT_VALUE + 1

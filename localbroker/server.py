@@ -27,7 +27,6 @@ import socket
 import ssl
 import struct
 import time
-from asyncio import FIRST_COMPLETED
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from kio.schema.errors import ErrorCode
 
 from .accepting import Acceptor
 from .connection_quotas import ConnectionQuotas, IdleExpiry
+from .eager import start_eagerly
 from .errors import KafkaError
 from .handlers import HANDLERS, RequestContext
 from .handlers.versions import (
@@ -115,7 +115,7 @@ def _api_versions_fallback(
     return encode_response(correlation_id, body)
 
 
-def _answered(in_flight: deque[asyncio.Task[Any]]) -> list[Any]:
+def _answered(in_flight: deque[asyncio.Future[Any]]) -> list[Any]:
     """The dispatch results of the requests at the head of `in_flight` that are done, taken
     off it in order (they go out before anything behind them)."""
     answered = []
@@ -178,8 +178,7 @@ class Connection(asyncio.BufferedProtocol):
             log.warning("closing connection from %s:%d: %s", *self.peer, exc)
             self.close()
             return
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self._wake()
         if self._decoder.pending_frames and not self._reading_paused and self._transport:
             self._transport.pause_reading()
             self._reading_paused = True
@@ -231,31 +230,28 @@ class Connection(asyncio.BufferedProtocol):
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
-        in_flight: deque[asyncio.Task[Any]] = deque()
+        in_flight: deque[asyncio.Future[Any]] = deque()
         try:
             while True:
-                if not await self._send(_answered(in_flight)):
+                # Answers that are ready go out once the requests read with them are taken,
+                # together: one write, one wake-up of the client.
+                if not self._decoder.pending_frames and not await self._send(_answered(in_flight)):
                     return
                 frame = self._decoder.next_frame()
                 if frame is None:
                     if self._reading_paused and self._transport:
                         self._transport.resume_reading()
                         self._reading_paused = False
-                    self._waiter = loop.create_future()
-                    oldest = (in_flight[0],) if in_flight else ()
-                    await asyncio.wait((self._waiter, *oldest), return_when=FIRST_COMPLETED)
-                    self._waiter.cancel()
-                    self._waiter = None
+                    await self._next_event(loop, in_flight[0] if in_flight else None)
                     continue
                 if self._overlaps(frame) and len(in_flight) < MAX_PRODUCES_IN_FLIGHT:
                     # It appends before the next request is read; only its wait for an fsync
-                    # (log.flush.interval.messages) overlaps the requests behind it, which join
-                    # the next fsync round (BrokerState.flush) instead of each waiting a round.
-                    # The produces pipelined behind it become tasks too before any runs, so
-                    # that their answers, ready together, leave in one write (below).
-                    in_flight.append(loop.create_task(self._server.dispatch(frame, self)))
-                    if not self._decoder.pending_frames:
-                        await asyncio.sleep(0)
+                    # (log.flush.interval.messages) or for replicas overlaps the requests
+                    # behind it, which join the next fsync round (BrokerState.flush) instead
+                    # of each waiting a round.
+                    in_flight.append(start_eagerly(self._server.dispatch(frame, self), loop))
+                    if self._decoder.pending_frames:
+                        await asyncio.sleep(0)  # the other connections' turn
                     continue
                 while in_flight:  # every earlier answer goes out first
                     if not await self._send([await in_flight.popleft()]):
@@ -270,8 +266,28 @@ class Connection(asyncio.BufferedProtocol):
             log.exception("connection from %s:%d failed; closing it", *self.peer)
             self.close()
         finally:
-            for task in in_flight:
-                task.cancel()
+            for future in in_flight:
+                future.cancel()
+
+    async def _next_event(
+        self, loop: asyncio.AbstractEventLoop, oldest: asyncio.Future[Any] | None
+    ) -> None:
+        """Wait until bytes arrive or `oldest` (the produce whose answer goes out next) is
+        done. One future that both wake, rather than `asyncio.wait`, whose sets, callbacks and
+        second future cost as much as a small request's own handling."""
+        self._waiter = loop.create_future()
+        if oldest is not None:
+            oldest.add_done_callback(self._wake)
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+            if oldest is not None:
+                oldest.remove_done_callback(self._wake)
+
+    def _wake(self, _: object = None) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def _overlaps(self, frame: bytes | bytearray) -> bool:
         """Whether `frame` is a Produce request, the one kind whose handling may overlap the

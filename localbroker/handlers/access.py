@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ..errors import KafkaError
@@ -156,6 +157,7 @@ def refusal(resource_type: AclResourceType) -> KafkaError:
     return KafkaError(*_REFUSALS[resource_type])
 
 
+@cache
 def rule(
     api_key: int, resource_type: AclResourceType, operation: AclOperation | None = None
 ) -> Rule:

@@ -21,7 +21,7 @@ from ..records.batch import (
     HEADER_SIZE,
     ZSTD,
     MalformedRecordSet,
-    read_header,
+    is_transactional,
     validate_produced,
 )
 from ..records.legacy import to_batch
@@ -222,9 +222,7 @@ def _carries_transactional_batches(request: Any) -> bool:
     transactional and the request names no transactional id (ProduceRequest's
     hasTransactionalRecords)."""
     return any(
-        p.records is not None
-        and len(p.records) >= HEADER_SIZE
-        and read_header(p.records).is_transactional
+        p.records is not None and len(p.records) >= HEADER_SIZE and is_transactional(p.records)
         for topic in request.topic_data
         for p in topic.partition_data
     )

@@ -85,30 +85,52 @@ def _plan(cls: type) -> tuple[_FieldPlan, ...]:
 
 def build(cls: type[T], data: Mapping[str, Any] | T) -> T:
     """Instantiate `cls` from `data`, recursing into nested entities and arrays of them."""
-    if isinstance(data, cls):
-        return data
-    assert isinstance(data, Mapping), f"{cls.__qualname__} needs a mapping, got {data!r}"
-    values: dict[str, Any] = {}
     schema: type = cls
-    for plan in _plan(schema):
-        if plan.name in data:
-            value = data[plan.name]
-        elif plan.fallback is not None:
-            values[plan.name] = plan.fallback()
-            continue
+    built: T = _builder(schema)(data)
+    return built
+
+
+@cache
+def _builder(cls: type) -> Callable[[Any], Any]:
+    """`build` for one schema, as one generated function: a response is built for every
+    request, and a loop over the plan per entity cost as much as the rest of answering a
+    produce."""
+    names: dict[str, Any] = {"_cls": cls, "_Mapping": Mapping}
+    lines = [
+        "def build(data):",
+        "    if isinstance(data, _cls):",
+        "        return data",
+        "    assert type(data) is dict or isinstance(data, _Mapping), (",
+        "        f'{_cls.__qualname__} needs a mapping, got {data!r}')",
+    ]
+    arguments = []
+    for index, plan in enumerate(_plan(cls)):
+        value = f"v{index}"
+        arguments.append(f"{plan.name}={value}")
+        lines += [f"    if {plan.name!r} in data:", f"        {value} = data[{plan.name!r}]"]
+        transform = None
+        if plan.nested is not None:
+            names[f"_b{index}"] = _builder(plan.nested)
+            transform = (
+                f"tuple([_b{index}(x) for x in {value}])"
+                if plan.is_array
+                else f"_b{index}({value})"
+            )
+        elif plan.is_array:
+            transform = f"tuple({value})"
+        elif plan.convert is not None:
+            names[f"_c{index}"] = plan.convert
+            transform = f"_c{index}({value})"
+        if transform is not None:
+            lines += [f"        if {value} is not None:", f"            {value} = {transform}"]
+        lines.append("    else:")
+        if plan.fallback is not None:
+            names[f"_f{index}"] = plan.fallback
+            lines.append(f"        {value} = _f{index}()")
         else:
-            raise TypeError(f"{cls.__module__}.{cls.__qualname__} needs field {plan.name!r}")
-        if value is not None:
-            if plan.nested is not None:
-                nested = plan.nested
-                value = (
-                    tuple(build(nested, item) for item in value)
-                    if plan.is_array
-                    else build(nested, value)
-                )
-            elif plan.is_array:
-                value = tuple(value)
-            elif plan.convert is not None:
-                value = plan.convert(value)
-        values[plan.name] = value
-    return cls(**values)
+            message = f"{cls.__module__}.{cls.__qualname__} needs field {plan.name!r}"
+            lines.append(f"        raise TypeError({message!r})")
+    lines.append(f"    return _cls({', '.join(arguments)})")
+    exec("\n".join(lines), names)
+    function: Callable[[Any], Any] = names["build"]
+    return function

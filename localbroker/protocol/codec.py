@@ -15,10 +15,11 @@ from typing import IO, Any, cast
 from kio.index import UnknownAPIKey, UnknownEntity, load_request_schema, load_response_schema
 from kio.schema.request_header.v1.header import RequestHeader as RequestHeaderV1
 from kio.schema.request_header.v2.header import RequestHeader as RequestHeaderV2
-from kio.serial import entity_reader, entity_writer
+from kio.serial import entity_reader
 from kio.static.constants import EntityType
 
 from .chunks import ChunkWriter
+from .encoder import encode
 from .guard import EncodingError, check_request
 from .kio_removed import load_schema
 from .names import KNOWN_API_KEYS, ApiKey, api_name
@@ -169,5 +170,5 @@ def encode_response(
     if isinstance(body, Spliced):
         write_spliced(cast(IO[bytes], out), body)
     else:
-        entity_writer(schema)(cast(IO[bytes], out), body)
+        encode(out, body)
     return out.finish_frame()

@@ -4,7 +4,8 @@ kio describes each message as a dataclass whose fields carry Kafka's type in the
 whether a field is a primitive, an entity or an array of either, whether it is nullable and
 whether it is a tagged field, only `kio.serial._introspect` tells, and the writer of one field
 only `kio.serial._serialize`. build.py (messages from Kafka's field names), guard.py (bounds
-checks of untrusted bytes) and spliced.py (responses with pre-encoded elements) need them, so
+checks of untrusted bytes), spliced.py (responses with pre-encoded elements) and encoder.py
+(responses' bytes) need them, so
 the private imports live here alone, checked against kio 0.6.5, and tests/unit checks this module
 against the installed kio: an upgrade that changes the private API fails there, by name.
 """
@@ -18,6 +19,7 @@ from enum import Enum
 from functools import cache
 from typing import IO, Any
 
+from kio.serial._implicit_defaults import get_tagged_field_default
 from kio.serial._introspect import (
     EntityField,
     EntityTupleField,
@@ -49,8 +51,13 @@ class FieldShape:
     """The nested schema of an entity or an array of entities."""
     optional: bool
     """Nullable (a null entity, string, bytes or array)."""
-    tagged: bool
-    """A tagged field of a flexible version: encoded after the others, only when set."""
+    tag: int | None
+    """The tag of a tagged field of a flexible version (encoded after the others, only when
+    it is not its default); None for the others."""
+
+    @property
+    def tagged(self) -> bool:
+        return self.tag is not None
 
     @property
     def is_array(self) -> bool:
@@ -80,7 +87,7 @@ def field_shapes(schema: type) -> tuple[FieldShape, ...]:
                 str(field.metadata.get("kafka_type", "")),
                 entity,
                 is_optional(field),
-                get_field_tag(field) is not None,
+                get_field_tag(field),
             )
         )
     return tuple(shapes)
@@ -90,10 +97,21 @@ def field_shapes(schema: type) -> tuple[FieldShape, ...]:
 def field_writer(schema: type, name: str) -> Callable[[IO[bytes], Any], None]:
     """The writer kio's entity writer uses for the untagged field `name` of a response
     `schema`: the same bytes as when kio encodes the whole entity."""
-    (field,) = (f for f in dataclasses.fields(schema) if f.name == name)
-    assert get_field_tag(field) is None, f"{name} is a tagged field"
+    (shape,) = (s for s in field_shapes(schema) if s.field.name == name)
+    assert not shape.tagged, f"{name} is a tagged field"
+    return kio_writer(schema, shape)
+
+
+def kio_writer(schema: type, shape: FieldShape) -> Callable[[IO[bytes], Any], None]:
+    """kio's writer of a field of a response `schema` (of a tagged field, its value's)."""
     flexible: bool = schema.__flexible__  # type: ignore[attr-defined]
     writer: Callable[[IO[bytes], Any], None] = get_field_writer(
-        field, flexible=flexible, is_request_header=False, is_tag=False
+        shape.field, flexible=flexible, is_request_header=False, is_tag=shape.tagged
     )
     return writer
+
+
+def tagged_default(shape: FieldShape) -> Any:
+    """The value a tagged field without a declared default is left out at (kio's implicit
+    default: 0, "", an empty array ...)."""
+    return get_tagged_field_default(shape.field)

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
-from kio.serial import entity_writer
 from kio.serial.writers import Writable, write_compact_array_length, write_int32
 from kio.static.primitive import i32
 
+from .chunks import ChunkWriter
+from .encoder import encode
 from .kio_fields import field_shapes, field_writer
 
 
@@ -42,10 +43,10 @@ def element_schema(response: type, field: str) -> type:
 
 
 def encode_entity(value: Any) -> bytes:
-    """kio's encoding of one entity: an element as the array of its response holds it."""
-    buffer = io.BytesIO()
-    entity_writer(type(value))(buffer, value)
-    return buffer.getvalue()
+    """The encoding of one entity: an element as the array of its response holds it."""
+    out = ChunkWriter()
+    encode(out, value)
+    return b"".join(out.chunks())
 
 
 def _empty_array(flexible: bool) -> bytes:

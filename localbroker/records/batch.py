@@ -112,6 +112,12 @@ def read_header(buffer: bytes | bytearray | memoryview, position: int = 0) -> Ba
     return BatchHeader(position, *HEADER.unpack_from(buffer, position))
 
 
+def is_transactional(buffer: bytes | bytearray | memoryview) -> bool:
+    """Whether the batch at the start of `buffer` is transactional, from its attributes
+    alone (needs 23 bytes)."""
+    return bool(ATTRIBUTES.unpack_from(buffer, 21)[0] & TRANSACTIONAL_BIT)
+
+
 def peek_offsets(buffer: bytes | bytearray | memoryview, position: int) -> tuple[int, int]:
     """Base offset and total size of the batch at `position` (needs only 12 bytes)."""
     base_offset, batch_length = _OFFSET_AND_LENGTH.unpack_from(buffer, position)

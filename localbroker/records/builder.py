@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from crc32c import crc32c
 
+from ..varints import zigzag
 from .batch import CRC_START, HEADER, NO_PRODUCER_ID, NO_SEQUENCE
 from .codecs import compress
 
@@ -24,33 +25,23 @@ class NewRecord:
     timestamp: int | None = None
 
 
-def _varint(value: int) -> bytes:
-    zigzag = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while zigzag & ~0x7F:
-        out.append((zigzag & 0x7F) | 0x80)
-        zigzag >>= 7
-    out.append(zigzag)
-    return bytes(out)
-
-
 def _bytes_field(data: bytes | None) -> bytes:
     if data is None:
-        return _varint(-1)
-    return _varint(len(data)) + data
+        return zigzag(-1)
+    return zigzag(len(data)) + data
 
 
 def encode_record(record: NewRecord, offset_delta: int, timestamp_delta: int) -> bytes:
     body = bytearray(b"\x00")
-    body += _varint(timestamp_delta)
-    body += _varint(offset_delta)
+    body += zigzag(timestamp_delta)
+    body += zigzag(offset_delta)
     body += _bytes_field(record.key)
     body += _bytes_field(record.value)
-    body += _varint(len(record.headers))
+    body += zigzag(len(record.headers))
     for name, value in record.headers:
         body += _bytes_field(name.encode())
         body += _bytes_field(value)
-    return _varint(len(body)) + bytes(body)
+    return zigzag(len(body)) + bytes(body)
 
 
 def build_batch(

@@ -47,6 +47,7 @@ from localbroker.schema_registry.schema_format import (
     SchemaType,
     UndecodableRecord,
 )
+from localbroker.varints import zigzag
 
 MAIN_FILE = "schema.proto"
 """The name the registered text compiles under; protoc's error messages start with it."""
@@ -301,17 +302,7 @@ def read_message_indexes(body: bytes) -> tuple[list[int], int]:
 def write_message_indexes(indexes: Sequence[int]) -> bytes:
     if list(indexes) == [0]:
         return b"\x00"
-    return b"".join(_zigzag(value) for value in [len(indexes), *indexes])
-
-
-def _zigzag(value: int) -> bytes:
-    encoded = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while encoded > 0x7F:
-        out.append((encoded & 0x7F) | 0x80)
-        encoded >>= 7
-    out.append(encoded)
-    return bytes(out)
+    return b"".join(zigzag(value) for value in [len(indexes), *indexes])
 
 
 def _read_zigzag(body: bytes, offset: int) -> tuple[int, int]:
