@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from broker_cpu import cpu_seconds
 from brokers import listening
 from peers import free_port
 from terminal import Terminal, workbench_env
@@ -44,12 +44,6 @@ MOMENTS = (
 ACCEPTING = "broker accepting"
 KWB_CPU, BROKER_CPU = "kwb CPU at first frame", "broker CPU"
 POLL_S = 0.005
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds `pid` has used so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def accepting_after(bootstrap: str, started: float, deadline_s: float = 30.0) -> float:

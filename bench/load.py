@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peers import apache_kafka_process, localbroker_process
+from peers import apache_kafka_process, localbroker_process, percentile
 
 TIMEOUT = 60.0
 CLIENTS_PER_WORKER = 10
@@ -231,13 +231,6 @@ def api_versions_round_trip(bootstrap: str) -> float:
                 break
             received += chunk
     return time.perf_counter() - started
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
 
 
 def load_latencies(paths: list[Path]) -> list[float]:

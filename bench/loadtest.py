@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import connected, workbench_app
-from peers import chosen, machine_load, py_spy, ratio
+from peers import chosen, machine_load, percentile, py_spy, ratio
 from rich.console import Console
 from rich.table import Table
 from tail import Frames, timed_press
@@ -280,11 +280,6 @@ def producers(
     else:
         rate = asyncio.run(tui_generator(bootstrap, topic, records, size, acks, figures))
         figures.add("TUI generator", rate)
-
-
-def percentile(values: list[float], quantile: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(quantile * len(ordered)), len(ordered) - 1)] if ordered else 0.0
 
 
 def report(console: Console, results: dict[tuple[str, int, str], Figures], loads: str) -> None:

@@ -227,6 +227,14 @@ def chosen(names: str) -> dict[str, Callable[[], AbstractContextManager[str]]]:
     return {name: start for name, start in BROKERS.items() if name in wanted}
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value `fraction` of the way up `values` (nan for none)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
+
+
 def machine_load() -> str:
     """The 1, 5 and 15 minute load averages, printed with each figure: other engineers use this
     2-core machine too, and a figure means little without the load it was taken under."""

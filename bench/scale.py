@@ -41,14 +41,14 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from crc32c import crc32c
-from peers import machine_load, ratio
+from peers import machine_load, percentile, ratio
 from rich.console import Console
 from startup import Broker, broker, resident_megabytes
 from throughput import TIMEOUT, create_topic
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.tail import Frames, percentile, timed_press  # noqa: E402
+from bench.tail import Frames, timed_press  # noqa: E402
 from localbroker.log.checkpoints import (  # noqa: E402
     RECOVERY_POINT_FILE,
     read_checkpoint,

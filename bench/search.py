@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.peers import localbroker  # noqa: E402
-from bench.tail import Frames, percentile, timed_press  # noqa: E402
+from bench.peers import localbroker, percentile  # noqa: E402
+from bench.tail import Frames, timed_press  # noqa: E402
 
 TOPIC = "bench-search"
 SIZE = (160, 48)

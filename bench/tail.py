@@ -49,6 +49,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.peers import percentile  # noqa: E402
 
 SIZE = (160, 48)
 TOPIC = "bench-tail"
@@ -210,11 +211,6 @@ class Sample:
     received: int
     drawn: int
     shown_rate: float
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def timed_press(pilot: Any, frames: Frames, key: str, effect: Callable[[], bool]) -> float:
