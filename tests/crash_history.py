@@ -193,16 +193,27 @@ class Workload:
 
 
 def wait_for_progress(history: History, count: int, timeout: float, broker: BrokerProcess) -> None:
-    """Until each producer has `count` more records acknowledged (so every client works
-    again after a restart before the next kill), failing after `timeout` seconds or if the
-    broker process died."""
+    """Until each producer has `count` more records acknowledged and the group has committed
+    again (so every client works again after a restart before the next kill), failing after
+    `timeout` seconds or if the broker process died.
+
+    The group's commit is waited for too: the producers alone are back within a second of a
+    restart, the group (coordinator, join, sync, offsets, fetch) a second or two later, so
+    kills paced by the producers alone could come faster than the group ever rejoined, and
+    a run then tested no consumer at all (it happened in CI once the broker answered
+    produce requests faster)."""
     targets = {kind: n + count for kind, n in history.acked_by_kind().items()}
+    commits = len(history.commits)
     deadline = time.monotonic() + timeout
-    while any(history.acked_by_kind()[kind] < n for kind, n in targets.items()):
+    while (
+        any(history.acked_by_kind()[kind] < n for kind, n in targets.items())
+        or len(history.commits) == commits
+    ):
         assert broker.process is not None and broker.process.poll() is None, "the broker died"
         assert not history.fatal, f"fatal client errors: {history.fatal}"
         assert time.monotonic() < deadline, (
-            f"acknowledged {history.acked_by_kind()} of {targets} in {timeout:g} s"
+            f"acknowledged {history.acked_by_kind()} of {targets}, and"
+            f" {len(history.commits) - commits} new commits, in {timeout:g} s"
         )
         time.sleep(0.005)
 
