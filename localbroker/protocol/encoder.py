@@ -81,7 +81,11 @@ class _Generator:
         self.schema = schema
         self.flexible: bool = schema.__flexible__  # type: ignore[attr-defined]
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {"_UUID_ZERO": uuid_zero.bytes, "_uvarint": uvarint}
+        self.names: dict[str, Any] = {
+            "_UUID_ZERO": uuid_zero.bytes,
+            "_uvarint": uvarint,
+            "_pack_array": _pack_array,
+        }
 
     def name(self, value: Any) -> str:
         """A name the generated code can call `value` by."""
@@ -171,7 +175,6 @@ class _Generator:
             code, expr = fixed
             if expr == "{}":  # plain numbers: one pack for the whole array
                 self.emit(f"b += _pack_array({code!r}, {array})", depth)
-                self.names["_pack_array"] = _pack_array
                 return
             pack = self.name(struct.Struct(">" + code).pack)
             self.emit(f"for {item} in {array}:", depth)
@@ -181,7 +184,7 @@ class _Generator:
         self.primitive(shape, item, depth + 1, in_array=True)
 
     def primitive(self, shape: FieldShape, v: str, depth: int, in_array: bool = False) -> None:
-        """A primitive that is not fixed-size (strings, bytes, records), or kio's writer."""
+        """A primitive that is not fixed-size: a string, bytes or records."""
         kafka_type = shape.kafka_type
         nullable = shape.optional and not in_array
         if kafka_type in ("string", "bytes", "records"):
@@ -200,14 +203,9 @@ class _Generator:
             self.emit("else:", depth)
             self.emit(f"b += {v}", depth + 1)
             return
-        fixed = _fixed(shape) if not in_array else _FIXED.get(kafka_type)
-        if fixed is not None:
-            code, expr = fixed
-            self.emit(f"b += {self.name(struct.Struct('>' + code).pack)}({expr.format(v)})", depth)
-            return
-        writer = self.name(kio_writer(self.schema, shape))  # a type this module does not know
-        self.emit(f"{writer}(c, {v})", depth)
-        self.emit("b = c.buffer", depth)
+        # Fixed-size types never get here (build() and items() pack them), so this is a type,
+        # or a nullable one, that kio has no writer for either (its get_writer refuses it).
+        raise NotImplementedError(f"no encoding for {kafka_type!r} field {shape.field.name}")
 
     def tagged(self, shapes: list[FieldShape]) -> None:
         """The tagged fields that are set, after their count (kio leaves out a field equal
